@@ -1,0 +1,257 @@
+package governance
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Item is something people can request, with the policy that governs it.
+type Item struct {
+	ID                    string
+	Name                  string
+	Description           string
+	Backend               string // the Backend that grants it
+	Ref                   string // the backend's own id for it
+	Approvers             []Person
+	DefaultDuration       time.Duration // 0: no end
+	MaxDuration           time.Duration // 0: no limit
+	JustificationRequired bool
+}
+
+// Snapshot is the part of the item a request keeps.
+func (it Item) Snapshot() ItemRef {
+	return ItemRef{ID: it.ID, Name: it.Name, Backend: it.Backend, Ref: it.Ref}
+}
+
+// Catalog is the set of requestable items.
+type Catalog struct {
+	items []Item
+}
+
+// NewCatalog checks items and returns them as a catalog. Every problem found is reported,
+// each naming the item it is in.
+func NewCatalog(items []Item) (*Catalog, error) {
+	var errs []error
+	seen := map[string]bool{}
+	for i, it := range items {
+		where := fmt.Sprintf("catalog item %d (%s)", i+1, it.ID)
+		switch {
+		case it.ID == "":
+			errs = append(errs, fmt.Errorf("catalog item %d: id is empty; give every item a short id such as prod-db-read", i+1))
+		case strings.ContainsAny(it.ID, " \t\n"):
+			errs = append(errs, fmt.Errorf("%s: id must not contain spaces; use dashes", where))
+		case seen[strings.ToLower(it.ID)]:
+			errs = append(errs, fmt.Errorf("%s: id is used twice; ids must be unique", where))
+		}
+		seen[strings.ToLower(it.ID)] = true
+		if it.Name == "" {
+			errs = append(errs, fmt.Errorf("%s: name is empty; give it a name people recognise", where))
+		}
+		if it.Backend == "" {
+			errs = append(errs, fmt.Errorf("%s: backend is empty; set it to builtin, sailpoint, entra or permissions", where))
+		}
+		if len(it.Approvers) == 0 {
+			errs = append(errs, fmt.Errorf("%s: no approvers; list at least one e-mail under approvers", where))
+		}
+		if it.MaxDuration > 0 && it.DefaultDuration > it.MaxDuration {
+			errs = append(errs, fmt.Errorf("%s: defaultDuration %s is longer than maxDuration %s",
+				where, FormatDuration(it.DefaultDuration), FormatDuration(it.MaxDuration)))
+		}
+		if it.MaxDuration > 0 && it.DefaultDuration == 0 {
+			errs = append(errs, fmt.Errorf("%s: maxDuration is set but defaultDuration is not; set defaultDuration too", where))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &Catalog{items: slices.Clone(items)}, nil
+}
+
+// Items lists the catalog in file order.
+func (c *Catalog) Items() []Item { return slices.Clone(c.items) }
+
+// Backends lists the backends the catalog's items name.
+func (c *Catalog) Backends() []string {
+	var out []string
+	for _, it := range c.items {
+		if !slices.Contains(out, it.Backend) {
+			out = append(out, it.Backend)
+		}
+	}
+	return out
+}
+
+// Lookup finds an item by id or by name, ignoring case. When nothing matches, the error
+// is a *Problem naming the closest items.
+func (c *Catalog) Lookup(q string) (Item, error) {
+	q = strings.TrimSpace(q)
+	for _, it := range c.items {
+		if strings.EqualFold(it.ID, q) || strings.EqualFold(it.Name, q) {
+			return it, nil
+		}
+	}
+	msg := fmt.Sprintf("There is no catalog item %q.", q)
+	if s := c.Suggest(q, 3); len(s) > 0 {
+		names := make([]string, len(s))
+		for i, it := range s {
+			names[i] = "`" + it.ID + "` (" + it.Name + ")"
+		}
+		msg += " Did you mean " + strings.Join(names, ", ") + "?"
+	} else {
+		msg += " Type `help` to see what can be requested."
+	}
+	return Item{}, problem(ErrUnknownItem, "item", msg)
+}
+
+// Suggest returns up to n items whose id or name is closest to q.
+func (c *Catalog) Suggest(q string, n int) []Item {
+	q = strings.ToLower(q)
+	type scored struct {
+		it    Item
+		score int
+	}
+	var all []scored
+	for _, it := range c.items {
+		id, name := strings.ToLower(it.ID), strings.ToLower(it.Name)
+		s := min(editDistance(q, id), editDistance(q, name))
+		if q != "" && (strings.Contains(id, q) || strings.Contains(name, q) || strings.Contains(q, id)) {
+			s = 0
+		}
+		if s <= max(3, len(q)/2) {
+			all = append(all, scored{it, s})
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].score < all[j].score })
+	out := make([]Item, 0, n)
+	for i := 0; i < len(all) && i < n; i++ {
+		out = append(out, all[i].it)
+	}
+	return out
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// catalogFile is the YAML form of a catalog.
+type catalogFile struct {
+	Items []itemFile `yaml:"items"`
+}
+
+type itemFile struct {
+	ID                    string   `yaml:"id"`
+	Name                  string   `yaml:"name"`
+	Description           string   `yaml:"description"`
+	Backend               string   `yaml:"backend"`
+	Ref                   string   `yaml:"ref"`
+	Approvers             []string `yaml:"approvers"`
+	DefaultDuration       string   `yaml:"defaultDuration"`
+	MaxDuration           string   `yaml:"maxDuration"`
+	JustificationRequired bool     `yaml:"justificationRequired"`
+}
+
+// ParseCatalog reads a catalog from YAML:
+//
+//	items:
+//	  - id: prod-db-read
+//	    name: Production database (read-only)
+//	    backend: builtin
+//	    approvers: ["Alice <alice@example.com>"]
+//	    defaultDuration: 8h
+//	    maxDuration: 7d
+//	    justificationRequired: true
+//
+// Unknown keys are errors, so a typo does not silently drop a rule.
+func ParseCatalog(data []byte) (*Catalog, error) {
+	var f catalogFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("read catalog: %w", err)
+	}
+	items, err := f.items()
+	if err != nil {
+		return nil, err
+	}
+	return NewCatalog(items)
+}
+
+// CatalogFromYAML converts an already decoded YAML node (a catalog embedded in a larger
+// config file) into a catalog.
+func CatalogFromYAML(n *yaml.Node) (*Catalog, error) {
+	var items []itemFile
+	if err := n.Decode(&items); err != nil {
+		return nil, fmt.Errorf("read catalog: %w", err)
+	}
+	f := catalogFile{Items: items}
+	its, err := f.items()
+	if err != nil {
+		return nil, err
+	}
+	return NewCatalog(its)
+}
+
+func (f catalogFile) items() ([]Item, error) {
+	if len(f.Items) == 0 {
+		return nil, errors.New("the catalog has no items; add at least one under items:")
+	}
+	var errs []error
+	items := make([]Item, 0, len(f.Items))
+	for i, in := range f.Items {
+		where := fmt.Sprintf("catalog item %d (%s)", i+1, in.ID)
+		it := Item{ID: in.ID, Name: in.Name, Description: in.Description, Backend: in.Backend,
+			Ref: in.Ref, JustificationRequired: in.JustificationRequired}
+		if it.Ref == "" {
+			it.Ref = it.ID
+		}
+		for _, a := range in.Approvers {
+			p, err := ParsePerson(a)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: approver %w", where, err))
+				continue
+			}
+			it.Approvers = append(it.Approvers, p)
+		}
+		for _, d := range []struct {
+			name string
+			in   string
+			out  *time.Duration
+		}{{"defaultDuration", in.DefaultDuration, &it.DefaultDuration}, {"maxDuration", in.MaxDuration, &it.MaxDuration}} {
+			if d.in == "" {
+				continue
+			}
+			v, err := ParseDuration(d.in)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s: %w", where, d.name, err))
+				continue
+			}
+			*d.out = v
+		}
+		items = append(items, it)
+	}
+	return items, errors.Join(errs...)
+}

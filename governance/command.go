@@ -1,0 +1,107 @@
+package governance
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CommandKind is what a chat command asks for.
+type CommandKind string
+
+// The commands people give, in Slack after /access and in Teams as plain text.
+const (
+	CommandForm    CommandKind = "form"    // nothing typed: open the request form
+	CommandRequest CommandKind = "request" // request <item> [for <duration>] [because <reason>]
+	CommandStatus  CommandKind = "status"  // my requests
+	CommandPending CommandKind = "pending" // requests waiting for my decision
+	CommandCancel  CommandKind = "cancel"  // cancel <id>
+	CommandHelp    CommandKind = "help"
+)
+
+// Command is a parsed chat command.
+type Command struct {
+	Kind     CommandKind
+	Item     string        // CommandRequest: the item as typed
+	Duration time.Duration // CommandRequest: 0 means the item's default
+	Reason   string        // CommandRequest
+	ID       string        // CommandCancel: the request id, normalised ("AR-7")
+}
+
+// MaxReasonLength bounds a justification or deny reason.
+const MaxReasonLength = 1000
+
+var (
+	spaces    = regexp.MustCompile(`\s+`)
+	becauseRe = regexp.MustCompile(`(?i)(?:^|\s)because(?:\s+|$)`)
+	forRe     = regexp.MustCompile(`(?i)\s+for\s+(\S+)$`)
+	idRe      = regexp.MustCompile(`(?i)^(?:ar-?)?(\d{1,12})$`)
+)
+
+// ParseCommand reads the text of a command: "request prod-db for 8h because incident 4711",
+// "status", "pending", "cancel AR-7", "help", or nothing (open the form).
+func ParseCommand(text string) (Command, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Command{Kind: CommandForm}, nil
+	}
+	verb, rest, _ := strings.Cut(text, " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToLower(verb) {
+	case "help", "-h", "--help", "?":
+		return Command{Kind: CommandHelp}, nil
+	case "status", "mine", "list":
+		return Command{Kind: CommandStatus}, nil
+	case "pending", "approvals", "inbox":
+		return Command{Kind: CommandPending}, nil
+	case "cancel":
+		id, err := ParseRequestID(rest)
+		if err != nil {
+			return Command{}, err
+		}
+		return Command{Kind: CommandCancel, ID: id}, nil
+	case "request", "req", "get":
+		return parseRequest(rest)
+	}
+	return Command{}, problem(ErrBadCommand, "",
+		fmt.Sprintf("I don't know the command %q. Try `request <item> for 8h because <reason>`, `status`, `pending`, `cancel <id>` or `help`.", verb))
+}
+
+func parseRequest(rest string) (Command, error) {
+	c := Command{Kind: CommandRequest}
+	if loc := becauseRe.FindStringIndex(rest); loc != nil {
+		c.Reason = strings.TrimSpace(rest[loc[1]:])
+		rest = strings.TrimSpace(rest[:loc[0]])
+		if c.Reason == "" {
+			return Command{}, problem(ErrJustificationRequired, "reason", "You wrote `because` but no reason after it; say why you need the access.")
+		}
+	}
+	if m := forRe.FindStringSubmatchIndex(rest); m != nil {
+		d, err := ParseDuration(rest[m[2]:m[3]])
+		if err != nil {
+			return Command{}, err
+		}
+		c.Duration = d
+		rest = strings.TrimSpace(rest[:m[0]])
+	}
+	c.Item = spaces.ReplaceAllString(strings.TrimSpace(rest), " ")
+	if c.Item == "" {
+		return Command{}, problem(ErrUnknownItem, "item", "Say what you need: `request <item> for 8h because <reason>`. `help` lists the catalog.")
+	}
+	if len(c.Reason) > MaxReasonLength {
+		return Command{}, problem(ErrReasonTooLong, "reason", fmt.Sprintf("The reason is %d characters long; keep it under %d.", len(c.Reason), MaxReasonLength))
+	}
+	return c, nil
+}
+
+// ParseRequestID normalises a request id as people type it ("AR-7", "ar7", "7") to "AR-7".
+func ParseRequestID(s string) (string, error) {
+	m := idRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return "", problem(ErrBadCommand, "", fmt.Sprintf("%q is not a request id; ids look like AR-7 (see `status`).", s))
+	}
+	n, _ := strconv.ParseUint(m[1], 10, 64)
+	return "AR-" + strconv.FormatUint(n, 10), nil
+}

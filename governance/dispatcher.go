@@ -1,0 +1,221 @@
+package governance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Dispatcher drains the outbox: it delivers approval cards, card updates and notices
+// through the Notifier, and submissions through the Backend. Several dispatchers (one per
+// replica) may share one store; the store hands each task to one of them at a time.
+type Dispatcher struct {
+	svc         *Service
+	consumer    string
+	batch       int
+	workers     int
+	poll        time.Duration
+	maxAttempts int
+	wake        chan struct{}
+}
+
+// DispatcherOption tunes a Dispatcher.
+type DispatcherOption func(*Dispatcher)
+
+// WithPoll sets how often the dispatcher looks for work nobody woke it for (work enqueued
+// by another replica, retries coming due). Default 500ms.
+func WithPoll(d time.Duration) DispatcherOption { return func(x *Dispatcher) { x.poll = d } }
+
+// WithWorkers sets how many tasks are delivered at once. Default 8.
+func WithWorkers(n int) DispatcherOption { return func(x *Dispatcher) { x.workers = max(1, n) } }
+
+// WithMaxAttempts sets how often a failing task is tried before it is given up. Default 10.
+func WithMaxAttempts(n int) DispatcherOption {
+	return func(x *Dispatcher) { x.maxAttempts = max(1, n) }
+}
+
+// NewDispatcher returns a dispatcher for svc's outbox. consumer names this process in the
+// store's consumer group; give each replica its own (the pod name).
+func NewDispatcher(svc *Service, consumer string, opts ...DispatcherOption) *Dispatcher {
+	d := &Dispatcher{svc: svc, consumer: consumer, batch: 64, workers: 8, poll: 500 * time.Millisecond,
+		maxAttempts: 10, wake: make(chan struct{}, 1)}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
+}
+
+// Wake makes a running dispatcher look for work now. It never blocks.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers tasks until ctx is done. Tasks already claimed when ctx ends are finished
+// (within grace) or left to be claimed again by another dispatcher; none is lost.
+func (d *Dispatcher) Run(ctx context.Context, grace time.Duration) error {
+	t := time.NewTicker(d.poll)
+	defer t.Stop()
+	for {
+		for {
+			n, err := d.runOnce(ctx, grace)
+			if err != nil && ctx.Err() == nil {
+				d.svc.log.ErrorContext(ctx, "outbox pass failed", "consumer", d.consumer, "err", err)
+			}
+			if n < d.batch || err != nil || ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce makes one pass: promotes retries that are due, claims up to one batch of tasks
+// and delivers them. It returns how many tasks it handled.
+func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) { return d.runOnce(ctx, time.Minute) }
+
+// Drain makes passes until the outbox has nothing ready; for tests, the demo and the CLI.
+func (d *Dispatcher) Drain(ctx context.Context) error {
+	for range 1000 {
+		n, err := d.RunOnce(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+	return errors.New("outbox did not drain after 1000 passes")
+}
+
+func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration) (int, error) {
+	s := d.svc
+	if _, err := s.store.PromoteRetries(ctx, s.clock.Now()); err != nil {
+		return 0, fmt.Errorf("promote retries: %w", err)
+	}
+	tasks, err := s.store.ClaimTasks(ctx, d.consumer, d.batch)
+	if err != nil || len(tasks) == 0 {
+		return 0, err
+	}
+	// Claimed tasks are finished even when ctx ends meanwhile, within grace.
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	sem := make(chan struct{}, d.workers)
+	var wg sync.WaitGroup
+	for _, t := range tasks {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			d.finish(work, t, d.deliver(work, t))
+		}()
+	}
+	wg.Wait()
+	return len(tasks), nil
+}
+
+// finish acknowledges, retries or gives up a task after a delivery attempt.
+func (d *Dispatcher) finish(ctx context.Context, t Task, err error) {
+	s := d.svc
+	log := s.log.With("request", t.RequestID, "task", t.Kind, "to", t.To, "attempt", t.Attempt+1)
+	if err == nil {
+		if err := s.store.AckTask(ctx, t); err != nil {
+			log.ErrorContext(ctx, "ack outbox task", "err", err)
+		}
+		return
+	}
+	if !IsPermanent(err) && !errors.Is(err, ErrNotFound) && t.Attempt+1 < d.maxAttempts {
+		delay := backoff(t.Attempt)
+		var ra *RetryAfterError
+		if errors.As(err, &ra) && ra.After > delay {
+			delay = ra.After
+		}
+		log.WarnContext(ctx, "outbox task will be retried", "in", delay, "err", err)
+		if err := s.store.RetryTask(ctx, t, s.clock.Now().Add(delay)); err != nil {
+			log.ErrorContext(ctx, "schedule outbox retry", "err", err)
+		}
+		return
+	}
+	log.ErrorContext(ctx, "outbox task given up", "err", err)
+	if t.Kind == TaskSubmit {
+		if ferr := s.fail(ctx, t.RequestID, err); ferr != nil {
+			log.ErrorContext(ctx, "mark request failed", "err", ferr)
+			return // leave the task claimed: it will be tried again rather than lost
+		}
+	}
+	if err := s.store.AckTask(ctx, t); err != nil {
+		log.ErrorContext(ctx, "ack outbox task", "err", err)
+	}
+}
+
+// backoff is the delay before attempt+1: 2s, 4s, 8s, … up to 5 minutes.
+func backoff(attempt int) time.Duration {
+	d := 2 * time.Second << min(attempt, 10)
+	return min(d, 5*time.Minute)
+}
+
+func (d *Dispatcher) deliver(ctx context.Context, t Task) error {
+	s := d.svc
+	if t.Kind == TaskSubmit {
+		return s.submit(ctx, t.RequestID)
+	}
+	r, err := s.store.Get(ctx, t.RequestID)
+	if err != nil {
+		return err
+	}
+	switch t.Kind {
+	case TaskSendCard:
+		if r.State != StatePendingApproval {
+			return nil // decided before the card went out: nothing to ask
+		}
+		refs, err := s.store.MessageRefs(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			if ref.Recipient == t.To {
+				return nil // sent before a crash; do not send twice
+			}
+		}
+		to := Person{Email: t.To}
+		for _, a := range r.Approvers {
+			if a.Email == t.To {
+				to = a
+			}
+		}
+		ref, err := s.notifier.SendApprovalCard(ctx, to, r)
+		if err != nil {
+			return fmt.Errorf("send card for %s to %s: %w", r.ID, t.To, err)
+		}
+		ref.Recipient = t.To
+		return s.store.SaveMessageRef(ctx, r.ID, ref)
+	case TaskUpdateCards:
+		refs, err := s.store.MessageRefs(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		var errs []error
+		for _, ref := range refs {
+			if err := s.notifier.UpdateApprovalCard(ctx, ref, r); err != nil {
+				errs = append(errs, fmt.Errorf("update card of %s for %s: %w", r.ID, ref.Recipient, err))
+			}
+		}
+		return errors.Join(errs...)
+	case TaskNotify:
+		to := Person{Email: t.To}
+		if r.Requester.Email == t.To {
+			to = r.Requester
+		}
+		if err := s.notifier.Notify(ctx, to, Notice{Kind: t.Notice, Request: r}); err != nil {
+			return fmt.Errorf("notify %s of %s (%s): %w", t.To, r.ID, t.Notice, err)
+		}
+		return nil
+	}
+	return Permanent(fmt.Errorf("unknown outbox task kind %q", t.Kind))
+}

@@ -1,0 +1,82 @@
+package governance
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Week is seven days.
+const Week = 7 * Day
+
+// ParseDuration reads a duration as people write it: a sequence of whole numbers with a
+// unit each, m (minutes), h (hours), d (days) or w (weeks): "30m", "8h", "7d", "1d12h".
+func ParseDuration(s string) (time.Duration, error) {
+	in := strings.ToLower(strings.TrimSpace(s))
+	if in == "" {
+		return 0, problem(ErrBadDuration, "duration", "Give a duration such as 30m, 8h or 7d.")
+	}
+	bad := func() (time.Duration, error) {
+		return 0, problem(ErrBadDuration, "duration",
+			fmt.Sprintf("%q is not a duration I understand; write it like 30m, 8h, 7d or 1d12h.", s))
+	}
+	var total time.Duration
+	for in != "" {
+		i := 0
+		for i < len(in) && in[i] >= '0' && in[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(in) || i > 6 {
+			return bad()
+		}
+		n, err := strconv.Atoi(in[:i])
+		if err != nil {
+			return bad()
+		}
+		var unit time.Duration
+		switch in[i] {
+		case 'm':
+			unit = time.Minute
+		case 'h':
+			unit = time.Hour
+		case 'd':
+			unit = Day
+		case 'w':
+			unit = Week
+		default:
+			return bad()
+		}
+		total += time.Duration(n) * unit
+		if total > 10*365*Day {
+			return 0, problem(ErrBadDuration, "duration", fmt.Sprintf("%q is longer than ten years; ask for less.", s))
+		}
+		in = in[i+1:]
+	}
+	if total <= 0 {
+		return 0, problem(ErrBadDuration, "duration", "The duration must be more than zero, such as 30m, 8h or 7d.")
+	}
+	return total, nil
+}
+
+// FormatDuration writes d the way ParseDuration reads it, largest units first: 7d, 1d12h, 30m.
+// Zero is written "no end".
+func FormatDuration(d time.Duration) string {
+	if d <= 0 {
+		return "no end"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		size time.Duration
+		name string
+	}{{Day, "d"}, {time.Hour, "h"}, {time.Minute, "m"}} {
+		if n := d / u.size; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.name)
+			d -= n * u.size
+		}
+	}
+	if b.Len() == 0 {
+		return "under a minute"
+	}
+	return b.String()
+}

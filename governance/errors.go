@@ -1,0 +1,71 @@
+package governance
+
+import (
+	"errors"
+	"time"
+)
+
+// Conditions callers branch on. A *Problem wraps one of them and carries the sentence
+// shown to the person.
+var (
+	ErrNotFound              = errors.New("not found")
+	ErrUnknownItem           = errors.New("unknown catalog item")
+	ErrBadDuration           = errors.New("bad duration")
+	ErrDurationTooLong       = errors.New("duration above the item's maximum")
+	ErrJustificationRequired = errors.New("justification required")
+	ErrReasonTooLong         = errors.New("reason too long")
+	ErrNoApprover            = errors.New("no approver available")
+	ErrSelfApproval          = errors.New("requester cannot decide own request")
+	ErrNotApprover           = errors.New("not an approver of this request")
+	ErrNotRequester          = errors.New("only the requester may do this")
+	ErrAlreadyDecided        = errors.New("request already decided")
+	ErrNotPending            = errors.New("request is not pending")
+	ErrDenyReasonRequired    = errors.New("deny reason required")
+	ErrBadCommand            = errors.New("bad command")
+	ErrUnknownBackend        = errors.New("unknown backend")
+
+	// ErrConflict is returned by Store.Update when the stored version moved on.
+	ErrConflict = errors.New("request changed concurrently")
+)
+
+// Problem is a refusal or validation failure to show to a person: Message says what
+// happened and what to do next; Field names the form field at fault, if any.
+type Problem struct {
+	Err     error
+	Field   string // "item", "duration", "reason" or ""
+	Message string
+}
+
+func (p *Problem) Error() string { return p.Message }
+func (p *Problem) Unwrap() error { return p.Err }
+
+func problem(err error, field, msg string) *Problem {
+	return &Problem{Err: err, Field: field, Message: msg}
+}
+
+// PermanentError marks a backend or delivery error that retrying will not fix.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err so that workers give up at once instead of retrying.
+func Permanent(err error) error { return &PermanentError{Err: err} }
+
+// RetryAfterError is a temporary error that says when to try again (HTTP 429 Retry-After).
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string { return e.Err.Error() }
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// RetryAfter wraps err with the delay the other side asked for.
+func RetryAfter(err error, d time.Duration) error { return &RetryAfterError{After: d, Err: err} }
+
+// IsPermanent reports whether err says retrying is pointless.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}

@@ -1,0 +1,195 @@
+package governance
+
+import (
+	"context"
+	"time"
+)
+
+// Clock tells the time. Tests and the demo move a ManualClock by hand; nothing sleeps.
+type Clock interface {
+	Now() time.Time
+}
+
+// Store persists requests and everything that must change with them. Each Create and
+// Update is one atomic step: the request, its indexes, its due entries, its outbox tasks
+// and its audit records are written together or not at all.
+type Store interface {
+	RequestStore
+	OutboxStore
+	Ping(ctx context.Context) error
+}
+
+// RequestStore holds requests, their indexes and their message references.
+type RequestStore interface {
+	// ReserveID returns the request id bound to key, binding a new one on first use, so
+	// a retried command maps to the request it created. An empty key always gives a new id.
+	ReserveID(ctx context.Context, key string) (string, error)
+	// Create stores r (whose ID came from ReserveID) with its effects. created is false,
+	// and nothing is written, when a request with that id already exists.
+	Create(ctx context.Context, r *Request, fx Effects) (created bool, err error)
+	// Get returns the request, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, id string) (*Request, error)
+	// Update replaces the stored request with r and applies fx, provided the stored
+	// version is still prevVersion (r.Version must be prevVersion+1); ErrConflict otherwise.
+	Update(ctx context.Context, r *Request, prevVersion int64, fx Effects) error
+	// ListByRequester returns the newest requests made by email, newest first.
+	ListByRequester(ctx context.Context, email string, limit int) ([]*Request, error)
+	// ListPendingFor returns pending requests that email may decide, oldest first.
+	ListPendingFor(ctx context.Context, email string, limit int) ([]*Request, error)
+	// SaveMessageRef remembers a card sent for a request, so it can be updated later.
+	SaveMessageRef(ctx context.Context, requestID string, ref MessageRef) error
+	// MessageRefs lists the cards sent for a request.
+	MessageRefs(ctx context.Context, requestID string) ([]MessageRef, error)
+}
+
+// OutboxStore is the queue of work that follows a transition. A task is delivered at
+// least once: a task claimed by a worker that dies is claimed again by another.
+type OutboxStore interface {
+	// ClaimTasks returns up to max tasks for consumer: new ones, and ones another
+	// consumer claimed but did not finish in time.
+	ClaimTasks(ctx context.Context, consumer string, max int) ([]Task, error)
+	// AckTask marks a task done.
+	AckTask(ctx context.Context, t Task) error
+	// RetryTask marks t done and schedules a copy with Attempt+1 for at.
+	RetryTask(ctx context.Context, t Task, at time.Time) error
+	// PromoteRetries moves retries due at or before now back into the queue.
+	PromoteRetries(ctx context.Context, now time.Time) (int, error)
+}
+
+// Effects are what a transition changes besides the request itself.
+type Effects struct {
+	Tasks []Task               // outbox entries to enqueue
+	Due   map[string]time.Time // due-index members to add or move
+	Undue []string             // due-index members to remove
+	Audit []AuditRecord        // audit trail records to append
+}
+
+// TaskKind is the kind of an outbox task.
+type TaskKind string
+
+// The outbox task kinds.
+const (
+	TaskSendCard    TaskKind = "card"   // send an approval card to To
+	TaskUpdateCards TaskKind = "update" // update every card sent for the request
+	TaskNotify      TaskKind = "notify" // tell To something (Notice)
+	TaskSubmit      TaskKind = "submit" // submit the approved grant to the backend
+)
+
+// Task is one unit of outbox work.
+type Task struct {
+	ID        string     `json:"-"` // set by the store
+	Kind      TaskKind   `json:"kind"`
+	RequestID string     `json:"req"`
+	To        string     `json:"to,omitempty"`     // recipient e-mail
+	Notice    NoticeKind `json:"notice,omitempty"` // for TaskNotify
+	Attempt   int        `json:"attempt,omitempty"`
+}
+
+// AuditRecord is one entry of the audit trail: who did what, when, from where.
+type AuditRecord struct {
+	At        time.Time `json:"at"`
+	RequestID string    `json:"request"`
+	Event     Event     `json:"event"`
+	From      State     `json:"from,omitempty"`
+	To        State     `json:"to"`
+	Actor     string    `json:"actor"` // e-mail, or "accessbot" for the system
+	Platform  string    `json:"platform,omitempty"`
+	ChatID    string    `json:"chatId,omitempty"`
+	Detail    string    `json:"detail,omitempty"`
+}
+
+// MessageRef points at a message already sent, so that it can be updated in place.
+type MessageRef struct {
+	Platform  string `json:"platform"`
+	Recipient string `json:"recipient"` // e-mail
+	Channel   string `json:"channel"`
+	ID        string `json:"id"` // Slack ts, Teams activity id
+}
+
+// ChatUser maps a chat platform's user to a person.
+type ChatUser struct {
+	Platform string `json:"platform"`
+	ID       string `json:"id"`
+	Email    string `json:"email"`
+	Name     string `json:"name,omitempty"`
+	TimeZone string `json:"tz,omitempty"` // IANA name, when the platform tells it
+}
+
+// GrantRecord is a grant held by the built-in backend, where accessbot is the system of record.
+type GrantRecord struct {
+	RequestID string    `json:"request"`
+	Item      ItemRef   `json:"item"`
+	Grantee   Person    `json:"grantee"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end,omitzero"`
+	RevokedAt time.Time `json:"revokedAt,omitzero"`
+}
+
+// Identity is a person as a governance backend knows them.
+type Identity struct {
+	ID    string
+	Email string
+	Name  string
+}
+
+// Grant is what a backend is asked to give.
+type Grant struct {
+	RequestID  string
+	Item       ItemRef
+	Requester  Person
+	Identity   Identity
+	Reason     string
+	ApprovedBy Person
+	Start      time.Time
+	End        time.Time // zero: no end
+}
+
+// Backend is one identity-governance system.
+type Backend interface {
+	// Name is the backend's name as used in the catalog ("builtin", "sailpoint", …).
+	Name() string
+	// LookupIdentity finds the backend's identity for an e-mail address.
+	LookupIdentity(ctx context.Context, email string) (Identity, error)
+	// SearchCatalog lists requestable things matching query.
+	SearchCatalog(ctx context.Context, query string) ([]ItemRef, error)
+	// Submit asks for the grant. It must be idempotent in g.RequestID.
+	Submit(ctx context.Context, g Grant) (Submission, error)
+	// Status reads the backend's view of an earlier submission.
+	Status(ctx context.Context, s Submission) (Submission, error)
+	// Extend moves the end of an active grant.
+	Extend(ctx context.Context, g Grant, end time.Time) (Submission, error)
+	// Revoke ends an active grant.
+	Revoke(ctx context.Context, g Grant) error
+	// Cancel withdraws a submission that has not completed.
+	Cancel(ctx context.Context, s Submission) error
+}
+
+// NoticeKind is what a notice tells its recipient.
+type NoticeKind string
+
+// The notices.
+const (
+	NoticeReceived  NoticeKind = "received"  // requester: your request went to the approvers
+	NoticeApproved  NoticeKind = "approved"  // requester: approved, being granted
+	NoticeDenied    NoticeKind = "denied"    // requester: denied, with the reason
+	NoticeSubmitted NoticeKind = "submitted" // requester: the backend is working on it
+	NoticeActive    NoticeKind = "active"    // requester: access is active (until …)
+	NoticeFailed    NoticeKind = "failed"    // requester: the grant failed, and why
+	NoticeCancelled NoticeKind = "cancelled" // requester: cancelled
+)
+
+// Notice is a message to one person about a request.
+type Notice struct {
+	Kind    NoticeKind
+	Request *Request
+}
+
+// Notifier tells people things. The service never knows which platform a person is on.
+type Notifier interface {
+	// SendApprovalCard sends r's approval card to an approver and says where it went.
+	SendApprovalCard(ctx context.Context, to Person, r *Request) (MessageRef, error)
+	// UpdateApprovalCard redraws a card already sent, e.g. to show the decision.
+	UpdateApprovalCard(ctx context.Context, ref MessageRef, r *Request) error
+	// Notify sends a notice to a person.
+	Notify(ctx context.Context, to Person, n Notice) error
+}

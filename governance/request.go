@@ -1,0 +1,168 @@
+package governance
+
+import (
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Person is someone accessbot talks to, identified across platforms by e-mail.
+type Person struct {
+	Email string `json:"email"`
+	Name  string `json:"name,omitempty"`
+}
+
+// Display is the person's name, or their e-mail when the name is unknown.
+func (p Person) Display() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.Email
+}
+
+// Is reports whether p and o are the same person.
+func (p Person) Is(o Person) bool { return strings.EqualFold(p.Email, o.Email) }
+
+// ParsePerson reads "Alice Smith <alice@example.com>" or "alice@example.com".
+func ParsePerson(s string) (Person, error) {
+	a, err := mail.ParseAddress(strings.TrimSpace(s))
+	if err != nil {
+		return Person{}, fmt.Errorf("%q is not an e-mail address (write alice@example.com or \"Alice <alice@example.com>\")", s)
+	}
+	return Person{Email: strings.ToLower(a.Address), Name: a.Name}, nil
+}
+
+// Actor is a person acting through a chat platform; Platform and ChatID go into the
+// audit trail ("from where") and nowhere else.
+type Actor struct {
+	Person
+	Platform string // "slack", "teams", "cli"
+	ChatID   string // the platform's user id
+}
+
+// ItemRef is the snapshot of a catalog item taken when a request is created, so later
+// catalog edits do not change what was asked for.
+type ItemRef struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Backend string `json:"backend"`
+	Ref     string `json:"ref"`
+}
+
+// Decision is an approver's answer.
+type Decision struct {
+	By       Person    `json:"by"`
+	Approved bool      `json:"approved"`
+	Reason   string    `json:"reason,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// Submission is what a backend said about a grant it was given.
+type Submission struct {
+	Backend    string    `json:"backend"`
+	ExternalID string    `json:"externalId,omitempty"`
+	State      State     `json:"state"` // StateSubmitted, StateActive or StateFailed
+	Start      time.Time `json:"start,omitzero"`
+	End        time.Time `json:"end,omitzero"`
+	Detail     string    `json:"detail,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+// Request is one access request, from the ask to the end of the access.
+type Request struct {
+	ID        string        `json:"id"`
+	Version   int64         `json:"version"`
+	State     State         `json:"state"`
+	Requester Person        `json:"requester"`
+	Item      ItemRef       `json:"item"`
+	Duration  time.Duration `json:"duration"` // 0: no end
+	Reason    string        `json:"reason,omitempty"`
+	Approvers []Person      `json:"approvers"`
+	Schedule  Schedule      `json:"schedule"`
+	Platform  string        `json:"platform,omitempty"` // where it was asked
+	CreatedAt time.Time     `json:"createdAt"`
+	UpdatedAt time.Time     `json:"updatedAt"`
+
+	Decision    *Decision   `json:"decision,omitempty"`
+	Submission  *Submission `json:"submission,omitempty"`
+	CancelledAt time.Time   `json:"cancelledAt,omitzero"`
+	Failure     string      `json:"failure,omitempty"` // why it failed, in words for the requester
+
+	Reminders   int `json:"reminders,omitempty"`
+	Escalations int `json:"escalations,omitempty"`
+}
+
+// IsApprover reports whether p may decide r.
+func (r *Request) IsApprover(p Person) bool {
+	return slices.ContainsFunc(r.Approvers, p.Is)
+}
+
+// ApproverNames lists the approvers for people to read.
+func (r *Request) ApproverNames() string {
+	names := make([]string, len(r.Approvers))
+	for i, a := range r.Approvers {
+		names[i] = a.Display()
+	}
+	return strings.Join(names, ", ")
+}
+
+// EndsAt is when time-bound access ends; zero when it has not started or never ends.
+func (r *Request) EndsAt() time.Time {
+	if r.Submission == nil {
+		return time.Time{}
+	}
+	return r.Submission.End
+}
+
+func (r *Request) clone() *Request {
+	c := *r
+	c.Approvers = slices.Clone(r.Approvers)
+	c.Schedule.ExpiryNotices = slices.Clone(r.Schedule.ExpiryNotices)
+	if r.Decision != nil {
+		d := *r.Decision
+		c.Decision = &d
+	}
+	if r.Submission != nil {
+		s := *r.Submission
+		c.Submission = &s
+	}
+	return &c
+}
+
+// Schedule is the reminder, escalation and expiry configuration, with the meaning of
+// SailPoint's approvalReminderAndEscalationConfig (DESIGN.md, "Scheduler semantics").
+// It is copied onto each request when the request is created.
+type Schedule struct {
+	DaysUntilEscalation  int             `json:"daysUntilEscalation" yaml:"daysUntilEscalation"`
+	DaysBetweenReminders int             `json:"daysBetweenReminders" yaml:"daysBetweenReminders"`
+	MaxReminders         int             `json:"maxReminders" yaml:"maxReminders"`
+	FallbackApprover     string          `json:"fallbackApprover,omitempty" yaml:"fallbackApprover"`
+	RequestExpiryDays    int             `json:"requestExpiryDays" yaml:"requestExpiryDays"`
+	ExpiryNotices        []time.Duration `json:"expiryNotices,omitempty" yaml:"-"`
+}
+
+// Day is the unit of the schedule's day counts.
+const Day = 24 * time.Hour
+
+// FirstApprovalDue is the first time the scheduler has something to do for a request
+// created at created: the first reminder or escalation, or the timeout. ok is false when
+// the schedule never acts.
+func (s Schedule) FirstApprovalDue(created time.Time) (at time.Time, ok bool) {
+	if s.DaysUntilEscalation > 0 {
+		at, ok = created.Add(time.Duration(s.DaysUntilEscalation)*Day), true
+	}
+	if s.RequestExpiryDays > 0 {
+		t := created.Add(time.Duration(s.RequestExpiryDays) * Day)
+		if !ok || t.Before(at) {
+			at, ok = t, true
+		}
+	}
+	return at, ok
+}
+
+// Due-index members. The scheduler owns what they mean; the service adds and removes them
+// with each transition so that due work is found without scanning requests.
+func dueApproval(id string) string { return "approval:" + id }
+func dueExpiry(id string) string   { return "expiry:" + id }

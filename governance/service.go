@@ -1,0 +1,356 @@
+package governance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Service carries out the commands people give and the work that follows them.
+type Service struct {
+	catalog  *Catalog
+	store    Store
+	backends map[string]Backend
+	notifier Notifier
+	clock    Clock
+	schedule Schedule
+	log      *slog.Logger
+	kick     func() // wakes the local outbox dispatcher; may be nil
+}
+
+// Config is what a Service is built from.
+type Config struct {
+	Catalog  *Catalog
+	Store    Store
+	Backends []Backend
+	Notifier Notifier
+	Clock    Clock        // default SystemClock
+	Schedule Schedule     // copied onto each new request
+	Logger   *slog.Logger // default slog.Default()
+}
+
+// NewService checks that every item's backend is configured and returns the service.
+func NewService(cfg Config) (*Service, error) {
+	if cfg.Catalog == nil || cfg.Store == nil || cfg.Notifier == nil {
+		return nil, errors.New("governance: catalog, store and notifier are required")
+	}
+	s := &Service{
+		catalog:  cfg.Catalog,
+		store:    cfg.Store,
+		backends: map[string]Backend{},
+		notifier: cfg.Notifier,
+		clock:    cfg.Clock,
+		schedule: cfg.Schedule,
+		log:      cfg.Logger,
+	}
+	if s.clock == nil {
+		s.clock = SystemClock{}
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	for _, b := range cfg.Backends {
+		s.backends[b.Name()] = b
+	}
+	for _, it := range cfg.Catalog.Items() {
+		if _, ok := s.backends[it.Backend]; !ok {
+			return nil, fmt.Errorf("catalog item %s uses backend %q, which is not configured: %w", it.ID, it.Backend, ErrUnknownBackend)
+		}
+	}
+	return s, nil
+}
+
+// Catalog returns the catalog the service offers.
+func (s *Service) Catalog() *Catalog { return s.catalog }
+
+// Clock returns the service's clock.
+func (s *Service) Clock() Clock { return s.clock }
+
+// Ready reports whether the store can be reached.
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// RequestInput is an ask for access.
+type RequestInput struct {
+	Requester Actor
+	Item      string        // id or name
+	Duration  time.Duration // 0: the item's default
+	Reason    string
+	// IdempotencyKey identifies the ask across retries (Slack's trigger_id); the same key
+	// always yields the same request.
+	IdempotencyKey string
+	// Confirm sends the requester a message saying where the request went; used where the
+	// platform cannot answer in place (a submitted form).
+	Confirm bool
+}
+
+// Request validates an ask against the catalog and policy and stores it as
+// pending_approval; the approval cards go out through the outbox.
+func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error) {
+	item, err := s.catalog.Lookup(in.Item)
+	if err != nil {
+		return nil, err
+	}
+	d := in.Duration
+	if d == 0 {
+		d = item.DefaultDuration
+	}
+	if item.MaxDuration > 0 && d > item.MaxDuration {
+		return nil, problem(ErrDurationTooLong, "duration", fmt.Sprintf("%s can be granted for at most %s; ask for %s or less.",
+			item.Name, FormatDuration(item.MaxDuration), FormatDuration(item.MaxDuration)))
+	}
+	reason := strings.TrimSpace(in.Reason)
+	if item.JustificationRequired && reason == "" {
+		return nil, problem(ErrJustificationRequired, "reason", fmt.Sprintf(
+			"%s needs a reason. Add one: `request %s for %s because <why you need it>`.", item.Name, item.ID, FormatDuration(d)))
+	}
+	if len(reason) > MaxReasonLength {
+		return nil, problem(ErrReasonTooLong, "reason", fmt.Sprintf("The reason is %d characters long; keep it under %d.", len(reason), MaxReasonLength))
+	}
+	requester := in.Requester.Person
+	requester.Email = strings.ToLower(requester.Email)
+	var approvers []Person
+	for _, a := range item.Approvers {
+		if !a.Is(requester) { // self-approval never
+			approvers = append(approvers, a)
+		}
+	}
+	if len(approvers) == 0 {
+		return nil, problem(ErrNoApprover, "item", fmt.Sprintf(
+			"You are the only approver of %s, and nobody may approve their own request; ask an admin to add another approver.", item.Name))
+	}
+
+	id, err := s.store.ReserveID(ctx, in.IdempotencyKey)
+	if err != nil {
+		return nil, fmt.Errorf("reserve request id: %w", err)
+	}
+	now := s.clock.Now()
+	r := &Request{
+		ID: id, Version: 1, State: StatePendingApproval,
+		Requester: requester, Item: item.Snapshot(), Duration: d, Reason: reason,
+		Approvers: approvers, Schedule: s.schedule, Platform: in.Requester.Platform,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", "")}}
+	for _, a := range approvers {
+		fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: id, To: a.Email})
+	}
+	if in.Confirm {
+		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeReceived})
+	}
+	if at, ok := r.Schedule.FirstApprovalDue(now); ok {
+		fx.Due = map[string]time.Time{dueApproval(id): at}
+	}
+	created, err := s.store.Create(ctx, r, fx)
+	if err != nil {
+		return nil, fmt.Errorf("store request %s: %w", id, err)
+	}
+	if !created { // a retry of an ask already stored: answer as the first time
+		return s.store.Get(ctx, id)
+	}
+	s.log.InfoContext(ctx, "request created", "request", id, "item", item.ID, "requester", requester.Email, "duration", d)
+	s.wake()
+	return r, nil
+}
+
+// DecideInput is an approver's click.
+type DecideInput struct {
+	RequestID string
+	Approver  Actor
+	Approve   bool
+	Reason    string // required to deny
+}
+
+// Decide records an approval or denial. The first valid decision wins; a later one gets
+// an ErrAlreadyDecided problem that names who decided and when.
+func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) {
+	reason := strings.TrimSpace(in.Reason)
+	if !in.Approve && reason == "" {
+		return nil, problem(ErrDenyReasonRequired, "reason", "Tell the requester why you deny the request, so they know what to do instead.")
+	}
+	if len(reason) > MaxReasonLength {
+		return nil, problem(ErrReasonTooLong, "reason", fmt.Sprintf("The reason is %d characters long; keep it under %d.", len(reason), MaxReasonLength))
+	}
+	event := EventDeny
+	if in.Approve {
+		event = EventApprove
+	}
+	return s.transition(ctx, in.RequestID, func(r *Request) (*Effects, error) {
+		switch {
+		case r.Requester.Is(in.Approver.Person):
+			return nil, problem(ErrSelfApproval, "", fmt.Sprintf(
+				"You can't decide your own request %s; it is waiting for %s.", r.ID, r.ApproverNames()))
+		case !r.IsApprover(in.Approver.Person):
+			return nil, problem(ErrNotApprover, "", fmt.Sprintf(
+				"You are not an approver of %s, so you can't decide it; it is waiting for %s.", r.ID, r.ApproverNames()))
+		case r.State != StatePendingApproval:
+			return nil, s.notPending(r)
+		}
+		to, _, _ := Next(r.State, event)
+		from := r.State
+		r.State = to
+		r.Decision = &Decision{By: in.Approver.Person, Approved: in.Approve, Reason: reason, At: s.clock.Now()}
+		fx := &Effects{
+			Undue: []string{dueApproval(r.ID)},
+			Audit: []AuditRecord{s.audit(r, in.Approver, event, from, reason)},
+			Tasks: []Task{{Kind: TaskUpdateCards, RequestID: r.ID}},
+		}
+		if in.Approve {
+			fx.Tasks = append(fx.Tasks,
+				Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeApproved},
+				Task{Kind: TaskSubmit, RequestID: r.ID})
+		} else {
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeDenied})
+		}
+		return fx, nil
+	})
+}
+
+// Cancel withdraws a pending request; only its requester may.
+func (s *Service) Cancel(ctx context.Context, id string, by Actor) (*Request, error) {
+	return s.transition(ctx, id, func(r *Request) (*Effects, error) {
+		if !r.Requester.Is(by.Person) {
+			return nil, problem(ErrNotRequester, "", fmt.Sprintf(
+				"Only %s, who asked for %s, can cancel it.", r.Requester.Display(), r.ID))
+		}
+		if r.State != StatePendingApproval {
+			if r.State == StateCancelled {
+				return nil, problem(ErrNotPending, "", fmt.Sprintf("%s is already cancelled.", r.ID))
+			}
+			return nil, problem(ErrNotPending, "", fmt.Sprintf(
+				"%s is %s, so it can no longer be cancelled; ask an admin to revoke the access if you no longer need it.", r.ID, r.State.Label()))
+		}
+		from := r.State
+		r.State = StateCancelled
+		r.CancelledAt = s.clock.Now()
+		return &Effects{
+			Undue: []string{dueApproval(r.ID)},
+			Audit: []AuditRecord{s.audit(r, by, EventCancel, from, "")},
+			Tasks: []Task{{Kind: TaskUpdateCards, RequestID: r.ID}},
+		}, nil
+	})
+}
+
+// Get returns a request by id, for people allowed to see it: its requester and approvers.
+func (s *Service) Get(ctx context.Context, id string, viewer Person) (*Request, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !r.Requester.Is(viewer) && !r.IsApprover(viewer) {
+		return nil, problem(ErrNotFound, "", fmt.Sprintf("There is no request %s that you asked for or can decide.", id))
+	}
+	return r, nil
+}
+
+// Mine lists the requests a person made, newest first.
+func (s *Service) Mine(ctx context.Context, p Person) ([]*Request, error) {
+	return s.store.ListByRequester(ctx, strings.ToLower(p.Email), 20)
+}
+
+// PendingFor lists the requests waiting for a person's decision, oldest first.
+func (s *Service) PendingFor(ctx context.Context, p Person) ([]*Request, error) {
+	return s.store.ListPendingFor(ctx, strings.ToLower(p.Email), 20)
+}
+
+// SetWake registers a function called after every transition that enqueued work, so a
+// local dispatcher can start at once instead of at its next poll.
+func (s *Service) SetWake(f func()) { s.kick = f }
+
+func (s *Service) wake() {
+	if s.kick != nil {
+		s.kick()
+	}
+}
+
+func (s *Service) load(ctx context.Context, id string) (*Request, error) {
+	r, err := s.store.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, problem(ErrNotFound, "", fmt.Sprintf("There is no request %s; `status` lists yours and `pending` the ones waiting for you.", id))
+	}
+	return r, err
+}
+
+// transition loads a request, lets change modify a copy and say what else happens, and
+// stores the result if nobody changed the request meanwhile; on a conflict it starts over
+// from the fresh request, so concurrent clicks are decided by the store, not by luck.
+func (s *Service) transition(ctx context.Context, id string, change func(*Request) (*Effects, error)) (*Request, error) {
+	for attempt := 0; ; attempt++ {
+		cur, err := s.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		next := cur.clone()
+		fx, err := change(next)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkLifecycle(cur.State, next.State, fx.Audit); err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		next.Version = cur.Version + 1
+		next.UpdatedAt = s.clock.Now()
+		err = s.store.Update(ctx, next, cur.Version, *fx)
+		if errors.Is(err, ErrConflict) && attempt < 10 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("update %s: %w", id, err)
+		}
+		if len(fx.Tasks) > 0 {
+			s.wake()
+		}
+		return next, nil
+	}
+}
+
+// notPending explains why a request can no longer be decided.
+func (s *Service) notPending(r *Request) error {
+	if d := r.Decision; d != nil {
+		verb := "denied"
+		if d.Approved {
+			verb = "approved"
+		}
+		return problem(ErrAlreadyDecided, "", fmt.Sprintf("%s was already %s by %s at %s.",
+			r.ID, verb, d.By.Display(), d.At.UTC().Format("2006-01-02 15:04 UTC")))
+	}
+	return problem(ErrNotPending, "", fmt.Sprintf("%s is %s, so there is nothing left to decide.", r.ID, r.State.Label()))
+}
+
+func (s *Service) audit(r *Request, by Actor, e Event, from State, detail string) AuditRecord {
+	actor := by.Email
+	if actor == "" {
+		actor = SystemActor
+	}
+	return AuditRecord{
+		At: s.clock.Now(), RequestID: r.ID, Event: e, From: from, To: r.State,
+		Actor: actor, Platform: by.Platform, ChatID: by.ChatID, Detail: detail,
+	}
+}
+
+// SystemActor is the audit trail's name for accessbot itself.
+const SystemActor = "accessbot"
+
+var system = Actor{Platform: "accessbot"}
+
+// checkLifecycle verifies that the audit records of a change walk the transition table
+// from the stored state to the new one; a change that skips or invents a step is a bug.
+func checkLifecycle(from, to State, records []AuditRecord) error {
+	at := from
+	for _, a := range records {
+		if a.From == "" { // an event that is not a state change (a reminder, an escalation)
+			continue
+		}
+		next, _, ok := Next(a.From, a.Event)
+		if !ok || a.From != at || next != a.To {
+			return fmt.Errorf("%s from %s to %s is not in the lifecycle", a.Event, a.From, a.To)
+		}
+		at = next
+	}
+	if at != to {
+		return fmt.Errorf("state changed from %s to %s without a lifecycle event", from, to)
+	}
+	return nil
+}
