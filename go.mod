@@ -2,4 +2,7 @@ module github.com/accessbot/accessbot
 
 go 1.26
 
-require go.yaml.in/yaml/v3 v3.0.6 // indirect
+require (
+	github.com/stretchr/testify v1.12.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
+)

@@ -193,11 +193,7 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
-	items, err := f.items()
-	if err != nil {
-		return nil, err
-	}
-	return NewCatalog(items)
+	return f.catalog()
 }
 
 // CatalogFromYAML converts an already decoded YAML node (a catalog embedded in a larger
@@ -207,12 +203,20 @@ func CatalogFromYAML(n *yaml.Node) (*Catalog, error) {
 	if err := n.Decode(&items); err != nil {
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
-	f := catalogFile{Items: items}
-	its, err := f.items()
-	if err != nil {
+	return catalogFile{Items: items}.catalog()
+}
+
+// catalog converts and checks the file's items, reporting every mistake at once.
+func (f catalogFile) catalog() (*Catalog, error) {
+	items, err := f.items()
+	if len(items) == 0 {
 		return nil, err
 	}
-	return NewCatalog(its)
+	c, cerr := NewCatalog(items)
+	if err := errors.Join(err, cerr); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (f catalogFile) items() ([]Item, error) {

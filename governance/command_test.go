@@ -1,0 +1,121 @@
+package governance
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseCommand(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want Command
+	}{
+		{"nothing opens the form", "  ", Command{Kind: CommandForm}},
+		{"help", "help", Command{Kind: CommandHelp}},
+		{"status", "status", Command{Kind: CommandStatus}},
+		{"pending", "Pending", Command{Kind: CommandPending}},
+		{"cancel normalises the id", "cancel ar7", Command{Kind: CommandCancel, ID: "AR-7"}},
+		{"request with everything", "request prod-db for 8h because incident 4711",
+			Command{Kind: CommandRequest, Item: "prod-db", Duration: 8 * time.Hour, Reason: "incident 4711"}},
+		{"request without duration", "request prod-db because need it for 2 days",
+			Command{Kind: CommandRequest, Item: "prod-db", Reason: "need it for 2 days"}},
+		{"request with a spaced item name", "request Production  database for 7d",
+			Command{Kind: CommandRequest, Item: "Production database", Duration: 7 * Day}},
+		{"request, keywords in any case", "REQUEST vpn FOR 30m BECAUSE on call",
+			Command{Kind: CommandRequest, Item: "vpn", Duration: 30 * time.Minute, Reason: "on call"}},
+		{"a reason mentioning for keeps it", "request vpn because for the release for 2h",
+			Command{Kind: CommandRequest, Item: "vpn", Reason: "for the release for 2h"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseCommand(tt.text)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestParseCommand_BadInputSaysWhatToDo(t *testing.T) {
+	tests := []struct {
+		name, text string
+		err        error
+		mentions   string
+	}{
+		{"unknown verb", "grant me root", ErrBadCommand, "help"},
+		{"request without item", "request", ErrUnknownItem, "request <item>"},
+		{"because without reason", "request vpn because", ErrJustificationRequired, "reason"},
+		{"bad duration", "request vpn for 8x", ErrBadDuration, "30m, 8h, 7d"},
+		{"cancel without id", "cancel", ErrBadCommand, "AR-7"},
+		{"cancel with junk id", "cancel everything", ErrBadCommand, "AR-7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseCommand(tt.text)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tt.err)
+			var p *Problem
+			require.True(t, errors.As(err, &p))
+			assert.Contains(t, p.Message, tt.mentions)
+		})
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	good := map[string]time.Duration{
+		"30m": 30 * time.Minute, "8h": 8 * time.Hour, "7d": 7 * Day, "1d12h": 36 * time.Hour, "2w": 14 * Day, " 90M ": 90 * time.Minute,
+	}
+	for in, want := range good {
+		got, err := ParseDuration(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "8", "h", "0m", "-1h", "1.5h", "8hours", "10s", "99999999d", "4000d"} {
+		_, err := ParseDuration(in)
+		assert.ErrorIs(t, err, ErrBadDuration, in)
+	}
+}
+
+func TestFormatDuration_RoundTrips(t *testing.T) {
+	for _, d := range []time.Duration{30 * time.Minute, 8 * time.Hour, 7 * Day, 36 * time.Hour, 90 * time.Minute} {
+		got, err := ParseDuration(FormatDuration(d))
+		require.NoError(t, err)
+		assert.Equal(t, d, got)
+	}
+	assert.Equal(t, "no end", FormatDuration(0))
+}
+
+func FuzzParseCommand(f *testing.F) {
+	for _, s := range []string{"", "help", "request prod-db for 8h because x", "cancel AR-7", "request a for 1d2h3m because because for 2h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseCommand(s)
+		if err != nil {
+			var p *Problem
+			if !errors.As(err, &p) || p.Message == "" {
+				t.Fatalf("error without a message for people: %v", err)
+			}
+			return
+		}
+		if c.Kind == CommandRequest && (c.Item == "" || c.Duration < 0) {
+			t.Fatalf("bad request parse of %q: %+v", s, c)
+		}
+	})
+}
+
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"30m", "8h", "7d", "1d12h", "2w", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err == nil && d <= 0 {
+			t.Fatalf("%q parsed to non-positive %v", s, d)
+		}
+	})
+}
