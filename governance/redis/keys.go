@@ -1,0 +1,49 @@
+package redis
+
+import (
+	"hash/fnv"
+	"strconv"
+	"strings"
+)
+
+// keys builds every key accessbot uses. Everything one transition touches shares the
+// hash tag of its request's shard ({s3}), so a transition is one script on one Redis
+// Cluster slot; the few global keys are only ever used by single-key commands.
+type keys struct {
+	prefix string
+	shards int
+}
+
+func (k keys) shardOf(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % uint32(k.shards))
+}
+
+func (k keys) tag(shard int) string {
+	return k.prefix + ":{s" + strconv.Itoa(shard) + "}:"
+}
+
+func (k keys) request(id string) string { return k.tag(k.shardOf(id)) + "req:" + id }
+func (k keys) msgs(id string) string    { return k.tag(k.shardOf(id)) + "msgs:" + id }
+func (k keys) grant(id string) string   { return k.tag(k.shardOf(id)) + "grant:" + id }
+func (k keys) outbox(shard int) string  { return k.tag(shard) + "outbox" }
+func (k keys) retry(shard int) string   { return k.tag(shard) + "retry" }
+func (k keys) due(shard int) string     { return k.tag(shard) + "due" }
+func (k keys) audit(shard int) string   { return k.tag(shard) + "audit" }
+
+func (k keys) mine(shard int, email string) string {
+	return k.tag(shard) + "mine:" + strings.ToLower(email)
+}
+
+func (k keys) pending(shard int, email string) string {
+	return k.tag(shard) + "pending:" + strings.ToLower(email)
+}
+
+func (k keys) seq() string                   { return k.prefix + ":seq" }
+func (k keys) idempotency(key string) string { return k.prefix + ":idem:" + key }
+
+func (k keys) chatUser(platform, id string) string { return k.prefix + ":user:" + platform + ":" + id }
+func (k keys) chatEmail(platform, email string) string {
+	return k.prefix + ":email:" + platform + ":" + strings.ToLower(email)
+}
