@@ -178,15 +178,8 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 		event = EventApprove
 	}
 	return s.transition(ctx, in.RequestID, func(r *Request) (*Effects, error) {
-		switch {
-		case r.Requester.Is(in.Approver.Person):
-			return nil, problem(ErrSelfApproval, "", fmt.Sprintf(
-				"You can't decide your own request %s; it is waiting for %s.", r.ID, r.ApproverNames()))
-		case !r.IsApprover(in.Approver.Person):
-			return nil, problem(ErrNotApprover, "", fmt.Sprintf(
-				"You are not an approver of %s, so you can't decide it; it is waiting for %s.", r.ID, r.ApproverNames()))
-		case r.State != StatePendingApproval:
-			return nil, s.notPending(r)
+		if err := s.mayDecide(r, in.Approver.Person); err != nil {
+			return nil, err
 		}
 		to, _, _ := Next(r.State, event)
 		from := r.State
@@ -206,6 +199,35 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 		}
 		return fx, nil
 	})
+}
+
+// CheckDecider says, without changing anything, whether p may decide request id now; the
+// error is the same Problem Decide would return. Chat handlers call it before asking an
+// approver for a deny reason, so nobody fills in a form only to be refused.
+func (s *Service) CheckDecider(ctx context.Context, id string, p Person) (*Request, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayDecide(r, p); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// mayDecide is the decision policy: never the requester, only an approver, only while pending.
+func (s *Service) mayDecide(r *Request, p Person) error {
+	switch {
+	case r.Requester.Is(p):
+		return problem(ErrSelfApproval, "", fmt.Sprintf(
+			"You can't decide your own request %s; it is waiting for %s.", r.ID, r.ApproverNames()))
+	case !r.IsApprover(p):
+		return problem(ErrNotApprover, "", fmt.Sprintf(
+			"You are not an approver of %s, so you can't decide it; it is waiting for %s.", r.ID, r.ApproverNames()))
+	case r.State != StatePendingApproval:
+		return s.notPending(r)
+	}
+	return nil
 }
 
 // Cancel withdraws a pending request; only its requester may.

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/accessbot/accessbot/governance"
+)
+
+//go:embed sample-catalog.yaml
+var sampleCatalog []byte
+
+// DevSigningSecret signs Slack requests when no SLACK_BOT_TOKEN is configured, so a person
+// can talk to a local accessbot with `accessbot say`. It is never accepted next to a token.
+const DevSigningSecret = "accessbot-dev-signing-secret"
+
+// config is everything accessbot is built from: the YAML file (ACCESSBOT_CONFIG or -config)
+// for settings, the environment for secrets.
+type config struct {
+	Listen string `yaml:"listen"`
+	Redis  struct {
+		URL        string   `yaml:"url"`        // redis:// or rediss://; REDIS_URL wins
+		Addrs      []string `yaml:"addrs"`      // several: Redis Cluster
+		MasterName string   `yaml:"masterName"` // Sentinel
+		Prefix     string   `yaml:"prefix"`
+	} `yaml:"redis"`
+	Slack struct {
+		APIURL string            `yaml:"apiURL"` // for a fake Slack in tests
+		Users  map[string]string `yaml:"users"`  // dev mode: Slack user id → e-mail
+	} `yaml:"slack"`
+	Builtin struct {
+		WebhookURL string `yaml:"webhookURL"`
+	} `yaml:"builtin"`
+	Approval struct {
+		DaysUntilEscalation  int        `yaml:"daysUntilEscalation"`
+		DaysBetweenReminders int        `yaml:"daysBetweenReminders"`
+		MaxReminders         int        `yaml:"maxReminders"`
+		FallbackApprover     string     `yaml:"fallbackApprover"`
+		RequestExpiryDays    int        `yaml:"requestExpiryDays"`
+		ExpiryNotices        []duration `yaml:"expiryNotices"`
+	} `yaml:"approval"`
+	Outbox struct {
+		Workers      int      `yaml:"workers"`
+		Poll         duration `yaml:"poll"`
+		ReclaimAfter duration `yaml:"reclaimAfter"`
+		MaxAttempts  int      `yaml:"maxAttempts"`
+	} `yaml:"outbox"`
+	ShutdownGrace duration `yaml:"shutdownGrace"`
+	Log           struct {
+		Level  string `yaml:"level"`  // debug, info, warn, error
+		Format string `yaml:"format"` // json, text; default: text on a terminal, else json
+	} `yaml:"log"`
+	CatalogFile string    `yaml:"catalogFile"`
+	CatalogYAML yaml.Node `yaml:"catalog"`
+
+	// From the environment only; never logged.
+	SlackSigningSecret   string `yaml:"-"`
+	SlackBotToken        string `yaml:"-"`
+	BuiltinWebhookSecret string `yaml:"-"`
+
+	catalog    *governance.Catalog
+	sample     bool // no catalog was configured: the sample catalog is in use
+	schedule   governance.Schedule
+	configPath string
+}
+
+// duration reads Go durations ("500ms", "90s") and days ("7d") from YAML.
+type duration time.Duration
+
+func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.TrimSpace(n.Value)
+	if v, err := time.ParseDuration(s); err == nil {
+		*d = duration(v)
+		return nil
+	}
+	if strings.HasSuffix(s, "d") {
+		if days, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err == nil {
+			*d = duration(time.Duration(days) * governance.Day)
+			return nil
+		}
+	}
+	return fmt.Errorf("line %d: %q is not a duration; write it like 500ms, 30s, 8h or 7d", n.Line, s)
+}
+
+// loadConfig reads the config file (if any) and the environment, fills in defaults and
+// checks everything, returning every problem found at once.
+func loadConfig(path string, getenv func(string) string) (*config, error) {
+	c := &config{configPath: path}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w (set ACCESSBOT_CONFIG or -config to a readable YAML file)", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	var errs []error
+	secret := func(name string) string {
+		if f := getenv(name + "_FILE"); f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
+				return ""
+			}
+			return strings.TrimSpace(string(b))
+		}
+		return getenv(name)
+	}
+	c.SlackSigningSecret = secret("SLACK_SIGNING_SECRET")
+	c.SlackBotToken = secret("SLACK_BOT_TOKEN")
+	c.BuiltinWebhookSecret = secret("BUILTIN_WEBHOOK_SECRET")
+	if v := getenv("REDIS_URL"); v != "" {
+		c.Redis.URL = v
+	}
+	if v := getenv("ACCESSBOT_LISTEN"); v != "" {
+		c.Listen = v
+	} else if v := getenv("PORT"); v != "" && c.Listen == "" {
+		c.Listen = ":" + v
+	}
+	c.defaults()
+	errs = append(errs, c.check()...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *config) defaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.Redis.Prefix == "" {
+		c.Redis.Prefix = "accessbot"
+	}
+	if c.Outbox.Workers == 0 {
+		c.Outbox.Workers = 8
+	}
+	if c.Outbox.Poll == 0 {
+		c.Outbox.Poll = duration(500 * time.Millisecond)
+	}
+	if c.Outbox.ReclaimAfter == 0 {
+		c.Outbox.ReclaimAfter = duration(time.Minute)
+	}
+	if c.Outbox.MaxAttempts == 0 {
+		c.Outbox.MaxAttempts = 10
+	}
+	if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = duration(25 * time.Second)
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Approval.ExpiryNotices == nil {
+		c.Approval.ExpiryNotices = []duration{duration(24 * time.Hour), duration(time.Hour)}
+	}
+	if c.SlackBotToken == "" && c.SlackSigningSecret == "" {
+		c.SlackSigningSecret = DevSigningSecret
+	}
+}
+
+// devMode reports whether accessbot runs without Slack: messages go to the log.
+func (c *config) devMode() bool { return c.SlackBotToken == "" }
+
+func (c *config) check() []error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen: %q is not host:port (write :8080 or 127.0.0.1:8080)", c.Listen))
+	}
+	if c.Redis.URL != "" {
+		if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			errs = append(errs, errors.New("redis url (REDIS_URL): write it as redis://host:6379/0 or rediss://user:password@host:6380"))
+		}
+		if len(c.Redis.Addrs) > 0 {
+			errs = append(errs, errors.New("redis: set either url (REDIS_URL) or addrs, not both"))
+		}
+	}
+	if strings.ContainsAny(c.Redis.Prefix, "{} \t") {
+		errs = append(errs, fmt.Errorf("redis prefix %q must not contain braces or spaces", c.Redis.Prefix))
+	}
+	if c.SlackBotToken != "" {
+		if c.SlackSigningSecret == "" {
+			errs = append(errs, errors.New("SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information page"))
+		}
+		if c.SlackSigningSecret == DevSigningSecret {
+			errs = append(errs, errors.New("SLACK_SIGNING_SECRET is the development secret; use your Slack app's real signing secret"))
+		}
+		if !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
+			errs = append(errs, errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…) from your Slack app's OAuth & Permissions page"))
+		}
+	}
+	if c.Slack.APIURL != "" {
+		if u, err := url.Parse(c.Slack.APIURL); err != nil || u.Host == "" {
+			errs = append(errs, fmt.Errorf("slack apiURL %q is not a URL", c.Slack.APIURL))
+		}
+	}
+	if c.Builtin.WebhookURL != "" {
+		if u, err := url.Parse(c.Builtin.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("builtin webhookURL %q is not an http(s) URL", c.Builtin.WebhookURL))
+		}
+		if c.BuiltinWebhookSecret == "" {
+			errs = append(errs, errors.New("builtin webhookURL is set but BUILTIN_WEBHOOK_SECRET is not; the webhook must be signed"))
+		}
+	}
+	a := c.Approval
+	switch {
+	case a.DaysUntilEscalation < 0:
+		errs = append(errs, errors.New("approval daysUntilEscalation must be 0 or more (0: no reminders, no escalation)"))
+	case a.DaysBetweenReminders < 0:
+		errs = append(errs, errors.New("approval daysBetweenReminders must be 0 or more"))
+	case a.MaxReminders < 0 || a.MaxReminders > 20:
+		errs = append(errs, fmt.Errorf("approval maxReminders is %d; it must be between 0 and 20", a.MaxReminders))
+	case a.RequestExpiryDays < 0:
+		errs = append(errs, errors.New("approval requestExpiryDays must be 0 or more (0: requests never time out)"))
+	case a.RequestExpiryDays > 0 && a.DaysUntilEscalation > 0 && a.RequestExpiryDays < a.DaysUntilEscalation:
+		errs = append(errs, fmt.Errorf("approval requestExpiryDays (%d) is before daysUntilEscalation (%d): requests would time out before anyone is reminded",
+			a.RequestExpiryDays, a.DaysUntilEscalation))
+	}
+	c.schedule = governance.Schedule{DaysUntilEscalation: a.DaysUntilEscalation, DaysBetweenReminders: a.DaysBetweenReminders,
+		MaxReminders: a.MaxReminders, RequestExpiryDays: a.RequestExpiryDays}
+	if a.FallbackApprover != "" {
+		p, err := governance.ParsePerson(a.FallbackApprover)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("approval fallbackApprover: %w", err))
+		}
+		c.schedule.FallbackApprover = p.Email
+	}
+	for _, d := range a.ExpiryNotices {
+		if d <= 0 {
+			errs = append(errs, errors.New("approval expiryNotices must be positive durations such as 24h or 1h"))
+		}
+		c.schedule.ExpiryNotices = append(c.schedule.ExpiryNotices, time.Duration(d))
+	}
+	if c.Outbox.Workers < 1 || c.Outbox.Workers > 256 {
+		errs = append(errs, fmt.Errorf("outbox workers is %d; use 1 to 256", c.Outbox.Workers))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log level %q: use debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "", "json", "text":
+	default:
+		errs = append(errs, fmt.Errorf("log format %q: use json or text", c.Log.Format))
+	}
+	errs = append(errs, c.loadCatalog()...)
+	return errs
+}
+
+func (c *config) loadCatalog() []error {
+	var err error
+	switch {
+	case c.CatalogFile != "" && c.CatalogYAML.Kind != 0:
+		return []error{errors.New("set either catalog or catalogFile, not both")}
+	case c.CatalogFile != "":
+		var data []byte
+		data, err = os.ReadFile(c.CatalogFile)
+		if err != nil {
+			return []error{fmt.Errorf("catalogFile: %w", err)}
+		}
+		c.catalog, err = governance.ParseCatalog(data)
+	case c.CatalogYAML.Kind != 0:
+		c.catalog, err = governance.CatalogFromYAML(&c.CatalogYAML)
+	default:
+		c.sample = true
+		c.catalog, err = governance.ParseCatalog(sampleCatalog)
+	}
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for _, it := range c.catalog.Items() {
+		if it.Backend != "builtin" {
+			errs = append(errs, fmt.Errorf("catalog item %s: backend %q is not available in this build; use builtin", it.ID, it.Backend))
+		}
+	}
+	return errs
+}

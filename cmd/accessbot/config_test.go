@@ -1,0 +1,115 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "accessbot.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	return p
+}
+
+func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
+	c, err := loadConfig("", env(nil))
+	require.NoError(t, err)
+	assert.True(t, c.devMode())
+	assert.True(t, c.sample)
+	assert.Equal(t, DevSigningSecret, c.SlackSigningSecret)
+	assert.Equal(t, "127.0.0.1:8080", c.Listen)
+	assert.Contains(t, c.redisDescription(), "embedded")
+	assert.Len(t, c.catalog.Items(), 3)
+}
+
+func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "signing")
+	require.NoError(t, os.WriteFile(secretFile, []byte("from-file\n"), 0o600))
+	c, err := loadConfig("", env(map[string]string{
+		"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET_FILE": secretFile,
+		"REDIS_URL": "redis://:hunter2@redis.internal:6379/2", "PORT": "9000",
+	}))
+	require.NoError(t, err)
+	assert.False(t, c.devMode())
+	assert.Equal(t, "from-file", c.SlackSigningSecret)
+	assert.Equal(t, ":9000", c.Listen)
+	assert.NotContains(t, c.redisDescription(), "hunter2", "the Redis password is never shown")
+}
+
+func TestLoadConfig_ReadsFileWithCatalogAndSchedule(t *testing.T) {
+	p := writeConfig(t, `
+listen: ":8081"
+approval:
+  daysUntilEscalation: 3
+  daysBetweenReminders: 1
+  maxReminders: 3
+  fallbackApprover: "Sec <sec@example.com>"
+  requestExpiryDays: 14
+  expiryNotices: [24h, 30m]
+catalog:
+  - id: db
+    name: Database
+    backend: builtin
+    approvers: [alice@example.com]
+    defaultDuration: 8h
+`)
+	c, err := loadConfig(p, env(nil))
+	require.NoError(t, err)
+	assert.False(t, c.sample)
+	assert.Equal(t, 3, c.schedule.MaxReminders)
+	assert.Equal(t, "sec@example.com", c.schedule.FallbackApprover)
+	require.Len(t, c.schedule.ExpiryNotices, 2)
+	_, err = c.catalog.Lookup("db")
+	assert.NoError(t, err)
+}
+
+func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		env  map[string]string
+		want []string
+	}{
+		{"unknown key", "listne: :80\n", nil, []string{"listne"}},
+		{"bad listen", "listen: 8080\n", nil, []string{"host:port"}},
+		{"token without signing secret", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, []string{"SLACK_SIGNING_SECRET is not set"}},
+		{"user token instead of bot token", "", map[string]string{"SLACK_BOT_TOKEN": "xoxp-1", "SLACK_SIGNING_SECRET": "s"}, []string{"xoxb-"}},
+		{"dev secret in production", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": DevSigningSecret}, []string{"development secret"}},
+		{"bad redis url", "", map[string]string{"REDIS_URL": "localhost:6379"}, []string{"redis://host:6379/0"}},
+		{"too many reminders", "approval:\n  maxReminders: 21\n", nil, []string{"between 0 and 20"}},
+		{"timeout before escalation", "approval:\n  daysUntilEscalation: 5\n  requestExpiryDays: 2\n", nil, []string{"time out before"}},
+		{"bad fallback approver", "approval:\n  fallbackApprover: security\n", nil, []string{"fallbackApprover"}},
+		{"bad duration", "outbox:\n  poll: soon\n", nil, []string{"not a duration"}},
+		{"webhook without secret", "builtin:\n  webhookURL: https://f.example.com\n", nil, []string{"BUILTIN_WEBHOOK_SECRET"}},
+		{"unavailable backend", "catalog:\n  - id: x\n    name: X\n    backend: sailpoint\n    approvers: [a@example.com]\n", nil, []string{"not available in this build"}},
+		{"several mistakes at once", "listen: nope\napproval:\n  maxReminders: 99\nlog:\n  level: loud\n", nil,
+			[]string{"host:port", "between 0 and 20", "log level"}},
+		{"missing catalog file", "catalogFile: /nonexistent/catalog.yaml\n", nil, []string{"catalogFile"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = writeConfig(t, tt.file)
+			}
+			_, err := loadConfig(path, env(tt.env))
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestLoadConfig_MissingFileSaysHowToFixIt(t *testing.T) {
+	_, err := loadConfig("/nonexistent/accessbot.yaml", env(nil))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ACCESSBOT_CONFIG")
+}

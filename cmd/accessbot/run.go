@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const usage = `accessbot — access requests in chat
+
+Usage:
+  accessbot [serve] [-config FILE]     run the bot (ACCESSBOT_CONFIG names the config file)
+  accessbot config check [-config FILE] validate the configuration and say what is wrong
+  accessbot demo                       play a whole scenario in-process and print the conversation
+  accessbot say [-as USER] TEXT…       send "/access TEXT" to a local bot as a Slack user
+  accessbot click [-as USER] approve|deny ID [REASON]
+                                       click a button of an approval card on a local bot
+  accessbot help                       this text
+
+Secrets come from the environment (or NAME_FILE): SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN,
+REDIS_URL, BUILTIN_WEBHOOK_SECRET. With none of them accessbot runs on embedded defaults.
+`
+
+// run is the whole program; main only wires it to the process. Tests call it too.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cmd, rest := "serve", args[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		cmd, rest = rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		path := fs.String("config", getenv("ACCESSBOT_CONFIG"), "config file (YAML)")
+		fs.SetOutput(stdout)
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		cfg, err := loadConfig(*path, getenv)
+		if err != nil {
+			return fmt.Errorf("configuration is not valid:\n%w", err)
+		}
+		return serve(ctx, cfg, stdout)
+	case "config":
+		if len(rest) == 0 || rest[0] != "check" {
+			return errors.New("usage: accessbot config check [-config FILE]")
+		}
+		return configCheck(rest[1:], getenv, stdout)
+	case "demo":
+		return demo(ctx, stdout)
+	case "say":
+		return say(ctx, rest, getenv, stdout)
+	case "click":
+		return click(ctx, rest, getenv, stdout)
+	case "help", "-h", "--help":
+		_, err := io.WriteString(stdout, usage)
+		return err
+	}
+	return fmt.Errorf("unknown command %q; run `accessbot help`", cmd)
+}
+
+func configCheck(args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
+	path := fs.String("config", getenv("ACCESSBOT_CONFIG"), "config file (YAML)")
+	fs.SetOutput(stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*path, getenv)
+	if err != nil {
+		return fmt.Errorf("configuration is not valid:\n%w", err)
+	}
+	src := cfg.configPath
+	if src == "" {
+		src = "no config file (defaults)"
+	}
+	fmt.Fprintf(stdout, "configuration is valid (%s)\n", src)
+	fmt.Fprintf(stdout, "  listen:   %s\n", cfg.Listen)
+	fmt.Fprintf(stdout, "  redis:    %s\n", cfg.redisDescription())
+	fmt.Fprintf(stdout, "  slack:    %s\n", map[bool]string{true: "development mode (no SLACK_BOT_TOKEN): messages are printed, not sent", false: "bot token and signing secret set"}[cfg.devMode()])
+	catalog := fmt.Sprintf("%d items", len(cfg.catalog.Items()))
+	if cfg.sample {
+		catalog += " (the sample catalog: no catalog or catalogFile configured)"
+	}
+	fmt.Fprintf(stdout, "  catalog:  %s\n", catalog)
+	return nil
+}

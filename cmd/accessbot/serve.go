@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/builtin"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
+	"github.com/accessbot/accessbot/handlers"
+)
+
+// newLogger logs JSON unless the output is a terminal (or the config says otherwise).
+func newLogger(c *config, out io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	format := c.Log.Format
+	if format == "" {
+		format = "json"
+		if f, ok := out.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(out, opts))
+	}
+	return slog.New(slog.NewJSONHandler(out, opts))
+}
+
+// app is accessbot assembled: the service, its outbox dispatcher and the HTTP handler.
+type app struct {
+	svc        *governance.Service
+	dispatcher *governance.Dispatcher
+	handler    http.Handler
+	store      *redisstore.Store
+}
+
+// assemble builds the application from config over an open Redis. api is the Slack Web
+// API (a real client, or a transcript in development mode).
+// run, if not nil, runs the work handlers do after answering (the demo runs it inline).
+func assemble(c *config, store *redisstore.Store, api slackbot.API, clock governance.Clock, log *slog.Logger, consumer string, run func(func())) (*app, error) {
+	var refs []governance.ItemRef
+	for _, it := range c.catalog.Items() {
+		refs = append(refs, it.Snapshot())
+	}
+	backend, err := builtin.New(store, builtin.Options{WebhookURL: c.Builtin.WebhookURL, WebhookSecret: c.BuiltinWebhookSecret,
+		Clock: clock, Catalog: refs})
+	if err != nil {
+		return nil, err
+	}
+	var dir *slackbot.Directory
+	if c.devMode() {
+		dir = slackbot.NewDevDirectory(c.Slack.Users)
+	} else {
+		dir = slackbot.NewDirectory(api, store)
+	}
+	notifier := slackbot.NewNotifier(api, dir, log)
+	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: []governance.Backend{backend},
+		Notifier: notifier, Clock: clock, Schedule: c.schedule, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	d := governance.NewDispatcher(svc, consumer, governance.WithPoll(time.Duration(c.Outbox.Poll)),
+		governance.WithWorkers(c.Outbox.Workers), governance.WithMaxAttempts(c.Outbox.MaxAttempts))
+	svc.SetWake(d.Wake)
+	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run,
+		Slack: handlers.SlackConfig{SigningSecret: c.SlackSigningSecret, API: api, Directory: dir}})
+	return &app{svc: svc, dispatcher: d, handler: h, store: store}, nil
+}
+
+// serve runs the bot until ctx ends, then shuts down gracefully: no new requests, the
+// ones in flight finished, claimed outbox tasks delivered or left to be claimed again.
+func serve(ctx context.Context, c *config, stdout io.Writer) error {
+	log := newLogger(c, stdout)
+	client, embedded, closeRedis, err := openRedis(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+	store := redisstore.New(client, redisstore.Options{Prefix: c.Redis.Prefix, ReclaimAfter: time.Duration(c.Outbox.ReclaimAfter)})
+
+	var api slackbot.API
+	if c.devMode() {
+		api = slackbot.NewWorkspace().WithTranscript(stdout).Client()
+	} else {
+		api = slackbot.NewClient(c.SlackBotToken, c.Slack.APIURL, nil)
+	}
+	host, _ := os.Hostname()
+	a, err := assemble(c, store, api, governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another accessbot running? set ACCESSBOT_LISTEN)", c.Listen, err)
+	}
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 15 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	banner(stdout, c, embedded, ln.Addr().String())
+	log.Info("accessbot started", "addr", ln.Addr().String(), "redis", c.redisDescription(), "dev_mode", c.devMode(),
+		"catalog_items", len(c.catalog.Items()))
+	if embedded {
+		log.Warn("no REDIS_URL: using the embedded in-process store; every request is lost when accessbot stops")
+	}
+
+	runCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = a.dispatcher.Run(runCtx, time.Duration(c.ShutdownGrace))
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		stopWork()
+		wg.Wait()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", time.Duration(c.ShutdownGrace))
+	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(c.ShutdownGrace))
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		log.Error("http shutdown", "err", err)
+	}
+	stopWork()
+	wg.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+func banner(w io.Writer, c *config, embedded bool, addr string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\naccessbot is listening on http://%s\n", addr)
+	if embedded {
+		b.WriteString("  WARNING: no REDIS_URL — using an in-process store; every request is lost when accessbot stops.\n")
+	}
+	if c.sample {
+		b.WriteString("  catalog: the sample catalog (prod-db-read, aws-admin, vpn); configure your own with catalog: or catalogFile:\n")
+	}
+	if c.devMode() {
+		fmt.Fprintf(&b, "  development mode: no SLACK_BOT_TOKEN, so messages are printed here instead of sent.\n")
+		fmt.Fprintf(&b, "  Slack requests are signed with the development secret %q.\n\n", DevSigningSecret)
+		b.WriteString("Talk to it from another terminal (ALICE is alice@example.com, and so on):\n")
+		b.WriteString("  go run ./cmd/accessbot say -as CAROL request prod-db-read for 2h because debugging INC-42\n")
+		b.WriteString("  go run ./cmd/accessbot click -as ALICE approve AR-1\n")
+		b.WriteString("  go run ./cmd/accessbot say -as CAROL status\n")
+		b.WriteString("  go run ./cmd/accessbot say -as CAROL help\n")
+	} else {
+		b.WriteString("  Slack: point the app's slash command at /slack/commands and interactivity at /slack/interactions.\n")
+	}
+	b.WriteString("\n")
+	_, _ = io.WriteString(w, b.String())
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// redisDescription says which Redis is used, without the password.
+func (c *config) redisDescription() string {
+	switch {
+	case c.Redis.URL != "":
+		u, err := url.Parse(c.Redis.URL)
+		if err != nil {
+			return "REDIS_URL (unparseable)"
+		}
+		return fmt.Sprintf("%s://%s%s, prefix %q", u.Scheme, u.Host, u.Path, c.Redis.Prefix)
+	case len(c.Redis.Addrs) > 0:
+		kind := "cluster"
+		if c.Redis.MasterName != "" {
+			kind = "sentinel " + c.Redis.MasterName
+		}
+		return fmt.Sprintf("%s %v, prefix %q", kind, c.Redis.Addrs, c.Redis.Prefix)
+	}
+	return "embedded in-process store (nothing survives a restart)"
+}
+
+// openRedis connects to the configured Redis, or starts the embedded in-process one when
+// none is configured. close releases both.
+func openRedis(ctx context.Context, c *config) (client goredis.UniversalClient, embedded bool, close func(), err error) {
+	var mr *miniredis.Miniredis
+	switch {
+	case c.Redis.URL != "":
+		opts, err := goredis.ParseURL(c.Redis.URL)
+		if err != nil {
+			return nil, false, nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		client = goredis.NewClient(opts)
+	case len(c.Redis.Addrs) > 0:
+		client = goredis.NewUniversalClient(&goredis.UniversalOptions{Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName})
+	default:
+		mr = miniredis.NewMiniRedis()
+		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, false, nil, fmt.Errorf("start the embedded store: %w", err)
+		}
+		client = goredis.NewClient(&goredis.Options{Addr: mr.Addr()})
+		embedded = true
+	}
+	close = func() {
+		client.Close()
+		if mr != nil {
+			mr.Close()
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		close()
+		return nil, false, nil, fmt.Errorf("cannot reach Redis at %s: %w (is it running, and are REDIS_URL and its password right?)", c.redisDescription(), err)
+	}
+	return client, embedded, close, nil
+}
