@@ -212,7 +212,12 @@ func (s *slackHandler) blockAction(w http.ResponseWriter, r *http.Request, ic *s
 	}
 }
 
+// inputValue is what the person typed or chose in a modal's input block; "" when the
+// payload does not carry it.
 func inputValue(ic *slackapi.InteractionCallback, block string) string {
+	if ic.View.State == nil {
+		return ""
+	}
 	v := ic.View.State.Values[block][slackbot.InputActionID(block)]
 	if v.SelectedOption.Value != "" {
 		return v.SelectedOption.Value

@@ -44,7 +44,7 @@ type Call struct {
 	Blocks   string // JSON
 	View     string // JSON, views.open
 	Params   url.Values
-	Response string // what a response_url received (JSON)
+	Response string // what a response_url received (JSON); Channel is the URL's path after /response/
 }
 
 type failure struct {
@@ -114,7 +114,8 @@ func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
 func (ws *Workspace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if strings.HasPrefix(r.URL.Path, "/response") {
-		ws.record(Call{Method: "response_url", Response: string(body), Params: r.URL.Query()})
+		// The path after /response/ names the response_url, e.g. the user it was given to.
+		ws.record(Call{Method: "response_url", Channel: strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/response"), "/"), Response: string(body)})
 		_, _ = io.WriteString(w, "ok")
 		return
 	}

@@ -39,7 +39,7 @@ const group = "workers"
 type Options struct {
 	Prefix       string        // key prefix; default "accessbot"
 	Shards       int           // default 16; never change it on a store that holds data
-	ReclaimAfter time.Duration // an outbox task claimed this long ago and not finished is taken over; default 1m
+	ReclaimAfter time.Duration // an outbox task claimed this long ago and not finished is taken over; default 1m, negative: at once
 	IDPrefix     string        // request ids are IDPrefix + a number; default "AR-"
 }
 
@@ -62,8 +62,11 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 	if opts.Shards <= 0 {
 		opts.Shards = 16
 	}
-	if opts.ReclaimAfter == 0 {
+	switch {
+	case opts.ReclaimAfter == 0:
 		opts.ReclaimAfter = time.Minute
+	case opts.ReclaimAfter < 0:
+		opts.ReclaimAfter = 0
 	}
 	if opts.IDPrefix == "" {
 		opts.IDPrefix = "AR-"
