@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// output collects what run prints and lets a test wait for a line, without sleeping.
+type output struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	select {
+	case o.changed <- struct{}{}:
+	default:
+	}
+	return o.buf.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// waitFor returns the first match of re in the output, failing after timeout.
+func (o *output) waitFor(t *testing.T, re string, timeout time.Duration) []string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.After(timeout)
+	for {
+		if m := rx.FindStringSubmatch(o.String()); m != nil {
+			return m
+		}
+		select {
+		case <-o.changed:
+		case <-deadline:
+			t.Fatalf("no %q in output within %s:\n%s", re, timeout, o.String())
+		}
+	}
+}
+
+func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := newOutput()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"accessbot"}, env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0"}), out)
+	}()
+	addr := out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1]
+	banner := out.String()
+	assert.Contains(t, banner, "in-process store; every request is lost")
+	assert.Contains(t, banner, "sample catalog")
+	assert.Contains(t, banner, DevSigningSecret)
+	assert.Contains(t, banner, "go run ./cmd/accessbot say")
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(addr + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+	}
+
+	c := &slackClient{base: addr, secret: DevSigningSecret, do: http.DefaultClient.Do, now: time.Now}
+	ack, err := c.command(ctx, "CAROL", "request vpn for 2d because conference wifi")
+	require.NoError(t, err)
+	assert.Contains(t, string(ack), "AR-1")
+	out.waitFor(t, `accessbot → BOB`, 10*time.Second) // the card, delivered by the background dispatcher
+
+	_, err = c.click(ctx, "BOB", "approve", "AR-1", "")
+	require.NoError(t, err)
+	out.waitFor(t, `Your access to Office VPN .* is active until`, 10*time.Second)
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after cancellation")
+	}
+	assert.Contains(t, out.String(), `"msg":"stopped"`)
+}
+
+func TestRun_Demo(t *testing.T) {
+	out := newOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "demo"}, env(nil), out))
+	for _, want := range []string{
+		"Carol asks for read access",
+		"[ Approve ] [ Deny ]",
+		"You can't decide your own request AR-1",
+		"You are not an approver of AR-1",
+		"Approved by Alice (alice@example.com)",
+		"is active until 2026-11-23 17:12 UTC",
+		"AR-1 was already approved by Alice",
+		`Did you mean ` + "`vpn`",
+		"denied your request AR-2",
+		"use the bastion host instead",
+		"Cancelled by Carol",
+		"AR-3 AWS production admin",
+	} {
+		assert.Contains(t, out.String(), want)
+	}
+}
+
+func TestRun_ConfigCheck(t *testing.T) {
+	out := newOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "config", "check"}, env(nil), out))
+	assert.Contains(t, out.String(), "configuration is valid")
+	assert.Contains(t, out.String(), "3 items (the sample catalog")
+
+	bad := writeConfig(t, "listen: nowhere\napproval:\n  maxReminders: 40\n")
+	err := run(context.Background(), []string{"accessbot", "config", "check", "-config", bad}, env(nil), newOutput())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "host:port")
+	assert.Contains(t, err.Error(), "between 0 and 20")
+}
+
+func TestRun_BadCommandLinesSayWhatToDo(t *testing.T) {
+	for _, args := range [][]string{{"accessbot", "frobnicate"}, {"accessbot", "config"}, {"accessbot", "click", "approve"}} {
+		err := run(context.Background(), args, env(nil), newOutput())
+		require.Error(t, err, strings.Join(args, " "))
+		assert.True(t, strings.Contains(err.Error(), "accessbot help") || strings.Contains(err.Error(), "usage:"), err.Error())
+	}
+	out := newOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "help"}, env(nil), out))
+	assert.Contains(t, out.String(), "accessbot demo")
+}
+
+func TestRun_UnreachableRedisIsExplained(t *testing.T) {
+	err := run(context.Background(), []string{"accessbot"}, env(map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0", "ACCESSBOT_LISTEN": "127.0.0.1:0"}), newOutput())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot reach Redis")
+}
