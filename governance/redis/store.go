@@ -28,6 +28,10 @@ var (
 	applySrc    string
 	applyScript = goredis.NewScript(applySrc)
 
+	//go:embed reserve.lua
+	reserveSrc    string
+	reserveScript = goredis.NewScript(reserveSrc)
+
 	//go:embed promote.lua
 	promoteSrc    string
 	promoteScript = goredis.NewScript(promoteSrc)
@@ -77,33 +81,17 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 
-// ReserveID returns the request id bound to key, binding a fresh one on first use.
+// ReserveID returns the request id bound to key, binding a fresh one on first use; one
+// round trip either way.
 func (s *Store) ReserveID(ctx context.Context, key string) (string, error) {
-	if key != "" {
-		id, err := s.rdb.Get(ctx, s.k.idempotency(key)).Result()
-		if err == nil {
-			return id, nil
-		}
-		if !errors.Is(err, goredis.Nil) {
+	if key == "" {
+		n, err := s.rdb.Incr(ctx, s.k.seq()).Result()
+		if err != nil {
 			return "", err
 		}
+		return s.idPrefix + strconv.FormatInt(n, 10), nil
 	}
-	n, err := s.rdb.Incr(ctx, s.k.seq()).Result()
-	if err != nil {
-		return "", err
-	}
-	id := s.idPrefix + strconv.FormatInt(n, 10)
-	if key == "" {
-		return id, nil
-	}
-	ok, err := s.rdb.SetNX(ctx, s.k.idempotency(key), id, 24*time.Hour).Result()
-	if err != nil {
-		return "", err
-	}
-	if ok {
-		return id, nil
-	}
-	return s.rdb.Get(ctx, s.k.idempotency(key)).Result() // another try of the same command won
+	return reserveScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.idempotency(key)}, s.idPrefix, int((24 * time.Hour).Seconds())).Text()
 }
 
 // Create stores a new request with its effects, unless a request with its id exists.
