@@ -255,18 +255,6 @@ func (s *Service) Cancel(ctx context.Context, id string, by Actor) (*Request, er
 	})
 }
 
-// Get returns a request by id, for people allowed to see it: its requester and approvers.
-func (s *Service) Get(ctx context.Context, id string, viewer Person) (*Request, error) {
-	r, err := s.load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if !r.Requester.Is(viewer) && !r.IsApprover(viewer) {
-		return nil, problem(ErrNotFound, "", fmt.Sprintf("There is no request %s that you asked for or can decide.", id))
-	}
-	return r, nil
-}
-
 // Mine lists the requests a person made, newest first.
 func (s *Service) Mine(ctx context.Context, p Person) ([]*Request, error) {
 	return s.store.ListByRequester(ctx, strings.ToLower(p.Email), 20)

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/handlers"
 )
 
 // slackClient sends what Slack sends — signed slash commands, button clicks and modal
@@ -43,12 +42,9 @@ func (c *slackClient) post(ctx context.Context, path string, form url.Values) ([
 		return nil, err
 	}
 	ts := c.now().Unix()
-	m := hmac.New(sha256.New, []byte(c.secret))
-	fmt.Fprintf(m, "v0:%d:", ts)
-	m.Write(body)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(m.Sum(nil)))
+	req.Header.Set("X-Slack-Signature", handlers.SlackSignature(c.secret, ts, body))
 	resp, err := c.do(req)
 	if err != nil {
 		return nil, fmt.Errorf("is accessbot running at %s? %w", c.base, err)
