@@ -1,0 +1,85 @@
+package governance
+
+import (
+	"slices"
+	"time"
+)
+
+// PlanKind is a kind of scheduled approval event.
+type PlanKind string
+
+// The scheduled approval events.
+const (
+	PlanReminder   PlanKind = "reminder"
+	PlanEscalation PlanKind = "escalation"
+	PlanTimeout    PlanKind = "timeout"
+)
+
+// MaxEscalations bounds how often one request escalates.
+const MaxEscalations = 3
+
+// Planned is one scheduled event of a pending request.
+type Planned struct {
+	Kind PlanKind
+	N    int // 1-based number among events of its kind
+	At   time.Time
+}
+
+// Plan lists the approval events of a request created at created, in time order, with
+// the meaning of SailPoint's approvalReminderAndEscalationConfig (days count from creation):
+//
+//   - D = DaysUntilEscalation, B = DaysBetweenReminders, M = MaxReminders.
+//   - D = 0: no reminders and no escalation.
+//   - reminder k (k = 0..M-1) at D + k·B days; B = 0 leaves only the first.
+//   - escalation at D + M·B days (M = 0: at D), then every B days, at most MaxEscalations;
+//     B = 0 with M > 0: no escalation.
+//   - the timeout at RequestExpiryDays, if set; nothing is planned at or after it.
+func (s Schedule) Plan(created time.Time) []Planned {
+	day := func(n int) time.Time { return created.Add(time.Duration(n) * Day) }
+	var out []Planned
+	D, B, M := s.DaysUntilEscalation, s.DaysBetweenReminders, s.MaxReminders
+	if D > 0 {
+		for k := 0; k < M && (k == 0 || B > 0); k++ {
+			out = append(out, Planned{Kind: PlanReminder, N: k + 1, At: day(D + k*B)})
+		}
+		if B > 0 || M == 0 {
+			first := D + M*B
+			for k := 0; k < MaxEscalations && (k == 0 || B > 0); k++ {
+				out = append(out, Planned{Kind: PlanEscalation, N: k + 1, At: day(first + k*B)})
+			}
+		}
+	}
+	if s.RequestExpiryDays > 0 {
+		timeout := day(s.RequestExpiryDays)
+		out = slices.DeleteFunc(out, func(p Planned) bool { return !p.At.Before(timeout) })
+		out = append(out, Planned{Kind: PlanTimeout, N: 1, At: timeout})
+	}
+	return out
+}
+
+// nextApprovalEvent is the first planned event of r not yet done, judged by the counts
+// of reminders and escalations the request records.
+func nextApprovalEvent(r *Request) (Planned, bool) {
+	for _, p := range r.Schedule.Plan(r.CreatedAt) {
+		switch {
+		case p.Kind == PlanReminder && p.N <= r.Reminders:
+		case p.Kind == PlanEscalation && p.N <= r.Escalations:
+		default:
+			return p, true
+		}
+	}
+	return Planned{}, false
+}
+
+// expiryNotices lists when the requester is warned before access that runs from start to
+// end ends: each configured lead time that fits inside the grant, earliest first.
+func (s Schedule) expiryNotices(start, end time.Time) []time.Time {
+	var out []time.Time
+	for _, lead := range s.ExpiryNotices {
+		if at := end.Add(-lead); at.After(start) {
+			out = append(out, at)
+		}
+	}
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	return slices.Compact(out)
+}
