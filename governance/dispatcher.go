@@ -162,8 +162,11 @@ func backoff(attempt int) time.Duration {
 
 func (d *Dispatcher) deliver(ctx context.Context, t Task) error {
 	s := d.svc
-	if t.Kind == TaskSubmit {
+	switch t.Kind {
+	case TaskSubmit:
 		return s.submit(ctx, t.RequestID)
+	case TaskRevoke:
+		return s.revoke(ctx, t.RequestID)
 	}
 	r, err := s.store.Get(ctx, t.RequestID)
 	if err != nil {
@@ -207,6 +210,25 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task) error {
 			}
 		}
 		return errors.Join(errs...)
+	case TaskAdminAlert:
+		if r.State != StatePendingApproval {
+			return nil
+		}
+		refs, err := s.store.MessageRefs(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			if ref.Recipient == t.To {
+				return nil
+			}
+		}
+		ref, ok, err := s.notifier.AlertAdmins(ctx, r)
+		if err != nil || !ok {
+			return err
+		}
+		ref.Recipient = t.To // updated with the approvers' cards when the request is decided
+		return s.store.SaveMessageRef(ctx, r.ID, ref)
 	case TaskNotify:
 		to := Person{Email: t.To}
 		if r.Requester.Email == t.To {

@@ -52,6 +52,11 @@ const (
 	EventFail     Event = "fail"     // a permanent backend error
 	EventExpire   Event = "expire"   // time-bound access reached its end
 	EventRevoke   Event = "revoke"
+
+	// Events that change no state; their audit records have no From.
+	EventRemind       Event = "remind"
+	EventEscalate     Event = "escalate"
+	EventExpiryNotice Event = "expiry_notice"
 )
 
 // Role is who may cause an event.

@@ -16,7 +16,18 @@ type Clock interface {
 type Store interface {
 	RequestStore
 	OutboxStore
+	DueStore
 	Ping(ctx context.Context) error
+}
+
+// DueStore finds due work through the sorted due-time index, never by scanning requests.
+type DueStore interface {
+	// ClaimDue returns due-index members due at or before now (up to limit from each shard
+	// of the store) and, in the same
+	// atomic step, moves each to now+lease, so no other sweeper takes it meanwhile. The
+	// transition that handles a member sets its next time or removes it; if the sweeper
+	// dies first, the member is due again when the lease ends.
+	ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error)
 }
 
 // RequestStore holds requests, their indexes and their message references.
@@ -73,6 +84,8 @@ const (
 	TaskUpdateCards TaskKind = "update" // update every card sent for the request
 	TaskNotify      TaskKind = "notify" // tell To something (Notice)
 	TaskSubmit      TaskKind = "submit" // submit the approved grant to the backend
+	TaskAdminAlert  TaskKind = "alert"  // alert the admins of an escalation (To: "admins#<n>")
+	TaskRevoke      TaskKind = "revoke" // end the grant in the backend
 )
 
 // Task is one unit of outbox work.
@@ -176,6 +189,11 @@ const (
 	NoticeActive    NoticeKind = "active"    // requester: access is active (until …)
 	NoticeFailed    NoticeKind = "failed"    // requester: the grant failed, and why
 	NoticeCancelled NoticeKind = "cancelled" // requester: cancelled
+	NoticeReminder  NoticeKind = "reminder"  // approver: still waiting for your decision
+	NoticeEscalated NoticeKind = "escalated" // requester: your request went to someone else too
+	NoticeTimedOut  NoticeKind = "timed_out" // requester: nobody decided in time
+	NoticeExpiring  NoticeKind = "expiring"  // requester: your access ends soon
+	NoticeEnded     NoticeKind = "ended"     // requester: your access has ended
 )
 
 // Notice is a message to one person about a request.
@@ -192,4 +210,7 @@ type Notifier interface {
 	UpdateApprovalCard(ctx context.Context, ref MessageRef, r *Request) error
 	// Notify sends a notice to a person.
 	Notify(ctx context.Context, to Person, n Notice) error
+	// AlertAdmins tells the admins that r escalated, with working buttons. ok is false when
+	// no admin channel is configured.
+	AlertAdmins(ctx context.Context, r *Request) (ref MessageRef, ok bool, err error)
 }

@@ -90,8 +90,9 @@ type Request struct {
 	CancelledAt time.Time   `json:"cancelledAt,omitzero"`
 	Failure     string      `json:"failure,omitempty"` // why it failed, in words for the requester
 
-	Reminders   int `json:"reminders,omitempty"`
-	Escalations int `json:"escalations,omitempty"`
+	Reminders     int `json:"reminders,omitempty"`     // reminders sent
+	Escalations   int `json:"escalations,omitempty"`   // escalations done
+	ExpiryNotices int `json:"expiryNotices,omitempty"` // expiry warnings sent
 }
 
 // IsApprover reports whether p may decide r.

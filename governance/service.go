@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,6 +18,7 @@ type Service struct {
 	notifier Notifier
 	clock    Clock
 	schedule Schedule
+	admins   []Person
 	log      *slog.Logger
 	kick     func() // wakes the local outbox dispatcher; may be nil
 }
@@ -29,6 +31,7 @@ type Config struct {
 	Notifier Notifier
 	Clock    Clock        // default SystemClock
 	Schedule Schedule     // copied onto each new request
+	Admins   []Person     // may decide any request once it has escalated
 	Logger   *slog.Logger // default slog.Default()
 }
 
@@ -44,6 +47,7 @@ func NewService(cfg Config) (*Service, error) {
 		notifier: cfg.Notifier,
 		clock:    cfg.Clock,
 		schedule: cfg.Schedule,
+		admins:   cfg.Admins,
 		log:      cfg.Logger,
 	}
 	if s.clock == nil {
@@ -215,13 +219,14 @@ func (s *Service) CheckDecider(ctx context.Context, id string, p Person) (*Reque
 	return r, nil
 }
 
-// mayDecide is the decision policy: never the requester, only an approver, only while pending.
+// mayDecide is the decision policy: never the requester; an approver, or an admin once
+// the request has escalated; only while pending.
 func (s *Service) mayDecide(r *Request, p Person) error {
 	switch {
 	case r.Requester.Is(p):
 		return problem(ErrSelfApproval, "", fmt.Sprintf(
 			"You can't decide your own request %s; it is waiting for %s.", r.ID, r.ApproverNames()))
-	case !r.IsApprover(p):
+	case !r.IsApprover(p) && !(r.Escalations > 0 && slices.ContainsFunc(s.admins, p.Is)):
 		return problem(ErrNotApprover, "", fmt.Sprintf(
 			"You are not an approver of %s, so you can't decide it; it is waiting for %s.", r.ID, r.ApproverNames()))
 	case r.State != StatePendingApproval:

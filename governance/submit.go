@@ -58,8 +58,8 @@ func (s *Service) submit(ctx context.Context, id string) error {
 			r.State = StateActive
 			fx.Audit = append(fx.Audit, s.audit(r, system, EventActivate, StateSubmitted, ""))
 			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: r.Requester.Email, Notice: NoticeActive})
-			if !sub.End.IsZero() {
-				fx.Due = map[string]time.Time{dueExpiry(id): sub.End}
+			if at, ok := nextExpiryDue(r); ok {
+				fx.Due = map[string]time.Time{dueExpiry(id): at}
 			}
 		case StateFailed:
 			r.State = StateFailed

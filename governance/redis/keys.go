@@ -8,7 +8,11 @@ import (
 
 // keys builds every key accessbot uses. Everything one transition touches shares the
 // hash tag of its request's shard ({s3}), so a transition is one script on one Redis
-// Cluster slot; the few global keys are only ever used by single-key commands.
+// Cluster slot. The id sequence and the idempotency keys share the tag {ids}, so
+// reserving an id is one script too. The chat-user cache keys are only ever used by
+// single-key commands and carry no tag.
+//
+// The prefix must not contain '{' or '}': Redis Cluster hashes the first {…} of a key.
 type keys struct {
 	prefix string
 	shards int
@@ -40,8 +44,8 @@ func (k keys) pending(shard int, email string) string {
 	return k.tag(shard) + "pending:" + strings.ToLower(email)
 }
 
-func (k keys) seq() string                   { return k.prefix + ":seq" }
-func (k keys) idempotency(key string) string { return k.prefix + ":idem:" + key }
+func (k keys) seq() string                   { return k.prefix + ":{ids}:seq" }
+func (k keys) idempotency(key string) string { return k.prefix + ":{ids}:idem:" + key }
 
 func (k keys) chatUser(platform, id string) string { return k.prefix + ":user:" + platform + ":" + id }
 func (k keys) chatEmail(platform, email string) string {

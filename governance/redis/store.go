@@ -32,6 +32,10 @@ var (
 	reserveSrc    string
 	reserveScript = goredis.NewScript(reserveSrc)
 
+	//go:embed claim.lua
+	claimSrc    string
+	claimScript = goredis.NewScript(claimSrc)
+
 	//go:embed promote.lua
 	promoteSrc    string
 	promoteScript = goredis.NewScript(promoteSrc)

@@ -1,0 +1,185 @@
+package governance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sweep claims the due-index members due now (at most limit) and acts on each: a
+// reminder, an escalation or a timeout for a pending request; an expiry warning or the
+// end of an active grant. Each action is one transition that records what was done,
+// enqueues the messages and moves the member to its next time, so a member is acted on
+// once however many sweepers run and wherever one of them dies. It returns how many
+// members it claimed.
+func (s *Service) Sweep(ctx context.Context, limit int, lease time.Duration) (int, error) {
+	now := s.clock.Now()
+	members, err := s.store.ClaimDue(ctx, now, lease, limit)
+	if err != nil {
+		return 0, fmt.Errorf("claim due items: %w", err)
+	}
+	var errs []error
+	for _, m := range members {
+		kind, id, _ := strings.Cut(m, ":")
+		var err error
+		switch kind {
+		case "approval":
+			err = s.approvalDue(ctx, id, now)
+		case "expiry":
+			err = s.expiryDue(ctx, id, now)
+		default:
+			err = fmt.Errorf("unknown due item %q", m)
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			s.log.ErrorContext(ctx, "due item failed; it will be tried again when its lease ends", "request", id, "item", m, "err", err)
+			errs = append(errs, err)
+		}
+	}
+	return len(members), errors.Join(errs...)
+}
+
+// approvalDue carries out the next planned event of a pending request. After downtime,
+// reminders that are all overdue collapse into one, and a due timeout wins over
+// everything else.
+func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) error {
+	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
+		member := dueApproval(r.ID)
+		if r.State != StatePendingApproval {
+			return &Effects{Undue: []string{member}}, nil
+		}
+		var due []Planned
+		for p, ok := nextApprovalEvent(r); ok && !p.At.After(now); p, ok = nextApprovalEvent(r) {
+			due = append(due, p)
+			if p.Kind != PlanReminder {
+				break
+			}
+			r.Reminders = p.N // counted as sent; only the last overdue one goes out
+		}
+		fx := &Effects{}
+		switch {
+		case len(due) == 0:
+		case due[len(due)-1].Kind == PlanTimeout:
+			from := r.State
+			r.State = StateTimedOut
+			fx.Audit = append(fx.Audit, s.audit(r, system, EventTimeout, from, "nobody decided in time"))
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskUpdateCards, RequestID: r.ID},
+				Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeTimedOut})
+			fx.Undue = []string{member}
+			return fx, nil
+		case due[len(due)-1].Kind == PlanEscalation:
+			s.escalate(r, due[len(due)-1].N, fx)
+		default:
+			last := due[len(due)-1]
+			fx.Audit = append(fx.Audit, s.audit(r, system, EventRemind, "", fmt.Sprintf("reminder %d", last.N)))
+			for _, a := range r.Approvers {
+				fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: r.ID, To: a.Email, Notice: NoticeReminder})
+			}
+		}
+		if next, ok := nextApprovalEvent(r); ok {
+			fx.Due = map[string]time.Time{member: next.At}
+		} else {
+			fx.Undue = []string{member}
+		}
+		return fx, nil
+	})
+	return err
+}
+
+// escalate adds the next person of the escalation chain as an approver, tells the
+// requester to whom it went, and alerts the admins. The chain is the fallback approver;
+// never the requester, never someone who already approves.
+func (s *Service) escalate(r *Request, n int, fx *Effects) {
+	r.Escalations = n
+	fx.Tasks = append(fx.Tasks, Task{Kind: TaskAdminAlert, RequestID: r.ID, To: fmt.Sprintf("admins#%d", n)})
+	to, ok := s.escalationTarget(r)
+	if !ok {
+		fx.Audit = append(fx.Audit, s.audit(r, system, EventEscalate, "",
+			fmt.Sprintf("escalation %d: nobody to escalate to (no fallback approver, or it is the requester or already an approver)", n)))
+		return
+	}
+	r.Approvers = append(r.Approvers, to)
+	fx.Audit = append(fx.Audit, s.audit(r, system, EventEscalate, "", fmt.Sprintf("escalation %d: to %s", n, to.Email)))
+	fx.Tasks = append(fx.Tasks,
+		Task{Kind: TaskSendCard, RequestID: r.ID, To: to.Email},
+		Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeEscalated})
+}
+
+func (s *Service) escalationTarget(r *Request) (Person, bool) {
+	if r.Schedule.FallbackApprover == "" {
+		return Person{}, false
+	}
+	p := Person{Email: strings.ToLower(r.Schedule.FallbackApprover)}
+	if p.Is(r.Requester) || r.IsApprover(p) {
+		return Person{}, false
+	}
+	return p, true
+}
+
+// nextExpiryDue is when an active grant next needs attention: its next warning, or its end.
+func nextExpiryDue(r *Request) (time.Time, bool) {
+	if r.Submission == nil || r.Submission.End.IsZero() {
+		return time.Time{}, false
+	}
+	notices := r.Schedule.expiryNotices(r.Submission.Start, r.Submission.End)
+	if r.ExpiryNotices < len(notices) {
+		return notices[r.ExpiryNotices], true
+	}
+	return r.Submission.End, true
+}
+
+// expiryDue warns the requester before time-bound access ends, and ends it at its end:
+// the grant is revoked through the backend (by the outbox) and the requester told.
+func (s *Service) expiryDue(ctx context.Context, id string, now time.Time) error {
+	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
+		member := dueExpiry(r.ID)
+		if r.State != StateActive || r.Submission == nil || r.Submission.End.IsZero() {
+			return &Effects{Undue: []string{member}}, nil
+		}
+		fx := &Effects{}
+		if !now.Before(r.Submission.End) {
+			from := r.State
+			r.State = StateExpired
+			fx.Audit = append(fx.Audit, s.audit(r, system, EventExpire, from, ""))
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskRevoke, RequestID: r.ID},
+				Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeEnded})
+			fx.Undue = []string{member}
+			return fx, nil
+		}
+		notices := r.Schedule.expiryNotices(r.Submission.Start, r.Submission.End)
+		sent := r.ExpiryNotices
+		for r.ExpiryNotices < len(notices) && !notices[r.ExpiryNotices].After(now) {
+			r.ExpiryNotices++ // overdue warnings collapse into one
+		}
+		if r.ExpiryNotices > sent {
+			fx.Audit = append(fx.Audit, s.audit(r, system, EventExpiryNotice, "", fmt.Sprintf("warning %d", r.ExpiryNotices)))
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeExpiring})
+		}
+		next, _ := nextExpiryDue(r)
+		fx.Due = map[string]time.Time{member: next}
+		return fx, nil
+	})
+	return err
+}
+
+// revoke ends an expired grant in its backend; called by the outbox, retried there.
+func (s *Service) revoke(ctx context.Context, id string) error {
+	r, err := s.store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	b, ok := s.backends[r.Item.Backend]
+	if !ok {
+		return Permanent(fmt.Errorf("backend %q is not configured: %w", r.Item.Backend, ErrUnknownBackend))
+	}
+	g := Grant{RequestID: r.ID, Item: r.Item, Requester: r.Requester}
+	if r.Submission != nil {
+		g.Start, g.End = r.Submission.Start, r.Submission.End
+	}
+	if err := b.Revoke(ctx, g); err != nil {
+		return fmt.Errorf("revoke %s in %s: %w", id, b.Name(), err)
+	}
+	s.log.InfoContext(ctx, "grant ended", "request", id, "backend", b.Name())
+	return nil
+}
