@@ -1,0 +1,128 @@
+// Package scheduler drives accessbot's time-based work with robfig/cron: the sweep that
+// sends reminders, escalates, times out undecided requests and warns before access ends.
+// What each due item means lives in governance; this package decides when to look.
+//
+// It imports governance only.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Sweeper is the part of governance.Service the scheduler drives.
+type Sweeper interface {
+	Sweep(ctx context.Context, limit int, lease time.Duration) (int, error)
+}
+
+// Observer hears about every sweep, for metrics.
+type Observer interface {
+	Swept(took time.Duration, items int, err error)
+}
+
+// Config says when and how much to sweep.
+type Config struct {
+	// Sweep is the cron spec of the sweep (robfig/cron syntax with optional seconds, or
+	// descriptors such as "@every 1m"). Default "@every 1m".
+	Sweep string
+	// Batch is how many due items one claim takes from each shard. Default 500.
+	Batch int
+	// Lease is how long claimed items stay out of other sweepers' reach; if this sweeper
+	// dies, they are due again after it. Default 5m.
+	Lease time.Duration
+}
+
+var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Check validates the configuration and fills in defaults, saying what is wrong.
+func (c *Config) Check() error {
+	if c.Sweep == "" {
+		c.Sweep = "@every 1m"
+	}
+	if c.Batch == 0 {
+		c.Batch = 500
+	}
+	if c.Lease == 0 {
+		c.Lease = 5 * time.Minute
+	}
+	var errs []error
+	if _, err := parser.Parse(c.Sweep); err != nil {
+		errs = append(errs, fmt.Errorf("scheduler sweep %q is not a cron spec (write e.g. \"@every 1m\" or \"*/5 * * * *\"): %w", c.Sweep, err))
+	}
+	if c.Batch < 1 || c.Batch > 10000 {
+		errs = append(errs, fmt.Errorf("scheduler batch is %d; use 1 to 10000", c.Batch))
+	}
+	if c.Lease < 10*time.Second {
+		errs = append(errs, fmt.Errorf("scheduler lease is %s; use at least 10s, longer than one sweep takes", c.Lease))
+	}
+	return errors.Join(errs...)
+}
+
+// Scheduler runs the sweep on its cron spec.
+type Scheduler struct {
+	svc  Sweeper
+	cfg  Config
+	log  *slog.Logger
+	obs  Observer
+	cron *cron.Cron
+	mu   sync.Mutex
+}
+
+// New returns a scheduler; cfg is checked (and defaulted) first.
+func New(svc Sweeper, cfg Config, log *slog.Logger, obs Observer) (*Scheduler, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Scheduler{svc: svc, cfg: cfg, log: log, obs: obs}, nil
+}
+
+// SweepNow sweeps until nothing more is due and returns how many items it handled. Cron
+// calls it; tests and the CLI may too.
+func (s *Scheduler) SweepNow(ctx context.Context) (int, error) {
+	s.mu.Lock() // one sweep at a time in this process; other replicas are kept apart by the claims
+	defer s.mu.Unlock()
+	start := time.Now()
+	total := 0
+	var err error
+	for ctx.Err() == nil {
+		var n int
+		n, err = s.svc.Sweep(ctx, s.cfg.Batch, s.cfg.Lease)
+		total += n
+		if err != nil || n == 0 {
+			break
+		}
+	}
+	took := time.Since(start)
+	if s.obs != nil {
+		s.obs.Swept(took, total, err)
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "sweep failed", "items", total, "took", took, "err", err)
+	} else if total > 0 {
+		s.log.InfoContext(ctx, "sweep done", "items", total, "took", took)
+	}
+	return total, err
+}
+
+// Start runs the sweep on its spec until ctx ends; Stop waits for a running sweep.
+func (s *Scheduler) Start(ctx context.Context) {
+	s.cron = cron.New(cron.WithParser(parser), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	_, _ = s.cron.AddFunc(s.cfg.Sweep, func() { _, _ = s.SweepNow(ctx) }) // checked in New
+	s.cron.Start()
+}
+
+// Stop stops the cron and waits for a sweep in progress to finish.
+func (s *Scheduler) Stop() {
+	if s.cron != nil {
+		<-s.cron.Stop().Done()
+	}
+}
