@@ -1,26 +1,29 @@
 -- apply: create or update one request and everything that changes with it, atomically.
+-- Every key is on the request's shard ({sN}), so this runs on one Redis Cluster slot.
 --
--- KEYS[1]  request hash        P:{sN}:req:<id>
--- KEYS[2]  outbox stream       P:{sN}:outbox
--- KEYS[3]  due index (zset)    P:{sN}:due
--- KEYS[4]  audit stream        P:{sN}:audit
--- KEYS[5]  requester's index   P:{sN}:mine:<email>
--- KEYS[6…] approvers' pending indexes P:{sN}:pending:<email>, one per approver
+-- KEYS[1]  request hash                P:{sN}:req:<id>  (fields v, state, data)
+-- KEYS[2]  outbox stream               P:{sN}:outbox
+-- KEYS[3]  due index (zset)            P:{sN}:due
+-- KEYS[4]  audit stream                P:{sN}:audit
+-- KEYS[5]  requester's index (zset)    P:{sN}:mine:<email>
+-- KEYS[6…] approvers' pending indexes  P:{sN}:pending:<email>, one per approver
 --
 -- ARGV[1]  "create" or "update"
 -- ARGV[2]  expected stored version (update only)
 -- ARGV[3]  new version
 -- ARGV[4]  new state
--- ARGV[5]  request JSON
--- ARGV[6]  index score (created, unix ms)
--- ARGV[7]  request id
--- ARGV[8]  now (unix ms), stored with each outbox entry
--- ARGV[9]  number of outbox tasks T, ARGV[10] number of due entries D,
--- ARGV[11] number of due removals U, ARGV[12] number of audit records A,
--- then T task JSONs, D (member, score) pairs, U members, A audit JSONs.
+-- ARGV[5]  "1" when the approvers may decide the request now (it is pending), else "0"
+-- ARGV[6]  request JSON
+-- ARGV[7]  index score (created, unix ms)
+-- ARGV[8]  request id
+-- ARGV[9]  now (unix ms), stored with each outbox entry as "at"
+-- ARGV[10] number of outbox tasks T, ARGV[11] number of due entries D,
+-- ARGV[12] number of due removals U, ARGV[13] number of audit records A,
+-- then T task JSONs, D (member, unix ms) pairs, U members, A (unix ms, record JSON) pairs.
 --
 -- Returns 1 when written, 0 when create found the request already there,
 -- -1 when update found no request, -2 when update found another version.
+-- Nothing is written unless 1 is returned.
 local mode = ARGV[1]
 if mode == "create" then
   if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
@@ -30,23 +33,24 @@ else
   if v ~= ARGV[2] then return -2 end
 end
 
-local id, state, score = ARGV[7], ARGV[4], ARGV[6]
-redis.call("HSET", KEYS[1], "v", ARGV[3], "state", state, "data", ARGV[5])
+local id, score = ARGV[8], ARGV[7]
+redis.call("HSET", KEYS[1], "v", ARGV[3], "state", ARGV[4], "data", ARGV[6])
 if mode == "create" then
   redis.call("ZADD", KEYS[5], score, id)
 end
+-- Approvers only ever join a request, so the current list covers every index it is in.
 for i = 6, #KEYS do
-  if state == "pending_approval" then
+  if ARGV[5] == "1" then
     redis.call("ZADD", KEYS[i], score, id)
   else
     redis.call("ZREM", KEYS[i], id)
   end
 end
 
-local ntasks, ndue, nundue, naudit = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-local at = 13
+local ntasks, ndue, nundue, naudit = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local at = 14
 for _ = 1, ntasks do
-  redis.call("XADD", KEYS[2], "*", "task", ARGV[at], "at", ARGV[8])
+  redis.call("XADD", KEYS[2], "*", "task", ARGV[at], "at", ARGV[9])
   at = at + 1
 end
 for _ = 1, ndue do
@@ -57,8 +61,17 @@ for _ = 1, nundue do
   redis.call("ZREM", KEYS[3], ARGV[at])
   at = at + 1
 end
+-- An audit entry's id is the record's time ("<ms>-*"), so the trail can be read by time
+-- range. A stream only grows, so a record older than the newest entry (the clocks of two
+-- replicas differ) is placed at the newest entry's millisecond instead.
 for _ = 1, naudit do
-  redis.call("XADD", KEYS[4], "*", "r", ARGV[at])
-  at = at + 1
+  local added = redis.pcall("XADD", KEYS[4], ARGV[at] .. "-*", "r", ARGV[at + 1])
+  if type(added) == "table" and added.err then
+    local last = redis.call("XREVRANGE", KEYS[4], "+", "-", "COUNT", 1)
+    local ms = "*"
+    if last[1] then ms = string.match(last[1][1], "^(%d+)") .. "-*" end
+    redis.call("XADD", KEYS[4], ms, "r", ARGV[at + 1])
+  end
+  at = at + 2
 end
 return 1

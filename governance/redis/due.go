@@ -3,30 +3,47 @@ package redis
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strconv"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 )
 
-// ClaimDue takes up to limit due members from each shard's due index and moves them to
-// now+lease, all shards in one pipeline. The cost grows with the number of due members,
-// not with the number of pending requests (ZRANGEBYSCORE is O(log N + M)).
+// ClaimDue returns up to limit due-index members (in total, across the shards) due at or
+// before now, in the order they came due, and in the same step (one script per shard)
+// moves each to now+lease, so no other sweeper takes it meanwhile. The transition that
+// handles a member sets its next time or removes it; if the sweeper dies first, the
+// member is due again when the lease ends. The cost grows with the number of due
+// members, not with the number of pending requests.
 func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error) {
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*goredis.Cmd, s.k.shards)
-	for i := range cmds {
-		cmds[i] = claimScript.Eval(ctx, pipe, []string{s.k.due(i)}, now.UnixMilli(), now.Add(lease).UnixMilli(), limit)
+	type due struct {
+		member string
+		at     int64
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("claim due items: %w", err)
+	var all []due
+	err := s.gather(ctx, limit, claimDueScript,
+		func(shard, quota int) scriptCall {
+			return scriptCall{keys: []string{s.k.due(shard)}, args: []any{now.UnixMilli(), now.Add(lease).UnixMilli(), quota}}
+		},
+		func(_ int, reply []any) (int, error) {
+			for i := 0; i+1 < len(reply); i += 2 {
+				member, _ := reply[i].(string)
+				score, _ := reply[i+1].(string)
+				at, err := strconv.ParseFloat(score, 64)
+				if err != nil {
+					return 0, fmt.Errorf("due time of %s: %w", member, err)
+				}
+				all = append(all, due{member, int64(at)})
+			}
+			return len(reply) / 2, nil
+		})
+	if err != nil {
+		// Members claimed before the failure are due again when their lease ends.
+		return nil, fmt.Errorf("claim due work: %w", err)
 	}
-	var out []string
-	for _, c := range cmds {
-		members, err := c.StringSlice()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, members...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].at < all[j].at })
+	members := make([]string, len(all))
+	for i, d := range all {
+		members[i] = d.member
 	}
-	return out, nil
+	return members, nil
 }

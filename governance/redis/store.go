@@ -1,20 +1,23 @@
 // Package redis is accessbot's Store on Redis (go-redis v9): requests, their indexes, the
 // due-time index, the outbox, the audit trail, message references, the chat-user cache
 // and the built-in backend's ledger. It works on a single Redis, Sentinel or Cluster, and
-// on the embedded in-process server.
+// on the embedded in-process server (miniredis).
+//
+// Requests are spread over Options.Shards shards. Each shard's keys carry the hash tag
+// {sN}, so a transition — the request, its indexes, its due entries, its outbox tasks and
+// its audit records — is one Lua script on one Redis Cluster slot (see keys.go).
 //
 // It implements ports of governance and knows nothing of chat platforms or backends.
 package redis
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -23,32 +26,25 @@ import (
 	"github.com/accessbot/accessbot/governance"
 )
 
-var (
-	//go:embed apply.lua
-	applySrc    string
-	applyScript = goredis.NewScript(applySrc)
-
-	//go:embed reserve.lua
-	reserveSrc    string
-	reserveScript = goredis.NewScript(reserveSrc)
-
-	//go:embed claim.lua
-	claimSrc    string
-	claimScript = goredis.NewScript(claimSrc)
-
-	//go:embed promote.lua
-	promoteSrc    string
-	promoteScript = goredis.NewScript(promoteSrc)
-)
-
+// group is the outbox streams' consumer group.
 const group = "workers"
+
+// idempotencyTTL is how long ReserveID remembers a key: far longer than any platform
+// retries a command.
+const idempotencyTTL = 24 * time.Hour
 
 // Options tune a Store.
 type Options struct {
-	Prefix       string        // key prefix; default "accessbot"
-	Shards       int           // default 16; never change it on a store that holds data
-	ReclaimAfter time.Duration // an outbox task claimed this long ago and not finished is taken over; default 1m, negative: at once
-	IDPrefix     string        // request ids are IDPrefix + a number; default "AR-"
+	// Prefix starts every key; default "accessbot". It must not contain '{' or '}'.
+	Prefix string
+	// Shards is how many shards requests are spread over; default 16. Never change it on
+	// a store that holds data: a request's shard is derived from its id.
+	Shards int
+	// ReclaimAfter is how long an outbox task may stay claimed and unfinished before
+	// another consumer takes it over; default 1m. Negative: at once (for tests).
+	ReclaimAfter time.Duration
+	// IDPrefix starts every request id, followed by a number; default "AR-".
+	IDPrefix string
 }
 
 // Store is the Redis implementation of governance.Store.
@@ -57,12 +53,13 @@ type Store struct {
 	k            keys
 	reclaimAfter time.Duration
 	idPrefix     string
-	groupsReady  atomic.Bool
+	rotate       atomic.Uint32 // the shard a fan-out starts with
 }
 
 var _ governance.Store = (*Store)(nil)
 
-// New returns a Store over client.
+// New returns a Store over client. It does no I/O: the outbox consumer groups are created
+// when first needed.
 func New(client goredis.UniversalClient, opts Options) *Store {
 	if opts.Prefix == "" {
 		opts.Prefix = "accessbot"
@@ -79,37 +76,48 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 	if opts.IDPrefix == "" {
 		opts.IDPrefix = "AR-"
 	}
-	return &Store{rdb: client, k: keys{prefix: opts.Prefix, shards: opts.Shards}, reclaimAfter: opts.ReclaimAfter, idPrefix: opts.IDPrefix}
+	return &Store{rdb: client, k: keys{prefix: opts.Prefix, shards: opts.Shards},
+		reclaimAfter: opts.ReclaimAfter, idPrefix: opts.IDPrefix}
 }
 
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 
 // ReserveID returns the request id bound to key, binding a fresh one on first use; one
-// round trip either way.
+// round trip either way. The binding is kept for 24 hours.
 func (s *Store) ReserveID(ctx context.Context, key string) (string, error) {
 	if key == "" {
 		n, err := s.rdb.Incr(ctx, s.k.seq()).Result()
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("reserve request id: %w", err)
 		}
 		return s.idPrefix + strconv.FormatInt(n, 10), nil
 	}
-	return reserveScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.idempotency(key)}, s.idPrefix, int((24 * time.Hour).Seconds())).Text()
+	id, err := reserveScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.idempotency(key)},
+		s.idPrefix, int64(idempotencyTTL/time.Second)).Text()
+	if err != nil {
+		return "", fmt.Errorf("reserve request id for %q: %w", key, err)
+	}
+	return id, nil
 }
 
-// Create stores a new request with its effects, unless a request with its id exists.
+// Create stores a new request with its effects in one script, unless a request with its
+// id exists; then it writes nothing and created is false.
 func (s *Store) Create(ctx context.Context, r *governance.Request, fx governance.Effects) (bool, error) {
 	res, err := s.apply(ctx, "create", r, 0, fx)
-	return res == 1, err
+	if err != nil {
+		return false, fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	return res == 1, nil
 }
 
-// Update replaces the request if its stored version is prevVersion, applying fx.
+// Update replaces the request and applies fx in one script, provided its stored version
+// is still prevVersion; governance.ErrConflict otherwise, and nothing is written.
 func (s *Store) Update(ctx context.Context, r *governance.Request, prevVersion int64, fx governance.Effects) error {
 	res, err := s.apply(ctx, "update", r, prevVersion, fx)
 	switch {
 	case err != nil:
-		return err
+		return fmt.Errorf("update request %s: %w", r.ID, err)
 	case res == -1:
 		return fmt.Errorf("request %s: %w", r.ID, governance.ErrNotFound)
 	case res == -2:
@@ -118,6 +126,7 @@ func (s *Store) Update(ctx context.Context, r *governance.Request, prevVersion i
 	return nil
 }
 
+// apply runs apply.lua, whose header lists the keys and arguments built here.
 func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, prev int64, fx governance.Effects) (int64, error) {
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -129,10 +138,17 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 	for _, a := range r.Approvers {
 		ks = append(ks, s.k.pending(shard, a.Email))
 	}
-	args := make([]any, 0, 12+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+len(fx.Audit))
-	args = append(args, mode, prev, r.Version, string(r.State), data, r.CreatedAt.UnixMilli(), r.ID,
+	pending := 0
+	if r.State == governance.StatePendingApproval {
+		pending = 1
+	}
+	args := make([]any, 0, 13+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+2*len(fx.Audit))
+	args = append(args, mode, prev, r.Version, string(r.State), pending, data, r.CreatedAt.UnixMilli(), r.ID,
 		time.Now().UnixMilli(), len(fx.Tasks), len(fx.Due), len(fx.Undue), len(fx.Audit))
 	for _, t := range fx.Tasks {
+		if s.k.shardOf(t.RequestID) != shard {
+			return 0, fmt.Errorf("outbox task for %s cannot be enqueued with request %s: another shard", t.RequestID, r.ID)
+		}
 		b, err := json.Marshal(t)
 		if err != nil {
 			return 0, err
@@ -150,44 +166,48 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 		if err != nil {
 			return 0, err
 		}
-		args = append(args, b)
+		args = append(args, max(a.At.UnixMilli(), 0), b)
 	}
 	return applyScript.Run(ctx, s.rdb, ks, args...).Int64()
 }
 
-// Get returns a request by id.
+// Get returns a request by id, or an error wrapping governance.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (*governance.Request, error) {
 	data, err := s.rdb.HGet(ctx, s.k.request(id), "data").Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return nil, fmt.Errorf("request %s: %w", id, governance.ErrNotFound)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("get request %s: %w", id, err)
 	}
-	return decodeRequest(data)
+	return decodeRequest(id, data)
 }
 
-func decodeRequest(data []byte) (*governance.Request, error) {
+func decodeRequest(id string, data []byte) (*governance.Request, error) {
 	var r governance.Request
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("decode stored request: %w", err)
+		return nil, fmt.Errorf("decode stored request %s: %w", id, err)
 	}
 	return &r, nil
 }
 
-// ListByRequester returns email's newest requests, newest first.
+// ListByRequester returns up to limit of email's newest requests, newest first.
 func (s *Store) ListByRequester(ctx context.Context, email string, limit int) ([]*governance.Request, error) {
 	return s.list(ctx, func(shard int) string { return s.k.mine(shard, email) }, true, limit)
 }
 
-// ListPendingFor returns the pending requests email may decide, oldest first.
+// ListPendingFor returns up to limit of the pending requests email may decide, oldest
+// first.
 func (s *Store) ListPendingFor(ctx context.Context, email string, limit int) ([]*governance.Request, error) {
 	return s.list(ctx, func(shard int) string { return s.k.pending(shard, email) }, false, limit)
 }
 
-// list reads one index from every shard in one pipeline, merges, and fetches the
-// requests in a second one.
-func (s *Store) list(ctx context.Context, key func(int) string, newestFirst bool, limit int) ([]*governance.Request, error) {
+// list reads the first limit entries of one index from every shard in one pipeline,
+// merges them by score, and fetches the requests in a second pipeline.
+func (s *Store) list(ctx context.Context, key func(shard int) string, newestFirst bool, limit int) ([]*governance.Request, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*goredis.ZSliceCmd, s.k.shards)
 	for i := range cmds {
@@ -197,12 +217,15 @@ func (s *Store) list(ctx context.Context, key func(int) string, newestFirst bool
 			cmds[i] = pipe.ZRangeWithScores(ctx, key(i), 0, int64(limit-1))
 		}
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
-		return nil, err
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("read request index: %w", err)
 	}
 	var all []goredis.Z
 	for _, c := range cmds {
 		all = append(all, c.Val()...)
+	}
+	if len(all) == 0 {
+		return nil, nil
 	}
 	sort.SliceStable(all, func(i, j int) bool {
 		if newestFirst {
@@ -210,30 +233,26 @@ func (s *Store) list(ctx context.Context, key func(int) string, newestFirst bool
 		}
 		return all[i].Score < all[j].Score
 	})
-	if len(all) > limit {
-		all = all[:limit]
-	}
-	if len(all) == 0 {
-		return nil, nil
-	}
+	all = all[:min(len(all), limit)]
+
 	pipe = s.rdb.Pipeline()
 	gets := make([]*goredis.StringCmd, len(all))
 	for i, z := range all {
 		gets[i] = pipe.HGet(ctx, s.k.request(z.Member.(string)), "data")
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
-		return nil, err
+		return nil, fmt.Errorf("read requests: %w", err)
 	}
 	out := make([]*governance.Request, 0, len(gets))
-	for _, g := range gets {
+	for i, g := range gets {
 		b, err := g.Bytes()
 		if errors.Is(err, goredis.Nil) {
-			continue
+			continue // indexed but gone: nothing to show
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read request %s: %w", all[i].Member, err)
 		}
-		r, err := decodeRequest(b)
+		r, err := decodeRequest(all[i].Member.(string), b)
 		if err != nil {
 			return nil, err
 		}
@@ -242,26 +261,30 @@ func (s *Store) list(ctx context.Context, key func(int) string, newestFirst bool
 	return out, nil
 }
 
-// SaveMessageRef remembers a card sent for a request.
+// SaveMessageRef remembers a card sent for a request, one per recipient and platform: a
+// later card to the same person replaces the earlier one.
 func (s *Store) SaveMessageRef(ctx context.Context, requestID string, ref governance.MessageRef) error {
 	b, err := json.Marshal(ref)
 	if err != nil {
 		return err
 	}
-	return s.rdb.HSet(ctx, s.k.msgs(requestID), ref.Platform+":"+ref.Recipient, b).Err()
+	if err := s.rdb.HSet(ctx, s.k.msgs(requestID), ref.Platform+":"+ref.Recipient, b).Err(); err != nil {
+		return fmt.Errorf("save message ref of %s: %w", requestID, err)
+	}
+	return nil
 }
 
-// MessageRefs lists the cards sent for a request, in a stable order.
+// MessageRefs lists the cards sent for a request, ordered by platform and recipient.
 func (s *Store) MessageRefs(ctx context.Context, requestID string) ([]governance.MessageRef, error) {
 	m, err := s.rdb.HGetAll(ctx, s.k.msgs(requestID)).Result()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read message refs of %s: %w", requestID, err)
 	}
 	fields := make([]string, 0, len(m))
 	for f := range m {
 		fields = append(fields, f)
 	}
-	sort.Strings(fields)
+	slices.Sort(fields)
 	refs := make([]governance.MessageRef, 0, len(m))
 	for _, f := range fields {
 		var ref governance.MessageRef
@@ -273,12 +296,12 @@ func (s *Store) MessageRefs(ctx context.Context, requestID string) ([]governance
 	return refs, nil
 }
 
-// ChatUser returns a cached chat user by platform id.
+// ChatUser returns a cached chat user by platform and platform user id.
 func (s *Store) ChatUser(ctx context.Context, platform, id string) (governance.ChatUser, bool, error) {
 	return s.chatUser(ctx, s.k.chatUser(platform, id))
 }
 
-// ChatUserByEmail returns a cached chat user by e-mail.
+// ChatUserByEmail returns a cached chat user by platform and e-mail (any case).
 func (s *Store) ChatUserByEmail(ctx context.Context, platform, email string) (governance.ChatUser, bool, error) {
 	return s.chatUser(ctx, s.k.chatEmail(platform, email))
 }
@@ -290,39 +313,52 @@ func (s *Store) chatUser(ctx context.Context, key string) (governance.ChatUser, 
 		return u, false, nil
 	}
 	if err != nil {
-		return u, false, err
+		return u, false, fmt.Errorf("read chat user cache: %w", err)
 	}
 	if err := json.Unmarshal(b, &u); err != nil {
-		return u, false, nil // a damaged entry is a cache miss
+		return governance.ChatUser{}, false, fmt.Errorf("decode cached chat user %s: %w", key, err)
 	}
 	return u, true, nil
 }
 
-// SaveChatUser caches a chat user under both its id and its e-mail.
+// SaveChatUser caches a chat user under both its platform id and its e-mail for ttl.
+// The two keys live on different Cluster slots, so they are written by one pipeline, not
+// atomically; for a cache that is enough.
 func (s *Store) SaveChatUser(ctx context.Context, u governance.ChatUser, ttl time.Duration) error {
 	b, err := json.Marshal(u)
 	if err != nil {
 		return err
 	}
 	pipe := s.rdb.Pipeline()
-	pipe.Set(ctx, s.k.chatUser(u.Platform, u.ID), b, ttl)
+	if u.ID != "" {
+		pipe.Set(ctx, s.k.chatUser(u.Platform, u.ID), b, ttl)
+	}
 	if u.Email != "" {
 		pipe.Set(ctx, s.k.chatEmail(u.Platform, u.Email), b, ttl)
 	}
-	_, err = pipe.Exec(ctx)
-	return err
+	if pipe.Len() == 0 {
+		return nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("cache chat user %s:%s: %w", u.Platform, u.ID, err)
+	}
+	return nil
 }
 
-// SaveGrant records a built-in grant; saving the same request again overwrites it.
+// SaveGrant records a grant of the built-in backend; saving the same request's grant
+// again overwrites it.
 func (s *Store) SaveGrant(ctx context.Context, g governance.GrantRecord) error {
 	b, err := json.Marshal(g)
 	if err != nil {
 		return err
 	}
-	return s.rdb.Set(ctx, s.k.grant(g.RequestID), b, 0).Err()
+	if err := s.rdb.Set(ctx, s.k.grant(g.RequestID), b, 0).Err(); err != nil {
+		return fmt.Errorf("save grant %s: %w", g.RequestID, err)
+	}
+	return nil
 }
 
-// Grant reads a built-in grant.
+// Grant reads a grant of the built-in backend; ok is false when there is none.
 func (s *Store) Grant(ctx context.Context, requestID string) (governance.GrantRecord, bool, error) {
 	var g governance.GrantRecord
 	b, err := s.rdb.Get(ctx, s.k.grant(requestID)).Bytes()
@@ -330,12 +366,10 @@ func (s *Store) Grant(ctx context.Context, requestID string) (governance.GrantRe
 		return g, false, nil
 	}
 	if err != nil {
-		return g, false, err
+		return g, false, fmt.Errorf("read grant %s: %w", requestID, err)
 	}
 	if err := json.Unmarshal(b, &g); err != nil {
 		return g, false, fmt.Errorf("decode grant %s: %w", requestID, err)
 	}
 	return g, true, nil
 }
-
-func isNoGroup(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOGROUP") }

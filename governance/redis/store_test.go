@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -17,405 +15,395 @@ import (
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
-func TestMain(m *testing.M) { redistest.Main(m) }
+func TestCreate_ThenGetReturnsTheSameRequest(t *testing.T) {
+	full := request("AR-2", "carol@example.com", "alice@example.com", "bob@example.com")
+	full.State = governance.StateActive
+	full.Reason = `needs "quotes" & <angle brackets> and ünïcode`
+	full.Schedule = governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 3,
+		FallbackApprover: "dave@example.com", RequestExpiryDays: 7, ExpiryNotices: []time.Duration{24 * time.Hour, time.Hour}}
+	full.Decision = &governance.Decision{By: governance.Person{Email: "alice@example.com", Name: "Alice"}, Approved: true, At: t0.Add(time.Hour)}
+	full.Submission = &governance.Submission{Backend: "builtin", ExternalID: "g-1", State: governance.StateActive,
+		Start: t0.Add(time.Hour), End: t0.Add(9 * time.Hour), At: t0.Add(time.Hour)}
+	full.Reminders, full.Escalations = 2, 1
 
-var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-
-func newStore(t testing.TB, opts Options) *Store {
-	opts.Prefix = redistest.Prefix(t)
-	return New(redistest.Client(t), opts)
-}
-
-func request(id, requester string, approvers ...string) *governance.Request {
-	r := &governance.Request{ID: id, Version: 1, State: governance.StatePendingApproval,
-		Requester: governance.Person{Email: requester}, Item: governance.ItemRef{ID: "vpn", Name: "VPN", Backend: "builtin"},
-		Duration: 8 * time.Hour, CreatedAt: t0, UpdatedAt: t0}
-	for _, a := range approvers {
-		r.Approvers = append(r.Approvers, governance.Person{Email: a})
+	cases := map[string]*governance.Request{
+		"a new request":                  request("AR-1", "carol@example.com", "alice@example.com"),
+		"a request with every field set": full,
 	}
-	return r
-}
-
-func createEffects(r *governance.Request) governance.Effects {
-	fx := governance.Effects{
-		Due:   map[string]time.Time{"approval:" + r.ID: t0.Add(72 * time.Hour)},
-		Audit: []governance.AuditRecord{{At: r.CreatedAt, RequestID: r.ID, Event: governance.EventRequest, To: r.State, Actor: r.Requester.Email}},
+	for name, r := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := newStore(t, Options{})
+			mustCreate(t, s, r, createEffects(r))
+			got, err := s.Get(context.Background(), r.ID)
+			require.NoError(t, err)
+			assert.Equal(t, r, got)
+		})
 	}
-	for _, a := range r.Approvers {
-		fx.Tasks = append(fx.Tasks, governance.Task{Kind: governance.TaskSendCard, RequestID: r.ID, To: a.Email})
-	}
-	return fx
 }
 
-func claimAll(t *testing.T, s *Store, consumer string) []governance.Task {
-	t.Helper()
-	tasks, err := s.ClaimTasks(context.Background(), consumer, 100)
-	require.NoError(t, err)
-	return tasks
-}
-
-func TestCreate_StoresRequestIndexesDueAndTasksTogether(t *testing.T) {
+func TestCreate_StoresIndexesDueEntriesTasksAndAuditTogether(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, Options{})
 	r := request("AR-1", "carol@example.com", "alice@example.com", "bob@example.com")
-	created, err := s.Create(ctx, r, createEffects(r))
-	require.NoError(t, err)
-	require.True(t, created)
-
-	got, err := s.Get(ctx, "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, r, got)
+	mustCreate(t, s, r, createEffects(r))
 
 	mine, err := s.ListByRequester(ctx, "carol@example.com", 10)
 	require.NoError(t, err)
-	require.Len(t, mine, 1)
+	assert.Equal(t, []string{"AR-1"}, ids(mine))
 	for _, approver := range []string{"alice@example.com", "bob@example.com"} {
 		pending, err := s.ListPendingFor(ctx, approver, 10)
 		require.NoError(t, err)
-		assert.Len(t, pending, 1, approver)
+		assert.Equal(t, []string{"AR-1"}, ids(pending), approver)
 	}
 	due, err := s.rdb.ZScore(ctx, s.k.due(s.k.shardOf("AR-1")), "approval:AR-1").Result()
 	require.NoError(t, err)
 	assert.Equal(t, float64(t0.Add(72*time.Hour).UnixMilli()), due)
-
-	tasks := claimAll(t, s, "a")
-	require.Len(t, tasks, 2)
-	assert.ElementsMatch(t, []string{"alice@example.com", "bob@example.com"}, []string{tasks[0].To, tasks[1].To})
+	assert.ElementsMatch(t, []string{"alice@example.com", "bob@example.com"}, recipients(claimAll(t, s, "a")))
+	var trail []governance.AuditRecord
+	require.NoError(t, s.Audit(ctx, time.Time{}, time.Time{}, func(a governance.AuditRecord) error {
+		trail = append(trail, a)
+		return nil
+	}))
+	assert.Equal(t, createEffects(r).Audit, trail)
 }
 
 func TestCreate_SameIDTwiceWritesNothingTheSecondTime(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, Options{})
 	r := request("AR-1", "carol@example.com", "alice@example.com")
-	created, err := s.Create(ctx, r, createEffects(r))
+	mustCreate(t, s, r, createEffects(r))
+	before := shardCounts(t, s, "AR-1", "carol@example.com", "alice@example.com")
+	require.Equal(t, counts{outbox: 1, audit: 1, due: 1, mine: 1, pending: 1}, before)
+
+	retry := request("AR-1", "carol@example.com", "alice@example.com")
+	retry.CreatedAt = t0.Add(time.Minute)
+	created, err := s.Create(ctx, retry, createEffects(retry))
 	require.NoError(t, err)
-	require.True(t, created)
+	assert.False(t, created)
+	assert.Equal(t, before, shardCounts(t, s, "AR-1", "carol@example.com", "alice@example.com"), "nothing doubled")
+	got, err := s.Get(ctx, "AR-1")
+	require.NoError(t, err)
+	assert.Equal(t, t0, got.CreatedAt, "the first request stays")
+
 	other := request("AR-1", "mallory@example.com", "alice@example.com")
 	created, err = s.Create(ctx, other, createEffects(other))
 	require.NoError(t, err)
 	assert.False(t, created)
-
-	got, _ := s.Get(ctx, "AR-1")
-	assert.Equal(t, "carol@example.com", got.Requester.Email)
-	assert.Len(t, claimAll(t, s, "a"), 1, "the second create enqueued nothing")
-	mallory, _ := s.ListByRequester(ctx, "mallory@example.com", 10)
-	assert.Empty(t, mallory)
+	mallory, err := s.ListByRequester(ctx, "mallory@example.com", 10)
+	require.NoError(t, err)
+	assert.Empty(t, mallory, "a refused create indexes nothing")
 }
 
 func TestGet_MissingRequestIsNotFound(t *testing.T) {
 	_, err := newStore(t, Options{}).Get(context.Background(), "AR-404")
 	assert.ErrorIs(t, err, governance.ErrNotFound)
+	assert.ErrorContains(t, err, "AR-404")
 }
 
 func TestReserveID(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, Options{})
-	a, err := s.ReserveID(ctx, "slack:trigger-1")
-	require.NoError(t, err)
-	again, err := s.ReserveID(ctx, "slack:trigger-1")
-	require.NoError(t, err)
-	assert.Equal(t, a, again, "a retried command maps to the same id")
-	b, _ := s.ReserveID(ctx, "slack:trigger-2")
-	c, _ := s.ReserveID(ctx, "")
-	assert.NotEqual(t, a, b)
-	assert.NotEqual(t, b, c)
-	assert.True(t, strings.HasPrefix(a, "AR-"))
+	t.Run("the same key gives the same id", func(t *testing.T) {
+		s := newStore(t, Options{})
+		a, err := s.ReserveID(ctx, "slack:trigger-1")
+		require.NoError(t, err)
+		again, err := s.ReserveID(ctx, "slack:trigger-1")
+		require.NoError(t, err)
+		assert.Equal(t, a, again)
+		assert.Equal(t, "AR-1", a)
+	})
+	t.Run("different keys and empty keys give fresh ids", func(t *testing.T) {
+		s := newStore(t, Options{IDPrefix: "REQ-"})
+		seen := map[string]bool{}
+		for _, key := range []string{"k1", "k2", "", "", "k3"} {
+			id, err := s.ReserveID(ctx, key)
+			require.NoError(t, err)
+			assert.False(t, seen[id], "id %s given twice", id)
+			assert.True(t, strings.HasPrefix(id, "REQ-"), id)
+			seen[id] = true
+		}
+	})
+	t.Run("a binding is kept for a day", func(t *testing.T) {
+		s := newStore(t, Options{})
+		_, err := s.ReserveID(ctx, "k")
+		require.NoError(t, err)
+		ttl, err := s.rdb.TTL(ctx, s.k.idempotency("k")).Result()
+		require.NoError(t, err)
+		assert.InDelta(t, (24 * time.Hour).Seconds(), ttl.Seconds(), 5)
+	})
+	t.Run("concurrent tries of one command get one id", func(t *testing.T) {
+		s := newStore(t, Options{})
+		var wg sync.WaitGroup
+		got := make([]string, 20)
+		errs := make([]error, 20)
+		for i := range got {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i], errs[i] = s.ReserveID(ctx, "slack:concurrent")
+			}()
+		}
+		wg.Wait()
+		for i := range got {
+			require.NoError(t, errs[i])
+			assert.Equal(t, got[0], got[i])
+		}
+		fresh, err := s.ReserveID(ctx, "")
+		require.NoError(t, err)
+		assert.Equal(t, "AR-2", fresh, "the race used one number of the sequence")
+	})
+}
 
-	var wg sync.WaitGroup
-	ids := make([]string, 20)
-	for i := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ids[i], _ = s.ReserveID(ctx, "slack:concurrent")
-		}()
-	}
-	wg.Wait()
-	for _, id := range ids {
-		assert.Equal(t, ids[0], id, "concurrent tries of one command get one id")
-	}
+func TestUpdate_WritesTheRequestAndItsEffects(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{})
+	r := request("AR-1", "carol@example.com", "alice@example.com")
+	mustCreate(t, s, r, createEffects(r))
+	claimed := claimAll(t, s, "a")
+	require.Len(t, claimed, 1)
+	require.NoError(t, s.AckTask(ctx, claimed[0]))
+
+	approved := next(r, governance.StateApproved)
+	require.NoError(t, s.Update(ctx, approved, 1, governance.Effects{
+		Tasks: []governance.Task{{Kind: governance.TaskSubmit, RequestID: "AR-1"}},
+		Undue: []string{"approval:AR-1"},
+		Audit: []governance.AuditRecord{{At: t0.Add(time.Hour), RequestID: "AR-1", Event: governance.EventApprove}},
+	}))
+	got, err := s.Get(ctx, "AR-1")
+	require.NoError(t, err)
+	assert.Equal(t, approved, got)
+	assert.Equal(t, counts{outbox: 1, audit: 2, due: 0, mine: 1, pending: 0},
+		shardCounts(t, s, "AR-1", "carol@example.com", "alice@example.com"))
+	tasks := claimAll(t, s, "a")
+	require.Len(t, tasks, 1)
+	assert.Equal(t, governance.TaskSubmit, tasks[0].Kind)
 }
 
 func TestUpdate_StaleVersionConflictsAndWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, Options{})
 	r := request("AR-1", "carol@example.com", "alice@example.com")
-	_, err := s.Create(ctx, r, governance.Effects{})
-	require.NoError(t, err)
+	mustCreate(t, s, r, createEffects(r))
+	require.NoError(t, s.Update(ctx, next(r, governance.StateApproved), 1, governance.Effects{}))
+	before := shardCounts(t, s, "AR-1", "carol@example.com", "alice@example.com")
 
-	next := *r
-	next.Version, next.State = 2, governance.StateApproved
-	require.NoError(t, s.Update(ctx, &next, 1, governance.Effects{Tasks: []governance.Task{{Kind: governance.TaskSubmit, RequestID: "AR-1"}}}))
-
-	stale := *r
-	stale.Version, stale.State = 2, governance.StateDenied
-	err = s.Update(ctx, &stale, 1, governance.Effects{Tasks: []governance.Task{{Kind: governance.TaskNotify, RequestID: "AR-1"}}})
+	err := s.Update(ctx, next(r, governance.StateDenied), 1, governance.Effects{
+		Tasks: []governance.Task{{Kind: governance.TaskNotify, RequestID: "AR-1"}},
+		Due:   map[string]time.Time{"expiry:AR-1": t0},
+		Undue: []string{"approval:AR-1"},
+		Audit: []governance.AuditRecord{{At: t0, RequestID: "AR-1", Event: governance.EventDeny}},
+	})
 	assert.ErrorIs(t, err, governance.ErrConflict)
-	got, _ := s.Get(ctx, "AR-1")
+	got, err := s.Get(ctx, "AR-1")
+	require.NoError(t, err)
 	assert.Equal(t, governance.StateApproved, got.State)
-	tasks := claimAll(t, s, "a")
-	require.Len(t, tasks, 1)
-	assert.Equal(t, governance.TaskSubmit, tasks[0].Kind)
+	assert.Equal(t, before, shardCounts(t, s, "AR-1", "carol@example.com", "alice@example.com"))
+}
 
-	missing := request("AR-9", "x@example.com")
-	assert.ErrorIs(t, s.Update(ctx, missing, 1, governance.Effects{}), governance.ErrNotFound)
+func TestUpdate_MissingRequestIsNotFound(t *testing.T) {
+	s := newStore(t, Options{})
+	err := s.Update(context.Background(), request("AR-9", "x@example.com"), 1, governance.Effects{
+		Tasks: []governance.Task{{Kind: governance.TaskNotify, RequestID: "AR-9"}}})
+	assert.ErrorIs(t, err, governance.ErrNotFound)
+	assert.Empty(t, claimAll(t, s, "a"))
 }
 
 func TestUpdate_ConcurrentWritersExactlyOneWins(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, Options{})
 	r := request("AR-1", "carol@example.com", "alice@example.com")
-	_, err := s.Create(ctx, r, governance.Effects{})
-	require.NoError(t, err)
+	mustCreate(t, s, r, governance.Effects{})
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for i := range 10 {
+	errs := make([]error, 10)
+	for i := range errs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			next := *r
-			next.Version, next.State, next.Reason = 2, governance.StateApproved, fmt.Sprint(i)
-			if s.Update(ctx, &next, 1, governance.Effects{Tasks: []governance.Task{{Kind: governance.TaskSubmit, RequestID: "AR-1"}}}) == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			}
+			n := next(r, governance.StateApproved)
+			n.Reason = fmt.Sprint(i)
+			errs[i] = s.Update(ctx, n, 1, governance.Effects{Tasks: []governance.Task{{Kind: governance.TaskSubmit, RequestID: "AR-1"}}})
 		}()
 	}
 	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		if err == nil {
+			wins++
+		} else {
+			assert.ErrorIs(t, err, governance.ErrConflict)
+		}
+	}
 	assert.Equal(t, 1, wins)
-	assert.Len(t, claimAll(t, s, "a"), 1)
+	assert.Len(t, claimAll(t, s, "a"), 1, "one submission")
 }
 
-func TestPendingIndex_LeavesWhenTheRequestIsDecided(t *testing.T) {
+func TestPendingIndex_FollowsTheStateAndTheApprovers(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, Options{})
+	pendingFor := func(email string) []string {
+		t.Helper()
+		rs, err := s.ListPendingFor(ctx, email, 10)
+		require.NoError(t, err)
+		return ids(rs)
+	}
 	r := request("AR-1", "carol@example.com", "alice@example.com")
-	_, err := s.Create(ctx, r, governance.Effects{})
+	mustCreate(t, s, r, governance.Effects{})
+	assert.Equal(t, []string{"AR-1"}, pendingFor("alice@example.com"))
+	assert.Empty(t, pendingFor("dave@example.com"))
+
+	escalated := next(r, governance.StatePendingApproval)
+	escalated.Approvers = append(escalated.Approvers, governance.Person{Email: "Dave@Example.com"})
+	require.NoError(t, s.Update(ctx, escalated, 1, governance.Effects{}))
+	assert.Equal(t, []string{"AR-1"}, pendingFor("dave@example.com"), "an approver who joins sees it")
+
+	require.NoError(t, s.Update(ctx, next(escalated, governance.StateDenied), 2, governance.Effects{}))
+	assert.Empty(t, pendingFor("alice@example.com"))
+	assert.Empty(t, pendingFor("dave@example.com"))
+	mine, err := s.ListByRequester(ctx, "carol@example.com", 10)
 	require.NoError(t, err)
-	next := *r
-	next.Version, next.State = 2, governance.StateDenied
-	require.NoError(t, s.Update(ctx, &next, 1, governance.Effects{Undue: []string{"approval:AR-1"}}))
-	pending, err := s.ListPendingFor(ctx, "alice@example.com", 10)
-	require.NoError(t, err)
-	assert.Empty(t, pending)
-	mine, _ := s.ListByRequester(ctx, "carol@example.com", 10)
-	assert.Len(t, mine, 1, "the requester still sees it")
+	assert.Equal(t, []string{"AR-1"}, ids(mine), "the requester still sees it")
 }
 
-func TestLists_MergeShardsInOrderAndCutAtLimit(t *testing.T) {
+func TestLists_MergeTheShardsInOrderAndCutAtTheLimit(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, Options{})
 	for i := 1; i <= 30; i++ {
 		r := request(fmt.Sprintf("AR-%d", i), "carol@example.com", "alice@example.com")
 		r.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
-		_, err := s.Create(ctx, r, governance.Effects{})
-		require.NoError(t, err)
+		mustCreate(t, s, r, governance.Effects{})
 	}
-	mine, err := s.ListByRequester(ctx, "CAROL@example.com", 5)
-	require.NoError(t, err)
-	require.Len(t, mine, 5)
-	assert.Equal(t, []string{"AR-30", "AR-29", "AR-28", "AR-27", "AR-26"}, ids(mine), "newest first")
-	pending, err := s.ListPendingFor(ctx, "alice@example.com", 3)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"AR-1", "AR-2", "AR-3"}, ids(pending), "oldest first")
-}
-
-func ids(rs []*governance.Request) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.ID
+	shards := map[int]bool{}
+	for i := 1; i <= 30; i++ {
+		shards[s.k.shardOf(fmt.Sprintf("AR-%d", i))] = true
 	}
-	return out
-}
+	require.Greater(t, len(shards), 8, "the requests are spread over the shards")
 
-func TestOutbox_AckedTasksAreNotClaimedAgain(t *testing.T) {
-	ctx := context.Background()
-	s := newStore(t, Options{})
-	r := request("AR-1", "carol@example.com", "alice@example.com", "bob@example.com")
-	_, err := s.Create(ctx, r, createEffects(r))
-	require.NoError(t, err)
-	tasks := claimAll(t, s, "a")
-	require.Len(t, tasks, 2)
-	assert.Empty(t, claimAll(t, s, "b"), "claimed tasks are not handed to a second live consumer")
-	for _, tk := range tasks {
-		require.NoError(t, s.AckTask(ctx, tk))
+	cases := []struct {
+		name string
+		list func(ctx context.Context, email string, limit int) ([]*governance.Request, error)
+		who  string
+		lim  int
+		want []string
+	}{
+		{"by requester, newest first", s.ListByRequester, "CAROL@example.com", 5, []string{"AR-30", "AR-29", "AR-28", "AR-27", "AR-26"}},
+		{"pending, oldest first", s.ListPendingFor, "alice@example.com", 3, []string{"AR-1", "AR-2", "AR-3"}},
+		{"a limit above the count gives all", s.ListPendingFor, "alice@example.com", 100, nil},
+		{"no limit gives none", s.ListByRequester, "carol@example.com", 0, []string{}},
+		{"somebody else", s.ListByRequester, "bob@example.com", 10, []string{}},
 	}
-	assert.Empty(t, claimAll(t, s, "a"))
-	depth, _, err := s.OutboxDepth(ctx)
-	require.NoError(t, err)
-	assert.Zero(t, depth)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := c.list(ctx, c.who, c.lim)
+			require.NoError(t, err)
+			if c.want == nil {
+				assert.Len(t, got, 30)
+				return
+			}
+			assert.Equal(t, c.want, append([]string{}, ids(got)...))
+		})
+	}
 }
 
-func TestOutbox_TasksOfADeadConsumerAreTakenOver(t *testing.T) {
-	ctx := context.Background()
-	s := newStore(t, Options{ReclaimAfter: time.Millisecond})
-	r := request("AR-1", "carol@example.com", "alice@example.com")
-	_, err := s.Create(ctx, r, createEffects(r))
-	require.NoError(t, err)
-	require.Len(t, claimAll(t, s, "crashed"), 1)
-
-	// The consumer "crashed" never acknowledges. With a take-over threshold of zero its
-	// task is handed to the next consumer that asks, without the test waiting.
-	s.reclaimAfter = 0
-	tasks := claimAll(t, s, "survivor")
-	require.Len(t, tasks, 1)
-	assert.Equal(t, "alice@example.com", tasks[0].To)
-	require.NoError(t, s.AckTask(ctx, tasks[0]))
-	assert.Empty(t, claimAll(t, s, "survivor"))
-}
-
-func TestOutbox_RetryWaitsUntilDueWithOneMoreAttempt(t *testing.T) {
+func TestMessageRefs_OnePerRecipientInAStableOrder(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, Options{})
-	r := request("AR-1", "carol@example.com", "alice@example.com")
-	_, err := s.Create(ctx, r, createEffects(r))
-	require.NoError(t, err)
-	tasks := claimAll(t, s, "a")
-	require.Len(t, tasks, 1)
-	require.NoError(t, s.RetryTask(ctx, tasks[0], t0.Add(30*time.Second)))
-
-	n, err := s.PromoteRetries(ctx, t0.Add(29*time.Second))
-	require.NoError(t, err)
-	assert.Zero(t, n)
-	assert.Empty(t, claimAll(t, s, "a"))
-	depth, _, _ := s.OutboxDepth(ctx)
-	assert.EqualValues(t, 1, depth, "a waiting retry counts as outbox depth")
-
-	n, err = s.PromoteRetries(ctx, t0.Add(30*time.Second))
-	require.NoError(t, err)
-	assert.Equal(t, 1, n)
-	again := claimAll(t, s, "a")
-	require.Len(t, again, 1)
-	assert.Equal(t, 1, again[0].Attempt)
-	assert.Equal(t, "alice@example.com", again[0].To)
-}
-
-func TestOutbox_BadTaskIDIsRefused(t *testing.T) {
-	s := newStore(t, Options{})
-	assert.Error(t, s.AckTask(context.Background(), governance.Task{ID: "99/1-0"}))
-	assert.Error(t, s.AckTask(context.Background(), governance.Task{ID: "nonsense"}))
-}
-
-func TestMessageRefs(t *testing.T) {
-	ctx := context.Background()
-	s := newStore(t, Options{})
-	ref := governance.MessageRef{Platform: "slack", Recipient: "alice@example.com", Channel: "D1", ID: "1.2"}
-	require.NoError(t, s.SaveMessageRef(ctx, "AR-1", ref))
-	require.NoError(t, s.SaveMessageRef(ctx, "AR-1", ref))
 	refs, err := s.MessageRefs(ctx, "AR-1")
 	require.NoError(t, err)
-	assert.Equal(t, []governance.MessageRef{ref}, refs)
+	assert.Empty(t, refs)
+
+	bob := governance.MessageRef{Platform: "slack", Recipient: "bob@example.com", Channel: "D2", ID: "2.0"}
+	alice := governance.MessageRef{Platform: "slack", Recipient: "alice@example.com", Channel: "D1", ID: "1.0"}
+	aliceAgain := governance.MessageRef{Platform: "slack", Recipient: "alice@example.com", Channel: "D1", ID: "1.5"}
+	for _, ref := range []governance.MessageRef{bob, alice, aliceAgain} {
+		require.NoError(t, s.SaveMessageRef(ctx, "AR-1", ref))
+	}
+	refs, err = s.MessageRefs(ctx, "AR-1")
+	require.NoError(t, err)
+	assert.Equal(t, []governance.MessageRef{aliceAgain, bob}, refs)
 }
 
-func TestChatUserCache_BothDirections(t *testing.T) {
+func TestChatUserCache_FindsAUserByIdAndByEmail(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, Options{})
 	u := governance.ChatUser{Platform: "slack", ID: "U1", Email: "alice@example.com", Name: "Alice", TimeZone: "Europe/Berlin"}
 	require.NoError(t, s.SaveChatUser(ctx, u, time.Hour))
-	got, ok, err := s.ChatUser(ctx, "slack", "U1")
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, u, got)
-	got, ok, err = s.ChatUserByEmail(ctx, "slack", "ALICE@example.com")
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, u, got)
-	_, ok, err = s.ChatUser(ctx, "teams", "U1")
-	require.NoError(t, err)
-	assert.False(t, ok, "platforms do not share ids")
+
+	cases := []struct {
+		name   string
+		lookup func() (governance.ChatUser, bool, error)
+		found  bool
+	}{
+		{"by id", func() (governance.ChatUser, bool, error) { return s.ChatUser(ctx, "slack", "U1") }, true},
+		{"by e-mail in any case", func() (governance.ChatUser, bool, error) { return s.ChatUserByEmail(ctx, "slack", "ALICE@example.com") }, true},
+		{"not on another platform", func() (governance.ChatUser, bool, error) { return s.ChatUser(ctx, "teams", "U1") }, false},
+		{"not an unknown id", func() (governance.ChatUser, bool, error) { return s.ChatUser(ctx, "slack", "U2") }, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok, err := c.lookup()
+			require.NoError(t, err)
+			require.Equal(t, c.found, ok)
+			if c.found {
+				assert.Equal(t, u, got)
+			}
+		})
+	}
+	for _, key := range []string{s.k.chatUser("slack", "U1"), s.k.chatEmail("slack", "alice@example.com")} {
+		ttl, err := s.rdb.TTL(ctx, key).Result()
+		require.NoError(t, err)
+		assert.InDelta(t, time.Hour.Seconds(), ttl.Seconds(), 5, "%s expires", key)
+	}
 }
 
-func TestGrantLedger(t *testing.T) {
+func TestGrantLedger_SavingAgainOverwrites(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, Options{})
 	_, ok, err := s.Grant(ctx, "AR-1")
 	require.NoError(t, err)
 	assert.False(t, ok)
-	g := governance.GrantRecord{RequestID: "AR-1", Grantee: governance.Person{Email: "carol@example.com"}, Start: t0, End: t0.Add(time.Hour)}
+
+	g := governance.GrantRecord{RequestID: "AR-1", Item: governance.ItemRef{ID: "vpn", Backend: "builtin"},
+		Grantee: governance.Person{Email: "carol@example.com"}, Start: t0, End: t0.Add(time.Hour)}
 	require.NoError(t, s.SaveGrant(ctx, g))
 	require.NoError(t, s.SaveGrant(ctx, g))
 	got, ok, err := s.Grant(ctx, "AR-1")
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, g, got)
+
+	g.RevokedAt = t0.Add(30 * time.Minute)
+	require.NoError(t, s.SaveGrant(ctx, g))
+	got, _, err = s.Grant(ctx, "AR-1")
+	require.NoError(t, err)
+	assert.Equal(t, g, got)
 }
 
-func TestAudit_StreamsInTimeOrderAcrossShardsWithinBounds(t *testing.T) {
+func TestKeys_EverythingOneTransitionTouchesSharesOneHashTag(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, Options{})
-	for i := range 40 {
-		r := request(fmt.Sprintf("AR-%d", i), "carol@example.com")
-		at := t0.Add(time.Duration((i*7)%40) * time.Minute) // not in id order
-		_, err := s.Create(ctx, r, governance.Effects{Audit: []governance.AuditRecord{{At: at, RequestID: r.ID, Event: governance.EventRequest}}})
-		require.NoError(t, err)
-	}
-	var got []time.Time
-	require.NoError(t, s.Audit(ctx, t0.Add(10*time.Minute), t0.Add(20*time.Minute), func(a governance.AuditRecord) error {
-		got = append(got, a.At)
-		return nil
-	}))
-	require.Len(t, got, 10)
-	for i := 1; i < len(got); i++ {
-		assert.False(t, got[i].Before(got[i-1]), "time order")
-	}
-	assert.Equal(t, t0.Add(10*time.Minute), got[0])
-}
-
-func TestKeys_EverythingOneRequestTouchesSharesAHashTag(t *testing.T) {
-	k := keys{prefix: "p", shards: 16}
+	client := redistest.Client(t)
+	rec := &keyRecorder{}
+	client.AddHook(rec)
+	s := New(client, Options{Prefix: redistest.Prefix(t)})
 	for _, id := range []string{"AR-1", "AR-2", "AR-77", "AR-123456"} {
-		sh := k.shardOf(id)
-		tag := "{s" + fmt.Sprint(sh) + "}"
-		for _, key := range []string{k.request(id), k.msgs(id), k.grant(id), k.outbox(sh), k.due(sh), k.audit(sh), k.retry(sh),
-			k.mine(sh, "a@example.com"), k.pending(sh, "b@example.com")} {
-			assert.Contains(t, key, tag, key)
-			assert.Equal(t, 1, strings.Count(key, "{"), "one hash tag only: %s", key)
-		}
-	}
-}
-
-func TestStore_WorksOnTheEmbeddedServer(t *testing.T) {
-	ctx := context.Background()
-	mr := miniredis.RunT(t)
-	s := New(goredis.NewClient(&goredis.Options{Addr: mr.Addr()}), Options{})
-	id, err := s.ReserveID(ctx, "k")
-	require.NoError(t, err)
-	r := request(id, "carol@example.com", "alice@example.com")
-	created, err := s.Create(ctx, r, createEffects(r))
-	require.NoError(t, err)
-	require.True(t, created)
-	tasks := claimAll(t, s, "a")
-	require.Len(t, tasks, 1)
-	require.NoError(t, s.RetryTask(ctx, tasks[0], t0))
-	n, err := s.PromoteRetries(ctx, t0)
-	require.NoError(t, err)
-	assert.Equal(t, 1, n)
-	again := claimAll(t, s, "a")
-	require.Len(t, again, 1)
-	require.NoError(t, s.AckTask(ctx, again[0]))
-	next := *r
-	next.Version, next.State = 2, governance.StateApproved
-	require.NoError(t, s.Update(ctx, &next, 1, governance.Effects{}))
-	assert.ErrorIs(t, s.Update(ctx, &next, 1, governance.Effects{}), governance.ErrConflict)
-	pending, err := s.ListPendingFor(ctx, "alice@example.com", 10)
-	require.NoError(t, err)
-	assert.Empty(t, pending)
-}
-
-func BenchmarkCreate(b *testing.B) {
-	ctx := context.Background()
-	s := newStore(b, Options{})
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		id, err := s.ReserveID(ctx, fmt.Sprintf("bench-%d", i))
-		if err != nil {
-			b.Fatal(err)
-		}
 		r := request(id, "carol@example.com", "alice@example.com", "bob@example.com")
-		if _, err := s.Create(ctx, r, createEffects(r)); err != nil {
-			b.Fatal(err)
+		mustCreate(t, s, r, createEffects(r))
+		require.NoError(t, s.Update(ctx, next(r, governance.StateApproved), 1, governance.Effects{
+			Tasks: []governance.Task{{Kind: governance.TaskSubmit, RequestID: id}}, Undue: []string{"approval:" + id},
+			Audit: []governance.AuditRecord{{At: t0, RequestID: id, Event: governance.EventApprove}}}))
+		require.NoError(t, s.SaveMessageRef(ctx, id, governance.MessageRef{Platform: "slack", Recipient: "alice@example.com"}))
+		require.NoError(t, s.SaveGrant(ctx, governance.GrantRecord{RequestID: id}))
+	}
+	_, err := s.ReserveID(ctx, "k")
+	require.NoError(t, err)
+
+	require.NotEmpty(t, rec.keys)
+	for _, keys := range rec.keys {
+		for _, key := range keys {
+			assert.True(t, strings.HasPrefix(key, s.k.prefix+":"), "%s has the prefix", key)
+			assert.Equal(t, hashTag(keys[0]), hashTag(key), "one slot for %v", keys)
+		}
+		if strings.Contains(keys[0], ":req:") {
+			id := keys[0][strings.LastIndex(keys[0], ":")+1:]
+			assert.Equal(t, fmt.Sprintf("s%d", s.k.shardOf(id)), hashTag(keys[0]))
 		}
 	}
 }

@@ -1,0 +1,46 @@
+-- claimtasks: hand up to ARGV[4] tasks of one shard's outbox to a consumer: first those
+-- another consumer claimed and left unfinished for ARGV[3] ms, then new ones. Creates
+-- the consumer group (from id 0, so nothing enqueued before is skipped) when missing.
+--
+-- KEYS[1]  outbox stream  P:{sN}:outbox
+-- ARGV[1]  consumer group ("workers")
+-- ARGV[2]  consumer name
+-- ARGV[3]  min idle time before a claimed task is taken over, ms
+-- ARGV[4]  at most this many tasks (> 0)
+--
+-- Returns a flat array: entry id, task JSON, entry id, task JSON, …
+local stream, group, consumer, idle, want = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local out, n = {}, 0
+
+local function take(entries)
+  for _, e in ipairs(entries) do
+    if e then -- an entry deleted while pending shows as nil (Redis 6.2)
+      local fields, task = e[2], ""
+      for i = 1, #fields, 2 do
+        if fields[i] == "task" then task = fields[i + 1] end
+      end
+      out[#out + 1] = e[1]
+      out[#out + 1] = task
+      n = n + 1
+    end
+  end
+end
+
+local cursor = "0-0"
+for _ = 1, 10 do -- XAUTOCLAIM scans a bounded part of the pending list per call
+  local res = redis.pcall("XAUTOCLAIM", stream, group, consumer, idle, cursor, "COUNT", want - n)
+  if type(res) == "table" and res.err then
+    if not string.find(res.err, "NOGROUP", 1, true) then return redis.error_reply(res.err) end
+    redis.call("XGROUP", "CREATE", stream, group, "0", "MKSTREAM")
+    break
+  end
+  take(res[2])
+  cursor = res[1]
+  if cursor == "0-0" or n >= want then break end
+end
+
+if n < want then
+  local res = redis.call("XREADGROUP", "GROUP", group, consumer, "COUNT", want - n, "STREAMS", stream, ">")
+  if res then take(res[1][2]) end
+end
+return out

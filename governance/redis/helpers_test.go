@@ -1,0 +1,163 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// newStore returns a Store on the test Redis under a key prefix of the test's own.
+func newStore(t testing.TB, opts Options) *Store {
+	opts.Prefix = redistest.Prefix(t)
+	return New(redistest.Client(t), opts)
+}
+
+func request(id, requester string, approvers ...string) *governance.Request {
+	r := &governance.Request{ID: id, Version: 1, State: governance.StatePendingApproval,
+		Requester: governance.Person{Email: requester}, Item: governance.ItemRef{ID: "vpn", Name: "VPN", Backend: "builtin"},
+		Duration: 8 * time.Hour, CreatedAt: t0, UpdatedAt: t0}
+	for _, a := range approvers {
+		r.Approvers = append(r.Approvers, governance.Person{Email: a})
+	}
+	return r
+}
+
+// createEffects are what the service stores with a new request: a card per approver, the
+// approval due time and an audit record.
+func createEffects(r *governance.Request) governance.Effects {
+	fx := governance.Effects{
+		Due:   map[string]time.Time{"approval:" + r.ID: r.CreatedAt.Add(72 * time.Hour)},
+		Audit: []governance.AuditRecord{{At: r.CreatedAt, RequestID: r.ID, Event: governance.EventRequest, To: r.State, Actor: r.Requester.Email}},
+	}
+	for _, a := range r.Approvers {
+		fx.Tasks = append(fx.Tasks, governance.Task{Kind: governance.TaskSendCard, RequestID: r.ID, To: a.Email})
+	}
+	return fx
+}
+
+// next is r's successor in state to, as the service makes it.
+func next(r *governance.Request, to governance.State) *governance.Request {
+	n := *r
+	n.Approvers = append([]governance.Person(nil), r.Approvers...)
+	n.Version, n.State = r.Version+1, to
+	return &n
+}
+
+func mustCreate(t testing.TB, s *Store, r *governance.Request, fx governance.Effects) {
+	t.Helper()
+	created, err := s.Create(context.Background(), r, fx)
+	require.NoError(t, err)
+	require.True(t, created, "created %s", r.ID)
+}
+
+func claimAll(t testing.TB, s *Store, consumer string) []governance.Task {
+	t.Helper()
+	tasks, err := s.ClaimTasks(context.Background(), consumer, 1000)
+	require.NoError(t, err)
+	return tasks
+}
+
+func ids(rs []*governance.Request) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+func recipients(ts []governance.Task) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.To
+	}
+	return out
+}
+
+// counts is what one request left in its shard: entries of the outbox and audit streams,
+// and members of its indexes.
+type counts struct{ outbox, audit, due, mine, pending int64 }
+
+func shardCounts(t testing.TB, s *Store, id, requester, approver string) counts {
+	t.Helper()
+	ctx := context.Background()
+	sh := s.k.shardOf(id)
+	var c counts
+	var err error
+	c.outbox, err = s.rdb.XLen(ctx, s.k.outbox(sh)).Result()
+	require.NoError(t, err)
+	c.audit, err = s.rdb.XLen(ctx, s.k.audit(sh)).Result()
+	require.NoError(t, err)
+	c.due, err = s.rdb.ZCard(ctx, s.k.due(sh)).Result()
+	require.NoError(t, err)
+	c.mine, err = s.rdb.ZCard(ctx, s.k.mine(sh, requester)).Result()
+	require.NoError(t, err)
+	c.pending, err = s.rdb.ZCard(ctx, s.k.pending(sh, approver)).Result()
+	require.NoError(t, err)
+	return c
+}
+
+// keyRecorder is a go-redis hook that records the keys every command and script names.
+type keyRecorder struct {
+	mu   sync.Mutex
+	keys [][]string // per command
+}
+
+func (k *keyRecorder) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (k *keyRecorder) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		k.record(cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (k *keyRecorder) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		for _, c := range cmds {
+			k.record(c)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func (k *keyRecorder) record(cmd goredis.Cmder) {
+	args := cmd.Args()
+	var keys []string
+	switch strings.ToLower(fmt.Sprint(args[0])) {
+	case "eval", "evalsha":
+		n := args[2].(int)
+		for _, a := range args[3 : 3+n] {
+			keys = append(keys, a.(string))
+		}
+	case "multi", "exec", "ping", "hello", "client":
+		return
+	default:
+		keys = []string{fmt.Sprint(args[1])}
+	}
+	k.mu.Lock()
+	k.keys = append(k.keys, keys)
+	k.mu.Unlock()
+}
+
+// hashTag is the part of key Redis Cluster hashes: the first non-empty {…}, else all.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}

@@ -1,0 +1,241 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/governance"
+)
+
+func TestOutbox_ATaskIsClaimedByOneConsumerOnly(t *testing.T) {
+	s := newStore(t, Options{})
+	r := request("AR-1", "carol@example.com", "alice@example.com", "bob@example.com")
+	mustCreate(t, s, r, createEffects(r))
+	tasks := claimAll(t, s, "a")
+	require.Len(t, tasks, 2)
+	for _, tk := range tasks {
+		assert.Equal(t, governance.TaskSendCard, tk.Kind)
+		assert.Equal(t, "AR-1", tk.RequestID)
+		assert.Zero(t, tk.Attempt)
+		assert.Regexp(t, fmt.Sprintf(`^%d/\d+-\d+$`, s.k.shardOf("AR-1")), tk.ID)
+	}
+	assert.Empty(t, claimAll(t, s, "b"), "a live consumer's tasks are not handed out again")
+	assert.Empty(t, claimAll(t, s, "a"))
+}
+
+func TestOutbox_AckedTasksAreGone(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{ReclaimAfter: -1})
+	r := request("AR-1", "carol@example.com", "alice@example.com", "bob@example.com")
+	mustCreate(t, s, r, createEffects(r))
+	for _, tk := range claimAll(t, s, "a") {
+		require.NoError(t, s.AckTask(ctx, tk))
+	}
+	assert.Empty(t, claimAll(t, s, "b"), "not even a take-over finds them")
+	depth, oldest, err := s.OutboxDepth(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, depth)
+	assert.True(t, oldest.IsZero())
+}
+
+func TestOutbox_TasksOfADeadConsumerAreTakenOver(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{ReclaimAfter: -1}) // take over at once, so the test need not wait
+	r := request("AR-1", "carol@example.com", "alice@example.com")
+	mustCreate(t, s, r, createEffects(r))
+	require.Len(t, claimAll(t, s, "crashed"), 1)
+
+	tasks := claimAll(t, s, "survivor")
+	require.Len(t, tasks, 1)
+	assert.Equal(t, "alice@example.com", tasks[0].To)
+	require.NoError(t, s.AckTask(ctx, tasks[0]))
+	assert.Empty(t, claimAll(t, s, "survivor"))
+	assert.Empty(t, claimAll(t, s, "crashed"))
+}
+
+func TestOutbox_ClaimTasksNeverHandsOutMoreThanMax(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{})
+	for i := range 40 {
+		r := request(fmt.Sprintf("AR-%d", i), "carol@example.com", "alice@example.com")
+		mustCreate(t, s, r, createEffects(r))
+	}
+	// Many tasks on one shard: one request with many approvers.
+	crowd := request("AR-crowd", "carol@example.com")
+	for i := range 25 {
+		crowd.Approvers = append(crowd.Approvers, governance.Person{Email: fmt.Sprintf("a%d@example.com", i)})
+	}
+	mustCreate(t, s, crowd, createEffects(crowd))
+
+	seen := map[string]bool{}
+	for _, max := range []int{1, 7, 3, 16, 64, 64} {
+		tasks, err := s.ClaimTasks(ctx, "a", max)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, len(tasks), max)
+		for _, tk := range tasks {
+			key := tk.RequestID + " " + tk.To
+			assert.False(t, seen[key], "%s handed out twice", key)
+			seen[key] = true
+		}
+	}
+	assert.Len(t, seen, 65, "every task handed out")
+	tasks, err := s.ClaimTasks(ctx, "a", 0)
+	require.NoError(t, err)
+	assert.Empty(t, tasks)
+}
+
+func TestOutbox_AFullClaimTakesFromAShardBeyondItsShare(t *testing.T) {
+	s := newStore(t, Options{})
+	r := request("AR-1", "carol@example.com")
+	for i := range 20 {
+		r.Approvers = append(r.Approvers, governance.Person{Email: fmt.Sprintf("a%d@example.com", i)})
+	}
+	mustCreate(t, s, r, createEffects(r))
+	tasks, err := s.ClaimTasks(context.Background(), "a", 16)
+	require.NoError(t, err)
+	assert.Len(t, tasks, 16, "a batch is filled from the one busy shard")
+}
+
+func TestOutbox_ClaimedTasksAreNotTakenOverBeforeReclaimAfter(t *testing.T) {
+	s := newStore(t, Options{ReclaimAfter: time.Hour})
+	r := request("AR-1", "carol@example.com", "alice@example.com")
+	mustCreate(t, s, r, createEffects(r))
+	require.Len(t, claimAll(t, s, "a"), 1)
+	assert.Empty(t, claimAll(t, s, "b"))
+}
+
+func TestOutbox_RetryWaitsUntilDueWithOneMoreAttempt(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{ReclaimAfter: -1})
+	r := request("AR-1", "carol@example.com", "alice@example.com")
+	mustCreate(t, s, r, createEffects(r))
+	tasks := claimAll(t, s, "a")
+	require.Len(t, tasks, 1)
+	require.NoError(t, s.RetryTask(ctx, tasks[0], t0.Add(30*time.Second)))
+
+	n, err := s.PromoteRetries(ctx, t0.Add(29*time.Second))
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	assert.Empty(t, claimAll(t, s, "b"), "not claimable, not even by a take-over, before it is due")
+	depth, _, err := s.OutboxDepth(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, depth, "a waiting retry counts as outbox depth")
+
+	n, err = s.PromoteRetries(ctx, t0.Add(30*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	again := claimAll(t, s, "b")
+	require.Len(t, again, 1)
+	want := tasks[0]
+	want.Attempt, want.ID = 1, again[0].ID
+	assert.Equal(t, want, again[0])
+	assert.NotEqual(t, tasks[0].ID, again[0].ID)
+}
+
+func TestOutbox_IdenticalTasksRetriedTogetherAreBothKept(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{})
+	r := request("AR-1", "carol@example.com", "alice@example.com")
+	update := governance.Task{Kind: governance.TaskUpdateCards, RequestID: "AR-1"}
+	mustCreate(t, s, r, governance.Effects{Tasks: []governance.Task{update, update}})
+	tasks := claimAll(t, s, "a")
+	require.Len(t, tasks, 2)
+	for _, tk := range tasks {
+		require.NoError(t, s.RetryTask(ctx, tk, t0))
+	}
+	n, err := s.PromoteRetries(ctx, t0)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	assert.Len(t, claimAll(t, s, "a"), 2)
+}
+
+func TestOutbox_RetryOfATaskAnotherConsumerFinishedSchedulesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{ReclaimAfter: -1})
+	r := request("AR-1", "carol@example.com", "alice@example.com")
+	mustCreate(t, s, r, createEffects(r))
+	slow := claimAll(t, s, "slow")
+	require.Len(t, slow, 1)
+	taken := claimAll(t, s, "fast")
+	require.Len(t, taken, 1)
+	require.NoError(t, s.AckTask(ctx, taken[0]))
+
+	require.NoError(t, s.RetryTask(ctx, slow[0], t0))
+	n, err := s.PromoteRetries(ctx, t0)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+func TestOutbox_TheConsumerGroupIsMadeAgainWhenItsStreamIsGone(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{})
+	r := request("AR-1", "carol@example.com", "alice@example.com")
+	mustCreate(t, s, r, createEffects(r))
+	require.Len(t, claimAll(t, s, "a"), 1)
+	require.NoError(t, s.rdb.Del(ctx, s.k.outbox(s.k.shardOf("AR-1"))).Err())
+
+	require.NoError(t, s.Update(ctx, next(r, governance.StateApproved), 1, governance.Effects{
+		Tasks: []governance.Task{{Kind: governance.TaskSubmit, RequestID: "AR-1"}}}))
+	tasks := claimAll(t, s, "a")
+	require.Len(t, tasks, 1, "a task enqueued before the group existed is delivered")
+	assert.Equal(t, governance.TaskSubmit, tasks[0].Kind)
+}
+
+func TestOutbox_TaskIDsNotHandedOutAreRefused(t *testing.T) {
+	s := newStore(t, Options{})
+	for _, id := range []string{"", "nonsense", "99/1-0", "-1/1-0", "3/"} {
+		t.Run(id, func(t *testing.T) {
+			assert.Error(t, s.AckTask(context.Background(), governance.Task{ID: id}))
+			assert.Error(t, s.RetryTask(context.Background(), governance.Task{ID: id}, t0))
+		})
+	}
+}
+
+func TestOutbox_TasksGoToTheirRequestsShard(t *testing.T) {
+	s := newStore(t, Options{})
+	r := request("AR-1", "carol@example.com")
+	other := "AR-2"
+	require.NotEqual(t, s.k.shardOf("AR-1"), s.k.shardOf(other))
+	_, err := s.Create(context.Background(), r, governance.Effects{Tasks: []governance.Task{{Kind: governance.TaskSubmit, RequestID: other}}})
+	assert.ErrorContains(t, err, "another shard")
+}
+
+func TestOutboxDepth_CountsWaitingWorkAndItsAge(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{})
+	before := time.Now().Add(-time.Second)
+	for i := range 3 {
+		r := request(fmt.Sprintf("AR-%d", i), "carol@example.com", "alice@example.com", "bob@example.com")
+		mustCreate(t, s, r, createEffects(r))
+	}
+	tasks, err := s.ClaimTasks(ctx, "a", 2)
+	require.NoError(t, err)
+	require.Len(t, tasks, 2)
+	require.NoError(t, s.AckTask(ctx, tasks[0]))
+	require.NoError(t, s.RetryTask(ctx, tasks[1], t0))
+
+	depth, oldest, err := s.OutboxDepth(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 5, depth, "6 enqueued, 1 done, 1 waiting to be retried")
+	assert.WithinRange(t, oldest, before, time.Now().Add(time.Second))
+}
+
+func TestOutbox_RetriesWrittenBeforeTheEntryIDWasAddedStillComeBack(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{})
+	legacy := `{"kind":"notify","req":"AR-1","to":"carol@example.com","notice":"approved","attempt":2}`
+	require.NoError(t, s.rdb.ZAdd(ctx, s.k.retry(s.k.shardOf("AR-1")), goredis.Z{Score: float64(t0.UnixMilli()), Member: legacy}).Err())
+	n, err := s.PromoteRetries(ctx, t0)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	tasks := claimAll(t, s, "a")
+	require.Len(t, tasks, 1)
+	assert.Equal(t, governance.Task{ID: tasks[0].ID, Kind: governance.TaskNotify, RequestID: "AR-1", To: "carol@example.com",
+		Notice: governance.NoticeApproved, Attempt: 2}, tasks[0])
+}
