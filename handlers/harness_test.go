@@ -1,16 +1,17 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/bot/slack/slackfake"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
@@ -27,6 +29,7 @@ import (
 
 func TestMain(m *testing.M) { redistest.Main(m) }
 
+// secret is Slack's documentation signing secret (chat-platforms.md 1.1).
 const secret = "8f742231b10e8888abcd99yyyzzz85a5"
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -51,14 +54,41 @@ items:
     approvers: ["Carol <carol@example.com>"]
 `
 
-// world is one accessbot process: its store, service, dispatcher and HTTP handler, over
-// a Redis key prefix and a fake Slack that may outlive it (to simulate a restart).
+var people = []slackfake.User{
+	{ID: "UCAROL", Email: "carol@example.com", Name: "Carol", TZ: "Europe/Berlin"},
+	{ID: "UALICE", Email: "alice@example.com", Name: "Alice", TZ: "America/New_York"},
+	{ID: "UBOB", Email: "bob@example.com", Name: "Bob", TZ: "Asia/Tokyo"},
+	{ID: "UERIN", Email: "erin@example.com", Name: "Erin"},
+	{ID: "UBOT", Name: "Some bot", IsBot: true},
+}
+
+// logBuffer collects what the process logs, for tests about logging.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// world is one accessbot process — its store, service, dispatcher and HTTP handler —
+// over a Redis key prefix and a fake Slack that outlive it, so a test can restart it.
 type world struct {
 	t       testing.TB
 	prefix  string
 	clock   *governance.ManualClock
-	ws      *slackbot.Workspace
-	slack   *httptest.Server
+	slack   *slackfake.Server
+	logs    *logBuffer
+	log     *slog.Logger
 	store   *redisstore.Store
 	svc     *governance.Service
 	disp    *governance.Dispatcher
@@ -66,28 +96,15 @@ type world struct {
 	trigger atomic.Int64
 }
 
-type worldOption func(*redisstore.Options)
-
-func newWorld(t testing.TB, opts ...worldOption) *world {
-	ws := slackbot.NewWorkspace()
-	for _, u := range []slackbot.WorkspaceUser{
-		{ID: "UCAROL", Email: "carol@example.com", Name: "Carol", TZ: "Europe/Berlin"},
-		{ID: "UALICE", Email: "alice@example.com", Name: "Alice", TZ: "America/New_York"},
-		{ID: "UBOB", Email: "bob@example.com", Name: "Bob", TZ: "Asia/Tokyo"},
-		{ID: "UERIN", Email: "erin@example.com", Name: "Erin"},
-	} {
-		ws.AddUser(u)
-	}
-	srv := httptest.NewServer(ws)
-	t.Cleanup(srv.Close)
-	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), ws: ws, slack: srv}
+func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
+	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...), logs: &logBuffer{}}
 	w.start(opts...)
 	return w
 }
 
 // start builds the process objects anew over the same Redis prefix and fake Slack, as a
 // restarted process would.
-func (w *world) start(opts ...worldOption) {
+func (w *world) start(opts ...func(*redisstore.Options)) {
 	t := w.t
 	o := redisstore.Options{Prefix: w.prefix}
 	for _, f := range opts {
@@ -98,25 +115,26 @@ func (w *world) start(opts ...worldOption) {
 	require.NoError(t, err)
 	backend, err := builtin.New(w.store, builtin.Options{Clock: w.clock})
 	require.NoError(t, err)
-	api := slackbot.NewClient("xoxb-test", w.slack.URL+"/api/", nil)
-	dir := slackbot.NewDirectory(api, w.store)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewJSONHandler(w.logs, nil))
+	w.log = log
+	api := slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil)
+	dir := slackbot.NewDirectory(api, w.store, slackbot.WithDirectoryLogger(log))
 	w.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: w.store, Backends: []governance.Backend{backend},
-		Notifier: slackbot.NewNotifier(api, dir, log), Clock: w.clock, Logger: log,
-		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 3, RequestExpiryDays: 14}})
+		Notifier: slackbot.NewNotifier(api, dir, log), Clock: w.clock, Logger: log})
 	require.NoError(t, err)
-	w.disp = governance.NewDispatcher(w.svc, "test-"+strconv.FormatInt(time.Now().UnixNano(), 36))
-	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Go: func(f func()) { f() },
+	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
+	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log,
 		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir}})
 }
 
+// drain delivers everything the outbox holds.
 func (w *world) drain() {
 	w.t.Helper()
 	require.NoError(w.t, w.disp.Drain(context.Background()))
 }
 
-func (w *world) post(path string, form url.Values, header ...string) *httptest.ResponseRecorder {
-	body := form.Encode()
+// signed is a request as Slack sends it, signed now.
+func (w *world) signed(path, body string, header ...string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 	ts := w.clock.Now().Unix()
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -125,16 +143,22 @@ func (w *world) post(path string, form url.Values, header ...string) *httptest.R
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Set(header[i], header[i+1])
 	}
+	return r
+}
+
+func (w *world) post(path string, form url.Values, header ...string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	w.handler.ServeHTTP(rec, r)
+	w.handler.ServeHTTP(rec, w.signed(path, form.Encode(), header...))
 	return rec
 }
 
-func (w *world) nextTrigger() string { return fmt.Sprintf("trigger-%d", w.trigger.Add(1)) }
+func (w *world) nextTrigger() string {
+	return fmt.Sprintf("%d.4744562.%x", w.trigger.Add(1), w.clock.Now().Unix())
+}
 
 func (w *world) commandWith(user, text, trigger string, header ...string) *httptest.ResponseRecorder {
-	return w.post("/slack/commands", url.Values{"command": {"/access"}, "text": {text}, "user_id": {user},
-		"team_id": {"T1"}, "channel_id": {"C1"}, "trigger_id": {trigger}, "response_url": {w.slack.URL + "/response/cmd"}}, header...)
+	return w.post("/slack/commands", url.Values{"command": {"/access"}, "text": {text}, "user_id": {user}, "user_name": {"someone"},
+		"team_id": {"T1"}, "channel_id": {"C1"}, "trigger_id": {trigger}, "response_url": {w.slack.ResponseURL(user)}}, header...)
 }
 
 func (w *world) command(user, text string) *httptest.ResponseRecorder {
@@ -147,12 +171,14 @@ func (w *world) interaction(payload map[string]any) *httptest.ResponseRecorder {
 	return w.post("/slack/interactions", url.Values{"payload": {string(b)}})
 }
 
+// click is user pressing a button of the card in their DM.
 func (w *world) click(user, action, id string) *httptest.ResponseRecorder {
 	return w.interaction(map[string]any{
-		"type": "block_actions", "user": map[string]any{"id": user}, "team": map[string]any{"id": "T1"},
-		"trigger_id": w.nextTrigger(), "response_url": w.slack.URL + "/response/" + user,
-		"container": map[string]any{"type": "message", "message_ts": "1.1", "channel_id": "D" + user},
-		"actions":   []map[string]any{{"type": "button", "action_id": action, "block_id": "decide:" + id, "value": id}},
+		"type": "block_actions", "user": map[string]any{"id": user, "username": "alice"}, "team": map[string]any{"id": "T1"},
+		"trigger_id": w.nextTrigger(), "response_url": w.slack.ResponseURL(user),
+		"container": map[string]any{"type": "message", "message_ts": "1700000000.000001", "channel_id": slackfake.DM(user)},
+		"actions": []map[string]any{{"type": "button", "action_id": action, "block_id": "decide:" + id + ":1", "value": id,
+			"action_ts": "1700000001.000001"}},
 	})
 }
 
@@ -167,38 +193,71 @@ func (w *world) submit(user, callback, metadata string, values map[string]string
 	}
 	return w.interaction(map[string]any{
 		"type": "view_submission", "user": map[string]any{"id": user}, "team": map[string]any{"id": "T1"},
-		"view": map[string]any{"id": "V" + user, "hash": w.nextTrigger(), "callback_id": callback,
+		"view": map[string]any{"id": "V" + user, "hash": w.nextTrigger(), "callback_id": callback, "type": "modal",
 			"private_metadata": metadata, "state": map[string]any{"values": state}},
 	})
 }
 
-// replies returns what the response_url of user's clicks received, as text.
-func (w *world) replies(user string) []string {
-	var out []string
-	for _, c := range w.ws.Calls("response_url") {
-		if c.Channel == user {
-			out = append(out, slackbot.ResponseText([]byte(c.Response)))
+// replies waits until user's response_url has received n replies and returns them as
+// text. (Replies are sent after the HTTP answer, so they may still be on their way.)
+func (w *world) replies(user string, n int) []string {
+	w.t.Helper()
+	for {
+		var out []string
+		all := w.slack.Calls("response_url")
+		for _, c := range all {
+			if c.Hook == user {
+				out = append(out, slackbot.ResponseText(c.Body))
+			}
 		}
+		if len(out) >= n {
+			return out
+		}
+		w.slack.Wait(w.t, "response_url", len(all)+1, 5*time.Second)
 	}
-	return out
 }
 
-// dms returns the text of every message posted to user's DM channel.
+// dms returns the text of every message posted to user's DM, oldest first.
 func (w *world) dms(user string) []string {
 	var out []string
-	for _, c := range w.ws.Calls("chat.postMessage") {
-		if c.Channel == "D"+user {
-			out = append(out, slackbot.BlocksText([]byte(c.Blocks)))
+	for _, c := range w.slack.Calls("chat.postMessage") {
+		if c.Channel == slackfake.DM(user) && c.Failed == "" {
+			out = append(out, slackbot.MessageText(c.Text, c.Blocks))
 		}
 	}
 	return out
 }
 
+// card is the approval card in user's DM as it reads now.
+func (w *world) card(user string) string {
+	w.t.Helper()
+	msgs := w.slack.Messages(slackfake.DM(user))
+	require.NotEmpty(w.t, msgs, "no message in %s's DM", user)
+	return slackbot.BlocksText(msgs[0].Blocks)
+}
+
+// ephemeral checks that rec is Slack's 200 with an ephemeral message and returns its text.
 func ephemeral(t testing.TB, rec *httptest.ResponseRecorder) string {
 	t.Helper()
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m), rec.Body.String())
-	require.Equal(t, "ephemeral", m["response_type"])
+	require.Equal(t, "ephemeral", m["response_type"], rec.Body.String())
 	return slackbot.ResponseText(rec.Body.Bytes())
+}
+
+// viewAnswer decodes a view_submission answer.
+type viewAnswer struct {
+	Action string            `json:"response_action"`
+	Errors map[string]string `json:"errors"`
+}
+
+func decodeView(t testing.TB, rec *httptest.ResponseRecorder) viewAnswer {
+	t.Helper()
+	require.Equal(t, http.StatusOK, rec.Code)
+	var a viewAnswer
+	if strings.TrimSpace(rec.Body.String()) != "" {
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &a), rec.Body.String())
+	}
+	return a
 }

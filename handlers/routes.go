@@ -5,9 +5,9 @@ package handlers
 
 import (
 	"cmp"
+	"context"
 	"log/slog"
 	"net/http"
-	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
@@ -15,36 +15,48 @@ import (
 
 // Config is what the HTTP edge is built from.
 type Config struct {
-	Service *governance.Service
+	Service *governance.Service // required
 	Slack   SlackConfig
-	Clock   governance.Clock // default: the service's clock
-	Logger  *slog.Logger
-	MaxBody int64 // bytes; default 64 KiB
-	// Go runs work that must not delay the answer (replies to response_url); default: a
-	// new goroutine. The demo runs it inline so its output stays in order.
+	Clock   governance.Clock // checks Slack's request timestamps; default: the service's clock
+	Logger  *slog.Logger     // default slog.Default()
+	MaxBody int64            // bytes; default 64 KiB
+	// Go runs work that must not delay the answer (replies to response_url). Default: a
+	// goroutine, at most 64 at a time; beyond that a reply is dropped and logged. The demo
+	// runs it inline so its output stays in order.
 	Go func(func())
 }
 
 // SlackConfig is the Slack side of the edge.
 type SlackConfig struct {
+	// SigningSecret verifies every request (v0 HMAC). Empty refuses every Slack request.
 	SigningSecret string
 	API           slackbot.API        // views.open
-	Directory     *slackbot.Directory // Slack user → person
-	HTTPClient    *http.Client        // for response_url; default 5 s timeout
+	Directory     *slackbot.Directory // Slack user id → person
+	// Respond answers the person who acted through a response_url; default
+	// slackbot.NewResponder(nil).Respond (a 5-second timeout).
+	Respond func(ctx context.Context, responseURL string, m slackbot.Message) error
 }
 
-// New returns the whole HTTP surface of accessbot.
+// New returns the whole HTTP surface of accessbot:
+//
+//	POST /slack/commands      the /access slash command
+//	POST /slack/interactions  button clicks and modal submissions
+//	GET  /healthz             200 "ok" while the process runs
+//	GET  /readyz              200 when the store answers, else 503 with the reason
 func New(cfg Config) http.Handler {
+	if cfg.Service == nil {
+		panic("handlers: Config.Service is required")
+	}
 	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
 	cfg.MaxBody = cmp.Or(cfg.MaxBody, 64<<10)
 	if cfg.Clock == nil {
 		cfg.Clock = cfg.Service.Clock()
 	}
 	if cfg.Go == nil {
-		cfg.Go = func(f func()) { go f() }
+		cfg.Go = bounded(64, cfg.Logger)
 	}
-	if cfg.Slack.HTTPClient == nil {
-		cfg.Slack.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	if cfg.Slack.Respond == nil {
+		cfg.Slack.Respond = slackbot.NewResponder(nil).Respond
 	}
 	s := &slackHandler{cfg: cfg, svc: cfg.Service, log: cfg.Logger}
 
@@ -54,4 +66,21 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(cfg.Service, cfg.Logger))
 	return mux
+}
+
+// bounded runs each function on its own goroutine, at most n at a time; when n are busy
+// the function is dropped and that is logged, so a slow Slack cannot pile up goroutines.
+func bounded(n int, log *slog.Logger) func(func()) {
+	sem := make(chan struct{}, n)
+	return func(f func()) {
+		select {
+		case sem <- struct{}{}:
+			go func() {
+				defer func() { <-sem }()
+				f()
+			}()
+		default:
+			log.Warn("too many replies in flight; one was dropped", "limit", n)
+		}
+	}
 }

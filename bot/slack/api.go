@@ -18,6 +18,10 @@ import (
 	"github.com/accessbot/accessbot/governance"
 )
 
+// Platform is the name accessbot uses for Slack in message references, caches and the
+// audit trail.
+const Platform = "slack"
+
 // API is the part of Slack's Web API accessbot uses; *slackapi.Client satisfies it, and
 // so does a Transcript.
 type API interface {
@@ -31,12 +35,21 @@ type API interface {
 
 var _ API = (*slackapi.Client)(nil)
 
-// NewClient returns a Web API client with a request timeout (slack-go has none by
-// default) and no retries of its own: the outbox retries, honouring Retry-After, without
-// holding a worker. apiURL may point at a fake Slack in tests; empty means Slack.
-func NewClient(token, apiURL string, hc *http.Client) *slackapi.Client {
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
+// DefaultTimeout bounds one Web API call when the caller gives no HTTP client of its own.
+const DefaultTimeout = 10 * time.Second
+
+// NewClient returns a Web API client that always has a request timeout (slack.New has
+// none) and never retries by itself: the outbox retries, honouring Retry-After, without
+// holding a worker. apiURL may point at a fake Slack; empty means Slack itself. A given
+// httpClient without a timeout is copied and given DefaultTimeout.
+func NewClient(token, apiURL string, httpClient *http.Client) *slackapi.Client {
+	hc := &http.Client{Timeout: DefaultTimeout}
+	if httpClient != nil {
+		c := *httpClient
+		if c.Timeout <= 0 {
+			c.Timeout = DefaultTimeout
+		}
+		hc = &c
 	}
 	opts := []slackapi.Option{slackapi.OptionHTTPClient(hc)}
 	if apiURL != "" {
@@ -48,14 +61,16 @@ func NewClient(token, apiURL string, hc *http.Client) *slackapi.Client {
 // permanentErrors are Slack API errors that no retry can fix.
 var permanentErrors = map[string]bool{
 	"users_not_found": true, "user_not_found": true, "channel_not_found": true, "not_in_channel": true,
-	"invalid_auth": true, "not_authed": true, "account_inactive": true, "token_revoked": true,
-	"messages_tab_disabled": true, "invalid_blocks": true, "msg_too_long": true, "no_text": true,
-	"cant_update_message": true, "message_not_found": true, "missing_scope": true, "user_disabled": true,
-	"is_archived": true, "cannot_dm_bot": true, "invalid_arguments": true,
+	"invalid_auth": true, "not_authed": true, "account_inactive": true, "token_revoked": true, "token_expired": true,
+	"messages_tab_disabled": true, "invalid_blocks": true, "invalid_blocks_format": true, "msg_too_long": true,
+	"no_text": true, "cant_update_message": true, "edit_window_closed": true, "message_not_found": true,
+	"missing_scope": true, "user_disabled": true, "is_archived": true, "cannot_dm_bot": true,
+	"invalid_arguments": true, "restricted_action": true, "team_access_not_granted": true,
 }
 
-// classify turns a Web API error into what the outbox needs to know: retry after a delay
-// (rate limited), give up (a refusal no retry can fix), or retry with backoff.
+// classify turns a Web API error into what the outbox needs to know: retry after the
+// delay Slack asked for (rate limited), give up (a refusal no retry can fix), or retry
+// with backoff (5xx, network).
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -73,4 +88,13 @@ func classify(err error) error {
 		return governance.Permanent(err)
 	}
 	return err
+}
+
+// slackError is the Web API error code in err ("users_not_found"), or "".
+func slackError(err error) string {
+	var se slackapi.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -12,111 +13,184 @@ import (
 	"github.com/accessbot/accessbot/governance"
 )
 
-// Platform is the name accessbot uses for Slack in message references and caches.
-const Platform = "slack"
-
 // UserCache remembers Slack users, so users.info and users.lookupByEmail are asked once a
-// day per person rather than on every click. accessbot's Store implements it.
+// day per person rather than on every click. accessbot's Redis store implements it;
+// platform is always Platform here.
 type UserCache interface {
 	ChatUser(ctx context.Context, platform, id string) (governance.ChatUser, bool, error)
 	ChatUserByEmail(ctx context.Context, platform, email string) (governance.ChatUser, bool, error)
 	SaveChatUser(ctx context.Context, u governance.ChatUser, ttl time.Duration) error
 }
 
-// cacheTTL bounds how long a changed e-mail or name can go unnoticed.
-const cacheTTL = 24 * time.Hour
+// CacheTTL bounds how long a changed e-mail address or name can go unnoticed.
+const CacheTTL = 24 * time.Hour
 
 // ErrNoEmail means Slack did not tell a user's e-mail address.
-var ErrNoEmail = errors.New("slack user has no visible e-mail")
+var ErrNoEmail = errors.New("slack user has no visible e-mail address")
 
-// Directory maps Slack users to people (by e-mail) and back.
+// Directory maps Slack users to people (by e-mail) and back. The acting person of every
+// command and click is found here from the user id of the signed payload.
 type Directory struct {
 	api   API
 	cache UserCache
-	dev   map[string]string // development mode: user id → e-mail; nil otherwise
+	dev   *devPeople // development mode; nil otherwise
+	log   *slog.Logger
 }
 
-// NewDirectory looks people up in Slack, caching what it learns.
-func NewDirectory(api API, cache UserCache) *Directory { return &Directory{api: api, cache: cache} }
+// DirectoryOption tunes a Directory.
+type DirectoryOption func(*Directory)
 
-// NewDevDirectory needs no Slack: user id U123 is users[U123] if given, else
-// u123@example.com, and the reverse for e-mails. For development and the demo only.
+// WithDirectoryLogger sets where cache failures are logged; default slog.Default().
+func WithDirectoryLogger(l *slog.Logger) DirectoryOption { return func(d *Directory) { d.log = l } }
+
+// NewDirectory looks people up in Slack (users.info, users.lookupByEmail), caching what
+// it learns in cache for CacheTTL.
+func NewDirectory(api API, cache UserCache, opts ...DirectoryOption) *Directory {
+	d := &Directory{api: api, cache: cache, log: slog.Default()}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
+}
+
+// NewDevDirectory needs no Slack, for development and the demo only. users maps a user id
+// to an e-mail address or to "Name <e-mail>"; an id not in it, such as U123ALICE, is
+// u123alice@example.com, named by its id. An e-mail maps back to the id in users, or else
+// to the upper-cased local part (alice@example.com → ALICE).
 func NewDevDirectory(users map[string]string) *Directory {
-	m := map[string]string{}
-	for id, email := range users {
-		m[strings.ToUpper(id)] = strings.ToLower(email)
-	}
-	return &Directory{dev: m}
+	return &Directory{dev: newDevPeople(users), log: slog.Default()}
 }
 
-// Person returns the person behind a Slack user id (taken from a signed payload).
+// Person returns the person behind a Slack user id taken from a signed payload.
 func (d *Directory) Person(ctx context.Context, userID string) (governance.Person, error) {
-	if d.dev != nil {
-		id := strings.ToUpper(userID)
-		email, ok := d.dev[id]
-		if !ok {
-			email = strings.ToLower(id) + "@example.com"
-		}
-		return governance.Person{Email: email, Name: devName(id)}, nil
+	if userID == "" {
+		return governance.Person{}, errors.New("the Slack payload names no user")
 	}
-	if u, ok, err := d.cache.ChatUser(ctx, Platform, userID); err == nil && ok {
+	if d.dev != nil {
+		return d.dev.person(userID), nil
+	}
+	u, ok, err := d.cache.ChatUser(ctx, Platform, userID)
+	if err != nil {
+		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", "user", userID, "err", err)
+	}
+	if err == nil && ok {
 		return governance.Person{Email: u.Email, Name: u.Name}, nil
 	}
 	info, err := d.api.GetUserInfoContext(ctx, userID)
 	if err != nil {
-		return governance.Person{}, fmt.Errorf("users.info %s: %w", userID, err)
+		return governance.Person{}, userLookupError(userID, err)
 	}
-	u, err := chatUser(info)
+	u, err = chatUser(info)
 	if err != nil {
 		return governance.Person{}, err
 	}
-	_ = d.cache.SaveChatUser(ctx, u, cacheTTL) // a cache write failure only costs a lookup
+	d.save(ctx, u)
 	return governance.Person{Email: u.Email, Name: u.Name}, nil
 }
 
-// UserID returns the Slack user id of the person with this e-mail address.
+// UserID returns the Slack user id of the person with this e-mail address. Errors that
+// no retry can fix (nobody in Slack has the address) are governance.Permanent.
 func (d *Directory) UserID(ctx context.Context, email string) (string, error) {
-	email = strings.ToLower(email)
+	email = strings.ToLower(strings.TrimSpace(email))
 	if d.dev != nil {
-		for id, e := range d.dev {
-			if e == email {
-				return id, nil
-			}
-		}
-		local, _, _ := strings.Cut(email, "@")
-		return strings.ToUpper(local), nil
+		return d.dev.id(email), nil
 	}
-	if u, ok, err := d.cache.ChatUserByEmail(ctx, Platform, email); err == nil && ok {
+	u, ok, err := d.cache.ChatUserByEmail(ctx, Platform, email)
+	if err != nil {
+		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", "email", email, "err", err)
+	}
+	if err == nil && ok {
 		return u.ID, nil
 	}
 	info, err := d.api.GetUserByEmailContext(ctx, email)
 	if err != nil {
 		return "", fmt.Errorf("users.lookupByEmail %s: %w", email, classify(err))
 	}
-	u, err := chatUser(info)
+	u, err = chatUser(info)
 	if err != nil {
 		return "", governance.Permanent(err)
 	}
-	_ = d.cache.SaveChatUser(ctx, u, cacheTTL)
+	d.save(ctx, u)
 	return u.ID, nil
 }
 
+// save caches u; a failed write costs only a lookup next time, so it is logged, not returned.
+func (d *Directory) save(ctx context.Context, u governance.ChatUser) {
+	if err := d.cache.SaveChatUser(ctx, u, CacheTTL); err != nil {
+		d.log.WarnContext(ctx, "slack user cache write failed", "user", u.ID, "err", err)
+	}
+}
+
+// userLookupError explains a failed users.info: a person acting in Slack is told what is
+// wrong when it is something an admin can fix.
+func userLookupError(userID string, err error) error {
+	switch slackError(err) {
+	case "missing_scope":
+		return &governance.Problem{Err: err, Message: "accessbot may not read Slack profiles. " +
+			"Ask your Slack admin to reinstall accessbot with the users:read and users:read.email scopes."}
+	case "user_not_found":
+		return &governance.Problem{Err: err, Message: "Slack does not know your user " + userID + ", so I cannot tell who you are. " +
+			"If you are in a shared channel from another workspace, ask from your own workspace."}
+	}
+	return fmt.Errorf("users.info %s: %w", userID, classify(err))
+}
+
 func chatUser(info *slackapi.User) (governance.ChatUser, error) {
-	email := strings.ToLower(info.Profile.Email)
+	email := strings.ToLower(strings.TrimSpace(info.Profile.Email))
 	if email == "" {
-		return governance.ChatUser{}, &governance.Problem{Err: ErrNoEmail, Message: "Slack does not tell me your e-mail address, so I cannot tell who you are. " +
-			"Ask your Slack admin to give accessbot the users:read.email scope (bots and guests without e-mail cannot use accessbot)."}
+		return governance.ChatUser{}, &governance.Problem{Err: ErrNoEmail, Message: "Slack does not show me an e-mail address for you, " +
+			"so I cannot tell who you are. Bots and guests without an e-mail address cannot use accessbot; otherwise ask your " +
+			"Slack admin to give accessbot the users:read.email scope."}
 	}
 	name := info.RealName
+	if name == "" {
+		name = info.Profile.RealName
+	}
 	if name == "" {
 		name = info.Profile.DisplayName
 	}
 	return governance.ChatUser{Platform: Platform, ID: info.ID, Email: email, Name: name, TimeZone: info.TZ}, nil
 }
 
-func devName(id string) string {
-	if id == "" {
+// devPeople is the development mode's idea of who is who, shared by the dev Directory and
+// the Transcript so both tell the same story.
+type devPeople struct {
+	byID    map[string]governance.Person
+	byEmail map[string]string
+}
+
+// newDevPeople reads users (id → "e-mail" or "Name <e-mail>"); a value that is neither is
+// taken as the e-mail address as written, since development mode sends nothing to it.
+func newDevPeople(users map[string]string) *devPeople {
+	p := &devPeople{byID: map[string]governance.Person{}, byEmail: map[string]string{}}
+	for id, v := range users {
+		person, err := governance.ParsePerson(v)
+		if err != nil {
+			person = governance.Person{Email: strings.ToLower(strings.TrimSpace(v))}
+		}
+		id = strings.ToUpper(strings.TrimSpace(id))
+		if person.Name == "" {
+			person.Name = id
+		}
+		p.byID[id] = person
+		p.byEmail[person.Email] = id
+	}
+	return p
+}
+
+func (p *devPeople) person(id string) governance.Person {
+	id = strings.ToUpper(id)
+	if person, ok := p.byID[id]; ok {
+		return person
+	}
+	return governance.Person{Email: strings.ToLower(id) + "@example.com", Name: id}
+}
+
+func (p *devPeople) id(email string) string {
+	email = strings.ToLower(email)
+	if id, ok := p.byEmail[email]; ok {
 		return id
 	}
-	return id[:1] + strings.ToLower(id[1:])
+	local, _, _ := strings.Cut(email, "@")
+	return strings.ToUpper(local)
 }

@@ -4,66 +4,110 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/accessbot/accessbot/governance"
 )
 
-// Notifier tells people things through Slack direct messages.
+// Notifier tells people things through Slack direct messages: approval cards to
+// approvers, updates of those cards, and notices to requesters. Its errors tell the
+// outbox what to do: governance.RetryAfterError when Slack rate-limits, a
+// governance.PermanentError when no retry can help, a plain error otherwise.
 type Notifier struct {
-	api API
-	dir *Directory
-	log *slog.Logger
+	api    API
+	dir    *Directory
+	log    *slog.Logger
+	admins string // channel id of the admin channel; "" when there is none
+
+	mu  sync.Mutex
+	dms map[string]string // Slack user id → D… channel; a DM's id never changes
 }
 
 var _ governance.Notifier = (*Notifier)(nil)
 
-// NewNotifier returns a Notifier sending through api, finding people through dir.
-func NewNotifier(api API, dir *Directory, log *slog.Logger) *Notifier {
+// NotifierOption tunes a Notifier.
+type NotifierOption func(*Notifier)
+
+// WithAdminChannel names the Slack channel (C…, with accessbot in it) that escalations
+// are posted to, with working buttons.
+func WithAdminChannel(channelID string) NotifierOption {
+	return func(n *Notifier) { n.admins = channelID }
+}
+
+// NewNotifier returns a Notifier sending through api and finding people through dir.
+func NewNotifier(api API, dir *Directory, log *slog.Logger, opts ...NotifierOption) *Notifier {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Notifier{api: api, dir: dir, log: log}
+	n := &Notifier{api: api, dir: dir, log: log, dms: map[string]string{}}
+	for _, o := range opts {
+		o(n)
+	}
+	return n
 }
 
-// dm opens (or finds) the direct-message channel with a person.
+// dm returns the direct-message channel with the person who has this e-mail address.
 func (n *Notifier) dm(ctx context.Context, email string) (string, error) {
 	uid, err := n.dir.UserID(ctx, email)
 	if err != nil {
 		return "", err
 	}
-	ch, _, _, err := n.api.OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{uid}, ReturnIM: true})
-	if err != nil {
-		return "", fmt.Errorf("conversations.open with %s: %w", email, classify(err))
+	n.mu.Lock()
+	ch, ok := n.dms[uid]
+	n.mu.Unlock()
+	if ok {
+		return ch, nil
 	}
-	return ch.ID, nil
+	c, _, _, err := n.api.OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{uid}, ReturnIM: true})
+	if err != nil {
+		return "", fmt.Errorf("conversations.open with %s (%s): %w", email, uid, classify(err))
+	}
+	n.mu.Lock()
+	n.dms[uid] = c.ID
+	n.mu.Unlock()
+	return c.ID, nil
 }
 
-// SendApprovalCard sends r's approval card to an approver by direct message.
+// post sends a message to a DM and says where it landed.
+func (n *Notifier) post(ctx context.Context, ch string, blocks []slackapi.Block, fallback string) (channel, ts string, err error) {
+	if err := CheckBlocks(blocks, MaxMessageBlocks); err != nil {
+		return "", "", governance.Permanent(fmt.Errorf("message breaks a Block Kit limit: %w", err))
+	}
+	channel, ts, err = n.api.PostMessageContext(ctx, ch, slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionText(fallback, false))
+	return channel, ts, classify(err)
+}
+
+// SendApprovalCard sends r's approval card to an approver by direct message. The
+// reference holds the D… channel and ts that chat.update needs later.
 func (n *Notifier) SendApprovalCard(ctx context.Context, to governance.Person, r *governance.Request) (governance.MessageRef, error) {
 	ch, err := n.dm(ctx, to.Email)
 	if err != nil {
 		return governance.MessageRef{}, err
 	}
 	blocks, fallback := ApprovalCard(r)
-	channel, ts, err := n.api.PostMessageContext(ctx, ch, slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionText(fallback, false))
+	channel, ts, err := n.post(ctx, ch, blocks, fallback)
 	if err != nil {
-		return governance.MessageRef{}, fmt.Errorf("chat.postMessage card %s: %w", r.ID, classify(err))
+		return governance.MessageRef{}, fmt.Errorf("chat.postMessage card %s to %s: %w", r.ID, to.Email, err)
 	}
-	// chat.update needs the D… channel the message is in, which postMessage returns.
 	return governance.MessageRef{Platform: Platform, Recipient: to.Email, Channel: channel, ID: ts}, nil
 }
 
-// UpdateApprovalCard redraws a card sent earlier, in place.
+// UpdateApprovalCard redraws a card sent earlier, in place: the outcome, who decided and
+// when, and no buttons once the request is no longer pending. References to cards on
+// other platforms are not this notifier's and are left alone.
 func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.MessageRef, r *governance.Request) error {
 	if ref.Platform != Platform {
 		return nil
 	}
 	blocks, fallback := ApprovalCard(r)
+	if err := CheckBlocks(blocks, MaxMessageBlocks); err != nil {
+		return governance.Permanent(fmt.Errorf("card %s breaks a Block Kit limit: %w", r.ID, err))
+	}
 	_, _, _, err := n.api.UpdateMessageContext(ctx, ref.Channel, ref.ID, slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionText(fallback, false))
 	if err != nil {
-		return fmt.Errorf("chat.update card %s: %w", r.ID, classify(err))
+		return fmt.Errorf("chat.update card %s for %s: %w", r.ID, ref.Recipient, classify(err))
 	}
 	return nil
 }
@@ -74,10 +118,23 @@ func (n *Notifier) Notify(ctx context.Context, to governance.Person, nt governan
 	if err != nil {
 		return err
 	}
-	text := NoticeText(nt)
-	_, _, err = n.api.PostMessageContext(ctx, ch, slackapi.MsgOptionBlocks(section(text)), slackapi.MsgOptionText(plainText(text), false))
-	if err != nil {
-		return fmt.Errorf("chat.postMessage %s notice for %s: %w", nt.Kind, nt.Request.ID, classify(err))
+	blocks, fallback := NoticeBlocks(nt)
+	if _, _, err := n.post(ctx, ch, blocks, fallback); err != nil {
+		return fmt.Errorf("chat.postMessage %s notice of %s to %s: %w", nt.Kind, nt.Request.ID, to.Email, err)
 	}
 	return nil
+}
+
+// AlertAdmins posts an escalated request to the admin channel with working buttons. ok is
+// false, and nothing is sent, when no admin channel is configured.
+func (n *Notifier) AlertAdmins(ctx context.Context, r *governance.Request) (governance.MessageRef, bool, error) {
+	if n.admins == "" {
+		return governance.MessageRef{}, false, nil
+	}
+	blocks, fallback := AdminAlert(r)
+	channel, ts, err := n.post(ctx, n.admins, blocks, fallback)
+	if err != nil {
+		return governance.MessageRef{}, false, fmt.Errorf("chat.postMessage escalation of %s to %s: %w", r.ID, n.admins, err)
+	}
+	return governance.MessageRef{Platform: Platform, Channel: channel, ID: ts}, true, nil
 }

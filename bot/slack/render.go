@@ -1,9 +1,11 @@
 package slack
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
@@ -27,118 +29,175 @@ const (
 // InputActionID is the action id of the input element inside an input block.
 func InputActionID(block string) string { return block + "_input" }
 
-// Block Kit limits that slack-go does not check.
-const (
-	maxBlocks      = 50
-	maxSectionText = 3000
-	maxFieldText   = 2000
-	maxOptions     = 100
-	maxOptionValue = 75
-	maxOptionText  = 75
-	maxTitle       = 24
-	maxHeader      = 150
-	maxFallback    = 3000
-)
+// Escape makes user-supplied text inert in mrkdwn: &, < and > become entities, so no
+// <!channel>, <!here>, <@U…> or link can be injected, and a bare @here, @channel or
+// @everyone gets a zero-width space so it cannot ping anyone either.
+func Escape(s string) string { return escapeN(s, -1) }
 
-// Escape makes user-supplied text inert in mrkdwn: no <!channel>, <@U…> or link can be
-// injected, and bare @here/@channel/@everyone cannot ping anyone.
-func Escape(s string) string {
-	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-	for _, m := range []string{"@here", "@channel", "@everyone"} {
-		s = replaceFold(s, m, "@\u200b"+m[1:])
-	}
-	return s
-}
-
-func replaceFold(s, old, repl string) string {
-	lower := strings.ToLower(s)
+// escapeN is Escape with the result cut to at most n characters (n < 0: no limit), never
+// inside an entity, the cut marked with "…".
+func escapeN(s string, n int) string {
+	s = neutraliseMentions(s)
 	var b strings.Builder
-	for {
-		i := strings.Index(lower, old)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
+	pieces := 0
+	cut := -1 // byte length of b when it last fitted n-1 characters
+	for _, r := range s {
+		var p string
+		switch r {
+		case '&':
+			p = "&amp;"
+		case '<':
+			p = "&lt;"
+		case '>':
+			p = "&gt;"
+		default:
+			p = string(r)
 		}
-		b.WriteString(s[:i])
-		b.WriteString(repl)
-		s, lower = s[i+len(old):], lower[i+len(old):]
+		if n >= 0 && cut < 0 && pieces+utf8.RuneCountInString(p) > n-1 {
+			cut = b.Len()
+		}
+		pieces += utf8.RuneCountInString(p)
+		b.WriteString(p)
 	}
+	if n >= 0 && pieces > n {
+		return b.String()[:cut] + "…"
+	}
+	return b.String()
 }
 
-// truncate cuts s to at most n runes, marking the cut.
-func truncate(s string, n int) string {
+var broadcasts = []string{"here", "channel", "everyone"}
+
+// neutraliseMentions puts a zero-width space after the @ of a bare @here, @channel or
+// @everyone (any case), where it stands as a word of its own.
+func neutraliseMentions(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		if s[i] != '@' || (i > 0 && isWordByte(s[i-1])) {
+			continue
+		}
+		for _, w := range broadcasts {
+			end := i + 1 + len(w)
+			if end <= len(s) && strings.EqualFold(s[i+1:end], w) && (end == len(s) || !isWordByte(s[end])) {
+				b.WriteString("\u200b")
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
+// isWordByte reports whether c belongs to a word, so that the @ of an e-mail address
+// (alice@here.example) is left alone.
+func isWordByte(c byte) bool {
+	return c >= utf8.RuneSelf || unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c)) || c == '_'
+}
+
+// cutMrkdwn cuts our own mrkdwn to at most n characters without leaving half a <…>
+// token or half an entity behind, marking the cut. User text inside has been escaped
+// already, so every < and & left in s is ours.
+func cutMrkdwn(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	out := string(r[:n-1])
+	if lt := strings.LastIndexByte(out, '<'); lt > strings.LastIndexByte(out, '>') {
+		out = out[:lt]
+	}
+	if amp := strings.LastIndexByte(out, '&'); amp > strings.LastIndexByte(out, ';') {
+		out = out[:amp]
+	}
+	return out + "…"
 }
 
-func mrkdwn(s string) *slackapi.TextBlockObject {
-	return slackapi.NewTextBlockObject(slackapi.MarkdownType, truncate(s, maxSectionText), false, false)
+// cutPlain cuts plain text (labels, titles, options) to n characters.
+func cutPlain(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
-func plain(s string, limit int) *slackapi.TextBlockObject {
-	return slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(s, limit), false, false)
-}
-
-func section(s string) slackapi.Block { return slackapi.NewSectionBlock(mrkdwn(s), nil, nil) }
-
-func note(s string) slackapi.Block {
-	return slackapi.NewContextBlock("", slackapi.NewTextBlockObject(slackapi.MarkdownType, truncate(s, maxSectionText), false, false))
-}
-
-// Date renders t so that each reader sees it in their own time zone, with a UTC fallback.
+// Date renders t so that each reader sees it in their own time zone, with a UTC fallback
+// where Slack cannot format it.
 func Date(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
+func mrkdwn(s string, limit int) *slackapi.TextBlockObject {
+	return slackapi.NewTextBlockObject(slackapi.MarkdownType, cutMrkdwn(s, limit), false, false)
+}
+
+func plain(s string, limit int) *slackapi.TextBlockObject {
+	return slackapi.NewTextBlockObject(slackapi.PlainTextType, cutPlain(s, limit), true, false)
+}
+
+func section(s string) slackapi.Block {
+	return slackapi.NewSectionBlock(mrkdwn(s, maxSectionText), nil, nil)
+}
+
+func note(s string) slackapi.Block {
+	return slackapi.NewContextBlock("", mrkdwn(s, maxSectionText))
+}
+
+// person is a person as people read them: "Alice (alice@example.com)".
 func person(p governance.Person) string {
-	if p.Name != "" && p.Email != "" {
+	if p.Name != "" && p.Email != "" && !strings.EqualFold(p.Name, p.Email) {
 		return Escape(p.Name) + " (" + Escape(p.Email) + ")"
 	}
 	return Escape(p.Display())
 }
 
 func itemText(r *governance.Request) string {
-	return "*" + Escape(r.Item.Name) + "* `" + Escape(r.Item.ID) + "`"
+	return "*" + escapeN(r.Item.Name, 200) + "* `" + escapeN(r.Item.ID, 100) + "`"
 }
 
-func quote(s string) string {
-	if s == "" {
+func approverNames(r *governance.Request) string { return escapeN(r.ApproverNames(), 500) }
+
+// quote renders user text (a reason) as a block quote, at most n characters.
+func quote(s string, n int) string {
+	if strings.TrimSpace(s) == "" {
 		return "_none given_"
 	}
-	return "> " + strings.ReplaceAll(Escape(s), "\n", "\n> ")
+	return "> " + strings.ReplaceAll(escapeN(s, n), "\n", "\n> ")
 }
 
-func decideButtons(id string) slackapi.Block {
-	approve := slackapi.NewButtonBlockElement(ActionApprove, id, plain("Approve", 75)).WithStyle(slackapi.StylePrimary)
-	deny := slackapi.NewButtonBlockElement(ActionDeny, id, plain("Deny", 75)).WithStyle(slackapi.StyleDanger)
-	return slackapi.NewActionBlock("decide:"+id, approve, deny)
+func decideButtons(r *governance.Request) slackapi.Block {
+	approve := slackapi.NewButtonBlockElement(ActionApprove, r.ID, plain("Approve", maxButtonText)).WithStyle(slackapi.StylePrimary)
+	deny := slackapi.NewButtonBlockElement(ActionDeny, r.ID, plain("Deny", maxButtonText)).WithStyle(slackapi.StyleDanger)
+	// A new block id per version, as Slack asks of updated messages.
+	return slackapi.NewActionBlock(fmt.Sprintf("decide:%s:%d", r.ID, r.Version), approve, deny)
 }
 
 // ApprovalCard is the message an approver gets: who asks for what, for how long and why,
-// with Approve and Deny while the request is pending, and the outcome once it is not.
+// with Approve and Deny while the request is pending, and the outcome, without buttons,
+// once it is not. fallback is the notification text.
 func ApprovalCard(r *governance.Request) (blocks []slackapi.Block, fallback string) {
 	fields := []*slackapi.TextBlockObject{
-		mrkdwn("*Requester*\n" + person(r.Requester)),
-		mrkdwn("*Item*\n" + itemText(r)),
-		mrkdwn("*Duration*\n" + governance.FormatDuration(r.Duration)),
-		mrkdwn("*Requested*\n" + Date(r.CreatedAt)),
+		mrkdwn("*Requester*\n"+person(r.Requester), maxFieldText),
+		mrkdwn("*Item*\n"+itemText(r), maxFieldText),
+		mrkdwn("*Duration*\n"+governance.FormatDuration(r.Duration), maxFieldText),
+		mrkdwn("*Requested*\n"+Date(r.CreatedAt), maxFieldText),
 	}
 	blocks = []slackapi.Block{
 		slackapi.NewHeaderBlock(plain("Access request "+r.ID, maxHeader)),
 		slackapi.NewSectionBlock(nil, fields, nil),
-		section("*Reason*\n" + quote(r.Reason)),
+		section("*Reason*\n" + quote(r.Reason, 2000)),
 	}
 	if r.State == governance.StatePendingApproval {
-		blocks = append(blocks, decideButtons(r.ID),
-			note("You are an approver of "+Escape(r.Item.Name)+". The first decision counts; the others' cards update."))
+		blocks = append(blocks, decideButtons(r),
+			note(fmt.Sprintf("Request %s · approvers: %s · the first decision counts, and everyone's card shows it.", r.ID, approverNames(r))))
+		fallback = fmt.Sprintf("%s asks for %s (%s) — request %s is waiting for your decision.",
+			Escape(r.Requester.Display()), escapeN(r.Item.Name, 200), governance.FormatDuration(r.Duration), r.ID)
 	} else {
-		blocks = append(blocks, section(Outcome(r)))
+		blocks = append(blocks, section(Outcome(r)), note("Request "+r.ID))
+		fallback = fmt.Sprintf("Request %s: %s", r.ID, fallbackText(Outcome(r)))
 	}
-	fallback = fmt.Sprintf("%s asks for %s (%s), request %s", r.Requester.Display(), r.Item.Name, governance.FormatDuration(r.Duration), r.ID)
-	return blocks, truncate(fallback, maxFallback)
+	return blocks, cutMrkdwn(fallback, maxText)
 }
 
 // Outcome says in one line what became of a request that is no longer pending.
@@ -146,53 +205,98 @@ func Outcome(r *governance.Request) string {
 	d := r.Decision
 	switch {
 	case r.State == governance.StateCancelled:
-		return ":no_entry_sign: Cancelled by " + person(r.Requester) + " at " + Date(r.CancelledAt) + "."
+		return ":no_entry_sign: Cancelled by requester " + person(r.Requester) + " at " + Date(r.CancelledAt) + "."
 	case r.State == governance.StateTimedOut:
-		return ":hourglass: Timed out: nobody decided in time."
+		return ":hourglass: Timed out: nobody decided in time. The requester may ask again."
 	case d != nil && d.Approved:
 		return ":white_check_mark: Approved by " + person(d.By) + " at " + Date(d.At) + "."
 	case d != nil:
-		return ":x: Denied by " + person(d.By) + " at " + Date(d.At) + ": " + Escape(d.Reason)
+		return ":x: Denied by " + person(d.By) + " at " + Date(d.At) + ":\n" + quote(d.Reason, 1000)
 	}
 	return "Now " + r.State.Label() + "."
 }
 
-// NoticeText is what a person is told by a notice.
+// NoticeText is what a requester is told by a notice, in mrkdwn.
 func NoticeText(n governance.Notice) string {
 	r := n.Request
 	it := itemText(r)
 	switch n.Kind {
 	case governance.NoticeReceived:
-		return fmt.Sprintf("Your request %s for %s (%s) went to %s for approval.", r.ID, it, governance.FormatDuration(r.Duration), Escape(r.ApproverNames()))
+		return fmt.Sprintf(":inbox_tray: Your request *%s* for %s (%s) went to %s for approval. You will hear here when one of them decides.",
+			r.ID, it, governance.FormatDuration(r.Duration), approverNames(r))
 	case governance.NoticeApproved:
 		by := "An approver"
 		if r.Decision != nil {
 			by = person(r.Decision.By)
 		}
-		return fmt.Sprintf(":white_check_mark: %s approved your request %s for %s. Granting it now.", by, r.ID, it)
+		return fmt.Sprintf(":white_check_mark: %s approved your request *%s* for %s. Granting it now; you will hear when the access is active.", by, r.ID, it)
 	case governance.NoticeDenied:
 		by, reason := "An approver", ""
 		if r.Decision != nil {
 			by, reason = person(r.Decision.By), r.Decision.Reason
 		}
-		return fmt.Sprintf(":x: %s denied your request %s for %s:\n%s\nIf you still need it, reply to them or ask again with more detail.", by, r.ID, it, quote(reason))
+		return fmt.Sprintf(":x: %s denied your request *%s* for %s:\n%s\nIf you still need it, talk to them, or ask again with more detail.",
+			by, r.ID, it, quote(reason, 1000))
 	case governance.NoticeSubmitted:
-		return fmt.Sprintf("Your request %s for %s was handed to %s. You will hear when the access is active.", r.ID, it, Escape(r.Item.Backend))
+		return fmt.Sprintf(":hourglass_flowing_sand: Your request *%s* for %s was handed to %s. You will hear when the access is active.",
+			r.ID, it, escapeN(r.Item.Backend, 100))
 	case governance.NoticeActive:
 		if end := r.EndsAt(); !end.IsZero() {
-			return fmt.Sprintf(":unlock: Your access to %s is active until %s (request %s).", it, Date(end), r.ID)
+			return fmt.Sprintf(":unlock: Your access to %s is active until %s (request *%s*).", it, Date(end), r.ID)
 		}
-		return fmt.Sprintf(":unlock: Your access to %s is active, with no end date (request %s).", it, r.ID)
+		return fmt.Sprintf(":unlock: Your access to %s is active, with no end (request *%s*).", it, r.ID)
 	case governance.NoticeFailed:
-		return fmt.Sprintf(":warning: Your request %s for %s could not be granted: %s. Nothing was granted; ask your access admins, quoting %s.",
-			r.ID, it, Escape(r.Failure), r.ID)
+		return fmt.Sprintf(":warning: Your request *%s* for %s could not be granted: %s. Nothing was granted; ask your access admins for help, quoting %s.",
+			r.ID, it, escapeN(r.Failure, 1000), r.ID)
 	case governance.NoticeCancelled:
-		return fmt.Sprintf("Your request %s for %s was cancelled.", r.ID, it)
+		return fmt.Sprintf(":no_entry_sign: Your request *%s* for %s was cancelled.", r.ID, it)
+	case governance.NoticeReminder:
+		return fmt.Sprintf(":alarm_clock: Reminder: %s has been waiting since %s for your decision on *%s*, %s for %s.\n%s",
+			person(r.Requester), Date(r.CreatedAt), r.ID, it, governance.FormatDuration(r.Duration), quote(r.Reason, 1000))
+	case governance.NoticeEscalated:
+		to := "another approver"
+		if len(r.Approvers) > 0 {
+			to = person(r.Approvers[len(r.Approvers)-1])
+		}
+		return fmt.Sprintf(":arrow_up: Nobody has decided your request *%s* for %s yet, so it went to %s as well. The earlier approvers can still decide.",
+			r.ID, it, to)
+	case governance.NoticeTimedOut:
+		return fmt.Sprintf(":hourglass: Nobody decided your request *%s* for %s in time, so it has lapsed. If you still need it, ask again: `/access request %s`.",
+			r.ID, it, escapeN(r.Item.ID, 100))
+	case governance.NoticeExpiring:
+		return fmt.Sprintf(":hourglass_flowing_sand: Your access to %s ends %s (request *%s*). If you need longer, ask again: `/access request %s`.",
+			it, Date(r.EndsAt()), r.ID, escapeN(r.Item.ID, 100))
+	case governance.NoticeEnded:
+		return fmt.Sprintf(":lock: Your access to %s has ended (request *%s*). Ask again with `/access request %s` if you need it back.",
+			it, r.ID, escapeN(r.Item.ID, 100))
 	}
-	return fmt.Sprintf("Request %s for %s is now %s.", r.ID, it, r.State.Label())
+	return fmt.Sprintf("Your request *%s* for %s is now %s.", r.ID, it, r.State.Label())
 }
 
-// Message is a message body for an HTTP response or a response_url.
+// NoticeBlocks is a notice as a message: its blocks and the notification text. A
+// reminder of a pending request carries the Approve and Deny buttons.
+func NoticeBlocks(n governance.Notice) (blocks []slackapi.Block, fallback string) {
+	text := NoticeText(n)
+	blocks = []slackapi.Block{section(text)}
+	if n.Kind == governance.NoticeReminder && n.Request.State == governance.StatePendingApproval {
+		blocks = append(blocks, decideButtons(n.Request))
+	}
+	return blocks, cutMrkdwn(fallbackText(text), maxText)
+}
+
+// AdminAlert is the message the admin channel gets when a request escalates: the
+// approval card, with working buttons, under a line saying why it is there.
+func AdminAlert(r *governance.Request) (blocks []slackapi.Block, fallback string) {
+	card, _ := ApprovalCard(r)
+	head := section(fmt.Sprintf(":rotating_light: *Escalated:* nobody has decided %s since %s (escalation %d). Approvers so far: %s. "+
+		"As an admin you may decide it.", r.ID, Date(r.CreatedAt), r.Escalations, approverNames(r)))
+	fallback = fmt.Sprintf("Escalated: %s asks for %s — request %s has waited since %s.",
+		Escape(r.Requester.Display()), escapeN(r.Item.Name, 200), r.ID, r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	return append([]slackapi.Block{head}, card...), cutMrkdwn(fallback, maxText)
+}
+
+// Message is a message body for an HTTP answer or a response_url: ephemeral unless said
+// otherwise, and never replacing the message it answers.
 type Message struct {
 	ResponseType    string           `json:"response_type,omitempty"`
 	Text            string           `json:"text"`
@@ -200,140 +304,225 @@ type Message struct {
 	ReplaceOriginal bool             `json:"replace_original"`
 }
 
-// Ephemeral is a message only the person who acted sees.
+// Ephemeral is a message only the person who acted sees. text is mrkdwn (escaped where it
+// holds user text); it is the whole message when no blocks are given, else the
+// notification text.
 func Ephemeral(text string, blocks ...slackapi.Block) Message {
-	if len(blocks) > maxBlocks {
-		blocks = append(blocks[:maxBlocks-1], note("… and more; narrow it down with `/access status`."))
+	if len(blocks) > MaxMessageBlocks {
+		blocks = append(blocks[:MaxMessageBlocks-1:MaxMessageBlocks-1], note(fmt.Sprintf("…and %d more — see `/access status`.", len(blocks)-MaxMessageBlocks+1)))
 	}
-	return Message{ResponseType: slackapi.ResponseTypeEphemeral, Text: truncate(text, maxFallback), Blocks: blocks}
+	return Message{ResponseType: slackapi.ResponseTypeEphemeral, Text: cutMrkdwn(text, maxText), Blocks: blocks}
 }
 
-// Problem is the message for a refusal or error: the sentence a governance.Problem carries.
-func Problem(msg string) Message { return Ephemeral(msg, section(":warning: "+Escape(msg))) }
+// say is an ephemeral message of one section; its notification text is the same words.
+func say(text string, extra ...slackapi.Block) Message {
+	return Ephemeral(fallbackText(text), append([]slackapi.Block{section(text)}, extra...)...)
+}
 
-// RequestCreated acknowledges a new request.
+// ErrorMessage is what a person sees when their command or click fails: a
+// governance.Problem's own sentence, or, for anything else, an apology with ref, the
+// reference under which the handler logged the detail.
+func ErrorMessage(err error, ref string) Message {
+	return say(":warning: " + Escape(ErrorText(err, ref)))
+}
+
+// ErrorText is ErrorMessage as plain text, for places that show plain text (the field
+// errors of a modal).
+func ErrorText(err error, ref string) string {
+	var p *governance.Problem
+	if errors.As(err, &p) {
+		return p.Message
+	}
+	return "Something went wrong on our side; try again in a minute. (ref " + ref + ")"
+}
+
+// RequestCreated acknowledges a new request: its id, the item, the duration and who will
+// decide.
 func RequestCreated(r *governance.Request) Message {
-	text := fmt.Sprintf("Request %s for %s (%s) is waiting for %s.", r.ID, r.Item.Name, governance.FormatDuration(r.Duration), r.ApproverNames())
-	return Ephemeral(text, section(fmt.Sprintf(":inbox_tray: Request *%s* for %s, %s, is waiting for %s. You will be told the decision here.",
-		r.ID, itemText(r), governance.FormatDuration(r.Duration), Escape(r.ApproverNames()))),
+	reason := ""
+	if r.Reason != "" {
+		reason = "\n" + quote(r.Reason, 1000)
+	}
+	return say(fmt.Sprintf(":inbox_tray: Request *%s* for %s, %s, is waiting for %s. I will tell you their decision in a direct message.%s",
+		r.ID, itemText(r), governance.FormatDuration(r.Duration), approverNames(r), reason),
 		note("Changed your mind? `/access cancel "+r.ID+"`"))
 }
 
 // Cancelled acknowledges a cancellation.
 func Cancelled(r *governance.Request) Message {
-	return Ephemeral("Request "+r.ID+" is cancelled.", section(":no_entry_sign: Request *"+r.ID+"* for "+itemText(r)+" is cancelled; its approvers' cards say so."))
+	return say(fmt.Sprintf(":no_entry_sign: Request *%s* for %s is cancelled; its approvers' cards say so.", r.ID, itemText(r)))
 }
 
-// Status lists a person's requests.
+// Approved tells an approver their approval was recorded.
+func Approved(r *governance.Request) Message {
+	return say(fmt.Sprintf(":white_check_mark: You approved *%s*: %s for %s, %s. %s is told, and the access is being granted.",
+		r.ID, itemText(r), person(r.Requester), governance.FormatDuration(r.Duration), Escape(r.Requester.Display())))
+}
+
+// capped appends rows (each one or more blocks) to head while the message stays within
+// the block limit, ending with more(n) when n rows did not fit.
+func capped(head []slackapi.Block, rows [][]slackapi.Block, more func(n int) string) []slackapi.Block {
+	blocks := head
+	for i, row := range rows {
+		if len(blocks)+len(row) > MaxMessageBlocks-1 {
+			return append(blocks, note(more(len(rows)-i)))
+		}
+		blocks = append(blocks, row...)
+	}
+	return blocks
+}
+
+// Status lists a person's requests with their states.
 func Status(rs []*governance.Request) Message {
 	if len(rs) == 0 {
-		return Ephemeral("You have no requests.", section("You have no requests yet. Try `/access request <item> for 8h because <reason>`, or `/access help` for the catalog."))
+		return say("You have no requests yet. Try `/access request <item> for 8h because <reason>`, or `/access help` for the catalog.")
 	}
-	blocks := []slackapi.Block{section("*Your requests*, newest first:")}
+	var rows [][]slackapi.Block
 	for _, r := range rs {
 		line := fmt.Sprintf("*%s* %s, %s — *%s*", r.ID, itemText(r), governance.FormatDuration(r.Duration), r.State.Label())
 		switch {
 		case r.State == governance.StatePendingApproval:
-			line += " (waiting for " + Escape(r.ApproverNames()) + ")"
+			line += " (waiting for " + approverNames(r) + ")"
 		case r.State == governance.StateActive && !r.EndsAt().IsZero():
 			line += " until " + Date(r.EndsAt())
+		case r.State == governance.StateActive:
+			line += ", no end"
 		case r.State == governance.StateDenied && r.Decision != nil:
-			line += ": " + Escape(r.Decision.Reason)
+			line += " by " + person(r.Decision.By) + ": " + escapeN(r.Decision.Reason, 500)
 		case r.State == governance.StateFailed:
-			line += ": " + Escape(r.Failure)
+			line += ": " + escapeN(r.Failure, 500)
 		}
-		blocks = append(blocks, section(line))
+		line += "\nasked " + Date(r.CreatedAt)
+		rows = append(rows, []slackapi.Block{section(line)})
 	}
+	blocks := capped([]slackapi.Block{section("*Your requests*, newest first:")}, rows,
+		func(n int) string {
+			return fmt.Sprintf("…and %d more — see `/access status` once these are done.", n)
+		})
 	return Ephemeral(fmt.Sprintf("You have %d requests.", len(rs)), blocks...)
 }
 
-// Pending lists the requests waiting for a person's decision, each with working buttons.
+// Pending lists the requests waiting for a person's decision, each with working Approve
+// and Deny buttons (the same actions as the approval card).
 func Pending(rs []*governance.Request) Message {
 	if len(rs) == 0 {
-		return Ephemeral("Nothing is waiting for your decision.", section(":tada: Nothing is waiting for your decision."))
+		return say(":tada: Nothing is waiting for your decision.")
 	}
-	blocks := []slackapi.Block{section(fmt.Sprintf("*%d waiting for your decision*, oldest first:", len(rs)))}
-	for i, r := range rs {
-		if len(blocks)+2 > maxBlocks-1 {
-			blocks = append(blocks, note(fmt.Sprintf("… and %d more.", len(rs)-i)))
-			break
-		}
-		blocks = append(blocks,
+	var rows [][]slackapi.Block
+	for _, r := range rs {
+		rows = append(rows, []slackapi.Block{
 			section(fmt.Sprintf("*%s* %s asks for %s, %s, since %s\n%s", r.ID, person(r.Requester), itemText(r),
-				governance.FormatDuration(r.Duration), Date(r.CreatedAt), quote(r.Reason))),
-			decideButtons(r.ID))
+				governance.FormatDuration(r.Duration), Date(r.CreatedAt), quote(r.Reason, 1000))),
+			decideButtons(r),
+		})
 	}
+	blocks := capped([]slackapi.Block{section(fmt.Sprintf("*%d waiting for your decision*, oldest first:", len(rs)))}, rows,
+		func(n int) string {
+			return fmt.Sprintf("…and %d more — decide these, then `/access pending` shows the rest.", n)
+		})
 	return Ephemeral(fmt.Sprintf("%d requests wait for your decision.", len(rs)), blocks...)
 }
 
-// Help explains every command, with the catalog.
+// Help explains every command with an example, and lists the catalog: ids, default and
+// maximum durations, and whether a reason is required.
 func Help(items []governance.Item) Message {
-	blocks := []slackapi.Block{
+	head := []slackapi.Block{
 		section("*accessbot* — ask for access, and approve it, without leaving Slack."),
-		section("`/access request <item> [for <duration>] [because <reason>]`\nAsk for access. Durations: `30m`, `8h`, `7d`, `1d12h`; without one you get the item's default.\n" +
-			"_Example:_ `/access request prod-db-read for 8h because investigating INC-4711`"),
-		section("`/access` — open a form to ask for access\n`/access status` — your requests and their states\n" +
-			"`/access pending` — requests waiting for your decision, with Approve and Deny\n`/access cancel AR-7` — withdraw your own pending request\n`/access help` — this"),
-		section("*What can be requested*"),
+		section("`/access request <item> [for <duration>] [because <reason>]` — ask for access. Durations look like `30m`, `8h`, `7d` or `1d12h`; " +
+			"without one you get the item's default.\n_Example:_ `/access request prod-db-read for 8h because investigating INC-4711`"),
+		section("`/access` — open a form to ask for access\n" +
+			"`/access status` — your requests and where they are\n" +
+			"`/access pending` — requests waiting for your decision, with Approve and Deny\n" +
+			"`/access cancel AR-7` — withdraw your own request while it waits\n" +
+			"`/access help` — this"),
+		section("*What you can request*"),
 	}
-	for i, it := range items {
-		if len(blocks) >= maxBlocks-1 {
-			blocks = append(blocks, note(fmt.Sprintf("… and %d more items.", len(items)-i)))
-			break
+	// Items are packed into as few sections as fit, so a long catalog stays in one message.
+	var rows [][]slackapi.Block
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			rows = append(rows, []slackapi.Block{section(cur.String())})
+			cur.Reset()
 		}
-		line := fmt.Sprintf("`%s` *%s*", Escape(it.ID), Escape(it.Name))
+	}
+	for _, it := range items {
+		line := fmt.Sprintf("• `%s` *%s*", escapeN(it.ID, 100), escapeN(it.Name, 200))
 		if it.Description != "" {
-			line += " — " + Escape(it.Description)
+			line += " — " + escapeN(it.Description, 300)
 		}
-		line += "\nDefault " + governance.FormatDuration(it.DefaultDuration)
+		line += "\n   default " + governance.FormatDuration(it.DefaultDuration)
 		if it.MaxDuration > 0 {
 			line += ", at most " + governance.FormatDuration(it.MaxDuration)
 		}
 		if it.JustificationRequired {
 			line += "; a reason is required"
 		}
-		blocks = append(blocks, section(line))
+		if cur.Len() > 0 && utf8.RuneCountInString(cur.String())+1+utf8.RuneCountInString(line) > maxSectionText {
+			flush()
+		}
+		if cur.Len() > 0 {
+			cur.WriteString("\n")
+		}
+		cur.WriteString(line)
 	}
+	flush()
+	if len(items) == 0 {
+		rows = append(rows, []slackapi.Block{section("_The catalog is empty; ask your admins to add items._")})
+	}
+	blocks := capped(head, rows, func(n int) string {
+		return fmt.Sprintf("…and %d more groups of items — ask for one by id: `/access request <id>`.", n)
+	})
 	return Ephemeral("accessbot help: /access request <item> for <duration> because <reason>", blocks...)
 }
 
-// RequestForm is the modal that asks for access.
+// RequestForm is the modal that asks for access: the item (a select of the catalog), an
+// optional duration and an optional reason.
 func RequestForm(items []governance.Item) slackapi.ModalViewRequest {
 	var options []*slackapi.OptionBlockObject
 	for _, it := range items {
-		if len(options) == maxOptions {
-			break
+		if utf8.RuneCountInString(it.ID) > maxOptionValue {
+			continue // cannot be a select option; still requestable by command
 		}
-		if len(it.ID) > maxOptionValue {
-			continue // cannot be chosen from a select; still requestable by command
+		if len(options) < maxOptions {
+			options = append(options, slackapi.NewOptionBlockObject(it.ID, plain(it.Name, maxOptionText), nil))
 		}
-		options = append(options, slackapi.NewOptionBlockObject(it.ID, plain(it.Name, maxOptionText), nil))
 	}
-	item := slackapi.NewOptionsSelectBlockElement(slackapi.OptTypeStatic, plain("Choose what you need", 150), InputActionID(BlockItem), options...)
-	duration := slackapi.NewPlainTextInputBlockElement(plain("e.g. 8h — empty means the item's default", 150), InputActionID(BlockDuration))
-	reason := slackapi.NewPlainTextInputBlockElement(plain("Why do you need it? Some items require a reason.", 150), InputActionID(BlockReason)).WithMultiline(true)
+	var item slackapi.BlockElement = slackapi.NewOptionsSelectBlockElement(slackapi.OptTypeStatic,
+		plain("Choose what you need", maxPlaceholder), InputActionID(BlockItem), options...)
+	if len(options) == 0 { // a select needs at least one option: let people type the id
+		item = slackapi.NewPlainTextInputBlockElement(plain("The item's id, see /access help", maxPlaceholder), InputActionID(BlockItem))
+	}
+	duration := slackapi.NewPlainTextInputBlockElement(plain("e.g. 8h — empty means the item's default", maxPlaceholder), InputActionID(BlockDuration))
+	reason := slackapi.NewPlainTextInputBlockElement(plain("Why do you need it? Some items require a reason.", maxPlaceholder), InputActionID(BlockReason)).WithMultiline(true)
 	reason.MaxLength = governance.MaxReasonLength
+	blocks := []slackapi.Block{
+		slackapi.NewInputBlock(BlockItem, plain("Item", maxLabel), nil, item),
+		slackapi.NewInputBlock(BlockDuration, plain("Duration", maxLabel), plain("30m, 8h, 7d or 1d12h", maxLabel), duration).WithOptional(true),
+		slackapi.NewInputBlock(BlockReason, plain("Reason", maxLabel), nil, reason).WithOptional(true),
+	}
+	if len(items) > len(options) {
+		blocks = append(blocks, note(fmt.Sprintf("The list shows %d of the %d items; ask for any other with `/access request <id>` (`/access help` lists them).",
+			len(options), len(items))))
+	}
 	return slackapi.ModalViewRequest{
 		Type: slackapi.VTModal, CallbackID: CallbackRequestForm,
 		Title: plain("Request access", maxTitle), Submit: plain("Request", maxTitle), Close: plain("Cancel", maxTitle),
-		Blocks: slackapi.Blocks{BlockSet: []slackapi.Block{
-			slackapi.NewInputBlock(BlockItem, plain("Item", 2000), nil, item),
-			slackapi.NewInputBlock(BlockDuration, plain("Duration", 2000), nil, duration).WithOptional(true),
-			slackapi.NewInputBlock(BlockReason, plain("Reason", 2000), nil, reason).WithOptional(true),
-		}},
+		Blocks: slackapi.Blocks{BlockSet: blocks},
 	}
 }
 
-// DenyForm is the modal that asks an approver why they deny request r.
+// DenyForm is the modal that asks an approver why they deny request r; the request id
+// travels in private_metadata (the handler still checks who submits it).
 func DenyForm(r *governance.Request) slackapi.ModalViewRequest {
-	reason := slackapi.NewPlainTextInputBlockElement(plain("Tell the requester why, and what to do instead", 150), InputActionID(BlockReason)).WithMultiline(true)
+	reason := slackapi.NewPlainTextInputBlockElement(plain("Tell the requester why, and what to do instead", maxPlaceholder), InputActionID(BlockReason)).WithMultiline(true)
 	reason.MaxLength = governance.MaxReasonLength
 	return slackapi.ModalViewRequest{
 		Type: slackapi.VTModal, CallbackID: CallbackDenyReason, PrivateMetadata: r.ID,
 		Title: plain("Deny "+r.ID, maxTitle), Submit: plain("Deny", maxTitle), Close: plain("Back", maxTitle),
 		Blocks: slackapi.Blocks{BlockSet: []slackapi.Block{
-			section(fmt.Sprintf("%s asks for %s, %s.\n%s", person(r.Requester), itemText(r), governance.FormatDuration(r.Duration), quote(r.Reason))),
-			slackapi.NewInputBlock(BlockReason, plain("Reason for denying", 2000), nil, reason),
+			section(fmt.Sprintf("%s asks for %s, %s.\n%s", person(r.Requester), itemText(r), governance.FormatDuration(r.Duration), quote(r.Reason, 1000))),
+			slackapi.NewInputBlock(BlockReason, plain("Reason for denying", maxLabel), nil, reason),
 		}},
 	}
 }

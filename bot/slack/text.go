@@ -8,26 +8,27 @@ import (
 )
 
 // These turn Slack's wire format back into text a person reads in a terminal: the
-// development transcript, `accessbot say` and the demo show messages this way.
+// Transcript, the demo and the tests show messages this way.
 
 var (
 	dateRe = regexp.MustCompile(`<!date\^\d+\^[^|>]*\|([^>]*)>`)
 	boldRe = regexp.MustCompile(`\*([^*\n]+)\*`)
 	unesc  = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "\u200b", "")
 	emoji  = strings.NewReplacer(":white_check_mark:", "✅", ":x:", "❌", ":warning:", "⚠️", ":unlock:", "🔓",
-		":no_entry_sign:", "🚫", ":hourglass:", "⌛", ":inbox_tray:", "📥", ":tada:", "🎉")
+		":no_entry_sign:", "🚫", ":hourglass:", "⌛", ":hourglass_flowing_sand:", "⏳", ":inbox_tray:", "📥", ":tada:", "🎉",
+		":alarm_clock:", "⏰", ":arrow_up:", "⬆️", ":lock:", "🔒", ":rotating_light:", "🚨")
 )
 
-// plainText renders mrkdwn as plain text: dates in UTC, no bold markers, entities decoded.
-func plainText(s string) string {
+// fallbackText turns our mrkdwn into a message's notification text: dates in UTC and no
+// bold markers, but still escaped, since Slack reads that text as mrkdwn too.
+func fallbackText(s string) string {
 	s = dateRe.ReplaceAllString(s, "$1")
-	s = boldRe.ReplaceAllString(s, "$1")
-	return emoji.Replace(unesc.Replace(s))
+	return boldRe.ReplaceAllString(s, "$1")
 }
 
-type wireText struct {
-	Text string `json:"text"`
-}
+// PlainText renders mrkdwn as a person reads it: dates in UTC, no bold markers, entities
+// decoded, emoji codes drawn.
+func PlainText(s string) string { return emoji.Replace(unesc.Replace(fallbackText(s))) }
 
 // flexText is a text object, or — in context blocks — the text itself.
 type flexText struct{ Text string }
@@ -36,36 +37,39 @@ func (f *flexText) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		return json.Unmarshal(b, &f.Text)
 	}
-	var t wireText
+	var t struct {
+		Text string `json:"text"`
+	}
 	err := json.Unmarshal(b, &t)
 	f.Text = t.Text
 	return err
 }
 
 type wireOption struct {
-	Text  wireText `json:"text"`
+	Text  flexText `json:"text"`
 	Value string   `json:"value"`
 }
 
 type wireElement struct {
-	Type     string       `json:"type"`
-	Text     flexText     `json:"text"`
-	Options  []wireOption `json:"options"`
-	Multi    bool         `json:"multiline"`
-	ActionID string       `json:"action_id"`
+	Type        string       `json:"type"`
+	Text        flexText     `json:"text"`
+	Options     []wireOption `json:"options"`
+	Placeholder *flexText    `json:"placeholder"`
+	Style       string       `json:"style"`
 }
 
 type wireBlock struct {
 	Type     string        `json:"type"`
-	Text     *wireText     `json:"text"`
-	Fields   []wireText    `json:"fields"`
+	Text     *flexText     `json:"text"`
+	Fields   []flexText    `json:"fields"`
 	Elements []wireElement `json:"elements"`
 	Element  *wireElement  `json:"element"`
-	Label    *wireText     `json:"label"`
+	Label    *flexText     `json:"label"`
 	Optional bool          `json:"optional"`
 }
 
-// BlocksText renders a JSON array of blocks as text.
+// BlocksText renders a JSON array of blocks as text: buttons as [ Approve ] [ Deny ],
+// fields as "Label: value", inputs as "Label: [ ________ ]".
 func BlocksText(blocksJSON []byte) string {
 	var blocks []wireBlock
 	if err := json.Unmarshal(blocksJSON, &blocks); err != nil {
@@ -75,19 +79,23 @@ func BlocksText(blocksJSON []byte) string {
 	for _, bl := range blocks {
 		switch bl.Type {
 		case "header":
-			b.WriteString(plainText(bl.Text.Text) + "\n")
+			if bl.Text != nil {
+				b.WriteString(bl.Text.Text + "\n")
+			}
 		case "section":
 			if bl.Text != nil {
-				b.WriteString(plainText(bl.Text.Text) + "\n")
+				b.WriteString(PlainText(bl.Text.Text) + "\n")
 			}
 			for _, f := range bl.Fields {
-				label, value, _ := strings.Cut(plainText(f.Text), "\n")
+				label, value, _ := strings.Cut(PlainText(f.Text), "\n")
 				b.WriteString(label + ": " + value + "\n")
 			}
 		case "context":
+			var parts []string
 			for _, e := range bl.Elements {
-				b.WriteString("  " + plainText(e.Text.Text) + "\n")
+				parts = append(parts, PlainText(e.Text.Text))
 			}
+			b.WriteString("  " + strings.Join(parts, " ") + "\n")
 		case "actions":
 			var buttons []string
 			for _, e := range bl.Elements {
@@ -106,6 +114,8 @@ func BlocksText(blocksJSON []byte) string {
 					opts = append(opts, o.Value)
 				}
 				field = "[ choose: " + strings.Join(opts, " | ") + " ]"
+			} else if e != nil && e.Placeholder != nil {
+				field = "[ " + e.Placeholder.Text + " ]"
 			}
 			if bl.Optional {
 				label += " (optional)"
@@ -118,6 +128,15 @@ func BlocksText(blocksJSON []byte) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// MessageText renders a message from its text and blocks (JSON): the blocks when there
+// are any, else the text.
+func MessageText(text string, blocksJSON []byte) string {
+	if len(blocksJSON) > 0 && string(blocksJSON) != "null" && string(blocksJSON) != "[]" {
+		return BlocksText(blocksJSON)
+	}
+	return PlainText(text)
+}
+
 // ResponseText renders a message body (an HTTP answer or a response_url post) as text.
 func ResponseText(body []byte) string {
 	var m struct {
@@ -127,10 +146,7 @@ func ResponseText(body []byte) string {
 	if err := json.Unmarshal(body, &m); err != nil {
 		return strings.TrimSpace(string(body))
 	}
-	if len(m.Blocks) > 0 && string(m.Blocks) != "null" {
-		return BlocksText(m.Blocks)
-	}
-	return plainText(m.Text)
+	return MessageText(m.Text, m.Blocks)
 }
 
 // ViewErrors renders the field errors of a view_submission answer, or "" if it has none.

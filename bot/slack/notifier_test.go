@@ -1,0 +1,221 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/governance"
+)
+
+var members = []slackfake.User{
+	{ID: "UALICE", Email: "alice@example.com", Name: "Alice", TZ: "America/New_York"},
+	{ID: "UBOB", Email: "Bob@Example.com", Name: "Bob", TZ: "Asia/Tokyo"},
+	{ID: "UCAROL", Email: "carol@example.com", Name: "Carol", TZ: "Europe/Berlin"},
+	{ID: "UBOT", Name: "Some bot", IsBot: true},
+}
+
+// memCache is an in-memory UserCache; the Redis one is tested in governance/redis.
+type memCache struct {
+	mu    sync.Mutex
+	m     map[string]governance.ChatUser
+	saved []time.Duration
+}
+
+func newMemCache() *memCache { return &memCache{m: map[string]governance.ChatUser{}} }
+
+func (c *memCache) ChatUser(_ context.Context, platform, id string) (governance.ChatUser, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u, ok := c.m[platform+"/id/"+id]
+	return u, ok, nil
+}
+
+func (c *memCache) ChatUserByEmail(_ context.Context, platform, email string) (governance.ChatUser, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u, ok := c.m[platform+"/email/"+email]
+	return u, ok, nil
+}
+
+func (c *memCache) SaveChatUser(_ context.Context, u governance.ChatUser, ttl time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[u.Platform+"/id/"+u.ID] = u
+	c.m[u.Platform+"/email/"+u.Email] = u
+	c.saved = append(c.saved, ttl)
+	return nil
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newNotifier(t *testing.T, opts ...NotifierOption) (*Notifier, *slackfake.Server) {
+	fake := slackfake.Start(t, members...)
+	api := NewClient("xoxb-test", fake.APIURL(), nil)
+	return NewNotifier(api, NewDirectory(api, newMemCache(), WithDirectoryLogger(quiet)), quiet, opts...), fake
+}
+
+func TestNotifier_SendsTheCardToTheApproversDMAndUpdatesItThere(t *testing.T) {
+	n, fake := newNotifier(t)
+	ctx := context.Background()
+	r := pendingRequest()
+
+	ref, err := n.SendApprovalCard(ctx, bob, r)
+	require.NoError(t, err)
+	assert.Equal(t, governance.MessageRef{Platform: "slack", Recipient: "bob@example.com", Channel: "DUBOB", ID: "1700000000.000001"}, ref)
+	lookups := fake.Calls("users.lookupByEmail")
+	require.Len(t, lookups, 1)
+	assert.Equal(t, "bob@example.com", lookups[0].Params.Get("email"))
+	opens := fake.Calls("conversations.open")
+	require.Len(t, opens, 1)
+	assert.Equal(t, "UBOB", opens[0].Params.Get("users"))
+	posts := fake.Calls("chat.postMessage")
+	require.Len(t, posts, 1)
+	assert.Equal(t, "DUBOB", posts[0].Channel, "the card goes to the D… channel conversations.open returned")
+	assert.Contains(t, BlocksText(posts[0].Blocks), "[ Approve ] [ Deny ]")
+	decoded, err := posts[0].DecodeBlocks()
+	require.NoError(t, err, "slack-go can read the card back")
+	assert.Len(t, decoded.BlockSet, 5)
+	assert.Equal(t, "Carol asks for Production database (8h) — request AR-7 is waiting for your decision.", posts[0].Text)
+
+	r.State, r.Version = governance.StateDenied, 2
+	r.Decision = &governance.Decision{By: alice, Reason: "no", At: t0}
+	require.NoError(t, n.UpdateApprovalCard(ctx, ref, r))
+	updates := fake.Calls("chat.update")
+	require.Len(t, updates, 1)
+	assert.Equal(t, "DUBOB", updates[0].Channel)
+	assert.Equal(t, ref.ID, updates[0].TS)
+	card := fake.Messages("DUBOB")[0]
+	assert.Equal(t, 1, card.Updates)
+	assert.Contains(t, BlocksText(card.Blocks), "Denied by Alice (alice@example.com)")
+	assert.NotContains(t, BlocksText(card.Blocks), "[ Approve ]", "the buttons are gone")
+
+	_, err = n.SendApprovalCard(ctx, bob, pendingRequest())
+	require.NoError(t, err)
+	assert.Len(t, fake.Calls("users.lookupByEmail"), 1, "the approver's Slack id is cached")
+	assert.Len(t, fake.Calls("conversations.open"), 1, "the DM channel is remembered")
+	assert.Equal(t, "1700000000.000002", fake.Calls("chat.postMessage")[1].TS, "each message has its own ts")
+}
+
+func TestNotifier_UpdateLeavesOtherPlatformsCardsAlone(t *testing.T) {
+	n, fake := newNotifier(t)
+	require.NoError(t, n.UpdateApprovalCard(context.Background(), governance.MessageRef{Platform: "teams", Channel: "x", ID: "1"}, pendingRequest()))
+	assert.Empty(t, fake.Calls(""))
+}
+
+func TestNotifier_NotifiesTheRequesterByDM(t *testing.T) {
+	n, fake := newNotifier(t)
+	r := pendingRequest()
+	r.Decision = &governance.Decision{By: bob, Reason: "use <!channel> the bastion"}
+	require.NoError(t, n.Notify(context.Background(), carol, governance.Notice{Kind: governance.NoticeDenied, Request: r}))
+	posts := fake.Calls("chat.postMessage")
+	require.Len(t, posts, 1)
+	assert.Equal(t, "DUCAROL", posts[0].Channel)
+	assert.Contains(t, BlocksText(posts[0].Blocks), "Bob (bob@example.com) denied your request AR-7")
+	assert.NotContains(t, posts[0].Text, "<!channel>", "the notification text is escaped too")
+	assert.Contains(t, posts[0].Text, "&lt;!channel&gt;")
+}
+
+func TestNotifier_RateLimitedMeansRetryAfterSlacksDelay(t *testing.T) {
+	n, fake := newNotifier(t)
+	fake.Fail("chat.postMessage", 1, slackfake.Failure{Status: http.StatusTooManyRequests, RetryAfter: 7})
+	_, err := n.SendApprovalCard(context.Background(), bob, pendingRequest())
+	var ra *governance.RetryAfterError
+	require.True(t, errors.As(err, &ra), "%v", err)
+	assert.Equal(t, 7*time.Second, ra.After)
+	assert.False(t, governance.IsPermanent(err))
+}
+
+func TestNotifier_ErrorsRetryingCannotFixArePermanent(t *testing.T) {
+	for _, code := range []string{"channel_not_found", "invalid_auth", "account_inactive", "messages_tab_disabled", "invalid_blocks", "msg_too_long"} {
+		t.Run(code, func(t *testing.T) {
+			n, fake := newNotifier(t)
+			fake.Fail("chat.postMessage", 1, slackfake.Failure{Error: code})
+			_, err := n.SendApprovalCard(context.Background(), bob, pendingRequest())
+			require.Error(t, err)
+			assert.True(t, governance.IsPermanent(err), "%v", err)
+		})
+	}
+}
+
+func TestNotifier_AnApproverSlackDoesNotKnowIsPermanent(t *testing.T) {
+	n, fake := newNotifier(t)
+	_, err := n.SendApprovalCard(context.Background(), governance.Person{Email: "nobody@example.com"}, pendingRequest())
+	require.Error(t, err)
+	assert.True(t, governance.IsPermanent(err))
+	assert.Contains(t, err.Error(), "users_not_found")
+	assert.Empty(t, fake.Calls("chat.postMessage"))
+}
+
+func TestNotifier_ServerErrorsAndTimeoutsAreRetried(t *testing.T) {
+	n, fake := newNotifier(t)
+	fake.Fail("chat.postMessage", 1, slackfake.Failure{Status: http.StatusBadGateway})
+	_, err := n.SendApprovalCard(context.Background(), bob, pendingRequest())
+	require.Error(t, err)
+	assert.False(t, governance.IsPermanent(err), "a 5xx is retried")
+	var ra *governance.RetryAfterError
+	assert.False(t, errors.As(err, &ra))
+
+	ref, err := n.SendApprovalCard(context.Background(), bob, pendingRequest())
+	require.NoError(t, err, "the retry goes through")
+	assert.Equal(t, "DUBOB", ref.Channel)
+}
+
+func TestNotifier_AlertsTheAdminChannelWithButtonsWhenConfigured(t *testing.T) {
+	n, fake := newNotifier(t)
+	_, ok, err := n.AlertAdmins(context.Background(), pendingRequest())
+	require.NoError(t, err)
+	assert.False(t, ok, "no admin channel: nothing to alert")
+	assert.Empty(t, fake.Calls("chat.postMessage"))
+
+	n, fake = newNotifier(t, WithAdminChannel("UALICE")) // the fake's channels are DMs; Slack would take a C… id
+	r := pendingRequest()
+	r.Escalations = 1
+	ref, ok, err := n.AlertAdmins(context.Background(), r)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "DUALICE", ref.Channel)
+	got := BlocksText(fake.Calls("chat.postMessage")[0].Blocks)
+	assert.Contains(t, got, "Escalated: nobody has decided AR-7 since 2026-11-23 09:00 UTC (escalation 1)")
+	assert.Contains(t, got, "[ Approve ] [ Deny ]")
+}
+
+func TestNotifier_RefusesToSendAMessageSlackWouldRefuse(t *testing.T) {
+	n, fake := newNotifier(t)
+	r := pendingRequest()
+	r.ID = string(make([]byte, 2500)) // a button value over 2000 characters
+	_, err := n.SendApprovalCard(context.Background(), bob, r)
+	require.Error(t, err)
+	assert.True(t, governance.IsPermanent(err))
+	assert.Empty(t, fake.Calls("chat.postMessage"))
+}
+
+func TestSlackfake_SpeaksTheWireFormatSlackGoExpects(t *testing.T) {
+	fake := slackfake.Start(t, members...)
+	api := NewClient("xoxb-test", fake.APIURL(), nil)
+	ctx := context.Background()
+	_, _, _, err := api.UpdateMessageContext(ctx, "UBOB", "1.1")
+	assert.ErrorContains(t, err, "channel_not_found", "chat.update needs the D… channel, as in Slack")
+	ch, ts, err := api.PostMessageContext(ctx, "UBOB")
+	assert.ErrorContains(t, err, "no_text")
+	assert.Empty(t, ch+ts)
+	_, err = api.OpenViewContext(ctx, "trigger-1", DenyForm(pendingRequest()))
+	require.NoError(t, err)
+	_, err = api.OpenViewContext(ctx, "trigger-1", DenyForm(pendingRequest()))
+	assert.ErrorContains(t, err, "trigger_exchanged", "a trigger id works once")
+	var view struct {
+		CallbackID string `json:"callback_id"`
+	}
+	require.NoError(t, json.Unmarshal(fake.Calls("views.open")[0].View, &view))
+	assert.Equal(t, CallbackDenyReason, view.CallbackID)
+}

@@ -1,0 +1,449 @@
+// Package slackfake is a fake Slack for tests: an httptest server that speaks the Web API's
+// wire format (form-encoded or JSON requests, {"ok":…} answers, HTTP 429 with Retry-After)
+// for the methods accessbot uses, plus response_url endpoints. It records every call for
+// assertions and can be told to fail a method a number of times.
+//
+// It behaves like Slack where accessbot could get Slack wrong: chat.update needs the D…
+// channel a message was posted in (a user id is channel_not_found), a trigger id works
+// once, users are found by their own id or e-mail only, and blocks that slack-go cannot
+// decode or that break the 50-block limit are invalid_blocks.
+//
+// It knows nothing of accessbot: point any slack-go client at APIURL.
+package slackfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+)
+
+// Token is the bot token the fake accepts (any "xoxb-" token is accepted unless
+// RequireToken names another).
+const Token = "xoxb-slackfake"
+
+// User is a member of the fake workspace.
+type User struct {
+	ID    string
+	Email string // empty: the profile shows none (a bot, or no users:read.email scope)
+	Name  string
+	TZ    string
+	IsBot bool
+}
+
+// Call is one request the fake received.
+type Call struct {
+	Method  string          // Web API method ("chat.postMessage"), or "response_url"
+	Params  url.Values      // the form fields; for JSON bodies, the top-level string fields
+	Channel string          // chat.*: the channel asked for; conversations.open: the DM opened
+	TS      string          // chat.postMessage: the ts given out; chat.update: the ts asked for
+	Text    string          // the message's "text"
+	Blocks  json.RawMessage // the message's "blocks", as sent
+	View    json.RawMessage // views.open: the view
+	Body    json.RawMessage // response_url: the JSON posted
+	Hook    string          // response_url: the name given to ResponseURL
+	Failed  string          // the error or HTTP status the fake answered with, if any
+}
+
+// DecodeBlocks decodes the call's blocks with slack-go, as a Slack client would.
+func (c Call) DecodeBlocks() (slackapi.Blocks, error) {
+	var b slackapi.Blocks
+	err := json.Unmarshal(c.Blocks, &b)
+	return b, err
+}
+
+// Message is a message as it stands now in the fake, after any updates.
+type Message struct {
+	Channel string
+	TS      string
+	Text    string
+	Blocks  json.RawMessage
+	Updates int
+}
+
+// Failure is a scripted failure: an HTTP status (with a Retry-After header when
+// RetryAfter is set), or, when Status is 0 or 200, {"ok":false,"error":Error}.
+type Failure struct {
+	Status     int
+	RetryAfter int // seconds
+	Error      string
+}
+
+// Server is the fake Slack.
+type Server struct {
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	users    map[string]User
+	calls    []Call
+	messages []*Message
+	dms      map[string]string // user id → D channel
+	triggers map[string]bool   // trigger ids used
+	failures map[string][]Failure
+	seq      int
+	changed  chan struct{} // closed and replaced whenever a call is recorded
+}
+
+// New starts a fake Slack with the given members. Close it when done.
+func New(users ...User) *Server {
+	s := &Server{users: map[string]User{}, dms: map[string]string{}, triggers: map[string]bool{},
+		failures: map[string][]Failure{}, changed: make(chan struct{})}
+	for _, u := range users {
+		s.users[u.ID] = u
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Start is New for a test: the server closes when the test ends.
+func Start(t testing.TB, users ...User) *Server {
+	s := New(users...)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// URL is the server's base URL.
+func (s *Server) URL() string { return s.srv.URL }
+
+// APIURL is the Web API base to give slack-go (slackapi.OptionAPIURL).
+func (s *Server) APIURL() string { return s.srv.URL + "/api/" }
+
+// ResponseURL is a response_url whose deliveries are recorded with Hook = name.
+func (s *Server) ResponseURL(name string) string {
+	return s.srv.URL + "/response/" + url.PathEscape(name)
+}
+
+// Client returns a slack-go client for the fake, with a timeout and no retries.
+func (s *Server) Client() *slackapi.Client {
+	return slackapi.New(Token, slackapi.OptionAPIURL(s.APIURL()), slackapi.OptionHTTPClient(&http.Client{Timeout: 5 * time.Second}))
+}
+
+// AddUser adds or replaces a member.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.ID] = u
+}
+
+// DM is the direct-message channel the fake gives the user with this id.
+func DM(userID string) string { return "D" + userID }
+
+// Fail makes the next times calls of method fail with f.
+func (s *Server) Fail(method string, times int, f Failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range times {
+		s.failures[method] = append(s.failures[method], f)
+	}
+}
+
+// Calls returns the calls of method so far, oldest first ("" for every call).
+func (s *Server) Calls(method string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if method == "" || c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Messages returns the messages in channel as they stand now, oldest first.
+func (s *Server) Messages(channel string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Message
+	for _, m := range s.messages {
+		if m.Channel == channel {
+			out = append(out, *m)
+		}
+	}
+	return out
+}
+
+// Wait returns the calls of method once there are at least n, or fails the test after
+// timeout. For work that happens after an HTTP answer (replies to response_url).
+func (s *Server) Wait(t testing.TB, method string, n int, timeout time.Duration) []Call {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		changed := s.changed
+		s.mu.Unlock()
+		if calls := s.Calls(method); len(calls) >= n {
+			return calls
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("slackfake: %d %s calls after %s, want %d", len(s.Calls(method)), method, timeout, n)
+			return nil
+		}
+	}
+}
+
+func (s *Server) record(c Call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *Server) nextFailure(method string) (Failure, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fs := s.failures[method]
+	if len(fs) == 0 {
+		return Failure{}, false
+	}
+	s.failures[method] = fs[1:]
+	return fs[0], true
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || r.Method != http.MethodPost {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if hook, ok := strings.CutPrefix(r.URL.Path, "/response/"); ok {
+		s.responseURL(w, hook, body)
+		return
+	}
+	method, ok := strings.CutPrefix(r.URL.Path, "/api/")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	c, err := decode(method, r, body)
+	if err != nil {
+		s.record(Call{Method: method, Failed: "invalid_form_data"})
+		answer(w, fail("invalid_form_data"))
+		return
+	}
+	if f, ok := s.nextFailure(method); ok {
+		if f.Status != 0 && f.Status != http.StatusOK {
+			c.Failed = strconv.Itoa(f.Status)
+			s.record(c)
+			if f.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+			}
+			w.WriteHeader(f.Status)
+			return
+		}
+		c.Failed = f.Error
+		s.record(c)
+		answer(w, fail(f.Error))
+		return
+	}
+	token := c.Params.Get("token")
+	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		token = bearer
+	}
+	var resp map[string]any
+	switch {
+	case token == "":
+		resp = fail("not_authed")
+	case !strings.HasPrefix(token, "xoxb-"):
+		resp = fail("invalid_auth")
+	default:
+		resp = s.call(&c)
+	}
+	if resp["ok"] != true {
+		c.Failed, _ = resp["error"].(string)
+	}
+	s.record(c)
+	answer(w, resp)
+}
+
+// decode reads a Web API request as slack-go sends it: most methods as a form, views.*
+// as JSON.
+func decode(method string, r *http.Request, body []byte) (Call, error) {
+	c := Call{Method: method, Params: url.Values{}}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(body, &fields); err != nil {
+			return c, err
+		}
+		for k, v := range fields {
+			var str string
+			if json.Unmarshal(v, &str) == nil {
+				c.Params.Set(k, str)
+			}
+		}
+		c.View = fields["view"]
+		return c, nil
+	}
+	params, err := url.ParseQuery(string(body))
+	if err != nil {
+		return c, err
+	}
+	c.Params = params
+	c.Channel, c.TS, c.Text = params.Get("channel"), params.Get("ts"), params.Get("text")
+	if b := params.Get("blocks"); b != "" {
+		c.Blocks = json.RawMessage(b)
+	}
+	return c, nil
+}
+
+func (s *Server) call(c *Call) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch c.Method {
+	case "conversations.open":
+		users := c.Params.Get("users")
+		u, ok := s.users[users]
+		if !ok {
+			return fail("user_not_found")
+		}
+		if u.IsBot {
+			return fail("cannot_dm_bot")
+		}
+		ch := DM(u.ID)
+		s.dms[u.ID] = ch
+		c.Channel = ch
+		return map[string]any{"ok": true, "channel": map[string]any{"id": ch, "is_im": true, "user": u.ID}}
+	case "chat.postMessage":
+		ch, ok := s.channel(c.Channel, true)
+		if !ok {
+			return fail("channel_not_found")
+		}
+		if e := checkMessage(c); e != "" {
+			return fail(e)
+		}
+		s.seq++
+		c.TS = fmt.Sprintf("1700000000.%06d", s.seq)
+		s.messages = append(s.messages, &Message{Channel: ch, TS: c.TS, Text: c.Text, Blocks: c.Blocks})
+		return map[string]any{"ok": true, "channel": ch, "ts": c.TS, "message": map[string]any{"text": c.Text, "ts": c.TS}}
+	case "chat.update":
+		ch, ok := s.channel(c.Channel, false) // chat.update takes the D… channel, never a user id
+		if !ok {
+			return fail("channel_not_found")
+		}
+		if e := checkMessage(c); e != "" {
+			return fail(e)
+		}
+		for _, m := range s.messages {
+			if m.Channel == ch && m.TS == c.TS {
+				m.Text, m.Blocks = c.Text, c.Blocks
+				m.Updates++
+				return map[string]any{"ok": true, "channel": ch, "ts": m.TS, "text": m.Text}
+			}
+		}
+		return fail("message_not_found")
+	case "views.open":
+		trigger := c.Params.Get("trigger_id")
+		switch {
+		case trigger == "":
+			return fail("invalid_arguments")
+		case s.triggers[trigger]:
+			return fail("trigger_exchanged")
+		}
+		s.triggers[trigger] = true
+		var v slackapi.View
+		if err := json.Unmarshal(c.View, &v); err != nil || len(v.Blocks.BlockSet) > 100 || v.Title == nil || len([]rune(v.Title.Text)) > 24 {
+			return fail("invalid_arguments")
+		}
+		s.seq++
+		id := fmt.Sprintf("V%06d", s.seq)
+		return map[string]any{"ok": true, "view": map[string]any{"id": id, "callback_id": v.CallbackID,
+			"private_metadata": v.PrivateMetadata, "hash": fmt.Sprintf("%d.hash", s.seq)}}
+	case "users.info":
+		u, ok := s.users[c.Params.Get("user")]
+		if !ok {
+			return fail("user_not_found")
+		}
+		return map[string]any{"ok": true, "user": userJSON(u)}
+	case "users.lookupByEmail":
+		for _, u := range s.users {
+			if u.Email != "" && strings.EqualFold(u.Email, c.Params.Get("email")) {
+				return map[string]any{"ok": true, "user": userJSON(u)}
+			}
+		}
+		return fail("users_not_found")
+	}
+	return fail("unknown_method")
+}
+
+// channel resolves a channel argument to a DM the fake has opened; chat.postMessage
+// (byUser) also takes a user id, as Slack does.
+func (s *Server) channel(ch string, byUser bool) (string, bool) {
+	for uid, dm := range s.dms {
+		if ch == dm || (byUser && ch == uid) {
+			return dm, true
+		}
+	}
+	if _, ok := s.users[ch]; ok && byUser {
+		s.dms[ch] = DM(ch)
+		return DM(ch), true
+	}
+	return "", false
+}
+
+// checkMessage refuses what Slack refuses: no content, blocks that do not decode, more
+// than 50 blocks, text over 40,000 characters.
+func checkMessage(c *Call) string {
+	if c.Text == "" && len(c.Blocks) == 0 {
+		return "no_text"
+	}
+	if len([]rune(c.Text)) > 40000 {
+		return "msg_too_long"
+	}
+	if len(c.Blocks) > 0 {
+		var b slackapi.Blocks
+		if err := json.Unmarshal(c.Blocks, &b); err != nil || len(b.BlockSet) > 50 {
+			return "invalid_blocks"
+		}
+	}
+	return ""
+}
+
+func (s *Server) responseURL(w http.ResponseWriter, hook string, body []byte) {
+	hook, _ = url.PathUnescape(hook)
+	c := Call{Method: "response_url", Hook: hook, Body: body}
+	var m struct {
+		Text   string          `json:"text"`
+		Blocks json.RawMessage `json:"blocks"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		c.Failed = "invalid_payload"
+		s.record(c)
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	c.Text, c.Blocks = m.Text, m.Blocks
+	s.record(c)
+	_, _ = io.WriteString(w, "ok")
+}
+
+func userJSON(u User) map[string]any {
+	profile := map[string]any{"real_name": u.Name, "display_name": u.Name}
+	if u.Email != "" {
+		profile["email"] = u.Email
+	}
+	return map[string]any{"id": u.ID, "name": strings.ToLower(strings.ReplaceAll(u.Name, " ", ".")), "real_name": u.Name,
+		"tz": u.TZ, "is_bot": u.IsBot, "deleted": false, "profile": profile}
+}
+
+func fail(e string) map[string]any { return map[string]any{"ok": false, "error": e} }
+
+func answer(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,88 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/governance"
+)
+
+// command answers /access. Everything here is quick — one store step — except opening
+// the form, which must use the trigger id within Slack's 3 seconds anyway, and users.info
+// when the directory's cache is cold. The answer is always HTTP 200 with an ephemeral
+// message, errors included.
+func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.Values) {
+	ctx := r.Context()
+	if form.Get("ssl_check") == "1" {
+		return
+	}
+	userID, trigger := form.Get("user_id"), form.Get("trigger_id")
+	attrs := []any{"user", userID, "retry", r.Header.Get("X-Slack-Retry-Num")}
+	cmd, err := governance.ParseCommand(form.Get("text"))
+	if err != nil {
+		writeJSON(w, s.failure(ctx, err, attrs...))
+		return
+	}
+	attrs = append(attrs, "command", cmd.Kind)
+	switch cmd.Kind {
+	case governance.CommandHelp:
+		writeJSON(w, slackbot.Help(s.svc.Catalog().Items()))
+		return
+	case governance.CommandForm:
+		// The trigger id expires in 3 seconds: open the form first; who submits it is
+		// found when they do.
+		if _, err := s.cfg.Slack.API.OpenViewContext(ctx, trigger, slackbot.RequestForm(s.svc.Catalog().Items())); err != nil {
+			writeJSON(w, s.failure(ctx, err, attrs...))
+		}
+		return
+	}
+	who, err := s.cfg.Slack.Directory.Person(ctx, userID)
+	if err != nil {
+		writeJSON(w, s.failure(ctx, err, attrs...))
+		return
+	}
+	var answer slackbot.Message
+	switch cmd.Kind {
+	case governance.CommandRequest:
+		var req *governance.Request
+		// Slack retrying the command (X-Slack-Retry-Num) sends the same trigger id, so
+		// the retry maps to the request the first attempt made, and gets the same answer.
+		req, err = s.svc.Request(ctx, governance.RequestInput{Requester: actor(who, userID), Item: cmd.Item,
+			Duration: cmd.Duration, Reason: cmd.Reason, IdempotencyKey: idempotencyKey("slack:", trigger)})
+		if err == nil {
+			answer = slackbot.RequestCreated(req)
+		}
+	case governance.CommandStatus:
+		var rs []*governance.Request
+		if rs, err = s.svc.Mine(ctx, who); err == nil {
+			answer = slackbot.Status(rs)
+		}
+	case governance.CommandPending:
+		var rs []*governance.Request
+		if rs, err = s.svc.PendingFor(ctx, who); err == nil {
+			answer = slackbot.Pending(rs)
+		}
+	case governance.CommandCancel:
+		attrs = append(attrs, "request", cmd.ID)
+		var req *governance.Request
+		if req, err = s.svc.Cancel(ctx, cmd.ID, actor(who, userID)); err == nil {
+			answer = slackbot.Cancelled(req)
+		}
+	default:
+		err = &governance.Problem{Err: governance.ErrBadCommand, Message: "I don't know that command; `/access help` lists them."}
+	}
+	if err != nil {
+		answer = s.failure(ctx, err, attrs...)
+	}
+	writeJSON(w, answer)
+}
+
+// idempotencyKey is prefix+id, or "" (a fresh request every time) when Slack sent no id:
+// an empty id must not make every such request the same one.
+func idempotencyKey(prefix, id string) string {
+	if id == "" {
+		return ""
+	}
+	return prefix + id
+}

@@ -1,0 +1,182 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	slackapi "github.com/slack-go/slack"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/governance"
+)
+
+// interaction answers button clicks and modal submissions. The acting person is always
+// the signed payload's user, found through the Directory — never a value from a button
+// or from private_metadata, which only name the request.
+func (s *slackHandler) interaction(w http.ResponseWriter, r *http.Request, form url.Values) {
+	raw := form.Get("payload")
+	if raw == "" {
+		s.refuse(w, r, http.StatusBadRequest, errors.New("no payload field"))
+		return
+	}
+	var ic slackapi.InteractionCallback
+	if err := json.Unmarshal([]byte(raw), &ic); err != nil {
+		s.refuse(w, r, http.StatusBadRequest, errors.New("payload is not an interaction: "+err.Error()))
+		return
+	}
+	switch ic.Type {
+	case slackapi.InteractionTypeBlockActions:
+		s.blockAction(r.Context(), &ic)
+	case slackapi.InteractionTypeViewSubmission:
+		s.viewSubmission(r.Context(), w, &ic)
+	}
+	// Anything else (view_closed, shortcuts accessbot does not offer) is acknowledged and
+	// ignored: an empty 200.
+}
+
+// blockAction handles Approve and Deny, on an approval card or on the /access pending
+// list. Its answers go to the clicker through response_url, after the empty 200.
+func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.InteractionCallback) {
+	i := slices.IndexFunc(ic.ActionCallback.BlockActions, func(a *slackapi.BlockAction) bool {
+		return a != nil && (a.ActionID == slackbot.ActionApprove || a.ActionID == slackbot.ActionDeny)
+	})
+	if i < 0 {
+		return
+	}
+	action := ic.ActionCallback.BlockActions[i]
+	attrs := []any{"user", ic.User.ID, "action", action.ActionID}
+	who, err := s.cfg.Slack.Directory.Person(ctx, ic.User.ID)
+	if err != nil {
+		s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
+		return
+	}
+	id, err := governance.ParseRequestID(action.Value)
+	if err != nil {
+		s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
+		return
+	}
+	attrs = append(attrs, "request", id)
+	if action.ActionID == slackbot.ActionApprove {
+		req, err := s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: actor(who, ic.User.ID), Approve: true})
+		if err != nil {
+			s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
+			return
+		}
+		s.reply(ctx, ic.ResponseURL, slackbot.Approved(req), attrs...)
+		return
+	}
+	// Deny needs a reason, asked in a modal. Someone who may not decide is told at once
+	// instead (a read-only check); the modal then opens before anything slow, since the
+	// trigger id lives 3 seconds and works once.
+	req, err := s.svc.CheckDecider(ctx, id, who)
+	if err != nil {
+		s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
+		return
+	}
+	if _, err := s.cfg.Slack.API.OpenViewContext(ctx, ic.TriggerID, slackbot.DenyForm(req)); err != nil {
+		s.reply(ctx, ic.ResponseURL, s.failure(ctx, viewFailed(err), attrs...), attrs...)
+	}
+}
+
+// viewFailed explains a views.open that Slack refused because the click came too late.
+func viewFailed(err error) error {
+	var se slackapi.SlackErrorResponse
+	if errors.As(err, &se) && (se.Err == "expired_trigger_id" || se.Err == "trigger_exchanged" || se.Err == "invalid_trigger_id") {
+		return &governance.Problem{Err: err, Message: "Slack did not let me open the form in time; click Deny again."}
+	}
+	return err
+}
+
+// inputValue is what the person typed or chose in a modal's input block; "" when the
+// payload does not carry it.
+func inputValue(ic *slackapi.InteractionCallback, block string) string {
+	if ic.View.State == nil {
+		return ""
+	}
+	v := ic.View.State.Values[block][slackbot.InputActionID(block)]
+	if v.SelectedOption.Value != "" {
+		return v.SelectedOption.Value
+	}
+	return v.Value
+}
+
+// fieldErrors is the answer that shows err under an input block of the modal: the block
+// the Problem names if the modal has it, else fallback.
+func (s *slackHandler) fieldErrors(ctx context.Context, err error, fallback string, blocks []string, attrs ...any) *slackapi.ViewSubmissionResponse {
+	ref := ""
+	var p *governance.Problem
+	if errors.As(err, &p) {
+		s.log.InfoContext(ctx, "slack form refused", append(attrs, "field", p.Field, "reason", p.Err)...)
+	} else {
+		ref = newRef()
+		s.log.ErrorContext(ctx, "slack form failed", append(attrs, "ref", ref, "err", err)...)
+	}
+	block := fallback
+	if p != nil && slices.Contains(blocks, p.Field) {
+		block = p.Field
+	}
+	return slackapi.NewErrorsViewSubmissionResponse(map[string]string{block: slackbot.ErrorText(err, ref)})
+}
+
+// viewSubmission handles the deny-reason and request forms. Its answer is the HTTP body:
+// field errors keep the modal open; success closes it.
+func (s *slackHandler) viewSubmission(ctx context.Context, w http.ResponseWriter, ic *slackapi.InteractionCallback) {
+	attrs := []any{"user", ic.User.ID, "view", ic.View.CallbackID}
+	switch ic.View.CallbackID {
+	case slackbot.CallbackDenyReason:
+		// Every refusal lands on the reason field, the only one the person can see.
+		id, err := governance.ParseRequestID(ic.View.PrivateMetadata)
+		if err != nil {
+			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...))
+			return
+		}
+		attrs = append(attrs, "request", id)
+		who, err := s.cfg.Slack.Directory.Person(ctx, ic.User.ID)
+		if err != nil {
+			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...))
+			return
+		}
+		_, err = s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: actor(who, ic.User.ID),
+			Reason: inputValue(ic, slackbot.BlockReason)})
+		if err != nil {
+			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...))
+		}
+		// Success: an empty 200 closes the modal; the cards and the requester are told
+		// through the outbox.
+	case slackbot.CallbackRequestForm:
+		blocks := []string{slackbot.BlockItem, slackbot.BlockDuration, slackbot.BlockReason}
+		who, err := s.cfg.Slack.Directory.Person(ctx, ic.User.ID)
+		if err != nil {
+			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockItem, nil, attrs...))
+			return
+		}
+		in := governance.RequestInput{Requester: actor(who, ic.User.ID), Item: inputValue(ic, slackbot.BlockItem),
+			Reason: inputValue(ic, slackbot.BlockReason), Confirm: true,
+			// The same submission, sent twice, is one request.
+			IdempotencyKey: idempotencyKey("slack:view:", viewKey(ic.View))}
+		if d := strings.TrimSpace(inputValue(ic, slackbot.BlockDuration)); d != "" {
+			if in.Duration, err = governance.ParseDuration(d); err != nil {
+				writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockDuration, blocks, attrs...))
+				return
+			}
+		}
+		if _, err := s.svc.Request(ctx, in); err != nil {
+			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockItem, blocks, attrs...))
+			return
+		}
+		writeJSON(w, slackapi.NewClearViewSubmissionResponse())
+	}
+}
+
+// viewKey identifies one submission of one modal: its view id and version hash.
+func viewKey(v slackapi.View) string {
+	if v.ID == "" {
+		return ""
+	}
+	return v.ID + ":" + v.Hash
+}
