@@ -30,12 +30,12 @@ type Observer interface {
 type Config struct {
 	// Sweep is the cron spec of the sweep (robfig/cron syntax with optional seconds, or
 	// descriptors such as "@every 1m"). Default "@every 1m".
-	Sweep string
-	// Batch is how many due items one claim takes from each shard. Default 500.
-	Batch int
+	Sweep string `yaml:"sweep"`
+	// Batch is how many due items one claim takes. Default 500.
+	Batch int `yaml:"batch"`
 	// Lease is how long claimed items stay out of other sweepers' reach; if this sweeper
 	// dies, they are due again after it. Default 5m.
-	Lease time.Duration
+	Lease time.Duration `yaml:"lease"`
 }
 
 var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/scheduler"
 )
 
 //go:embed sample-catalog.yaml
@@ -36,10 +37,13 @@ type config struct {
 		Prefix     string   `yaml:"prefix"`
 	} `yaml:"redis"`
 	Slack struct {
-		APIURL string            `yaml:"apiURL"` // for a fake Slack in tests
-		Users  map[string]string `yaml:"users"`  // dev mode: Slack user id → e-mail
+		APIURL       string            `yaml:"apiURL"`       // for a fake Slack in tests
+		Users        map[string]string `yaml:"users"`        // dev mode: Slack user id → e-mail or "Name <e-mail>"
+		AdminChannel string            `yaml:"adminChannel"` // channel id (C…) for escalation alerts
 	} `yaml:"slack"`
-	Builtin struct {
+	Admins    []string         `yaml:"admins"` // may decide escalated requests
+	Scheduler scheduler.Config `yaml:"scheduler"`
+	Builtin   struct {
 		WebhookURL string `yaml:"webhookURL"`
 	} `yaml:"builtin"`
 	Approval struct {
@@ -72,6 +76,7 @@ type config struct {
 	catalog    *governance.Catalog
 	sample     bool // no catalog was configured: the sample catalog is in use
 	schedule   governance.Schedule
+	admins     []governance.Person
 	configPath string
 }
 
@@ -243,6 +248,16 @@ func (c *config) check() []error {
 			errs = append(errs, errors.New("approval expiryNotices must be positive durations such as 24h or 1h"))
 		}
 		c.schedule.ExpiryNotices = append(c.schedule.ExpiryNotices, time.Duration(d))
+	}
+	for _, a := range c.Admins {
+		p, err := governance.ParsePerson(a)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("admins: %w", err))
+		}
+		c.admins = append(c.admins, p)
+	}
+	if err := c.Scheduler.Check(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Outbox.Workers < 1 || c.Outbox.Workers > 256 {
 		errs = append(errs, fmt.Errorf("outbox workers is %d; use 1 to 256", c.Outbox.Workers))

@@ -82,7 +82,7 @@ func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
 	ack, err := c.command(ctx, "CAROL", "request vpn for 2d because conference wifi")
 	require.NoError(t, err)
 	assert.Contains(t, string(ack), "AR-1")
-	out.waitFor(t, `accessbot → BOB`, 10*time.Second) // the card, delivered by the background dispatcher
+	out.waitFor(t, `DM to bob@example.com \(BOB\)`, 10*time.Second) // the card, delivered by the background dispatcher
 
 	_, err = c.click(ctx, "BOB", "approve", "AR-1", "")
 	require.NoError(t, err)
@@ -106,13 +106,13 @@ func TestRun_Demo(t *testing.T) {
 		"[ Approve ] [ Deny ]",
 		"You can't decide your own request AR-1",
 		"You are not an approver of AR-1",
-		"Approved by Alice (alice@example.com)",
+		"Approved by Alice Approver (alice@example.com)",
 		"is active until 2026-11-23 17:12 UTC",
-		"AR-1 was already approved by Alice",
+		"AR-1 was already approved by Alice Approver",
 		`Did you mean ` + "`vpn`",
 		"denied your request AR-2",
 		"use the bastion host instead",
-		"Cancelled by Carol",
+		"Cancelled by requester Carol",
 		"AR-3 AWS production admin",
 	} {
 		assert.Contains(t, out.String(), want)

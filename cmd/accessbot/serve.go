@@ -18,6 +18,7 @@ import (
 	"github.com/accessbot/accessbot/governance/builtin"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/handlers"
+	"github.com/accessbot/accessbot/scheduler"
 )
 
 // newLogger logs JSON unless the output is a terminal (or the config says otherwise).
@@ -40,18 +41,49 @@ func newLogger(c *config, out io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(out, opts))
 }
 
-// app is accessbot assembled: the service, its outbox dispatcher and the HTTP handler.
+// app is accessbot assembled: the service, its outbox dispatcher, its scheduler and the
+// HTTP handler.
 type app struct {
 	svc        *governance.Service
 	dispatcher *governance.Dispatcher
+	scheduler  *scheduler.Scheduler
 	handler    http.Handler
-	store      *redisstore.Store
 }
 
-// assemble builds the application from config over an open Redis. api is the Slack Web
-// API (a real client, or a transcript in development mode).
-// run, if not nil, runs the work handlers do after answering (the demo runs it inline).
-func assemble(c *config, store *redisstore.Store, api slackbot.API, clock governance.Clock, log *slog.Logger, consumer string, run func(func())) (*app, error) {
+// slackSide is how accessbot reaches Slack: the real Web API, or in development mode a
+// transcript that prints what people would see.
+type slackSide struct {
+	api     slackbot.API
+	dir     *slackbot.Directory
+	respond func(ctx context.Context, responseURL string, m slackbot.Message) error // nil: HTTP
+}
+
+// devPeople are the people of the sample catalog and the demo, plus slack.users from the config.
+func devPeople(c *config) map[string]string {
+	users := map[string]string{
+		"ALICE": "Alice Approver <alice@example.com>", "BOB": "Bob Backup <bob@example.com>",
+		"CAROL": "Carol <carol@example.com>", "DAVE": "Dave <dave@example.com>", "ERIN": "Erin <erin@example.com>",
+	}
+	for id, who := range c.Slack.Users {
+		users[strings.ToUpper(id)] = who
+	}
+	return users
+}
+
+// newSlackSide connects to Slack, or makes the development transcript writing to out.
+func newSlackSide(c *config, store *redisstore.Store, out io.Writer) slackSide {
+	if c.devMode() {
+		users := devPeople(c)
+		t := slackbot.NewTranscript(out, users)
+		return slackSide{api: t, dir: slackbot.NewDevDirectory(users), respond: t.Respond}
+	}
+	api := slackbot.NewClient(c.SlackBotToken, c.Slack.APIURL, nil)
+	return slackSide{api: api, dir: slackbot.NewDirectory(api, store)}
+}
+
+// assemble builds the application from config over an open Redis. run, if not nil, runs
+// the work handlers do after answering (the demo runs it inline).
+func assemble(c *config, store *redisstore.Store, sl slackSide, clock governance.Clock, log *slog.Logger, consumer string, run func(func())) (*app, error) {
 	var refs []governance.ItemRef
 	for _, it := range c.catalog.Items() {
 		refs = append(refs, it.Snapshot())
@@ -61,24 +93,22 @@ func assemble(c *config, store *redisstore.Store, api slackbot.API, clock govern
 	if err != nil {
 		return nil, err
 	}
-	var dir *slackbot.Directory
-	if c.devMode() {
-		dir = slackbot.NewDevDirectory(c.Slack.Users)
-	} else {
-		dir = slackbot.NewDirectory(api, store)
-	}
-	notifier := slackbot.NewNotifier(api, dir, log)
+	notifier := slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: []governance.Backend{backend},
-		Notifier: notifier, Clock: clock, Schedule: c.schedule, Logger: log})
+		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	d := governance.NewDispatcher(svc, consumer, governance.WithPoll(time.Duration(c.Outbox.Poll)),
 		governance.WithWorkers(c.Outbox.Workers), governance.WithMaxAttempts(c.Outbox.MaxAttempts))
 	svc.SetWake(d.Wake)
+	sched, err := scheduler.New(svc, c.Scheduler, log, nil)
+	if err != nil {
+		return nil, err
+	}
 	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run,
-		Slack: handlers.SlackConfig{SigningSecret: c.SlackSigningSecret, API: api, Directory: dir}})
-	return &app{svc: svc, dispatcher: d, handler: h, store: store}, nil
+		Slack: handlers.SlackConfig{SigningSecret: c.SlackSigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}})
+	return &app{svc: svc, dispatcher: d, scheduler: sched, handler: h}, nil
 }
 
 // serve runs the bot until ctx ends, then shuts down gracefully: no new requests, the
@@ -92,14 +122,8 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	defer closeRedis()
 	store := redisstore.New(client, redisstore.Options{Prefix: c.Redis.Prefix, ReclaimAfter: time.Duration(c.Outbox.ReclaimAfter)})
 
-	var api slackbot.API
-	if c.devMode() {
-		api = slackbot.NewWorkspace().WithTranscript(stdout).Client()
-	} else {
-		api = slackbot.NewClient(c.SlackBotToken, c.Slack.APIURL, nil)
-	}
 	host, _ := os.Hostname()
-	a, err := assemble(c, store, api, governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
+	a, err := assemble(c, store, newSlackSide(c, store, stdout), governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
 	if err != nil {
 		return err
 	}
@@ -125,6 +149,8 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 		defer wg.Done()
 		_ = a.dispatcher.Run(runCtx, time.Duration(c.ShutdownGrace))
 	}()
+	a.scheduler.Start(runCtx)
+	defer a.scheduler.Stop()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -141,6 +167,7 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Error("http shutdown", "err", err)
 	}
+	a.scheduler.Stop()
 	stopWork()
 	wg.Wait()
 	log.Info("stopped")

@@ -1,0 +1,298 @@
+package governance_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/builtin"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+// recorder is a Notifier that writes down who was told what; the Slack rendering of the
+// same messages is tested in bot/slack and through the handlers.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *recorder) add(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, s)
+}
+
+func (r *recorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.events
+	r.events = nil
+	sort.Strings(out)
+	return out
+}
+
+func (r *recorder) SendApprovalCard(_ context.Context, to governance.Person, req *governance.Request) (governance.MessageRef, error) {
+	r.add("card→" + to.Email)
+	return governance.MessageRef{Platform: "test", Channel: to.Email, ID: req.ID}, nil
+}
+
+func (r *recorder) UpdateApprovalCard(_ context.Context, ref governance.MessageRef, req *governance.Request) error {
+	r.add("update→" + ref.Recipient + ":" + string(req.State))
+	return nil
+}
+
+func (r *recorder) Notify(_ context.Context, to governance.Person, n governance.Notice) error {
+	r.add(string(n.Kind) + "→" + to.Email)
+	return nil
+}
+
+func (r *recorder) AlertAdmins(_ context.Context, req *governance.Request) (governance.MessageRef, bool, error) {
+	r.add(fmt.Sprintf("alert→admins#%d", req.Escalations))
+	return governance.MessageRef{Platform: "test", Channel: "admins"}, true, nil
+}
+
+var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC) // a Monday
+
+type bed struct {
+	t      *testing.T
+	clock  *governance.ManualClock
+	rec    *recorder
+	store  *redisstore.Store
+	svc    *governance.Service
+	disp   *governance.Dispatcher
+	prefix string
+}
+
+const items = `
+items:
+  - id: db
+    name: Database
+    backend: builtin
+    approvers: [alice@example.com]
+    defaultDuration: 8h
+  - id: carols
+    name: Carol's
+    backend: builtin
+    approvers: [alice@example.com, carol@example.com]
+    defaultDuration: 8h
+`
+
+func newBed(t *testing.T, sched governance.Schedule) *bed {
+	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t)}
+	b.start(sched)
+	return b
+}
+
+// start builds a process over the bed's Redis prefix; a second call is another replica.
+func (b *bed) start(sched governance.Schedule) *governance.Service {
+	b.store = redisstore.New(redistest.Client(b.t), redisstore.Options{Prefix: b.prefix})
+	catalog, err := governance.ParseCatalog([]byte(items))
+	require.NoError(b.t, err)
+	backend, err := builtin.New(b.store, builtin.Options{Clock: b.clock})
+	require.NoError(b.t, err)
+	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{backend},
+		Notifier: b.rec, Clock: b.clock, Schedule: sched, Admins: []governance.Person{{Email: "admin@example.com"}},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(b.t, err)
+	b.disp = governance.NewDispatcher(b.svc, "bed")
+	return b.svc
+}
+
+func (b *bed) request(item string) string {
+	r, err := b.svc.Request(context.Background(), governance.RequestInput{
+		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: item, Reason: "why"})
+	require.NoError(b.t, err)
+	b.deliver()
+	b.rec.take()
+	return r.ID
+}
+
+func (b *bed) sweep() {
+	b.t.Helper()
+	for {
+		n, err := b.svc.Sweep(context.Background(), 100, 5*time.Minute)
+		require.NoError(b.t, err)
+		if n == 0 {
+			break
+		}
+	}
+	b.deliver()
+}
+
+func (b *bed) deliver() { require.NoError(b.t, b.disp.Drain(context.Background())) }
+
+// days moves the clock one day at a time and returns, per day, what was sent.
+func (b *bed) days(n int) map[int][]string {
+	out := map[int][]string{}
+	for d := 1; d <= n; d++ {
+		b.clock.Advance(governance.Day)
+		b.sweep()
+		if ev := b.rec.take(); len(ev) > 0 {
+			out[d] = ev
+		}
+	}
+	return out
+}
+
+func TestSweep_ApprovalEventsDayByDay(t *testing.T) {
+	const fallback = "fallback@example.com"
+	tests := []struct {
+		name  string
+		sched governance.Schedule
+		item  string
+		want  map[int][]string
+	}{
+		{"D=3 B=1 M=3: reminders days 3,4,5; escalation day 6; further escalations alert the admins",
+			governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 3, FallbackApprover: fallback}, "db",
+			map[int][]string{
+				3: {"reminder→alice@example.com"}, 4: {"reminder→alice@example.com"}, 5: {"reminder→alice@example.com"},
+				6: {"alert→admins#1", "card→" + fallback, "escalated→carol@example.com"},
+				7: {"alert→admins#2"}, 8: {"alert→admins#3"},
+			}},
+		{"D=0: no reminders, no escalation", governance.Schedule{DaysBetweenReminders: 1, MaxReminders: 3, FallbackApprover: fallback}, "db",
+			map[int][]string{}},
+		{"B=0: only the first reminder", governance.Schedule{DaysUntilEscalation: 2, MaxReminders: 3, FallbackApprover: fallback}, "db",
+			map[int][]string{2: {"reminder→alice@example.com"}}},
+		{"M=0: escalate at D without reminding", governance.Schedule{DaysUntilEscalation: 2, DaysBetweenReminders: 3, FallbackApprover: fallback}, "db",
+			map[int][]string{2: {"alert→admins#1", "card→" + fallback, "escalated→carol@example.com"}, 5: {"alert→admins#2"}, 8: {"alert→admins#3"}}},
+		{"the chain reaching the requester skips them", governance.Schedule{DaysUntilEscalation: 1, FallbackApprover: "carol@example.com"}, "db",
+			map[int][]string{1: {"alert→admins#1"}}},
+		{"no fallback approver: the admins are alerted", governance.Schedule{DaysUntilEscalation: 1}, "db",
+			map[int][]string{1: {"alert→admins#1"}}},
+		{"the requester is never an approver, so never reminded", governance.Schedule{DaysUntilEscalation: 1, MaxReminders: 1}, "carols",
+			map[int][]string{1: {"reminder→alice@example.com"}}},
+		{"timeout: reminders until then, then everyone is told",
+			governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 3, RequestExpiryDays: 5}, "db",
+			map[int][]string{3: {"reminder→alice@example.com"}, 4: {"reminder→alice@example.com"},
+				5: {"timed_out→carol@example.com", "update→alice@example.com:timed_out"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBed(t, tt.sched)
+			b.request(tt.item)
+			assert.Equal(t, tt.want, b.days(10))
+		})
+	}
+}
+
+func TestSweep_DecisionStopsTheReminders(t *testing.T) {
+	b := newBed(t, governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 3, RequestExpiryDays: 7})
+	id := b.request("db")
+	assert.Equal(t, map[int][]string{3: {"reminder→alice@example.com"}}, b.days(3))
+	b.clock.Advance(12 * time.Hour)
+	_, err := b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+	b.deliver()
+	b.rec.take()
+	assert.Equal(t, map[int][]string{1: {"ended→carol@example.com"}}, b.days(10),
+		"no reminder, escalation or timeout after the decision; only the 8h grant's end")
+}
+
+func TestSweep_AnEscalatedRequestMayBeDecidedByAdminsAndTheFallback(t *testing.T) {
+	b := newBed(t, governance.Schedule{DaysUntilEscalation: 1, FallbackApprover: "fallback@example.com"})
+	id := b.request("db")
+	_, err := b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "admin@example.com"}}})
+	assert.ErrorIs(t, err, governance.ErrNotApprover, "an admin may not decide before escalation")
+	b.days(1)
+	r, err := b.svc.CheckDecider(context.Background(), id, governance.Person{Email: "fallback@example.com"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, r.Escalations)
+	_, err = b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "admin@example.com"}}})
+	require.NoError(t, err)
+	b.deliver()
+	assert.Contains(t, b.rec.take(), "update→admins#1:approved", "the admin alert is updated like the cards")
+}
+
+func TestSweep_OverdueRemindersCollapseIntoOne(t *testing.T) {
+	b := newBed(t, governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 3, FallbackApprover: "f@example.com"})
+	b.request("db")
+	b.clock.Advance(5*governance.Day + time.Hour) // the scheduler was down for days 3 to 5
+	b.sweep()
+	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take())
+	assert.Equal(t, map[int][]string{1: {"alert→admins#1", "card→f@example.com", "escalated→carol@example.com"}}, b.days(1))
+}
+
+func TestSweep_EightHourGrant_WarnedAnHourBeforeAndRevokedAtTheEnd(t *testing.T) {
+	b := newBed(t, governance.Schedule{ExpiryNotices: []time.Duration{24 * time.Hour, time.Hour}})
+	id := b.request("db")
+	_, err := b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+	b.deliver()
+	b.rec.take()
+
+	var got []string
+	for h := 1; h <= 9; h++ {
+		b.clock.Advance(time.Hour)
+		b.sweep()
+		for _, e := range b.rec.take() {
+			got = append(got, fmt.Sprintf("%dh %s", h, e))
+		}
+	}
+	assert.Equal(t, []string{"7h expiring→carol@example.com", "8h ended→carol@example.com"}, got)
+	g, ok, err := b.store.Grant(context.Background(), id)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, t0.Add(8*time.Hour), g.RevokedAt, "the built-in backend records the revocation")
+}
+
+func TestSweep_TwoReplicasSendEachThingOnce(t *testing.T) {
+	sched := governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 1, MaxReminders: 2}
+	b := newBed(t, sched)
+	for range 20 {
+		b.request("db")
+	}
+	one := b.svc
+	two := b.start(sched) // another replica over the same Redis, same clock
+	b.clock.Advance(governance.Day)
+	var wg sync.WaitGroup
+	for _, svc := range []*governance.Service{one, two} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n, err := svc.Sweep(context.Background(), 3, 5*time.Minute)
+				assert.NoError(t, err)
+				if n == 0 {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.deliver()
+	assert.Len(t, b.rec.take(), 20, "one reminder per request")
+}
+
+func TestSweep_ASweeperThatDiesAfterClaimingLosesNothing(t *testing.T) {
+	b := newBed(t, governance.Schedule{DaysUntilEscalation: 1, MaxReminders: 1})
+	b.request("db")
+	b.clock.Advance(governance.Day)
+	claimed, err := b.store.ClaimDue(context.Background(), b.clock.Now(), 5*time.Minute, 100)
+	require.NoError(t, err)
+	require.Len(t, claimed, 1) // and then that sweeper dies
+
+	b.sweep()
+	assert.Empty(t, b.rec.take(), "leased to the dead sweeper")
+	b.clock.Advance(5 * time.Minute)
+	b.sweep()
+	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take())
+	b.clock.Advance(time.Hour)
+	b.sweep()
+	assert.Empty(t, b.rec.take(), "and only once")
+}
