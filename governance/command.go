@@ -13,12 +13,13 @@ type CommandKind string
 
 // The commands people give, in Slack after /access and in Teams as plain text.
 const (
-	CommandForm    CommandKind = "form"    // nothing typed: open the request form
-	CommandRequest CommandKind = "request" // request <item> [for <duration>] [because <reason>]
-	CommandStatus  CommandKind = "status"  // my requests
-	CommandPending CommandKind = "pending" // requests waiting for my decision
-	CommandCancel  CommandKind = "cancel"  // cancel <id>
-	CommandHelp    CommandKind = "help"
+	CommandForm     CommandKind = "form"     // nothing typed: open the request form
+	CommandRequest  CommandKind = "request"  // request <item> [for <duration>] [because <reason>]
+	CommandStatus   CommandKind = "status"   // my requests
+	CommandPending  CommandKind = "pending"  // requests waiting for my decision
+	CommandCancel   CommandKind = "cancel"   // cancel <id>
+	CommandSchedule CommandKind = "schedule" // schedule <id>: planned reminders, escalations, timeout, expiry
+	CommandHelp     CommandKind = "help"
 )
 
 // Command is a parsed chat command.
@@ -62,11 +63,17 @@ func ParseCommand(text string) (Command, error) {
 			return Command{}, err
 		}
 		return Command{Kind: CommandCancel, ID: id}, nil
+	case "schedule", "plan":
+		id, err := ParseRequestID(rest)
+		if err != nil {
+			return Command{}, err
+		}
+		return Command{Kind: CommandSchedule, ID: id}, nil
 	case "request", "req", "get":
 		return parseRequest(rest)
 	}
 	return Command{}, problem(ErrBadCommand, "",
-		fmt.Sprintf("I don't know the command %q. Try `request <item> for 8h because <reason>`, `status`, `pending`, `cancel <id>` or `help`.", verb))
+		fmt.Sprintf("I don't know the command %q. Try `request <item> for 8h because <reason>`, `status`, `pending`, `cancel <id>`, `schedule <id>` or `help`.", verb))
 }
 
 func parseRequest(rest string) (Command, error) {

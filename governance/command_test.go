@@ -20,6 +20,7 @@ func TestParseCommand(t *testing.T) {
 		{"status", "status", Command{Kind: CommandStatus}},
 		{"pending", "Pending", Command{Kind: CommandPending}},
 		{"cancel normalises the id", "cancel ar7", Command{Kind: CommandCancel, ID: "AR-7"}},
+		{"schedule", "schedule AR-12", Command{Kind: CommandSchedule, ID: "AR-12"}},
 		{"request with everything", "request prod-db for 8h because incident 4711",
 			Command{Kind: CommandRequest, Item: "prod-db", Duration: 8 * time.Hour, Reason: "incident 4711"}},
 		{"request without duration", "request prod-db because need it for 2 days",

@@ -83,3 +83,39 @@ func (s Schedule) expiryNotices(start, end time.Time) []time.Time {
 	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
 	return slices.Compact(out)
 }
+
+// Step is one planned event of a request as people see it: done, or still to come.
+type Step struct {
+	Kind PlanKind // or "expiry_warning", "end" for active access
+	N    int
+	At   time.Time
+	Done bool
+}
+
+// Steps is what the scheduler plans for r: the approval events of a pending request, or
+// the warnings and the end of active time-bound access, each marked done or not.
+func Steps(r *Request) []Step {
+	var out []Step
+	switch r.State {
+	case StatePendingApproval:
+		for _, p := range r.Schedule.Plan(r.CreatedAt) {
+			done := (p.Kind == PlanReminder && p.N <= r.Reminders) || (p.Kind == PlanEscalation && p.N <= r.Escalations)
+			out = append(out, Step{Kind: p.Kind, N: p.N, At: p.At, Done: done})
+		}
+	case StateActive:
+		if r.Submission == nil || r.Submission.End.IsZero() {
+			return nil
+		}
+		for i, at := range r.Schedule.expiryNotices(r.Submission.Start, r.Submission.End) {
+			out = append(out, Step{Kind: PlanExpiryWarning, N: i + 1, At: at, Done: i < r.ExpiryNotices})
+		}
+		out = append(out, Step{Kind: PlanEnd, N: 1, At: r.Submission.End})
+	}
+	return out
+}
+
+// The plan kinds of active access.
+const (
+	PlanExpiryWarning PlanKind = "expiry_warning"
+	PlanEnd           PlanKind = "end"
+)

@@ -260,6 +260,19 @@ func (s *Service) Cancel(ctx context.Context, id string, by Actor) (*Request, er
 	})
 }
 
+// Schedule returns request id and its planned steps, for its requester, its approvers and
+// the admins.
+func (s *Service) Schedule(ctx context.Context, id string, viewer Person) (*Request, []Step, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !r.Requester.Is(viewer) && !r.IsApprover(viewer) && !slices.ContainsFunc(s.admins, viewer.Is) {
+		return nil, nil, problem(ErrNotFound, "", fmt.Sprintf("There is no request %s that you asked for or can decide.", id))
+	}
+	return r, Steps(r), nil
+}
+
 // Mine lists the requests a person made, newest first.
 func (s *Service) Mine(ctx context.Context, p Person) ([]*Request, error) {
 	return s.store.ListByRequester(ctx, strings.ToLower(p.Email), 20)

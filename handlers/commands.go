@@ -69,6 +69,13 @@ func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.
 		if req, err = s.svc.Cancel(ctx, cmd.ID, actor(who, userID)); err == nil {
 			answer = slackbot.Cancelled(req)
 		}
+	case governance.CommandSchedule:
+		attrs = append(attrs, "request", cmd.ID)
+		var req *governance.Request
+		var steps []governance.Step
+		if req, steps, err = s.svc.Schedule(ctx, cmd.ID, who); err == nil {
+			answer = slackbot.Schedule(req, steps)
+		}
 	default:
 		err = &governance.Problem{Err: governance.ErrBadCommand, Message: "I don't know that command; `/access help` lists them."}
 	}

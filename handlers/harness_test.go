@@ -59,6 +59,7 @@ var people = []slackfake.User{
 	{ID: "UALICE", Email: "alice@example.com", Name: "Alice", TZ: "America/New_York"},
 	{ID: "UBOB", Email: "bob@example.com", Name: "Bob", TZ: "Asia/Tokyo"},
 	{ID: "UERIN", Email: "erin@example.com", Name: "Erin"},
+	{ID: "UDAVE", Email: "dave@example.com", Name: "Dave"},
 	{ID: "UBOT", Name: "Some bot", IsBot: true},
 }
 
@@ -98,6 +99,7 @@ type world struct {
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
 	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...), logs: &logBuffer{}}
+	w.slack.AddChannel("CADMINS")
 	w.start(opts...)
 	return w
 }
@@ -120,7 +122,10 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	api := slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil)
 	dir := slackbot.NewDirectory(api, w.store, slackbot.WithDirectoryLogger(log))
 	w.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: w.store, Backends: []governance.Backend{backend},
-		Notifier: slackbot.NewNotifier(api, dir, log), Clock: w.clock, Logger: log})
+		Notifier: slackbot.NewNotifier(api, dir, log, slackbot.WithAdminChannel("CADMINS")), Clock: w.clock, Logger: log,
+		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
+			FallbackApprover: "erin@example.com", RequestExpiryDays: 14, ExpiryNotices: []time.Duration{time.Hour}},
+		Admins: []governance.Person{{Email: "dave@example.com"}}})
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
 	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log,

@@ -434,6 +434,7 @@ func Help(items []governance.Item) Message {
 			"`/access status` — your requests and where they are\n" +
 			"`/access pending` — requests waiting for your decision, with Approve and Deny\n" +
 			"`/access cancel AR-7` — withdraw your own request while it waits\n" +
+			"`/access schedule AR-7` — the reminders, escalations and timeout planned for a request, or when its access ends\n" +
 			"`/access help` — this"),
 		section("*What you can request*"),
 	}
@@ -525,4 +526,29 @@ func DenyForm(r *governance.Request) slackapi.ModalViewRequest {
 			slackapi.NewInputBlock(BlockReason, plain("Reason for denying", maxLabel), nil, reason),
 		}},
 	}
+}
+
+// Schedule shows what the scheduler plans for a request.
+func Schedule(r *governance.Request, steps []governance.Step) Message {
+	head := fmt.Sprintf("*%s* %s is %s.", r.ID, itemText(r), r.State.Label())
+	if len(steps) == 0 {
+		return say(head + " Nothing is scheduled for it.")
+	}
+	var b strings.Builder
+	b.WriteString(head + " Planned:")
+	for _, st := range steps {
+		mark := "•"
+		if st.Done {
+			mark = "✓"
+		}
+		label := map[governance.PlanKind]string{
+			governance.PlanReminder: "reminder", governance.PlanEscalation: "escalation", governance.PlanTimeout: "timeout",
+			governance.PlanExpiryWarning: "warning before the end", governance.PlanEnd: "access ends",
+		}[st.Kind]
+		if st.Kind == governance.PlanReminder || st.Kind == governance.PlanEscalation || st.Kind == governance.PlanExpiryWarning {
+			label += fmt.Sprintf(" %d", st.N)
+		}
+		fmt.Fprintf(&b, "\n%s %s — %s", mark, Date(st.At), label)
+	}
+	return say(b.String())
 }

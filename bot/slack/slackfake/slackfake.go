@@ -87,6 +87,7 @@ type Server struct {
 	calls    []Call
 	messages []*Message
 	dms      map[string]string // user id → D channel
+	channels map[string]bool   // channels the bot is in (C…), see AddChannel
 	triggers map[string]bool   // trigger ids used
 	failures map[string][]Failure
 	seq      int
@@ -95,7 +96,7 @@ type Server struct {
 
 // New starts a fake Slack with the given members. Close it when done.
 func New(users ...User) *Server {
-	s := &Server{users: map[string]User{}, dms: map[string]string{}, triggers: map[string]bool{},
+	s := &Server{users: map[string]User{}, dms: map[string]string{}, channels: map[string]bool{}, triggers: map[string]bool{},
 		failures: map[string][]Failure{}, changed: make(chan struct{})}
 	for _, u := range users {
 		s.users[u.ID] = u
@@ -383,7 +384,17 @@ func (s *Server) call(c *Call) map[string]any {
 
 // channel resolves a channel argument to a DM the fake has opened; chat.postMessage
 // (byUser) also takes a user id, as Slack does.
+// AddChannel makes a channel (such as an admin channel, C…) one the bot can post in.
+func (s *Server) AddChannel(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[id] = true
+}
+
 func (s *Server) channel(ch string, byUser bool) (string, bool) {
+	if s.channels[ch] {
+		return ch, true
+	}
 	for uid, dm := range s.dms {
 		if ch == dm || (byUser && ch == uid) {
 			return dm, true

@@ -1,0 +1,72 @@
+package handlers_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/governance"
+)
+
+func (w *world) sweepAfter(d time.Duration) {
+	w.t.Helper()
+	w.clock.Advance(d)
+	for {
+		n, err := w.svc.Sweep(context.Background(), 100, 5*time.Minute)
+		require.NoError(w.t, err)
+		if n == 0 {
+			break
+		}
+	}
+	w.drain()
+}
+
+func TestScheduleCommand_ShowsThePlanToThoseInvolved(t *testing.T) {
+	w := newWorld(t)
+	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
+	plan := ephemeral(t, w.command("UCAROL", "schedule AR-1"))
+	for _, want := range []string{"AR-1", "waiting for approval", "2026-11-26 09:00 UTC — reminder 1", "2026-11-27 09:00 UTC — escalation 1", "2026-12-07 09:00 UTC — timeout"} {
+		assert.Contains(t, plan, want)
+	}
+	assert.Contains(t, ephemeral(t, w.command("UALICE", "schedule AR-1")), "There is no request AR-1 that you asked for or can decide.")
+
+	w.drain()
+	w.sweepAfter(3 * governance.Day)
+	assert.Contains(t, ephemeral(t, w.command("UBOB", "schedule AR-1")), "✓ 2026-11-26 09:00 UTC — reminder 1", "done steps are marked")
+}
+
+func TestReminderAndEscalation_ThroughSlack(t *testing.T) {
+	w := newWorld(t)
+	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
+	w.drain()
+
+	w.sweepAfter(3 * governance.Day)
+	bob := w.dms("UBOB")
+	require.Len(t, bob, 2, "the card, then the reminder")
+	assert.Contains(t, bob[1], "Reminder")
+	assert.Contains(t, bob[1], "[ Approve ] [ Deny ]", "the reminder's buttons work like the card's")
+
+	w.sweepAfter(governance.Day)
+	require.Len(t, w.dms("UERIN"), 1, "the fallback approver gets a card")
+	assert.Contains(t, w.dms("UERIN")[0], "[ Approve ] [ Deny ]")
+	assert.Contains(t, strings.Join(w.dms("UCAROL"), "\n"), "erin@example.com")
+	alerts := w.slack.Messages("CADMINS")
+	require.Len(t, alerts, 1, "the admin channel is alerted")
+	alert := slackbot.BlocksText(alerts[0].Blocks)
+	assert.Contains(t, alert, "Escalated")
+	assert.Contains(t, alert, "[ Approve ] [ Deny ]")
+
+	// Dave is an admin: after escalation he may decide from the alert.
+	w.click("UDAVE", slackbot.ActionApprove, "AR-1")
+	w.drain()
+	r, err := w.store.Get(context.Background(), "AR-1")
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateActive, r.State)
+	assert.Equal(t, "dave@example.com", r.Decision.By.Email)
+	assert.NotContains(t, slackbot.BlocksText(w.slack.Messages("CADMINS")[0].Blocks), "[ Approve ]", "the alert is updated too")
+}
