@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -20,24 +21,44 @@ func (s *Service) Sweep(ctx context.Context, limit int, lease time.Duration) (in
 	if err != nil {
 		return 0, fmt.Errorf("claim due items: %w", err)
 	}
-	var errs []error
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, 8) // items are independent transitions; overlap their round trips
+	)
 	for _, m := range members {
-		kind, id, _ := strings.Cut(m, ":")
-		var err error
-		switch kind {
-		case "approval":
-			err = s.approvalDue(ctx, id, now)
-		case "expiry":
-			err = s.expiryDue(ctx, id, now)
-		default:
-			err = fmt.Errorf("unknown due item %q", m)
-		}
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			s.log.ErrorContext(ctx, "due item failed; it will be tried again when its lease ends", "request", id, "item", m, "err", err)
-			errs = append(errs, err)
-		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := s.handleDue(ctx, m, now); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	return len(members), errors.Join(errs...)
+}
+
+func (s *Service) handleDue(ctx context.Context, m string, now time.Time) error {
+	kind, id, _ := strings.Cut(m, ":")
+	var err error
+	switch kind {
+	case "approval":
+		err = s.approvalDue(ctx, id, now)
+	case "expiry":
+		err = s.expiryDue(ctx, id, now)
+	default:
+		err = fmt.Errorf("unknown due item %q", m)
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		s.log.ErrorContext(ctx, "due item failed; it will be tried again when its lease ends", "request", id, "item", m, "err", err)
+		return err
+	}
+	return nil
 }
 
 // approvalDue carries out the next planned event of a pending request. After downtime,
