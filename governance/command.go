@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // CommandKind is what a chat command asks for.
@@ -97,8 +98,8 @@ func parseRequest(rest string) (Command, error) {
 	if c.Item == "" {
 		return Command{}, problem(ErrUnknownItem, "item", "Say what you need: `request <item> for 8h because <reason>`. `help` lists the catalog.")
 	}
-	if len(c.Reason) > MaxReasonLength {
-		return Command{}, problem(ErrReasonTooLong, "reason", fmt.Sprintf("The reason is %d characters long; keep it under %d.", len(c.Reason), MaxReasonLength))
+	if err := checkReason(c.Reason); err != nil {
+		return Command{}, err
 	}
 	return c, nil
 }
@@ -111,4 +112,12 @@ func ParseRequestID(s string) (string, error) {
 	}
 	n, _ := strconv.ParseUint(m[1], 10, 64)
 	return "AR-" + strconv.FormatUint(n, 10), nil
+}
+
+// checkReason bounds a justification or deny reason, in characters as forms count them.
+func checkReason(reason string) error {
+	if n := utf8.RuneCountInString(reason); n > MaxReasonLength {
+		return problem(ErrReasonTooLong, "reason", fmt.Sprintf("The reason is %d characters long; keep it under %d.", n, MaxReasonLength))
+	}
+	return nil
 }

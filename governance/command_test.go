@@ -2,6 +2,7 @@ package governance
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,7 @@ func TestParseCommand_BadInputSaysWhatToDo(t *testing.T) {
 		{"bad duration", "request vpn for 8x", ErrBadDuration, "30m, 8h, 7d"},
 		{"cancel without id", "cancel", ErrBadCommand, "AR-7"},
 		{"cancel with junk id", "cancel everything", ErrBadCommand, "AR-7"},
+		{"reason too long", "request vpn because " + strings.Repeat("ж", 1001), ErrReasonTooLong, "1001 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

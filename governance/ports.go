@@ -22,9 +22,8 @@ type Store interface {
 
 // DueStore finds due work through the sorted due-time index, never by scanning requests.
 type DueStore interface {
-	// ClaimDue returns due-index members due at or before now (up to limit from each shard
-	// of the store) and, in the same
-	// atomic step, moves each to now+lease, so no other sweeper takes it meanwhile. The
+	// ClaimDue returns at most limit due-index members due at or before now and, in the
+	// same atomic step, moves each to now+lease, so no other sweeper takes it meanwhile. The
 	// transition that handles a member sets its next time or removes it; if the sweeper
 	// dies first, the member is due again when the lease ends.
 	ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error)

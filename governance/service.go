@@ -110,8 +110,8 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 		return nil, problem(ErrJustificationRequired, "reason", fmt.Sprintf(
 			"%s needs a reason. Add one: `request %s for %s because <why you need it>`.", item.Name, item.ID, FormatDuration(d)))
 	}
-	if len(reason) > MaxReasonLength {
-		return nil, problem(ErrReasonTooLong, "reason", fmt.Sprintf("The reason is %d characters long; keep it under %d.", len(reason), MaxReasonLength))
+	if err := checkReason(reason); err != nil {
+		return nil, err
 	}
 	requester := in.Requester.Person
 	requester.Email = strings.ToLower(requester.Email)
@@ -174,8 +174,8 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 	if !in.Approve && reason == "" {
 		return nil, problem(ErrDenyReasonRequired, "reason", "Tell the requester why you deny the request, so they know what to do instead.")
 	}
-	if len(reason) > MaxReasonLength {
-		return nil, problem(ErrReasonTooLong, "reason", fmt.Sprintf("The reason is %d characters long; keep it under %d.", len(reason), MaxReasonLength))
+	if err := checkReason(reason); err != nil {
+		return nil, err
 	}
 	event := EventDeny
 	if in.Approve {
