@@ -130,6 +130,17 @@ func (d *Dispatcher) finish(ctx context.Context, t Task, err error) {
 		}
 		return
 	}
+	var wait *deferredError
+	if errors.As(err, &wait) {
+		// Outside the recipient's working hours: held until they start. Not a failure, so
+		// it does not use up an attempt (RetryTask adds the one taken off here).
+		held := t
+		held.Attempt--
+		if err := s.store.RetryTask(ctx, held, wait.until); err != nil {
+			log.ErrorContext(ctx, "hold outbox task until working hours", "err", err)
+		}
+		return
+	}
 	if !IsPermanent(err) && !errors.Is(err, ErrNotFound) && t.Attempt+1 < d.maxAttempts {
 		delay := backoff(t.Attempt)
 		var ra *RetryAfterError
@@ -234,10 +245,40 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task) error {
 		if r.Requester.Email == t.To {
 			to = r.Requester
 		}
+		if until, hold := s.outsideHours(ctx, to, t.Notice, r); hold {
+			return &deferredError{until: until}
+		}
 		if err := s.notifier.Notify(ctx, to, Notice{Kind: t.Notice, Request: r}); err != nil {
 			return fmt.Errorf("notify %s of %s (%s): %w", t.To, r.ID, t.Notice, err)
 		}
 		return nil
 	}
 	return Permanent(fmt.Errorf("unknown outbox task kind %q", t.Kind))
+}
+
+// deferredError says a task is to be delivered later, not that it failed.
+type deferredError struct{ until time.Time }
+
+func (e *deferredError) Error() string { return "held until " + e.until.Format(time.RFC3339) }
+
+// outsideHours says whether a reminder or expiry warning to p must wait for p's working
+// hours, and until when. An expiry warning is not held past the end it warns about, and a
+// reminder for a request no longer pending is not held at all.
+func (s *Service) outsideHours(ctx context.Context, p Person, kind NoticeKind, r *Request) (time.Time, bool) {
+	if !s.hours.Enabled() || (kind != NoticeReminder && kind != NoticeExpiring) {
+		return time.Time{}, false
+	}
+	loc, err := s.notifier.TimeZone(ctx, p)
+	if err != nil {
+		s.log.WarnContext(ctx, "time zone unknown; using the default", "to", p.Email, "err", err)
+	}
+	now := s.clock.Now()
+	next := s.hours.Next(now, loc)
+	if !next.After(now) {
+		return time.Time{}, false
+	}
+	if kind == NoticeExpiring && !next.Before(r.EndsAt()) {
+		return time.Time{}, false // waiting would make the warning pointless: send it now
+	}
+	return next, true
 }

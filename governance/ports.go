@@ -212,4 +212,6 @@ type Notifier interface {
 	// AlertAdmins tells the admins that r escalated, with working buttons. ok is false when
 	// no admin channel is configured.
 	AlertAdmins(ctx context.Context, r *Request) (ref MessageRef, ok bool, err error)
+	// TimeZone is the person's time zone where the platform tells it; nil otherwise.
+	TimeZone(ctx context.Context, to Person) (*time.Location, error)
 }

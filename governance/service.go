@@ -19,6 +19,7 @@ type Service struct {
 	clock    Clock
 	schedule Schedule
 	admins   []Person
+	hours    WorkingHours
 	log      *slog.Logger
 	kick     func() // wakes the local outbox dispatcher; may be nil
 }
@@ -32,6 +33,7 @@ type Config struct {
 	Clock    Clock        // default SystemClock
 	Schedule Schedule     // copied onto each new request
 	Admins   []Person     // may decide any request once it has escalated
+	Hours    WorkingHours // when reminders and expiry warnings may arrive
 	Logger   *slog.Logger // default slog.Default()
 }
 
@@ -48,6 +50,7 @@ func NewService(cfg Config) (*Service, error) {
 		clock:    cfg.Clock,
 		schedule: cfg.Schedule,
 		admins:   cfg.Admins,
+		hours:    cfg.Hours,
 		log:      cfg.Logger,
 	}
 	if s.clock == nil {

@@ -26,6 +26,11 @@ func TestMain(m *testing.M) { redistest.Main(m) }
 type recorder struct {
 	mu     sync.Mutex
 	events []string
+	zones  map[string]*time.Location // e-mail → time zone, as a chat platform would tell
+}
+
+func (r *recorder) TimeZone(_ context.Context, to governance.Person) (*time.Location, error) {
+	return r.zones[to.Email], nil
 }
 
 func (r *recorder) add(s string) {
@@ -73,6 +78,7 @@ type bed struct {
 	svc    *governance.Service
 	disp   *governance.Dispatcher
 	prefix string
+	hours  governance.WorkingHours
 }
 
 const items = `
@@ -103,7 +109,7 @@ func (b *bed) start(sched governance.Schedule) *governance.Service {
 	backend, err := builtin.New(b.store, builtin.Options{Clock: b.clock})
 	require.NoError(b.t, err)
 	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{backend},
-		Notifier: b.rec, Clock: b.clock, Schedule: sched, Admins: []governance.Person{{Email: "admin@example.com"}},
+		Notifier: b.rec, Clock: b.clock, Schedule: sched, Hours: b.hours, Admins: []governance.Person{{Email: "admin@example.com"}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(b.t, err)
 	b.disp = governance.NewDispatcher(b.svc, "bed")
@@ -295,4 +301,29 @@ func TestSweep_ASweeperThatDiesAfterClaimingLosesNothing(t *testing.T) {
 	b.clock.Advance(time.Hour)
 	b.sweep()
 	assert.Empty(t, b.rec.take(), "and only once")
+}
+
+func TestSweep_RemindersWaitForWorkingHoursInTheApproversZone_EscalationsDoNot(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	require.NoError(t, err)
+	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{zones: map[string]*time.Location{"alice@example.com": tokyo}},
+		prefix: redistest.Prefix(t), hours: governance.WorkingHours{Start: 9 * time.Hour, End: 18 * time.Hour}}
+	b.start(governance.Schedule{DaysUntilEscalation: 4, DaysBetweenReminders: 1, MaxReminders: 1, FallbackApprover: "f@example.com"})
+	b.request("db") // Monday 09:00 UTC
+
+	at := func(ts string) { // moves the clock to a UTC time, then sweeps and delivers
+		t.Helper()
+		when, err := time.Parse(time.DateTime, ts)
+		require.NoError(t, err)
+		b.clock.Set(when)
+		b.sweep()
+	}
+	at("2026-11-06 09:00:00") // Friday 18:00 in Tokyo: the window has just closed
+	assert.Empty(t, b.rec.take(), "the reminder waits for Monday morning in Tokyo")
+	at("2026-11-07 09:00:00") // Saturday: the escalation keeps its day
+	assert.Equal(t, []string{"alert→admins#1", "card→f@example.com", "escalated→carol@example.com"}, b.rec.take())
+	at("2026-11-08 23:59:00") // Sunday: the second escalation too; the reminder still waits
+	assert.Equal(t, []string{"alert→admins#2"}, b.rec.take())
+	at("2026-11-09 00:00:00") // Monday 09:00 in Tokyo
+	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take())
 }

@@ -95,23 +95,46 @@ func (d *Directory) UserID(ctx context.Context, email string) (string, error) {
 	if d.dev != nil {
 		return d.dev.id(email), nil
 	}
+	u, err := d.byEmail(ctx, email)
+	return u.ID, err
+}
+
+// TimeZone is the time zone Slack shows the person with this e-mail in; nil when Slack
+// does not say (or in development mode).
+func (d *Directory) TimeZone(ctx context.Context, email string) (*time.Location, error) {
+	if d.dev != nil {
+		return nil, nil
+	}
+	u, err := d.byEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	if err != nil || u.TimeZone == "" {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(u.TimeZone)
+	if err != nil {
+		return nil, nil // a zone this machine does not know: fall back to the default
+	}
+	return loc, nil
+}
+
+// byEmail finds a Slack user by e-mail, from the cache or users.lookupByEmail.
+func (d *Directory) byEmail(ctx context.Context, email string) (governance.ChatUser, error) {
 	u, ok, err := d.cache.ChatUserByEmail(ctx, Platform, email)
 	if err != nil {
 		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", "email", email, "err", err)
 	}
 	if err == nil && ok {
-		return u.ID, nil
+		return u, nil
 	}
 	info, err := d.api.GetUserByEmailContext(ctx, email)
 	if err != nil {
-		return "", fmt.Errorf("users.lookupByEmail %s: %w", email, classify(err))
+		return u, fmt.Errorf("users.lookupByEmail %s: %w", email, classify(err))
 	}
 	u, err = chatUser(info)
 	if err != nil {
-		return "", governance.Permanent(err)
+		return u, governance.Permanent(err)
 	}
 	d.save(ctx, u)
-	return u.ID, nil
+	return u, nil
 }
 
 // save caches u; a failed write costs only a lookup next time, so it is logged, not returned.

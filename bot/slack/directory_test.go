@@ -70,3 +70,15 @@ func TestDevDirectory_MapsIDsAndAddressesWithoutSlack(t *testing.T) {
 		assert.Equal(t, want, id, email)
 	}
 }
+
+func TestDirectory_TimeZoneComesFromSlack(t *testing.T) {
+	fake := slackfake.Start(t, members...)
+	dir := NewDirectory(NewClient("xoxb-test", fake.APIURL(), nil), newMemCache(), WithDirectoryLogger(quiet))
+	loc, err := dir.TimeZone(context.Background(), "bob@example.com")
+	require.NoError(t, err)
+	require.NotNil(t, loc)
+	assert.Equal(t, "Asia/Tokyo", loc.String())
+	loc, err = NewDevDirectory(nil).TimeZone(context.Background(), "bob@example.com")
+	assert.NoError(t, err)
+	assert.Nil(t, loc, "development mode knows no zones: the configured default applies")
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -123,6 +124,11 @@ func (n *Notifier) Notify(ctx context.Context, to governance.Person, nt governan
 		return fmt.Errorf("chat.postMessage %s notice of %s to %s: %w", nt.Kind, nt.Request.ID, to.Email, err)
 	}
 	return nil
+}
+
+// TimeZone is the person's time zone as Slack shows it, or nil when unknown.
+func (n *Notifier) TimeZone(ctx context.Context, to governance.Person) (*time.Location, error) {
+	return n.dir.TimeZone(ctx, to.Email)
 }
 
 // AlertAdmins posts an escalated request to the admin channel with working buttons. ok is

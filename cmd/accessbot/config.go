@@ -41,7 +41,12 @@ type config struct {
 		Users        map[string]string `yaml:"users"`        // dev mode: Slack user id → e-mail or "Name <e-mail>"
 		AdminChannel string            `yaml:"adminChannel"` // channel id (C…) for escalation alerts
 	} `yaml:"slack"`
-	Admins    []string         `yaml:"admins"` // may decide escalated requests
+	Admins       []string `yaml:"admins"` // may decide escalated requests
+	WorkingHours struct {
+		Window string   `yaml:"window"` // "09:00-18:00"; "off": any time
+		Days   []string `yaml:"days"`   // default mon-fri
+		Zone   string   `yaml:"zone"`   // for people whose time zone is unknown; default UTC
+	} `yaml:"workingHours"`
 	Scheduler scheduler.Config `yaml:"scheduler"`
 	Builtin   struct {
 		WebhookURL string `yaml:"webhookURL"`
@@ -77,6 +82,7 @@ type config struct {
 	sample     bool // no catalog was configured: the sample catalog is in use
 	schedule   governance.Schedule
 	admins     []governance.Person
+	hours      governance.WorkingHours
 	configPath string
 }
 
@@ -255,6 +261,22 @@ func (c *config) check() []error {
 			errs = append(errs, fmt.Errorf("admins: %w", err))
 		}
 		c.admins = append(c.admins, p)
+	}
+	if wh := c.WorkingHours; wh.Window != "off" {
+		window := wh.Window
+		if window == "" {
+			window = "09:00-18:00"
+		}
+		h, err := governance.ParseWorkingHours(window, wh.Days)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("workingHours: %w", err))
+		}
+		if wh.Zone != "" {
+			if h.Zone, err = time.LoadLocation(wh.Zone); err != nil {
+				errs = append(errs, fmt.Errorf("workingHours zone %q is not a time zone name such as Europe/Berlin", wh.Zone))
+			}
+		}
+		c.hours = h
 	}
 	if err := c.Scheduler.Check(); err != nil {
 		errs = append(errs, err)

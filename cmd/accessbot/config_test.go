@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,6 +28,7 @@ func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:8080", c.Listen)
 	assert.Contains(t, c.redisDescription(), "embedded")
 	assert.Len(t, c.catalog.Items(), 3)
+	assert.Equal(t, 9*time.Hour, c.hours.Start, "working hours default to 09:00-18:00")
 }
 
 func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
@@ -91,6 +93,11 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"unavailable backend", "catalog:\n  - id: x\n    name: X\n    backend: sailpoint\n    approvers: [a@example.com]\n", nil, []string{"not available in this build"}},
 		{"several mistakes at once", "listen: nope\napproval:\n  maxReminders: 99\nlog:\n  level: loud\n", nil,
 			[]string{"host:port", "between 0 and 20", "log level"}},
+		{"bad working hours", "workingHours:\n  window: 9-5\n", nil, []string{"09:00-18:00"}},
+		{"bad working day", "workingHours:\n  days: [funday]\n", nil, []string{"mon, tue"}},
+		{"bad zone", "workingHours:\n  zone: Mars/Olympus\n", nil, []string{"Europe/Berlin"}},
+		{"bad sweep spec", "scheduler:\n  sweep: sometimes\n", nil, []string{"not a cron spec"}},
+		{"bad admin", "admins: [root]\n", nil, []string{"admins"}},
 		{"missing catalog file", "catalogFile: /nonexistent/catalog.yaml\n", nil, []string{"catalogFile"}},
 	}
 	for _, tt := range tests {

@@ -95,7 +95,7 @@ func assemble(c *config, store *redisstore.Store, sl slackSide, clock governance
 	}
 	notifier := slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: []governance.Backend{backend},
-		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Logger: log})
+		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,92 @@
+package governance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// WorkingHours is when reminders and expiry warnings may reach a person, in that person's
+// time zone. Escalations and timeouts keep their days. The zero value means any time.
+type WorkingHours struct {
+	Start time.Duration  // since local midnight, e.g. 9h
+	End   time.Duration  // e.g. 18h; after Start
+	Days  []time.Weekday // the working days; empty: Monday to Friday
+	// Zone is used for people whose platform does not tell their time zone; nil: UTC.
+	Zone *time.Location
+}
+
+// Enabled reports whether a window is set.
+func (w WorkingHours) Enabled() bool { return w.End > w.Start }
+
+func (w WorkingHours) workday(d time.Weekday) bool {
+	if len(w.Days) == 0 {
+		return d >= time.Monday && d <= time.Friday
+	}
+	return slices.Contains(w.Days, d)
+}
+
+// Next returns t if it falls inside the window in loc (nil: the default zone), or else the
+// start of the next window.
+func (w WorkingHours) Next(t time.Time, loc *time.Location) time.Time {
+	if !w.Enabled() {
+		return t
+	}
+	if loc == nil {
+		loc = w.Zone
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := t.In(loc)
+	for i := 0; i < 8; i++ {
+		day := local.AddDate(0, 0, i)
+		midnight := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)
+		if !w.workday(midnight.Weekday()) {
+			continue
+		}
+		// Wall-clock hours, so a daylight-saving change does not shift the window.
+		start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc).Add(w.Start)
+		end := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc).Add(w.End)
+		switch {
+		case i == 0 && !local.Before(start) && local.Before(end):
+			return t
+		case local.Before(start):
+			return start.UTC()
+		}
+	}
+	return t // no working day configured at all: do not hold messages forever
+}
+
+// ParseWorkingHours reads "09:00-18:00" and day names such as "mon", "tue".
+func ParseWorkingHours(window string, days []string) (WorkingHours, error) {
+	var w WorkingHours
+	if window == "" {
+		return w, nil
+	}
+	from, to, ok := strings.Cut(window, "-")
+	parse := func(s string) (time.Duration, error) {
+		t, err := time.Parse("15:04", strings.TrimSpace(s))
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+	}
+	var err1, err2 error
+	w.Start, err1 = parse(from)
+	w.End, err2 = parse(to)
+	if !ok || err1 != nil || err2 != nil || w.End <= w.Start {
+		return w, fmt.Errorf("working hours %q: write them as 09:00-18:00, the end after the start", window)
+	}
+	names := map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+		"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+	for _, d := range days {
+		wd, ok := names[strings.ToLower(strings.TrimSpace(d))[:min(3, len(strings.TrimSpace(d)))]]
+		if !ok {
+			return w, fmt.Errorf("working day %q: use mon, tue, wed, thu, fri, sat or sun", d)
+		}
+		w.Days = append(w.Days, wd)
+	}
+	return w, nil
+}
