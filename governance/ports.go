@@ -27,6 +27,8 @@ type DueStore interface {
 	// transition that handles a member sets its next time or removes it; if the sweeper
 	// dies first, the member is due again when the lease ends.
 	ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error)
+	// ClaimOnce reports whether the caller is the first to claim key within ttl.
+	ClaimOnce(ctx context.Context, key string, ttl time.Duration) (bool, error)
 }
 
 // RequestStore holds requests, their indexes and their message references.
@@ -212,6 +214,8 @@ type Notifier interface {
 	// AlertAdmins tells the admins that r escalated, with working buttons. ok is false when
 	// no admin channel is configured.
 	AlertAdmins(ctx context.Context, r *Request) (ref MessageRef, ok bool, err error)
+	// Digest tells an approver which requests wait for their decision, with working buttons.
+	Digest(ctx context.Context, to Person, pending []*Request) error
 	// TimeZone is the person's time zone where the platform tells it; nil otherwise.
 	TimeZone(ctx context.Context, to Person) (*time.Location, error)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,15 @@ type recorder struct {
 	mu     sync.Mutex
 	events []string
 	zones  map[string]*time.Location // e-mail → time zone, as a chat platform would tell
+}
+
+func (r *recorder) Digest(_ context.Context, to governance.Person, pending []*governance.Request) error {
+	ids := make([]string, len(pending))
+	for i, p := range pending {
+		ids[i] = p.ID
+	}
+	r.add("digest→" + to.Email + ":" + strings.Join(ids, ","))
+	return nil
 }
 
 func (r *recorder) TimeZone(_ context.Context, to governance.Person) (*time.Location, error) {
@@ -326,4 +336,25 @@ func TestSweep_RemindersWaitForWorkingHoursInTheApproversZone_EscalationsDoNot(t
 	assert.Equal(t, []string{"alert→admins#2"}, b.rec.take())
 	at("2026-11-09 00:00:00") // Monday 09:00 in Tokyo
 	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take())
+}
+
+func TestDigest_EachApproverOncePerTickAcrossReplicas(t *testing.T) {
+	b := newBed(t, governance.Schedule{FallbackApprover: "fallback@example.com"})
+	one := b.svc
+	b.request("db")
+	b.clock.Advance(time.Minute)
+	b.request("carols")
+	two := b.start(governance.Schedule{FallbackApprover: "fallback@example.com"})
+
+	n1, err := one.Digest(context.Background())
+	require.NoError(t, err)
+	n2, err := two.Digest(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n1+n2, "two replicas on the same tick: one digest")
+	assert.Equal(t, []string{"digest→alice@example.com:AR-1,AR-2"}, b.rec.take(), "only approvers with something waiting, oldest first")
+
+	b.clock.Advance(24 * time.Hour)
+	n, err := one.Digest(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the next day's tick sends again")
 }

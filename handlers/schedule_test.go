@@ -70,3 +70,17 @@ func TestReminderAndEscalation_ThroughSlack(t *testing.T) {
 	assert.Equal(t, "dave@example.com", r.Decision.By.Email)
 	assert.NotContains(t, slackbot.BlocksText(w.slack.Messages("CADMINS")[0].Blocks), "[ Approve ]", "the alert is updated too")
 }
+
+func TestDigest_ArrivesAsADMWithWorkingButtons(t *testing.T) {
+	w := newWorld(t)
+	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
+	w.drain()
+	n, err := w.svc.Digest(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "only Bob has something waiting")
+	bob := w.dms("UBOB")
+	require.Len(t, bob, 2, "the card, then the digest")
+	assert.Contains(t, bob[1], "Your access-request digest")
+	assert.Contains(t, bob[1], "AR-1")
+	assert.Contains(t, bob[1], "[ Approve ] [ Deny ]")
+}

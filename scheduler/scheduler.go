@@ -21,6 +21,11 @@ type Sweeper interface {
 	Sweep(ctx context.Context, limit int, lease time.Duration) (int, error)
 }
 
+// Digester sends the daily digest of pending approvals; governance.Service is one.
+type Digester interface {
+	Digest(ctx context.Context) (int, error)
+}
+
 // Observer hears about every sweep, for metrics.
 type Observer interface {
 	Swept(took time.Duration, items int, err error)
@@ -36,6 +41,9 @@ type Config struct {
 	// Lease is how long claimed items stay out of other sweepers' reach; if this sweeper
 	// dies, they are due again after it. Default 5m.
 	Lease time.Duration `yaml:"lease"`
+	// Digest is the cron spec of the digest of pending approvals sent to each approver,
+	// e.g. "CRON_TZ=Europe/Berlin 0 9 * * 1-5"; empty: no digest.
+	Digest string `yaml:"digest"`
 }
 
 var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -54,6 +62,11 @@ func (c *Config) Check() error {
 	var errs []error
 	if _, err := parser.Parse(c.Sweep); err != nil {
 		errs = append(errs, fmt.Errorf("scheduler sweep %q is not a cron spec (write e.g. \"@every 1m\" or \"*/5 * * * *\"): %w", c.Sweep, err))
+	}
+	if c.Digest != "" {
+		if _, err := parser.Parse(c.Digest); err != nil {
+			errs = append(errs, fmt.Errorf("scheduler digest %q is not a cron spec (write e.g. \"CRON_TZ=Europe/Berlin 0 9 * * 1-5\"): %w", c.Digest, err))
+		}
 	}
 	if c.Batch < 1 || c.Batch > 10000 {
 		errs = append(errs, fmt.Errorf("scheduler batch is %d; use 1 to 10000", c.Batch))
@@ -113,10 +126,24 @@ func (s *Scheduler) SweepNow(ctx context.Context) (int, error) {
 	return total, err
 }
 
+// DigestNow sends the digest; cron calls it on the digest spec.
+func (s *Scheduler) DigestNow(ctx context.Context, d Digester) (int, error) {
+	n, err := d.Digest(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "digest incomplete", "sent", n, "err", err)
+	} else {
+		s.log.InfoContext(ctx, "digest sent", "sent", n)
+	}
+	return n, err
+}
+
 // Start runs the sweep on its spec until ctx ends; Stop waits for a running sweep.
 func (s *Scheduler) Start(ctx context.Context) {
 	s.cron = cron.New(cron.WithParser(parser), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	_, _ = s.cron.AddFunc(s.cfg.Sweep, func() { _, _ = s.SweepNow(ctx) }) // checked in New
+	if d, ok := s.svc.(Digester); ok && s.cfg.Digest != "" {
+		_, _ = s.cron.AddFunc(s.cfg.Digest, func() { _, _ = s.DigestNow(ctx, d) })
+	}
 	s.cron.Start()
 }
 

@@ -65,6 +65,7 @@ func TestConfig_BadValuesSayWhatToWrite(t *testing.T) {
 		{Config{Sweep: "61 * * * *"}, "not a cron spec"},
 		{Config{Batch: -1}, "use 1 to 10000"},
 		{Config{Lease: time.Second}, "at least 10s"},
+		{Config{Digest: "daily at nine"}, "CRON_TZ=Europe/Berlin"},
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Check()
@@ -75,4 +76,5 @@ func TestConfig_BadValuesSayWhatToWrite(t *testing.T) {
 	require.NoError(t, ok.Check())
 	assert.Equal(t, "@every 1m", ok.Sweep)
 	require.NoError(t, (&Config{Sweep: "*/30 * * * * *"}).Check(), "seconds are allowed")
+	require.NoError(t, (&Config{Digest: "CRON_TZ=Europe/Berlin 0 9 * * 1-5"}).Check(), "a digest in a time zone")
 }

@@ -126,6 +126,23 @@ func (n *Notifier) Notify(ctx context.Context, to governance.Person, nt governan
 	return nil
 }
 
+// Digest sends an approver the requests waiting for their decision, with working buttons.
+func (n *Notifier) Digest(ctx context.Context, to governance.Person, pending []*governance.Request) error {
+	ch, err := n.dm(ctx, to.Email)
+	if err != nil {
+		return err
+	}
+	m := Pending(pending)
+	blocks := append([]slackapi.Block{section(":newspaper: *Your access-request digest*")}, m.Blocks...)
+	if len(blocks) > MaxMessageBlocks {
+		blocks = m.Blocks // Pending already capped its list; the heading gives way
+	}
+	if _, _, err := n.post(ctx, ch, blocks, "Digest: "+m.Text); err != nil {
+		return fmt.Errorf("chat.postMessage digest to %s: %w", to.Email, err)
+	}
+	return nil
+}
+
 // TimeZone is the person's time zone as Slack shows it, or nil when unknown.
 func (n *Notifier) TimeZone(ctx context.Context, to governance.Person) (*time.Location, error) {
 	return n.dir.TimeZone(ctx, to.Email)

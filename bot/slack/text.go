@@ -16,7 +16,7 @@ var (
 	unesc  = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "\u200b", "")
 	emoji  = strings.NewReplacer(":white_check_mark:", "✅", ":x:", "❌", ":warning:", "⚠️", ":unlock:", "🔓",
 		":no_entry_sign:", "🚫", ":hourglass:", "⌛", ":hourglass_flowing_sand:", "⏳", ":inbox_tray:", "📥", ":tada:", "🎉",
-		":alarm_clock:", "⏰", ":arrow_up:", "⬆️", ":lock:", "🔒", ":rotating_light:", "🚨")
+		":alarm_clock:", "⏰", ":arrow_up:", "⬆️", ":lock:", "🔒", ":rotating_light:", "🚨", ":newspaper:", "📰")
 )
 
 // fallbackText turns our mrkdwn into a message's notification text: dates in UTC and no

@@ -47,3 +47,9 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration
 	}
 	return members, nil
 }
+
+// ClaimOnce reports whether this caller is the first to claim key within ttl (SET NX):
+// the way several replicas agree that one of them sends a scheduled message.
+func (s *Store) ClaimOnce(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	return s.rdb.SetNX(ctx, s.k.once(key), "1", ttl).Result()
+}

@@ -47,6 +47,8 @@ func (k keys) pending(shard int, email string) string {
 func (k keys) seq() string                   { return k.prefix + ":{ids}:seq" }
 func (k keys) idempotency(key string) string { return k.prefix + ":{ids}:idem:" + key }
 
+func (k keys) once(key string) string { return k.prefix + ":once:" + key }
+
 func (k keys) chatUser(platform, id string) string { return k.prefix + ":user:" + platform + ":" + id }
 func (k keys) chatEmail(platform, email string) string {
 	return k.prefix + ":email:" + platform + ":" + strings.ToLower(email)
