@@ -15,6 +15,7 @@ Usage:
   accessbot [serve] [-config FILE]     run the bot (ACCESSBOT_CONFIG names the config file)
   accessbot config check [-config FILE] validate the configuration and say what is wrong
   accessbot demo                       play a whole scenario in-process and print the conversation
+  accessbot manifest slack --url URL   print the Slack app manifest for the bot's public URL
   accessbot say [-as USER] TEXT…       send "/access TEXT" to a local bot as a Slack user
   accessbot click [-as USER] approve|deny ID [REASON]
                                        click a button of an approval card on a local bot
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return configCheck(rest[1:], getenv, stdout)
 	case "demo":
 		return demo(ctx, stdout)
+	case "manifest":
+		return manifest(rest, stdout)
 	case "say":
 		return say(ctx, rest, getenv, stdout)
 	case "click":
