@@ -16,6 +16,8 @@ Usage:
   accessbot config check [-config FILE] validate the configuration and say what is wrong
   accessbot demo                       play a whole scenario in-process and print the conversation
   accessbot manifest slack --url URL   print the Slack app manifest for the bot's public URL
+  accessbot audit export [--since T] [--until T]
+                                       write the audit trail as JSON lines (needs REDIS_URL)
   accessbot say [-as USER] TEXT…       send "/access TEXT" to a local bot as a Slack user
   accessbot click [-as USER] approve|deny ID [REASON]
                                        click a button of an approval card on a local bot
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return demo(ctx, stdout)
 	case "manifest":
 		return manifest(rest, stdout)
+	case "audit":
+		return auditExport(ctx, rest, getenv, stdout)
 	case "say":
 		return say(ctx, rest, getenv, stdout)
 	case "click":
