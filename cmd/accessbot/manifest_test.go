@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -40,4 +43,75 @@ func TestManifestSlack_BadURLSaysWhatToGive(t *testing.T) {
 		require.Error(t, err, args)
 		assert.Contains(t, err.Error(), "https://bot.example.com")
 	}
+}
+
+// docs decodes every YAML document of a manifest file.
+func docs(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var out []map[string]any
+	for {
+		var d map[string]any
+		if err := dec.Decode(&d); err != nil {
+			require.ErrorIs(t, err, io.EOF)
+			return out
+		}
+		out = append(out, d)
+	}
+}
+
+// dig walks nested maps and lists: dig(d, "spec", "template", "spec", "containers", 0).
+func dig(t *testing.T, v any, path ...any) any {
+	t.Helper()
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			require.True(t, ok, "no map at %v", p)
+			v = m[k]
+		case int:
+			l, ok := v.([]any)
+			require.True(t, ok && len(l) > k, "no list item %d", k)
+			v = l[k]
+		}
+	}
+	return v
+}
+
+func TestKubernetesManifests_CarryWhatProductionNeeds(t *testing.T) {
+	byKind := map[string]map[string]any{}
+	for _, d := range docs(t, "../../manifests/kubernetes/accessbot.yaml") {
+		byKind[d["kind"].(string)] = d
+	}
+	for _, kind := range []string{"ConfigMap", "Deployment", "Service", "PodDisruptionBudget"} {
+		require.Contains(t, byKind, kind)
+	}
+	dep := byKind["Deployment"]
+	assert.GreaterOrEqual(t, dig(t, dep, "spec", "replicas"), 2)
+	c := dig(t, dep, "spec", "template", "spec", "containers", 0)
+	assert.Equal(t, "/healthz", dig(t, c, "livenessProbe", "httpGet", "path"))
+	assert.Equal(t, "/readyz", dig(t, c, "readinessProbe", "httpGet", "path"))
+	assert.NotNil(t, dig(t, c, "resources", "requests", "memory"))
+	assert.NotNil(t, dig(t, c, "resources", "limits", "memory"))
+	assert.Equal(t, true, dig(t, dep, "spec", "template", "spec", "securityContext", "runAsNonRoot"))
+	assert.Equal(t, true, dig(t, c, "securityContext", "readOnlyRootFilesystem"))
+	assert.Equal(t, false, dig(t, c, "securityContext", "allowPrivilegeEscalation"))
+	for i, name := range []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "REDIS_URL"} {
+		assert.Equal(t, name, dig(t, c, "env", i, "name"))
+		assert.NotNil(t, dig(t, c, "env", i, "valueFrom", "secretKeyRef"), "%s comes from a Secret", name)
+	}
+
+	// The ConfigMap's config passes accessbot's own validation.
+	file := filepath.Join(t.TempDir(), "accessbot.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(dig(t, byKind["ConfigMap"], "data", "accessbot.yaml").(string)), 0o600))
+	_, err := loadConfig(file, env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL": "redis://r:6379/0"}))
+	require.NoError(t, err)
+
+	redis := docs(t, "../../manifests/kubernetes/redis.yaml")[0]
+	assert.Contains(t, dig(t, redis, "spec", "template", "spec", "containers", 0, "args"), "--appendonly")
+	compose := docs(t, "../../manifests/compose.yaml")[0]
+	assert.Contains(t, dig(t, compose, "services", "redis", "command"), "--appendonly")
+	assert.Equal(t, "redis://redis:6379/0", dig(t, compose, "services", "accessbot", "environment", "REDIS_URL"))
 }
