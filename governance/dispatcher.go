@@ -113,7 +113,10 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration) (int, err
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			d.finish(work, t, d.deliver(work, t))
+			start := time.Now()
+			err := d.deliver(work, t)
+			d.svc.obs.Delivered(t.Kind, time.Since(start), err)
+			d.finish(work, t, err)
 		}()
 	}
 	wg.Wait()

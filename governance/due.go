@@ -198,7 +198,7 @@ func (s *Service) revoke(ctx context.Context, id string) error {
 	if r.Submission != nil {
 		g.Start, g.End = r.Submission.Start, r.Submission.End
 	}
-	if err := b.Revoke(ctx, g); err != nil {
+	if err := s.call(b.Name(), "revoke", func() error { return b.Revoke(ctx, g) }); err != nil {
 		return fmt.Errorf("revoke %s in %s: %w", id, b.Name(), err)
 	}
 	s.log.InfoContext(ctx, "grant ended", "request", id, "backend", b.Name())

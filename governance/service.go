@@ -20,6 +20,7 @@ type Service struct {
 	schedule Schedule
 	admins   []Person
 	hours    WorkingHours
+	obs      Observer
 	log      *slog.Logger
 	kick     func() // wakes the local outbox dispatcher; may be nil
 }
@@ -34,6 +35,7 @@ type Config struct {
 	Schedule Schedule     // copied onto each new request
 	Admins   []Person     // may decide any request once it has escalated
 	Hours    WorkingHours // when reminders and expiry warnings may arrive
+	Observer Observer     // metrics; default none
 	Logger   *slog.Logger // default slog.Default()
 }
 
@@ -51,6 +53,7 @@ func NewService(cfg Config) (*Service, error) {
 		schedule: cfg.Schedule,
 		admins:   cfg.Admins,
 		hours:    cfg.Hours,
+		obs:      cfg.Observer,
 		log:      cfg.Logger,
 	}
 	if s.clock == nil {
@@ -58,6 +61,9 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.obs == nil {
+		s.obs = noObserver{}
 	}
 	for _, b := range cfg.Backends {
 		s.backends[b.Name()] = b
@@ -156,6 +162,9 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	}
 	if !created { // a retry of an ask already stored: answer as the first time
 		return s.store.Get(ctx, id)
+	}
+	for _, a := range fx.Audit {
+		s.obs.Transitioned(r, a)
 	}
 	s.log.InfoContext(ctx, "request created", "request", id, "item", item.ID, "requester", requester.Email, "duration", d)
 	s.wake()
@@ -329,6 +338,9 @@ func (s *Service) transition(ctx context.Context, id string, change func(*Reques
 		}
 		if err != nil {
 			return nil, fmt.Errorf("update %s: %w", id, err)
+		}
+		for _, a := range fx.Audit {
+			s.obs.Transitioned(next, a)
 		}
 		if len(fx.Tasks) > 0 {
 			s.wake()

@@ -22,7 +22,11 @@ func (s *Service) submit(ctx context.Context, id string) error {
 	if !ok {
 		return s.fail(ctx, id, fmt.Errorf("backend %q is not configured: %w", r.Item.Backend, ErrUnknownBackend))
 	}
-	identity, err := b.LookupIdentity(ctx, r.Requester.Email)
+	var identity Identity
+	err = s.call(b.Name(), "lookup", func() (err error) {
+		identity, err = b.LookupIdentity(ctx, r.Requester.Email)
+		return err
+	})
 	if err != nil {
 		if IsPermanent(err) {
 			return s.fail(ctx, id, err)
@@ -37,7 +41,11 @@ func (s *Service) submit(ctx context.Context, id string) error {
 	if r.Duration > 0 {
 		g.End = start.Add(r.Duration)
 	}
-	sub, err := b.Submit(ctx, g)
+	var sub Submission
+	err = s.call(b.Name(), "submit", func() (err error) {
+		sub, err = b.Submit(ctx, g)
+		return err
+	})
 	if err != nil {
 		if IsPermanent(err) {
 			return s.fail(ctx, id, err)

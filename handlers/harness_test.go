@@ -95,6 +95,7 @@ type world struct {
 	disp    *governance.Dispatcher
 	handler http.Handler
 	trigger atomic.Int64
+	metrics *handlers.Metrics
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -113,6 +114,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		f(&o)
 	}
 	w.store = redisstore.New(redistest.Client(t), o)
+	w.metrics = handlers.NewMetrics(w.store.OutboxDepth)
 	catalog, err := governance.ParseCatalog([]byte(catalogYAML))
 	require.NoError(t, err)
 	backend, err := builtin.New(w.store, builtin.Options{Clock: w.clock})
@@ -125,10 +127,10 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		Notifier: slackbot.NewNotifier(api, dir, log, slackbot.WithAdminChannel("CADMINS")), Clock: w.clock, Logger: log,
 		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
 			FallbackApprover: "erin@example.com", RequestExpiryDays: 14, ExpiryNotices: []time.Duration{time.Hour}},
-		Admins: []governance.Person{{Email: "dave@example.com"}}})
+		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics})
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
-	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log,
+	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics,
 		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir}})
 }
 

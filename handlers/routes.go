@@ -24,6 +24,8 @@ type Config struct {
 	// goroutine, at most 64 at a time; beyond that a reply is dropped and logged. The demo
 	// runs it inline so its output stays in order.
 	Go func(func())
+	// Metrics, if set, times every endpoint and serves GET /metrics.
+	Metrics *Metrics
 }
 
 // SlackConfig is the Slack side of the edge.
@@ -43,6 +45,7 @@ type SlackConfig struct {
 //	POST /slack/interactions  button clicks and modal submissions
 //	GET  /healthz             200 "ok" while the process runs
 //	GET  /readyz              200 when the store answers, else 503 with the reason
+//	GET  /metrics             Prometheus metrics (when Config.Metrics is set)
 func New(cfg Config) http.Handler {
 	if cfg.Service == nil {
 		panic("handlers: Config.Service is required")
@@ -61,10 +64,19 @@ func New(cfg Config) http.Handler {
 	s := &slackHandler{cfg: cfg, svc: cfg.Service, log: cfg.Logger}
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /slack/commands", s.verified(s.command))
-	mux.Handle("POST /slack/interactions", s.verified(s.interaction))
-	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("GET /readyz", readyz(cfg.Service, cfg.Logger))
+	route := func(pattern, endpoint string, h http.Handler) {
+		if cfg.Metrics != nil {
+			h = cfg.Metrics.instrument(endpoint, h)
+		}
+		mux.Handle(pattern, h)
+	}
+	route("POST /slack/commands", "/slack/commands", s.verified(s.command))
+	route("POST /slack/interactions", "/slack/interactions", s.verified(s.interaction))
+	route("GET /healthz", "/healthz", http.HandlerFunc(healthz))
+	route("GET /readyz", "/readyz", readyz(cfg.Service, cfg.Logger))
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics.Handler())
+	}
 	return mux
 }
 

@@ -93,20 +93,21 @@ func assemble(c *config, store *redisstore.Store, sl slackSide, clock governance
 	if err != nil {
 		return nil, err
 	}
+	metrics := handlers.NewMetrics(store.OutboxDepth)
 	notifier := slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: []governance.Backend{backend},
-		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Logger: log})
+		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: metrics, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	d := governance.NewDispatcher(svc, consumer, governance.WithPoll(time.Duration(c.Outbox.Poll)),
 		governance.WithWorkers(c.Outbox.Workers), governance.WithMaxAttempts(c.Outbox.MaxAttempts))
 	svc.SetWake(d.Wake)
-	sched, err := scheduler.New(svc, c.Scheduler, log, nil)
+	sched, err := scheduler.New(svc, c.Scheduler, log, metrics)
 	if err != nil {
 		return nil, err
 	}
-	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run,
+	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Metrics: metrics,
 		Slack: handlers.SlackConfig{SigningSecret: c.SlackSigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}})
 	return &app{svc: svc, dispatcher: d, scheduler: sched, handler: h}, nil
 }

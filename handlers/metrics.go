@@ -1,0 +1,146 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/accessbot/accessbot/governance"
+)
+
+// Metrics is accessbot's Prometheus instrumentation, served at GET /metrics. It is the
+// governance Observer (transitions, decisions, backend calls, deliveries) and the
+// scheduler's (sweeps), and it times every HTTP endpoint.
+type Metrics struct {
+	reg         *prometheus.Registry
+	transitions *prometheus.CounterVec
+	decisions   *prometheus.HistogramVec
+	backend     *prometheus.CounterVec
+	backendTime *prometheus.HistogramVec
+	deliveries  *prometheus.CounterVec
+	http        *prometheus.HistogramVec
+	sweepTime   prometheus.Histogram
+	sweepItems  prometheus.Counter
+}
+
+var _ governance.Observer = (*Metrics)(nil)
+
+// OutboxDepth reports how many outbox tasks wait and when the oldest was enqueued.
+type OutboxDepth func(ctx context.Context) (int64, time.Time, error)
+
+// NewMetrics returns the metrics; outbox, if not nil, is read on every scrape.
+func NewMetrics(outbox OutboxDepth) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
+	m.transitions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "accessbot_transitions_total",
+		Help: "Request lifecycle events, by event, resulting state and backend."}, []string{"event", "state", "backend"})
+	m.decisions = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "accessbot_time_to_decision_seconds",
+		Help: "Time from request to decision.", Buckets: []float64{60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400}},
+		[]string{"decision"})
+	m.backend = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "accessbot_backend_calls_total",
+		Help: "Calls to governance backends, by outcome (ok, rate_limited, permanent, error)."}, []string{"backend", "op", "outcome"})
+	m.backendTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "accessbot_backend_call_seconds",
+		Help: "Latency of governance backend calls.", Buckets: prometheus.DefBuckets}, []string{"backend", "op"})
+	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "accessbot_outbox_deliveries_total",
+		Help: "Outbox delivery attempts (chat messages, submissions), by outcome; chat API errors count here."}, []string{"kind", "outcome"})
+	m.http = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "accessbot_http_request_seconds",
+		Help: "HTTP handler latency by endpoint and status.", Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 3}},
+		[]string{"endpoint", "code"})
+	m.sweepTime = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "accessbot_scheduler_sweep_seconds",
+		Help: "Duration of scheduler sweeps.", Buckets: prometheus.DefBuckets})
+	m.sweepItems = prometheus.NewCounter(prometheus.CounterOpts{Name: "accessbot_scheduler_items_total",
+		Help: "Due items handled by scheduler sweeps."})
+	for _, c := range []prometheus.Collector{m.transitions, m.decisions, m.backend, m.backendTime, m.deliveries, m.http,
+		m.sweepTime, m.sweepItems, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{})} {
+		f(c)
+	}
+	if outbox != nil {
+		read := func() (int64, time.Time) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, oldest, err := outbox(ctx)
+			if err != nil {
+				return -1, time.Time{}
+			}
+			return n, oldest
+		}
+		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "accessbot_outbox_depth",
+			Help: "Outbox tasks waiting (queued, claimed or held for retry); -1 when Redis cannot be read."},
+			func() float64 { n, _ := read(); return float64(n) }))
+		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "accessbot_outbox_oldest_age_seconds",
+			Help: "Age of the oldest queued outbox task; 0 when none."},
+			func() float64 {
+				if _, oldest := read(); !oldest.IsZero() {
+					return time.Since(oldest).Seconds()
+				}
+				return 0
+			}))
+	}
+	return m
+}
+
+// Handler serves the metrics in Prometheus' text format.
+func (m *Metrics) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+func outcome(err error) string {
+	var ra *governance.RetryAfterError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &ra):
+		return "rate_limited"
+	case governance.IsPermanent(err):
+		return "permanent"
+	}
+	return "error"
+}
+
+// Transitioned counts lifecycle events and times decisions.
+func (m *Metrics) Transitioned(r *governance.Request, a governance.AuditRecord) {
+	m.transitions.WithLabelValues(string(a.Event), string(a.To), r.Item.Backend).Inc()
+	if (a.Event == governance.EventApprove || a.Event == governance.EventDeny) && r.Decision != nil {
+		m.decisions.WithLabelValues(string(a.Event)).Observe(r.Decision.At.Sub(r.CreatedAt).Seconds())
+	}
+}
+
+// BackendCalled counts backend calls by outcome, 429s included.
+func (m *Metrics) BackendCalled(backend, op string, took time.Duration, err error) {
+	m.backend.WithLabelValues(backend, op, outcome(err)).Inc()
+	m.backendTime.WithLabelValues(backend, op).Observe(took.Seconds())
+}
+
+// Delivered counts outbox delivery attempts by outcome.
+func (m *Metrics) Delivered(kind governance.TaskKind, _ time.Duration, err error) {
+	m.deliveries.WithLabelValues(string(kind), outcome(err)).Inc()
+}
+
+// Swept records a scheduler sweep.
+func (m *Metrics) Swept(took time.Duration, items int, _ error) {
+	m.sweepTime.Observe(took.Seconds())
+	m.sweepItems.Add(float64(items))
+}
+
+// instrument times an endpoint.
+func (m *Metrics) instrument(endpoint string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		m.http.WithLabelValues(endpoint, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
