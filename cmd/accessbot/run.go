@@ -14,6 +14,7 @@ const usage = `accessbot — access requests in chat
 Usage:
   accessbot [serve] [-config FILE]     run the bot (ACCESSBOT_CONFIG names the config file)
   accessbot config check [-config FILE] validate the configuration and say what is wrong
+  accessbot doctor [-config FILE]      check Redis, Slack and the backends, and say what to fix
   accessbot demo                       play a whole scenario in-process and print the conversation
   accessbot manifest slack --url URL   print the Slack app manifest for the bot's public URL
   accessbot audit export [--since T] [--until T]
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return manifest(rest, stdout)
 	case "audit":
 		return auditExport(ctx, rest, getenv, stdout)
+	case "doctor":
+		return doctor(ctx, rest, getenv, stdout)
 	case "say":
 		return say(ctx, rest, getenv, stdout)
 	case "click":

@@ -378,6 +378,9 @@ func (s *Server) call(c *Call) map[string]any {
 			}
 		}
 		return fail("users_not_found")
+	case "auth.test":
+		return map[string]any{"ok": true, "url": "https://fake.slack.invalid/", "team": "Fake Workspace", "team_id": "T0FAKE",
+			"user": "accessbot", "user_id": "UBOT", "bot_id": "B0FAKE"}
 	}
 	return fail("unknown_method")
 }

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+)
+
+// doctor checks what accessbot depends on — its configuration, Redis, Slack, each backend —
+// and prints what works and what to fix. It fails when anything must be fixed.
+func doctor(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	path := fs.String("config", getenv("ACCESSBOT_CONFIG"), "config file (YAML)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ok := func(what, detail string) { fmt.Fprintf(stdout, "  ✓ %-10s %s\n", what, detail) }
+	skip := func(what, detail string) { fmt.Fprintf(stdout, "  – %-10s %s\n", what, detail) }
+	var problems int
+	bad := func(what, detail string) { problems++; fmt.Fprintf(stdout, "  ✗ %-10s %s\n", what, detail) }
+
+	fmt.Fprintln(stdout, "accessbot doctor")
+	cfg, err := loadConfig(*path, getenv)
+	if err != nil {
+		bad("config", err.Error())
+		return errors.New("fix the configuration first (accessbot config check shows every problem)")
+	}
+	ok("config", fmt.Sprintf("valid, %d catalog items", len(cfg.catalog.Items())))
+
+	if cfg.Redis.URL == "" && len(cfg.Redis.Addrs) == 0 {
+		skip("redis", "embedded in-process store: fine to try accessbot, loses everything on restart; set REDIS_URL for real use")
+	} else {
+		client, _, closeRedis, err := openRedis(ctx, cfg)
+		if err != nil {
+			bad("redis", err.Error())
+		} else {
+			start := time.Now()
+			err := client.Ping(ctx).Err()
+			closeRedis()
+			if err != nil {
+				bad("redis", fmt.Sprintf("%s: %v", cfg.redisDescription(), err))
+			} else {
+				ok("redis", fmt.Sprintf("%s answers (%s)", cfg.redisDescription(), time.Since(start).Round(time.Microsecond)))
+			}
+		}
+	}
+
+	if cfg.devMode() {
+		skip("slack", "development mode (no SLACK_BOT_TOKEN): messages are printed, not sent")
+	} else {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		who, err := slackbot.NewClient(cfg.SlackBotToken, cfg.Slack.APIURL, nil).AuthTestContext(actx)
+		cancel()
+		var se slackapi.SlackErrorResponse
+		switch {
+		case errors.As(err, &se) && (se.Err == "invalid_auth" || se.Err == "not_authed" || se.Err == "token_revoked" || se.Err == "account_inactive"):
+			bad("slack", fmt.Sprintf("auth.test says %s: SLACK_BOT_TOKEN is not a working bot token; copy it again from the app's OAuth & Permissions page", se.Err))
+		case err != nil:
+			bad("slack", fmt.Sprintf("auth.test failed: %v (can this machine reach Slack?)", err))
+		default:
+			ok("slack", fmt.Sprintf("bot @%s in %s (%s)", who.User, who.Team, who.TeamID))
+		}
+		if cfg.Slack.AdminChannel == "" {
+			skip("admins", "no slack.adminChannel: escalations are not posted to a channel")
+		}
+	}
+
+	for _, b := range cfg.catalog.Backends() {
+		switch {
+		case b == "builtin" && cfg.Builtin.WebhookURL == "":
+			ok(b, "accessbot is the system of record; no fulfilment webhook")
+		case b == "builtin":
+			ok(b, fmt.Sprintf("fulfilment webhook %s, signed with BUILTIN_WEBHOOK_SECRET (not called by doctor)", cfg.Builtin.WebhookURL))
+		default:
+			bad(b, "this build has no such backend")
+		}
+	}
+	if problems > 0 {
+		return fmt.Errorf("%d problem(s) to fix, listed above", problems)
+	}
+	fmt.Fprintln(stdout, "everything accessbot needs is in order")
+	return nil
+}
