@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
+)
+
+// TestShutdownDuringABurst_LosesNothing stops the server (as SIGTERM does) in the middle
+// of a burst of requests, starts a new one over the same Redis, and checks that every
+// stored request got exactly one approval card: nothing lost, nothing doubled.
+func TestShutdownDuringABurst_LosesNothing(t *testing.T) {
+	fake := slackfake.Start(t,
+		slackfake.User{ID: "UCAROL", Email: "carol@example.com", Name: "Carol"},
+		slackfake.User{ID: "UBOB", Email: "bob@example.com", Name: "Bob"})
+	client := redistest.Client(t)
+	prefix := redistest.Prefix(t)
+	cfg := writeConfig(t, "redis:\n  prefix: "+prefix+"\nslack:\n  apiURL: "+fake.APIURL()+"\noutbox:\n  reclaimAfter: 1s\nshutdownGrace: 10s\n")
+	vars := env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "burst-secret",
+		"REDIS_URL": "redis://" + client.(*goredis.Client).Options().Addr})
+
+	start := func() (context.CancelFunc, string, chan error) {
+		ctx, cancel := context.WithCancel(context.Background())
+		out := newOutput()
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, []string{"accessbot", "serve", "-config", cfg}, vars, out) }()
+		return cancel, out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1], done
+	}
+
+	stop, addr, done := start()
+	c := &slackClient{base: addr, secret: "burst-secret", do: (&http.Client{Timeout: 5 * time.Second}).Do, now: time.Now}
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+		half  = make(chan struct{})
+		once  sync.Once
+	)
+	idRe := regexp.MustCompile(`AR-\d+`)
+	for range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body, err := c.command(context.Background(), "UCAROL", "request vpn because burst")
+			if err != nil {
+				return // refused while shutting down: the person sees an error and asks again
+			}
+			mu.Lock()
+			acked = append(acked, idRe.FindString(string(body)))
+			if len(acked) == 20 {
+				once.Do(func() { close(half) })
+			}
+			mu.Unlock()
+		}()
+	}
+	<-half
+	stop() // SIGTERM
+	require.NoError(t, <-done)
+	wg.Wait()
+
+	store := redisstore.New(client, redisstore.Options{Prefix: prefix})
+	stored, err := store.ListByRequester(context.Background(), "carol@example.com", 1000)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(stored), len(acked), "every acknowledged request was stored")
+
+	stop2, _, done2 := start() // the next process delivers whatever is left
+	fake.Wait(t, "chat.postMessage", len(stored), 20*time.Second)
+	stop2()
+	require.NoError(t, <-done2)
+
+	cards := map[string]int{}
+	for _, m := range fake.Messages(slackfake.DM("UBOB")) {
+		cards[idRe.FindString(slackbot.BlocksText(m.Blocks))]++
+	}
+	for _, r := range stored {
+		assert.Equal(t, 1, cards[r.ID], "%s: exactly one card", r.ID)
+	}
+	for _, id := range acked {
+		assert.True(t, strings.HasPrefix(id, "AR-"))
+	}
+}
