@@ -121,7 +121,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	require.NoError(t, err)
 	log := slog.New(slog.NewJSONHandler(w.logs, nil))
 	w.log = log
-	api := slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil)
+	api := w.metrics.SlackAPI(slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil))
 	dir := slackbot.NewDirectory(api, w.store, slackbot.WithDirectoryLogger(log))
 	w.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: w.store, Backends: []governance.Backend{backend},
 		Notifier: slackbot.NewNotifier(api, dir, log, slackbot.WithAdminChannel("CADMINS")), Clock: w.clock, Logger: log,

@@ -9,7 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	slackapi "github.com/slack-go/slack"
 
+	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -26,6 +28,7 @@ type Metrics struct {
 	http        *prometheus.HistogramVec
 	sweepTime   prometheus.Histogram
 	sweepItems  prometheus.Counter
+	chatAPI     *prometheus.CounterVec
 }
 
 var _ governance.Observer = (*Metrics)(nil)
@@ -55,7 +58,9 @@ func NewMetrics(outbox OutboxDepth) *Metrics {
 		Help: "Duration of scheduler sweeps.", Buckets: prometheus.DefBuckets})
 	m.sweepItems = prometheus.NewCounter(prometheus.CounterOpts{Name: "accessbot_scheduler_items_total",
 		Help: "Due items handled by scheduler sweeps."})
-	for _, c := range []prometheus.Collector{m.transitions, m.decisions, m.backend, m.backendTime, m.deliveries, m.http,
+	m.chatAPI = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "accessbot_chat_api_calls_total",
+		Help: "Chat platform API calls by platform, method and outcome (ok, rate_limited, error)."}, []string{"platform", "method", "outcome"})
+	for _, c := range []prometheus.Collector{m.chatAPI, m.transitions, m.decisions, m.backend, m.backendTime, m.deliveries, m.http,
 		m.sweepTime, m.sweepItems, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -143,4 +148,61 @@ type statusWriter struct {
 func (s *statusWriter) WriteHeader(code int) {
 	s.code = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+// SlackAPI wraps api so that every Web API call is counted by method and outcome
+// (accessbot_chat_api_calls_total{platform="slack"}), on the request path and in the outbox alike.
+func (m *Metrics) SlackAPI(api slackbot.API) slackbot.API { return &countedSlack{api: api, m: m} }
+
+type countedSlack struct {
+	api slackbot.API
+	m   *Metrics
+}
+
+func (c *countedSlack) count(method string, err error) {
+	out := "ok"
+	if err != nil {
+		out = "error"
+		var rl *slackapi.RateLimitedError
+		if errors.As(err, &rl) {
+			out = "rate_limited"
+		}
+	}
+	c.m.chatAPI.WithLabelValues("slack", method, out).Inc()
+}
+
+func (c *countedSlack) PostMessageContext(ctx context.Context, ch string, o ...slackapi.MsgOption) (string, string, error) {
+	a, b, err := c.api.PostMessageContext(ctx, ch, o...)
+	c.count("chat.postMessage", err)
+	return a, b, err
+}
+
+func (c *countedSlack) UpdateMessageContext(ctx context.Context, ch, ts string, o ...slackapi.MsgOption) (string, string, string, error) {
+	a, b, d, err := c.api.UpdateMessageContext(ctx, ch, ts, o...)
+	c.count("chat.update", err)
+	return a, b, d, err
+}
+
+func (c *countedSlack) OpenConversationContext(ctx context.Context, p *slackapi.OpenConversationParameters) (*slackapi.Channel, bool, bool, error) {
+	ch, x, y, err := c.api.OpenConversationContext(ctx, p)
+	c.count("conversations.open", err)
+	return ch, x, y, err
+}
+
+func (c *countedSlack) GetUserInfoContext(ctx context.Context, user string, o ...slackapi.GetUserInfoOption) (*slackapi.User, error) {
+	u, err := c.api.GetUserInfoContext(ctx, user, o...)
+	c.count("users.info", err)
+	return u, err
+}
+
+func (c *countedSlack) GetUserByEmailContext(ctx context.Context, email string) (*slackapi.User, error) {
+	u, err := c.api.GetUserByEmailContext(ctx, email)
+	c.count("users.lookupByEmail", err)
+	return u, err
+}
+
+func (c *countedSlack) OpenViewContext(ctx context.Context, trigger string, v slackapi.ModalViewRequest) (*slackapi.ViewResponse, error) {
+	r, err := c.api.OpenViewContext(ctx, trigger, v)
+	c.count("views.open", err)
+	return r, err
 }

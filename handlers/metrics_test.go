@@ -33,6 +33,8 @@ func TestMetrics_AfterAnEndToEndRequest(t *testing.T) {
 		`accessbot_http_request_seconds_count{code="200",endpoint="/slack/commands"} 1`,
 		`accessbot_http_request_seconds_count{code="200",endpoint="/slack/interactions"} 1`,
 		`accessbot_outbox_depth 0`,
+		`accessbot_chat_api_calls_total{method="chat.update",outcome="ok",platform="slack"} 1`,
+		`accessbot_chat_api_calls_total{method="users.info",outcome="ok",platform="slack"} 1`,
 	} {
 		assert.Contains(t, string(body), want)
 	}

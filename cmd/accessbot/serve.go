@@ -94,6 +94,10 @@ func assemble(c *config, store *redisstore.Store, sl slackSide, clock governance
 		return nil, err
 	}
 	metrics := handlers.NewMetrics(store.OutboxDepth)
+	sl.api = metrics.SlackAPI(sl.api) // count every Slack call, on the request path and in the outbox
+	if !c.devMode() {
+		sl.dir = slackbot.NewDirectory(sl.api, store)
+	}
 	notifier := slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: []governance.Backend{backend},
 		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: metrics, Logger: log})
