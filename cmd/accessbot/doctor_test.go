@@ -43,5 +43,6 @@ func TestDoctor(t *testing.T) {
 		assert.Contains(t, out.String(), "– redis      embedded")
 		assert.Contains(t, out.String(), "– slack      development mode")
 		assert.Contains(t, out.String(), "✓ builtin")
+		assert.Contains(t, out.String(), "– teams")
 	})
 }
