@@ -143,6 +143,9 @@ func nextExpiryDue(r *Request) (time.Time, bool) {
 	if r.Submission == nil || r.Submission.End.IsZero() {
 		return time.Time{}, false
 	}
+	if r.Extends != "" { // the original request warns and revokes; an extension only ends
+		return r.Submission.End, true
+	}
 	notices := r.Schedule.expiryNotices(r.Submission.Start, r.Submission.End)
 	if r.ExpiryNotices < len(notices) {
 		return notices[r.ExpiryNotices], true
@@ -163,6 +166,10 @@ func (s *Service) expiryDue(ctx context.Context, id string, now time.Time) error
 			from := r.State
 			r.State = StateExpired
 			fx.Audit = append(fx.Audit, s.audit(r, system, EventExpire, from, ""))
+			if r.Extends != "" { // ends with the access it extended, which revokes and tells
+				fx.Undue = []string{member}
+				return fx, nil
+			}
 			fx.Tasks = append(fx.Tasks, Task{Kind: TaskRevoke, RequestID: r.ID},
 				Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeEnded})
 			fx.Undue = []string{member}

@@ -57,6 +57,7 @@ const (
 	EventRemind       Event = "remind"
 	EventEscalate     Event = "escalate"
 	EventExpiryNotice Event = "expiry_notice"
+	EventExtend       Event = "extend" // an approved extension moved the end of active access
 )
 
 // Role is who may cause an event.

@@ -90,6 +90,9 @@ type Request struct {
 	CancelledAt time.Time   `json:"cancelledAt,omitzero"`
 	Failure     string      `json:"failure,omitempty"` // why it failed, in words for the requester
 
+	Extends  string    `json:"extends,omitempty"` // the active request this one extends
+	ExtendTo time.Time `json:"extendTo,omitzero"` // the end that extension asks for
+
 	Reminders     int `json:"reminders,omitempty"`     // reminders sent
 	Escalations   int `json:"escalations,omitempty"`   // escalations done
 	ExpiryNotices int `json:"expiryNotices,omitempty"` // expiry warnings sent

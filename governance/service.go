@@ -97,6 +97,9 @@ type RequestInput struct {
 	// Confirm sends the requester a message saying where the request went; used where the
 	// platform cannot answer in place (a submitted form).
 	Confirm bool
+
+	extends  string    // set by Extend: the active request this one extends
+	extendTo time.Time // set by Extend: the end asked for, fixed now so retries cannot extend twice
 }
 
 // Request validates an ask against the catalog and policy and stores it as
@@ -144,7 +147,7 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 		ID: id, Version: 1, State: StatePendingApproval,
 		Requester: requester, Item: item.Snapshot(), Duration: d, Reason: reason,
 		Approvers: approvers, Schedule: s.schedule, Platform: in.Requester.Platform,
-		CreatedAt: now, UpdatedAt: now,
+		CreatedAt: now, UpdatedAt: now, Extends: in.extends, ExtendTo: in.extendTo,
 	}
 	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", "")}}
 	for _, a := range approvers {
@@ -245,6 +248,29 @@ func (s *Service) mayDecide(r *Request, p Person) error {
 		return s.notPending(r)
 	}
 	return nil
+}
+
+// Extend asks for more time on active, time-bound access: a new request for the same item
+// and duration, through the usual approval. Once approved, the original grant's end moves
+// to the end asked for now. Only the requester may; asking twice for the same grant end
+// gives the same request.
+func (s *Service) Extend(ctx context.Context, id string, by Actor) (*Request, error) {
+	orig, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !orig.Requester.Is(by.Person):
+		return nil, problem(ErrNotRequester, "", fmt.Sprintf("Only %s, who has this access, can ask to extend %s.", orig.Requester.Display(), id))
+	case orig.State != StateActive || orig.EndsAt().IsZero():
+		return nil, problem(ErrNotPending, "", fmt.Sprintf("%s is %s, so there is no time-bound access to extend; ask again with `request %s`.",
+			id, orig.State.Label(), orig.Item.ID))
+	}
+	end := orig.EndsAt()
+	return s.Request(ctx, RequestInput{Requester: by, Item: orig.Item.ID, Duration: orig.Duration,
+		Reason:         extensionReason(id, end.Add(orig.Duration), orig.Reason),
+		IdempotencyKey: fmt.Sprintf("extend:%s:%d", id, end.Unix()), Confirm: true,
+		extends: id, extendTo: end.Add(orig.Duration)})
 }
 
 // Cancel withdraws a pending request; only its requester may.
@@ -396,4 +422,14 @@ func checkLifecycle(from, to State, records []AuditRecord) error {
 		return fmt.Errorf("state changed from %s to %s without a lifecycle event", from, to)
 	}
 	return nil
+}
+
+// extensionReason says what an extension is for, within the reason limit.
+func extensionReason(id string, until time.Time, original string) string {
+	head := fmt.Sprintf("Extension of %s until %s. ", id, until.UTC().Format("2006-01-02 15:04 UTC"))
+	rest := []rune(original)
+	if room := MaxReasonLength - len([]rune(head)); len(rest) > room {
+		rest = append(rest[:room-1], '…')
+	}
+	return head + string(rest)
 }

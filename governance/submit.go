@@ -22,6 +22,18 @@ func (s *Service) submit(ctx context.Context, id string) error {
 	if !ok {
 		return s.fail(ctx, id, fmt.Errorf("backend %q is not configured: %w", r.Item.Backend, ErrUnknownBackend))
 	}
+	if r.Extends != "" {
+		sub, applied, err := s.applyExtension(ctx, r, b)
+		switch {
+		case err != nil && IsPermanent(err):
+			return s.fail(ctx, id, err)
+		case err != nil:
+			return err
+		case applied:
+			return s.recordSubmission(ctx, id, b, sub)
+		}
+		// The access it extends has ended meanwhile: grant it afresh, from now.
+	}
 	var identity Identity
 	err = s.call(b.Name(), "lookup", func() (err error) {
 		identity, err = b.LookupIdentity(ctx, r.Requester.Email)
@@ -52,8 +64,14 @@ func (s *Service) submit(ctx context.Context, id string) error {
 		}
 		return fmt.Errorf("submit %s to %s: %w", id, b.Name(), err)
 	}
+	return s.recordSubmission(ctx, id, b, sub)
+}
+
+// recordSubmission stores what the backend said about an approved request's grant and
+// tells the requester.
+func (s *Service) recordSubmission(ctx context.Context, id string, b Backend, sub Submission) error {
 	sub.Backend, sub.At = b.Name(), s.clock.Now()
-	_, err = s.transition(ctx, id, func(r *Request) (*Effects, error) {
+	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
 		if r.State != StateApproved {
 			return nil, errAlreadyDone
 		}
@@ -110,3 +128,46 @@ func (s *Service) fail(ctx context.Context, id string, cause error) error {
 }
 
 var errAlreadyDone = errors.New("already done")
+
+// applyExtension moves the end of the grant that r extends to r.ExtendTo, in the backend
+// and on the original request. applied is false when the original is no longer active.
+// Both steps are idempotent: the end was fixed when r was made.
+func (s *Service) applyExtension(ctx context.Context, r *Request, b Backend) (sub Submission, applied bool, err error) {
+	orig, err := s.store.Get(ctx, r.Extends)
+	if err != nil {
+		return sub, false, err
+	}
+	if orig.State != StateActive || orig.Submission == nil || orig.EndsAt().IsZero() {
+		return sub, false, nil
+	}
+	if orig.EndsAt().Before(r.ExtendTo) {
+		g := Grant{RequestID: orig.ID, Item: orig.Item, Requester: orig.Requester, Reason: r.Reason,
+			Start: orig.Submission.Start, End: orig.Submission.End}
+		if r.Decision != nil {
+			g.ApprovedBy = r.Decision.By
+		}
+		if err := s.call(b.Name(), "extend", func() error {
+			_, err := b.Extend(ctx, g, r.ExtendTo)
+			return err
+		}); err != nil {
+			return sub, false, fmt.Errorf("extend %s in %s: %w", orig.ID, b.Name(), err)
+		}
+		_, err = s.transition(ctx, orig.ID, func(o *Request) (*Effects, error) {
+			if o.State != StateActive || !o.EndsAt().Before(r.ExtendTo) {
+				return nil, errAlreadyDone
+			}
+			o.Submission.End = r.ExtendTo
+			o.ExpiryNotices = 0
+			fx := &Effects{Audit: []AuditRecord{s.audit(o, system, EventExtend, "", fmt.Sprintf("extended by %s until %s", r.ID, r.ExtendTo.Format(time.RFC3339)))}}
+			if at, ok := nextExpiryDue(o); ok {
+				fx.Due = map[string]time.Time{dueExpiry(o.ID): at}
+			}
+			return fx, nil
+		})
+		if err != nil && !errors.Is(err, errAlreadyDone) {
+			return sub, false, err
+		}
+	}
+	return Submission{ExternalID: orig.Submission.ExternalID, State: StateActive, Start: orig.Submission.Start,
+		End: r.ExtendTo, Detail: "extends " + orig.ID}, true, nil
+}

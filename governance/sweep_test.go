@@ -363,3 +363,63 @@ func TestDigest_EachApproverOncePerTickAcrossReplicas(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "the next day's tick sends again")
 }
+
+func TestExtend_AnApprovedExtensionMovesTheEndOfTheOriginalGrant(t *testing.T) {
+	ctx := context.Background()
+	b := newBed(t, governance.Schedule{ExpiryNotices: []time.Duration{time.Hour}})
+	carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
+	alice := governance.Actor{Person: governance.Person{Email: "alice@example.com"}}
+	id := b.request("db")
+	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true, Approver: alice})
+	require.NoError(t, err)
+	b.deliver()
+	b.rec.take()
+
+	b.clock.Advance(7 * time.Hour)
+	b.sweep()
+	assert.Equal(t, []string{"expiring→carol@example.com"}, b.rec.take())
+
+	_, err = b.svc.Extend(ctx, id, governance.Actor{Person: governance.Person{Email: "alice@example.com"}})
+	assert.ErrorIs(t, err, governance.ErrNotRequester, "only the person with the access may extend it")
+	ext, err := b.svc.Extend(ctx, id, carol)
+	require.NoError(t, err)
+	again, err := b.svc.Extend(ctx, id, carol)
+	require.NoError(t, err)
+	assert.Equal(t, ext.ID, again.ID, "a double click asks once")
+	assert.Equal(t, id, ext.Extends)
+	assert.Equal(t, t0.Add(16*time.Hour), ext.ExtendTo)
+	assert.Contains(t, ext.Reason, "Extension of "+id)
+	b.deliver()
+	assert.Equal(t, []string{"card→alice@example.com", "received→carol@example.com"}, b.rec.take(), "a new approval round")
+
+	_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: ext.ID, Approve: true, Approver: alice})
+	require.NoError(t, err)
+	b.deliver()
+	b.rec.take()
+	g, _, err := b.store.Grant(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(16*time.Hour), g.End, "the backend's grant now ends later")
+	orig, err := b.store.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(16*time.Hour), orig.EndsAt())
+
+	var got []string
+	for h := 8; h <= 17; h++ {
+		b.clock.Set(t0.Add(time.Duration(h) * time.Hour))
+		b.sweep()
+		for _, e := range b.rec.take() {
+			got = append(got, fmt.Sprintf("%dh %s", h, e))
+		}
+	}
+	assert.Equal(t, []string{"15h expiring→carol@example.com", "16h ended→carol@example.com"}, got,
+		"warned again before the new end; ended once, by the original")
+	g, _, _ = b.store.Grant(ctx, id)
+	assert.Equal(t, t0.Add(16*time.Hour), g.RevokedAt)
+	for _, rid := range []string{id, ext.ID} {
+		r, err := b.store.Get(ctx, rid)
+		require.NoError(t, err)
+		assert.Equal(t, governance.StateExpired, r.State, rid)
+	}
+	_, err = b.svc.Extend(ctx, id, carol)
+	assert.ErrorIs(t, err, governance.ErrNotPending, "ended access cannot be extended")
+}

@@ -40,10 +40,10 @@ func (s *slackHandler) interaction(w http.ResponseWriter, r *http.Request, form 
 }
 
 // blockAction handles Approve and Deny, on an approval card or on the /access pending
-// list. Its answers go to the clicker through response_url, after the empty 200.
+// list, and Extend on an expiry warning. Its answers go to the clicker through response_url, after the empty 200.
 func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.InteractionCallback) {
 	i := slices.IndexFunc(ic.ActionCallback.BlockActions, func(a *slackapi.BlockAction) bool {
-		return a != nil && (a.ActionID == slackbot.ActionApprove || a.ActionID == slackbot.ActionDeny)
+		return a != nil && (a.ActionID == slackbot.ActionApprove || a.ActionID == slackbot.ActionDeny || a.ActionID == slackbot.ActionExtend)
 	})
 	if i < 0 {
 		return
@@ -61,6 +61,15 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 		return
 	}
 	attrs = append(attrs, "request", id)
+	if action.ActionID == slackbot.ActionExtend {
+		req, err := s.svc.Extend(ctx, id, actor(who, ic.User.ID))
+		if err != nil {
+			s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
+			return
+		}
+		s.reply(ctx, ic.ResponseURL, slackbot.RequestCreated(req), attrs...)
+		return
+	}
 	if action.ActionID == slackbot.ActionApprove {
 		req, err := s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: actor(who, ic.User.ID), Approve: true})
 		if err != nil {

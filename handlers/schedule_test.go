@@ -84,3 +84,34 @@ func TestDigest_ArrivesAsADMWithWorkingButtons(t *testing.T) {
 	assert.Contains(t, bob[1], "AR-1")
 	assert.Contains(t, bob[1], "[ Approve ] [ Deny ]")
 }
+
+func TestExtend_FromTheExpiryWarning(t *testing.T) {
+	w := newWorld(t)
+	ephemeral(t, w.command("UCAROL", "request vpn because travelling")) // 30d by default
+	w.drain()
+	w.click("UBOB", slackbot.ActionApprove, "AR-1")
+	w.drain()
+
+	w.sweepAfter(30*governance.Day - time.Hour) // the 1h warning
+	told := w.dms("UCAROL")
+	warning := told[len(told)-1]
+	assert.Contains(t, warning, "ends")
+	assert.Contains(t, warning, "[ Extend ]")
+
+	w.click("UERIN", slackbot.ActionExtend, "AR-1")
+	assert.Contains(t, w.replies("UERIN", 1)[0], "Only Carol")
+
+	w.click("UCAROL", slackbot.ActionExtend, "AR-1")
+	assert.Contains(t, w.replies("UCAROL", 1)[0], "AR-2")
+	w.drain()
+	assert.Contains(t, w.card("UBOB"), "Access request AR-1", "Bob's first card")
+	bob := w.dms("UBOB")
+	assert.Contains(t, bob[len(bob)-1], "Extension of AR-1")
+
+	w.click("UBOB", slackbot.ActionApprove, "AR-2")
+	w.drain()
+	g, ok, err := w.store.Grant(context.Background(), "AR-1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, t0.Add(60*governance.Day), g.End, "the grant now runs 30 more days")
+}

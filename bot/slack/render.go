@@ -17,6 +17,7 @@ import (
 const (
 	ActionApprove       = "approve"      // button; value = request id
 	ActionDeny          = "deny"         // button; value = request id
+	ActionExtend        = "extend"       // button on an expiry warning; value = request id
 	CallbackDenyReason  = "deny_reason"  // modal; private_metadata = request id
 	CallbackRequestForm = "request_form" // modal
 	// Input block ids equal governance.Problem.Field values, so a validation error lands
@@ -264,8 +265,8 @@ func NoticeText(n governance.Notice) string {
 		return fmt.Sprintf(":hourglass: Nobody decided your request *%s* for %s in time, so it has lapsed. If you still need it, ask again: `/access request %s`.",
 			r.ID, it, escapeN(r.Item.ID, 100))
 	case governance.NoticeExpiring:
-		return fmt.Sprintf(":hourglass_flowing_sand: Your access to %s ends %s (request *%s*). If you need longer, ask again: `/access request %s`.",
-			it, Date(r.EndsAt()), r.ID, escapeN(r.Item.ID, 100))
+		return fmt.Sprintf(":hourglass_flowing_sand: Your access to %s ends %s (request *%s*). Need longer? Extend asks your approvers for another %s.",
+			it, Date(r.EndsAt()), r.ID, governance.FormatDuration(r.Duration))
 	case governance.NoticeEnded:
 		return fmt.Sprintf(":lock: Your access to %s has ended (request *%s*). Ask again with `/access request %s` if you need it back.",
 			it, r.ID, escapeN(r.Item.ID, 100))
@@ -280,6 +281,10 @@ func NoticeBlocks(n governance.Notice) (blocks []slackapi.Block, fallback string
 	blocks = []slackapi.Block{section(text)}
 	if n.Kind == governance.NoticeReminder && n.Request.State == governance.StatePendingApproval {
 		blocks = append(blocks, decideButtons(n.Request))
+	}
+	if n.Kind == governance.NoticeExpiring && n.Request.State == governance.StateActive {
+		extend := slackapi.NewButtonBlockElement(ActionExtend, n.Request.ID, plain("Extend", maxButtonText)).WithStyle(slackapi.StylePrimary)
+		blocks = append(blocks, slackapi.NewActionBlock(fmt.Sprintf("extend:%s:%d", n.Request.ID, n.Request.Version), extend))
 	}
 	return blocks, cutMrkdwn(fallbackText(text), maxText)
 }
