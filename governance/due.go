@@ -65,7 +65,11 @@ func (s *Service) handleDue(ctx context.Context, m string, now time.Time) error 
 // reminders that are all overdue collapse into one, and a due timeout wins over
 // everything else.
 func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) error {
-	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
+	chain, err := s.escalationChain(ctx, id, now)
+	if err != nil {
+		return err
+	}
+	_, err = s.transition(ctx, id, func(r *Request) (*Effects, error) {
 		member := dueApproval(r.ID)
 		if r.State != StatePendingApproval {
 			return &Effects{Undue: []string{member}}, nil
@@ -90,7 +94,7 @@ func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) err
 			fx.Undue = []string{member}
 			return fx, nil
 		case due[len(due)-1].Kind == PlanEscalation:
-			s.escalate(r, due[len(due)-1].N, fx)
+			s.escalate(r, due[len(due)-1].N, chain, fx)
 		default:
 			last := due[len(due)-1]
 			fx.Audit = append(fx.Audit, s.audit(r, system, EventRemind, "", fmt.Sprintf("reminder %d", last.N)))
@@ -111,10 +115,10 @@ func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) err
 // escalate adds the next person of the escalation chain as an approver, tells the
 // requester to whom it went, and alerts the admins. The chain is the fallback approver;
 // never the requester, never someone who already approves.
-func (s *Service) escalate(r *Request, n int, fx *Effects) {
+func (s *Service) escalate(r *Request, n int, chain []Person, fx *Effects) {
 	r.Escalations = n
 	fx.Tasks = append(fx.Tasks, Task{Kind: TaskAdminAlert, RequestID: r.ID, To: fmt.Sprintf("admins#%d", n)})
-	to, ok := s.escalationTarget(r)
+	to, ok := escalationTarget(r, chain)
 	if !ok {
 		fx.Audit = append(fx.Audit, s.audit(r, system, EventEscalate, "",
 			fmt.Sprintf("escalation %d: nobody to escalate to (no fallback approver, or it is the requester or already an approver)", n)))
@@ -127,15 +131,66 @@ func (s *Service) escalate(r *Request, n int, fx *Effects) {
 		Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeEscalated})
 }
 
-func (s *Service) escalationTarget(r *Request) (Person, bool) {
-	if r.Schedule.FallbackApprover == "" {
-		return Person{}, false
+// escalationTarget is the first person of the chain who neither asked nor approves yet.
+func escalationTarget(r *Request, chain []Person) (Person, bool) {
+	for _, p := range chain {
+		if !p.Is(r.Requester) && !r.IsApprover(p) {
+			return p, true
+		}
 	}
-	p := Person{Email: strings.ToLower(r.Schedule.FallbackApprover)}
-	if p.Is(r.Requester) || r.IsApprover(p) {
-		return Person{}, false
+	return Person{}, false
+}
+
+// ManagerFinder is what a Backend may also offer: who a person's manager is. Escalation
+// then walks up from the first approver before it reaches the fallback approver.
+type ManagerFinder interface {
+	Manager(ctx context.Context, email string) (manager Person, ok bool, err error)
+}
+
+// escalationChain is, when request id is pending and an escalation is due, the people it
+// may escalate to in order: the first approver's manager and that manager's manager
+// (where the backend can tell), then the fallback approver. It is looked up before the
+// transition, so the transition itself does no I/O.
+func (s *Service) escalationChain(ctx context.Context, id string, now time.Time) ([]Person, error) {
+	r, err := s.store.Get(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	return p, true
+	escalating := false
+	for _, p := range r.Schedule.Plan(r.CreatedAt) {
+		if p.Kind == PlanEscalation && p.N > r.Escalations && !p.At.After(now) {
+			escalating = true
+		}
+	}
+	if r.State != StatePendingApproval || !escalating {
+		return nil, nil
+	}
+	var chain []Person
+	if mf, ok := s.backends[r.Item.Backend].(ManagerFinder); ok && len(r.Approvers) > 0 {
+		who := r.Approvers[0].Email
+		for range 2 {
+			var m Person
+			var found bool
+			err := s.call(r.Item.Backend, "manager", func() (err error) {
+				m, found, err = mf.Manager(ctx, who)
+				return err
+			})
+			if err != nil {
+				s.log.WarnContext(ctx, "manager unknown; escalating further up the chain", "request", id, "of", who, "err", err)
+				break
+			}
+			if !found {
+				break
+			}
+			m.Email = strings.ToLower(m.Email)
+			chain = append(chain, m)
+			who = m.Email
+		}
+	}
+	if f := r.Schedule.FallbackApprover; f != "" {
+		chain = append(chain, Person{Email: strings.ToLower(f)})
+	}
+	return chain, nil
 }
 
 // nextExpiryDue is when an active grant next needs attention: its next warning, or its end.

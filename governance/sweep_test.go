@@ -423,3 +423,55 @@ func TestExtend_AnApprovedExtensionMovesTheEndOfTheOriginalGrant(t *testing.T) {
 	_, err = b.svc.Extend(ctx, id, carol)
 	assert.ErrorIs(t, err, governance.ErrNotPending, "ended access cannot be extended")
 }
+
+// managers is the built-in backend plus an org chart, like a backend that can tell
+// managers.
+type managers struct {
+	*builtin.Backend
+	chart map[string]string
+}
+
+func (m managers) Manager(_ context.Context, email string) (governance.Person, bool, error) {
+	boss, ok := m.chart[email]
+	return governance.Person{Email: boss}, ok, nil
+}
+
+func TestSweep_EscalationWalksUpTheManagersThenTheFallback(t *testing.T) {
+	tests := []struct {
+		name  string
+		chart map[string]string
+		want  map[int][]string
+	}{
+		{"manager, their manager, then the fallback",
+			map[string]string{"alice@example.com": "boss@example.com", "boss@example.com": "ceo@example.com"},
+			map[int][]string{
+				1: {"alert→admins#1", "card→boss@example.com", "escalated→carol@example.com"},
+				2: {"alert→admins#2", "card→ceo@example.com", "escalated→carol@example.com"},
+				3: {"alert→admins#3", "card→fallback@example.com", "escalated→carol@example.com"},
+			}},
+		{"a manager who is the requester is skipped",
+			map[string]string{"alice@example.com": "carol@example.com"},
+			map[int][]string{
+				1: {"alert→admins#1", "card→fallback@example.com", "escalated→carol@example.com"},
+				2: {"alert→admins#2"}, 3: {"alert→admins#3"},
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t)}
+			b.store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: b.prefix})
+			catalog, err := governance.ParseCatalog([]byte(items))
+			require.NoError(t, err)
+			bi, err := builtin.New(b.store, builtin.Options{Clock: b.clock})
+			require.NoError(t, err)
+			b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store,
+				Backends: []governance.Backend{managers{Backend: bi, chart: tt.chart}}, Notifier: b.rec, Clock: b.clock,
+				Schedule: governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 1, FallbackApprover: "fallback@example.com"},
+				Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))})
+			require.NoError(t, err)
+			b.disp = governance.NewDispatcher(b.svc, "bed")
+			b.request("db")
+			assert.Equal(t, tt.want, b.days(5))
+		})
+	}
+}
