@@ -251,7 +251,19 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task) error {
 		if until, hold := s.outsideHours(ctx, to, t.Notice, r); hold {
 			return &deferredError{until: until}
 		}
-		if err := s.notifier.Notify(ctx, to, Notice{Kind: t.Notice, Request: r}); err != nil {
+		n := Notice{Kind: t.Notice, Request: r}
+		if t.Notice == NoticeReminder {
+			refs, err := s.store.MessageRefs(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			for _, ref := range refs {
+				if ref.Recipient == t.To {
+					n.Card = &ref
+				}
+			}
+		}
+		if err := s.notifier.Notify(ctx, to, n); err != nil {
 			return fmt.Errorf("notify %s of %s (%s): %w", t.To, r.ID, t.Notice, err)
 		}
 		return nil

@@ -201,6 +201,7 @@ const (
 type Notice struct {
 	Kind    NoticeKind
 	Request *Request
+	Card    *MessageRef // a reminder: the recipient's approval card, to link to
 }
 
 // Notifier tells people things. The service never knows which platform a person is on.

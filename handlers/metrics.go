@@ -206,3 +206,9 @@ func (c *countedSlack) OpenViewContext(ctx context.Context, trigger string, v sl
 	c.count("views.open", err)
 	return r, err
 }
+
+func (c *countedSlack) GetPermalinkContext(ctx context.Context, p *slackapi.PermalinkParameters) (string, error) {
+	link, err := c.api.GetPermalinkContext(ctx, p)
+	c.count("chat.getPermalink", err)
+	return link, err
+}

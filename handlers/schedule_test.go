@@ -50,6 +50,8 @@ func TestReminderAndEscalation_ThroughSlack(t *testing.T) {
 	require.Len(t, bob, 2, "the card, then the reminder")
 	assert.Contains(t, bob[1], "Reminder")
 	assert.Contains(t, bob[1], "[ Approve ] [ Deny ]", "the reminder's buttons work like the card's")
+	assert.Contains(t, bob[1], "Open the original card")
+	assert.Contains(t, bob[1], "archives/DUBOB/p", "the link points at Bob's card")
 
 	w.sweepAfter(governance.Day)
 	require.Len(t, w.dms("UERIN"), 1, "the fallback approver gets a card")

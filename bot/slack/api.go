@@ -31,6 +31,7 @@ type API interface {
 	GetUserInfoContext(ctx context.Context, user string, options ...slackapi.GetUserInfoOption) (*slackapi.User, error)
 	GetUserByEmailContext(ctx context.Context, email string) (*slackapi.User, error)
 	OpenViewContext(ctx context.Context, triggerID string, view slackapi.ModalViewRequest) (*slackapi.ViewResponse, error)
+	GetPermalinkContext(ctx context.Context, params *slackapi.PermalinkParameters) (string, error)
 }
 
 var _ API = (*slackapi.Client)(nil)

@@ -120,6 +120,12 @@ func (n *Notifier) Notify(ctx context.Context, to governance.Person, nt governan
 		return err
 	}
 	blocks, fallback := NoticeBlocks(nt)
+	if c := nt.Card; c != nil && c.Platform == Platform && nt.Kind == governance.NoticeReminder {
+		// A link to the original card; the reminder's own buttons work without it.
+		if link, err := n.api.GetPermalinkContext(ctx, &slackapi.PermalinkParameters{Channel: c.Channel, Ts: c.ID}); err == nil {
+			blocks = append(blocks, note("<"+link+"|Open the original card>"))
+		}
+	}
 	if _, _, err := n.post(ctx, ch, blocks, fallback); err != nil {
 		return fmt.Errorf("chat.postMessage %s notice of %s to %s: %w", nt.Kind, nt.Request.ID, to.Email, err)
 	}

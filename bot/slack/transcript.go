@@ -98,6 +98,11 @@ func (t *Transcript) user(id string) *slackapi.User {
 		Profile: slackapi.UserProfile{Email: p.Email, RealName: p.Name, DisplayName: p.Name}}
 }
 
+// GetPermalinkContext makes up a link to a message; nothing in a transcript can follow it.
+func (t *Transcript) GetPermalinkContext(_ context.Context, p *slackapi.PermalinkParameters) (string, error) {
+	return "https://transcript.invalid/archives/" + p.Channel + "/p" + strings.ReplaceAll(p.Ts, ".", ""), nil
+}
+
 // OpenViewContext writes the modal with its fields.
 func (t *Transcript) OpenViewContext(_ context.Context, triggerID string, view slackapi.ModalViewRequest) (*slackapi.ViewResponse, error) {
 	if triggerID == "" {

@@ -219,7 +219,7 @@ func (s *Server) nextFailure(method string) (Failure, bool) {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil || r.Method != http.MethodPost {
+	if err != nil || (r.Method != http.MethodPost && r.Method != http.MethodGet) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
@@ -274,7 +274,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // decode reads a Web API request as slack-go sends it: most methods as a form, views.*
-// as JSON.
+// as JSON, a few as GET with a query.
 func decode(method string, r *http.Request, body []byte) (Call, error) {
 	c := Call{Method: method, Params: url.Values{}}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
@@ -294,6 +294,9 @@ func decode(method string, r *http.Request, body []byte) (Call, error) {
 	params, err := url.ParseQuery(string(body))
 	if err != nil {
 		return c, err
+	}
+	for k, v := range r.URL.Query() { // GET methods (chat.getPermalink) send their arguments in the query
+		params[k] = v
 	}
 	c.Params = params
 	c.Channel, c.TS, c.Text = params.Get("channel"), params.Get("ts"), params.Get("text")
@@ -378,6 +381,18 @@ func (s *Server) call(c *Call) map[string]any {
 			}
 		}
 		return fail("users_not_found")
+	case "chat.getPermalink":
+		ch, ok := s.channel(c.Params.Get("channel"), false)
+		if !ok {
+			return fail("channel_not_found")
+		}
+		for _, m := range s.messages {
+			if m.Channel == ch && m.TS == c.Params.Get("message_ts") {
+				return map[string]any{"ok": true, "channel": ch,
+					"permalink": "https://fake.slack.invalid/archives/" + ch + "/p" + strings.ReplaceAll(m.TS, ".", "")}
+			}
+		}
+		return fail("message_not_found")
 	case "auth.test":
 		return map[string]any{"ok": true, "url": "https://fake.slack.invalid/", "team": "Fake Workspace", "team_id": "T0FAKE",
 			"user": "accessbot", "user_id": "UBOT", "bot_id": "B0FAKE"}
