@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -65,11 +66,14 @@ func (s *Service) handleDue(ctx context.Context, m string, now time.Time) error 
 // reminders that are all overdue collapse into one, and a due timeout wins over
 // everything else.
 func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) error {
-	chain, err := s.escalationChain(ctx, id, now)
-	if err != nil {
-		return err
+	var managers []Person
+	if s.managersKnown { // only a backend that can tell managers costs a read before the transition
+		var err error
+		if managers, err = s.managerChain(ctx, id, now); err != nil {
+			return err
+		}
 	}
-	_, err = s.transition(ctx, id, func(r *Request) (*Effects, error) {
+	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
 		member := dueApproval(r.ID)
 		if r.State != StatePendingApproval {
 			return &Effects{Undue: []string{member}}, nil
@@ -94,7 +98,7 @@ func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) err
 			fx.Undue = []string{member}
 			return fx, nil
 		case due[len(due)-1].Kind == PlanEscalation:
-			s.escalate(r, due[len(due)-1].N, chain, fx)
+			s.escalate(r, due[len(due)-1].N, managers, fx)
 		default:
 			last := due[len(due)-1]
 			fx.Audit = append(fx.Audit, s.audit(r, system, EventRemind, "", fmt.Sprintf("reminder %d", last.N)))
@@ -112,12 +116,16 @@ func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) err
 	return err
 }
 
-// escalate adds the next person of the escalation chain as an approver, tells the
-// requester to whom it went, and alerts the admins. The chain is the fallback approver;
-// never the requester, never someone who already approves.
-func (s *Service) escalate(r *Request, n int, chain []Person, fx *Effects) {
+// escalate adds the next person of the escalation chain (the managers found, then the
+// fallback approver) as an approver, tells the requester to whom it went, and alerts the
+// admins; never the requester, never someone who already approves.
+func (s *Service) escalate(r *Request, n int, managers []Person, fx *Effects) {
 	r.Escalations = n
 	fx.Tasks = append(fx.Tasks, Task{Kind: TaskAdminAlert, RequestID: r.ID, To: fmt.Sprintf("admins#%d", n)})
+	chain := slices.Clone(managers)
+	if f := r.Schedule.FallbackApprover; f != "" {
+		chain = append(chain, Person{Email: strings.ToLower(f)})
+	}
 	to, ok := escalationTarget(r, chain)
 	if !ok {
 		fx.Audit = append(fx.Audit, s.audit(r, system, EventEscalate, "",
@@ -147,11 +155,10 @@ type ManagerFinder interface {
 	Manager(ctx context.Context, email string) (manager Person, ok bool, err error)
 }
 
-// escalationChain is, when request id is pending and an escalation is due, the people it
-// may escalate to in order: the first approver's manager and that manager's manager
-// (where the backend can tell), then the fallback approver. It is looked up before the
-// transition, so the transition itself does no I/O.
-func (s *Service) escalationChain(ctx context.Context, id string, now time.Time) ([]Person, error) {
+// managerChain is, when request id is pending and an escalation is due, the first
+// approver's manager and that manager's manager, as far as the backend can tell. It is
+// looked up before the transition, so the transition itself does no I/O.
+func (s *Service) managerChain(ctx context.Context, id string, now time.Time) ([]Person, error) {
 	r, err := s.store.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -186,9 +193,6 @@ func (s *Service) escalationChain(ctx context.Context, id string, now time.Time)
 			chain = append(chain, m)
 			who = m.Email
 		}
-	}
-	if f := r.Schedule.FallbackApprover; f != "" {
-		chain = append(chain, Person{Email: strings.ToLower(f)})
 	}
 	return chain, nil
 }

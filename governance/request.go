@@ -151,19 +151,12 @@ type Schedule struct {
 const Day = 24 * time.Hour
 
 // FirstApprovalDue is the first time the scheduler has something to do for a request
-// created at created: the first reminder or escalation, or the timeout. ok is false when
-// the schedule never acts.
+// created at created: the first event of its Plan. ok is false when the schedule never acts.
 func (s Schedule) FirstApprovalDue(created time.Time) (at time.Time, ok bool) {
-	if s.DaysUntilEscalation > 0 {
-		at, ok = created.Add(time.Duration(s.DaysUntilEscalation)*Day), true
+	if plan := s.Plan(created); len(plan) > 0 {
+		return plan[0].At, true
 	}
-	if s.RequestExpiryDays > 0 {
-		t := created.Add(time.Duration(s.RequestExpiryDays) * Day)
-		if !ok || t.Before(at) {
-			at, ok = t, true
-		}
-	}
-	return at, ok
+	return time.Time{}, false
 }
 
 // Due-index members. The scheduler owns what they mean; the service adds and removes them

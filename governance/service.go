@@ -22,7 +22,9 @@ type Service struct {
 	hours    WorkingHours
 	obs      Observer
 	log      *slog.Logger
-	kick     func() // wakes the local outbox dispatcher; may be nil
+	// managersKnown: some backend can tell managers, so escalations look them up.
+	managersKnown bool
+	kick          func() // wakes the local outbox dispatcher; may be nil
 }
 
 // Config is what a Service is built from.
@@ -67,6 +69,9 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	for _, b := range cfg.Backends {
 		s.backends[b.Name()] = b
+		if _, ok := b.(ManagerFinder); ok {
+			s.managersKnown = true
+		}
 	}
 	for _, it := range cfg.Catalog.Items() {
 		if _, ok := s.backends[it.Backend]; !ok {

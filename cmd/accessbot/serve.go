@@ -70,20 +70,22 @@ func devPeople(c *config) map[string]string {
 	return users
 }
 
-// newSlackSide connects to Slack, or makes the development transcript writing to out.
-func newSlackSide(c *config, store *redisstore.Store, out io.Writer) slackSide {
+// newSlackSide connects to Slack, or makes the development transcript writing to out;
+// wrap (the metrics' counter) is put around the API before anything uses it.
+func newSlackSide(c *config, store *redisstore.Store, out io.Writer, wrap func(slackbot.API) slackbot.API) slackSide {
 	if c.devMode() {
 		users := devPeople(c)
 		t := slackbot.NewTranscript(out, users)
-		return slackSide{api: t, dir: slackbot.NewDevDirectory(users), respond: t.Respond}
+		return slackSide{api: wrap(t), dir: slackbot.NewDevDirectory(users), respond: t.Respond}
 	}
-	api := slackbot.NewClient(c.SlackBotToken, c.Slack.APIURL, nil)
+	api := wrap(slackbot.NewClient(c.SlackBotToken, c.Slack.APIURL, nil))
 	return slackSide{api: api, dir: slackbot.NewDirectory(api, store)}
 }
 
-// assemble builds the application from config over an open Redis. run, if not nil, runs
-// the work handlers do after answering (the demo runs it inline).
-func assemble(c *config, store *redisstore.Store, sl slackSide, clock governance.Clock, log *slog.Logger, consumer string, run func(func())) (*app, error) {
+// assemble builds the application from config over an open Redis; in development mode
+// what Slack would show is written to out. run, if not nil, runs the work handlers do
+// after answering (the demo runs it inline).
+func assemble(c *config, store *redisstore.Store, out io.Writer, clock governance.Clock, log *slog.Logger, consumer string, run func(func())) (*app, error) {
 	var refs []governance.ItemRef
 	for _, it := range c.catalog.Items() {
 		refs = append(refs, it.Snapshot())
@@ -94,10 +96,7 @@ func assemble(c *config, store *redisstore.Store, sl slackSide, clock governance
 		return nil, err
 	}
 	metrics := handlers.NewMetrics(store.OutboxDepth)
-	sl.api = metrics.SlackAPI(sl.api) // count every Slack call, on the request path and in the outbox
-	if !c.devMode() {
-		sl.dir = slackbot.NewDirectory(sl.api, store)
-	}
+	sl := newSlackSide(c, store, out, metrics.SlackAPI) // every Slack call counted, request path and outbox alike
 	notifier := slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: []governance.Backend{backend},
 		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: metrics, Logger: log})
@@ -128,7 +127,7 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	store := redisstore.New(client, redisstore.Options{Prefix: c.Redis.Prefix, ReclaimAfter: time.Duration(c.Outbox.ReclaimAfter)})
 
 	host, _ := os.Hostname()
-	a, err := assemble(c, store, newSlackSide(c, store, stdout), governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
+	a, err := assemble(c, store, stdout, governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
 	if err != nil {
 		return err
 	}
