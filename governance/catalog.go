@@ -23,6 +23,10 @@ type Item struct {
 	DefaultDuration       time.Duration // 0: no end
 	MaxDuration           time.Duration // 0: no limit
 	JustificationRequired bool
+	// Search makes the item a policy for anything its backend offers rather than one
+	// thing: a request naming something not in the catalog is looked up in the backend
+	// (Backend.SearchCatalog) and, once found, governed by this item's approvers and limits.
+	Search bool
 }
 
 // Snapshot is the part of the item a request keeps.
@@ -93,7 +97,7 @@ func (c *Catalog) Backends() []string {
 func (c *Catalog) Lookup(q string) (Item, error) {
 	q = strings.TrimSpace(q)
 	for _, it := range c.items {
-		if strings.EqualFold(it.ID, q) || strings.EqualFold(it.Name, q) {
+		if !it.Search && (strings.EqualFold(it.ID, q) || strings.EqualFold(it.Name, q)) {
 			return it, nil
 		}
 	}
@@ -110,6 +114,17 @@ func (c *Catalog) Lookup(q string) (Item, error) {
 	return Item{}, problem(ErrUnknownItem, "item", msg)
 }
 
+// Searchable lists the items that stand for whatever their backend finds (Item.Search).
+func (c *Catalog) Searchable() []Item {
+	var out []Item
+	for _, it := range c.items {
+		if it.Search {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
 // Suggest returns up to n items whose id or name is closest to q.
 func (c *Catalog) Suggest(q string, n int) []Item {
 	q = strings.ToLower(q)
@@ -119,6 +134,9 @@ func (c *Catalog) Suggest(q string, n int) []Item {
 	}
 	var all []scored
 	for _, it := range c.items {
+		if it.Search {
+			continue
+		}
 		id, name := strings.ToLower(it.ID), strings.ToLower(it.Name)
 		s := min(editDistance(q, id), editDistance(q, name))
 		if q != "" && (strings.Contains(id, q) || strings.Contains(name, q) || strings.Contains(q, id)) {
@@ -172,6 +190,7 @@ type itemFile struct {
 	DefaultDuration       string   `yaml:"defaultDuration"`
 	MaxDuration           string   `yaml:"maxDuration"`
 	JustificationRequired bool     `yaml:"justificationRequired"`
+	Search                bool     `yaml:"search"`
 }
 
 // ParseCatalog reads a catalog from YAML:
@@ -184,6 +203,11 @@ type itemFile struct {
 //	    defaultDuration: 8h
 //	    maxDuration: 7d
 //	    justificationRequired: true
+//	  - id: sailpoint
+//	    name: Anything requestable in SailPoint
+//	    backend: sailpoint
+//	    search: true          # unknown names are looked up in the backend
+//	    approvers: ["Bob <bob@example.com>"]
 //
 // Unknown keys are errors, so a typo does not silently drop a rule.
 func ParseCatalog(data []byte) (*Catalog, error) {
@@ -228,7 +252,7 @@ func (f catalogFile) items() ([]Item, error) {
 	for i, in := range f.Items {
 		where := fmt.Sprintf("catalog item %d (%s)", i+1, in.ID)
 		it := Item{ID: in.ID, Name: in.Name, Description: in.Description, Backend: in.Backend,
-			Ref: in.Ref, JustificationRequired: in.JustificationRequired}
+			Ref: in.Ref, JustificationRequired: in.JustificationRequired, Search: in.Search}
 		if it.Ref == "" {
 			it.Ref = it.ID
 		}

@@ -20,13 +20,15 @@ const (
 	CommandPending  CommandKind = "pending"  // requests waiting for my decision
 	CommandCancel   CommandKind = "cancel"   // cancel <id>
 	CommandSchedule CommandKind = "schedule" // schedule <id>: planned reminders, escalations, timeout, expiry
+	CommandRevoke   CommandKind = "revoke"   // revoke <item|id> [from <e-mail>]: end active access now
 	CommandHelp     CommandKind = "help"
 )
 
 // Command is a parsed chat command.
 type Command struct {
 	Kind     CommandKind
-	Item     string        // CommandRequest: the item as typed
+	Item     string        // CommandRequest, CommandRevoke: the item (or, to revoke, request id) as typed
+	Holder   string        // CommandRevoke: whose access, when not the sender's own
 	Duration time.Duration // CommandRequest: 0 means the item's default
 	Reason   string        // CommandRequest
 	ID       string        // CommandCancel: the request id, normalised ("AR-7")
@@ -39,6 +41,7 @@ var (
 	spaces    = regexp.MustCompile(`\s+`)
 	becauseRe = regexp.MustCompile(`(?i)(?:^|\s)because(?:\s+|$)`)
 	forRe     = regexp.MustCompile(`(?i)\s+for\s+(\S+)$`)
+	fromRe    = regexp.MustCompile(`(?i)\s+from\s+(\S+)$`)
 	idRe      = regexp.MustCompile(`(?i)^(?:ar-?)?(\d{1,12})$`)
 )
 
@@ -72,9 +75,11 @@ func ParseCommand(text string) (Command, error) {
 		return Command{Kind: CommandSchedule, ID: id}, nil
 	case "request", "req", "get":
 		return parseRequest(rest)
+	case "revoke", "remove", "drop":
+		return parseRevoke(rest)
 	}
 	return Command{}, problem(ErrBadCommand, "",
-		fmt.Sprintf("I don't know the command %q. Try `request <item> for 8h because <reason>`, `status`, `pending`, `cancel <id>`, `schedule <id>` or `help`.", verb))
+		fmt.Sprintf("I don't know the command %q. Try `request <item> for 8h because <reason>`, `status`, `pending`, `cancel <id>`, `revoke <item>`, `schedule <id>` or `help`.", verb))
 }
 
 func parseRequest(rest string) (Command, error) {
@@ -100,6 +105,19 @@ func parseRequest(rest string) (Command, error) {
 	}
 	if err := checkReason(c.Reason); err != nil {
 		return Command{}, err
+	}
+	return c, nil
+}
+
+func parseRevoke(rest string) (Command, error) {
+	c := Command{Kind: CommandRevoke}
+	if m := fromRe.FindStringSubmatchIndex(rest); m != nil {
+		c.Holder = rest[m[2]:m[3]]
+		rest = strings.TrimSpace(rest[:m[0]])
+	}
+	c.Item = spaces.ReplaceAllString(strings.TrimSpace(rest), " ")
+	if c.Item == "" {
+		return Command{}, problem(ErrBadCommand, "item", "Say what to revoke: `revoke <item>`, `revoke <item> from <e-mail>` (a direct report's) or `revoke AR-7`.")
 	}
 	return c, nil
 }

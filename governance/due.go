@@ -52,6 +52,8 @@ func (s *Service) handleDue(ctx context.Context, m string, now time.Time) error 
 		err = s.approvalDue(ctx, id, now)
 	case "expiry":
 		err = s.expiryDue(ctx, id, now)
+	case "sync":
+		err = s.syncDue(ctx, id, now)
 	default:
 		err = fmt.Errorf("unknown due item %q", m)
 	}
@@ -250,7 +252,7 @@ func (s *Service) expiryDue(ctx context.Context, id string, now time.Time) error
 	return err
 }
 
-// revoke ends an expired grant in its backend; called by the outbox, retried there.
+// revoke ends an expired or revoked grant in its backend; called by the outbox, retried there.
 func (s *Service) revoke(ctx context.Context, id string) error {
 	r, err := s.store.Get(ctx, id)
 	if err != nil {
@@ -260,9 +262,18 @@ func (s *Service) revoke(ctx context.Context, id string) error {
 	if !ok {
 		return Permanent(fmt.Errorf("backend %q is not configured: %w", r.Item.Backend, ErrUnknownBackend))
 	}
-	g := Grant{RequestID: r.ID, Item: r.Item, Requester: r.Requester}
+	g := Grant{RequestID: r.ID, Item: r.Item, Requester: r.Requester, Reason: revokeComment(r)}
 	if r.Submission != nil {
 		g.Start, g.End = r.Submission.Start, r.Submission.End
+	}
+	if r.RevokedBy != nil {
+		g.RevokedBy = *r.RevokedBy
+	}
+	if err := s.call(b.Name(), "lookup", func() (err error) {
+		g.Identity, err = b.LookupIdentity(ctx, r.Requester.Email)
+		return err
+	}); err != nil {
+		return fmt.Errorf("look up %s in %s: %w", r.Requester.Email, b.Name(), err)
 	}
 	if err := s.call(b.Name(), "revoke", func() error { return b.Revoke(ctx, g) }); err != nil {
 		return fmt.Errorf("revoke %s in %s: %w", id, b.Name(), err)

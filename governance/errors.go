@@ -23,6 +23,10 @@ var (
 	ErrDenyReasonRequired    = errors.New("deny reason required")
 	ErrBadCommand            = errors.New("bad command")
 	ErrUnknownBackend        = errors.New("unknown backend")
+	ErrDuplicate             = errors.New("the backend already has this access or a request for it")
+	ErrNotActive             = errors.New("no active access")
+	ErrNotAllowed            = errors.New("not allowed")
+	ErrBackendCredentials    = errors.New("the backend refused accessbot's credentials")
 
 	// ErrConflict is returned by Store.Update when the stored version moved on.
 	ErrConflict = errors.New("request changed concurrently")

@@ -90,8 +90,11 @@ var lifecycle = []transition{
 	{StateApproved, EventFail, StateFailed, RoleSystem},
 	{StateSubmitted, EventActivate, StateActive, RoleSystem},
 	{StateSubmitted, EventFail, StateFailed, RoleSystem},
+	{StateSubmitted, EventCancel, StateCancelled, RoleRequester}, // withdrawn in the backend too
+	{StateSubmitted, EventDeny, StateDenied, RoleSystem},         // the backend's own approvers said no
+	{StateSubmitted, EventTimeout, StateTimedOut, RoleSystem},    // the backend's approval expired
 	{StateActive, EventExpire, StateExpired, RoleSystem},
-	{StateActive, EventRevoke, StateRevoked, RoleAdmin},
+	{StateActive, EventRevoke, StateRevoked, RoleAdmin}, // also the holder, or their manager
 }
 
 // Next returns the state that event e leads to from state s and the role that may cause

@@ -156,6 +156,8 @@ type Grant struct {
 	ApprovedBy Person
 	Start      time.Time
 	End        time.Time // zero: no end
+	// RevokedBy, for Revoke: who ended the access early; empty when it reached its end.
+	RevokedBy Person
 }
 
 // Backend is one identity-governance system.
@@ -168,13 +170,15 @@ type Backend interface {
 	SearchCatalog(ctx context.Context, query string) ([]ItemRef, error)
 	// Submit asks for the grant. It must be idempotent in g.RequestID.
 	Submit(ctx context.Context, g Grant) (Submission, error)
-	// Status reads the backend's view of an earlier submission.
+	// Status reads the backend's view of an earlier submission; the service asks again,
+	// less and less often, while the answer's State is StateSubmitted.
 	Status(ctx context.Context, s Submission) (Submission, error)
 	// Extend moves the end of an active grant.
 	Extend(ctx context.Context, g Grant, end time.Time) (Submission, error)
 	// Revoke ends an active grant.
 	Revoke(ctx context.Context, g Grant) error
-	// Cancel withdraws a submission that has not completed.
+	// Cancel withdraws a submission that has not completed. A backend that can no longer
+	// withdraw it says why with a *Problem.
 	Cancel(ctx context.Context, s Submission) error
 }
 
@@ -195,6 +199,8 @@ const (
 	NoticeTimedOut  NoticeKind = "timed_out" // requester: nobody decided in time
 	NoticeExpiring  NoticeKind = "expiring"  // requester: your access ends soon
 	NoticeEnded     NoticeKind = "ended"     // requester: your access has ended
+	NoticeWaiting   NoticeKind = "waiting"   // requester: the backend waits for something (Submission.Waiting)
+	NoticeRevoked   NoticeKind = "revoked"   // requester: someone else revoked your access (RevokedBy)
 )
 
 // Notice is a message to one person about a request.

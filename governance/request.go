@@ -61,13 +61,20 @@ type Decision struct {
 
 // Submission is what a backend said about a grant it was given.
 type Submission struct {
-	Backend    string    `json:"backend"`
-	ExternalID string    `json:"externalId,omitempty"`
-	State      State     `json:"state"` // StateSubmitted, StateActive or StateFailed
-	Start      time.Time `json:"start,omitzero"`
-	End        time.Time `json:"end,omitzero"`
-	Detail     string    `json:"detail,omitempty"`
-	At         time.Time `json:"at"`
+	Backend    string `json:"backend"`
+	ExternalID string `json:"externalId,omitempty"`
+	// State is StateSubmitted while the backend works on it, then StateActive, or how the
+	// backend ended it: StateFailed, StateDenied (its own approvers), StateCancelled or
+	// StateTimedOut (its approval expired).
+	State  State     `json:"state"`
+	Start  time.Time `json:"start,omitzero"`
+	End    time.Time `json:"end,omitzero"`
+	Detail string    `json:"detail,omitempty"` // the backend's words, for people: why it failed, who denied
+	// Waiting says what a submitted grant waits for in the backend ("approval in SailPoint
+	// by Bob Owner"); the requester is told each time it changes.
+	Waiting string    `json:"waiting,omitempty"`
+	Checks  int       `json:"checks,omitempty"` // status checks made so far
+	At      time.Time `json:"at"`
 }
 
 // Request is one access request, from the ask to the end of the access.
@@ -88,7 +95,11 @@ type Request struct {
 	Decision    *Decision   `json:"decision,omitempty"`
 	Submission  *Submission `json:"submission,omitempty"`
 	CancelledAt time.Time   `json:"cancelledAt,omitzero"`
-	Failure     string      `json:"failure,omitempty"` // why it failed, in words for the requester
+	Failure     string      `json:"failure,omitempty"` // why it failed or the backend ended it, in words for the requester
+	// Duplicate: the backend already had this access or a request for it, so nothing new
+	// was asked for; Failure says what it had.
+	Duplicate bool    `json:"duplicate,omitempty"`
+	RevokedBy *Person `json:"revokedBy,omitempty"` // who revoked active access before its end
 
 	Extends  string    `json:"extends,omitempty"` // the active request this one extends
 	ExtendTo time.Time `json:"extendTo,omitzero"` // the end that extension asks for
@@ -132,6 +143,10 @@ func (r *Request) clone() *Request {
 		s := *r.Submission
 		c.Submission = &s
 	}
+	if r.RevokedBy != nil {
+		p := *r.RevokedBy
+		c.RevokedBy = &p
+	}
 	return &c
 }
 
@@ -163,3 +178,4 @@ func (s Schedule) FirstApprovalDue(created time.Time) (at time.Time, ok bool) {
 // with each transition so that due work is found without scanning requests.
 func dueApproval(id string) string { return "approval:" + id }
 func dueExpiry(id string) string   { return "expiry:" + id }
+func dueSync(id string) string     { return "sync:" + id }

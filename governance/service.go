@@ -20,6 +20,7 @@ type Service struct {
 	schedule Schedule
 	admins   []Person
 	hours    WorkingHours
+	sync     SyncPolicy
 	obs      Observer
 	log      *slog.Logger
 	// managersKnown: some backend can tell managers, so escalations look them up.
@@ -37,6 +38,7 @@ type Config struct {
 	Schedule Schedule     // copied onto each new request
 	Admins   []Person     // may decide any request once it has escalated
 	Hours    WorkingHours // when reminders and expiry warnings may arrive
+	Sync     SyncPolicy   // how often backends are asked about grants they are working on
 	Observer Observer     // metrics; default none
 	Logger   *slog.Logger // default slog.Default()
 }
@@ -55,6 +57,7 @@ func NewService(cfg Config) (*Service, error) {
 		schedule: cfg.Schedule,
 		admins:   cfg.Admins,
 		hours:    cfg.Hours,
+		sync:     cfg.Sync,
 		obs:      cfg.Observer,
 		log:      cfg.Logger,
 	}
@@ -110,7 +113,7 @@ type RequestInput struct {
 // Request validates an ask against the catalog and policy and stores it as
 // pending_approval; the approval cards go out through the outbox.
 func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error) {
-	item, err := s.catalog.Lookup(in.Item)
+	item, err := s.resolveItem(ctx, in.Item)
 	if err != nil {
 		return nil, err
 	}
@@ -278,8 +281,16 @@ func (s *Service) Extend(ctx context.Context, id string, by Actor) (*Request, er
 		extends: id, extendTo: end.Add(orig.Duration)})
 }
 
-// Cancel withdraws a pending request; only its requester may.
+// Cancel withdraws a request that is pending, or submitted but not yet granted (then in
+// its backend too); only its requester may.
 func (s *Service) Cancel(ctx context.Context, id string, by Actor) (*Request, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.State == StateSubmitted && r.Requester.Is(by.Person) {
+		return s.cancelSubmitted(ctx, r, by)
+	}
 	return s.transition(ctx, id, func(r *Request) (*Effects, error) {
 		if !r.Requester.Is(by.Person) {
 			return nil, problem(ErrNotRequester, "", fmt.Sprintf(

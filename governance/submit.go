@@ -80,20 +80,12 @@ func (s *Service) recordSubmission(ctx context.Context, id string, b Backend, su
 		r.State = StateSubmitted
 		fx.Audit = append(fx.Audit, s.audit(r, system, EventSubmit, StateApproved, sub.ExternalID))
 		switch sub.State {
-		case StateActive:
-			r.State = StateActive
-			fx.Audit = append(fx.Audit, s.audit(r, system, EventActivate, StateSubmitted, ""))
-			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: r.Requester.Email, Notice: NoticeActive})
-			if at, ok := nextExpiryDue(r); ok {
-				fx.Due = map[string]time.Time{dueExpiry(id): at}
-			}
-		case StateFailed:
-			r.State = StateFailed
-			r.Failure = sub.Detail
-			fx.Audit = append(fx.Audit, s.audit(r, system, EventFail, StateSubmitted, sub.Detail))
-			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: r.Requester.Email, Notice: NoticeFailed})
-		default:
+		case StateSubmitted, "":
+			r.Submission.State = StateSubmitted
 			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: r.Requester.Email, Notice: NoticeSubmitted})
+			fx.Due = map[string]time.Time{dueSync(id): s.clock.Now().Add(s.sync.after(0))}
+		default:
+			s.settle(r, fx)
 		}
 		return fx, nil
 	})
@@ -115,8 +107,10 @@ func (s *Service) fail(ctx context.Context, id string, cause error) error {
 		}
 		from := r.State
 		r.State = StateFailed
-		r.Failure = "the access system refused the grant: " + cause.Error()
+		r.Failure = failure(cause)
+		r.Duplicate = errors.Is(cause, ErrDuplicate)
 		return &Effects{
+			Undue: []string{dueSync(id)},
 			Audit: []AuditRecord{s.audit(r, system, EventFail, from, cause.Error())},
 			Tasks: []Task{{Kind: TaskNotify, RequestID: id, To: r.Requester.Email, Notice: NoticeFailed}},
 		}, nil
@@ -128,6 +122,16 @@ func (s *Service) fail(ctx context.Context, id string, cause error) error {
 }
 
 var errAlreadyDone = errors.New("already done")
+
+// failure is why a grant failed, for the requester: a backend's *Problem speaks to
+// people already; anything else is a refusal in the backend's own words.
+func failure(cause error) string {
+	var p *Problem
+	if errors.As(cause, &p) {
+		return p.Message
+	}
+	return "the access system refused the grant: " + cause.Error()
+}
 
 // applyExtension moves the end of the grant that r extends to r.ExtendTo, in the backend
 // and on the original request. applied is false when the original is no longer active.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
@@ -69,6 +70,20 @@ func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.
 		if req, err = s.svc.Cancel(ctx, cmd.ID, actor(who, userID)); err == nil {
 			answer = slackbot.Cancelled(req)
 		}
+	case governance.CommandRevoke:
+		attrs = append(attrs, "item", cmd.Item)
+		holder := cmd.Holder
+		if id, ok := mentionedUser(holder); ok { // "from @bob" arrives as <@U123|bob>
+			var p governance.Person
+			if p, err = s.cfg.Slack.Directory.Person(ctx, id); err != nil {
+				break
+			}
+			holder = p.Email
+		}
+		var req *governance.Request
+		if req, err = s.svc.Revoke(ctx, governance.RevokeInput{By: actor(who, userID), Target: cmd.Item, Holder: holder}); err == nil {
+			answer = slackbot.Revoked(req)
+		}
 	case governance.CommandSchedule:
 		attrs = append(attrs, "request", cmd.ID)
 		var req *governance.Request
@@ -92,4 +107,13 @@ func idempotencyKey(prefix, id string) string {
 		return ""
 	}
 	return prefix + id
+}
+
+// mentionedUser reads a Slack user mention, <@U123> or <@U123|name>, as a user id.
+func mentionedUser(s string) (string, bool) {
+	if !strings.HasPrefix(s, "<@") || !strings.HasSuffix(s, ">") {
+		return "", false
+	}
+	id, _, _ := strings.Cut(s[2:len(s)-1], "|")
+	return id, id != ""
 }

@@ -233,6 +233,10 @@ func NoticeText(n governance.Notice) string {
 		return fmt.Sprintf(":white_check_mark: %s approved your request *%s* for %s. Granting it now; you will hear when the access is active.", by, r.ID, it)
 	case governance.NoticeDenied:
 		by, reason := "An approver", ""
+		if r.Decision != nil && r.Decision.Approved { // approved here, denied in the backend's own approvals
+			return fmt.Sprintf(":x: Your request *%s* for %s was approved here but denied in %s: %s\nIf you still need it, talk to your access admins.",
+				r.ID, it, escapeN(r.Item.Backend, 100), escapeN(r.Failure, 1000))
+		}
 		if r.Decision != nil {
 			by, reason = person(r.Decision.By), r.Decision.Reason
 		}
@@ -247,10 +251,32 @@ func NoticeText(n governance.Notice) string {
 		}
 		return fmt.Sprintf(":unlock: Your access to %s is active, with no end (request *%s*).", it, r.ID)
 	case governance.NoticeFailed:
+		if r.Duplicate {
+			return fmt.Sprintf(":information_source: Nothing new was requested for *%s* (%s): %s",
+				r.ID, it, escapeN(r.Failure, 1000))
+		}
 		return fmt.Sprintf(":warning: Your request *%s* for %s could not be granted: %s. Nothing was granted; ask your access admins for help, quoting %s.",
 			r.ID, it, escapeN(r.Failure, 1000), r.ID)
 	case governance.NoticeCancelled:
+		if r.Failure != "" {
+			return fmt.Sprintf(":no_entry_sign: Your request *%s* for %s was cancelled in %s: %s",
+				r.ID, it, escapeN(r.Item.Backend, 100), escapeN(r.Failure, 1000))
+		}
 		return fmt.Sprintf(":no_entry_sign: Your request *%s* for %s was cancelled.", r.ID, it)
+	case governance.NoticeWaiting:
+		waiting := ""
+		if r.Submission != nil {
+			waiting = r.Submission.Waiting
+		}
+		return fmt.Sprintf(":hourglass_flowing_sand: Your request *%s* for %s is waiting for %s. You will hear when the access is active.",
+			r.ID, it, escapeN(waiting, 500))
+	case governance.NoticeRevoked:
+		by := "An admin"
+		if r.RevokedBy != nil {
+			by = person(*r.RevokedBy)
+		}
+		return fmt.Sprintf(":lock: %s revoked your access to %s (request *%s*). Ask again with `/access request %s` if you still need it.",
+			by, it, r.ID, escapeN(r.Item.ID, 100))
 	case governance.NoticeReminder:
 		return fmt.Sprintf(":alarm_clock: Reminder: %s has been waiting since %s for your decision on *%s*, %s for %s.\n%s",
 			person(r.Requester), Date(r.CreatedAt), r.ID, it, governance.FormatDuration(r.Duration), quote(r.Reason, 1000))
@@ -262,6 +288,10 @@ func NoticeText(n governance.Notice) string {
 		return fmt.Sprintf(":arrow_up: Nobody has decided your request *%s* for %s yet, so it went to %s as well. The earlier approvers can still decide.",
 			r.ID, it, to)
 	case governance.NoticeTimedOut:
+		if r.Failure != "" {
+			return fmt.Sprintf(":hourglass: Your request *%s* for %s lapsed in %s: %s. If you still need it, ask again: `/access request %s`.",
+				r.ID, it, escapeN(r.Item.Backend, 100), escapeN(r.Failure, 1000), escapeN(r.Item.ID, 100))
+		}
 		return fmt.Sprintf(":hourglass: Nobody decided your request *%s* for %s in time, so it has lapsed. If you still need it, ask again: `/access request %s`.",
 			r.ID, it, escapeN(r.Item.ID, 100))
 	case governance.NoticeExpiring:
@@ -358,6 +388,15 @@ func Cancelled(r *governance.Request) Message {
 	return say(fmt.Sprintf(":no_entry_sign: Request *%s* for %s is cancelled; its approvers' cards say so.", r.ID, itemText(r)))
 }
 
+// Revoked acknowledges an early end of access.
+func Revoked(r *governance.Request) Message {
+	whose := "Your access"
+	if r.RevokedBy != nil && !r.RevokedBy.Is(r.Requester) {
+		whose = person(r.Requester) + "'s access"
+	}
+	return say(fmt.Sprintf(":lock: %s to %s (request *%s*) is revoked; %s is removing it now.", whose, itemText(r), r.ID, escapeN(r.Item.Backend, 100)))
+}
+
 // Approved tells an approver their approval was recorded.
 func Approved(r *governance.Request) Message {
 	return say(fmt.Sprintf(":white_check_mark: You approved *%s*: %s for %s, %s. %s is told, and the access is being granted.",
@@ -392,10 +431,15 @@ func Status(rs []*governance.Request) Message {
 			line += " until " + Date(r.EndsAt())
 		case r.State == governance.StateActive:
 			line += ", no end"
+		case r.State == governance.StateSubmitted && r.Submission != nil && r.Submission.Waiting != "":
+			line += " (waiting for " + escapeN(r.Submission.Waiting, 300) + ")"
+		case r.State == governance.StateRevoked && r.RevokedBy != nil:
+			line += " by " + person(*r.RevokedBy)
+		case r.Failure != "" && (r.State == governance.StateFailed || r.State == governance.StateDenied ||
+			r.State == governance.StateCancelled || r.State == governance.StateTimedOut):
+			line += ": " + escapeN(r.Failure, 500)
 		case r.State == governance.StateDenied && r.Decision != nil:
 			line += " by " + person(r.Decision.By) + ": " + escapeN(r.Decision.Reason, 500)
-		case r.State == governance.StateFailed:
-			line += ": " + escapeN(r.Failure, 500)
 		}
 		line += "\nasked " + Date(r.CreatedAt)
 		rows = append(rows, []slackapi.Block{section(line)})
@@ -438,7 +482,8 @@ func Help(items []governance.Item) Message {
 		section("`/access` — open a form to ask for access\n" +
 			"`/access status` — your requests and where they are\n" +
 			"`/access pending` — requests waiting for your decision, with Approve and Deny\n" +
-			"`/access cancel AR-7` — withdraw your own request while it waits\n" +
+			"`/access cancel AR-7` — withdraw your own request while it waits, or while the access system works on it\n" +
+			"`/access revoke <item>` — give up access you hold now; `/access revoke <item> from <e-mail>` ends a direct report's (managers, admins)\n" +
 			"`/access schedule AR-7` — the reminders, escalations and timeout planned for a request, or when its access ends\n" +
 			"`/access help` — this"),
 		section("*What you can request*"),
@@ -454,6 +499,9 @@ func Help(items []governance.Item) Message {
 	}
 	for _, it := range items {
 		line := fmt.Sprintf("• `%s` *%s*", escapeN(it.ID, 100), escapeN(it.Name, 200))
+		if it.Search {
+			line = fmt.Sprintf("• *%s* — ask for anything %s offers by its name: `/access request <name>`", escapeN(it.Name, 200), escapeN(it.Backend, 100))
+		}
 		if it.Description != "" {
 			line += " — " + escapeN(it.Description, 300)
 		}
@@ -487,7 +535,7 @@ func Help(items []governance.Item) Message {
 func RequestForm(items []governance.Item) slackapi.ModalViewRequest {
 	var options []*slackapi.OptionBlockObject
 	for _, it := range items {
-		if utf8.RuneCountInString(it.ID) > maxOptionValue {
+		if utf8.RuneCountInString(it.ID) > maxOptionValue || it.Search {
 			continue // cannot be a select option; still requestable by command
 		}
 		if len(options) < maxOptions {

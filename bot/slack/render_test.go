@@ -174,8 +174,30 @@ func TestNoticeText_EveryKindSaysSomethingUseful(t *testing.T) {
 		governance.NoticeExpiring:  "ends 2026-11-23 17:00 UTC",
 		governance.NoticeEnded:     "has ended",
 	} {
-		assert.Contains(t, PlainText(NoticeText(governance.Notice{Kind: kind, Request: r})), want, kind)
+		req := *r
+		if kind != governance.NoticeFailed {
+			req.Failure = "" // set only when the backend ended the request
+		}
+		assert.Contains(t, PlainText(NoticeText(governance.Notice{Kind: kind, Request: &req})), want, kind)
 	}
+
+	// Outcomes the backend decided after the chat approval say so, in its words.
+	backend := *r
+	backend.Failure = "rejected by Olivia Owner: not without a ticket"
+	backend.Submission = &governance.Submission{Waiting: "approval in sailpoint by Olivia Owner"}
+	backend.RevokedBy = &bob
+	for kind, want := range map[governance.NoticeKind]string{
+		governance.NoticeDenied:    "was approved here but denied in builtin: rejected by Olivia Owner: not without a ticket",
+		governance.NoticeCancelled: "was cancelled in builtin: rejected by Olivia Owner",
+		governance.NoticeTimedOut:  "lapsed in builtin: rejected by Olivia Owner",
+		governance.NoticeWaiting:   "is waiting for approval in sailpoint by Olivia Owner.",
+		governance.NoticeRevoked:   "Bob (bob@example.com) revoked your access to Production database `prod-db` (request AR-7)",
+	} {
+		assert.Contains(t, PlainText(NoticeText(governance.Notice{Kind: kind, Request: &backend})), want, kind)
+	}
+	backend.Duplicate, backend.Failure = true, "you already have it in SailPoint"
+	assert.Contains(t, PlainText(NoticeText(governance.Notice{Kind: governance.NoticeFailed, Request: &backend})),
+		"Nothing new was requested for AR-7 (Production database `prod-db`): you already have it in SailPoint")
 
 	r.Decision = &governance.Decision{By: bob, Reason: "not today"}
 	assert.Contains(t, PlainText(NoticeText(governance.Notice{Kind: governance.NoticeDenied, Request: r})),

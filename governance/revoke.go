@@ -1,0 +1,127 @@
+package governance
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// RevokeInput asks to end active access before its end.
+type RevokeInput struct {
+	By     Actor
+	Target string // a request id ("AR-7"), or a catalog item's id or name
+	Holder string // whose access, by e-mail, when Target is an item; empty: By's own
+}
+
+// Revoke ends active access now: the holder may give up their own, their manager (as the
+// item's backend knows managers) may end a direct report's, and an admin anyone's. The
+// backend is told through the outbox, and the holder is told when someone else did it.
+func (s *Service) Revoke(ctx context.Context, in RevokeInput) (*Request, error) {
+	r, err := s.findActive(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayRevoke(ctx, r, in.By.Person); err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, r.ID, func(r *Request) (*Effects, error) {
+		if r.State != StateActive {
+			return nil, problem(ErrNotActive, "", fmt.Sprintf("%s is %s now, so there is nothing to revoke.", r.ID, r.State.Label()))
+		}
+		by := in.By.Person
+		by.Email = strings.ToLower(by.Email)
+		r.State = StateRevoked
+		r.RevokedBy = &by
+		fx := &Effects{
+			Undue: []string{dueExpiry(r.ID)},
+			Audit: []AuditRecord{s.audit(r, in.By, EventRevoke, StateActive, "")},
+			Tasks: []Task{{Kind: TaskRevoke, RequestID: r.ID}},
+		}
+		if !r.Requester.Is(by) {
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeRevoked})
+		}
+		return fx, nil
+	})
+}
+
+// findActive is the active grant a revoke names: by request id (an extension stands for
+// the grant it extends), or by item among the holder's requests.
+func (s *Service) findActive(ctx context.Context, in RevokeInput) (*Request, error) {
+	target := strings.TrimSpace(in.Target)
+	if target == "" {
+		return nil, problem(ErrBadCommand, "item", "Say what to revoke: `revoke <item>`, `revoke <item> from <e-mail>` or `revoke AR-7`.")
+	}
+	if id, err := ParseRequestID(target); err == nil && in.Holder == "" {
+		r, err := s.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r.Extends != "" {
+			return s.load(ctx, r.Extends)
+		}
+		if r.State != StateActive {
+			return nil, problem(ErrNotActive, "", fmt.Sprintf("%s is %s, so there is no access to revoke.", r.ID, r.State.Label()))
+		}
+		return r, nil
+	}
+	holder := strings.ToLower(strings.TrimSpace(in.Holder))
+	if holder == "" {
+		holder = strings.ToLower(in.By.Email)
+	} else if p, err := ParsePerson(holder); err != nil {
+		return nil, problem(ErrBadCommand, "", fmt.Sprintf("Whose access? %s", err))
+	} else {
+		holder = p.Email
+	}
+	rs, err := s.store.ListByRequester(ctx, holder, 100)
+	if err != nil {
+		return nil, fmt.Errorf("list requests of %s: %w", holder, err)
+	}
+	name := target
+	if it, err := s.catalog.Lookup(target); err == nil {
+		name = it.ID
+	}
+	for _, r := range rs {
+		if r.State == StateActive && r.Extends == "" &&
+			(strings.EqualFold(r.Item.ID, name) || strings.EqualFold(r.Item.Name, target)) {
+			return r, nil
+		}
+	}
+	whose := "You have"
+	if holder != strings.ToLower(in.By.Email) {
+		whose = holder + " has"
+	}
+	return nil, problem(ErrNotActive, "item", fmt.Sprintf("%s no active access to %q through accessbot; `status` lists requests and their state.", whose, target))
+}
+
+// mayRevoke is the revoke policy: the holder, an admin, or the holder's manager.
+func (s *Service) mayRevoke(ctx context.Context, r *Request, p Person) error {
+	if r.Requester.Is(p) || slices.ContainsFunc(s.admins, p.Is) {
+		return nil
+	}
+	if mf, ok := s.backends[r.Item.Backend].(ManagerFinder); ok {
+		var m Person
+		var found bool
+		err := s.call(r.Item.Backend, "manager", func() (err error) {
+			m, found, err = mf.Manager(ctx, r.Requester.Email)
+			return err
+		})
+		if err != nil {
+			s.log.WarnContext(ctx, "manager unknown; revoke refused", "request", r.ID, "err", err)
+		}
+		if found && m.Is(p) {
+			return nil
+		}
+	}
+	return problem(ErrNotAllowed, "", fmt.Sprintf("Only %s, their manager or an access admin can revoke %s (%s).",
+		r.Requester.Display(), r.ID, r.Item.Name))
+}
+
+// revokeComment is what the backend is told about why access ended.
+func revokeComment(r *Request) string {
+	if r.RevokedBy != nil {
+		return fmt.Sprintf("Revoked in chat by %s (accessbot %s)", r.RevokedBy.Email, r.ID)
+	}
+	return fmt.Sprintf("Time-bound access ended at %s (accessbot %s)", r.EndsAt().UTC().Format(time.RFC3339), r.ID)
+}
