@@ -50,9 +50,14 @@ func Main(m *testing.M) {
 }
 
 // Client returns a client to a real Redis: REDIS_URL's, or a redis-server started for
-// this test binary. It fails the test, never skips it, when no Redis can be had.
+// this test binary. With REDISTEST_CLIENT=cluster it is Cluster's instead, so a whole
+// suite runs against a Redis Cluster (.ci/test does that with a three-master cluster).
+// It fails the test, never skips it, when no Redis can be had.
 func Client(t testing.TB) goredis.UniversalClient {
 	t.Helper()
+	if os.Getenv("REDISTEST_CLIENT") == "cluster" {
+		return Cluster(t)
+	}
 	var c *goredis.Client
 	if url := os.Getenv("REDIS_URL"); url != "" {
 		opts, err := goredis.ParseURL(url)
