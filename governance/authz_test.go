@@ -1,0 +1,109 @@
+package governance_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/governance"
+)
+
+// TestAuthorisationMatrix checks every action against every kind of actor, before and
+// after the request escalated, against the table in README.md ("Who may do what").
+// Approve, deny and cancel act on a pending request; extend and revoke on active access.
+func TestAuthorisationMatrix(t *testing.T) {
+	const (
+		requester = "carol@example.com"
+		approver  = "alice@example.com"
+		other     = "eve@example.com"
+		admin     = "admin@example.com"
+		fallback  = "fallback@example.com"
+	)
+	ok := error(nil)
+	type outcome map[string]error // actor → nil (allowed) or the refusal
+	table := map[string][2]outcome{ // action → {not escalated, escalated}
+		"approve": {
+			{requester: governance.ErrSelfApproval, approver: ok, other: governance.ErrNotApprover, admin: governance.ErrNotApprover, fallback: governance.ErrNotApprover},
+			{requester: governance.ErrSelfApproval, approver: ok, other: governance.ErrNotApprover, admin: ok, fallback: ok},
+		},
+		"deny": {
+			{requester: governance.ErrSelfApproval, approver: ok, other: governance.ErrNotApprover, admin: governance.ErrNotApprover, fallback: governance.ErrNotApprover},
+			{requester: governance.ErrSelfApproval, approver: ok, other: governance.ErrNotApprover, admin: ok, fallback: ok},
+		},
+		"cancel": {
+			{requester: ok, approver: governance.ErrNotRequester, other: governance.ErrNotRequester, admin: governance.ErrNotRequester, fallback: governance.ErrNotRequester},
+			{requester: ok, approver: governance.ErrNotRequester, other: governance.ErrNotRequester, admin: governance.ErrNotRequester, fallback: governance.ErrNotRequester},
+		},
+		"extend": {
+			{requester: ok, approver: governance.ErrNotRequester, other: governance.ErrNotRequester, admin: governance.ErrNotRequester, fallback: governance.ErrNotRequester},
+			{requester: ok, approver: governance.ErrNotRequester, other: governance.ErrNotRequester, admin: governance.ErrNotRequester, fallback: governance.ErrNotRequester},
+		},
+		"revoke": {
+			{requester: ok, approver: governance.ErrNotAllowed, other: governance.ErrNotAllowed, admin: ok, fallback: governance.ErrNotAllowed},
+			{requester: ok, approver: governance.ErrNotAllowed, other: governance.ErrNotAllowed, admin: ok, fallback: governance.ErrNotAllowed},
+		},
+	}
+	ctx := context.Background()
+	for action, byEscalation := range table {
+		for escalated, outcomes := range byEscalation {
+			for actor, want := range outcomes {
+				t.Run(fmt.Sprintf("%s/escalated=%t/%s", action, escalated == 1, actor), func(t *testing.T) {
+					b := newBed(t, governance.Schedule{DaysUntilEscalation: 1, FallbackApprover: fallback, RequestExpiryDays: 10})
+					id := b.request("db")
+					if escalated == 1 {
+						b.days(1)
+						r, err := b.store.Get(ctx, id)
+						require.NoError(t, err)
+						require.Equal(t, 1, r.Escalations)
+					}
+					if action == "extend" || action == "revoke" {
+						_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
+							Approver: governance.Actor{Person: governance.Person{Email: approver}}})
+						require.NoError(t, err)
+						b.deliver()
+						r, err := b.store.Get(ctx, id)
+						require.NoError(t, err)
+						require.Equal(t, governance.StateActive, r.State)
+					}
+					by := governance.Actor{Person: governance.Person{Email: actor}}
+					before, err := b.store.Get(ctx, id)
+					require.NoError(t, err)
+
+					switch action {
+					case "approve", "deny":
+						_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: by, Approve: action == "approve", Reason: "no"})
+					case "cancel":
+						_, err = b.svc.Cancel(ctx, id, by)
+					case "extend":
+						_, err = b.svc.Extend(ctx, id, by)
+					case "revoke":
+						_, err = b.svc.Revoke(ctx, governance.RevokeInput{By: by, Target: id})
+					}
+
+					after, gerr := b.store.Get(ctx, id)
+					require.NoError(t, gerr)
+					if want != nil {
+						require.ErrorIs(t, err, want)
+						var p *governance.Problem
+						require.ErrorAs(t, err, &p, "a refusal is a sentence for the person")
+						assert.NotEmpty(t, p.Message)
+						assert.Equal(t, before.Version, after.Version, "a refusal changes nothing")
+						return
+					}
+					require.NoError(t, err)
+					wantState := map[string]governance.State{"approve": governance.StateApproved, "deny": governance.StateDenied,
+						"cancel": governance.StateCancelled, "extend": governance.StateActive, "revoke": governance.StateRevoked}[action]
+					if action == "approve" {
+						b.deliver() // the built-in backend grants at once
+						after, _ = b.store.Get(ctx, id)
+						wantState = governance.StateActive
+					}
+					assert.Equal(t, wantState, after.State)
+				})
+			}
+		}
+	}
+}
