@@ -93,7 +93,8 @@ func TestFormatDuration_RoundTrips(t *testing.T) {
 }
 
 func FuzzParseCommand(f *testing.F) {
-	for _, s := range []string{"", "help", "request prod-db for 8h because x", "cancel AR-7", "request a for 1d2h3m because because for 2h"} {
+	for _, s := range []string{"", "help", "request prod-db for 8h because x", "cancel AR-7", "request a for 1d2h3m because because for 2h",
+		"revoke prod-db", "revoke AR-7 from bob@example.com", "revoke from from from"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -107,6 +108,9 @@ func FuzzParseCommand(f *testing.F) {
 		}
 		if c.Kind == CommandRequest && (c.Item == "" || c.Duration < 0) {
 			t.Fatalf("bad request parse of %q: %+v", s, c)
+		}
+		if c.Kind == CommandRevoke && (c.Item == "" || strings.ContainsAny(c.Holder, " \t\n")) {
+			t.Fatalf("bad revoke parse of %q: %+v", s, c)
 		}
 	})
 }
