@@ -23,7 +23,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		fallback  = "fallback@example.com"
 	)
 	ok := error(nil)
-	type outcome map[string]error // actor → nil (allowed) or the refusal
+	type outcome map[string]error   // actor → nil (allowed) or the refusal
 	table := map[string][2]outcome{ // action → {not escalated, escalated}
 		"approve": {
 			{requester: governance.ErrSelfApproval, approver: ok, other: governance.ErrNotApprover, admin: governance.ErrNotApprover, fallback: governance.ErrNotApprover},

@@ -96,10 +96,19 @@ type world struct {
 	handler http.Handler
 	trigger atomic.Int64
 	metrics *handlers.Metrics
+
+	catalog string               // default catalogYAML
+	extra   []governance.Backend // backends besides the built-in one
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
-	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...), logs: &logBuffer{}}
+	return newWorldWith(t, catalogYAML, nil, opts...)
+}
+
+// newWorldWith is a world whose catalog is catalog, with backends extra besides the built-in one.
+func newWorldWith(t testing.TB, catalog string, extra []governance.Backend, opts ...func(*redisstore.Options)) *world {
+	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...), logs: &logBuffer{},
+		catalog: catalog, extra: extra}
 	w.slack.AddChannel("CADMINS")
 	w.start(opts...)
 	return w
@@ -115,7 +124,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	}
 	w.store = redisstore.New(redistest.Client(t), o)
 	w.metrics = handlers.NewMetrics(w.store.OutboxDepth)
-	catalog, err := governance.ParseCatalog([]byte(catalogYAML))
+	catalog, err := governance.ParseCatalog([]byte(w.catalog))
 	require.NoError(t, err)
 	backend, err := builtin.New(w.store, builtin.Options{Clock: w.clock})
 	require.NoError(t, err)
@@ -123,7 +132,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	w.log = log
 	api := w.metrics.SlackAPI(slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil))
 	dir := slackbot.NewDirectory(api, w.store, slackbot.WithDirectoryLogger(log))
-	w.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: w.store, Backends: []governance.Backend{backend},
+	w.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: w.store, Backends: append([]governance.Backend{backend}, w.extra...),
 		Notifier: slackbot.NewNotifier(api, dir, log, slackbot.WithAdminChannel("CADMINS")), Clock: w.clock, Logger: log,
 		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
 			FallbackApprover: "erin@example.com", RequestExpiryDays: 14, ExpiryNotices: []time.Duration{time.Hour}},

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/builtin"
+	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/scheduler"
 )
 
@@ -51,6 +54,16 @@ type config struct {
 	Builtin   struct {
 		WebhookURL string `yaml:"webhookURL"`
 	} `yaml:"builtin"`
+	SailPoint struct {
+		BaseURL  string  `yaml:"baseURL"`  // https://{tenant}.api.identitynow.com; SAILPOINT_BASE_URL wins
+		TokenURL string  `yaml:"tokenURL"` // default baseURL + /oauth/token
+		Rate     float64 `yaml:"rate"`     // calls per second; default 9 (ISC: 100 per token per 10 s)
+		Burst    int     `yaml:"burst"`    // default 10
+	} `yaml:"sailpoint"`
+	Sync struct {
+		First duration `yaml:"first"` // first status check of a submitted grant; default 1m
+		Max   duration `yaml:"max"`   // checks are never further apart; default 30m
+	} `yaml:"sync"`
 	Approval struct {
 		DaysUntilEscalation  int        `yaml:"daysUntilEscalation"`
 		DaysBetweenReminders int        `yaml:"daysBetweenReminders"`
@@ -74,9 +87,11 @@ type config struct {
 	CatalogYAML yaml.Node `yaml:"catalog"`
 
 	// From the environment only; never logged.
-	SlackSigningSecret   string `yaml:"-"`
-	SlackBotToken        string `yaml:"-"`
-	BuiltinWebhookSecret string `yaml:"-"`
+	SlackSigningSecret    string `yaml:"-"`
+	SlackBotToken         string `yaml:"-"`
+	BuiltinWebhookSecret  string `yaml:"-"`
+	SailPointClientID     string `yaml:"-"`
+	SailPointClientSecret string `yaml:"-"`
 
 	catalog    *governance.Catalog
 	sample     bool // no catalog was configured: the sample catalog is in use
@@ -134,6 +149,11 @@ func loadConfig(path string, getenv func(string) string) (*config, error) {
 	c.SlackSigningSecret = secret("SLACK_SIGNING_SECRET")
 	c.SlackBotToken = secret("SLACK_BOT_TOKEN")
 	c.BuiltinWebhookSecret = secret("BUILTIN_WEBHOOK_SECRET")
+	c.SailPointClientID = secret("SAILPOINT_CLIENT_ID")
+	c.SailPointClientSecret = secret("SAILPOINT_CLIENT_SECRET")
+	if v := getenv("SAILPOINT_BASE_URL"); v != "" {
+		c.SailPoint.BaseURL = v
+	}
 	if v := getenv("REDIS_URL"); v != "" {
 		c.Redis.URL = v
 	}
@@ -321,9 +341,32 @@ func (c *config) loadCatalog() []error {
 	}
 	var errs []error
 	for _, it := range c.catalog.Items() {
-		if it.Backend != "builtin" {
-			errs = append(errs, fmt.Errorf("catalog item %s: backend %q is not available in this build; use builtin", it.ID, it.Backend))
+		switch it.Backend {
+		case builtin.Name:
+		case sailpoint.Name:
+			if _, _, err := sailpoint.ParseRef(it.Ref); err != nil && !it.Search {
+				errs = append(errs, fmt.Errorf("catalog item %s: %w", it.ID, err))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("catalog item %s: backend %q is not available in this build; use builtin or sailpoint", it.ID, it.Backend))
+		}
+	}
+	if slices.Contains(c.catalog.Backends(), sailpoint.Name) {
+		if c.SailPoint.BaseURL == "" || c.SailPointClientID == "" || c.SailPointClientSecret == "" {
+			errs = append(errs, errors.New("the catalog uses the sailpoint backend: set sailpoint.baseURL (or SAILPOINT_BASE_URL) "+
+				"and SAILPOINT_CLIENT_ID and SAILPOINT_CLIENT_SECRET to a personal access token of accessbot's service identity"))
+		} else if _, err := c.sailpointOptions(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errs
+}
+
+// sailpointOptions are the SailPoint backend's settings, checked.
+func (c *config) sailpointOptions() (sailpoint.Options, error) {
+	o := sailpoint.Options{BaseURL: c.SailPoint.BaseURL, TokenURL: c.SailPoint.TokenURL,
+		ClientID: c.SailPointClientID, ClientSecret: c.SailPointClientSecret,
+		Rate: c.SailPoint.Rate, Burst: c.SailPoint.Burst}
+	_, err := sailpoint.New(o)
+	return o, err
 }

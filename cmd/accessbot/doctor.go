@@ -11,6 +11,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/governance/sailpoint"
 )
 
 // doctor checks what accessbot depends on — its configuration, Redis, Slack, each backend —
@@ -80,6 +81,25 @@ func doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 			ok(b, "accessbot is the system of record; no fulfilment webhook")
 		case b == "builtin":
 			ok(b, fmt.Sprintf("fulfilment webhook %s, signed with BUILTIN_WEBHOOK_SECRET (not called by doctor)", cfg.Builtin.WebhookURL))
+		case b == sailpoint.Name:
+			o, err := cfg.sailpointOptions()
+			if err != nil {
+				bad(b, err.Error())
+				break
+			}
+			sp, err := sailpoint.New(o)
+			if err != nil {
+				bad(b, err.Error())
+				break
+			}
+			sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			arc, err := sp.AccessRequestConfig(sctx)
+			cancel()
+			if err != nil {
+				bad(b, fmt.Sprintf("%s: %v", o.BaseURL, err))
+				break
+			}
+			ok(b, fmt.Sprintf("%s answers with accessbot's token; approvalsMustBeExternal=%t", o.BaseURL, arc.ApprovalsMustBeExternal))
 		default:
 			bad(b, "this build has no such backend")
 		}

@@ -6,7 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/accessbot/accessbot/governance/sailpoint"
 )
 
 const usage = `accessbot — access requests in chat
@@ -95,5 +99,32 @@ func configCheck(args []string, getenv func(string) string, stdout io.Writer) er
 		catalog += " (the sample catalog: no catalog or catalogFile configured)"
 	}
 	fmt.Fprintf(stdout, "  catalog:  %s\n", catalog)
+	if slices.Contains(cfg.catalog.Backends(), sailpoint.Name) {
+		return sailpointConfig(cfg, stdout)
+	}
+	return nil
+}
+
+// sailpointConfig shows the tenant's own access-request settings next to accessbot's
+// schedule, so operators see where the two would remind and escalate differently.
+func sailpointConfig(cfg *config, stdout io.Writer) error {
+	o, err := cfg.sailpointOptions()
+	if err != nil {
+		return err
+	}
+	sp, err := sailpoint.New(o)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	arc, err := sp.AccessRequestConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("read SailPoint's access-request configuration at %s: %w", o.BaseURL, err)
+	}
+	fmt.Fprintf(stdout, "  sailpoint: %s\n", o.BaseURL)
+	for _, line := range sailpoint.DescribeConfig(arc, cfg.schedule) {
+		fmt.Fprintf(stdout, "    %s\n", line)
+	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
+	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/handlers"
 	"github.com/accessbot/accessbot/scheduler"
 )
@@ -95,11 +97,25 @@ func assemble(c *config, store *redisstore.Store, out io.Writer, clock governanc
 	if err != nil {
 		return nil, err
 	}
+	backends := []governance.Backend{backend}
+	if slices.Contains(c.catalog.Backends(), sailpoint.Name) {
+		o, err := c.sailpointOptions()
+		if err != nil {
+			return nil, err
+		}
+		o.Clock, o.Logger = clock, log
+		sp, err := sailpoint.New(o)
+		if err != nil {
+			return nil, err
+		}
+		backends = append(backends, sp)
+	}
 	metrics := handlers.NewMetrics(store.OutboxDepth)
 	sl := newSlackSide(c, store, out, metrics.SlackAPI) // every Slack call counted, request path and outbox alike
 	notifier := slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
-	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: []governance.Backend{backend},
-		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: metrics, Logger: log})
+	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends,
+		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: metrics, Logger: log,
+		Sync: governance.SyncPolicy{First: time.Duration(c.Sync.First), Max: time.Duration(c.Sync.Max)}})
 	if err != nil {
 		return nil, err
 	}

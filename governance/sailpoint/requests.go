@@ -1,0 +1,358 @@
+package sailpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accessbot/accessbot/governance"
+)
+
+// Client metadata keys: ISC echoes them on the status list, which is how accessbot
+// recognises its own earlier submission of a request.
+const (
+	metaClient    = "requestedBy"
+	metaRequestID = "accessbotRequestId"
+	clientName    = "accessbot"
+)
+
+// Submit asks ISC to grant the item to the requester, unless ISC already has a request for
+// it or the identity already holds it (ISC would drop the new request silently): then it
+// fails with a governance.ErrDuplicate problem saying so. A submission accessbot made
+// before (a retry after a lost answer) is found by its client metadata and returned, so
+// Submit is idempotent in the request id.
+func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Submission, error) {
+	typ, id, err := b.ref(g.Item)
+	if err != nil {
+		return governance.Submission{}, err
+	}
+	if sub, err := b.existing(ctx, g, typ, id); err != nil || sub.ExternalID != "" {
+		return sub, err
+	}
+	meta := map[string]string{metaClient: clientName, metaRequestID: g.RequestID}
+	if g.ApprovedBy.Email != "" {
+		meta["approvedBy"] = g.ApprovedBy.Email
+	}
+	item := accessItem{Type: typ, ID: id, Comment: grantComment(g), ClientMetadata: meta}
+	if !g.End.IsZero() {
+		item.RemoveDate = g.End.UTC().Format(time.RFC3339)
+	}
+	body := accessRequest{RequestedFor: []string{g.Identity.ID}, RequestType: grantAccess,
+		RequestedItems: []accessItem{item}, ClientMetadata: meta}
+	var resp accessRequestResponse
+	if err := b.api.call(ctx, http.MethodPost, "/access-requests", nil, body, &resp); err != nil {
+		return governance.Submission{}, err
+	}
+	for _, n := range resp.NewRequests {
+		if len(n.AccessRequestIDs) > 0 {
+			return submitted(n.AccessRequestIDs[0], g), nil
+		}
+	}
+	// Accepted, but ISC made nothing new: it had a request or the access already.
+	return governance.Submission{}, duplicate(fmt.Sprintf("SailPoint already had %s or a request for it for you, so nothing new was asked for", g.Item.Name))
+}
+
+// existing looks in ISC for the item's request or grant for the identity before a new
+// request is made: ISC's own earlier submission of this request (returned, so a retry
+// changes nothing), someone else's request or the access itself (a duplicate problem).
+// Roles and access profiles take one call (requestable-objects knows both); entitlements
+// take two (the executing requests, then the identity's access in the search index).
+func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id string) (governance.Submission, error) {
+	var pending []itemStatus
+	if typ == "ENTITLEMENT" {
+		executing, err := b.executing(ctx, g.Identity.ID)
+		if err != nil {
+			return governance.Submission{}, err
+		}
+		for _, s := range executing {
+			if s.ID == id && s.RequestType != revokeAccess {
+				pending = append(pending, s)
+			}
+		}
+		if len(pending) == 0 {
+			held, err := b.holds(ctx, g.Identity.ID, id)
+			if err != nil || !held {
+				return governance.Submission{}, err
+			}
+			return governance.Submission{}, alreadyHeld(g)
+		}
+	} else {
+		var objs []requestableObject
+		q := url.Values{"identity-id": {g.Identity.ID}, "types": {typ}, "filters": {"id eq " + quote(id)}, "limit": {"1"}}
+		if err := b.api.call(ctx, http.MethodGet, "/requestable-objects", q, nil, &objs); err != nil {
+			return governance.Submission{}, err
+		}
+		if len(objs) == 0 || objs[0].RequestStatus == "AVAILABLE" || objs[0].RequestStatus == "" {
+			return governance.Submission{}, nil
+		}
+		if objs[0].RequestStatus == "ASSIGNED" {
+			return governance.Submission{}, alreadyHeld(g)
+		}
+		rows, err := b.statusOf(ctx, objs[0].IdentityRequestID)
+		if err != nil {
+			return governance.Submission{}, err
+		}
+		pending = rows
+		if len(pending) == 0 {
+			pending = []itemStatus{{AccessRequestID: objs[0].IdentityRequestID}}
+		}
+	}
+	for _, s := range pending {
+		if s.ClientMetadata[metaRequestID] == g.RequestID {
+			return submitted(s.AccessRequestID, g), nil
+		}
+	}
+	return governance.Submission{}, duplicate(fmt.Sprintf(
+		"SailPoint already has a request for %s for you (made %s, %s), so accessbot did not ask again; it goes on in SailPoint",
+		g.Item.Name, day(pending[0].Created), waiting(pending[0])))
+}
+
+func alreadyHeld(g governance.Grant) error {
+	return duplicate(fmt.Sprintf("you already have %s in SailPoint, so accessbot did not ask for it again", g.Item.Name))
+}
+
+// statusOf is the status list's rows for one access request.
+func (b *Backend) statusOf(ctx context.Context, accessRequestID string) ([]itemStatus, error) {
+	var rows []itemStatus
+	q := url.Values{"filters": {"accessRequestId in (" + quote(accessRequestID) + ")"}, "limit": {"250"}}
+	if err := b.api.call(ctx, http.MethodGet, "/access-request-status", q, nil, &rows); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func submitted(accessRequestID string, g governance.Grant) governance.Submission {
+	return governance.Submission{ExternalID: accessRequestID, State: governance.StateSubmitted, Start: g.Start, End: g.End}
+}
+
+func duplicate(msg string) error {
+	return governance.Permanent(&governance.Problem{Err: governance.ErrDuplicate, Message: msg})
+}
+
+// grantComment is the comment ISC's approvers and auditors read: why, and who approved it in chat.
+func grantComment(g governance.Grant) string {
+	var sb strings.Builder
+	sb.WriteString(strings.TrimSpace(g.Reason))
+	if sb.Len() == 0 {
+		sb.WriteString("No reason given")
+	}
+	fmt.Fprintf(&sb, " — approved in chat by %s (accessbot request %s)", g.ApprovedBy.Email, g.RequestID)
+	return sb.String()
+}
+
+// executing lists the identity's access requests ISC is still working on.
+func (b *Backend) executing(ctx context.Context, identityID string) ([]itemStatus, error) {
+	var all []itemStatus
+	for offset := 0; ; offset += 250 {
+		var page []itemStatus
+		q := url.Values{"requested-for": {identityID}, "request-state": {"EXECUTING"},
+			"limit": {"250"}, "offset": {strconv.Itoa(offset)}}
+		if err := b.api.call(ctx, http.MethodGet, "/access-request-status", q, nil, &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < 250 {
+			return all, nil
+		}
+	}
+}
+
+// holds reports whether the identity already has the item, by ISC's search index.
+func (b *Backend) holds(ctx context.Context, identityID, itemID string) (bool, error) {
+	body := searchBody{Indices: []string{"identities"},
+		Query: searchQuery{Query: fmt.Sprintf("id:%s AND access.id:%s", quote(identityID), quote(itemID))}}
+	var docs []identityDocument
+	if err := b.api.call(ctx, http.MethodPost, "/search", url.Values{"limit": {"1"}}, body, &docs); err != nil {
+		return false, err
+	}
+	for _, d := range docs {
+		for _, a := range d.Access {
+			if a.ID == itemID {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// Status reads the submission's row of the access-request status list and maps ISC's
+// state onto accessbot's lifecycle.
+func (b *Backend) Status(ctx context.Context, s governance.Submission) (governance.Submission, error) {
+	rows, err := b.statusOf(ctx, s.ExternalID)
+	if err != nil {
+		return governance.Submission{}, err
+	}
+	for _, r := range rows {
+		if r.AccessRequestID == s.ExternalID && r.RequestType != revokeAccess {
+			return mapStatus(r), nil
+		}
+	}
+	// Not (yet) listed: ISC lists a request once it has processed it, and never lists one
+	// it ignored because the access was already there.
+	return governance.Submission{State: governance.StateSubmitted, Waiting: "SailPoint to process it"}, nil
+}
+
+// mapStatus is the lifecycle state a RequestedItemStatus stands for (the reference's
+// table "SailPoint ISC → common state").
+func mapStatus(r itemStatus) governance.Submission {
+	switch r.State {
+	case "REQUEST_COMPLETED":
+		return governance.Submission{State: governance.StateActive}
+	case "REJECTED":
+		return governance.Submission{State: governance.StateDenied, Detail: rejection(r)}
+	case "CANCELLED":
+		return governance.Submission{State: governance.StateCancelled, Detail: cancellation(r)}
+	case "TERMINATED":
+		return governance.Submission{State: governance.StateCancelled, Detail: "SailPoint closed it before it completed"}
+	case "PROVISIONING_FAILED", "ERROR":
+		return governance.Submission{State: governance.StateFailed, Detail: "SailPoint could not provision it" + errorText(r)}
+	case "NOT_ALL_ITEMS_PROVISIONED":
+		return governance.Submission{State: governance.StateFailed, Detail: "SailPoint provisioned only part of it" + errorText(r)}
+	case "PROVISIONING_VERIFICATION_PENDING":
+		return governance.Submission{State: governance.StateSubmitted, Waiting: "SailPoint to confirm the provisioning"}
+	}
+	for _, a := range r.ApprovalDetails {
+		if a.Status == "EXPIRED" {
+			return governance.Submission{State: governance.StateTimedOut, Detail: "nobody decided it in SailPoint's own approvals in time"}
+		}
+	}
+	return governance.Submission{State: governance.StateSubmitted, Waiting: waiting(r)}
+}
+
+// waiting says what an executing request waits for.
+func waiting(r itemStatus) string {
+	for _, a := range r.ApprovalDetails {
+		if a.Status == "PENDING" {
+			if a.CurrentOwner != nil && a.CurrentOwner.Name != "" {
+				return "approval in SailPoint by " + a.CurrentOwner.Name
+			}
+			return "approval in SailPoint"
+		}
+	}
+	for _, p := range r.AccessRequestPhases {
+		if p.Name == "APPROVAL_PHASE" && (p.State == "PENDING" || p.State == "EXECUTING") {
+			return "approval in SailPoint"
+		}
+	}
+	return "provisioning in SailPoint"
+}
+
+func rejection(r itemStatus) string {
+	for _, a := range r.ApprovalDetails {
+		if a.Status == "REJECTED" {
+			s := "rejected in SailPoint"
+			if a.CurrentOwner != nil && a.CurrentOwner.Name != "" {
+				s += " by " + a.CurrentOwner.Name
+			}
+			if a.Comment != "" {
+				s += ": " + clip(a.Comment, 300)
+			}
+			return s
+		}
+	}
+	return "rejected in SailPoint's own approvals"
+}
+
+func cancellation(r itemStatus) string {
+	s := "cancelled in SailPoint"
+	if d := r.CancelledRequestDetails; d != nil {
+		if d.Owner != nil && d.Owner.Name != "" {
+			s += " by " + d.Owner.Name
+		}
+		if d.Comment != "" {
+			s += ": " + clip(d.Comment, 300)
+		}
+	}
+	return s
+}
+
+func errorText(r itemStatus) string {
+	for _, msgs := range r.ErrorMessages {
+		for _, m := range msgs {
+			if m.Text != "" {
+				return ": " + clip(m.Text, 300)
+			}
+		}
+	}
+	return ""
+}
+
+func day(ts string) string {
+	if t, err := time.Parse(time.RFC3339, ts); err == nil {
+		return t.UTC().Format("2006-01-02")
+	}
+	return "earlier"
+}
+
+// Cancel withdraws a submitted request in ISC. ISC cancels only before its approvals are
+// done; after that it says so with a problem the requester can act on.
+func (b *Backend) Cancel(ctx context.Context, s governance.Submission) error {
+	body := cancelRequest{AccountActivityID: s.ExternalID, Comment: "Cancelled by the requester in chat (accessbot)"}
+	err := b.api.call(ctx, http.MethodPost, "/access-requests/cancel", nil, body, nil)
+	var e *Error
+	if errors.As(err, &e) {
+		switch e.Status {
+		case http.StatusNotFound:
+			return nil // ISC no longer has it: nothing left to withdraw
+		case http.StatusBadRequest:
+			return &governance.Problem{Err: governance.ErrNotPending, Message: "SailPoint can no longer cancel it, probably because its " +
+				"approvals are done; once the access is active, `revoke` ends it"}
+		}
+	}
+	return err
+}
+
+// Revoke asks ISC to take the item away (REVOKE_ACCESS, one item, one identity, as ISC
+// requires). Access the identity no longer holds, or a revoke already under way, needs
+// nothing more.
+func (b *Backend) Revoke(ctx context.Context, g governance.Grant) error {
+	typ, id, err := b.ref(g.Item)
+	if err != nil {
+		return err
+	}
+	held, err := b.holds(ctx, g.Identity.ID, id)
+	if err != nil || !held {
+		return err
+	}
+	executing, err := b.executing(ctx, g.Identity.ID)
+	if err != nil {
+		return err
+	}
+	for _, s := range executing {
+		if s.ID == id && s.RequestType == revokeAccess {
+			return nil
+		}
+	}
+	meta := map[string]string{metaClient: clientName, metaRequestID: g.RequestID}
+	body := accessRequest{RequestedFor: []string{g.Identity.ID}, RequestType: revokeAccess,
+		RequestedItems: []accessItem{{Type: typ, ID: id, Comment: g.Reason, ClientMetadata: meta}}, ClientMetadata: meta}
+	return b.api.call(ctx, http.MethodPost, "/access-requests", nil, body, &accessRequestResponse{})
+}
+
+// Extend moves the end of access the identity holds (MODIFY_ACCESS with a new removeDate).
+func (b *Backend) Extend(ctx context.Context, g governance.Grant, end time.Time) (governance.Submission, error) {
+	typ, id, err := b.ref(g.Item)
+	if err != nil {
+		return governance.Submission{}, err
+	}
+	identity := g.Identity
+	if identity.ID == "" {
+		if identity, err = b.LookupIdentity(ctx, g.Requester.Email); err != nil {
+			return governance.Submission{}, err
+		}
+	}
+	meta := map[string]string{metaClient: clientName, metaRequestID: g.RequestID}
+	body := accessRequest{RequestedFor: []string{identity.ID}, RequestType: modifyAccess, ClientMetadata: meta,
+		RequestedItems: []accessItem{{Type: typ, ID: id, ClientMetadata: meta, RemoveDate: end.UTC().Format(time.RFC3339),
+			Comment: fmt.Sprintf("Extended until %s: %s", end.UTC().Format(time.RFC3339), grantComment(g))}}}
+	var resp accessRequestResponse
+	if err := b.api.call(ctx, http.MethodPost, "/access-requests", nil, body, &resp); err != nil {
+		return governance.Submission{}, err
+	}
+	return governance.Submission{State: governance.StateActive, Start: g.Start, End: end}, nil
+}

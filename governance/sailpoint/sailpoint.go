@@ -1,0 +1,275 @@
+// Package sailpoint is the governance backend for SailPoint Identity Security Cloud (ISC)
+// through its v3 API: an approved request becomes a GRANT_ACCESS access request for the
+// requester's ISC identity, its progress is read from the access-request status list,
+// and an early or timed end becomes a REVOKE_ACCESS request.
+//
+// ISC's access-request, status and cancel calls accept only user tokens, so accessbot
+// authenticates with a personal access token of a service identity (an ORG_ADMIN, to
+// request for others and to cancel), through the OAuth2 client-credentials grant. Calls
+// are paced under ISC's limit of 100 per token per 10 seconds.
+//
+// Catalog items name ISC objects by type and id: ref "ACCESS_PROFILE:2c91…", "ROLE:2c91…"
+// or "ENTITLEMENT:2c91…".
+package sailpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/accessbot/accessbot/governance"
+)
+
+// Name is the backend name catalog items use.
+const Name = "sailpoint"
+
+// Options configure the backend.
+type Options struct {
+	// BaseURL is the tenant's API host, https://{tenant}.api.identitynow.com.
+	BaseURL string
+	// TokenURL defaults to BaseURL + "/oauth/token"; tenants with a vanity domain find
+	// theirs at BaseURL + "/oauth/info".
+	TokenURL string
+	// ClientID and ClientSecret are a personal access token of accessbot's service identity.
+	ClientID, ClientSecret string
+	// Rate is how many calls per second are made at most, and Burst how many at once.
+	// ISC allows 100 per token per 10 s; the defaults, 9/s with bursts of 10, never
+	// exceed that in any 10 s window.
+	Rate  float64
+	Burst int
+	// Timeout bounds each call (default 20 s).
+	Timeout time.Duration
+	// IdentityTTL is how long an e-mail's identity is remembered (default 10 minutes).
+	IdentityTTL time.Duration
+	HTTPClient  *http.Client // default: one with Timeout
+	Clock       governance.Clock
+	Logger      *slog.Logger
+}
+
+// Backend is the SailPoint ISC backend.
+type Backend struct {
+	api   *client
+	clock governance.Clock
+	ttl   time.Duration
+
+	mu         sync.Mutex
+	identities map[string]cachedIdentity // by lower-case e-mail
+}
+
+type cachedIdentity struct {
+	id      governance.Identity
+	manager string // the manager's identity id
+	at      time.Time
+}
+
+var (
+	_ governance.Backend       = (*Backend)(nil)
+	_ governance.ManagerFinder = (*Backend)(nil)
+)
+
+// New checks the options and returns the backend. It makes no call yet.
+func New(o Options) (*Backend, error) {
+	var errs []error
+	u, err := url.Parse(o.BaseURL)
+	if o.BaseURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("sailpoint: base URL %q is not a URL; set SAILPOINT_BASE_URL to https://<tenant>.api.identitynow.com", o.BaseURL))
+	}
+	if o.ClientID == "" || o.ClientSecret == "" {
+		errs = append(errs, errors.New("sailpoint: set SAILPOINT_CLIENT_ID and SAILPOINT_CLIENT_SECRET to a personal access token of accessbot's service identity"))
+	}
+	if o.Rate < 0 || o.Burst < 0 {
+		errs = append(errs, errors.New("sailpoint: rate and burst must not be negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if o.TokenURL == "" {
+		o.TokenURL = strings.TrimRight(o.BaseURL, "/") + "/oauth/token"
+	}
+	if o.Rate == 0 {
+		o.Rate = 9
+	}
+	if o.Burst == 0 {
+		o.Burst = 10
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 20 * time.Second
+	}
+	if o.IdentityTTL <= 0 {
+		o.IdentityTTL = 10 * time.Minute
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: o.Timeout}
+	}
+	if o.Clock == nil {
+		o.Clock = governance.SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Backend{api: newClient(o), clock: o.Clock, ttl: o.IdentityTTL, identities: map[string]cachedIdentity{}}, nil
+}
+
+// Name returns "sailpoint".
+func (b *Backend) Name() string { return Name }
+
+// Item types, as catalog refs and ISC name them.
+var itemTypes = []string{"ACCESS_PROFILE", "ROLE", "ENTITLEMENT"}
+
+// ParseRef reads a catalog ref, "ACCESS_PROFILE:<id>", "ROLE:<id>" or "ENTITLEMENT:<id>".
+func ParseRef(ref string) (typ, id string, err error) {
+	typ, id, ok := strings.Cut(strings.TrimSpace(ref), ":")
+	typ = strings.ToUpper(strings.ReplaceAll(typ, "-", "_"))
+	if !ok || id == "" || strings.ContainsAny(id, " \"") || !contains(itemTypes, typ) {
+		return "", "", fmt.Errorf("sailpoint ref %q should be ACCESS_PROFILE:<id>, ROLE:<id> or ENTITLEMENT:<id>, with the object's id from SailPoint", ref)
+	}
+	return typ, id, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Backend) ref(item governance.ItemRef) (typ, id string, err error) {
+	typ, id, err = ParseRef(item.Ref)
+	if err != nil {
+		return "", "", governance.Permanent(&governance.Problem{Err: governance.ErrUnknownItem, Message: fmt.Sprintf(
+			"the catalog's entry for %s is wrong (%v); ask your access admins to fix it", item.Name, err)})
+	}
+	return typ, id, nil
+}
+
+// LookupIdentity finds the ISC identity whose e-mail is email.
+func (b *Backend) LookupIdentity(ctx context.Context, email string) (governance.Identity, error) {
+	c, err := b.identity(ctx, email)
+	return c.id, err
+}
+
+// Manager is the manager ISC records for the identity with that e-mail.
+func (b *Backend) Manager(ctx context.Context, email string) (governance.Person, bool, error) {
+	c, err := b.identity(ctx, email)
+	if err != nil || c.manager == "" {
+		return governance.Person{}, false, err
+	}
+	var found []publicIdentity
+	q := url.Values{"filters": {fmt.Sprintf("id eq %s", quote(c.manager))}, "limit": {"2"}}
+	if err := b.api.call(ctx, http.MethodGet, "/public-identities", q, nil, &found); err != nil {
+		return governance.Person{}, false, err
+	}
+	if len(found) == 0 || found[0].Email == "" {
+		return governance.Person{}, false, nil
+	}
+	return governance.Person{Email: strings.ToLower(found[0].Email), Name: found[0].Name}, true, nil
+}
+
+func (b *Backend) identity(ctx context.Context, email string) (cachedIdentity, error) {
+	key := strings.ToLower(strings.TrimSpace(email))
+	now := b.clock.Now()
+	b.mu.Lock()
+	c, ok := b.identities[key]
+	b.mu.Unlock()
+	if ok && now.Sub(c.at) < b.ttl {
+		return c, nil
+	}
+	var found []publicIdentity
+	q := url.Values{"filters": {"email eq " + quote(key)}, "limit": {"2"}}
+	if err := b.api.call(ctx, http.MethodGet, "/public-identities", q, nil, &found); err != nil {
+		return cachedIdentity{}, err
+	}
+	switch len(found) {
+	case 0:
+		return cachedIdentity{}, governance.Permanent(&governance.Problem{Err: governance.ErrNotFound, Message: fmt.Sprintf(
+			"SailPoint has no identity with the e-mail %s; ask your access admins to check that your chat e-mail matches your SailPoint identity", key)})
+	case 1:
+	default:
+		return cachedIdentity{}, governance.Permanent(&governance.Problem{Err: governance.ErrNotFound, Message: fmt.Sprintf(
+			"SailPoint has more than one identity with the e-mail %s, so accessbot cannot tell which is you; ask your access admins to fix the duplicate", key)})
+	}
+	c = cachedIdentity{id: governance.Identity{ID: found[0].ID, Email: key, Name: found[0].Name}, at: now}
+	if m := found[0].Manager; m != nil {
+		c.manager = m.ID
+	}
+	b.mu.Lock()
+	b.identities[key] = c
+	b.mu.Unlock()
+	return c, nil
+}
+
+// quote writes a filter string value as ISC's filter syntax wants it.
+func quote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+var isID = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
+
+// SearchCatalog lists the roles and access profiles whose name or description contains
+// query (or whose id is query). Entitlements are requestable only through the catalog.
+func (b *Backend) SearchCatalog(ctx context.Context, query string) ([]governance.ItemRef, error) {
+	q := url.Values{"types": {"ROLE,ACCESS_PROFILE"}, "limit": {"25"}}
+	if query = strings.TrimSpace(query); isID.MatchString(query) {
+		q.Set("filters", "id eq "+quote(query))
+	} else {
+		q.Set("term", query)
+	}
+	var found []requestableObject
+	if err := b.api.call(ctx, http.MethodGet, "/requestable-objects", q, nil, &found); err != nil {
+		return nil, err
+	}
+	out := make([]governance.ItemRef, 0, len(found))
+	for _, o := range found {
+		out = append(out, governance.ItemRef{ID: o.ID, Name: o.Name, Backend: Name, Ref: o.Type + ":" + o.ID})
+	}
+	return out, nil
+}
+
+// AccessRequestConfig reads the tenant's access-request configuration, whose reminder
+// and escalation settings operators compare with accessbot's schedule.
+func (b *Backend) AccessRequestConfig(ctx context.Context) (Config, error) {
+	var c Config
+	err := b.api.call(ctx, http.MethodGet, "/access-request-config", nil, nil, &c)
+	return c, err
+}
+
+// DescribeConfig says, line by line, what the tenant's access-request configuration
+// means for accessbot, next to accessbot's own schedule.
+func DescribeConfig(c Config, ours governance.Schedule) []string {
+	lines := []string{fmt.Sprintf("approvalsMustBeExternal: %t", c.ApprovalsMustBeExternal)}
+	if !c.ApprovalsMustBeExternal {
+		lines = append(lines, "  (SailPoint runs its own approvals after accessbot's; set it to true to let chat approvals be the only ones)")
+	}
+	lines = append(lines, fmt.Sprintf("autoApprovalEnabled: %t", c.AutoApprovalEnabled))
+	n := func(p *int) string {
+		if p == nil {
+			return "not set"
+		}
+		return fmt.Sprint(*p)
+	}
+	if r := c.Reminders; r != nil {
+		lines = append(lines, fmt.Sprintf("SailPoint reminders: daysUntilEscalation %s, daysBetweenReminders %s, maxReminders %s",
+			n(r.DaysUntilEscalation), n(r.DaysBetweenReminders), n(r.MaxReminders)))
+		if f := r.FallbackApproverRef; f != nil {
+			lines = append(lines, fmt.Sprintf("SailPoint fallback approver: %s <%s>", f.Name, f.Email))
+		}
+	} else {
+		lines = append(lines, "SailPoint reminders: not configured")
+	}
+	lines = append(lines, fmt.Sprintf("accessbot reminders:  daysUntilEscalation %d, daysBetweenReminders %d, maxReminders %d, fallback %q",
+		ours.DaysUntilEscalation, ours.DaysBetweenReminders, ours.MaxReminders, ours.FallbackApprover))
+	if e := c.EntitlementRequestConfig; e != nil {
+		lines = append(lines, fmt.Sprintf("entitlement requests: allowed %t, comments required %t, approval schemes %q",
+			e.AllowEntitlementRequest, e.RequestCommentsRequired, e.GrantRequestApprovalSchemes))
+	}
+	return lines
+}

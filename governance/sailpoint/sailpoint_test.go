@@ -1,0 +1,531 @@
+package sailpoint_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/governance"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
+	"github.com/accessbot/accessbot/governance/sailpoint"
+	"github.com/accessbot/accessbot/governance/sailpoint/iscfake"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+// ISC ids of the test tenant.
+const (
+	carolID   = "2c9180857182305e0171993735622948"
+	aliceID   = "2c9180857182305e0171993735622949"
+	malloryID = "2c9180857182305e017199373562294a"
+	payroll   = "2c9180835d2e5168015d32f890ca1581" // an access profile
+	admins    = "2c918086749d78830174a1a40e121518" // a role
+	readOnly  = "2c91808568c529c60168cca6f90c1313" // an entitlement
+)
+
+const catalog = `
+items:
+  - id: payroll
+    name: Payroll Reader
+    backend: sailpoint
+    ref: ACCESS_PROFILE:` + payroll + `
+    approvers: [alice@example.com]
+    defaultDuration: 8h
+  - id: db-read
+    name: Database read-only
+    backend: sailpoint
+    ref: ENTITLEMENT:` + readOnly + `
+    approvers: [alice@example.com]
+  - id: sailpoint
+    name: Anything in SailPoint
+    backend: sailpoint
+    search: true
+    approvers: [alice@example.com]
+    defaultDuration: 1d
+`
+
+var (
+	carol = governance.Actor{Person: governance.Person{Email: "carol@example.com", Name: "Carol"}, Platform: "slack"}
+	alice = governance.Actor{Person: governance.Person{Email: "alice@example.com", Name: "Alice"}, Platform: "slack"}
+)
+
+// notes is a Notifier that writes down who was told what.
+type notes struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (n *notes) add(s string) { n.mu.Lock(); n.got = append(n.got, s); n.mu.Unlock() }
+func (n *notes) take() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := n.got
+	n.got = nil
+	slices.Sort(out)
+	return out
+}
+func (n *notes) SendApprovalCard(_ context.Context, to governance.Person, r *governance.Request) (governance.MessageRef, error) {
+	return governance.MessageRef{Platform: "test", Channel: to.Email, ID: r.ID}, nil
+}
+func (n *notes) UpdateApprovalCard(context.Context, governance.MessageRef, *governance.Request) error {
+	return nil
+}
+func (n *notes) Notify(_ context.Context, to governance.Person, x governance.Notice) error {
+	n.add(string(x.Kind) + "→" + to.Email)
+	return nil
+}
+func (n *notes) AlertAdmins(context.Context, *governance.Request) (governance.MessageRef, bool, error) {
+	return governance.MessageRef{}, false, nil
+}
+func (n *notes) Digest(context.Context, governance.Person, []*governance.Request) error { return nil }
+func (n *notes) TimeZone(context.Context, governance.Person) (*time.Location, error)    { return nil, nil }
+
+// tenant is accessbot over Redis with the SailPoint backend against a fake ISC.
+type tenant struct {
+	t     testing.TB
+	isc   *iscfake.Server
+	clock *governance.ManualClock
+	store *redisstore.Store
+	svc   *governance.Service
+	disp  *governance.Dispatcher
+	notes *notes
+	be    *sailpoint.Backend
+}
+
+func newTenant(t testing.TB, fake iscfake.Options, opts ...func(*sailpoint.Options)) *tenant {
+	isc := iscfake.New(fake)
+	t.Cleanup(isc.Close)
+	isc.AddIdentity(carolID, "carol@example.com", "Carol", malloryID)
+	isc.AddIdentity(aliceID, "alice@example.com", "Alice", "")
+	isc.AddIdentity(malloryID, "mallory@example.com", "Mallory Manager", "")
+	isc.AddItem("ACCESS_PROFILE", payroll, "Payroll Reader", "Read payroll")
+	isc.AddItem("ROLE", admins, "Payroll Admins", "Run payroll")
+	isc.AddItem("ENTITLEMENT", readOnly, "db_read", "Database read-only")
+
+	// The fake checks that dates are in the future by the real clock, so the manual
+	// clock starts now.
+	tn := &tenant{t: t, isc: isc, clock: governance.NewManualClock(time.Now().UTC().Truncate(time.Second)), notes: &notes{}}
+	o := sailpoint.Options{BaseURL: isc.URL, ClientID: "pat-id", ClientSecret: "pat-secret", Clock: tn.clock,
+		Rate: 1000, Burst: 100, Timeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, f := range opts {
+		f(&o)
+	}
+	be, err := sailpoint.New(o)
+	require.NoError(t, err)
+	tn.be = be
+	tn.store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
+	cat, err := governance.ParseCatalog([]byte(catalog))
+	require.NoError(t, err)
+	tn.svc, err = governance.NewService(governance.Config{Catalog: cat, Store: tn.store, Backends: []governance.Backend{be},
+		Notifier: tn.notes, Clock: tn.clock, Admins: []governance.Person{{Email: "admin@example.com"}},
+		Sync:   governance.SyncPolicy{First: time.Minute, Max: time.Minute},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	tn.disp = governance.NewDispatcher(tn.svc, "test", governance.WithMaxAttempts(4))
+	return tn
+}
+
+func (tn *tenant) drain() {
+	tn.t.Helper()
+	require.NoError(tn.t, tn.disp.Drain(context.Background()))
+}
+
+// approved asks for item as Carol, has Alice approve it, and delivers what follows.
+func (tn *tenant) approved(item string) *governance.Request {
+	tn.t.Helper()
+	r, err := tn.svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: item, Reason: "quarter close"})
+	require.NoError(tn.t, err)
+	_, err = tn.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: alice, Approve: true})
+	require.NoError(tn.t, err)
+	tn.drain()
+	return tn.get(r.ID)
+}
+
+func (tn *tenant) get(id string) *governance.Request {
+	r, err := tn.store.Get(context.Background(), id)
+	require.NoError(tn.t, err)
+	return r
+}
+
+// sync moves the clock to the next status check and runs it.
+func (tn *tenant) sync() {
+	tn.t.Helper()
+	tn.clock.Advance(time.Minute)
+	_, err := tn.svc.Sweep(context.Background(), 100, time.Minute)
+	require.NoError(tn.t, err)
+	tn.drain()
+}
+
+// submissions are the bodies ISC accepted, as raw JSON objects.
+func (tn *tenant) submissions() []map[string]any {
+	var out []map[string]any
+	for _, c := range tn.isc.Calls() {
+		if c.Method == http.MethodPost && c.Path == "/v3/access-requests" && c.Status == http.StatusAccepted {
+			var m map[string]any
+			require.NoError(tn.t, json.Unmarshal(c.Body, &m))
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestSubmit_TheGrantCarriesExactlyTheDocumentedBody(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	r := tn.approved("payroll")
+	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
+
+	end := tn.clock.Now().Add(8 * time.Hour).UTC().Format(time.RFC3339)
+	meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID, "approvedBy": "alice@example.com"}
+	assert.Equal(t, []map[string]any{{
+		"requestedFor": []any{carolID},
+		"requestType":  "GRANT_ACCESS",
+		"requestedItems": []any{map[string]any{
+			"type": "ACCESS_PROFILE", "id": payroll,
+			"comment":        "quarter close — approved in chat by alice@example.com (accessbot request " + r.ID + ")",
+			"clientMetadata": meta, "removeDate": end,
+		}},
+		"clientMetadata": meta,
+	}}, tn.submissions())
+	st, ok := tn.isc.Status(r.Submission.ExternalID)
+	require.True(t, ok, "the submission's external id is ISC's access request id")
+	assert.Equal(t, "EXECUTING", st.State)
+	assert.Equal(t, []string{"approved→carol@example.com", "submitted→carol@example.com"}, tn.notes.take())
+	assert.Equal(t, 1, tn.isc.TokensIssued(), "one token serves every call while it lives")
+}
+
+func TestSubmit_AGrantWithoutEndHasNoRemoveDate(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	r := tn.approved("db-read")
+	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
+	items := tn.submissions()[0]["requestedItems"].([]any)
+	assert.NotContains(t, items[0], "removeDate")
+	assert.Equal(t, "ENTITLEMENT", items[0].(map[string]any)["type"])
+}
+
+func TestSubmit_TheDuplicateCheckPreventsASecondSubmission(t *testing.T) {
+	t.Run("a request ISC is still working on", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{})
+		first := tn.approved("payroll")
+		require.Equal(t, governance.StateSubmitted, first.State)
+		tn.notes.take()
+
+		second := tn.approved("payroll")
+		assert.Equal(t, governance.StateFailed, second.State)
+		assert.True(t, second.Duplicate)
+		assert.Contains(t, second.Failure, "SailPoint already has a request for Payroll Reader for you")
+		assert.Len(t, tn.submissions(), 1, "ISC was asked once")
+		assert.Contains(t, tn.notes.take(), "failed→carol@example.com")
+	})
+	t.Run("access the identity already holds", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{})
+		tn.isc.AddAccess(carolID, "ACCESS_PROFILE", payroll)
+		r := tn.approved("payroll")
+		assert.Equal(t, governance.StateFailed, r.State)
+		assert.True(t, r.Duplicate)
+		assert.Equal(t, "you already have Payroll Reader in SailPoint, so accessbot did not ask for it again", r.Failure)
+		assert.Empty(t, tn.submissions())
+	})
+}
+
+func TestStatus_EveryISCStateIsMapped(t *testing.T) {
+	tests := []struct {
+		name     string
+		drive    func(isc *iscfake.Server, id string)
+		state    governance.State
+		failure  string
+		waiting  string
+		notified string
+	}{
+		{"REQUEST_COMPLETED", func(isc *iscfake.Server, id string) { isc.SetState(id, "REQUEST_COMPLETED") },
+			governance.StateActive, "", "", "active→carol@example.com"},
+		{"REJECTED", func(isc *iscfake.Server, id string) {
+			isc.SetApproval(id, "REJECTED", "Olivia Owner", "not without a ticket")
+			isc.SetState(id, "REJECTED")
+		}, governance.StateDenied, "rejected in SailPoint by Olivia Owner: not without a ticket", "", "denied→carol@example.com"},
+		{"CANCELLED", func(isc *iscfake.Server, id string) { isc.SetState(id, "CANCELLED") },
+			governance.StateCancelled, "cancelled in SailPoint", "", "cancelled→carol@example.com"},
+		{"TERMINATED", func(isc *iscfake.Server, id string) { isc.SetState(id, "TERMINATED") },
+			governance.StateCancelled, "SailPoint closed it before it completed", "", "cancelled→carol@example.com"},
+		{"PROVISIONING_FAILED", func(isc *iscfake.Server, id string) {
+			isc.SetErrors(id, "connector timed out")
+			isc.SetState(id, "PROVISIONING_FAILED")
+		}, governance.StateFailed, "SailPoint could not provision it: connector timed out", "", "failed→carol@example.com"},
+		{"ERROR", func(isc *iscfake.Server, id string) { isc.SetState(id, "ERROR") },
+			governance.StateFailed, "SailPoint could not provision it", "", "failed→carol@example.com"},
+		{"NOT_ALL_ITEMS_PROVISIONED", func(isc *iscfake.Server, id string) { isc.SetState(id, "NOT_ALL_ITEMS_PROVISIONED") },
+			governance.StateFailed, "SailPoint provisioned only part of it", "", "failed→carol@example.com"},
+		{"approval EXPIRED", func(isc *iscfake.Server, id string) { isc.SetApproval(id, "EXPIRED", "Olivia Owner", "") },
+			governance.StateTimedOut, "nobody decided it in SailPoint's own approvals in time", "", "timed_out→carol@example.com"},
+		{"EXECUTING, approval PENDING", func(isc *iscfake.Server, id string) { isc.SetApproval(id, "PENDING", "Olivia Owner", "") },
+			governance.StateSubmitted, "", "approval in SailPoint by Olivia Owner", "waiting→carol@example.com"},
+		{"EXECUTING, approved, provisioning", func(isc *iscfake.Server, id string) { isc.SetApproval(id, "APPROVED", "Olivia Owner", "") },
+			governance.StateSubmitted, "", "provisioning in SailPoint", "waiting→carol@example.com"},
+		{"PROVISIONING_VERIFICATION_PENDING", func(isc *iscfake.Server, id string) { isc.SetState(id, "PROVISIONING_VERIFICATION_PENDING") },
+			governance.StateSubmitted, "", "SailPoint to confirm the provisioning", "waiting→carol@example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tn := newTenant(t, iscfake.Options{})
+			r := tn.approved("payroll")
+			require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
+			tn.notes.take()
+
+			tt.drive(tn.isc, r.Submission.ExternalID)
+			tn.sync()
+			got := tn.get(r.ID)
+			assert.Equal(t, tt.state, got.State)
+			assert.Equal(t, tt.failure, got.Failure)
+			assert.Equal(t, tt.waiting, got.Submission.Waiting)
+			assert.Equal(t, []string{tt.notified}, tn.notes.take())
+			if tt.state == governance.StateActive {
+				assert.Equal(t, tn.clock.Now().Add(8*time.Hour-time.Minute), got.EndsAt(), "the end asked for stays")
+			}
+		})
+	}
+}
+
+func TestRevoke_BecomesAOneItemRevokeRequest(t *testing.T) {
+	for _, who := range []governance.Actor{carol, {Person: governance.Person{Email: "mallory@example.com"}}} {
+		t.Run(who.Email, func(t *testing.T) {
+			tn := newTenant(t, iscfake.Options{})
+			r := tn.approved("payroll")
+			tn.isc.SetState(r.Submission.ExternalID, "REQUEST_COMPLETED")
+			tn.sync()
+			require.Equal(t, governance.StateActive, tn.get(r.ID).State)
+
+			in := governance.RevokeInput{By: who, Target: "payroll"}
+			if who.Email != carol.Email {
+				in.Holder = carol.Email // Mallory is Carol's manager in ISC
+			}
+			_, err := tn.svc.Revoke(context.Background(), in)
+			require.NoError(t, err)
+			tn.drain()
+			subs := tn.submissions()
+			require.Len(t, subs, 2)
+			meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID}
+			assert.Equal(t, map[string]any{
+				"requestedFor": []any{carolID},
+				"requestType":  "REVOKE_ACCESS",
+				"requestedItems": []any{map[string]any{"type": "ACCESS_PROFILE", "id": payroll,
+					"comment": "Revoked in chat by " + who.Email + " (accessbot " + r.ID + ")", "clientMetadata": meta}},
+				"clientMetadata": meta,
+			}, subs[1])
+		})
+	}
+}
+
+func TestRevoke_TheEndOfATimeBoundGrantRevokesIt(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	r := tn.approved("payroll")
+	tn.isc.SetState(r.Submission.ExternalID, "REQUEST_COMPLETED")
+	tn.sync()
+	tn.clock.Advance(8 * time.Hour)
+	_, err := tn.svc.Sweep(context.Background(), 100, time.Minute)
+	require.NoError(t, err)
+	tn.drain()
+	assert.Equal(t, governance.StateExpired, tn.get(r.ID).State)
+	subs := tn.submissions()
+	require.Len(t, subs, 2)
+	assert.Equal(t, "REVOKE_ACCESS", subs[1]["requestType"])
+
+	// Delivered again (a retry after a lost answer): ISC is already revoking it.
+	require.NoError(t, tn.be.Revoke(context.Background(), governance.Grant{RequestID: r.ID, Item: r.Item,
+		Identity: governance.Identity{ID: carolID}, Reason: "again"}))
+	assert.Len(t, tn.submissions(), 2, "not asked twice")
+}
+
+func TestCancel_WithdrawsTheSubmissionInISC(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	r := tn.approved("payroll")
+	got, err := tn.svc.Cancel(context.Background(), r.ID, carol)
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateCancelled, got.State)
+	assert.Equal(t, []iscfake.CancelAccessRequest{{AccountActivityID: r.Submission.ExternalID,
+		Comment: "Cancelled by the requester in chat (accessbot)"}}, tn.isc.Cancelled())
+
+	// Once ISC's own approvals are done it cannot cancel, and the requester is told what to do.
+	r = tn.approved("db-read")
+	tn.isc.SetApproval(r.Submission.ExternalID, "APPROVED", "Olivia Owner", "")
+	_, err = tn.svc.Cancel(context.Background(), r.ID, carol)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "SailPoint can no longer cancel it, probably because its approvals are done; once the access is active, `revoke` ends it")
+	assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+}
+
+func TestErrors_429IsRetriedAfterRetryAfter(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	tn.isc.Fail("POST /v3/access-requests", http.StatusTooManyRequests, "7")
+	r := tn.approved("payroll")
+	assert.Equal(t, governance.StateApproved, r.State, "not submitted yet")
+	assert.Empty(t, tn.submissions())
+
+	tn.clock.Advance(6 * time.Second)
+	tn.drain()
+	assert.Empty(t, tn.submissions(), "not before Retry-After")
+	tn.clock.Advance(time.Second)
+	tn.drain()
+	assert.Len(t, tn.submissions(), 1)
+	assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+}
+
+func TestErrors_5xxIsRetriedWithBackoffThenReported(t *testing.T) {
+	t.Run("recovers", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{})
+		tn.isc.Fail("POST /v3/access-requests", http.StatusInternalServerError, "")
+		tn.isc.Fail("POST /v3/access-requests", http.StatusBadGateway, "")
+		r := tn.approved("payroll")
+		for range 2 {
+			tn.clock.Advance(time.Minute)
+			tn.drain()
+		}
+		assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+		assert.Len(t, tn.submissions(), 1)
+	})
+	t.Run("gives up and says so", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{})
+		for range 4 {
+			tn.isc.Fail("POST /v3/access-requests", http.StatusInternalServerError, "")
+		}
+		r := tn.approved("payroll")
+		for range 4 {
+			tn.clock.Advance(time.Minute)
+			tn.drain()
+		}
+		got := tn.get(r.ID)
+		assert.Equal(t, governance.StateFailed, got.State)
+		assert.Contains(t, got.Failure, "SailPoint POST /access-requests: 500")
+		assert.Contains(t, tn.notes.take(), "failed→carol@example.com")
+	})
+	t.Run("a timeout is retried", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{}, func(o *sailpoint.Options) { o.Timeout = 200 * time.Millisecond })
+		tn.isc.Hang("POST /v3/access-requests", 5*time.Second)
+		r := tn.approved("payroll")
+		tn.clock.Advance(time.Minute)
+		tn.drain()
+		assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+		assert.Len(t, tn.submissions(), 1)
+	})
+}
+
+func TestErrors_PermanentOnesSayWhatToDo(t *testing.T) {
+	tests := []struct {
+		status int
+		want   string
+	}{
+		{http.StatusBadRequest, "SailPoint did not accept the request (HTTP 400"},
+		{http.StatusForbidden, "SailPoint refused accessbot's own credentials (HTTP 403)"},
+		{http.StatusNotFound, "SailPoint no longer has it (HTTP 404)"},
+	}
+	for _, tt := range tests {
+		t.Run(http.StatusText(tt.status), func(t *testing.T) {
+			tn := newTenant(t, iscfake.Options{})
+			tn.isc.Fail("POST /v3/access-requests", tt.status, "")
+			r := tn.approved("payroll")
+			assert.Equal(t, governance.StateFailed, r.State)
+			assert.Contains(t, r.Failure, tt.want)
+			assert.Empty(t, tn.submissions(), "not retried")
+		})
+	}
+	t.Run("a 401 is tried once more with a fresh token", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{})
+		tn.isc.Fail("POST /v3/access-requests", http.StatusUnauthorized, "")
+		r := tn.approved("payroll")
+		assert.Equal(t, governance.StateSubmitted, r.State, r.Failure)
+		assert.Equal(t, 2, tn.isc.TokensIssued())
+	})
+	t.Run("wrong credentials", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{}, func(o *sailpoint.Options) { o.ClientSecret = "wrong" })
+		r := tn.approved("payroll")
+		assert.Equal(t, governance.StateFailed, r.State)
+		assert.Contains(t, r.Failure, "SailPoint's token endpoint refused accessbot's credentials (HTTP 401)")
+		assert.Contains(t, r.Failure, "SAILPOINT_CLIENT_ID and SAILPOINT_CLIENT_SECRET")
+	})
+	t.Run("nobody with the requester's e-mail", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{})
+		r, err := tn.svc.Request(context.Background(), governance.RequestInput{
+			Requester: governance.Actor{Person: governance.Person{Email: "nobody@example.com"}}, Item: "payroll"})
+		require.NoError(t, err)
+		_, err = tn.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: alice, Approve: true})
+		require.NoError(t, err)
+		tn.drain()
+		got := tn.get(r.ID)
+		assert.Equal(t, governance.StateFailed, got.State)
+		assert.Equal(t, "SailPoint has no identity with the e-mail nobody@example.com; ask your access admins to check that your chat e-mail matches your SailPoint identity", got.Failure)
+	})
+}
+
+func TestToken_ItsLifetimeComesFromExpiresIn(t *testing.T) {
+	// A token that lives less than the library's 10 s safety margin is fetched anew for
+	// every call; one that lives 749 s (ISC's documented example) serves them all.
+	short := newTenant(t, iscfake.Options{TokenTTL: 5 * time.Second})
+	short.approved("payroll")
+	calls := 0
+	for _, c := range short.isc.Calls() {
+		if strings.HasPrefix(c.Path, "/v3/") {
+			calls++
+		}
+	}
+	assert.Equal(t, calls, short.isc.TokensIssued())
+
+	long := newTenant(t, iscfake.Options{TokenTTL: 749 * time.Second})
+	long.approved("payroll")
+	assert.Equal(t, 1, long.isc.TokensIssued())
+}
+
+func TestSearch_RequestsCanNameAnythingRequestable(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	r, err := tn.svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: "payroll admins", Reason: "month end"})
+	require.NoError(t, err)
+	assert.Equal(t, governance.ItemRef{ID: admins, Name: "Payroll Admins", Backend: "sailpoint", Ref: "ROLE:" + admins}, r.Item)
+
+	_, err = tn.svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: "payr", Reason: "x"})
+	require.ErrorIs(t, err, governance.ErrUnknownItem)
+	assert.Contains(t, err.Error(), "Several things match \"payr\"")
+	assert.Contains(t, err.Error(), "`Payroll Reader`")
+	assert.Contains(t, err.Error(), "`Payroll Admins`")
+
+	_, err = tn.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: alice, Approve: true})
+	require.NoError(t, err)
+	tn.drain()
+	assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+	items := tn.submissions()[0]["requestedItems"].([]any)
+	assert.Equal(t, "ROLE", items[0].(map[string]any)["type"])
+}
+
+func TestConfig_TheTenantsReminderSettingsAreShown(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	c, err := tn.be.AccessRequestConfig(context.Background())
+	require.NoError(t, err)
+	lines := strings.Join(sailpoint.DescribeConfig(c, governance.Schedule{DaysUntilEscalation: 3, MaxReminders: 2}), "\n")
+	assert.Contains(t, lines, "SailPoint reminders: daysUntilEscalation 3, daysBetweenReminders 1, maxReminders 2")
+	assert.Contains(t, lines, "accessbot reminders:  daysUntilEscalation 3, daysBetweenReminders 0, maxReminders 2")
+}
+
+func TestParseRef(t *testing.T) {
+	for _, ok := range []string{"ACCESS_PROFILE:" + payroll, "role:" + admins, "access-profile:x", "ENTITLEMENT:" + readOnly} {
+		_, _, err := sailpoint.ParseRef(ok)
+		assert.NoError(t, err, ok)
+	}
+	for _, bad := range []string{"", payroll, "GROUP:" + payroll, "ROLE:", "ROLE:a b", `ROLE:a"b`} {
+		_, _, err := sailpoint.ParseRef(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestNew_BadOptionsSayWhatToSet(t *testing.T) {
+	_, err := sailpoint.New(sailpoint.Options{BaseURL: "tenant.api.identitynow.com"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "set SAILPOINT_BASE_URL to https://<tenant>.api.identitynow.com")
+	assert.Contains(t, err.Error(), "set SAILPOINT_CLIENT_ID and SAILPOINT_CLIENT_SECRET")
+}
