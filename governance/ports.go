@@ -127,6 +127,9 @@ type ChatUser struct {
 	Email    string `json:"email"`
 	Name     string `json:"name,omitempty"`
 	TimeZone string `json:"tz,omitempty"` // IANA name, when the platform tells it
+	// Reach is how the platform reaches the person unprompted, in its own terms (Teams:
+	// the personal conversation's reference); empty where an e-mail is enough (Slack).
+	Reach string `json:"reach,omitempty"`
 }
 
 // GrantRecord is a grant held by the built-in backend, where accessbot is the system of record.

@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -90,6 +91,19 @@ type Step struct {
 	N    int
 	At   time.Time
 	Done bool
+}
+
+// Label names the step for people: "reminder 2", "escalation 1", "timeout",
+// "warning before the end 1", "access ends".
+func (s Step) Label() string {
+	label := map[PlanKind]string{
+		PlanReminder: "reminder", PlanEscalation: "escalation", PlanTimeout: "timeout",
+		PlanExpiryWarning: "warning before the end", PlanEnd: "access ends",
+	}[s.Kind]
+	if s.Kind == PlanReminder || s.Kind == PlanEscalation || s.Kind == PlanExpiryWarning {
+		label += fmt.Sprintf(" %d", s.N)
+	}
+	return label
 }
 
 // Steps is what the scheduler plans for r: the approval events of a pending request, or

@@ -18,8 +18,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/accessbot/accessbot/bot"
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/bot/teams"
+	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
@@ -99,6 +102,7 @@ type world struct {
 
 	catalog string               // default catalogYAML
 	extra   []governance.Backend // backends besides the built-in one
+	teams   *teamsfake.Server    // when set, Teams is served too, and preferred for those who use it
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -132,15 +136,25 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	w.log = log
 	api := w.metrics.SlackAPI(slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil))
 	dir := slackbot.NewDirectory(api, w.store, slackbot.WithDirectoryLogger(log))
+	var notifier governance.Notifier = slackbot.NewNotifier(api, dir, log, slackbot.WithAdminChannel("CADMINS"))
+	var tc handlers.TeamsConfig
+	if w.teams != nil {
+		conn := teams.NewConnector(teams.ConnectorOptions{AppID: teamsApp, AppPassword: "teams-secret", TokenURL: w.teams.TokenURL(),
+			ServiceHosts: []string{w.teams.URL}})
+		tdir := teams.NewDirectory(conn, w.store)
+		tc = handlers.TeamsConfig{AppID: teamsApp, Connector: conn, Directory: tdir,
+			Validator: teams.NewValidator(teams.ValidatorOptions{AppID: teamsApp, MetadataURL: w.teams.MetadataURL(), Now: w.clock.Now})}
+		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(conn, tdir, nil, log))
+	}
 	w.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: w.store, Backends: append([]governance.Backend{backend}, w.extra...),
-		Notifier: slackbot.NewNotifier(api, dir, log, slackbot.WithAdminChannel("CADMINS")), Clock: w.clock, Logger: log,
+		Notifier: notifier, Clock: w.clock, Logger: log,
 		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
 			FallbackApprover: "erin@example.com", RequestExpiryDays: 14, ExpiryNotices: []time.Duration{time.Hour}},
 		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics})
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
 	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics,
-		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir}})
+		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir}, Teams: tc})
 }
 
 // drain delivers everything the outbox holds.

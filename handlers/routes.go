@@ -17,6 +17,7 @@ import (
 type Config struct {
 	Service *governance.Service // required
 	Slack   SlackConfig
+	Teams   TeamsConfig
 	Clock   governance.Clock // checks Slack's request timestamps; default: the service's clock
 	Logger  *slog.Logger     // default slog.Default()
 	MaxBody int64            // bytes; default 64 KiB
@@ -43,6 +44,7 @@ type SlackConfig struct {
 //
 //	POST /slack/commands      the /access slash command
 //	POST /slack/interactions  button clicks and modal submissions
+//	POST /teams/messages      every Bot Framework activity (when Teams is configured)
 //	GET  /healthz             200 "ok" while the process runs
 //	GET  /readyz              200 when the store answers, else 503 with the reason
 //	GET  /metrics             Prometheus metrics (when Config.Metrics is set)
@@ -72,6 +74,9 @@ func New(cfg Config) http.Handler {
 	}
 	route("POST /slack/commands", "/slack/commands", s.verified(s.command))
 	route("POST /slack/interactions", "/slack/interactions", s.verified(s.interaction))
+	if cfg.Teams.Connector != nil {
+		route("POST /teams/messages", "/teams/messages", http.HandlerFunc(newTeamsHandler(cfg).messages))
+	}
 	route("GET /healthz", "/healthz", http.HandlerFunc(healthz))
 	route("GET /readyz", "/readyz", readyz(cfg.Service, cfg.Logger))
 	if cfg.Metrics != nil {

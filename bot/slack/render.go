@@ -594,14 +594,7 @@ func Schedule(r *governance.Request, steps []governance.Step) Message {
 		if st.Done {
 			mark = "✓"
 		}
-		label := map[governance.PlanKind]string{
-			governance.PlanReminder: "reminder", governance.PlanEscalation: "escalation", governance.PlanTimeout: "timeout",
-			governance.PlanExpiryWarning: "warning before the end", governance.PlanEnd: "access ends",
-		}[st.Kind]
-		if st.Kind == governance.PlanReminder || st.Kind == governance.PlanEscalation || st.Kind == governance.PlanExpiryWarning {
-			label += fmt.Sprintf(" %d", st.N)
-		}
-		fmt.Fprintf(&b, "\n%s %s — %s", mark, Date(st.At), label)
+		fmt.Fprintf(&b, "\n%s %s — %s", mark, Date(st.At), st.Label())
 	}
 	return say(b.String())
 }

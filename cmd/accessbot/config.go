@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,16 @@ type config struct {
 	Builtin   struct {
 		WebhookURL string `yaml:"webhookURL"`
 	} `yaml:"builtin"`
+	Teams struct {
+		AppID        string `yaml:"appID"` // the Azure Bot's Microsoft app id; TEAMS_APP_ID wins
+		AdminChannel struct {
+			ServiceURL     string `yaml:"serviceURL"`     // e.g. https://smba.trafficmanager.net/emea/
+			ConversationID string `yaml:"conversationID"` // the channel's id, 19:…@thread.tacv2
+		} `yaml:"adminChannel"` // escalation alerts, with working buttons
+		ServiceHosts []string `yaml:"serviceHosts"` // Bot Connector hosts accessbot may call; default public, GCC, GCC High
+		MetadataURL  string   `yaml:"metadataURL"`  // Bot Framework OpenID metadata; default public cloud
+		TokenURL     string   `yaml:"tokenURL"`     // default https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token
+	} `yaml:"teams"`
 	SailPoint struct {
 		BaseURL  string  `yaml:"baseURL"`  // https://{tenant}.api.identitynow.com; SAILPOINT_BASE_URL wins
 		TokenURL string  `yaml:"tokenURL"` // default baseURL + /oauth/token
@@ -90,6 +101,7 @@ type config struct {
 	SlackSigningSecret    string `yaml:"-"`
 	SlackBotToken         string `yaml:"-"`
 	BuiltinWebhookSecret  string `yaml:"-"`
+	TeamsAppPassword      string `yaml:"-"`
 	SailPointClientID     string `yaml:"-"`
 	SailPointClientSecret string `yaml:"-"`
 
@@ -149,6 +161,10 @@ func loadConfig(path string, getenv func(string) string) (*config, error) {
 	c.SlackSigningSecret = secret("SLACK_SIGNING_SECRET")
 	c.SlackBotToken = secret("SLACK_BOT_TOKEN")
 	c.BuiltinWebhookSecret = secret("BUILTIN_WEBHOOK_SECRET")
+	c.TeamsAppPassword = secret("TEAMS_APP_PASSWORD")
+	if v := getenv("TEAMS_APP_ID"); v != "" {
+		c.Teams.AppID = v
+	}
 	c.SailPointClientID = secret("SAILPOINT_CLIENT_ID")
 	c.SailPointClientSecret = secret("SAILPOINT_CLIENT_SECRET")
 	if v := getenv("SAILPOINT_BASE_URL"); v != "" {
@@ -233,6 +249,7 @@ func (c *config) check() []error {
 			errs = append(errs, errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…) from your Slack app's OAuth & Permissions page"))
 		}
 	}
+	errs = append(errs, c.checkTeams()...)
 	if c.Slack.APIURL != "" {
 		if u, err := url.Parse(c.Slack.APIURL); err != nil || u.Host == "" {
 			errs = append(errs, fmt.Errorf("slack apiURL %q is not a URL", c.Slack.APIURL))
@@ -369,4 +386,38 @@ func (c *config) sailpointOptions() (sailpoint.Options, error) {
 		Rate: c.SailPoint.Rate, Burst: c.SailPoint.Burst}
 	_, err := sailpoint.New(o)
 	return o, err
+}
+
+var appIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// teamsEnabled reports whether accessbot serves Microsoft Teams.
+func (c *config) teamsEnabled() bool { return c.Teams.AppID != "" }
+
+func (c *config) checkTeams() []error {
+	var errs []error
+	t := c.Teams
+	if !c.teamsEnabled() {
+		if c.TeamsAppPassword != "" || t.AdminChannel.ConversationID != "" {
+			errs = append(errs, errors.New("teams: set TEAMS_APP_ID (the Azure Bot's Microsoft app id) to serve Teams"))
+		}
+		return errs
+	}
+	if !appIDPattern.MatchString(t.AppID) {
+		errs = append(errs, fmt.Errorf("TEAMS_APP_ID %q is not a Microsoft app id (a GUID; Azure portal → the Azure Bot → Configuration)", t.AppID))
+	}
+	if c.TeamsAppPassword == "" {
+		errs = append(errs, errors.New("TEAMS_APP_PASSWORD is not set: create a client secret for the bot's app registration and set it"))
+	}
+	if (t.AdminChannel.ServiceURL == "") != (t.AdminChannel.ConversationID == "") {
+		errs = append(errs, errors.New("teams adminChannel: set both serviceURL and conversationID (from an activity the bot received in that channel)"))
+	}
+	for _, u := range []struct{ name, v string }{{"metadataURL", t.MetadataURL}, {"tokenURL", t.TokenURL}, {"adminChannel.serviceURL", t.AdminChannel.ServiceURL}} {
+		if u.v == "" {
+			continue
+		}
+		if p, err := url.Parse(u.v); err != nil || p.Scheme != "https" || p.Host == "" {
+			errs = append(errs, fmt.Errorf("teams %s %q is not an https URL", u.name, u.v))
+		}
+	}
+	return errs
 }

@@ -74,7 +74,13 @@ func doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 
-	skip("teams", "Microsoft Teams is not in this build yet; its credentials are checked here once it is")
+	if !cfg.teamsEnabled() {
+		skip("teams", "no TEAMS_APP_ID: Microsoft Teams is not served")
+	} else if err := cfg.teamsSide(nil).Connector.CheckCredentials(); err != nil {
+		bad("teams", fmt.Sprintf("no Bot Connector token for app %s: %v (check TEAMS_APP_ID and TEAMS_APP_PASSWORD)", cfg.Teams.AppID, err))
+	} else {
+		ok("teams", fmt.Sprintf("app %s gets Bot Connector tokens; messaging endpoint: <public URL>/teams/messages", cfg.Teams.AppID))
+	}
 	for _, b := range cfg.catalog.Backends() {
 		switch {
 		case b == "builtin" && cfg.Builtin.WebhookURL == "":

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
+	"encoding/json"
+	"image"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	slackapi "github.com/slack-go/slack"
@@ -114,4 +119,76 @@ func TestKubernetesManifests_CarryWhatProductionNeeds(t *testing.T) {
 	compose := docs(t, "../../manifests/compose.yaml")[0]
 	assert.Contains(t, dig(t, compose, "services", "redis", "command"), "--appendonly")
 	assert.Equal(t, "redis://redis:6379/0", dig(t, compose, "services", "accessbot", "environment", "REDIS_URL"))
+}
+
+func TestManifestTeams_WritesAnUploadablePackage(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "app.zip")
+	var log bytes.Buffer
+	const app = "7E1D4B1A-5C0E-4B8E-9D3C-1F2A3B4C5D6E"
+	require.NoError(t, manifest([]string{"teams", "--app-id", app, "--url", "https://bot.corp.example/", "-o", out}, &log))
+	assert.Contains(t, log.String(), "https://bot.corp.example/teams/messages")
+
+	zr, err := zip.OpenReader(out)
+	require.NoError(t, err)
+	defer zr.Close()
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		require.NoError(t, err)
+		files[f.Name], err = io.ReadAll(rc)
+		require.NoError(t, err)
+		rc.Close()
+	}
+	require.Len(t, files, 3)
+
+	var m struct {
+		ManifestVersion string `json:"manifestVersion"`
+		ID              string `json:"id"`
+		Developer       struct{ Name, WebsiteURL, PrivacyURL, TermsOfUseURL string }
+		Name            struct{ Short, Full string }
+		Description     struct{ Short, Full string }
+		Icons           struct{ Outline, Color string }
+		AccentColor     string `json:"accentColor"`
+		Bots            []struct {
+			BotID        string   `json:"botId"`
+			Scopes       []string `json:"scopes"`
+			CommandLists []struct {
+				Scopes   []string `json:"scopes"`
+				Commands []struct{ Title, Description string }
+			} `json:"commandLists"`
+		} `json:"bots"`
+		ValidDomains []string `json:"validDomains"`
+	}
+	require.NoError(t, json.Unmarshal(files["manifest.json"], &m))
+	assert.Equal(t, "1.29", m.ManifestVersion)
+	assert.Equal(t, strings.ToLower(app), m.ID)
+	require.Len(t, m.Bots, 1)
+	assert.Equal(t, strings.ToLower(app), m.Bots[0].BotID)
+	assert.Equal(t, []string{"personal", "team", "groupChat"}, m.Bots[0].Scopes)
+	assert.Equal(t, []string{"bot.corp.example"}, m.ValidDomains)
+	assert.Equal(t, "https://bot.corp.example/privacy", m.Developer.PrivacyURL)
+	assert.NotContains(t, string(files["manifest.json"]), "example.com\"")
+	// The schema's limits (MicrosoftTeams.schema.json v1.29).
+	assert.LessOrEqual(t, len(m.Name.Short), 30)
+	assert.LessOrEqual(t, len(m.Name.Full), 100)
+	assert.LessOrEqual(t, len(m.Description.Short), 80)
+	assert.LessOrEqual(t, len(m.Developer.Name), 32)
+	assert.Regexp(t, `^#[0-9A-Fa-f]{6}$`, m.AccentColor)
+	cmds := m.Bots[0].CommandLists[0].Commands
+	assert.LessOrEqual(t, len(cmds), 12)
+	for _, c := range cmds {
+		assert.LessOrEqual(t, len(c.Title), 32)
+	}
+	for name, size := range map[string]int{"color.png": 192, "outline.png": 32} {
+		img, err := png.Decode(bytes.NewReader(files[name]))
+		require.NoError(t, err, name)
+		assert.Equal(t, image.Rect(0, 0, size, size), img.Bounds(), name)
+	}
+}
+
+func TestManifestTeams_BadArgumentsSayWhatToGive(t *testing.T) {
+	err := manifest([]string{"teams", "--app-id", "bot", "--url", "http://bot.example.com", "-o", filepath.Join(t.TempDir(), "x.zip")}, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "a GUID like")
+	assert.Contains(t, err.Error(), "Teams only calls https")
 }

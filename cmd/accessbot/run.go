@@ -21,6 +21,8 @@ Usage:
   accessbot doctor [-config FILE]      check Redis, Slack and the backends, and say what to fix
   accessbot demo                       play a whole scenario in-process and print the conversation
   accessbot manifest slack --url URL   print the Slack app manifest for the bot's public URL
+  accessbot manifest teams --app-id ID --url URL [-o FILE]
+                                       write the Teams app package (zip) for the bot
   accessbot audit export [--since T] [--until T]
                                        write the audit trail as JSON lines (needs REDIS_URL)
   accessbot say [-as USER] TEXT…       send "/access TEXT" to a local bot as a Slack user
@@ -29,7 +31,8 @@ Usage:
   accessbot help                       this text
 
 Secrets come from the environment (or NAME_FILE): SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN,
-REDIS_URL, BUILTIN_WEBHOOK_SECRET. With none of them accessbot runs on embedded defaults.
+TEAMS_APP_ID, TEAMS_APP_PASSWORD, REDIS_URL, BUILTIN_WEBHOOK_SECRET, SAILPOINT_CLIENT_ID,
+SAILPOINT_CLIENT_SECRET. With none of them accessbot runs on embedded defaults.
 `
 
 // run is the whole program; main only wires it to the process. Tests call it too.

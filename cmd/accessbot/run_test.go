@@ -148,3 +148,23 @@ func TestRun_UnreachableRedisIsExplained(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cannot reach Redis")
 }
+
+func TestRun_ServesTeamsWhenConfigured(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := newOutput()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"accessbot"}, env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0",
+			"TEAMS_APP_ID": "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e", "TEAMS_APP_PASSWORD": "p"}), out)
+	}()
+	addr := out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1]
+	assert.Contains(t, out.String(), "/teams/messages")
+
+	resp, err := http.Post(addr+"/teams/messages", "application/json", strings.NewReader(`{"type":"message","text":"help"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "served, and nothing without a Bot Framework token")
+	cancel()
+	require.NoError(t, <-done)
+}

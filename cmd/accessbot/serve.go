@@ -14,7 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/accessbot/accessbot/bot"
 	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
@@ -112,7 +114,17 @@ func assemble(c *config, store *redisstore.Store, out io.Writer, clock governanc
 	}
 	metrics := handlers.NewMetrics(store.OutboxDepth)
 	sl := newSlackSide(c, store, out, metrics.SlackAPI) // every Slack call counted, request path and outbox alike
-	notifier := slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
+	var notifier governance.Notifier = slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
+	var tc handlers.TeamsConfig
+	if c.teamsEnabled() {
+		tc = c.teamsSide(store)
+		var admin *teams.Conversation
+		if ch := c.Teams.AdminChannel; ch.ConversationID != "" {
+			admin = &teams.Conversation{ServiceURL: ch.ServiceURL, ID: ch.ConversationID}
+		}
+		// People who installed the bot in Teams hear there; everyone else in Slack.
+		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(tc.Connector, tc.Directory, admin, log))
+	}
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends,
 		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: metrics, Logger: log,
 		Sync: governance.SyncPolicy{First: time.Duration(c.Sync.First), Max: time.Duration(c.Sync.Max)}})
@@ -127,7 +139,7 @@ func assemble(c *config, store *redisstore.Store, out io.Writer, clock governanc
 		return nil, err
 	}
 	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Metrics: metrics,
-		Slack: handlers.SlackConfig{SigningSecret: c.SlackSigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}})
+		Slack: handlers.SlackConfig{SigningSecret: c.SlackSigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}, Teams: tc})
 	return &app{svc: svc, dispatcher: d, scheduler: sched, handler: h}, nil
 }
 
@@ -214,6 +226,19 @@ func banner(w io.Writer, c *config, embedded bool, addr string) {
 	} else {
 		b.WriteString("  Slack: point the app's slash command at /slack/commands and interactivity at /slack/interactions.\n")
 	}
+	if c.teamsEnabled() {
+		fmt.Fprintf(&b, "  Teams: set the Azure Bot's messaging endpoint to <public URL>/teams/messages (app %s);\n", c.Teams.AppID)
+		b.WriteString("  write the app package with: accessbot manifest teams --app-id <app id> --url <public URL>\n")
+	}
 	b.WriteString("\n")
 	_, _ = io.WriteString(w, b.String())
+}
+
+// teamsSide builds the Teams edge: the Bot Connector client, the token validator and the
+// directory of Teams users.
+func (c *config) teamsSide(store *redisstore.Store) handlers.TeamsConfig {
+	conn := teams.NewConnector(teams.ConnectorOptions{AppID: c.Teams.AppID, AppPassword: c.TeamsAppPassword,
+		TokenURL: c.Teams.TokenURL, ServiceHosts: c.Teams.ServiceHosts})
+	return handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn, Directory: teams.NewDirectory(conn, store),
+		Validator: teams.NewValidator(teams.ValidatorOptions{AppID: c.Teams.AppID, MetadataURL: c.Teams.MetadataURL})}
 }

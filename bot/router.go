@@ -1,0 +1,120 @@
+// Package bot joins the chat platforms into the one Notifier the governance service
+// sees: each person is told on the platform that reaches them, and a card is updated on
+// the platform it was sent on. The platforms themselves live in bot/slack and bot/teams.
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/accessbot/accessbot/governance"
+)
+
+// Reacher is a platform that reaches only some people (Teams: those who installed the
+// bot), and says whether it reaches one.
+type Reacher interface {
+	governance.Notifier
+	Name() string
+	Reaches(ctx context.Context, p governance.Person) (bool, error)
+}
+
+// Router is a governance.Notifier over several platforms. A person is told on the first
+// preferred platform that reaches them, else on the fallback platform (which reaches
+// everyone it can look up by e-mail: Slack). Admin alerts go to the first platform with
+// an admin channel, preferred ones first.
+type Router struct {
+	preferred []Reacher
+	fallback  governance.Notifier
+	byName    map[string]governance.Notifier
+}
+
+var _ governance.Notifier = (*Router)(nil)
+
+// NewRouter routes to preferred platforms first and to fallback (named fallbackName, may be
+// nil) otherwise.
+func NewRouter(fallbackName string, fallback governance.Notifier, preferred ...Reacher) *Router {
+	r := &Router{preferred: preferred, fallback: fallback, byName: map[string]governance.Notifier{}}
+	if fallback != nil {
+		r.byName[fallbackName] = fallback
+	}
+	for _, p := range preferred {
+		r.byName[p.Name()] = p
+	}
+	return r
+}
+
+// For returns the platform that reaches p.
+func (r *Router) For(ctx context.Context, p governance.Person) (governance.Notifier, error) {
+	for _, pl := range r.preferred {
+		ok, err := pl.Reaches(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return pl, nil
+		}
+	}
+	if r.fallback == nil {
+		return nil, governance.Permanent(fmt.Errorf("no chat platform reaches %s: they need to open a chat with accessbot first", p.Email))
+	}
+	return r.fallback, nil
+}
+
+// SendApprovalCard sends the card where the approver is.
+func (r *Router) SendApprovalCard(ctx context.Context, to governance.Person, req *governance.Request) (governance.MessageRef, error) {
+	n, err := r.For(ctx, to)
+	if err != nil {
+		return governance.MessageRef{}, err
+	}
+	return n.SendApprovalCard(ctx, to, req)
+}
+
+// UpdateApprovalCard updates a card on the platform it was sent on.
+func (r *Router) UpdateApprovalCard(ctx context.Context, ref governance.MessageRef, req *governance.Request) error {
+	n, ok := r.byName[ref.Platform]
+	if !ok {
+		return governance.Permanent(fmt.Errorf("card %s was sent on %q, which is not configured", ref.ID, ref.Platform))
+	}
+	return n.UpdateApprovalCard(ctx, ref, req)
+}
+
+// Notify tells the person where they are.
+func (r *Router) Notify(ctx context.Context, to governance.Person, x governance.Notice) error {
+	n, err := r.For(ctx, to)
+	if err != nil {
+		return err
+	}
+	return n.Notify(ctx, to, x)
+}
+
+// AlertAdmins alerts on the first platform with an admin channel.
+func (r *Router) AlertAdmins(ctx context.Context, req *governance.Request) (governance.MessageRef, bool, error) {
+	for _, p := range r.preferred {
+		if ref, ok, err := p.AlertAdmins(ctx, req); ok || err != nil {
+			return ref, ok, err
+		}
+	}
+	if r.fallback == nil {
+		return governance.MessageRef{}, false, nil
+	}
+	return r.fallback.AlertAdmins(ctx, req)
+}
+
+// Digest sends the digest where the approver is.
+func (r *Router) Digest(ctx context.Context, to governance.Person, pending []*governance.Request) error {
+	n, err := r.For(ctx, to)
+	if err != nil {
+		return err
+	}
+	return n.Digest(ctx, to, pending)
+}
+
+// TimeZone asks the platform that reaches the person.
+func (r *Router) TimeZone(ctx context.Context, to governance.Person) (*time.Location, error) {
+	n, err := r.For(ctx, to)
+	if err != nil {
+		return nil, err
+	}
+	return n.TimeZone(ctx, to)
+}

@@ -1,0 +1,229 @@
+// Package teams is accessbot in Microsoft Teams: it validates what the Bot Framework
+// sends (Validator), calls the Bot Connector (Connector), keeps the conversation
+// references people reach the bot from (Directory), renders Adaptive Cards, and tells
+// people things (Notifier). It uses msbotbuilder-go for its schema types, request parsing
+// and client interfaces, and replaces the library's token validator and connector client,
+// which cannot carry this flow (see the README).
+package teams
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/governance"
+)
+
+// Platform is the platform name in message references and chat users.
+const Platform = "teams"
+
+// UserStore keeps Teams users and the conversations they reach the bot from; accessbot's
+// Store implements it.
+type UserStore interface {
+	ChatUser(ctx context.Context, platform, id string) (governance.ChatUser, bool, error)
+	ChatUserByEmail(ctx context.Context, platform, email string) (governance.ChatUser, bool, error)
+	SaveChatUser(ctx context.Context, u governance.ChatUser, ttl time.Duration) error
+}
+
+// Directory knows who a Teams user is (by e-mail, read from the Bot Connector once) and
+// how to reach them (the personal conversation they last used), from authenticated
+// activities only.
+type Directory struct {
+	conn  *Connector
+	store UserStore
+}
+
+// NewDirectory returns a directory over store.
+func NewDirectory(conn *Connector, store UserStore) *Directory {
+	return &Directory{conn: conn, store: store}
+}
+
+// Remember returns the person who sent an authenticated activity, looking up their e-mail
+// the first time, and records the conversation as the way to reach them when it is their
+// personal chat with the bot.
+func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governance.Person, error) {
+	u, found, err := d.store.ChatUser(ctx, Platform, act.From.ID)
+	if err != nil {
+		return governance.Person{}, err
+	}
+	conv := Conversation{ServiceURL: act.ServiceURL, ID: act.Conversation.ID, TenantID: act.Conversation.TenantID}
+	changed := !found || u.Email == ""
+	if changed {
+		unknown := &governance.Problem{Err: governance.ErrNotFound,
+			Message: "Teams did not tell accessbot your e-mail address (guest and anonymous users have none), so it cannot tell who you are; ask your admins to add you as a member."}
+		m, err := d.conn.Member(ctx, conv, act.From.ID)
+		var e *Error
+		if errors.As(err, &e) && e.Status == http.StatusNotFound {
+			return governance.Person{}, unknown
+		}
+		if err != nil {
+			return governance.Person{}, fmt.Errorf("look up Teams user %s: %w", act.From.ID, err)
+		}
+		email := m.Email
+		if email == "" {
+			email = m.UserPrincipalName
+		}
+		if email == "" || !strings.Contains(email, "@") {
+			return governance.Person{}, unknown
+		}
+		u = governance.ChatUser{Platform: Platform, ID: act.From.ID, Email: strings.ToLower(email), Name: m.Name}
+		if u.Name == "" {
+			u.Name = act.From.Name
+		}
+	}
+	if act.Conversation.ConversationType == "personal" || (act.Conversation.ConversationType == "" && !act.Conversation.IsGroup) {
+		if reach := encodeConversation(conv); reach != u.Reach { // the serviceUrl "is stable but can change"
+			u.Reach, changed = reach, true
+		}
+	}
+	if tz := act.LocalTimezone; tz != "" && tz != u.TimeZone {
+		if _, err := time.LoadLocation(tz); err == nil {
+			u.TimeZone, changed = tz, true
+		}
+	}
+	if changed {
+		if err := d.store.SaveChatUser(ctx, u, 0); err != nil {
+			return governance.Person{}, err
+		}
+	}
+	return governance.Person{Email: u.Email, Name: u.Name}, nil
+}
+
+// Reach is the personal conversation to reach a person in, if they have talked to the bot.
+func (d *Directory) Reach(ctx context.Context, email string) (Conversation, governance.ChatUser, bool, error) {
+	u, ok, err := d.store.ChatUserByEmail(ctx, Platform, strings.ToLower(email))
+	if err != nil || !ok || u.Reach == "" {
+		return Conversation{}, u, false, err
+	}
+	conv, err := decodeConversation(u.Reach)
+	return conv, u, err == nil, err
+}
+
+func encodeConversation(c Conversation) string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+func decodeConversation(s string) (Conversation, error) {
+	var c Conversation
+	if err := json.Unmarshal([]byte(s), &c); err != nil || c.ID == "" || c.ServiceURL == "" {
+		return Conversation{}, fmt.Errorf("teams: bad stored conversation %q", s)
+	}
+	return c, nil
+}
+
+// Notifier tells people in Teams: cards to approvers, notices to requesters, alerts to
+// the admins' channel. It reaches only people who have installed or messaged the bot
+// (Teams cannot message someone by e-mail); Reaches says who they are.
+type Notifier struct {
+	conn  *Connector
+	dir   *Directory
+	admin *Conversation
+	log   *slog.Logger
+}
+
+var _ governance.Notifier = (*Notifier)(nil)
+
+// NewNotifier returns a notifier. admin, if not nil, is the channel escalations go to.
+func NewNotifier(conn *Connector, dir *Directory, admin *Conversation, log *slog.Logger) *Notifier {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Notifier{conn: conn, dir: dir, admin: admin, log: log}
+}
+
+// Name is the platform's name.
+func (n *Notifier) Name() string { return Platform }
+
+// Reaches reports whether the person can be messaged in Teams.
+func (n *Notifier) Reaches(ctx context.Context, p governance.Person) (bool, error) {
+	_, _, ok, err := n.dir.Reach(ctx, p.Email)
+	return ok, err
+}
+
+// ErrUnreachable is the error for a person who never talked to the bot in Teams.
+var ErrUnreachable = errors.New("teams: the person has not installed accessbot in Teams")
+
+func (n *Notifier) send(ctx context.Context, to governance.Person, c Card, summary string) (Conversation, string, error) {
+	conv, _, ok, err := n.dir.Reach(ctx, to.Email)
+	if err != nil {
+		return conv, "", err
+	}
+	if !ok {
+		return conv, "", governance.Permanent(fmt.Errorf("%w: %s", ErrUnreachable, to.Email))
+	}
+	id, err := n.conn.Send(ctx, conv, Activity(c, summary))
+	return conv, id, err
+}
+
+// Activity is a message carrying one card; summary is what notifications show.
+func Activity(c Card, summary string) schema.Activity {
+	return schema.Activity{Type: schema.Message, Summary: summary,
+		Attachments: []schema.Attachment{{ContentType: ContentType, Content: c}}}
+}
+
+// SendApprovalCard sends r's card to an approver's personal chat.
+func (n *Notifier) SendApprovalCard(ctx context.Context, to governance.Person, r *governance.Request) (governance.MessageRef, error) {
+	conv, id, err := n.send(ctx, to, ApprovalCard(r), fmt.Sprintf("%s asks for %s", r.Requester.Display(), r.Item.Name))
+	if err != nil {
+		return governance.MessageRef{}, err
+	}
+	return governance.MessageRef{Platform: Platform, Recipient: to.Email, Channel: encodeConversation(conv), ID: id}, nil
+}
+
+// UpdateApprovalCard redraws a card already sent, in place.
+func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.MessageRef, r *governance.Request) error {
+	conv, err := decodeConversation(ref.Channel)
+	if err != nil {
+		return governance.Permanent(err)
+	}
+	c := ApprovalCard(r)
+	if strings.HasPrefix(ref.Recipient, "admins#") {
+		c = AdminAlertCard(r)
+	}
+	return n.conn.Update(ctx, conv, ref.ID, Activity(c, fmt.Sprintf("%s: %s", r.ID, r.State.Label())))
+}
+
+// Notify sends a notice.
+func (n *Notifier) Notify(ctx context.Context, to governance.Person, x governance.Notice) error {
+	_, _, err := n.send(ctx, to, NoticeCard(x), fmt.Sprintf("%s: %s", x.Request.ID, x.Kind))
+	return err
+}
+
+// AlertAdmins posts the escalated request, with its buttons, to the admins' channel.
+func (n *Notifier) AlertAdmins(ctx context.Context, r *governance.Request) (governance.MessageRef, bool, error) {
+	if n.admin == nil {
+		return governance.MessageRef{}, false, nil
+	}
+	id, err := n.conn.Send(ctx, *n.admin, Activity(AdminAlertCard(r), "Escalated: "+r.ID))
+	if err != nil {
+		return governance.MessageRef{}, true, err
+	}
+	return governance.MessageRef{Platform: Platform, Channel: encodeConversation(*n.admin), ID: id}, true, nil
+}
+
+// Digest lists what waits for an approver's decision.
+func (n *Notifier) Digest(ctx context.Context, to governance.Person, pending []*governance.Request) error {
+	_, _, err := n.send(ctx, to, DigestCard(pending), fmt.Sprintf("%d requests wait for you", len(pending)))
+	return err
+}
+
+// TimeZone is the time zone the person's Teams client last reported.
+func (n *Notifier) TimeZone(ctx context.Context, to governance.Person) (*time.Location, error) {
+	_, u, _, err := n.dir.Reach(ctx, to.Email)
+	if err != nil || u.TimeZone == "" {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(u.TimeZone)
+	if err != nil {
+		return nil, nil
+	}
+	return loc, nil
+}

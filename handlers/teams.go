@@ -1,0 +1,269 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/connector/auth"
+	"github.com/infracloudio/msbotbuilder-go/core"
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/accessbot/accessbot/bot/teams"
+	"github.com/accessbot/accessbot/governance"
+)
+
+// TeamsConfig is the Teams side of the edge; without a Connector, /teams/messages is not served.
+type TeamsConfig struct {
+	AppID     string
+	Validator auth.TokenValidator // every activity's JWT; *teams.Validator
+	Connector *teams.Connector    // replies, and the allow-list of serviceUrls
+	Directory *teams.Directory    // who sent an activity, and how to reach them later
+}
+
+type teamsHandler struct {
+	cfg     Config
+	svc     *governance.Service
+	log     *slog.Logger
+	adapter *core.BotFrameworkAdapter
+}
+
+func newTeamsHandler(cfg Config) *teamsHandler {
+	t := cfg.Teams
+	return &teamsHandler{cfg: cfg, svc: cfg.Service, log: cfg.Logger, adapter: &core.BotFrameworkAdapter{
+		AdapterSetting: core.AdapterSetting{AppID: t.AppID, CredentialProvider: auth.SimpleCredentialProvider{AppID: t.AppID}},
+		TokenValidator: t.Validator,
+		Client:         t.Connector,
+	}}
+}
+
+// messages receives every activity Teams sends the bot. Authentication comes first (the
+// library parses the activity, accessbot's validator checks the JWT), then the serviceUrl
+// allow-list; an activity failing either gets 401 and causes no outgoing call. Card
+// clicks (invokes) are answered in the response, as Teams requires; messages are acked
+// at once and answered by a message of their own.
+func (h *teamsHandler) messages(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if r.Header.Get("Authorization") == "" {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)
+	act, err := h.adapter.ParseRequest(ctx, r)
+	switch {
+	case errors.Is(err, teams.ErrUnauthorized):
+		h.log.WarnContext(ctx, "teams activity refused", "err", err, "service_url", act.ServiceURL)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	case err != nil:
+		http.Error(w, "the body is not a Bot Framework activity", http.StatusBadRequest)
+		return
+	}
+	if err := h.cfg.Teams.Connector.CheckServiceURL(act.ServiceURL); err != nil {
+		h.log.WarnContext(ctx, "teams activity from a serviceUrl not on the allow-list", "service_url", act.ServiceURL)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	log := h.log.With("activity", act.ID, "type", act.Type, "teams_user", act.From.ID)
+	// What an admin channel is configured with: the channel's conversation id and serviceUrl.
+	log.DebugContext(ctx, "teams activity", "conversation", act.Conversation.ID,
+		"conversation_type", act.Conversation.ConversationType, "service_url", act.ServiceURL)
+	switch {
+	case act.Type == schema.Invoke && act.Name == "adaptiveCard/action":
+		h.invoke(ctx, w, act, log)
+	case act.Type == schema.Message:
+		w.WriteHeader(http.StatusOK)
+		h.later(act, log, func(ctx context.Context, who governance.Actor) teams.Card {
+			if verb, _ := act.Value["verb"].(string); verb != "" { // Action.Submit, where Execute is not supported
+				card, err := h.act(ctx, who, verb, act.Value)
+				if err != nil {
+					return h.failure(ctx, log, err)
+				}
+				return card
+			}
+			return h.command(ctx, who, act.Text)
+		})
+	case act.Type == schema.ConversationUpdate || act.Type == "installationUpdate":
+		w.WriteHeader(http.StatusOK)
+		if act.From.ID != "" && act.From.ID != act.Recipient.ID {
+			h.later(act, log, func(context.Context, governance.Actor) teams.Card {
+				if !botAdded(act) {
+					return nil
+				}
+				return teams.HelpCard(h.svc.Catalog().Items())
+			})
+		}
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// botAdded reports whether the activity says the bot joined the conversation.
+func botAdded(act schema.Activity) bool {
+	if act.Action == "add" {
+		return true
+	}
+	for _, m := range act.MembersAdded {
+		if m.ID == act.Recipient.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// later acts on an activity after the answer: it learns who sent it (and how to reach
+// them), runs do, and sends do's card, if any, to the same conversation.
+func (h *teamsHandler) later(act schema.Activity, log *slog.Logger, do func(context.Context, governance.Actor) teams.Card) {
+	h.cfg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		var reply teams.Card
+		who, err := h.actor(ctx, act)
+		if err != nil {
+			reply = h.failure(ctx, log, err)
+		} else if reply = do(ctx, who); reply == nil {
+			return
+		}
+		conv := teams.Conversation{ServiceURL: act.ServiceURL, ID: act.Conversation.ID, TenantID: act.Conversation.TenantID}
+		if _, err := h.cfg.Teams.Connector.Send(ctx, conv, teams.Activity(reply, "accessbot")); err != nil {
+			log.ErrorContext(ctx, "teams reply not sent", "err", err)
+		}
+	})
+}
+
+func (h *teamsHandler) actor(ctx context.Context, act schema.Activity) (governance.Actor, error) {
+	p, err := h.cfg.Teams.Directory.Remember(ctx, act)
+	return governance.Actor{Person: p, Platform: teams.Platform, ChatID: act.From.ID}, err
+}
+
+func (h *teamsHandler) failure(ctx context.Context, log *slog.Logger, err error) teams.Card {
+	var p *governance.Problem
+	if errors.As(err, &p) {
+		log.InfoContext(ctx, "teams command refused", "reason", p.Message)
+		return teams.ErrorCard(err, "")
+	}
+	ref := fmt.Sprintf("E%d", time.Now().UnixNano()%1e9)
+	log.ErrorContext(ctx, "teams command failed", "err", err, "ref", ref)
+	return teams.ErrorCard(err, ref)
+}
+
+var mention = regexp.MustCompile(`(?s)<at>.*?</at>`)
+
+// command runs a text command, as `/access <text>` would in Slack.
+func (h *teamsHandler) command(ctx context.Context, who governance.Actor, text string) teams.Card {
+	text = strings.TrimSpace(mention.ReplaceAllString(text, ""))
+	if strings.EqualFold(text, "request") || text == "" {
+		return teams.RequestFormCard(h.svc.Catalog().Items())
+	}
+	cmd, err := governance.ParseCommand(text)
+	if err != nil {
+		return teams.ErrorCard(err, "")
+	}
+	var card teams.Card
+	switch cmd.Kind {
+	case governance.CommandHelp:
+		return teams.HelpCard(h.svc.Catalog().Items())
+	case governance.CommandRequest:
+		var req *governance.Request
+		if req, err = h.svc.Request(ctx, governance.RequestInput{Requester: who, Item: cmd.Item, Duration: cmd.Duration, Reason: cmd.Reason}); err == nil {
+			card = teams.RequestCreated(req)
+		}
+	case governance.CommandStatus:
+		var rs []*governance.Request
+		if rs, err = h.svc.Mine(ctx, who.Person); err == nil {
+			card = teams.StatusCard(rs)
+		}
+	case governance.CommandPending:
+		var rs []*governance.Request
+		if rs, err = h.svc.PendingFor(ctx, who.Person); err == nil {
+			card = teams.PendingCard(rs)
+		}
+	case governance.CommandCancel:
+		var req *governance.Request
+		if req, err = h.svc.Cancel(ctx, cmd.ID, who); err == nil {
+			card = teams.Cancelled(req)
+		}
+	case governance.CommandRevoke:
+		var req *governance.Request
+		if req, err = h.svc.Revoke(ctx, governance.RevokeInput{By: who, Target: cmd.Item, Holder: cmd.Holder}); err == nil {
+			card = teams.Revoked(req)
+		}
+	case governance.CommandSchedule:
+		var req *governance.Request
+		var steps []governance.Step
+		if req, steps, err = h.svc.Schedule(ctx, cmd.ID, who.Person); err == nil {
+			card = teams.ScheduleCard(req, steps)
+		}
+	default:
+		return teams.HelpCard(h.svc.Catalog().Items())
+	}
+	if err != nil {
+		return h.failure(ctx, h.log, err)
+	}
+	return card
+}
+
+// invoke answers a card click (Action.Execute) in the HTTP response: the clicker's card is
+// replaced by the answer, and everybody else's card is updated through the outbox.
+func (h *teamsHandler) invoke(ctx context.Context, w http.ResponseWriter, act schema.Activity, log *slog.Logger) {
+	action, _ := act.Value["action"].(map[string]any)
+	verb, _ := action["verb"].(string)
+	data, _ := action["data"].(map[string]any)
+	who, err := h.actor(ctx, act)
+	var card teams.Card
+	if err == nil {
+		card, err = h.act(ctx, who, verb, data)
+	}
+	if err != nil {
+		// A refusal leaves the clicker's card as it is and says why in a message.
+		h.failure(ctx, log, err)
+		writeJSON(w, map[string]any{"statusCode": http.StatusOK, "type": "application/vnd.microsoft.activity.message",
+			"value": teams.PlainError(err)})
+		return
+	}
+	writeJSON(w, map[string]any{"statusCode": http.StatusOK, "type": teams.ContentType, "value": card})
+}
+
+// act carries out a card button: approve, deny (with the reason typed in the card),
+// extend, or the request form's Request.
+func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb string, data map[string]any) (teams.Card, error) {
+	str := func(k string) string { s, _ := data[k].(string); return strings.TrimSpace(s) }
+	id := str("request")
+	switch verb {
+	case teams.VerbApprove, teams.VerbDeny:
+		reason := str(teams.InputReason)
+		if reason == "" {
+			reason = str(teams.InputReason + "-" + id) // a digest has one reason box per request
+		}
+		req, err := h.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who, Approve: verb == teams.VerbApprove, Reason: reason})
+		if err != nil {
+			return nil, err
+		}
+		return teams.ApprovalCard(req), nil
+	case teams.VerbExtend:
+		req, err := h.svc.Extend(ctx, id, who)
+		if err != nil {
+			return nil, err
+		}
+		return teams.Extending(req), nil
+	case teams.VerbRequest:
+		var d time.Duration
+		if s := str(teams.InputDuration); s != "" {
+			var err error
+			if d, err = governance.ParseDuration(s); err != nil {
+				return nil, err
+			}
+		}
+		req, err := h.svc.Request(ctx, governance.RequestInput{Requester: who, Item: str(teams.InputItem), Duration: d, Reason: str(teams.InputReason)})
+		if err != nil {
+			return nil, err
+		}
+		return teams.RequestCreated(req), nil
+	}
+	return nil, &governance.Problem{Err: governance.ErrBadCommand, Message: "That button is not one accessbot knows; send `help`."}
+}

@@ -1,0 +1,210 @@
+package handlers_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/bot/teams/teamsfake"
+	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
+)
+
+const teamsApp = "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e"
+
+// Carol and Alice use Teams; Bob, Alice's co-approver, uses Slack.
+var teamsPeople = []teamsfake.User{
+	{ID: "29:carol", Email: "carol@example.com", Name: "Carol", ObjectID: "aad-carol"},
+	{ID: "29:alice", Email: "alice@example.com", Name: "Alice", ObjectID: "aad-alice"},
+}
+
+func newTeamsWorld(t *testing.T) *world {
+	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...),
+		logs: &logBuffer{}, catalog: catalogYAML, teams: teamsfake.Start(t, teamsApp, teamsPeople...)}
+	w.slack.AddChannel("CADMINS")
+	w.start()
+	return w
+}
+
+// activity is what Teams posts for user in their personal chat with the bot.
+func (w *world) activity(user, typ string, fields map[string]any) map[string]any {
+	a := map[string]any{"type": typ, "id": fmt.Sprintf("act-%d", w.trigger.Add(1)), "timestamp": t0.Format(time.RFC3339),
+		"serviceUrl": w.teams.URL, "channelId": "msteams", "localTimezone": "Europe/Berlin",
+		"from":         map[string]any{"id": user, "name": strings.TrimPrefix(user, "29:"), "aadObjectId": "aad-" + strings.TrimPrefix(user, "29:")},
+		"conversation": map[string]any{"conversationType": "personal", "tenantId": "tenant-1", "id": "a:" + strings.TrimPrefix(user, "29:")},
+		"recipient":    map[string]any{"id": "28:" + teamsApp, "name": "accessbot"}}
+	for k, v := range fields {
+		a[k] = v
+	}
+	return a
+}
+
+// postTeams sends an activity with a token the fake channel signed; edit changes the token.
+func (w *world) postTeams(act map[string]any, edit ...func(jwt.MapClaims, map[string]any)) *httptest.ResponseRecorder {
+	b, err := json.Marshal(act)
+	require.NoError(w.t, err)
+	r := httptest.NewRequest(http.MethodPost, "/teams/messages", bytes.NewReader(b))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+w.teams.Token(act["serviceUrl"].(string), w.clock.Now(), edit...))
+	rec := httptest.NewRecorder()
+	w.handler.ServeHTTP(rec, r)
+	return rec
+}
+
+// say is user typing text to the bot; it waits for the bot's reply and returns its text.
+func (w *world) sayTeams(user, text string) string {
+	w.t.Helper()
+	before := len(w.teams.Calls())
+	rec := w.postTeams(w.activity(user, "message", map[string]any{"text": text}))
+	require.Equal(w.t, http.StatusOK, rec.Code, rec.Body.String())
+	calls := w.teams.Wait(w.t, before+1, 5*time.Second)
+	return teamsfake.CardText(teamsfake.CardOf(calls[len(calls)-1].Activity))
+}
+
+// execute is user clicking a card button; it returns the invoke response.
+func (w *world) execute(user, verb, id string, inputs map[string]any) map[string]any {
+	w.t.Helper()
+	data := map[string]any{"verb": verb, "request": id, "version": 1}
+	for k, v := range inputs {
+		data[k] = v
+	}
+	rec := w.postTeams(w.activity(user, "invoke", map[string]any{"name": "adaptiveCard/action", "replyToId": "1:1",
+		"value": map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}}))
+	require.Equal(w.t, http.StatusOK, rec.Code, rec.Body.String())
+	var resp map[string]any
+	require.NoError(w.t, json.Unmarshal(rec.Body.Bytes(), &resp))
+	return resp
+}
+
+// sentTo lists the cards posted to a Teams conversation, as text.
+func (w *world) sentTo(conversation string) []string {
+	var out []string
+	for _, c := range w.teams.Calls() {
+		if c.Method == http.MethodPost && c.Conversation == conversation {
+			out = append(out, teamsfake.CardText(teamsfake.CardOf(c.Activity)))
+		}
+	}
+	return out
+}
+
+func (w *world) install(user string) {
+	w.t.Helper()
+	before := len(w.teams.Calls())
+	rec := w.postTeams(w.activity(user, "conversationUpdate", map[string]any{"membersAdded": []any{map[string]any{"id": "28:" + teamsApp}}}))
+	require.Equal(w.t, http.StatusOK, rec.Code)
+	w.teams.Wait(w.t, before+2, 5*time.Second) // the member lookup, then the welcome
+}
+
+func TestTeams_RequestApproveAcrossTeamsAndSlack(t *testing.T) {
+	w := newTeamsWorld(t)
+	w.install("29:carol")
+	assert.Contains(t, w.sentTo("a:carol")[0], "accessbot: ask for access", "installing says hello with the help")
+	w.install("29:alice")
+
+	assert.Contains(t, w.sayTeams("29:carol", "request"), "Ask for access", "`request` alone is a form")
+	reply := w.sayTeams("29:carol", "request prod-db for 4h because incident 4711")
+	assert.Contains(t, reply, "Request AR-1 for **Production database**, 4h, is waiting for Alice, Bob")
+	w.drain()
+
+	aliceCard := w.sentTo("a:alice")
+	require.Len(t, aliceCard, 2, "the welcome, then the approval card")
+	assert.Contains(t, aliceCard[1], "Requester: Carol (carol@example.com)")
+	assert.Contains(t, aliceCard[1], "[Approve]")
+	assert.Contains(t, w.card("UBOB"), "incident 4711", "Bob, on Slack, got the same request")
+
+	refused := w.execute("29:carol", "approve", "AR-1", nil)
+	assert.Equal(t, "application/vnd.microsoft.activity.message", refused["type"])
+	assert.Contains(t, refused["value"], "You can't decide your own request AR-1")
+
+	resp := w.execute("29:alice", "approve", "AR-1", nil)
+	assert.Equal(t, float64(200), resp["statusCode"])
+	assert.Equal(t, "application/vnd.microsoft.card.adaptive", resp["type"])
+	assert.Contains(t, teamsfake.CardText(resp["value"]), "Approved by Alice (alice@example.com)")
+	assert.NotContains(t, teamsfake.CardText(resp["value"]), "[Approve]")
+	w.drain()
+
+	var updated []string
+	for _, c := range w.teams.Calls() {
+		if c.Method == http.MethodPut {
+			updated = append(updated, c.Conversation+" "+c.ActivityID+" "+teamsfake.CardText(teamsfake.CardOf(c.Activity)))
+		}
+	}
+	require.Len(t, updated, 1)
+	assert.Contains(t, updated[0], "a:alice 1:")
+	assert.Contains(t, updated[0], "Approved by Alice")
+	assert.Contains(t, w.card("UBOB"), "Approved by Alice", "Bob's Slack card is updated too")
+	carol := strings.Join(w.sentTo("a:carol"), "\n")
+	assert.Contains(t, carol, "Alice (alice@example.com) approved your request AR-1")
+	assert.Contains(t, carol, "Your access to **Production database** is active until")
+
+	late := w.execute("29:alice", "deny", "AR-1", map[string]any{"reason": "changed my mind"})
+	assert.Contains(t, late["value"], "AR-1 was already approved by Alice", "a later click is told who decided")
+	assert.Contains(t, w.sayTeams("29:carol", "status"), "AR-1 **Production database**, 4h: **active**")
+}
+
+func TestTeams_DenyNeedsAReasonWhichTheRequesterSees(t *testing.T) {
+	w := newTeamsWorld(t)
+	w.install("29:carol")
+	w.install("29:alice")
+	w.sayTeams("29:carol", "request vpn because travelling")
+	w.drain()
+
+	assert.Contains(t, w.execute("29:alice", "deny", "AR-1", nil)["value"], "Tell the requester why you deny the request")
+	assert.Contains(t, w.execute("29:mallory", "deny", "AR-1", map[string]any{"reason": "x"})["value"], "Teams did not tell accessbot your e-mail",
+		"someone Teams cannot name is refused")
+
+	resp := w.execute("29:alice", "deny", "AR-1", map[string]any{"reason": "use the office network"})
+	assert.Contains(t, resp["value"], "You are not an approver of AR-1", "Alice does not approve the VPN")
+
+	// Bob decides vpn, from Slack; Carol hears it in Teams.
+	w.click("UBOB", slackbot.ActionDeny, "AR-1")
+	w.submit("UBOB", slackbot.CallbackDenyReason, "AR-1", map[string]string{slackbot.BlockReason: "use the office network"})
+	w.drain()
+	assert.Contains(t, strings.Join(w.sentTo("a:carol"), "\n"), "denied your request AR-1 for **Office VPN**: use the office network")
+}
+
+func TestTeams_BadTokensAreRefusedWithoutAnyOutgoingCall(t *testing.T) {
+	w := newTeamsWorld(t)
+	act := w.activity("29:carol", "message", map[string]any{"text": "status"})
+	other := teamsfake.Start(t, teamsApp)
+	cases := map[string]func(jwt.MapClaims, map[string]any){
+		"expired":          func(c jwt.MapClaims, _ map[string]any) { c["exp"] = t0.Add(-time.Hour).Unix() },
+		"wrong audience":   func(c jwt.MapClaims, _ map[string]any) { c["aud"] = "another-bot" },
+		"other serviceurl": func(c jwt.MapClaims, _ map[string]any) { c["serviceurl"] = "https://smba.trafficmanager.net/emea/" },
+		"no expiry":        func(c jwt.MapClaims, _ map[string]any) { delete(c, "exp") },
+	}
+	for name, edit := range cases {
+		assert.Equal(t, http.StatusUnauthorized, w.postTeams(act, edit).Code, name)
+	}
+
+	// Signed by a key the Bot Framework never published.
+	b, _ := json.Marshal(act)
+	r := httptest.NewRequest(http.MethodPost, "/teams/messages", bytes.NewReader(b))
+	r.Header.Set("Authorization", "Bearer "+other.Token(w.teams.URL, t0))
+	rec := httptest.NewRecorder()
+	w.handler.ServeHTTP(rec, r)
+	assert.Equal(t, http.StatusUnauthorized, rec.Code, "forged")
+
+	r = httptest.NewRequest(http.MethodPost, "/teams/messages", bytes.NewReader(b))
+	rec = httptest.NewRecorder()
+	w.handler.ServeHTTP(rec, r)
+	assert.Equal(t, http.StatusUnauthorized, rec.Code, "no token")
+
+	// A valid token whose serviceurl claim matches, for a serviceUrl not on the allow-list.
+	evil := w.activity("29:carol", "message", map[string]any{"text": "status", "serviceUrl": "https://evil.example.com/"})
+	assert.Equal(t, http.StatusUnauthorized, w.postTeams(evil).Code, "serviceUrl not allowed")
+
+	assert.Empty(t, w.teams.Calls(), "nothing was sent anywhere")
+	assert.Zero(t, w.teams.TokensIssued())
+}
