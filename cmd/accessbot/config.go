@@ -19,6 +19,7 @@ import (
 
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
+	"github.com/accessbot/accessbot/governance/entra"
 	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/scheduler"
 )
@@ -71,6 +72,12 @@ type config struct {
 		Rate     float64 `yaml:"rate"`     // calls per second; default 9 (ISC: 100 per token per 10 s)
 		Burst    int     `yaml:"burst"`    // default 10
 	} `yaml:"sailpoint"`
+	Entra struct {
+		GraphURL string  `yaml:"graphURL"` // default https://graph.microsoft.com/v1.0 (national clouds differ)
+		LoginURL string  `yaml:"loginURL"` // default https://login.microsoftonline.com
+		Rate     float64 `yaml:"rate"`     // Graph calls per second; default 10
+		Burst    int     `yaml:"burst"`
+	} `yaml:"entra"`
 	Sync struct {
 		First duration `yaml:"first"` // first status check of a submitted grant; default 1m
 		Max   duration `yaml:"max"`   // checks are never further apart; default 30m
@@ -102,6 +109,9 @@ type config struct {
 	SlackBotToken         string `yaml:"-"`
 	BuiltinWebhookSecret  string `yaml:"-"`
 	TeamsAppPassword      string `yaml:"-"`
+	AzureTenantID         string `yaml:"-"`
+	EntraClientID         string `yaml:"-"`
+	EntraClientSecret     string `yaml:"-"`
 	SailPointClientID     string `yaml:"-"`
 	SailPointClientSecret string `yaml:"-"`
 
@@ -165,6 +175,9 @@ func loadConfig(path string, getenv func(string) string) (*config, error) {
 	if v := getenv("TEAMS_APP_ID"); v != "" {
 		c.Teams.AppID = v
 	}
+	c.AzureTenantID = getenv("AZURE_TENANT_ID")
+	c.EntraClientID = secret("ENTRA_CLIENT_ID")
+	c.EntraClientSecret = secret("ENTRA_CLIENT_SECRET")
 	c.SailPointClientID = secret("SAILPOINT_CLIENT_ID")
 	c.SailPointClientSecret = secret("SAILPOINT_CLIENT_SECRET")
 	if v := getenv("SAILPOINT_BASE_URL"); v != "" {
@@ -364,8 +377,20 @@ func (c *config) loadCatalog() []error {
 			if _, _, err := sailpoint.ParseRef(it.Ref); err != nil && !it.Search {
 				errs = append(errs, fmt.Errorf("catalog item %s: %w", it.ID, err))
 			}
+		case entra.Name:
+			if _, _, err := entra.ParseRef(it.Ref); err != nil && !it.Search {
+				errs = append(errs, fmt.Errorf("catalog item %s: %w", it.ID, err))
+			}
 		default:
-			errs = append(errs, fmt.Errorf("catalog item %s: backend %q is not available in this build; use builtin or sailpoint", it.ID, it.Backend))
+			errs = append(errs, fmt.Errorf("catalog item %s: backend %q is not available in this build; use builtin, sailpoint or entra", it.ID, it.Backend))
+		}
+	}
+	if slices.Contains(c.catalog.Backends(), entra.Name) {
+		if c.AzureTenantID == "" || c.EntraClientID == "" || c.EntraClientSecret == "" {
+			errs = append(errs, errors.New("the catalog uses the entra backend: set AZURE_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET "+
+				"(accessbot's app registration, with the Graph application permissions EntitlementManagement.ReadWrite.All and User.Read.All)"))
+		} else if _, err := entra.New(c.entraOptions()); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if slices.Contains(c.catalog.Backends(), sailpoint.Name) {
@@ -420,4 +445,10 @@ func (c *config) checkTeams() []error {
 		}
 	}
 	return errs
+}
+
+// entraOptions are the Entra backend's settings.
+func (c *config) entraOptions() entra.Options {
+	return entra.Options{TenantID: c.AzureTenantID, ClientID: c.EntraClientID, ClientSecret: c.EntraClientSecret,
+		BaseURL: c.Entra.GraphURL, LoginURL: c.Entra.LoginURL, Rate: c.Entra.Rate, Burst: c.Entra.Burst}
 }

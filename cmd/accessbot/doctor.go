@@ -11,6 +11,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/governance/entra"
 	"github.com/accessbot/accessbot/governance/sailpoint"
 )
 
@@ -106,6 +107,20 @@ func doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 				break
 			}
 			ok(b, fmt.Sprintf("%s answers with accessbot's token; approvalsMustBeExternal=%t", o.BaseURL, arc.ApprovalsMustBeExternal))
+		case b == entra.Name:
+			en, err := entra.New(cfg.entraOptions())
+			if err != nil {
+				bad(b, err.Error())
+				break
+			}
+			ectx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			_, err = en.SearchCatalog(ectx, "accessbot doctor")
+			cancel()
+			if err != nil {
+				bad(b, fmt.Sprintf("tenant %s: %v", cfg.AzureTenantID, err))
+				break
+			}
+			ok(b, fmt.Sprintf("tenant %s: accessbot's app signs in and may read access packages", cfg.AzureTenantID))
 		default:
 			bad(b, "this build has no such backend")
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
+	"github.com/accessbot/accessbot/governance/entra"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/handlers"
@@ -111,6 +112,15 @@ func assemble(c *config, store *redisstore.Store, out io.Writer, clock governanc
 			return nil, err
 		}
 		backends = append(backends, sp)
+	}
+	if slices.Contains(c.catalog.Backends(), entra.Name) {
+		o := c.entraOptions()
+		o.Clock, o.Logger = clock, log
+		en, err := entra.New(o)
+		if err != nil {
+			return nil, err
+		}
+		backends = append(backends, en)
 	}
 	metrics := handlers.NewMetrics(store.OutboxDepth)
 	sl := newSlackSide(c, store, out, metrics.SlackAPI) // every Slack call counted, request path and outbox alike

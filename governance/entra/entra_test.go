@@ -1,0 +1,760 @@
+package entra_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/entra"
+	"github.com/accessbot/accessbot/governance/entra/graphfake"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+// Object ids of the test tenant.
+const (
+	carolID     = "46184453-e63b-4f20-86c2-c557ed5d5df9" // the seed's example target
+	aliceID     = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
+	malloryID   = "6b5c4d3e-2f10-4b0a-9d8e-7f6a5b4c3d2e"
+	payroll     = "a914b616-e04e-476b-aa37-91038f0b165b" // the seed's example package
+	payrollPol  = "2264bf65-76ba-417b-a27d-54d291f0cbc8" // its direct-assignment policy (the seed's)
+	payrollSelf = "9e8d7c6b-5a49-4382-a1b0-c9d8e7f6a5b4" // its self-service policy
+	wiki        = "d7be3253-b9c6-4fab-adef-30d30de8da2b"
+	wikiPol     = "c5f7847f-83a8-4315-a754-d94a6f39b875"
+	marketing   = "977c7ff4-ef8f-4910-9d31-49048ddf3120"
+	marketPol   = "8fe745e7-80b2-490d-bd22-4e708c77288c"
+	marketSelf  = "7aaa18c9-8e4f-440f-bd5a-3a7ce312cbe6"
+	secret      = "5b98f958-0dea-4a5b-836e-109dccbd530c" // hidden
+	secretPol   = "3f2e1d0c-9b8a-4776-8554-433221100fed"
+)
+
+const requests = graphfake.Root + "/assignmentRequests"
+
+const catalog = `
+items:
+  - id: payroll
+    name: Payroll Reader
+    backend: entra
+    ref: ` + payroll + `/` + payrollPol + `
+    approvers: [alice@example.com]
+    defaultDuration: 8h
+  - id: wiki
+    name: Wiki Editors
+    backend: entra
+    ref: ` + wiki + `/` + wikiPol + `
+    approvers: [alice@example.com]
+  - id: broken
+    name: Broken Item
+    backend: entra
+    ref: ` + payroll + `
+    approvers: [alice@example.com]
+  - id: entra
+    name: Anything in Entra
+    backend: entra
+    search: true
+    approvers: [alice@example.com]
+    defaultDuration: 1d
+`
+
+var (
+	carol   = governance.Actor{Person: governance.Person{Email: "carol@example.com", Name: "Carol"}, Platform: "slack"}
+	alice   = governance.Actor{Person: governance.Person{Email: "alice@example.com", Name: "Alice"}, Platform: "slack"}
+	mallory = governance.Actor{Person: governance.Person{Email: "mallory@example.com", Name: "Mallory"}, Platform: "slack"}
+)
+
+// notes is a Notifier that writes down who was told what.
+type notes struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (n *notes) add(s string) { n.mu.Lock(); n.got = append(n.got, s); n.mu.Unlock() }
+func (n *notes) take() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := n.got
+	n.got = nil
+	slices.Sort(out)
+	return out
+}
+func (n *notes) SendApprovalCard(_ context.Context, to governance.Person, r *governance.Request) (governance.MessageRef, error) {
+	return governance.MessageRef{Platform: "test", Channel: to.Email, ID: r.ID}, nil
+}
+func (n *notes) UpdateApprovalCard(context.Context, governance.MessageRef, *governance.Request) error {
+	return nil
+}
+func (n *notes) Notify(_ context.Context, to governance.Person, x governance.Notice) error {
+	n.add(string(x.Kind) + "→" + to.Email)
+	return nil
+}
+func (n *notes) AlertAdmins(context.Context, *governance.Request) (governance.MessageRef, bool, error) {
+	return governance.MessageRef{}, false, nil
+}
+func (n *notes) Digest(context.Context, governance.Person, []*governance.Request) error { return nil }
+func (n *notes) TimeZone(context.Context, governance.Person) (*time.Location, error)    { return nil, nil }
+
+// tenant is accessbot over Redis with the Entra backend against a fake Graph.
+type tenant struct {
+	t     testing.TB
+	graph *graphfake.Server
+	clock *governance.ManualClock
+	store *redisstore.Store
+	svc   *governance.Service
+	disp  *governance.Dispatcher
+	notes *notes
+	be    *entra.Backend
+}
+
+func newTenant(t testing.TB, fake graphfake.Options, opts ...func(*entra.Options)) *tenant {
+	clock := governance.NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	fake.Now = clock.Now
+	g := graphfake.New(fake)
+	t.Cleanup(g.Close)
+	g.AddUser(graphfake.User{ID: carolID, Mail: "Carol@example.com", UserPrincipalName: "carol@contoso.onmicrosoft.com", DisplayName: "Carol", ManagerID: malloryID})
+	g.AddUser(graphfake.User{ID: aliceID, Mail: "alice@example.com", UserPrincipalName: "alice@example.com", DisplayName: "Alice"})
+	g.AddUser(graphfake.User{ID: malloryID, Mail: "", UserPrincipalName: "mallory@example.com", DisplayName: "Mallory Manager"})
+	g.AddPackage(graphfake.Package{ID: payroll, DisplayName: "Payroll Reader", Description: "Read payroll",
+		Policies: []graphfake.Policy{{ID: payrollSelf, DisplayName: "Employees may ask", AllowedTargetScope: "allMemberUsers"},
+			{ID: payrollPol, DisplayName: "Direct assignment", AllowedTargetScope: "notSpecified"}}})
+	g.AddPackage(graphfake.Package{ID: wiki, DisplayName: "Wiki Editors", Policies: []graphfake.Policy{{ID: wikiPol, AllowedTargetScope: "notSpecified"}}})
+	g.AddPackage(graphfake.Package{ID: marketing, DisplayName: "Marketing Analytics", Description: "Dashboards",
+		Policies: []graphfake.Policy{{ID: marketSelf, AllowedTargetScope: "allMemberUsers"}, {ID: marketPol, AllowedTargetScope: "allDirectoryUsers"}}})
+	g.AddPackage(graphfake.Package{ID: secret, DisplayName: "Payroll Secrets", IsHidden: true, Policies: []graphfake.Policy{{ID: secretPol}}})
+
+	tn := &tenant{t: t, graph: g, clock: clock, notes: &notes{}}
+	o := entra.Options{BaseURL: g.BaseURL(), LoginURL: g.LoginURL(), TenantID: g.TenantID(), ClientID: g.ClientID(),
+		ClientSecret: g.ClientSecret(), Clock: clock, Rate: 1000, Burst: 100, Timeout: 2 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, f := range opts {
+		f(&o)
+	}
+	be, err := entra.New(o)
+	require.NoError(t, err)
+	tn.be = be
+	tn.store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
+	cat, err := governance.ParseCatalog([]byte(catalog))
+	require.NoError(t, err)
+	tn.svc, err = governance.NewService(governance.Config{Catalog: cat, Store: tn.store, Backends: []governance.Backend{be},
+		Notifier: tn.notes, Clock: clock, Admins: []governance.Person{{Email: "admin@example.com"}},
+		Sync:   governance.SyncPolicy{First: time.Minute, Max: time.Minute},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	tn.disp = governance.NewDispatcher(tn.svc, "test", governance.WithMaxAttempts(4))
+	return tn
+}
+
+func (tn *tenant) drain() {
+	tn.t.Helper()
+	require.NoError(tn.t, tn.disp.Drain(context.Background()))
+}
+
+// asked has who ask for item and Alice approve it, without delivering what follows.
+func (tn *tenant) asked(who governance.Actor, item string) *governance.Request {
+	tn.t.Helper()
+	r, err := tn.svc.Request(context.Background(), governance.RequestInput{Requester: who, Item: item, Reason: "quarter close"})
+	require.NoError(tn.t, err)
+	_, err = tn.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: alice, Approve: true})
+	require.NoError(tn.t, err)
+	return r
+}
+
+// approved asks for item as Carol, has Alice approve it, and delivers what follows.
+func (tn *tenant) approved(item string) *governance.Request {
+	tn.t.Helper()
+	r := tn.asked(carol, item)
+	tn.drain()
+	return tn.get(r.ID)
+}
+
+// active is an approved item that Entra delivered.
+func (tn *tenant) active(item string) *governance.Request {
+	tn.t.Helper()
+	r := tn.approved(item)
+	require.Equal(tn.t, governance.StateSubmitted, r.State, r.Failure)
+	tn.graph.SetState(r.Submission.ExternalID, "delivered")
+	tn.sync()
+	r = tn.get(r.ID)
+	require.Equal(tn.t, governance.StateActive, r.State)
+	return r
+}
+
+func (tn *tenant) get(id string) *governance.Request {
+	r, err := tn.store.Get(context.Background(), id)
+	require.NoError(tn.t, err)
+	return r
+}
+
+// sync moves the clock to the next status check and runs it.
+func (tn *tenant) sync() {
+	tn.t.Helper()
+	tn.clock.Advance(time.Minute)
+	_, err := tn.svc.Sweep(context.Background(), 100, time.Minute)
+	require.NoError(tn.t, err)
+	tn.drain()
+}
+
+func (tn *tenant) assignmentOf(requestID string) string {
+	r, ok := tn.graph.Request(requestID)
+	require.True(tn.t, ok)
+	require.NotEmpty(tn.t, r.AssignmentID)
+	return r.AssignmentID
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// documentedAdminAdd is the v1.0 create page's example 1 (a direct assignment for a user
+// already in the directory), as published.
+const documentedAdminAdd = `{
+  "requestType": "adminAdd",
+  "assignment":{
+     "targetId":"46184453-e63b-4f20-86c2-c557ed5d5df9",
+     "assignmentPolicyId":"2264bf65-76ba-417b-a27d-54d291f0cbc8",
+     "accessPackageId":"a914b616-e04e-476b-aa37-91038f0b165b"
+  }
+}`
+
+func TestSubmit_TheAdminAddCarriesExactlyTheDocumentedBody(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	r := tn.approved("payroll")
+	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
+
+	var documented map[string]any
+	require.NoError(t, json.Unmarshal([]byte(documentedAdminAdd), &documented))
+	documented["justification"] = "quarter close — approved in chat by alice@example.com (accessbot request " + r.ID + ")"
+	documented["schedule"] = map[string]any{
+		"startDateTime": rfc3339(tn.clock.Now()),
+		"expiration":    map[string]any{"type": "afterDateTime", "endDateTime": rfc3339(tn.clock.Now().Add(8 * time.Hour))},
+	}
+	assert.Equal(t, []map[string]any{documented}, tn.graph.Created(),
+		"the seed's example, with the justification and schedule the v1.0 reference documents")
+
+	got, ok := tn.graph.Request(r.Submission.ExternalID)
+	require.True(t, ok, "the submission's external id is Entra's request id")
+	assert.Equal(t, "submitted", got.State)
+	assert.Equal(t, "Entra to process it", r.Submission.Waiting)
+	assert.Equal(t, []string{"approved→carol@example.com", "submitted→carol@example.com"}, tn.notes.take())
+	assert.Equal(t, 1, tn.graph.TokensIssued(), "one token serves every call while it lives")
+}
+
+func TestSubmit_AGrantWithoutEndHasNoExpiration(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	r := tn.approved("wiki")
+	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
+	assert.Equal(t, map[string]any{"startDateTime": rfc3339(tn.clock.Now()), "expiration": map[string]any{"type": "noExpiration"}},
+		tn.graph.Created()[0]["schedule"])
+}
+
+func TestSubmit_TheDuplicateCheckPreventsASecondRequest(t *testing.T) {
+	t.Run("accessbot's own request still under way", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{})
+		first := tn.approved("payroll")
+		require.Equal(t, governance.StateSubmitted, first.State)
+		tn.notes.take()
+
+		second := tn.approved("payroll")
+		assert.Equal(t, governance.StateFailed, second.State)
+		assert.True(t, second.Duplicate)
+		assert.Equal(t, "Entra already has a request for Payroll Reader for you (made 2026-11-23, waiting for Entra to process it), "+
+			"so accessbot did not ask again; it goes on in Entra", second.Failure)
+		assert.Len(t, tn.graph.Created(), 1, "Entra was asked once")
+		assert.Contains(t, tn.notes.take(), "failed→carol@example.com")
+	})
+	t.Run("a request made in My Access, found on a later page", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{PageSize: 1})
+		for _, who := range []string{aliceID, malloryID, aliceID} { // other people's requests come first
+			tn.graph.AddRequest(graphfake.Request{RequestType: "userAdd", State: "pendingApproval", TargetID: who, PackageID: payroll, PolicyID: payrollSelf})
+		}
+		tn.graph.AddRequest(graphfake.Request{RequestType: "userAdd", State: "pendingApproval", TargetID: carolID, PackageID: payroll,
+			PolicyID: payrollSelf, Created: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)})
+		r := tn.approved("payroll")
+		assert.Equal(t, governance.StateFailed, r.State)
+		assert.True(t, r.Duplicate)
+		assert.Equal(t, "Entra already has a request for Payroll Reader for you (made 2026-11-20, waiting for approval in Entra), "+
+			"so accessbot did not ask again; it goes on in Entra", r.Failure)
+		assert.Empty(t, tn.graph.Created())
+	})
+	t.Run("access the user already has", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{})
+		tn.graph.AddAssignment(carolID, wiki, wikiPol, "delivered", time.Time{})
+		tn.graph.AddAssignment(carolID, payroll, payrollSelf, "delivered", time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC))
+		r := tn.approved("wiki")
+		assert.Equal(t, governance.StateFailed, r.State)
+		assert.True(t, r.Duplicate)
+		assert.Equal(t, "you already have Wiki Editors in Entra, so accessbot did not ask for it again", r.Failure)
+		r = tn.approved("payroll")
+		assert.Equal(t, "you already have Payroll Reader in Entra (until 2026-12-31), so accessbot did not ask for it again", r.Failure)
+		assert.Empty(t, tn.graph.Created())
+	})
+	t.Run("other people's requests and ended ones do not count", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{})
+		tn.graph.AddRequest(graphfake.Request{RequestType: "userAdd", State: "pendingApproval", TargetID: aliceID, PackageID: payroll, PolicyID: payrollSelf})
+		tn.graph.AddRequest(graphfake.Request{RequestType: "userAdd", State: "denied", TargetID: carolID, PackageID: payroll, PolicyID: payrollSelf})
+		tn.graph.AddAssignment(carolID, payroll, payrollPol, "expired", time.Time{})
+		r := tn.approved("payroll")
+		assert.Equal(t, governance.StateSubmitted, r.State, r.Failure)
+		assert.Len(t, tn.graph.Created(), 1)
+	})
+}
+
+func TestSubmit_NothingIsSubmittedTwiceWhenARetryFollowsATimeout(t *testing.T) {
+	t.Run("still under way", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{}, func(o *entra.Options) { o.Timeout = 200 * time.Millisecond })
+		tn.graph.Hang("POST "+requests, 5*time.Second)
+		r := tn.approved("payroll")
+		assert.Equal(t, governance.StateApproved, r.State, "the answer was lost")
+		require.Len(t, tn.graph.Created(), 1, "but Entra made the request")
+
+		tn.clock.Advance(time.Minute)
+		tn.drain()
+		r = tn.get(r.ID)
+		assert.Equal(t, governance.StateSubmitted, r.State, r.Failure)
+		assert.Len(t, tn.graph.Created(), 1, "the retry found it and asked nothing new")
+		got, ok := tn.graph.Request(r.Submission.ExternalID)
+		require.True(t, ok)
+		assert.Contains(t, got.Justification, "(accessbot request "+r.ID+")")
+	})
+	t.Run("delivered meanwhile", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{}, func(o *entra.Options) { o.Timeout = 200 * time.Millisecond })
+		tn.graph.Hang("POST "+requests, 5*time.Second)
+		r := tn.approved("payroll")
+		made := tn.graph.Requests()
+		require.Len(t, made, 1)
+		tn.graph.SetState(made[0].ID, "delivered")
+
+		tn.clock.Advance(time.Minute)
+		tn.drain()
+		r = tn.get(r.ID)
+		assert.Equal(t, governance.StateActive, r.State, r.Failure)
+		assert.Equal(t, made[0].ID, r.Submission.ExternalID)
+		assert.Len(t, tn.graph.Created(), 1)
+		assert.Equal(t, []string{"active→carol@example.com", "approved→carol@example.com"}, tn.notes.take())
+	})
+}
+
+func TestStatus_EveryEntraStateIsMapped(t *testing.T) {
+	tests := []struct {
+		state    string
+		want     governance.State
+		failure  string
+		waiting  string
+		notified []string
+	}{
+		{"submitted", governance.StateSubmitted, "", "Entra to process it", nil},
+		{"pendingApproval", governance.StateSubmitted, "", "approval in Entra", []string{"waiting→carol@example.com"}},
+		{"scheduled", governance.StateSubmitted, "", "its start date in Entra", []string{"waiting→carol@example.com"}},
+		{"delivering", governance.StateSubmitted, "", "delivery in Entra", []string{"waiting→carol@example.com"}},
+		{"delivered", governance.StateActive, "", "", []string{"active→carol@example.com"}},
+		{"partiallyDelivered", governance.StateFailed,
+			"Entra only partly delivered it; ask your access admins to check the access package's resources in Entra", "", []string{"failed→carol@example.com"}},
+		{"deliveryFailed", governance.StateFailed,
+			"Entra could not deliver it; ask your access admins to check the access package in Entra", "", []string{"failed→carol@example.com"}},
+		{"denied", governance.StateDenied, "denied in Entra's own approvals", "", []string{"denied→carol@example.com"}},
+		{"canceled", governance.StateCancelled, "cancelled in Entra", "", []string{"cancelled→carol@example.com"}},
+	}
+	require.Len(t, tests, len(graphfake.States), "every v1.0 accessPackageRequestState")
+	for _, tt := range tests {
+		t.Run(tt.state, func(t *testing.T) {
+			tn := newTenant(t, graphfake.Options{})
+			r := tn.approved("payroll")
+			require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
+			tn.notes.take()
+
+			tn.graph.SetState(r.Submission.ExternalID, tt.state)
+			tn.sync()
+			got := tn.get(r.ID)
+			assert.Equal(t, tt.want, got.State)
+			assert.Equal(t, tt.failure, got.Failure)
+			assert.Equal(t, tt.waiting, got.Submission.Waiting)
+			assert.Equal(t, tt.notified, tn.notes.take())
+			if tt.want == governance.StateActive {
+				assert.Equal(t, r.Submission.Start.Add(8*time.Hour), got.EndsAt(), "the end Entra holds is the end asked for")
+			}
+		})
+	}
+}
+
+func TestExtend_IsAnAdminUpdateOfTheAssignmentsExpiration(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	orig := tn.active("payroll")
+	aid := tn.assignmentOf(orig.Submission.ExternalID)
+
+	ext, err := tn.svc.Extend(context.Background(), orig.ID, carol)
+	require.NoError(t, err)
+	_, err = tn.svc.Decide(context.Background(), governance.DecideInput{RequestID: ext.ID, Approver: alice, Approve: true})
+	require.NoError(t, err)
+	tn.drain()
+	newEnd := orig.EndsAt().Add(8 * time.Hour)
+	assert.Equal(t, newEnd, tn.get(orig.ID).EndsAt())
+
+	created := tn.graph.Created()
+	require.Len(t, created, 2)
+	assert.Equal(t, map[string]any{
+		"requestType": "adminUpdate",
+		"assignment":  map[string]any{"id": aid},
+		"justification": "Extended until " + rfc3339(newEnd) + ": " + ext.Reason +
+			" — approved in chat by alice@example.com (accessbot request " + orig.ID + ")",
+		"schedule": map[string]any{
+			"startDateTime": rfc3339(orig.Submission.Start),
+			"expiration":    map[string]any{"type": "afterDateTime", "endDateTime": rfc3339(newEnd)},
+		},
+	}, created[1], "the documented adminUpdate (example 8), without its nulls")
+
+	// Delivered again (a retry after a lost answer): the update is already asked for.
+	g := governance.Grant{RequestID: orig.ID, Item: orig.Item, Requester: orig.Requester, Start: orig.Submission.Start}
+	_, err = tn.be.Extend(context.Background(), g, newEnd)
+	require.NoError(t, err)
+	assert.Len(t, tn.graph.Created(), 2, "not asked twice")
+
+	// Once Entra has applied it, the assignment itself says so.
+	tn.graph.SetState(tn.graph.Requests()[1].ID, "delivered")
+	a, _ := tn.graph.Assignment(aid)
+	assert.Equal(t, newEnd, a.End)
+	_, err = tn.be.Extend(context.Background(), g, newEnd)
+	require.NoError(t, err)
+	assert.Len(t, tn.graph.Created(), 2)
+}
+
+func TestRevoke_IsAnAdminRemoveOfTheAssignment(t *testing.T) {
+	for _, who := range []governance.Actor{carol, mallory} {
+		t.Run(who.Email, func(t *testing.T) {
+			tn := newTenant(t, graphfake.Options{})
+			r := tn.active("payroll")
+			aid := tn.assignmentOf(r.Submission.ExternalID)
+
+			in := governance.RevokeInput{By: who, Target: "payroll"}
+			if who.Email != carol.Email {
+				in.Holder = carol.Email // Mallory is Carol's manager in Entra
+			}
+			_, err := tn.svc.Revoke(context.Background(), in)
+			require.NoError(t, err)
+			tn.drain()
+			created := tn.graph.Created()
+			require.Len(t, created, 2)
+			assert.Equal(t, map[string]any{
+				"requestType":   "adminRemove",
+				"assignment":    map[string]any{"id": aid},
+				"justification": "Revoked in chat by " + who.Email + " (accessbot " + r.ID + ")",
+			}, created[1], "the documented adminRemove (example 2), with a justification")
+
+			// Delivered again (a retry after a lost answer): Entra is already removing it.
+			g := governance.Grant{RequestID: r.ID, Item: r.Item, Requester: r.Requester, Reason: "again"}
+			require.NoError(t, tn.be.Revoke(context.Background(), g))
+			assert.Len(t, tn.graph.Created(), 2, "not asked twice")
+
+			// Removed: nothing left to remove.
+			tn.graph.SetState(tn.graph.Requests()[1].ID, "delivered")
+			require.NoError(t, tn.be.Revoke(context.Background(), g))
+			assert.Len(t, tn.graph.Created(), 2)
+		})
+	}
+}
+
+func TestRevoke_TheEndOfATimeBoundGrantRemovesIt(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	r := tn.active("payroll")
+	tn.clock.Set(r.EndsAt())
+	_, err := tn.svc.Sweep(context.Background(), 100, time.Minute)
+	require.NoError(t, err)
+	tn.drain()
+	assert.Equal(t, governance.StateExpired, tn.get(r.ID).State)
+	created := tn.graph.Created()
+	require.Len(t, created, 2)
+	assert.Equal(t, "adminRemove", created[1]["requestType"])
+	assert.Equal(t, "Time-bound access ended at "+rfc3339(r.EndsAt())+" (accessbot "+r.ID+")", created[1]["justification"])
+}
+
+func TestCancel_EntraKeepsWhatItIsWorkingOn(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	r := tn.approved("payroll")
+	tn.graph.SetState(r.Submission.ExternalID, "pendingApproval")
+	_, err := tn.svc.Cancel(context.Background(), r.ID, carol)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, governance.ErrNotPending)
+	assert.Equal(t, "Entra does not let accessbot withdraw a request while Entra is still working on it; "+
+		"once the access is delivered, `revoke` ends it", err.Error())
+	assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+	for _, c := range tn.graph.Calls() {
+		assert.False(t, strings.HasSuffix(c.Path, "/cancel"), "the delegated-only cancel action is never called")
+	}
+}
+
+func TestCancel_WhatEntraDeliveredIsRemoved(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	r := tn.approved("payroll")
+	tn.graph.SetState(r.Submission.ExternalID, "delivered") // before accessbot's next status check
+	got, err := tn.svc.Cancel(context.Background(), r.ID, carol)
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateCancelled, got.State)
+	created := tn.graph.Created()
+	require.Len(t, created, 2)
+	assert.Equal(t, map[string]any{"requestType": "adminRemove", "assignment": map[string]any{"id": tn.assignmentOf(r.Submission.ExternalID)},
+		"justification": "Cancelled by the requester in chat (accessbot)"}, created[1])
+}
+
+func TestCancel_WhatEntraEndedNeedsNothing(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	r := tn.approved("payroll")
+	tn.graph.SetState(r.Submission.ExternalID, "denied")
+	got, err := tn.svc.Cancel(context.Background(), r.ID, carol)
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateCancelled, got.State)
+	assert.Len(t, tn.graph.Created(), 1)
+}
+
+func TestErrors_429IsRetriedAfterRetryAfter(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	tn.graph.Fail("POST "+requests, http.StatusTooManyRequests, "7")
+	r := tn.approved("payroll")
+	assert.Equal(t, governance.StateApproved, r.State, "not submitted yet")
+	assert.Empty(t, tn.graph.Created())
+
+	tn.clock.Advance(6 * time.Second)
+	tn.drain()
+	assert.Empty(t, tn.graph.Created(), "not before Retry-After")
+	tn.clock.Advance(time.Second)
+	tn.drain()
+	assert.Len(t, tn.graph.Created(), 1)
+	assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+}
+
+func TestErrors_5xxIsRetriedWithBackoffThenReported(t *testing.T) {
+	t.Run("recovers", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{})
+		tn.graph.Fail("POST "+requests, http.StatusInternalServerError, "")
+		tn.graph.Fail("GET /users", http.StatusBadGateway, "")
+		tn.graph.Fail("GET "+requests, http.StatusServiceUnavailable, "1.5")
+		r := tn.approved("payroll")
+		for range 3 {
+			tn.clock.Advance(time.Minute)
+			tn.drain()
+		}
+		assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+		assert.Len(t, tn.graph.Created(), 1)
+	})
+	t.Run("gives up and says so", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{})
+		for range 4 {
+			tn.graph.Fail("POST "+requests, http.StatusInternalServerError, "")
+		}
+		r := tn.approved("payroll")
+		for range 4 {
+			tn.clock.Advance(time.Minute)
+			tn.drain()
+		}
+		got := tn.get(r.ID)
+		assert.Equal(t, governance.StateFailed, got.State)
+		assert.Contains(t, got.Failure, "Entra POST "+requests+": 500 generalException")
+		assert.Contains(t, tn.notes.take(), "failed→carol@example.com")
+		assert.Empty(t, tn.graph.Created())
+	})
+}
+
+func TestErrors_PermanentOnesSayWhatToDo(t *testing.T) {
+	tests := []struct {
+		status int
+		want   string
+	}{
+		{http.StatusBadRequest, "Entra did not accept the request (HTTP 400: Injected failure (HTTP 400).; request id a1b2c3d4-"},
+		{http.StatusForbidden, "Entra refused accessbot (HTTP 403), so nothing was changed there. This is not about your access: " +
+			"accessbot's app registration needs the Microsoft Graph application permission EntitlementManagement.ReadWrite.All, with admin consent"},
+		{http.StatusNotFound, "Entra no longer has it (HTTP 404)"},
+	}
+	for _, tt := range tests {
+		t.Run(http.StatusText(tt.status), func(t *testing.T) {
+			tn := newTenant(t, graphfake.Options{})
+			tn.graph.Fail("POST "+requests, tt.status, "")
+			r := tn.approved("payroll")
+			assert.Equal(t, governance.StateFailed, r.State)
+			assert.Contains(t, r.Failure, tt.want)
+			assert.Empty(t, tn.graph.Created(), "not retried")
+		})
+	}
+	t.Run("a 403 on the user lookup names User.Read.All", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{})
+		tn.graph.Fail("GET /users", http.StatusForbidden, "")
+		r := tn.approved("payroll")
+		assert.Equal(t, governance.StateFailed, r.State)
+		assert.Contains(t, r.Failure, "application permission User.Read.All")
+	})
+	t.Run("a 401 is tried once more with a fresh token", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{})
+		tn.graph.Fail("POST "+requests, http.StatusUnauthorized, "")
+		r := tn.approved("payroll")
+		assert.Equal(t, governance.StateSubmitted, r.State, r.Failure)
+		assert.Equal(t, 2, tn.graph.TokensIssued())
+	})
+	t.Run("wrong credentials", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{}, func(o *entra.Options) { o.ClientSecret = "wrong" })
+		r := tn.approved("payroll")
+		assert.Equal(t, governance.StateFailed, r.State)
+		assert.Equal(t, "Entra's sign-in endpoint refused accessbot's credentials (HTTP 401), so nothing was changed there. "+
+			"This is not about your access: your access admins need to check AZURE_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET", r.Failure)
+	})
+	t.Run("nobody with the requester's e-mail", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{})
+		r := tn.asked(governance.Actor{Person: governance.Person{Email: "nobody@example.com"}}, "payroll")
+		tn.drain()
+		got := tn.get(r.ID)
+		assert.Equal(t, governance.StateFailed, got.State)
+		assert.Equal(t, "Entra has no user whose e-mail or sign-in name is nobody@example.com; "+
+			"ask your access admins to check that your chat e-mail matches your Entra account", got.Failure)
+	})
+	t.Run("a catalog entry with a bad ref", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{})
+		r := tn.approved("broken")
+		assert.Equal(t, governance.StateFailed, r.State)
+		assert.Equal(t, `the catalog's entry for Broken Item is wrong (entra ref "`+payroll+`" should be <accessPackageId>/<assignmentPolicyId>: `+
+			`the access package's object id and the id of its direct-assignment policy, both GUIDs, from Entra (Identity Governance › Access packages)); `+
+			`ask your access admins to fix it`, r.Failure)
+		assert.Empty(t, tn.graph.Created())
+	})
+	t.Run("Entra forgot the request", func(t *testing.T) {
+		tn := newTenant(t, graphfake.Options{})
+		_, err := tn.be.Status(context.Background(), governance.Submission{ExternalID: "0badc0de-0000-4000-8000-000000000000"})
+		require.Error(t, err)
+		assert.True(t, governance.IsPermanent(err))
+		assert.ErrorIs(t, err, governance.ErrNotFound)
+		assert.Contains(t, err.Error(), "Entra no longer has accessbot's request 0badc0de-0000-4000-8000-000000000000")
+	})
+}
+
+func TestLookupIdentity_ByMailOrSignInNameAndRemembered(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	tn.graph.AddUser(graphfake.User{ID: "7c6d5e4f-3021-4c1b-8e9f-8a7b6c5d4e3f", Mail: "o'brien@example.com", UserPrincipalName: "obrien@contoso.com", DisplayName: "Pat O'Brien"})
+	ctx := context.Background()
+
+	id, err := tn.be.LookupIdentity(ctx, "O'Brien@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, governance.Identity{ID: "7c6d5e4f-3021-4c1b-8e9f-8a7b6c5d4e3f", Email: "o'brien@example.com", Name: "Pat O'Brien"}, id)
+	id, err = tn.be.LookupIdentity(ctx, "mallory@example.com") // no mail, found by user principal name
+	require.NoError(t, err)
+	assert.Equal(t, malloryID, id.ID)
+
+	lookups := func() (n int) {
+		for _, c := range tn.graph.Calls() {
+			if c.Path == "/users" {
+				n++
+			}
+		}
+		return n
+	}
+	assert.Equal(t, 2, lookups())
+	assert.Equal(t, []string{"mail eq 'o''brien@example.com' or userPrincipalName eq 'o''brien@example.com'"}, tn.graph.Calls()[1].Query["$filter"],
+		"single quotes are doubled")
+	_, err = tn.be.LookupIdentity(ctx, "o'brien@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, 2, lookups(), "remembered")
+	tn.clock.Advance(11 * time.Minute)
+	_, err = tn.be.LookupIdentity(ctx, "o'brien@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, 3, lookups(), "looked up again after its TTL")
+
+	tn.graph.AddUser(graphfake.User{ID: "8d7e6f50-4132-4d2c-9fa0-9b8c7d6e5f40", Mail: "twin@example.com", UserPrincipalName: "twin1@contoso.com"})
+	tn.graph.AddUser(graphfake.User{ID: "9e8f7061-5243-4e3d-a0b1-ac9d8e7f6051", Mail: "twin2@example.com", UserPrincipalName: "twin@example.com"})
+	_, err = tn.be.LookupIdentity(ctx, "twin@example.com")
+	require.Error(t, err)
+	assert.Equal(t, "Entra has more than one user with the e-mail twin@example.com, so accessbot cannot tell which is you; "+
+		"ask your access admins to fix the duplicate", err.Error())
+}
+
+func TestManager_IsTheManagerEntraRecords(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	m, ok, err := tn.be.Manager(context.Background(), "carol@example.com")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, governance.Person{Email: "mallory@example.com", Name: "Mallory Manager"}, m, "by user principal name when the manager has no mail")
+
+	_, ok, err = tn.be.Manager(context.Background(), "alice@example.com")
+	require.NoError(t, err)
+	assert.False(t, ok, "Entra answers 404 for a user without a manager")
+}
+
+func TestSearch_RequestsCanNameAnyAccessPackage(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	r, err := tn.svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: "marketing analytics", Reason: "campaign"})
+	require.NoError(t, err)
+	assert.Equal(t, governance.ItemRef{ID: marketing, Name: "Marketing Analytics", Backend: "entra", Ref: marketing + "/" + marketSelf}, r.Item,
+		"without a direct-assignment policy, the first")
+
+	refs, err := tn.be.SearchCatalog(context.Background(), "PAYROLL")
+	require.NoError(t, err)
+	assert.Equal(t, []governance.ItemRef{{ID: payroll, Name: "Payroll Reader", Backend: "entra", Ref: payroll + "/" + payrollPol}}, refs,
+		"the direct-assignment policy; hidden packages are left out")
+	refs, err = tn.be.SearchCatalog(context.Background(), wiki)
+	require.NoError(t, err)
+	assert.Equal(t, []governance.ItemRef{{ID: wiki, Name: "Wiki Editors", Backend: "entra", Ref: wiki + "/" + wikiPol}}, refs, "by id")
+	refs, err = tn.be.SearchCatalog(context.Background(), "0badc0de-0000-4000-8000-000000000000")
+	require.NoError(t, err)
+	assert.Empty(t, refs)
+
+	_, err = tn.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: alice, Approve: true})
+	require.NoError(t, err)
+	tn.drain()
+	assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+	assert.Equal(t, map[string]any{"targetId": carolID, "assignmentPolicyId": marketSelf, "accessPackageId": marketing},
+		tn.graph.Created()[0]["assignment"])
+}
+
+func TestSearch_SeveralMatchesAreListed(t *testing.T) {
+	tn := newTenant(t, graphfake.Options{})
+	_, err := tn.svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: "r", Reason: "x"})
+	require.ErrorIs(t, err, governance.ErrUnknownItem)
+	assert.Contains(t, err.Error(), "Several things match \"r\"")
+	assert.Contains(t, err.Error(), "`Payroll Reader`")
+	assert.Contains(t, err.Error(), "`Wiki Editors`")
+	assert.NotContains(t, err.Error(), "Payroll Secrets")
+}
+
+func TestParseRef(t *testing.T) {
+	pkg, pol, err := entra.ParseRef(" " + strings.ToUpper(payroll) + "/" + payrollPol + " ")
+	require.NoError(t, err)
+	assert.Equal(t, payroll, pkg)
+	assert.Equal(t, payrollPol, pol)
+	for _, bad := range []string{"", payroll, payroll + "/", "/" + payrollPol, payroll + "/" + payrollPol + "/x",
+		"payroll/direct", payroll + ":" + payrollPol, "'" + payroll + "'/" + payrollPol} {
+		_, _, err := entra.ParseRef(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func FuzzParseRef(f *testing.F) {
+	f.Add(payroll + "/" + payrollPol)
+	f.Add("x/y")
+	f.Add("' or 1 eq 1/" + payrollPol)
+	f.Fuzz(func(t *testing.T, ref string) {
+		pkg, pol, err := entra.ParseRef(ref)
+		if err != nil {
+			return
+		}
+		// What reaches an OData filter or a URL path is a plain GUID.
+		for _, id := range []string{pkg, pol} {
+			if len(id) != 36 || strings.Trim(id, "0123456789abcdef-") != "" {
+				t.Fatalf("ParseRef(%q) gave %q", ref, id)
+			}
+		}
+	})
+}
+
+func TestNew_BadOptionsSayWhatToSet(t *testing.T) {
+	_, err := entra.New(entra.Options{Rate: -1})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "set AZURE_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET")
+	assert.Contains(t, err.Error(), "rate and burst must not be negative")
+
+	_, err = entra.New(entra.Options{TenantID: "a/b", ClientID: "c", ClientSecret: "d"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `tenant id "a/b"`)
+}

@@ -1,0 +1,1104 @@
+// Package graphfake is a fake Microsoft Graph for tests: the v1.0 Entitlement Management,
+// users and token endpoints accessbot's entra backend calls, speaking Graph's wire format.
+// It is strict about what it accepts (unknown fields, request types, missing assignment
+// fields and bad dates are refused with OData errors, as Graph refuses them), pages its
+// collections through @odata.nextLink, lets a test drive each request's state, inject
+// faults, and read back what it was sent.
+package graphfake
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Root is the path of the Entitlement Management API below Graph's version root.
+const Root = "/identityGovernance/entitlementManagement"
+
+// Options configure the fake.
+type Options struct {
+	TenantID     string // default "0a6f2f0e-7d6b-4b8e-9d9a-5c3f1c1e2d4b"
+	ClientID     string // default "accessbot-app"
+	ClientSecret string // default "s3cret"
+	// PageSize is how many items a collection page holds at most (default 2), so that
+	// tests exercise @odata.nextLink.
+	PageSize int
+	// TokenTTL is the access tokens' expires_in (default 3599 s, the documented example).
+	TokenTTL time.Duration
+	// Now is the time the fake checks schedules against and stamps requests with
+	// (default time.Now); tests pass their clock's Now.
+	Now func() time.Time
+}
+
+// Call is one request the fake received.
+type Call struct {
+	Method string
+	Path   string // below Graph's version root ("/users"), or "/token"
+	Query  url.Values
+	Body   []byte
+	Status int
+}
+
+// User is a directory user.
+type User struct {
+	ID, Mail, UserPrincipalName, DisplayName string
+	ManagerID                                string
+}
+
+// Package is an access package with its assignment policies.
+type Package struct {
+	ID, DisplayName, Description string
+	IsHidden                     bool
+	Policies                     []Policy
+}
+
+// Policy is an access package assignment policy.
+type Policy struct {
+	ID, DisplayName    string
+	AllowedTargetScope string // e.g. "notSpecified" for a direct-assignment policy
+}
+
+// Request is an access package assignment request as the fake holds it.
+type Request struct {
+	ID, RequestType, State, Status, Justification string
+	TargetID, PackageID, PolicyID                 string
+	AssignmentID                                  string // the assignment it created or changes
+	Start                                         time.Time
+	ExpirationType                                string // "" when no schedule was given
+	End                                           time.Time
+	Created                                       time.Time
+}
+
+// Assignment is an access package assignment as the fake holds it.
+type Assignment struct {
+	ID, TargetID, PackageID, PolicyID, State, Status string
+	Start                                            time.Time
+	ExpirationType                                   string
+	End                                              time.Time
+}
+
+type fault struct {
+	match      string
+	status     int
+	retryAfter string
+	hang       time.Duration
+}
+
+// Server is the fake Graph.
+type Server struct {
+	*httptest.Server
+	o       Options
+	closing chan struct{}
+	once    sync.Once
+
+	mu          sync.Mutex
+	users       []*User
+	packages    []*Package
+	requests    []*Request
+	assignments []*Assignment
+	subjects    map[string]string // user id → accessPackageSubject id
+	tokens      map[string]time.Time
+	issued      int
+	seq         int
+	calls       []Call
+	created     []map[string]any
+	faults      []fault
+}
+
+// New starts a fake Graph.
+func New(o Options) *Server {
+	if o.TenantID == "" {
+		o.TenantID = "0a6f2f0e-7d6b-4b8e-9d9a-5c3f1c1e2d4b"
+	}
+	if o.ClientID == "" {
+		o.ClientID = "accessbot-app"
+	}
+	if o.ClientSecret == "" {
+		o.ClientSecret = "s3cret"
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 2
+	}
+	if o.TokenTTL <= 0 {
+		o.TokenTTL = 3599 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Server{o: o, closing: make(chan struct{}), subjects: map[string]string{}, tokens: map[string]time.Time{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Close releases hung answers and stops the server.
+func (s *Server) Close() {
+	s.once.Do(func() { close(s.closing) })
+	s.Server.Close()
+}
+
+// BaseURL is Graph's v1.0 root on the fake.
+func (s *Server) BaseURL() string { return s.URL + "/v1.0" }
+
+// LoginURL is the identity platform's host on the fake.
+func (s *Server) LoginURL() string { return s.URL }
+
+// TenantID is the tenant whose token endpoint the fake serves.
+func (s *Server) TenantID() string { return s.o.TenantID }
+
+// ClientID is the app registration the token endpoint knows.
+func (s *Server) ClientID() string { return s.o.ClientID }
+
+// ClientSecret is the secret the token endpoint accepts.
+func (s *Server) ClientSecret() string { return s.o.ClientSecret }
+
+// AddUser adds a directory user; ManagerID may be empty.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := u
+	s.users = append(s.users, &c)
+}
+
+// AddPackage adds an access package with its policies.
+func (s *Server) AddPackage(p Package) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := p
+	c.Policies = slices.Clone(p.Policies)
+	s.packages = append(s.packages, &c)
+}
+
+// AddAssignment adds an assignment made outside accessbot and returns its id. A zero end
+// means no expiration.
+func (s *Server) AddAssignment(targetID, packageID, policyID, state string, end time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := &Assignment{ID: s.newID(0xa5), TargetID: targetID, PackageID: packageID, PolicyID: policyID,
+		State: state, Status: statusOf(state), Start: s.o.Now().UTC().Add(-24 * time.Hour), ExpirationType: "noExpiration"}
+	if !end.IsZero() {
+		a.ExpirationType, a.End = "afterDateTime", end.UTC()
+	}
+	s.assignments = append(s.assignments, a)
+	return a.ID
+}
+
+// AddRequest adds a request made outside accessbot (by the user in My Access, say) and
+// returns its id. ID, Status and Created are filled in when empty.
+func (s *Server) AddRequest(r Request) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := r
+	if c.ID == "" {
+		c.ID = s.newID(0x7e)
+	}
+	if c.Status == "" {
+		c.Status = statusOf(c.State)
+	}
+	if c.Created.IsZero() {
+		c.Created = s.o.Now().UTC()
+	}
+	s.requests = append(s.requests, &c)
+	return c.ID
+}
+
+// States are the v1.0 accessPackageRequestState values.
+var States = []string{"submitted", "pendingApproval", "delivering", "delivered", "deliveryFailed", "denied",
+	"scheduled", "canceled", "partiallyDelivered"}
+
+// SetState moves a request to state, as Entra would, with what that does to its
+// assignment: an add that is delivering or done creates the assignment, a delivered
+// update moves its schedule, a delivered removal ends it.
+func (s *Server) SetState(requestID, state string) {
+	if !slices.Contains(States, state) {
+		panic(fmt.Sprintf("graphfake: %q is not an accessPackageRequestState", state))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.request(requestID)
+	if r == nil {
+		panic(fmt.Sprintf("graphfake: no request %q", requestID))
+	}
+	r.State, r.Status = state, statusOf(state)
+	switch r.RequestType {
+	case "adminAdd", "userAdd", "systemAdd", "onBehalfAdd":
+		switch state {
+		case "delivering", "delivered", "partiallyDelivered", "deliveryFailed":
+			a := s.assignment(r.AssignmentID)
+			if a == nil {
+				a = &Assignment{ID: s.newID(0xa5), TargetID: r.TargetID, PackageID: r.PackageID, PolicyID: r.PolicyID,
+					Start: r.Start, ExpirationType: r.ExpirationType, End: r.End}
+				if a.ExpirationType == "" {
+					a.ExpirationType = "noExpiration"
+				}
+				s.assignments = append(s.assignments, a)
+				r.AssignmentID = a.ID
+			}
+			a.State, a.Status = state, statusOf(state)
+		}
+	case "adminUpdate":
+		if a := s.assignment(r.AssignmentID); a != nil && state == "delivered" {
+			a.Start, a.ExpirationType, a.End = r.Start, r.ExpirationType, r.End
+		}
+	case "adminRemove", "userRemove", "systemRemove":
+		if a := s.assignment(r.AssignmentID); a != nil && state == "delivered" {
+			a.State, a.Status = "expired", "Expired"
+		}
+	}
+}
+
+// Request returns a copy of a request.
+func (s *Server) Request(id string) (Request, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.request(id); r != nil {
+		return *r, true
+	}
+	return Request{}, false
+}
+
+// Requests lists copies of every request, in the order they were made.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = *r
+	}
+	return out
+}
+
+// Assignment returns a copy of an assignment.
+func (s *Server) Assignment(id string) (Assignment, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.assignment(id); a != nil {
+		return *a, true
+	}
+	return Assignment{}, false
+}
+
+// Fail makes the next call that matches answer status with an OData error, and with
+// Retry-After when retryAfter is not empty. match is "METHOD path", the path below Graph's
+// version root ("POST /identityGovernance/entitlementManagement/assignmentRequests") or
+// "/token"; a trailing * matches any path with that prefix. Each Fail is used once.
+func (s *Server) Fail(match string, status int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{match: match, status: status, retryAfter: retryAfter})
+}
+
+// Hang makes the next call that matches take effect but hold its answer for d (or until
+// the caller gives up), as a lost answer after a timeout.
+func (s *Server) Hang(match string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{match: match, hang: d})
+}
+
+// Calls lists the requests received, in order.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// Created lists the bodies of the assignment requests the fake accepted (201), in order,
+// as JSON objects.
+func (s *Server) Created() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.created)
+}
+
+// TokensIssued counts the access tokens the token endpoint gave out.
+func (s *Server) TokensIssued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issued
+}
+
+func (s *Server) newID(kind int) string {
+	s.seq++
+	return fmt.Sprintf("%08x-%04x-4000-8000-%012x", kind, s.seq, s.seq)
+}
+
+func (s *Server) request(id string) *Request {
+	for _, r := range s.requests {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+func (s *Server) assignment(id string) *Assignment {
+	for _, a := range s.assignments {
+		if id != "" && a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+func (s *Server) user(id string) *User {
+	for _, u := range s.users {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+func (s *Server) pkg(id string) *Package {
+	for _, p := range s.packages {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+func statusOf(state string) string {
+	switch state {
+	case "submitted":
+		return "Accepted"
+	case "":
+		return ""
+	}
+	return strings.ToUpper(state[:1]) + state[1:]
+}
+
+// serve records the call, applies any fault, and answers it.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	path := strings.TrimPrefix(r.URL.Path, "/v1.0")
+	if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
+		path = "/token"
+	}
+	call := Call{Method: r.Method, Path: path, Query: r.URL.Query(), Body: body}
+
+	s.mu.Lock()
+	f, ok := s.takeFault(r.Method + " " + path)
+	s.mu.Unlock()
+	if ok && f.hang == 0 {
+		s.record(call, f.status)
+		writeError(w, f.status, f.retryAfter, codeFor(f.status), fmt.Sprintf("Injected failure (HTTP %d).", f.status))
+		return
+	}
+	rec := httptest.NewRecorder()
+	if path == "/token" {
+		s.token(rec, r, body)
+	} else {
+		s.graph(rec, r, path, body)
+	}
+	s.record(call, rec.Code)
+	if ok {
+		select {
+		case <-time.After(f.hang):
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+			return
+		}
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+func (s *Server) takeFault(call string) (fault, bool) {
+	for i, f := range s.faults {
+		method, path, _ := strings.Cut(f.match, " ")
+		if method != strings.SplitN(call, " ", 2)[0] {
+			continue
+		}
+		got := strings.SplitN(call, " ", 2)[1]
+		if path == got || (strings.HasSuffix(path, "*") && strings.HasPrefix(got, strings.TrimSuffix(path, "*"))) {
+			s.faults = slices.Delete(s.faults, i, i+1)
+			return f, true
+		}
+	}
+	return fault{}, false
+}
+
+func (s *Server) record(c Call, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.Status = status
+	s.calls = append(s.calls, c)
+}
+
+func codeFor(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "invalidRequest"
+	case http.StatusUnauthorized:
+		return "InvalidAuthenticationToken"
+	case http.StatusForbidden:
+		return "accessDenied"
+	case http.StatusNotFound:
+		return "itemNotFound"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusTooManyRequests:
+		return "activityLimitReached"
+	case http.StatusServiceUnavailable:
+		return "serviceNotAvailable"
+	}
+	return "generalException"
+}
+
+var requestSeq struct {
+	sync.Mutex
+	n int
+}
+
+// writeError writes Graph's error body, with innerError's request-id and date.
+func writeError(w http.ResponseWriter, status int, retryAfter, code, message string) {
+	requestSeq.Lock()
+	requestSeq.n++
+	id := fmt.Sprintf("a1b2c3d4-0000-4000-8000-%012d", requestSeq.n)
+	requestSeq.Unlock()
+	if retryAfter != "" {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	w.Header().Set("request-id", id)
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": message,
+		"innerError": map[string]any{"date": time.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": id, "client-request-id": id}}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// token is the v2.0 token endpoint, for the client-credentials grant only.
+func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	switch {
+	case r.Method != http.MethodPost || err != nil || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded":
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "AADSTS900144: The request body must be form-encoded."})
+	case r.URL.Path != "/"+s.o.TenantID+"/oauth2/v2.0/token":
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "AADSTS90002: Tenant not found."})
+	case form.Get("grant_type") != "client_credentials":
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "unsupported_grant_type", "error_description": "AADSTS70003: The app requested an unsupported grant type."})
+	case form.Get("scope") != "https://graph.microsoft.com/.default":
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_scope", "error_description": "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier."})
+	case form.Get("client_id") != s.o.ClientID:
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "unauthorized_client", "error_description": "AADSTS700016: Application not found in the directory."})
+	case form.Get("client_secret") != s.o.ClientSecret:
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."})
+	default:
+		s.mu.Lock()
+		s.issued++
+		tok := fmt.Sprintf("fake-token-%d", s.issued)
+		s.tokens[tok] = time.Now().Add(s.o.TokenTTL)
+		s.mu.Unlock()
+		secs := int(s.o.TokenTTL / time.Second)
+		writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok})
+	}
+}
+
+// graph serves the Graph v1.0 calls.
+func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body []byte) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	s.mu.Lock()
+	exp, known := s.tokens[tok]
+	s.mu.Unlock()
+	if !ok || !known || time.Now().After(exp) {
+		writeError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
+		return
+	}
+	q := r.URL.Query()
+	for k := range q {
+		if !slices.Contains([]string{"$filter", "$expand", "$select", "$top", "$skiptoken"}, k) {
+			writeError(w, http.StatusBadRequest, "", "BadRequest", fmt.Sprintf("Query option '%s' is not allowed.", k))
+			return
+		}
+	}
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case r.Method == http.MethodGet && path == "/users":
+		s.listUsers(w, r, q)
+	case r.Method == http.MethodGet && len(seg) == 3 && seg[0] == "users" && seg[2] == "manager":
+		s.manager(w, seg[1])
+	case r.Method == http.MethodGet && path == Root+"/accessPackages":
+		s.listPackages(w, r, q)
+	case r.Method == http.MethodGet && strings.HasPrefix(path, Root+"/accessPackages/") && len(seg) == 4:
+		s.getPackage(w, q, seg[3])
+	case r.Method == http.MethodGet && path == Root+"/assignmentRequests":
+		s.listRequests(w, r, q)
+	case r.Method == http.MethodGet && strings.HasPrefix(path, Root+"/assignmentRequests/") && len(seg) == 4:
+		s.getRequest(w, q, seg[3])
+	case r.Method == http.MethodPost && path == Root+"/assignmentRequests":
+		s.createRequest(w, r, body)
+	case r.Method == http.MethodPost && strings.HasPrefix(path, Root+"/assignmentRequests/") && strings.HasSuffix(path, "/cancel"):
+		// Documented as delegated only: an application token is refused.
+		writeError(w, http.StatusForbidden, "", "accessDenied", "The cancel action is not supported for application callers.")
+	case r.Method == http.MethodGet && path == Root+"/assignments":
+		s.listAssignments(w, r, q)
+	default:
+		writeError(w, http.StatusBadRequest, "", "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg[len(seg)-1]))
+	}
+}
+
+// clause is one "path eq 'value'" of a $filter.
+type clause struct{ path, value string }
+
+var clauseRE = regexp.MustCompile(`^([A-Za-z]+(?:/[A-Za-z]+)?) eq '((?:[^']|'')*)'$`)
+
+// parseFilter reads "a eq 'x' and b eq 'y'" (or with "or"): the clauses and the joining
+// word. Only eq comparisons of the allowed paths are accepted, as Graph supports them.
+func parseFilter(f string, allowed ...string) ([]clause, string, error) {
+	if f == "" {
+		return nil, "", nil
+	}
+	join := "and"
+	parts := splitOutsideQuotes(f, " and ")
+	if len(parts) == 1 {
+		if or := splitOutsideQuotes(f, " or "); len(or) > 1 {
+			parts, join = or, "or"
+		}
+	}
+	var out []clause
+	for _, p := range parts {
+		m := clauseRE.FindStringSubmatch(strings.TrimSpace(p))
+		if m == nil {
+			return nil, "", fmt.Errorf("Invalid filter clause: %s", p)
+		}
+		i := slices.IndexFunc(allowed, func(a string) bool { return strings.EqualFold(a, m[1]) })
+		if i < 0 {
+			return nil, "", fmt.Errorf("Unsupported or invalid query filter clause specified for property '%s'.", m[1])
+		}
+		out = append(out, clause{path: allowed[i], value: strings.ReplaceAll(m[2], "''", "'")})
+	}
+	return out, join, nil
+}
+
+func splitOutsideQuotes(s, sep string) []string {
+	var parts []string
+	in, start := false, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			in = !in
+			continue
+		}
+		if !in && strings.HasPrefix(s[i:], sep) {
+			parts = append(parts, s[start:i])
+			start = i + len(sep)
+			i += len(sep) - 1
+		}
+	}
+	return append(parts, s[start:])
+}
+
+// expands reads $expand, refusing navigation properties the entity does not have.
+func expands(q url.Values, allowed ...string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if q.Get("$expand") == "" {
+		return out, nil
+	}
+	for _, e := range strings.Split(q.Get("$expand"), ",") {
+		e = strings.TrimSpace(e)
+		if !slices.Contains(allowed, e) {
+			return nil, fmt.Errorf("Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.entity', or it cannot be expanded here.", e)
+		}
+		out[e] = true
+	}
+	return out, nil
+}
+
+// page writes one page of items, with @odata.nextLink when more follow.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, q url.Values, items []map[string]any) {
+	size := s.o.PageSize
+	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top > 0 && top < size {
+		size = top
+	}
+	from := 0
+	if t := q.Get("$skiptoken"); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 || n > len(items) {
+			writeError(w, http.StatusBadRequest, "", "BadRequest", "The skip token is not valid.")
+			return
+		}
+		from = n
+	}
+	to := min(from+size, len(items))
+	out := map[string]any{"@odata.context": s.BaseURL() + "/$metadata#" + strings.TrimPrefix(r.URL.Path, "/v1.0/"),
+		"value": items[from:to]}
+	if items[from:to] == nil {
+		out["value"] = []map[string]any{}
+	}
+	if to < len(items) {
+		next := url.Values{}
+		for k, v := range q {
+			if k != "$skiptoken" {
+				next[k] = v
+			}
+		}
+		next.Set("$skiptoken", strconv.Itoa(to))
+		out["@odata.nextLink"] = s.URL + r.URL.Path + "?" + next.Encode()
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func userJSON(u *User) map[string]any {
+	return map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": nullable(u.Mail), "userPrincipalName": u.UserPrincipalName}
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values) {
+	cs, _, err := parseFilter(q.Get("$filter"), "mail", "userPrincipalName")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+		return
+	}
+	s.mu.Lock()
+	var items []map[string]any
+	for _, u := range s.users {
+		match := len(cs) == 0
+		for _, c := range cs {
+			v := u.Mail
+			if c.path == "userPrincipalName" {
+				v = u.UserPrincipalName
+			}
+			match = match || strings.EqualFold(v, c.value)
+		}
+		if match {
+			items = append(items, userJSON(u))
+		}
+	}
+	s.mu.Unlock()
+	s.page(w, r, q, items)
+}
+
+func (s *Server) manager(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.user(id)
+	if u == nil {
+		writeError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
+		return
+	}
+	m := s.user(u.ManagerID)
+	if m == nil {
+		writeError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "Resource 'manager' does not exist or one of its queried reference-property objects are not present.")
+		return
+	}
+	out := userJSON(m)
+	out["@odata.type"] = "#microsoft.graph.user"
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) packageJSON(p *Package, withPolicies bool) map[string]any {
+	out := map[string]any{"id": p.ID, "displayName": p.DisplayName, "description": p.Description, "isHidden": p.IsHidden,
+		"createdDateTime": "2026-01-05T09:00:00Z", "modifiedDateTime": "2026-01-05T09:00:00Z"}
+	if withPolicies {
+		pols := []map[string]any{}
+		for _, pol := range p.Policies {
+			pols = append(pols, map[string]any{"id": pol.ID, "displayName": pol.DisplayName, "description": pol.DisplayName,
+				"allowedTargetScope": pol.AllowedTargetScope, "createdDateTime": "2026-01-05T09:00:00Z", "modifiedDateTime": "2026-01-05T09:00:00Z"})
+		}
+		out["assignmentPolicies"] = pols
+	}
+	return out
+}
+
+var containsRE = regexp.MustCompile(`^contains\(tolower\(displayName\),'((?:[^']|'')*)'\)$`)
+
+func (s *Server) listPackages(w http.ResponseWriter, r *http.Request, q url.Values) {
+	ex, err := expands(q, "assignmentPolicies", "catalog")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+		return
+	}
+	needle, filtered := "", q.Get("$filter") != ""
+	if filtered {
+		m := containsRE.FindStringSubmatch(q.Get("$filter"))
+		if m == nil {
+			writeError(w, http.StatusBadRequest, "", "BadRequest", "Invalid filter clause: "+q.Get("$filter"))
+			return
+		}
+		needle = strings.ReplaceAll(m[1], "''", "'")
+	}
+	s.mu.Lock()
+	var items []map[string]any
+	for _, p := range s.packages {
+		if !filtered || strings.Contains(strings.ToLower(p.DisplayName), needle) {
+			items = append(items, s.packageJSON(p, ex["assignmentPolicies"]))
+		}
+	}
+	s.mu.Unlock()
+	s.page(w, r, q, items)
+}
+
+func (s *Server) getPackage(w http.ResponseWriter, q url.Values, id string) {
+	ex, err := expands(q, "assignmentPolicies", "catalog")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pkg(id)
+	if p == nil {
+		writeError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackage with id '%s' was not found.", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.packageJSON(p, ex["assignmentPolicies"]))
+}
+
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func scheduleJSON(start time.Time, expType string, end time.Time) map[string]any {
+	if expType == "" {
+		expType = "notSpecified"
+	}
+	return map[string]any{"startDateTime": ts(start), "recurrence": nil,
+		"expiration": map[string]any{"endDateTime": ts(end), "duration": nil, "type": expType}}
+}
+
+func (s *Server) subject(userID string) map[string]any {
+	id, ok := s.subjects[userID]
+	if !ok {
+		id = s.newID(0x5b)
+		s.subjects[userID] = id
+	}
+	out := map[string]any{"id": id, "objectId": userID, "subjectType": "user", "subjectLifecycle": "governed"}
+	if u := s.user(userID); u != nil {
+		out["displayName"], out["email"], out["principalName"] = u.DisplayName, nullable(u.Mail), u.UserPrincipalName
+	}
+	return out
+}
+
+func (s *Server) assignmentJSON(a *Assignment, ex map[string]bool) map[string]any {
+	out := map[string]any{"id": a.ID, "state": a.State, "status": a.Status, "expiredDateTime": nil,
+		"schedule": scheduleJSON(a.Start, a.ExpirationType, a.End), "customExtensionCalloutInstances": []any{}}
+	if a.State == "expired" {
+		out["expiredDateTime"] = ts(s.o.Now())
+	}
+	if ex["target"] {
+		out["target"] = s.subject(a.TargetID)
+	}
+	if ex["accessPackage"] {
+		if p := s.pkg(a.PackageID); p != nil {
+			out["accessPackage"] = s.packageJSON(p, false)
+		}
+	}
+	if ex["assignmentPolicy"] {
+		out["assignmentPolicy"] = map[string]any{"id": a.PolicyID}
+	}
+	return out
+}
+
+func (s *Server) requestJSON(r *Request, ex map[string]bool) map[string]any {
+	out := map[string]any{"id": r.ID, "requestType": r.RequestType, "state": r.State, "status": r.Status,
+		"createdDateTime": ts(r.Created), "completedDateTime": nil, "justification": nullable(r.Justification),
+		"schedule": scheduleJSON(r.Start, r.ExpirationType, r.End), "answers": []any{}, "customExtensionCalloutInstances": []any{}}
+	switch r.State {
+	case "delivered", "deliveryFailed", "denied", "canceled", "partiallyDelivered":
+		out["completedDateTime"] = ts(s.o.Now())
+	}
+	if ex["accessPackage"] {
+		if p := s.pkg(r.PackageID); p != nil {
+			out["accessPackage"] = s.packageJSON(p, false)
+		}
+	}
+	if ex["assignment"] {
+		out["assignment"] = nil
+		if a := s.assignment(r.AssignmentID); a != nil {
+			out["assignment"] = s.assignmentJSON(a, nil)
+		}
+	}
+	if ex["requestor"] {
+		// For a direct assignment the requestor is the subject assigned.
+		out["requestor"] = s.subject(r.TargetID)
+	}
+	return out
+}
+
+func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, q url.Values) {
+	ex, err := expands(q, "accessPackage", "assignment", "requestor")
+	if err == nil {
+		var cs []clause
+		cs, _, err = parseFilter(q.Get("$filter"), "accessPackage/id", "state", "requestType")
+		for _, c := range cs {
+			if c.path == "accessPackage/id" && !ex["accessPackage"] {
+				err = fmt.Errorf("Filtering on accessPackage/id requires $expand=accessPackage.")
+			}
+		}
+		if err == nil {
+			s.mu.Lock()
+			var items []map[string]any
+			for _, req := range s.requests {
+				if matches(cs, map[string]string{"accessPackage/id": req.PackageID, "state": req.State, "requestType": req.RequestType}) {
+					items = append(items, s.requestJSON(req, ex))
+				}
+			}
+			s.mu.Unlock()
+			s.page(w, r, q, items)
+			return
+		}
+	}
+	writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+}
+
+func matches(cs []clause, values map[string]string) bool {
+	for _, c := range cs {
+		if !strings.EqualFold(values[c.path], c.value) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) getRequest(w http.ResponseWriter, q url.Values, id string) {
+	ex, err := expands(q, "accessPackage", "assignment", "requestor")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	req := s.request(id)
+	if req == nil {
+		writeError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackageAssignmentRequest with id '%s' was not found.", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.requestJSON(req, ex))
+}
+
+func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, q url.Values) {
+	ex, err := expands(q, "target", "accessPackage", "assignmentPolicy")
+	if err == nil {
+		var cs []clause
+		cs, _, err = parseFilter(q.Get("$filter"), "accessPackage/id", "target/objectId", "state")
+		if err == nil {
+			s.mu.Lock()
+			var items []map[string]any
+			for _, a := range s.assignments {
+				if matches(cs, map[string]string{"accessPackage/id": a.PackageID, "target/objectId": a.TargetID, "state": a.State}) {
+					items = append(items, s.assignmentJSON(a, ex))
+				}
+			}
+			s.mu.Unlock()
+			s.page(w, r, q, items)
+			return
+		}
+	}
+	writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+}
+
+// createBody is every key the create documentation shows an application sending.
+type createBody struct {
+	ODataType     *string           `json:"@odata.type"`
+	RequestType   *string           `json:"requestType"`
+	Assignment    *assignmentBody   `json:"assignment"`
+	Justification *string           `json:"justification"`
+	Schedule      *scheduleBody     `json:"schedule"`
+	Answers       []json.RawMessage `json:"answers"`
+}
+
+type assignmentBody struct {
+	ID                 *string `json:"id"`
+	TargetID           *string `json:"targetId"`
+	AssignmentPolicyID *string `json:"assignmentPolicyId"`
+	AccessPackageID    *string `json:"accessPackageId"`
+}
+
+type scheduleBody struct {
+	StartDateTime *string         `json:"startDateTime"`
+	Expiration    *expirationBody `json:"expiration"`
+	Recurrence    json.RawMessage `json:"recurrence"`
+}
+
+type expirationBody struct {
+	Type        *string `json:"type"`
+	EndDateTime *string `json:"endDateTime"`
+	Duration    *string `json:"duration"`
+}
+
+// requestTypes are the v1.0 accessPackageRequestType values; an application may create
+// only the admin ones.
+var requestTypes = []string{"notSpecified", "userAdd", "userUpdate", "userRemove", "adminAdd", "adminUpdate",
+	"adminRemove", "systemAdd", "systemUpdate", "systemRemove", "onBehalfAdd", "unknownFutureValue", "approverRemove"}
+
+func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []byte) {
+	bad := func(format string, args ...any) {
+		writeError(w, http.StatusBadRequest, "", "BadRequest", fmt.Sprintf(format, args...))
+	}
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		bad("Content-Type must be application/json.")
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var b createBody
+	if err := dec.Decode(&b); err != nil {
+		bad("Invalid request body: %v", err)
+		return
+	}
+	if dec.More() {
+		bad("Invalid request body: data after the JSON object.")
+		return
+	}
+	switch {
+	case b.ODataType != nil && *b.ODataType != "#microsoft.graph.accessPackageAssignmentRequest":
+		bad("Invalid @odata.type %q.", *b.ODataType)
+		return
+	case b.RequestType == nil:
+		bad("The requestType property is required.")
+		return
+	case !slices.Contains(requestTypes, *b.RequestType):
+		bad("Cannot convert the literal '%s' to the expected type 'microsoft.graph.accessPackageRequestType'.", *b.RequestType)
+		return
+	case *b.RequestType != "adminAdd" && *b.RequestType != "adminUpdate" && *b.RequestType != "adminRemove":
+		bad("RequestType %s is not supported for an application without a signed-in user.", *b.RequestType)
+		return
+	case b.Assignment == nil:
+		bad("The assignment property is required.")
+		return
+	case len(b.Answers) > 0:
+		bad("The policy asks no questions, so no answers are accepted.")
+		return
+	}
+	a := b.Assignment
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	now := s.o.Now().UTC()
+	req := &Request{RequestType: *b.RequestType, State: "submitted", Status: "Accepted", Justification: str(b.Justification), Created: now}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch req.RequestType {
+	case "adminAdd":
+		if a.ID != nil || str(a.TargetID) == "" || str(a.AssignmentPolicyID) == "" || str(a.AccessPackageID) == "" {
+			bad("An adminAdd request needs assignment.targetId, assignment.assignmentPolicyId and assignment.accessPackageId, and no assignment.id.")
+			return
+		}
+		req.TargetID, req.PolicyID, req.PackageID = *a.TargetID, *a.AssignmentPolicyID, *a.AccessPackageID
+		p := s.pkg(req.PackageID)
+		switch {
+		case s.user(req.TargetID) == nil:
+			bad("The target %s is not a user in this directory.", req.TargetID)
+			return
+		case p == nil:
+			bad("Access package %s was not found.", req.PackageID)
+			return
+		case !slices.ContainsFunc(p.Policies, func(pol Policy) bool { return pol.ID == req.PolicyID }):
+			bad("Policy %s is not a policy of access package %s.", req.PolicyID, req.PackageID)
+			return
+		}
+	case "adminUpdate", "adminRemove":
+		if str(a.ID) == "" || a.TargetID != nil || a.AssignmentPolicyID != nil || a.AccessPackageID != nil {
+			bad("An %s request needs assignment.id and nothing else in assignment.", req.RequestType)
+			return
+		}
+		as := s.assignment(*a.ID)
+		if as == nil {
+			bad("Assignment %s was not found.", *a.ID)
+			return
+		}
+		if as.State != "delivered" && !(req.RequestType == "adminRemove" && (as.State == "delivering" || as.State == "partiallyDelivered")) {
+			bad("Assignment %s is %s, so it cannot be changed.", as.ID, as.State)
+			return
+		}
+		req.AssignmentID, req.TargetID, req.PackageID, req.PolicyID = as.ID, as.TargetID, as.PackageID, as.PolicyID
+		if req.RequestType == "adminUpdate" && b.Schedule == nil {
+			bad("An adminUpdate request needs a schedule.")
+			return
+		}
+		if req.RequestType == "adminRemove" && b.Schedule != nil {
+			bad("An adminRemove request takes no schedule.")
+			return
+		}
+	}
+	if sc := b.Schedule; sc != nil {
+		if err := s.readSchedule(sc, req, now); err != nil {
+			bad("%v", err)
+			return
+		}
+	}
+	req.ID = s.newID(0x7e)
+	s.requests = append(s.requests, req)
+	var raw map[string]any
+	_ = json.Unmarshal(body, &raw)
+	s.created = append(s.created, raw)
+	out := s.requestJSON(req, nil)
+	out["@odata.context"] = s.BaseURL() + "/$metadata#identityGovernance/entitlementManagement/assignmentRequests/$entity"
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// readSchedule checks an entitlementManagementSchedule: dates in ISO 8601, an expiration
+// type from the enum with the fields it needs, an end after the start and not past.
+func (s *Server) readSchedule(sc *scheduleBody, req *Request, now time.Time) error {
+	if len(sc.Recurrence) > 0 && string(sc.Recurrence) != "null" {
+		return fmt.Errorf("Recurrence is not supported for access package assignments.")
+	}
+	if sc.StartDateTime == nil {
+		return fmt.Errorf("schedule.startDateTime is required.")
+	}
+	start, err := time.Parse(time.RFC3339, *sc.StartDateTime)
+	if err != nil {
+		return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", *sc.StartDateTime)
+	}
+	req.Start = start.UTC()
+	e := sc.Expiration
+	if e == nil || e.Type == nil {
+		return fmt.Errorf("schedule.expiration.type is required.")
+	}
+	req.ExpirationType = *e.Type
+	switch *e.Type {
+	case "noExpiration", "notSpecified":
+		if e.EndDateTime != nil || e.Duration != nil {
+			return fmt.Errorf("An expiration of type %s takes no endDateTime or duration.", *e.Type)
+		}
+	case "afterDateTime":
+		if e.EndDateTime == nil || e.Duration != nil {
+			return fmt.Errorf("An expiration of type afterDateTime needs endDateTime and no duration.")
+		}
+		end, err := time.Parse(time.RFC3339, *e.EndDateTime)
+		if err != nil {
+			return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", *e.EndDateTime)
+		}
+		if !end.After(start) || !end.After(now) {
+			return fmt.Errorf("The expiration date %s must be after the start date and in the future.", *e.EndDateTime)
+		}
+		req.End = end.UTC()
+	case "afterDuration":
+		if e.Duration == nil || !strings.HasPrefix(*e.Duration, "P") || e.EndDateTime != nil {
+			return fmt.Errorf("An expiration of type afterDuration needs an ISO 8601 duration and no endDateTime.")
+		}
+	default:
+		return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.expirationPatternType'.", *e.Type)
+	}
+	return nil
+}

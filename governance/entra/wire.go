@@ -1,0 +1,136 @@
+package entra
+
+import (
+	"strings"
+	"time"
+)
+
+// The Graph v1.0 bodies accessbot sends and reads, named as in the v1.0 metadata
+// (microsoftgraph/msgraph-metadata, schemas/v1.0-Prod.csdl). Only the fields accessbot
+// uses are here; answers carry more, which are ignored.
+
+// user is the part of a user accessbot reads.
+type user struct {
+	ID                string `json:"id"`
+	DisplayName       string `json:"displayName"`
+	Mail              string `json:"mail"`
+	UserPrincipalName string `json:"userPrincipalName"`
+}
+
+// accessPackage is accessPackage, with its assignmentPolicies when expanded.
+type accessPackage struct {
+	ID                 string             `json:"id"`
+	DisplayName        string             `json:"displayName"`
+	Description        string             `json:"description"`
+	IsHidden           bool               `json:"isHidden"`
+	AssignmentPolicies []assignmentPolicy `json:"assignmentPolicies"`
+}
+
+// assignmentPolicy is accessPackageAssignmentPolicy.
+type assignmentPolicy struct {
+	ID                 string `json:"id"`
+	DisplayName        string `json:"displayName"`
+	AllowedTargetScope string `json:"allowedTargetScope"`
+}
+
+// directPolicy is the policy accessbot assigns the package under: one for direct
+// assignment by admins (allowedTargetScope notSpecified), else the first.
+func (p accessPackage) directPolicy() string {
+	for _, pol := range p.AssignmentPolicies {
+		if pol.AllowedTargetScope == "notSpecified" {
+			return pol.ID
+		}
+	}
+	if len(p.AssignmentPolicies) > 0 {
+		return p.AssignmentPolicies[0].ID
+	}
+	return ""
+}
+
+// assignmentRequest is accessPackageAssignmentRequest, with its navigations when expanded.
+type assignmentRequest struct {
+	ID              string         `json:"id"`
+	RequestType     string         `json:"requestType"`
+	State           string         `json:"state"`
+	Status          string         `json:"status"`
+	CreatedDateTime string         `json:"createdDateTime"`
+	Justification   string         `json:"justification"`
+	Schedule        *schedule      `json:"schedule"`
+	Assignment      *assignment    `json:"assignment"`
+	Requestor       *subject       `json:"requestor"`
+	AccessPackage   *accessPackage `json:"accessPackage"`
+	// RequestState is the older name of state, with PascalCase values, which some of
+	// Graph's own examples still answer with; it is read only when state is missing.
+	RequestState string `json:"requestState"`
+}
+
+// state is the request's accessPackageRequestState.
+func (r assignmentRequest) state() string {
+	if r.State != "" || r.RequestState == "" {
+		return r.State
+	}
+	return strings.ToLower(r.RequestState[:1]) + r.RequestState[1:]
+}
+
+// assignment is accessPackageAssignment.
+type assignment struct {
+	ID            string         `json:"id"`
+	State         string         `json:"state"`
+	Status        string         `json:"status"`
+	Schedule      *schedule      `json:"schedule"`
+	Target        *subject       `json:"target"`
+	AccessPackage *accessPackage `json:"accessPackage"`
+}
+
+// subject is accessPackageSubject; objectId is the user's object id.
+type subject struct {
+	ID          string `json:"id"`
+	ObjectID    string `json:"objectId"`
+	DisplayName string `json:"displayName"`
+}
+
+// schedule is entitlementManagementSchedule.
+type schedule struct {
+	StartDateTime string      `json:"startDateTime,omitempty"`
+	Expiration    *expiration `json:"expiration,omitempty"`
+}
+
+// expiration is expirationPattern.
+type expiration struct {
+	Type        string `json:"type"`
+	EndDateTime string `json:"endDateTime,omitempty"`
+}
+
+// end is when the schedule ends; zero when it does not.
+func (s *schedule) end() time.Time {
+	if s == nil || s.Expiration == nil || s.Expiration.Type != "afterDateTime" {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339, s.Expiration.EndDateTime)
+	return t.UTC()
+}
+
+// newRequest is the body of POST /identityGovernance/entitlementManagement/assignmentRequests.
+type newRequest struct {
+	RequestType   string        `json:"requestType"`
+	Assignment    assignmentRef `json:"assignment"`
+	Justification string        `json:"justification,omitempty"`
+	Schedule      *schedule     `json:"schedule,omitempty"`
+}
+
+// assignmentRef is what a new request says about its assignment: for adminAdd the target,
+// policy and package (which v1.0's metadata does not declare, but the documentation and
+// the service use); for adminUpdate and adminRemove the existing assignment's id.
+type assignmentRef struct {
+	ID                 string `json:"id,omitempty"`
+	TargetID           string `json:"targetId,omitempty"`
+	AssignmentPolicyID string `json:"assignmentPolicyId,omitempty"`
+	AccessPackageID    string `json:"accessPackageId,omitempty"`
+}
+
+// Request types accessbot creates.
+const (
+	adminAdd    = "adminAdd"
+	adminUpdate = "adminUpdate"
+	adminRemove = "adminRemove"
+)

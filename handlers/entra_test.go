@@ -1,0 +1,73 @@
+package handlers_test
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/entra"
+	"github.com/accessbot/accessbot/governance/entra/graphfake"
+)
+
+const (
+	entraCarol   = "3f2c1b0a-9d8e-4f7a-8b6c-5d4e3f2a1b0c"
+	entraPackage = "0b3c4d5e-1111-2222-3333-444455556666"
+	entraPolicy  = "0b3c4d5e-1111-2222-3333-444455556667"
+)
+
+const entraCatalog = `
+items:
+  - id: payroll
+    name: Payroll Reader
+    backend: entra
+    ref: ` + entraPackage + `/` + entraPolicy + `
+    approvers: ["Alice <alice@example.com>"]
+    defaultDuration: 8h
+`
+
+func TestEntra_FromSlashCommandToDeliveredAccessAndRemoved(t *testing.T) {
+	var clock *governance.ManualClock
+	g := graphfake.New(graphfake.Options{Now: func() time.Time { return clock.Now() }})
+	t.Cleanup(g.Close)
+	g.AddUser(graphfake.User{ID: entraCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol"})
+	g.AddPackage(graphfake.Package{ID: entraPackage, DisplayName: "Payroll Reader",
+		Policies: []graphfake.Policy{{ID: entraPolicy, DisplayName: "Direct assignment", AllowedTargetScope: "notSpecified"}}})
+	clock = governance.NewManualClock(t0)
+	be, err := entra.New(entra.Options{BaseURL: g.BaseURL(), LoginURL: g.LoginURL(), TenantID: g.TenantID(), ClientID: g.ClientID(),
+		ClientSecret: g.ClientSecret(), Clock: clock, Rate: 1000, Burst: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	w := newWorldWith(t, entraCatalog, []governance.Backend{be})
+	w.clock = clock
+	w.start()
+
+	assert.Contains(t, ephemeral(t, w.command("UCAROL", "request payroll for 2h because month end")), "AR-1")
+	w.drain()
+	w.click("UALICE", slackbot.ActionApprove, "AR-1")
+	w.drain()
+
+	created := g.Created()
+	require.Len(t, created, 1)
+	assert.Equal(t, "adminAdd", created[0]["requestType"])
+	assert.Equal(t, map[string]any{"targetId": entraCarol, "assignmentPolicyId": entraPolicy, "accessPackageId": entraPackage}, created[0]["assignment"])
+	assert.Equal(t, "month end — approved in chat by alice@example.com (accessbot request AR-1)", created[0]["justification"])
+	assert.Contains(t, strings.Join(w.dms("UCAROL"), "\n"), "was handed to entra")
+
+	r, err := w.store.Get(t.Context(), "AR-1")
+	require.NoError(t, err)
+	g.SetState(r.Submission.ExternalID, "delivered")
+	w.sweepAfter(time.Minute)
+	assert.Contains(t, strings.Join(w.dms("UCAROL"), "\n"), "Your access to Payroll Reader `payroll` is active until 2026-11-23 11:00 UTC")
+
+	assert.Contains(t, ephemeral(t, w.command("UCAROL", "revoke payroll")), "is revoked")
+	w.drain()
+	created = g.Created()
+	require.Len(t, created, 2)
+	assert.Equal(t, "adminRemove", created[1]["requestType"])
+}
