@@ -1,8 +1,10 @@
 package handlers_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -45,6 +47,35 @@ func FuzzCommandText(f *testing.F) {
 			if err := json.Unmarshal([]byte(body), &m); err != nil || m["response_type"] != "ephemeral" {
 				t.Fatalf("text %q: not an ephemeral message: %s", text, body)
 			}
+		}
+	})
+}
+
+// FuzzTeamsActivity feeds arbitrary bodies, under a valid Bot Framework token, to
+// /teams/messages (seeds in testdata/fuzz/FuzzTeamsActivity): the answer is 200, 400 or
+// 401, never a panic, and an invoke's 200 answer is JSON.
+func FuzzTeamsActivity(f *testing.F) {
+	w := newTeamsWorld(f)
+	token := "Bearer " + w.teams.Token(w.teams.URL, t0)
+	for _, typ := range []string{"message", "invoke", "conversationUpdate", "installationUpdate", "event"} {
+		b, _ := json.Marshal(w.activity("29:carol", typ, map[string]any{"text": "status", "name": "adaptiveCard/action",
+			"value": map[string]any{"action": map[string]any{"verb": "approve", "data": map[string]any{"request": "AR-1"}}}}))
+		f.Add(b)
+	}
+	f.Add([]byte(`{"type":"message","value":"a string, not an object"}`))
+	f.Add([]byte(`not json`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := httptest.NewRequest(http.MethodPost, "/teams/messages", bytes.NewReader(body))
+		r.Header.Set("Authorization", token)
+		rec := httptest.NewRecorder()
+		w.handler.ServeHTTP(rec, r)
+		switch rec.Code {
+		case http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized:
+		default:
+			t.Fatalf("status %d for %q", rec.Code, body)
+		}
+		if rec.Code == http.StatusOK && rec.Body.Len() > 0 && !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("an answer that is not JSON: %q", rec.Body.String())
 		}
 	})
 }

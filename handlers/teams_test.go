@@ -29,7 +29,7 @@ var teamsPeople = []teamsfake.User{
 	{ID: "29:alice", Email: "alice@example.com", Name: "Alice", ObjectID: "aad-alice"},
 }
 
-func newTeamsWorld(t *testing.T) *world {
+func newTeamsWorld(t testing.TB) *world {
 	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...),
 		logs: &logBuffer{}, catalog: catalogYAML, teams: teamsfake.Start(t, teamsApp, teamsPeople...)}
 	w.slack.AddChannel("CADMINS")

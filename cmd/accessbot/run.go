@@ -28,6 +28,8 @@ Usage:
   accessbot say [-as USER] TEXT…       send "/access TEXT" to a local bot as a Slack user
   accessbot click [-as USER] approve|deny ID [REASON]
                                        click a button of an approval card on a local bot
+  accessbot loadtest [-rate N] [-clicks N] [-duration D]
+                                       measure accessbot against a floor server (see README)
   accessbot help                       this text
 
 Secrets come from the environment (or NAME_FILE): SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN,
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return auditExport(ctx, rest, getenv, stdout)
 	case "doctor":
 		return doctor(ctx, rest, getenv, stdout)
+	case "loadtest":
+		return loadtest(ctx, rest, getenv, stdout)
 	case "say":
 		return say(ctx, rest, getenv, stdout)
 	case "click":

@@ -168,3 +168,21 @@ func TestRun_ServesTeamsWhenConfigured(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
+	t.Setenv("ACCESSBOT_TEST_AS_MAIN", "1") // the servers it starts are this binary, as accessbot
+	out := newOutput()
+	err := run(context.Background(), []string{"accessbot", "loadtest", "-rate", "40", "-clicks", "20", "-duration", "1s"}, env(nil), out)
+	report := out.String()
+	for _, want := range []string{"floor ", "accessbot ", "clicks ", "approve click → backend submission", "(20 of 20 submitted)",
+		"ratios (accessbot / floor)", "errors 0", "targets:"} {
+		assert.Contains(t, report, want)
+	}
+	if err != nil { // the figures of a loaded test machine may miss a target; the run itself must work
+		assert.Contains(t, err.Error(), "target(s) missed", report)
+	}
+
+	err = run(context.Background(), []string{"accessbot", "loadtest", "-rate", "0"}, env(nil), newOutput())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "must be positive")
+}

@@ -1,0 +1,457 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/handlers"
+)
+
+const loadUsage = `usage: accessbot loadtest [-rate 500] [-clicks 100] [-duration 60s] [-concurrency 256] [-redis redis://…]
+
+Starts a real accessbot (a child process, with Redis, a fake Slack API and the built-in
+backend's webhook pointing at a fake fulfilment service) and a floor server (a child process
+that only verifies the Slack signature and writes one Redis key), drives signed slash
+commands at -rate per second for -duration against each, then approve clicks at -clicks per
+second, and prints throughput, ack latency, errors, CPU per request, the ratios to the
+floor, and the time from an approve click to the backend's submission.`
+
+// loadtest is the load tool; "loadtest floor" is its floor server, run as a child.
+func loadtest(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "floor" {
+		return floorServer(ctx, args[1:])
+	}
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() { fmt.Fprintln(stdout, loadUsage) }
+	rate := fs.Float64("rate", 500, "slash commands per second")
+	clicks := fs.Float64("clicks", 100, "approve clicks per second")
+	dur := fs.Duration("duration", 60*time.Second, "how long each phase drives load")
+	conc := fs.Int("concurrency", 256, "requests in flight at most")
+	redisURL := fs.String("redis", getenv("REDIS_URL"), "Redis to use (default: start a redis-server on a free port)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *rate <= 0 || *clicks <= 0 || *dur <= 0 || *conc <= 0 {
+		return errors.New("loadtest: -rate, -clicks, -duration and -concurrency must be positive")
+	}
+	dir, err := os.MkdirTemp("", "accessbot-load-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if *redisURL == "" {
+		stop, url, err := startRedis(ctx, dir)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		*redisURL = url
+	}
+	lt := &load{out: stdout, dir: dir, redis: *redisURL, conc: *conc, secret: newID("load-secret-")}
+	return lt.run(ctx, *rate, *clicks, *dur)
+}
+
+type load struct {
+	out    io.Writer
+	dir    string
+	redis  string
+	conc   int
+	secret string
+
+	mu        sync.Mutex
+	submitted map[string]time.Time // request id → when the backend's webhook received the grant
+}
+
+// result is what one phase measured.
+type result struct {
+	name      string
+	sent      int
+	errors    int
+	took      time.Duration
+	latencies []time.Duration
+	cpu       time.Duration // the server process's CPU time during the phase
+	answers   []string
+}
+
+func (r result) rate() float64 { return float64(r.sent) / r.took.Seconds() }
+
+func (r result) cpuPerRequest() time.Duration {
+	if r.sent == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(r.sent)
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("%-10s %7.1f/s  ack p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms  errors %d  cpu %6.3f ms/request",
+		r.name, r.rate(), ms(percentile(r.latencies, .50)), ms(percentile(r.latencies, .95)), ms(percentile(r.latencies, .99)),
+		r.errors, ms(r.cpuPerRequest()))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func (lt *load) run(ctx context.Context, rate, clicks float64, dur time.Duration) error {
+	const requesters = 200
+	users := []slackfake.User{{ID: "UAPPROVER", Email: "approver@example.com", Name: "Approver"}}
+	for i := range requesters {
+		users = append(users, slackfake.User{ID: fmt.Sprintf("U%05d", i), Email: fmt.Sprintf("user%d@example.com", i), Name: fmt.Sprintf("User %d", i)})
+	}
+	slack := slackfake.New(users...)
+	defer slack.Close()
+	lt.submitted = map[string]time.Time{}
+	fulfil := &http.Server{Handler: http.HandlerFunc(lt.fulfil)}
+	fl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go fulfil.Serve(fl)
+	defer fulfil.Close()
+
+	fmt.Fprintf(lt.out, "accessbot loadtest: %.0f commands/s for %s, then %.0f clicks/s; Redis %s\n", rate, dur, clicks, lt.redis)
+	floorAddr, stopFloor, err := lt.child(ctx, "floor", []string{"loadtest", "floor", "-redis", lt.redis, "-secret", lt.secret}, nil)
+	if err != nil {
+		return err
+	}
+	floor := lt.commands(ctx, "floor", floorAddr, stopFloor.pid, rate, dur, requesters)
+	stopFloor.stop()
+	fmt.Fprintln(lt.out, floor)
+
+	cfg := filepath.Join(lt.dir, "accessbot.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(loadtestConfig, slack.APIURL(), "http://"+fl.Addr().String(), "load"+newID(""))), 0o600); err != nil {
+		return err
+	}
+	botAddr, bot, err := lt.child(ctx, "accessbot", []string{"serve"}, []string{"ACCESSBOT_CONFIG=" + cfg, "REDIS_URL=" + lt.redis,
+		"SLACK_BOT_TOKEN=xoxb-load", "SLACK_SIGNING_SECRET=" + lt.secret, "BUILTIN_WEBHOOK_SECRET=load-webhook"})
+	if err != nil {
+		return err
+	}
+	defer bot.stop()
+	ab := lt.commands(ctx, "accessbot", botAddr, bot.pid, rate, dur, requesters)
+	fmt.Fprintln(lt.out, ab)
+	click, e2e := lt.clicks(ctx, botAddr, bot.pid, clicks, dur, ab.answers, slack)
+	fmt.Fprintln(lt.out, click)
+	fmt.Fprintf(lt.out, "%-10s approve click → backend submission: p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  (%d of %d submitted)\n",
+		"", ms(percentile(e2e, .5)), ms(percentile(e2e, .95)), ms(percentile(e2e, .99)), len(e2e), click.sent)
+
+	latRatio := ms(percentile(ab.latencies, .99)) / max(ms(percentile(floor.latencies, .99)), 0.001)
+	cpuRatio := float64(ab.cpuPerRequest()) / max(float64(floor.cpuPerRequest()), 1)
+	fmt.Fprintf(lt.out, "ratios (accessbot / floor): throughput %.2f, ack p99 %.2f, cpu per request %.2f\n",
+		ab.rate()/floor.rate(), latRatio, cpuRatio)
+	var missed []string
+	check := func(ok bool, what string) {
+		mark := "ok  "
+		if !ok {
+			mark, missed = "MISS", append(missed, what)
+		}
+		fmt.Fprintf(lt.out, "  %s %s\n", mark, what)
+	}
+	fmt.Fprintln(lt.out, "targets:")
+	check(ab.rate() >= 0.98*rate, fmt.Sprintf("%.0f commands/s sustained", rate))
+	check(percentile(ab.latencies, .99) < 20*time.Millisecond, "ack p99 under 20 ms")
+	check(ab.errors == 0 && click.errors == 0, "no errors")
+	check(cpuRatio <= 2, "cpu per request at most 2× the floor's")
+	check(len(e2e) == click.sent && percentile(e2e, .99) < 100*time.Millisecond, "approve → submission p99 under 100 ms, none lost")
+	if len(missed) > 0 {
+		return fmt.Errorf("loadtest: %d target(s) missed: %s", len(missed), strings.Join(missed, "; "))
+	}
+	return nil
+}
+
+// loadtestConfig is the accessbot under load: fake Slack, the built-in backend's webhook to the
+// load tool, quiet logs, one item.
+const loadtestConfig = `listen: 127.0.0.1:0
+slack:
+  apiURL: %s
+builtin:
+  webhookURL: %s
+redis:
+  prefix: %s
+log:
+  level: warn
+  format: json
+workingHours:
+  window: "off"
+outbox:
+  workers: 32
+  poll: 50ms
+catalog:
+  - id: vpn
+    name: Office VPN
+    backend: builtin
+    approvers: ["Approver <approver@example.com>"]
+    defaultDuration: 8h
+`
+
+var loadListening = regexp.MustCompile(`listening on http://([0-9.:]+)`)
+
+type child struct {
+	pid  int
+	stop func()
+}
+
+// child starts this binary with args (and extra environment) and waits until it listens.
+func (lt *load) child(ctx context.Context, name string, args, env []string) (string, child, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", child{}, err
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Env = append(append(os.Environ(), "ACCESSBOT_LISTEN=127.0.0.1:0"), env...)
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return "", child{}, fmt.Errorf("start %s: %w", name, err)
+	}
+	stop := func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := loadListening.FindStringSubmatch(out.String()); m != nil {
+			return m[1], child{pid: cmd.Process.Pid, stop: stop}, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	return "", child{}, fmt.Errorf("%s did not start:\n%s", name, out.String())
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 1<<20 {
+		return len(p), nil
+	}
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// drive calls do at rate per second for dur (open loop: the schedule does not wait for
+// answers), at most lt.conc at once, and gathers the latencies.
+func (lt *load) drive(ctx context.Context, name string, pid int, rate float64, dur time.Duration, n int, do func(i int) (string, error)) result {
+	r := result{name: name}
+	total := int(rate * dur.Seconds())
+	if n > 0 {
+		total = min(total, n)
+	}
+	lat := make([]time.Duration, total)
+	answers := make([]string, total)
+	var errs atomic.Int64
+	sem := make(chan struct{}, lt.conc)
+	var wg sync.WaitGroup
+	cpu0 := cpuTime(pid)
+	start := time.Now()
+	for i := range total {
+		if wait := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); wait > 0 {
+			time.Sleep(wait)
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			t := time.Now()
+			a, err := do(i)
+			lat[i] = time.Since(t)
+			answers[i] = a
+			if err != nil {
+				if errs.Add(1) <= 3 {
+					fmt.Fprintf(lt.out, "  %s: %v\n", name, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	r.took = time.Since(start)
+	r.cpu = cpuTime(pid) - cpu0
+	r.sent, r.errors, r.latencies, r.answers = total, int(errs.Load()), lat, answers
+	return r
+}
+
+var requestID = regexp.MustCompile(`AR-\d+`)
+
+// commands drives "/access request vpn …" from many requesters.
+func (lt *load) commands(ctx context.Context, name, addr string, pid int, rate float64, dur time.Duration, requesters int) result {
+	c := &slackClient{base: "http://" + addr, secret: lt.secret, do: loadHTTP.Do, now: time.Now}
+	return lt.drive(ctx, name, pid, rate, dur, 0, func(i int) (string, error) {
+		ack, err := c.command(ctx, fmt.Sprintf("U%05d", i%requesters), "request vpn for 2h because load test")
+		if err == nil && name == "accessbot" && !requestID.Match(ack) {
+			err = fmt.Errorf("unexpected answer: %.200s", ack)
+		}
+		return requestID.FindString(string(ack)), err
+	})
+}
+
+// clicks approves the requests the command phase created and measures, per request, the
+// time from the click to the grant reaching the backend's webhook.
+func (lt *load) clicks(ctx context.Context, addr string, pid int, rate float64, dur time.Duration, ids []string, slack *slackfake.Server) (result, []time.Duration) {
+	ids = slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return s == "" })
+	c := &slackClient{base: "http://" + addr, secret: lt.secret, do: loadHTTP.Do, now: time.Now}
+	sent := make([]time.Time, len(ids))
+	r := lt.drive(ctx, "clicks", pid, rate, dur, len(ids), func(i int) (string, error) {
+		sent[i] = time.Now()
+		_, err := c.click(ctx, "UAPPROVER", "approve", ids[i], slack.ResponseURL("UAPPROVER"))
+		return ids[i], err
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	var e2e []time.Duration
+	for {
+		e2e = e2e[:0]
+		lt.mu.Lock()
+		for i := range r.sent {
+			if at, ok := lt.submitted[ids[i]]; ok {
+				e2e = append(e2e, at.Sub(sent[i]))
+			}
+		}
+		lt.mu.Unlock()
+		if len(e2e) == r.sent || time.Now().After(deadline) {
+			return r, e2e
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// fulfil is the backend's fulfilment service: it notes when each grant arrives.
+func (lt *load) fulfil(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
+	var body struct {
+		Type    string `json:"type"`
+		Request string `json:"request"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if body.Type == "grant" {
+		lt.mu.Lock()
+		if _, seen := lt.submitted[body.Request]; !seen {
+			lt.submitted[body.Request] = at
+		}
+		lt.mu.Unlock()
+	}
+}
+
+var loadHTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 1024}}
+
+// cpuTime is the user+system CPU time a process has used (Linux /proc; zero elsewhere).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // after "pid (comm) "
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	const clockTicks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// startRedis runs a redis-server for the load test on a free port.
+func startRedis(ctx context.Context, dir string) (stop func(), url string, err error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, "", errors.New("loadtest needs Redis: install redis-server (apt-get install redis-server) or pass -redis redis://host:6379")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.CommandContext(ctx, bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	stop = func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	url = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	opts, _ := goredis.ParseURL(url)
+	rdb := goredis.NewClient(opts)
+	defer rdb.Close()
+	for range 100 {
+		if rdb.Ping(ctx).Err() == nil {
+			return stop, url, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	return nil, "", errors.New("redis-server did not start")
+}
+
+// floorServer is the floor the load tool compares accessbot with: an HTTP server that
+// verifies the Slack signature and writes one Redis key per request, nothing more.
+func floorServer(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("loadtest floor", flag.ContinueOnError)
+	redisURL := fs.String("redis", "", "Redis URL")
+	secret := fs.String("secret", "", "Slack signing secret")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	opts, err := goredis.ParseURL(*redisURL)
+	if err != nil {
+		return err
+	}
+	rdb := goredis.NewClient(opts)
+	defer rdb.Close()
+	var n atomic.Int64
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := handlers.VerifySlack(w, r, *secret, 64<<10, time.Now())
+		if err != nil {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		if err := rdb.Set(r.Context(), "floor:"+strconv.FormatInt(n.Add(1), 10), body, time.Minute).Err(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"response_type":"ephemeral","text":"ok"}`)
+	})
+	l, err := net.Listen("tcp", cmp.Or(os.Getenv("ACCESSBOT_LISTEN"), "127.0.0.1:0"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("floor listening on http://%s\n", l.Addr())
+	srv := &http.Server{Handler: h}
+	go func() { <-ctx.Done(); srv.Close() }()
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
