@@ -60,8 +60,8 @@ type OutboxStore interface {
 	// ClaimTasks returns up to max tasks for consumer: new ones, and ones another
 	// consumer claimed but did not finish in time.
 	ClaimTasks(ctx context.Context, consumer string, max int) ([]Task, error)
-	// AckTask marks a task done.
-	AckTask(ctx context.Context, t Task) error
+	// AckTask marks tasks done.
+	AckTask(ctx context.Context, ts ...Task) error
 	// RetryTask marks t done and schedules a copy with Attempt+1 for at.
 	RetryTask(ctx context.Context, t Task, at time.Time) error
 	// PromoteRetries moves retries due at or before now back into the queue.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -33,8 +34,47 @@ var ErrNoEmail = errors.New("slack user has no visible e-mail address")
 type Directory struct {
 	api   API
 	cache UserCache
+	near  *nearCache // in front of cache: the same people act again and again
 	dev   *devPeople // development mode; nil otherwise
 	log   *slog.Logger
+}
+
+// nearTTL is how long this process trusts what it read from the shared cache; a change in
+// Slack reaches every replica within CacheTTL + nearTTL.
+const nearTTL = time.Minute
+
+// nearCache is a small in-process cache of chat users by key ("id:…", "email:…"); each hit
+// saves a Redis round trip on a command or a delivery. It forgets everything when full.
+type nearCache struct {
+	mu  sync.Mutex
+	m   map[string]nearEntry
+	max int
+}
+
+type nearEntry struct {
+	u  governance.ChatUser
+	at time.Time
+}
+
+func (c *nearCache) get(key string) (governance.ChatUser, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || time.Since(e.at) > nearTTL {
+		return governance.ChatUser{}, false
+	}
+	return e.u, true
+}
+
+func (c *nearCache) put(u governance.ChatUser) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	now := time.Now()
+	c.m["id:"+u.ID] = nearEntry{u, now}
+	c.m["email:"+u.Email] = nearEntry{u, now}
 }
 
 // DirectoryOption tunes a Directory.
@@ -46,7 +86,7 @@ func WithDirectoryLogger(l *slog.Logger) DirectoryOption { return func(d *Direct
 // NewDirectory looks people up in Slack (users.info, users.lookupByEmail), caching what
 // it learns in cache for CacheTTL.
 func NewDirectory(api API, cache UserCache, opts ...DirectoryOption) *Directory {
-	d := &Directory{api: api, cache: cache, log: slog.Default()}
+	d := &Directory{api: api, cache: cache, near: &nearCache{m: map[string]nearEntry{}, max: 20000}, log: slog.Default()}
 	for _, o := range opts {
 		o(d)
 	}
@@ -69,11 +109,15 @@ func (d *Directory) Person(ctx context.Context, userID string) (governance.Perso
 	if d.dev != nil {
 		return d.dev.person(userID), nil
 	}
+	if u, ok := d.near.get("id:" + userID); ok {
+		return governance.Person{Email: u.Email, Name: u.Name}, nil
+	}
 	u, ok, err := d.cache.ChatUser(ctx, Platform, userID)
 	if err != nil {
 		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", "user", userID, "err", err)
 	}
 	if err == nil && ok {
+		d.near.put(u)
 		return governance.Person{Email: u.Email, Name: u.Name}, nil
 	}
 	info, err := d.api.GetUserInfoContext(ctx, userID)
@@ -118,11 +162,15 @@ func (d *Directory) TimeZone(ctx context.Context, email string) (*time.Location,
 
 // byEmail finds a Slack user by e-mail, from the cache or users.lookupByEmail.
 func (d *Directory) byEmail(ctx context.Context, email string) (governance.ChatUser, error) {
+	if u, ok := d.near.get("email:" + email); ok {
+		return u, nil
+	}
 	u, ok, err := d.cache.ChatUserByEmail(ctx, Platform, email)
 	if err != nil {
 		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", "email", email, "err", err)
 	}
 	if err == nil && ok {
+		d.near.put(u)
 		return u, nil
 	}
 	info, err := d.api.GetUserByEmailContext(ctx, email)
@@ -139,6 +187,7 @@ func (d *Directory) byEmail(ctx context.Context, email string) (governance.ChatU
 
 // save caches u; a failed write costs only a lookup next time, so it is logged, not returned.
 func (d *Directory) save(ctx context.Context, u governance.ChatUser) {
+	d.near.put(u)
 	if err := d.cache.SaveChatUser(ctx, u, CacheTTL); err != nil {
 		d.log.WarnContext(ctx, "slack user cache write failed", "user", u.ID, "err", err)
 	}

@@ -204,7 +204,6 @@ workingHours:
   window: "off"
 outbox:
   workers: 32
-  poll: 50ms
 catalog:
   - id: vpn
     name: Office VPN

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"slices"
 	"strings"
@@ -176,6 +177,12 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	}
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 15 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if addr := os.Getenv("ACCESSBOT_PPROF_LISTEN"); addr != "" {
+		// Go's profiler, for the platform team: keep it on localhost or a private port.
+		go func() {
+			log.Warn("profiling endpoint open", "addr", addr, "err", http.ListenAndServe(addr, pprofMux()))
+		}()
+	}
 	banner(stdout, c, embedded, ln.Addr().String())
 	log.Info("accessbot started", "addr", ln.Addr().String(), "redis", c.redisDescription(), "dev_mode", c.devMode(),
 		"catalog_items", len(c.catalog.Items()))
@@ -251,4 +258,14 @@ func (c *config) teamsSide(store *redisstore.Store) handlers.TeamsConfig {
 		TokenURL: c.Teams.TokenURL, ServiceHosts: c.Teams.ServiceHosts})
 	return handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn, Directory: teams.NewDirectory(conn, store),
 		Validator: teams.NewValidator(teams.ValidatorOptions{AppID: c.Teams.AppID, MetadataURL: c.Teams.MetadataURL})}
+}
+
+// pprofMux serves Go's profiles under /debug/pprof/.
+func pprofMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }

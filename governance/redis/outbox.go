@@ -59,19 +59,27 @@ func (s *Store) entry(t governance.Task) (shard int, id string, err error) {
 	return n, id, nil
 }
 
-// AckTask marks a task done and deletes it, in one MULTI on its shard.
-func (s *Store) AckTask(ctx context.Context, t governance.Task) error {
-	shard, id, err := s.entry(t)
-	if err != nil {
-		return err
-	}
-	_, err = s.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		p.XAck(ctx, s.k.outbox(shard), group, id)
-		p.XDel(ctx, s.k.outbox(shard), id)
+// AckTask marks tasks done and deletes them: one XACK and one XDEL per shard involved,
+// all in one pipeline.
+func (s *Store) AckTask(ctx context.Context, ts ...governance.Task) error {
+	if len(ts) == 0 {
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("ack outbox task %s: %w", t.ID, err)
+	}
+	ids := map[int][]string{}
+	for _, t := range ts {
+		shard, id, err := s.entry(t)
+		if err != nil {
+			return err
+		}
+		ids[shard] = append(ids[shard], id)
+	}
+	pipe := s.rdb.Pipeline()
+	for shard, list := range ids {
+		pipe.XAck(ctx, s.k.outbox(shard), group, list...)
+		pipe.XDel(ctx, s.k.outbox(shard), list...)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("ack %d outbox tasks: %w", len(ts), err)
 	}
 	return nil
 }
