@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/bot/slack/slackfake"
+)
+
+// TestFaults_BackendSlackAndRedisFailingMidRunLoseAndDoubleNothing runs the load while the
+// backend fails 30% of deliveries (500, 429 with Retry-After, a dropped connection),
+// Slack's API answers 429 with Retry-After and 5xx, and Redis (AOF, fsync always) is
+// killed and restarted; afterwards nothing acknowledged is lost and nothing is doubled.
+func TestFaults_BackendSlackAndRedisFailingMidRunLoseAndDoubleNothing(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	redis := startAOFRedis(t, ctx)
+	defer redis.kill()
+
+	// 30% of deliveries fail, but never more than three in a row, so that catching up
+	// takes seconds of backoff (2, 4, 8 s), not minutes.
+	var fmu sync.Mutex
+	streak := 0
+	flaky := func(w http.ResponseWriter) bool {
+		fmu.Lock()
+		defer fmu.Unlock()
+		if streak >= 3 {
+			streak = 0
+			return false
+		}
+		streak++
+		switch p := rand.Float64(); {
+		case p < 0.1:
+			http.Error(w, "backend down", http.StatusInternalServerError)
+		case p < 0.2:
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		case p < 0.3:
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close() // the connection drops mid-request
+			}
+		default:
+			streak = 0
+			return false
+		}
+		return true
+	}
+	c := newChaos(t, ctx, redis.url, flaky)
+	c.load()
+	time.Sleep(time.Second)
+	c.slack.Fail("chat.postMessage", 20, slackfake.Failure{Status: http.StatusTooManyRequests, RetryAfter: 1})
+	time.Sleep(500 * time.Millisecond)
+	c.slack.Fail("chat.postMessage", 20, slackfake.Failure{Status: http.StatusServiceUnavailable})
+	time.Sleep(500 * time.Millisecond)
+
+	redis.kill() // mid-run; every write Redis acknowledged is in its append-only file
+	time.Sleep(300 * time.Millisecond)
+	redis.start()
+	time.Sleep(1500 * time.Millisecond)
+	c.verify(90 * time.Second)
+}
+
+// aofRedis is a redis-server with an append-only file that fsyncs every write, which a
+// test can kill and start again on the same port and data.
+type aofRedis struct {
+	t    *testing.T
+	ctx  context.Context
+	dir  string
+	port int
+	url  string
+	cmd  *exec.Cmd
+}
+
+func startAOFRedis(t *testing.T, ctx context.Context) *aofRedis {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	r := &aofRedis{t: t, ctx: ctx, dir: t.TempDir(), port: port, url: fmt.Sprintf("redis://127.0.0.1:%d/0", port)}
+	r.start()
+	return r
+}
+
+func (r *aofRedis) start() {
+	bin, err := exec.LookPath("redis-server")
+	require.NoError(r.t, err, "install redis-server")
+	r.cmd = exec.CommandContext(r.ctx, bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", r.dir,
+		"--appendonly", "yes", "--appendfsync", "always", "--save", "")
+	require.NoError(r.t, r.cmd.Start())
+	opts, _ := goredis.ParseURL(r.url)
+	rdb := goredis.NewClient(opts)
+	defer rdb.Close()
+	for range 100 {
+		if rdb.Ping(r.ctx).Err() == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.t.Fatal("redis-server did not start")
+}
+
+func (r *aofRedis) kill() {
+	if r.cmd != nil && r.cmd.Process != nil {
+		_ = r.cmd.Process.Kill()
+		_ = r.cmd.Wait()
+	}
+}
