@@ -167,6 +167,16 @@ func TestTeams_DenyNeedsAReasonWhichTheRequesterSees(t *testing.T) {
 	resp := w.execute("29:alice", "deny", "AR-1", map[string]any{"reason": "use the office network"})
 	assert.Contains(t, resp["value"], "You are not an approver of AR-1", "Alice does not approve the VPN")
 
+	// Alice denies prod-db in Teams, with the reason typed in the card.
+	w.sayTeams("29:carol", "request prod-db for 1h because month end")
+	w.drain()
+	denied := w.execute("29:alice", "deny", "AR-2", map[string]any{"reason": "ask the on-call DBA instead"})
+	assert.Equal(t, "application/vnd.microsoft.card.adaptive", denied["type"])
+	assert.Contains(t, teamsfake.CardText(denied["value"]), "Denied by Alice (alice@example.com)")
+	assert.Contains(t, teamsfake.CardText(denied["value"]), "ask the on-call DBA instead")
+	w.drain()
+	assert.Contains(t, strings.Join(w.sentTo("a:carol"), "\n"), "denied your request AR-2 for **Production database**: ask the on-call DBA instead")
+
 	// Bob decides vpn, from Slack; Carol hears it in Teams.
 	w.click("UBOB", slackbot.ActionDeny, "AR-1")
 	w.submit("UBOB", slackbot.CallbackDenyReason, "AR-1", map[string]string{slackbot.BlockReason: "use the office network"})
