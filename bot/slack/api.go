@@ -44,7 +44,11 @@ const DefaultTimeout = 10 * time.Second
 // holding a worker. apiURL may point at a fake Slack; empty means Slack itself. A given
 // httpClient without a timeout is copied and given DefaultTimeout.
 func NewClient(token, apiURL string, httpClient *http.Client) *slackapi.Client {
-	hc := &http.Client{Timeout: DefaultTimeout}
+	// Go's default transport keeps 2 idle connections per host; cards and updates go to
+	// one host from many workers, so without more every burst would open (TLS) anew.
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	hc := &http.Client{Timeout: DefaultTimeout, Transport: t}
 	if httpClient != nil {
 		c := *httpClient
 		if c.Timeout <= 0 {

@@ -64,7 +64,9 @@ func NewConnector(o ConnectorOptions) *Connector {
 		o.Timeout = 15 * time.Second
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: o.Timeout}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64 // one Bot Connector host, many outbox workers
+		o.HTTPClient = &http.Client{Timeout: o.Timeout, Transport: t}
 	}
 	cc := clientcredentials.Config{ClientID: o.AppID, ClientSecret: o.AppPassword, TokenURL: o.TokenURL,
 		Scopes: []string{"https://api.botframework.com/.default"}, AuthStyle: oauth2.AuthStyleInParams}

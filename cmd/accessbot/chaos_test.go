@@ -38,8 +38,8 @@ type chaos struct {
 	addr     atomic.Value
 	bot      child
 
-	// fault, when set, answers a fulfilment delivery instead of accepting it.
-	fault func(w http.ResponseWriter) bool
+	// fault, when set, answers a fulfilment delivery for a request instead of accepting it.
+	fault func(w http.ResponseWriter, request string) bool
 
 	mu         sync.Mutex
 	grants     map[string]int // request → accepted grant deliveries
@@ -54,7 +54,7 @@ type chaos struct {
 
 const chaosRequesters = 20
 
-func newChaos(t *testing.T, ctx context.Context, redisURL string, fault func(http.ResponseWriter) bool) *chaos {
+func newChaos(t *testing.T, ctx context.Context, redisURL string, fault func(http.ResponseWriter, string) bool) *chaos {
 	t.Setenv("ACCESSBOT_TEST_AS_MAIN", "1")
 	c := &chaos{t: t, ctx: ctx, redisURL: redisURL, prefix: "chaos" + newID(""), fault: fault, grants: map[string]int{}}
 	users := []slackfake.User{{ID: "UAPPROVER", Email: "approver@example.com", Name: "Approver"}}
@@ -86,11 +86,15 @@ func newChaos(t *testing.T, ctx context.Context, redisURL string, fault func(htt
 // fulfil is the backend: it keeps grants by request, as the webhook's contract asks
 // ((type, request) is the idempotency key), and counts deliveries.
 func (c *chaos) fulfil(w http.ResponseWriter, r *http.Request) {
-	if c.fault != nil && c.fault(w) {
+	var body struct{ Type, Request string }
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var body struct{ Type, Request string }
-	if json.NewDecoder(r.Body).Decode(&body) == nil && body.Type == "grant" {
+	if c.fault != nil && c.fault(w, body.Request) {
+		return
+	}
+	if body.Type == "grant" {
 		c.mu.Lock()
 		c.grants[body.Request]++
 		c.deliveries++

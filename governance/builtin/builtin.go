@@ -59,7 +59,9 @@ func New(ledger Ledger, opts Options) (*Backend, error) {
 		return nil, errors.New("builtin: a webhook URL needs a signing secret (set BUILTIN_WEBHOOK_SECRET)")
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64 // one fulfilment host, many outbox workers
+		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: t}
 	}
 	if opts.Clock == nil {
 		opts.Clock = governance.SystemClock{}
