@@ -20,6 +20,7 @@ import (
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
 	"github.com/accessbot/accessbot/governance/entra"
+	"github.com/accessbot/accessbot/governance/permissions"
 	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/scheduler"
 )
@@ -78,6 +79,12 @@ type config struct {
 		Rate     float64 `yaml:"rate"`     // Graph calls per second; default 10
 		Burst    int     `yaml:"burst"`
 	} `yaml:"entra"`
+	Permissions struct {
+		GraphURL string  `yaml:"graphURL"` // default https://graph.microsoft.com/beta (its API is beta only)
+		LoginURL string  `yaml:"loginURL"` // default https://login.microsoftonline.com
+		Rate     float64 `yaml:"rate"`     // Graph calls per second; default 10
+		Burst    int     `yaml:"burst"`
+	} `yaml:"permissions"`
 	Sync struct {
 		First duration `yaml:"first"` // first status check of a submitted grant; default 1m
 		Max   duration `yaml:"max"`   // checks are never further apart; default 30m
@@ -105,15 +112,18 @@ type config struct {
 	CatalogYAML yaml.Node `yaml:"catalog"`
 
 	// From the environment only; never logged.
-	SlackSigningSecret    string `yaml:"-"`
-	SlackBotToken         string `yaml:"-"`
-	BuiltinWebhookSecret  string `yaml:"-"`
-	TeamsAppPassword      string `yaml:"-"`
-	AzureTenantID         string `yaml:"-"`
-	EntraClientID         string `yaml:"-"`
-	EntraClientSecret     string `yaml:"-"`
-	SailPointClientID     string `yaml:"-"`
-	SailPointClientSecret string `yaml:"-"`
+	SlackSigningSecret      string `yaml:"-"`
+	SlackBotToken           string `yaml:"-"`
+	BuiltinWebhookSecret    string `yaml:"-"`
+	TeamsAppPassword        string `yaml:"-"`
+	AzureTenantID           string `yaml:"-"`
+	EntraClientID           string `yaml:"-"`
+	EntraClientSecret       string `yaml:"-"`
+	PermissionsClientID     string `yaml:"-"`
+	PermissionsClientSecret string `yaml:"-"`
+	PermissionsRefreshToken string `yaml:"-"`
+	SailPointClientID       string `yaml:"-"`
+	SailPointClientSecret   string `yaml:"-"`
 
 	catalog    *governance.Catalog
 	sample     bool // no catalog was configured: the sample catalog is in use
@@ -178,6 +188,9 @@ func loadConfig(path string, getenv func(string) string) (*config, error) {
 	c.AzureTenantID = getenv("AZURE_TENANT_ID")
 	c.EntraClientID = secret("ENTRA_CLIENT_ID")
 	c.EntraClientSecret = secret("ENTRA_CLIENT_SECRET")
+	c.PermissionsClientID = secret("PERMISSIONS_CLIENT_ID")
+	c.PermissionsClientSecret = secret("PERMISSIONS_CLIENT_SECRET")
+	c.PermissionsRefreshToken = secret("PERMISSIONS_REFRESH_TOKEN")
 	c.SailPointClientID = secret("SAILPOINT_CLIENT_ID")
 	c.SailPointClientSecret = secret("SAILPOINT_CLIENT_SECRET")
 	if v := getenv("SAILPOINT_BASE_URL"); v != "" {
@@ -381,8 +394,15 @@ func (c *config) loadCatalog() []error {
 			if _, _, err := entra.ParseRef(it.Ref); err != nil && !it.Search {
 				errs = append(errs, fmt.Errorf("catalog item %s: %w", it.ID, err))
 			}
+		case permissions.Name:
+			if _, err := permissions.ParseRef(it.Ref); err != nil {
+				errs = append(errs, fmt.Errorf("catalog item %s: %w", it.ID, err))
+			}
+			if it.DefaultDuration == 0 {
+				errs = append(errs, fmt.Errorf("catalog item %s: Permissions Management grants for a limited time only; set defaultDuration (e.g. 1h)", it.ID))
+			}
 		default:
-			errs = append(errs, fmt.Errorf("catalog item %s: backend %q is not available in this build; use builtin, sailpoint or entra", it.ID, it.Backend))
+			errs = append(errs, fmt.Errorf("catalog item %s: backend %q is not available in this build; use builtin, sailpoint, entra or permissions", it.ID, it.Backend))
 		}
 	}
 	if slices.Contains(c.catalog.Backends(), entra.Name) {
@@ -391,6 +411,11 @@ func (c *config) loadCatalog() []error {
 				"(accessbot's app registration, with the Graph application permissions EntitlementManagement.ReadWrite.All and User.Read.All)"))
 		} else if _, err := entra.New(c.entraOptions()); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if slices.Contains(c.catalog.Backends(), permissions.Name) {
+		if _, err := c.permissionsOptions(); err != nil {
+			errs = append(errs, fmt.Errorf("the catalog uses the permissions backend: %w", err))
 		}
 	}
 	if slices.Contains(c.catalog.Backends(), sailpoint.Name) {
@@ -445,6 +470,20 @@ func (c *config) checkTeams() []error {
 		}
 	}
 	return errs
+}
+
+// permissionsOptions are the Permissions Management backend's settings, checked. It
+// makes no call: the delegated token is redeemed on first use.
+func (c *config) permissionsOptions() (permissions.Options, error) {
+	ts, err := permissions.RefreshTokenSource(permissions.Delegated{TenantID: c.AzureTenantID,
+		ClientID: c.PermissionsClientID, ClientSecret: c.PermissionsClientSecret,
+		RefreshToken: c.PermissionsRefreshToken, LoginURL: c.Permissions.LoginURL})
+	if err != nil {
+		return permissions.Options{}, fmt.Errorf("%w (set %s, see the README)", err, permissions.DefaultCredentials)
+	}
+	o := permissions.Options{TokenSource: ts, BaseURL: c.Permissions.GraphURL, Rate: c.Permissions.Rate, Burst: c.Permissions.Burst}
+	_, err = permissions.New(o) // checks graphURL
+	return o, err
 }
 
 // entraOptions are the Entra backend's settings.

@@ -12,6 +12,7 @@ import (
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance/entra"
+	"github.com/accessbot/accessbot/governance/permissions"
 	"github.com/accessbot/accessbot/governance/sailpoint"
 )
 
@@ -121,6 +122,25 @@ func doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 				break
 			}
 			ok(b, fmt.Sprintf("tenant %s: accessbot's app signs in and may read access packages", cfg.AzureTenantID))
+		case b == permissions.Name:
+			o, err := cfg.permissionsOptions()
+			if err != nil {
+				bad(b, err.Error())
+				break
+			}
+			pm, err := permissions.New(o)
+			if err != nil {
+				bad(b, err.Error())
+				break
+			}
+			pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			_, err = pm.Changes(pctx, time.Now().Add(-time.Hour))
+			cancel()
+			if err != nil {
+				bad(b, fmt.Sprintf("tenant %s: %v", cfg.AzureTenantID, err))
+				break
+			}
+			ok(b, fmt.Sprintf("tenant %s: the delegated sign-in works and may read Permissions Management's requests", cfg.AzureTenantID))
 		default:
 			bad(b, "this build has no such backend")
 		}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -9,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/governance/permissions/pmfake"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
@@ -45,4 +49,35 @@ func TestDoctor(t *testing.T) {
 		assert.Contains(t, out.String(), "✓ builtin")
 		assert.Contains(t, out.String(), "– teams")
 	})
+}
+
+func TestDoctor_PermissionsManagementSignIn(t *testing.T) {
+	pm := pmfake.New(pmfake.Options{Token: "delegated"})
+	t.Cleanup(pm.Close)
+	refresh := "good-refresh-token"
+	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/contoso.onmicrosoft.com/oauth2/v2.0/token" || r.PostFormValue("refresh_token") != refresh {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error":"invalid_grant","error_description":"AADSTS70008: The refresh token has expired due to inactivity."}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"token_type":"Bearer","access_token":"delegated","expires_in":3600,"refresh_token":"rotated"}`)
+	}))
+	t.Cleanup(login.Close)
+	cfg := writeConfig(t, "permissions:\n  graphURL: "+pm.BaseURL()+"\n  loginURL: "+login.URL+"\ncatalog:\n"+
+		"  - id: gcp-viewer\n    name: GCP viewer\n    backend: permissions\n    ref: gcp:acme-prod:role:roles/viewer\n    defaultDuration: 1h\n    approvers: [a@example.com]\n")
+	vars := map[string]string{"AZURE_TENANT_ID": "contoso.onmicrosoft.com", "PERMISSIONS_CLIENT_ID": "c", "PERMISSIONS_REFRESH_TOKEN": refresh}
+
+	out := newOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(vars), out))
+	assert.Contains(t, out.String(), "✓ permissions")
+	assert.Contains(t, out.String(), "the delegated sign-in works")
+
+	vars["PERMISSIONS_REFRESH_TOKEN"] = "lapsed"
+	out = newOutput()
+	require.Error(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(vars), out))
+	assert.Contains(t, out.String(), "✗ permissions")
+	assert.Contains(t, out.String(), "PERMISSIONS_REFRESH_TOKEN")
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
 	"github.com/accessbot/accessbot/governance/entra"
+	"github.com/accessbot/accessbot/governance/permissions"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/handlers"
@@ -122,6 +123,18 @@ func assemble(c *config, store *redisstore.Store, out io.Writer, clock governanc
 			return nil, err
 		}
 		backends = append(backends, en)
+	}
+	if slices.Contains(c.catalog.Backends(), permissions.Name) {
+		o, err := c.permissionsOptions()
+		if err != nil {
+			return nil, err
+		}
+		o.Clock, o.Logger = clock, log
+		pm, err := permissions.New(o)
+		if err != nil {
+			return nil, err
+		}
+		backends = append(backends, pm)
 	}
 	metrics := handlers.NewMetrics(store.OutboxDepth)
 	sl := newSlackSide(c, store, out, metrics.SlackAPI) // every Slack call counted, request path and outbox alike

@@ -106,7 +106,7 @@ func New(o Options) (*Client, error) {
 	}
 	base, err := url.Parse(strings.TrimRight(o.BaseURL, "/"))
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		errs = append(errs, fmt.Errorf("graph: base URL %q is not a URL like %s", o.BaseURL, DefaultBaseURL))
+		errs = append(errs, fmt.Errorf("graph: base URL %q is not a URL like https://graph.microsoft.com/v1.0 (or /beta)", o.BaseURL))
 	}
 	if login, err := url.Parse(o.LoginURL); err != nil || (login.Scheme != "https" && login.Scheme != "http") || login.Host == "" {
 		errs = append(errs, fmt.Errorf("graph: login URL %q is not a URL like %s", o.LoginURL, DefaultLoginURL))

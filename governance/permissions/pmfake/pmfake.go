@@ -1,0 +1,911 @@
+// Package pmfake is a fake Microsoft Graph beta for tests: the Entra Permissions
+// Management endpoints accessbot's permissions backend calls (create a
+// scheduledPermissionsRequest, its cancelAll action, the permissionsRequestChanges log)
+// and the user lookup, speaking Graph's wire format.
+//
+// It is as strict as the documented service: bodies are decoded with unknown fields
+// refused, @odata.type values must be documented ones (with or without the leading "#",
+// as the examples vary), authorizationSystemType must be the lower-case enum, required
+// fields must be there, and durations must be ISO 8601 (Edm.Duration). Refusals are
+// Graph's OData error bodies. Tests drive each request's status (SetStatus), which is
+// logged as a change with the fake's time, inject faults (Fail, Hang), and read back what
+// the fake was sent (Calls, Created).
+//
+// The fake accepts any bearer token, or only Options.Token when it is set, as a delegated
+// token from a test's static token source; it has no token endpoint.
+package pmfake
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Root is the Permissions Management API below Graph's version root.
+const Root = "/identityGovernance/permissionsManagement"
+
+// StatusDetails are the documented statusDetail values.
+var StatusDetails = []string{"submitted", "approved", "completed", "canceled", "rejected", "unknownFutureValue"}
+
+// Occurrences are the documented activeOccurrenceStatus values, and "" for none.
+var Occurrences = []string{"", "grantingFailed", "granted", "granting", "revoked", "revoking", "revokingFailed", "unknownFutureValue"}
+
+// Options configure the fake.
+type Options struct {
+	// Token, when set, is the only bearer token accepted; otherwise any is.
+	Token string
+	// PageSize is how many items a collection page holds at most (default 2), so that
+	// tests exercise @odata.nextLink.
+	PageSize int
+	// Now is the fake's clock (default time.Now): it stamps requests and changes.
+	Now func() time.Time
+	// MisspeltOccurrence makes changes carry activeOccurenceStatus, as the
+	// documentation's example answer does, instead of activeOccurrenceStatus.
+	MisspeltOccurrence bool
+}
+
+// Call is one request the fake received.
+type Call struct {
+	Method string
+	Path   string // below Graph's version root ("/users")
+	Query  url.Values
+	Body   []byte
+	Status int
+}
+
+// User is a directory user.
+type User struct {
+	ID, Mail, UserPrincipalName, DisplayName string
+}
+
+// Request is a scheduledPermissionsRequest as the fake holds it.
+type Request struct {
+	ID                                       string
+	TicketNumber, TicketSystem               string
+	StatusDetail, ActiveOccurrenceStatus     string
+	Cloud, SystemID, ExternalID, IdentitySrc string // from requestedPermissions
+	Duration                                 time.Duration
+	Created                                  time.Time
+}
+
+// Change is a permissionsRequestChange as the fake holds it.
+type Change struct {
+	ID, RequestID, TicketID              string
+	StatusDetail, ActiveOccurrenceStatus string
+	Modified                             time.Time
+}
+
+type fault struct {
+	match      string
+	status     int
+	retryAfter string
+	hang       time.Duration
+}
+
+// Server is the fake Graph.
+type Server struct {
+	*httptest.Server
+	o       Options
+	closing chan struct{}
+	once    sync.Once
+
+	mu       sync.Mutex
+	users    []User
+	requests []*Request
+	changes  []Change
+	seq      int
+	calls    []Call
+	created  []map[string]any
+	faults   []fault
+}
+
+// New starts a fake Graph.
+func New(o Options) *Server {
+	if o.PageSize <= 0 {
+		o.PageSize = 2
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Server{o: o, closing: make(chan struct{})}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Close releases hung answers and stops the server.
+func (s *Server) Close() {
+	s.once.Do(func() { close(s.closing) })
+	s.Server.Close()
+}
+
+// BaseURL is Graph's beta root on the fake.
+func (s *Server) BaseURL() string { return s.URL + "/beta" }
+
+// AddUser adds a directory user.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users = append(s.users, u)
+}
+
+// AddRequest adds a request made outside accessbot (or before the test), logs its
+// current status as a change at r.Created (default: now), and returns its id.
+func (s *Server) AddRequest(r Request) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := r
+	if c.ID == "" {
+		c.ID = s.newID()
+	}
+	if c.StatusDetail == "" {
+		c.StatusDetail = "submitted"
+	}
+	if c.Created.IsZero() {
+		c.Created = s.o.Now().UTC()
+	}
+	s.requests = append(s.requests, &c)
+	s.logChange(&c, c.Created)
+	return c.ID
+}
+
+// SetStatus moves a request to statusDetail and activeOccurrenceStatus ("" for none), as
+// Permissions Management would, and logs the change with the fake's time.
+func (s *Server) SetStatus(id, statusDetail, activeOccurrenceStatus string) {
+	if !slices.Contains(StatusDetails, statusDetail) || !slices.Contains(Occurrences, activeOccurrenceStatus) {
+		panic(fmt.Sprintf("pmfake: %q/%q is not a documented statusDetail/activeOccurrenceStatus", statusDetail, activeOccurrenceStatus))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.request(id)
+	if r == nil {
+		panic(fmt.Sprintf("pmfake: no request %q", id))
+	}
+	r.StatusDetail, r.ActiveOccurrenceStatus = statusDetail, activeOccurrenceStatus
+	s.logChange(r, s.o.Now().UTC())
+}
+
+func (s *Server) logChange(r *Request, at time.Time) {
+	s.changes = append(s.changes, Change{ID: s.newID(), RequestID: r.ID, TicketID: r.TicketNumber,
+		StatusDetail: r.StatusDetail, ActiveOccurrenceStatus: r.ActiveOccurrenceStatus, Modified: at.UTC()})
+}
+
+// Request returns a copy of a request.
+func (s *Server) Request(id string) (Request, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.request(id); r != nil {
+		return *r, true
+	}
+	return Request{}, false
+}
+
+// Requests lists copies of every request, in the order they were made.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = *r
+	}
+	return out
+}
+
+// Changes lists the change log, oldest first.
+func (s *Server) Changes() []Change {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.changes)
+}
+
+// Fail makes the next call that matches answer status with an OData error, and with
+// Retry-After when retryAfter is not empty. match is "METHOD path", the path below Graph's
+// version root ("POST /identityGovernance/permissionsManagement/scheduledPermissionsRequests");
+// a trailing * matches any path with that prefix. Each Fail is used once.
+func (s *Server) Fail(match string, status int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{match: match, status: status, retryAfter: retryAfter})
+}
+
+// Hang makes the next call that matches take effect but hold its answer for d (or until
+// the caller gives up), as a lost answer after a timeout.
+func (s *Server) Hang(match string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{match: match, hang: d})
+}
+
+// Calls lists the requests received, in order.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// Created lists the bodies of the scheduledPermissionsRequests the fake accepted (201),
+// in order, as JSON objects.
+func (s *Server) Created() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.created)
+}
+
+func (s *Server) newID() string {
+	s.seq++
+	return fmt.Sprintf("5c4e0000-0000-4000-8000-%012x", s.seq)
+}
+
+func (s *Server) request(id string) *Request {
+	for _, r := range s.requests {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// serve records the call, applies any fault, and answers it.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	path := strings.TrimPrefix(r.URL.Path, "/beta")
+	call := Call{Method: r.Method, Path: path, Query: r.URL.Query(), Body: body}
+
+	s.mu.Lock()
+	f, ok := s.takeFault(r.Method, path)
+	s.mu.Unlock()
+	if ok && f.hang == 0 {
+		s.record(call, f.status)
+		writeError(w, f.status, f.retryAfter, codeFor(f.status), fmt.Sprintf("Injected failure (HTTP %d).", f.status))
+		return
+	}
+	rec := httptest.NewRecorder()
+	s.graph(rec, r, path, body)
+	s.record(call, rec.Code)
+	if ok {
+		select {
+		case <-time.After(f.hang):
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+			return
+		}
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+func (s *Server) takeFault(method, path string) (fault, bool) {
+	for i, f := range s.faults {
+		m, p, _ := strings.Cut(f.match, " ")
+		if m == method && (p == path || (strings.HasSuffix(p, "*") && strings.HasPrefix(path, strings.TrimSuffix(p, "*")))) {
+			s.faults = slices.Delete(s.faults, i, i+1)
+			return f, true
+		}
+	}
+	return fault{}, false
+}
+
+func (s *Server) record(c Call, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.Status = status
+	s.calls = append(s.calls, c)
+}
+
+func codeFor(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "invalidRequest"
+	case http.StatusUnauthorized:
+		return "InvalidAuthenticationToken"
+	case http.StatusForbidden:
+		return "accessDenied"
+	case http.StatusNotFound:
+		return "itemNotFound"
+	case http.StatusTooManyRequests:
+		return "activityLimitReached"
+	case http.StatusServiceUnavailable:
+		return "serviceNotAvailable"
+	}
+	return "generalException"
+}
+
+var requestSeq struct {
+	sync.Mutex
+	n int
+}
+
+// writeError writes Graph's error body, with innerError's request-id and date.
+func writeError(w http.ResponseWriter, status int, retryAfter, code, message string) {
+	requestSeq.Lock()
+	requestSeq.n++
+	id := fmt.Sprintf("b2c3d4e5-0000-4000-8000-%012d", requestSeq.n)
+	requestSeq.Unlock()
+	if retryAfter != "" {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	w.Header().Set("request-id", id)
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": message,
+		"innerError": map[string]any{"date": time.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": id, "client-request-id": id}}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func badRequest(w http.ResponseWriter, format string, args ...any) {
+	writeError(w, http.StatusBadRequest, "", "BadRequest", fmt.Sprintf(format, args...))
+}
+
+// graph serves the Graph beta calls.
+func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body []byte) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" || (s.o.Token != "" && tok != s.o.Token) {
+		writeError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
+		return
+	}
+	q := r.URL.Query()
+	for k := range q {
+		if !slices.Contains([]string{"$filter", "$select", "$top", "$skiptoken", "$orderby"}, k) {
+			badRequest(w, "Query option '%s' is not allowed.", k)
+			return
+		}
+	}
+	const requests = Root + "/scheduledPermissionsRequests"
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case r.Method == http.MethodGet && path == "/users":
+		s.listUsers(w, r, q)
+	case r.Method == http.MethodPost && path == requests:
+		s.create(w, r, body)
+	case r.Method == http.MethodPost && strings.HasPrefix(path, requests+"/") && len(seg) == 5 && seg[4] == "cancelAll":
+		s.cancelAll(w, seg[3], body)
+	case r.Method == http.MethodGet && path == Root+"/permissionsRequestChanges":
+		s.listChanges(w, r, q)
+	default:
+		badRequest(w, "Resource not found for the segment '%s'.", seg[0])
+	}
+}
+
+// page writes one page of items, with @odata.nextLink when more follow.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, q url.Values, items []map[string]any) {
+	size := s.o.PageSize
+	if v := q.Get("$top"); v != "" {
+		top, err := strconv.Atoi(v)
+		if err != nil || top <= 0 {
+			badRequest(w, "Invalid value '%s' for $top.", v)
+			return
+		}
+		size = min(size, top)
+	}
+	from := 0
+	if t := q.Get("$skiptoken"); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 || n > len(items) {
+			badRequest(w, "The skip token is not valid.")
+			return
+		}
+		from = n
+	}
+	to := min(from+size, len(items))
+	out := map[string]any{"@odata.context": s.BaseURL() + "/$metadata#" + strings.TrimPrefix(r.URL.Path, "/beta/"),
+		"value": append([]map[string]any{}, items[from:to]...)}
+	if to < len(items) {
+		next := url.Values{}
+		for k, v := range q {
+			if k != "$skiptoken" {
+				next[k] = v
+			}
+		}
+		next.Set("$skiptoken", strconv.Itoa(to))
+		out["@odata.nextLink"] = s.URL + r.URL.Path + "?" + next.Encode()
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+var userClause = regexp.MustCompile(`^(mail|userPrincipalName) eq '((?:[^']|'')*)'$`)
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values) {
+	type clause struct{ field, value string }
+	var cs []clause
+	if f := q.Get("$filter"); f != "" {
+		for _, part := range splitOutsideQuotes(f, " or ") {
+			m := userClause.FindStringSubmatch(strings.TrimSpace(part))
+			if m == nil {
+				badRequest(w, "Invalid filter clause: %s", part)
+				return
+			}
+			cs = append(cs, clause{m[1], strings.ReplaceAll(m[2], "''", "'")})
+		}
+	}
+	s.mu.Lock()
+	var items []map[string]any
+	for _, u := range s.users {
+		match := len(cs) == 0
+		for _, c := range cs {
+			v := u.Mail
+			if c.field == "userPrincipalName" {
+				v = u.UserPrincipalName
+			}
+			match = match || strings.EqualFold(v, c.value)
+		}
+		if match {
+			items = append(items, map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": nullable(u.Mail),
+				"userPrincipalName": u.UserPrincipalName})
+		}
+	}
+	s.mu.Unlock()
+	s.page(w, r, q, items)
+}
+
+func splitOutsideQuotes(s, sep string) []string {
+	var parts []string
+	in, start := false, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			in = !in
+			continue
+		}
+		if !in && strings.HasPrefix(s[i:], sep) {
+			parts = append(parts, s[start:i])
+			start = i + len(sep)
+			i += len(sep) - 1
+		}
+	}
+	return append(parts, s[start:])
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+var changeFilter = regexp.MustCompile(`^modificationDateTime (ge|gt) (\S+)$`)
+
+// listChanges serves the change log, filtered by modification time as documented.
+func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, q url.Values) {
+	var op string
+	var since time.Time
+	if f := q.Get("$filter"); f != "" {
+		m := changeFilter.FindStringSubmatch(f)
+		if m == nil {
+			badRequest(w, "Invalid filter clause: %s", f)
+			return
+		}
+		t, err := time.Parse(time.RFC3339, m[2])
+		if err != nil {
+			badRequest(w, "Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", m[2])
+			return
+		}
+		op, since = m[1], t
+	}
+	if o := q.Get("$orderby"); o != "" && o != "modificationDateTime" && o != "modificationDateTime asc" {
+		badRequest(w, "Ordering by '%s' is not supported.", o)
+		return
+	}
+	occurrenceKey := "activeOccurrenceStatus"
+	if s.o.MisspeltOccurrence {
+		occurrenceKey = "activeOccurenceStatus"
+	}
+	s.mu.Lock()
+	var items []map[string]any
+	for _, c := range s.changes {
+		if (op == "ge" && c.Modified.Before(since)) || (op == "gt" && !c.Modified.After(since)) {
+			continue
+		}
+		item := map[string]any{"id": c.ID, "modificationDateTime": c.Modified.Format(time.RFC3339),
+			"statusDetail": c.StatusDetail, "ticketId": c.TicketID, "permissionsRequestId": c.RequestID}
+		if c.ActiveOccurrenceStatus != "" {
+			item[occurrenceKey] = c.ActiveOccurrenceStatus
+		}
+		items = append(items, item)
+	}
+	s.mu.Unlock()
+	s.page(w, r, q, items)
+}
+
+// cancelAll cancels a request that has not ended; granted permissions start to be revoked.
+// The documentation gives no answer for a request that has already ended; the fake
+// refuses it with 400.
+func (s *Server) cancelAll(w http.ResponseWriter, id string, body []byte) {
+	if len(bytes.TrimSpace(body)) > 0 {
+		badRequest(w, "The cancelAll action takes no request body.")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.request(id)
+	if r == nil {
+		writeError(w, http.StatusNotFound, "", "itemNotFound", fmt.Sprintf("ScheduledPermissionsRequest with id '%s' was not found.", id))
+		return
+	}
+	switch r.StatusDetail {
+	case "canceled", "rejected", "completed":
+		badRequest(w, "The request is %s and can no longer be cancelled.", r.StatusDetail)
+		return
+	}
+	r.StatusDetail = "canceled"
+	switch r.ActiveOccurrenceStatus {
+	case "granting", "granted", "revokingFailed":
+		r.ActiveOccurrenceStatus = "revoking"
+	}
+	s.logChange(r, s.o.Now().UTC())
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// createBody is every property the create documentation and the scheduledPermissionsRequest
+// resource show; createdDateTime, statusDetail and action are read-only in practice but
+// listed, so they are accepted and ignored.
+type createBody struct {
+	ODataType            *string         `json:"@odata.type"`
+	RequestedPermissions *definitionBody `json:"requestedPermissions"`
+	Justification        *string         `json:"justification"`
+	Notes                *string         `json:"notes"`
+	CreatedDateTime      *string         `json:"createdDateTime"`
+	StatusDetail         *string         `json:"statusDetail"`
+	Action               *string         `json:"action"`
+	ScheduleInfo         *scheduleBody   `json:"scheduleInfo"`
+	TicketInfo           *ticketBody     `json:"ticketInfo"`
+}
+
+type definitionBody struct {
+	ODataType               *string       `json:"@odata.type"`
+	AuthorizationSystemInfo *systemBody   `json:"authorizationSystemInfo"`
+	ActionInfo              *actionBody   `json:"actionInfo"`
+	IdentityInfo            *identityBody `json:"identityInfo"`
+	ResourceID              *string       `json:"resourceId"`
+}
+
+type systemBody struct {
+	ODataType *string `json:"@odata.type"`
+	ID        *string `json:"authorizationSystemId"`
+	Type      *string `json:"authorizationSystemType"`
+}
+
+type actionBody struct {
+	ODataType      *string         `json:"@odata.type"`
+	Policies       []idBody        `json:"policies"`
+	AssignToRoleID *string         `json:"assignToRoleId"`
+	Statements     []statementBody `json:"statements"`
+	Roles          []idBody        `json:"roles"`
+	Actions        []string        `json:"actions"`
+}
+
+type idBody struct {
+	ID *string `json:"id"`
+}
+
+type statementBody struct {
+	StatementID  *string         `json:"statementId"`
+	Actions      []string        `json:"actions"`
+	NotActions   []string        `json:"notActions"`
+	Resources    []string        `json:"resources"`
+	NotResources []string        `json:"notResources"`
+	Effect       *string         `json:"effect"`
+	Condition    json.RawMessage `json:"condition"`
+}
+
+type identityBody struct {
+	ODataType  *string `json:"@odata.type"`
+	ExternalID *string `json:"externalId"`
+	Source     *struct {
+		ODataType *string `json:"@odata.type"`
+	} `json:"source"`
+	IdentityType *string `json:"identityType"`
+}
+
+type scheduleBody struct {
+	StartDateTime *string         `json:"startDateTime"`
+	Expiration    *expirationBody `json:"expiration"`
+	Recurrence    json.RawMessage `json:"recurrence"`
+}
+
+type expirationBody struct {
+	Duration    *string `json:"duration"`
+	EndDateTime *string `json:"endDateTime"`
+	Type        *string `json:"type"`
+}
+
+type ticketBody struct {
+	TicketNumber              *string `json:"ticketNumber"`
+	TicketSystem              *string `json:"ticketSystem"`
+	TicketSubmitterIdentityID *string `json:"ticketSubmitterIdentityId"`
+	TicketApproverIdentityID  *string `json:"ticketApproverIdentityId"`
+}
+
+// The documented types: each permissions definition's cloud, and each action type's.
+var (
+	definitionTypes = map[string]string{
+		"microsoft.graph.awsPermissionsDefinition":                 "aws",
+		"microsoft.graph.singleResourceAzurePermissionsDefinition": "azure",
+		"microsoft.graph.singleResourceGcpPermissionsDefinition":   "gcp",
+	}
+	actionTypes = map[string]string{
+		"microsoft.graph.awsPolicyPermissionsDefinitionAction":   "aws",
+		"microsoft.graph.awsActionsPermissionsDefinitionAction":  "aws",
+		"microsoft.graph.azureRolePermissionsDefinitionAction":   "azure",
+		"microsoft.graph.azureActionPermissionsDefinitionAction": "azure",
+		"microsoft.graph.gcpRolePermissionsDefinitionAction":     "gcp",
+		"microsoft.graph.gcpActionPermissionsDefinitionAction":   "gcp",
+	}
+	identitySources = []string{"microsoft.graph.samlIdentitySource", "microsoft.graph.edIdentitySource",
+		"microsoft.graph.awsIdentitySource", "microsoft.graph.localIdentitySource"}
+	identityTypes   = []string{"user", "role", "application", "managedIdentity", "serviceAccount", "unknownFutureValue"}
+	systemTypes     = []string{"aws", "azure", "gcp"}
+	expirationTypes = []string{"notSpecified", "noExpiration", "afterDateTime", "afterDuration"}
+	actionValues    = []string{"adminAssign", "adminUpdate", "adminRemove", "selfActivate", "selfDeactivate", "adminExtend",
+		"adminRenew", "selfExtend", "selfRenew", "unknownFutureValue"}
+)
+
+// odataType is an @odata.type value without its optional leading "#".
+func odataType(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return strings.TrimPrefix(*p, "#")
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// create serves POST …/scheduledPermissionsRequests.
+func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte) {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		badRequest(w, "Content-Type must be application/json.")
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var b createBody
+	if err := dec.Decode(&b); err != nil {
+		badRequest(w, "Invalid request body: %v", err)
+		return
+	}
+	if dec.More() {
+		badRequest(w, "Invalid request body: data after the JSON object.")
+		return
+	}
+	req, err := check(&b)
+	if err != nil {
+		badRequest(w, "%v", err)
+		return
+	}
+	now := s.o.Now().UTC()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	req.ID, req.StatusDetail, req.Created = s.newID(), "submitted", now
+	s.requests = append(s.requests, req)
+	s.logChange(req, now)
+	var raw map[string]any
+	_ = json.Unmarshal(body, &raw)
+	s.created = append(s.created, raw)
+
+	out := map[string]any{
+		"@odata.context": s.BaseURL() + "/$metadata#identityGovernance/permissionsManagement/scheduledPermissionsRequests/$entity",
+		"@odata.type":    "#microsoft.graph.scheduledPermissionsRequest",
+		"id":             req.ID, "requestedPermissions": raw["requestedPermissions"],
+		"justification": raw["justification"], "notes": raw["notes"], "createdDateTime": now.Format(time.RFC3339),
+		"scheduleInfo": raw["scheduleInfo"], "ticketInfo": raw["ticketInfo"], "statusDetail": req.StatusDetail,
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// check validates a create body as the service does and returns the request it asks for.
+func check(b *createBody) (*Request, error) {
+	if t := odataType(b.ODataType); b.ODataType != nil && t != "microsoft.graph.scheduledPermissionsRequest" {
+		return nil, fmt.Errorf("Invalid @odata.type %q.", *b.ODataType)
+	}
+	if b.Action != nil && !slices.Contains(actionValues, *b.Action) {
+		return nil, fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.unifiedRoleScheduleRequestActions'.", *b.Action)
+	}
+	if b.StatusDetail != nil && !slices.Contains(StatusDetails, *b.StatusDetail) {
+		return nil, fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.statusDetail'.", *b.StatusDetail)
+	}
+	d := b.RequestedPermissions
+	if d == nil {
+		return nil, errors.New("The requestedPermissions property is required.")
+	}
+	if d.ODataType == nil {
+		return nil, errors.New("requestedPermissions needs an @odata.type naming the permissions definition's type.")
+	}
+	cloud, ok := definitionTypes[odataType(d.ODataType)]
+	if !ok {
+		return nil, fmt.Errorf("Invalid @odata.type %q for requestedPermissions.", *d.ODataType)
+	}
+	req := &Request{Cloud: cloud}
+	sys := d.AuthorizationSystemInfo
+	switch {
+	case sys == nil || str(sys.ID) == "" || sys.Type == nil:
+		return nil, errors.New("requestedPermissions.authorizationSystemInfo needs authorizationSystemId and authorizationSystemType.")
+	case !slices.Contains(systemTypes, *sys.Type):
+		return nil, fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.authorizationSystemType'.", *sys.Type)
+	case *sys.Type != cloud:
+		return nil, fmt.Errorf("authorizationSystemType %s does not match @odata.type %s.", *sys.Type, *d.ODataType)
+	case sys.ODataType != nil && odataType(sys.ODataType) != "microsoft.graph.permissionsDefinitionAuthorizationSystem":
+		return nil, fmt.Errorf("Invalid @odata.type %q for authorizationSystemInfo.", *sys.ODataType)
+	}
+	req.SystemID = *sys.ID
+	switch {
+	case cloud == "aws" && d.ResourceID != nil:
+		return nil, errors.New("The property 'resourceId' does not exist on type 'microsoft.graph.awsPermissionsDefinition'.")
+	case cloud != "aws" && str(d.ResourceID) == "":
+		return nil, fmt.Errorf("requestedPermissions.resourceId is required for %s.", odataType(d.ODataType))
+	}
+	if err := checkAction(d.ActionInfo, cloud); err != nil {
+		return nil, err
+	}
+	id := d.IdentityInfo
+	switch {
+	case id == nil:
+		return nil, errors.New("requestedPermissions.identityInfo is required.")
+	case id.ODataType != nil && odataType(id.ODataType) != "microsoft.graph.permissionsDefinitionAuthorizationSystemIdentity":
+		return nil, fmt.Errorf("Invalid @odata.type %q for identityInfo.", *id.ODataType)
+	case str(id.ExternalID) == "":
+		return nil, errors.New("identityInfo.externalId is required.")
+	case id.Source == nil || !slices.Contains(identitySources, odataType(id.Source.ODataType)):
+		return nil, errors.New("identityInfo.source needs the @odata.type of a permissionsDefinitionIdentitySource.")
+	case id.IdentityType == nil || !slices.Contains(identityTypes, *id.IdentityType):
+		return nil, fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.permissionsDefinitionIdentityType'.", str(id.IdentityType))
+	}
+	req.ExternalID, req.IdentitySrc = *id.ExternalID, odataType(id.Source.ODataType)
+	if sc := b.ScheduleInfo; sc != nil {
+		if err := checkSchedule(sc, req); err != nil {
+			return nil, err
+		}
+	}
+	if t := b.TicketInfo; t != nil {
+		req.TicketNumber, req.TicketSystem = str(t.TicketNumber), str(t.TicketSystem)
+	}
+	return req, nil
+}
+
+// checkAction validates actionInfo: a documented action type of the definition's cloud,
+// with its own properties and no other type's.
+func checkAction(a *actionBody, cloud string) error {
+	if a == nil || a.ODataType == nil {
+		return errors.New("requestedPermissions.actionInfo needs an @odata.type naming the action's type.")
+	}
+	t := odataType(a.ODataType)
+	c, ok := actionTypes[t]
+	if !ok || c != cloud {
+		return fmt.Errorf("Invalid @odata.type %q for the actionInfo of a %s permissions definition.", *a.ODataType, cloud)
+	}
+	has := map[string]bool{"policies": a.Policies != nil, "statements": a.Statements != nil, "roles": a.Roles != nil,
+		"actions": a.Actions != nil, "assignToRoleId": a.AssignToRoleID != nil}
+	var own []string
+	switch t {
+	case "microsoft.graph.awsPolicyPermissionsDefinitionAction":
+		own = []string{"policies", "assignToRoleId"}
+	case "microsoft.graph.awsActionsPermissionsDefinitionAction":
+		own = []string{"statements", "assignToRoleId"}
+	case "microsoft.graph.azureRolePermissionsDefinitionAction", "microsoft.graph.gcpRolePermissionsDefinitionAction":
+		own = []string{"roles"}
+	default:
+		own = []string{"actions"}
+	}
+	for _, p := range []string{"policies", "statements", "roles", "actions", "assignToRoleId"} {
+		if has[p] && !slices.Contains(own, p) {
+			return fmt.Errorf("The property '%s' does not exist on type '%s'.", p, t)
+		}
+	}
+	if a.AssignToRoleID != nil && *a.AssignToRoleID == "" {
+		return errors.New("actionInfo.assignToRoleId must not be empty.")
+	}
+	ids := func(list []idBody, what string) error {
+		if len(list) == 0 {
+			return fmt.Errorf("actionInfo.%s needs at least one item.", what)
+		}
+		for _, it := range list {
+			if str(it.ID) == "" {
+				return fmt.Errorf("Every item of actionInfo.%s needs an id.", what)
+			}
+		}
+		return nil
+	}
+	switch own[0] {
+	case "policies":
+		return ids(a.Policies, "policies")
+	case "roles":
+		return ids(a.Roles, "roles")
+	case "actions":
+		if len(a.Actions) == 0 || slices.Contains(a.Actions, "") {
+			return errors.New("actionInfo.actions needs at least one action, none empty.")
+		}
+	case "statements":
+		if len(a.Statements) == 0 {
+			return errors.New("actionInfo.statements needs at least one statement.")
+		}
+		for _, st := range a.Statements {
+			if len(st.Actions) == 0 && len(st.NotActions) == 0 {
+				return errors.New("Every statement needs actions or notActions.")
+			}
+			if st.Effect == nil || (*st.Effect != "allow" && *st.Effect != "deny") {
+				return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.awsStatementEffect'.", str(st.Effect))
+			}
+		}
+	}
+	return nil
+}
+
+// checkSchedule validates a requestSchedule: ISO 8601 times and durations, and an
+// expiration type from the enum.
+func checkSchedule(sc *scheduleBody, req *Request) error {
+	if sc.StartDateTime != nil {
+		if _, err := time.Parse(time.RFC3339, *sc.StartDateTime); err != nil {
+			return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", *sc.StartDateTime)
+		}
+	}
+	if r := bytes.TrimSpace(sc.Recurrence); len(r) > 0 && string(r) != "null" && r[0] != '{' {
+		return errors.New("scheduleInfo.recurrence must be a patternedRecurrence object or null.")
+	}
+	e := sc.Expiration
+	if e == nil {
+		return nil
+	}
+	if e.Type != nil && !slices.Contains(expirationTypes, *e.Type) {
+		return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.expirationPatternType'.", *e.Type)
+	}
+	if e.EndDateTime != nil {
+		if _, err := time.Parse(time.RFC3339, *e.EndDateTime); err != nil {
+			return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", *e.EndDateTime)
+		}
+	}
+	if e.Duration != nil {
+		d, err := ParseDuration(*e.Duration)
+		if err != nil {
+			return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'Edm.Duration'.", *e.Duration)
+		}
+		req.Duration = d
+	}
+	return nil
+}
+
+var isoDuration = regexp.MustCompile(`^P(?:([0-9]+)D)?(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+)(?:\.([0-9]+))?S)?)?$`)
+
+// ParseDuration reads an Edm.Duration, the day-time form of an ISO 8601 duration:
+// "PT1H", "P1DT2H", "PT1H30M", "PT0.5S". Years, months and weeks are not part of it, a
+// "T" must be followed by a time, and at least one part must be given.
+func ParseDuration(s string) (time.Duration, error) {
+	m := isoDuration.FindStringSubmatch(s)
+	if m == nil || s == "P" || strings.HasSuffix(s, "T") {
+		return 0, fmt.Errorf("%q is not an ISO 8601 duration such as PT1H or P1DT2H", s)
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute, time.Second} {
+		if m[i+1] == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(m[i+1], 10, 64)
+		if err != nil || n > 1<<31 {
+			return 0, fmt.Errorf("%q is out of range", s)
+		}
+		d += time.Duration(n) * unit
+	}
+	if m[5] != "" {
+		frac, _ := strconv.ParseFloat("0."+m[5], 64)
+		d += time.Duration(frac * float64(time.Second))
+	}
+	return d, nil
+}
