@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -26,7 +27,7 @@ type Dispatcher struct {
 // coalesce is how long a woken dispatcher waits for more work before it claims: under load
 // each pass then carries many tasks instead of one, which costs Redis and us far less per
 // task; idle, it adds a moment to a delivery.
-const coalesce = 2 * time.Millisecond
+const coalesce = 10 * time.Millisecond
 
 // DispatcherOption tunes a Dispatcher.
 type DispatcherOption func(*Dispatcher)
@@ -67,6 +68,18 @@ func (d *Dispatcher) Wake() {
 func (d *Dispatcher) Run(ctx context.Context, grace time.Duration) error {
 	t := time.NewTicker(d.poll)
 	defer t.Stop()
+	// Long-lived workers: a delivery's stack (HTTP, JSON) grows once, not per task.
+	pool := make(chan func())
+	var workers sync.WaitGroup
+	for range d.workers {
+		workers.Go(func() {
+			for f := range pool {
+				f()
+			}
+		})
+	}
+	defer func() { close(pool); workers.Wait() }()
+	scope := ClaimEverywhere
 	for {
 		for {
 			// Retries are due seconds ahead, so promoting them once per poll is on time;
@@ -75,7 +88,7 @@ func (d *Dispatcher) Run(ctx context.Context, grace time.Duration) error {
 			if promote {
 				d.promoted = time.Now()
 			}
-			n, err := d.runOnce(ctx, grace, promote)
+			n, err := d.runOnce(ctx, grace, promote, scope, pool)
 			if err != nil && ctx.Err() == nil {
 				d.svc.log.ErrorContext(ctx, "outbox pass failed", "consumer", d.consumer, "err", err)
 			}
@@ -87,11 +100,13 @@ func (d *Dispatcher) Run(ctx context.Context, grace time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-d.wake:
+			scope = ClaimWoken
 			select {
 			case <-ctx.Done():
 			case <-time.After(coalesce):
 			}
 		case <-t.C:
+			scope = ClaimEverywhere
 		}
 	}
 }
@@ -99,7 +114,7 @@ func (d *Dispatcher) Run(ctx context.Context, grace time.Duration) error {
 // RunOnce makes one pass: promotes retries that are due, claims up to one batch of tasks
 // and delivers them. It returns how many tasks it handled.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
-	return d.runOnce(ctx, time.Minute, true)
+	return d.runOnce(ctx, time.Minute, true, ClaimEverywhere, nil)
 }
 
 // Drain makes passes until the outbox has nothing ready; for tests, the demo and the CLI.
@@ -113,20 +128,23 @@ func (d *Dispatcher) Drain(ctx context.Context) error {
 	return errors.New("outbox did not drain after 1000 passes")
 }
 
-func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote bool) (int, error) {
+// runOnce makes one pass. Deliveries run on pool's workers, or on goroutines of their own
+// when pool is nil.
+func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote bool, scope ClaimScope, pool chan<- func()) (int, error) {
 	s := d.svc
 	if promote {
 		if _, err := s.store.PromoteRetries(ctx, s.clock.Now()); err != nil {
 			return 0, fmt.Errorf("promote retries: %w", err)
 		}
 	}
-	tasks, err := s.store.ClaimTasks(ctx, d.consumer, d.batch)
+	tasks, err := s.store.ClaimTasks(ctx, d.consumer, d.batch, scope)
 	if err != nil || len(tasks) == 0 {
 		return 0, err
 	}
 	// Claimed tasks are finished even when ctx ends meanwhile, within grace.
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
+	snaps := d.snapshots(work, tasks)
 	sem := make(chan struct{}, d.workers)
 	var (
 		wg   sync.WaitGroup
@@ -136,10 +154,10 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote b
 	for _, t := range tasks {
 		sem <- struct{}{}
 		wg.Add(1)
-		go func() {
+		deliver := func() {
 			defer func() { <-sem; wg.Done() }()
 			start := time.Now()
-			err := d.deliver(work, t)
+			err := d.deliver(work, t, snaps)
 			d.svc.obs.Delivered(t.Kind, time.Since(start), err)
 			if err == nil {
 				mu.Lock()
@@ -148,7 +166,12 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote b
 				return
 			}
 			d.finish(work, t, err)
-		}()
+		}
+		if pool != nil {
+			pool <- deliver
+		} else {
+			go deliver()
+		}
 	}
 	wg.Wait()
 	if err := s.store.AckTask(work, done...); err != nil {
@@ -204,7 +227,29 @@ func backoff(attempt int) time.Duration {
 	return min(d, 5*time.Minute)
 }
 
-func (d *Dispatcher) deliver(ctx context.Context, t Task) error {
+// snapshots reads, in one round trip, the requests that the tasks of a pass which only
+// talk to people are about, with their cards. On failure each task reads its own.
+func (d *Dispatcher) snapshots(ctx context.Context, tasks []Task) map[string]Snapshot {
+	var ids []string
+	for _, t := range tasks {
+		if t.Kind != TaskSubmit && t.Kind != TaskRevoke && !slices.Contains(ids, t.RequestID) {
+			ids = append(ids, t.RequestID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	snaps, err := d.svc.store.Snapshots(ctx, ids)
+	if err != nil {
+		d.svc.log.WarnContext(ctx, "read the requests of an outbox pass", "requests", len(ids), "err", err)
+		return nil
+	}
+	return snaps
+}
+
+// deliver does one task. snaps holds the requests of the pass, read just before; a task
+// whose request is not there reads it itself.
+func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snapshot) error {
 	s := d.svc
 	switch t.Kind {
 	case TaskSubmit:
@@ -212,18 +257,21 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task) error {
 	case TaskRevoke:
 		return s.revoke(ctx, t.RequestID)
 	}
-	r, err := s.store.Get(ctx, t.RequestID)
-	if err != nil {
-		return err
+	snap, ok := snaps[t.RequestID]
+	if !ok {
+		one, err := s.store.Snapshots(ctx, []string{t.RequestID})
+		if err != nil {
+			return err
+		}
+		if snap, ok = one[t.RequestID]; !ok {
+			return fmt.Errorf("request %s: %w", t.RequestID, ErrNotFound)
+		}
 	}
+	r, refs := snap.Request.clone(), snap.Cards // tasks of one request may share the snapshot
 	switch t.Kind {
 	case TaskSendCard:
 		if r.State != StatePendingApproval {
 			return nil // decided before the card went out: nothing to ask
-		}
-		refs, err := s.store.MessageRefs(ctx, r.ID)
-		if err != nil {
-			return err
 		}
 		for _, ref := range refs {
 			if ref.Recipient == t.To {
@@ -243,10 +291,6 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task) error {
 		ref.Recipient = t.To
 		return s.store.SaveMessageRef(ctx, r.ID, ref)
 	case TaskUpdateCards:
-		refs, err := s.store.MessageRefs(ctx, r.ID)
-		if err != nil {
-			return err
-		}
 		var errs []error
 		for _, ref := range refs {
 			if err := s.notifier.UpdateApprovalCard(ctx, ref, r); err != nil {
@@ -257,10 +301,6 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task) error {
 	case TaskAdminAlert:
 		if r.State != StatePendingApproval {
 			return nil
-		}
-		refs, err := s.store.MessageRefs(ctx, r.ID)
-		if err != nil {
-			return err
 		}
 		for _, ref := range refs {
 			if ref.Recipient == t.To {
@@ -283,10 +323,6 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task) error {
 		}
 		n := Notice{Kind: t.Notice, Request: r}
 		if t.Notice == NoticeReminder {
-			refs, err := s.store.MessageRefs(ctx, r.ID)
-			if err != nil {
-				return err
-			}
 			for _, ref := range refs {
 				if ref.Recipient == t.To {
 					n.Card = &ref

@@ -52,14 +52,24 @@ type RequestStore interface {
 	SaveMessageRef(ctx context.Context, requestID string, ref MessageRef) error
 	// MessageRefs lists the cards sent for a request.
 	MessageRefs(ctx context.Context, requestID string) ([]MessageRef, error)
+	// Snapshots returns the requests with these ids, each with the cards sent for it, in
+	// one round trip; a request that does not exist is left out.
+	Snapshots(ctx context.Context, ids []string) (map[string]Snapshot, error)
+}
+
+// Snapshot is a request as stored, with the cards sent for it.
+type Snapshot struct {
+	Request *Request
+	Cards   []MessageRef
 }
 
 // OutboxStore is the queue of work that follows a transition. A task is delivered at
 // least once: a task claimed by a worker that dies is claimed again by another.
 type OutboxStore interface {
-	// ClaimTasks returns up to max tasks for consumer: new ones, and ones another
-	// consumer claimed but did not finish in time.
-	ClaimTasks(ctx context.Context, consumer string, max int) ([]Task, error)
+	// ClaimTasks returns up to max tasks for consumer. ClaimEverywhere looks at the whole
+	// outbox and takes over tasks another consumer claimed but did not finish in time;
+	// ClaimWoken looks only where this process enqueued tasks since it last looked there.
+	ClaimTasks(ctx context.Context, consumer string, max int, scope ClaimScope) ([]Task, error)
 	// AckTask marks tasks done.
 	AckTask(ctx context.Context, ts ...Task) error
 	// RetryTask marks t done and schedules a copy with Attempt+1 for at.
@@ -67,6 +77,18 @@ type OutboxStore interface {
 	// PromoteRetries moves retries due at or before now back into the queue.
 	PromoteRetries(ctx context.Context, now time.Time) (int, error)
 }
+
+// ClaimScope says where ClaimTasks looks for tasks.
+type ClaimScope int
+
+const (
+	// ClaimEverywhere looks at the whole outbox: tasks other processes enqueued, retries
+	// that came due, and tasks a consumer that stopped left unfinished.
+	ClaimEverywhere ClaimScope = iota
+	// ClaimWoken looks only where this process enqueued tasks since it last looked there:
+	// the cheap pass that follows a Wake, which under load is most passes.
+	ClaimWoken
+)
 
 // Effects are what a transition changes besides the request itself.
 type Effects struct {

@@ -462,7 +462,7 @@ func TestWorkerCrashMidDelivery_AnotherTakesOverOnce(t *testing.T) {
 	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
 	w.drain()
 	w.click("UBOB", slackbot.ActionApprove, "AR-1")
-	claimed, err := w.store.ClaimTasks(context.Background(), "crashed-worker", 100)
+	claimed, err := w.store.ClaimTasks(context.Background(), "crashed-worker", 100, governance.ClaimEverywhere)
 	require.NoError(t, err)
 	require.Len(t, claimed, 3, "update cards, notify, submit — claimed, then the worker dies")
 

@@ -357,3 +357,76 @@ func TestCheckView_RefusesALongTitle(t *testing.T) {
 	form.Title = slackapi.NewTextBlockObject("plain_text", strings.Repeat("t", 25), false, false)
 	assert.ErrorContains(t, CheckView(form), "title is 25 characters")
 }
+
+// The typed check must say exactly what the check of the JSON Slack receives says, for
+// every kind of block it takes on, at and around each limit.
+func TestCheckTyped_AgreesWithTheWireCheck(t *testing.T) {
+	var blocks []slackapi.Block
+	for _, n := range []int{0, 1, 75, 76, 150, 151, 255, 256, 2000, 2001, 3000, 3001} {
+		s := strings.Repeat("é", n)
+		txt := slackapi.NewTextBlockObject("mrkdwn", s, false, false)
+		plainTxt := slackapi.NewTextBlockObject("plain_text", s, false, false)
+		blocks = append(blocks,
+			slackapi.NewSectionBlock(txt, nil, nil),
+			slackapi.NewSectionBlock(nil, []*slackapi.TextBlockObject{txt, mrkdwn("x", 10)}, nil),
+			slackapi.NewSectionBlock(mrkdwn("x", 10), nil, nil, slackapi.SectionBlockOptionBlockID(s)),
+			slackapi.NewHeaderBlock(plainTxt),
+			slackapi.NewHeaderBlock(plainTxt, slackapi.HeaderBlockOptionBlockID(s)),
+			slackapi.NewDividerBlock(),
+			slackapi.NewContextBlock(s, txt),
+			slackapi.NewActionBlock("b", slackapi.NewButtonBlockElement(s, "v", plain("Go", 10))),
+			slackapi.NewActionBlock("b", slackapi.NewButtonBlockElement("a", s, plain("Go", 10))),
+			slackapi.NewActionBlock("b", slackapi.NewButtonBlockElement("a", "v", plainTxt)),
+		)
+	}
+	var fields []*slackapi.TextBlockObject
+	var buttons []slackapi.BlockElement
+	var texts []slackapi.MixedElement
+	for range 26 {
+		fields = append(fields, mrkdwn("f", 10))
+		buttons = append(buttons, slackapi.NewButtonBlockElement("a", "v", plain("Go", 10)))
+		texts = append(texts, mrkdwn("c", 10))
+	}
+	blocks = append(blocks,
+		slackapi.NewSectionBlock(nil, nil, nil),
+		slackapi.NewSectionBlock(nil, fields[:10], nil), slackapi.NewSectionBlock(nil, fields[:11], nil),
+		slackapi.NewActionBlock("b"), slackapi.NewActionBlock("b", buttons[:25]...), slackapi.NewActionBlock("b", buttons...),
+		slackapi.NewContextBlock("c"), slackapi.NewContextBlock("c", texts[:10]...), slackapi.NewContextBlock("c", texts[:11]...),
+	)
+	blocks = append(blocks, approvalCardBlocks()...)
+	typed := 0
+	for i, b := range blocks {
+		got, known := checkTyped(b)
+		if !known {
+			continue
+		}
+		typed++
+		want := checkAsSent(b)
+		if want == nil {
+			assert.NoError(t, got, "block %d", i)
+		} else if assert.Error(t, got, "block %d: %v", i, want) {
+			assert.Equal(t, want.Error(), got.Error(), "block %d", i)
+		}
+	}
+	assert.Greater(t, typed, len(blocks)*9/10, "nearly all of these take the typed path")
+	for _, b := range approvalCardBlocks() {
+		_, known := checkTyped(b)
+		assert.True(t, known, "an approval card's %s block is checked without encoding it", b.BlockType())
+	}
+}
+
+// approvalCardBlocks are the blocks of approval cards in every state.
+func approvalCardBlocks() []slackapi.Block {
+	var out []slackapi.Block
+	for _, st := range []governance.State{governance.StatePendingApproval, governance.StateApproved, governance.StateDenied,
+		governance.StateActive, governance.StateCancelled, governance.StateFailed, governance.StateTimedOut} {
+		r := pendingRequest()
+		r.State = st
+		if st != governance.StatePendingApproval {
+			r.Decision = &governance.Decision{By: governance.Person{Email: "bob@example.com", Name: "Bob"}, Approved: st != governance.StateDenied, Reason: "why"}
+		}
+		blocks, _ := ApprovalCard(r)
+		out = append(out, blocks...)
+	}
+	return out
+}

@@ -426,6 +426,7 @@ func floorServer(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	opts.Protocol = resp2 // the Redis client as accessbot configures it
 	rdb := goredis.NewClient(opts)
 	defer rdb.Close()
 	var n atomic.Int64

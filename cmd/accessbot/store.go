@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -29,6 +30,10 @@ func (c *config) redisDescription() string {
 	return "embedded in-process store (nothing survives a restart)"
 }
 
+// resp2 is the protocol accessbot speaks to Redis. It uses nothing RESP3 adds, and with
+// RESP2 go-redis skips the check for push notifications it makes before every command.
+const resp2 = 2
+
 // openRedis connects to the configured Redis, or starts the embedded in-process one when
 // none is configured. close releases both.
 func openRedis(ctx context.Context, c *config) (client goredis.UniversalClient, embedded bool, close func(), err error) {
@@ -39,15 +44,18 @@ func openRedis(ctx context.Context, c *config) (client goredis.UniversalClient, 
 		if err != nil {
 			return nil, false, nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
+		if !strings.Contains(c.Redis.URL, "protocol=") {
+			opts.Protocol = resp2
+		}
 		client = goredis.NewClient(opts)
 	case len(c.Redis.Addrs) > 0:
-		client = goredis.NewUniversalClient(&goredis.UniversalOptions{Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName})
+		client = goredis.NewUniversalClient(&goredis.UniversalOptions{Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, Protocol: resp2})
 	default:
 		mr = miniredis.NewMiniRedis()
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, false, nil, fmt.Errorf("start the embedded store: %w", err)
 		}
-		client = goredis.NewClient(&goredis.Options{Addr: mr.Addr()})
+		client = goredis.NewClient(&goredis.Options{Addr: mr.Addr(), Protocol: resp2})
 		embedded = true
 	}
 	close = func() {

@@ -1,5 +1,6 @@
--- claimtasks: hand up to ARGV[4] tasks of one shard's outbox to a consumer: first those
--- another consumer claimed and left unfinished for ARGV[3] ms, then new ones. Creates
+-- claimtasks: hand up to ARGV[4] tasks of one shard's outbox to a consumer: first (when
+-- ARGV[5] is 1) those another consumer claimed and left unfinished for ARGV[3] ms, then
+-- new ones. Creates
 -- the consumer group (from id 0, so nothing enqueued before is skipped) when missing.
 --
 -- KEYS[1]  outbox stream  P:{sN}:outbox
@@ -7,9 +8,11 @@
 -- ARGV[2]  consumer name
 -- ARGV[3]  min idle time before a claimed task is taken over, ms
 -- ARGV[4]  at most this many tasks (> 0)
+-- ARGV[5]  1: take over unfinished tasks first; 0: new tasks only
 --
 -- Returns a flat array: entry id, task JSON, entry id, task JSON, …
 local stream, group, consumer, idle, want = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local reclaim = ARGV[5] == "1"
 local out, n = {}, 0
 
 local function take(entries)
@@ -27,7 +30,7 @@ local function take(entries)
 end
 
 local cursor = "0-0"
-for _ = 1, 10 do -- XAUTOCLAIM scans a bounded part of the pending list per call
+for _ = 1, reclaim and 10 or 0 do -- XAUTOCLAIM scans a bounded part of the pending list per call
   local res = redis.pcall("XAUTOCLAIM", stream, group, consumer, idle, cursor, "COUNT", want - n)
   if type(res) == "table" and res.err then
     if not string.find(res.err, "NOGROUP", 1, true) then return redis.error_reply(res.err) end
@@ -40,7 +43,14 @@ for _ = 1, 10 do -- XAUTOCLAIM scans a bounded part of the pending list per call
 end
 
 if n < want then
-  local res = redis.call("XREADGROUP", "GROUP", group, consumer, "COUNT", want - n, "STREAMS", stream, ">")
+  local function read() return redis.pcall("XREADGROUP", "GROUP", group, consumer, "COUNT", want - n, "STREAMS", stream, ">") end
+  local res = read()
+  if type(res) == "table" and res.err then
+    if not string.find(res.err, "NOGROUP", 1, true) then return redis.error_reply(res.err) end
+    redis.call("XGROUP", "CREATE", stream, group, "0", "MKSTREAM")
+    res = read()
+  end
+  if type(res) == "table" and res.err then return redis.error_reply(res.err) end
   if res then take(res[1][2]) end
 end
 return out

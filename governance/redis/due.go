@@ -20,7 +20,7 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration
 		at     int64
 	}
 	var all []due
-	err := s.gather(ctx, limit, claimDueScript,
+	_, err := s.gather(ctx, limit, claimDueScript, nil,
 		func(shard, quota int) scriptCall {
 			return scriptCall{keys: []string{s.k.due(shard)}, args: []any{now.UnixMilli(), now.Add(lease).UnixMilli(), quota}}
 		},

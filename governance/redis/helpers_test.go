@@ -65,7 +65,7 @@ func mustCreate(t testing.TB, s *Store, r *governance.Request, fx governance.Eff
 
 func claimAll(t testing.TB, s *Store, consumer string) []governance.Task {
 	t.Helper()
-	tasks, err := s.ClaimTasks(context.Background(), consumer, 1000)
+	tasks, err := s.ClaimTasks(context.Background(), consumer, 1000, governance.ClaimEverywhere)
 	require.NoError(t, err)
 	return tasks
 }

@@ -18,14 +18,29 @@ import (
 // deleted when done; one claimed by a consumer that stops answering is taken over
 // (XAUTOCLAIM) after ReclaimAfter. Retries wait in a per-shard sorted set until due.
 
-// ClaimTasks returns up to max tasks for consumer from all shards: tasks other consumers
-// left unfinished for ReclaimAfter, and new ones. Task.ID is "<shard>/<entry id>".
-func (s *Store) ClaimTasks(ctx context.Context, consumer string, max int) ([]governance.Task, error) {
+// ClaimTasks returns up to max tasks for consumer. ClaimEverywhere looks at every shard,
+// for tasks other consumers left unfinished for ReclaimAfter and for new ones; ClaimWoken
+// looks for new ones only, and only on the shards this Store enqueued tasks on since it
+// last looked there. Task.ID is "<shard>/<entry id>".
+func (s *Store) ClaimTasks(ctx context.Context, consumer string, max int, scope governance.ClaimScope) ([]governance.Task, error) {
+	var only []int
+	reclaim := 1
+	if scope == governance.ClaimWoken {
+		for i := range s.woken {
+			if s.woken[i].Swap(false) {
+				only = append(only, i)
+			}
+		}
+		if len(only) == 0 {
+			return nil, nil
+		}
+		reclaim = 0
+	}
 	idle := int64(s.reclaimAfter / time.Millisecond)
 	var out []governance.Task
-	err := s.gather(ctx, max, claimTasksScript,
+	more, err := s.gather(ctx, max, claimTasksScript, only,
 		func(shard, quota int) scriptCall {
-			return scriptCall{keys: []string{s.k.outbox(shard)}, args: []any{group, consumer, idle, quota}}
+			return scriptCall{keys: []string{s.k.outbox(shard)}, args: []any{group, consumer, idle, quota, reclaim}}
 		},
 		func(shard int, reply []any) (int, error) {
 			for i := 0; i+1 < len(reply); i += 2 {
@@ -42,11 +57,21 @@ func (s *Store) ClaimTasks(ctx context.Context, consumer string, max int) ([]gov
 			}
 			return len(reply) / 2, nil
 		})
+	if only != nil {
+		s.wake(more...) // still work there: the next woken pass looks again
+	}
 	if err != nil {
 		// Tasks claimed before the failure are taken over after ReclaimAfter.
 		return nil, fmt.Errorf("claim outbox tasks for %s: %w", consumer, err)
 	}
 	return out, nil
+}
+
+// wake marks shards as holding tasks this Store enqueued, for ClaimWoken.
+func (s *Store) wake(shards ...int) {
+	for _, i := range shards {
+		s.woken[i].Store(true)
+	}
 }
 
 // entry splits a Task.ID made by ClaimTasks.
@@ -118,10 +143,13 @@ func (s *Store) PromoteRetries(ctx context.Context, now time.Time) (int, error) 
 		calls[i] = scriptCall{keys: []string{s.k.retry(i), s.k.outbox(i)}, args: []any{now.UnixMilli(), promoteBatch}}
 	}
 	n := 0
-	for _, c := range s.evalEach(ctx, promoteScript, calls) {
+	for shard, c := range s.evalEach(ctx, promoteScript, calls) {
 		moved, err := c.Int()
 		if err != nil {
 			return n, fmt.Errorf("promote outbox retries: %w", err)
+		}
+		if moved > 0 {
+			s.wake(shard)
 		}
 		n += moved
 	}

@@ -75,7 +75,7 @@ func TestOutbox_ClaimTasksNeverHandsOutMoreThanMax(t *testing.T) {
 
 	seen := map[string]bool{}
 	for _, max := range []int{1, 7, 3, 16, 64, 64} {
-		tasks, err := s.ClaimTasks(ctx, "a", max)
+		tasks, err := s.ClaimTasks(ctx, "a", max, governance.ClaimEverywhere)
 		require.NoError(t, err)
 		assert.LessOrEqual(t, len(tasks), max)
 		for _, tk := range tasks {
@@ -85,7 +85,7 @@ func TestOutbox_ClaimTasksNeverHandsOutMoreThanMax(t *testing.T) {
 		}
 	}
 	assert.Len(t, seen, 65, "every task handed out")
-	tasks, err := s.ClaimTasks(ctx, "a", 0)
+	tasks, err := s.ClaimTasks(ctx, "a", 0, governance.ClaimEverywhere)
 	require.NoError(t, err)
 	assert.Empty(t, tasks)
 }
@@ -97,7 +97,7 @@ func TestOutbox_AFullClaimTakesFromAShardBeyondItsShare(t *testing.T) {
 		r.Approvers = append(r.Approvers, governance.Person{Email: fmt.Sprintf("a%d@example.com", i)})
 	}
 	mustCreate(t, s, r, createEffects(r))
-	tasks, err := s.ClaimTasks(context.Background(), "a", 16)
+	tasks, err := s.ClaimTasks(context.Background(), "a", 16, governance.ClaimEverywhere)
 	require.NoError(t, err)
 	assert.Len(t, tasks, 16, "a batch is filled from the one busy shard")
 }
@@ -214,7 +214,7 @@ func TestOutboxDepth_CountsWaitingWorkAndItsAge(t *testing.T) {
 		r := request(fmt.Sprintf("AR-%d", i), "carol@example.com", "alice@example.com", "bob@example.com")
 		mustCreate(t, s, r, createEffects(r))
 	}
-	tasks, err := s.ClaimTasks(ctx, "a", 2)
+	tasks, err := s.ClaimTasks(ctx, "a", 2, governance.ClaimEverywhere)
 	require.NoError(t, err)
 	require.Len(t, tasks, 2)
 	require.NoError(t, s.AckTask(ctx, tasks[0]))
@@ -238,4 +238,67 @@ func TestOutbox_RetriesWrittenBeforeTheEntryIDWasAddedStillComeBack(t *testing.T
 	require.Len(t, tasks, 1)
 	assert.Equal(t, governance.Task{ID: tasks[0].ID, Kind: governance.TaskNotify, RequestID: "AR-1", To: "carol@example.com",
 		Notice: governance.NoticeApproved, Attempt: 2}, tasks[0])
+}
+
+func TestOutbox_ClaimWokenLooksOnlyWhereThisStoreEnqueued(t *testing.T) {
+	ctx := context.Background()
+	opts := Options{ReclaimAfter: -1}
+	s := newStore(t, opts)
+	other := New(s.rdb, Options{Prefix: s.k.prefix, ReclaimAfter: -1}) // another replica on the same Redis
+
+	woken := func(st *Store, max int) []governance.Task {
+		t.Helper()
+		tasks, err := st.ClaimTasks(ctx, "a", max, governance.ClaimWoken)
+		require.NoError(t, err)
+		return tasks
+	}
+	assert.Empty(t, woken(s, 10), "nothing enqueued: no call at all")
+
+	mine := request("AR-1", "carol@example.com", "alice@example.com")
+	mustCreate(t, s, mine, createEffects(mine))
+	theirs := request("AR-2", "carol@example.com", "alice@example.com")
+	mustCreate(t, other, theirs, createEffects(theirs))
+	got := woken(s, 10)
+	require.Len(t, got, 1)
+	assert.Equal(t, "AR-1", got[0].RequestID, "a woken pass finds what this Store enqueued")
+	assert.Empty(t, woken(s, 10), "and looks there once")
+
+	everywhere, err := s.ClaimTasks(ctx, "a", 100, governance.ClaimEverywhere)
+	require.NoError(t, err)
+	require.Len(t, everywhere, 2, "the full pass finds the other replica's task, and takes over the unacknowledged one")
+
+	// A shard that filled the batch stays woken until it is empty.
+	crowd := request("AR-3", "carol@example.com")
+	for i := range 5 {
+		crowd.Approvers = append(crowd.Approvers, governance.Person{Email: fmt.Sprintf("a%d@example.com", i)})
+	}
+	mustCreate(t, s, crowd, createEffects(crowd))
+	assert.Len(t, woken(s, 3), 3)
+	assert.Len(t, woken(s, 3), 2)
+	assert.Empty(t, woken(s, 3))
+
+	// A woken pass takes nothing over: that is the full pass's work.
+	abandoned := request("AR-4", "carol@example.com", "alice@example.com")
+	mustCreate(t, s, abandoned, createEffects(abandoned))
+	require.Len(t, woken(s, 10), 1)
+	s.wake(s.k.shardOf("AR-4"))
+	assert.Empty(t, woken(s, 10))
+}
+
+func TestOutbox_PromotedRetriesWakeTheirShard(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{ReclaimAfter: -1})
+	r := request("AR-1", "carol@example.com", "alice@example.com")
+	mustCreate(t, s, r, createEffects(r))
+	tasks, err := s.ClaimTasks(ctx, "a", 10, governance.ClaimWoken)
+	require.NoError(t, err)
+	require.Len(t, tasks, 1)
+	require.NoError(t, s.RetryTask(ctx, tasks[0], t0))
+	moved, err := s.PromoteRetries(ctx, t0)
+	require.NoError(t, err)
+	require.Equal(t, 1, moved)
+	tasks, err = s.ClaimTasks(ctx, "a", 10, governance.ClaimWoken)
+	require.NoError(t, err)
+	require.Len(t, tasks, 1)
+	assert.Equal(t, 1, tasks[0].Attempt)
 }

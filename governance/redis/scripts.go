@@ -77,12 +77,18 @@ func (s *Store) evalEach(ctx context.Context, script *goredis.Script, calls []sc
 // from call to call so that no shard is favoured. A shard that gives fewer items than it
 // was asked for has no more. When max is at least the number of shards, an idle store
 // costs one round trip and a busy one rarely more than two.
-func (s *Store) gather(ctx context.Context, max int, script *goredis.Script,
-	call func(shard, quota int) scriptCall, take func(shard int, reply []any) (int, error)) error {
-	open := make([]int, s.k.shards)
-	first := int(s.rotate.Add(1) % uint32(s.k.shards))
-	for i := range open {
-		open[i] = (first + i) % s.k.shards
+//
+// only, when not nil, limits gather to those shards. It returns the shards that may hold
+// more items when max was reached (all that were asked, on an error).
+func (s *Store) gather(ctx context.Context, max int, script *goredis.Script, only []int,
+	call func(shard, quota int) scriptCall, take func(shard int, reply []any) (int, error)) (more []int, err error) {
+	open := only
+	if open == nil {
+		open = make([]int, s.k.shards)
+		first := int(s.rotate.Add(1) % uint32(s.k.shards))
+		for i := range open {
+			open[i] = (first + i) % s.k.shards
+		}
 	}
 	for want := max; want > 0 && len(open) > 0; {
 		asked := open[:min(want, len(open))]
@@ -99,11 +105,11 @@ func (s *Store) gather(ctx context.Context, max int, script *goredis.Script,
 		for j, cmd := range s.evalEach(ctx, script, calls) {
 			reply, err := cmd.Slice()
 			if err != nil && !errors.Is(err, goredis.Nil) {
-				return err
+				return open, err
 			}
 			n, err := take(asked[j], reply)
 			if err != nil {
-				return err
+				return open, err
 			}
 			want -= n
 			if n >= quotas[j] {
@@ -112,5 +118,5 @@ func (s *Store) gather(ctx context.Context, max int, script *goredis.Script,
 		}
 		open = next
 	}
-	return nil
+	return open, nil
 }

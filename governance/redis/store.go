@@ -54,6 +54,7 @@ type Store struct {
 	reclaimAfter time.Duration
 	idPrefix     string
 	rotate       atomic.Uint32 // the shard a fan-out starts with
+	woken        []atomic.Bool // shards this Store enqueued tasks on since ClaimWoken last looked
 }
 
 var _ governance.Store = (*Store)(nil)
@@ -77,7 +78,7 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 		opts.IDPrefix = "AR-"
 	}
 	return &Store{rdb: client, k: keys{prefix: opts.Prefix, shards: opts.Shards},
-		reclaimAfter: opts.ReclaimAfter, idPrefix: opts.IDPrefix}
+		reclaimAfter: opts.ReclaimAfter, idPrefix: opts.IDPrefix, woken: make([]atomic.Bool, opts.Shards)}
 }
 
 // Ping checks that Redis answers.
@@ -168,7 +169,11 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 		}
 		args = append(args, max(a.At.UnixMilli(), 0), b)
 	}
-	return applyScript.Run(ctx, s.rdb, ks, args...).Int64()
+	res, err := applyScript.Run(ctx, s.rdb, ks, args...).Int64()
+	if err == nil && len(fx.Tasks) > 0 {
+		s.wake(shard)
+	}
+	return res, err
 }
 
 // Get returns a request by id, or an error wrapping governance.ErrNotFound.
@@ -280,6 +285,46 @@ func (s *Store) MessageRefs(ctx context.Context, requestID string) ([]governance
 	if err != nil {
 		return nil, fmt.Errorf("read message refs of %s: %w", requestID, err)
 	}
+	return decodeRefs(requestID, m)
+}
+
+// Snapshots reads the requests with these ids and the cards sent for each, in one
+// pipeline. A request that does not exist is left out.
+func (s *Store) Snapshots(ctx context.Context, ids []string) (map[string]governance.Snapshot, error) {
+	pipe := s.rdb.Pipeline()
+	datas := make([]*goredis.StringCmd, len(ids))
+	cards := make([]*goredis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		datas[i] = pipe.HGet(ctx, s.k.request(id), "data")
+		cards[i] = pipe.HGetAll(ctx, s.k.msgs(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, fmt.Errorf("read %d requests: %w", len(ids), err)
+	}
+	out := make(map[string]governance.Snapshot, len(ids))
+	for i, id := range ids {
+		data, err := datas[i].Bytes()
+		if errors.Is(err, goredis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read request %s: %w", id, err)
+		}
+		r, err := decodeRequest(id, data)
+		if err != nil {
+			return nil, err
+		}
+		refs, err := decodeRefs(id, cards[i].Val())
+		if err != nil {
+			return nil, err
+		}
+		out[id] = governance.Snapshot{Request: r, Cards: refs}
+	}
+	return out, nil
+}
+
+// decodeRefs reads a request's message-reference hash, ordered by field.
+func decodeRefs(requestID string, m map[string]string) ([]governance.MessageRef, error) {
 	fields := make([]string, 0, len(m))
 	for f := range m {
 		fields = append(fields, f)

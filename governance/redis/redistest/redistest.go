@@ -64,13 +64,14 @@ func Client(t testing.TB) goredis.UniversalClient {
 		if err != nil {
 			t.Fatalf("REDIS_URL: %v", err)
 		}
+		opts.Protocol = 2 // as accessbot speaks it
 		c = goredis.NewClient(opts)
 	} else {
 		standalone.once.Do(func() { standalone.start(false) })
 		if standalone.err != nil {
 			t.Fatal(standalone.err)
 		}
-		c = goredis.NewClient(&goredis.Options{Addr: standalone.addr, PoolSize: 64})
+		c = goredis.NewClient(&goredis.Options{Addr: standalone.addr, PoolSize: 64, Protocol: 2})
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
@@ -90,7 +91,7 @@ func Cluster(t testing.TB) goredis.UniversalClient {
 		}
 		addrs = []string{cluster.addr}
 	}
-	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs, PoolSize: 64})
+	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs, PoolSize: 64, Protocol: 2})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
