@@ -33,8 +33,8 @@ type script struct {
 }
 
 func (s *script) Name() string { return "script" }
-func (s *script) LookupIdentity(_ context.Context, email string) (governance.Identity, error) {
-	return governance.Identity{ID: "id-" + email, Email: email}, nil
+func (s *script) LookupIdentity(_ context.Context, p governance.Person) (governance.Identity, error) {
+	return governance.Identity{ID: "id-" + p.Email, Email: p.Email}, nil
 }
 func (s *script) SearchCatalog(context.Context, string) ([]governance.ItemRef, error) {
 	return s.found, nil

@@ -270,7 +270,7 @@ func (s *Service) revoke(ctx context.Context, id string) error {
 		g.RevokedBy = *r.RevokedBy
 	}
 	if err := s.call(b.Name(), "lookup", func() (err error) {
-		g.Identity, err = b.LookupIdentity(ctx, r.Requester.Email)
+		g.Identity, err = b.LookupIdentity(ctx, r.Requester)
 		return err
 	}); err != nil {
 		return fmt.Errorf("look up %s in %s: %w", r.Requester.Email, b.Name(), err)

@@ -189,8 +189,9 @@ type Grant struct {
 type Backend interface {
 	// Name is the backend's name as used in the catalog ("builtin", "sailpoint", …).
 	Name() string
-	// LookupIdentity finds the backend's identity for an e-mail address.
-	LookupIdentity(ctx context.Context, email string) (Identity, error)
+	// LookupIdentity finds the backend's identity for a person: by e-mail, or by what
+	// else the platform told about them (Person.EntraID) where the backend can use it.
+	LookupIdentity(ctx context.Context, p Person) (Identity, error)
 	// SearchCatalog lists requestable things matching query.
 	SearchCatalog(ctx context.Context, query string) ([]ItemRef, error)
 	// Submit asks for the grant. It must be idempotent in g.RequestID.

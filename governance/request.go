@@ -12,6 +12,10 @@ import (
 type Person struct {
 	Email string `json:"email"`
 	Name  string `json:"name,omitempty"`
+	// EntraID is the person's Microsoft Entra object id when the chat platform vouched
+	// for it (Teams' aadObjectId); backends on Entra then use it instead of finding the
+	// person by e-mail.
+	EntraID string `json:"entraId,omitempty"`
 }
 
 // Display is the person's name, or their e-mail when the name is unknown.

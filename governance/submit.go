@@ -36,7 +36,7 @@ func (s *Service) submit(ctx context.Context, id string) error {
 	}
 	var identity Identity
 	err = s.call(b.Name(), "lookup", func() (err error) {
-		identity, err = b.LookupIdentity(ctx, r.Requester.Email)
+		identity, err = b.LookupIdentity(ctx, r.Requester)
 		return err
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -11,9 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/entra"
 	"github.com/accessbot/accessbot/governance/entra/graphfake"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
 const (
@@ -70,4 +74,38 @@ func TestEntra_FromSlashCommandToDeliveredAccessAndRemoved(t *testing.T) {
 	created = g.Created()
 	require.Len(t, created, 2)
 	assert.Equal(t, "adminRemove", created[1]["requestType"])
+}
+
+func TestEntra_ATeamsRequesterIsTheObjectIdTeamsVouchesFor(t *testing.T) {
+	var clock *governance.ManualClock
+	g := graphfake.New(graphfake.Options{Now: func() time.Time { return clock.Now() }})
+	t.Cleanup(g.Close)
+	g.AddUser(graphfake.User{ID: entraCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol"})
+	g.AddPackage(graphfake.Package{ID: entraPackage, DisplayName: "Payroll Reader",
+		Policies: []graphfake.Policy{{ID: entraPolicy, DisplayName: "Direct assignment", AllowedTargetScope: "notSpecified"}}})
+	clock = governance.NewManualClock(t0)
+	be, err := entra.New(entra.Options{BaseURL: g.BaseURL(), LoginURL: g.LoginURL(), TenantID: g.TenantID(), ClientID: g.ClientID(),
+		ClientSecret: g.ClientSecret(), Clock: clock, Rate: 1000, Burst: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	w := &world{t: t, prefix: redistest.Prefix(t), clock: clock, slack: slackfake.Start(t, people...), logs: &logBuffer{},
+		catalog: entraCatalog, extra: []governance.Backend{be}, teams: teamsfake.Start(t, teamsApp, teamsPeople...)}
+	w.slack.AddChannel("CADMINS")
+	w.start()
+	w.install("29:carol")
+
+	ask := w.activity("29:carol", "message", map[string]any{"text": "request payroll for 2h because month end"})
+	ask["from"].(map[string]any)["aadObjectId"] = entraCarol
+	before := len(w.teams.Calls())
+	require.Equal(t, http.StatusOK, w.postTeams(ask).Code)
+	w.teams.Wait(t, before+1, 5*time.Second)
+	w.drain()
+	w.click("UALICE", slackbot.ActionApprove, "AR-1")
+	w.drain()
+
+	created := g.Created()
+	require.Len(t, created, 1)
+	assert.Equal(t, entraCarol, created[0]["assignment"].(map[string]any)["targetId"])
+	for _, c := range g.Calls() {
+		assert.NotEqual(t, "/users", c.Path, "Carol is not looked up by e-mail: Teams told her object id")
+	}
 }

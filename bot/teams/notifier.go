@@ -93,7 +93,8 @@ func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governan
 			return governance.Person{}, err
 		}
 	}
-	return governance.Person{Email: u.Email, Name: u.Name}, nil
+	// The object id comes with every authenticated activity; Entra backends use it.
+	return governance.Person{Email: u.Email, Name: u.Name, EntraID: act.From.AadObjectID}, nil
 }
 
 // Reach is the personal conversation to reach a person in, if they have talked to the bot.

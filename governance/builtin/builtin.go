@@ -73,8 +73,9 @@ func New(ledger Ledger, opts Options) (*Backend, error) {
 func (b *Backend) Name() string { return Name }
 
 // LookupIdentity uses the e-mail address itself as the identity.
-func (b *Backend) LookupIdentity(_ context.Context, email string) (governance.Identity, error) {
-	return governance.Identity{ID: strings.ToLower(email), Email: strings.ToLower(email)}, nil
+func (b *Backend) LookupIdentity(_ context.Context, p governance.Person) (governance.Identity, error) {
+	email := strings.ToLower(p.Email)
+	return governance.Identity{ID: email, Email: email}, nil
 }
 
 // SearchCatalog returns the configured items whose id or name contains query.

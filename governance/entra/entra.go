@@ -162,11 +162,19 @@ func (b *Backend) ref(item governance.ItemRef) (pkg, policy string, err error) {
 	return pkg, policy, nil
 }
 
-// LookupIdentity finds the Entra user whose mail or user principal name is email.
-func (b *Backend) LookupIdentity(ctx context.Context, email string) (governance.Identity, error) {
-	c, err := b.user(ctx, email)
+// LookupIdentity is the Entra user p is: the object id Teams told (Person.EntraID, from an
+// authenticated activity) as it is, without a call; otherwise the user whose mail or user
+// principal name is p's e-mail.
+func (b *Backend) LookupIdentity(ctx context.Context, p governance.Person) (governance.Identity, error) {
+	if objectID.MatchString(p.EntraID) {
+		return governance.Identity{ID: strings.ToLower(p.EntraID), Email: strings.ToLower(p.Email), Name: p.Name}, nil
+	}
+	c, err := b.user(ctx, p.Email)
 	return c.id, err
 }
+
+// objectID is the form of an Entra object id, a GUID.
+var objectID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func (b *Backend) user(ctx context.Context, email string) (cachedUser, error) {
 	key := strings.ToLower(strings.TrimSpace(email))

@@ -636,10 +636,10 @@ func TestLookupIdentity_ByMailOrSignInNameAndRemembered(t *testing.T) {
 	tn.graph.AddUser(graphfake.User{ID: "7c6d5e4f-3021-4c1b-8e9f-8a7b6c5d4e3f", Mail: "o'brien@example.com", UserPrincipalName: "obrien@contoso.com", DisplayName: "Pat O'Brien"})
 	ctx := context.Background()
 
-	id, err := tn.be.LookupIdentity(ctx, "O'Brien@example.com")
+	id, err := tn.be.LookupIdentity(ctx, governance.Person{Email: "O'Brien@example.com"})
 	require.NoError(t, err)
 	assert.Equal(t, governance.Identity{ID: "7c6d5e4f-3021-4c1b-8e9f-8a7b6c5d4e3f", Email: "o'brien@example.com", Name: "Pat O'Brien"}, id)
-	id, err = tn.be.LookupIdentity(ctx, "mallory@example.com") // no mail, found by user principal name
+	id, err = tn.be.LookupIdentity(ctx, governance.Person{Email: "mallory@example.com"}) // no mail, found by user principal name
 	require.NoError(t, err)
 	assert.Equal(t, malloryID, id.ID)
 
@@ -654,17 +654,26 @@ func TestLookupIdentity_ByMailOrSignInNameAndRemembered(t *testing.T) {
 	assert.Equal(t, 2, lookups())
 	assert.Equal(t, []string{"mail eq 'o''brien@example.com' or userPrincipalName eq 'o''brien@example.com'"}, tn.graph.Calls()[1].Query["$filter"],
 		"single quotes are doubled")
-	_, err = tn.be.LookupIdentity(ctx, "o'brien@example.com")
+	_, err = tn.be.LookupIdentity(ctx, governance.Person{Email: "o'brien@example.com"})
 	require.NoError(t, err)
 	assert.Equal(t, 2, lookups(), "remembered")
 	tn.clock.Advance(11 * time.Minute)
-	_, err = tn.be.LookupIdentity(ctx, "o'brien@example.com")
+	_, err = tn.be.LookupIdentity(ctx, governance.Person{Email: "o'brien@example.com"})
 	require.NoError(t, err)
 	assert.Equal(t, 3, lookups(), "looked up again after its TTL")
 
+	// Teams vouches for the object id: no lookup, even of someone Entra has twice by e-mail.
+	before := lookups()
+	id, err = tn.be.LookupIdentity(ctx, governance.Person{Email: "twin@example.com", Name: "Twin", EntraID: "8D7E6F50-4132-4D2C-9FA0-9B8C7D6E5F40"})
+	require.NoError(t, err)
+	assert.Equal(t, governance.Identity{ID: "8d7e6f50-4132-4d2c-9fa0-9b8c7d6e5f40", Email: "twin@example.com", Name: "Twin"}, id)
+	assert.Equal(t, before, lookups())
+	_, err = tn.be.LookupIdentity(ctx, governance.Person{Email: "o'brien@example.com", EntraID: "aad-obrien"})
+	require.NoError(t, err, "an id that is not an object id is ignored: the e-mail decides")
+
 	tn.graph.AddUser(graphfake.User{ID: "8d7e6f50-4132-4d2c-9fa0-9b8c7d6e5f40", Mail: "twin@example.com", UserPrincipalName: "twin1@contoso.com"})
 	tn.graph.AddUser(graphfake.User{ID: "9e8f7061-5243-4e3d-a0b1-ac9d8e7f6051", Mail: "twin2@example.com", UserPrincipalName: "twin@example.com"})
-	_, err = tn.be.LookupIdentity(ctx, "twin@example.com")
+	_, err = tn.be.LookupIdentity(ctx, governance.Person{Email: "twin@example.com"})
 	require.Error(t, err)
 	assert.Equal(t, "Entra has more than one user with the e-mail twin@example.com, so accessbot cannot tell which is you; "+
 		"ask your access admins to fix the duplicate", err.Error())

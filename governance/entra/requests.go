@@ -87,7 +87,7 @@ func (b *Backend) identityID(ctx context.Context, g governance.Grant) (string, e
 	if g.Identity.ID != "" {
 		return g.Identity.ID, nil
 	}
-	id, err := b.LookupIdentity(ctx, g.Requester.Email)
+	id, err := b.LookupIdentity(ctx, g.Requester)
 	return id.ID, err
 }
 

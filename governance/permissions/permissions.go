@@ -247,14 +247,15 @@ func roleNote(path string) string {
 	return ""
 }
 
-// LookupIdentity finds the Entra user whose mail (or user principal name) is email: their
-// object id, and the user principal name accessbot asks permissions for.
-func (b *Backend) LookupIdentity(ctx context.Context, email string) (governance.Identity, error) {
-	u, err := b.user(ctx, email)
+// LookupIdentity finds the Entra user whose mail (or user principal name) is p's e-mail:
+// their object id, and the user principal name accessbot asks permissions for (which an
+// object id alone would not give).
+func (b *Backend) LookupIdentity(ctx context.Context, p governance.Person) (governance.Identity, error) {
+	u, err := b.user(ctx, p.Email)
 	if err != nil {
 		return governance.Identity{}, err
 	}
-	return governance.Identity{ID: u.ID, Email: strings.ToLower(strings.TrimSpace(email)), Name: u.DisplayName}, nil
+	return governance.Identity{ID: u.ID, Email: strings.ToLower(strings.TrimSpace(p.Email)), Name: u.DisplayName}, nil
 }
 
 func (b *Backend) user(ctx context.Context, email string) (user, error) {

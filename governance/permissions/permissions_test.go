@@ -1001,7 +1001,7 @@ func TestErrors_PermanentOnesSayWhatToDo(t *testing.T) {
 	})
 	t.Run("nobody with the requester's e-mail", func(t *testing.T) {
 		tn := newTenant(t, pmfake.Options{})
-		_, err := tn.be.LookupIdentity(context.Background(), "nobody@contoso.com")
+		_, err := tn.be.LookupIdentity(context.Background(), governance.Person{Email: "nobody@contoso.com"})
 		require.Error(t, err)
 		assert.True(t, governance.IsPermanent(err))
 		assert.Equal(t, "Entra has no user whose e-mail or sign-in name is nobody@contoso.com, so Permissions Management cannot grant you anything; "+
@@ -1022,7 +1022,7 @@ func TestLookupIdentity_ByMailAndRemembered(t *testing.T) {
 	tn := newTenant(t, pmfake.Options{})
 	tn.pm.AddUser(pmfake.User{ID: "7c6d5e4f-3021-4c1b-8e9f-8a7b6c5d4e3f", Mail: "o'brien@contoso.com", UserPrincipalName: "pob@contoso.com", DisplayName: "Pat O'Brien"})
 	ctx := context.Background()
-	id, err := tn.be.LookupIdentity(ctx, "O'Brien@contoso.com")
+	id, err := tn.be.LookupIdentity(ctx, governance.Person{Email: "O'Brien@contoso.com"})
 	require.NoError(t, err)
 	assert.Equal(t, governance.Identity{ID: "7c6d5e4f-3021-4c1b-8e9f-8a7b6c5d4e3f", Email: "o'brien@contoso.com", Name: "Pat O'Brien"}, id)
 	lookups := tn.calls(http.MethodGet, "/users")
@@ -1030,11 +1030,11 @@ func TestLookupIdentity_ByMailAndRemembered(t *testing.T) {
 	assert.Equal(t, []string{"mail eq 'o''brien@contoso.com' or userPrincipalName eq 'o''brien@contoso.com'"}, lookups[0].Query["$filter"],
 		"single quotes are doubled")
 
-	_, err = tn.be.LookupIdentity(ctx, "o'brien@contoso.com")
+	_, err = tn.be.LookupIdentity(ctx, governance.Person{Email: "o'brien@contoso.com"})
 	require.NoError(t, err)
 	assert.Len(t, tn.calls(http.MethodGet, "/users"), 1, "remembered")
 	tn.clock.Advance(11 * time.Minute)
-	_, err = tn.be.LookupIdentity(ctx, "o'brien@contoso.com")
+	_, err = tn.be.LookupIdentity(ctx, governance.Person{Email: "o'brien@contoso.com"})
 	require.NoError(t, err)
 	assert.Len(t, tn.calls(http.MethodGet, "/users"), 2, "looked up again after its TTL")
 }
@@ -1099,9 +1099,9 @@ func TestRefreshTokenSource_RedeemsTheRefreshTokenForDelegatedTokens(t *testing.
 	ts, err := permissions.RefreshTokenSource(d)
 	require.NoError(t, err)
 	tn := newTenant(t, pmfake.Options{}, func(o *permissions.Options) { o.TokenSource = ts })
-	_, err = tn.be.LookupIdentity(context.Background(), "alex@contoso.com")
+	_, err = tn.be.LookupIdentity(context.Background(), governance.Person{Email: "alex@contoso.com"})
 	require.NoError(t, err, "the fake took the redeemed token")
-	_, err = tn.be.LookupIdentity(context.Background(), "alexmanager@contoso.com")
+	_, err = tn.be.LookupIdentity(context.Background(), governance.Person{Email: "alexmanager@contoso.com"})
 	require.NoError(t, err)
 	require.Len(t, forms, 1, "one token serves every call while it lives")
 	assert.Equal(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"first"}, "client_id": {"accessbot-app"},

@@ -342,7 +342,7 @@ func (b *Backend) Extend(ctx context.Context, g governance.Grant, end time.Time)
 	}
 	identity := g.Identity
 	if identity.ID == "" {
-		if identity, err = b.LookupIdentity(ctx, g.Requester.Email); err != nil {
+		if identity, err = b.LookupIdentity(ctx, g.Requester); err != nil {
 			return governance.Submission{}, err
 		}
 	}

@@ -151,9 +151,9 @@ func (b *Backend) ref(item governance.ItemRef) (typ, id string, err error) {
 	return typ, id, nil
 }
 
-// LookupIdentity finds the ISC identity whose e-mail is email.
-func (b *Backend) LookupIdentity(ctx context.Context, email string) (governance.Identity, error) {
-	c, err := b.identity(ctx, email)
+// LookupIdentity finds the ISC identity whose e-mail is p's.
+func (b *Backend) LookupIdentity(ctx context.Context, p governance.Person) (governance.Identity, error) {
+	c, err := b.identity(ctx, p.Email)
 	return c.id, err
 }
 
