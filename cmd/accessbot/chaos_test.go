@@ -39,7 +39,7 @@ type chaos struct {
 	bot      child
 
 	// fault, when set, answers a fulfilment delivery for a request instead of accepting it.
-	fault func(w http.ResponseWriter, request string) bool
+	fault func(w http.ResponseWriter, r *http.Request, request string) bool
 
 	mu         sync.Mutex
 	grants     map[string]int // request → accepted grant deliveries
@@ -54,7 +54,7 @@ type chaos struct {
 
 const chaosRequesters = 20
 
-func newChaos(t *testing.T, ctx context.Context, redisURL string, fault func(http.ResponseWriter, string) bool) *chaos {
+func newChaos(t *testing.T, ctx context.Context, redisURL string, fault func(http.ResponseWriter, *http.Request, string) bool) *chaos {
 	t.Setenv("ACCESSBOT_TEST_AS_MAIN", "1")
 	c := &chaos{t: t, ctx: ctx, redisURL: redisURL, prefix: "chaos" + newID(""), fault: fault, grants: map[string]int{}}
 	users := []slackfake.User{{ID: "UAPPROVER", Email: "approver@example.com", Name: "Approver"}}
@@ -71,8 +71,9 @@ func newChaos(t *testing.T, ctx context.Context, redisURL string, fault func(htt
 
 	dir := t.TempDir()
 	// Tasks a killed process had claimed are taken over after reclaimAfter.
-	conf := strings.Replace(fmt.Sprintf(loadtestConfig, c.slack.APIURL(), "http://"+fl.Addr().String(), c.prefix),
-		"outbox:\n", "outbox:\n  reclaimAfter: 3s\n", 1)
+	// A backend that does not answer is given up on after the webhook's timeout.
+	conf := strings.NewReplacer("outbox:\n", "outbox:\n  reclaimAfter: 3s\n", "builtin:\n", "builtin:\n  timeout: 500ms\n").
+		Replace(fmt.Sprintf(loadtestConfig, c.slack.APIURL(), "http://"+fl.Addr().String(), c.prefix))
 	cfg := filepath.Join(dir, "accessbot.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(conf), 0o600))
 	c.lt = &load{out: io.Discard, dir: dir, secret: "chaos-secret"}
@@ -91,7 +92,7 @@ func (c *chaos) fulfil(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if c.fault != nil && c.fault(w, body.Request) {
+	if c.fault != nil && c.fault(w, r, body.Request) {
 		return
 	}
 	if body.Type == "grant" {

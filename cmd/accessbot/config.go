@@ -55,7 +55,8 @@ type config struct {
 	} `yaml:"workingHours"`
 	Scheduler scheduler.Config `yaml:"scheduler"`
 	Builtin   struct {
-		WebhookURL string `yaml:"webhookURL"`
+		WebhookURL string   `yaml:"webhookURL"`
+		Timeout    duration `yaml:"timeout"` // each webhook call; default 10s
 	} `yaml:"builtin"`
 	Teams struct {
 		AppID        string `yaml:"appID"` // the Azure Bot's Microsoft app id; TEAMS_APP_ID wins
@@ -280,6 +281,9 @@ func (c *config) check() []error {
 		if u, err := url.Parse(c.Slack.APIURL); err != nil || u.Host == "" {
 			errs = append(errs, fmt.Errorf("slack apiURL %q is not a URL", c.Slack.APIURL))
 		}
+	}
+	if t := time.Duration(c.Builtin.Timeout); t < 0 || t > time.Minute {
+		errs = append(errs, fmt.Errorf("builtin timeout %s: use a duration between 1ms and 1m, like 10s", t))
 	}
 	if c.Builtin.WebhookURL != "" {
 		if u, err := url.Parse(c.Builtin.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

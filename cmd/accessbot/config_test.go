@@ -89,6 +89,7 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"timeout before escalation", "approval:\n  daysUntilEscalation: 5\n  requestExpiryDays: 2\n", nil, []string{"time out before"}},
 		{"bad fallback approver", "approval:\n  fallbackApprover: security\n", nil, []string{"fallbackApprover"}},
 		{"bad duration", "outbox:\n  poll: soon\n", nil, []string{"not a duration"}},
+		{"webhook timeout too long", "builtin:\n  timeout: 2m\n", nil, []string{"builtin timeout 2m0s: use a duration between 1ms and 1m"}},
 		{"webhook without secret", "builtin:\n  webhookURL: https://f.example.com\n", nil, []string{"BUILTIN_WEBHOOK_SECRET"}},
 		{"unavailable backend", "catalog:\n  - id: x\n    name: X\n    backend: okta\n    approvers: [a@example.com]\n", nil, []string{"not available in this build; use builtin, sailpoint, entra or permissions"}},
 		{"teams app id not a GUID", "", map[string]string{"TEAMS_APP_ID": "accessbot", "TEAMS_APP_PASSWORD": "p"}, []string{"is not a Microsoft app id (a GUID"}},

@@ -19,7 +19,8 @@ import (
 )
 
 // TestFaults_BackendSlackAndRedisFailingMidRunLoseAndDoubleNothing runs the load while the
-// backend fails 30% of deliveries (500, 429 with Retry-After, a dropped connection),
+// backend fails 30% of deliveries (500, 429 with Retry-After, no answer until accessbot's
+// webhook timeout gives up, a dropped connection),
 // Slack's API answers 429 with Retry-After and 5xx, and Redis (AOF, fsync always) is
 // killed and restarted; afterwards nothing acknowledged is lost and nothing is doubled.
 func TestFaults_BackendSlackAndRedisFailingMidRunLoseAndDoubleNothing(t *testing.T) {
@@ -33,19 +34,29 @@ func TestFaults_BackendSlackAndRedisFailingMidRunLoseAndDoubleNothing(t *testing
 	// would (the outbox would still deliver it; the test would not wait that long).
 	var fmu sync.Mutex
 	failed := map[string]int{}
-	flaky := func(w http.ResponseWriter, request string) bool {
+	var injected [4]int // of each kind of failure below
+	flaky := func(w http.ResponseWriter, r *http.Request, request string) bool {
 		fmu.Lock()
 		defer fmu.Unlock()
 		if failed[request] >= 2 || rand.Float64() >= 0.3 {
 			return false
 		}
 		failed[request]++
-		switch rand.IntN(3) {
+		kind := rand.IntN(4)
+		injected[kind]++
+		switch kind {
 		case 0:
 			http.Error(w, "backend down", http.StatusInternalServerError)
 		case 1:
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, "slow down", http.StatusTooManyRequests)
+		case 2:
+			fmu.Unlock()
+			defer fmu.Lock()
+			select { // no answer: held until accessbot's 500 ms timeout drops the call
+			case <-r.Context().Done():
+			case <-time.After(time.Minute):
+			}
 		default:
 			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 				conn.Close() // the connection drops mid-request
@@ -66,6 +77,11 @@ func TestFaults_BackendSlackAndRedisFailingMidRunLoseAndDoubleNothing(t *testing
 	redis.start()
 	time.Sleep(1500 * time.Millisecond)
 	c.verify(90 * time.Second)
+	fmu.Lock()
+	defer fmu.Unlock()
+	for kind, n := range injected {
+		require.NotZero(t, n, "failure kind %d (500, 429, no answer, dropped) was injected", kind)
+	}
 }
 
 // aofRedis is a redis-server with an append-only file that fsyncs every write, which a

@@ -98,7 +98,7 @@ func assemble(c *config, store *redisstore.Store, out io.Writer, clock governanc
 		refs = append(refs, it.Snapshot())
 	}
 	backend, err := builtin.New(store, builtin.Options{WebhookURL: c.Builtin.WebhookURL, WebhookSecret: c.BuiltinWebhookSecret,
-		Clock: clock, Catalog: refs})
+		Timeout: time.Duration(c.Builtin.Timeout), Clock: clock, Catalog: refs})
 	if err != nil {
 		return nil, err
 	}

@@ -39,8 +39,11 @@ type Options struct {
 	WebhookURL string
 	// WebhookSecret signs the webhook (required with WebhookURL).
 	WebhookSecret string
-	HTTPClient    *http.Client // default: 10 s timeout
-	Clock         governance.Clock
+	// Timeout bounds each webhook call, answer included (default 10 s); a call that runs
+	// out is retried like a 5xx. Unused with HTTPClient.
+	Timeout    time.Duration
+	HTTPClient *http.Client
+	Clock      governance.Clock
 	// Catalog is what SearchCatalog offers.
 	Catalog []governance.ItemRef
 }
@@ -61,7 +64,10 @@ func New(ledger Ledger, opts Options) (*Backend, error) {
 	if opts.HTTPClient == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64 // one fulfilment host, many outbox workers
-		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: t}
+		if opts.Timeout <= 0 {
+			opts.Timeout = 10 * time.Second
+		}
+		opts.HTTPClient = &http.Client{Timeout: opts.Timeout, Transport: t}
 	}
 	if opts.Clock == nil {
 		opts.Clock = governance.SystemClock{}
