@@ -272,13 +272,22 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 	r, refs := snap.Request.clone(), snap.Cards // tasks of one request may share the snapshot
 	switch t.Kind {
 	case TaskSendCard:
-		if r.State != StatePendingApproval {
-			return nil // decided before the card went out: nothing to ask
-		}
+		var sent *MessageRef
 		for _, ref := range refs {
 			if ref.Recipient == t.To {
-				return nil // sent before a crash; do not send twice
+				sent = &ref
 			}
+		}
+		if r.State != StatePendingApproval {
+			if sent != nil {
+				// Sent while the request was being decided, and not redrawn then (a
+				// delivery failed or stopped in between): redraw it now.
+				return s.notifier.UpdateApprovalCard(ctx, *sent, r)
+			}
+			return nil // decided before the card went out: nothing to ask
+		}
+		if sent != nil {
+			return nil // sent before a crash; do not send twice
 		}
 		to := Person{Email: t.To}
 		for _, a := range r.Approvers {
@@ -291,7 +300,7 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 			return fmt.Errorf("send card for %s to %s: %w", r.ID, t.To, err)
 		}
 		ref.Recipient = t.To
-		return s.store.SaveMessageRef(ctx, r.ID, ref)
+		return s.saveCard(ctx, r, ref)
 	case TaskUpdateCards:
 		var errs []error
 		for _, ref := range refs {
@@ -314,7 +323,7 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 			return err
 		}
 		ref.Recipient = t.To // updated with the approvers' cards when the request is decided
-		return s.store.SaveMessageRef(ctx, r.ID, ref)
+		return s.saveCard(ctx, r, ref)
 	case TaskNotify:
 		to := Person{Email: t.To}
 		if r.Requester.Email == t.To {
@@ -337,6 +346,27 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 		return nil
 	}
 	return Permanent(fmt.Errorf("unknown outbox task kind %q", t.Kind))
+}
+
+// saveCard remembers a card drawn from r. When r changed meanwhile (decided while the card
+// was on its way, its update delivered before this reference was saved), the card is
+// redrawn at once, so nobody is left with buttons for a decided request.
+func (s *Service) saveCard(ctx context.Context, r *Request, ref MessageRef) error {
+	v, err := s.store.SaveMessageRef(ctx, r.ID, ref)
+	if err != nil || v == r.Version || v == 0 {
+		return err
+	}
+	now, err := s.store.Get(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	if now.State == StatePendingApproval {
+		return nil // still open: the card's buttons are right
+	}
+	if err := s.notifier.UpdateApprovalCard(ctx, ref, now); err != nil {
+		return fmt.Errorf("redraw card of %s for %s: %w", r.ID, ref.Recipient, err)
+	}
+	return nil
 }
 
 // deferredError says a task is to be delivered later, not that it failed.

@@ -48,8 +48,10 @@ type RequestStore interface {
 	ListByRequester(ctx context.Context, email string, limit int) ([]*Request, error)
 	// ListPendingFor returns pending requests that email may decide, oldest first.
 	ListPendingFor(ctx context.Context, email string, limit int) ([]*Request, error)
-	// SaveMessageRef remembers a card sent for a request, so it can be updated later.
-	SaveMessageRef(ctx context.Context, requestID string, ref MessageRef) error
+	// SaveMessageRef remembers a card sent for a request, so it can be updated later, and
+	// says the request's version as stored at that moment (0 when it is gone), so that a
+	// card drawn from an older version can be redrawn.
+	SaveMessageRef(ctx context.Context, requestID string, ref MessageRef) (version int64, err error)
 	// MessageRefs lists the cards sent for a request.
 	MessageRefs(ctx context.Context, requestID string) ([]MessageRef, error)
 	// Snapshots returns the requests with these ids, each with the cards sent for it, in

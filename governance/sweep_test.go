@@ -29,6 +29,8 @@ type recorder struct {
 	mu     sync.Mutex
 	events []string
 	zones  map[string]*time.Location // e-mail → time zone, as a chat platform would tell
+	// onCard, when set, runs while a card is on its way, before SendApprovalCard returns.
+	onCard func(to governance.Person)
 }
 
 func (r *recorder) Digest(_ context.Context, to governance.Person, pending []*governance.Request) error {
@@ -61,6 +63,12 @@ func (r *recorder) take() []string {
 
 func (r *recorder) SendApprovalCard(_ context.Context, to governance.Person, req *governance.Request) (governance.MessageRef, error) {
 	r.add("card→" + to.Email)
+	r.mu.Lock()
+	hook := r.onCard
+	r.mu.Unlock()
+	if hook != nil {
+		hook(to)
+	}
 	return governance.MessageRef{Platform: "test", Channel: to.Email, ID: req.ID}, nil
 }
 
@@ -103,6 +111,11 @@ items:
     name: Carol's
     backend: builtin
     approvers: [alice@example.com, carol@example.com]
+    defaultDuration: 8h
+  - id: pair
+    name: Pair
+    backend: builtin
+    approvers: [alice@example.com, bob@example.com]
     defaultDuration: 8h
 `
 

@@ -267,16 +267,21 @@ func (s *Store) list(ctx context.Context, key func(shard int) string, newestFirs
 }
 
 // SaveMessageRef remembers a card sent for a request, one per recipient and platform: a
-// later card to the same person replaces the earlier one.
-func (s *Store) SaveMessageRef(ctx context.Context, requestID string, ref governance.MessageRef) error {
+// later card to the same person replaces the earlier one. It reads the request's stored
+// version in the same round trip.
+func (s *Store) SaveMessageRef(ctx context.Context, requestID string, ref governance.MessageRef) (int64, error) {
 	b, err := json.Marshal(ref)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := s.rdb.HSet(ctx, s.k.msgs(requestID), ref.Platform+":"+ref.Recipient, b).Err(); err != nil {
-		return fmt.Errorf("save message ref of %s: %w", requestID, err)
+	pipe := s.rdb.Pipeline()
+	pipe.HSet(ctx, s.k.msgs(requestID), ref.Platform+":"+ref.Recipient, b)
+	version := pipe.HGet(ctx, s.k.request(requestID), "v")
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+		return 0, fmt.Errorf("save message ref of %s: %w", requestID, err)
 	}
-	return nil
+	v, _ := version.Int64() // 0 when the request is gone
+	return v, nil
 }
 
 // MessageRefs lists the cards sent for a request, ordered by platform and recipient.

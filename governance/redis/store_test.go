@@ -314,7 +314,9 @@ func TestMessageRefs_OnePerRecipientInAStableOrder(t *testing.T) {
 	alice := governance.MessageRef{Platform: "slack", Recipient: "alice@example.com", Channel: "D1", ID: "1.0"}
 	aliceAgain := governance.MessageRef{Platform: "slack", Recipient: "alice@example.com", Channel: "D1", ID: "1.5"}
 	for _, ref := range []governance.MessageRef{bob, alice, aliceAgain} {
-		require.NoError(t, s.SaveMessageRef(ctx, "AR-1", ref))
+		v, err := s.SaveMessageRef(ctx, "AR-1", ref)
+		require.NoError(t, err)
+		assert.Zero(t, v, "no request AR-1 is stored here")
 	}
 	refs, err = s.MessageRefs(ctx, "AR-1")
 	require.NoError(t, err)
@@ -389,7 +391,9 @@ func TestKeys_EverythingOneTransitionTouchesSharesOneHashTag(t *testing.T) {
 		require.NoError(t, s.Update(ctx, next(r, governance.StateApproved), 1, governance.Effects{
 			Tasks: []governance.Task{{Kind: governance.TaskSubmit, RequestID: id}}, Undue: []string{"approval:" + id},
 			Audit: []governance.AuditRecord{{At: t0, RequestID: id, Event: governance.EventApprove}}}))
-		require.NoError(t, s.SaveMessageRef(ctx, id, governance.MessageRef{Platform: "slack", Recipient: "alice@example.com"}))
+		v, err := s.SaveMessageRef(ctx, id, governance.MessageRef{Platform: "slack", Recipient: "alice@example.com"})
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), v, "the version as stored when the card was saved")
 		require.NoError(t, s.SaveGrant(ctx, governance.GrantRecord{RequestID: id}))
 	}
 	_, err := s.ReserveID(ctx, "k")
