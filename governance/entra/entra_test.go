@@ -6,9 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/entra"
 	"github.com/accessbot/accessbot/governance/entra/graphfake"
+	"github.com/accessbot/accessbot/governance/governancetest"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
@@ -75,37 +74,6 @@ var (
 	mallory = governance.Actor{Person: governance.Person{Email: "mallory@example.com", Name: "Mallory"}, Platform: "slack"}
 )
 
-// notes is a Notifier that writes down who was told what.
-type notes struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func (n *notes) add(s string) { n.mu.Lock(); n.got = append(n.got, s); n.mu.Unlock() }
-func (n *notes) take() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := n.got
-	n.got = nil
-	slices.Sort(out)
-	return out
-}
-func (n *notes) SendApprovalCard(_ context.Context, to governance.Person, r *governance.Request) (governance.MessageRef, error) {
-	return governance.MessageRef{Platform: "test", Channel: to.Email, ID: r.ID}, nil
-}
-func (n *notes) UpdateApprovalCard(context.Context, governance.MessageRef, *governance.Request) error {
-	return nil
-}
-func (n *notes) Notify(_ context.Context, to governance.Person, x governance.Notice) error {
-	n.add(string(x.Kind) + "→" + to.Email)
-	return nil
-}
-func (n *notes) AlertAdmins(context.Context, *governance.Request) (governance.MessageRef, bool, error) {
-	return governance.MessageRef{}, false, nil
-}
-func (n *notes) Digest(context.Context, governance.Person, []*governance.Request) error { return nil }
-func (n *notes) TimeZone(context.Context, governance.Person) (*time.Location, error)    { return nil, nil }
-
 // tenant is accessbot over Redis with the Entra backend against a fake Graph.
 type tenant struct {
 	t     testing.TB
@@ -114,7 +82,7 @@ type tenant struct {
 	store *redisstore.Store
 	svc   *governance.Service
 	disp  *governance.Dispatcher
-	notes *notes
+	notes *governancetest.Notes
 	be    *entra.Backend
 }
 
@@ -134,7 +102,7 @@ func newTenant(t testing.TB, fake graphfake.Options, opts ...func(*entra.Options
 		Policies: []graphfake.Policy{{ID: marketSelf, AllowedTargetScope: "allMemberUsers"}, {ID: marketPol, AllowedTargetScope: "allDirectoryUsers"}}})
 	g.AddPackage(graphfake.Package{ID: secret, DisplayName: "Payroll Secrets", IsHidden: true, Policies: []graphfake.Policy{{ID: secretPol}}})
 
-	tn := &tenant{t: t, graph: g, clock: clock, notes: &notes{}}
+	tn := &tenant{t: t, graph: g, clock: clock, notes: &governancetest.Notes{}}
 	o := entra.Options{BaseURL: g.BaseURL(), LoginURL: g.LoginURL(), TenantID: g.TenantID(), ClientID: g.ClientID(),
 		ClientSecret: g.ClientSecret(), Clock: clock, Rate: 1000, Burst: 100, Timeout: 2 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -245,7 +213,7 @@ func TestSubmit_TheAdminAddCarriesExactlyTheDocumentedBody(t *testing.T) {
 	require.True(t, ok, "the submission's external id is Entra's request id")
 	assert.Equal(t, "submitted", got.State)
 	assert.Equal(t, "Entra to process it", r.Submission.Waiting)
-	assert.Equal(t, []string{"approved→carol@example.com", "submitted→carol@example.com"}, tn.notes.take())
+	assert.Equal(t, []string{"approved→carol@example.com", "submitted→carol@example.com"}, tn.notes.Take())
 	assert.Equal(t, 1, tn.graph.TokensIssued(), "one token serves every call while it lives")
 }
 
@@ -262,7 +230,7 @@ func TestSubmit_TheDuplicateCheckPreventsASecondRequest(t *testing.T) {
 		tn := newTenant(t, graphfake.Options{})
 		first := tn.approved("payroll")
 		require.Equal(t, governance.StateSubmitted, first.State)
-		tn.notes.take()
+		tn.notes.Take()
 
 		second := tn.approved("payroll")
 		assert.Equal(t, governance.StateFailed, second.State)
@@ -270,7 +238,7 @@ func TestSubmit_TheDuplicateCheckPreventsASecondRequest(t *testing.T) {
 		assert.Equal(t, "Entra already has a request for Payroll Reader for you (made 2026-11-23, waiting for Entra to process it), "+
 			"so accessbot did not ask again; it goes on in Entra", second.Failure)
 		assert.Len(t, tn.graph.Created(), 1, "Entra was asked once")
-		assert.Contains(t, tn.notes.take(), "failed→carol@example.com")
+		assert.Contains(t, tn.notes.Take(), "failed→carol@example.com")
 	})
 	t.Run("a request made in My Access, found on a later page", func(t *testing.T) {
 		tn := newTenant(t, graphfake.Options{PageSize: 1})
@@ -340,7 +308,7 @@ func TestSubmit_NothingIsSubmittedTwiceWhenARetryFollowsATimeout(t *testing.T) {
 		assert.Equal(t, governance.StateActive, r.State, r.Failure)
 		assert.Equal(t, made[0].ID, r.Submission.ExternalID)
 		assert.Len(t, tn.graph.Created(), 1)
-		assert.Equal(t, []string{"active→carol@example.com", "approved→carol@example.com"}, tn.notes.take())
+		assert.Equal(t, []string{"active→carol@example.com", "approved→carol@example.com"}, tn.notes.Take())
 	})
 }
 
@@ -370,7 +338,7 @@ func TestStatus_EveryEntraStateIsMapped(t *testing.T) {
 			tn := newTenant(t, graphfake.Options{})
 			r := tn.approved("payroll")
 			require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-			tn.notes.take()
+			tn.notes.Take()
 
 			tn.graph.SetState(r.Submission.ExternalID, tt.state)
 			tn.sync()
@@ -378,7 +346,7 @@ func TestStatus_EveryEntraStateIsMapped(t *testing.T) {
 			assert.Equal(t, tt.want, got.State)
 			assert.Equal(t, tt.failure, got.Failure)
 			assert.Equal(t, tt.waiting, got.Submission.Waiting)
-			assert.Equal(t, tt.notified, tn.notes.take())
+			assert.Equal(t, tt.notified, tn.notes.Take())
 			if tt.want == governance.StateActive {
 				assert.Equal(t, r.Submission.Start.Add(8*time.Hour), got.EndsAt(), "the end Entra holds is the end asked for")
 			}
@@ -557,7 +525,7 @@ func TestErrors_5xxIsRetriedWithBackoffThenReported(t *testing.T) {
 		got := tn.get(r.ID)
 		assert.Equal(t, governance.StateFailed, got.State)
 		assert.Contains(t, got.Failure, "Entra POST "+requests+": 500 generalException")
-		assert.Contains(t, tn.notes.take(), "failed→carol@example.com")
+		assert.Contains(t, tn.notes.Take(), "failed→carol@example.com")
 		assert.Empty(t, tn.graph.Created())
 	})
 }

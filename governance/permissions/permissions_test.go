@@ -1,7 +1,6 @@
 package permissions_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/governancetest"
 	"github.com/accessbot/accessbot/governance/permissions"
 	"github.com/accessbot/accessbot/governance/permissions/pmfake"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
@@ -109,46 +109,6 @@ var (
 	manager = governance.Actor{Person: governance.Person{Email: "alexmanager@contoso.com", Name: "Alex's manager"}, Platform: "slack"}
 )
 
-// notes is a Notifier that writes down who was told what.
-type notes struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func (n *notes) add(s string) { n.mu.Lock(); n.got = append(n.got, s); n.mu.Unlock() }
-func (n *notes) take() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := n.got
-	n.got = nil
-	slices.Sort(out)
-	return out
-}
-func (n *notes) SendApprovalCard(_ context.Context, to governance.Person, r *governance.Request) (governance.MessageRef, error) {
-	return governance.MessageRef{Platform: "test", Channel: to.Email, ID: r.ID}, nil
-}
-func (n *notes) UpdateApprovalCard(context.Context, governance.MessageRef, *governance.Request) error {
-	return nil
-}
-func (n *notes) Notify(_ context.Context, to governance.Person, x governance.Notice) error {
-	n.add(string(x.Kind) + "→" + to.Email)
-	return nil
-}
-func (n *notes) AlertAdmins(context.Context, *governance.Request) (governance.MessageRef, bool, error) {
-	return governance.MessageRef{}, false, nil
-}
-func (n *notes) Digest(context.Context, governance.Person, []*governance.Request) error { return nil }
-func (n *notes) TimeZone(context.Context, governance.Person) (*time.Location, error)    { return nil, nil }
-
-// logs collects what the backend logs.
-type logs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logs) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.Write(p) }
-func (l *logs) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
-
 // tenant is accessbot over Redis with the permissions backend against a fake Graph beta.
 type tenant struct {
 	t     testing.TB
@@ -157,8 +117,8 @@ type tenant struct {
 	store *redisstore.Store
 	svc   *governance.Service
 	disp  *governance.Dispatcher
-	notes *notes
-	logs  *logs
+	notes *governancetest.Notes
+	logs  *governancetest.Logs
 	be    *permissions.Backend
 }
 
@@ -171,7 +131,7 @@ func newTenant(t testing.TB, fake pmfake.Options, opts ...func(*permissions.Opti
 	pm.AddUser(pmfake.User{ID: alexID, Mail: "alex@contoso.com", UserPrincipalName: "alex@contoso.com", DisplayName: "Alex"})
 	pm.AddUser(pmfake.User{ID: managerID, Mail: "alexmanager@contoso.com", UserPrincipalName: "alexmanager@contoso.com", DisplayName: "Alex's manager"})
 
-	tn := &tenant{t: t, pm: pm, clock: clock, notes: &notes{}, logs: &logs{}}
+	tn := &tenant{t: t, pm: pm, clock: clock, notes: &governancetest.Notes{}, logs: &governancetest.Logs{}}
 	o := permissions.Options{BaseURL: pm.BaseURL(), TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token}),
 		Clock: clock, Rate: 1000, Burst: 100, Timeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(tn.logs, nil))}
 	for _, f := range opts {
@@ -609,7 +569,7 @@ func TestSubmit_EachCloudSendsTheDocumentedBody(t *testing.T) {
 			require.True(t, ok, "the submission's external id is Permissions Management's request id")
 			assert.Equal(t, r.ID, got.TicketNumber)
 			assert.Equal(t, "approval in Permissions Management", r.Submission.Waiting)
-			assert.Equal(t, []string{"approved→alex@contoso.com", "submitted→alex@contoso.com"}, tn.notes.take())
+			assert.Equal(t, []string{"approved→alex@contoso.com", "submitted→alex@contoso.com"}, tn.notes.Take())
 		})
 	}
 }
@@ -714,7 +674,7 @@ func TestSubmit_NothingIsSubmittedTwiceWhenARetryFollowsATimeout(t *testing.T) {
 		assert.Equal(t, made[0].ID, r.Submission.ExternalID)
 		assert.Equal(t, grantedAt.Add(time.Hour), r.EndsAt(), "an hour from the grant")
 		assert.Len(t, tn.pm.Created(), 1)
-		assert.Equal(t, []string{"active→alex@contoso.com", "approved→alex@contoso.com"}, tn.notes.take())
+		assert.Equal(t, []string{"active→alex@contoso.com", "approved→alex@contoso.com"}, tn.notes.Take())
 	})
 }
 
@@ -746,7 +706,7 @@ func TestStatus_EveryStateIsMapped(t *testing.T) {
 			tn := newTenant(t, pmfake.Options{})
 			r := tn.approved("aws-policy")
 			require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-			tn.notes.take()
+			tn.notes.Take()
 
 			tn.pm.SetStatus(r.Submission.ExternalID, tt.status, tt.occurrence)
 			tn.sync()
@@ -754,7 +714,7 @@ func TestStatus_EveryStateIsMapped(t *testing.T) {
 			assert.Equal(t, tt.want, got.State)
 			assert.Equal(t, tt.failure, got.Failure)
 			assert.Equal(t, tt.waiting, got.Submission.Waiting)
-			assert.Equal(t, tt.notified, tn.notes.take())
+			assert.Equal(t, tt.notified, tn.notes.Take())
 			if tt.want == governance.StateActive {
 				assert.Equal(t, tn.clock.Now().Add(-time.Minute).Add(time.Hour), got.EndsAt(), "an hour from the grant")
 			}
@@ -956,7 +916,7 @@ func TestErrors_5xxIsRetriedWithBackoffThenReported(t *testing.T) {
 		got := tn.get(r.ID)
 		assert.Equal(t, governance.StateFailed, got.State)
 		assert.Contains(t, got.Failure, "Permissions Management POST "+requests+": 500 generalException")
-		assert.Contains(t, tn.notes.take(), "failed→alex@contoso.com")
+		assert.Contains(t, tn.notes.Take(), "failed→alex@contoso.com")
 		assert.Empty(t, tn.pm.Created())
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/governancetest"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/governance/sailpoint"
@@ -54,7 +55,7 @@ func BenchmarkPacing(b *testing.B) {
 		catalog, err := governance.ParseCatalog([]byte(cat.String()))
 		require.NoError(b, err)
 		svc, err := governance.NewService(governance.Config{Catalog: catalog, Store: store, Backends: []governance.Backend{be},
-			Notifier: &notes{}, Clock: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			Notifier: &governancetest.Notes{}, Clock: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		require.NoError(b, err)
 		ctx := context.Background()
 		ids := make([]string, 0, requests)

@@ -6,9 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/governancetest"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/governance/sailpoint"
@@ -60,37 +59,6 @@ var (
 	alice = governance.Actor{Person: governance.Person{Email: "alice@example.com", Name: "Alice"}, Platform: "slack"}
 )
 
-// notes is a Notifier that writes down who was told what.
-type notes struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func (n *notes) add(s string) { n.mu.Lock(); n.got = append(n.got, s); n.mu.Unlock() }
-func (n *notes) take() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := n.got
-	n.got = nil
-	slices.Sort(out)
-	return out
-}
-func (n *notes) SendApprovalCard(_ context.Context, to governance.Person, r *governance.Request) (governance.MessageRef, error) {
-	return governance.MessageRef{Platform: "test", Channel: to.Email, ID: r.ID}, nil
-}
-func (n *notes) UpdateApprovalCard(context.Context, governance.MessageRef, *governance.Request) error {
-	return nil
-}
-func (n *notes) Notify(_ context.Context, to governance.Person, x governance.Notice) error {
-	n.add(string(x.Kind) + "→" + to.Email)
-	return nil
-}
-func (n *notes) AlertAdmins(context.Context, *governance.Request) (governance.MessageRef, bool, error) {
-	return governance.MessageRef{}, false, nil
-}
-func (n *notes) Digest(context.Context, governance.Person, []*governance.Request) error { return nil }
-func (n *notes) TimeZone(context.Context, governance.Person) (*time.Location, error)    { return nil, nil }
-
 // tenant is accessbot over Redis with the SailPoint backend against a fake ISC.
 type tenant struct {
 	t     testing.TB
@@ -99,7 +67,7 @@ type tenant struct {
 	store *redisstore.Store
 	svc   *governance.Service
 	disp  *governance.Dispatcher
-	notes *notes
+	notes *governancetest.Notes
 	be    *sailpoint.Backend
 }
 
@@ -115,7 +83,7 @@ func newTenant(t testing.TB, fake iscfake.Options, opts ...func(*sailpoint.Optio
 
 	// The fake checks that dates are in the future by the real clock, so the manual
 	// clock starts now.
-	tn := &tenant{t: t, isc: isc, clock: governance.NewManualClock(time.Now().UTC().Truncate(time.Second)), notes: &notes{}}
+	tn := &tenant{t: t, isc: isc, clock: governance.NewManualClock(time.Now().UTC().Truncate(time.Second)), notes: &governancetest.Notes{}}
 	o := sailpoint.Options{BaseURL: isc.URL, ClientID: "pat-id", ClientSecret: "pat-secret", Clock: tn.clock,
 		Rate: 1000, Burst: 100, Timeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, f := range opts {
@@ -200,7 +168,7 @@ func TestSubmit_TheGrantCarriesExactlyTheDocumentedBody(t *testing.T) {
 	st, ok := tn.isc.Status(r.Submission.ExternalID)
 	require.True(t, ok, "the submission's external id is ISC's access request id")
 	assert.Equal(t, "EXECUTING", st.State)
-	assert.Equal(t, []string{"approved→carol@example.com", "submitted→carol@example.com"}, tn.notes.take())
+	assert.Equal(t, []string{"approved→carol@example.com", "submitted→carol@example.com"}, tn.notes.Take())
 	assert.Equal(t, 1, tn.isc.TokensIssued(), "one token serves every call while it lives")
 }
 
@@ -218,14 +186,14 @@ func TestSubmit_TheDuplicateCheckPreventsASecondSubmission(t *testing.T) {
 		tn := newTenant(t, iscfake.Options{})
 		first := tn.approved("payroll")
 		require.Equal(t, governance.StateSubmitted, first.State)
-		tn.notes.take()
+		tn.notes.Take()
 
 		second := tn.approved("payroll")
 		assert.Equal(t, governance.StateFailed, second.State)
 		assert.True(t, second.Duplicate)
 		assert.Contains(t, second.Failure, "SailPoint already has a request for Payroll Reader for you")
 		assert.Len(t, tn.submissions(), 1, "ISC was asked once")
-		assert.Contains(t, tn.notes.take(), "failed→carol@example.com")
+		assert.Contains(t, tn.notes.Take(), "failed→carol@example.com")
 	})
 	t.Run("access the identity already holds", func(t *testing.T) {
 		tn := newTenant(t, iscfake.Options{})
@@ -279,7 +247,7 @@ func TestStatus_EveryISCStateIsMapped(t *testing.T) {
 			tn := newTenant(t, iscfake.Options{})
 			r := tn.approved("payroll")
 			require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-			tn.notes.take()
+			tn.notes.Take()
 
 			tt.drive(tn.isc, r.Submission.ExternalID)
 			tn.sync()
@@ -287,7 +255,7 @@ func TestStatus_EveryISCStateIsMapped(t *testing.T) {
 			assert.Equal(t, tt.state, got.State)
 			assert.Equal(t, tt.failure, got.Failure)
 			assert.Equal(t, tt.waiting, got.Submission.Waiting)
-			assert.Equal(t, []string{tt.notified}, tn.notes.take())
+			assert.Equal(t, []string{tt.notified}, tn.notes.Take())
 			if tt.state == governance.StateActive {
 				assert.Equal(t, tn.clock.Now().Add(8*time.Hour-time.Minute), got.EndsAt(), "the end asked for stays")
 			}
@@ -405,7 +373,7 @@ func TestErrors_5xxIsRetriedWithBackoffThenReported(t *testing.T) {
 		got := tn.get(r.ID)
 		assert.Equal(t, governance.StateFailed, got.State)
 		assert.Contains(t, got.Failure, "SailPoint POST /access-requests: 500")
-		assert.Contains(t, tn.notes.take(), "failed→carol@example.com")
+		assert.Contains(t, tn.notes.Take(), "failed→carol@example.com")
 	})
 	t.Run("a timeout is retried", func(t *testing.T) {
 		tn := newTenant(t, iscfake.Options{}, func(o *sailpoint.Options) { o.Timeout = 200 * time.Millisecond })
