@@ -16,10 +16,11 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/accessbot/accessbot/governance/graph/graphtest"
 )
 
 // Root is the path of the Entitlement Management API below Graph's version root.
@@ -40,14 +41,9 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Call is one request the fake received.
-type Call struct {
-	Method string
-	Path   string // below Graph's version root ("/users"), or "/token"
-	Query  url.Values
-	Body   []byte
-	Status int
-}
+// Call is one request the fake received; its Path is below Graph's version root
+// ("/users"), or "/token".
+type Call = graphtest.Call
 
 // User is a directory user.
 type User struct {
@@ -87,19 +83,11 @@ type Assignment struct {
 	End                                              time.Time
 }
 
-type fault struct {
-	match      string
-	status     int
-	retryAfter string
-	hang       time.Duration
-}
-
 // Server is the fake Graph.
 type Server struct {
 	*httptest.Server
-	o       Options
-	closing chan struct{}
-	once    sync.Once
+	*graphtest.Wire
+	o Options
 
 	mu          sync.Mutex
 	users       []*User
@@ -110,9 +98,7 @@ type Server struct {
 	tokens      map[string]time.Time
 	issued      int
 	seq         int
-	calls       []Call
 	created     []map[string]any
-	faults      []fault
 }
 
 // New starts a fake Graph.
@@ -135,14 +121,14 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{o: o, closing: make(chan struct{}), subjects: map[string]string{}, tokens: map[string]time.Time{}}
+	s := &Server{Wire: graphtest.NewWire(), o: o, subjects: map[string]string{}, tokens: map[string]time.Time{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
 
 // Close releases hung answers and stops the server.
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.closing) })
+	s.Release()
 	s.Server.Close()
 }
 
@@ -287,31 +273,6 @@ func (s *Server) Assignment(id string) (Assignment, bool) {
 	return Assignment{}, false
 }
 
-// Fail makes the next call that matches answer status with an OData error, and with
-// Retry-After when retryAfter is not empty. match is "METHOD path", the path below Graph's
-// version root ("POST /identityGovernance/entitlementManagement/assignmentRequests") or
-// "/token"; a trailing * matches any path with that prefix. Each Fail is used once.
-func (s *Server) Fail(match string, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{match: match, status: status, retryAfter: retryAfter})
-}
-
-// Hang makes the next call that matches take effect but hold its answer for d (or until
-// the caller gives up), as a lost answer after a timeout.
-func (s *Server) Hang(match string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{match: match, hang: d})
-}
-
-// Calls lists the requests received, in order.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
-}
-
 // Created lists the bodies of the assignment requests the fake accepted (201), in order,
 // as JSON objects.
 func (s *Server) Created() []map[string]any {
@@ -385,104 +346,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
 		path = "/token"
 	}
-	call := Call{Method: r.Method, Path: path, Query: r.URL.Query(), Body: body}
-
-	s.mu.Lock()
-	f, ok := s.takeFault(r.Method + " " + path)
-	s.mu.Unlock()
-	if ok && f.hang == 0 {
-		s.record(call, f.status)
-		writeError(w, f.status, f.retryAfter, codeFor(f.status), fmt.Sprintf("Injected failure (HTTP %d).", f.status))
-		return
-	}
-	rec := httptest.NewRecorder()
-	if path == "/token" {
-		s.token(rec, r, body)
-	} else {
-		s.graph(rec, r, path, body)
-	}
-	s.record(call, rec.Code)
-	if ok {
-		select {
-		case <-time.After(f.hang):
-		case <-r.Context().Done():
-			return
-		case <-s.closing:
-			return
+	s.Wire.Serve(w, r, path, body, func(rec http.ResponseWriter) {
+		if path == "/token" {
+			s.token(rec, r, body)
+		} else {
+			s.graph(rec, r, path, body)
 		}
-	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
-}
-
-func (s *Server) takeFault(call string) (fault, bool) {
-	for i, f := range s.faults {
-		method, path, _ := strings.Cut(f.match, " ")
-		if method != strings.SplitN(call, " ", 2)[0] {
-			continue
-		}
-		got := strings.SplitN(call, " ", 2)[1]
-		if path == got || (strings.HasSuffix(path, "*") && strings.HasPrefix(got, strings.TrimSuffix(path, "*"))) {
-			s.faults = slices.Delete(s.faults, i, i+1)
-			return f, true
-		}
-	}
-	return fault{}, false
-}
-
-func (s *Server) record(c Call, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c.Status = status
-	s.calls = append(s.calls, c)
-}
-
-func codeFor(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "invalidRequest"
-	case http.StatusUnauthorized:
-		return "InvalidAuthenticationToken"
-	case http.StatusForbidden:
-		return "accessDenied"
-	case http.StatusNotFound:
-		return "itemNotFound"
-	case http.StatusConflict:
-		return "conflict"
-	case http.StatusTooManyRequests:
-		return "activityLimitReached"
-	case http.StatusServiceUnavailable:
-		return "serviceNotAvailable"
-	}
-	return "generalException"
-}
-
-var requestSeq struct {
-	sync.Mutex
-	n int
-}
-
-// writeError writes Graph's error body, with innerError's request-id and date.
-func writeError(w http.ResponseWriter, status int, retryAfter, code, message string) {
-	requestSeq.Lock()
-	requestSeq.n++
-	id := fmt.Sprintf("a1b2c3d4-0000-4000-8000-%012d", requestSeq.n)
-	requestSeq.Unlock()
-	if retryAfter != "" {
-		w.Header().Set("Retry-After", retryAfter)
-	}
-	w.Header().Set("request-id", id)
-	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": message,
-		"innerError": map[string]any{"date": time.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": id, "client-request-id": id}}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	})
 }
 
 // token is the v2.0 token endpoint, for the client-credentials grant only.
@@ -490,17 +360,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := url.ParseQuery(string(body))
 	switch {
 	case r.Method != http.MethodPost || err != nil || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded":
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "AADSTS900144: The request body must be form-encoded."})
+		graphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "AADSTS900144: The request body must be form-encoded."})
 	case r.URL.Path != "/"+s.o.TenantID+"/oauth2/v2.0/token":
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "AADSTS90002: Tenant not found."})
+		graphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "AADSTS90002: Tenant not found."})
 	case form.Get("grant_type") != "client_credentials":
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "unsupported_grant_type", "error_description": "AADSTS70003: The app requested an unsupported grant type."})
+		graphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "unsupported_grant_type", "error_description": "AADSTS70003: The app requested an unsupported grant type."})
 	case form.Get("scope") != "https://graph.microsoft.com/.default":
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_scope", "error_description": "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier."})
+		graphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_scope", "error_description": "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier."})
 	case form.Get("client_id") != s.o.ClientID:
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "unauthorized_client", "error_description": "AADSTS700016: Application not found in the directory."})
+		graphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "unauthorized_client", "error_description": "AADSTS700016: Application not found in the directory."})
 	case form.Get("client_secret") != s.o.ClientSecret:
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."})
+		graphtest.WriteJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."})
 	default:
 		s.mu.Lock()
 		s.issued++
@@ -508,7 +378,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.tokens[tok] = time.Now().Add(s.o.TokenTTL)
 		s.mu.Unlock()
 		secs := int(s.o.TokenTTL / time.Second)
-		writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok})
+		graphtest.WriteJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok})
 	}
 }
 
@@ -519,13 +389,13 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body
 	exp, known := s.tokens[tok]
 	s.mu.Unlock()
 	if !ok || !known || time.Now().After(exp) {
-		writeError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
+		graphtest.WriteError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
 		return
 	}
 	q := r.URL.Query()
 	for k := range q {
 		if !slices.Contains([]string{"$filter", "$expand", "$select", "$top", "$skiptoken"}, k) {
-			writeError(w, http.StatusBadRequest, "", "BadRequest", fmt.Sprintf("Query option '%s' is not allowed.", k))
+			graphtest.BadRequest(w, "Query option '%s' is not allowed.", k)
 			return
 		}
 	}
@@ -547,62 +417,12 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body
 		s.createRequest(w, r, body)
 	case r.Method == http.MethodPost && strings.HasPrefix(path, Root+"/assignmentRequests/") && strings.HasSuffix(path, "/cancel"):
 		// Documented as delegated only: an application token is refused.
-		writeError(w, http.StatusForbidden, "", "accessDenied", "The cancel action is not supported for application callers.")
+		graphtest.WriteError(w, http.StatusForbidden, "", "accessDenied", "The cancel action is not supported for application callers.")
 	case r.Method == http.MethodGet && path == Root+"/assignments":
 		s.listAssignments(w, r, q)
 	default:
-		writeError(w, http.StatusBadRequest, "", "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg[len(seg)-1]))
+		graphtest.BadRequest(w, "Resource not found for the segment '%s'.", seg[len(seg)-1])
 	}
-}
-
-// clause is one "path eq 'value'" of a $filter.
-type clause struct{ path, value string }
-
-var clauseRE = regexp.MustCompile(`^([A-Za-z]+(?:/[A-Za-z]+)?) eq '((?:[^']|'')*)'$`)
-
-// parseFilter reads "a eq 'x' and b eq 'y'" (or with "or"): the clauses and the joining
-// word. Only eq comparisons of the allowed paths are accepted, as Graph supports them.
-func parseFilter(f string, allowed ...string) ([]clause, string, error) {
-	if f == "" {
-		return nil, "", nil
-	}
-	join := "and"
-	parts := splitOutsideQuotes(f, " and ")
-	if len(parts) == 1 {
-		if or := splitOutsideQuotes(f, " or "); len(or) > 1 {
-			parts, join = or, "or"
-		}
-	}
-	var out []clause
-	for _, p := range parts {
-		m := clauseRE.FindStringSubmatch(strings.TrimSpace(p))
-		if m == nil {
-			return nil, "", fmt.Errorf("Invalid filter clause: %s", p)
-		}
-		i := slices.IndexFunc(allowed, func(a string) bool { return strings.EqualFold(a, m[1]) })
-		if i < 0 {
-			return nil, "", fmt.Errorf("Unsupported or invalid query filter clause specified for property '%s'.", m[1])
-		}
-		out = append(out, clause{path: allowed[i], value: strings.ReplaceAll(m[2], "''", "'")})
-	}
-	return out, join, nil
-}
-
-func splitOutsideQuotes(s, sep string) []string {
-	var parts []string
-	in, start := false, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' {
-			in = !in
-			continue
-		}
-		if !in && strings.HasPrefix(s[i:], sep) {
-			parts = append(parts, s[start:i])
-			start = i + len(sep)
-			i += len(sep) - 1
-		}
-	}
-	return append(parts, s[start:])
 }
 
 // expands reads $expand, refusing navigation properties the entity does not have.
@@ -622,47 +442,18 @@ func expands(q url.Values, allowed ...string) (map[string]bool, error) {
 }
 
 // page writes one page of items, with @odata.nextLink when more follow.
-func (s *Server) page(w http.ResponseWriter, r *http.Request, q url.Values, items []map[string]any) {
-	size := s.o.PageSize
-	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top > 0 && top < size {
-		size = top
-	}
-	from := 0
-	if t := q.Get("$skiptoken"); t != "" {
-		n, err := strconv.Atoi(t)
-		if err != nil || n < 0 || n > len(items) {
-			writeError(w, http.StatusBadRequest, "", "BadRequest", "The skip token is not valid.")
-			return
-		}
-		from = n
-	}
-	to := min(from+size, len(items))
-	out := map[string]any{"@odata.context": s.BaseURL() + "/$metadata#" + strings.TrimPrefix(r.URL.Path, "/v1.0/"),
-		"value": items[from:to]}
-	if items[from:to] == nil {
-		out["value"] = []map[string]any{}
-	}
-	if to < len(items) {
-		next := url.Values{}
-		for k, v := range q {
-			if k != "$skiptoken" {
-				next[k] = v
-			}
-		}
-		next.Set("$skiptoken", strconv.Itoa(to))
-		out["@odata.nextLink"] = s.URL + r.URL.Path + "?" + next.Encode()
-	}
-	writeJSON(w, http.StatusOK, out)
+func (s *Server) page(w http.ResponseWriter, r *http.Request, items []map[string]any) {
+	graphtest.Page(w, r, s.BaseURL(), s.o.PageSize, items)
 }
 
 func userJSON(u *User) map[string]any {
-	return map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": nullable(u.Mail), "userPrincipalName": u.UserPrincipalName}
+	return map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": graphtest.Nullable(u.Mail), "userPrincipalName": u.UserPrincipalName}
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values) {
-	cs, _, err := parseFilter(q.Get("$filter"), "mail", "userPrincipalName")
+	cs, _, err := graphtest.ParseFilter(q.Get("$filter"), "mail", "userPrincipalName")
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+		graphtest.BadRequest(w, "%s", err.Error())
 		return
 	}
 	s.mu.Lock()
@@ -671,17 +462,17 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values)
 		match := len(cs) == 0
 		for _, c := range cs {
 			v := u.Mail
-			if c.path == "userPrincipalName" {
+			if c.Path == "userPrincipalName" {
 				v = u.UserPrincipalName
 			}
-			match = match || strings.EqualFold(v, c.value)
+			match = match || strings.EqualFold(v, c.Value)
 		}
 		if match {
 			items = append(items, userJSON(u))
 		}
 	}
 	s.mu.Unlock()
-	s.page(w, r, q, items)
+	s.page(w, r, items)
 }
 
 func (s *Server) manager(w http.ResponseWriter, id string) {
@@ -689,17 +480,17 @@ func (s *Server) manager(w http.ResponseWriter, id string) {
 	defer s.mu.Unlock()
 	u := s.user(id)
 	if u == nil {
-		writeError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
+		graphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
 		return
 	}
 	m := s.user(u.ManagerID)
 	if m == nil {
-		writeError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "Resource 'manager' does not exist or one of its queried reference-property objects are not present.")
+		graphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "Resource 'manager' does not exist or one of its queried reference-property objects are not present.")
 		return
 	}
 	out := userJSON(m)
 	out["@odata.type"] = "#microsoft.graph.user"
-	writeJSON(w, http.StatusOK, out)
+	graphtest.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) packageJSON(p *Package, withPolicies bool) map[string]any {
@@ -721,14 +512,14 @@ var containsRE = regexp.MustCompile(`^contains\(tolower\(displayName\),'((?:[^']
 func (s *Server) listPackages(w http.ResponseWriter, r *http.Request, q url.Values) {
 	ex, err := expands(q, "assignmentPolicies", "catalog")
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+		graphtest.BadRequest(w, "%s", err.Error())
 		return
 	}
 	needle, filtered := "", q.Get("$filter") != ""
 	if filtered {
 		m := containsRE.FindStringSubmatch(q.Get("$filter"))
 		if m == nil {
-			writeError(w, http.StatusBadRequest, "", "BadRequest", "Invalid filter clause: "+q.Get("$filter"))
+			graphtest.BadRequest(w, "Invalid filter clause: "+"%s", q.Get("$filter"))
 			return
 		}
 		needle = strings.ReplaceAll(m[1], "''", "'")
@@ -741,23 +532,23 @@ func (s *Server) listPackages(w http.ResponseWriter, r *http.Request, q url.Valu
 		}
 	}
 	s.mu.Unlock()
-	s.page(w, r, q, items)
+	s.page(w, r, items)
 }
 
 func (s *Server) getPackage(w http.ResponseWriter, q url.Values, id string) {
 	ex, err := expands(q, "assignmentPolicies", "catalog")
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+		graphtest.BadRequest(w, "%s", err.Error())
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.pkg(id)
 	if p == nil {
-		writeError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackage with id '%s' was not found.", id))
+		graphtest.WriteError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackage with id '%s' was not found.", id))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.packageJSON(p, ex["assignmentPolicies"]))
+	graphtest.WriteJSON(w, http.StatusOK, s.packageJSON(p, ex["assignmentPolicies"]))
 }
 
 func ts(t time.Time) any {
@@ -765,13 +556,6 @@ func ts(t time.Time) any {
 		return nil
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func scheduleJSON(start time.Time, expType string, end time.Time) map[string]any {
@@ -790,7 +574,7 @@ func (s *Server) subject(userID string) map[string]any {
 	}
 	out := map[string]any{"id": id, "objectId": userID, "subjectType": "user", "subjectLifecycle": "governed"}
 	if u := s.user(userID); u != nil {
-		out["displayName"], out["email"], out["principalName"] = u.DisplayName, nullable(u.Mail), u.UserPrincipalName
+		out["displayName"], out["email"], out["principalName"] = u.DisplayName, graphtest.Nullable(u.Mail), u.UserPrincipalName
 	}
 	return out
 }
@@ -817,7 +601,7 @@ func (s *Server) assignmentJSON(a *Assignment, ex map[string]bool) map[string]an
 
 func (s *Server) requestJSON(r *Request, ex map[string]bool) map[string]any {
 	out := map[string]any{"id": r.ID, "requestType": r.RequestType, "state": r.State, "status": r.Status,
-		"createdDateTime": ts(r.Created), "completedDateTime": nil, "justification": nullable(r.Justification),
+		"createdDateTime": ts(r.Created), "completedDateTime": nil, "justification": graphtest.Nullable(r.Justification),
 		"schedule": scheduleJSON(r.Start, r.ExpirationType, r.End), "answers": []any{}, "customExtensionCalloutInstances": []any{}}
 	switch r.State {
 	case "delivered", "deliveryFailed", "denied", "canceled", "partiallyDelivered":
@@ -844,10 +628,10 @@ func (s *Server) requestJSON(r *Request, ex map[string]bool) map[string]any {
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, q url.Values) {
 	ex, err := expands(q, "accessPackage", "assignment", "requestor")
 	if err == nil {
-		var cs []clause
-		cs, _, err = parseFilter(q.Get("$filter"), "accessPackage/id", "state", "requestType")
+		var cs []graphtest.Clause
+		cs, _, err = graphtest.ParseFilter(q.Get("$filter"), "accessPackage/id", "state", "requestType")
 		for _, c := range cs {
-			if c.path == "accessPackage/id" && !ex["accessPackage"] {
+			if c.Path == "accessPackage/id" && !ex["accessPackage"] {
 				err = fmt.Errorf("Filtering on accessPackage/id requires $expand=accessPackage.")
 			}
 		}
@@ -860,16 +644,16 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, q url.Valu
 				}
 			}
 			s.mu.Unlock()
-			s.page(w, r, q, items)
+			s.page(w, r, items)
 			return
 		}
 	}
-	writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+	graphtest.BadRequest(w, "%s", err.Error())
 }
 
-func matches(cs []clause, values map[string]string) bool {
+func matches(cs []graphtest.Clause, values map[string]string) bool {
 	for _, c := range cs {
-		if !strings.EqualFold(values[c.path], c.value) {
+		if !strings.EqualFold(values[c.Path], c.Value) {
 			return false
 		}
 	}
@@ -879,24 +663,24 @@ func matches(cs []clause, values map[string]string) bool {
 func (s *Server) getRequest(w http.ResponseWriter, q url.Values, id string) {
 	ex, err := expands(q, "accessPackage", "assignment", "requestor")
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+		graphtest.BadRequest(w, "%s", err.Error())
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	req := s.request(id)
 	if req == nil {
-		writeError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackageAssignmentRequest with id '%s' was not found.", id))
+		graphtest.WriteError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackageAssignmentRequest with id '%s' was not found.", id))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.requestJSON(req, ex))
+	graphtest.WriteJSON(w, http.StatusOK, s.requestJSON(req, ex))
 }
 
 func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, q url.Values) {
 	ex, err := expands(q, "target", "accessPackage", "assignmentPolicy")
 	if err == nil {
-		var cs []clause
-		cs, _, err = parseFilter(q.Get("$filter"), "accessPackage/id", "target/objectId", "state")
+		var cs []graphtest.Clause
+		cs, _, err = graphtest.ParseFilter(q.Get("$filter"), "accessPackage/id", "target/objectId", "state")
 		if err == nil {
 			s.mu.Lock()
 			var items []map[string]any
@@ -906,11 +690,11 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, q url.V
 				}
 			}
 			s.mu.Unlock()
-			s.page(w, r, q, items)
+			s.page(w, r, items)
 			return
 		}
 	}
-	writeError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+	graphtest.BadRequest(w, "%s", err.Error())
 }
 
 // createBody is every key the create documentation shows an application sending.
@@ -949,7 +733,7 @@ var requestTypes = []string{"notSpecified", "userAdd", "userUpdate", "userRemove
 
 func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []byte) {
 	bad := func(format string, args ...any) {
-		writeError(w, http.StatusBadRequest, "", "BadRequest", fmt.Sprintf(format, args...))
+		graphtest.BadRequest(w, format, args...)
 	}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		bad("Content-Type must be application/json.")
@@ -1054,7 +838,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 	s.created = append(s.created, raw)
 	out := s.requestJSON(req, nil)
 	out["@odata.context"] = s.BaseURL() + "/$metadata#identityGovernance/entitlementManagement/assignmentRequests/$entity"
-	writeJSON(w, http.StatusCreated, out)
+	graphtest.WriteJSON(w, http.StatusCreated, out)
 }
 
 // readSchedule checks an entitlementManagementSchedule: dates in ISO 8601, an expiration

@@ -30,6 +30,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/accessbot/accessbot/governance/graph/graphtest"
 )
 
 // Root is the Permissions Management API below Graph's version root.
@@ -55,14 +57,8 @@ type Options struct {
 	MisspeltOccurrence bool
 }
 
-// Call is one request the fake received.
-type Call struct {
-	Method string
-	Path   string // below Graph's version root ("/users")
-	Query  url.Values
-	Body   []byte
-	Status int
-}
+// Call is one request the fake received; its Path is below Graph's version root ("/users").
+type Call = graphtest.Call
 
 // User is a directory user.
 type User struct {
@@ -86,28 +82,18 @@ type Change struct {
 	Modified                             time.Time
 }
 
-type fault struct {
-	match      string
-	status     int
-	retryAfter string
-	hang       time.Duration
-}
-
 // Server is the fake Graph.
 type Server struct {
 	*httptest.Server
-	o       Options
-	closing chan struct{}
-	once    sync.Once
+	*graphtest.Wire
+	o Options
 
 	mu       sync.Mutex
 	users    []User
 	requests []*Request
 	changes  []Change
 	seq      int
-	calls    []Call
 	created  []map[string]any
-	faults   []fault
 }
 
 // New starts a fake Graph.
@@ -118,14 +104,14 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{o: o, closing: make(chan struct{})}
+	s := &Server{Wire: graphtest.NewWire(), o: o}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
 
 // Close releases hung answers and stops the server.
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.closing) })
+	s.Release()
 	s.Server.Close()
 }
 
@@ -208,31 +194,6 @@ func (s *Server) Changes() []Change {
 	return slices.Clone(s.changes)
 }
 
-// Fail makes the next call that matches answer status with an OData error, and with
-// Retry-After when retryAfter is not empty. match is "METHOD path", the path below Graph's
-// version root ("POST /identityGovernance/permissionsManagement/scheduledPermissionsRequests");
-// a trailing * matches any path with that prefix. Each Fail is used once.
-func (s *Server) Fail(match string, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{match: match, status: status, retryAfter: retryAfter})
-}
-
-// Hang makes the next call that matches take effect but hold its answer for d (or until
-// the caller gives up), as a lost answer after a timeout.
-func (s *Server) Hang(match string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{match: match, hang: d})
-}
-
-// Calls lists the requests received, in order.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
-}
-
 // Created lists the bodies of the scheduledPermissionsRequests the fake accepted (201),
 // in order, as JSON objects.
 func (s *Server) Created() []map[string]any {
@@ -259,111 +220,20 @@ func (s *Server) request(id string) *Request {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	path := strings.TrimPrefix(r.URL.Path, "/beta")
-	call := Call{Method: r.Method, Path: path, Query: r.URL.Query(), Body: body}
-
-	s.mu.Lock()
-	f, ok := s.takeFault(r.Method, path)
-	s.mu.Unlock()
-	if ok && f.hang == 0 {
-		s.record(call, f.status)
-		writeError(w, f.status, f.retryAfter, codeFor(f.status), fmt.Sprintf("Injected failure (HTTP %d).", f.status))
-		return
-	}
-	rec := httptest.NewRecorder()
-	s.graph(rec, r, path, body)
-	s.record(call, rec.Code)
-	if ok {
-		select {
-		case <-time.After(f.hang):
-		case <-r.Context().Done():
-			return
-		case <-s.closing:
-			return
-		}
-	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
-}
-
-func (s *Server) takeFault(method, path string) (fault, bool) {
-	for i, f := range s.faults {
-		m, p, _ := strings.Cut(f.match, " ")
-		if m == method && (p == path || (strings.HasSuffix(p, "*") && strings.HasPrefix(path, strings.TrimSuffix(p, "*")))) {
-			s.faults = slices.Delete(s.faults, i, i+1)
-			return f, true
-		}
-	}
-	return fault{}, false
-}
-
-func (s *Server) record(c Call, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c.Status = status
-	s.calls = append(s.calls, c)
-}
-
-func codeFor(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "invalidRequest"
-	case http.StatusUnauthorized:
-		return "InvalidAuthenticationToken"
-	case http.StatusForbidden:
-		return "accessDenied"
-	case http.StatusNotFound:
-		return "itemNotFound"
-	case http.StatusTooManyRequests:
-		return "activityLimitReached"
-	case http.StatusServiceUnavailable:
-		return "serviceNotAvailable"
-	}
-	return "generalException"
-}
-
-var requestSeq struct {
-	sync.Mutex
-	n int
-}
-
-// writeError writes Graph's error body, with innerError's request-id and date.
-func writeError(w http.ResponseWriter, status int, retryAfter, code, message string) {
-	requestSeq.Lock()
-	requestSeq.n++
-	id := fmt.Sprintf("b2c3d4e5-0000-4000-8000-%012d", requestSeq.n)
-	requestSeq.Unlock()
-	if retryAfter != "" {
-		w.Header().Set("Retry-After", retryAfter)
-	}
-	w.Header().Set("request-id", id)
-	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": message,
-		"innerError": map[string]any{"date": time.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": id, "client-request-id": id}}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func badRequest(w http.ResponseWriter, format string, args ...any) {
-	writeError(w, http.StatusBadRequest, "", "BadRequest", fmt.Sprintf(format, args...))
+	s.Wire.Serve(w, r, path, body, func(rec http.ResponseWriter) { s.graph(rec, r, path, body) })
 }
 
 // graph serves the Graph beta calls.
 func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body []byte) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || tok == "" || (s.o.Token != "" && tok != s.o.Token) {
-		writeError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
+		graphtest.WriteError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
 		return
 	}
 	q := r.URL.Query()
 	for k := range q {
 		if !slices.Contains([]string{"$filter", "$select", "$top", "$skiptoken", "$orderby"}, k) {
-			badRequest(w, "Query option '%s' is not allowed.", k)
+			graphtest.BadRequest(w, "Query option '%s' is not allowed.", k)
 			return
 		}
 	}
@@ -379,60 +249,23 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body
 	case r.Method == http.MethodGet && path == Root+"/permissionsRequestChanges":
 		s.listChanges(w, r, q)
 	default:
-		badRequest(w, "Resource not found for the segment '%s'.", seg[0])
+		graphtest.BadRequest(w, "Resource not found for the segment '%s'.", seg[0])
 	}
 }
 
 // page writes one page of items, with @odata.nextLink when more follow.
-func (s *Server) page(w http.ResponseWriter, r *http.Request, q url.Values, items []map[string]any) {
-	size := s.o.PageSize
-	if v := q.Get("$top"); v != "" {
-		top, err := strconv.Atoi(v)
-		if err != nil || top <= 0 {
-			badRequest(w, "Invalid value '%s' for $top.", v)
-			return
-		}
-		size = min(size, top)
-	}
-	from := 0
-	if t := q.Get("$skiptoken"); t != "" {
-		n, err := strconv.Atoi(t)
-		if err != nil || n < 0 || n > len(items) {
-			badRequest(w, "The skip token is not valid.")
-			return
-		}
-		from = n
-	}
-	to := min(from+size, len(items))
-	out := map[string]any{"@odata.context": s.BaseURL() + "/$metadata#" + strings.TrimPrefix(r.URL.Path, "/beta/"),
-		"value": append([]map[string]any{}, items[from:to]...)}
-	if to < len(items) {
-		next := url.Values{}
-		for k, v := range q {
-			if k != "$skiptoken" {
-				next[k] = v
-			}
-		}
-		next.Set("$skiptoken", strconv.Itoa(to))
-		out["@odata.nextLink"] = s.URL + r.URL.Path + "?" + next.Encode()
-	}
-	writeJSON(w, http.StatusOK, out)
+func (s *Server) page(w http.ResponseWriter, r *http.Request, items []map[string]any) {
+	graphtest.Page(w, r, s.BaseURL(), s.o.PageSize, items)
 }
 
-var userClause = regexp.MustCompile(`^(mail|userPrincipalName) eq '((?:[^']|'')*)'$`)
-
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values) {
-	type clause struct{ field, value string }
-	var cs []clause
-	if f := q.Get("$filter"); f != "" {
-		for _, part := range splitOutsideQuotes(f, " or ") {
-			m := userClause.FindStringSubmatch(strings.TrimSpace(part))
-			if m == nil {
-				badRequest(w, "Invalid filter clause: %s", part)
-				return
-			}
-			cs = append(cs, clause{m[1], strings.ReplaceAll(m[2], "''", "'")})
-		}
+	cs, join, err := graphtest.ParseFilter(q.Get("$filter"), "mail", "userPrincipalName")
+	if err == nil && join == "and" && len(cs) > 1 {
+		err = fmt.Errorf("Invalid filter clause: %s", q.Get("$filter"))
+	}
+	if err != nil {
+		graphtest.BadRequest(w, "%s", err.Error())
+		return
 	}
 	s.mu.Lock()
 	var items []map[string]any
@@ -440,42 +273,18 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values)
 		match := len(cs) == 0
 		for _, c := range cs {
 			v := u.Mail
-			if c.field == "userPrincipalName" {
+			if c.Path == "userPrincipalName" {
 				v = u.UserPrincipalName
 			}
-			match = match || strings.EqualFold(v, c.value)
+			match = match || strings.EqualFold(v, c.Value)
 		}
 		if match {
-			items = append(items, map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": nullable(u.Mail),
+			items = append(items, map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": graphtest.Nullable(u.Mail),
 				"userPrincipalName": u.UserPrincipalName})
 		}
 	}
 	s.mu.Unlock()
-	s.page(w, r, q, items)
-}
-
-func splitOutsideQuotes(s, sep string) []string {
-	var parts []string
-	in, start := false, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' {
-			in = !in
-			continue
-		}
-		if !in && strings.HasPrefix(s[i:], sep) {
-			parts = append(parts, s[start:i])
-			start = i + len(sep)
-			i += len(sep) - 1
-		}
-	}
-	return append(parts, s[start:])
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+	s.page(w, r, items)
 }
 
 var changeFilter = regexp.MustCompile(`^modificationDateTime (ge|gt) (\S+)$`)
@@ -487,18 +296,18 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, q url.Value
 	if f := q.Get("$filter"); f != "" {
 		m := changeFilter.FindStringSubmatch(f)
 		if m == nil {
-			badRequest(w, "Invalid filter clause: %s", f)
+			graphtest.BadRequest(w, "Invalid filter clause: %s", f)
 			return
 		}
 		t, err := time.Parse(time.RFC3339, m[2])
 		if err != nil {
-			badRequest(w, "Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", m[2])
+			graphtest.BadRequest(w, "Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", m[2])
 			return
 		}
 		op, since = m[1], t
 	}
 	if o := q.Get("$orderby"); o != "" && o != "modificationDateTime" && o != "modificationDateTime asc" {
-		badRequest(w, "Ordering by '%s' is not supported.", o)
+		graphtest.BadRequest(w, "Ordering by '%s' is not supported.", o)
 		return
 	}
 	occurrenceKey := "activeOccurrenceStatus"
@@ -519,7 +328,7 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, q url.Value
 		items = append(items, item)
 	}
 	s.mu.Unlock()
-	s.page(w, r, q, items)
+	s.page(w, r, items)
 }
 
 // cancelAll cancels a request that has not ended; granted permissions start to be revoked.
@@ -527,19 +336,19 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, q url.Value
 // refuses it with 400.
 func (s *Server) cancelAll(w http.ResponseWriter, id string, body []byte) {
 	if len(bytes.TrimSpace(body)) > 0 {
-		badRequest(w, "The cancelAll action takes no request body.")
+		graphtest.BadRequest(w, "The cancelAll action takes no request body.")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.request(id)
 	if r == nil {
-		writeError(w, http.StatusNotFound, "", "itemNotFound", fmt.Sprintf("ScheduledPermissionsRequest with id '%s' was not found.", id))
+		graphtest.WriteError(w, http.StatusNotFound, "", "itemNotFound", fmt.Sprintf("ScheduledPermissionsRequest with id '%s' was not found.", id))
 		return
 	}
 	switch r.StatusDetail {
 	case "canceled", "rejected", "completed":
-		badRequest(w, "The request is %s and can no longer be cancelled.", r.StatusDetail)
+		graphtest.BadRequest(w, "The request is %s and can no longer be cancelled.", r.StatusDetail)
 		return
 	}
 	r.StatusDetail = "canceled"
@@ -673,23 +482,23 @@ func str(p *string) string {
 // create serves POST …/scheduledPermissionsRequests.
 func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte) {
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		badRequest(w, "Content-Type must be application/json.")
+		graphtest.BadRequest(w, "Content-Type must be application/json.")
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	var b createBody
 	if err := dec.Decode(&b); err != nil {
-		badRequest(w, "Invalid request body: %v", err)
+		graphtest.BadRequest(w, "Invalid request body: %v", err)
 		return
 	}
 	if dec.More() {
-		badRequest(w, "Invalid request body: data after the JSON object.")
+		graphtest.BadRequest(w, "Invalid request body: data after the JSON object.")
 		return
 	}
 	req, err := check(&b)
 	if err != nil {
-		badRequest(w, "%v", err)
+		graphtest.BadRequest(w, "%v", err)
 		return
 	}
 	now := s.o.Now().UTC()
@@ -709,7 +518,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte) {
 		"justification": raw["justification"], "notes": raw["notes"], "createdDateTime": now.Format(time.RFC3339),
 		"scheduleInfo": raw["scheduleInfo"], "ticketInfo": raw["ticketInfo"], "statusDetail": req.StatusDetail,
 	}
-	writeJSON(w, http.StatusCreated, out)
+	graphtest.WriteJSON(w, http.StatusCreated, out)
 }
 
 // check validates a create body as the service does and returns the request it asks for.
