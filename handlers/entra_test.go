@@ -36,17 +36,23 @@ items:
     defaultDuration: 8h
 `
 
-func TestEntra_FromSlashCommandToDeliveredAccessAndRemoved(t *testing.T) {
-	var clock *governance.ManualClock
-	g := graphfake.New(graphfake.Options{Now: func() time.Time { return clock.Now() }})
+// newEntraTenant is a fake Graph that knows Carol and the payroll package, and the Entra
+// backend over it.
+func newEntraTenant(t *testing.T, clock *governance.ManualClock) (*graphfake.Server, *entra.Backend) {
+	g := graphfake.New(graphfake.Options{Now: clock.Now})
 	t.Cleanup(g.Close)
 	g.AddUser(graphfake.User{ID: entraCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol"})
 	g.AddPackage(graphfake.Package{ID: entraPackage, DisplayName: "Payroll Reader",
 		Policies: []graphfake.Policy{{ID: entraPolicy, DisplayName: "Direct assignment", AllowedTargetScope: "notSpecified"}}})
-	clock = governance.NewManualClock(t0)
 	be, err := entra.New(entra.Options{BaseURL: g.BaseURL(), LoginURL: g.LoginURL(), TenantID: g.TenantID(), ClientID: g.ClientID(),
 		ClientSecret: g.ClientSecret(), Clock: clock, Rate: 1000, Burst: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
+	return g, be
+}
+
+func TestEntra_FromSlashCommandToDeliveredAccessAndRemoved(t *testing.T) {
+	clock := governance.NewManualClock(t0)
+	g, be := newEntraTenant(t, clock)
 	w := newWorldWith(t, entraCatalog, []governance.Backend{be})
 	w.clock = clock
 	w.start()
@@ -77,16 +83,8 @@ func TestEntra_FromSlashCommandToDeliveredAccessAndRemoved(t *testing.T) {
 }
 
 func TestEntra_ATeamsRequesterIsTheObjectIdTeamsVouchesFor(t *testing.T) {
-	var clock *governance.ManualClock
-	g := graphfake.New(graphfake.Options{Now: func() time.Time { return clock.Now() }})
-	t.Cleanup(g.Close)
-	g.AddUser(graphfake.User{ID: entraCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol"})
-	g.AddPackage(graphfake.Package{ID: entraPackage, DisplayName: "Payroll Reader",
-		Policies: []graphfake.Policy{{ID: entraPolicy, DisplayName: "Direct assignment", AllowedTargetScope: "notSpecified"}}})
-	clock = governance.NewManualClock(t0)
-	be, err := entra.New(entra.Options{BaseURL: g.BaseURL(), LoginURL: g.LoginURL(), TenantID: g.TenantID(), ClientID: g.ClientID(),
-		ClientSecret: g.ClientSecret(), Clock: clock, Rate: 1000, Burst: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(t, err)
+	clock := governance.NewManualClock(t0)
+	g, be := newEntraTenant(t, clock)
 	w := &world{t: t, prefix: redistest.Prefix(t), clock: clock, slack: slackfake.Start(t, people...), logs: &logBuffer{},
 		catalog: entraCatalog, extra: []governance.Backend{be}, teams: teamsfake.Start(t, teamsApp, teamsPeople...)}
 	w.slack.AddChannel("CADMINS")

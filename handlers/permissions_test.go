@@ -30,11 +30,10 @@ items:
 `
 
 func TestPermissions_FromSlashCommandToGrantedPermissionsAndCancelAll(t *testing.T) {
-	var clock *governance.ManualClock
-	pm := pmfake.New(pmfake.Options{Token: "delegated", Now: func() time.Time { return clock.Now() }})
+	clock := governance.NewManualClock(t0)
+	pm := pmfake.New(pmfake.Options{Token: "delegated", Now: clock.Now})
 	t.Cleanup(pm.Close)
 	pm.AddUser(pmfake.User{ID: entraCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol"})
-	clock = governance.NewManualClock(t0)
 	be, err := permissions.New(permissions.Options{BaseURL: pm.BaseURL(), TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "delegated"}),
 		Clock: clock, Rate: 1000, Burst: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
