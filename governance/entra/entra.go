@@ -185,25 +185,11 @@ func (b *Backend) user(ctx context.Context, email string) (cachedUser, error) {
 	if ok && now.Sub(c.at) < b.ttl {
 		return c, nil
 	}
-	q := url.Values{
-		"$filter": {fmt.Sprintf("mail eq %s or userPrincipalName eq %s", graph.Quote(key), graph.Quote(key))},
-		"$select": {"id,displayName,mail,userPrincipalName"},
-		"$top":    {"2"},
-	}
-	found, err := graph.All[user](ctx, b.api, "/users", q, 2)
+	u, err := b.api.UserByEmail(ctx, key)
 	if err != nil {
 		return cachedUser{}, err
 	}
-	switch len(found) {
-	case 0:
-		return cachedUser{}, governance.Permanent(&governance.Problem{Err: governance.ErrNotFound, Message: fmt.Sprintf(
-			"Entra has no user whose e-mail or sign-in name is %s; ask your access admins to check that your chat e-mail matches your Entra account", key)})
-	case 1:
-	default:
-		return cachedUser{}, governance.Permanent(&governance.Problem{Err: governance.ErrNotFound, Message: fmt.Sprintf(
-			"Entra has more than one user with the e-mail %s, so accessbot cannot tell which is you; ask your access admins to fix the duplicate", key)})
-	}
-	c = cachedUser{id: governance.Identity{ID: found[0].ID, Email: key, Name: found[0].DisplayName}, at: now}
+	c = cachedUser{id: governance.Identity{ID: u.ID, Email: key, Name: u.DisplayName}, at: now}
 	b.remember(key, c)
 	return c, nil
 }
@@ -223,13 +209,13 @@ func (b *Backend) Manager(ctx context.Context, email string) (governance.Person,
 	if c.manager != nil {
 		return *c.manager, c.manager.Email != "", nil
 	}
-	var m user
+	var m graph.User
 	err = b.api.Do(ctx, http.MethodGet, "/users/"+url.PathEscape(c.id.ID)+"/manager",
-		url.Values{"$select": {"id,displayName,mail,userPrincipalName"}}, nil, &m)
+		url.Values{"$select": {graph.UserSelect}}, nil, &m)
 	var ge *graph.Error
 	switch {
 	case errors.As(err, &ge) && ge.Status == http.StatusNotFound:
-		m = user{} // no manager recorded
+		m = graph.User{} // no manager recorded
 	case err != nil:
 		return governance.Person{}, false, err
 	}

@@ -577,7 +577,7 @@ func TestErrors_PermanentOnesSayWhatToDo(t *testing.T) {
 		tn.drain()
 		got := tn.get(r.ID)
 		assert.Equal(t, governance.StateFailed, got.State)
-		assert.Equal(t, "Entra has no user whose e-mail or sign-in name is nobody@example.com; "+
+		assert.Equal(t, "Entra has no user whose e-mail or sign-in name is nobody@example.com, so Entra cannot grant you anything; "+
 			"ask your access admins to check that your chat e-mail matches your Entra account", got.Failure)
 	})
 	t.Run("a catalog entry with a bad ref", func(t *testing.T) {

@@ -9,14 +9,6 @@ import (
 // (microsoftgraph/msgraph-metadata, schemas/v1.0-Prod.csdl). Only the fields accessbot
 // uses are here; answers carry more, which are ignored.
 
-// user is the part of a user accessbot reads.
-type user struct {
-	ID                string `json:"id"`
-	DisplayName       string `json:"displayName"`
-	Mail              string `json:"mail"`
-	UserPrincipalName string `json:"userPrincipalName"`
-}
-
 // accessPackage is accessPackage, with its assignmentPolicies when expanded.
 type accessPackage struct {
 	ID                 string             `json:"id"`

@@ -367,3 +367,39 @@ func encodeQuery(q url.Values) string {
 func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
+
+// User is a Microsoft Graph user, as the backends select it.
+type User struct {
+	ID                string `json:"id"`
+	DisplayName       string `json:"displayName"`
+	Mail              string `json:"mail"`
+	UserPrincipalName string `json:"userPrincipalName"`
+}
+
+// UserSelect is the $select that reads a User.
+const UserSelect = "id,displayName,mail,userPrincipalName"
+
+// UserByEmail finds the one user whose mail or user principal name is email (compared
+// lower-cased). No such user, or more than one, is a permanent ErrNotFound problem that
+// tells the person what to ask their admins; Graph's own errors come back as they are.
+func (c *Client) UserByEmail(ctx context.Context, email string) (User, error) {
+	key := strings.ToLower(strings.TrimSpace(email))
+	q := url.Values{
+		"$filter": {fmt.Sprintf("mail eq %s or userPrincipalName eq %s", Quote(key), Quote(key))},
+		"$select": {UserSelect},
+		"$top":    {"2"},
+	}
+	found, err := All[User](ctx, c, "/users", q, 2)
+	switch {
+	case err != nil:
+		return User{}, err
+	case len(found) == 0:
+		return User{}, governance.Permanent(&governance.Problem{Err: governance.ErrNotFound, Message: fmt.Sprintf(
+			"Entra has no user whose e-mail or sign-in name is %s, so %s cannot grant you anything; "+
+				"ask your access admins to check that your chat e-mail matches your Entra account", key, c.name)})
+	case len(found) > 1:
+		return User{}, governance.Permanent(&governance.Problem{Err: governance.ErrNotFound, Message: fmt.Sprintf(
+			"Entra has more than one user with the e-mail %s, so accessbot cannot tell which is you; ask your access admins to fix the duplicate", key)})
+	}
+	return found[0], nil
+}

@@ -72,7 +72,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -152,7 +151,7 @@ type Backend struct {
 }
 
 type cachedUser struct {
-	user user
+	user graph.User
 	at   time.Time
 }
 
@@ -258,7 +257,7 @@ func (b *Backend) LookupIdentity(ctx context.Context, p governance.Person) (gove
 	return governance.Identity{ID: u.ID, Email: strings.ToLower(strings.TrimSpace(p.Email)), Name: u.DisplayName}, nil
 }
 
-func (b *Backend) user(ctx context.Context, email string) (user, error) {
+func (b *Backend) user(ctx context.Context, email string) (graph.User, error) {
 	key := strings.ToLower(strings.TrimSpace(email))
 	now := b.clock.Now()
 	b.mu.Lock()
@@ -267,29 +266,14 @@ func (b *Backend) user(ctx context.Context, email string) (user, error) {
 	if ok && now.Sub(c.at) < b.ttl {
 		return c.user, nil
 	}
-	q := url.Values{
-		"$filter": {fmt.Sprintf("mail eq %s or userPrincipalName eq %s", graph.Quote(key), graph.Quote(key))},
-		"$select": {"id,displayName,mail,userPrincipalName"},
-		"$top":    {"2"},
-	}
-	found, err := graph.All[user](ctx, b.api, "/users", q, 2)
+	u, err := b.api.UserByEmail(ctx, key)
 	if err != nil {
-		return user{}, b.explain(err)
-	}
-	switch len(found) {
-	case 0:
-		return user{}, governance.Permanent(&governance.Problem{Err: governance.ErrNotFound, Message: fmt.Sprintf(
-			"Entra has no user whose e-mail or sign-in name is %s, so Permissions Management cannot grant you anything; "+
-				"ask your access admins to check that your chat e-mail matches your Entra account", key)})
-	case 1:
-	default:
-		return user{}, governance.Permanent(&governance.Problem{Err: governance.ErrNotFound, Message: fmt.Sprintf(
-			"Entra has more than one user with the e-mail %s, so accessbot cannot tell which is you; ask your access admins to fix the duplicate", key)})
+		return graph.User{}, b.explain(err)
 	}
 	b.mu.Lock()
-	b.users[key] = cachedUser{user: found[0], at: now}
+	b.users[key] = cachedUser{user: u, at: now}
 	b.mu.Unlock()
-	return found[0], nil
+	return u, nil
 }
 
 // SearchCatalog returns nothing: Permissions Management has no catalog of requestable

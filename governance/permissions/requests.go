@@ -162,7 +162,7 @@ func (b *Backend) track(changes []Change, c Change, start, end time.Time) govern
 }
 
 // body is the documented create body for r, asked for the user u by accessbot's grant g.
-func body(r Ref, g governance.Grant, u user) newRequest {
+func body(r Ref, g governance.Grant, u graph.User) newRequest {
 	upn := firstOf(u.UserPrincipalName, u.Mail, g.Requester.Email)
 	def := permissionsDefinition{
 		AuthorizationSystemInfo: authorizationSystem{ID: r.System, Type: string(r.Cloud)},

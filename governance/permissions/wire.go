@@ -126,14 +126,6 @@ type change struct {
 	TicketID               string `json:"ticketId"`
 }
 
-// user is the part of a directory user accessbot reads.
-type user struct {
-	ID                string `json:"id"`
-	DisplayName       string `json:"displayName"`
-	Mail              string `json:"mail"`
-	UserPrincipalName string `json:"userPrincipalName"`
-}
-
 // FormatDuration writes d as an ISO 8601 duration, as expirationPattern.duration takes
 // it: days, hours, minutes and seconds, each only when not zero ("PT1H", "P1DT2H",
 // "PT1H30M", "P7D"). A day is 24 hours. Fractions of a second are rounded up, so the
