@@ -139,7 +139,14 @@ func (s *server) run(bin string, asCluster bool) error {
 	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", s.dir, "--logfile", logfile, "--protected-mode", "no"}
 	if asCluster {
+		// The bus port is chosen too: the default, port+10000, can lie past 65535 or be held
+		// by another process's outgoing connection, which a listening probe cannot see.
+		busPort, err := freePort()
+		if err != nil {
+			return err
+		}
 		args = append(args, "--cluster-enabled", "yes", "--cluster-announce-ip", "127.0.0.1",
+			"--cluster-port", strconv.Itoa(busPort),
 			"--cluster-config-file", filepath.Join(s.dir, "nodes-"+strconv.Itoa(port)+".conf"))
 	}
 	s.cmd = exec.Command(bin, args...)
