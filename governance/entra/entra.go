@@ -36,7 +36,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/graph"
+	"github.com/accessbot/accessbot/governance/msgraph"
 )
 
 // Name is the backend name catalog items use.
@@ -72,7 +72,7 @@ type Options struct {
 
 // Backend is the Entra Entitlement Management backend.
 type Backend struct {
-	api   *graph.Client
+	api   *msgraph.Client
 	clock governance.Clock
 	ttl   time.Duration
 
@@ -118,7 +118,7 @@ func New(o Options) (*Backend, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	api, err := graph.New(graph.Options{BaseURL: o.BaseURL, LoginURL: o.LoginURL, TenantID: o.TenantID,
+	api, err := msgraph.New(msgraph.Options{BaseURL: o.BaseURL, LoginURL: o.LoginURL, TenantID: o.TenantID,
 		ClientID: o.ClientID, ClientSecret: o.ClientSecret, TokenSource: o.TokenSource,
 		Rate: o.Rate, Burst: o.Burst, Timeout: o.Timeout, HTTPClient: o.HTTPClient, Logger: o.Logger,
 		Name: "Entra", Credentials: credentials, Permission: permission})
@@ -134,7 +134,7 @@ func permission(_, path string) string {
 	if strings.HasPrefix(path, emRoot) {
 		return "EntitlementManagement.ReadWrite.All"
 	}
-	return graph.Permission(http.MethodGet, path)
+	return msgraph.Permission(http.MethodGet, path)
 }
 
 // Name returns "entra".
@@ -209,13 +209,13 @@ func (b *Backend) Manager(ctx context.Context, email string) (governance.Person,
 	if c.manager != nil {
 		return *c.manager, c.manager.Email != "", nil
 	}
-	var m graph.User
+	var m msgraph.User
 	err = b.api.Do(ctx, http.MethodGet, "/users/"+url.PathEscape(c.id.ID)+"/manager",
-		url.Values{"$select": {graph.UserSelect}}, nil, &m)
-	var ge *graph.Error
+		url.Values{"$select": {msgraph.UserSelect}}, nil, &m)
+	var ge *msgraph.Error
 	switch {
 	case errors.As(err, &ge) && ge.Status == http.StatusNotFound:
-		m = graph.User{} // no manager recorded
+		m = msgraph.User{} // no manager recorded
 	case err != nil:
 		return governance.Person{}, false, err
 	}
@@ -248,7 +248,7 @@ func (b *Backend) SearchCatalog(ctx context.Context, query string) ([]governance
 		var p accessPackage
 		err := b.api.Do(ctx, http.MethodGet, emRoot+"/accessPackages/"+url.PathEscape(query),
 			url.Values{"$expand": {"assignmentPolicies"}}, nil, &p)
-		var ge *graph.Error
+		var ge *msgraph.Error
 		if errors.As(err, &ge) && ge.Status == http.StatusNotFound {
 			return nil, nil
 		}
@@ -258,11 +258,11 @@ func (b *Backend) SearchCatalog(ctx context.Context, query string) ([]governance
 		found = []accessPackage{p}
 	} else {
 		q := url.Values{
-			"$filter": {"contains(tolower(displayName)," + graph.Quote(strings.ToLower(query)) + ")"},
+			"$filter": {"contains(tolower(displayName)," + msgraph.Quote(strings.ToLower(query)) + ")"},
 			"$expand": {"assignmentPolicies"},
 		}
 		var err error
-		if found, err = graph.All[accessPackage](ctx, b.api, emRoot+"/accessPackages", q, searchLimit); err != nil {
+		if found, err = msgraph.All[accessPackage](ctx, b.api, emRoot+"/accessPackages", q, searchLimit); err != nil {
 			return nil, err
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/graph"
+	"github.com/accessbot/accessbot/governance/msgraph"
 )
 
 // Request types and states, as v1.0 names them.
@@ -154,7 +154,7 @@ func day(ts string) string {
 // is compared here.
 func (b *Backend) eachRequest(ctx context.Context, pkg string, fn func(assignmentRequest) (stop bool)) error {
 	q := url.Values{
-		"$filter": {"accessPackage/id eq " + graph.Quote(pkg)},
+		"$filter": {"accessPackage/id eq " + msgraph.Quote(pkg)},
 		"$expand": {"accessPackage,assignment,requestor"},
 	}
 	return b.api.List(ctx, emRoot+"/assignmentRequests", q, func(values json.RawMessage) error {
@@ -164,7 +164,7 @@ func (b *Backend) eachRequest(ctx context.Context, pkg string, fn func(assignmen
 		}
 		for _, r := range page {
 			if fn(r) {
-				return graph.Stop
+				return msgraph.Stop
 			}
 		}
 		return nil
@@ -174,10 +174,10 @@ func (b *Backend) eachRequest(ctx context.Context, pkg string, fn func(assignmen
 // held lists the user's assignments of the package that give, or are giving, access.
 func (b *Backend) held(ctx context.Context, pkg, uid string) ([]assignment, error) {
 	q := url.Values{
-		"$filter": {"accessPackage/id eq " + graph.Quote(pkg) + " and target/objectId eq " + graph.Quote(uid)},
+		"$filter": {"accessPackage/id eq " + msgraph.Quote(pkg) + " and target/objectId eq " + msgraph.Quote(uid)},
 		"$expand": {"target,accessPackage"},
 	}
-	all, err := graph.All[assignment](ctx, b.api, emRoot+"/assignments", q, 0)
+	all, err := msgraph.All[assignment](ctx, b.api, emRoot+"/assignments", q, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func (b *Backend) request(ctx context.Context, id string) (assignmentRequest, er
 	var r assignmentRequest
 	err := b.api.Do(ctx, http.MethodGet, emRoot+"/assignmentRequests/"+url.PathEscape(id),
 		url.Values{"$expand": {"accessPackage,assignment,requestor"}}, nil, &r)
-	var ge *graph.Error
+	var ge *msgraph.Error
 	if errors.As(err, &ge) && ge.Status == http.StatusNotFound {
 		return r, governance.Permanent(&governance.Problem{Err: errors.Join(governance.ErrNotFound, ge), Message: fmt.Sprintf(
 			"Entra no longer has accessbot's request %s (it may have been deleted there); ask your access admins what became of it", id)})

@@ -62,7 +62,7 @@
 // Granted permissions cannot be extended; people ask again.
 //
 // This package knows Permissions Management's bodies and states; Graph's transport,
-// paging and error conventions are governance/graph's. It must not know about chat,
+// paging and error conventions are governance/msgraph's. It must not know about chat,
 // Redis, or the Entitlement Management backend (governance/entra).
 package permissions
 
@@ -79,7 +79,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/graph"
+	"github.com/accessbot/accessbot/governance/msgraph"
 )
 
 // Name is the backend name catalog items use.
@@ -138,7 +138,7 @@ type Options struct {
 
 // Backend is the Permissions Management backend.
 type Backend struct {
-	api      *graph.Client
+	api      *msgraph.Client
 	clock    governance.Clock
 	log      *slog.Logger
 	ttl      time.Duration
@@ -151,7 +151,7 @@ type Backend struct {
 }
 
 type cachedUser struct {
-	user graph.User
+	user msgraph.User
 	at   time.Time
 }
 
@@ -197,7 +197,7 @@ func New(o Options) (*Backend, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	api, err := graph.New(graph.Options{BaseURL: o.BaseURL, TokenSource: o.TokenSource, Rate: o.Rate, Burst: o.Burst,
+	api, err := msgraph.New(msgraph.Options{BaseURL: o.BaseURL, TokenSource: o.TokenSource, Rate: o.Rate, Burst: o.Burst,
 		Timeout: o.Timeout, HTTPClient: o.HTTPClient, Logger: o.Logger, Name: "Permissions Management",
 		Credentials: o.Credentials, Permission: permission})
 	if err != nil {
@@ -218,10 +218,10 @@ func permission(_, path string) string {
 // Name returns "permissions".
 func (b *Backend) Name() string { return Name }
 
-// explain rewrites Graph's refusals of the token, which governance/graph words for an
+// explain rewrites Graph's refusals of the token, which governance/msgraph words for an
 // application's permissions, for the delegated sign-in this backend uses.
 func (b *Backend) explain(err error) error {
-	var ge *graph.Error
+	var ge *msgraph.Error
 	if err == nil || !errors.As(err, &ge) {
 		return err
 	}
@@ -257,7 +257,7 @@ func (b *Backend) LookupIdentity(ctx context.Context, p governance.Person) (gove
 	return governance.Identity{ID: u.ID, Email: strings.ToLower(strings.TrimSpace(p.Email)), Name: u.DisplayName}, nil
 }
 
-func (b *Backend) user(ctx context.Context, email string) (graph.User, error) {
+func (b *Backend) user(ctx context.Context, email string) (msgraph.User, error) {
 	key := strings.ToLower(strings.TrimSpace(email))
 	now := b.clock.Now()
 	b.mu.Lock()
@@ -268,7 +268,7 @@ func (b *Backend) user(ctx context.Context, email string) (graph.User, error) {
 	}
 	u, err := b.api.UserByEmail(ctx, key)
 	if err != nil {
-		return graph.User{}, b.explain(err)
+		return msgraph.User{}, b.explain(err)
 	}
 	b.mu.Lock()
 	b.users[key] = cachedUser{user: u, at: now}

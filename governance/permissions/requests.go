@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/graph"
+	"github.com/accessbot/accessbot/governance/msgraph"
 )
 
 // The statusDetail and activeOccurrenceStatus values accessbot acts on.
@@ -47,7 +47,7 @@ type Change struct {
 // oldest first; changes without a readable time keep their place among the first.
 func (b *Backend) Changes(ctx context.Context, since time.Time) ([]Change, error) {
 	q := url.Values{"$filter": {"modificationDateTime ge " + since.UTC().Truncate(time.Second).Format(time.RFC3339)}}
-	wire, err := graph.All[change](ctx, b.api, pmRoot+"/permissionsRequestChanges", q, 0)
+	wire, err := msgraph.All[change](ctx, b.api, pmRoot+"/permissionsRequestChanges", q, 0)
 	if err != nil {
 		return nil, b.explain(err)
 	}
@@ -162,7 +162,7 @@ func (b *Backend) track(changes []Change, c Change, start, end time.Time) govern
 }
 
 // body is the documented create body for r, asked for the user u by accessbot's grant g.
-func body(r Ref, g governance.Grant, u graph.User) newRequest {
+func body(r Ref, g governance.Grant, u msgraph.User) newRequest {
 	upn := firstOf(u.UserPrincipalName, u.Mail, g.Requester.Email)
 	def := permissionsDefinition{
 		AuthorizationSystemInfo: authorizationSystem{ID: r.System, Type: string(r.Cloud)},
@@ -307,7 +307,7 @@ func (b *Backend) cancelAll(ctx context.Context, id string) error {
 // refusedAsDone reports whether err is Permissions Management refusing an action as
 // invalid (400 or 409), which it does for a request that has already ended.
 func refusedAsDone(err error) bool {
-	var ge *graph.Error
+	var ge *msgraph.Error
 	return errors.As(err, &ge) && (ge.Status == http.StatusBadRequest || ge.Status == http.StatusConflict)
 }
 

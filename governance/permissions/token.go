@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/accessbot/accessbot/governance/graph"
+	"github.com/accessbot/accessbot/governance/msgraph"
 )
 
 // Delegated is the sign-in of the account accessbot acts as in Permissions Management:
@@ -55,7 +55,7 @@ func RefreshTokenSource(d Delegated) (oauth2.TokenSource, error) {
 		return nil, err
 	}
 	r := &refresher{d: d, refresh: d.RefreshToken,
-		tokenURL: strings.TrimRight(firstOf(d.LoginURL, graph.DefaultLoginURL), "/") + "/" + url.PathEscape(d.TenantID) + "/oauth2/v2.0/token"}
+		tokenURL: strings.TrimRight(firstOf(d.LoginURL, msgraph.DefaultLoginURL), "/") + "/" + url.PathEscape(d.TenantID) + "/oauth2/v2.0/token"}
 	if len(r.d.Scopes) == 0 {
 		r.d.Scopes = []string{"https://graph.microsoft.com/" + permissionRequests, "https://graph.microsoft.com/" + permissionUsers, "offline_access"}
 	}

@@ -20,7 +20,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/accessbot/accessbot/governance/graph/graphtest"
+	"github.com/accessbot/accessbot/governance/msgraph/msgraphtest"
 )
 
 // Root is the path of the Entitlement Management API below Graph's version root.
@@ -43,7 +43,7 @@ type Options struct {
 
 // Call is one request the fake received; its Path is below Graph's version root
 // ("/users"), or "/token".
-type Call = graphtest.Call
+type Call = msgraphtest.Call
 
 // User is a directory user.
 type User struct {
@@ -86,7 +86,7 @@ type Assignment struct {
 // Server is the fake Graph.
 type Server struct {
 	*httptest.Server
-	*graphtest.Wire
+	*msgraphtest.Wire
 	o Options
 
 	mu          sync.Mutex
@@ -121,7 +121,7 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{Wire: graphtest.NewWire(), o: o, subjects: map[string]string{}, tokens: map[string]time.Time{}}
+	s := &Server{Wire: msgraphtest.NewWire(), o: o, subjects: map[string]string{}, tokens: map[string]time.Time{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -360,17 +360,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := url.ParseQuery(string(body))
 	switch {
 	case r.Method != http.MethodPost || err != nil || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded":
-		graphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "AADSTS900144: The request body must be form-encoded."})
+		msgraphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "AADSTS900144: The request body must be form-encoded."})
 	case r.URL.Path != "/"+s.o.TenantID+"/oauth2/v2.0/token":
-		graphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "AADSTS90002: Tenant not found."})
+		msgraphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "AADSTS90002: Tenant not found."})
 	case form.Get("grant_type") != "client_credentials":
-		graphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "unsupported_grant_type", "error_description": "AADSTS70003: The app requested an unsupported grant type."})
+		msgraphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "unsupported_grant_type", "error_description": "AADSTS70003: The app requested an unsupported grant type."})
 	case form.Get("scope") != "https://graph.microsoft.com/.default":
-		graphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_scope", "error_description": "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier."})
+		msgraphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_scope", "error_description": "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier."})
 	case form.Get("client_id") != s.o.ClientID:
-		graphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "unauthorized_client", "error_description": "AADSTS700016: Application not found in the directory."})
+		msgraphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "unauthorized_client", "error_description": "AADSTS700016: Application not found in the directory."})
 	case form.Get("client_secret") != s.o.ClientSecret:
-		graphtest.WriteJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."})
+		msgraphtest.WriteJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."})
 	default:
 		s.mu.Lock()
 		s.issued++
@@ -378,7 +378,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.tokens[tok] = time.Now().Add(s.o.TokenTTL)
 		s.mu.Unlock()
 		secs := int(s.o.TokenTTL / time.Second)
-		graphtest.WriteJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok})
+		msgraphtest.WriteJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok})
 	}
 }
 
@@ -389,13 +389,13 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body
 	exp, known := s.tokens[tok]
 	s.mu.Unlock()
 	if !ok || !known || time.Now().After(exp) {
-		graphtest.WriteError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
+		msgraphtest.WriteError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
 		return
 	}
 	q := r.URL.Query()
 	for k := range q {
 		if !slices.Contains([]string{"$filter", "$expand", "$select", "$top", "$skiptoken"}, k) {
-			graphtest.BadRequest(w, "Query option '%s' is not allowed.", k)
+			msgraphtest.BadRequest(w, "Query option '%s' is not allowed.", k)
 			return
 		}
 	}
@@ -417,11 +417,11 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body
 		s.createRequest(w, r, body)
 	case r.Method == http.MethodPost && strings.HasPrefix(path, Root+"/assignmentRequests/") && strings.HasSuffix(path, "/cancel"):
 		// Documented as delegated only: an application token is refused.
-		graphtest.WriteError(w, http.StatusForbidden, "", "accessDenied", "The cancel action is not supported for application callers.")
+		msgraphtest.WriteError(w, http.StatusForbidden, "", "accessDenied", "The cancel action is not supported for application callers.")
 	case r.Method == http.MethodGet && path == Root+"/assignments":
 		s.listAssignments(w, r, q)
 	default:
-		graphtest.BadRequest(w, "Resource not found for the segment '%s'.", seg[len(seg)-1])
+		msgraphtest.BadRequest(w, "Resource not found for the segment '%s'.", seg[len(seg)-1])
 	}
 }
 
@@ -443,17 +443,17 @@ func expands(q url.Values, allowed ...string) (map[string]bool, error) {
 
 // page writes one page of items, with @odata.nextLink when more follow.
 func (s *Server) page(w http.ResponseWriter, r *http.Request, items []map[string]any) {
-	graphtest.Page(w, r, s.BaseURL(), s.o.PageSize, items)
+	msgraphtest.Page(w, r, s.BaseURL(), s.o.PageSize, items)
 }
 
 func userJSON(u *User) map[string]any {
-	return map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": graphtest.Nullable(u.Mail), "userPrincipalName": u.UserPrincipalName}
+	return map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": msgraphtest.Nullable(u.Mail), "userPrincipalName": u.UserPrincipalName}
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values) {
-	cs, _, err := graphtest.ParseFilter(q.Get("$filter"), "mail", "userPrincipalName")
+	cs, _, err := msgraphtest.ParseFilter(q.Get("$filter"), "mail", "userPrincipalName")
 	if err != nil {
-		graphtest.BadRequest(w, "%s", err.Error())
+		msgraphtest.BadRequest(w, "%s", err.Error())
 		return
 	}
 	s.mu.Lock()
@@ -480,17 +480,17 @@ func (s *Server) manager(w http.ResponseWriter, id string) {
 	defer s.mu.Unlock()
 	u := s.user(id)
 	if u == nil {
-		graphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
+		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
 		return
 	}
 	m := s.user(u.ManagerID)
 	if m == nil {
-		graphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "Resource 'manager' does not exist or one of its queried reference-property objects are not present.")
+		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "Resource 'manager' does not exist or one of its queried reference-property objects are not present.")
 		return
 	}
 	out := userJSON(m)
 	out["@odata.type"] = "#microsoft.graph.user"
-	graphtest.WriteJSON(w, http.StatusOK, out)
+	msgraphtest.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) packageJSON(p *Package, withPolicies bool) map[string]any {
@@ -512,14 +512,14 @@ var containsRE = regexp.MustCompile(`^contains\(tolower\(displayName\),'((?:[^']
 func (s *Server) listPackages(w http.ResponseWriter, r *http.Request, q url.Values) {
 	ex, err := expands(q, "assignmentPolicies", "catalog")
 	if err != nil {
-		graphtest.BadRequest(w, "%s", err.Error())
+		msgraphtest.BadRequest(w, "%s", err.Error())
 		return
 	}
 	needle, filtered := "", q.Get("$filter") != ""
 	if filtered {
 		m := containsRE.FindStringSubmatch(q.Get("$filter"))
 		if m == nil {
-			graphtest.BadRequest(w, "Invalid filter clause: "+"%s", q.Get("$filter"))
+			msgraphtest.BadRequest(w, "Invalid filter clause: "+"%s", q.Get("$filter"))
 			return
 		}
 		needle = strings.ReplaceAll(m[1], "''", "'")
@@ -538,17 +538,17 @@ func (s *Server) listPackages(w http.ResponseWriter, r *http.Request, q url.Valu
 func (s *Server) getPackage(w http.ResponseWriter, q url.Values, id string) {
 	ex, err := expands(q, "assignmentPolicies", "catalog")
 	if err != nil {
-		graphtest.BadRequest(w, "%s", err.Error())
+		msgraphtest.BadRequest(w, "%s", err.Error())
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.pkg(id)
 	if p == nil {
-		graphtest.WriteError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackage with id '%s' was not found.", id))
+		msgraphtest.WriteError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackage with id '%s' was not found.", id))
 		return
 	}
-	graphtest.WriteJSON(w, http.StatusOK, s.packageJSON(p, ex["assignmentPolicies"]))
+	msgraphtest.WriteJSON(w, http.StatusOK, s.packageJSON(p, ex["assignmentPolicies"]))
 }
 
 func ts(t time.Time) any {
@@ -574,7 +574,7 @@ func (s *Server) subject(userID string) map[string]any {
 	}
 	out := map[string]any{"id": id, "objectId": userID, "subjectType": "user", "subjectLifecycle": "governed"}
 	if u := s.user(userID); u != nil {
-		out["displayName"], out["email"], out["principalName"] = u.DisplayName, graphtest.Nullable(u.Mail), u.UserPrincipalName
+		out["displayName"], out["email"], out["principalName"] = u.DisplayName, msgraphtest.Nullable(u.Mail), u.UserPrincipalName
 	}
 	return out
 }
@@ -601,7 +601,7 @@ func (s *Server) assignmentJSON(a *Assignment, ex map[string]bool) map[string]an
 
 func (s *Server) requestJSON(r *Request, ex map[string]bool) map[string]any {
 	out := map[string]any{"id": r.ID, "requestType": r.RequestType, "state": r.State, "status": r.Status,
-		"createdDateTime": ts(r.Created), "completedDateTime": nil, "justification": graphtest.Nullable(r.Justification),
+		"createdDateTime": ts(r.Created), "completedDateTime": nil, "justification": msgraphtest.Nullable(r.Justification),
 		"schedule": scheduleJSON(r.Start, r.ExpirationType, r.End), "answers": []any{}, "customExtensionCalloutInstances": []any{}}
 	switch r.State {
 	case "delivered", "deliveryFailed", "denied", "canceled", "partiallyDelivered":
@@ -628,8 +628,8 @@ func (s *Server) requestJSON(r *Request, ex map[string]bool) map[string]any {
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, q url.Values) {
 	ex, err := expands(q, "accessPackage", "assignment", "requestor")
 	if err == nil {
-		var cs []graphtest.Clause
-		cs, _, err = graphtest.ParseFilter(q.Get("$filter"), "accessPackage/id", "state", "requestType")
+		var cs []msgraphtest.Clause
+		cs, _, err = msgraphtest.ParseFilter(q.Get("$filter"), "accessPackage/id", "state", "requestType")
 		for _, c := range cs {
 			if c.Path == "accessPackage/id" && !ex["accessPackage"] {
 				err = fmt.Errorf("Filtering on accessPackage/id requires $expand=accessPackage.")
@@ -648,10 +648,10 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, q url.Valu
 			return
 		}
 	}
-	graphtest.BadRequest(w, "%s", err.Error())
+	msgraphtest.BadRequest(w, "%s", err.Error())
 }
 
-func matches(cs []graphtest.Clause, values map[string]string) bool {
+func matches(cs []msgraphtest.Clause, values map[string]string) bool {
 	for _, c := range cs {
 		if !strings.EqualFold(values[c.Path], c.Value) {
 			return false
@@ -663,24 +663,24 @@ func matches(cs []graphtest.Clause, values map[string]string) bool {
 func (s *Server) getRequest(w http.ResponseWriter, q url.Values, id string) {
 	ex, err := expands(q, "accessPackage", "assignment", "requestor")
 	if err != nil {
-		graphtest.BadRequest(w, "%s", err.Error())
+		msgraphtest.BadRequest(w, "%s", err.Error())
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	req := s.request(id)
 	if req == nil {
-		graphtest.WriteError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackageAssignmentRequest with id '%s' was not found.", id))
+		msgraphtest.WriteError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackageAssignmentRequest with id '%s' was not found.", id))
 		return
 	}
-	graphtest.WriteJSON(w, http.StatusOK, s.requestJSON(req, ex))
+	msgraphtest.WriteJSON(w, http.StatusOK, s.requestJSON(req, ex))
 }
 
 func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, q url.Values) {
 	ex, err := expands(q, "target", "accessPackage", "assignmentPolicy")
 	if err == nil {
-		var cs []graphtest.Clause
-		cs, _, err = graphtest.ParseFilter(q.Get("$filter"), "accessPackage/id", "target/objectId", "state")
+		var cs []msgraphtest.Clause
+		cs, _, err = msgraphtest.ParseFilter(q.Get("$filter"), "accessPackage/id", "target/objectId", "state")
 		if err == nil {
 			s.mu.Lock()
 			var items []map[string]any
@@ -694,7 +694,7 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, q url.V
 			return
 		}
 	}
-	graphtest.BadRequest(w, "%s", err.Error())
+	msgraphtest.BadRequest(w, "%s", err.Error())
 }
 
 // createBody is every key the create documentation shows an application sending.
@@ -733,7 +733,7 @@ var requestTypes = []string{"notSpecified", "userAdd", "userUpdate", "userRemove
 
 func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []byte) {
 	bad := func(format string, args ...any) {
-		graphtest.BadRequest(w, format, args...)
+		msgraphtest.BadRequest(w, format, args...)
 	}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		bad("Content-Type must be application/json.")
@@ -838,7 +838,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 	s.created = append(s.created, raw)
 	out := s.requestJSON(req, nil)
 	out["@odata.context"] = s.BaseURL() + "/$metadata#identityGovernance/entitlementManagement/assignmentRequests/$entity"
-	graphtest.WriteJSON(w, http.StatusCreated, out)
+	msgraphtest.WriteJSON(w, http.StatusCreated, out)
 }
 
 // readSchedule checks an entitlementManagementSchedule: dates in ISO 8601, an expiration

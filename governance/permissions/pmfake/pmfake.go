@@ -31,7 +31,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/accessbot/accessbot/governance/graph/graphtest"
+	"github.com/accessbot/accessbot/governance/msgraph/msgraphtest"
 )
 
 // Root is the Permissions Management API below Graph's version root.
@@ -58,7 +58,7 @@ type Options struct {
 }
 
 // Call is one request the fake received; its Path is below Graph's version root ("/users").
-type Call = graphtest.Call
+type Call = msgraphtest.Call
 
 // User is a directory user.
 type User struct {
@@ -85,7 +85,7 @@ type Change struct {
 // Server is the fake Graph.
 type Server struct {
 	*httptest.Server
-	*graphtest.Wire
+	*msgraphtest.Wire
 	o Options
 
 	mu       sync.Mutex
@@ -104,7 +104,7 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{Wire: graphtest.NewWire(), o: o}
+	s := &Server{Wire: msgraphtest.NewWire(), o: o}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -227,13 +227,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body []byte) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || tok == "" || (s.o.Token != "" && tok != s.o.Token) {
-		graphtest.WriteError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
+		msgraphtest.WriteError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
 		return
 	}
 	q := r.URL.Query()
 	for k := range q {
 		if !slices.Contains([]string{"$filter", "$select", "$top", "$skiptoken", "$orderby"}, k) {
-			graphtest.BadRequest(w, "Query option '%s' is not allowed.", k)
+			msgraphtest.BadRequest(w, "Query option '%s' is not allowed.", k)
 			return
 		}
 	}
@@ -249,22 +249,22 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body
 	case r.Method == http.MethodGet && path == Root+"/permissionsRequestChanges":
 		s.listChanges(w, r, q)
 	default:
-		graphtest.BadRequest(w, "Resource not found for the segment '%s'.", seg[0])
+		msgraphtest.BadRequest(w, "Resource not found for the segment '%s'.", seg[0])
 	}
 }
 
 // page writes one page of items, with @odata.nextLink when more follow.
 func (s *Server) page(w http.ResponseWriter, r *http.Request, items []map[string]any) {
-	graphtest.Page(w, r, s.BaseURL(), s.o.PageSize, items)
+	msgraphtest.Page(w, r, s.BaseURL(), s.o.PageSize, items)
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values) {
-	cs, join, err := graphtest.ParseFilter(q.Get("$filter"), "mail", "userPrincipalName")
+	cs, join, err := msgraphtest.ParseFilter(q.Get("$filter"), "mail", "userPrincipalName")
 	if err == nil && join == "and" && len(cs) > 1 {
 		err = fmt.Errorf("Invalid filter clause: %s", q.Get("$filter"))
 	}
 	if err != nil {
-		graphtest.BadRequest(w, "%s", err.Error())
+		msgraphtest.BadRequest(w, "%s", err.Error())
 		return
 	}
 	s.mu.Lock()
@@ -279,7 +279,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values)
 			match = match || strings.EqualFold(v, c.Value)
 		}
 		if match {
-			items = append(items, map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": graphtest.Nullable(u.Mail),
+			items = append(items, map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": msgraphtest.Nullable(u.Mail),
 				"userPrincipalName": u.UserPrincipalName})
 		}
 	}
@@ -296,18 +296,18 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, q url.Value
 	if f := q.Get("$filter"); f != "" {
 		m := changeFilter.FindStringSubmatch(f)
 		if m == nil {
-			graphtest.BadRequest(w, "Invalid filter clause: %s", f)
+			msgraphtest.BadRequest(w, "Invalid filter clause: %s", f)
 			return
 		}
 		t, err := time.Parse(time.RFC3339, m[2])
 		if err != nil {
-			graphtest.BadRequest(w, "Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", m[2])
+			msgraphtest.BadRequest(w, "Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", m[2])
 			return
 		}
 		op, since = m[1], t
 	}
 	if o := q.Get("$orderby"); o != "" && o != "modificationDateTime" && o != "modificationDateTime asc" {
-		graphtest.BadRequest(w, "Ordering by '%s' is not supported.", o)
+		msgraphtest.BadRequest(w, "Ordering by '%s' is not supported.", o)
 		return
 	}
 	occurrenceKey := "activeOccurrenceStatus"
@@ -336,19 +336,19 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, q url.Value
 // refuses it with 400.
 func (s *Server) cancelAll(w http.ResponseWriter, id string, body []byte) {
 	if len(bytes.TrimSpace(body)) > 0 {
-		graphtest.BadRequest(w, "The cancelAll action takes no request body.")
+		msgraphtest.BadRequest(w, "The cancelAll action takes no request body.")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.request(id)
 	if r == nil {
-		graphtest.WriteError(w, http.StatusNotFound, "", "itemNotFound", fmt.Sprintf("ScheduledPermissionsRequest with id '%s' was not found.", id))
+		msgraphtest.WriteError(w, http.StatusNotFound, "", "itemNotFound", fmt.Sprintf("ScheduledPermissionsRequest with id '%s' was not found.", id))
 		return
 	}
 	switch r.StatusDetail {
 	case "canceled", "rejected", "completed":
-		graphtest.BadRequest(w, "The request is %s and can no longer be cancelled.", r.StatusDetail)
+		msgraphtest.BadRequest(w, "The request is %s and can no longer be cancelled.", r.StatusDetail)
 		return
 	}
 	r.StatusDetail = "canceled"
@@ -482,23 +482,23 @@ func str(p *string) string {
 // create serves POST …/scheduledPermissionsRequests.
 func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte) {
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		graphtest.BadRequest(w, "Content-Type must be application/json.")
+		msgraphtest.BadRequest(w, "Content-Type must be application/json.")
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	var b createBody
 	if err := dec.Decode(&b); err != nil {
-		graphtest.BadRequest(w, "Invalid request body: %v", err)
+		msgraphtest.BadRequest(w, "Invalid request body: %v", err)
 		return
 	}
 	if dec.More() {
-		graphtest.BadRequest(w, "Invalid request body: data after the JSON object.")
+		msgraphtest.BadRequest(w, "Invalid request body: data after the JSON object.")
 		return
 	}
 	req, err := check(&b)
 	if err != nil {
-		graphtest.BadRequest(w, "%v", err)
+		msgraphtest.BadRequest(w, "%v", err)
 		return
 	}
 	now := s.o.Now().UTC()
@@ -518,7 +518,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte) {
 		"justification": raw["justification"], "notes": raw["notes"], "createdDateTime": now.Format(time.RFC3339),
 		"scheduleInfo": raw["scheduleInfo"], "ticketInfo": raw["ticketInfo"], "statusDetail": req.StatusDetail,
 	}
-	graphtest.WriteJSON(w, http.StatusCreated, out)
+	msgraphtest.WriteJSON(w, http.StatusCreated, out)
 }
 
 // check validates a create body as the service does and returns the request it asks for.

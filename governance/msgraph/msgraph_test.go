@@ -1,4 +1,4 @@
-package graph_test
+package msgraph_test
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/graph"
+	"github.com/accessbot/accessbot/governance/msgraph"
 )
 
 const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -42,7 +42,7 @@ func newServer(t *testing.T, h http.HandlerFunc) *server {
 		if r.URL.Path == "/"+tenant+"/oauth2/v2.0/token" {
 			require.NoError(t, r.ParseForm())
 			if r.PostForm.Get("client_secret") != s.secret || r.PostForm.Get("grant_type") != "client_credentials" ||
-				r.PostForm.Get("scope") != graph.DefaultScope || r.PostForm.Get("client_id") != "app" {
+				r.PostForm.Get("scope") != msgraph.DefaultScope || r.PostForm.Get("client_id") != "app" {
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusUnauthorized)
 				fmt.Fprint(w, `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}`)
@@ -64,15 +64,15 @@ func newServer(t *testing.T, h http.HandlerFunc) *server {
 	return s
 }
 
-func (s *server) client(t *testing.T, opts ...func(*graph.Options)) *graph.Client {
-	o := graph.Options{BaseURL: s.URL + "/v1.0", LoginURL: s.URL, TenantID: tenant, ClientID: "app", ClientSecret: "s3cret",
+func (s *server) client(t *testing.T, opts ...func(*msgraph.Options)) *msgraph.Client {
+	o := msgraph.Options{BaseURL: s.URL + "/v1.0", LoginURL: s.URL, TenantID: tenant, ClientID: "app", ClientSecret: "s3cret",
 		Rate: 1000, Burst: 100, Timeout: 2 * time.Second, Name: "Entra",
 		Credentials: "AZURE_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET",
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, f := range opts {
 		f(&o)
 	}
-	c, err := graph.New(o)
+	c, err := msgraph.New(o)
 	require.NoError(t, err)
 	return c
 }
@@ -109,14 +109,14 @@ func TestList_FollowsNextLinkUntilTheLastPage(t *testing.T) {
 		fmt.Fprint(w, "}")
 	})
 	c := srv.client(t)
-	all, err := graph.All[item](context.Background(), c, "/items", map[string][]string{"$filter": {"displayName eq 'x y'"}}, 0)
+	all, err := msgraph.All[item](context.Background(), c, "/items", map[string][]string{"$filter": {"displayName eq 'x y'"}}, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []item{{"a"}, {"b"}, {"a2"}, {"b2"}, {"a3"}, {"b3"}}, all)
 	assert.Equal(t, "$filter=displayName%20eq%20%27x%20y%27", srv.queries[0], "OData options keep their $; spaces are %20")
 	assert.Equal(t, "$filter=x&$skiptoken=2", srv.queries[1], "the next link is followed as given")
 
 	srv.queries = nil
-	some, err := graph.All[item](context.Background(), c, "/items", nil, 3)
+	some, err := msgraph.All[item](context.Background(), c, "/items", nil, 3)
 	require.NoError(t, err)
 	assert.Equal(t, []item{{"a"}, {"b"}, {"a2"}}, some)
 	assert.Len(t, srv.queries, 2, "no page is read beyond the limit")
@@ -126,7 +126,7 @@ func TestList_RefusesANextLinkOffGraph(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"value":[],"@odata.nextLink":"https://elsewhere.example.com/v1.0/items?$skiptoken=2"}`)
 	})
-	_, err := graph.All[item](context.Background(), srv.client(t), "/items", nil, 0)
+	_, err := msgraph.All[item](context.Background(), srv.client(t), "/items", nil, 0)
 	require.Error(t, err)
 	assert.True(t, governance.IsPermanent(err))
 	assert.Contains(t, err.Error(), "is not on 127.0.0.1")
@@ -203,7 +203,7 @@ func TestErrors_EachClassIsTreatedAsItShouldBe(t *testing.T) {
 				require.ErrorAs(t, err, &p, "a permanent error speaks to people")
 			}
 			assert.Contains(t, err.Error(), tt.text)
-			var ge *graph.Error
+			var ge *msgraph.Error
 			require.ErrorAs(t, err, &ge, "callers can still read Graph's answer")
 			assert.Equal(t, tt.status, ge.Status)
 			assert.Equal(t, fmt.Sprintf("req-%d", tt.status), ge.RequestID)
@@ -229,7 +229,7 @@ func TestErrors_TheRequestIDIsReadInEitherSpellingAndWhenNested(t *testing.T) {
 				fmt.Fprint(w, body)
 			})
 			err := srv.client(t).Do(context.Background(), http.MethodGet, "/things", nil, nil, nil)
-			var ge *graph.Error
+			var ge *msgraph.Error
 			require.ErrorAs(t, err, &ge)
 			assert.Equal(t, "r-1", ge.RequestID)
 			assert.Equal(t, "badRequest", ge.Code)
@@ -251,7 +251,7 @@ func TestParseRetryAfter(t *testing.T) {
 		"Sun, 22 Nov 2026 09:59:00 GMT": 0,
 	}
 	for in, want := range tests {
-		assert.Equal(t, want, graph.ParseRetryAfter(in, now), in)
+		assert.Equal(t, want, msgraph.ParseRetryAfter(in, now), in)
 	}
 }
 
@@ -261,7 +261,7 @@ func FuzzParseRetryAfter(f *testing.F) {
 	}
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
-		if d := graph.ParseRetryAfter(s, now); d < 0 || d > 24*time.Hour+time.Second {
+		if d := msgraph.ParseRetryAfter(s, now); d < 0 || d > 24*time.Hour+time.Second {
 			t.Fatalf("ParseRetryAfter(%q) = %v", s, d)
 		}
 	})
@@ -290,7 +290,7 @@ func TestToken_OneServesEveryCallUntilGraphRefusesIt(t *testing.T) {
 
 func TestToken_RefusedCredentialsSayWhatToCheck(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { t.Error("Graph called without a token") })
-	err := srv.client(t, func(o *graph.Options) { o.ClientSecret = "wrong" }).Do(context.Background(), http.MethodGet, "/things", nil, nil, nil)
+	err := srv.client(t, func(o *msgraph.Options) { o.ClientSecret = "wrong" }).Do(context.Background(), http.MethodGet, "/things", nil, nil, nil)
 	require.Error(t, err)
 	assert.True(t, governance.IsPermanent(err))
 	assert.ErrorIs(t, err, governance.ErrBackendCredentials)
@@ -302,7 +302,7 @@ func TestToken_ACallersTokenSourceIsUsedAsIs(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		odata(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "expired")
 	})
-	c := srv.client(t, func(o *graph.Options) {
+	c := srv.client(t, func(o *msgraph.Options) {
 		o.TenantID, o.ClientID, o.ClientSecret = "", "", ""
 		o.TokenSource = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "delegated", TokenType: "Bearer"})
 	})
@@ -321,7 +321,7 @@ func TestDo_ATimeoutIsTransient(t *testing.T) {
 		}
 	})
 	defer close(release)
-	err := srv.client(t, func(o *graph.Options) { o.Timeout = 50 * time.Millisecond }).
+	err := srv.client(t, func(o *msgraph.Options) { o.Timeout = 50 * time.Millisecond }).
 		Do(context.Background(), http.MethodGet, "/things", nil, nil, nil)
 	require.Error(t, err)
 	assert.False(t, governance.IsPermanent(err))
@@ -329,26 +329,26 @@ func TestDo_ATimeoutIsTransient(t *testing.T) {
 }
 
 func TestNew_BadOptionsSayWhatIsWrong(t *testing.T) {
-	_, err := graph.New(graph.Options{BaseURL: "graph.microsoft.com", TenantID: "a/b"})
+	_, err := msgraph.New(msgraph.Options{BaseURL: "graph.microsoft.com", TenantID: "a/b"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `base URL "graph.microsoft.com" is not a URL`)
 	assert.Contains(t, err.Error(), `tenant id "a/b"`)
 	assert.Contains(t, err.Error(), "client id and client secret are needed")
 
-	c, err := graph.New(graph.Options{TenantID: "contoso.onmicrosoft.com", ClientID: "a", ClientSecret: "b"})
+	c, err := msgraph.New(msgraph.Options{TenantID: "contoso.onmicrosoft.com", ClientID: "a", ClientSecret: "b"})
 	require.NoError(t, err)
 	assert.Equal(t, "Microsoft Graph", c.Name())
 }
 
 func TestQuote_DoublesSingleQuotes(t *testing.T) {
-	assert.Equal(t, `'o''brien@example.com'`, graph.Quote("o'brien@example.com"))
+	assert.Equal(t, `'o''brien@example.com'`, msgraph.Quote("o'brien@example.com"))
 }
 
 func TestPermission(t *testing.T) {
-	assert.Equal(t, "User.Read.All", graph.Permission(http.MethodGet, "/users/x/manager"))
-	assert.Equal(t, "EntitlementManagement.Read.All", graph.Permission(http.MethodGet, "/identityGovernance/entitlementManagement/assignments"))
-	assert.Equal(t, "EntitlementManagement.ReadWrite.All", graph.Permission(http.MethodPost, "/identityGovernance/entitlementManagement/assignmentRequests"))
-	assert.Empty(t, graph.Permission(http.MethodGet, "/me"))
+	assert.Equal(t, "User.Read.All", msgraph.Permission(http.MethodGet, "/users/x/manager"))
+	assert.Equal(t, "EntitlementManagement.Read.All", msgraph.Permission(http.MethodGet, "/identityGovernance/entitlementManagement/assignments"))
+	assert.Equal(t, "EntitlementManagement.ReadWrite.All", msgraph.Permission(http.MethodPost, "/identityGovernance/entitlementManagement/assignmentRequests"))
+	assert.Empty(t, msgraph.Permission(http.MethodGet, "/me"))
 }
 
 func BenchmarkDo(b *testing.B) {
@@ -361,7 +361,7 @@ func BenchmarkDo(b *testing.B) {
 		fmt.Fprint(w, `{"value":[{"id":"a"},{"id":"b"}]}`)
 	}))
 	defer srv.Close()
-	c, err := graph.New(graph.Options{BaseURL: srv.URL + "/v1.0", LoginURL: srv.URL, TenantID: tenant, ClientID: "a", ClientSecret: "b",
+	c, err := msgraph.New(msgraph.Options{BaseURL: srv.URL + "/v1.0", LoginURL: srv.URL, TenantID: tenant, ClientID: "a", ClientSecret: "b",
 		Rate: 1e9, Burst: 1000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(b, err)
 	b.ReportAllocs()

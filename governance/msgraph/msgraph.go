@@ -1,4 +1,4 @@
-// Package graph is accessbot's Microsoft Graph client, shared by the Entra backends. It
+// Package msgraph is accessbot's Microsoft Graph client, shared by the Entra backends. It
 // authenticates with the client-credentials grant of accessbot's app registration (or with
 // a token source the caller brings, such as a delegated one), paces its calls, follows
 // @odata.nextLink, and turns Graph's OData errors into errors the governance service
@@ -6,7 +6,7 @@
 //
 // It knows Graph's wire conventions and nothing of what is asked of Graph: access
 // packages, requests and users belong to the backends that use it.
-package graph
+package msgraph
 
 import (
 	"bytes"

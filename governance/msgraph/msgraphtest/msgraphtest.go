@@ -1,8 +1,8 @@
-// Package graphtest is what accessbot's fake Microsoft Graph servers share (the Entitlement
+// Package msgraphtest is what accessbot's fake Microsoft Graph servers share (the Entitlement
 // Management fake in governance/entra/graphfake, the Permissions Management one in
 // governance/permissions/pmfake): recorded calls, injected faults, and Graph's wire
 // conventions for errors, paging and $filter.
-package graphtest
+package msgraphtest
 
 import (
 	"encoding/json"
