@@ -81,6 +81,18 @@ func TestParseDuration(t *testing.T) {
 		_, err := ParseDuration(in)
 		assert.ErrorIs(t, err, ErrBadDuration, in)
 	}
+	got, err := ParseDuration("3650d")
+	require.NoError(t, err, "exactly ten years")
+	assert.Equal(t, 3650*Day, got)
+	// Six digits of days or weeks overflow int64 nanoseconds; they must not wrap around to
+	// a short duration that would then be granted.
+	for _, in := range []string{"3651d", "213504d", "213505d", "30501w", "999999w", "1h213504d", "3650d1m"} {
+		got, err := ParseDuration(in)
+		require.ErrorIs(t, err, ErrBadDuration, "%s parsed as %s", in, got)
+		assert.ErrorContains(t, err, "longer than ten years", in)
+	}
+	_, err = ParseCommand("request db for 213505d because x")
+	assert.ErrorContains(t, err, "longer than ten years")
 }
 
 func TestFormatDuration_RoundTrips(t *testing.T) {

@@ -10,6 +10,9 @@ import (
 // Week is seven days.
 const Week = 7 * Day
 
+// maxDuration is the longest duration ParseDuration accepts.
+const maxDuration = 10 * 365 * Day
+
 // ParseDuration reads a duration as people write it: a sequence of whole numbers with a
 // unit each, m (minutes), h (hours), d (days) or w (weeks): "30m", "8h", "7d", "1d12h".
 func ParseDuration(s string) (time.Duration, error) {
@@ -47,10 +50,11 @@ func ParseDuration(s string) (time.Duration, error) {
 		default:
 			return bad()
 		}
-		total += time.Duration(n) * unit
-		if total > 10*365*Day {
+		// Checked before multiplying: six digits of weeks would wrap around int64.
+		if time.Duration(n) > (maxDuration-total)/unit {
 			return 0, problem(ErrBadDuration, "duration", fmt.Sprintf("%q is longer than ten years; ask for less.", s))
 		}
+		total += time.Duration(n) * unit
 		in = in[i+1:]
 	}
 	if total <= 0 {

@@ -47,8 +47,8 @@ func (w WorkingHours) Next(t time.Time, loc *time.Location) time.Time {
 			continue
 		}
 		// Wall-clock hours, so a daylight-saving change does not shift the window.
-		start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc).Add(w.Start)
-		end := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc).Add(w.End)
+		start := wallClock(day, w.Start, loc)
+		end := wallClock(day, w.End, loc)
 		switch {
 		case i == 0 && !local.Before(start) && local.Before(end):
 			return t
@@ -57,6 +57,12 @@ func (w WorkingHours) Next(t time.Time, loc *time.Location) time.Time {
 		}
 	}
 	return t // no working day configured at all: do not hold messages forever
+}
+
+// wallClock is the time of day since on day's date in loc, as a clock on the wall shows it:
+// 09:00 is 09:00 on the day the clocks change too (midnight plus nine hours would not be).
+func wallClock(day time.Time, since time.Duration, loc *time.Location) time.Time {
+	return time.Date(day.Year(), day.Month(), day.Day(), int(since/time.Hour), int(since%time.Hour/time.Minute), 0, 0, loc)
 }
 
 // ParseWorkingHours reads "09:00-18:00" and day names such as "mon", "tue".
@@ -79,14 +85,24 @@ func ParseWorkingHours(window string, days []string) (WorkingHours, error) {
 	if !ok || err1 != nil || err2 != nil || w.End <= w.Start {
 		return w, fmt.Errorf("working hours %q: write them as 09:00-18:00, the end after the start", window)
 	}
-	names := map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
-		"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
 	for _, d := range days {
-		wd, ok := names[strings.ToLower(strings.TrimSpace(d))[:min(3, len(strings.TrimSpace(d)))]]
+		wd, ok := weekday(d)
 		if !ok {
-			return w, fmt.Errorf("working day %q: use mon, tue, wed, thu, fri, sat or sun", d)
+			return w, fmt.Errorf("working day %q: use mon, tue, wed, thu, fri, sat or sun (or the whole name)", d)
 		}
 		w.Days = append(w.Days, wd)
 	}
 	return w, nil
+}
+
+// weekday reads a day's three-letter or whole English name, in any case.
+func weekday(name string) (time.Weekday, bool) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		whole := strings.ToLower(d.String())
+		if name == whole || name == whole[:3] {
+			return d, true
+		}
+	}
+	return 0, false
 }

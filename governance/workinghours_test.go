@@ -39,6 +39,26 @@ func TestWorkingHours_Next(t *testing.T) {
 	assert.Equal(t, utc("2026-11-07 03:00:00"), WorkingHours{}.Next(utc("2026-11-07 03:00:00"), nil), "no window: any time")
 }
 
+// On the day the clocks change, the window is still 09:00-18:00 on the wall: midnight plus
+// nine hours is 10:00 when the clocks went forward that night, and 08:00 when back.
+func TestWorkingHours_Next_OnTheDayTheClocksChange(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	w := WorkingHours{Start: 9 * time.Hour, End: 18 * time.Hour, Days: []time.Weekday{time.Sunday}}
+	local := func(s string) time.Time {
+		v, err := time.ParseInLocation(time.DateTime, s, berlin)
+		require.NoError(t, err)
+		return v
+	}
+	// 2026-03-29: 02:00 becomes 03:00.
+	assert.Equal(t, local("2026-03-29 09:00:00").UTC(), w.Next(local("2026-03-29 08:00:00"), berlin), "spring: opens at 09:00")
+	assert.Equal(t, local("2026-03-29 09:30:00"), w.Next(local("2026-03-29 09:30:00"), berlin), "spring: 09:30 is inside")
+	assert.Equal(t, local("2026-04-05 09:00:00").UTC(), w.Next(local("2026-03-29 18:30:00"), berlin), "spring: closed at 18:30")
+	// 2026-10-25: 03:00 becomes 02:00.
+	assert.Equal(t, local("2026-10-25 09:00:00").UTC(), w.Next(local("2026-10-25 08:30:00"), berlin), "autumn: 08:30 is early")
+	assert.Equal(t, local("2026-10-25 17:30:00"), w.Next(local("2026-10-25 17:30:00"), berlin), "autumn: 17:30 is inside")
+}
+
 func TestParseWorkingHours(t *testing.T) {
 	w, err := ParseWorkingHours("08:30-17:00", []string{"mon", "Tuesday", "sat"})
 	require.NoError(t, err)
@@ -48,6 +68,11 @@ func TestParseWorkingHours(t *testing.T) {
 		_, err := ParseWorkingHours(bad, nil)
 		assert.ErrorContains(t, err, "09:00-18:00", bad)
 	}
-	_, err = ParseWorkingHours("09:00-18:00", []string{"someday"})
-	assert.ErrorContains(t, err, "mon, tue")
+	for _, bad := range []string{"someday", "monkey", "", "\u212a", "Kelvin"} {
+		_, err = ParseWorkingHours("09:00-18:00", []string{bad})
+		assert.ErrorContains(t, err, "mon, tue", "%q", bad)
+	}
+	w, err = ParseWorkingHours("09:00-18:00", []string{" SUNDAY ", "Wed"})
+	require.NoError(t, err)
+	assert.Equal(t, []time.Weekday{time.Sunday, time.Wednesday}, w.Days)
 }
