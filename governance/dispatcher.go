@@ -325,6 +325,9 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 		ref.Recipient = t.To // updated with the approvers' cards when the request is decided
 		return s.saveCard(ctx, r, ref)
 	case TaskNotify:
+		if stale(t.Notice, r, s.clock.Now()) {
+			return nil
+		}
 		to := Person{Email: t.To}
 		if r.Requester.Email == t.To {
 			to = r.Requester
@@ -346,6 +349,20 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 		return nil
 	}
 	return Permanent(fmt.Errorf("unknown outbox task kind %q", t.Kind))
+}
+
+// stale reports whether a notice asks for something that is no longer so: a reminder to
+// decide a request that was decided (or timed out) since, or a warning that access ends
+// for access that ended or was revoked meanwhile. Such a notice may have waited for
+// working hours or for a retry; it is dropped rather than sent late.
+func stale(kind NoticeKind, r *Request, now time.Time) bool {
+	switch kind {
+	case NoticeReminder:
+		return r.State != StatePendingApproval
+	case NoticeExpiring:
+		return r.State != StateActive || !now.Before(r.EndsAt())
+	}
+	return false
 }
 
 // saveCard remembers a card drawn from r. When r changed meanwhile (decided while the card
@@ -375,8 +392,8 @@ type deferredError struct{ until time.Time }
 func (e *deferredError) Error() string { return "held until " + e.until.Format(time.RFC3339) }
 
 // outsideHours says whether a reminder or expiry warning to p must wait for p's working
-// hours, and until when. An expiry warning is not held past the end it warns about, and a
-// reminder for a request no longer pending is not held at all.
+// hours, and until when. An expiry warning is not held past the end it warns about; a
+// reminder or warning that went stale meanwhile is dropped when it comes due (stale).
 func (s *Service) outsideHours(ctx context.Context, p Person, kind NoticeKind, r *Request) (time.Time, bool) {
 	if !s.hours.Enabled() || (kind != NoticeReminder && kind != NoticeExpiring) {
 		return time.Time{}, false

@@ -356,6 +356,68 @@ func TestSweep_RemindersWaitForWorkingHoursInTheApproversZone_EscalationsDoNot(t
 	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take())
 }
 
+// A reminder that waits for the approver's working hours is dropped when the request is
+// decided meanwhile: nobody is asked to decide what was decided.
+func TestSweep_AHeldReminderIsDroppedOnceTheRequestIsDecided(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	require.NoError(t, err)
+	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{zones: map[string]*time.Location{"bob@example.com": tokyo}},
+		prefix: redistest.Prefix(t), hours: governance.WorkingHours{Start: 9 * time.Hour, End: 18 * time.Hour}}
+	b.start(governance.Schedule{DaysUntilEscalation: 1, MaxReminders: 1})
+	id := b.request("pair") // approvers alice (UTC) and bob (Tokyo); Monday 09:00 UTC
+	b.clock.Advance(governance.Day) // Tuesday 09:00 UTC, 18:00 in Tokyo: bob's reminder waits
+	b.sweep()
+	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take())
+
+	_, err = b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+	b.deliver()
+	b.rec.take()
+	b.clock.Set(time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC)) // Wednesday 09:00 in Tokyo
+	b.sweep()
+	assert.NotContains(t, b.rec.take(), "reminder→bob@example.com")
+}
+
+// Likewise a warning that access ends, held for the weekend, is dropped once the access
+// was revoked in the meantime; left alone, it arrives on Monday morning.
+func TestSweep_AHeldExpiryWarningIsDroppedOnceTheAccessIsRevoked(t *testing.T) {
+	for _, revoke := range []bool{false, true} {
+		t.Run(fmt.Sprintf("revoked %v", revoke), func(t *testing.T) {
+			friday := time.Date(2026, 11, 6, 20, 0, 0, 0, time.UTC)
+			b := &bed{t: t, clock: governance.NewManualClock(friday), rec: &recorder{},
+				prefix: redistest.Prefix(t), hours: governance.WorkingHours{Start: 9 * time.Hour, End: 18 * time.Hour}}
+			b.start(governance.Schedule{ExpiryNotices: []time.Duration{24 * time.Hour}})
+			carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
+			r, err := b.svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: "db",
+				Duration: 3 * governance.Day, Reason: "why"}) // ends Monday 20:00
+			require.NoError(t, err)
+			_, err = b.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approve: true,
+				Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+			require.NoError(t, err)
+			b.deliver()
+			b.rec.take()
+
+			b.clock.Set(friday.Add(2 * governance.Day)) // Sunday 20:00: due, and held for Monday 09:00
+			b.sweep()
+			require.Empty(t, b.rec.take())
+			if revoke {
+				_, err = b.svc.Revoke(context.Background(), governance.RevokeInput{Target: r.ID, By: carol})
+				require.NoError(t, err)
+				b.deliver()
+				b.rec.take()
+			}
+			b.clock.Set(time.Date(2026, 11, 9, 9, 0, 0, 0, time.UTC))
+			b.sweep()
+			if revoke {
+				assert.Empty(t, b.rec.take(), "no warning for access that was given up")
+			} else {
+				assert.Equal(t, []string{"expiring→carol@example.com"}, b.rec.take())
+			}
+		})
+	}
+}
+
 func TestDigest_EachApproverOncePerTickAcrossReplicas(t *testing.T) {
 	b := newBed(t, governance.Schedule{FallbackApprover: "fallback@example.com"})
 	one := b.svc
