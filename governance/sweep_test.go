@@ -364,7 +364,7 @@ func TestSweep_AHeldReminderIsDroppedOnceTheRequestIsDecided(t *testing.T) {
 	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{zones: map[string]*time.Location{"bob@example.com": tokyo}},
 		prefix: redistest.Prefix(t), hours: governance.WorkingHours{Start: 9 * time.Hour, End: 18 * time.Hour}}
 	b.start(governance.Schedule{DaysUntilEscalation: 1, MaxReminders: 1})
-	id := b.request("pair") // approvers alice (UTC) and bob (Tokyo); Monday 09:00 UTC
+	id := b.request("pair")         // approvers alice (UTC) and bob (Tokyo); Monday 09:00 UTC
 	b.clock.Advance(governance.Day) // Tuesday 09:00 UTC, 18:00 in Tokyo: bob's reminder waits
 	b.sweep()
 	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take())
