@@ -81,12 +81,18 @@ func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) err
 			return &Effects{Undue: []string{member}}, nil
 		}
 		var due []Planned
-		for p, ok := nextApprovalEvent(r); ok && !p.At.After(now); p, ok = nextApprovalEvent(r) {
-			due = append(due, p)
-			if p.Kind != PlanReminder {
-				break
+		if timedOut(r, now) {
+			// After downtime: escalations overdue as well would alert admins and fallback
+			// approvers about a request that lapses a moment later.
+			due = []Planned{{Kind: PlanTimeout, N: 1}}
+		} else {
+			for p, ok := nextApprovalEvent(r); ok && !p.At.After(now); p, ok = nextApprovalEvent(r) {
+				due = append(due, p)
+				if p.Kind != PlanReminder {
+					break
+				}
+				r.Reminders = p.N // counted as sent; only the last overdue one goes out
 			}
-			r.Reminders = p.N // counted as sent; only the last overdue one goes out
 		}
 		fx := &Effects{}
 		switch {
@@ -116,6 +122,16 @@ func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) err
 		return fx, nil
 	})
 	return err
+}
+
+// timedOut reports whether r's planned timeout has come by now.
+func timedOut(r *Request, now time.Time) bool {
+	for _, p := range r.Schedule.Plan(r.CreatedAt) {
+		if p.Kind == PlanTimeout {
+			return !p.At.After(now)
+		}
+	}
+	return false
 }
 
 // escalate adds the next person of the escalation chain (the managers found, then the

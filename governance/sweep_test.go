@@ -261,6 +261,35 @@ func TestSweep_OverdueRemindersCollapseIntoOne(t *testing.T) {
 	assert.Equal(t, map[int][]string{1: {"alert→admins#1", "card→f@example.com", "escalated→carol@example.com"}}, b.days(1))
 }
 
+// After days of downtime, an overdue timeout wins over escalations that are overdue too,
+// however the sweeps and the deliveries interleave: nobody is alerted about a request that
+// has lapsed.
+func TestSweep_AnOverdueTimeoutWinsOverOverdueEscalations(t *testing.T) {
+	sched := governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 1, FallbackApprover: "f@example.com", RequestExpiryDays: 4}
+	want := []string{"timed_out→carol@example.com", "update→alice@example.com:timed_out"}
+	t.Run("sweep, then deliver", func(t *testing.T) {
+		b := newBed(t, sched)
+		b.request("db")
+		b.clock.Advance(5 * governance.Day) // the scheduler was down from day 1 to day 5
+		b.sweep()
+		assert.Equal(t, want, b.rec.take())
+	})
+	t.Run("delivering between passes", func(t *testing.T) {
+		b := newBed(t, sched)
+		b.request("db")
+		b.clock.Advance(5 * governance.Day)
+		for {
+			n, err := b.svc.Sweep(context.Background(), 1, 5*time.Minute)
+			require.NoError(t, err)
+			b.deliver()
+			if n == 0 {
+				break
+			}
+		}
+		assert.Equal(t, want, b.rec.take())
+	})
+}
+
 func TestSweep_EightHourGrant_WarnedAnHourBeforeAndRevokedAtTheEnd(t *testing.T) {
 	b := newBed(t, governance.Schedule{ExpiryNotices: []time.Duration{24 * time.Hour, time.Hour}})
 	id := b.request("db")
