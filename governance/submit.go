@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -30,9 +31,10 @@ func (s *Service) submit(ctx context.Context, id string) error {
 		case err != nil:
 			return err
 		case applied:
-			return s.recordSubmission(ctx, id, b, sub)
+			return s.recordSubmission(ctx, id, b, sub, false)
 		}
-		// The access it extends has ended meanwhile: grant it afresh, from now.
+		// The access it extends has ended meanwhile: grant it afresh, from now. From then
+		// on it is a grant of its own (recordSubmission), warned about and revoked at its end.
 	}
 	var identity Identity
 	err = s.call(b.Name(), "lookup", func() (err error) {
@@ -64,12 +66,14 @@ func (s *Service) submit(ctx context.Context, id string) error {
 		}
 		return fmt.Errorf("submit %s to %s: %w", id, b.Name(), err)
 	}
-	return s.recordSubmission(ctx, id, b, sub)
+	return s.recordSubmission(ctx, id, b, sub, r.Extends != "")
 }
 
 // recordSubmission stores what the backend said about an approved request's grant and
-// tells the requester.
-func (s *Service) recordSubmission(ctx context.Context, id string, b Backend, sub Submission) error {
+// tells the requester. afresh says an extension was granted as access of its own, because
+// the access it extended had ended: it stops being an extension, so that it is warned
+// about, found by item and revoked at its end like any other grant.
+func (s *Service) recordSubmission(ctx context.Context, id string, b Backend, sub Submission, afresh bool) error {
 	sub.Backend, sub.At = b.Name(), s.clock.Now()
 	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
 		if r.State != StateApproved {
@@ -78,7 +82,12 @@ func (s *Service) recordSubmission(ctx context.Context, id string, b Backend, su
 		r.Submission = &sub
 		fx := &Effects{}
 		r.State = StateSubmitted
-		fx.Audit = append(fx.Audit, s.audit(r, system, EventSubmit, StateApproved, sub.ExternalID))
+		detail := sub.ExternalID
+		if afresh {
+			detail = strings.TrimSpace(detail + " (granted afresh: " + r.Extends + " had ended)")
+			r.Extends, r.ExtendTo = "", time.Time{}
+		}
+		fx.Audit = append(fx.Audit, s.audit(r, system, EventSubmit, StateApproved, detail))
 		switch sub.State {
 		case StateSubmitted, "":
 			r.Submission.State = StateSubmitted

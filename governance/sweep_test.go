@@ -528,6 +528,66 @@ func TestExtend_AnApprovedExtensionMovesTheEndOfTheOriginalGrant(t *testing.T) {
 	assert.ErrorIs(t, err, governance.ErrNotPending, "ended access cannot be extended")
 }
 
+// An extension approved only after the access it extends has ended is granted afresh,
+// from the approval on, and from then on is access of its own: warned about, found by its
+// item, and revoked at its end (not left in the backend for ever).
+func TestExtend_ApprovedAfterTheOriginalEndedIsAGrantOfItsOwn(t *testing.T) {
+	ctx := context.Background()
+	carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
+	alice := governance.Actor{Person: governance.Person{Email: "alice@example.com"}}
+	lateExtension := func(t *testing.T) (*bed, string) {
+		b := newBed(t, governance.Schedule{ExpiryNotices: []time.Duration{time.Hour}})
+		id := b.request("db") // 8h
+		_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true, Approver: alice})
+		require.NoError(t, err)
+		b.deliver()
+		b.clock.Advance(7 * time.Hour)
+		b.sweep()
+		ext, err := b.svc.Extend(ctx, id, carol) // asked at 7h...
+		require.NoError(t, err)
+		b.deliver()
+		b.clock.Advance(2 * time.Hour) // ...the original ends at 8h...
+		b.sweep()
+		_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: ext.ID, Approve: true, Approver: alice}) // ...approved at 9h
+		require.NoError(t, err)
+		b.deliver()
+		b.rec.take()
+		r, err := b.store.Get(ctx, ext.ID)
+		require.NoError(t, err)
+		require.Equal(t, governance.StateActive, r.State)
+		assert.Equal(t, t0.Add(17*time.Hour), r.EndsAt(), "8h from its approval")
+		assert.Empty(t, r.Extends, "no longer an extension of the ended grant")
+		return b, ext.ID
+	}
+
+	t.Run("warned and revoked at its end", func(t *testing.T) {
+		b, id := lateExtension(t)
+		var got []string
+		for h := 10; h <= 18; h++ {
+			b.clock.Set(t0.Add(time.Duration(h) * time.Hour))
+			b.sweep()
+			for _, e := range b.rec.take() {
+				got = append(got, fmt.Sprintf("%dh %s", h, e))
+			}
+		}
+		assert.Equal(t, []string{"16h expiring→carol@example.com", "17h ended→carol@example.com"}, got)
+		g, ok, err := b.store.Grant(ctx, id)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, t0.Add(17*time.Hour), g.RevokedAt, "the built-in backend records the revocation")
+	})
+	t.Run("revoked by its item", func(t *testing.T) {
+		b, id := lateExtension(t)
+		r, err := b.svc.Revoke(ctx, governance.RevokeInput{By: carol, Target: "db"})
+		require.NoError(t, err)
+		assert.Equal(t, id, r.ID)
+		b.deliver()
+		g, _, err := b.store.Grant(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, t0.Add(9*time.Hour), g.RevokedAt)
+	})
+}
+
 // managers is the built-in backend plus an org chart, like a backend that can tell
 // managers.
 type managers struct {
