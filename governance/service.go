@@ -275,10 +275,19 @@ func (s *Service) Extend(ctx context.Context, id string, by Actor) (*Request, er
 			id, orig.State.Label(), orig.Item.ID))
 	}
 	end := orig.EndsAt()
-	return s.Request(ctx, RequestInput{Requester: by, Item: orig.Item.ID, Duration: orig.Duration,
-		Reason:         extensionReason(id, end.Add(orig.Duration), orig.Reason),
-		IdempotencyKey: fmt.Sprintf("extend:%s:%d", id, end.Unix()), Confirm: true,
-		extends: id, extendTo: end.Add(orig.Duration)})
+	// A double click asks once. A click after an earlier ask for this end is over without
+	// extending anything (denied, timed out, withdrawn, failed) starts a new round.
+	key := fmt.Sprintf("extend:%s:%d", id, end.Unix())
+	for {
+		r, err := s.Request(ctx, RequestInput{Requester: by, Item: orig.Item.ID, Duration: orig.Duration,
+			Reason:         extensionReason(id, end.Add(orig.Duration), orig.Reason),
+			IdempotencyKey: key, Confirm: true,
+			extends: id, extendTo: end.Add(orig.Duration)})
+		if err != nil || !r.State.Terminal() {
+			return r, err
+		}
+		key += ":" + r.ID
+	}
 }
 
 // Cancel withdraws a request that is pending, or submitted but not yet granted (then in

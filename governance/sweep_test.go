@@ -588,6 +588,36 @@ func TestExtend_ApprovedAfterTheOriginalEndedIsAGrantOfItsOwn(t *testing.T) {
 	})
 }
 
+// Once an ask to extend is over without extending anything, Extend asks again: a new
+// approval round, not the denied request handed back.
+func TestExtend_AfterADenialAsksAgain(t *testing.T) {
+	ctx := context.Background()
+	b := newBed(t, governance.Schedule{})
+	carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
+	alice := governance.Actor{Person: governance.Person{Email: "alice@example.com"}}
+	id := b.request("db")
+	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true, Approver: alice})
+	require.NoError(t, err)
+	b.deliver()
+	first, err := b.svc.Extend(ctx, id, carol)
+	require.NoError(t, err)
+	_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: first.ID, Reason: "not now", Approver: alice})
+	require.NoError(t, err)
+	b.deliver()
+	b.rec.take()
+
+	b.clock.Advance(time.Hour)
+	second, err := b.svc.Extend(ctx, id, carol)
+	require.NoError(t, err)
+	assert.NotEqual(t, first.ID, second.ID)
+	assert.Equal(t, governance.StatePendingApproval, second.State)
+	again, err := b.svc.Extend(ctx, id, carol)
+	require.NoError(t, err)
+	assert.Equal(t, second.ID, again.ID, "a double click still asks once")
+	b.deliver()
+	assert.Equal(t, []string{"card→alice@example.com", "received→carol@example.com"}, b.rec.take())
+}
+
 // managers is the built-in backend plus an org chart, like a backend that can tell
 // managers.
 type managers struct {
