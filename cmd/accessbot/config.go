@@ -28,8 +28,9 @@ import (
 //go:embed sample-catalog.yaml
 var sampleCatalog []byte
 
-// DevSigningSecret signs Slack requests when no SLACK_BOT_TOKEN is configured, so a person
-// can talk to a local accessbot with `accessbot say`. It is never accepted next to a token.
+// DevSigningSecret signs Slack requests to a wholly local accessbot (the embedded store, no
+// Slack token, no Teams), so a person can talk to it with `accessbot say`. It is never
+// accepted next to a token, and never used with a real Redis or Teams.
 const DevSigningSecret = "accessbot-dev-signing-secret"
 
 // config is everything accessbot is built from: the YAML file (ACCESSBOT_CONFIG or -config)
@@ -241,8 +242,26 @@ func (c *config) defaults() {
 	if c.Approval.ExpiryNotices == nil {
 		c.Approval.ExpiryNotices = []duration{duration(24 * time.Hour), duration(time.Hour)}
 	}
-	if c.SlackBotToken == "" && c.SlackSigningSecret == "" {
+	// The development secret is public, so it signs requests only to a bot that is wholly
+	// local: the embedded store, no Slack token, no Teams. Anywhere else a missing
+	// SLACK_SIGNING_SECRET leaves it empty, and /slack/* refuses every request.
+	if c.SlackBotToken == "" && c.SlackSigningSecret == "" && c.Redis.URL == "" && len(c.Redis.Addrs) == 0 && c.Teams.AppID == "" {
 		c.SlackSigningSecret = DevSigningSecret
+	}
+}
+
+// slackDescription says how Slack is set up, for the banner and `config check`.
+func (c *config) slackDescription() string {
+	switch {
+	case !c.devMode():
+		return "bot token and signing secret set"
+	case c.SlackSigningSecret == DevSigningSecret:
+		return fmt.Sprintf("development mode (no SLACK_BOT_TOKEN): messages are printed, not sent; requests are signed with the development secret %q", DevSigningSecret)
+	case c.SlackSigningSecret == "":
+		return "off: no SLACK_BOT_TOKEN and no SLACK_SIGNING_SECRET, so /slack/* refuses every request " +
+			"(the public development secret is used only with the embedded store and without Teams)"
+	default:
+		return "development mode (no SLACK_BOT_TOKEN): messages are printed, not sent; requests are checked with SLACK_SIGNING_SECRET, which say and click use too"
 	}
 }
 

@@ -31,6 +31,32 @@ func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
 	assert.Equal(t, 9*time.Hour, c.hours.Start, "working hours default to 09:00-18:00")
 }
 
+// The development signing secret is public: it is used only by a wholly local bot. With a
+// real Redis or Teams and no SLACK_SIGNING_SECRET, Slack's endpoints refuse everything
+// instead of taking requests anyone can sign.
+func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"embedded store, no Slack, no Teams", nil, DevSigningSecret},
+		{"a real Redis", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0"}, ""},
+		{"Teams", map[string]string{"TEAMS_APP_ID": "6e9d5a3c-5c49-4b8e-9d2b-1f0e8b1f2a3c", "TEAMS_APP_PASSWORD": "pw"}, ""},
+		{"a secret of one's own", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0", "SLACK_SIGNING_SECRET": "mine"}, "mine"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig("", env(tt.env))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.SlackSigningSecret)
+			if tt.want == "" {
+				assert.Contains(t, c.slackDescription(), "/slack/* refuses every request")
+			}
+		})
+	}
+}
+
 func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "signing")
 	require.NoError(t, os.WriteFile(secretFile, []byte("from-file\n"), 0o600))

@@ -57,7 +57,7 @@ func doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 
 	if cfg.devMode() {
-		skip("slack", "development mode (no SLACK_BOT_TOKEN): messages are printed, not sent")
+		skip("slack", cfg.slackDescription())
 	} else {
 		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		who, err := slackbot.NewClient(cfg.SlackBotToken, cfg.Slack.APIURL, nil).AuthTestContext(actx)

@@ -100,7 +100,7 @@ func configCheck(args []string, getenv func(string) string, stdout io.Writer) er
 	fmt.Fprintf(stdout, "configuration is valid (%s)\n", src)
 	fmt.Fprintf(stdout, "  listen:   %s\n", cfg.Listen)
 	fmt.Fprintf(stdout, "  redis:    %s\n", cfg.redisDescription())
-	fmt.Fprintf(stdout, "  slack:    %s\n", map[bool]string{true: "development mode (no SLACK_BOT_TOKEN): messages are printed, not sent", false: "bot token and signing secret set"}[cfg.devMode()])
+	fmt.Fprintf(stdout, "  slack:    %s\n", cfg.slackDescription())
 	catalog := fmt.Sprintf("%d items", len(cfg.catalog.Items()))
 	if cfg.sample {
 		catalog += " (the sample catalog: no catalog or catalogFile configured)"

@@ -165,6 +165,14 @@ func TestRun_ServesTeamsWhenConfigured(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "served, and nothing without a Bot Framework token")
+
+	// No SLACK_SIGNING_SECRET next to Teams: Slack's endpoints take nothing, least of all a
+	// request signed with the public development secret.
+	assert.Contains(t, out.String(), "/slack/* refuses every request")
+	forger := &slackClient{base: addr, secret: DevSigningSecret, do: http.DefaultClient.Do, now: time.Now}
+	_, err = forger.command(ctx, "MALLORY", "request vpn because forged")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "401")
 	cancel()
 	require.NoError(t, <-done)
 }

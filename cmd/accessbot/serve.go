@@ -245,15 +245,22 @@ func banner(w io.Writer, c *config, embedded bool, addr string) {
 	if c.sample {
 		b.WriteString("  catalog: the sample catalog (prod-db-read, aws-admin, vpn); configure your own with catalog: or catalogFile:\n")
 	}
-	if c.devMode() {
+	switch {
+	case c.devMode() && c.SlackSigningSecret == "":
+		fmt.Fprintf(&b, "  Slack is %s.\n", strings.TrimPrefix(c.slackDescription(), "off: "))
+	case c.devMode():
 		fmt.Fprintf(&b, "  development mode: no SLACK_BOT_TOKEN, so messages are printed here instead of sent.\n")
-		fmt.Fprintf(&b, "  Slack requests are signed with the development secret %q.\n\n", DevSigningSecret)
+		if c.SlackSigningSecret == DevSigningSecret {
+			fmt.Fprintf(&b, "  Slack requests are signed with the development secret %q.\n\n", DevSigningSecret)
+		} else {
+			b.WriteString("  Slack requests are checked with SLACK_SIGNING_SECRET; set it for say and click too.\n\n")
+		}
 		b.WriteString("Talk to it from another terminal (ALICE is alice@example.com, and so on):\n")
 		b.WriteString("  go run ./cmd/accessbot say -as CAROL request prod-db-read for 2h because debugging INC-42\n")
 		b.WriteString("  go run ./cmd/accessbot click -as ALICE approve AR-1\n")
 		b.WriteString("  go run ./cmd/accessbot say -as CAROL status\n")
 		b.WriteString("  go run ./cmd/accessbot say -as CAROL help\n")
-	} else {
+	default:
 		b.WriteString("  Slack: point the app's slash command at /slack/commands and interactivity at /slack/interactions.\n")
 	}
 	if c.teamsEnabled() {
