@@ -419,7 +419,7 @@ func capped(head []slackapi.Block, rows [][]slackapi.Block, more func(n int) str
 // Status lists a person's requests with their states.
 func Status(rs []*governance.Request) Message {
 	if len(rs) == 0 {
-		return say("You have no requests yet. Try `/access request <item> for 8h because <reason>`, or `/access help` for the catalog.")
+		return say("You have no requests yet. Try `/access request &lt;item&gt; for 8h because &lt;reason&gt;`, or `/access help` for the catalog.")
 	}
 	var rows [][]slackapi.Block
 	for _, r := range rs {
@@ -477,13 +477,13 @@ func Pending(rs []*governance.Request) Message {
 func Help(items []governance.Item) Message {
 	head := []slackapi.Block{
 		section("*accessbot* — ask for access, and approve it, without leaving Slack."),
-		section("`/access request <item> [for <duration>] [because <reason>]` — ask for access. Durations look like `30m`, `8h`, `7d` or `1d12h`; " +
+		section("`/access request &lt;item&gt; [for &lt;duration&gt;] [because &lt;reason&gt;]` — ask for access. Durations look like `30m`, `8h`, `7d` or `1d12h`; " +
 			"without one you get the item's default.\n_Example:_ `/access request prod-db-read for 8h because investigating INC-4711`"),
 		section("`/access` — open a form to ask for access\n" +
 			"`/access status` — your requests and where they are\n" +
 			"`/access pending` — requests waiting for your decision, with Approve and Deny\n" +
 			"`/access cancel AR-7` — withdraw your own request while it waits, or while the access system works on it\n" +
-			"`/access revoke <item>` — give up access you hold now; `/access revoke <item> from <e-mail>` ends a direct report's (managers, admins)\n" +
+			"`/access revoke &lt;item&gt;` — give up access you hold now; `/access revoke &lt;item&gt; from &lt;e-mail&gt;` ends a direct report's (managers, admins)\n" +
 			"`/access schedule AR-7` — the reminders, escalations and timeout planned for a request, or when its access ends\n" +
 			"`/access help` — this"),
 		section("*What you can request*"),
@@ -500,7 +500,7 @@ func Help(items []governance.Item) Message {
 	for _, it := range items {
 		line := fmt.Sprintf("• `%s` *%s*", escapeN(it.ID, 100), escapeN(it.Name, 200))
 		if it.Search {
-			line = fmt.Sprintf("• *%s* — ask for anything %s offers by its name: `/access request <name>`", escapeN(it.Name, 200), escapeN(it.Backend, 100))
+			line = fmt.Sprintf("• *%s* — ask for anything %s offers by its name: `/access request &lt;name&gt;`", escapeN(it.Name, 200), escapeN(it.Backend, 100))
 		}
 		if it.Description != "" {
 			line += " — " + escapeN(it.Description, 300)
@@ -525,9 +525,9 @@ func Help(items []governance.Item) Message {
 		rows = append(rows, []slackapi.Block{section("_The catalog is empty; ask your admins to add items._")})
 	}
 	blocks := capped(head, rows, func(n int) string {
-		return fmt.Sprintf("…and %d more groups of items — ask for one by id: `/access request <id>`.", n)
+		return fmt.Sprintf("…and %d more groups of items — ask for one by id: `/access request &lt;id&gt;`.", n)
 	})
-	return Ephemeral("accessbot help: /access request <item> for <duration> because <reason>", blocks...)
+	return Ephemeral("accessbot help: /access request &lt;item&gt; for &lt;duration&gt; because &lt;reason&gt;", blocks...)
 }
 
 // RequestForm is the modal that asks for access: the item (a select of the catalog), an
@@ -556,7 +556,7 @@ func RequestForm(items []governance.Item) slackapi.ModalViewRequest {
 		slackapi.NewInputBlock(BlockReason, plain("Reason", maxLabel), nil, reason).WithOptional(true),
 	}
 	if len(items) > len(options) {
-		blocks = append(blocks, note(fmt.Sprintf("The list shows %d of the %d items; ask for any other with `/access request <id>` (`/access help` lists them).",
+		blocks = append(blocks, note(fmt.Sprintf("The list shows %d of the %d items; ask for any other with `/access request &lt;id&gt;` (`/access help` lists them).",
 			len(options), len(items))))
 	}
 	return slackapi.ModalViewRequest{

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,6 +244,58 @@ func TestHelp_ListsEveryCommandWithExamplesAndTheCatalog(t *testing.T) {
 		"`prod-db` Production database — read-only\n   default 8h, at most 7d; a reason is required", "`vpn` Office VPN\n   default 30d"} {
 		assert.Contains(t, got, want)
 	}
+}
+
+// bareAngles returns each "<" in s that opens no Slack mention, link or date, with what
+// follows it: Slack reads "<…>" in mrkdwn as a control sequence, so "<item>" would vanish.
+func bareAngles(s string) []string {
+	var bare []string
+	for i := range len(s) {
+		rest := s[i:]
+		if s[i] == '<' && !slices.ContainsFunc([]string{"<@", "<#", "<!", "<http", "<mailto:"}, func(p string) bool { return strings.HasPrefix(rest, p) }) {
+			bare = append(bare, rest[:min(len(rest), 20)])
+		}
+	}
+	return bare
+}
+
+func TestHelpStatusAndUsage_NoBareAngleBracketReachesSlack(t *testing.T) {
+	var many []governance.Item
+	for i := range 400 {
+		many = append(many, governance.Item{ID: fmt.Sprintf("item-%d", i), Name: strings.Repeat("n", 200), Description: strings.Repeat("d", 300)})
+	}
+	catalog := []governance.Item{{ID: "prod-db", Name: "Production database", JustificationRequired: true},
+		{ID: "sailpoint", Name: "Anything in SailPoint", Search: true, Backend: "sailpoint"}}
+	var rs []*governance.Request
+	for i := range 80 {
+		r := pendingRequest()
+		r.ID = fmt.Sprintf("AR-%d", i)
+		rs = append(rs, r)
+	}
+	messages := map[string]any{
+		"help":            Help(catalog),
+		"help, long":      Help(many),
+		"help, empty":     Help(nil),
+		"status, none":    Status(nil),
+		"status, long":    Status(rs),
+		"pending, none":   Pending(nil),
+		"pending, long":   Pending(rs),
+		"request form":    RequestForm(append(many, catalog...)),
+		"request created": RequestCreated(pendingRequest()),
+		"schedule, none":  Schedule(pendingRequest(), nil),
+	}
+	for _, text := range []string{"request", "revoke", "sudo make me a sandwich", "cancel", "cancel soon"} {
+		_, err := governance.ParseCommand(text)
+		require.Error(t, err, text)
+		messages["usage: "+text] = ErrorMessage(err, "")
+	}
+	// slack-go marshals some blocks itself, with encoding/json's \u003c for "<".
+	decoded := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&")
+	for name, m := range messages {
+		assert.Empty(t, bareAngles(decoded.Replace(wire(t, m))), name)
+	}
+	assert.Equal(t, []string{"<item> for"}, bareAngles("<@U1> <#C1|x> <!here> <https://x|y> <mailto:a@b|a@b> <item> for"),
+		"the check itself finds a bare <")
 }
 
 func TestStatusAndPending_ListStatesAndButtons(t *testing.T) {
