@@ -20,7 +20,7 @@ func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.
 	}
 	userID, trigger := form.Get("user_id"), form.Get("trigger_id")
 	attrs := []any{"user", userID, "retry", r.Header.Get("X-Slack-Retry-Num")}
-	cmd, err := governance.ParseCommand(form.Get("text"))
+	cmd, err := governance.ParseCommand(commandText(form.Get("text")))
 	if err != nil {
 		writeJSON(w, s.failure(ctx, err, attrs...))
 		return
@@ -116,4 +116,47 @@ func mentionedUser(s string) (string, bool) {
 	}
 	id, _, _ := strings.Cut(s[2:len(s)-1], "|")
 	return id, id != ""
+}
+
+// commandText is a slash command's text as the person typed it. Slack sends &, < and >
+// as entities, an address as <mailto:addr|label> and a link as <url|label> (<url> when
+// the person typed the whole URL). Links become what was typed, addresses the address;
+// user mentions (<@U123|bob>, read by mentionedUser), channels and special mentions stay
+// Slack's tokens, which the renderer escapes like any user text. Text typed into a modal
+// arrives unescaped and must not come here.
+func commandText(s string) string {
+	var b strings.Builder
+	for {
+		lt := strings.IndexByte(s, '<')
+		if lt < 0 {
+			break
+		}
+		gt := strings.IndexByte(s[lt:], '>')
+		if gt < 0 {
+			break
+		}
+		b.WriteString(slackEntities.Replace(s[:lt]))
+		b.WriteString(slackToken(s[lt+1 : lt+gt]))
+		s = s[lt+gt+1:]
+	}
+	b.WriteString(slackEntities.Replace(s))
+	return b.String()
+}
+
+// slackEntities decodes the three entities Slack uses in one pass, so "&amp;lt;" (a typed
+// "&lt;") is "&lt;", as if &amp; were decoded last.
+var slackEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+// slackToken reads the inside of one <…> token of command text.
+func slackToken(tok string) string {
+	target, label, _ := strings.Cut(tok, "|")
+	switch {
+	case strings.HasPrefix(target, "@"), strings.HasPrefix(target, "#"), strings.HasPrefix(target, "!"):
+		return "<" + tok + ">"
+	case strings.HasPrefix(target, "mailto:"):
+		return slackEntities.Replace(strings.TrimPrefix(target, "mailto:"))
+	case label != "":
+		return slackEntities.Replace(label)
+	}
+	return slackEntities.Replace(target)
 }

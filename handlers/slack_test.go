@@ -296,6 +296,48 @@ func TestCommands_MistakesAreExplainedWithTheWayOut(t *testing.T) {
 	}
 }
 
+func TestCommands_SlacksEscapingIsUndoneSoApproversSeeTheReasonEscapedOnce(t *testing.T) {
+	w := newWorld(t)
+	// Carol types: /access request prod-db because fix A&B <urgent>
+	assert.Contains(t, ephemeral(t, w.command("UCAROL", "request prod-db because fix A&amp;B &lt;urgent&gt;")), "> fix A&B <urgent>")
+	w.drain()
+	r, err := w.store.Get(context.Background(), "AR-1")
+	require.NoError(t, err)
+	assert.Equal(t, "fix A&B <urgent>", r.Reason, "the reason as typed")
+	cards := w.slack.Messages(slackfake.DM("UALICE"))
+	require.Len(t, cards, 1)
+	var blocks []struct {
+		Text struct{ Text string } `json:"text"`
+	}
+	require.NoError(t, json.Unmarshal(cards[0].Blocks, &blocks))
+	var mrkdwn strings.Builder
+	for _, b := range blocks {
+		mrkdwn.WriteString(b.Text.Text + "\n")
+	}
+	assert.Contains(t, mrkdwn.String(), "> fix A&amp;B &lt;urgent&gt;\n", "escaped once in the mrkdwn Slack gets")
+	assert.Contains(t, w.card("UALICE"), "> fix A&B <urgent>", "what Alice reads")
+
+	// A form's fields arrive as typed, unescaped, and are taken as they are.
+	decodeView(t, w.submit("UCAROL", slackbot.CallbackRequestForm, "", map[string]string{"item": "prod-db", "reason": "A&amp;B is literal"}))
+	r, err = w.store.Get(context.Background(), "AR-2")
+	require.NoError(t, err)
+	assert.Equal(t, "A&amp;B is literal", r.Reason)
+}
+
+func TestRevoke_FromAnAddressSlackTurnedIntoAMailtoLink(t *testing.T) {
+	w := newWorld(t)
+	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
+	w.drain()
+	w.click("UBOB", slackbot.ActionApprove, "AR-1")
+	w.drain()
+	// Dave, an admin, types: /access revoke vpn from carol@example.com
+	got := ephemeral(t, w.command("UDAVE", "revoke vpn from <mailto:carol@example.com|carol@example.com>"))
+	assert.Contains(t, got, "Carol (carol@example.com)'s access to Office VPN `vpn` (request AR-1) is revoked")
+	r, err := w.store.Get(context.Background(), "AR-1")
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateRevoked, r.State)
+}
+
 func TestCommands_StatusAndPendingWithWorkingButtons(t *testing.T) {
 	w := newWorld(t)
 	assert.Contains(t, ephemeral(t, w.command("UCAROL", "status")), "You have no requests yet")
