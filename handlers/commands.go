@@ -1,18 +1,22 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
 )
 
-// command answers /access. Everything here is quick — one store step — except opening
-// the form, which must use the trigger id within Slack's 3 seconds anyway, and users.info
-// when the directory's cache is cold. The answer is always HTTP 200 with an ephemeral
-// message, errors included.
+// command answers /access, always with HTTP 200 and an ephemeral message, errors
+// included. Help and the form (whose trigger id must be used within Slack's 3 seconds
+// anyway) are answered at once; everything else may wait on users.info and on the
+// backend (a catalog search), so it is answered within Slack's deadline or through the
+// command's response_url (see answerInTime).
 func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.Values) {
 	ctx := r.Context()
 	if form.Get("ssl_check") == "1" {
@@ -38,10 +42,46 @@ func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.
 		}
 		return
 	}
+	// The work may go on after the answer, beside it: every append to attrs must copy.
+	attrs = slices.Clip(attrs)
+	s.answerInTime(w, r, form.Get("response_url"), func(ctx context.Context) slackbot.Message {
+		return s.run(ctx, cmd, userID, trigger, attrs)
+	}, attrs...)
+}
+
+// answerInTime answers with work's message if it comes within AnswerWithin. Otherwise it
+// answers "Working on it…" and posts the message, success or failure, to responseURL
+// when the work ends. The work runs once either way, detached from the HTTP request and
+// bounded by commandTimeout.
+func (s *slackHandler) answerInTime(w http.ResponseWriter, r *http.Request, responseURL string, work func(context.Context) slackbot.Message, attrs ...any) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commandTimeout)
+	done := make(chan slackbot.Message, 1)
+	go func() {
+		defer cancel()
+		done <- work(ctx)
+	}()
+	if responseURL == "" { // nothing to answer through later: the answer waits for the work
+		writeJSON(w, <-done)
+		return
+	}
+	timer := time.NewTimer(s.cfg.Slack.AnswerWithin)
+	defer timer.Stop()
+	select {
+	case m := <-done:
+		writeJSON(w, m)
+		return
+	case <-timer.C:
+	}
+	s.log.InfoContext(r.Context(), "slash command answered later through response_url", attrs...)
+	writeJSON(w, slackbot.Working())
+	s.cfg.Go(func() { s.respond(ctx, responseURL, <-done, attrs...) })
+}
+
+// run does a command that needs the person's identity and returns what they are told.
+func (s *slackHandler) run(ctx context.Context, cmd governance.Command, userID, trigger string, attrs []any) slackbot.Message {
 	who, err := s.cfg.Slack.Directory.Person(ctx, userID)
 	if err != nil {
-		writeJSON(w, s.failure(ctx, err, attrs...))
-		return
+		return s.failure(ctx, err, attrs...)
 	}
 	var answer slackbot.Message
 	switch cmd.Kind {
@@ -97,7 +137,7 @@ func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.
 	if err != nil {
 		answer = s.failure(ctx, err, attrs...)
 	}
-	writeJSON(w, answer)
+	return answer
 }
 
 // idempotencyKey is prefix+id, or "" (a fresh request every time) when Slack sent no id:

@@ -103,6 +103,9 @@ type world struct {
 	catalog string               // default catalogYAML
 	extra   []governance.Backend // backends besides the built-in one
 	teams   *teamsfake.Server    // when set, Teams is served too, and preferred for those who use it
+	// answerWithin, when set, is how long a slash command's answer waits for its work
+	// (handlers.SlackConfig.AnswerWithin); set it and start again.
+	answerWithin time.Duration
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -154,7 +157,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
 	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics,
-		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir}, Teams: tc})
+		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin}, Teams: tc})
 }
 
 // drain delivers everything the outbox holds.

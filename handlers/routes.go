@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
@@ -21,7 +22,8 @@ type Config struct {
 	Clock   governance.Clock // checks Slack's request timestamps; default: the service's clock
 	Logger  *slog.Logger     // default slog.Default()
 	MaxBody int64            // bytes; default 64 KiB
-	// Go runs work that must not delay the answer (replies to response_url). Default: a
+	// Go runs work that must not delay the answer (replies to response_url, including a
+	// slash command's result when its work outlasts Slack.AnswerWithin). Default: a
 	// goroutine, at most 64 at a time; beyond that a reply is dropped and logged. The demo
 	// runs it inline so its output stays in order.
 	Go func(func())
@@ -38,6 +40,11 @@ type SlackConfig struct {
 	// Respond answers the person who acted through a response_url; default
 	// slackbot.NewResponder(nil).Respond (a 5-second timeout).
 	Respond func(ctx context.Context, responseURL string, m slackbot.Message) error
+	// AnswerWithin is how long a slash command's HTTP answer waits for its work (a
+	// users.info, a backend's catalog search); past it the person is told "Working on
+	// it…" and the result follows through the command's response_url. Default 2.5 s,
+	// inside the 3 s after which Slack shows the person operation_timeout.
+	AnswerWithin time.Duration
 }
 
 // New returns the whole HTTP surface of accessbot:
@@ -60,6 +67,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Go == nil {
 		cfg.Go = bounded(64, cfg.Logger)
 	}
+	cfg.Slack.AnswerWithin = cmp.Or(cfg.Slack.AnswerWithin, 2500*time.Millisecond)
 	if cfg.Slack.Respond == nil {
 		cfg.Slack.Respond = slackbot.NewResponder(nil).Respond
 	}

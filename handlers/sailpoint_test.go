@@ -132,3 +132,14 @@ func TestSailPoint_CancelASubmittedRequestAndSearchTheCatalog(t *testing.T) {
 	isc.Fail("GET /v3/requestable-objects", http.StatusServiceUnavailable, "")
 	assert.Contains(t, ephemeral(t, w.command("UCAROL", "request something else")), "could not be searched just now; try again in a minute")
 }
+
+func TestSailPoint_AHangingCatalogSearchIsAnsweredInTimeAndItsFailureFollows(t *testing.T) {
+	w, isc := newSailPointWorld(t)
+	w.answerWithin = time.Millisecond // Slack's 3 s, shrunk: the search hangs until the tenant goes away
+	w.start()
+	isc.Hang("GET /v3/requestable-objects", time.Hour)
+	assert.Equal(t, working, ephemeral(t, w.command("UCAROL", "request expense approvers because covering for Bob")))
+	isc.Close()
+	assert.Equal(t, []string{"⚠️ \"expense approvers\" is not in the catalog, and sailpoint could not be searched just now; " +
+		"try again in a minute, or type `help` for the catalog."}, w.replies("UCAROL", 1))
+}

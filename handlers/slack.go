@@ -18,6 +18,10 @@ import (
 // replyTimeout bounds one reply to a response_url.
 const replyTimeout = 5 * time.Second
 
+// commandTimeout bounds a slash command's work, also when it goes on after the answer:
+// a users.info (10 s) and a backend's catalog search (20 s), with room to spare.
+const commandTimeout = time.Minute
+
 type slackHandler struct {
 	cfg Config
 	svc *governance.Service
@@ -93,12 +97,14 @@ func (s *slackHandler) reply(ctx context.Context, responseURL string, m slackbot
 		s.log.WarnContext(ctx, "no response_url to reply to", attrs...)
 		return
 	}
-	ctx = context.WithoutCancel(ctx)
-	s.cfg.Go(func() {
-		ctx, cancel := context.WithTimeout(ctx, replyTimeout)
-		defer cancel()
-		if err := s.cfg.Slack.Respond(ctx, responseURL, m); err != nil {
-			s.log.WarnContext(ctx, "reply to slack failed", append(attrs, "err", err)...)
-		}
-	})
+	s.cfg.Go(func() { s.respond(ctx, responseURL, m, attrs...) })
+}
+
+// respond posts m to responseURL now, whether or not ctx has ended.
+func (s *slackHandler) respond(ctx context.Context, responseURL string, m slackbot.Message, attrs ...any) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+	defer cancel()
+	if err := s.cfg.Slack.Respond(ctx, responseURL, m); err != nil {
+		s.log.WarnContext(ctx, "reply to slack failed", append(attrs, "err", err)...)
+	}
 }

@@ -226,6 +226,46 @@ func TestSlashCommandRetriedBySlack_OneRequestAndTheSameAnswer(t *testing.T) {
 	assert.Contains(t, other, "AR-2", "a new command is a new request")
 }
 
+// working is what a slash command answers when its work outlasts Slack's deadline.
+const working = "⏳ Working on it… this takes a moment; I will answer here when it is done."
+
+func TestSlowSlashCommand_AnswersInTimeThenOnceThroughResponseURL(t *testing.T) {
+	w := newWorld(t)
+	w.answerWithin = time.Millisecond // Slack's 3 s, shrunk: users.info is held below until released
+	w.start()
+	release := w.slack.Hold("users.info")
+	assert.Equal(t, working, ephemeral(t, w.commandWith("UCAROL", "request vpn because travelling", "trigger-slow")))
+	assert.Equal(t, working, ephemeral(t, w.commandWith("UCAROL", "request vpn because travelling", "trigger-slow", "X-Slack-Retry-Num", "1")),
+		"Slack retrying the command gets the same quick answer")
+	assert.Empty(t, w.slack.Calls("response_url"), "the result is not there yet")
+
+	release()
+	want := "📥 Request AR-1 for Office VPN `vpn`, 30d, is waiting for Bob. I will tell you their decision in a direct message.\n> travelling\n" +
+		"  Changed your mind? `/access cancel AR-1`"
+	assert.Equal(t, []string{want, want}, w.replies("UCAROL", 2), "both attempts hear of the one request")
+	w.drain()
+	assert.Len(t, w.dms("UBOB"), 1, "one card")
+	mine, err := w.svc.Mine(context.Background(), governance.Person{Email: "carol@example.com"})
+	require.NoError(t, err)
+	assert.Len(t, mine, 1, "one request")
+	assert.Len(t, w.slack.Calls("response_url"), 2, "one result per attempt, nothing more")
+	assert.Contains(t, w.logs.String(), `"msg":"slash command answered later through response_url"`)
+}
+
+func TestSlowSlashCommand_AFailureAfterTheAnswerIsToldThroughResponseURL(t *testing.T) {
+	w := newWorld(t)
+	w.answerWithin = time.Millisecond
+	w.start()
+	release := w.slack.Hold("users.info")
+	w.slack.Fail("users.info", 1, slackfake.Failure{Status: http.StatusInternalServerError})
+	assert.Equal(t, working, ephemeral(t, w.command("UCAROL", "status")))
+	release()
+	got := w.replies("UCAROL", 1)
+	require.Len(t, got, 1)
+	assert.Regexp(t, `^⚠️ Something went wrong on our side; try again in a minute\. \(ref [0-9a-f]{8}\)$`, got[0])
+	assert.Contains(t, w.logs.String(), `"ref":"`+got[0][len(got[0])-9:len(got[0])-1]+`"`)
+}
+
 func TestRequestForm_OpensFromTheBareCommandAndPutsErrorsOnTheirFields(t *testing.T) {
 	w := newWorld(t)
 	rec := w.command("UCAROL", "")

@@ -383,6 +383,12 @@ func RequestCreated(r *governance.Request) Message {
 		note("Changed your mind? `/access cancel "+r.ID+"`"))
 }
 
+// Working tells the person their command takes longer than Slack waits for an answer,
+// and that the answer will follow.
+func Working() Message {
+	return say(":hourglass_flowing_sand: Working on it… this takes a moment; I will answer here when it is done.")
+}
+
 // Cancelled acknowledges a cancellation.
 func Cancelled(r *governance.Request) Message {
 	return say(fmt.Sprintf(":no_entry_sign: Request *%s* for %s is cancelled; its approvers' cards say so.", r.ID, itemText(r)))

@@ -282,6 +282,7 @@ func TestHelpStatusAndUsage_NoBareAngleBracketReachesSlack(t *testing.T) {
 		"pending, long":   Pending(rs),
 		"request form":    RequestForm(append(many, catalog...)),
 		"request created": RequestCreated(pendingRequest()),
+		"working":         Working(),
 		"schedule, none":  Schedule(pendingRequest(), nil),
 	}
 	for _, text := range []string{"request", "revoke", "sudo make me a sandwich", "cancel", "cancel soon"} {

@@ -1,7 +1,7 @@
 // Package slackfake is a fake Slack for tests: an httptest server that speaks the Web API's
 // wire format (form-encoded or JSON requests, {"ok":…} answers, HTTP 429 with Retry-After)
 // for the methods accessbot uses, plus response_url endpoints. It records every call for
-// assertions and can be told to fail a method a number of times.
+// assertions and can be told to fail a method a number of times, or to hold its calls.
 //
 // It behaves like Slack where accessbot could get Slack wrong: chat.update needs the D…
 // channel a message was posted in (a user id is channel_not_found), a trigger id works
@@ -90,6 +90,8 @@ type Server struct {
 	channels map[string]bool   // channels the bot is in (C…), see AddChannel
 	triggers map[string]bool   // trigger ids used
 	failures map[string][]Failure
+	holds    map[string]chan struct{} // method → closed when held calls may go on, see Hold
+	closed   chan struct{}            // closed by Close: held calls go on
 	seq      int
 	changed  chan struct{} // closed and replaced whenever a call is recorded
 }
@@ -97,7 +99,7 @@ type Server struct {
 // New starts a fake Slack with the given members. Close it when done.
 func New(users ...User) *Server {
 	s := &Server{users: map[string]User{}, dms: map[string]string{}, channels: map[string]bool{}, triggers: map[string]bool{},
-		failures: map[string][]Failure{}, changed: make(chan struct{})}
+		failures: map[string][]Failure{}, holds: map[string]chan struct{}{}, closed: make(chan struct{}), changed: make(chan struct{})}
 	for _, u := range users {
 		s.users[u.ID] = u
 	}
@@ -112,8 +114,17 @@ func Start(t testing.TB, users ...User) *Server {
 	return s
 }
 
-// Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+// Close releases held calls (see Hold) and stops the server.
+func (s *Server) Close() {
+	s.mu.Lock()
+	select {
+	case <-s.closed:
+	default:
+		close(s.closed)
+	}
+	s.mu.Unlock()
+	s.srv.Close()
+}
 
 // URL is the server's base URL.
 func (s *Server) URL() string { return s.srv.URL }
@@ -147,6 +158,42 @@ func (s *Server) Fail(method string, times int, f Failure) {
 	defer s.mu.Unlock()
 	for range times {
 		s.failures[method] = append(s.failures[method], f)
+	}
+}
+
+// Hold makes every call of method wait, unanswered and unrecorded, until release is
+// called (or the caller gives up, or the server closes): a slow Slack. Scripted failures
+// apply once a call goes on.
+func (s *Server) Hold(method string) (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holds[method] = ch
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.holds[method] == ch {
+				delete(s.holds, method)
+			}
+			close(ch)
+		})
+	}
+}
+
+// hold waits while method is held.
+func (s *Server) hold(r *http.Request, method string) {
+	s.mu.Lock()
+	ch := s.holds[method]
+	s.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	case <-r.Context().Done():
+	case <-s.closed:
 	}
 }
 
@@ -232,6 +279,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	s.hold(r, method)
 	c, err := decode(method, r, body)
 	if err != nil {
 		s.record(Call{Method: method, Failed: "invalid_form_data"})
