@@ -39,8 +39,10 @@ type config struct {
 	Listen string `yaml:"listen"`
 	Redis  struct {
 		URL        string   `yaml:"url"`        // redis:// or rediss://; REDIS_URL wins
-		Addrs      []string `yaml:"addrs"`      // several: Redis Cluster
-		MasterName string   `yaml:"masterName"` // Sentinel
+		Addrs      []string `yaml:"addrs"`      // Redis Cluster (one configuration endpoint, or its nodes)
+		MasterName string   `yaml:"masterName"` // with addrs: the Sentinels' master
+		Username   string   `yaml:"username"`   // with addrs; the password is REDIS_PASSWORD
+		TLS        bool     `yaml:"tls"`        // with addrs
 		Prefix     string   `yaml:"prefix"`
 	} `yaml:"redis"`
 	Slack struct {
@@ -114,6 +116,8 @@ type config struct {
 	CatalogYAML yaml.Node `yaml:"catalog"`
 
 	// From the environment only; never logged.
+	RedisPassword           string `yaml:"-"` // with redis.addrs
+	RedisSentinelPassword   string `yaml:"-"`
 	SlackSigningSecret      string `yaml:"-"`
 	SlackBotToken           string `yaml:"-"`
 	BuiltinWebhookSecret    string `yaml:"-"`
@@ -180,6 +184,8 @@ func loadConfig(path string, getenv func(string) string) (*config, error) {
 		}
 		return getenv(name)
 	}
+	c.RedisPassword = secret("REDIS_PASSWORD")
+	c.RedisSentinelPassword = secret("REDIS_SENTINEL_PASSWORD")
 	c.SlackSigningSecret = secret("SLACK_SIGNING_SECRET")
 	c.SlackBotToken = secret("SLACK_BOT_TOKEN")
 	c.BuiltinWebhookSecret = secret("BUILTIN_WEBHOOK_SECRET")
@@ -280,6 +286,12 @@ func (c *config) check() []error {
 		if len(c.Redis.Addrs) > 0 {
 			errs = append(errs, errors.New("redis: set either url (REDIS_URL) or addrs, not both"))
 		}
+		if c.Redis.Username != "" || c.Redis.TLS || c.RedisPassword != "" || c.RedisSentinelPassword != "" {
+			errs = append(errs, errors.New("redis: username, tls, REDIS_PASSWORD and REDIS_SENTINEL_PASSWORD go with addrs; with REDIS_URL, put them in the URL (rediss://user:password@host:6380)"))
+		}
+	}
+	if c.Redis.MasterName != "" && len(c.Redis.Addrs) == 0 {
+		errs = append(errs, errors.New("redis masterName needs addrs: the Sentinels' addresses"))
 	}
 	if strings.ContainsAny(c.Redis.Prefix, "{} \t") {
 		errs = append(errs, fmt.Errorf("redis prefix %q must not contain braces or spaces", c.Redis.Prefix))

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"crypto/tls"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -54,6 +56,52 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 				assert.Contains(t, c.slackDescription(), "/slack/* refuses every request")
 			}
 		})
+	}
+}
+
+// redis.addrs is a Redis Cluster, also when it is one configuration endpoint (managed
+// clusters give one), or Sentinel with a master name; with a user, password and TLS.
+func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
+	load := func(t *testing.T, yaml string, vars map[string]string) *config {
+		c, err := loadConfig(writeConfig(t, yaml), env(vars))
+		require.NoError(t, err)
+		return c
+	}
+	c := load(t, "redis:\n  addrs: [clustercfg.example.cache.amazonaws.com:6379]\n  username: bot\n  tls: true\n",
+		map[string]string{"REDIS_PASSWORD": "pw"})
+	client := goredis.NewUniversalClient(c.universalOptions())
+	defer client.Close()
+	cluster, ok := client.(*goredis.ClusterClient)
+	require.True(t, ok, "one configuration endpoint is a cluster, not a plain server: %T", client)
+	o := cluster.Options()
+	assert.Equal(t, "bot", o.Username)
+	assert.Equal(t, "pw", o.Password)
+	require.NotNil(t, o.TLSConfig)
+	assert.Equal(t, uint16(tls.VersionTLS12), o.TLSConfig.MinVersion)
+	assert.Contains(t, c.redisDescription(), "cluster (TLS)")
+	assert.NotContains(t, c.redisDescription(), "pw")
+
+	c = load(t, "redis:\n  addrs: [sentinel-0:26379, sentinel-1:26379]\n  masterName: mymaster\n",
+		map[string]string{"REDIS_PASSWORD": "pw", "REDIS_SENTINEL_PASSWORD": "spw"})
+	o2 := c.universalOptions()
+	assert.False(t, o2.IsClusterMode)
+	assert.Equal(t, "spw", o2.SentinelPassword)
+	sentinel := goredis.NewUniversalClient(o2)
+	defer sentinel.Close()
+	_, isCluster := sentinel.(*goredis.ClusterClient)
+	assert.False(t, isCluster, "Sentinel")
+
+	for _, bad := range []struct {
+		yaml string
+		vars map[string]string
+		says string
+	}{
+		{"redis:\n  tls: true\n", map[string]string{"REDIS_URL": "redis://h:6379/0"}, "put them in the URL"},
+		{"", map[string]string{"REDIS_URL": "redis://h:6379/0", "REDIS_PASSWORD": "pw"}, "put them in the URL"},
+		{"redis:\n  masterName: mymaster\n", nil, "masterName needs addrs"},
+	} {
+		_, err := loadConfig(writeConfig(t, bad.yaml), env(bad.vars))
+		assert.ErrorContains(t, err, bad.says, bad.yaml)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/url"
 	"strings"
@@ -25,6 +26,9 @@ func (c *config) redisDescription() string {
 		if c.Redis.MasterName != "" {
 			kind = "sentinel " + c.Redis.MasterName
 		}
+		if c.Redis.TLS {
+			kind += " (TLS)"
+		}
 		return fmt.Sprintf("%s %v, prefix %q", kind, c.Redis.Addrs, c.Redis.Prefix)
 	}
 	return "embedded in-process store (nothing survives a restart)"
@@ -33,6 +37,19 @@ func (c *config) redisDescription() string {
 // resp2 is the protocol accessbot speaks to Redis. It uses nothing RESP3 adds, and with
 // RESP2 go-redis skips the check for push notifications it makes before every command.
 const resp2 = 2
+
+// universalOptions are the options for redis.addrs: Sentinel with a master name, else
+// Redis Cluster, also behind a single configuration endpoint (as managed clusters give
+// one), which go-redis would otherwise take for a plain server.
+func (c *config) universalOptions() *goredis.UniversalOptions {
+	o := &goredis.UniversalOptions{Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, Protocol: resp2,
+		IsClusterMode: c.Redis.MasterName == "",
+		Username:      c.Redis.Username, Password: c.RedisPassword, SentinelPassword: c.RedisSentinelPassword}
+	if c.Redis.TLS {
+		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return o
+}
 
 // openRedis connects to the configured Redis, or starts the embedded in-process one when
 // none is configured. close releases both.
@@ -49,7 +66,7 @@ func openRedis(ctx context.Context, c *config) (client goredis.UniversalClient, 
 		}
 		client = goredis.NewClient(opts)
 	case len(c.Redis.Addrs) > 0:
-		client = goredis.NewUniversalClient(&goredis.UniversalOptions{Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, Protocol: resp2})
+		client = goredis.NewUniversalClient(c.universalOptions())
 	default:
 		mr = miniredis.NewMiniRedis()
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
@@ -68,7 +85,7 @@ func openRedis(ctx context.Context, c *config) (client goredis.UniversalClient, 
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
 		close()
-		return nil, false, nil, fmt.Errorf("cannot reach Redis at %s: %w (is it running, and are REDIS_URL and its password right?)", c.redisDescription(), err)
+		return nil, false, nil, fmt.Errorf("cannot reach Redis at %s: %w (is it running, and are its address and password right: REDIS_URL, or redis.addrs and REDIS_PASSWORD?)", c.redisDescription(), err)
 	}
 	return client, embedded, close, nil
 }
