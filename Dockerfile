@@ -9,7 +9,8 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/accessbot ./cmd/ac
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/accessbot /accessbot
 USER 65532:65532
-ENV ACCESSBOT_LISTEN=:8080
+# PORT, not ACCESSBOT_LISTEN: the config file's listen wins over PORT, and a platform that sets PORT wins over this.
+ENV PORT=8080
 EXPOSE 8080
 ENTRYPOINT ["/accessbot"]
 CMD ["serve"]

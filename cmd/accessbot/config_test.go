@@ -105,6 +105,24 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 	}
 }
 
+func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
+	file := writeConfig(t, "listen: \":9090\"\n")
+	for _, tt := range []struct {
+		path string
+		vars map[string]string
+		want string
+	}{
+		{"", nil, "127.0.0.1:8080"},
+		{"", map[string]string{"PORT": "5000"}, ":5000"},
+		{file, map[string]string{"PORT": "8080"}, ":9090"}, // the image's PORT does not hide the file
+		{file, map[string]string{"PORT": "8080", "ACCESSBOT_LISTEN": "127.0.0.1:7000"}, "127.0.0.1:7000"},
+	} {
+		c, err := loadConfig(tt.path, env(tt.vars))
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, c.Listen, "%s %v", tt.path, tt.vars)
+	}
+}
+
 func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "signing")
 	require.NoError(t, os.WriteFile(secretFile, []byte("from-file\n"), 0o600))
