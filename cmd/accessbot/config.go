@@ -325,16 +325,19 @@ func (c *config) check() []error {
 		}
 	}
 	a := c.Approval
-	switch {
-	case a.DaysUntilEscalation < 0:
+	if a.DaysUntilEscalation < 0 {
 		errs = append(errs, errors.New("approval daysUntilEscalation must be 0 or more (0: no reminders, no escalation)"))
-	case a.DaysBetweenReminders < 0:
+	}
+	if a.DaysBetweenReminders < 0 {
 		errs = append(errs, errors.New("approval daysBetweenReminders must be 0 or more"))
-	case a.MaxReminders < 0 || a.MaxReminders > 20:
+	}
+	if a.MaxReminders < 0 || a.MaxReminders > 20 {
 		errs = append(errs, fmt.Errorf("approval maxReminders is %d; it must be between 0 and 20", a.MaxReminders))
-	case a.RequestExpiryDays < 0:
+	}
+	if a.RequestExpiryDays < 0 {
 		errs = append(errs, errors.New("approval requestExpiryDays must be 0 or more (0: requests never time out)"))
-	case a.RequestExpiryDays > 0 && a.DaysUntilEscalation > 0 && a.RequestExpiryDays < a.DaysUntilEscalation:
+	}
+	if a.RequestExpiryDays > 0 && a.DaysUntilEscalation > 0 && a.RequestExpiryDays < a.DaysUntilEscalation {
 		errs = append(errs, fmt.Errorf("approval requestExpiryDays (%d) is before daysUntilEscalation (%d): requests would time out before anyone is reminded",
 			a.RequestExpiryDays, a.DaysUntilEscalation))
 	}
@@ -381,6 +384,25 @@ func (c *config) check() []error {
 	}
 	if c.Outbox.Workers < 1 || c.Outbox.Workers > 256 {
 		errs = append(errs, fmt.Errorf("outbox workers is %d; use 1 to 256", c.Outbox.Workers))
+	}
+	between := func(name string, d duration, lo, hi time.Duration, example string) {
+		if v := time.Duration(d); v < lo || v > hi {
+			errs = append(errs, fmt.Errorf("%s is %s; use a duration from %s to %s, such as %s", name, v, lo, hi, example))
+		}
+	}
+	between("outbox poll", c.Outbox.Poll, time.Millisecond, time.Minute, "500ms")
+	// Shorter than a delivery takes, and another replica delivers the same task again.
+	between("outbox reclaimAfter", c.Outbox.ReclaimAfter, time.Second, 24*time.Hour, "1m")
+	if c.Outbox.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("outbox maxAttempts is %d; use 1 or more, such as 10", c.Outbox.MaxAttempts))
+	}
+	// It also bounds each outbox pass while running, so it must leave a delivery time.
+	between("shutdownGrace", c.ShutdownGrace, time.Second, 10*time.Minute, "25s")
+	if c.Sync.First < 0 || c.Sync.Max < 0 {
+		errs = append(errs, errors.New("sync first and max must be positive durations such as 1m and 30m (leave them out for those defaults)"))
+	} else if c.Sync.First > 0 && c.Sync.Max > 0 && c.Sync.First > c.Sync.Max {
+		errs = append(errs, fmt.Errorf("sync first (%s) is after sync max (%s): the first status check cannot be further off than the longest gap",
+			time.Duration(c.Sync.First), time.Duration(c.Sync.Max)))
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
