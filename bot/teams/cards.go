@@ -329,18 +329,25 @@ func HelpCard(items []governance.Item) Card {
 	return card(body)
 }
 
-// RequestFormCard asks for access: the item, a duration and a reason.
+// RequestFormCard asks for access: the item, a duration and a reason. The item is a choice
+// of the catalog's fixed items; where there are none (a catalog of searches only) it is
+// typed, since a choice set with no choices is not a valid card.
 func RequestFormCard(items []governance.Item) Card {
-	var choices []any
+	choices := []any{}
 	for _, it := range items {
 		if !it.Search {
 			choices = append(choices, map[string]any{"title": it.Name, "value": it.ID})
 		}
 	}
+	item := map[string]any{"type": "Input.ChoiceSet", "id": InputItem, "label": "What", "isRequired": true, "choices": choices,
+		"errorMessage": "Pick what you need"}
+	if len(choices) == 0 {
+		item = map[string]any{"type": "Input.Text", "id": InputItem, "label": "What", "isRequired": true,
+			"placeholder": "The name of what you need (send help for what you can ask for)", "errorMessage": "Name what you need"}
+	}
 	return card([]any{
 		text("Ask for access", heading),
-		map[string]any{"type": "Input.ChoiceSet", "id": InputItem, "label": "What", "isRequired": true, "choices": choices,
-			"errorMessage": "Pick what you need"},
+		item,
 		map[string]any{"type": "Input.Text", "id": InputDuration, "label": "For how long", "placeholder": "8h, 2d (empty: the item's default)"},
 		map[string]any{"type": "Input.Text", "id": InputReason, "label": "Why", "isMultiline": true, "maxLength": governance.MaxReasonLength},
 	}, execute("Request", VerbRequest, map[string]any{}))

@@ -90,6 +90,7 @@ func everyCard() map[string]teams.Card {
 		{ID: "sp", Name: "Anything in SailPoint", Backend: "sailpoint", Search: true}}
 	cards["help"] = teams.HelpCard(items)
 	cards["form"] = teams.RequestFormCard(items)
+	cards["form/searches only"] = teams.RequestFormCard(items[1:])
 	cards["error/problem"] = teams.ErrorCard(&governance.Problem{Message: "You can't decide your own request AR-7."}, "")
 	cards["error/internal"] = teams.ErrorCard(errors.New("boom"), "E1")
 	return cards
@@ -142,4 +143,17 @@ func TestCards_ApprovalCardAsksUntilDecidedThenSaysWho(t *testing.T) {
 	denied := teamsfake.CardText(teams.ApprovalCard(request(governance.StateDenied)))
 	assert.NotContains(t, denied, "[Approve]")
 	assert.Contains(t, denied, "Denied by Alice (alice@example.com) at {{DATE(2026-11-23T09:00:00Z, SHORT)}} {{TIME(2026-11-23T09:00:00Z)}}: not today")
+}
+
+func TestCards_RequestFormOfOnlySearchesAsksToTypeTheItem(t *testing.T) {
+	form := teams.RequestFormCard([]governance.Item{{ID: "sp", Name: "Anything in SailPoint", Backend: "sailpoint", Search: true}})
+	b, err := json.Marshal(form)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "null", "no null arrays")
+	item := form["body"].([]any)[1].(map[string]any)
+	assert.Equal(t, teams.InputItem, item["id"])
+	assert.Equal(t, "Input.Text", item["type"], "a choice set needs choices; with none the item is typed")
+
+	form = teams.RequestFormCard([]governance.Item{{ID: "prod-db", Name: "Production database"}})
+	assert.Equal(t, "Input.ChoiceSet", form["body"].([]any)[1].(map[string]any)["type"])
 }
