@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -229,6 +230,23 @@ func (h *teamsHandler) invoke(ctx context.Context, w http.ResponseWriter, act sc
 	writeJSON(w, map[string]any{"statusCode": http.StatusOK, "type": teams.ContentType, "value": card})
 }
 
+// listAfter is the answer to a decision clicked in a list of requests (pending, digest):
+// the clicker's list as it is now, with the decided request in its place saying what
+// became of it, so the answer, which replaces the card, does not take the others away.
+func (h *teamsHandler) listAfter(ctx context.Context, who governance.Actor, decided *governance.Request) teams.Card {
+	rs, err := h.svc.PendingFor(ctx, who.Person)
+	if err != nil { // the decision stands; show it at least
+		h.log.WarnContext(ctx, "teams pending list not read after a decision", "request", decided.ID, "err", err)
+		return teams.ApprovalCard(decided)
+	}
+	rs = slices.DeleteFunc(rs, func(r *governance.Request) bool { return r.ID == decided.ID })
+	at := slices.IndexFunc(rs, func(r *governance.Request) bool { return r.CreatedAt.After(decided.CreatedAt) })
+	if at < 0 {
+		at = len(rs)
+	}
+	return teams.DigestCard(slices.Insert(rs, at, decided))
+}
+
 // act carries out a card button: approve, deny (with the reason typed in the card),
 // extend, or the request form's Request.
 func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb string, data map[string]any) (teams.Card, error) {
@@ -243,6 +261,9 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 		req, err := h.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who, Approve: verb == teams.VerbApprove, Reason: reason})
 		if err != nil {
 			return nil, err
+		}
+		if str(teams.DataFrom) == teams.FromList {
+			return h.listAfter(ctx, who, req), nil
 		}
 		return teams.ApprovalCard(req), nil
 	case teams.VerbExtend:

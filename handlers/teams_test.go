@@ -218,3 +218,65 @@ func TestTeams_BadTokensAreRefusedWithoutAnyOutgoingCall(t *testing.T) {
 	assert.Empty(t, w.teams.Calls(), "nothing was sent anywhere")
 	assert.Zero(t, w.teams.TokensIssued())
 }
+
+// button returns the data of the card's button for verb on request id.
+func button(t testing.TB, card any, verb, id string) map[string]any {
+	t.Helper()
+	var found map[string]any
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if d, ok := x["data"].(map[string]any); ok && x["type"] == "Action.Execute" && x["verb"] == verb && d["request"] == id {
+				found = d
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(card)
+	require.NotNil(t, found, "no %s button for %s", verb, id)
+	return found
+}
+
+func TestTeams_DecidingFromTheListKeepsTheOthersActionable(t *testing.T) {
+	w := newTeamsWorld(t)
+	w.install("29:carol")
+	w.install("29:alice")
+	for _, ask := range []string{"1h because one", "2h because two", "3h because three"} {
+		w.sayTeams("29:carol", "request prod-db for "+ask)
+		w.clock.Advance(time.Minute)
+	}
+	w.drain()
+	assert.Regexp(t, `(?s)3 requests wait .*AR-1: .*AR-2: .*AR-3: `, w.sayTeams("29:alice", "pending"), "oldest first")
+	calls := w.teams.Calls()
+	list := teamsfake.CardOf(calls[len(calls)-1].Activity)
+
+	resp := w.execute("29:alice", "approve", "AR-2", button(t, list, "approve", "AR-2"))
+	require.Equal(t, "application/vnd.microsoft.card.adaptive", resp["type"], resp["value"])
+	after := teamsfake.CardText(resp["value"])
+	assert.Contains(t, after, "2 requests wait for your decision")
+	assert.Regexp(t, `(?s)AR-1: .*AR-2: .*Approved by Alice .*AR-3: `, after, "the decided request stays in its place, saying so")
+	button(t, resp["value"], "approve", "AR-1")
+	button(t, resp["value"], "deny", "AR-3")
+	assert.Equal(t, 2, strings.Count(after, "[Approve]"), "AR-2 has no buttons any more")
+
+	deny := button(t, resp["value"], "deny", "AR-3")
+	deny["reason-AR-3"] = "three hours is too long"
+	resp = w.execute("29:alice", "deny", "AR-3", deny)
+	after = teamsfake.CardText(resp["value"])
+	assert.Contains(t, after, "1 requests wait for your decision")
+	assert.Contains(t, after, "Denied by Alice (alice@example.com)")
+	assert.Contains(t, after, "three hours is too long")
+	assert.NotContains(t, after, "AR-2", "a request decided earlier has left the list")
+	button(t, resp["value"], "approve", "AR-1")
+
+	r, err := w.store.Get(t.Context(), "AR-2")
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateApproved, r.State)
+}

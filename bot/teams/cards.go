@@ -25,6 +25,11 @@ const (
 	InputReason   = "reason"
 	InputItem     = "item"
 	InputDuration = "duration"
+
+	// DataFrom in a button's data says which card the click came from: FromList for a
+	// list of several requests (pending, digest), whose answer must keep the others.
+	DataFrom = "from"
+	FromList = "list"
 )
 
 // ContentType is an Adaptive Card attachment's content type.
@@ -248,12 +253,24 @@ func NoticeCard(n governance.Notice) Card {
 	return card(body)
 }
 
-// DigestCard lists the requests waiting for an approver, each with its buttons.
-func DigestCard(pending []*governance.Request) Card {
-	body := []any{text(fmt.Sprintf("%d requests wait for your decision", len(pending)), heading)}
-	for i, r := range pending {
+// DigestCard lists the requests waiting for an approver, each with its buttons. A request
+// in the list that is no longer pending (the one just decided from it) says what became of
+// it instead.
+func DigestCard(rs []*governance.Request) Card {
+	waiting := 0
+	for _, r := range rs {
+		if r.State == governance.StatePendingApproval {
+			waiting++
+		}
+	}
+	head := fmt.Sprintf("%d requests wait for your decision", waiting)
+	if waiting == 0 {
+		head = "Nothing else waits for your decision."
+	}
+	body := []any{text(head, heading)}
+	for i, r := range rs {
 		if i == 20 {
-			body = append(body, text(fmt.Sprintf("…and %d more: send `pending` to see them.", len(pending)-20), subtle))
+			body = append(body, text(fmt.Sprintf("…and %d more: send `pending` to see them.", len(rs)-20), subtle))
 			break
 		}
 		body = append(body, decisionContainer(r))
@@ -261,14 +278,23 @@ func DigestCard(pending []*governance.Request) Card {
 	return card(body)
 }
 
-// decisionContainer is one pending request with its own reason box and buttons.
+// decisionContainer is one pending request with its own reason box and buttons, or a
+// decided one with its outcome.
 func decisionContainer(r *governance.Request) map[string]any {
-	return map[string]any{"type": "Container", "separator": true, "items": []any{
+	items := []any{
 		text(fmt.Sprintf("%s: %s asks for %s for %s", r.ID, person(r.Requester), itemText(r), governance.FormatDuration(r.Duration))),
 		text("Reason: "+escapeN(r.Reason, 500), subtle),
-		map[string]any{"type": "Input.Text", "id": InputReason + "-" + r.ID, "placeholder": "Reason (required to deny)", "maxLength": governance.MaxReasonLength},
-		map[string]any{"type": "ActionSet", "actions": []any{execute("Approve", VerbApprove, requestData(r)), execute("Deny", VerbDeny, requestData(r))}},
-	}}
+	}
+	if r.State != governance.StatePendingApproval {
+		items = append(items, text(Outcome(r)))
+	} else {
+		data := requestData(r)
+		data[DataFrom] = FromList
+		items = append(items,
+			map[string]any{"type": "Input.Text", "id": InputReason + "-" + r.ID, "placeholder": "Reason (required to deny)", "maxLength": governance.MaxReasonLength},
+			map[string]any{"type": "ActionSet", "actions": []any{execute("Approve", VerbApprove, data), execute("Deny", VerbDeny, data)}})
+	}
+	return map[string]any{"type": "Container", "separator": true, "items": items}
 }
 
 // PendingCard answers `pending`.

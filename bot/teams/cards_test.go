@@ -84,6 +84,7 @@ func everyCard() map[string]teams.Card {
 	cards["digest"] = teams.DigestCard(pending)
 	cards["pending"] = teams.PendingCard(pending)
 	cards["pending/none"] = teams.PendingCard(nil)
+	cards["digest/one decided"] = teams.DigestCard([]*governance.Request{request(governance.StateDenied), pending[1]})
 	cards["status"] = teams.StatusCard(append(pending, request(governance.StateActive), request(governance.StateFailed)))
 	cards["status/none"] = teams.StatusCard(nil)
 	items := []governance.Item{{ID: "prod-db", Name: "Production database", DefaultDuration: 8 * time.Hour, MaxDuration: 7 * 24 * time.Hour},
