@@ -106,6 +106,7 @@ type world struct {
 	// answerWithin, when set, is how long a slash command's answer waits for its work
 	// (handlers.SlackConfig.AnswerWithin); set it and start again.
 	answerWithin time.Duration
+	busy         time.Duration // how long a Teams activity waits for room (TeamsConfig.Wait)
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -145,7 +146,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		conn := teams.NewConnector(teams.ConnectorOptions{AppID: teamsApp, AppPassword: "teams-secret", TokenURL: w.teams.TokenURL(),
 			ServiceHosts: []string{w.teams.URL}})
 		tdir := teams.NewDirectory(conn, w.store)
-		tc = handlers.TeamsConfig{AppID: teamsApp, Connector: conn, Directory: tdir,
+		tc = handlers.TeamsConfig{AppID: teamsApp, Connector: conn, Directory: tdir, Wait: w.busy,
 			Validator: teams.NewValidator(teams.ValidatorOptions{AppID: teamsApp, MetadataURL: w.teams.MetadataURL(), Now: w.clock.Now})}
 		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(conn, tdir, nil, log))
 	}

@@ -23,9 +23,11 @@ type Config struct {
 	Logger  *slog.Logger     // default slog.Default()
 	MaxBody int64            // bytes; default 64 KiB
 	// Go runs work that must not delay the answer (replies to response_url, including a
-	// slash command's result when its work outlasts Slack.AnswerWithin). Default: a
-	// goroutine, at most 64 at a time; beyond that a reply is dropped and logged. The demo
-	// runs it inline so its output stays in order.
+	// slash command's result when its work outlasts Slack.AnswerWithin; Teams commands).
+	// Default: a goroutine, at most 64 at a time; beyond that a Slack reply is dropped and
+	// logged (what it answers is done already), and a Teams activity waits for a free slot
+	// for at most TeamsConfig.Wait, else it is refused with 503: a command is never
+	// acknowledged and then dropped. The demo runs it inline so its output stays in order.
 	Go func(func())
 	// Metrics, if set, times every endpoint and serves GET /metrics.
 	Metrics *Metrics
@@ -64,8 +66,10 @@ func New(cfg Config) http.Handler {
 	if cfg.Clock == nil {
 		cfg.Clock = cfg.Service.Clock()
 	}
+	start := func(_ context.Context, f func()) bool { cfg.Go(f); return true } // a caller's Go runs all it is given
 	if cfg.Go == nil {
-		cfg.Go = bounded(64, cfg.Logger)
+		l := &limiter{sem: make(chan struct{}, 64), log: cfg.Logger}
+		cfg.Go, start = l.Go, l.Start
 	}
 	cfg.Slack.AnswerWithin = cmp.Or(cfg.Slack.AnswerWithin, 2500*time.Millisecond)
 	if cfg.Slack.Respond == nil {
@@ -83,7 +87,7 @@ func New(cfg Config) http.Handler {
 	route("POST /slack/commands", "/slack/commands", s.verified(s.command))
 	route("POST /slack/interactions", "/slack/interactions", s.verified(s.interaction))
 	if cfg.Teams.Connector != nil {
-		route("POST /teams/messages", "/teams/messages", http.HandlerFunc(newTeamsHandler(cfg).messages))
+		route("POST /teams/messages", "/teams/messages", http.HandlerFunc(newTeamsHandler(cfg, start).messages))
 	}
 	route("GET /healthz", "/healthz", http.HandlerFunc(healthz))
 	route("GET /readyz", "/readyz", readyz(cfg.Service, cfg.Logger))
@@ -93,19 +97,43 @@ func New(cfg Config) http.Handler {
 	return mux
 }
 
-// bounded runs each function on its own goroutine, at most n at a time; when n are busy
-// the function is dropped and that is logged, so a slow Slack cannot pile up goroutines.
-func bounded(n int, log *slog.Logger) func(func()) {
-	sem := make(chan struct{}, n)
-	return func(f func()) {
+// limiter runs work after the answer on its own goroutine, at most cap(sem) at a time, so
+// a slow Slack or Bot Connector cannot pile up goroutines.
+type limiter struct {
+	sem chan struct{}
+	log *slog.Logger
+}
+
+// Go runs f, or drops it when every slot is busy, and logs that. It is for Slack replies:
+// the action they answer is done and acknowledged already, and a lost reply is better
+// than a pile of waiting ones.
+func (l *limiter) Go(f func()) {
+	select {
+	case l.sem <- struct{}{}:
+		go l.run(f)
+	default:
+		l.log.Warn("too many replies in flight; one was dropped", "limit", cap(l.sem))
+	}
+}
+
+// Start runs f as soon as a slot is free, waiting at most until ctx ends, and reports
+// whether f runs. It is for work that is the command itself (Teams), which must be
+// refused while the sender still waits for the answer, never acknowledged and then lost.
+func (l *limiter) Start(ctx context.Context, f func()) bool {
+	select {
+	case l.sem <- struct{}{}:
+	default:
 		select {
-		case sem <- struct{}{}:
-			go func() {
-				defer func() { <-sem }()
-				f()
-			}()
-		default:
-			log.Warn("too many replies in flight; one was dropped", "limit", n)
+		case l.sem <- struct{}{}:
+		case <-ctx.Done():
+			return false
 		}
 	}
+	go l.run(f)
+	return true
+}
+
+func (l *limiter) run(f func()) {
+	defer func() { <-l.sem }()
+	f()
 }

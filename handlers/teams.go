@@ -25,6 +25,10 @@ type TeamsConfig struct {
 	Validator auth.TokenValidator // every activity's JWT; *teams.Validator
 	Connector *teams.Connector    // replies, and the allow-list of serviceUrls
 	Directory *teams.Directory    // who sent an activity, and how to reach them later
+	// Wait is how long an activity waits for room when the work in flight is at its limit
+	// (Config.Go's default of 64); then it is refused with 503 and Retry-After, not
+	// acknowledged. Default 5 s, well inside the Bot Framework's 15-second timeout.
+	Wait time.Duration
 }
 
 type teamsHandler struct {
@@ -32,11 +36,15 @@ type teamsHandler struct {
 	svc     *governance.Service
 	log     *slog.Logger
 	adapter *core.BotFrameworkAdapter
+	start   func(context.Context, func()) bool // runs work after the answer, if there is room for it
 }
 
-func newTeamsHandler(cfg Config) *teamsHandler {
+func newTeamsHandler(cfg Config, start func(context.Context, func()) bool) *teamsHandler {
 	t := cfg.Teams
-	return &teamsHandler{cfg: cfg, svc: cfg.Service, log: cfg.Logger, adapter: &core.BotFrameworkAdapter{
+	if cfg.Teams.Wait <= 0 {
+		cfg.Teams.Wait = 5 * time.Second
+	}
+	return &teamsHandler{cfg: cfg, svc: cfg.Service, log: cfg.Logger, start: start, adapter: &core.BotFrameworkAdapter{
 		AdapterSetting: core.AdapterSetting{AppID: t.AppID, CredentialProvider: auth.SimpleCredentialProvider{AppID: t.AppID}},
 		TokenValidator: t.Validator,
 		Client:         t.Connector,
@@ -47,7 +55,8 @@ func newTeamsHandler(cfg Config) *teamsHandler {
 // library parses the activity, accessbot's validator checks the JWT), then the serviceUrl
 // allow-list; an activity failing either gets 401 and causes no outgoing call. Card
 // clicks (invokes) are answered in the response, as Teams requires; messages are acked
-// at once and answered by a message of their own.
+// at once and answered by a message of their own (or, when accessbot is too busy to take
+// them on, refused with 503 so that nothing acknowledged is lost).
 func (h *teamsHandler) messages(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if r.Header.Get("Authorization") == "" {
@@ -78,8 +87,7 @@ func (h *teamsHandler) messages(w http.ResponseWriter, r *http.Request) {
 	case act.Type == schema.Invoke && act.Name == "adaptiveCard/action":
 		h.invoke(ctx, w, act, log)
 	case act.Type == schema.Message:
-		w.WriteHeader(http.StatusOK)
-		h.later(act, log, func(ctx context.Context, who governance.Actor) teams.Card {
+		h.later(ctx, w, act, log, func(ctx context.Context, who governance.Actor) teams.Card {
 			if verb, _ := act.Value["verb"].(string); verb != "" { // Action.Submit, where Execute is not supported
 				card, err := h.act(ctx, who, verb, act.Value)
 				if err != nil {
@@ -89,16 +97,13 @@ func (h *teamsHandler) messages(w http.ResponseWriter, r *http.Request) {
 			}
 			return h.command(ctx, who, act.Text)
 		})
-	case act.Type == schema.ConversationUpdate || act.Type == "installationUpdate":
-		w.WriteHeader(http.StatusOK)
-		if act.From.ID != "" && act.From.ID != act.Recipient.ID {
-			h.later(act, log, func(context.Context, governance.Actor) teams.Card {
-				if !botAdded(act) {
-					return nil
-				}
-				return teams.HelpCard(h.svc.Catalog().Items())
-			})
-		}
+	case (act.Type == schema.ConversationUpdate || act.Type == "installationUpdate") && act.From.ID != "" && act.From.ID != act.Recipient.ID:
+		h.later(ctx, w, act, log, func(context.Context, governance.Actor) teams.Card {
+			if !botAdded(act) {
+				return nil
+			}
+			return teams.HelpCard(h.svc.Catalog().Items())
+		})
 	default:
 		w.WriteHeader(http.StatusOK)
 	}
@@ -117,10 +122,15 @@ func botAdded(act schema.Activity) bool {
 	return false
 }
 
-// later acts on an activity after the answer: it learns who sent it (and how to reach
-// them), runs do, and sends do's card, if any, to the same conversation.
-func (h *teamsHandler) later(act schema.Activity, log *slog.Logger, do func(context.Context, governance.Actor) teams.Card) {
-	h.cfg.Go(func() {
+// later acknowledges an activity and acts on it after the answer: it learns who sent it
+// (and how to reach them), runs do, and sends do's card, if any, to the same conversation.
+// When accessbot has no room for the work within TeamsConfig.Wait, the activity is
+// refused with 503 and Retry-After instead: the Bot Framework then knows it was not
+// taken, where a 200 for work that is dropped would lose a command without a word.
+func (h *teamsHandler) later(ctx context.Context, w http.ResponseWriter, act schema.Activity, log *slog.Logger, do func(context.Context, governance.Actor) teams.Card) {
+	wait, cancel := context.WithTimeout(ctx, h.cfg.Teams.Wait)
+	defer cancel()
+	started := h.start(wait, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		var reply teams.Card
@@ -135,6 +145,13 @@ func (h *teamsHandler) later(act schema.Activity, log *slog.Logger, do func(cont
 			log.ErrorContext(ctx, "teams reply not sent", "err", err)
 		}
 	})
+	if !started {
+		log.WarnContext(ctx, "teams activity refused with 503: too much work in flight", "waited", h.cfg.Teams.Wait)
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "accessbot is busy; try again in a few seconds", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
 }
 
 func (h *teamsHandler) actor(ctx context.Context, act schema.Activity) (governance.Actor, error) {

@@ -280,3 +280,34 @@ func TestTeams_DecidingFromTheListKeepsTheOthersActionable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateApproved, r.State)
 }
+
+func TestTeams_WhenBusyAMessageIsRefusedWithRetryNeverAcknowledgedAndLost(t *testing.T) {
+	w := newTeamsWorld(t)
+	w.busy = time.Nanosecond // when every slot is taken, refuse at once
+	w.start()
+	w.install("29:carol")
+	release := w.teams.Hold(t) // the Bot Connector stops answering
+
+	before := len(w.sentTo("a:carol"))
+	acked := 0
+	var refused *httptest.ResponseRecorder
+	for refused == nil {
+		require.Less(t, acked, 1000, "a busy accessbot refuses activities, never acknowledges ones it drops")
+		rec := w.postTeams(w.activity("29:carol", "message", map[string]any{"text": "status"}))
+		if rec.Code == http.StatusOK {
+			acked++
+		} else {
+			refused = rec
+		}
+	}
+	assert.Equal(t, http.StatusServiceUnavailable, refused.Code, "refused, while Teams still waits for the answer")
+	assert.NotEmpty(t, refused.Header().Get("Retry-After"))
+	assert.Contains(t, w.logs.String(), "teams activity refused with 503")
+
+	held := len(w.teams.Calls()) // nothing reaches the held connector's record
+	release()
+	w.teams.Wait(t, held+acked, 5*time.Second)
+	assert.Len(t, w.sentTo("a:carol"), before+acked, "every acknowledged message is answered")
+
+	assert.Contains(t, w.sayTeams("29:carol", "status"), "You have no requests yet", "sent again, it is answered")
+}

@@ -59,6 +59,7 @@ type Server struct {
 	nextID  int
 	token   string
 	waiters []chan struct{}
+	hold    chan struct{} // while set, Bot Connector calls wait until it is closed
 }
 
 // Start runs the fake for the bot appID until the test ends.
@@ -142,6 +143,26 @@ func (s *Server) Wait(t testing.TB, n int, timeout time.Duration) []Call {
 	}
 }
 
+// Hold makes every Bot Connector call (send, update, member lookup) wait, as a stuck
+// Teams would, until release is called; the end of the test releases it too.
+func (s *Server) Hold(t testing.TB) (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.hold = ch
+	s.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			s.mu.Lock()
+			s.hold = nil
+			s.mu.Unlock()
+			close(ch)
+		})
+	}
+	t.Cleanup(release) // before the server closes, which waits for the held calls
+	return release
+}
+
 // TokensIssued is how many tokens the token endpoint gave out.
 func (s *Server) TokensIssued() int { s.mu.Lock(); defer s.mu.Unlock(); return s.tokens }
 
@@ -196,6 +217,16 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 // serveConnector answers /v3/conversations/{id}/activities[/{activityId}] and
 // /v3/conversations/{id}/members/{userId}.
 func (s *Server) serveConnector(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	hold := s.hold
+	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/v3/conversations/")
 	parts := strings.Split(rest, "/")
 	for i, p := range parts {
