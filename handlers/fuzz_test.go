@@ -52,8 +52,8 @@ func FuzzCommandText(f *testing.F) {
 }
 
 // FuzzTeamsActivity feeds arbitrary bodies, under a valid Bot Framework token, to
-// /teams/messages (seeds in testdata/fuzz/FuzzTeamsActivity): the answer is 200, 400 or
-// 401, never a panic, and an invoke's 200 answer is JSON.
+// /teams/messages (seeds in testdata/fuzz/FuzzTeamsActivity): the answer is 200, 400,
+// 401 or 403, never a panic, and an invoke's 200 answer is JSON.
 func FuzzTeamsActivity(f *testing.F) {
 	w := newTeamsWorld(f)
 	token := "Bearer " + w.teams.Token(w.teams.URL, t0)
@@ -70,7 +70,7 @@ func FuzzTeamsActivity(f *testing.F) {
 		rec := httptest.NewRecorder()
 		w.handler.ServeHTTP(rec, r)
 		switch rec.Code {
-		case http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized:
+		case http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
 		default:
 			t.Fatalf("status %d for %q", rec.Code, body)
 		}

@@ -24,7 +24,7 @@ type TeamsConfig struct {
 	AppID     string
 	Validator auth.TokenValidator // every activity's JWT; *teams.Validator
 	Connector *teams.Connector    // replies, and the allow-list of serviceUrls
-	Directory *teams.Directory    // who sent an activity, and how to reach them later
+	Directory *teams.Directory    // the tenants served, who sent an activity, and how to reach them later
 	// Wait is how long an activity waits for room when the work in flight is at its limit
 	// (Config.Go's default of 64); then it is refused with 503 and Retry-After, not
 	// acknowledged. Default 5 s, well inside the Bot Framework's 15-second timeout.
@@ -53,7 +53,9 @@ func newTeamsHandler(cfg Config, start func(context.Context, func()) bool) *team
 
 // messages receives every activity Teams sends the bot. Authentication comes first (the
 // library parses the activity, accessbot's validator checks the JWT), then the serviceUrl
-// allow-list; an activity failing either gets 401 and causes no outgoing call. Card
+// allow-list; an activity failing either gets 401 and causes no outgoing call. Then the
+// tenant: an activity from an organisation accessbot does not serve (a multi-tenant bot
+// can be messaged from any) gets 403, is logged, and causes no outgoing call either. Card
 // clicks (invokes) are answered in the response, as Teams requires; messages are acked
 // at once and answered by a message of their own (or, when accessbot is too busy to take
 // them on, refused with 503 so that nothing acknowledged is lost).
@@ -77,6 +79,12 @@ func (h *teamsHandler) messages(w http.ResponseWriter, r *http.Request) {
 	if err := h.cfg.Teams.Connector.CheckServiceURL(act.ServiceURL); err != nil {
 		h.log.WarnContext(ctx, "teams activity from a serviceUrl not on the allow-list", "service_url", act.ServiceURL)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	if err := h.cfg.Teams.Directory.CheckTenant(act); err != nil {
+		h.log.WarnContext(ctx, "teams activity from a tenant accessbot does not serve", "tenant", teams.Tenant(act),
+			"activity", act.ID, "type", act.Type, "teams_user", act.From.ID, "service_url", act.ServiceURL)
+		http.Error(w, "forbidden: accessbot does not serve this organisation", http.StatusForbidden)
 		return
 	}
 	log := h.log.With("activity", act.ID, "type", act.Type, "teams_user", act.From.ID)

@@ -29,18 +29,22 @@ var teamsPeople = []teamsfake.User{
 	{ID: "29:alice", Email: "alice@example.com", Name: "Alice", ObjectID: "aad-alice"},
 }
 
-func newTeamsWorld(t testing.TB) *world {
+func newTeamsWorld(t testing.TB) *world { return newTeamsWorldWith(t, teamsPeople...) }
+
+// newTeamsWorldWith is a world whose Teams knows users; accessbot serves tenant-1.
+func newTeamsWorldWith(t testing.TB, users ...teamsfake.User) *world {
 	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...),
-		logs: &logBuffer{}, catalog: catalogYAML, teams: teamsfake.Start(t, teamsApp, teamsPeople...)}
+		logs: &logBuffer{}, catalog: catalogYAML, teams: teamsfake.Start(t, teamsApp, users...)}
 	w.slack.AddChannel("CADMINS")
 	w.start()
 	return w
 }
 
-// activity is what Teams posts for user in their personal chat with the bot.
+// activity is what Teams posts for user in their personal chat with the bot, in tenant-1.
 func (w *world) activity(user, typ string, fields map[string]any) map[string]any {
 	a := map[string]any{"type": typ, "id": fmt.Sprintf("act-%d", w.trigger.Add(1)), "timestamp": t0.Format(time.RFC3339),
 		"serviceUrl": w.teams.URL, "channelId": "msteams", "localTimezone": "Europe/Berlin",
+		"channelData":  map[string]any{"tenant": map[string]any{"id": "tenant-1"}},
 		"from":         map[string]any{"id": user, "name": strings.TrimPrefix(user, "29:"), "aadObjectId": "aad-" + strings.TrimPrefix(user, "29:")},
 		"conversation": map[string]any{"conversationType": "personal", "tenantId": "tenant-1", "id": "a:" + strings.TrimPrefix(user, "29:")},
 		"recipient":    map[string]any{"id": "28:" + teamsApp, "name": "accessbot"}}
@@ -310,4 +314,71 @@ func TestTeams_WhenBusyAMessageIsRefusedWithRetryNeverAcknowledgedAndLost(t *tes
 	assert.Len(t, w.sentTo("a:carol"), before+acked, "every acknowledged message is answered")
 
 	assert.Contains(t, w.sayTeams("29:carol", "status"), "You have no requests yet", "sent again, it is answered")
+}
+
+// mallory is a user of another organisation whose admins gave her Alice's e-mail address.
+var mallory = teamsfake.User{ID: "29:mallory", Email: "alice@example.com", Name: "Mallory", ObjectID: "aad-mallory", Tenant: "tenant-evil"}
+
+func TestTeams_AnotherOrganisationIsRefusedAndNeverAnswered(t *testing.T) {
+	w := newTeamsWorldWith(t, append(teamsPeople, mallory)...)
+	w.install("29:carol")
+	w.sayTeams("29:carol", "request prod-db for 1h because month end")
+	w.drain()
+	before := len(w.teams.Calls())
+
+	// in moves an activity to a tenant: conversation.tenantId, channelData.tenant.id.
+	in := func(act map[string]any, conv, channel string) map[string]any {
+		act["conversation"] = map[string]any{"conversationType": "personal", "tenantId": conv, "id": "a:mallory"}
+		act["channelData"] = map[string]any{"tenant": map[string]any{"id": channel}}
+		return act
+	}
+	approve := map[string]any{"name": "adaptiveCard/action", "value": map[string]any{"action": map[string]any{
+		"type": "Action.Execute", "verb": "approve", "data": map[string]any{"verb": "approve", "request": "AR-1"}}}}
+	cases := []struct {
+		name string
+		act  map[string]any
+	}{
+		{"a message in her personal chat", in(w.activity("29:mallory", "message", map[string]any{"text": "status"}), "tenant-evil", "tenant-evil")},
+		{"a click on Approve", in(w.activity("29:mallory", "invoke", approve), "tenant-evil", "tenant-evil")},
+		{"installing the bot", in(w.activity("29:mallory", "conversationUpdate", map[string]any{"membersAdded": []any{map[string]any{"id": "28:" + teamsApp}}}), "tenant-evil", "tenant-evil")},
+		{"tenants that disagree", in(w.activity("29:mallory", "invoke", approve), "tenant-1", "tenant-evil")},
+		{"no tenant at all", in(w.activity("29:mallory", "invoke", approve), "", "")},
+	}
+	for _, c := range cases {
+		rec := w.postTeams(c.act)
+		assert.Equal(t, http.StatusForbidden, rec.Code, c.name)
+		assert.NotContains(t, rec.Body.String(), "AR-1", c.name)
+	}
+	assert.Len(t, w.teams.Calls(), before, "nothing was sent to her, and she was not even looked up")
+	assert.Contains(t, w.logs.String(), `"msg":"teams activity from a tenant accessbot does not serve","tenant":"tenant-evil"`)
+	r, err := w.store.Get(t.Context(), "AR-1")
+	require.NoError(t, err)
+	assert.Equal(t, governance.StatePendingApproval, r.State, "she decided nothing")
+}
+
+func TestTeams_AnExternalMemberOfOurChatIsNotTakenAtTheirEmail(t *testing.T) {
+	w := newTeamsWorldWith(t, append(teamsPeople, mallory)...)
+	w.install("29:carol")
+	w.sayTeams("29:carol", "request prod-db for 1h because month end")
+	w.drain()
+
+	// A shared channel of ours (tenant-1) whose member record says she is of tenant-evil.
+	resp := w.execute("29:mallory", "approve", "AR-1", nil)
+	assert.Equal(t, "application/vnd.microsoft.activity.message", resp["type"])
+	assert.Contains(t, resp["value"], "You belong to another organisation than accessbot serves")
+	r, err := w.store.Get(t.Context(), "AR-1")
+	require.NoError(t, err)
+	assert.Equal(t, governance.StatePendingApproval, r.State)
+}
+
+func TestTeams_AConversationRecordedInAnotherTenantIsNotUsed(t *testing.T) {
+	w := newTeamsWorld(t)
+	// Recorded before tenants were checked: Alice's e-mail, reached in Mallory's tenant.
+	require.NoError(t, w.store.SaveChatUser(t.Context(), governance.ChatUser{Platform: "teams", ID: "29:mallory", Email: "alice@example.com",
+		Reach: fmt.Sprintf(`{"serviceUrl":%q,"id":"a:mallory","tenantId":"tenant-evil"}`, w.teams.URL)}, 0))
+	w.install("29:carol")
+	w.sayTeams("29:carol", "request prod-db for 1h because month end")
+	w.drain()
+	assert.Empty(t, w.sentTo("a:mallory"), "Alice's approval card does not go to another organisation")
+	assert.Contains(t, w.card("UALICE"), "month end", "Alice gets it in Slack instead")
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,26 +35,72 @@ type UserStore interface {
 
 // Directory knows who a Teams user is (by e-mail, read from the Bot Connector once) and
 // how to reach them (the personal conversation they last used), from authenticated
-// activities only.
+// activities of the organisation's own Entra tenants only: a multi-tenant bot can be
+// messaged from any tenant, and there the e-mail a member record carries is whatever that
+// tenant's admins set.
 type Directory struct {
-	conn  *Connector
-	store UserStore
+	conn    *Connector
+	store   UserStore
+	tenants []string // lower case
 }
 
-// NewDirectory returns a directory over store.
-func NewDirectory(conn *Connector, store UserStore) *Directory {
-	return &Directory{conn: conn, store: store}
+// NewDirectory returns a directory over store for the people of tenants (Entra tenant
+// ids); with none, it knows nobody.
+func NewDirectory(conn *Connector, store UserStore, tenants []string) *Directory {
+	d := &Directory{conn: conn, store: store}
+	for _, t := range tenants {
+		d.tenants = append(d.tenants, strings.ToLower(strings.TrimSpace(t)))
+	}
+	return d
+}
+
+// ErrTenant refuses an activity or a member from an Entra tenant accessbot does not serve.
+var ErrTenant = errors.New("teams: not a tenant accessbot serves")
+
+// Tenant is the Entra tenant an activity comes from: channelData.tenant.id and
+// conversation.tenantId, which Teams sets on every activity. An activity that names
+// neither, or two different ones, has none.
+func Tenant(act schema.Activity) string {
+	var fromChannel string
+	if t, ok := act.ChannelData["tenant"].(map[string]any); ok {
+		fromChannel, _ = t["id"].(string)
+	}
+	fromConv := act.Conversation.TenantID
+	switch {
+	case fromChannel == "":
+		return fromConv
+	case fromConv == "" || strings.EqualFold(fromChannel, fromConv):
+		return fromChannel
+	}
+	return ""
+}
+
+func (d *Directory) serves(tenant string) bool {
+	return tenant != "" && slices.Contains(d.tenants, strings.ToLower(tenant))
+}
+
+// CheckTenant reports whether an authenticated activity comes from a tenant accessbot
+// serves; nothing else about an activity from any other may be believed or answered.
+func (d *Directory) CheckTenant(act schema.Activity) error {
+	if t := Tenant(act); !d.serves(t) {
+		return fmt.Errorf("%w: %q", ErrTenant, t)
+	}
+	return nil
 }
 
 // Remember returns the person who sent an authenticated activity, looking up their e-mail
 // the first time, and records the conversation as the way to reach them when it is their
-// personal chat with the bot.
+// personal chat with the bot. It believes only activities and member records of the
+// tenants it serves.
 func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governance.Person, error) {
+	if err := d.CheckTenant(act); err != nil {
+		return governance.Person{}, err
+	}
 	u, found, err := d.store.ChatUser(ctx, Platform, act.From.ID)
 	if err != nil {
 		return governance.Person{}, err
 	}
-	conv := Conversation{ServiceURL: act.ServiceURL, ID: act.Conversation.ID, TenantID: act.Conversation.TenantID}
+	conv := Conversation{ServiceURL: act.ServiceURL, ID: act.Conversation.ID, TenantID: Tenant(act)}
 	changed := !found || u.Email == ""
 	if changed {
 		unknown := &governance.Problem{Err: governance.ErrNotFound,
@@ -66,6 +113,12 @@ func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governan
 		if err != nil {
 			return governance.Person{}, fmt.Errorf("look up Teams user %s: %w", act.From.ID, err)
 		}
+		if m.TenantID != "" && !d.serves(m.TenantID) { // an external member of a shared chat or channel
+			return governance.Person{}, &governance.Problem{Err: fmt.Errorf("%w: member of %q", ErrTenant, m.TenantID),
+				Message: "You belong to another organisation than accessbot serves, so it cannot tell who you are here; ask for access in your own organisation."}
+		}
+		// The e-mail first: it is the name a person has in Slack and in the catalog's
+		// approver lists, and, in the tenants served, our own admins set both it and the UPN.
 		email := m.Email
 		if email == "" {
 			email = m.UserPrincipalName
@@ -97,14 +150,19 @@ func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governan
 	return governance.Person{Email: u.Email, Name: u.Name, EntraID: act.From.AadObjectID}, nil
 }
 
-// Reach is the personal conversation to reach a person in, if they have talked to the bot.
+// Reach is the personal conversation to reach a person in, if they have talked to the bot
+// from a tenant it serves. (A conversation in any other tenant can only have been recorded
+// before tenants were checked; it is not used.)
 func (d *Directory) Reach(ctx context.Context, email string) (Conversation, governance.ChatUser, bool, error) {
 	u, ok, err := d.store.ChatUserByEmail(ctx, Platform, strings.ToLower(email))
 	if err != nil || !ok || u.Reach == "" {
 		return Conversation{}, u, false, err
 	}
 	conv, err := decodeConversation(u.Reach)
-	return conv, u, err == nil, err
+	if err != nil || !d.serves(conv.TenantID) {
+		return Conversation{}, u, false, err
+	}
+	return conv, u, true, nil
 }
 
 func encodeConversation(c Conversation) string {

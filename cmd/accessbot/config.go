@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -62,7 +63,8 @@ type config struct {
 		Timeout    duration `yaml:"timeout"` // each webhook call; default 10s
 	} `yaml:"builtin"`
 	Teams struct {
-		AppID        string `yaml:"appID"` // the Azure Bot's Microsoft app id; TEAMS_APP_ID wins
+		AppID        string   `yaml:"appID"`   // the Azure Bot's Microsoft app id; TEAMS_APP_ID wins
+		Tenants      []string `yaml:"tenants"` // Entra tenant ids whose people may use the bot; TEAMS_TENANT_IDS wins; default homeTenant
 		AdminChannel struct {
 			ServiceURL     string `yaml:"serviceURL"`     // e.g. https://smba.trafficmanager.net/emea/
 			ConversationID string `yaml:"conversationID"` // the channel's id, 19:…@thread.tacv2
@@ -193,6 +195,9 @@ func loadConfig(path string, getenv func(string) string) (*config, error) {
 	if v := getenv("TEAMS_APP_ID"); v != "" {
 		c.Teams.AppID = v
 	}
+	if v := getenv("TEAMS_TENANT_IDS"); v != "" {
+		c.Teams.Tenants = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	}
 	c.AzureTenantID = getenv("AZURE_TENANT_ID")
 	c.EntraClientID = secret("ENTRA_CLIENT_ID")
 	c.EntraClientSecret = secret("ENTRA_CLIENT_SECRET")
@@ -254,6 +259,24 @@ func (c *config) defaults() {
 	if c.SlackBotToken == "" && c.SlackSigningSecret == "" && c.Redis.URL == "" && len(c.Redis.Addrs) == 0 && c.Teams.AppID == "" {
 		c.SlackSigningSecret = DevSigningSecret
 	}
+	if c.teamsEnabled() && len(c.Teams.Tenants) == 0 {
+		c.Teams.Tenants = c.homeTenant()
+	}
+}
+
+// homeTenant is the organisation's own Entra tenant where the configuration already names
+// it: in the token URL of a single-tenant bot (login.microsoftonline.com/<tenant id>/…),
+// or as AZURE_TENANT_ID, the tenant of accessbot's Entra app registration.
+func (c *config) homeTenant() []string {
+	if u, err := url.Parse(c.Teams.TokenURL); err == nil && c.Teams.TokenURL != "" {
+		if id, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/"); appIDPattern.MatchString(id) {
+			return []string{id}
+		}
+	}
+	if appIDPattern.MatchString(c.AzureTenantID) {
+		return []string{c.AzureTenantID}
+	}
+	return nil
 }
 
 // slackDescription says how Slack is set up, for the banner and `config check`.
@@ -514,6 +537,16 @@ func (c *config) checkTeams() []error {
 	}
 	if c.TeamsAppPassword == "" {
 		errs = append(errs, errors.New("TEAMS_APP_PASSWORD is not set: create a client secret for the bot's app registration and set it"))
+	}
+	if len(t.Tenants) == 0 {
+		errs = append(errs, errors.New("teams: set teams.tenants (or TEAMS_TENANT_IDS) to your organisation's Entra tenant id "+
+			"(Azure portal → Microsoft Entra ID → Overview → Tenant ID): a multi-tenant bot can be messaged from any organisation, "+
+			"and accessbot serves only the people of the tenants listed"))
+	}
+	for _, id := range t.Tenants {
+		if !appIDPattern.MatchString(id) {
+			errs = append(errs, fmt.Errorf("teams tenant %q is not an Entra tenant id (a GUID: Azure portal → Microsoft Entra ID → Overview → Tenant ID)", id))
+		}
 	}
 	if (t.AdminChannel.ServiceURL == "") != (t.AdminChannel.ConversationID == "") {
 		errs = append(errs, errors.New("teams adminChannel: set both serviceURL and conversationID (from an activity the bot received in that channel)"))

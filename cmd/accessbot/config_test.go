@@ -196,6 +196,10 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"teams admin channel half set", "teams:\n  adminChannel:\n    conversationID: 19:abc@thread.tacv2\n",
 			map[string]string{"TEAMS_APP_ID": "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e", "TEAMS_APP_PASSWORD": "p"}, []string{"set both serviceURL and conversationID"}},
 		{"teams password without app id", "", map[string]string{"TEAMS_APP_PASSWORD": "p"}, []string{"set TEAMS_APP_ID"}},
+		{"teams without tenants", "", map[string]string{"TEAMS_APP_ID": "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e", "TEAMS_APP_PASSWORD": "p"},
+			[]string{"teams: set teams.tenants (or TEAMS_TENANT_IDS) to your organisation's Entra tenant id (Azure portal → Microsoft Entra ID → Overview → Tenant ID)"}},
+		{"teams tenant by name", "teams:\n  tenants: [contoso.onmicrosoft.com]\n", map[string]string{"TEAMS_APP_ID": "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e", "TEAMS_APP_PASSWORD": "p"},
+			[]string{`teams tenant "contoso.onmicrosoft.com" is not an Entra tenant id (a GUID`}},
 		{"entra without credentials", "catalog:\n  - id: x\n    name: X\n    backend: entra\n    ref: 0b3c4d5e-1111-2222-3333-444455556666/0b3c4d5e-1111-2222-3333-444455556667\n    approvers: [a@example.com]\n", nil,
 			[]string{"set AZURE_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET"}},
 		{"entra ref without policy", "catalog:\n  - id: x\n    name: X\n    backend: entra\n    ref: 0b3c4d5e-1111-2222-3333-444455556666\n    approvers: [a@example.com]\n",
@@ -234,6 +238,40 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
 			}
+		})
+	}
+}
+
+func TestLoadConfig_TeamsServesTheTenantsListedOrTheOrganisationsOwn(t *testing.T) {
+	const (
+		app   = "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e"
+		ours  = "11111111-2222-3333-4444-555555555555"
+		other = "66666666-7777-8888-9999-000000000000"
+	)
+	tests := []struct {
+		name string
+		file string
+		env  map[string]string
+		want []string
+	}{
+		{"listed in the file", "teams:\n  tenants: [" + ours + ", " + other + "]\n", nil, []string{ours, other}},
+		{"the environment wins", "teams:\n  tenants: [" + ours + "]\n", map[string]string{"TEAMS_TENANT_IDS": other + ", " + ours}, []string{other, ours}},
+		{"a single-tenant bot's token URL", "teams:\n  tokenURL: https://login.microsoftonline.com/" + ours + "/oauth2/v2.0/token\n", nil, []string{ours}},
+		{"accessbot's Entra tenant", "", map[string]string{"AZURE_TENANT_ID": ours}, []string{ours}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{"TEAMS_APP_ID": app, "TEAMS_APP_PASSWORD": "p"}
+			for k, v := range tt.env {
+				vars[k] = v
+			}
+			path := ""
+			if tt.file != "" {
+				path = writeConfig(t, tt.file)
+			}
+			c, err := loadConfig(path, env(vars))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.Teams.Tenants)
 		})
 	}
 }

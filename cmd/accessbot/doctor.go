@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -81,7 +82,8 @@ func doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 	} else if err := cfg.teamsSide(nil).Connector.CheckCredentials(); err != nil {
 		bad("teams", fmt.Sprintf("no Bot Connector token for app %s: %v (check TEAMS_APP_ID and TEAMS_APP_PASSWORD)", cfg.Teams.AppID, err))
 	} else {
-		ok("teams", fmt.Sprintf("app %s gets Bot Connector tokens; messaging endpoint: <public URL>/teams/messages", cfg.Teams.AppID))
+		ok("teams", fmt.Sprintf("app %s gets Bot Connector tokens; serves the people of tenant %s only; messaging endpoint: <public URL>/teams/messages",
+			cfg.Teams.AppID, strings.Join(cfg.Teams.Tenants, ", ")))
 	}
 	for _, b := range cfg.catalog.Backends() {
 		switch {

@@ -156,10 +156,12 @@ func TestRun_ServesTeamsWhenConfigured(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"accessbot"}, env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0",
-			"TEAMS_APP_ID": "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e", "TEAMS_APP_PASSWORD": "p"}), out)
+			"TEAMS_APP_ID": "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e", "TEAMS_APP_PASSWORD": "p",
+			"TEAMS_TENANT_IDS": "11111111-2222-3333-4444-555555555555"}), out)
 	}()
 	addr := out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1]
 	assert.Contains(t, out.String(), "/teams/messages")
+	assert.Contains(t, out.String(), "people of tenant 11111111-2222-3333-4444-555555555555 only")
 
 	resp, err := http.Post(addr+"/teams/messages", "application/json", strings.NewReader(`{"type":"message","text":"help"}`))
 	require.NoError(t, err)

@@ -265,6 +265,7 @@ func banner(w io.Writer, c *config, embedded bool, addr string) {
 	}
 	if c.teamsEnabled() {
 		fmt.Fprintf(&b, "  Teams: set the Azure Bot's messaging endpoint to <public URL>/teams/messages (app %s);\n", c.Teams.AppID)
+		fmt.Fprintf(&b, "  it serves the people of tenant %s only;\n", strings.Join(c.Teams.Tenants, ", "))
 		b.WriteString("  write the app package with: accessbot manifest teams --app-id <app id> --url <public URL>\n")
 	}
 	b.WriteString("\n")
@@ -276,7 +277,7 @@ func banner(w io.Writer, c *config, embedded bool, addr string) {
 func (c *config) teamsSide(store *redisstore.Store) handlers.TeamsConfig {
 	conn := teams.NewConnector(teams.ConnectorOptions{AppID: c.Teams.AppID, AppPassword: c.TeamsAppPassword,
 		TokenURL: c.Teams.TokenURL, ServiceHosts: c.Teams.ServiceHosts})
-	return handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn, Directory: teams.NewDirectory(conn, store),
+	return handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn, Directory: teams.NewDirectory(conn, store, c.Teams.Tenants),
 		Validator: teams.NewValidator(teams.ValidatorOptions{AppID: c.Teams.AppID, MetadataURL: c.Teams.MetadataURL})}
 }
 

@@ -30,6 +30,7 @@ type User struct {
 	Email    string
 	Name     string
 	ObjectID string // Entra object id
+	Tenant   string // the user's Entra tenant; default "tenant-1"
 }
 
 // Call is one request to the Bot Connector.
@@ -250,8 +251,12 @@ func (s *Server) serveConnector(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, map[string]any{"error": map[string]any{"code": "MemberNotFoundInConversation", "message": "member not found"}})
 			return
 		}
+		tenant := u.Tenant
+		if tenant == "" {
+			tenant = "tenant-1"
+		}
 		writeJSON(w, map[string]any{"id": u.ID, "name": u.Name, "objectId": u.ObjectID, "email": u.Email,
-			"userPrincipalName": u.Email, "tenantId": "tenant-1", "userRole": "user"})
+			"userPrincipalName": u.Email, "tenantId": tenant, "userRole": "user"})
 	case len(parts) >= 2 && parts[1] == "activities" && (r.Method == http.MethodPost || r.Method == http.MethodPut):
 		body, _ := io.ReadAll(r.Body)
 		if err := json.Unmarshal(body, &call.Activity); err != nil {
