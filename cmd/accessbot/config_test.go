@@ -44,7 +44,8 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 	}{
 		{"embedded store, no Slack, no Teams", nil, DevSigningSecret},
 		{"a real Redis", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0"}, ""},
-		{"Teams", map[string]string{"TEAMS_APP_ID": "6e9d5a3c-5c49-4b8e-9d2b-1f0e8b1f2a3c", "TEAMS_APP_PASSWORD": "pw"}, ""},
+		{"Teams", map[string]string{"TEAMS_APP_ID": "6e9d5a3c-5c49-4b8e-9d2b-1f0e8b1f2a3c", "TEAMS_APP_PASSWORD": "pw",
+			"TEAMS_TENANT_IDS": "0b3c4d5e-1111-2222-3333-444455556666"}, ""},
 		{"a secret of one's own", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0", "SLACK_SIGNING_SECRET": "mine"}, "mine"},
 	}
 	for _, tt := range tests {
