@@ -24,8 +24,10 @@ const (
 // Submit asks ISC to grant the item to the requester, unless ISC already has a request for
 // it or the identity already holds it (ISC would drop the new request silently): then it
 // fails with a governance.ErrDuplicate problem saying so. A submission accessbot made
-// before (a retry after a lost answer) is found by its client metadata and returned, so
-// Submit is idempotent in the request id.
+// before (a retry after a lost answer) is found by its client metadata and returned,
+// whether ISC still works on it, has completed it, or has only queued it (then ISC
+// answers the retry with existingRequests naming it), so Submit is idempotent in the
+// request id.
 func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Submission, error) {
 	typ, id, err := b.ref(g.Item)
 	if err != nil {
@@ -53,17 +55,68 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 			return submitted(n.AccessRequestIDs[0], g), nil
 		}
 	}
-	// Accepted, but ISC made nothing new: it had a request or the access already.
+	var known []string
+	for _, e := range resp.ExistingRequests {
+		known = append(known, e.AccessRequestIDs...)
+	}
+	// Accepted, but ISC made nothing new: it had a request or the access already. The
+	// request it names may be this one's earlier submission, which ISC had queued but
+	// not yet listed when existing looked.
+	return b.existingByID(ctx, g, id, known)
+}
+
+// existingByID decides what ISC's existingRequests answer means: accessbot's own earlier
+// submission (returned), someone else's request (a duplicate problem), or a request ISC
+// has queued but not listed yet, which cannot be told apart until it is (a temporary
+// error, so the submission is tried again later).
+func (b *Backend) existingByID(ctx context.Context, g governance.Grant, itemID string, accessRequestIDs []string) (governance.Submission, error) {
+	var foreign []itemStatus
+	for _, arID := range accessRequestIDs {
+		rows, err := b.statusOf(ctx, arID)
+		if err != nil {
+			return governance.Submission{}, err
+		}
+		listed := false
+		for _, s := range rows {
+			if s.AccessRequestID != arID || s.ID != itemID {
+				continue
+			}
+			if ours(s, g, itemID) {
+				return submitted(s.AccessRequestID, g), nil
+			}
+			listed = true
+			foreign = append(foreign, s)
+		}
+		if !listed {
+			// Not permanent: the dispatcher asks again, by when ISC will have listed it.
+			return governance.Submission{}, &governance.Problem{Err: errNotListed, Message: fmt.Sprintf(
+				"SailPoint has a request for %s for you that it had not processed yet (access request %s), so accessbot could not tell "+
+					"whether it was the one accessbot made; ask your access admins to look for that request in SailPoint",
+				g.Item.Name, arID)}
+		}
+	}
+	if len(foreign) > 0 {
+		return governance.Submission{}, pendingDuplicate(g, foreign[0])
+	}
+	// No request named: the identity holds the item (ISC ignores such a request). It may
+	// be this request's earlier submission, completed meanwhile.
+	sub, err := b.ours(ctx, g, itemID)
+	if err != nil || sub.ExternalID != "" {
+		return sub, err
+	}
 	return governance.Submission{}, duplicate(fmt.Sprintf("SailPoint already had %s or a request for it for you, so nothing new was asked for", g.Item.Name))
 }
 
 // existing looks in ISC for the item's request or grant for the identity before a new
-// request is made: ISC's own earlier submission of this request (returned, so a retry
-// changes nothing), someone else's request or the access itself (a duplicate problem).
-// Roles and access profiles take one call (requestable-objects knows both); entitlements
-// take two (the executing requests, then the identity's access in the search index).
+// request is made: accessbot's own earlier submission of this request (returned, so a
+// retry changes nothing, even when ISC has completed it meanwhile), someone else's
+// request or the access itself (a duplicate problem). Roles and access profiles take one
+// call (requestable-objects knows both); entitlements take two (the executing requests,
+// then the identity's access in the search index). Only when ISC has something does it
+// search the identity's requests for accessbot's own.
 func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id string) (governance.Submission, error) {
 	var pending []itemStatus
+	held := false
 	if typ == "ENTITLEMENT" {
 		executing, err := b.executing(ctx, g.Identity.ID)
 		if err != nil {
@@ -75,11 +128,9 @@ func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id stri
 			}
 		}
 		if len(pending) == 0 {
-			held, err := b.holds(ctx, g.Identity.ID, id)
-			if err != nil || !held {
+			if held, err = b.holds(ctx, g.Identity.ID, id); err != nil || !held {
 				return governance.Submission{}, err
 			}
-			return governance.Submission{}, alreadyHeld(g)
 		}
 	} else {
 		var objs []requestableObject
@@ -90,16 +141,15 @@ func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id stri
 		if len(objs) == 0 || objs[0].RequestStatus == "AVAILABLE" || objs[0].RequestStatus == "" {
 			return governance.Submission{}, nil
 		}
-		if objs[0].RequestStatus == "ASSIGNED" {
-			return governance.Submission{}, alreadyHeld(g)
-		}
-		rows, err := b.statusOf(ctx, objs[0].IdentityRequestID)
-		if err != nil {
-			return governance.Submission{}, err
-		}
-		pending = rows
-		if len(pending) == 0 {
-			pending = []itemStatus{{AccessRequestID: objs[0].IdentityRequestID}}
+		if held = objs[0].RequestStatus == "ASSIGNED"; !held {
+			rows, err := b.statusOf(ctx, objs[0].IdentityRequestID)
+			if err != nil {
+				return governance.Submission{}, err
+			}
+			pending = rows
+			if len(pending) == 0 {
+				pending = []itemStatus{{AccessRequestID: objs[0].IdentityRequestID}}
+			}
 		}
 	}
 	for _, s := range pending {
@@ -107,9 +157,47 @@ func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id stri
 			return submitted(s.AccessRequestID, g), nil
 		}
 	}
-	return governance.Submission{}, duplicate(fmt.Sprintf(
+	if sub, err := b.ours(ctx, g, id); err != nil || sub.ExternalID != "" {
+		return sub, err
+	}
+	if held {
+		return governance.Submission{}, alreadyHeld(g)
+	}
+	return governance.Submission{}, pendingDuplicate(g, pending[0])
+}
+
+// ours finds accessbot's earlier grant request for g in any state, among the identity's
+// requests, newest first: a retry's first submission is among the latest.
+func (b *Backend) ours(ctx context.Context, g governance.Grant, itemID string) (governance.Submission, error) {
+	for offset := 0; ; offset += 250 {
+		var page []itemStatus
+		q := url.Values{"requested-for": {g.Identity.ID}, "sorters": {"-created"},
+			"limit": {"250"}, "offset": {strconv.Itoa(offset)}}
+		if err := b.api.call(ctx, http.MethodGet, "/access-request-status", q, nil, &page); err != nil {
+			return governance.Submission{}, err
+		}
+		for _, s := range page {
+			if ours(s, g, itemID) {
+				return submitted(s.AccessRequestID, g), nil
+			}
+		}
+		if len(page) < 250 {
+			return governance.Submission{}, nil
+		}
+	}
+}
+
+// ours reports whether the status row is the grant request accessbot made for g (its
+// revoke and extension requests carry the same request id).
+func ours(s itemStatus, g governance.Grant, itemID string) bool {
+	return s.ClientMetadata[metaRequestID] == g.RequestID && s.ID == itemID &&
+		(s.RequestType == grantAccess || s.RequestType == "")
+}
+
+func pendingDuplicate(g governance.Grant, s itemStatus) error {
+	return duplicate(fmt.Sprintf(
 		"SailPoint already has a request for %s for you (made %s, %s), so accessbot did not ask again; it goes on in SailPoint",
-		g.Item.Name, day(pending[0].Created), waiting(pending[0])))
+		g.Item.Name, day(s.Created), waiting(s)))
 }
 
 func alreadyHeld(g governance.Grant) error {
@@ -125,6 +213,8 @@ func (b *Backend) statusOf(ctx context.Context, accessRequestID string) ([]itemS
 	}
 	return rows, nil
 }
+
+var errNotListed = errors.New("sailpoint: the existing request is not listed yet")
 
 func submitted(accessRequestID string, g governance.Grant) governance.Submission {
 	return governance.Submission{ExternalID: accessRequestID, State: governance.StateSubmitted, Start: g.Start, End: g.End}

@@ -206,6 +206,100 @@ func TestSubmit_TheDuplicateCheckPreventsASecondSubmission(t *testing.T) {
 	})
 }
 
+func TestSubmit_ARetryAfterALostAnswerFindsTheFirstSubmission(t *testing.T) {
+	for _, item := range []string{"payroll", "db-read"} {
+		t.Run("ISC completed it before the retry/"+item, func(t *testing.T) {
+			tn := newTenant(t, iscfake.Options{})
+			tn.isc.Lose("POST /v3/access-requests")
+			r := tn.approved(item)
+			require.Equal(t, governance.StateApproved, r.State, "the answer was lost, so not submitted yet")
+			made := tn.isc.Requests()
+			require.Len(t, made, 1, "but ISC made the request")
+			tn.isc.SetState(made[0].AccessRequestID, iscfake.StateCompleted)
+
+			tn.clock.Advance(time.Minute)
+			tn.drain()
+			got := tn.get(r.ID)
+			require.Equal(t, governance.StateSubmitted, got.State, got.Failure)
+			assert.False(t, got.Duplicate)
+			assert.Equal(t, made[0].AccessRequestID, got.Submission.ExternalID)
+			tn.sync()
+			assert.Equal(t, governance.StateActive, tn.get(r.ID).State)
+			assert.Len(t, tn.isc.Requests(), 1, "ISC was not asked twice")
+		})
+	}
+	t.Run("ISC has queued it but not listed it yet", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{})
+		tn.isc.DelayListing(true)
+		tn.isc.Lose("POST /v3/access-requests")
+		r := tn.approved("db-read")
+		first := tn.isc.Requests()[0].AccessRequestID
+
+		// The retry's POST is answered with existingRequests naming a request ISC does not
+		// list yet: it cannot be told apart from someone else's, so it is tried again.
+		tn.clock.Advance(time.Minute)
+		tn.drain()
+		got := tn.get(r.ID)
+		require.Equal(t, governance.StateApproved, got.State, got.Failure)
+
+		tn.isc.Process(first)
+		tn.clock.Advance(time.Minute)
+		tn.drain()
+		got = tn.get(r.ID)
+		require.Equal(t, governance.StateSubmitted, got.State, got.Failure)
+		assert.Equal(t, first, got.Submission.ExternalID)
+		assert.Len(t, tn.isc.Requests(), 1, "ISC was not asked twice")
+	})
+	t.Run("ISC names it in existingRequests", func(t *testing.T) {
+		// ISC processes the queued first request just as it answers the retry's POST.
+		var tn *tenant
+		var processOnAnswer string
+		tn = newTenant(t, iscfake.Options{}, func(o *sailpoint.Options) {
+			o.HTTPClient = &http.Client{Transport: roundTrip(func(req *http.Request) (*http.Response, error) {
+				resp, err := http.DefaultTransport.RoundTrip(req)
+				if req.Method == http.MethodPost && req.URL.Path == "/v3/access-requests" && processOnAnswer != "" {
+					tn.isc.Process(processOnAnswer)
+				}
+				return resp, err
+			})}
+		})
+		tn.isc.DelayListing(true)
+		tn.isc.Lose("POST /v3/access-requests")
+		r := tn.approved("db-read")
+		processOnAnswer = tn.isc.Requests()[0].AccessRequestID
+
+		tn.clock.Advance(time.Minute)
+		tn.drain()
+		got := tn.get(r.ID)
+		require.Equal(t, governance.StateSubmitted, got.State, got.Failure)
+		assert.Equal(t, processOnAnswer, got.Submission.ExternalID)
+		assert.Len(t, tn.submissions(), 1, "the retry's POST was accepted")
+		assert.Len(t, tn.isc.Requests(), 1, "and made nothing new")
+	})
+	t.Run("someone else's queued request stays a duplicate", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{})
+		tn.isc.DelayListing(true)
+		other, err := tn.be.Submit(context.Background(), governance.Grant{RequestID: "OTHER-1", Identity: governance.Identity{ID: carolID},
+			Item: governance.ItemRef{Name: "db_read", Ref: "ENTITLEMENT:" + readOnly}, Start: tn.clock.Now()})
+		require.NoError(t, err)
+
+		r := tn.approved("db-read")
+		require.Equal(t, governance.StateApproved, r.State, "not failed while ISC cannot tell whose it is")
+		tn.isc.Process(other.ExternalID)
+		tn.clock.Advance(time.Minute)
+		tn.drain()
+		got := tn.get(r.ID)
+		assert.Equal(t, governance.StateFailed, got.State)
+		assert.True(t, got.Duplicate)
+		assert.Contains(t, got.Failure, "SailPoint already has a request for Database read-only for you")
+		assert.Len(t, tn.isc.Requests(), 1)
+	})
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 func TestStatus_EveryISCStateIsMapped(t *testing.T) {
 	tests := []struct {
 		name     string

@@ -17,8 +17,9 @@
 // sends what ISC would refuse fails its tests too.
 //
 // A test seeds identities, items and held access, then drives each request the way
-// ISC's own workflow would (SetState, SetApproval, SetErrors), injects faults (Fail,
-// Hang) and inspects what the client sent (Calls, Submitted, Cancelled).
+// ISC's own workflow would (SetState, SetApproval, SetErrors, and DelayListing with
+// Process for requests ISC has queued but not yet listed), injects faults (Fail, Hang,
+// Lose) and inspects what the client sent (Calls, Submitted, Cancelled, Requests).
 package iscfake
 
 import (
@@ -276,6 +277,7 @@ type fault struct {
 	retryAfter     string
 	hang           time.Duration
 	isHang         bool
+	lose           bool // serve the request, then answer 504 instead
 }
 
 // Server is a running fake ISC tenant. Its methods are safe for concurrent use.
@@ -298,7 +300,9 @@ type Server struct {
 	access       map[string][]held // by identity id, in the order granted
 	config       json.RawMessage
 	rows         []*RequestedItemStatus // in the order created
-	tokens       map[string]time.Time   // token → expiry
+	delayListing bool
+	queued       map[string]bool      // access request ids ISC has but does not list yet
+	tokens       map[string]time.Time // token → expiry
 	faults       []fault
 	calls        []Call
 	submitted    []AccessRequest
@@ -332,6 +336,7 @@ func New(opts Options) *Server {
 		access:     map[string][]held{},
 		config:     json.RawMessage(defaultConfig),
 		tokens:     map[string]time.Time{},
+		queued:     map[string]bool{},
 	}
 	if opts.RateLimit > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(opts.RateLimit), opts.Burst)
@@ -442,6 +447,7 @@ func (s *Server) holds(identityID, itemID string) bool {
 func (s *Server) SetState(accessRequestID string, state string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.queued, accessRequestID) // what ISC's workflow moved on, it has processed
 	ts := stamp(s.now())
 	for _, row := range s.rowsOf(accessRequestID) {
 		row.State = state
@@ -470,6 +476,7 @@ func (s *Server) apply(row *RequestedItemStatus) {
 func (s *Server) SetApproval(accessRequestID string, status, ownerName, comment string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.queued, accessRequestID)
 	ts := stamp(s.now())
 	owner := s.ownerRef(ownerName)
 	for _, row := range s.rowsOf(accessRequestID) {
@@ -511,6 +518,25 @@ func setApprovalPhase(row *RequestedItemStatus, status, ts string) {
 	case "REJECTED", "EXPIRED":
 		p.Result = strp("FAILED")
 	}
+}
+
+// DelayListing makes ISC slow to process new access requests, or fast again. While it
+// is on, a new request is only "queued for processing", as ISC's documentation puts it:
+// ISC has it (a second submission of the same item is answered with existingRequests
+// naming it, and SetState, SetApproval and Process act on it), but the status list does
+// not show it and requestable-objects does not call its item PENDING until it is
+// processed.
+func (s *Server) DelayListing(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delayListing = on
+}
+
+// Process lists a request DelayListing held back, as ISC does once it has processed it.
+func (s *Server) Process(accessRequestID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.queued, accessRequestID)
 }
 
 // SetErrors sets the error messages of every item of the access request.
@@ -574,6 +600,15 @@ func scheme(itemType string) string {
 func (s *Server) Fail(match string, status int, retryAfter string) {
 	f := parseMatch(match)
 	f.status, f.retryAfter = status, retryAfter
+	s.queue(f)
+}
+
+// Lose makes the next request matching match (as for Fail) take effect as usual, but
+// answers it 504 Gateway Timeout instead of with ISC's answer, as when a proxy or the
+// network loses the answer of a call ISC carried out.
+func (s *Server) Lose(match string) {
+	f := parseMatch(match)
+	f.lose, f.status = true, http.StatusGatewayTimeout
 	s.queue(f)
 }
 
@@ -673,6 +708,18 @@ func (s *Server) Submitted() []AccessRequest {
 	return slices.Clone(s.submitted)
 }
 
+// Requests returns every requested item ISC has, listed or still queued, in the order
+// created.
+func (s *Server) Requests() []RequestedItemStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]RequestedItemStatus, 0, len(s.rows))
+	for _, row := range s.rows {
+		out = append(out, clone(row))
+	}
+	return out
+}
+
 // Cancelled returns every cancel body that was accepted (202).
 func (s *Server) Cancelled() []CancelAccessRequest {
 	s.mu.Lock()
@@ -695,7 +742,7 @@ func (s *Server) RateLimited() int {
 }
 
 // Status returns the status of the access request's first item, as
-// GET /v3/access-request-status would list it.
+// GET /v3/access-request-status lists it (or will, once it is processed).
 func (s *Server) Status(accessRequestID string) (RequestedItemStatus, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -771,7 +818,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var rep reply
 	if err != nil {
 		rep = problem(http.StatusBadRequest, "The request body could not be read: "+err.Error())
-	} else if f, ok := s.takeFault(r); ok {
+	} else if f, ok := s.takeFault(r); ok && f.lose {
+		s.serve(r, body)
+		rep = errorReply(f.status)
+	} else if ok {
 		rep = s.answerFault(r.Context(), f)
 	} else {
 		rep = s.serve(r, body)
@@ -1157,6 +1207,9 @@ func (s *Server) addRow(req AccessRequest, it AccessRequestItem, who, typ, acces
 		row.RequesterComment = &Comment{Comment: it.Comment, Created: ts, Author: serviceRef()}
 	}
 	s.rows = append(s.rows, row)
+	if s.delayListing {
+		s.queued[accessRequestID] = true
+	}
 }
 
 func summary(who string, items []AccessRequestItem, ids []string) RequestSummary {
@@ -1296,7 +1349,7 @@ func (s *Server) status(r *http.Request, _ []byte) reply {
 	}
 	var rows []*RequestedItemStatus
 	for _, row := range s.rows {
-		if statusMatches(row, q) && matchAll(conds, func(field string) string { return statusField(row, field) }) {
+		if !s.queued[row.AccessRequestID] && statusMatches(row, q) && matchAll(conds, func(field string) string { return statusField(row, field) }) {
 			rows = append(rows, row)
 		}
 	}
@@ -1454,7 +1507,7 @@ func (s *Server) requestable(it item, who string) requestableObject {
 	case s.holds(who, it.id):
 		obj.RequestStatus = "ASSIGNED"
 	default:
-		if row := s.executing(who, it.id, GrantAccess); row != nil {
+		if row := s.executing(who, it.id, GrantAccess); row != nil && !s.queued[row.AccessRequestID] {
 			obj.RequestStatus, obj.IdentityRequestID = "PENDING", strp(row.AccessRequestID)
 		}
 	}

@@ -374,6 +374,49 @@ func TestSubmit_CreatesRequestsAndIgnoresDuplicates(t *testing.T) {
 	require.Len(t, f.isc.Submitted(), 3, "every accepted body is recorded")
 }
 
+func TestDelayListing_ANewRequestIsListedOnlyOnceProcessed(t *testing.T) {
+	f := newFake(t, iscfake.Options{})
+	f.isc.DelayListing(true)
+	id := f.grant(carol, "ACCESS_PROFILE", payroll)
+	require.Empty(t, f.statuses(url.Values{"requested-for": {carol}}), "queued, not listed")
+	require.Empty(t, f.statuses(url.Values{"filters": {`accessRequestId in ("` + id + `")`}}))
+	resp, body := f.call(http.MethodGet, "/v3/requestable-objects", url.Values{"identity-id": {carol}, "filters": {`id eq "` + payroll + `"`}}, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(body), `"requestStatus":"AVAILABLE"`)
+
+	again := f.submit(iscfake.AccessRequest{RequestedFor: []string{carol},
+		RequestedItems: []iscfake.AccessRequestItem{{Type: "ACCESS_PROFILE", ID: payroll}}})
+	require.Empty(t, again.NewRequests, "ISC knows the queued request")
+	require.Len(t, again.ExistingRequests, 1)
+	require.Equal(t, []string{id}, again.ExistingRequests[0].AccessRequestIDs)
+	require.Len(t, f.isc.Requests(), 1)
+
+	f.isc.Process(id)
+	require.Equal(t, []string{id}, ids(f.statuses(url.Values{"requested-for": {carol}})))
+
+	f.isc.DelayListing(true)
+	done := f.grant(carol, "ENTITLEMENT", dbRead)
+	require.Len(t, f.statuses(url.Values{"requested-for": {carol}}), 1)
+	f.isc.SetState(done, "REQUEST_COMPLETED")
+	require.Equal(t, []string{id, done}, ids(f.statuses(url.Values{"requested-for": {carol}})), "completing processes it")
+}
+
+func TestLose_TheCallTakesEffectButItsAnswerIsLost(t *testing.T) {
+	f := newFake(t, iscfake.Options{})
+	f.isc.Lose("POST /v3/access-requests")
+	req := iscfake.AccessRequest{RequestedFor: []string{carol}, RequestedItems: []iscfake.AccessRequestItem{{Type: "ROLE", ID: admins}}}
+	resp, body := f.call(http.MethodPost, "/v3/access-requests", nil, req)
+	requireProblem(t, resp, body, http.StatusGatewayTimeout, "")
+	rows := f.isc.Requests()
+	require.Len(t, rows, 1, "ISC made the request")
+	require.Equal(t, admins, rows[0].ID)
+	require.Len(t, f.isc.Submitted(), 1)
+
+	again := f.submit(req)
+	require.Empty(t, again.NewRequests)
+	require.Equal(t, []string{rows[0].AccessRequestID}, again.ExistingRequests[0].AccessRequestIDs)
+}
+
 func TestSetState_CompletingAppliesTheRequest(t *testing.T) {
 	f := newFake(t, iscfake.Options{})
 	holds := func() bool {
