@@ -535,7 +535,8 @@ func TestErrors_PermanentOnesSayWhatToDo(t *testing.T) {
 		status int
 		want   string
 	}{
-		{http.StatusBadRequest, "Entra did not accept the request (HTTP 400: Injected failure (HTTP 400).; request id a1b2c3d4-"},
+		{http.StatusBadRequest, "Entra refused the request (HTTP 400), so nothing was changed there. Ask your access admins to check " +
+			"the item's set-up in Entra and in accessbot's catalog, quoting Microsoft request id a1b2c3d4-"},
 		{http.StatusForbidden, "Entra refused accessbot (HTTP 403), so nothing was changed there. This is not about your access: " +
 			"accessbot's app registration needs the Microsoft Graph application permission EntitlementManagement.ReadWrite.All, with admin consent"},
 		{http.StatusNotFound, "Entra no longer has it (HTTP 404)"},

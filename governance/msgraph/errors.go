@@ -15,7 +15,9 @@ import (
 )
 
 // Error is a Graph error answer: the HTTP status, Graph's error code and message, and the
-// request id and date Microsoft support asks for.
+// request id and date Microsoft support asks for. The message is logged where the answer
+// arrives and kept out of Error, whose text may reach people: Graph's messages are not
+// for display and may change.
 type Error struct {
 	Service      string // Options.Name
 	Method, Path string
@@ -32,9 +34,6 @@ func (e *Error) Error() string {
 	s := fmt.Sprintf("%s %s %s: %d", e.Service, e.Method, e.Path, e.Status)
 	if e.Code != "" {
 		s += " " + e.Code
-	}
-	if e.Message != "" {
-		s += ": " + e.Message
 	}
 	if e.RequestID != "" {
 		s += " (request id " + e.RequestID + ")"
@@ -137,14 +136,13 @@ func (c *Client) classify(e *Error) error {
 		return governance.Permanent(&governance.Problem{Err: errors.Join(governance.ErrNotFound, e), Message: fmt.Sprintf(
 			"%s no longer has it (HTTP 404); it may have been deleted — ask your access admins to update accessbot's catalog", c.name)})
 	}
-	msg := fmt.Sprintf("%s did not accept the request (HTTP %d", c.name, e.Status)
-	if e.Message != "" {
-		msg += ": " + clip(e.Message, 300)
-	}
+	// Graph's message (logged by the caller) is not for display.
+	msg := fmt.Sprintf("%s refused the request (HTTP %d), so nothing was changed there. "+
+		"Ask your access admins to check the item's set-up in %s and in accessbot's catalog", c.name, e.Status, c.name)
 	if e.RequestID != "" {
-		msg += "; request id " + e.RequestID
+		msg += ", quoting Microsoft request id " + e.RequestID
 	}
-	return governance.Permanent(&governance.Problem{Err: e, Message: msg + ")"})
+	return governance.Permanent(&governance.Problem{Err: e, Message: msg})
 }
 
 // needs names the permission the refused call needs, in words.
@@ -181,11 +179,4 @@ func (c *Client) tokenError(err error) error {
 			c.name, re.Response.StatusCode, c.creds)})
 	}
 	return fmt.Errorf("get a %s token: %w", c.name, err)
-}
-
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

@@ -927,7 +927,8 @@ func TestErrors_PermanentOnesSayWhatToDo(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"POST " + requests, http.StatusBadRequest, "Permissions Management did not accept the request (HTTP 400: Injected failure (HTTP 400).; request id a1b2c3d4-"},
+		{"POST " + requests, http.StatusBadRequest, "Permissions Management refused the request (HTTP 400), so nothing was changed there. " +
+			"Ask your access admins to check the item's set-up in Permissions Management and in accessbot's catalog, quoting Microsoft request id a1b2c3d4-"},
 		{"POST " + requests, http.StatusForbidden, "Permissions Management refused accessbot (HTTP 403), so nothing was changed there. " +
 			"This is not about your access: the account accessbot signs in as needs the delegated Microsoft Graph permission " +
 			"ScheduledPermissions.ReadWrite.All, consented for accessbot's app registration, and the right to request permissions " +

@@ -143,12 +143,13 @@ func (c *client) once(ctx context.Context, method, path string, query url.Values
 	}
 	e := apiError(method, path, resp, data)
 	c.log.WarnContext(ctx, "SailPoint refused a call", "method", method, "path", path, "status", resp.StatusCode,
-		"tracking_id", e.TrackingID, "detail", e.Detail)
+		"tracking_id", e.TrackingID, "detail", e.Detail, "message", e.Message)
 	return resp.StatusCode, e.classify()
 }
 
 // Error is an ISC error answer: its status, its detailCode and trackingId (for ISC
-// support), and its message.
+// support), and its message. The message is logged where the answer arrives and kept
+// out of Error, whose text may reach people: ISC's texts are not for display.
 type Error struct {
 	Method, Path string
 	Status       int
@@ -162,9 +163,6 @@ func (e *Error) Error() string {
 	s := fmt.Sprintf("SailPoint %s %s: %d", e.Method, e.Path, e.Status)
 	if e.Detail != "" {
 		s += " " + e.Detail
-	}
-	if e.Message != "" {
-		s += ": " + e.Message
 	}
 	if e.TrackingID != "" {
 		s += " (tracking id " + e.TrackingID + ")"
@@ -232,14 +230,13 @@ func (e *Error) classify() error {
 		return governance.Permanent(&governance.Problem{Err: errors.Join(governance.ErrNotFound, e), Message: "SailPoint no longer has it (HTTP 404); " +
 			"the item may have been deleted — ask your access admins to update accessbot's catalog"})
 	}
-	msg := "SailPoint did not accept the request (HTTP " + strconv.Itoa(e.Status)
-	if e.Message != "" {
-		msg += ": " + clip(e.Message, 300)
-	}
+	// ISC's own words (logged above) are not for display.
+	msg := fmt.Sprintf("SailPoint refused the request (HTTP %d), so nothing was changed there. "+
+		"Ask your access admins to check the item's set-up in SailPoint and in accessbot's catalog", e.Status)
 	if e.TrackingID != "" {
-		msg += "; tracking id " + e.TrackingID
+		msg += ", quoting SailPoint tracking id " + e.TrackingID
 	}
-	return governance.Permanent(&governance.Problem{Err: e, Message: msg + ")"})
+	return governance.Permanent(&governance.Problem{Err: e, Message: msg})
 }
 
 // tokenError is a failure to get a token: refused credentials are for the admins to fix

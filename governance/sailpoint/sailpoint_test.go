@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -296,6 +297,24 @@ func TestSubmit_ARetryAfterALostAnswerFindsTheFirstSubmission(t *testing.T) {
 	})
 }
 
+// lockedBuffer collects log lines written from the dispatcher's workers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	sb strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sb.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sb.String()
+}
+
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -467,6 +486,7 @@ func TestErrors_5xxIsRetriedWithBackoffThenReported(t *testing.T) {
 		got := tn.get(r.ID)
 		assert.Equal(t, governance.StateFailed, got.State)
 		assert.Contains(t, got.Failure, "SailPoint POST /access-requests: 500")
+		assert.NotContains(t, got.Failure, "An error occurred", "ISC's words are not for display")
 		assert.Contains(t, tn.notes.Take(), "failed→carol@example.com")
 	})
 	t.Run("a timeout is retried", func(t *testing.T) {
@@ -485,7 +505,8 @@ func TestErrors_PermanentOnesSayWhatToDo(t *testing.T) {
 		status int
 		want   string
 	}{
-		{http.StatusBadRequest, "SailPoint did not accept the request (HTTP 400"},
+		{http.StatusBadRequest, "SailPoint refused the request (HTTP 400), so nothing was changed there. " +
+			"Ask your access admins to check the item's set-up in SailPoint and in accessbot's catalog, quoting SailPoint tracking id "},
 		{http.StatusForbidden, "SailPoint refused accessbot's own credentials (HTTP 403)"},
 		{http.StatusNotFound, "SailPoint no longer has it (HTTP 404)"},
 	}
@@ -499,6 +520,18 @@ func TestErrors_PermanentOnesSayWhatToDo(t *testing.T) {
 			assert.Empty(t, tn.submissions(), "not retried")
 		})
 	}
+	t.Run("ISC's own words are logged with the tracking id, not shown", func(t *testing.T) {
+		log := &lockedBuffer{}
+		tn := newTenant(t, iscfake.Options{}, func(o *sailpoint.Options) { o.Logger = slog.New(slog.NewTextHandler(log, nil)) })
+		tn.isc.Fail("POST /v3/access-requests", http.StatusBadRequest, "")
+		r := tn.approved("payroll")
+		require.Equal(t, governance.StateFailed, r.State)
+		assert.NotContains(t, r.Failure, "An error occurred")
+		tracking := r.Failure[strings.LastIndex(r.Failure, " ")+1:]
+		assert.Regexp(t, `^[0-9a-f]{32}$`, tracking)
+		assert.Contains(t, log.String(), "tracking_id="+tracking)
+		assert.Contains(t, log.String(), `message="An error occurred: Bad Request."`)
+	})
 	t.Run("a 401 is tried once more with a fresh token", func(t *testing.T) {
 		tn := newTenant(t, iscfake.Options{})
 		tn.isc.Fail("POST /v3/access-requests", http.StatusUnauthorized, "")
