@@ -14,6 +14,7 @@ import (
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
 	"github.com/accessbot/accessbot/governance/permissions/pmfake"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
+	"github.com/accessbot/accessbot/governance/sailpoint/iscfake"
 )
 
 func TestDoctor(t *testing.T) {
@@ -80,4 +81,15 @@ func TestDoctor_PermissionsManagementSignIn(t *testing.T) {
 	require.Error(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(vars), out))
 	assert.Contains(t, out.String(), "✗ permissions")
 	assert.Contains(t, out.String(), "PERMISSIONS_REFRESH_TOKEN")
+}
+
+func TestDoctor_SailPointWithTheDocumentedBaseURL(t *testing.T) {
+	isc := iscfake.New(iscfake.Options{})
+	t.Cleanup(isc.Close)
+	cfg := writeConfig(t, "catalog:\n  - id: x\n    name: X\n    backend: sailpoint\n    ref: ROLE:2c918086749d78830174a1a40e121518\n    approvers: [a@example.com]\n")
+	// SailPoint's documentation gives the base URL with /v3 at the end.
+	vars := map[string]string{"SAILPOINT_BASE_URL": isc.URL + "/v3", "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
+	out := newOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(vars), out), out.String())
+	assert.Contains(t, out.String(), "✓ sailpoint")
 }

@@ -39,7 +39,7 @@ type client struct {
 
 func newClient(o Options) *client {
 	c := &client{
-		base: strings.TrimRight(o.BaseURL, "/"),
+		base: o.BaseURL, // New made it the bare host
 		http: o.HTTPClient,
 		cc: clientcredentials.Config{
 			ClientID: o.ClientID, ClientSecret: o.ClientSecret, TokenURL: o.TokenURL,

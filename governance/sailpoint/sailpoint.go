@@ -32,7 +32,8 @@ const Name = "sailpoint"
 
 // Options configure the backend.
 type Options struct {
-	// BaseURL is the tenant's API host, https://{tenant}.api.identitynow.com.
+	// BaseURL is the tenant's API host, https://{tenant}.api.identitynow.com; the form
+	// SailPoint's documentation gives, with /v3 at the end, is accepted too.
 	BaseURL string
 	// TokenURL defaults to BaseURL + "/oauth/token"; tenants with a vanity domain find
 	// theirs at BaseURL + "/oauth/info".
@@ -77,9 +78,15 @@ var (
 // New checks the options and returns the backend. It makes no call yet.
 func New(o Options) (*Backend, error) {
 	var errs []error
-	u, err := url.Parse(o.BaseURL)
-	if o.BaseURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	base := strings.TrimRight(o.BaseURL, "/")
+	u, err := url.Parse(base)
+	switch {
+	case o.BaseURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 		errs = append(errs, fmt.Errorf("sailpoint: base URL %q is not a URL; set SAILPOINT_BASE_URL to https://<tenant>.api.identitynow.com", o.BaseURL))
+	case (u.Path != "" && u.Path != "/v3") || u.RawQuery != "" || u.Fragment != "":
+		// The API's paths (/v3/…) and the token endpoint (/oauth/token) both hang off the host.
+		errs = append(errs, fmt.Errorf("sailpoint: base URL %q should be the tenant's API host with no other path; "+
+			"set SAILPOINT_BASE_URL to https://<tenant>.api.identitynow.com (a trailing /v3 is allowed)", o.BaseURL))
 	}
 	if o.ClientID == "" || o.ClientSecret == "" {
 		errs = append(errs, errors.New("sailpoint: set SAILPOINT_CLIENT_ID and SAILPOINT_CLIENT_SECRET to a personal access token of accessbot's service identity"))
@@ -90,8 +97,9 @@ func New(o Options) (*Backend, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	o.BaseURL = strings.TrimSuffix(base, "/v3")
 	if o.TokenURL == "" {
-		o.TokenURL = strings.TrimRight(o.BaseURL, "/") + "/oauth/token"
+		o.TokenURL = o.BaseURL + "/oauth/token"
 	}
 	if o.Rate == 0 {
 		o.Rate = 9

@@ -623,4 +623,33 @@ func TestNew_BadOptionsSayWhatToSet(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "set SAILPOINT_BASE_URL to https://<tenant>.api.identitynow.com")
 	assert.Contains(t, err.Error(), "set SAILPOINT_CLIENT_ID and SAILPOINT_CLIENT_SECRET")
+
+	for _, bad := range []string{"https://acme.api.identitynow.com/beta", "https://acme.api.identitynow.com/v3/access-requests",
+		"https://acme.api.identitynow.com/v2025", "https://acme.api.identitynow.com/?tenant=acme"} {
+		_, err := sailpoint.New(sailpoint.Options{BaseURL: bad, ClientID: "pat-id", ClientSecret: "pat-secret"})
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), "should be the tenant's API host with no other path; "+
+			"set SAILPOINT_BASE_URL to https://<tenant>.api.identitynow.com (a trailing /v3 is allowed)", bad)
+	}
+}
+
+func TestNew_TheDocumentedBaseURLWithV3Works(t *testing.T) {
+	for _, suffix := range []string{"/v3", "/v3/", "/"} {
+		t.Run(suffix, func(t *testing.T) {
+			isc := iscfake.New(iscfake.Options{})
+			t.Cleanup(isc.Close)
+			isc.AddIdentity(carolID, "carol@example.com", "Carol", "")
+			be, err := sailpoint.New(sailpoint.Options{BaseURL: isc.URL + suffix, ClientID: "pat-id", ClientSecret: "pat-secret",
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			require.NoError(t, err)
+			id, err := be.LookupIdentity(context.Background(), governance.Person{Email: "carol@example.com"})
+			require.NoError(t, err)
+			assert.Equal(t, carolID, id.ID)
+			var paths []string
+			for _, c := range isc.Calls() {
+				paths = append(paths, c.Path)
+			}
+			assert.Equal(t, []string{"/oauth/token", "/v3/public-identities"}, paths)
+		})
+	}
 }
