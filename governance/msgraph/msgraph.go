@@ -52,7 +52,8 @@ type Options struct {
 	// Scopes default to DefaultScope: the application permissions consented for the app.
 	Scopes []string
 	// TokenSource, when set, gives the tokens instead of the client-credentials grant
-	// (a delegated token, a managed identity). It should cache its tokens.
+	// (a delegated token, a managed identity). It should cache its tokens; if it is a
+	// Forgetter, a 401 makes it forget the refused token and the call is tried once more.
 	TokenSource oauth2.TokenSource
 	// Rate is how many calls per second are made at most, and Burst how many at once
 	// (defaults 10 and 20). Graph publishes no Entitlement Management limit; it answers
@@ -75,6 +76,14 @@ type Options struct {
 	Permission func(method, path string) string
 }
 
+// Forgetter is a token source that can be told Graph refused a token it gave, so that
+// its next Token is a fresh one (a delegated sign-in redeems its refresh token again).
+// Graph may refuse a token before it expires: revoked sessions, continuous access
+// evaluation.
+type Forgetter interface {
+	Forget(refused *oauth2.Token)
+}
+
 // Client calls Microsoft Graph. It is safe for concurrent use.
 type Client struct {
 	base       *url.URL
@@ -86,7 +95,8 @@ type Client struct {
 	creds      string
 	permission func(method, path string) string
 	// renew makes a fresh token source when Graph refuses a token; nil when the caller
-	// brought the token source, which accessbot cannot renew.
+	// brought the token source, which can then only be told to forget the token if it is
+	// a Forgetter.
 	renew func() oauth2.TokenSource
 
 	mu     sync.Mutex
@@ -173,20 +183,31 @@ func New(o Options) (*Client, error) {
 // Name is how people are told about the system behind Graph.
 func (c *Client) Name() string { return c.name }
 
-func (c *Client) token() (*oauth2.Token, oauth2.TokenSource, error) {
+// token is a token to call with, and where it came from (for forget).
+type token struct {
+	*oauth2.Token
+	source oauth2.TokenSource
+}
+
+func (c *Client) token() (token, error) {
 	c.mu.Lock()
 	ts := c.tokens
 	c.mu.Unlock()
 	t, err := ts.Token()
-	return t, ts, err
+	return token{t, ts}, err
 }
 
 // forget drops a token Graph refused, unless another caller already did. It reports
 // whether a fresh one can be had.
-func (c *Client) forget(ts oauth2.TokenSource) bool {
+func (c *Client) forget(refused token) bool {
 	if c.renew == nil {
-		return false
+		f, ok := refused.source.(Forgetter)
+		if ok && refused.Token != nil {
+			f.Forget(refused.Token)
+		}
+		return ok
 	}
+	ts := refused.source
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.tokens == ts {
@@ -282,21 +303,21 @@ func All[T any](ctx context.Context, c *Client, path string, query url.Values, l
 
 func (c *Client) do(ctx context.Context, method, path, target string, body []byte, out any) error {
 	for attempt := 0; ; attempt++ {
-		status, ts, err := c.once(ctx, method, path, target, body, out)
-		if status == http.StatusUnauthorized && attempt == 0 && c.forget(ts) {
+		status, used, err := c.once(ctx, method, path, target, body, out)
+		if status == http.StatusUnauthorized && attempt == 0 && c.forget(used) {
 			continue
 		}
 		return err
 	}
 }
 
-func (c *Client) once(ctx context.Context, method, path, target string, body []byte, out any) (int, oauth2.TokenSource, error) {
+func (c *Client) once(ctx context.Context, method, path, target string, body []byte, out any) (int, token, error) {
 	if err := c.pace.Wait(ctx); err != nil {
-		return 0, nil, fmt.Errorf("wait for a turn to call %s: %w", c.name, err)
+		return 0, token{}, fmt.Errorf("wait for a turn to call %s: %w", c.name, err)
 	}
-	tok, ts, err := c.token()
+	tok, err := c.token()
 	if err != nil {
-		return 0, ts, c.tokenError(err)
+		return 0, tok, c.tokenError(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -306,7 +327,7 @@ func (c *Client) once(ctx context.Context, method, path, target string, body []b
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
-		return 0, ts, governance.Permanent(fmt.Errorf("build %s %s: %w", method, path, err))
+		return 0, tok, governance.Permanent(fmt.Errorf("build %s %s: %w", method, path, err))
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -315,26 +336,26 @@ func (c *Client) once(ctx context.Context, method, path, target string, body []b
 	tok.SetAuthHeader(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, ts, fmt.Errorf("%s %s %s: %w", c.name, method, path, err)
+		return 0, tok, fmt.Errorf("%s %s %s: %w", c.name, method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return resp.StatusCode, ts, fmt.Errorf("%s %s %s: read answer: %w", c.name, method, path, err)
+		return resp.StatusCode, tok, fmt.Errorf("%s %s %s: read answer: %w", c.name, method, path, err)
 	}
 	if resp.StatusCode/100 == 2 {
 		if out == nil || len(bytes.TrimSpace(data)) == 0 {
-			return resp.StatusCode, ts, nil
+			return resp.StatusCode, tok, nil
 		}
 		if err := json.Unmarshal(data, out); err != nil {
-			return resp.StatusCode, ts, fmt.Errorf("%s %s %s: unreadable answer: %w", c.name, method, path, err)
+			return resp.StatusCode, tok, fmt.Errorf("%s %s %s: unreadable answer: %w", c.name, method, path, err)
 		}
-		return resp.StatusCode, ts, nil
+		return resp.StatusCode, tok, nil
 	}
 	e := parseError(c.name, method, path, resp, data)
 	c.log.WarnContext(ctx, "Graph refused a call", "service", c.name, "method", method, "path", path,
 		"status", e.Status, "code", e.Code, "request_id", e.RequestID, "message", e.Message)
-	return resp.StatusCode, ts, c.classify(e)
+	return resp.StatusCode, tok, c.classify(e)
 }
 
 // encodeQuery writes OData query options as Graph's documentation does: "$filter", not

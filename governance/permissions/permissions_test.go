@@ -3,6 +3,7 @@ package permissions_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -125,7 +126,9 @@ type tenant struct {
 func newTenant(t testing.TB, fake pmfake.Options, opts ...func(*permissions.Options)) *tenant {
 	clock := governance.NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	fake.Now = clock.Now
-	fake.Token = token
+	if fake.Token == "" {
+		fake.Token = token
+	}
 	pm := pmfake.New(fake)
 	t.Cleanup(pm.Close)
 	pm.AddUser(pmfake.User{ID: alexID, Mail: "alex@contoso.com", UserPrincipalName: "alex@contoso.com", DisplayName: "Alex"})
@@ -1084,4 +1087,52 @@ func TestRefreshTokenSource_RedeemsTheRefreshTokenForDelegatedTokens(t *testing.
 	assert.Contains(t, err.Error(), `tenant id "a/b"`)
 	assert.Contains(t, err.Error(), "client id is needed")
 	assert.Contains(t, err.Error(), "refresh token of the account accessbot acts as is needed")
+}
+
+func TestRefreshTokenSource_AnAccessTokenGraphRefusesIsRefreshedOnceAndTheCallRetried(t *testing.T) {
+	// Entra may revoke an access token before it expires (a password reset, continuous
+	// access evaluation): the fake issues t1, then t2, and Graph takes only t2.
+	var mu sync.Mutex
+	var refreshes []string
+	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		require.NoError(t, r.ParseForm())
+		mu.Lock()
+		refreshes = append(refreshes, r.PostForm.Get("refresh_token"))
+		n := len(refreshes)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"token_type":"Bearer","expires_in":3599,"access_token":"t%d","refresh_token":"rt%d"}`, n, n)
+	}))
+	t.Cleanup(login.Close)
+	issued := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(refreshes)
+	}
+	source := func() oauth2.TokenSource {
+		ts, err := permissions.RefreshTokenSource(permissions.Delegated{TenantID: "contoso.onmicrosoft.com", ClientID: "accessbot-app",
+			RefreshToken: "rt0", LoginURL: login.URL})
+		require.NoError(t, err)
+		return ts
+	}
+
+	tn := newTenant(t, pmfake.Options{Token: "t2"}, func(o *permissions.Options) { o.TokenSource = source() })
+	_, err := tn.be.LookupIdentity(context.Background(), governance.Person{Email: "alex@contoso.com"})
+	require.NoError(t, err, "the 401 was retried with a fresh token")
+	assert.Equal(t, []string{"rt0", "rt1"}, issued(), "one refresh, with the refresh token kept (as rotated)")
+	_, err = tn.be.LookupIdentity(context.Background(), governance.Person{Email: "alexmanager@contoso.com"})
+	require.NoError(t, err)
+	assert.Len(t, issued(), 2, "the fresh token serves the calls that follow")
+
+	// A token refused again is not refreshed in a loop: one refresh, one retry, then the
+	// admins are told.
+	mu.Lock()
+	refreshes = nil
+	mu.Unlock()
+	tn = newTenant(t, pmfake.Options{Token: "t9"}, func(o *permissions.Options) { o.TokenSource = source() })
+	_, err = tn.be.LookupIdentity(context.Background(), governance.Person{Email: "alex@contoso.com"})
+	require.Error(t, err)
+	assert.True(t, governance.IsPermanent(err))
+	assert.ErrorIs(t, err, governance.ErrBackendCredentials)
+	assert.Len(t, issued(), 2)
 }

@@ -40,6 +40,10 @@ type Delegated struct {
 // again from d.RefreshToken, which stays valid until the account's sign-in is revoked or
 // lapses (by default after 90 days unused). A refused refresh token is an
 // *oauth2.RetrieveError, which the backend reports as credentials to renew.
+//
+// The source is a msgraph.Forgetter: when Graph refuses an access token before it
+// expires (a revoked session, continuous access evaluation), the backend tells it to
+// forget that token, and the next call redeems the refresh token again.
 func RefreshTokenSource(d Delegated) (oauth2.TokenSource, error) {
 	var errs []error
 	if d.TenantID == "" || strings.ContainsAny(d.TenantID, "/?#@ ") {
@@ -62,7 +66,42 @@ func RefreshTokenSource(d Delegated) (oauth2.TokenSource, error) {
 	if r.d.HTTPClient == nil {
 		r.d.HTTPClient = &http.Client{Timeout: 20 * time.Second}
 	}
-	return oauth2.ReuseTokenSource(nil, r), nil
+	return &reuse{fresh: r}, nil
+}
+
+// reuse hands out the cached access token until shortly before it expires, or until it
+// is forgotten, then gets a fresh one.
+type reuse struct {
+	fresh oauth2.TokenSource
+
+	mu  sync.Mutex
+	tok *oauth2.Token
+}
+
+var _ msgraph.Forgetter = (*reuse)(nil)
+
+func (s *reuse) Token() (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok.Valid() {
+		return s.tok, nil
+	}
+	t, err := s.fresh.Token()
+	if err != nil {
+		return nil, err
+	}
+	s.tok = t
+	return t, nil
+}
+
+// Forget drops the cached access token if it is the refused one (a concurrent caller
+// may have replaced it already); the refresh token stays.
+func (s *reuse) Forget(refused *oauth2.Token) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok != nil && s.tok.AccessToken == refused.AccessToken {
+		s.tok = nil
+	}
 }
 
 // refresher redeems the refresh token. It sends the scopes, which the v2.0 endpoint
