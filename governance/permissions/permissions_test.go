@@ -747,8 +747,8 @@ func TestStatus_ReadsTheChangeLogSinceItLastLooked(t *testing.T) {
 
 	looks := tn.calls(http.MethodGet, changes)
 	last := looks[len(looks)-1]
-	assert.Equal(t, []string{"modificationDateTime ge 2026-11-23T08:46:00Z"}, last.Query["$filter"],
-		"since the check before (09:01) less the 15 minutes of skew")
+	assert.Equal(t, []string{"modificationDateTime gt 2026-11-23T08:45:59Z"}, last.Query["$filter"],
+		"since the check before (09:01) less the 15 minutes of skew, as the documented gt")
 	assert.Equal(t, "3", last.Query.Get("$skiptoken"), "every page")
 }
 
@@ -769,6 +769,15 @@ func TestChanges_ReadsEveryPageSinceATimeOldestFirst(t *testing.T) {
 		assert.NotEmpty(t, c.ID)
 	}
 	assert.Equal(t, []string{"INC2 submitted/ 08:30", "INC1 approved/granted 09:00", "INC2 rejected/ 09:01"}, seen)
+
+	// The documented filter is gt: a change at the very time asked for (or later in its
+	// second) is still read.
+	for _, since := range []time.Time{t0.Add(time.Minute), t0.Add(time.Minute + 500*time.Millisecond)} {
+		got, err = tn.be.Changes(context.Background(), since)
+		require.NoError(t, err)
+		require.Len(t, got, 1, since)
+		assert.Equal(t, "rejected", got[0].StatusDetail)
+	}
 }
 
 func TestCancel_IsCancelAllOnTheIdentityGovernancePath(t *testing.T) {

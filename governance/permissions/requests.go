@@ -43,21 +43,32 @@ type Change struct {
 	Modified time.Time
 }
 
-// Changes reads the change log from since on (modificationDateTime ge since), every page,
-// oldest first; changes without a readable time keep their place among the first.
+// Changes reads the change log from since on, every page, oldest first; changes without
+// a readable time keep their place among the first. The documented filter is
+// modificationDateTime gt {t}, so it asks for the changes after the whole second before
+// since: none at since (or within its second) is missed, and the few of that second
+// before it that come too are harmless to callers, who look for the latest change of a
+// request. A change listed twice (the log grew while it was paged) is kept once.
 func (b *Backend) Changes(ctx context.Context, since time.Time) ([]Change, error) {
-	q := url.Values{"$filter": {"modificationDateTime ge " + since.UTC().Truncate(time.Second).Format(time.RFC3339)}}
+	after := since.UTC().Truncate(time.Second).Add(-time.Second)
+	q := url.Values{"$filter": {"modificationDateTime gt " + after.Format(time.RFC3339)}}
 	wire, err := msgraph.All[change](ctx, b.api, pmRoot+"/permissionsRequestChanges", q, 0)
 	if err != nil {
 		return nil, b.explain(err)
 	}
-	out := make([]Change, len(wire))
-	for i, c := range wire {
-		out[i] = Change{ID: c.ID, RequestID: c.PermissionsRequestID, TicketID: c.TicketID, StatusDetail: c.StatusDetail,
+	out := make([]Change, 0, len(wire))
+	seen := make(map[string]bool, len(wire))
+	for _, c := range wire {
+		if c.ID != "" && seen[c.ID] {
+			continue
+		}
+		seen[c.ID] = true
+		ch := Change{ID: c.ID, RequestID: c.PermissionsRequestID, TicketID: c.TicketID, StatusDetail: c.StatusDetail,
 			ActiveOccurrenceStatus: firstOf(c.ActiveOccurrenceStatus, c.ActiveOccurenceStatus)}
 		if t, err := time.Parse(time.RFC3339, c.ModificationDateTime); err == nil {
-			out[i].Modified = t.UTC()
+			ch.Modified = t.UTC()
 		}
+		out = append(out, ch)
 	}
 	slices.SortStableFunc(out, func(a, b Change) int { return a.Modified.Compare(b.Modified) })
 	return out, nil

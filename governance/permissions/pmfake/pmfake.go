@@ -287,11 +287,12 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values)
 	s.page(w, r, items)
 }
 
-var changeFilter = regexp.MustCompile(`^modificationDateTime (ge|gt) (\S+)$`)
+// changeFilter is the one filter the documentation gives for the change log:
+// modificationDateTime gt {time}.
+var changeFilter = regexp.MustCompile(`^modificationDateTime gt (\S+)$`)
 
 // listChanges serves the change log, filtered by modification time as documented.
 func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, q url.Values) {
-	var op string
 	var since time.Time
 	if f := q.Get("$filter"); f != "" {
 		m := changeFilter.FindStringSubmatch(f)
@@ -299,12 +300,12 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, q url.Value
 			msgraphtest.BadRequest(w, "Invalid filter clause: %s", f)
 			return
 		}
-		t, err := time.Parse(time.RFC3339, m[2])
+		t, err := time.Parse(time.RFC3339, m[1])
 		if err != nil {
-			msgraphtest.BadRequest(w, "Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", m[2])
+			msgraphtest.BadRequest(w, "Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", m[1])
 			return
 		}
-		op, since = m[1], t
+		since = t
 	}
 	if o := q.Get("$orderby"); o != "" && o != "modificationDateTime" && o != "modificationDateTime asc" {
 		msgraphtest.BadRequest(w, "Ordering by '%s' is not supported.", o)
@@ -317,7 +318,7 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, q url.Value
 	s.mu.Lock()
 	var items []map[string]any
 	for _, c := range s.changes {
-		if (op == "ge" && c.Modified.Before(since)) || (op == "gt" && !c.Modified.After(since)) {
+		if !since.IsZero() && !c.Modified.After(since) {
 			continue
 		}
 		item := map[string]any{"id": c.ID, "modificationDateTime": c.Modified.Format(time.RFC3339),

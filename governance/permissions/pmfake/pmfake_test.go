@@ -160,7 +160,7 @@ func TestChanges_AreFilteredByModificationTimeAndPaged(t *testing.T) {
 	f.AddRequest(pmfake.Request{TicketNumber: "INC2"})
 	f.SetStatus(a, "approved", "granting")
 
-	status, out := call(t, f, "t", http.MethodGet, pmfake.Root+"/permissionsRequestChanges?$filter=modificationDateTime%20ge%202026-11-23T08:30:00Z", "")
+	status, out := call(t, f, "t", http.MethodGet, pmfake.Root+"/permissionsRequestChanges?$filter=modificationDateTime%20gt%202026-11-23T08:30:00Z", "")
 	require.Equal(t, 200, status, out)
 	page := out["value"].([]any)
 	require.Len(t, page, 2)
@@ -174,7 +174,14 @@ func TestChanges_AreFilteredByModificationTimeAndPaged(t *testing.T) {
 	next := out["@odata.nextLink"].(string)
 	assert.Contains(t, next, "%24skiptoken=2")
 
-	status, out = call(t, f, "t", http.MethodGet, pmfake.Root+"/permissionsRequestChanges?$filter=modificationDateTime%20ge%20'2026-11-23'", "")
+	status, out = call(t, f, "t", http.MethodGet, pmfake.Root+"/permissionsRequestChanges?$filter=modificationDateTime%20gt%20"+now.Format(time.RFC3339), "")
+	require.Equal(t, 200, status, out)
+	assert.Empty(t, out["value"], "gt: a change at the time given is not after it")
+
+	status, out = call(t, f, "t", http.MethodGet, pmfake.Root+"/permissionsRequestChanges?$filter=modificationDateTime%20ge%202026-11-23T08:30:00Z", "")
+	assert.Equal(t, 400, status, "only the documented operator, gt")
+	assert.Contains(t, out["error"].(map[string]any)["message"], "Invalid filter clause")
+	status, out = call(t, f, "t", http.MethodGet, pmfake.Root+"/permissionsRequestChanges?$filter=modificationDateTime%20gt%20'2026-11-23'", "")
 	assert.Equal(t, 400, status)
 	assert.Contains(t, out["error"].(map[string]any)["message"], "Edm.DateTimeOffset")
 	status, _ = call(t, f, "t", http.MethodGet, pmfake.Root+"/permissionsRequestChanges?$filter=ticketId%20eq%20'INC1'", "")
