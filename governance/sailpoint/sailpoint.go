@@ -192,7 +192,9 @@ func (b *Backend) identity(ctx context.Context, email string) (cachedIdentity, e
 		return c, nil
 	}
 	var found []publicIdentity
-	q := url.Values{"filters": {"email eq " + quote(key)}, "limit": {"2"}}
+	// add-core-filters drops incomplete and uncorrelated identities, which may share a
+	// person's e-mail with their real one.
+	q := url.Values{"filters": {"email eq " + quote(key)}, "add-core-filters": {"true"}, "limit": {"2"}}
 	if err := b.api.call(ctx, http.MethodGet, "/public-identities", q, nil, &found); err != nil {
 		return cachedIdentity{}, err
 	}

@@ -560,6 +560,19 @@ func TestErrors_PermanentOnesSayWhatToDo(t *testing.T) {
 	})
 }
 
+func TestLookupIdentity_AnUncorrelatedIdentityWithTheSameEmailIsIgnored(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	const stale = "2c9180857182305e01719937356229ff"
+	tn.isc.AddIdentity(stale, "carol@example.com", "Carol (old account)", "")
+	tn.isc.MarkUncorrelated(stale)
+
+	id, err := tn.be.LookupIdentity(context.Background(), governance.Person{Email: "carol@example.com"})
+	require.NoError(t, err)
+	assert.Equal(t, carolID, id.ID)
+	calls := tn.isc.Calls()
+	assert.Contains(t, calls[len(calls)-1].RawQuery, "add-core-filters=true")
+}
+
 func TestToken_ItsLifetimeComesFromExpiresIn(t *testing.T) {
 	// A token that lives less than the library's 10 s safety margin is fetched anew for
 	// every call; one that lives 749 s (ISC's documented example) serves them all.

@@ -260,6 +260,7 @@ type ErrorResponse struct {
 
 type identity struct {
 	id, email, name, managerID string
+	uncorrelated               bool
 }
 
 type item struct {
@@ -397,6 +398,18 @@ func (s *Server) AddIdentity(id, email, name, managerID string) {
 		s.identityList = append(s.identityList, id)
 	}
 	s.identities[id] = identity{id: id, email: email, name: name, managerID: managerID}
+}
+
+// MarkUncorrelated makes the identity an incomplete or uncorrelated one (no authoritative
+// account behind it, e.g. a leftover from an aggregation): GET /v3/public-identities lists
+// it only without add-core-filters=true.
+func (s *Server) MarkUncorrelated(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i, ok := s.identities[id]; ok {
+		i.uncorrelated = true
+		s.identities[id] = i
+	}
 }
 
 // AddItem adds (or replaces) a requestable item; typ is ROLE, ACCESS_PROFILE or
@@ -1566,8 +1579,17 @@ func (s *Server) publicIdentities(r *http.Request, _ []byte) reply {
 	if err != nil {
 		return badRequest("%s", err)
 	}
+	core := false
+	if v := q.Get("add-core-filters"); q.Has("add-core-filters") {
+		if core, err = strconv.ParseBool(v); err != nil {
+			return badRequest("add-core-filters %q must be true or false", v)
+		}
+	}
 	var out []publicIdentity
 	for _, id := range s.identityList {
+		if core && s.identities[id].uncorrelated {
+			continue // add-core-filters drops incomplete and uncorrelated identities
+		}
 		p := s.publicIdentity(s.identities[id])
 		if matchAll(conds, func(field string) string { return identityField(p, field) }) {
 			out = append(out, p)

@@ -729,6 +729,34 @@ func TestPublicIdentitiesAndSearch(t *testing.T) {
 	requireProblem(t, resp, body, http.StatusBadRequest, "not supported")
 }
 
+func TestPublicIdentities_AddCoreFiltersDropsUncorrelatedIdentities(t *testing.T) {
+	f := newFake(t, iscfake.Options{})
+	const stale = "2c9180857182305e01719937356229ff"
+	f.isc.AddIdentity(stale, "carol@example.com", "Carol (old account)", "")
+	f.isc.MarkUncorrelated(stale)
+	list := func(q url.Values) []string {
+		t.Helper()
+		resp, body := f.call(http.MethodGet, "/v3/public-identities", q, nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		var out []struct {
+			ID string `json:"id"`
+		}
+		require.NoError(t, json.Unmarshal(body, &out))
+		var got []string
+		for _, p := range out {
+			got = append(got, p.ID)
+		}
+		return got
+	}
+	byEmail := `email eq "carol@example.com"`
+	require.Equal(t, []string{carol, stale}, list(url.Values{"filters": {byEmail}}))
+	require.Equal(t, []string{carol, stale}, list(url.Values{"filters": {byEmail}, "add-core-filters": {"false"}}))
+	require.Equal(t, []string{carol}, list(url.Values{"filters": {byEmail}, "add-core-filters": {"true"}}))
+
+	resp, body := f.call(http.MethodGet, "/v3/public-identities", url.Values{"add-core-filters": {"yes please"}}, nil)
+	requireProblem(t, resp, body, http.StatusBadRequest, "add-core-filters")
+}
+
 func TestConfig(t *testing.T) {
 	f := newFake(t, iscfake.Options{})
 	resp, body := f.call(http.MethodGet, "/v3/access-request-config", nil, nil)
