@@ -103,13 +103,14 @@ func doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 				break
 			}
 			sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			arc, err := sp.AccessRequestConfig(sctx)
+			err = sp.CheckAdmin(sctx)
 			cancel()
 			if err != nil {
 				bad(b, fmt.Sprintf("%s: %v", o.BaseURL, err))
 				break
 			}
-			ok(b, fmt.Sprintf("%s answers with accessbot's token; approvalsMustBeExternal=%t", o.BaseURL, arc.ApprovalsMustBeExternal))
+			ok(b, fmt.Sprintf("%s answers; accessbot's token is an ORG_ADMIN's personal access token "+
+				"(it may list other identities' access requests)", o.BaseURL))
 		case b == entra.Name:
 			en, err := entra.New(cfg.entraOptions())
 			if err != nil {

@@ -84,12 +84,44 @@ func TestDoctor_PermissionsManagementSignIn(t *testing.T) {
 }
 
 func TestDoctor_SailPointWithTheDocumentedBaseURL(t *testing.T) {
-	isc := iscfake.New(iscfake.Options{})
-	t.Cleanup(isc.Close)
-	cfg := writeConfig(t, "catalog:\n  - id: x\n    name: X\n    backend: sailpoint\n    ref: ROLE:2c918086749d78830174a1a40e121518\n    approvers: [a@example.com]\n")
+	isc := sailpointTenant(t, iscfake.Options{})
+	cfg := writeConfig(t, sailpointCatalog)
 	// SailPoint's documentation gives the base URL with /v3 at the end.
 	vars := map[string]string{"SAILPOINT_BASE_URL": isc.URL + "/v3", "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
 	out := newOutput()
 	require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(vars), out), out.String())
 	assert.Contains(t, out.String(), "✓ sailpoint")
+}
+
+func TestDoctor_SailPointTokenMustBeAnOrgAdmins(t *testing.T) {
+	cfg := writeConfig(t, sailpointCatalog)
+	for _, level := range []string{iscfake.OrgAdmin, "USER"} {
+		t.Run(level, func(t *testing.T) {
+			isc := sailpointTenant(t, iscfake.Options{UserLevel: level})
+			vars := map[string]string{"SAILPOINT_BASE_URL": isc.URL, "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
+			out := newOutput()
+			err := run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(vars), out)
+			if level == iscfake.OrgAdmin {
+				require.NoError(t, err, out.String())
+				assert.Contains(t, out.String(), "✓ sailpoint")
+				assert.Contains(t, out.String(), "accessbot's token is an ORG_ADMIN's personal access token")
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, out.String(), "✗ sailpoint")
+			assert.Contains(t, out.String(), "the token's identity "+iscfake.ServiceIdentityID+" is not an ORG_ADMIN")
+			assert.Contains(t, out.String(), "give that identity the ORG_ADMIN user level")
+		})
+	}
+}
+
+const sailpointCatalog = "catalog:\n  - id: x\n    name: X\n    backend: sailpoint\n    ref: ROLE:2c918086749d78830174a1a40e121518\n    approvers: [a@example.com]\n"
+
+// sailpointTenant is a fake ISC tenant with the service identity and one other.
+func sailpointTenant(t *testing.T, o iscfake.Options) *iscfake.Server {
+	isc := iscfake.New(o)
+	t.Cleanup(isc.Close)
+	isc.AddIdentity(iscfake.ServiceIdentityID, "accessbot@example.com", iscfake.ServiceIdentityName, "")
+	isc.AddIdentity("2c9180857182305e0171993735622948", "carol@example.com", "Carol", "")
+	return isc
 }

@@ -244,6 +244,44 @@ func (b *Backend) SearchCatalog(ctx context.Context, query string) ([]governance
 	return out, nil
 }
 
+// CheckAdmin checks that accessbot's token is a personal access token of an ORG_ADMIN
+// identity, which ISC requires to request access for others and to cancel: it lists the
+// access requests of an identity other than the token's own, which ISC allows only an
+// ORG_ADMIN. (Reading the access-request configuration proves less: a USER-level token
+// may read it.) It reports what the token lacks.
+func (b *Backend) CheckAdmin(ctx context.Context) error {
+	tok, _, err := b.api.token()
+	if err != nil {
+		return tokenError(err)
+	}
+	owner, _ := tok.Extra("identity_id").(string)
+	if owner == "" {
+		return errors.New("accessbot's token has no user context, so SAILPOINT_CLIENT_ID and SAILPOINT_CLIENT_SECRET are an API client; " +
+			"ISC's access-request calls need a personal access token of an ORG_ADMIN identity")
+	}
+	var found []publicIdentity
+	if err := b.api.call(ctx, http.MethodGet, "/public-identities", url.Values{"limit": {"2"}}, nil, &found); err != nil {
+		return err
+	}
+	for _, p := range found {
+		if p.ID == owner {
+			continue
+		}
+		var rows []itemStatus
+		q := url.Values{"requested-for": {p.ID}, "limit": {"1"}}
+		err := b.api.call(ctx, http.MethodGet, "/access-request-status", q, nil, &rows)
+		var e *Error
+		if errors.As(err, &e) && e.Status == http.StatusForbidden {
+			return fmt.Errorf("accessbot's token works, but SailPoint refused to list another identity's access requests with it "+
+				"(HTTP 403, tracking id %s): the token's identity %s is not an ORG_ADMIN (or the token lacks the scope "+
+				"idn:access-request-status:read), and accessbot needs ORG_ADMIN to request access for others and to cancel; "+
+				"give that identity the ORG_ADMIN user level, or use a personal access token of one that has it", e.TrackingID, owner)
+		}
+		return err
+	}
+	return nil // nobody else in the tenant to ask about
+}
+
 // AccessRequestConfig reads the tenant's access-request configuration, whose reminder
 // and escalation settings operators compare with accessbot's schedule.
 func (b *Backend) AccessRequestConfig(ctx context.Context) (Config, error) {

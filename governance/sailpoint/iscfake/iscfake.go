@@ -107,7 +107,14 @@ type Options struct {
 	// Now is the server's clock: token expiry, timestamps and the check that dates are
 	// in the future read it (default time.Now). It is not called while seeding.
 	Now func() time.Time
+	// UserLevel is the user level of the service identity whose personal access token
+	// the tokens are (default ORG_ADMIN). Below ORG_ADMIN, listing the access-request
+	// status of another identity is refused with 403, as ISC documents.
+	UserLevel string
 }
+
+// OrgAdmin is the user level that may act on every identity's access requests.
+const OrgAdmin = "ORG_ADMIN"
 
 // Call is one request the fake received.
 type Call struct {
@@ -328,6 +335,9 @@ func New(opts Options) *Server {
 	}
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = 1
+	}
+	if opts.UserLevel == "" {
+		opts.UserLevel = OrgAdmin
 	}
 	s := &Server{
 		opts:       opts,
@@ -1344,6 +1354,14 @@ func (s *Server) status(r *http.Request, _ []byte) reply {
 	}
 	if st := q.Get("request-state"); q.Has("request-state") && st != StateExecuting {
 		return badRequest("request-state %q is not valid; the only valid value is EXECUTING", st)
+	}
+	if s.opts.UserLevel != OrgAdmin {
+		for _, p := range []string{"requested-for", "requested-by", "regarding-identity"} {
+			if v := me(q.Get(p)); v != "" && v != ServiceIdentityID {
+				return problem(http.StatusForbidden, fmt.Sprintf("The user level %s may list only its own access requests; "+
+					"listing another identity's requires ORG_ADMIN.", s.opts.UserLevel))
+			}
+		}
 	}
 	pg, err := parsePaging(q, maxLimit)
 	if err != nil {

@@ -526,6 +526,18 @@ func TestStatus_FiltersAndPages(t *testing.T) {
 	}
 }
 
+func TestStatus_BelowOrgAdminOnlyTheTokensOwnRequestsMayBeListed(t *testing.T) {
+	f := newFake(t, iscfake.Options{UserLevel: "USER"})
+	for _, q := range []url.Values{{"requested-for": {carol}}, {"regarding-identity": {carol}}, {"requested-by": {alice}}} {
+		resp, body := f.call(http.MethodGet, "/v3/access-request-status", q, nil)
+		requireProblem(t, resp, body, http.StatusForbidden, "requires ORG_ADMIN")
+	}
+	for _, q := range []url.Values{nil, {"requested-by": {"me"}}, {"requested-for": {iscfake.ServiceIdentityID}}} {
+		resp, body := f.call(http.MethodGet, "/v3/access-request-status", q, nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	}
+}
+
 func TestCancel(t *testing.T) {
 	f := newFake(t, iscfake.Options{})
 	id := f.grant(carol, "ACCESS_PROFILE", payroll)
