@@ -81,7 +81,7 @@ func (b *Backend) existingByID(ctx context.Context, g governance.Grant, itemID s
 			if s.AccessRequestID != arID || s.ID != itemID {
 				continue
 			}
-			if ours(s, g, itemID) {
+			if isOurs(s, g, itemID) {
 				return submitted(s.AccessRequestID, g), nil
 			}
 			listed = true
@@ -177,7 +177,7 @@ func (b *Backend) ours(ctx context.Context, g governance.Grant, itemID string) (
 			return governance.Submission{}, err
 		}
 		for _, s := range page {
-			if ours(s, g, itemID) {
+			if isOurs(s, g, itemID) {
 				return submitted(s.AccessRequestID, g), nil
 			}
 		}
@@ -187,9 +187,9 @@ func (b *Backend) ours(ctx context.Context, g governance.Grant, itemID string) (
 	}
 }
 
-// ours reports whether the status row is the grant request accessbot made for g (its
+// isOurs reports whether the status row is the grant request accessbot made for g (its
 // revoke and extension requests carry the same request id).
-func ours(s itemStatus, g governance.Grant, itemID string) bool {
+func isOurs(s itemStatus, g governance.Grant, itemID string) bool {
 	return s.ClientMetadata[metaRequestID] == g.RequestID && s.ID == itemID &&
 		(s.RequestType == grantAccess || s.RequestType == "")
 }
