@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
@@ -29,6 +30,9 @@ type Config struct {
 	// for at most TeamsConfig.Wait, else it is refused with 503: a command is never
 	// acknowledged and then dropped. The demo runs it inline so its output stays in order.
 	Go func(func())
+	// Background, when Go is nil, runs that work (default: NewBackground(64, Logger)); a
+	// server passes its own so that it can wait for the work when it shuts down.
+	Background *Background
 	// Metrics, if set, times every endpoint and serves GET /metrics.
 	Metrics *Metrics
 }
@@ -68,8 +72,8 @@ func New(cfg Config) http.Handler {
 	}
 	start := func(_ context.Context, f func()) bool { cfg.Go(f); return true } // a caller's Go runs all it is given
 	if cfg.Go == nil {
-		l := &limiter{sem: make(chan struct{}, 64), log: cfg.Logger}
-		cfg.Go, start = l.Go, l.Start
+		bg := cmp.Or(cfg.Background, NewBackground(64, cfg.Logger))
+		cfg.Go, start = bg.Go, bg.Start
 	}
 	cfg.Slack.AnswerWithin = cmp.Or(cfg.Slack.AnswerWithin, 2500*time.Millisecond)
 	if cfg.Slack.Respond == nil {
@@ -97,43 +101,70 @@ func New(cfg Config) http.Handler {
 	return mux
 }
 
-// limiter runs work after the answer on its own goroutine, at most cap(sem) at a time, so
-// a slow Slack or Bot Connector cannot pile up goroutines.
-type limiter struct {
+// Background runs the work handlers do after answering, each on its own goroutine, at
+// most a fixed number at a time, so a slow Slack or Bot Connector cannot pile up
+// goroutines; Wait lets a shutting-down server finish it before the process exits.
+type Background struct {
 	sem chan struct{}
 	log *slog.Logger
+	wg  sync.WaitGroup
+}
+
+// NewBackground runs at most n functions at a time; log (nil: slog.Default()) hears of
+// the ones dropped.
+func NewBackground(n int, log *slog.Logger) *Background {
+	return &Background{sem: make(chan struct{}, n), log: cmp.Or(log, slog.Default())}
 }
 
 // Go runs f, or drops it when every slot is busy, and logs that. It is for Slack replies:
 // the action they answer is done and acknowledged already, and a lost reply is better
 // than a pile of waiting ones.
-func (l *limiter) Go(f func()) {
+func (b *Background) Go(f func()) {
 	select {
-	case l.sem <- struct{}{}:
-		go l.run(f)
+	case b.sem <- struct{}{}:
+		b.run(f)
 	default:
-		l.log.Warn("too many replies in flight; one was dropped", "limit", cap(l.sem))
+		b.log.Warn("too many replies in flight; one was dropped", "limit", cap(b.sem))
 	}
 }
 
 // Start runs f as soon as a slot is free, waiting at most until ctx ends, and reports
 // whether f runs. It is for work that is the command itself (Teams), which must be
 // refused while the sender still waits for the answer, never acknowledged and then lost.
-func (l *limiter) Start(ctx context.Context, f func()) bool {
+func (b *Background) Start(ctx context.Context, f func()) bool {
 	select {
-	case l.sem <- struct{}{}:
+	case b.sem <- struct{}{}:
 	default:
 		select {
-		case l.sem <- struct{}{}:
+		case b.sem <- struct{}{}:
 		case <-ctx.Done():
 			return false
 		}
 	}
-	go l.run(f)
+	b.run(f)
 	return true
 }
 
-func (l *limiter) run(f func()) {
-	defer func() { <-l.sem }()
-	f()
+// Running is how many functions are running now.
+func (b *Background) Running() int { return len(b.sem) }
+
+// Wait waits until every function started has returned, or ctx ends (then it returns
+// ctx's error). Call it after the HTTP server has stopped taking requests.
+func (b *Background) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *Background) run(f func()) {
+	b.wg.Add(1)
+	go func() {
+		defer func() { <-b.sem; b.wg.Done() }()
+		f()
+	}()
 }

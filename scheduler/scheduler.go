@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -85,6 +86,8 @@ type Scheduler struct {
 	obs  Observer
 	cron *cron.Cron
 	mu   sync.Mutex
+	// stopping ends a sweep after its current batch, once Stop is called.
+	stopping atomic.Bool
 }
 
 // New returns a scheduler; cfg is checked (and defaulted) first.
@@ -106,7 +109,7 @@ func (s *Scheduler) SweepNow(ctx context.Context) (int, error) {
 	start := time.Now()
 	total := 0
 	var err error
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !s.stopping.Load() {
 		var n int
 		n, err = s.svc.Sweep(ctx, s.cfg.Batch, s.cfg.Lease)
 		total += n
@@ -147,8 +150,11 @@ func (s *Scheduler) Start(ctx context.Context) {
 	s.cron.Start()
 }
 
-// Stop stops the cron and waits for a sweep in progress to finish.
+// Stop stops the cron, lets a sweep in progress finish the batch it is on (not every
+// batch still due: another replica, or this one after a restart, takes those), and waits
+// for it.
 func (s *Scheduler) Stop() {
+	s.stopping.Store(true)
 	if s.cron != nil {
 		<-s.cron.Stop().Done()
 	}

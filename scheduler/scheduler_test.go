@@ -78,3 +78,38 @@ func TestConfig_BadValuesSayWhatToWrite(t *testing.T) {
 	require.NoError(t, (&Config{Sweep: "*/30 * * * * *"}).Check(), "seconds are allowed")
 	require.NoError(t, (&Config{Digest: "CRON_TZ=Europe/Berlin 0 9 * * 1-5"}).Check(), "a digest in a time zone")
 }
+
+// gated is a queue whose first Sweep waits for a release, so a test can stop the
+// scheduler while a batch is in progress.
+type gated struct {
+	queue
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gated) Sweep(ctx context.Context, limit int, lease time.Duration) (int, error) {
+	g.once.Do(func() {
+		close(g.entered)
+		<-g.release
+	})
+	return g.queue.Sweep(ctx, limit, lease)
+}
+
+// Stop at shutdown lets the batch in progress finish and then ends the sweep, however
+// much is still due: the backlog is another replica's, or the next start's.
+func TestStop_FinishesTheBatchInProgressAndNoMore(t *testing.T) {
+	g := &gated{queue: queue{due: 10_000}, entered: make(chan struct{}), release: make(chan struct{})}
+	s, err := New(g, Config{Batch: 100}, nil, nil)
+	require.NoError(t, err)
+	swept := make(chan int)
+	go func() {
+		n, _ := s.SweepNow(context.Background())
+		swept <- n
+	}()
+	<-g.entered // the first batch is in progress
+	s.Stop()
+	close(g.release)
+	assert.Equal(t, 100, <-swept, "the batch in progress, and no other")
+	assert.Equal(t, 1, g.calls)
+}

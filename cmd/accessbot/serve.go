@@ -55,6 +55,7 @@ type app struct {
 	dispatcher *governance.Dispatcher
 	scheduler  *scheduler.Scheduler
 	handler    http.Handler
+	background *handlers.Background // what handlers do after answering; nil when run inline
 }
 
 // slackSide is how accessbot reaches Slack: the real Web API, or in development mode a
@@ -162,9 +163,13 @@ func assemble(c *config, store *redisstore.Store, out io.Writer, clock governanc
 	if err != nil {
 		return nil, err
 	}
-	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Metrics: metrics,
+	var bg *handlers.Background
+	if run == nil {
+		bg = handlers.NewBackground(64, log)
+	}
+	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: metrics,
 		Slack: handlers.SlackConfig{SigningSecret: c.SlackSigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}, Teams: tc})
-	return &app{svc: svc, dispatcher: d, scheduler: sched, handler: h}, nil
+	return &app{svc: svc, dispatcher: d, scheduler: sched, handler: h, background: bg}, nil
 }
 
 // serve runs the bot until ctx ends, then shuts down gracefully: no new requests, the
@@ -203,15 +208,14 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 		log.Warn("no REDIS_URL: using the embedded in-process store; every request is lost when accessbot stops")
 	}
 
-	runCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	grace := time.Duration(c.ShutdownGrace)
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = a.dispatcher.Run(runCtx, time.Duration(c.ShutdownGrace))
-	}()
-	a.scheduler.Start(runCtx)
+	dispatchCtx, stopDispatch := context.WithCancel(workCtx)
+	defer stopDispatch()
+	var dispatching sync.WaitGroup
+	dispatching.Go(func() { _ = a.dispatcher.Run(dispatchCtx, grace) })
+	a.scheduler.Start(workCtx)
 	defer a.scheduler.Stop()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -219,19 +223,38 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	select {
 	case err := <-serveErr:
 		stopWork()
-		wg.Wait()
+		dispatching.Wait()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", time.Duration(c.ShutdownGrace))
-	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(c.ShutdownGrace))
+	// Everything stops taking new work at once and finishes what it is doing, under one
+	// deadline: the outbox its pass (tasks it has not begun stay queued for another
+	// replica, or for the next start), the scheduler its batch, the server its requests,
+	// and then the work handlers do after answering (a Teams command, a Slack reply).
+	log.Info("shutting down", "grace", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	stopDispatch()
+	sweeping := make(chan struct{})
+	go func() { a.scheduler.Stop(); close(sweeping) }()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Error("http shutdown", "err", err)
 	}
-	a.scheduler.Stop()
+	if a.background != nil {
+		if n := a.background.Running(); n > 0 {
+			log.Info("finishing work after answers", "running", n)
+		}
+		if err := a.background.Wait(sctx); err != nil {
+			log.Warn("work after answers still running at the deadline; what it did is stored, a reply may be missing", "err", err)
+		}
+	}
+	select {
+	case <-sweeping:
+	case <-sctx.Done():
+		log.Warn("a sweep batch still running at the deadline; its leases lapse and another replica takes the items")
+	}
 	stopWork()
-	wg.Wait()
+	dispatching.Wait()
 	log.Info("stopped")
 	return nil
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,4 +93,61 @@ func TestShutdownDuringABurst_LosesNothing(t *testing.T) {
 	for _, id := range acked {
 		assert.True(t, strings.HasPrefix(id, "AR-"))
 	}
+}
+
+// TestShutdown_FinishesWorkStartedAfterAnAnswer stops the server (as SIGTERM does) right
+// after an approve click was acknowledged, while the reply to the click's response_url is
+// still on its way: the process ends only once that reply is sent.
+func TestShutdown_FinishesWorkStartedAfterAnAnswer(t *testing.T) {
+	fake := slackfake.Start(t,
+		slackfake.User{ID: "UCAROL", Email: "carol@example.com", Name: "Carol"},
+		slackfake.User{ID: "UBOB", Email: "bob@example.com", Name: "Bob"})
+	arrived, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var replied atomic.Bool
+	responseURL := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(arrived) })
+		<-release // Slack's response_url being slow
+		replied.Store(true)
+	}))
+	defer responseURL.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	cfg := writeConfig(t, "slack:\n  apiURL: "+fake.APIURL()+"\n")
+	vars := env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := newOutput()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"accessbot", "serve", "-config", cfg}, vars, out) }()
+	addr := out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1]
+	c := &slackClient{base: addr, secret: "s3", do: http.DefaultClient.Do, now: time.Now}
+	_, err := c.command(ctx, "UCAROL", "request vpn because a conference")
+	require.NoError(t, err)
+	_, err = c.click(ctx, "UBOB", "approve", "AR-1", responseURL.URL+"/actions/1")
+	require.NoError(t, err)
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reply to the click never reached its response_url")
+	}
+
+	cancel() // SIGTERM
+	for !strings.Contains(out.String(), "finishing work after answers") {
+		select {
+		case err := <-done:
+			t.Fatalf("serve returned (%v) while the reply to the click was still on its way", err)
+		case <-out.changed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no word of the work in flight:\n%s", out.String())
+		}
+	}
+	close(release)
+	require.NoError(t, <-done)
+	assert.True(t, replied.Load(), "the reply was sent before the process ended")
 }
