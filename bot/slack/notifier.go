@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -162,6 +163,11 @@ func (n *Notifier) AlertAdmins(ctx context.Context, r *governance.Request) (gove
 	}
 	blocks, fallback := AdminAlert(r)
 	channel, ts, err := n.post(ctx, n.admins, blocks, fallback)
+	var se slackapi.SlackErrorResponse
+	if errors.As(err, &se) && se.Err == "not_in_channel" {
+		return governance.MessageRef{}, false, fmt.Errorf("escalation of %s: accessbot is not a member of the admin channel %s; "+
+			"invite it there (/invite @accessbot in the channel), or it cannot post alerts: %w", r.ID, n.admins, err)
+	}
 	if err != nil {
 		return governance.MessageRef{}, false, fmt.Errorf("chat.postMessage escalation of %s to %s: %w", r.ID, n.admins, err)
 	}

@@ -188,6 +188,12 @@ func TestNotifier_AlertsTheAdminChannelWithButtonsWhenConfigured(t *testing.T) {
 	got := BlocksText(fake.Calls("chat.postMessage")[0].Blocks)
 	assert.Contains(t, got, "Escalated: nobody has decided AR-7 since 2026-11-23 09:00 UTC (escalation 1)")
 	assert.Contains(t, got, "[ Approve ] [ Deny ]")
+
+	fake.Fail("chat.postMessage", 1, slackfake.Failure{Error: "not_in_channel"})
+	_, _, err = n.AlertAdmins(context.Background(), r)
+	require.Error(t, err)
+	assert.True(t, governance.IsPermanent(err))
+	assert.Contains(t, err.Error(), "invite it there (/invite @accessbot in the channel)", "the log says what to do")
 }
 
 func TestNotifier_RefusesToSendAMessageSlackWouldRefuse(t *testing.T) {
