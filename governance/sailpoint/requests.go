@@ -166,10 +166,14 @@ func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id stri
 	return governance.Submission{}, pendingDuplicate(g, pending[0])
 }
 
+// oursWithin is how many of an identity's latest requests ours looks through.
+const oursWithin = 1000
+
 // ours finds accessbot's earlier grant request for g in any state, among the identity's
-// requests, newest first: a retry's first submission is among the latest.
+// requests, newest first: a retry's first submission is among the latest, so the search
+// stops after oursWithin of them rather than reading a long history at ISC's rate limit.
 func (b *Backend) ours(ctx context.Context, g governance.Grant, itemID string) (governance.Submission, error) {
-	for offset := 0; ; offset += 250 {
+	for offset := 0; offset < oursWithin; offset += 250 {
 		var page []itemStatus
 		q := url.Values{"requested-for": {g.Identity.ID}, "sorters": {"-created"},
 			"limit": {"250"}, "offset": {strconv.Itoa(offset)}}
@@ -185,6 +189,7 @@ func (b *Backend) ours(ctx context.Context, g governance.Grant, itemID string) (
 			return governance.Submission{}, nil
 		}
 	}
+	return governance.Submission{}, nil
 }
 
 // isOurs reports whether the status row is the grant request accessbot made for g (its
