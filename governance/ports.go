@@ -151,6 +151,9 @@ type ChatUser struct {
 	Email    string `json:"email"`
 	Name     string `json:"name,omitempty"`
 	TimeZone string `json:"tz,omitempty"` // IANA name, when the platform tells it
+	// Org is the organisation the platform said the person belongs to when they were
+	// looked up (Teams: the member's Entra tenant id); empty where it does not matter.
+	Org string `json:"org,omitempty"`
 	// Reach is how the platform reaches the person unprompted, in its own terms (Teams:
 	// the personal conversation's reference); empty where an e-mail is enough (Slack).
 	Reach string `json:"reach,omitempty"`

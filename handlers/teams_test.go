@@ -371,6 +371,24 @@ func TestTeams_AnExternalMemberOfOurChatIsNotTakenAtTheirEmail(t *testing.T) {
 	assert.Equal(t, governance.StatePendingApproval, r.State)
 }
 
+// Mallory (of tenant-evil, whose admins gave her alice@example.com) talked to the bot
+// before tenants were checked, so accessbot recorded her Teams id as Alice. Her record is
+// looked up again, tenant and all, before she may act in a shared channel of ours.
+func TestTeams_AMemberRecordedBeforeTenantsWereCheckedIsCheckedAgain(t *testing.T) {
+	w := newTeamsWorldWith(t, append(teamsPeople, mallory)...)
+	require.NoError(t, w.store.SaveChatUser(t.Context(), governance.ChatUser{Platform: "teams", ID: "29:mallory",
+		Email: "alice@example.com", Name: "Mallory"}, 0))
+	w.install("29:carol")
+	w.sayTeams("29:carol", "request prod-db for 1h because month end")
+	w.drain()
+
+	resp := w.execute("29:mallory", "approve", "AR-1", nil)
+	assert.Contains(t, resp["value"], "You belong to another organisation than accessbot serves")
+	r, err := w.store.Get(t.Context(), "AR-1")
+	require.NoError(t, err)
+	assert.Equal(t, governance.StatePendingApproval, r.State, "not decided as Alice")
+}
+
 func TestTeams_AConversationRecordedInAnotherTenantIsNotUsed(t *testing.T) {
 	w := newTeamsWorld(t)
 	// Recorded before tenants were checked: Alice's e-mail, reached in Mallory's tenant.

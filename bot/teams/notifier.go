@@ -7,6 +7,7 @@
 package teams
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -101,7 +102,9 @@ func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governan
 		return governance.Person{}, err
 	}
 	conv := Conversation{ServiceURL: act.ServiceURL, ID: act.Conversation.ID, TenantID: Tenant(act)}
-	changed := !found || u.Email == ""
+	// A record without a tenant served (one made before tenants were checked) is looked
+	// up again, so that the member's tenant is checked before their e-mail is believed.
+	changed := !found || u.Email == "" || !d.serves(u.Org)
 	if changed {
 		unknown := &governance.Problem{Err: governance.ErrNotFound,
 			Message: "Teams did not tell accessbot your e-mail address (guest and anonymous users have none), so it cannot tell who you are; ask your admins to add you as a member."}
@@ -126,7 +129,8 @@ func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governan
 		if email == "" || !strings.Contains(email, "@") {
 			return governance.Person{}, unknown
 		}
-		u = governance.ChatUser{Platform: Platform, ID: act.From.ID, Email: strings.ToLower(email), Name: m.Name}
+		org := cmp.Or(m.TenantID, Tenant(act))
+		u = governance.ChatUser{Platform: Platform, ID: act.From.ID, Email: strings.ToLower(email), Name: m.Name, Org: strings.ToLower(org)}
 		if u.Name == "" {
 			u.Name = act.From.Name
 		}
