@@ -147,6 +147,14 @@ func TestShutdown_FinishesWorkStartedAfterAnAnswer(t *testing.T) {
 			t.Fatalf("no word of the work in flight:\n%s", out.String())
 		}
 	}
+	// Shutdown has begun and knows of the reply; it must not end while the reply is held.
+	// (How long to watch for something not happening is a judgement: half a second is
+	// ages for a server with nothing else left to do.)
+	select {
+	case err := <-done:
+		t.Fatalf("serve returned (%v) while the reply to the click was still held", err)
+	case <-time.After(500 * time.Millisecond):
+	}
 	close(release)
 	require.NoError(t, <-done)
 	assert.True(t, replied.Load(), "the reply was sent before the process ended")
