@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
+	"sync"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
@@ -50,31 +50,60 @@ func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.
 }
 
 // answerInTime answers with work's message if it comes within AnswerWithin. Otherwise it
-// answers "Working on it…" and posts the message, success or failure, to responseURL
-// when the work ends. The work runs once either way, detached from the HTTP request and
-// bounded by commandTimeout.
+// answers "Working on it…", and the work posts its message, success or failure, to
+// responseURL when it ends. The work runs once either way, detached from the HTTP request,
+// bounded by commandTimeout, and in one of the Background's slots, so it is counted and
+// waited for at shutdown; when no slot frees up within AnswerWithin, nothing is done and
+// the person is asked to try again.
 func (s *slackHandler) answerInTime(w http.ResponseWriter, r *http.Request, responseURL string, work func(context.Context) slackbot.Message, attrs ...any) {
+	answerBy, stop := context.WithTimeout(r.Context(), s.cfg.Slack.AnswerWithin)
+	defer stop()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commandTimeout)
-	done := make(chan slackbot.Message, 1)
-	go func() {
+	var (
+		mu   sync.Mutex
+		late bool // the person was told "Working on it…": the work answers through responseURL
+		done = make(chan slackbot.Message, 1)
+	)
+	started := s.start(answerBy, func() {
 		defer cancel()
-		done <- work(ctx)
-	}()
+		m := work(ctx)
+		mu.Lock()
+		if !late {
+			done <- m
+			mu.Unlock()
+			return
+		}
+		mu.Unlock()
+		s.respond(ctx, responseURL, m, attrs...)
+	})
+	if !started {
+		cancel()
+		s.log.WarnContext(r.Context(), "slash command refused: too much work in flight", attrs...)
+		writeJSON(w, slackbot.Busy())
+		return
+	}
 	if responseURL == "" { // nothing to answer through later: the answer waits for the work
 		writeJSON(w, <-done)
 		return
 	}
-	timer := time.NewTimer(s.cfg.Slack.AnswerWithin)
-	defer timer.Stop()
 	select {
 	case m := <-done:
 		writeJSON(w, m)
 		return
-	case <-timer.C:
+	case <-answerBy.Done():
 	}
+	mu.Lock()
+	select {
+	case m := <-done: // finished just now
+		mu.Unlock()
+		writeJSON(w, m)
+		return
+	default:
+		late = true
+	}
+	mu.Unlock()
 	s.log.InfoContext(r.Context(), "slash command answered later through response_url", attrs...)
 	writeJSON(w, slackbot.Working())
-	s.cfg.Go(func() { s.respond(ctx, responseURL, <-done, attrs...) })
 }
 
 // run does a command that needs the person's identity and returns what they are told.

@@ -107,6 +107,7 @@ type world struct {
 	// (handlers.SlackConfig.AnswerWithin); set it and start again.
 	answerWithin time.Duration
 	busy         time.Duration // how long a Teams activity waits for room (TeamsConfig.Wait)
+	background   int           // how much work may run after answers; default 64
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -157,7 +158,11 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics})
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
-	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics,
+	var bg *handlers.Background
+	if w.background > 0 {
+		bg = handlers.NewBackground(w.background, log)
+	}
+	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: bg,
 		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin}, Teams: tc})
 }
 

@@ -23,12 +23,13 @@ type Config struct {
 	Clock   governance.Clock // checks Slack's request timestamps; default: the service's clock
 	Logger  *slog.Logger     // default slog.Default()
 	MaxBody int64            // bytes; default 64 KiB
-	// Go runs work that must not delay the answer (replies to response_url, including a
-	// slash command's result when its work outlasts Slack.AnswerWithin; Teams commands).
-	// Default: a goroutine, at most 64 at a time; beyond that a Slack reply is dropped and
-	// logged (what it answers is done already), and a Teams activity waits for a free slot
-	// for at most TeamsConfig.Wait, else it is refused with 503: a command is never
-	// acknowledged and then dropped. The demo runs it inline so its output stays in order.
+	// Go runs work that must not delay the answer (replies to response_url, a slash
+	// command's work, Teams commands). Default: a goroutine, at most 64 at a time; beyond
+	// that a reply to a button is dropped and logged (what it answers is done already), a
+	// slash command waits for a slot for at most Slack.AnswerWithin and a Teams activity
+	// for at most TeamsConfig.Wait, else they are refused ("busy", or 503): a command is
+	// never acknowledged and then dropped. The demo runs it inline so its output stays in
+	// order.
 	Go func(func())
 	// Background, when Go is nil, runs that work (default: NewBackground(64, Logger)); a
 	// server passes its own so that it can wait for the work when it shuts down.
@@ -79,7 +80,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Slack.Respond == nil {
 		cfg.Slack.Respond = slackbot.NewResponder(nil).Respond
 	}
-	s := &slackHandler{cfg: cfg, svc: cfg.Service, log: cfg.Logger}
+	s := &slackHandler{cfg: cfg, svc: cfg.Service, log: cfg.Logger, start: start}
 
 	mux := http.NewServeMux()
 	route := func(pattern, endpoint string, h http.Handler) {

@@ -26,6 +26,9 @@ type slackHandler struct {
 	cfg Config
 	svc *governance.Service
 	log *slog.Logger
+	// start runs a command's work in the Background, waiting at most until ctx ends
+	// for a slot, and reports whether it runs.
+	start func(ctx context.Context, f func()) bool
 }
 
 // verified checks size and signature, then hands the parsed form on. Refusals are logged

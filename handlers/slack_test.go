@@ -266,6 +266,29 @@ func TestSlowSlashCommand_AFailureAfterTheAnswerIsToldThroughResponseURL(t *test
 	assert.Contains(t, w.logs.String(), `"ref":"`+got[0][len(got[0])-9:len(got[0])-1]+`"`)
 }
 
+// Slow commands hold their slots in the work after answers until they end. One that finds
+// none free is refused at once with nothing done, never told "Working on it…" and then
+// forgotten.
+func TestSlowSlashCommand_NoRoomMeansRefusedNotForgotten(t *testing.T) {
+	w := newWorld(t)
+	w.answerWithin = time.Millisecond
+	w.background = 2
+	w.start()
+	release := w.slack.Hold("users.info")
+	assert.Equal(t, working, ephemeral(t, w.commandWith("UCAROL", "request vpn because one", "trigger-1")))
+	assert.Equal(t, working, ephemeral(t, w.commandWith("UALICE", "status", "trigger-2")))
+	busy := ephemeral(t, w.commandWith("UDAVE", "request vpn because three", "trigger-3"))
+	assert.Contains(t, busy, "accessbot is busy right now and did nothing with this; try again in a minute")
+
+	release()
+	assert.Len(t, w.replies("UCAROL", 1), 1, "the slow ones answer later")
+	assert.Len(t, w.replies("UALICE", 1), 1)
+	mine, err := w.svc.Mine(context.Background(), governance.Person{Email: "dave@example.com"})
+	require.NoError(t, err)
+	assert.Empty(t, mine, "the refused command did nothing")
+	assert.Contains(t, w.logs.String(), `"msg":"slash command refused: too much work in flight"`)
+}
+
 func TestRequestForm_OpensFromTheBareCommandAndPutsErrorsOnTheirFields(t *testing.T) {
 	w := newWorld(t)
 	rec := w.command("UCAROL", "")

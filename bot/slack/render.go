@@ -389,6 +389,12 @@ func Working() Message {
 	return say(":hourglass_flowing_sand: Working on it… this takes a moment; I will answer here when it is done.")
 }
 
+// Busy tells the person accessbot has too much in hand to take their command now, and
+// that nothing was done.
+func Busy() Message {
+	return say(":hourglass: accessbot is busy right now and did nothing with this; try again in a minute.")
+}
+
 // Cancelled acknowledges a cancellation.
 func Cancelled(r *governance.Request) Message {
 	return say(fmt.Sprintf(":no_entry_sign: Request *%s* for %s is cancelled; its approvers' cards say so.", r.ID, itemText(r)))
