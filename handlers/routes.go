@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
@@ -102,19 +103,26 @@ func New(cfg Config) http.Handler {
 	return mux
 }
 
-// Background runs the work handlers do after answering, each on its own goroutine, at
-// most a fixed number at a time, so a slow Slack or Bot Connector cannot pile up
-// goroutines; Wait lets a shutting-down server finish it before the process exits.
+// Background runs the work handlers do after answering, at most a fixed number at a time,
+// so a slow Slack or Bot Connector cannot pile up goroutines; Wait lets a shutting-down
+// server finish it before the process exits. The work runs on long-lived goroutines (at
+// most that number, started as needed), whose stacks have grown to what the work needs:
+// a fresh goroutine per command would grow its stack again every time.
 type Background struct {
-	sem chan struct{}
-	log *slog.Logger
-	wg  sync.WaitGroup
+	sem     chan struct{}
+	work    chan func() // to an idle worker
+	workers atomic.Int32
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	active int           // functions started and not yet returned
+	idle   chan struct{} // closed when active drops to zero
 }
 
 // NewBackground runs at most n functions at a time; log (nil: slog.Default()) hears of
 // the ones dropped.
 func NewBackground(n int, log *slog.Logger) *Background {
-	return &Background{sem: make(chan struct{}, n), log: cmp.Or(log, slog.Default())}
+	return &Background{sem: make(chan struct{}, n), work: make(chan func()), log: cmp.Or(log, slog.Default())}
 }
 
 // Go runs f, or drops it when every slot is busy, and logs that. It is for Slack replies:
@@ -152,20 +160,53 @@ func (b *Background) Running() int { return len(b.sem) }
 // Wait waits until every function started has returned, or ctx ends (then it returns
 // ctx's error). Call it after the HTTP server has stopped taking requests.
 func (b *Background) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { b.wg.Wait(); close(done) }()
+	b.mu.Lock()
+	if b.active == 0 {
+		b.mu.Unlock()
+		return nil
+	}
+	idle := b.idle
+	b.mu.Unlock()
 	select {
-	case <-done:
+	case <-idle:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
+// run hands f, which holds a slot, to an idle worker, or starts one while there are fewer
+// workers than slots; otherwise a worker is about to be idle (it has just given up its
+// slot), and f waits for it.
 func (b *Background) run(f func()) {
-	b.wg.Add(1)
-	go func() {
-		defer func() { <-b.sem; b.wg.Done() }()
+	b.mu.Lock()
+	if b.active == 0 {
+		b.idle = make(chan struct{})
+	}
+	b.active++
+	b.mu.Unlock()
+	select {
+	case b.work <- f:
+		return
+	default:
+	}
+	if b.workers.Add(1) <= int32(cap(b.sem)) {
+		go b.worker(f)
+		return
+	}
+	b.workers.Add(-1)
+	b.work <- f
+}
+
+func (b *Background) worker(f func()) {
+	for {
 		f()
-	}()
+		b.mu.Lock()
+		if b.active--; b.active == 0 {
+			close(b.idle)
+		}
+		b.mu.Unlock()
+		<-b.sem
+		f = <-b.work
+	}
 }
