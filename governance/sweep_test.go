@@ -176,6 +176,20 @@ func (b *bed) days(n int) map[int][]string {
 	return out
 }
 
+// hourly sets the clock to t0 plus each hour from first to last, sweeping at each, and
+// returns what was sent, each with its hour ("7h expiring→carol@example.com").
+func (b *bed) hourly(first, last int) []string {
+	var got []string
+	for h := first; h <= last; h++ {
+		b.clock.Set(t0.Add(time.Duration(h) * time.Hour))
+		b.sweep()
+		for _, e := range b.rec.take() {
+			got = append(got, fmt.Sprintf("%dh %s", h, e))
+		}
+	}
+	return got
+}
+
 func TestSweep_ApprovalEventsDayByDay(t *testing.T) {
 	const fallback = "fallback@example.com"
 	tests := []struct {
@@ -299,15 +313,7 @@ func TestSweep_EightHourGrant_WarnedAnHourBeforeAndRevokedAtTheEnd(t *testing.T)
 	b.deliver()
 	b.rec.take()
 
-	var got []string
-	for h := 1; h <= 9; h++ {
-		b.clock.Advance(time.Hour)
-		b.sweep()
-		for _, e := range b.rec.take() {
-			got = append(got, fmt.Sprintf("%dh %s", h, e))
-		}
-	}
-	assert.Equal(t, []string{"7h expiring→carol@example.com", "8h ended→carol@example.com"}, got)
+	assert.Equal(t, []string{"7h expiring→carol@example.com", "8h ended→carol@example.com"}, b.hourly(1, 9))
 	g, ok, err := b.store.Grant(context.Background(), id)
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -507,15 +513,7 @@ func TestExtend_AnApprovedExtensionMovesTheEndOfTheOriginalGrant(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, t0.Add(16*time.Hour), orig.EndsAt())
 
-	var got []string
-	for h := 8; h <= 17; h++ {
-		b.clock.Set(t0.Add(time.Duration(h) * time.Hour))
-		b.sweep()
-		for _, e := range b.rec.take() {
-			got = append(got, fmt.Sprintf("%dh %s", h, e))
-		}
-	}
-	assert.Equal(t, []string{"15h expiring→carol@example.com", "16h ended→carol@example.com"}, got,
+	assert.Equal(t, []string{"15h expiring→carol@example.com", "16h ended→carol@example.com"}, b.hourly(8, 17),
 		"warned again before the new end; ended once, by the original")
 	g, _, _ = b.store.Grant(ctx, id)
 	assert.Equal(t, t0.Add(16*time.Hour), g.RevokedAt)
@@ -562,15 +560,7 @@ func TestExtend_ApprovedAfterTheOriginalEndedIsAGrantOfItsOwn(t *testing.T) {
 
 	t.Run("warned and revoked at its end", func(t *testing.T) {
 		b, id := lateExtension(t)
-		var got []string
-		for h := 10; h <= 18; h++ {
-			b.clock.Set(t0.Add(time.Duration(h) * time.Hour))
-			b.sweep()
-			for _, e := range b.rec.take() {
-				got = append(got, fmt.Sprintf("%dh %s", h, e))
-			}
-		}
-		assert.Equal(t, []string{"16h expiring→carol@example.com", "17h ended→carol@example.com"}, got)
+		assert.Equal(t, []string{"16h expiring→carol@example.com", "17h ended→carol@example.com"}, b.hourly(10, 18))
 		g, ok, err := b.store.Grant(ctx, id)
 		require.NoError(t, err)
 		require.True(t, ok)
