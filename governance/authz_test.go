@@ -51,7 +51,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		for escalated, outcomes := range byEscalation {
 			for actor, want := range outcomes {
 				t.Run(fmt.Sprintf("%s/escalated=%t/%s", action, escalated == 1, actor), func(t *testing.T) {
-					b := newBed(t, governance.Schedule{DaysUntilEscalation: 1, FallbackApprover: fallback, RequestExpiryDays: 10})
+					b := newBed(t, governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 1, FallbackApprover: fallback, RequestExpiryDays: 10})
 					id := b.request("db")
 					if escalated == 1 {
 						b.days(1)

@@ -102,7 +102,7 @@ func TestCheckLifecycle(t *testing.T) {
 
 func TestSchedule_FirstApprovalDue(t *testing.T) {
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	at, ok := Schedule{DaysUntilEscalation: 3, RequestExpiryDays: 7}.FirstApprovalDue(t0)
+	at, ok := Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, RequestExpiryDays: 7}.FirstApprovalDue(t0)
 	require.True(t, ok)
 	assert.Equal(t, t0.Add(3*Day), at)
 	at, ok = Schedule{RequestExpiryDays: 2}.FirstApprovalDue(t0)

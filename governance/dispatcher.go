@@ -325,7 +325,7 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 		ref.Recipient = t.To // updated with the approvers' cards when the request is decided
 		return s.saveCard(ctx, r, ref)
 	case TaskNotify:
-		if stale(t.Notice, r, s.clock.Now()) {
+		if stale(t, r, s.clock.Now()) {
 			return nil
 		}
 		to := Person{Email: t.To}
@@ -353,14 +353,15 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 
 // stale reports whether a notice asks for something that is no longer so: a reminder to
 // decide a request that was decided (or timed out) since, or a warning that access ends
-// for access that ended or was revoked meanwhile. Such a notice may have waited for
-// working hours or for a retry; it is dropped rather than sent late.
-func stale(kind NoticeKind, r *Request, now time.Time) bool {
-	switch kind {
+// for access that ended or was revoked meanwhile; or one a later reminder or warning of the
+// same request supersedes. Such a notice may have waited for working hours or for a retry;
+// it is dropped rather than sent late, so a weekend's reminders arrive as one on Monday.
+func stale(t Task, r *Request, now time.Time) bool {
+	switch t.Notice {
 	case NoticeReminder:
-		return r.State != StatePendingApproval
+		return r.State != StatePendingApproval || (t.N > 0 && t.N < r.Reminders)
 	case NoticeExpiring:
-		return r.State != StateActive || !now.Before(r.EndsAt())
+		return r.State != StateActive || !now.Before(r.EndsAt()) || (t.N > 0 && t.N < r.ExpiryNotices)
 	}
 	return false
 }

@@ -111,7 +111,7 @@ func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) err
 			last := due[len(due)-1]
 			fx.Audit = append(fx.Audit, s.audit(r, system, EventRemind, "", fmt.Sprintf("reminder %d", last.N)))
 			for _, a := range r.Approvers {
-				fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: r.ID, To: a.Email, Notice: NoticeReminder})
+				fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: r.ID, To: a.Email, Notice: NoticeReminder, N: last.N})
 			}
 		}
 		if next, ok := nextApprovalEvent(r); ok {
@@ -146,11 +146,15 @@ func (s *Service) escalate(r *Request, n int, managers []Person, fx *Effects) {
 	}
 	to, ok := escalationTarget(r, chain)
 	if !ok {
+		r.ChainEnd = n
 		fx.Audit = append(fx.Audit, s.audit(r, system, EventEscalate, "",
 			fmt.Sprintf("escalation %d: nobody to escalate to (no fallback approver, or it is the requester or already an approver)", n)))
 		return
 	}
 	r.Approvers = append(r.Approvers, to)
+	if _, more := escalationTarget(r, chain); !more || lastEscalation(r, n) {
+		r.ChainEnd = n // the last of the chain has it: nothing more escalates or alerts
+	}
 	fx.Audit = append(fx.Audit, s.audit(r, system, EventEscalate, "", fmt.Sprintf("escalation %d: to %s", n, to.Email)))
 	fx.Tasks = append(fx.Tasks,
 		Task{Kind: TaskSendCard, RequestID: r.ID, To: to.Email},
@@ -182,7 +186,7 @@ func (s *Service) managerChain(ctx context.Context, id string, now time.Time) ([
 		return nil, err
 	}
 	escalating := false
-	for _, p := range r.Schedule.Plan(r.CreatedAt) {
+	for _, p := range planFor(r) {
 		if p.Kind == PlanEscalation && p.N > r.Escalations && !p.At.After(now) {
 			escalating = true
 		}
@@ -259,7 +263,7 @@ func (s *Service) expiryDue(ctx context.Context, id string, now time.Time) error
 		}
 		if r.ExpiryNotices > sent {
 			fx.Audit = append(fx.Audit, s.audit(r, system, EventExpiryNotice, "", fmt.Sprintf("warning %d", r.ExpiryNotices)))
-			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeExpiring})
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeExpiring, N: r.ExpiryNotices})
 		}
 		next, _ := nextExpiryDue(r)
 		fx.Due = map[string]time.Time{member: next}

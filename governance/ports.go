@@ -120,6 +120,9 @@ type Task struct {
 	RequestID string     `json:"req"`
 	To        string     `json:"to,omitempty"`     // recipient e-mail
 	Notice    NoticeKind `json:"notice,omitempty"` // for TaskNotify
+	// N numbers a reminder or an expiry warning among those of its request, so that one
+	// held for working hours is dropped when a later one supersedes it.
+	N       int `json:"n,omitempty"`
 	Attempt   int        `json:"attempt,omitempty"`
 }
 

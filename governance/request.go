@@ -108,8 +108,12 @@ type Request struct {
 	Extends  string    `json:"extends,omitempty"` // the active request this one extends
 	ExtendTo time.Time `json:"extendTo,omitzero"` // the end that extension asks for
 
-	Reminders     int `json:"reminders,omitempty"`     // reminders sent
-	Escalations   int `json:"escalations,omitempty"`   // escalations done
+	Reminders   int `json:"reminders,omitempty"`   // reminders sent
+	Escalations int `json:"escalations,omitempty"` // escalations done
+	// ChainEnd is the escalation after which nobody is left to escalate to (the fallback
+	// approver has the request, or there is no one): nothing escalates after it, and the
+	// approvers are reminded instead. 0 while the chain lasts.
+	ChainEnd      int `json:"chainEnd,omitempty"`
 	ExpiryNotices int `json:"expiryNotices,omitempty"` // expiry warnings sent
 }
 

@@ -33,9 +33,19 @@ type Planned struct {
 //   - D = 0: no reminders and no escalation.
 //   - reminder k (k = 0..M-1) at D + k·B days; B = 0 leaves only the first.
 //   - escalation at D + M·B days (M = 0: at D), then every B days, at most MaxEscalations;
-//     B = 0 with M > 0: no escalation.
+//     B = 0: no escalation (SailPoint's guidance), whatever M.
 //   - the timeout at RequestExpiryDays, if set; nothing is planned at or after it.
+//
+// Plan is what happens while the escalation chain lasts; see planFor for what follows once
+// the last person of the chain has the request.
 func (s Schedule) Plan(created time.Time) []Planned {
+	return s.plan(created, 0)
+}
+
+// plan is Plan for a request whose escalation chain ended with escalation chainEnd (0:
+// not ended): no escalation follows it, and the approvers, escalation approvers among
+// them, are reminded every B days instead, at most M times more, until the timeout.
+func (s Schedule) plan(created time.Time, chainEnd int) []Planned {
 	day := func(n int) time.Time { return created.Add(time.Duration(n) * Day) }
 	var out []Planned
 	D, B, M := s.DaysUntilEscalation, s.DaysBetweenReminders, s.MaxReminders
@@ -43,10 +53,20 @@ func (s Schedule) Plan(created time.Time) []Planned {
 		for k := 0; k < M && (k == 0 || B > 0); k++ {
 			out = append(out, Planned{Kind: PlanReminder, N: k + 1, At: day(D + k*B)})
 		}
-		if B > 0 || M == 0 {
+		if B > 0 {
 			first := D + M*B
-			for k := 0; k < MaxEscalations && (k == 0 || B > 0); k++ {
+			escalations := MaxEscalations
+			if chainEnd > 0 {
+				escalations = min(chainEnd, MaxEscalations)
+			}
+			for k := range escalations {
 				out = append(out, Planned{Kind: PlanEscalation, N: k + 1, At: day(first + k*B)})
+			}
+			if chainEnd > 0 {
+				last := first + (escalations-1)*B
+				for k := 1; k <= M; k++ {
+					out = append(out, Planned{Kind: PlanReminder, N: M + k, At: day(last + k*B)})
+				}
 			}
 		}
 	}
@@ -58,10 +78,23 @@ func (s Schedule) Plan(created time.Time) []Planned {
 	return out
 }
 
+// planFor is r's plan as it stands: Plan, until r's escalation chain has ended.
+func planFor(r *Request) []Planned { return r.Schedule.plan(r.CreatedAt, r.ChainEnd) }
+
+// lastEscalation reports whether escalation n is the last that r's schedule plans.
+func lastEscalation(r *Request, n int) bool {
+	for _, p := range r.Schedule.Plan(r.CreatedAt) {
+		if p.Kind == PlanEscalation && p.N > n {
+			return false
+		}
+	}
+	return true
+}
+
 // nextApprovalEvent is the first planned event of r not yet done, judged by the counts
 // of reminders and escalations the request records.
 func nextApprovalEvent(r *Request) (Planned, bool) {
-	for _, p := range r.Schedule.Plan(r.CreatedAt) {
+	for _, p := range planFor(r) {
 		switch {
 		case p.Kind == PlanReminder && p.N <= r.Reminders:
 		case p.Kind == PlanEscalation && p.N <= r.Escalations:
@@ -112,7 +145,7 @@ func Steps(r *Request) []Step {
 	var out []Step
 	switch r.State {
 	case StatePendingApproval:
-		for _, p := range r.Schedule.Plan(r.CreatedAt) {
+		for _, p := range planFor(r) {
 			done := (p.Kind == PlanReminder && p.N <= r.Reminders) || (p.Kind == PlanEscalation && p.N <= r.Escalations)
 			out = append(out, Step{Kind: p.Kind, N: p.N, At: p.At, Done: done})
 		}

@@ -28,7 +28,7 @@ func TestSchedule_Plan_FollowsSailPointSemantics(t *testing.T) {
 			map[PlanKind][]int{PlanReminder: {2}}},
 		{"M=0: escalate at D without reminding", Schedule{DaysUntilEscalation: 2, DaysBetweenReminders: 2},
 			map[PlanKind][]int{PlanEscalation: {2, 4, 6}}},
-		{"M=0 B=0: one escalation at D", Schedule{DaysUntilEscalation: 2}, map[PlanKind][]int{PlanEscalation: {2}}},
+		{"M=0 B=0: nothing, since B=0 means no escalation", Schedule{DaysUntilEscalation: 2}, map[PlanKind][]int{}},
 		{"timeout cuts what would come after it", Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 3, RequestExpiryDays: 7},
 			map[PlanKind][]int{PlanReminder: {3, 4, 5}, PlanEscalation: {6}, PlanTimeout: {7}}},
 		{"timeout alone", Schedule{RequestExpiryDays: 14}, map[PlanKind][]int{PlanTimeout: {14}}},

@@ -198,23 +198,29 @@ func TestSweep_ApprovalEventsDayByDay(t *testing.T) {
 		item  string
 		want  map[int][]string
 	}{
-		{"D=3 B=1 M=3: reminders days 3,4,5; escalation day 6; further escalations alert the admins",
+		{"D=3 B=1 M=3: reminders days 3,4,5; escalation day 6; then the fallback has it and everyone is reminded, M times",
 			governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 3, FallbackApprover: fallback}, "db",
 			map[int][]string{
 				3: {"reminder→alice@example.com"}, 4: {"reminder→alice@example.com"}, 5: {"reminder→alice@example.com"},
 				6: {"alert→admins#1", "card→" + fallback, "escalated→carol@example.com"},
-				7: {"alert→admins#2"}, 8: {"alert→admins#3"},
+				7: {"reminder→alice@example.com", "reminder→" + fallback}, 8: {"reminder→alice@example.com", "reminder→" + fallback},
+				9: {"reminder→alice@example.com", "reminder→" + fallback},
 			}},
 		{"D=0: no reminders, no escalation", governance.Schedule{DaysBetweenReminders: 1, MaxReminders: 3, FallbackApprover: fallback}, "db",
 			map[int][]string{}},
 		{"B=0: only the first reminder", governance.Schedule{DaysUntilEscalation: 2, MaxReminders: 3, FallbackApprover: fallback}, "db",
 			map[int][]string{2: {"reminder→alice@example.com"}}},
-		{"M=0: escalate at D without reminding", governance.Schedule{DaysUntilEscalation: 2, DaysBetweenReminders: 3, FallbackApprover: fallback}, "db",
-			map[int][]string{2: {"alert→admins#1", "card→" + fallback, "escalated→carol@example.com"}, 5: {"alert→admins#2"}, 8: {"alert→admins#3"}}},
-		{"the chain reaching the requester skips them", governance.Schedule{DaysUntilEscalation: 1, FallbackApprover: "carol@example.com"}, "db",
+		{"M=0: escalate at D without reminding, and nothing after the last of the chain has it",
+			governance.Schedule{DaysUntilEscalation: 2, DaysBetweenReminders: 3, FallbackApprover: fallback}, "db",
+			map[int][]string{2: {"alert→admins#1", "card→" + fallback, "escalated→carol@example.com"}}},
+		{"B=0 M=0: no escalation, as SailPoint's B=0 means", governance.Schedule{DaysUntilEscalation: 2, FallbackApprover: fallback}, "db",
+			map[int][]string{}},
+		{"the chain reaching the requester skips them",
+			governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 1, FallbackApprover: "carol@example.com"}, "db",
 			map[int][]string{1: {"alert→admins#1"}}},
-		{"no fallback approver: the admins are alerted", governance.Schedule{DaysUntilEscalation: 1}, "db",
-			map[int][]string{1: {"alert→admins#1"}}},
+		{"no fallback approver: the admins are alerted once, and the approvers reminded after",
+			governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 2, MaxReminders: 1}, "db",
+			map[int][]string{1: {"reminder→alice@example.com"}, 3: {"alert→admins#1"}, 5: {"reminder→alice@example.com"}}},
 		{"the requester is never an approver, so never reminded", governance.Schedule{DaysUntilEscalation: 1, MaxReminders: 1}, "carols",
 			map[int][]string{1: {"reminder→alice@example.com"}}},
 		{"timeout: reminders until then, then everyone is told",
@@ -246,7 +252,7 @@ func TestSweep_DecisionStopsTheReminders(t *testing.T) {
 }
 
 func TestSweep_AnEscalatedRequestMayBeDecidedByAdminsAndTheFallback(t *testing.T) {
-	b := newBed(t, governance.Schedule{DaysUntilEscalation: 1, FallbackApprover: "fallback@example.com"})
+	b := newBed(t, governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 1, FallbackApprover: "fallback@example.com"})
 	id := b.request("db")
 	_, err := b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: true,
 		Approver: governance.Actor{Person: governance.Person{Email: "admin@example.com"}}})
@@ -385,10 +391,32 @@ func TestSweep_RemindersWaitForWorkingHoursInTheApproversZone_EscalationsDoNot(t
 	assert.Empty(t, b.rec.take(), "the reminder waits for Monday morning in Tokyo")
 	at("2026-11-07 09:00:00") // Saturday: the escalation keeps its day
 	assert.Equal(t, []string{"alert→admins#1", "card→f@example.com", "escalated→carol@example.com"}, b.rec.take())
-	at("2026-11-08 23:59:00") // Sunday: the second escalation too; the reminder still waits
-	assert.Equal(t, []string{"alert→admins#2"}, b.rec.take())
+	at("2026-11-08 23:59:00") // Sunday: the fallback has it, so no second escalation; reminder 2 waits too
+	assert.Empty(t, b.rec.take())
 	at("2026-11-09 00:00:00") // Monday 09:00 in Tokyo
-	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take())
+	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take(), "the two held reminders arrive as one")
+}
+
+// A request made late on Friday has its Saturday and Sunday reminders held for Monday
+// morning: they arrive as one reminder, not two identical ones.
+func TestSweep_RemindersHeldOverTheWeekendArriveAsOne(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	friday := time.Date(2026, 11, 6, 17, 55, 0, 0, berlin)
+	b := &bed{t: t, clock: governance.NewManualClock(friday), rec: &recorder{zones: map[string]*time.Location{"alice@example.com": berlin}},
+		prefix: redistest.Prefix(t), hours: governance.WorkingHours{Start: 9 * time.Hour, End: 18 * time.Hour}}
+	b.start(governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 1, MaxReminders: 2})
+	b.request("db")
+
+	var got []string
+	for h := 1; h < 3*24; h++ { // to Monday 16:55 in Berlin, hour by hour, before the escalation
+		b.clock.Set(friday.Add(time.Duration(h) * time.Hour))
+		b.sweep()
+		for _, e := range b.rec.take() {
+			got = append(got, b.clock.Now().In(berlin).Format("Mon 15:04")+" "+e)
+		}
+	}
+	assert.Equal(t, []string{"Mon 09:55 reminder→alice@example.com"}, got)
 }
 
 // A reminder that waits for the approver's working hours is dropped when the request is
@@ -635,10 +663,7 @@ func TestSweep_EscalationWalksUpTheManagersThenTheFallback(t *testing.T) {
 			}},
 		{"a manager who is the requester is skipped",
 			map[string]string{"alice@example.com": "carol@example.com"},
-			map[int][]string{
-				1: {"alert→admins#1", "card→fallback@example.com", "escalated→carol@example.com"},
-				2: {"alert→admins#2"}, 3: {"alert→admins#3"},
-			}},
+			map[int][]string{1: {"alert→admins#1", "card→fallback@example.com", "escalated→carol@example.com"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
