@@ -272,11 +272,17 @@ func (s *Service) expiryDue(ctx context.Context, id string, now time.Time) error
 	return err
 }
 
-// revoke ends an expired or revoked grant in its backend; called by the outbox, retried there.
+// revoke ends an expired or revoked grant in its backend, and the extensions of a revoked
+// one with it; called by the outbox, retried there.
 func (s *Service) revoke(ctx context.Context, id string) error {
 	r, err := s.store.Get(ctx, id)
 	if err != nil {
 		return err
+	}
+	if r.State == StateRevoked {
+		if err := s.revokeExtensions(ctx, r); err != nil {
+			return err
+		}
 	}
 	b, ok := s.backends[r.Item.Backend]
 	if !ok {
@@ -299,5 +305,32 @@ func (s *Service) revoke(ctx context.Context, id string) error {
 		return fmt.Errorf("revoke %s in %s: %w", id, b.Name(), err)
 	}
 	s.log.InfoContext(ctx, "grant ended", "request", id, "backend", b.Name())
+	return nil
+}
+
+// revokeExtensions ends, with the access r they extend, the extensions of r still active:
+// one grant has one end, so every view says the access is revoked. The backend holds one
+// grant for the whole chain (an extension moved its end), which revoking r ends.
+func (s *Service) revokeExtensions(ctx context.Context, r *Request) error {
+	rs, err := s.store.ListByRequester(ctx, r.Requester.Email, 100)
+	if err != nil {
+		return fmt.Errorf("list extensions of %s: %w", r.ID, err)
+	}
+	for _, e := range rs {
+		if e.Extends != r.ID || e.State != StateActive {
+			continue
+		}
+		_, err := s.transition(ctx, e.ID, func(x *Request) (*Effects, error) {
+			if x.State != StateActive {
+				return &Effects{}, nil
+			}
+			x.State, x.RevokedBy = StateRevoked, r.RevokedBy
+			return &Effects{Undue: []string{dueExpiry(x.ID)},
+				Audit: []AuditRecord{s.audit(x, system, EventRevoke, StateActive, "revoked with "+r.ID)}}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("revoke extension %s of %s: %w", e.ID, r.ID, err)
+		}
+	}
 	return nil
 }

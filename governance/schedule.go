@@ -153,6 +153,9 @@ func Steps(r *Request) []Step {
 		if r.Submission == nil || r.Submission.End.IsZero() {
 			return nil
 		}
+		if r.Extends != "" { // the access it extends warns; an extension only ends with it
+			return []Step{{Kind: PlanEnd, N: 1, At: r.Submission.End}}
+		}
 		for i, at := range r.Schedule.expiryNotices(r.Submission.Start, r.Submission.End) {
 			out = append(out, Step{Kind: PlanExpiryWarning, N: i + 1, At: at, Done: i < r.ExpiryNotices})
 		}

@@ -554,6 +554,57 @@ func TestExtend_AnApprovedExtensionMovesTheEndOfTheOriginalGrant(t *testing.T) {
 	assert.ErrorIs(t, err, governance.ErrNotPending, "ended access cannot be extended")
 }
 
+// Revoking extended access ends the whole chain: the original and its extension are both
+// revoked, every view agrees, and nothing more is planned for either.
+func TestRevoke_ExtendedAccessEndsWithItsExtensions(t *testing.T) {
+	for _, target := range []string{"db", "extension id"} {
+		t.Run("revoke "+target, func(t *testing.T) {
+			ctx := context.Background()
+			b := newBed(t, governance.Schedule{ExpiryNotices: []time.Duration{time.Hour}})
+			carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
+			alice := governance.Actor{Person: governance.Person{Email: "alice@example.com"}}
+			id := b.request("db")
+			_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true, Approver: alice})
+			require.NoError(t, err)
+			b.deliver()
+			ext, err := b.svc.Extend(ctx, id, carol)
+			require.NoError(t, err)
+			b.deliver()
+			_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: ext.ID, Approve: true, Approver: alice})
+			require.NoError(t, err)
+			b.deliver()
+			got, err := b.store.Get(ctx, ext.ID)
+			require.NoError(t, err)
+			require.Equal(t, governance.StateActive, got.State)
+			steps := governance.Steps(got)
+			require.Len(t, steps, 1, "an extension warns about nothing itself: it only ends, with the access it extends")
+			assert.Equal(t, governance.PlanEnd, steps[0].Kind)
+			b.rec.take()
+
+			what := target
+			if target == "extension id" {
+				what = ext.ID
+			}
+			revoked, err := b.svc.Revoke(ctx, governance.RevokeInput{By: carol, Target: what})
+			require.NoError(t, err)
+			assert.Equal(t, id, revoked.ID)
+			b.deliver()
+			for _, rid := range []string{id, ext.ID} {
+				r, err := b.store.Get(ctx, rid)
+				require.NoError(t, err)
+				assert.Equal(t, governance.StateRevoked, r.State, rid)
+				assert.Empty(t, governance.Steps(r), rid)
+			}
+			mine, err := b.svc.Mine(ctx, carol.Person)
+			require.NoError(t, err)
+			for _, r := range mine {
+				assert.NotEqual(t, governance.StateActive, r.State, "status shows %s active", r.ID)
+			}
+			assert.Empty(t, b.hourly(1, 20), "nothing more happens to either")
+		})
+	}
+}
+
 // An extension approved only after the access it extends has ended is granted afresh,
 // from the approval on, and from then on is access of its own: warned about, found by its
 // item, and revoked at its end (not left in the backend for ever).
