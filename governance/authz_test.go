@@ -3,6 +3,7 @@ package governance_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -91,6 +92,12 @@ func TestAuthorisationMatrix(t *testing.T) {
 						require.ErrorAs(t, err, &p, "a refusal is a sentence for the person")
 						assert.NotEmpty(t, p.Message)
 						assert.Equal(t, before.Version, after.Version, "a refusal changes nothing")
+						if actor == other || (actor == fallback && escalated == 0) { // no part in it (yet)
+							assert.Equal(t, "There is no request "+id+"; `status` lists yours and `pending` the ones waiting for you.", p.Message,
+								"a stranger is told what a request that does not exist would tell")
+						} else {
+							assert.NotContains(t, p.Message, "There is no request", "someone with a part in it is told why")
+						}
 						return
 					}
 					require.NoError(t, err)
@@ -106,4 +113,57 @@ func TestAuthorisationMatrix(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Someone with no part in a request learns nothing from it: every command naming it
+// answers as if it did not exist, and revoking someone's access by item answers as if they
+// had none.
+func TestStrangers_LearnNothingAboutARequest(t *testing.T) {
+	ctx := context.Background()
+	b := newBed(t, governance.Schedule{})
+	id := b.request("db")
+	eve := governance.Actor{Person: governance.Person{Email: "eve@example.com"}}
+	missing := "AR-999"
+	answer := func(err error) string {
+		var p *governance.Problem
+		require.ErrorAs(t, err, &p)
+		return strings.ReplaceAll(p.Message, missing, id)
+	}
+	_, _, err := b.svc.Schedule(ctx, id, eve.Person)
+	_, _, none := b.svc.Schedule(ctx, missing, eve.Person)
+	assert.Equal(t, answer(none), answer(err), "schedule")
+	_, err = b.svc.Cancel(ctx, id, eve)
+	_, none = b.svc.Cancel(ctx, missing, eve)
+	assert.Equal(t, answer(none), answer(err), "cancel")
+
+	_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+	b.deliver()
+	_, err = b.svc.Revoke(ctx, governance.RevokeInput{By: eve, Target: id})
+	_, none = b.svc.Revoke(ctx, governance.RevokeInput{By: eve, Target: missing})
+	assert.Equal(t, answer(none), answer(err), "revoke by id")
+	_, err = b.svc.Extend(ctx, id, eve)
+	_, none = b.svc.Extend(ctx, missing, eve)
+	assert.Equal(t, answer(none), answer(err), "extend")
+	_, err = b.svc.Revoke(ctx, governance.RevokeInput{By: eve, Target: "db", Holder: "Carol@Example.com"})
+	_, none = b.svc.Revoke(ctx, governance.RevokeInput{By: eve, Target: "db", Holder: "dave@example.com"})
+	assert.Equal(t, strings.ReplaceAll(answer(none), "dave@", "carol@"), answer(err), "revoke by item from someone")
+}
+
+// Cancelling a request whose access is active points at what the requester can do
+// themselves: revoke it.
+func TestCancel_ActiveAccessPointsAtRevoke(t *testing.T) {
+	ctx := context.Background()
+	b := newBed(t, governance.Schedule{})
+	id := b.request("db")
+	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+	b.deliver()
+	_, err = b.svc.Cancel(ctx, id, governance.Actor{Person: governance.Person{Email: "carol@example.com"}})
+	var p *governance.Problem
+	require.ErrorAs(t, err, &p)
+	assert.Equal(t, id+" is active, so there is nothing left to cancel; to give the access up, revoke it: `revoke "+id+"`.", p.Message)
+	assert.NotContains(t, p.Message, "admin")
 }

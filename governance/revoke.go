@@ -24,6 +24,9 @@ func (s *Service) Revoke(ctx context.Context, in RevokeInput) (*Request, error) 
 		return nil, err
 	}
 	if err := s.mayRevoke(ctx, r, in.By.Person); err != nil {
+		if in.Holder != "" && !s.involved(r, in.By.Person) { // as if there were none to revoke
+			return nil, noActiveAccess(strings.ToLower(r.Requester.Email)+" has", in.Target)
+		}
 		return nil, err
 	}
 	return s.transition(ctx, r.ID, func(r *Request) (*Effects, error) {
@@ -92,7 +95,12 @@ func (s *Service) findActive(ctx context.Context, in RevokeInput) (*Request, err
 	if holder != strings.ToLower(in.By.Email) {
 		whose = holder + " has"
 	}
-	return nil, problem(ErrNotActive, "item", fmt.Sprintf("%s no active access to %q through accessbot; `status` lists requests and their state.", whose, target))
+	return nil, noActiveAccess(whose, target)
+}
+
+// noActiveAccess says whose ("You have", "bob@example.com has") holds no active access to target.
+func noActiveAccess(whose, target string) *Problem {
+	return problem(ErrNotActive, "item", fmt.Sprintf("%s no active access to %q through accessbot; `status` lists requests and their state.", whose, target))
 }
 
 // mayRevoke is the revoke policy: the holder, an admin, or the holder's manager.
@@ -113,6 +121,9 @@ func (s *Service) mayRevoke(ctx context.Context, r *Request, p Person) error {
 		if found && m.Is(p) {
 			return nil
 		}
+	}
+	if !s.involved(r, p) {
+		return unknown(ErrNotAllowed, r.ID)
 	}
 	return problem(ErrNotAllowed, "", fmt.Sprintf("Only %s, their manager or an access admin can revoke %s (%s).",
 		r.Requester.Display(), r.ID, r.Item.Name))

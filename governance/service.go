@@ -249,6 +249,8 @@ func (s *Service) mayDecide(r *Request, p Person) error {
 	case r.Requester.Is(p):
 		return problem(ErrSelfApproval, "", fmt.Sprintf(
 			"You can't decide your own request %s; it is waiting for %s.", r.ID, r.ApproverNames()))
+	case !s.involved(r, p):
+		return unknown(ErrNotApprover, r.ID)
 	case !r.IsApprover(p) && !(r.Escalations > 0 && slices.ContainsFunc(s.admins, p.Is)):
 		return problem(ErrNotApprover, "", fmt.Sprintf(
 			"You are not an approver of %s, so you can't decide it; it is waiting for %s.", r.ID, r.ApproverNames()))
@@ -269,6 +271,9 @@ func (s *Service) Extend(ctx context.Context, id string, by Actor) (*Request, er
 	}
 	switch {
 	case !orig.Requester.Is(by.Person):
+		if !s.involved(orig, by.Person) {
+			return nil, unknown(ErrNotRequester, id)
+		}
 		return nil, problem(ErrNotRequester, "", fmt.Sprintf("Only %s, who has this access, can ask to extend %s.", orig.Requester.Display(), id))
 	case orig.State != StateActive || orig.EndsAt().IsZero():
 		return nil, problem(ErrNotPending, "", fmt.Sprintf("%s is %s, so there is no time-bound access to extend; ask again with `request %s`.",
@@ -302,15 +307,21 @@ func (s *Service) Cancel(ctx context.Context, id string, by Actor) (*Request, er
 	}
 	return s.transition(ctx, id, func(r *Request) (*Effects, error) {
 		if !r.Requester.Is(by.Person) {
+			if !s.involved(r, by.Person) {
+				return nil, unknown(ErrNotRequester, r.ID)
+			}
 			return nil, problem(ErrNotRequester, "", fmt.Sprintf(
 				"Only %s, who asked for %s, can cancel it.", r.Requester.Display(), r.ID))
 		}
-		if r.State != StatePendingApproval {
-			if r.State == StateCancelled {
-				return nil, problem(ErrNotPending, "", fmt.Sprintf("%s is already cancelled.", r.ID))
-			}
+		switch r.State {
+		case StatePendingApproval:
+		case StateCancelled:
+			return nil, problem(ErrNotPending, "", fmt.Sprintf("%s is already cancelled.", r.ID))
+		case StateActive:
 			return nil, problem(ErrNotPending, "", fmt.Sprintf(
-				"%s is %s, so it can no longer be cancelled; ask an admin to revoke the access if you no longer need it.", r.ID, r.State.Label()))
+				"%s is active, so there is nothing left to cancel; to give the access up, revoke it: `revoke %s`.", r.ID, r.ID))
+		default:
+			return nil, problem(ErrNotPending, "", fmt.Sprintf("%s is %s, so it can no longer be cancelled.", r.ID, r.State.Label()))
 		}
 		from := r.State
 		r.State = StateCancelled
@@ -330,8 +341,8 @@ func (s *Service) Schedule(ctx context.Context, id string, viewer Person) (*Requ
 	if err != nil {
 		return nil, nil, err
 	}
-	if !r.Requester.Is(viewer) && !r.IsApprover(viewer) && !slices.ContainsFunc(s.admins, viewer.Is) {
-		return nil, nil, problem(ErrNotFound, "", fmt.Sprintf("There is no request %s that you asked for or can decide.", id))
+	if !s.involved(r, viewer) {
+		return nil, nil, unknown(ErrNotFound, id)
 	}
 	return r, Steps(r), nil
 }
@@ -359,9 +370,22 @@ func (s *Service) wake() {
 func (s *Service) load(ctx context.Context, id string) (*Request, error) {
 	r, err := s.store.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return nil, problem(ErrNotFound, "", fmt.Sprintf("There is no request %s; `status` lists yours and `pending` the ones waiting for you.", id))
+		return nil, unknown(ErrNotFound, id)
 	}
 	return r, err
+}
+
+// unknown is the answer for a request that does not exist, and, with the refusal's own
+// error, for one the person has no part in: a stranger learns neither who asked nor for
+// what, nor even that the request exists.
+func unknown(err error, id string) *Problem {
+	return problem(err, "", fmt.Sprintf("There is no request %s; `status` lists yours and `pending` the ones waiting for you.", id))
+}
+
+// involved reports whether p has a part in r: its requester, one of its approvers
+// (escalation approvers included), or an admin.
+func (s *Service) involved(r *Request, p Person) bool {
+	return r.Requester.Is(p) || r.IsApprover(p) || slices.ContainsFunc(s.admins, p.Is)
 }
 
 // transition loads a request, lets change modify a copy and say what else happens, and

@@ -98,7 +98,7 @@ func TestSailPoint_FromSlashCommandToProvisionedAccessAndBack(t *testing.T) {
 	assert.Contains(t, ephemeral(t, w.command("UCAROL", "status")), "active")
 
 	// Dave, Carol's manager in SailPoint, ends it early.
-	assert.Contains(t, ephemeral(t, w.command("UERIN", "revoke payroll from carol@example.com")), "Only Carol, their manager or an access admin can revoke AR-1 (Payroll Reader).")
+	assert.Contains(t, ephemeral(t, w.command("UERIN", "revoke payroll from carol@example.com")), `carol@example.com has no active access to "payroll"`, "a stranger learns nothing")
 	assert.Contains(t, ephemeral(t, w.command("UDAVE", "revoke payroll from carol@example.com")), "Carol (carol@example.com)'s access to Payroll Reader")
 	w.drain()
 	subs = grants(isc)

@@ -33,7 +33,7 @@ func TestScheduleCommand_ShowsThePlanToThoseInvolved(t *testing.T) {
 	for _, want := range []string{"AR-1", "waiting for approval", "2026-11-26 09:00 UTC — reminder 1", "2026-11-27 09:00 UTC — escalation 1", "2026-12-07 09:00 UTC — timeout"} {
 		assert.Contains(t, plan, want)
 	}
-	assert.Contains(t, ephemeral(t, w.command("UALICE", "schedule AR-1")), "There is no request AR-1 that you asked for or can decide.")
+	assert.Contains(t, ephemeral(t, w.command("UALICE", "schedule AR-1")), "There is no request AR-1; ")
 
 	w.drain()
 	w.sweepAfter(3 * governance.Day)
@@ -101,7 +101,7 @@ func TestExtend_FromTheExpiryWarning(t *testing.T) {
 	assert.Contains(t, warning, "[ Extend ]")
 
 	w.click("UERIN", slackbot.ActionExtend, "AR-1")
-	assert.Contains(t, w.replies("UERIN", 1)[0], "Only Carol")
+	assert.Contains(t, w.replies("UERIN", 1)[0], "There is no request AR-1", "a stranger learns nothing")
 
 	w.click("UCAROL", slackbot.ActionExtend, "AR-1")
 	assert.Contains(t, w.replies("UCAROL", 1)[0], "AR-2")

@@ -156,12 +156,12 @@ func TestApprove_NonApproverIsRefusedAtOnceAndNeverGetsAModal(t *testing.T) {
 	w.click("UERIN", slackbot.ActionDeny, "AR-1")
 	refusals := w.replies("UERIN", 2)
 	for _, r := range refusals {
-		assert.Equal(t, "⚠️ You are not an approver of AR-1, so you can't decide it; it is waiting for Alice, Bob.", r)
+		assert.Equal(t, "⚠️ There is no request AR-1; `status` lists yours and `pending` the ones waiting for you.", r)
 	}
 	assert.Empty(t, w.slack.Calls("views.open"), "a non-approver is refused before any modal opens")
 
 	forged := decodeView(t, w.submit("UERIN", slackbot.CallbackDenyReason, "AR-1", map[string]string{slackbot.BlockReason: "forged"}))
-	assert.Contains(t, forged.Errors["reason"], "not an approver", "a forged modal submission is refused too")
+	assert.Contains(t, forged.Errors["reason"], "There is no request AR-1", "a forged modal submission is refused too")
 	r, err := w.store.Get(context.Background(), "AR-1")
 	require.NoError(t, err)
 	assert.Equal(t, governance.StatePendingApproval, r.State)

@@ -169,7 +169,7 @@ func TestTeams_DenyNeedsAReasonWhichTheRequesterSees(t *testing.T) {
 		"someone Teams cannot name is refused")
 
 	resp := w.execute("29:alice", "deny", "AR-1", map[string]any{"reason": "use the office network"})
-	assert.Contains(t, resp["value"], "You are not an approver of AR-1", "Alice does not approve the VPN")
+	assert.Contains(t, resp["value"], "There is no request AR-1", "Alice has no part in the VPN request")
 
 	// Alice denies prod-db in Teams, with the reason typed in the card.
 	w.sayTeams("29:carol", "request prod-db for 1h because month end")
