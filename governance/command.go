@@ -40,7 +40,7 @@ const MaxReasonLength = 1000
 var (
 	spaces    = regexp.MustCompile(`\s+`)
 	becauseRe = regexp.MustCompile(`(?i)(?:^|\s)because(?:\s+|$)`)
-	forRe     = regexp.MustCompile(`(?i)\s+for\s+(\S+)$`)
+	forRe     = regexp.MustCompile(`(?i)\s+for\s+(\d.*)$`)
 	fromRe    = regexp.MustCompile(`(?i)\s+from\s+(\S+)$`)
 	idRe      = regexp.MustCompile(`(?i)^(?:ar-?)?(\d{1,12})$`)
 )
@@ -91,7 +91,8 @@ func parseRequest(rest string) (Command, error) {
 			return Command{}, problem(ErrJustificationRequired, "reason", "You wrote `because` but no reason after it; say why you need the access.")
 		}
 	}
-	if m := forRe.FindStringSubmatchIndex(rest); m != nil {
+	// The last "for" that a duration follows: "for 8h", or spelled out, "for 2 hours".
+	if m := lastMatch(forRe, rest); m != nil {
 		d, err := ParseDuration(rest[m[2]:m[3]])
 		if err != nil {
 			return Command{}, err
@@ -107,6 +108,25 @@ func parseRequest(rest string) (Command, error) {
 		return Command{}, err
 	}
 	return c, nil
+}
+
+// lastMatch is re's rightmost match in s (each tried from a word boundary), or nil.
+func lastMatch(re *regexp.Regexp, s string) []int {
+	var last []int
+	for from := 0; from < len(s); {
+		m := re.FindStringSubmatchIndex(s[from:])
+		if m == nil {
+			break
+		}
+		for i := range m {
+			if m[i] >= 0 {
+				m[i] += from
+			}
+		}
+		last = m
+		from = m[0] + 1
+	}
+	return last
 }
 
 func parseRevoke(rest string) (Command, error) {

@@ -32,6 +32,12 @@ func TestParseCommand(t *testing.T) {
 			Command{Kind: CommandRequest, Item: "vpn", Duration: 30 * time.Minute, Reason: "on call"}},
 		{"a reason mentioning for keeps it", "request vpn because for the release for 2h",
 			Command{Kind: CommandRequest, Item: "vpn", Reason: "for the release for 2h"}},
+		{"a spelled-out duration", "request prod-db-read for 2 hours",
+			Command{Kind: CommandRequest, Item: "prod-db-read", Duration: 2 * time.Hour}},
+		{"the last for that a duration follows", "request Room for 2 people for 1 day because offsite",
+			Command{Kind: CommandRequest, Item: "Room for 2 people", Duration: Day, Reason: "offsite"}},
+		{"an item with for in its name", "request Access for contractors",
+			Command{Kind: CommandRequest, Item: "Access for contractors"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +58,7 @@ func TestParseCommand_BadInputSaysWhatToDo(t *testing.T) {
 		{"request without item", "request", ErrUnknownItem, "request <item>"},
 		{"because without reason", "request vpn because", ErrJustificationRequired, "reason"},
 		{"bad duration", "request vpn for 8x", ErrBadDuration, "30m, 8h, 7d"},
+		{"a spelled-out duration that is not one says so", "request prod-db-read for 2 fortnights", ErrBadDuration, `"2 fortnights" is not a duration`},
 		{"cancel without id", "cancel", ErrBadCommand, "AR-7"},
 		{"cancel with junk id", "cancel everything", ErrBadCommand, "AR-7"},
 		{"reason too long", "request vpn because " + strings.Repeat("ж", 1001), ErrReasonTooLong, "1001 characters"},
@@ -71,13 +78,15 @@ func TestParseCommand_BadInputSaysWhatToDo(t *testing.T) {
 func TestParseDuration(t *testing.T) {
 	good := map[string]time.Duration{
 		"30m": 30 * time.Minute, "8h": 8 * time.Hour, "7d": 7 * Day, "1d12h": 36 * time.Hour, "2w": 14 * Day, " 90M ": 90 * time.Minute,
+		"2 hours": 2 * time.Hour, "8hours": 8 * time.Hour, "1 day 12 hours": 36 * time.Hour, "1 week, 2 days": 9 * Day,
+		"90 minutes": 90 * time.Minute, "1 hour and 30 min": 90 * time.Minute, "3 Days": 3 * Day,
 	}
 	for in, want := range good {
 		got, err := ParseDuration(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"", "8", "h", "0m", "-1h", "1.5h", "8hours", "10s", "99999999d", "4000d"} {
+	for _, in := range []string{"", "8", "h", "0m", "-1h", "1.5h", "8 hourz", "2 hours ago", "10s", "1 fortnight", "99999999d", "4000d"} {
 		_, err := ParseDuration(in)
 		assert.ErrorIs(t, err, ErrBadDuration, in)
 	}

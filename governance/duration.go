@@ -13,8 +13,17 @@ const Week = 7 * Day
 // maxDuration is the longest duration ParseDuration accepts.
 const maxDuration = 10 * 365 * Day
 
+// durationUnits are the unit words ParseDuration knows, each with its size.
+var durationUnits = map[string]time.Duration{
+	"m": time.Minute, "min": time.Minute, "mins": time.Minute, "minute": time.Minute, "minutes": time.Minute,
+	"h": time.Hour, "hr": time.Hour, "hrs": time.Hour, "hour": time.Hour, "hours": time.Hour,
+	"d": Day, "day": Day, "days": Day,
+	"w": Week, "wk": Week, "wks": Week, "week": Week, "weeks": Week,
+}
+
 // ParseDuration reads a duration as people write it: a sequence of whole numbers with a
-// unit each, m (minutes), h (hours), d (days) or w (weeks): "30m", "8h", "7d", "1d12h".
+// unit each, m (minutes), h (hours), d (days) or w (weeks): "30m", "8h", "7d", "1d12h",
+// or with the units spelled out: "2 hours", "1 day 12 hours", "90 minutes".
 func ParseDuration(s string) (time.Duration, error) {
 	in := strings.ToLower(strings.TrimSpace(s))
 	if in == "" {
@@ -22,7 +31,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	bad := func() (time.Duration, error) {
 		return 0, problem(ErrBadDuration, "duration",
-			fmt.Sprintf("%q is not a duration I understand; write it like 30m, 8h, 7d or 1d12h.", s))
+			fmt.Sprintf("%q is not a duration I understand; write it like 30m, 8h, 7d, 1d12h or 2 hours.", s))
 	}
 	var total time.Duration
 	for in != "" {
@@ -30,24 +39,20 @@ func ParseDuration(s string) (time.Duration, error) {
 		for i < len(in) && in[i] >= '0' && in[i] <= '9' {
 			i++
 		}
-		if i == 0 || i == len(in) || i > 6 {
+		if i == 0 || i > 6 {
 			return bad()
 		}
 		n, err := strconv.Atoi(in[:i])
 		if err != nil {
 			return bad()
 		}
-		var unit time.Duration
-		switch in[i] {
-		case 'm':
-			unit = time.Minute
-		case 'h':
-			unit = time.Hour
-		case 'd':
-			unit = Day
-		case 'w':
-			unit = Week
-		default:
+		in = strings.TrimLeft(in[i:], " ")
+		j := 0
+		for j < len(in) && in[j] >= 'a' && in[j] <= 'z' {
+			j++
+		}
+		unit, ok := durationUnits[in[:j]]
+		if !ok {
 			return bad()
 		}
 		// Checked before multiplying: six digits of weeks would wrap around int64.
@@ -55,7 +60,8 @@ func ParseDuration(s string) (time.Duration, error) {
 			return 0, problem(ErrBadDuration, "duration", fmt.Sprintf("%q is longer than ten years; ask for less.", s))
 		}
 		total += time.Duration(n) * unit
-		in = in[i+1:]
+		in = strings.TrimLeft(in[j:], " ,")
+		in = strings.TrimLeft(strings.TrimPrefix(in, "and "), " ")
 	}
 	if total <= 0 {
 		return 0, problem(ErrBadDuration, "duration", "The duration must be more than zero, such as 30m, 8h or 7d.")
