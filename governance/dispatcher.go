@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -148,11 +149,8 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote b
 	defer cancel()
 	snaps := d.snapshots(work, tasks)
 	sem := make(chan struct{}, d.workers)
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		done []Task // delivered: acknowledged together when the pass ends
-	)
+	var wg sync.WaitGroup
+	acks := &acker{store: s.store, log: s.log}
 	for _, t := range tasks {
 		sem <- struct{}{}
 		wg.Add(1)
@@ -162,9 +160,7 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote b
 			err := d.deliver(work, t, snaps)
 			d.svc.obs.Delivered(t.Kind, time.Since(start), err)
 			if err == nil {
-				mu.Lock()
-				done = append(done, t)
-				mu.Unlock()
+				acks.done(work, t)
 				return
 			}
 			d.finish(work, t, err)
@@ -176,12 +172,62 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote b
 		}
 	}
 	wg.Wait()
-	if err := s.store.AckTask(work, done...); err != nil {
-		// Unacknowledged tasks are delivered again after ReclaimAfter; every delivery
-		// checks first whether its work is already done.
-		s.log.ErrorContext(work, "ack outbox tasks", "tasks", len(done), "err", err)
-	}
 	return len(tasks), nil
+}
+
+// acker acknowledges each delivered task as soon as it is done, so that a process that
+// dies in the middle of a pass leaves only its undelivered tasks to be delivered again.
+// Whoever finishes a delivery while no acknowledgement is on its way sends every task then
+// waiting, in one round trip, so under load one round trip still carries several. An
+// acknowledgement that fails (Redis away for a moment) is sent again until it lands or ctx
+// ends: a task left unacknowledged is delivered a second time after ReclaimAfter, and a
+// notice said twice is what this is here to prevent.
+type acker struct {
+	store   OutboxStore
+	log     *slog.Logger
+	mu      sync.Mutex
+	waiting []Task
+	sending bool
+}
+
+// ackRetry is the first wait before an acknowledgement is sent again; it doubles, up to a
+// second, until the pass's context ends.
+const ackRetry = 20 * time.Millisecond
+
+func (a *acker) done(ctx context.Context, t Task) {
+	a.mu.Lock()
+	a.waiting = append(a.waiting, t)
+	if a.sending {
+		a.mu.Unlock()
+		return
+	}
+	a.sending = true
+	for len(a.waiting) > 0 {
+		batch := a.waiting
+		a.waiting = nil
+		a.mu.Unlock()
+		a.send(ctx, batch)
+		a.mu.Lock()
+	}
+	a.sending = false
+	a.mu.Unlock()
+}
+
+func (a *acker) send(ctx context.Context, batch []Task) {
+	wait := ackRetry
+	for {
+		err := a.store.AckTask(ctx, batch...)
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			a.log.ErrorContext(ctx, "ack outbox tasks: they will be delivered again", "tasks", len(batch), "err", err)
+			return
+		case <-time.After(wait):
+			wait = min(2*wait, time.Second)
+		}
+	}
 }
 
 // finish retries or gives up a task whose delivery failed.

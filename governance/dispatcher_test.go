@@ -2,6 +2,9 @@ package governance_test
 
 import (
 	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/builtin"
 )
 
 // Bob's card is on its way when Alice approves, and another replica delivers the
@@ -52,4 +56,66 @@ func TestDispatcher_ACardSentWhileTheRequestWasDecidedIsRedrawn(t *testing.T) {
 	}
 	require.Len(t, bob, 1, "Bob's card, recorded after the decision's updates, is redrawn once")
 	assert.NotEqual(t, "update→bob@example.com:pending_approval", bob[0])
+}
+
+// A delivered task is acknowledged as soon as it is done, not when its pass ends: a
+// process that dies in the middle of a pass leaves only what it had not delivered yet.
+func TestDispatcher_EachDeliveryIsAcknowledgedAtOnce(t *testing.T) {
+	b := newBed(t, governance.Schedule{})
+	ctx := context.Background()
+	_, err := b.svc.Request(ctx, governance.RequestInput{
+		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "pair", Reason: "why"})
+	require.NoError(t, err)
+	waiting := func() int64 {
+		n, _, err := b.store.OutboxDepth(ctx)
+		require.NoError(t, err)
+		return n
+	}
+	require.EqualValues(t, 2, waiting(), "the two approvers' cards")
+	var during []int64
+	b.rec.onCard = func(governance.Person) { during = append(during, waiting()) }
+	require.NoError(t, governance.NewDispatcher(b.svc, "one", governance.WithWorkers(1)).Drain(ctx))
+	assert.Equal(t, []int64{2, 1}, during, "while the second card is on its way, the first is no longer waiting")
+	assert.Zero(t, waiting())
+}
+
+// flakyAcks is a store whose acknowledgements fail a few times, as when Redis is away for
+// a moment.
+type flakyAcks struct {
+	governance.Store
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakyAcks) AckTask(ctx context.Context, ts ...governance.Task) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fails > 0 {
+		f.fails--
+		return errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+	}
+	return f.Store.AckTask(ctx, ts...)
+}
+
+// An acknowledgement that fails is sent again until it lands, so Redis being away for a
+// moment does not make every notice of the pass go out a second time.
+func TestDispatcher_AFailedAcknowledgementIsSentAgain(t *testing.T) {
+	b := newBed(t, governance.Schedule{})
+	ctx := context.Background()
+	flaky := &flakyAcks{Store: b.store, fails: 3}
+	backend, err := builtin.New(b.store, builtin.Options{Clock: b.clock})
+	require.NoError(t, err)
+	svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: flaky,
+		Backends: []governance.Backend{backend}, Notifier: b.rec, Clock: b.clock,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	_, err = svc.Request(ctx, governance.RequestInput{
+		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "db", Reason: "why"})
+	require.NoError(t, err)
+	require.NoError(t, governance.NewDispatcher(svc, "one").Drain(ctx))
+	assert.Equal(t, []string{"card→alice@example.com"}, b.rec.take())
+	n, _, err := b.store.OutboxDepth(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing is left to be delivered again")
+	assert.Zero(t, flaky.fails)
 }
