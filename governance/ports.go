@@ -123,7 +123,7 @@ type Task struct {
 	// N numbers a reminder or an expiry warning among those of its request, so that one
 	// held for working hours is dropped when a later one supersedes it.
 	N       int `json:"n,omitempty"`
-	Attempt   int        `json:"attempt,omitempty"`
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // AuditRecord is one entry of the audit trail: who did what, when, from where.
