@@ -21,6 +21,7 @@ const (
 	CommandCancel   CommandKind = "cancel"   // cancel <id>
 	CommandSchedule CommandKind = "schedule" // schedule <id>: planned reminders, escalations, timeout, expiry
 	CommandRevoke   CommandKind = "revoke"   // revoke <item|id> [from <e-mail>]: end active access now
+	CommandExtend   CommandKind = "extend"   // extend <id> [for <duration>]: ask for more time
 	CommandHelp     CommandKind = "help"
 )
 
@@ -29,9 +30,9 @@ type Command struct {
 	Kind     CommandKind
 	Item     string        // CommandRequest, CommandRevoke: the item (or, to revoke, request id) as typed
 	Holder   string        // CommandRevoke: whose access, when not the sender's own
-	Duration time.Duration // CommandRequest: 0 means the item's default
+	Duration time.Duration // CommandRequest: 0 means the item's default; CommandExtend: 0 means as long again
 	Reason   string        // CommandRequest
-	ID       string        // CommandCancel: the request id, normalised ("AR-7")
+	ID       string        // CommandCancel, CommandSchedule, CommandExtend: the request id, normalised ("AR-7")
 }
 
 // MaxReasonLength bounds a justification or deny reason.
@@ -75,11 +76,13 @@ func ParseCommand(text string) (Command, error) {
 		return Command{Kind: CommandSchedule, ID: id}, nil
 	case "request", "req", "get":
 		return parseRequest(rest)
+	case "extend", "renew":
+		return parseExtend(rest)
 	case "revoke", "remove", "drop":
 		return parseRevoke(rest)
 	}
 	return Command{}, problem(ErrBadCommand, "",
-		fmt.Sprintf("I don't know the command %q. Try `request <item> for 8h because <reason>`, `status`, `pending`, `cancel <id>`, `revoke <item>`, `schedule <id>` or `help`.", verb))
+		fmt.Sprintf("I don't know the command %q. Try `request <item> for 8h because <reason>`, `status`, `pending`, `cancel <id>`, `extend <id>`, `revoke <item>`, `schedule <id>` or `help`.", verb))
 }
 
 func parseRequest(rest string) (Command, error) {
@@ -127,6 +130,28 @@ func lastMatch(re *regexp.Regexp, s string) []int {
 		from = m[0] + 1
 	}
 	return last
+}
+
+// parseExtend reads "AR-7" or "AR-7 for 4h".
+func parseExtend(rest string) (Command, error) {
+	c := Command{Kind: CommandExtend}
+	if m := lastMatch(forRe, rest); m != nil {
+		d, err := ParseDuration(rest[m[2]:m[3]])
+		if err != nil {
+			return Command{}, err
+		}
+		c.Duration = d
+		rest = rest[:m[0]]
+	}
+	if strings.TrimSpace(rest) == "" {
+		return Command{}, problem(ErrBadCommand, "", "Say which access to extend: `extend AR-7`, or `extend AR-7 for 4h` (`status` lists your requests).")
+	}
+	id, err := ParseRequestID(rest)
+	if err != nil {
+		return Command{}, err
+	}
+	c.ID = id
+	return c, nil
 }
 
 func parseRevoke(rest string) (Command, error) {

@@ -38,6 +38,8 @@ func TestParseCommand(t *testing.T) {
 			Command{Kind: CommandRequest, Item: "Room for 2 people", Duration: Day, Reason: "offsite"}},
 		{"an item with for in its name", "request Access for contractors",
 			Command{Kind: CommandRequest, Item: "Access for contractors"}},
+		{"extend as long again", "extend ar-11", Command{Kind: CommandExtend, ID: "AR-11"}},
+		{"extend for a while", "Extend AR-11 for 4 hours", Command{Kind: CommandExtend, ID: "AR-11", Duration: 4 * time.Hour}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +60,8 @@ func TestParseCommand_BadInputSaysWhatToDo(t *testing.T) {
 		{"request without item", "request", ErrUnknownItem, "request <item>"},
 		{"because without reason", "request vpn because", ErrJustificationRequired, "reason"},
 		{"bad duration", "request vpn for 8x", ErrBadDuration, "30m, 8h, 7d"},
+		{"extend without an id", "extend", ErrBadCommand, "extend AR-7"},
+		{"extend with a bad duration", "extend AR-7 for 2 fortnights", ErrBadDuration, "2 fortnights"},
 		{"a spelled-out duration that is not one says so", "request prod-db-read for 2 fortnights", ErrBadDuration, `"2 fortnights" is not a duration`},
 		{"cancel without id", "cancel", ErrBadCommand, "AR-7"},
 		{"cancel with junk id", "cancel everything", ErrBadCommand, "AR-7"},

@@ -265,6 +265,11 @@ func (s *Service) mayDecide(r *Request, p Person) error {
 // to the end asked for now. Only the requester may; asking twice for the same grant end
 // gives the same request.
 func (s *Service) Extend(ctx context.Context, id string, by Actor) (*Request, error) {
+	return s.ExtendFor(ctx, id, by, 0)
+}
+
+// ExtendFor is Extend for another d (0: the original's duration), as `extend AR-7 for 4h` asks.
+func (s *Service) ExtendFor(ctx context.Context, id string, by Actor, d time.Duration) (*Request, error) {
 	orig, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -280,14 +285,17 @@ func (s *Service) Extend(ctx context.Context, id string, by Actor) (*Request, er
 			id, orig.State.Label(), orig.Item.ID))
 	}
 	end := orig.EndsAt()
+	if d <= 0 {
+		d = orig.Duration
+	}
 	// A double click asks once. A click after an earlier ask for this end is over without
 	// extending anything (denied, timed out, withdrawn, failed) starts a new round.
 	key := fmt.Sprintf("extend:%s:%d", id, end.Unix())
 	for {
-		r, err := s.Request(ctx, RequestInput{Requester: by, Item: orig.Item.ID, Duration: orig.Duration,
-			Reason:         extensionReason(id, end.Add(orig.Duration), orig.Reason),
+		r, err := s.Request(ctx, RequestInput{Requester: by, Item: orig.Item.ID, Duration: d,
+			Reason:         extensionReason(id, end.Add(d), orig.Reason),
 			IdempotencyKey: key, Confirm: true,
-			extends: id, extendTo: end.Add(orig.Duration)})
+			extends: id, extendTo: end.Add(d)})
 		if err != nil || !r.State.Terminal() {
 			return r, err
 		}

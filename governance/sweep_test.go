@@ -735,3 +735,21 @@ func TestSweep_EscalationWalksUpTheManagersThenTheFallback(t *testing.T) {
 		})
 	}
 }
+
+// `extend AR-7 for 4h` asks for another 4 hours, not the original's length again; more
+// than the item allows is refused like any request.
+func TestExtend_ForAnotherDuration(t *testing.T) {
+	ctx := context.Background()
+	b := newBed(t, governance.Schedule{})
+	carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
+	id := b.request("db")
+	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+	b.deliver()
+	ext, err := b.svc.ExtendFor(ctx, id, carol, 4*time.Hour)
+	require.NoError(t, err)
+	assert.Equal(t, 4*time.Hour, ext.Duration)
+	assert.Equal(t, t0.Add(12*time.Hour), ext.ExtendTo, "8h granted, then 4h more")
+	assert.Contains(t, ext.Reason, "Extension of "+id)
+}
