@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -166,4 +167,35 @@ func TestCancel_ActiveAccessPointsAtRevoke(t *testing.T) {
 	require.ErrorAs(t, err, &p)
 	assert.Equal(t, id+" is active, so there is nothing left to cancel; to give the access up, revoke it: `revoke "+id+"`.", p.Message)
 	assert.NotContains(t, p.Message, "admin")
+}
+
+// Small answers that said the wrong thing: revoking an item that does not exist says so
+// (not "no active access"), an empty request id asks for one, and a warning before the
+// end says how long before.
+func TestAnswers_SayWhatIsWrong(t *testing.T) {
+	ctx := context.Background()
+	b := newBed(t, governance.Schedule{ExpiryNotices: []time.Duration{24 * time.Hour, time.Hour}})
+	carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
+	_, err := b.svc.Revoke(ctx, governance.RevokeInput{By: carol, Target: "nonexistent"})
+	assert.ErrorIs(t, err, governance.ErrUnknownItem)
+	assert.ErrorContains(t, err, `There is no item "nonexistent"`)
+	_, err = b.svc.Revoke(ctx, governance.RevokeInput{By: carol, Target: "db"})
+	assert.ErrorIs(t, err, governance.ErrNotActive, "a catalog item Carol does not hold")
+
+	_, err = governance.ParseCommand("cancel")
+	assert.ErrorContains(t, err, "Say which request: ids look like AR-7")
+	assert.NotContains(t, err.Error(), `""`)
+
+	id := b.request("db")
+	_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+	b.deliver()
+	r, err := b.store.Get(ctx, id)
+	require.NoError(t, err)
+	var labels []string
+	for _, st := range governance.Steps(r) {
+		labels = append(labels, st.Label())
+	}
+	assert.Equal(t, []string{"warning 1h before the end", "access ends"}, labels, "an 8h grant fits only the 1h warning")
 }

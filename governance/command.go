@@ -169,6 +169,9 @@ func parseRevoke(rest string) (Command, error) {
 
 // ParseRequestID normalises a request id as people type it ("AR-7", "ar7", "7") to "AR-7".
 func ParseRequestID(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", problem(ErrBadCommand, "", "Say which request: ids look like AR-7 (`status` lists yours).")
+	}
 	m := idRe.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return "", problem(ErrBadCommand, "", fmt.Sprintf("%q is not a request id; ids look like AR-7 (see `status`).", s))

@@ -82,14 +82,24 @@ func (s *Service) findActive(ctx context.Context, in RevokeInput) (*Request, err
 		return nil, fmt.Errorf("list requests of %s: %w", holder, err)
 	}
 	name := target
-	if it, err := s.catalog.Lookup(target); err == nil {
+	it, err := s.catalog.Lookup(target)
+	if err == nil {
 		name = it.ID
 	}
+	// An item of the catalog, one the holder was granted through a search, or any name
+	// where a search item could find it in its backend.
+	known := err == nil || slices.ContainsFunc(s.catalog.Items(), func(it Item) bool { return it.Search })
 	for _, r := range rs {
-		if r.State == StateActive && r.Extends == "" &&
-			(strings.EqualFold(r.Item.ID, name) || strings.EqualFold(r.Item.Name, target)) {
+		if !strings.EqualFold(r.Item.ID, name) && !strings.EqualFold(r.Item.Name, target) {
+			continue
+		}
+		known = true
+		if r.State == StateActive && r.Extends == "" {
 			return r, nil
 		}
+	}
+	if !known && holder == strings.ToLower(in.By.Email) {
+		return nil, problem(ErrUnknownItem, "item", fmt.Sprintf("There is no item %q; `status` lists your requests and `help` the catalog.", target))
 	}
 	whose := "You have"
 	if holder != strings.ToLower(in.By.Email) {

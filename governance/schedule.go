@@ -124,19 +124,23 @@ type Step struct {
 	N    int
 	At   time.Time
 	Done bool
+	Lead time.Duration // an expiry warning: how long before the end it comes
 }
 
 // Label names the step for people: "reminder 2", "escalation 1", "timeout",
-// "warning before the end 1", "access ends".
+// "warning 24h before the end", "access ends".
 func (s Step) Label() string {
-	label := map[PlanKind]string{
-		PlanReminder: "reminder", PlanEscalation: "escalation", PlanTimeout: "timeout",
-		PlanExpiryWarning: "warning before the end", PlanEnd: "access ends",
-	}[s.Kind]
-	if s.Kind == PlanReminder || s.Kind == PlanEscalation || s.Kind == PlanExpiryWarning {
-		label += fmt.Sprintf(" %d", s.N)
+	switch s.Kind {
+	case PlanReminder, PlanEscalation:
+		return fmt.Sprintf("%s %d", s.Kind, s.N)
+	case PlanTimeout:
+		return "timeout"
+	case PlanExpiryWarning:
+		return "warning " + FormatDuration(s.Lead) + " before the end"
+	case PlanEnd:
+		return "access ends"
 	}
-	return label
+	return string(s.Kind)
 }
 
 // Steps is what the scheduler plans for r: the approval events of a pending request, or
@@ -157,7 +161,7 @@ func Steps(r *Request) []Step {
 			return []Step{{Kind: PlanEnd, N: 1, At: r.Submission.End}}
 		}
 		for i, at := range r.Schedule.expiryNotices(r.Submission.Start, r.Submission.End) {
-			out = append(out, Step{Kind: PlanExpiryWarning, N: i + 1, At: at, Done: i < r.ExpiryNotices})
+			out = append(out, Step{Kind: PlanExpiryWarning, N: i + 1, At: at, Done: i < r.ExpiryNotices, Lead: r.Submission.End.Sub(at)})
 		}
 		out = append(out, Step{Kind: PlanEnd, N: 1, At: r.Submission.End})
 	}
