@@ -98,7 +98,7 @@ func demo(ctx context.Context, stdout io.Writer) error {
 			return press("CAROL", "approve", "AR-1")
 		},
 		func() error {
-			step("Erin, who is not an approver, tries to approve it")
+			step("Erin, who has no part in it, tries to approve it: she learns nothing about it")
 			return press("ERIN", "approve", "AR-1")
 		},
 		func() error {

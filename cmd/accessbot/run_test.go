@@ -105,7 +105,7 @@ func TestRun_Demo(t *testing.T) {
 		"Carol asks for read access",
 		"[ Approve ] [ Deny ]",
 		"You can't decide your own request AR-1",
-		"You are not an approver of AR-1",
+		"There is no request AR-1",
 		"Approved by Alice Approver (alice@example.com)",
 		"is active until 2026-11-23 17:12 UTC",
 		"AR-1 was already approved by Alice Approver",
