@@ -18,6 +18,9 @@ import (
 // members it claimed.
 func (s *Service) Sweep(ctx context.Context, limit int, lease time.Duration) (int, error) {
 	now := s.clock.Now()
+	if err := s.trimAudit(ctx, now); err != nil {
+		s.log.ErrorContext(ctx, "audit trail not trimmed; tried again next hour", "err", err)
+	}
 	members, err := s.store.ClaimDue(ctx, now, lease, limit)
 	if err != nil {
 		return 0, fmt.Errorf("claim due items: %w", err)
@@ -44,6 +47,43 @@ func (s *Service) Sweep(ctx context.Context, limit int, lease time.Duration) (in
 	return len(members), errors.Join(errs...)
 }
 
+// purgeDue forgets a request that finished the retention time ago. One that is not
+// finished (it cannot become unfinished, but a store written by hand might say so) stays.
+func (s *Service) purgeDue(ctx context.Context, id string) error {
+	purged, err := s.store.Purge(ctx, id)
+	if err != nil {
+		return fmt.Errorf("purge %s: %w", id, err)
+	}
+	if !purged {
+		s.log.WarnContext(ctx, "finished request not purged: it changed, or is not finished; tried again when its lease ends", "request", id)
+	}
+	return nil
+}
+
+// auditTrimEvery is how often some sweeper trims the audit trail; auditTrimBatch bounds
+// how many records it removes per shard each time, so one sweep never stalls on a backlog.
+const (
+	auditTrimEvery = time.Hour
+	auditTrimBatch = 1000
+)
+
+// trimAudit removes audit records older than the retention time, at most once an hour
+// across every replica.
+func (s *Service) trimAudit(ctx context.Context, now time.Time) error {
+	first, err := s.store.ClaimOnce(ctx, fmt.Sprintf("audit-trim:%d", now.Unix()/int64(auditTrimEvery/time.Second)), 2*auditTrimEvery)
+	if err != nil || !first {
+		return err
+	}
+	n, err := s.store.TrimAudit(ctx, now.Add(-s.retain.Audit), auditTrimBatch)
+	if err != nil {
+		return fmt.Errorf("trim the audit trail: %w", err)
+	}
+	if n > 0 {
+		s.log.InfoContext(ctx, "audit trail trimmed", "records", n, "older_than", now.Add(-s.retain.Audit))
+	}
+	return nil
+}
+
 func (s *Service) handleDue(ctx context.Context, m string, now time.Time) error {
 	kind, id, _ := strings.Cut(m, ":")
 	var err error
@@ -54,6 +94,8 @@ func (s *Service) handleDue(ctx context.Context, m string, now time.Time) error 
 		err = s.expiryDue(ctx, id, now)
 	case "sync":
 		err = s.syncDue(ctx, id, now)
+	case "purge":
+		err = s.purgeDue(ctx, id)
 	default:
 		err = fmt.Errorf("unknown due item %q", m)
 	}

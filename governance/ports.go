@@ -17,7 +17,19 @@ type Store interface {
 	RequestStore
 	OutboxStore
 	DueStore
+	RetentionStore
 	Ping(ctx context.Context) error
+}
+
+// RetentionStore forgets what is no longer needed, so that storage does not grow for ever.
+type RetentionStore interface {
+	// Purge removes a finished request and everything kept for it: its card references,
+	// its grant record, its index entries and its due entries. A request that is not
+	// finished, or that changed since it was read, is left alone (purged is false).
+	Purge(ctx context.Context, id string) (purged bool, err error)
+	// TrimAudit removes audit records older than before, at most about limit per shard a
+	// call, and says how many it removed.
+	TrimAudit(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
 // DueStore finds due work through the sorted due-time index, never by scanning requests.

@@ -187,3 +187,4 @@ func (s Schedule) FirstApprovalDue(created time.Time) (at time.Time, ok bool) {
 func dueApproval(id string) string { return "approval:" + id }
 func dueExpiry(id string) string   { return "expiry:" + id }
 func dueSync(id string) string     { return "sync:" + id }
+func duePurge(id string) string    { return "purge:" + id }

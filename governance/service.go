@@ -23,6 +23,7 @@ type Service struct {
 	sync     SyncPolicy
 	obs      Observer
 	log      *slog.Logger
+	retain   Retention
 	// managersKnown: some backend can tell managers, so escalations look them up.
 	managersKnown bool
 	kick          func() // wakes the local outbox dispatcher; may be nil
@@ -41,7 +42,26 @@ type Config struct {
 	Sync     SyncPolicy   // how often backends are asked about grants they are working on
 	Observer Observer     // metrics; default none
 	Logger   *slog.Logger // default slog.Default()
+	// Retention is how long finished requests and audit records are kept.
+	Retention Retention
 }
+
+// Retention is how long what is finished is kept.
+type Retention struct {
+	// Finished is how long a finished request (denied, cancelled, timed out, expired,
+	// revoked, failed) is kept after it finished, with its cards, index and grant record;
+	// default 90 days.
+	Finished time.Duration
+	// Audit is how long an audit record is kept; default 400 days. `accessbot audit export`
+	// keeps a longer trail elsewhere.
+	Audit time.Duration
+}
+
+// The retention defaults.
+const (
+	DefaultRetainFinished = 90 * Day
+	DefaultRetainAudit    = 400 * Day
+)
 
 // NewService checks that every item's backend is configured and returns the service.
 func NewService(cfg Config) (*Service, error) {
@@ -60,6 +80,13 @@ func NewService(cfg Config) (*Service, error) {
 		sync:     cfg.Sync,
 		obs:      cfg.Observer,
 		log:      cfg.Logger,
+		retain:   cfg.Retention,
+	}
+	if s.retain.Finished <= 0 {
+		s.retain.Finished = DefaultRetainFinished
+	}
+	if s.retain.Audit <= 0 {
+		s.retain.Audit = DefaultRetainAudit
 	}
 	if s.clock == nil {
 		s.clock = SystemClock{}
@@ -412,6 +439,13 @@ func (s *Service) transition(ctx context.Context, id string, change func(*Reques
 		}
 		if err := checkLifecycle(cur.State, next.State, fx.Audit); err != nil {
 			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		if next.State.Terminal() && !cur.State.Terminal() {
+			// Finished: forgotten once it has been kept for the retention time.
+			if fx.Due == nil {
+				fx.Due = map[string]time.Time{}
+			}
+			fx.Due[duePurge(id)] = s.clock.Now().Add(s.retain.Finished)
 		}
 		next.Version = cur.Version + 1
 		next.UpdatedAt = s.clock.Now()

@@ -753,3 +753,57 @@ func TestExtend_ForAnotherDuration(t *testing.T) {
 	assert.Equal(t, t0.Add(12*time.Hour), ext.ExtendTo, "8h granted, then 4h more")
 	assert.Contains(t, ext.Reason, "Extension of "+id)
 }
+
+// A finished request is kept for the retention time after it finished, then forgotten
+// with its cards, index entries and grant record; one still open is never forgotten. The
+// audit trail is trimmed by age on its own clock.
+func TestRetention_FinishedRequestsAndOldAuditRecordsAreForgotten(t *testing.T) {
+	ctx := context.Background()
+	b := newBed(t, governance.Schedule{})
+	carol := governance.Person{Email: "carol@example.com"}
+	alice := governance.Actor{Person: governance.Person{Email: "alice@example.com"}}
+	denied := b.request("db")
+	granted := b.request("pair")
+	open := b.request("carols")
+	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: denied, Approve: false, Reason: "no", Approver: alice})
+	require.NoError(t, err)
+	_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: granted, Approve: true, Approver: alice})
+	require.NoError(t, err)
+	b.deliver() // granted for 8h: it expires, and so finishes, a day later here
+	audit := func() int {
+		n := 0
+		require.NoError(t, b.store.Audit(ctx, time.Time{}, time.Time{}, func(governance.AuditRecord) error { n++; return nil }))
+		return n
+	}
+	require.NotZero(t, audit())
+
+	b.days(int(governance.DefaultRetainFinished/governance.Day) - 1)
+	mine, err := b.svc.Mine(ctx, carol)
+	require.NoError(t, err)
+	assert.Len(t, mine, 3, "kept for the retention time")
+
+	b.days(1)
+	_, err = b.store.Get(ctx, denied)
+	assert.ErrorIs(t, err, governance.ErrNotFound, "denied 90 days ago: forgotten")
+	refs, err := b.store.MessageRefs(ctx, denied)
+	require.NoError(t, err)
+	assert.Empty(t, refs, "its cards too")
+	_, err = b.store.Get(ctx, granted)
+	require.NoError(t, err, "expired less than 90 days ago (the daily sweep saw it end on day 1): kept")
+	b.days(1)
+	_, err = b.store.Get(ctx, granted)
+	assert.ErrorIs(t, err, governance.ErrNotFound)
+	_, ok, err := b.store.Grant(ctx, granted)
+	require.NoError(t, err)
+	assert.False(t, ok, "the built-in backend's record of it too")
+	mine, err = b.svc.Mine(ctx, carol)
+	require.NoError(t, err)
+	require.Len(t, mine, 1, "status keeps working for what remains")
+	assert.Equal(t, open, mine[0].ID, "a pending request is never forgotten")
+	require.NotZero(t, audit(), "the audit trail keeps its own time")
+
+	b.days(int((governance.DefaultRetainAudit-governance.DefaultRetainFinished)/governance.Day) + 1)
+	assert.Zero(t, audit(), "records older than 400 days are trimmed")
+	_, err = b.store.Get(ctx, open)
+	require.NoError(t, err)
+}

@@ -34,6 +34,14 @@ var (
 	//go:embed claimdue.lua
 	claimDueSrc    string
 	claimDueScript = goredis.NewScript(claimDueSrc)
+
+	//go:embed purge.lua
+	purgeSrc    string
+	purgeScript = goredis.NewScript(purgeSrc)
+
+	//go:embed trimaudit.lua
+	trimAuditSrc    string
+	trimAuditScript = goredis.NewScript(trimAuditSrc)
 )
 
 // scriptCall is one run of a script: its keys and arguments.

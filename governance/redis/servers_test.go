@@ -125,4 +125,38 @@ func coreFlow(t *testing.T, s *Store) {
 	depth, _, err := s.OutboxDepth(ctx)
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, depth, "submit and update claimed, not yet done")
+
+	// Retention: an open request is never purged; a finished one goes with its cards,
+	// grant record and index entries; old audit records are trimmed.
+	purged, err := s.Purge(ctx, id)
+	require.NoError(t, err)
+	assert.False(t, purged, "approved is not finished")
+	denied := next(approved, governance.StateDenied)
+	require.NoError(t, s.Update(ctx, denied, approved.Version, governance.Effects{Due: map[string]time.Time{"purge:" + id: t0}}))
+	purged, err = s.Purge(ctx, id)
+	require.NoError(t, err)
+	assert.True(t, purged)
+	_, err = s.Get(ctx, id)
+	assert.ErrorIs(t, err, governance.ErrNotFound)
+	refs, err = s.MessageRefs(ctx, id)
+	require.NoError(t, err)
+	assert.Empty(t, refs)
+	_, ok, err = s.Grant(ctx, id)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	mine, err = s.ListByRequester(ctx, "carol@example.com", 10)
+	require.NoError(t, err)
+	assert.Empty(t, mine)
+	due, err = s.ClaimDue(ctx, t0.Add(1000*time.Hour), time.Minute, 10)
+	require.NoError(t, err)
+	assert.Empty(t, due, "its due entries went with it")
+	trimmed, err := s.TrimAudit(ctx, t0.Add(30*time.Minute), 1000)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, trimmed, "the request's record, not the approval an hour later")
+	trail = nil
+	require.NoError(t, s.Audit(ctx, time.Time{}, time.Time{}, func(a governance.AuditRecord) error {
+		trail = append(trail, a.Event)
+		return nil
+	}))
+	assert.Equal(t, []governance.Event{governance.EventApprove}, trail)
 }
