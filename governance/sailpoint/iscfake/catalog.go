@@ -45,21 +45,13 @@ func (s *Server) requestableObjects(r *http.Request, _ []byte) reply {
 	if q.Has("statuses") && who == "" {
 		return badRequest("statuses requires identity-id")
 	}
-	pg, err := parsePaging(q, maxLimit)
-	if err != nil {
-		return badRequest("%s", err)
-	}
-	conds, err := parseFilters(q.Get("filters"), requestableFilters)
-	if err != nil {
-		return badRequest("%s", err)
-	}
-	keys, err := parseSorters(q.Get("sorters"), "name")
+	l, err := parseList(q, requestableFilters, "name")
 	if err != nil {
 		return badRequest("%s", err)
 	}
 	term := strings.ToLower(q.Get("term"))
 	if term != "" {
-		conds = nil // term overrides filters
+		l.conds = nil // term overrides filters
 	}
 	var out []requestableObject
 	for _, id := range s.itemList {
@@ -67,7 +59,7 @@ func (s *Server) requestableObjects(r *http.Request, _ []byte) reply {
 		if !slices.Contains(types, it.typ) || !strings.Contains(strings.ToLower(it.name+"\x00"+it.description), term) {
 			continue
 		}
-		if !matchAll(conds, func(field string) string { return itemField(it, field) }) {
+		if !matchAll(l.conds, func(field string) string { return itemField(it, field) }) {
 			continue
 		}
 		obj := s.requestable(it, who)
@@ -76,8 +68,8 @@ func (s *Server) requestableObjects(r *http.Request, _ []byte) reply {
 		}
 		out = append(out, obj)
 	}
-	sortBy(out, keys, func(o requestableObject, _ string) string { return strings.ToLower(o.Name) })
-	return listReply(pageOf(out, pg), len(out), pg)
+	sortBy(out, l.keys, func(o requestableObject, _ string) string { return strings.ToLower(o.Name) })
+	return listReply(pageOf(out, l.paging), len(out), l.paging)
 }
 
 func itemField(it item, field string) string {

@@ -33,15 +33,7 @@ func (s *Server) publicIdentities(r *http.Request, _ []byte) reply {
 	if err := checkParams(q, "limit", "offset", "count", "filters", "sorters", "add-core-filters"); err != nil {
 		return badRequest("%s", err)
 	}
-	pg, err := parsePaging(q, maxLimit)
-	if err != nil {
-		return badRequest("%s", err)
-	}
-	conds, err := parseFilters(q.Get("filters"), identityFilters)
-	if err != nil {
-		return badRequest("%s", err)
-	}
-	keys, err := parseSorters(q.Get("sorters"), "name")
+	l, err := parseList(q, identityFilters, "name")
 	if err != nil {
 		return badRequest("%s", err)
 	}
@@ -57,12 +49,12 @@ func (s *Server) publicIdentities(r *http.Request, _ []byte) reply {
 			continue // add-core-filters drops incomplete and uncorrelated identities
 		}
 		p := s.publicIdentity(s.identities[id])
-		if matchAll(conds, func(field string) string { return identityField(p, field) }) {
+		if matchAll(l.conds, func(field string) string { return identityField(p, field) }) {
 			out = append(out, p)
 		}
 	}
-	sortBy(out, keys, func(p publicIdentity, _ string) string { return strings.ToLower(p.Name) })
-	return listReply(pageOf(out, pg), len(out), pg)
+	sortBy(out, l.keys, func(p publicIdentity, _ string) string { return strings.ToLower(p.Name) })
+	return listReply(pageOf(out, l.paging), len(out), l.paging)
 }
 
 func identityField(p publicIdentity, field string) string {

@@ -18,6 +18,29 @@ func checkParams(q url.Values, allowed ...string) error {
 	return nil
 }
 
+// listQuery is what a collection GET asks for besides its own parameters: a page, filters
+// and sorters.
+type listQuery struct {
+	paging
+	conds []cond
+	keys  []sortKey
+}
+
+// parseList reads paging (limit at most maxLimit), filters of the allowed fields and
+// sorters of the sortable ones, in the order ISC checks them.
+func parseList(q url.Values, filters map[string]filterField, sortable ...string) (listQuery, error) {
+	var l listQuery
+	var err error
+	if l.paging, err = parsePaging(q, maxLimit); err != nil {
+		return l, err
+	}
+	if l.conds, err = parseFilters(q.Get("filters"), filters); err != nil {
+		return l, err
+	}
+	l.keys, err = parseSorters(q.Get("sorters"), sortable...)
+	return l, err
+}
+
 type paging struct {
 	limit, offset int
 	count         bool

@@ -32,29 +32,21 @@ func (s *Server) status(r *http.Request, _ []byte) reply {
 			}
 		}
 	}
-	pg, err := parsePaging(q, maxLimit)
+	l, err := parseList(q, statusFilters, "created", "modified", "accountActivityItemId", "name")
 	if err != nil {
 		return badRequest("%s", err)
 	}
-	conds, err := parseFilters(q.Get("filters"), statusFilters)
-	if err != nil {
-		return badRequest("%s", err)
-	}
-	keys, err := parseSorters(q.Get("sorters"), "created", "modified", "accountActivityItemId", "name")
-	if err != nil {
-		return badRequest("%s", err)
-	}
-	if keys == nil {
-		keys = []sortKey{{field: "created"}}
+	if l.keys == nil {
+		l.keys = []sortKey{{field: "created"}}
 	}
 	var rows []*RequestedItemStatus
 	for _, row := range s.rows {
-		if !s.queued[row.AccessRequestID] && statusMatches(row, q) && matchAll(conds, func(field string) string { return statusField(row, field) }) {
+		if !s.queued[row.AccessRequestID] && statusMatches(row, q) && matchAll(l.conds, func(field string) string { return statusField(row, field) }) {
 			rows = append(rows, row)
 		}
 	}
-	sortBy(rows, keys, statusField)
-	return listReply(pageOf(rows, pg), len(rows), pg)
+	sortBy(rows, l.keys, statusField)
+	return listReply(pageOf(rows, l.paging), len(rows), l.paging)
 }
 
 // statusMatches applies the identity and state parameters.
