@@ -145,6 +145,9 @@ func codeFor(status int) string {
 	return "generalException"
 }
 
+// RequestID finds the request-id of an error body the fakes wrote.
+var RequestID = regexp.MustCompile(`a1b2c3d4-0000-4000-8000-[0-9]{12}`)
+
 var requestSeq struct {
 	sync.Mutex
 	n int
