@@ -269,6 +269,11 @@ func SplitOutsideQuotes(s, sep string) []string {
 	return append(parts, s[start:])
 }
 
+// CannotConvert is Graph's error for a literal that is not of the expected type.
+func CannotConvert(literal, typ string) error {
+	return fmt.Errorf("Cannot convert the literal '%s' to the expected type '%s'.", literal, typ)
+}
+
 // Nullable is s, or JSON null when s is empty.
 func Nullable(s string) any {
 	if s == "" {
