@@ -219,31 +219,21 @@ func (s *Server) SetState(requestID, state string) {
 func (s *Server) Request(id string) (Request, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r := s.request(id); r != nil {
-		return *r, true
-	}
-	return Request{}, false
+	return msgraphtest.CopyOf(s.request(id))
 }
 
 // Requests lists copies of every request, in the order they were made.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		out[i] = *r
-	}
-	return out
+	return msgraphtest.Copies(s.requests)
 }
 
 // Assignment returns a copy of an assignment.
 func (s *Server) Assignment(id string) (Assignment, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if a := s.assignment(id); a != nil {
-		return *a, true
-	}
-	return Assignment{}, false
+	return msgraphtest.CopyOf(s.assignment(id))
 }
 
 // TokensIssued counts the access tokens the token endpoint gave out.

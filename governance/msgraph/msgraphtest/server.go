@@ -237,3 +237,21 @@ func ParseTime(v string) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// CopyOf is a copy of *p, and whether there was one.
+func CopyOf[T any](p *T) (T, bool) {
+	if p == nil {
+		var zero T
+		return zero, false
+	}
+	return *p, true
+}
+
+// Copies are copies of the records list points to, in order.
+func Copies[T any](list []*T) []T {
+	out := make([]T, len(list))
+	for i, p := range list {
+		out[i] = *p
+	}
+	return out
+}

@@ -146,21 +146,14 @@ func (s *Server) logChange(r *Request, at time.Time) {
 func (s *Server) Request(id string) (Request, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r := s.request(id); r != nil {
-		return *r, true
-	}
-	return Request{}, false
+	return msgraphtest.CopyOf(s.request(id))
 }
 
 // Requests lists copies of every request, in the order they were made.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		out[i] = *r
-	}
-	return out
+	return msgraphtest.Copies(s.requests)
 }
 
 // Changes lists the change log, oldest first.
