@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
@@ -31,6 +32,22 @@ type Options struct {
 	Timeout          time.Duration // the backend's timeout per call; 0 keeps the harness's own
 	WrongCredentials bool          // the backend is given credentials its fake refuses
 	Log              io.Writer     // where the backend logs; nil discards
+}
+
+// TimeoutOr is the timeout the suite asks for, or d when it asks for none.
+func (o Options) TimeoutOr(d time.Duration) time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return d
+}
+
+// LoggerOr is a logger writing to Log, or l when the suite asks for none.
+func (o Options) LoggerOr(l *slog.Logger) *slog.Logger {
+	if o.Log != nil {
+		return slog.New(slog.NewTextHandler(o.Log, nil))
+	}
+	return l
 }
 
 // Fake is what the suite asks of a backend's fake server. match is the fake's own way to

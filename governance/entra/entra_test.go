@@ -17,7 +17,6 @@ import (
 	"github.com/accessbot/accessbot/governance/backendtest"
 	"github.com/accessbot/accessbot/governance/entra"
 	"github.com/accessbot/accessbot/governance/entra/graphfake"
-	"github.com/accessbot/accessbot/governance/msgraph/msgraphtest"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
@@ -432,14 +431,9 @@ type harness struct{}
 
 func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 	tn := newTenant(t, graphfake.Options{}, func(eo *entra.Options) {
-		if o.Timeout > 0 {
-			eo.Timeout = o.Timeout
-		}
+		eo.Timeout, eo.Logger = o.TimeoutOr(eo.Timeout), o.LoggerOr(eo.Logger)
 		if o.WrongCredentials {
 			eo.ClientSecret = "wrong"
-		}
-		if o.Log != nil {
-			eo.Logger = slog.New(slog.NewTextHandler(o.Log, nil))
 		}
 	})
 	return backendtest.Subject{Bed: tn.Bed, Fake: tn.graph, Accepted: func() int { return len(tn.graph.Created()) },
@@ -447,31 +441,20 @@ func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 }
 
 func (harness) Contract() backendtest.Contract {
-	const submit = "POST " + requests
-	return backendtest.Contract{
-		Item: "payroll", Submit: submit,
-		Transient: []backendtest.Fault{{Call: submit, Status: http.StatusInternalServerError},
-			{Call: "GET /users", Status: http.StatusBadGateway},
-			{Call: "GET " + requests, Status: http.StatusServiceUnavailable, RetryAfter: "1.5"}},
-		GiveUp:     "Entra POST " + requests + ": 500 generalException",
-		Hidden:     "Injected failure",
-		TrackingID: msgraphtest.RequestID, TrackingKey: "request_id",
-		Permanent: []backendtest.Refusal{
-			{Call: submit, Status: http.StatusBadRequest, Failure: "Entra refused the request (HTTP 400), so nothing was changed there. " +
-				"Ask your access admins to check the item's set-up in Entra and in accessbot's catalog, quoting Microsoft request id a1b2c3d4-"},
-			{Call: submit, Status: http.StatusForbidden, Failure: "Entra refused accessbot (HTTP 403), so nothing was changed there. " +
-				"This is not about your access: accessbot's app registration needs the Microsoft Graph application permission " +
-				"EntitlementManagement.ReadWrite.All, with admin consent"},
-			{Call: submit, Status: http.StatusNotFound, Failure: "Entra no longer has it (HTTP 404)"},
-			{Call: "GET /users", Status: http.StatusForbidden, Failure: "application permission User.Read.All"},
-		},
-		FreshTokenOn401: true,
-		WrongCredentials: []string{"Entra's sign-in endpoint refused accessbot's credentials (HTTP 401), so nothing was changed there. " +
-			"This is not about your access: your access admins need to check AZURE_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET"},
-		Stranger: "nobody@example.com",
-		NoIdentity: "Entra has no user whose e-mail or sign-in name is nobody@example.com, so Entra cannot grant you anything; " +
-			"ask your access admins to check that your chat e-mail matches your Entra account",
-	}
+	c := backendtest.GraphContract("Entra", "POST "+requests, "GET "+requests)
+	c.Item = "payroll"
+	c.Permanent = append(c.Permanent,
+		backendtest.Refusal{Call: c.Submit, Status: http.StatusForbidden, Failure: "Entra refused accessbot (HTTP 403), so nothing was changed there. " +
+			"This is not about your access: accessbot's app registration needs the Microsoft Graph application permission " +
+			"EntitlementManagement.ReadWrite.All, with admin consent"},
+		backendtest.Refusal{Call: "GET /users", Status: http.StatusForbidden, Failure: "application permission User.Read.All"})
+	c.FreshTokenOn401 = true
+	c.WrongCredentials = []string{"Entra's sign-in endpoint refused accessbot's credentials (HTTP 401), so nothing was changed there. " +
+		"This is not about your access: your access admins need to check AZURE_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET"}
+	c.Stranger = "nobody@example.com"
+	c.NoIdentity = "Entra has no user whose e-mail or sign-in name is nobody@example.com, so Entra cannot grant you anything; " +
+		"ask your access admins to check that your chat e-mail matches your Entra account"
+	return c
 }
 
 func TestErrors_EntraSaysWhatIsWrong(t *testing.T) {

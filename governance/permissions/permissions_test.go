@@ -23,7 +23,6 @@ import (
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/backendtest"
 	"github.com/accessbot/accessbot/governance/governancetest"
-	"github.com/accessbot/accessbot/governance/msgraph/msgraphtest"
 	"github.com/accessbot/accessbot/governance/permissions"
 	"github.com/accessbot/accessbot/governance/permissions/pmfake"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
@@ -837,15 +836,10 @@ type harness struct{}
 
 func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 	tn := newTenant(t, pmfake.Options{}, func(po *permissions.Options) {
-		if o.Timeout > 0 {
-			po.Timeout = o.Timeout
-		}
+		po.Timeout, po.Logger = o.TimeoutOr(po.Timeout), o.LoggerOr(po.Logger)
 		if o.WrongCredentials {
 			po.TokenSource = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "someone-else"})
 			po.Credentials = "PERMISSIONS_REFRESH_TOKEN"
-		}
-		if o.Log != nil {
-			po.Logger = slog.New(slog.NewTextHandler(o.Log, nil))
 		}
 	})
 	return backendtest.Subject{Bed: tn.Bed, Fake: tn.pm, Accepted: func() int { return len(tn.pm.Created()) }}
@@ -855,35 +849,26 @@ func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 // handed and cannot fetch anew, so a 401 is permanent; the fake has no token endpoint (the
 // refresh-token source is tested on its own below).
 func (harness) Contract() backendtest.Contract {
-	const submit = "POST " + requests
-	return backendtest.Contract{
-		Item: "aws-policy", Submit: submit,
-		Transient: []backendtest.Fault{{Call: submit, Status: http.StatusInternalServerError},
-			{Call: "GET /users", Status: http.StatusBadGateway},
-			{Call: "GET " + changes, Status: http.StatusServiceUnavailable, RetryAfter: "1.5"}},
-		GiveUp:     "Permissions Management POST " + requests + ": 500 generalException",
-		Hidden:     "Injected failure",
-		TrackingID: msgraphtest.RequestID, TrackingKey: "request_id",
-		Permanent: []backendtest.Refusal{
-			{Call: submit, Status: http.StatusBadRequest, Failure: "Permissions Management refused the request (HTTP 400), so nothing was changed there. " +
-				"Ask your access admins to check the item's set-up in Permissions Management and in accessbot's catalog, quoting Microsoft request id a1b2c3d4-"},
-			{Call: submit, Status: http.StatusForbidden, Failure: "Permissions Management refused accessbot (HTTP 403), so nothing was changed there. " +
-				"This is not about your access: the account accessbot signs in as needs the delegated Microsoft Graph permission " +
-				"ScheduledPermissions.ReadWrite.All, consented for accessbot's app registration, and the right to request permissions " +
-				"in Permissions Management; ask your access admins to grant it, then ask again"},
-			{Call: submit, Status: http.StatusNotFound, Failure: "Permissions Management no longer has it (HTTP 404)"},
-			{Call: submit, Status: http.StatusUnauthorized, Failure: "Permissions Management did not accept the delegated token accessbot signs in with (HTTP 401), " +
-				"so nothing was changed there. This is not about your access: the account accessbot acts as has to sign in again; " +
-				"your access admins need to renew AZURE_TENANT_ID, PERMISSIONS_CLIENT_ID, PERMISSIONS_CLIENT_SECRET and PERMISSIONS_REFRESH_TOKEN"},
-			{Call: "GET /users", Status: http.StatusForbidden, Failure: "needs the delegated Microsoft Graph permission User.ReadBasic.All, " +
-				"consented for accessbot's app registration; ask"},
-			{Call: "GET " + changes, Status: http.StatusForbidden, Failure: "needs the delegated Microsoft Graph permission ScheduledPermissions.ReadWrite.All"},
-		},
-		WrongCredentials: []string{"(HTTP 401)", "your access admins need to renew PERMISSIONS_REFRESH_TOKEN"},
-		Stranger:         "nobody@contoso.com",
-		NoIdentity: "Entra has no user whose e-mail or sign-in name is nobody@contoso.com, so Permissions Management cannot grant you anything; " +
-			"ask your access admins to check that your chat e-mail matches your Entra account",
-	}
+	c := backendtest.GraphContract("Permissions Management", "POST "+requests, "GET "+changes)
+	c.Item = "aws-policy"
+	c.Permanent = append(c.Permanent,
+		backendtest.Refusal{Call: c.Submit, Status: http.StatusForbidden, Failure: "Permissions Management refused accessbot (HTTP 403), " +
+			"so nothing was changed there. This is not about your access: the account accessbot signs in as needs the delegated " +
+			"Microsoft Graph permission ScheduledPermissions.ReadWrite.All, consented for accessbot's app registration, and the right " +
+			"to request permissions in Permissions Management; ask your access admins to grant it, then ask again"},
+		backendtest.Refusal{Call: c.Submit, Status: http.StatusUnauthorized, Failure: "Permissions Management did not accept the delegated " +
+			"token accessbot signs in with (HTTP 401), so nothing was changed there. This is not about your access: the account accessbot " +
+			"acts as has to sign in again; your access admins need to renew AZURE_TENANT_ID, PERMISSIONS_CLIENT_ID, " +
+			"PERMISSIONS_CLIENT_SECRET and PERMISSIONS_REFRESH_TOKEN"},
+		backendtest.Refusal{Call: "GET /users", Status: http.StatusForbidden, Failure: "needs the delegated Microsoft Graph permission " +
+			"User.ReadBasic.All, consented for accessbot's app registration; ask"},
+		backendtest.Refusal{Call: "GET " + changes, Status: http.StatusForbidden,
+			Failure: "needs the delegated Microsoft Graph permission ScheduledPermissions.ReadWrite.All"})
+	c.WrongCredentials = []string{"(HTTP 401)", "your access admins need to renew PERMISSIONS_REFRESH_TOKEN"}
+	c.Stranger = "nobody@contoso.com"
+	c.NoIdentity = "Entra has no user whose e-mail or sign-in name is nobody@contoso.com, so Permissions Management cannot grant you anything; " +
+		"ask your access admins to check that your chat e-mail matches your Entra account"
+	return c
 }
 
 func TestErrors_PermissionsManagementSaysWhatIsWrong(t *testing.T) {

@@ -382,14 +382,9 @@ type harness struct{}
 
 func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 	tn := newTenant(t, iscfake.Options{}, func(so *sailpoint.Options) {
-		if o.Timeout > 0 {
-			so.Timeout = o.Timeout
-		}
+		so.Timeout, so.Logger = o.TimeoutOr(so.Timeout), o.LoggerOr(so.Logger)
 		if o.WrongCredentials {
 			so.ClientSecret = "wrong"
-		}
-		if o.Log != nil {
-			so.Logger = slog.New(slog.NewTextHandler(o.Log, nil))
 		}
 	})
 	return backendtest.Subject{Bed: tn.Bed, Fake: tn.isc, Accepted: func() int { return len(tn.submissions()) },
