@@ -1,8 +1,6 @@
 package handlers_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -44,8 +42,7 @@ func newEntraTenant(t *testing.T, clock *governance.ManualClock) (*graphfake.Ser
 	g.AddUser(graphfake.User{ID: entraCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol"})
 	g.AddPackage(graphfake.Package{ID: entraPackage, DisplayName: "Payroll Reader",
 		Policies: []graphfake.Policy{{ID: entraPolicy, DisplayName: "Direct assignment", AllowedTargetScope: "notSpecified"}}})
-	be, err := entra.New(entra.Options{BaseURL: g.BaseURL(), LoginURL: g.LoginURL(), TenantID: g.TenantID(), ClientID: g.ClientID(),
-		ClientSecret: g.ClientSecret(), Clock: clock, Rate: 1000, Burst: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	be, err := g.Backend(clock)
 	require.NoError(t, err)
 	return g, be
 }

@@ -1,8 +1,6 @@
 package handlers_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,7 +11,6 @@ import (
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/governance/sailpoint/iscfake"
 )
 
@@ -50,8 +47,7 @@ func newSailPointWorld(t *testing.T) (*world, *iscfake.Server) {
 	isc.AddItem("ACCESS_PROFILE", iscPayroll, "Payroll Reader", "Read payroll")
 	isc.AddItem("ROLE", "2c918086749d78830174a1a40e121518", "Expense Approvers", "Approve expenses")
 	clock = governance.NewManualClock(t0)
-	be, err := sailpoint.New(sailpoint.Options{BaseURL: isc.URL, ClientID: "pat-id", ClientSecret: "pat-secret", Clock: clock,
-		Rate: 1000, Burst: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	be, err := isc.Backend(clock)
 	require.NoError(t, err)
 	w := newWorldWith(t, sailpointCatalog, []governance.Backend{be})
 	w.clock = clock

@@ -3,8 +3,6 @@ package entra_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -96,13 +94,12 @@ func newTenant(t testing.TB, fake graphfake.Options, opts ...func(*entra.Options
 		Policies: []graphfake.Policy{{ID: marketSelf, AllowedTargetScope: "allMemberUsers"}, {ID: marketPol, AllowedTargetScope: "allDirectoryUsers"}}})
 	g.AddPackage(graphfake.Package{ID: secret, DisplayName: "Payroll Secrets", IsHidden: true, Policies: []graphfake.Policy{{ID: secretPol}}})
 
-	o := entra.Options{BaseURL: g.BaseURL(), LoginURL: g.LoginURL(), TenantID: g.TenantID(), ClientID: g.ClientID(),
-		ClientSecret: g.ClientSecret(), Clock: clock, Rate: 1000, Burst: 100, Timeout: 2 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	for _, f := range opts {
-		f(&o)
-	}
-	be, err := entra.New(o)
+	be, err := g.Backend(clock, func(o *entra.Options) {
+		o.Timeout = 2 * time.Second
+		for _, f := range opts {
+			f(o)
+		}
+	})
 	require.NoError(t, err)
 	return &tenant{graph: g, be: be, Bed: backendtest.NewBed(t, backendtest.BedConfig{Backend: be, Catalog: catalog, Clock: clock,
 		Requester: carol, Approver: alice, Admin: "admin@example.com"})}

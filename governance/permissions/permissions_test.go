@@ -130,12 +130,12 @@ func newTenant(t testing.TB, fake pmfake.Options, opts ...func(*permissions.Opti
 	pm.AddUser(pmfake.User{ID: managerID, Mail: "alexmanager@contoso.com", UserPrincipalName: "alexmanager@contoso.com", DisplayName: "Alex's manager"})
 
 	logs := &governancetest.Logs{}
-	o := permissions.Options{BaseURL: pm.BaseURL(), TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token}),
-		Clock: clock, Rate: 1000, Burst: 100, Timeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(logs, nil))}
-	for _, f := range opts {
-		f(&o)
-	}
-	be, err := permissions.New(o)
+	be, err := pm.Backend(clock, func(o *permissions.Options) {
+		o.Timeout, o.Logger = 2*time.Second, slog.New(slog.NewTextHandler(logs, nil))
+		for _, f := range opts {
+			f(o)
+		}
+	})
 	require.NoError(t, err)
 	return &tenant{pm: pm, logs: logs, be: be, Bed: backendtest.NewBed(t, backendtest.BedConfig{Backend: be, Catalog: catalog, Clock: clock,
 		Requester: alex, Approver: manager, Admin: "admin@contoso.com"})}

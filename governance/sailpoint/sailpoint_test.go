@@ -3,8 +3,6 @@ package sailpoint_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -79,12 +77,12 @@ func newTenant(t testing.TB, fake iscfake.Options, opts ...func(*sailpoint.Optio
 	// The fake checks that dates are in the future by the real clock, so the manual
 	// clock starts now.
 	clock := governance.NewManualClock(time.Now().UTC().Truncate(time.Second))
-	o := sailpoint.Options{BaseURL: isc.URL, ClientID: "pat-id", ClientSecret: "pat-secret", Clock: clock,
-		Rate: 1000, Burst: 100, Timeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	for _, f := range opts {
-		f(&o)
-	}
-	be, err := sailpoint.New(o)
+	be, err := isc.Backend(clock, func(o *sailpoint.Options) {
+		o.Timeout = 2 * time.Second
+		for _, f := range opts {
+			f(o)
+		}
+	})
 	require.NoError(t, err)
 	return &tenant{isc: isc, be: be, Bed: backendtest.NewBed(t, backendtest.BedConfig{Backend: be, Catalog: catalog, Clock: clock,
 		Requester: carol, Approver: alice, Admin: "admin@example.com"})}
@@ -508,8 +506,7 @@ func TestNew_TheDocumentedBaseURLWithV3Works(t *testing.T) {
 			isc := iscfake.New(iscfake.Options{})
 			t.Cleanup(isc.Close)
 			isc.AddIdentity(carolID, "carol@example.com", "Carol", "")
-			be, err := sailpoint.New(sailpoint.Options{BaseURL: isc.URL + suffix, ClientID: "pat-id", ClientSecret: "pat-secret",
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			be, err := isc.Backend(governance.SystemClock{}, func(o *sailpoint.Options) { o.BaseURL = isc.URL + suffix })
 			require.NoError(t, err)
 			id, err := be.LookupIdentity(context.Background(), governance.Person{Email: "carol@example.com"})
 			require.NoError(t, err)
