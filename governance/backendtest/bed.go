@@ -73,9 +73,20 @@ func (b *Bed) Ask(who governance.Actor, item string) *governance.Request {
 	b.T.Helper()
 	r, err := b.Svc.Request(context.Background(), governance.RequestInput{Requester: who, Item: item, Reason: "quarter close"})
 	require.NoError(b.T, err)
-	_, err = b.Svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: b.Approver, Approve: true})
-	require.NoError(b.T, err)
+	b.Approve(r.ID)
 	return r
+}
+
+// Approve has the Approver approve a request, without delivering what follows.
+func (b *Bed) Approve(id string) {
+	b.T.Helper()
+	_, err := b.Svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approver: b.Approver, Approve: true})
+	require.NoError(b.T, err)
+}
+
+// Cancel has the Requester cancel a request.
+func (b *Bed) Cancel(id string) (*governance.Request, error) {
+	return b.Svc.Cancel(context.Background(), id, b.Requester)
 }
 
 // Approved has the Requester ask for item and the Approver approve it, delivers what

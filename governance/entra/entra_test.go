@@ -302,8 +302,7 @@ func TestExtend_IsAnAdminUpdateOfTheAssignmentsExpiration(t *testing.T) {
 
 	ext, err := tn.Svc.Extend(context.Background(), orig.ID, carol)
 	require.NoError(t, err)
-	_, err = tn.Svc.Decide(context.Background(), governance.DecideInput{RequestID: ext.ID, Approver: alice, Approve: true})
-	require.NoError(t, err)
+	tn.Approve(ext.ID)
 	tn.Drain()
 	newEnd := orig.EndsAt().Add(8 * time.Hour)
 	assert.Equal(t, newEnd, tn.Get(orig.ID).EndsAt())
@@ -387,7 +386,7 @@ func TestCancel_EntraKeepsWhatItIsWorkingOn(t *testing.T) {
 	tn := newTenant(t, graphfake.Options{})
 	r := tn.Approved("payroll")
 	tn.graph.SetState(r.Submission.ExternalID, "pendingApproval")
-	_, err := tn.Svc.Cancel(context.Background(), r.ID, carol)
+	_, err := tn.Cancel(r.ID)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, governance.ErrNotPending)
 	assert.Equal(t, "Entra does not let accessbot withdraw a request while Entra is still working on it; "+
@@ -402,7 +401,7 @@ func TestCancel_WhatEntraDeliveredIsRemoved(t *testing.T) {
 	tn := newTenant(t, graphfake.Options{})
 	r := tn.Approved("payroll")
 	tn.graph.SetState(r.Submission.ExternalID, "delivered") // before accessbot's next status check
-	got, err := tn.Svc.Cancel(context.Background(), r.ID, carol)
+	got, err := tn.Cancel(r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateCancelled, got.State)
 	created := tn.graph.Created()
@@ -415,7 +414,7 @@ func TestCancel_WhatEntraEndedNeedsNothing(t *testing.T) {
 	tn := newTenant(t, graphfake.Options{})
 	r := tn.Approved("payroll")
 	tn.graph.SetState(r.Submission.ExternalID, "denied")
-	got, err := tn.Svc.Cancel(context.Background(), r.ID, carol)
+	got, err := tn.Cancel(r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateCancelled, got.State)
 	assert.Len(t, tn.graph.Created(), 1)
@@ -552,8 +551,7 @@ func TestSearch_RequestsCanNameAnyAccessPackage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, refs)
 
-	_, err = tn.Svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: alice, Approve: true})
-	require.NoError(t, err)
+	tn.Approve(r.ID)
 	tn.Drain()
 	assert.Equal(t, governance.StateSubmitted, tn.Get(r.ID).State)
 	assert.Equal(t, map[string]any{"targetId": carolID, "assignmentPolicyId": marketSelf, "accessPackageId": marketing},

@@ -730,7 +730,7 @@ func TestCancel_IsCancelAllOnTheIdentityGovernancePath(t *testing.T) {
 	tn := newTenant(t, pmfake.Options{})
 	r := tn.Approved("aws-policy")
 	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-	got, err := tn.Svc.Cancel(context.Background(), r.ID, alex)
+	got, err := tn.Cancel(r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateCancelled, got.State)
 
@@ -751,7 +751,7 @@ func TestCancel_ARequestPermissionsManagementEndedNeedsNothing(t *testing.T) {
 			tn := newTenant(t, pmfake.Options{})
 			r := tn.Approved("gcp-actions")
 			tn.pm.SetStatus(r.Submission.ExternalID, status, "") // before accessbot's next status check
-			got, err := tn.Svc.Cancel(context.Background(), r.ID, alex)
+			got, err := tn.Cancel(r.ID)
 			require.NoError(t, err)
 			assert.Equal(t, governance.StateCancelled, got.State)
 			cancels := tn.calls(http.MethodPost, requests+"/"+r.Submission.ExternalID+"/cancelAll")
@@ -816,8 +816,7 @@ func TestExtend_IsRefusedWithAskAgain(t *testing.T) {
 	orig := tn.active("gcp-role")
 	ext, err := tn.Svc.Extend(context.Background(), orig.ID, alex)
 	require.NoError(t, err)
-	_, err = tn.Svc.Decide(context.Background(), governance.DecideInput{RequestID: ext.ID, Approver: manager, Approve: true})
-	require.NoError(t, err)
+	tn.Approve(ext.ID)
 	tn.Drain()
 	got := tn.Get(ext.ID)
 	assert.Equal(t, governance.StateFailed, got.State)

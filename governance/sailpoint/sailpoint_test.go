@@ -356,7 +356,7 @@ func TestRevoke_TheEndOfATimeBoundGrantRevokesIt(t *testing.T) {
 func TestCancel_WithdrawsTheSubmissionInISC(t *testing.T) {
 	tn := newTenant(t, iscfake.Options{})
 	r := tn.Approved("payroll")
-	got, err := tn.Svc.Cancel(context.Background(), r.ID, carol)
+	got, err := tn.Cancel(r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateCancelled, got.State)
 	assert.Equal(t, []iscfake.CancelAccessRequest{{AccountActivityID: r.Submission.ExternalID,
@@ -365,7 +365,7 @@ func TestCancel_WithdrawsTheSubmissionInISC(t *testing.T) {
 	// Once ISC's own approvals are done it cannot cancel, and the requester is told what to do.
 	r = tn.Approved("db-read")
 	tn.isc.SetApproval(r.Submission.ExternalID, "APPROVED", "Olivia Owner", "")
-	_, err = tn.Svc.Cancel(context.Background(), r.ID, carol)
+	_, err = tn.Cancel(r.ID)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "SailPoint can no longer cancel it, probably because its approvals are done; once the access is active, `revoke` ends it")
 	assert.Equal(t, governance.StateSubmitted, tn.Get(r.ID).State)
@@ -457,8 +457,7 @@ func TestSearch_RequestsCanNameAnythingRequestable(t *testing.T) {
 	assert.Contains(t, err.Error(), "`Payroll Reader`")
 	assert.Contains(t, err.Error(), "`Payroll Admins`")
 
-	_, err = tn.Svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: alice, Approve: true})
-	require.NoError(t, err)
+	tn.Approve(r.ID)
 	tn.Drain()
 	assert.Equal(t, governance.StateSubmitted, tn.Get(r.ID).State)
 	items := tn.submissions()[0]["requestedItems"].([]any)
