@@ -9,9 +9,10 @@ import (
 // GraphContract is the part of a contract that the Graph client the Microsoft backends
 // share (governance/msgraph) fixes for each of them, against a fake built on msgraphtest:
 // service is how the backend names itself, submit the fake's match for its submitting
-// call, and list that of the collection it reads before submitting (its duplicate check).
-// The backend adds its item, what its 403s say, its credentials and its identity lookup.
-func GraphContract(service, submit, list string) Contract {
+// call, list that of the collection it reads before submitting (its duplicate check), and
+// stranger the e-mail of someone the fake's directory does not have. The backend adds its
+// item, what its 403s say and what its credentials are.
+func GraphContract(service, submit, list, stranger string) Contract {
 	return Contract{
 		Submit: submit,
 		Transient: []Fault{{Call: submit, Status: http.StatusInternalServerError},
@@ -25,5 +26,8 @@ func GraphContract(service, submit, list string) Contract {
 				"Ask your access admins to check the item's set-up in " + service + " and in accessbot's catalog, quoting Microsoft request id a1b2c3d4-"},
 			{Call: submit, Status: http.StatusNotFound, Failure: service + " no longer has it (HTTP 404)"},
 		},
+		Stranger: stranger,
+		NoIdentity: "Entra has no user whose e-mail or sign-in name is " + stranger + ", so " + service + " cannot grant you anything; " +
+			"ask your access admins to check that your chat e-mail matches your Entra account",
 	}
 }

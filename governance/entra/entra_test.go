@@ -437,7 +437,7 @@ func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 }
 
 func (harness) Contract() backendtest.Contract {
-	c := backendtest.GraphContract("Entra", "POST "+requests, "GET "+requests)
+	c := backendtest.GraphContract("Entra", "POST "+requests, "GET "+requests, "nobody@example.com")
 	c.Item = "payroll"
 	c.Permanent = append(c.Permanent,
 		backendtest.Refusal{Call: c.Submit, Status: http.StatusForbidden, Failure: "Entra refused accessbot (HTTP 403), so nothing was changed there. " +
@@ -447,9 +447,6 @@ func (harness) Contract() backendtest.Contract {
 	c.FreshTokenOn401 = true
 	c.WrongCredentials = []string{"Entra's sign-in endpoint refused accessbot's credentials (HTTP 401), so nothing was changed there. " +
 		"This is not about your access: your access admins need to check AZURE_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET"}
-	c.Stranger = "nobody@example.com"
-	c.NoIdentity = "Entra has no user whose e-mail or sign-in name is nobody@example.com, so Entra cannot grant you anything; " +
-		"ask your access admins to check that your chat e-mail matches your Entra account"
 	return c
 }
 

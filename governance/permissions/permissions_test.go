@@ -848,7 +848,7 @@ func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 // handed and cannot fetch anew, so a 401 is permanent; the fake has no token endpoint (the
 // refresh-token source is tested on its own below).
 func (harness) Contract() backendtest.Contract {
-	c := backendtest.GraphContract("Permissions Management", "POST "+requests, "GET "+changes)
+	c := backendtest.GraphContract("Permissions Management", "POST "+requests, "GET "+changes, "nobody@contoso.com")
 	c.Item = "aws-policy"
 	c.Permanent = append(c.Permanent,
 		backendtest.Refusal{Call: c.Submit, Status: http.StatusForbidden, Failure: "Permissions Management refused accessbot (HTTP 403), " +
@@ -864,9 +864,6 @@ func (harness) Contract() backendtest.Contract {
 		backendtest.Refusal{Call: "GET " + changes, Status: http.StatusForbidden,
 			Failure: "needs the delegated Microsoft Graph permission ScheduledPermissions.ReadWrite.All"})
 	c.WrongCredentials = []string{"(HTTP 401)", "your access admins need to renew PERMISSIONS_REFRESH_TOKEN"}
-	c.Stranger = "nobody@contoso.com"
-	c.NoIdentity = "Entra has no user whose e-mail or sign-in name is nobody@contoso.com, so Permissions Management cannot grant you anything; " +
-		"ask your access admins to check that your chat e-mail matches your Entra account"
 	return c
 }
 

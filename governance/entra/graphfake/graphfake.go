@@ -514,31 +514,34 @@ func (s *Server) requestJSON(r *Request, ex map[string]bool) map[string]any {
 }
 
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, q url.Values) {
-	ex, err := expands(q, "accessPackage", "assignment", "requestor")
-	if err == nil {
-		var cs []msgraphtest.Clause
-		cs, _, err = msgraphtest.ParseFilter(q.Get("$filter"), "accessPackage/id", "state", "requestType")
-		for _, c := range cs {
-			if c.Path == "accessPackage/id" && !ex["accessPackage"] {
-				err = fmt.Errorf("Filtering on accessPackage/id requires $expand=accessPackage.")
-			}
-		}
-		if err == nil {
-			s.mu.Lock()
-			var items []map[string]any
-			for _, req := range s.requests {
-				if matches(cs, map[string]string{"accessPackage/id": req.PackageID, "state": req.State, "requestType": req.RequestType}) {
-					items = append(items, s.requestJSON(req, ex))
-				}
-			}
-			s.mu.Unlock()
-			s.Page(w, r, items)
-			return
-		}
+	ex, cs, err := filtered(q, []string{"accessPackage", "assignment", "requestor"}, "accessPackage/id", "state", "requestType")
+	if err == nil && !ex["accessPackage"] && slices.ContainsFunc(cs, func(c msgraphtest.Clause) bool { return c.Path == "accessPackage/id" }) {
+		err = fmt.Errorf("Filtering on accessPackage/id requires $expand=accessPackage.")
 	}
-	msgraphtest.BadRequest(w, "%s", err.Error())
+	if err != nil {
+		msgraphtest.BadRequest(w, "%s", err.Error())
+		return
+	}
+	s.mu.Lock()
+	items := matching(s.requests, cs, func(req *Request) map[string]string {
+		return map[string]string{"accessPackage/id": req.PackageID, "state": req.State, "requestType": req.RequestType}
+	}, func(req *Request) map[string]any { return s.requestJSON(req, ex) })
+	s.mu.Unlock()
+	s.Page(w, r, items)
 }
 
+// filtered reads the $expand (of the expandable navigation properties) and the $filter (eq
+// clauses of the filterable paths) of a collection GET.
+func filtered(q url.Values, expandable []string, filterable ...string) (map[string]bool, []msgraphtest.Clause, error) {
+	ex, err := expands(q, expandable...)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, _, err := msgraphtest.ParseFilter(q.Get("$filter"), filterable...)
+	return ex, cs, err
+}
+
+// matches says whether values match every clause, as Graph compares strings: ignoring case.
 func matches(cs []msgraphtest.Clause, values map[string]string) bool {
 	for _, c := range cs {
 		if !strings.EqualFold(values[c.Path], c.Value) {
@@ -546,6 +549,17 @@ func matches(cs []msgraphtest.Clause, values map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// matching is the JSON of the records whose values match every clause, in order.
+func matching[T any](records []*T, cs []msgraphtest.Clause, values func(*T) map[string]string, toJSON func(*T) map[string]any) []map[string]any {
+	var items []map[string]any
+	for _, rec := range records {
+		if matches(cs, values(rec)) {
+			items = append(items, toJSON(rec))
+		}
+	}
+	return items
 }
 
 func (s *Server) getRequest(w http.ResponseWriter, q url.Values, id string) {
@@ -565,24 +579,17 @@ func (s *Server) getRequest(w http.ResponseWriter, q url.Values, id string) {
 }
 
 func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, q url.Values) {
-	ex, err := expands(q, "target", "accessPackage", "assignmentPolicy")
-	if err == nil {
-		var cs []msgraphtest.Clause
-		cs, _, err = msgraphtest.ParseFilter(q.Get("$filter"), "accessPackage/id", "target/objectId", "state")
-		if err == nil {
-			s.mu.Lock()
-			var items []map[string]any
-			for _, a := range s.assignments {
-				if matches(cs, map[string]string{"accessPackage/id": a.PackageID, "target/objectId": a.TargetID, "state": a.State}) {
-					items = append(items, s.assignmentJSON(a, ex))
-				}
-			}
-			s.mu.Unlock()
-			s.Page(w, r, items)
-			return
-		}
+	ex, cs, err := filtered(q, []string{"target", "accessPackage", "assignmentPolicy"}, "accessPackage/id", "target/objectId", "state")
+	if err != nil {
+		msgraphtest.BadRequest(w, "%s", err.Error())
+		return
 	}
-	msgraphtest.BadRequest(w, "%s", err.Error())
+	s.mu.Lock()
+	items := matching(s.assignments, cs, func(a *Assignment) map[string]string {
+		return map[string]string{"accessPackage/id": a.PackageID, "target/objectId": a.TargetID, "state": a.State}
+	}, func(a *Assignment) map[string]any { return s.assignmentJSON(a, ex) })
+	s.mu.Unlock()
+	s.Page(w, r, items)
 }
 
 // createBody is every key the create documentation shows an application sending.

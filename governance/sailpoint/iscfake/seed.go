@@ -9,10 +9,7 @@ import (
 func (s *Server) AddIdentity(id, email, name, managerID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.identities[id]; !ok {
-		s.identityList = append(s.identityList, id)
-	}
-	s.identities[id] = identity{id: id, email: email, name: name, managerID: managerID}
+	upsert(s.identities, &s.identityList, id, identity{id: id, email: email, name: name, managerID: managerID})
 }
 
 // MarkUncorrelated makes the identity an incomplete or uncorrelated one (no authoritative
@@ -32,10 +29,7 @@ func (s *Server) MarkUncorrelated(id string) {
 func (s *Server) AddItem(typ, id, name, description string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.items[id]; !ok {
-		s.itemList = append(s.itemList, id)
-	}
-	s.items[id] = item{typ: typ, id: id, name: name, description: description}
+	upsert(s.items, &s.itemList, id, item{typ: typ, id: id, name: name, description: description})
 }
 
 // AddAccess records access the identity already holds.
@@ -65,4 +59,12 @@ func (s *Server) ungrant(identityID, itemID string) {
 
 func (s *Server) holds(identityID, itemID string) bool {
 	return slices.ContainsFunc(s.access[identityID], func(h held) bool { return h.id == itemID })
+}
+
+// upsert sets m[id] to v, and lists id in order the first time it is set.
+func upsert[T any](m map[string]T, order *[]string, id string, v T) {
+	if _, ok := m[id]; !ok {
+		*order = append(*order, id)
+	}
+	m[id] = v
 }
