@@ -1,7 +1,9 @@
 // Package msgraphtest is what accessbot's fake Microsoft Graph servers share (the Entitlement
 // Management fake in governance/entra/graphfake, the Permissions Management one in
-// governance/permissions/pmfake): recorded calls, injected faults, and Graph's wire
-// conventions for errors, paging and $filter.
+// governance/permissions/pmfake): the core server each is built on (NewServer: version
+// root, bearer-token and query-option checks, GET /users, created bodies), recorded calls,
+// injected faults, and Graph's wire conventions for errors, paging, $filter and strict
+// bodies. Each fake keeps only its own resources.
 package msgraphtest
 
 import (
