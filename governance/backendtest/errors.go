@@ -97,7 +97,8 @@ type Contract struct {
 	// GiveUp is what a request's failure says once every attempt was answered 500.
 	GiveUp string
 	// Hidden is what the fake's error bodies say: it goes to the log, never to people.
-	Hidden string
+	// Logged is how the log writes the words of a 400 of Submit.
+	Hidden, Logged string
 	// TrackingID finds the service's id of a refused call in a failure, and TrackingKey is
 	// the log attribute that carries it.
 	TrackingID  *regexp.Regexp
@@ -196,7 +197,7 @@ func RunErrors(t *testing.T, h Harness) {
 		tracking := c.TrackingID.FindString(r.Failure)
 		require.NotEmpty(t, tracking, "the failure quotes the tracking id: %s", r.Failure)
 		assert.Contains(t, log.String(), c.TrackingKey+"="+tracking)
-		assert.Contains(t, log.String(), c.Hidden)
+		assert.Contains(t, log.String(), c.Logged)
 	})
 	if c.FreshTokenOn401 {
 		t.Run("a 401 is tried once more with a fresh token", func(t *testing.T) {

@@ -20,6 +20,7 @@ func GraphContract(service, submit, list, stranger string) Contract {
 			{Call: list, Status: http.StatusServiceUnavailable, RetryAfter: "1.5"}},
 		GiveUp:     service + " " + submit + ": 500 generalException",
 		Hidden:     "Injected failure",
+		Logged:     `message="Injected failure (HTTP 400)."`,
 		TrackingID: msgraphtest.RequestID, TrackingKey: "request_id",
 		Permanent: []Refusal{
 			{Call: submit, Status: http.StatusBadRequest, Failure: service + " refused the request (HTTP 400), so nothing was changed there. " +

@@ -394,10 +394,11 @@ func (harness) Contract() backendtest.Contract {
 	return backendtest.Contract{
 		Item: "payroll", Submit: submit,
 		Transient: []backendtest.Fault{{Call: submit, Status: http.StatusInternalServerError},
-			{Call: "GET /v3/public-identities", Status: http.StatusBadGateway},
-			{Call: submit, Status: http.StatusServiceUnavailable, RetryAfter: "2"}},
+			{Call: submit, Status: http.StatusBadGateway},
+			{Call: "GET /v3/public-identities", Status: http.StatusServiceUnavailable, RetryAfter: "2"}},
 		GiveUp:     "SailPoint POST /access-requests: 500",
-		Hidden:     `An error occurred`,
+		Hidden:     "An error occurred",
+		Logged:     `message="An error occurred: Bad Request."`,
 		TrackingID: regexp.MustCompile(`[0-9a-f]{32}$`), TrackingKey: "tracking_id",
 		Permanent: []backendtest.Refusal{
 			{Call: submit, Status: http.StatusBadRequest, Failure: "SailPoint refused the request (HTTP 400), so nothing was changed there. " +
