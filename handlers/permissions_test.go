@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/permissions/pmfake"
 )
@@ -32,14 +31,10 @@ func TestPermissions_FromSlashCommandToGrantedPermissionsAndCancelAll(t *testing
 	pm.AddUser(pmfake.User{ID: entraCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol"})
 	be, err := pm.Backend(clock)
 	require.NoError(t, err)
-	w := newWorldWith(t, permissionsCatalog, []governance.Backend{be})
-	w.clock = clock
-	w.start()
+	w := newBackendWorld(t, permissionsCatalog, clock, be)
 
 	assert.Contains(t, ephemeral(t, w.command("UCAROL", "request gcp-viewer for 2h because incident 4711")), "AR-1")
-	w.drain()
-	w.click("UALICE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.aliceApproves("AR-1")
 
 	created := pm.Created()
 	require.Len(t, created, 1)

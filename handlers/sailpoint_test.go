@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/sailpoint/iscfake"
 )
@@ -49,9 +48,7 @@ func newSailPointWorld(t *testing.T) (*world, *iscfake.Server) {
 	clock = governance.NewManualClock(t0)
 	be, err := isc.Backend(clock)
 	require.NoError(t, err)
-	w := newWorldWith(t, sailpointCatalog, []governance.Backend{be})
-	w.clock = clock
-	w.start() // with the clock the backend and the fake share
+	w := newBackendWorld(t, sailpointCatalog, clock, be)
 	return w, isc
 }
 
@@ -63,9 +60,7 @@ func TestSailPoint_FromSlashCommandToProvisionedAccessAndBack(t *testing.T) {
 	w, isc := newSailPointWorld(t)
 
 	assert.Contains(t, ephemeral(t, w.command("UCAROL", "request payroll for 4h because quarter close")), "AR-1")
-	w.drain()
-	w.click("UALICE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.aliceApproves("AR-1")
 
 	subs := grants(isc)
 	require.Len(t, subs, 1)
@@ -111,9 +106,7 @@ func TestSailPoint_CancelASubmittedRequestAndSearchTheCatalog(t *testing.T) {
 	answer := ephemeral(t, w.command("UCAROL", "request expense approvers because covering for Bob"))
 	assert.Contains(t, answer, "AR-1")
 	assert.Contains(t, answer, "Expense Approvers")
-	w.drain()
-	w.click("UALICE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.aliceApproves("AR-1")
 	require.Len(t, grants(isc), 1)
 	assert.Equal(t, "ROLE", grants(isc)[0].RequestedItems[0].Type)
 
