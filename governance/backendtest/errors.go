@@ -66,9 +66,23 @@ type Subject struct {
 	Fake Fake
 	// Accepted counts the submissions the fake accepted.
 	Accepted func() int
+	// Lose makes the fake carry out the next call matching match but lose its answer, as a
+	// timeout or a proxy does; Made lists the ids of the submissions the fake made, whether
+	// or not their answers arrived.
+	Lose func(match string)
+	Made func() []string
 	// TokensIssued counts the access tokens the fake's token endpoint issued; nil when the
 	// fake has no token endpoint.
 	TokensIssued func() int
+}
+
+// IDs lists the id of each record, in order.
+func IDs[T any](records []T, id func(T) string) []string {
+	out := make([]string, 0, len(records))
+	for _, r := range records {
+		out = append(out, id(r))
+	}
+	return out
 }
 
 // Fault is one injected failure of a call.
@@ -117,8 +131,8 @@ type Contract struct {
 }
 
 // RunErrors runs the error-handling suite: 429 with Retry-After, 5xx with backoff and
-// giving up, timeouts, permanent refusals, token refresh, bad credentials and unknown
-// people, each against a fresh fake.
+// giving up, timeouts and lost answers, permanent refusals, logged tracking ids, token
+// refresh, bad credentials and unknown people, each against a fresh fake.
 func RunErrors(t *testing.T, h Harness) {
 	c := h.Contract()
 	t.Run("a 429 is retried once its Retry-After has passed", func(t *testing.T) {
@@ -172,6 +186,20 @@ func RunErrors(t *testing.T, h Harness) {
 		s.Retry(time.Minute)
 		assert.Equal(t, governance.StateSubmitted, s.Get(r.ID).State)
 		assert.Equal(t, 1, s.Accepted())
+	})
+	t.Run("a retry after a lost answer finds the first submission and asks nothing new", func(t *testing.T) {
+		s := h.Start(t, Options{Timeout: 200 * time.Millisecond})
+		s.Lose(c.Submit)
+		r := s.Approved(c.Item)
+		assert.Equal(t, governance.StateApproved, r.State, "the answer was lost")
+		made := s.Made()
+		require.Len(t, made, 1, "but the service made it")
+
+		s.Retry(time.Minute)
+		got := s.Get(r.ID)
+		assert.Equal(t, governance.StateSubmitted, got.State, got.Failure)
+		assert.Equal(t, made[0], got.Submission.ExternalID)
+		assert.Equal(t, made, s.Made(), "the retry asked nothing new")
 	})
 	for _, status := range []int{http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound} {
 		require.True(t, slices.ContainsFunc(c.Permanent, func(p Refusal) bool { return p.Call == c.Submit && p.Status == status }),

@@ -841,7 +841,10 @@ func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 			po.Credentials = "PERMISSIONS_REFRESH_TOKEN"
 		}
 	})
-	return backendtest.Subject{Bed: tn.Bed, Fake: tn.pm, Accepted: func() int { return len(tn.pm.Created()) }}
+	return backendtest.Subject{Bed: tn.Bed, Fake: tn.pm, Accepted: func() int { return len(tn.pm.Created()) },
+		Lose: func(m string) { tn.pm.Hang(m, 5*time.Second) }, Made: func() []string {
+			return backendtest.IDs(tn.pm.Requests(), func(r pmfake.Request) string { return r.ID })
+		}}
 }
 
 // Contract: Permissions Management accepts only a delegated token, which accessbot is

@@ -386,7 +386,9 @@ func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 		}
 	})
 	return backendtest.Subject{Bed: tn.Bed, Fake: tn.isc, Accepted: func() int { return len(tn.submissions()) },
-		TokensIssued: tn.isc.TokensIssued}
+		TokensIssued: tn.isc.TokensIssued, Lose: tn.isc.Lose, Made: func() []string {
+			return backendtest.IDs(tn.isc.Requests(), func(r iscfake.RequestedItemStatus) string { return r.AccessRequestID })
+		}}
 }
 
 func (harness) Contract() backendtest.Contract {
