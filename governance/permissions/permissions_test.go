@@ -870,16 +870,14 @@ func (harness) Contract() backendtest.Contract {
 	return c
 }
 
-func TestErrors_PermissionsManagementSaysWhatIsWrong(t *testing.T) {
-	t.Run("a catalog entry with a bad ref", func(t *testing.T) {
-		tn := newTenant(t, pmfake.Options{})
-		r := tn.Approved("broken")
-		assert.Equal(t, governance.StateFailed, r.State)
-		assert.Contains(t, r.Failure, "the catalog's entry for Broken Item is wrong (permissions ref \"aws:956987887735:policy:"+awsPolicy+
-			"\": an AWS ref ends with @<roleArn>, the role the permissions are attached to (assignToRoleId); write it as one of aws:")
-		assert.True(t, strings.HasSuffix(r.Failure, "; ask your access admins to fix it"), r.Failure)
-		assert.Empty(t, tn.pm.Created())
-	})
+func TestErrors_ACatalogEntryWithABadRefIsForTheAdminsToFix(t *testing.T) {
+	tn := newTenant(t, pmfake.Options{})
+	r := tn.Approved("broken")
+	assert.Equal(t, governance.StateFailed, r.State)
+	assert.Contains(t, r.Failure, "the catalog's entry for Broken Item is wrong (permissions ref \"aws:956987887735:policy:"+awsPolicy+
+		"\": an AWS ref ends with @<roleArn>, the role the permissions are attached to (assignToRoleId); write it as one of aws:")
+	assert.True(t, strings.HasSuffix(r.Failure, "; ask your access admins to fix it"), r.Failure)
+	assert.Empty(t, tn.pm.Created())
 }
 
 func TestLookupIdentity_ByMailAndRemembered(t *testing.T) {
