@@ -870,7 +870,7 @@ func (harness) Contract() backendtest.Contract {
 	return c
 }
 
-func TestErrors_ACatalogEntryWithABadRefIsForTheAdminsToFix(t *testing.T) {
+func TestErrors_ABadPermissionsRefInTheCatalogIsForTheAdminsToFix(t *testing.T) {
 	tn := newTenant(t, pmfake.Options{})
 	r := tn.Approved("broken")
 	assert.Equal(t, governance.StateFailed, r.State)
