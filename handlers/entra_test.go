@@ -1,8 +1,6 @@
 package handlers_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
@@ -44,8 +41,7 @@ func newEntraTenant(t *testing.T, clock *governance.ManualClock) (*graphfake.Ser
 	g.AddUser(graphfake.User{ID: entraCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol"})
 	g.AddPackage(graphfake.Package{ID: entraPackage, DisplayName: "Payroll Reader",
 		Policies: []graphfake.Policy{{ID: entraPolicy, DisplayName: "Direct assignment", AllowedTargetScope: "notSpecified"}}})
-	be, err := entra.New(entra.Options{BaseURL: g.BaseURL(), LoginURL: g.LoginURL(), TenantID: g.TenantID(), ClientID: g.ClientID(),
-		ClientSecret: g.ClientSecret(), Clock: clock, Rate: 1000, Burst: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	be, err := g.Backend(clock)
 	require.NoError(t, err)
 	return g, be
 }
@@ -53,14 +49,10 @@ func newEntraTenant(t *testing.T, clock *governance.ManualClock) (*graphfake.Ser
 func TestEntra_FromSlashCommandToDeliveredAccessAndRemoved(t *testing.T) {
 	clock := governance.NewManualClock(t0)
 	g, be := newEntraTenant(t, clock)
-	w := newWorldWith(t, entraCatalog, []governance.Backend{be})
-	w.clock = clock
-	w.start()
+	w := newBackendWorld(t, entraCatalog, clock, be)
 
 	assert.Contains(t, ephemeral(t, w.command("UCAROL", "request payroll for 2h because month end")), "AR-1")
-	w.drain()
-	w.click("UALICE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.aliceApproves("AR-1")
 
 	created := g.Created()
 	require.Len(t, created, 1)
@@ -96,9 +88,7 @@ func TestEntra_ATeamsRequesterIsTheObjectIdTeamsVouchesFor(t *testing.T) {
 	before := len(w.teams.Calls())
 	require.Equal(t, http.StatusOK, w.postTeams(ask).Code)
 	w.teams.Wait(t, before+1, 5*time.Second)
-	w.drain()
-	w.click("UALICE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.aliceApproves("AR-1")
 
 	created := g.Created()
 	require.Len(t, created, 1)

@@ -1,8 +1,6 @@
 package handlers_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,11 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 
-	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/permissions"
 	"github.com/accessbot/accessbot/governance/permissions/pmfake"
 )
 
@@ -34,17 +29,12 @@ func TestPermissions_FromSlashCommandToGrantedPermissionsAndCancelAll(t *testing
 	pm := pmfake.New(pmfake.Options{Token: "delegated", Now: clock.Now})
 	t.Cleanup(pm.Close)
 	pm.AddUser(pmfake.User{ID: entraCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol"})
-	be, err := permissions.New(permissions.Options{BaseURL: pm.BaseURL(), TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "delegated"}),
-		Clock: clock, Rate: 1000, Burst: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	be, err := pm.Backend(clock)
 	require.NoError(t, err)
-	w := newWorldWith(t, permissionsCatalog, []governance.Backend{be})
-	w.clock = clock
-	w.start()
+	w := newBackendWorld(t, permissionsCatalog, clock, be)
 
 	assert.Contains(t, ephemeral(t, w.command("UCAROL", "request gcp-viewer for 2h because incident 4711")), "AR-1")
-	w.drain()
-	w.click("UALICE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.aliceApproves("AR-1")
 
 	created := pm.Created()
 	require.Len(t, created, 1)

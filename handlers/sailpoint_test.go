@@ -1,8 +1,6 @@
 package handlers_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,9 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/governance/sailpoint/iscfake"
 )
 
@@ -50,12 +46,9 @@ func newSailPointWorld(t *testing.T) (*world, *iscfake.Server) {
 	isc.AddItem("ACCESS_PROFILE", iscPayroll, "Payroll Reader", "Read payroll")
 	isc.AddItem("ROLE", "2c918086749d78830174a1a40e121518", "Expense Approvers", "Approve expenses")
 	clock = governance.NewManualClock(t0)
-	be, err := sailpoint.New(sailpoint.Options{BaseURL: isc.URL, ClientID: "pat-id", ClientSecret: "pat-secret", Clock: clock,
-		Rate: 1000, Burst: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	be, err := isc.Backend(clock)
 	require.NoError(t, err)
-	w := newWorldWith(t, sailpointCatalog, []governance.Backend{be})
-	w.clock = clock
-	w.start() // with the clock the backend and the fake share
+	w := newBackendWorld(t, sailpointCatalog, clock, be)
 	return w, isc
 }
 
@@ -67,9 +60,7 @@ func TestSailPoint_FromSlashCommandToProvisionedAccessAndBack(t *testing.T) {
 	w, isc := newSailPointWorld(t)
 
 	assert.Contains(t, ephemeral(t, w.command("UCAROL", "request payroll for 4h because quarter close")), "AR-1")
-	w.drain()
-	w.click("UALICE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.aliceApproves("AR-1")
 
 	subs := grants(isc)
 	require.Len(t, subs, 1)
@@ -115,9 +106,7 @@ func TestSailPoint_CancelASubmittedRequestAndSearchTheCatalog(t *testing.T) {
 	answer := ephemeral(t, w.command("UCAROL", "request expense approvers because covering for Bob"))
 	assert.Contains(t, answer, "AR-1")
 	assert.Contains(t, answer, "Expense Approvers")
-	w.drain()
-	w.click("UALICE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.aliceApproves("AR-1")
 	require.Len(t, grants(isc), 1)
 	assert.Equal(t, "ROLE", grants(isc)[0].RequestedItems[0].Type)
 

@@ -3,8 +3,6 @@ package entra_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -26,8 +24,7 @@ func benchBackend(b *testing.B, n int) (*entra.Backend, *graphfake.Server) {
 		g.AddRequest(graphfake.Request{RequestType: "userAdd", State: "delivered", TargetID: fmt.Sprintf("%08d-0000-4000-8000-000000000000", i),
 			PackageID: payroll, PolicyID: payrollPol})
 	}
-	be, err := entra.New(entra.Options{BaseURL: g.BaseURL(), LoginURL: g.LoginURL(), TenantID: g.TenantID(), ClientID: g.ClientID(),
-		ClientSecret: g.ClientSecret(), Rate: 1e6, Burst: 1000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	be, err := g.Backend(governance.SystemClock{}, func(o *entra.Options) { o.Rate, o.Burst = 1e6, 1000 })
 	require.NoError(b, err)
 	return be, g
 }

@@ -3,12 +3,8 @@ package permissions_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/permissions"
@@ -21,8 +17,7 @@ func benchBackend(b *testing.B) (*permissions.Backend, *pmfake.Server, *governan
 	pm := pmfake.New(pmfake.Options{PageSize: 100, Now: clock.Now})
 	b.Cleanup(pm.Close)
 	pm.AddUser(pmfake.User{ID: alexID, Mail: "alex@contoso.com", UserPrincipalName: "alex@contoso.com"})
-	be, err := permissions.New(permissions.Options{BaseURL: pm.BaseURL(), TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token}),
-		Clock: clock, Rate: 1e6, Burst: 1000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	be, err := pm.Backend(clock, func(o *permissions.Options) { o.Rate, o.Burst = 1e6, 1000 })
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -21,10 +21,10 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/backendtest"
 	"github.com/accessbot/accessbot/governance/governancetest"
 	"github.com/accessbot/accessbot/governance/permissions"
 	"github.com/accessbot/accessbot/governance/permissions/pmfake"
-	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
@@ -112,15 +112,10 @@ var (
 
 // tenant is accessbot over Redis with the permissions backend against a fake Graph beta.
 type tenant struct {
-	t     testing.TB
-	pm    *pmfake.Server
-	clock *governance.ManualClock
-	store *redisstore.Store
-	svc   *governance.Service
-	disp  *governance.Dispatcher
-	notes *governancetest.Notes
-	logs  *governancetest.Logs
-	be    *permissions.Backend
+	*backendtest.Bed
+	pm   *pmfake.Server
+	logs *governancetest.Logs
+	be   *permissions.Backend
 }
 
 func newTenant(t testing.TB, fake pmfake.Options, opts ...func(*permissions.Options)) *tenant {
@@ -134,75 +129,28 @@ func newTenant(t testing.TB, fake pmfake.Options, opts ...func(*permissions.Opti
 	pm.AddUser(pmfake.User{ID: alexID, Mail: "alex@contoso.com", UserPrincipalName: "alex@contoso.com", DisplayName: "Alex"})
 	pm.AddUser(pmfake.User{ID: managerID, Mail: "alexmanager@contoso.com", UserPrincipalName: "alexmanager@contoso.com", DisplayName: "Alex's manager"})
 
-	tn := &tenant{t: t, pm: pm, clock: clock, notes: &governancetest.Notes{}, logs: &governancetest.Logs{}}
-	o := permissions.Options{BaseURL: pm.BaseURL(), TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token}),
-		Clock: clock, Rate: 1000, Burst: 100, Timeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(tn.logs, nil))}
-	for _, f := range opts {
-		f(&o)
-	}
-	be, err := permissions.New(o)
+	logs := &governancetest.Logs{}
+	be, err := pm.Backend(clock, func(o *permissions.Options) {
+		o.Timeout, o.Logger = 2*time.Second, slog.New(slog.NewTextHandler(logs, nil))
+		for _, f := range opts {
+			f(o)
+		}
+	})
 	require.NoError(t, err)
-	tn.be = be
-	tn.store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
-	cat, err := governance.ParseCatalog([]byte(catalog))
-	require.NoError(t, err)
-	tn.svc, err = governance.NewService(governance.Config{Catalog: cat, Store: tn.store, Backends: []governance.Backend{be},
-		Notifier: tn.notes, Clock: clock, Admins: []governance.Person{{Email: "admin@contoso.com"}},
-		Sync:   governance.SyncPolicy{First: time.Minute, Max: time.Minute},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(t, err)
-	tn.disp = governance.NewDispatcher(tn.svc, "test", governance.WithMaxAttempts(4))
-	return tn
-}
-
-func (tn *tenant) drain() {
-	tn.t.Helper()
-	require.NoError(tn.t, tn.disp.Drain(context.Background()))
-}
-
-// asked has Alex ask for item and the manager approve it, without delivering what follows.
-func (tn *tenant) asked(item string) *governance.Request {
-	tn.t.Helper()
-	r, err := tn.svc.Request(context.Background(), governance.RequestInput{Requester: alex, Item: item, Reason: "quarter close"})
-	require.NoError(tn.t, err)
-	_, err = tn.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: manager, Approve: true})
-	require.NoError(tn.t, err)
-	return r
-}
-
-// approved asks for item, approves it, and delivers what follows.
-func (tn *tenant) approved(item string) *governance.Request {
-	tn.t.Helper()
-	r := tn.asked(item)
-	tn.drain()
-	return tn.get(r.ID)
+	return &tenant{pm: pm, logs: logs, be: be, Bed: backendtest.NewBed(t, backendtest.BedConfig{Backend: be, Catalog: catalog, Clock: clock,
+		Requester: alex, Approver: manager, Admin: "admin@contoso.com"})}
 }
 
 // active is an approved item whose permissions Permissions Management granted.
 func (tn *tenant) active(item string) *governance.Request {
-	tn.t.Helper()
-	r := tn.approved(item)
-	require.Equal(tn.t, governance.StateSubmitted, r.State, r.Failure)
+	tn.T.Helper()
+	r := tn.Approved(item)
+	require.Equal(tn.T, governance.StateSubmitted, r.State, r.Failure)
 	tn.pm.SetStatus(r.Submission.ExternalID, "approved", "granted")
-	tn.sync()
-	r = tn.get(r.ID)
-	require.Equal(tn.t, governance.StateActive, r.State, r.Failure)
+	tn.Sync()
+	r = tn.Get(r.ID)
+	require.Equal(tn.T, governance.StateActive, r.State, r.Failure)
 	return r
-}
-
-func (tn *tenant) get(id string) *governance.Request {
-	r, err := tn.store.Get(context.Background(), id)
-	require.NoError(tn.t, err)
-	return r
-}
-
-// sync moves the clock to the next status check and runs it.
-func (tn *tenant) sync() {
-	tn.t.Helper()
-	tn.clock.Advance(time.Minute)
-	_, err := tn.svc.Sweep(context.Background(), 100, time.Minute)
-	require.NoError(tn.t, err)
-	tn.drain()
 }
 
 // calls lists "METHOD path" of the calls the fake received.
@@ -532,7 +480,7 @@ func TestSubmit_EachCloudSendsTheDocumentedBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.item, func(t *testing.T) {
 			tn := newTenant(t, pmfake.Options{})
-			r := tn.approved(tt.item)
+			r := tn.Approved(tt.item)
 			require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
 			created := tn.pm.Created()
 			require.Len(t, created, 1)
@@ -572,14 +520,14 @@ func TestSubmit_EachCloudSendsTheDocumentedBody(t *testing.T) {
 			require.True(t, ok, "the submission's external id is Permissions Management's request id")
 			assert.Equal(t, r.ID, got.TicketNumber)
 			assert.Equal(t, "approval in Permissions Management", r.Submission.Waiting)
-			assert.Equal(t, []string{"approved→alex@contoso.com", "submitted→alex@contoso.com"}, tn.notes.Take())
+			assert.Equal(t, []string{"approved→alex@contoso.com", "submitted→alex@contoso.com"}, tn.Notes.Take())
 		})
 	}
 }
 
 func TestSubmit_TheDurationIsAnISO8601Expiration(t *testing.T) {
 	tn := newTenant(t, pmfake.Options{})
-	r := tn.approved("long")
+	r := tn.Approved("long")
 	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
 	assert.Equal(t, map[string]any{"expiration": map[string]any{"duration": "P1DT2H"}}, tn.pm.Created()[0]["scheduleInfo"])
 	got, _ := tn.pm.Request(r.Submission.ExternalID)
@@ -634,7 +582,7 @@ func FuzzFormatDuration(f *testing.F) {
 
 func TestSubmit_AnItemWithoutDurationIsRefused(t *testing.T) {
 	tn := newTenant(t, pmfake.Options{})
-	r := tn.approved("forever")
+	r := tn.Approved("forever")
 	assert.Equal(t, governance.StateFailed, r.State)
 	assert.Equal(t, "Permissions Management grants permissions for a limited time only, and the catalog gives AWS forever no duration; "+
 		"ask your access admins to give it a defaultDuration", r.Failure)
@@ -648,13 +596,12 @@ func TestSubmit_NothingIsSubmittedTwiceWhenARetryFollowsATimeout(t *testing.T) {
 			tn.pm.AddRequest(pmfake.Request{TicketNumber: "INC00" + string(rune('1'+i)), TicketSystem: "ServiceNow"})
 		}
 		tn.pm.Hang("POST "+requests, 5*time.Second)
-		r := tn.approved("azure-roles")
+		r := tn.Approved("azure-roles")
 		assert.Equal(t, governance.StateApproved, r.State, "the answer was lost")
 		require.Len(t, tn.pm.Created(), 1, "but Permissions Management made the request")
 
-		tn.clock.Advance(time.Minute)
-		tn.drain()
-		r = tn.get(r.ID)
+		tn.Retry(time.Minute)
+		r = tn.Get(r.ID)
 		assert.Equal(t, governance.StateSubmitted, r.State, r.Failure)
 		assert.Len(t, tn.pm.Created(), 1, "the retry found it and asked nothing new")
 		assert.Equal(t, tn.pm.Requests()[3].ID, r.Submission.ExternalID)
@@ -663,21 +610,20 @@ func TestSubmit_NothingIsSubmittedTwiceWhenARetryFollowsATimeout(t *testing.T) {
 	t.Run("granted meanwhile", func(t *testing.T) {
 		tn := newTenant(t, pmfake.Options{}, func(o *permissions.Options) { o.Timeout = 200 * time.Millisecond })
 		tn.pm.Hang("POST "+requests, 5*time.Second)
-		r := tn.approved("gcp-role")
+		r := tn.Approved("gcp-role")
 		made := tn.pm.Requests()
 		require.Len(t, made, 1)
-		tn.clock.Advance(20 * time.Second)
+		tn.Clock.Advance(20 * time.Second)
 		tn.pm.SetStatus(made[0].ID, "approved", "granted")
-		grantedAt := tn.clock.Now()
+		grantedAt := tn.Clock.Now()
 
-		tn.clock.Advance(time.Minute)
-		tn.drain()
-		r = tn.get(r.ID)
+		tn.Retry(time.Minute)
+		r = tn.Get(r.ID)
 		assert.Equal(t, governance.StateActive, r.State, r.Failure)
 		assert.Equal(t, made[0].ID, r.Submission.ExternalID)
 		assert.Equal(t, grantedAt.Add(time.Hour), r.EndsAt(), "an hour from the grant")
 		assert.Len(t, tn.pm.Created(), 1)
-		assert.Equal(t, []string{"active→alex@contoso.com", "approved→alex@contoso.com"}, tn.notes.Take())
+		assert.Equal(t, []string{"active→alex@contoso.com", "approved→alex@contoso.com"}, tn.Notes.Take())
 	})
 }
 
@@ -707,19 +653,19 @@ func TestStatus_EveryStateIsMapped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.status+"/"+tt.occurrence, func(t *testing.T) {
 			tn := newTenant(t, pmfake.Options{})
-			r := tn.approved("aws-policy")
+			r := tn.Approved("aws-policy")
 			require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-			tn.notes.Take()
+			tn.Notes.Take()
 
 			tn.pm.SetStatus(r.Submission.ExternalID, tt.status, tt.occurrence)
-			tn.sync()
-			got := tn.get(r.ID)
+			tn.Sync()
+			got := tn.Get(r.ID)
 			assert.Equal(t, tt.want, got.State)
 			assert.Equal(t, tt.failure, got.Failure)
 			assert.Equal(t, tt.waiting, got.Submission.Waiting)
-			assert.Equal(t, tt.notified, tn.notes.Take())
+			assert.Equal(t, tt.notified, tn.Notes.Take())
 			if tt.want == governance.StateActive {
-				assert.Equal(t, tn.clock.Now().Add(-time.Minute).Add(time.Hour), got.EndsAt(), "an hour from the grant")
+				assert.Equal(t, tn.Clock.Now().Add(-time.Minute).Add(time.Hour), got.EndsAt(), "an hour from the grant")
 			}
 			if tt.occurrence == "revokingFailed" {
 				assert.Contains(t, tn.logs.String(), "level=ERROR msg=\"Permissions Management failed to revoke permissions; they are still granted\"")
@@ -732,17 +678,17 @@ func TestStatus_EveryStateIsMapped(t *testing.T) {
 
 func TestStatus_ReadsTheChangeLogSinceItLastLooked(t *testing.T) {
 	tn := newTenant(t, pmfake.Options{PageSize: 1, MisspeltOccurrence: true})
-	r := tn.approved("azure-actions")
+	r := tn.Approved("azure-actions")
 	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-	tn.sync() // nothing changed
-	assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+	tn.Sync() // nothing changed
+	assert.Equal(t, governance.StateSubmitted, tn.Get(r.ID).State)
 
-	tn.clock.Advance(10 * time.Minute)
+	tn.Clock.Advance(10 * time.Minute)
 	tn.pm.AddRequest(pmfake.Request{TicketNumber: "INC7", StatusDetail: "approved"})
 	tn.pm.SetStatus(r.Submission.ExternalID, "approved", "granting")
 	tn.pm.AddRequest(pmfake.Request{TicketNumber: "INC8"})
-	tn.sync()
-	r = tn.get(r.ID)
+	tn.Sync()
+	r = tn.Get(r.ID)
 	assert.Equal(t, "Permissions Management to finish granting it", r.Submission.Waiting, "found on a later page, misspelt as documented")
 
 	looks := tn.calls(http.MethodGet, changes)
@@ -754,11 +700,11 @@ func TestStatus_ReadsTheChangeLogSinceItLastLooked(t *testing.T) {
 
 func TestChanges_ReadsEveryPageSinceATimeOldestFirst(t *testing.T) {
 	tn := newTenant(t, pmfake.Options{PageSize: 2})
-	t0 := tn.clock.Now()
+	t0 := tn.Clock.Now()
 	a := tn.pm.AddRequest(pmfake.Request{TicketNumber: "INC1", Created: t0.Add(-2 * time.Hour)})
 	b := tn.pm.AddRequest(pmfake.Request{TicketNumber: "INC2", Created: t0.Add(-30 * time.Minute)})
 	tn.pm.SetStatus(a, "approved", "granted")
-	tn.clock.Advance(time.Minute)
+	tn.Clock.Advance(time.Minute)
 	tn.pm.SetStatus(b, "rejected", "")
 
 	got, err := tn.be.Changes(context.Background(), t0.Add(-time.Hour))
@@ -782,9 +728,9 @@ func TestChanges_ReadsEveryPageSinceATimeOldestFirst(t *testing.T) {
 
 func TestCancel_IsCancelAllOnTheIdentityGovernancePath(t *testing.T) {
 	tn := newTenant(t, pmfake.Options{})
-	r := tn.approved("aws-policy")
+	r := tn.Approved("aws-policy")
 	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-	got, err := tn.svc.Cancel(context.Background(), r.ID, alex)
+	got, err := tn.Cancel(r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateCancelled, got.State)
 
@@ -803,9 +749,9 @@ func TestCancel_ARequestPermissionsManagementEndedNeedsNothing(t *testing.T) {
 	for _, status := range []string{"rejected", "completed"} {
 		t.Run(status, func(t *testing.T) {
 			tn := newTenant(t, pmfake.Options{})
-			r := tn.approved("gcp-actions")
+			r := tn.Approved("gcp-actions")
 			tn.pm.SetStatus(r.Submission.ExternalID, status, "") // before accessbot's next status check
-			got, err := tn.svc.Cancel(context.Background(), r.ID, alex)
+			got, err := tn.Cancel(r.ID)
 			require.NoError(t, err)
 			assert.Equal(t, governance.StateCancelled, got.State)
 			cancels := tn.calls(http.MethodPost, requests+"/"+r.Submission.ExternalID+"/cancelAll")
@@ -822,10 +768,10 @@ func TestCancel_ARequestPermissionsManagementEndedNeedsNothing(t *testing.T) {
 func TestRevoke_IsCancelAllOfTheGrantedRequest(t *testing.T) {
 	tn := newTenant(t, pmfake.Options{})
 	r := tn.active("azure-roles")
-	_, err := tn.svc.Revoke(context.Background(), governance.RevokeInput{By: alex, Target: "azure-roles"})
+	_, err := tn.Svc.Revoke(context.Background(), governance.RevokeInput{By: alex, Target: "azure-roles"})
 	require.NoError(t, err)
-	tn.drain()
-	assert.Equal(t, governance.StateRevoked, tn.get(r.ID).State)
+	tn.Drain()
+	assert.Equal(t, governance.StateRevoked, tn.Get(r.ID).State)
 	require.Len(t, tn.calls(http.MethodPost, requests+"/"+r.Submission.ExternalID+"/cancelAll"), 1)
 	pm, _ := tn.pm.Request(r.Submission.ExternalID)
 	assert.Equal(t, "canceled", pm.StatusDetail)
@@ -849,22 +795,18 @@ func TestRevoke_TheEndOfATimeBoundGrant(t *testing.T) {
 	t.Run("still granted", func(t *testing.T) {
 		tn := newTenant(t, pmfake.Options{})
 		r := tn.active("aws-actions")
-		tn.clock.Set(r.EndsAt())
-		_, err := tn.svc.Sweep(context.Background(), 100, time.Minute)
-		require.NoError(t, err)
-		tn.drain()
-		assert.Equal(t, governance.StateExpired, tn.get(r.ID).State)
+		tn.Clock.Set(r.EndsAt())
+		tn.Sweep()
+		assert.Equal(t, governance.StateExpired, tn.Get(r.ID).State)
 		assert.Len(t, tn.calls(http.MethodPost, requests+"/"+r.Submission.ExternalID+"/cancelAll"), 1)
 	})
 	t.Run("already revoked by Permissions Management", func(t *testing.T) {
 		tn := newTenant(t, pmfake.Options{})
 		r := tn.active("aws-actions")
-		tn.clock.Set(r.EndsAt())
+		tn.Clock.Set(r.EndsAt())
 		tn.pm.SetStatus(r.Submission.ExternalID, "approved", "revoked")
-		_, err := tn.svc.Sweep(context.Background(), 100, time.Minute)
-		require.NoError(t, err)
-		tn.drain()
-		assert.Equal(t, governance.StateExpired, tn.get(r.ID).State)
+		tn.Sweep()
+		assert.Equal(t, governance.StateExpired, tn.Get(r.ID).State)
 		assert.Empty(t, tn.calls(http.MethodPost, requests+"/"+r.Submission.ExternalID+"/cancelAll"))
 	})
 }
@@ -872,123 +814,70 @@ func TestRevoke_TheEndOfATimeBoundGrant(t *testing.T) {
 func TestExtend_IsRefusedWithAskAgain(t *testing.T) {
 	tn := newTenant(t, pmfake.Options{})
 	orig := tn.active("gcp-role")
-	ext, err := tn.svc.Extend(context.Background(), orig.ID, alex)
+	ext, err := tn.Svc.Extend(context.Background(), orig.ID, alex)
 	require.NoError(t, err)
-	_, err = tn.svc.Decide(context.Background(), governance.DecideInput{RequestID: ext.ID, Approver: manager, Approve: true})
-	require.NoError(t, err)
-	tn.drain()
-	got := tn.get(ext.ID)
+	tn.Approve(ext.ID)
+	tn.Drain()
+	got := tn.Get(ext.ID)
 	assert.Equal(t, governance.StateFailed, got.State)
 	assert.Equal(t, "Permissions Management cannot extend permissions it has granted, so nothing was changed; "+
 		"ask for GCP Dialogflow admin again when your access ends", got.Failure)
-	assert.Equal(t, orig.EndsAt(), tn.get(orig.ID).EndsAt())
+	assert.Equal(t, orig.EndsAt(), tn.Get(orig.ID).EndsAt())
 	assert.Len(t, tn.pm.Created(), 1)
 }
 
-func TestErrors_429IsRetriedAfterRetryAfter(t *testing.T) {
+func TestErrors_PermissionsManagementFollowsTheSharedErrorSuite(t *testing.T) {
+	backendtest.RunErrors(t, harness{})
+}
+
+// harness runs the shared error-handling suite against the fake Graph beta.
+type harness struct{}
+
+func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
+	tn := newTenant(t, pmfake.Options{}, func(po *permissions.Options) {
+		po.Timeout, po.Logger = o.TimeoutOr(po.Timeout), o.LoggerOr(po.Logger)
+		if o.WrongCredentials {
+			po.TokenSource = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "someone-else"})
+			po.Credentials = "PERMISSIONS_REFRESH_TOKEN"
+		}
+	})
+	return backendtest.Subject{Bed: tn.Bed, Fake: tn.pm, Accepted: func() int { return len(tn.pm.Created()) },
+		Lose: func(m string) { tn.pm.Hang(m, 5*time.Second) }, Made: func() []string {
+			return backendtest.IDs(tn.pm.Requests(), func(r pmfake.Request) string { return r.ID })
+		}}
+}
+
+// Contract: Permissions Management accepts only a delegated token, which accessbot is
+// handed and cannot fetch anew, so a 401 is permanent; the fake has no token endpoint (the
+// refresh-token source is tested on its own below).
+func (harness) Contract() backendtest.Contract {
+	c := backendtest.GraphContract("Permissions Management", "POST "+requests, "GET "+changes, "nobody@contoso.com")
+	c.Item = "aws-policy"
+	c.Permanent = append(c.Permanent,
+		backendtest.Refusal{Call: c.Submit, Status: http.StatusForbidden, Failure: "Permissions Management refused accessbot (HTTP 403), " +
+			"so nothing was changed there. This is not about your access: the account accessbot signs in as needs the delegated " +
+			"Microsoft Graph permission ScheduledPermissions.ReadWrite.All, consented for accessbot's app registration, and the right " +
+			"to request permissions in Permissions Management; ask your access admins to grant it, then ask again"},
+		backendtest.Refusal{Call: c.Submit, Status: http.StatusUnauthorized, Failure: "Permissions Management did not accept the delegated " +
+			"token accessbot signs in with (HTTP 401), so nothing was changed there. This is not about your access: the account accessbot " +
+			"acts as has to sign in again; your access admins need to renew AZURE_TENANT_ID, PERMISSIONS_CLIENT_ID, " +
+			"PERMISSIONS_CLIENT_SECRET and PERMISSIONS_REFRESH_TOKEN"},
+		backendtest.Refusal{Call: "GET /users", Status: http.StatusForbidden, Failure: "needs the delegated Microsoft Graph permission " +
+			"User.ReadBasic.All, consented for accessbot's app registration; ask"},
+		backendtest.Refusal{Call: "GET " + changes, Status: http.StatusForbidden,
+			Failure: "needs the delegated Microsoft Graph permission ScheduledPermissions.ReadWrite.All"})
+	c.WrongCredentials = []string{"(HTTP 401)", "your access admins need to renew PERMISSIONS_REFRESH_TOKEN"}
+	return c
+}
+
+func TestErrors_ABadPermissionsRefInTheCatalogIsForTheAdminsToFix(t *testing.T) {
 	tn := newTenant(t, pmfake.Options{})
-	tn.pm.Fail("POST "+requests, http.StatusTooManyRequests, "7")
-	r := tn.approved("aws-policy")
-	assert.Equal(t, governance.StateApproved, r.State, "not submitted yet")
+	r := tn.Approved("broken")
+	assert.Equal(t, governance.StateFailed, r.State)
+	assert.Contains(t, r.Failure, "the catalog's entry for Broken Item is wrong (permissions ref \"aws:956987887735:policy:"+awsPolicy+
+		"\": an AWS ref ends with @<roleArn>, the role the permissions are attached to (assignToRoleId); write it as one of aws:")
+	assert.True(t, strings.HasSuffix(r.Failure, "; ask your access admins to fix it"), r.Failure)
 	assert.Empty(t, tn.pm.Created())
-
-	tn.clock.Advance(6 * time.Second)
-	tn.drain()
-	assert.Empty(t, tn.pm.Created(), "not before Retry-After")
-	tn.clock.Advance(time.Second)
-	tn.drain()
-	assert.Len(t, tn.pm.Created(), 1)
-	assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
-}
-
-func TestErrors_5xxIsRetriedWithBackoffThenReported(t *testing.T) {
-	t.Run("recovers", func(t *testing.T) {
-		tn := newTenant(t, pmfake.Options{})
-		tn.pm.Fail("POST "+requests, http.StatusInternalServerError, "")
-		tn.pm.Fail("GET /users", http.StatusBadGateway, "")
-		tn.pm.Fail("GET "+changes, http.StatusServiceUnavailable, "1.5")
-		r := tn.approved("aws-policy")
-		for range 3 {
-			tn.clock.Advance(time.Minute)
-			tn.drain()
-		}
-		assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
-		assert.Len(t, tn.pm.Created(), 1)
-	})
-	t.Run("gives up and says so", func(t *testing.T) {
-		tn := newTenant(t, pmfake.Options{})
-		for range 4 {
-			tn.pm.Fail("POST "+requests, http.StatusInternalServerError, "")
-		}
-		r := tn.approved("aws-policy")
-		for range 4 {
-			tn.clock.Advance(time.Minute)
-			tn.drain()
-		}
-		got := tn.get(r.ID)
-		assert.Equal(t, governance.StateFailed, got.State)
-		assert.Contains(t, got.Failure, "Permissions Management POST "+requests+": 500 generalException")
-		assert.Contains(t, tn.notes.Take(), "failed→alex@contoso.com")
-		assert.Empty(t, tn.pm.Created())
-	})
-}
-
-func TestErrors_PermanentOnesSayWhatToDo(t *testing.T) {
-	tests := []struct {
-		call   string
-		status int
-		want   string
-	}{
-		{"POST " + requests, http.StatusBadRequest, "Permissions Management refused the request (HTTP 400), so nothing was changed there. " +
-			"Ask your access admins to check the item's set-up in Permissions Management and in accessbot's catalog, quoting Microsoft request id a1b2c3d4-"},
-		{"POST " + requests, http.StatusForbidden, "Permissions Management refused accessbot (HTTP 403), so nothing was changed there. " +
-			"This is not about your access: the account accessbot signs in as needs the delegated Microsoft Graph permission " +
-			"ScheduledPermissions.ReadWrite.All, consented for accessbot's app registration, and the right to request permissions " +
-			"in Permissions Management; ask your access admins to grant it, then ask again"},
-		{"POST " + requests, http.StatusNotFound, "Permissions Management no longer has it (HTTP 404)"},
-		{"POST " + requests, http.StatusUnauthorized, "Permissions Management did not accept the delegated token accessbot signs in with (HTTP 401), " +
-			"so nothing was changed there. This is not about your access: the account accessbot acts as has to sign in again; " +
-			"your access admins need to renew AZURE_TENANT_ID, PERMISSIONS_CLIENT_ID, PERMISSIONS_CLIENT_SECRET and PERMISSIONS_REFRESH_TOKEN"},
-		{"GET /users", http.StatusForbidden, "needs the delegated Microsoft Graph permission User.ReadBasic.All, consented for accessbot's app registration; ask"},
-		{"GET " + changes, http.StatusForbidden, "needs the delegated Microsoft Graph permission ScheduledPermissions.ReadWrite.All"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.call+" "+http.StatusText(tt.status), func(t *testing.T) {
-			tn := newTenant(t, pmfake.Options{})
-			tn.pm.Fail(tt.call, tt.status, "")
-			r := tn.approved("aws-policy")
-			assert.Equal(t, governance.StateFailed, r.State)
-			assert.Contains(t, r.Failure, tt.want)
-			assert.Empty(t, tn.pm.Created(), "not retried")
-		})
-	}
-	t.Run("a token the fake does not know", func(t *testing.T) {
-		tn := newTenant(t, pmfake.Options{}, func(o *permissions.Options) {
-			o.TokenSource = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "someone-else"})
-			o.Credentials = "PERMISSIONS_REFRESH_TOKEN"
-		})
-		r := tn.approved("aws-policy")
-		assert.Equal(t, governance.StateFailed, r.State)
-		assert.Contains(t, r.Failure, "(HTTP 401)")
-		assert.Contains(t, r.Failure, "your access admins need to renew PERMISSIONS_REFRESH_TOKEN")
-	})
-	t.Run("nobody with the requester's e-mail", func(t *testing.T) {
-		tn := newTenant(t, pmfake.Options{})
-		_, err := tn.be.LookupIdentity(context.Background(), governance.Person{Email: "nobody@contoso.com"})
-		require.Error(t, err)
-		assert.True(t, governance.IsPermanent(err))
-		assert.Equal(t, "Entra has no user whose e-mail or sign-in name is nobody@contoso.com, so Permissions Management cannot grant you anything; "+
-			"ask your access admins to check that your chat e-mail matches your Entra account", err.Error())
-	})
-	t.Run("a catalog entry with a bad ref", func(t *testing.T) {
-		tn := newTenant(t, pmfake.Options{})
-		r := tn.approved("broken")
-		assert.Equal(t, governance.StateFailed, r.State)
-		assert.Contains(t, r.Failure, "the catalog's entry for Broken Item is wrong (permissions ref \"aws:956987887735:policy:"+awsPolicy+
-			"\": an AWS ref ends with @<roleArn>, the role the permissions are attached to (assignToRoleId); write it as one of aws:")
-		assert.True(t, strings.HasSuffix(r.Failure, "; ask your access admins to fix it"), r.Failure)
-		assert.Empty(t, tn.pm.Created())
-	})
 }
 
 func TestLookupIdentity_ByMailAndRemembered(t *testing.T) {
@@ -1006,7 +895,7 @@ func TestLookupIdentity_ByMailAndRemembered(t *testing.T) {
 	_, err = tn.be.LookupIdentity(ctx, governance.Person{Email: "o'brien@contoso.com"})
 	require.NoError(t, err)
 	assert.Len(t, tn.calls(http.MethodGet, "/users"), 1, "remembered")
-	tn.clock.Advance(11 * time.Minute)
+	tn.Clock.Advance(11 * time.Minute)
 	_, err = tn.be.LookupIdentity(ctx, governance.Person{Email: "o'brien@contoso.com"})
 	require.NoError(t, err)
 	assert.Len(t, tn.calls(http.MethodGet, "/users"), 2, "looked up again after its TTL")
@@ -1017,7 +906,7 @@ func TestSubmit_AsksForTheUserPrincipalName(t *testing.T) {
 	tn.pm.AddUser(pmfake.User{ID: "8d7e6f50-4132-4d2c-9fa0-9b8c7d6e5f40", Mail: "sam@contoso.com", UserPrincipalName: "sam.jones@contoso.onmicrosoft.com"})
 	g := governance.Grant{RequestID: "AR-77", Item: governance.ItemRef{ID: "aws-policy", Name: "AWS", Backend: "permissions",
 		Ref: "aws:" + awsAccount + ":policy:" + awsPolicy + "@" + awsRole}, Requester: governance.Person{Email: "sam@contoso.com"},
-		Start: tn.clock.Now(), End: tn.clock.Now().Add(time.Hour)}
+		Start: tn.Clock.Now(), End: tn.Clock.Now().Add(time.Hour)}
 	_, err := tn.be.Submit(context.Background(), g)
 	require.NoError(t, err)
 	got := tn.pm.Requests()[0]
@@ -1085,7 +974,7 @@ func TestRefreshTokenSource_RedeemsTheRefreshTokenForDelegatedTokens(t *testing.
 	ts, err = permissions.RefreshTokenSource(d)
 	require.NoError(t, err)
 	tn = newTenant(t, pmfake.Options{}, func(o *permissions.Options) { o.TokenSource = ts })
-	r := tn.approved("aws-policy")
+	r := tn.Approved("aws-policy")
 	assert.Equal(t, governance.StateFailed, r.State)
 	assert.Equal(t, "Permissions Management's sign-in endpoint refused accessbot's credentials (HTTP 400), so nothing was changed there. "+
 		"This is not about your access: your access admins need to check AZURE_TENANT_ID, PERMISSIONS_CLIENT_ID, PERMISSIONS_CLIENT_SECRET "+

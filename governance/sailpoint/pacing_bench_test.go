@@ -48,8 +48,7 @@ func BenchmarkPacing(b *testing.B) {
 			isc.AddIdentity(fmt.Sprintf("2c9180857182305e01719937356%05d", p), fmt.Sprintf("p%d@example.com", p), fmt.Sprintf("Person %d", p), "")
 		}
 		clock := governance.SystemClock{} // pacing is about real time
-		be, err := sailpoint.New(sailpoint.Options{BaseURL: isc.URL, ClientID: "pat-id", ClientSecret: "pat-secret",
-			Rate: rate, Burst: 1, Clock: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		be, err := isc.Backend(clock, func(o *sailpoint.Options) { o.Rate, o.Burst = rate, 1 })
 		require.NoError(b, err)
 		store := redisstore.New(redistest.Client(b), redisstore.Options{Prefix: redistest.Prefix(b)})
 		catalog, err := governance.ParseCatalog([]byte(cat.String()))

@@ -3,11 +3,9 @@ package sailpoint_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,8 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/governancetest"
-	redisstore "github.com/accessbot/accessbot/governance/redis"
+	"github.com/accessbot/accessbot/governance/backendtest"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/governance/sailpoint/iscfake"
@@ -62,14 +59,9 @@ var (
 
 // tenant is accessbot over Redis with the SailPoint backend against a fake ISC.
 type tenant struct {
-	t     testing.TB
-	isc   *iscfake.Server
-	clock *governance.ManualClock
-	store *redisstore.Store
-	svc   *governance.Service
-	disp  *governance.Dispatcher
-	notes *governancetest.Notes
-	be    *sailpoint.Backend
+	*backendtest.Bed
+	isc *iscfake.Server
+	be  *sailpoint.Backend
 }
 
 func newTenant(t testing.TB, fake iscfake.Options, opts ...func(*sailpoint.Options)) *tenant {
@@ -84,56 +76,16 @@ func newTenant(t testing.TB, fake iscfake.Options, opts ...func(*sailpoint.Optio
 
 	// The fake checks that dates are in the future by the real clock, so the manual
 	// clock starts now.
-	tn := &tenant{t: t, isc: isc, clock: governance.NewManualClock(time.Now().UTC().Truncate(time.Second)), notes: &governancetest.Notes{}}
-	o := sailpoint.Options{BaseURL: isc.URL, ClientID: "pat-id", ClientSecret: "pat-secret", Clock: tn.clock,
-		Rate: 1000, Burst: 100, Timeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	for _, f := range opts {
-		f(&o)
-	}
-	be, err := sailpoint.New(o)
+	clock := governance.NewManualClock(time.Now().UTC().Truncate(time.Second))
+	be, err := isc.Backend(clock, func(o *sailpoint.Options) {
+		o.Timeout = 2 * time.Second
+		for _, f := range opts {
+			f(o)
+		}
+	})
 	require.NoError(t, err)
-	tn.be = be
-	tn.store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
-	cat, err := governance.ParseCatalog([]byte(catalog))
-	require.NoError(t, err)
-	tn.svc, err = governance.NewService(governance.Config{Catalog: cat, Store: tn.store, Backends: []governance.Backend{be},
-		Notifier: tn.notes, Clock: tn.clock, Admins: []governance.Person{{Email: "admin@example.com"}},
-		Sync:   governance.SyncPolicy{First: time.Minute, Max: time.Minute},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(t, err)
-	tn.disp = governance.NewDispatcher(tn.svc, "test", governance.WithMaxAttempts(4))
-	return tn
-}
-
-func (tn *tenant) drain() {
-	tn.t.Helper()
-	require.NoError(tn.t, tn.disp.Drain(context.Background()))
-}
-
-// approved asks for item as Carol, has Alice approve it, and delivers what follows.
-func (tn *tenant) approved(item string) *governance.Request {
-	tn.t.Helper()
-	r, err := tn.svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: item, Reason: "quarter close"})
-	require.NoError(tn.t, err)
-	_, err = tn.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: alice, Approve: true})
-	require.NoError(tn.t, err)
-	tn.drain()
-	return tn.get(r.ID)
-}
-
-func (tn *tenant) get(id string) *governance.Request {
-	r, err := tn.store.Get(context.Background(), id)
-	require.NoError(tn.t, err)
-	return r
-}
-
-// sync moves the clock to the next status check and runs it.
-func (tn *tenant) sync() {
-	tn.t.Helper()
-	tn.clock.Advance(time.Minute)
-	_, err := tn.svc.Sweep(context.Background(), 100, time.Minute)
-	require.NoError(tn.t, err)
-	tn.drain()
+	return &tenant{isc: isc, be: be, Bed: backendtest.NewBed(t, backendtest.BedConfig{Backend: be, Catalog: catalog, Clock: clock,
+		Requester: carol, Approver: alice, Admin: "admin@example.com"})}
 }
 
 // submissions are the bodies ISC accepted, as raw JSON objects.
@@ -142,7 +94,7 @@ func (tn *tenant) submissions() []map[string]any {
 	for _, c := range tn.isc.Calls() {
 		if c.Method == http.MethodPost && c.Path == "/v3/access-requests" && c.Status == http.StatusAccepted {
 			var m map[string]any
-			require.NoError(tn.t, json.Unmarshal(c.Body, &m))
+			require.NoError(tn.T, json.Unmarshal(c.Body, &m))
 			out = append(out, m)
 		}
 	}
@@ -151,10 +103,10 @@ func (tn *tenant) submissions() []map[string]any {
 
 func TestSubmit_TheGrantCarriesExactlyTheDocumentedBody(t *testing.T) {
 	tn := newTenant(t, iscfake.Options{})
-	r := tn.approved("payroll")
+	r := tn.Approved("payroll")
 	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
 
-	end := tn.clock.Now().Add(8 * time.Hour).UTC().Format(time.RFC3339)
+	end := tn.Clock.Now().Add(8 * time.Hour).UTC().Format(time.RFC3339)
 	meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID, "approvedBy": "alice@example.com"}
 	assert.Equal(t, []map[string]any{{
 		"requestedFor": []any{carolID},
@@ -169,13 +121,13 @@ func TestSubmit_TheGrantCarriesExactlyTheDocumentedBody(t *testing.T) {
 	st, ok := tn.isc.Status(r.Submission.ExternalID)
 	require.True(t, ok, "the submission's external id is ISC's access request id")
 	assert.Equal(t, "EXECUTING", st.State)
-	assert.Equal(t, []string{"approved→carol@example.com", "submitted→carol@example.com"}, tn.notes.Take())
+	assert.Equal(t, []string{"approved→carol@example.com", "submitted→carol@example.com"}, tn.Notes.Take())
 	assert.Equal(t, 1, tn.isc.TokensIssued(), "one token serves every call while it lives")
 }
 
 func TestSubmit_AGrantWithoutEndHasNoRemoveDate(t *testing.T) {
 	tn := newTenant(t, iscfake.Options{})
-	r := tn.approved("db-read")
+	r := tn.Approved("db-read")
 	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
 	items := tn.submissions()[0]["requestedItems"].([]any)
 	assert.NotContains(t, items[0], "removeDate")
@@ -185,21 +137,21 @@ func TestSubmit_AGrantWithoutEndHasNoRemoveDate(t *testing.T) {
 func TestSubmit_TheDuplicateCheckPreventsASecondSubmission(t *testing.T) {
 	t.Run("a request ISC is still working on", func(t *testing.T) {
 		tn := newTenant(t, iscfake.Options{})
-		first := tn.approved("payroll")
+		first := tn.Approved("payroll")
 		require.Equal(t, governance.StateSubmitted, first.State)
-		tn.notes.Take()
+		tn.Notes.Take()
 
-		second := tn.approved("payroll")
+		second := tn.Approved("payroll")
 		assert.Equal(t, governance.StateFailed, second.State)
 		assert.True(t, second.Duplicate)
 		assert.Contains(t, second.Failure, "SailPoint already has a request for Payroll Reader for you")
 		assert.Len(t, tn.submissions(), 1, "ISC was asked once")
-		assert.Contains(t, tn.notes.Take(), "failed→carol@example.com")
+		assert.Contains(t, tn.Notes.Take(), "failed→carol@example.com")
 	})
 	t.Run("access the identity already holds", func(t *testing.T) {
 		tn := newTenant(t, iscfake.Options{})
 		tn.isc.AddAccess(carolID, "ACCESS_PROFILE", payroll)
-		r := tn.approved("payroll")
+		r := tn.Approved("payroll")
 		assert.Equal(t, governance.StateFailed, r.State)
 		assert.True(t, r.Duplicate)
 		assert.Equal(t, "you already have Payroll Reader in SailPoint, so accessbot did not ask for it again", r.Failure)
@@ -212,20 +164,19 @@ func TestSubmit_ARetryAfterALostAnswerFindsTheFirstSubmission(t *testing.T) {
 		t.Run("ISC completed it before the retry/"+item, func(t *testing.T) {
 			tn := newTenant(t, iscfake.Options{})
 			tn.isc.Lose("POST /v3/access-requests")
-			r := tn.approved(item)
+			r := tn.Approved(item)
 			require.Equal(t, governance.StateApproved, r.State, "the answer was lost, so not submitted yet")
 			made := tn.isc.Requests()
 			require.Len(t, made, 1, "but ISC made the request")
 			tn.isc.SetState(made[0].AccessRequestID, iscfake.StateCompleted)
 
-			tn.clock.Advance(time.Minute)
-			tn.drain()
-			got := tn.get(r.ID)
+			tn.Retry(time.Minute)
+			got := tn.Get(r.ID)
 			require.Equal(t, governance.StateSubmitted, got.State, got.Failure)
 			assert.False(t, got.Duplicate)
 			assert.Equal(t, made[0].AccessRequestID, got.Submission.ExternalID)
-			tn.sync()
-			assert.Equal(t, governance.StateActive, tn.get(r.ID).State)
+			tn.Sync()
+			assert.Equal(t, governance.StateActive, tn.Get(r.ID).State)
 			assert.Len(t, tn.isc.Requests(), 1, "ISC was not asked twice")
 		})
 	}
@@ -233,20 +184,18 @@ func TestSubmit_ARetryAfterALostAnswerFindsTheFirstSubmission(t *testing.T) {
 		tn := newTenant(t, iscfake.Options{})
 		tn.isc.DelayListing(true)
 		tn.isc.Lose("POST /v3/access-requests")
-		r := tn.approved("db-read")
+		r := tn.Approved("db-read")
 		first := tn.isc.Requests()[0].AccessRequestID
 
 		// The retry's POST is answered with existingRequests naming a request ISC does not
 		// list yet: it cannot be told apart from someone else's, so it is tried again.
-		tn.clock.Advance(time.Minute)
-		tn.drain()
-		got := tn.get(r.ID)
+		tn.Retry(time.Minute)
+		got := tn.Get(r.ID)
 		require.Equal(t, governance.StateApproved, got.State, got.Failure)
 
 		tn.isc.Process(first)
-		tn.clock.Advance(time.Minute)
-		tn.drain()
-		got = tn.get(r.ID)
+		tn.Retry(time.Minute)
+		got = tn.Get(r.ID)
 		require.Equal(t, governance.StateSubmitted, got.State, got.Failure)
 		assert.Equal(t, first, got.Submission.ExternalID)
 		assert.Len(t, tn.isc.Requests(), 1, "ISC was not asked twice")
@@ -266,12 +215,11 @@ func TestSubmit_ARetryAfterALostAnswerFindsTheFirstSubmission(t *testing.T) {
 		})
 		tn.isc.DelayListing(true)
 		tn.isc.Lose("POST /v3/access-requests")
-		r := tn.approved("db-read")
+		r := tn.Approved("db-read")
 		processOnAnswer = tn.isc.Requests()[0].AccessRequestID
 
-		tn.clock.Advance(time.Minute)
-		tn.drain()
-		got := tn.get(r.ID)
+		tn.Retry(time.Minute)
+		got := tn.Get(r.ID)
 		require.Equal(t, governance.StateSubmitted, got.State, got.Failure)
 		assert.Equal(t, processOnAnswer, got.Submission.ExternalID)
 		assert.Len(t, tn.submissions(), 1, "the retry's POST was accepted")
@@ -281,38 +229,19 @@ func TestSubmit_ARetryAfterALostAnswerFindsTheFirstSubmission(t *testing.T) {
 		tn := newTenant(t, iscfake.Options{})
 		tn.isc.DelayListing(true)
 		other, err := tn.be.Submit(context.Background(), governance.Grant{RequestID: "OTHER-1", Identity: governance.Identity{ID: carolID},
-			Item: governance.ItemRef{Name: "db_read", Ref: "ENTITLEMENT:" + readOnly}, Start: tn.clock.Now()})
+			Item: governance.ItemRef{Name: "db_read", Ref: "ENTITLEMENT:" + readOnly}, Start: tn.Clock.Now()})
 		require.NoError(t, err)
 
-		r := tn.approved("db-read")
+		r := tn.Approved("db-read")
 		require.Equal(t, governance.StateApproved, r.State, "not failed while ISC cannot tell whose it is")
 		tn.isc.Process(other.ExternalID)
-		tn.clock.Advance(time.Minute)
-		tn.drain()
-		got := tn.get(r.ID)
+		tn.Retry(time.Minute)
+		got := tn.Get(r.ID)
 		assert.Equal(t, governance.StateFailed, got.State)
 		assert.True(t, got.Duplicate)
 		assert.Contains(t, got.Failure, "SailPoint already has a request for Database read-only for you")
 		assert.Len(t, tn.isc.Requests(), 1)
 	})
-}
-
-// lockedBuffer collects log lines written from the dispatcher's workers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.String()
 }
 
 type roundTrip func(*http.Request) (*http.Response, error)
@@ -358,19 +287,19 @@ func TestStatus_EveryISCStateIsMapped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tn := newTenant(t, iscfake.Options{})
-			r := tn.approved("payroll")
+			r := tn.Approved("payroll")
 			require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-			tn.notes.Take()
+			tn.Notes.Take()
 
 			tt.drive(tn.isc, r.Submission.ExternalID)
-			tn.sync()
-			got := tn.get(r.ID)
+			tn.Sync()
+			got := tn.Get(r.ID)
 			assert.Equal(t, tt.state, got.State)
 			assert.Equal(t, tt.failure, got.Failure)
 			assert.Equal(t, tt.waiting, got.Submission.Waiting)
-			assert.Equal(t, []string{tt.notified}, tn.notes.Take())
+			assert.Equal(t, []string{tt.notified}, tn.Notes.Take())
 			if tt.state == governance.StateActive {
-				assert.Equal(t, tn.clock.Now().Add(8*time.Hour-time.Minute), got.EndsAt(), "the end asked for stays")
+				assert.Equal(t, tn.Clock.Now().Add(8*time.Hour-time.Minute), got.EndsAt(), "the end asked for stays")
 			}
 		})
 	}
@@ -380,18 +309,18 @@ func TestRevoke_BecomesAOneItemRevokeRequest(t *testing.T) {
 	for _, who := range []governance.Actor{carol, {Person: governance.Person{Email: "mallory@example.com"}}} {
 		t.Run(who.Email, func(t *testing.T) {
 			tn := newTenant(t, iscfake.Options{})
-			r := tn.approved("payroll")
+			r := tn.Approved("payroll")
 			tn.isc.SetState(r.Submission.ExternalID, "REQUEST_COMPLETED")
-			tn.sync()
-			require.Equal(t, governance.StateActive, tn.get(r.ID).State)
+			tn.Sync()
+			require.Equal(t, governance.StateActive, tn.Get(r.ID).State)
 
 			in := governance.RevokeInput{By: who, Target: "payroll"}
 			if who.Email != carol.Email {
 				in.Holder = carol.Email // Mallory is Carol's manager in ISC
 			}
-			_, err := tn.svc.Revoke(context.Background(), in)
+			_, err := tn.Svc.Revoke(context.Background(), in)
 			require.NoError(t, err)
-			tn.drain()
+			tn.Drain()
 			subs := tn.submissions()
 			require.Len(t, subs, 2)
 			meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID}
@@ -408,14 +337,12 @@ func TestRevoke_BecomesAOneItemRevokeRequest(t *testing.T) {
 
 func TestRevoke_TheEndOfATimeBoundGrantRevokesIt(t *testing.T) {
 	tn := newTenant(t, iscfake.Options{})
-	r := tn.approved("payroll")
+	r := tn.Approved("payroll")
 	tn.isc.SetState(r.Submission.ExternalID, "REQUEST_COMPLETED")
-	tn.sync()
-	tn.clock.Advance(8 * time.Hour)
-	_, err := tn.svc.Sweep(context.Background(), 100, time.Minute)
-	require.NoError(t, err)
-	tn.drain()
-	assert.Equal(t, governance.StateExpired, tn.get(r.ID).State)
+	tn.Sync()
+	tn.Clock.Advance(8 * time.Hour)
+	tn.Sweep()
+	assert.Equal(t, governance.StateExpired, tn.Get(r.ID).State)
 	subs := tn.submissions()
 	require.Len(t, subs, 2)
 	assert.Equal(t, "REVOKE_ACCESS", subs[1]["requestType"])
@@ -428,136 +355,66 @@ func TestRevoke_TheEndOfATimeBoundGrantRevokesIt(t *testing.T) {
 
 func TestCancel_WithdrawsTheSubmissionInISC(t *testing.T) {
 	tn := newTenant(t, iscfake.Options{})
-	r := tn.approved("payroll")
-	got, err := tn.svc.Cancel(context.Background(), r.ID, carol)
+	r := tn.Approved("payroll")
+	got, err := tn.Cancel(r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateCancelled, got.State)
 	assert.Equal(t, []iscfake.CancelAccessRequest{{AccountActivityID: r.Submission.ExternalID,
 		Comment: "Cancelled by the requester in chat (accessbot)"}}, tn.isc.Cancelled())
 
 	// Once ISC's own approvals are done it cannot cancel, and the requester is told what to do.
-	r = tn.approved("db-read")
+	r = tn.Approved("db-read")
 	tn.isc.SetApproval(r.Submission.ExternalID, "APPROVED", "Olivia Owner", "")
-	_, err = tn.svc.Cancel(context.Background(), r.ID, carol)
+	_, err = tn.Cancel(r.ID)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "SailPoint can no longer cancel it, probably because its approvals are done; once the access is active, `revoke` ends it")
-	assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+	assert.Equal(t, governance.StateSubmitted, tn.Get(r.ID).State)
 }
 
-func TestErrors_429IsRetriedAfterRetryAfter(t *testing.T) {
-	tn := newTenant(t, iscfake.Options{})
-	tn.isc.Fail("POST /v3/access-requests", http.StatusTooManyRequests, "7")
-	r := tn.approved("payroll")
-	assert.Equal(t, governance.StateApproved, r.State, "not submitted yet")
-	assert.Empty(t, tn.submissions())
-
-	tn.clock.Advance(6 * time.Second)
-	tn.drain()
-	assert.Empty(t, tn.submissions(), "not before Retry-After")
-	tn.clock.Advance(time.Second)
-	tn.drain()
-	assert.Len(t, tn.submissions(), 1)
-	assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+func TestErrors_SailPointFollowsTheSharedErrorSuite(t *testing.T) {
+	backendtest.RunErrors(t, harness{})
 }
 
-func TestErrors_5xxIsRetriedWithBackoffThenReported(t *testing.T) {
-	t.Run("recovers", func(t *testing.T) {
-		tn := newTenant(t, iscfake.Options{})
-		tn.isc.Fail("POST /v3/access-requests", http.StatusInternalServerError, "")
-		tn.isc.Fail("POST /v3/access-requests", http.StatusBadGateway, "")
-		r := tn.approved("payroll")
-		for range 2 {
-			tn.clock.Advance(time.Minute)
-			tn.drain()
+// harness runs the shared error-handling suite against the fake ISC.
+type harness struct{}
+
+func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
+	tn := newTenant(t, iscfake.Options{}, func(so *sailpoint.Options) {
+		so.Timeout, so.Logger = o.TimeoutOr(so.Timeout), o.LoggerOr(so.Logger)
+		if o.WrongCredentials {
+			so.ClientSecret = "wrong"
 		}
-		assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
-		assert.Len(t, tn.submissions(), 1)
 	})
-	t.Run("gives up and says so", func(t *testing.T) {
-		tn := newTenant(t, iscfake.Options{})
-		for range 4 {
-			tn.isc.Fail("POST /v3/access-requests", http.StatusInternalServerError, "")
-		}
-		r := tn.approved("payroll")
-		for range 4 {
-			tn.clock.Advance(time.Minute)
-			tn.drain()
-		}
-		got := tn.get(r.ID)
-		assert.Equal(t, governance.StateFailed, got.State)
-		assert.Contains(t, got.Failure, "SailPoint POST /access-requests: 500")
-		assert.NotContains(t, got.Failure, "An error occurred", "ISC's words are not for display")
-		assert.Contains(t, tn.notes.Take(), "failed→carol@example.com")
-	})
-	t.Run("a timeout is retried", func(t *testing.T) {
-		tn := newTenant(t, iscfake.Options{}, func(o *sailpoint.Options) { o.Timeout = 200 * time.Millisecond })
-		tn.isc.Hang("POST /v3/access-requests", 5*time.Second)
-		r := tn.approved("payroll")
-		tn.clock.Advance(time.Minute)
-		tn.drain()
-		assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
-		assert.Len(t, tn.submissions(), 1)
-	})
+	return backendtest.Subject{Bed: tn.Bed, Fake: tn.isc, Accepted: func() int { return len(tn.submissions()) },
+		TokensIssued: tn.isc.TokensIssued, Lose: tn.isc.Lose, Made: func() []string {
+			return backendtest.IDs(tn.isc.Requests(), func(r iscfake.RequestedItemStatus) string { return r.AccessRequestID })
+		}}
 }
 
-func TestErrors_PermanentOnesSayWhatToDo(t *testing.T) {
-	tests := []struct {
-		status int
-		want   string
-	}{
-		{http.StatusBadRequest, "SailPoint refused the request (HTTP 400), so nothing was changed there. " +
-			"Ask your access admins to check the item's set-up in SailPoint and in accessbot's catalog, quoting SailPoint tracking id "},
-		{http.StatusForbidden, "SailPoint refused accessbot's own credentials (HTTP 403)"},
-		{http.StatusNotFound, "SailPoint no longer has it (HTTP 404)"},
+func (harness) Contract() backendtest.Contract {
+	const submit = "POST /v3/access-requests"
+	return backendtest.Contract{
+		Item: "payroll", Submit: submit,
+		Transient: []backendtest.Fault{{Call: submit, Status: http.StatusInternalServerError},
+			{Call: submit, Status: http.StatusBadGateway},
+			{Call: "GET /v3/public-identities", Status: http.StatusServiceUnavailable, RetryAfter: "2"}},
+		GiveUp:     "SailPoint POST /access-requests: 500",
+		Hidden:     "An error occurred",
+		Logged:     `message="An error occurred: Bad Request."`,
+		TrackingID: regexp.MustCompile(`[0-9a-f]{32}$`), TrackingKey: "tracking_id",
+		Permanent: []backendtest.Refusal{
+			{Call: submit, Status: http.StatusBadRequest, Failure: "SailPoint refused the request (HTTP 400), so nothing was changed there. " +
+				"Ask your access admins to check the item's set-up in SailPoint and in accessbot's catalog, quoting SailPoint tracking id "},
+			{Call: submit, Status: http.StatusForbidden, Failure: "SailPoint refused accessbot's own credentials (HTTP 403)"},
+			{Call: submit, Status: http.StatusNotFound, Failure: "SailPoint no longer has it (HTTP 404)"},
+		},
+		FreshTokenOn401: true,
+		WrongCredentials: []string{"SailPoint's token endpoint refused accessbot's credentials (HTTP 401)",
+			"SAILPOINT_CLIENT_ID and SAILPOINT_CLIENT_SECRET"},
+		Stranger: "nobody@example.com",
+		NoIdentity: "SailPoint has no identity with the e-mail nobody@example.com; " +
+			"ask your access admins to check that your chat e-mail matches your SailPoint identity",
 	}
-	for _, tt := range tests {
-		t.Run(http.StatusText(tt.status), func(t *testing.T) {
-			tn := newTenant(t, iscfake.Options{})
-			tn.isc.Fail("POST /v3/access-requests", tt.status, "")
-			r := tn.approved("payroll")
-			assert.Equal(t, governance.StateFailed, r.State)
-			assert.Contains(t, r.Failure, tt.want)
-			assert.Empty(t, tn.submissions(), "not retried")
-		})
-	}
-	t.Run("ISC's own words are logged with the tracking id, not shown", func(t *testing.T) {
-		log := &lockedBuffer{}
-		tn := newTenant(t, iscfake.Options{}, func(o *sailpoint.Options) { o.Logger = slog.New(slog.NewTextHandler(log, nil)) })
-		tn.isc.Fail("POST /v3/access-requests", http.StatusBadRequest, "")
-		r := tn.approved("payroll")
-		require.Equal(t, governance.StateFailed, r.State)
-		assert.NotContains(t, r.Failure, "An error occurred")
-		tracking := r.Failure[strings.LastIndex(r.Failure, " ")+1:]
-		assert.Regexp(t, `^[0-9a-f]{32}$`, tracking)
-		assert.Contains(t, log.String(), "tracking_id="+tracking)
-		assert.Contains(t, log.String(), `message="An error occurred: Bad Request."`)
-	})
-	t.Run("a 401 is tried once more with a fresh token", func(t *testing.T) {
-		tn := newTenant(t, iscfake.Options{})
-		tn.isc.Fail("POST /v3/access-requests", http.StatusUnauthorized, "")
-		r := tn.approved("payroll")
-		assert.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-		assert.Equal(t, 2, tn.isc.TokensIssued())
-	})
-	t.Run("wrong credentials", func(t *testing.T) {
-		tn := newTenant(t, iscfake.Options{}, func(o *sailpoint.Options) { o.ClientSecret = "wrong" })
-		r := tn.approved("payroll")
-		assert.Equal(t, governance.StateFailed, r.State)
-		assert.Contains(t, r.Failure, "SailPoint's token endpoint refused accessbot's credentials (HTTP 401)")
-		assert.Contains(t, r.Failure, "SAILPOINT_CLIENT_ID and SAILPOINT_CLIENT_SECRET")
-	})
-	t.Run("nobody with the requester's e-mail", func(t *testing.T) {
-		tn := newTenant(t, iscfake.Options{})
-		r, err := tn.svc.Request(context.Background(), governance.RequestInput{
-			Requester: governance.Actor{Person: governance.Person{Email: "nobody@example.com"}}, Item: "payroll"})
-		require.NoError(t, err)
-		_, err = tn.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: alice, Approve: true})
-		require.NoError(t, err)
-		tn.drain()
-		got := tn.get(r.ID)
-		assert.Equal(t, governance.StateFailed, got.State)
-		assert.Equal(t, "SailPoint has no identity with the e-mail nobody@example.com; ask your access admins to check that your chat e-mail matches your SailPoint identity", got.Failure)
-	})
 }
 
 func TestLookupIdentity_AnUncorrelatedIdentityWithTheSameEmailIsIgnored(t *testing.T) {
@@ -577,7 +434,7 @@ func TestToken_ItsLifetimeComesFromExpiresIn(t *testing.T) {
 	// A token that lives less than the library's 10 s safety margin is fetched anew for
 	// every call; one that lives 749 s (ISC's documented example) serves them all.
 	short := newTenant(t, iscfake.Options{TokenTTL: 5 * time.Second})
-	short.approved("payroll")
+	short.Approved("payroll")
 	calls := 0
 	for _, c := range short.isc.Calls() {
 		if strings.HasPrefix(c.Path, "/v3/") {
@@ -587,26 +444,25 @@ func TestToken_ItsLifetimeComesFromExpiresIn(t *testing.T) {
 	assert.Equal(t, calls, short.isc.TokensIssued())
 
 	long := newTenant(t, iscfake.Options{TokenTTL: 749 * time.Second})
-	long.approved("payroll")
+	long.Approved("payroll")
 	assert.Equal(t, 1, long.isc.TokensIssued())
 }
 
 func TestSearch_RequestsCanNameAnythingRequestable(t *testing.T) {
 	tn := newTenant(t, iscfake.Options{})
-	r, err := tn.svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: "payroll admins", Reason: "month end"})
+	r, err := tn.Svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: "payroll admins", Reason: "month end"})
 	require.NoError(t, err)
 	assert.Equal(t, governance.ItemRef{ID: admins, Name: "Payroll Admins", Backend: "sailpoint", Ref: "ROLE:" + admins}, r.Item)
 
-	_, err = tn.svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: "payr", Reason: "x"})
+	_, err = tn.Svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: "payr", Reason: "x"})
 	require.ErrorIs(t, err, governance.ErrUnknownItem)
 	assert.Contains(t, err.Error(), "Several things match \"payr\"")
 	assert.Contains(t, err.Error(), "`Payroll Reader`")
 	assert.Contains(t, err.Error(), "`Payroll Admins`")
 
-	_, err = tn.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approver: alice, Approve: true})
-	require.NoError(t, err)
-	tn.drain()
-	assert.Equal(t, governance.StateSubmitted, tn.get(r.ID).State)
+	tn.Approve(r.ID)
+	tn.Drain()
+	assert.Equal(t, governance.StateSubmitted, tn.Get(r.ID).State)
 	items := tn.submissions()[0]["requestedItems"].([]any)
 	assert.Equal(t, "ROLE", items[0].(map[string]any)["type"])
 }
@@ -652,8 +508,7 @@ func TestNew_TheDocumentedBaseURLWithV3Works(t *testing.T) {
 			isc := iscfake.New(iscfake.Options{})
 			t.Cleanup(isc.Close)
 			isc.AddIdentity(carolID, "carol@example.com", "Carol", "")
-			be, err := sailpoint.New(sailpoint.Options{BaseURL: isc.URL + suffix, ClientID: "pat-id", ClientSecret: "pat-secret",
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			be, err := isc.Backend(governance.SystemClock{}, func(o *sailpoint.Options) { o.BaseURL = isc.URL + suffix })
 			require.NoError(t, err)
 			id, err := be.LookupIdentity(context.Background(), governance.Person{Email: "carol@example.com"})
 			require.NoError(t, err)

@@ -7,12 +7,9 @@
 package graphfake
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -45,11 +42,8 @@ type Options struct {
 // ("/users"), or "/token".
 type Call = msgraphtest.Call
 
-// User is a directory user.
-type User struct {
-	ID, Mail, UserPrincipalName, DisplayName string
-	ManagerID                                string
-}
+// User is a directory user; ManagerID may be empty.
+type User = msgraphtest.User
 
 // Package is an access package with its assignment policies.
 type Package struct {
@@ -85,12 +79,10 @@ type Assignment struct {
 
 // Server is the fake Graph.
 type Server struct {
-	*httptest.Server
-	*msgraphtest.Wire
+	*msgraphtest.Server
 	o Options
 
 	mu          sync.Mutex
-	users       []*User
 	packages    []*Package
 	requests    []*Request
 	assignments []*Assignment
@@ -98,7 +90,6 @@ type Server struct {
 	tokens      map[string]time.Time
 	issued      int
 	seq         int
-	created     []map[string]any
 }
 
 // New starts a fake Graph.
@@ -112,28 +103,18 @@ func New(o Options) *Server {
 	if o.ClientSecret == "" {
 		o.ClientSecret = "s3cret"
 	}
-	if o.PageSize <= 0 {
-		o.PageSize = 2
-	}
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = 3599 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{Wire: msgraphtest.NewWire(), o: o, subjects: map[string]string{}, tokens: map[string]time.Time{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s := &Server{o: o, subjects: map[string]string{}, tokens: map[string]time.Time{}}
+	s.Server = msgraphtest.NewServer(msgraphtest.Config{Version: "/v1.0", PageSize: o.PageSize,
+		QueryOptions: []string{"$filter", "$expand", "$select", "$top", "$skiptoken"}, UserFilterJoins: []string{"and", "or"},
+		Authorized: s.authorized, Token: s.token, Routes: s.routes})
 	return s
 }
-
-// Close releases hung answers and stops the server.
-func (s *Server) Close() {
-	s.Release()
-	s.Server.Close()
-}
-
-// BaseURL is Graph's v1.0 root on the fake.
-func (s *Server) BaseURL() string { return s.URL + "/v1.0" }
 
 // LoginURL is the identity platform's host on the fake.
 func (s *Server) LoginURL() string { return s.URL }
@@ -146,14 +127,6 @@ func (s *Server) ClientID() string { return s.o.ClientID }
 
 // ClientSecret is the secret the token endpoint accepts.
 func (s *Server) ClientSecret() string { return s.o.ClientSecret }
-
-// AddUser adds a directory user; ManagerID may be empty.
-func (s *Server) AddUser(u User) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := u
-	s.users = append(s.users, &c)
-}
 
 // AddPackage adds an access package with its policies.
 func (s *Server) AddPackage(p Package) {
@@ -246,39 +219,21 @@ func (s *Server) SetState(requestID, state string) {
 func (s *Server) Request(id string) (Request, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r := s.request(id); r != nil {
-		return *r, true
-	}
-	return Request{}, false
+	return msgraphtest.CopyOf(s.request(id))
 }
 
 // Requests lists copies of every request, in the order they were made.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		out[i] = *r
-	}
-	return out
+	return msgraphtest.Copies(s.requests)
 }
 
 // Assignment returns a copy of an assignment.
 func (s *Server) Assignment(id string) (Assignment, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if a := s.assignment(id); a != nil {
-		return *a, true
-	}
-	return Assignment{}, false
-}
-
-// Created lists the bodies of the assignment requests the fake accepted (201), in order,
-// as JSON objects.
-func (s *Server) Created() []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.created)
+	return msgraphtest.CopyOf(s.assignment(id))
 }
 
 // TokensIssued counts the access tokens the token endpoint gave out.
@@ -311,15 +266,6 @@ func (s *Server) assignment(id string) *Assignment {
 	return nil
 }
 
-func (s *Server) user(id string) *User {
-	for _, u := range s.users {
-		if u.ID == id {
-			return u
-		}
-	}
-	return nil
-}
-
 func (s *Server) pkg(id string) *Package {
 	for _, p := range s.packages {
 		if p.ID == id {
@@ -337,22 +283,6 @@ func statusOf(state string) string {
 		return ""
 	}
 	return strings.ToUpper(state[:1]) + state[1:]
-}
-
-// serve records the call, applies any fault, and answers it.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	path := strings.TrimPrefix(r.URL.Path, "/v1.0")
-	if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
-		path = "/token"
-	}
-	s.Wire.Serve(w, r, path, body, func(rec http.ResponseWriter) {
-		if path == "/token" {
-			s.token(rec, r, body)
-		} else {
-			s.graph(rec, r, path, body)
-		}
-	})
 }
 
 // token is the v2.0 token endpoint, for the client-credentials grant only.
@@ -382,27 +312,19 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 }
 
-// graph serves the Graph v1.0 calls.
-func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body []byte) {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+// authorized says whether tok is a token the token endpoint issued that has not expired.
+func (s *Server) authorized(tok string) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	exp, known := s.tokens[tok]
-	s.mu.Unlock()
-	if !ok || !known || time.Now().After(exp) {
-		msgraphtest.WriteError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
-		return
-	}
+	return known && !time.Now().After(exp)
+}
+
+// routes serves the Graph v1.0 calls of Entitlement Management and the users' managers.
+func (s *Server) routes(w http.ResponseWriter, r *http.Request, path string, body []byte) {
 	q := r.URL.Query()
-	for k := range q {
-		if !slices.Contains([]string{"$filter", "$expand", "$select", "$top", "$skiptoken"}, k) {
-			msgraphtest.BadRequest(w, "Query option '%s' is not allowed.", k)
-			return
-		}
-	}
 	seg := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
-	case r.Method == http.MethodGet && path == "/users":
-		s.listUsers(w, r, q)
 	case r.Method == http.MethodGet && len(seg) == 3 && seg[0] == "users" && seg[2] == "manager":
 		s.manager(w, seg[1])
 	case r.Method == http.MethodGet && path == Root+"/accessPackages":
@@ -441,54 +363,20 @@ func expands(q url.Values, allowed ...string) (map[string]bool, error) {
 	return out, nil
 }
 
-// page writes one page of items, with @odata.nextLink when more follow.
-func (s *Server) page(w http.ResponseWriter, r *http.Request, items []map[string]any) {
-	msgraphtest.Page(w, r, s.BaseURL(), s.o.PageSize, items)
-}
-
-func userJSON(u *User) map[string]any {
-	return map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": msgraphtest.Nullable(u.Mail), "userPrincipalName": u.UserPrincipalName}
-}
-
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values) {
-	cs, _, err := msgraphtest.ParseFilter(q.Get("$filter"), "mail", "userPrincipalName")
-	if err != nil {
-		msgraphtest.BadRequest(w, "%s", err.Error())
-		return
-	}
-	s.mu.Lock()
-	var items []map[string]any
-	for _, u := range s.users {
-		match := len(cs) == 0
-		for _, c := range cs {
-			v := u.Mail
-			if c.Path == "userPrincipalName" {
-				v = u.UserPrincipalName
-			}
-			match = match || strings.EqualFold(v, c.Value)
-		}
-		if match {
-			items = append(items, userJSON(u))
-		}
-	}
-	s.mu.Unlock()
-	s.page(w, r, items)
-}
-
 func (s *Server) manager(w http.ResponseWriter, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.user(id)
-	if u == nil {
+	u, ok := s.User(id)
+	if !ok {
 		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
 		return
 	}
-	m := s.user(u.ManagerID)
-	if m == nil {
+	m, ok := s.User(u.ManagerID)
+	if !ok {
 		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "Resource 'manager' does not exist or one of its queried reference-property objects are not present.")
 		return
 	}
-	out := userJSON(m)
+	out := msgraphtest.UserJSON(m)
 	out["@odata.type"] = "#microsoft.graph.user"
 	msgraphtest.WriteJSON(w, http.StatusOK, out)
 }
@@ -532,7 +420,7 @@ func (s *Server) listPackages(w http.ResponseWriter, r *http.Request, q url.Valu
 		}
 	}
 	s.mu.Unlock()
-	s.page(w, r, items)
+	s.Page(w, r, items)
 }
 
 func (s *Server) getPackage(w http.ResponseWriter, q url.Values, id string) {
@@ -573,7 +461,7 @@ func (s *Server) subject(userID string) map[string]any {
 		s.subjects[userID] = id
 	}
 	out := map[string]any{"id": id, "objectId": userID, "subjectType": "user", "subjectLifecycle": "governed"}
-	if u := s.user(userID); u != nil {
+	if u, ok := s.User(userID); ok {
 		out["displayName"], out["email"], out["principalName"] = u.DisplayName, msgraphtest.Nullable(u.Mail), u.UserPrincipalName
 	}
 	return out
@@ -626,31 +514,34 @@ func (s *Server) requestJSON(r *Request, ex map[string]bool) map[string]any {
 }
 
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, q url.Values) {
-	ex, err := expands(q, "accessPackage", "assignment", "requestor")
-	if err == nil {
-		var cs []msgraphtest.Clause
-		cs, _, err = msgraphtest.ParseFilter(q.Get("$filter"), "accessPackage/id", "state", "requestType")
-		for _, c := range cs {
-			if c.Path == "accessPackage/id" && !ex["accessPackage"] {
-				err = fmt.Errorf("Filtering on accessPackage/id requires $expand=accessPackage.")
-			}
-		}
-		if err == nil {
-			s.mu.Lock()
-			var items []map[string]any
-			for _, req := range s.requests {
-				if matches(cs, map[string]string{"accessPackage/id": req.PackageID, "state": req.State, "requestType": req.RequestType}) {
-					items = append(items, s.requestJSON(req, ex))
-				}
-			}
-			s.mu.Unlock()
-			s.page(w, r, items)
-			return
-		}
+	ex, cs, err := filtered(q, []string{"accessPackage", "assignment", "requestor"}, "accessPackage/id", "state", "requestType")
+	if err == nil && !ex["accessPackage"] && slices.ContainsFunc(cs, func(c msgraphtest.Clause) bool { return c.Path == "accessPackage/id" }) {
+		err = fmt.Errorf("Filtering on accessPackage/id requires $expand=accessPackage.")
 	}
-	msgraphtest.BadRequest(w, "%s", err.Error())
+	if err != nil {
+		msgraphtest.BadRequest(w, "%s", err.Error())
+		return
+	}
+	s.mu.Lock()
+	items := matching(s.requests, cs, func(req *Request) map[string]string {
+		return map[string]string{"accessPackage/id": req.PackageID, "state": req.State, "requestType": req.RequestType}
+	}, func(req *Request) map[string]any { return s.requestJSON(req, ex) })
+	s.mu.Unlock()
+	s.Page(w, r, items)
 }
 
+// filtered reads the $expand (of the expandable navigation properties) and the $filter (eq
+// clauses of the filterable paths) of a collection GET.
+func filtered(q url.Values, expandable []string, filterable ...string) (map[string]bool, []msgraphtest.Clause, error) {
+	ex, err := expands(q, expandable...)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, _, err := msgraphtest.ParseFilter(q.Get("$filter"), filterable...)
+	return ex, cs, err
+}
+
+// matches says whether values match every clause, as Graph compares strings: ignoring case.
 func matches(cs []msgraphtest.Clause, values map[string]string) bool {
 	for _, c := range cs {
 		if !strings.EqualFold(values[c.Path], c.Value) {
@@ -658,6 +549,17 @@ func matches(cs []msgraphtest.Clause, values map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// matching is the JSON of the records whose values match every clause, in order.
+func matching[T any](records []*T, cs []msgraphtest.Clause, values func(*T) map[string]string, toJSON func(*T) map[string]any) []map[string]any {
+	var items []map[string]any
+	for _, rec := range records {
+		if matches(cs, values(rec)) {
+			items = append(items, toJSON(rec))
+		}
+	}
+	return items
 }
 
 func (s *Server) getRequest(w http.ResponseWriter, q url.Values, id string) {
@@ -677,34 +579,27 @@ func (s *Server) getRequest(w http.ResponseWriter, q url.Values, id string) {
 }
 
 func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, q url.Values) {
-	ex, err := expands(q, "target", "accessPackage", "assignmentPolicy")
-	if err == nil {
-		var cs []msgraphtest.Clause
-		cs, _, err = msgraphtest.ParseFilter(q.Get("$filter"), "accessPackage/id", "target/objectId", "state")
-		if err == nil {
-			s.mu.Lock()
-			var items []map[string]any
-			for _, a := range s.assignments {
-				if matches(cs, map[string]string{"accessPackage/id": a.PackageID, "target/objectId": a.TargetID, "state": a.State}) {
-					items = append(items, s.assignmentJSON(a, ex))
-				}
-			}
-			s.mu.Unlock()
-			s.page(w, r, items)
-			return
-		}
+	ex, cs, err := filtered(q, []string{"target", "accessPackage", "assignmentPolicy"}, "accessPackage/id", "target/objectId", "state")
+	if err != nil {
+		msgraphtest.BadRequest(w, "%s", err.Error())
+		return
 	}
-	msgraphtest.BadRequest(w, "%s", err.Error())
+	s.mu.Lock()
+	items := matching(s.assignments, cs, func(a *Assignment) map[string]string {
+		return map[string]string{"accessPackage/id": a.PackageID, "target/objectId": a.TargetID, "state": a.State}
+	}, func(a *Assignment) map[string]any { return s.assignmentJSON(a, ex) })
+	s.mu.Unlock()
+	s.Page(w, r, items)
 }
 
 // createBody is every key the create documentation shows an application sending.
 type createBody struct {
-	ODataType     *string           `json:"@odata.type"`
-	RequestType   *string           `json:"requestType"`
-	Assignment    *assignmentBody   `json:"assignment"`
-	Justification *string           `json:"justification"`
-	Schedule      *scheduleBody     `json:"schedule"`
-	Answers       []json.RawMessage `json:"answers"`
+	ODataType     *string                   `json:"@odata.type"`
+	RequestType   *string                   `json:"requestType"`
+	Assignment    *assignmentBody           `json:"assignment"`
+	Justification *string                   `json:"justification"`
+	Schedule      *msgraphtest.ScheduleBody `json:"schedule"`
+	Answers       []json.RawMessage         `json:"answers"`
 }
 
 type assignmentBody struct {
@@ -712,18 +607,6 @@ type assignmentBody struct {
 	TargetID           *string `json:"targetId"`
 	AssignmentPolicyID *string `json:"assignmentPolicyId"`
 	AccessPackageID    *string `json:"accessPackageId"`
-}
-
-type scheduleBody struct {
-	StartDateTime *string         `json:"startDateTime"`
-	Expiration    *expirationBody `json:"expiration"`
-	Recurrence    json.RawMessage `json:"recurrence"`
-}
-
-type expirationBody struct {
-	Type        *string `json:"type"`
-	EndDateTime *string `json:"endDateTime"`
-	Duration    *string `json:"duration"`
 }
 
 // requestTypes are the v1.0 accessPackageRequestType values; an application may create
@@ -735,19 +618,8 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 	bad := func(format string, args ...any) {
 		msgraphtest.BadRequest(w, format, args...)
 	}
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		bad("Content-Type must be application/json.")
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var b createBody
-	if err := dec.Decode(&b); err != nil {
-		bad("Invalid request body: %v", err)
-		return
-	}
-	if dec.More() {
-		bad("Invalid request body: data after the JSON object.")
+	if !msgraphtest.DecodeBody(w, r, body, &b) {
 		return
 	}
 	switch {
@@ -771,27 +643,22 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 		return
 	}
 	a := b.Assignment
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
 	now := s.o.Now().UTC()
-	req := &Request{RequestType: *b.RequestType, State: "submitted", Status: "Accepted", Justification: str(b.Justification), Created: now}
+	req := &Request{RequestType: *b.RequestType, State: "submitted", Status: "Accepted", Justification: msgraphtest.Str(b.Justification), Created: now}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch req.RequestType {
 	case "adminAdd":
-		if a.ID != nil || str(a.TargetID) == "" || str(a.AssignmentPolicyID) == "" || str(a.AccessPackageID) == "" {
+		if a.ID != nil || msgraphtest.Str(a.TargetID) == "" || msgraphtest.Str(a.AssignmentPolicyID) == "" || msgraphtest.Str(a.AccessPackageID) == "" {
 			bad("An adminAdd request needs assignment.targetId, assignment.assignmentPolicyId and assignment.accessPackageId, and no assignment.id.")
 			return
 		}
 		req.TargetID, req.PolicyID, req.PackageID = *a.TargetID, *a.AssignmentPolicyID, *a.AccessPackageID
 		p := s.pkg(req.PackageID)
+		_, known := s.User(req.TargetID)
 		switch {
-		case s.user(req.TargetID) == nil:
+		case !known:
 			bad("The target %s is not a user in this directory.", req.TargetID)
 			return
 		case p == nil:
@@ -802,7 +669,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 			return
 		}
 	case "adminUpdate", "adminRemove":
-		if str(a.ID) == "" || a.TargetID != nil || a.AssignmentPolicyID != nil || a.AccessPackageID != nil {
+		if msgraphtest.Str(a.ID) == "" || a.TargetID != nil || a.AssignmentPolicyID != nil || a.AccessPackageID != nil {
 			bad("An %s request needs assignment.id and nothing else in assignment.", req.RequestType)
 			return
 		}
@@ -833,9 +700,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 	}
 	req.ID = s.newID(0x7e)
 	s.requests = append(s.requests, req)
-	var raw map[string]any
-	_ = json.Unmarshal(body, &raw)
-	s.created = append(s.created, raw)
+	s.KeepCreated(body)
 	out := s.requestJSON(req, nil)
 	out["@odata.context"] = s.BaseURL() + "/$metadata#identityGovernance/entitlementManagement/assignmentRequests/$entity"
 	msgraphtest.WriteJSON(w, http.StatusCreated, out)
@@ -843,16 +708,16 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 
 // readSchedule checks an entitlementManagementSchedule: dates in ISO 8601, an expiration
 // type from the enum with the fields it needs, an end after the start and not past.
-func (s *Server) readSchedule(sc *scheduleBody, req *Request, now time.Time) error {
+func (s *Server) readSchedule(sc *msgraphtest.ScheduleBody, req *Request, now time.Time) error {
 	if len(sc.Recurrence) > 0 && string(sc.Recurrence) != "null" {
 		return fmt.Errorf("Recurrence is not supported for access package assignments.")
 	}
 	if sc.StartDateTime == nil {
 		return fmt.Errorf("schedule.startDateTime is required.")
 	}
-	start, err := time.Parse(time.RFC3339, *sc.StartDateTime)
+	start, err := msgraphtest.ParseTime(*sc.StartDateTime)
 	if err != nil {
-		return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", *sc.StartDateTime)
+		return err
 	}
 	req.Start = start.UTC()
 	e := sc.Expiration
@@ -869,9 +734,9 @@ func (s *Server) readSchedule(sc *scheduleBody, req *Request, now time.Time) err
 		if e.EndDateTime == nil || e.Duration != nil {
 			return fmt.Errorf("An expiration of type afterDateTime needs endDateTime and no duration.")
 		}
-		end, err := time.Parse(time.RFC3339, *e.EndDateTime)
+		end, err := msgraphtest.ParseTime(*e.EndDateTime)
 		if err != nil {
-			return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", *e.EndDateTime)
+			return err
 		}
 		if !end.After(start) || !end.After(now) {
 			return fmt.Errorf("The expiration date %s must be after the start date and in the future.", *e.EndDateTime)
@@ -882,7 +747,7 @@ func (s *Server) readSchedule(sc *scheduleBody, req *Request, now time.Time) err
 			return fmt.Errorf("An expiration of type afterDuration needs an ISO 8601 duration and no endDateTime.")
 		}
 	default:
-		return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.expirationPatternType'.", *e.Type)
+		return msgraphtest.CannotConvert(*e.Type, "microsoft.graph.expirationPatternType")
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package graphfake_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance/entra/graphfake"
+	"github.com/accessbot/accessbot/governance/msgraph/msgraphtest"
 )
 
 const (
@@ -41,21 +41,12 @@ func newFake(t *testing.T) (*graphfake.Server, string) {
 	return f, tok.AccessToken
 }
 
+// call sends one call to the fake's Graph root.
 func call(t *testing.T, f *graphfake.Server, token, method, path, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, f.BaseURL()+path, strings.NewReader(body))
+	status, out, err := msgraphtest.Do(f.BaseURL(), token, method, path, body)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	require.NoError(t, json.Unmarshal(data, &out), string(data))
-	return resp.StatusCode, out
+	return status, out
 }
 
 func TestCreate_OnlyTheDocumentedBodiesAreAccepted(t *testing.T) {

@@ -1,7 +1,9 @@
 // Package msgraphtest is what accessbot's fake Microsoft Graph servers share (the Entitlement
 // Management fake in governance/entra/graphfake, the Permissions Management one in
-// governance/permissions/pmfake): recorded calls, injected faults, and Graph's wire
-// conventions for errors, paging and $filter.
+// governance/permissions/pmfake): the core server each is built on (NewServer: version
+// root, bearer-token and query-option checks, GET /users, created bodies), recorded calls,
+// injected faults, and Graph's wire conventions for errors, paging, $filter and strict
+// bodies. Each fake keeps only its own resources.
 package msgraphtest
 
 import (
@@ -145,6 +147,9 @@ func codeFor(status int) string {
 	return "generalException"
 }
 
+// RequestID finds the request-id of an error body the fakes wrote.
+var RequestID = regexp.MustCompile(`a1b2c3d4-0000-4000-8000-[0-9]{12}`)
+
 var requestSeq struct {
 	sync.Mutex
 	n int
@@ -264,6 +269,11 @@ func SplitOutsideQuotes(s, sep string) []string {
 		}
 	}
 	return append(parts, s[start:])
+}
+
+// CannotConvert is Graph's error for a literal that is not of the expected type.
+func CannotConvert(literal, typ string) error {
+	return fmt.Errorf("Cannot convert the literal '%s' to the expected type '%s'.", literal, typ)
 }
 
 // Nullable is s, or JSON null when s is empty.

@@ -20,9 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -60,10 +58,8 @@ type Options struct {
 // Call is one request the fake received; its Path is below Graph's version root ("/users").
 type Call = msgraphtest.Call
 
-// User is a directory user.
-type User struct {
-	ID, Mail, UserPrincipalName, DisplayName string
-}
+// User is a directory user (ManagerID is not served: the fake has no manager endpoint).
+type User = msgraphtest.User
 
 // Request is a scheduledPermissionsRequest as the fake holds it.
 type Request struct {
@@ -84,45 +80,25 @@ type Change struct {
 
 // Server is the fake Graph.
 type Server struct {
-	*httptest.Server
-	*msgraphtest.Wire
+	*msgraphtest.Server
 	o Options
 
 	mu       sync.Mutex
-	users    []User
 	requests []*Request
 	changes  []Change
 	seq      int
-	created  []map[string]any
 }
 
 // New starts a fake Graph.
 func New(o Options) *Server {
-	if o.PageSize <= 0 {
-		o.PageSize = 2
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{Wire: msgraphtest.NewWire(), o: o}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s := &Server{o: o}
+	s.Server = msgraphtest.NewServer(msgraphtest.Config{Version: "/beta", PageSize: o.PageSize,
+		QueryOptions: []string{"$filter", "$select", "$top", "$skiptoken", "$orderby"}, UserFilterJoins: []string{"or"},
+		Authorized: func(tok string) bool { return o.Token == "" || tok == o.Token }, Routes: s.routes})
 	return s
-}
-
-// Close releases hung answers and stops the server.
-func (s *Server) Close() {
-	s.Release()
-	s.Server.Close()
-}
-
-// BaseURL is Graph's beta root on the fake.
-func (s *Server) BaseURL() string { return s.URL + "/beta" }
-
-// AddUser adds a directory user.
-func (s *Server) AddUser(u User) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.users = append(s.users, u)
 }
 
 // AddRequest adds a request made outside accessbot (or before the test), logs its
@@ -170,21 +146,14 @@ func (s *Server) logChange(r *Request, at time.Time) {
 func (s *Server) Request(id string) (Request, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r := s.request(id); r != nil {
-		return *r, true
-	}
-	return Request{}, false
+	return msgraphtest.CopyOf(s.request(id))
 }
 
 // Requests lists copies of every request, in the order they were made.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		out[i] = *r
-	}
-	return out
+	return msgraphtest.Copies(s.requests)
 }
 
 // Changes lists the change log, oldest first.
@@ -192,14 +161,6 @@ func (s *Server) Changes() []Change {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.changes)
-}
-
-// Created lists the bodies of the scheduledPermissionsRequests the fake accepted (201),
-// in order, as JSON objects.
-func (s *Server) Created() []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.created)
 }
 
 func (s *Server) newID() string {
@@ -216,32 +177,12 @@ func (s *Server) request(id string) *Request {
 	return nil
 }
 
-// serve records the call, applies any fault, and answers it.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	path := strings.TrimPrefix(r.URL.Path, "/beta")
-	s.Wire.Serve(w, r, path, body, func(rec http.ResponseWriter) { s.graph(rec, r, path, body) })
-}
-
-// graph serves the Graph beta calls.
-func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body []byte) {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" || (s.o.Token != "" && tok != s.o.Token) {
-		msgraphtest.WriteError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", "Access token is empty, expired or not valid.")
-		return
-	}
+// routes serves the Graph beta calls of Permissions Management.
+func (s *Server) routes(w http.ResponseWriter, r *http.Request, path string, body []byte) {
 	q := r.URL.Query()
-	for k := range q {
-		if !slices.Contains([]string{"$filter", "$select", "$top", "$skiptoken", "$orderby"}, k) {
-			msgraphtest.BadRequest(w, "Query option '%s' is not allowed.", k)
-			return
-		}
-	}
 	const requests = Root + "/scheduledPermissionsRequests"
 	seg := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
-	case r.Method == http.MethodGet && path == "/users":
-		s.listUsers(w, r, q)
 	case r.Method == http.MethodPost && path == requests:
 		s.create(w, r, body)
 	case r.Method == http.MethodPost && strings.HasPrefix(path, requests+"/") && len(seg) == 5 && seg[4] == "cancelAll":
@@ -251,40 +192,6 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request, path string, body
 	default:
 		msgraphtest.BadRequest(w, "Resource not found for the segment '%s'.", seg[0])
 	}
-}
-
-// page writes one page of items, with @odata.nextLink when more follow.
-func (s *Server) page(w http.ResponseWriter, r *http.Request, items []map[string]any) {
-	msgraphtest.Page(w, r, s.BaseURL(), s.o.PageSize, items)
-}
-
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, q url.Values) {
-	cs, join, err := msgraphtest.ParseFilter(q.Get("$filter"), "mail", "userPrincipalName")
-	if err == nil && join == "and" && len(cs) > 1 {
-		err = fmt.Errorf("Invalid filter clause: %s", q.Get("$filter"))
-	}
-	if err != nil {
-		msgraphtest.BadRequest(w, "%s", err.Error())
-		return
-	}
-	s.mu.Lock()
-	var items []map[string]any
-	for _, u := range s.users {
-		match := len(cs) == 0
-		for _, c := range cs {
-			v := u.Mail
-			if c.Path == "userPrincipalName" {
-				v = u.UserPrincipalName
-			}
-			match = match || strings.EqualFold(v, c.Value)
-		}
-		if match {
-			items = append(items, map[string]any{"id": u.ID, "displayName": u.DisplayName, "mail": msgraphtest.Nullable(u.Mail),
-				"userPrincipalName": u.UserPrincipalName})
-		}
-	}
-	s.mu.Unlock()
-	s.page(w, r, items)
 }
 
 // changeFilter is the one filter the documentation gives for the change log:
@@ -300,9 +207,9 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, q url.Value
 			msgraphtest.BadRequest(w, "Invalid filter clause: %s", f)
 			return
 		}
-		t, err := time.Parse(time.RFC3339, m[1])
+		t, err := msgraphtest.ParseTime(m[1])
 		if err != nil {
-			msgraphtest.BadRequest(w, "Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", m[1])
+			msgraphtest.BadRequest(w, "%s", err)
 			return
 		}
 		since = t
@@ -329,7 +236,7 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, q url.Value
 		items = append(items, item)
 	}
 	s.mu.Unlock()
-	s.page(w, r, items)
+	s.Page(w, r, items)
 }
 
 // cancelAll cancels a request that has not ended; granted permissions start to be revoked.
@@ -365,15 +272,15 @@ func (s *Server) cancelAll(w http.ResponseWriter, id string, body []byte) {
 // resource show; createdDateTime, statusDetail and action are read-only in practice but
 // listed, so they are accepted and ignored.
 type createBody struct {
-	ODataType            *string         `json:"@odata.type"`
-	RequestedPermissions *definitionBody `json:"requestedPermissions"`
-	Justification        *string         `json:"justification"`
-	Notes                *string         `json:"notes"`
-	CreatedDateTime      *string         `json:"createdDateTime"`
-	StatusDetail         *string         `json:"statusDetail"`
-	Action               *string         `json:"action"`
-	ScheduleInfo         *scheduleBody   `json:"scheduleInfo"`
-	TicketInfo           *ticketBody     `json:"ticketInfo"`
+	ODataType            *string                   `json:"@odata.type"`
+	RequestedPermissions *definitionBody           `json:"requestedPermissions"`
+	Justification        *string                   `json:"justification"`
+	Notes                *string                   `json:"notes"`
+	CreatedDateTime      *string                   `json:"createdDateTime"`
+	StatusDetail         *string                   `json:"statusDetail"`
+	Action               *string                   `json:"action"`
+	ScheduleInfo         *msgraphtest.ScheduleBody `json:"scheduleInfo"`
+	TicketInfo           *ticketBody               `json:"ticketInfo"`
 }
 
 type definitionBody struct {
@@ -422,18 +329,6 @@ type identityBody struct {
 	IdentityType *string `json:"identityType"`
 }
 
-type scheduleBody struct {
-	StartDateTime *string         `json:"startDateTime"`
-	Expiration    *expirationBody `json:"expiration"`
-	Recurrence    json.RawMessage `json:"recurrence"`
-}
-
-type expirationBody struct {
-	Duration    *string `json:"duration"`
-	EndDateTime *string `json:"endDateTime"`
-	Type        *string `json:"type"`
-}
-
 type ticketBody struct {
 	TicketNumber              *string `json:"ticketNumber"`
 	TicketSystem              *string `json:"ticketSystem"`
@@ -473,28 +368,10 @@ func odataType(p *string) string {
 	return strings.TrimPrefix(*p, "#")
 }
 
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 // create serves POST …/scheduledPermissionsRequests.
 func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte) {
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		msgraphtest.BadRequest(w, "Content-Type must be application/json.")
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var b createBody
-	if err := dec.Decode(&b); err != nil {
-		msgraphtest.BadRequest(w, "Invalid request body: %v", err)
-		return
-	}
-	if dec.More() {
-		msgraphtest.BadRequest(w, "Invalid request body: data after the JSON object.")
+	if !msgraphtest.DecodeBody(w, r, body, &b) {
 		return
 	}
 	req, err := check(&b)
@@ -508,9 +385,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte) {
 	req.ID, req.StatusDetail, req.Created = s.newID(), "submitted", now
 	s.requests = append(s.requests, req)
 	s.logChange(req, now)
-	var raw map[string]any
-	_ = json.Unmarshal(body, &raw)
-	s.created = append(s.created, raw)
+	raw := s.KeepCreated(body)
 
 	out := map[string]any{
 		"@odata.context": s.BaseURL() + "/$metadata#identityGovernance/permissionsManagement/scheduledPermissionsRequests/$entity",
@@ -547,7 +422,7 @@ func check(b *createBody) (*Request, error) {
 	req := &Request{Cloud: cloud}
 	sys := d.AuthorizationSystemInfo
 	switch {
-	case sys == nil || str(sys.ID) == "" || sys.Type == nil:
+	case sys == nil || msgraphtest.Str(sys.ID) == "" || sys.Type == nil:
 		return nil, errors.New("requestedPermissions.authorizationSystemInfo needs authorizationSystemId and authorizationSystemType.")
 	case !slices.Contains(systemTypes, *sys.Type):
 		return nil, fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.authorizationSystemType'.", *sys.Type)
@@ -560,7 +435,7 @@ func check(b *createBody) (*Request, error) {
 	switch {
 	case cloud == "aws" && d.ResourceID != nil:
 		return nil, errors.New("The property 'resourceId' does not exist on type 'microsoft.graph.awsPermissionsDefinition'.")
-	case cloud != "aws" && str(d.ResourceID) == "":
+	case cloud != "aws" && msgraphtest.Str(d.ResourceID) == "":
 		return nil, fmt.Errorf("requestedPermissions.resourceId is required for %s.", odataType(d.ODataType))
 	}
 	if err := checkAction(d.ActionInfo, cloud); err != nil {
@@ -572,12 +447,12 @@ func check(b *createBody) (*Request, error) {
 		return nil, errors.New("requestedPermissions.identityInfo is required.")
 	case id.ODataType != nil && odataType(id.ODataType) != "microsoft.graph.permissionsDefinitionAuthorizationSystemIdentity":
 		return nil, fmt.Errorf("Invalid @odata.type %q for identityInfo.", *id.ODataType)
-	case str(id.ExternalID) == "":
+	case msgraphtest.Str(id.ExternalID) == "":
 		return nil, errors.New("identityInfo.externalId is required.")
 	case id.Source == nil || !slices.Contains(identitySources, odataType(id.Source.ODataType)):
 		return nil, errors.New("identityInfo.source needs the @odata.type of a permissionsDefinitionIdentitySource.")
 	case id.IdentityType == nil || !slices.Contains(identityTypes, *id.IdentityType):
-		return nil, fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.permissionsDefinitionIdentityType'.", str(id.IdentityType))
+		return nil, fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.permissionsDefinitionIdentityType'.", msgraphtest.Str(id.IdentityType))
 	}
 	req.ExternalID, req.IdentitySrc = *id.ExternalID, odataType(id.Source.ODataType)
 	if sc := b.ScheduleInfo; sc != nil {
@@ -586,7 +461,7 @@ func check(b *createBody) (*Request, error) {
 		}
 	}
 	if t := b.TicketInfo; t != nil {
-		req.TicketNumber, req.TicketSystem = str(t.TicketNumber), str(t.TicketSystem)
+		req.TicketNumber, req.TicketSystem = msgraphtest.Str(t.TicketNumber), msgraphtest.Str(t.TicketSystem)
 	}
 	return req, nil
 }
@@ -628,7 +503,7 @@ func checkAction(a *actionBody, cloud string) error {
 			return fmt.Errorf("actionInfo.%s needs at least one item.", what)
 		}
 		for _, it := range list {
-			if str(it.ID) == "" {
+			if msgraphtest.Str(it.ID) == "" {
 				return fmt.Errorf("Every item of actionInfo.%s needs an id.", what)
 			}
 		}
@@ -652,7 +527,7 @@ func checkAction(a *actionBody, cloud string) error {
 				return errors.New("Every statement needs actions or notActions.")
 			}
 			if st.Effect == nil || (*st.Effect != "allow" && *st.Effect != "deny") {
-				return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.awsStatementEffect'.", str(st.Effect))
+				return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.awsStatementEffect'.", msgraphtest.Str(st.Effect))
 			}
 		}
 	}
@@ -661,10 +536,10 @@ func checkAction(a *actionBody, cloud string) error {
 
 // checkSchedule validates a requestSchedule: ISO 8601 times and durations, and an
 // expiration type from the enum.
-func checkSchedule(sc *scheduleBody, req *Request) error {
+func checkSchedule(sc *msgraphtest.ScheduleBody, req *Request) error {
 	if sc.StartDateTime != nil {
-		if _, err := time.Parse(time.RFC3339, *sc.StartDateTime); err != nil {
-			return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", *sc.StartDateTime)
+		if _, err := msgraphtest.ParseTime(*sc.StartDateTime); err != nil {
+			return err
 		}
 	}
 	if r := bytes.TrimSpace(sc.Recurrence); len(r) > 0 && string(r) != "null" && r[0] != '{' {
@@ -678,8 +553,8 @@ func checkSchedule(sc *scheduleBody, req *Request) error {
 		return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.expirationPatternType'.", *e.Type)
 	}
 	if e.EndDateTime != nil {
-		if _, err := time.Parse(time.RFC3339, *e.EndDateTime); err != nil {
-			return fmt.Errorf("Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", *e.EndDateTime)
+		if _, err := msgraphtest.ParseTime(*e.EndDateTime); err != nil {
+			return err
 		}
 	}
 	if e.Duration != nil {

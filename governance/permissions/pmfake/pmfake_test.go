@@ -1,8 +1,6 @@
 package pmfake_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/accessbot/accessbot/governance/msgraph/msgraphtest"
 	"github.com/accessbot/accessbot/governance/permissions/pmfake"
 )
 
@@ -23,25 +22,12 @@ func newFake(t *testing.T, o pmfake.Options) *pmfake.Server {
 	return f
 }
 
+// call sends one call to the fake's Graph root.
 func call(t *testing.T, f *pmfake.Server, token, method, path, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, f.BaseURL()+path, strings.NewReader(body))
+	status, out, err := msgraphtest.Do(f.BaseURL(), token, method, path, body)
 	require.NoError(t, err)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if len(data) > 0 {
-		require.NoError(t, json.Unmarshal(data, &out), string(data))
-	}
-	return resp.StatusCode, out
+	return status, out
 }
 
 const requests = pmfake.Root + "/scheduledPermissionsRequests"

@@ -1,0 +1,130 @@
+// Package backendtest is what the governance backends' tests share: a Bed (accessbot over
+// a real Redis with one backend, a manual clock and the notices sent) and the
+// error-handling suite every backend runs against its own fake (RunErrors). It knows no
+// backend: each backend's tests describe theirs through a Harness; GraphContract holds only
+// what the Graph client the Microsoft backends share (governance/msgraph) says for both.
+package backendtest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/governancetest"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
+)
+
+// MaxAttempts is how often a Bed's dispatcher tries a delivery before it gives up.
+const MaxAttempts = 4
+
+// BedConfig is what a Bed is built from.
+type BedConfig struct {
+	Backend governance.Backend
+	Catalog string // the catalog's YAML
+	Clock   *governance.ManualClock
+	// Requester asks for items and Approver approves them, unless a test says otherwise.
+	Requester, Approver governance.Actor
+	Admin               string // the admins' e-mail
+}
+
+// Bed is accessbot over Redis with one backend: a Service with a Dispatcher, a manual
+// clock, and the notices it sent. Status checks are due a minute after each other.
+type Bed struct {
+	T         testing.TB
+	Clock     *governance.ManualClock
+	Store     *redisstore.Store
+	Svc       *governance.Service
+	Disp      *governance.Dispatcher
+	Notes     *governancetest.Notes
+	Backend   governance.Backend
+	Requester governance.Actor
+	Approver  governance.Actor
+}
+
+// NewBed builds a Bed on the test's own Redis prefix.
+func NewBed(t testing.TB, c BedConfig) *Bed {
+	t.Helper()
+	b := &Bed{T: t, Clock: c.Clock, Notes: &governancetest.Notes{}, Backend: c.Backend, Requester: c.Requester, Approver: c.Approver}
+	b.Store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
+	cat, err := governance.ParseCatalog([]byte(c.Catalog))
+	require.NoError(t, err)
+	b.Svc, err = governance.NewService(governance.Config{Catalog: cat, Store: b.Store, Backends: []governance.Backend{c.Backend},
+		Notifier: b.Notes, Clock: c.Clock, Admins: []governance.Person{{Email: c.Admin}},
+		Sync:   governance.SyncPolicy{First: time.Minute, Max: time.Minute},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	b.Disp = governance.NewDispatcher(b.Svc, "test", governance.WithMaxAttempts(MaxAttempts))
+	return b
+}
+
+// Drain delivers everything due.
+func (b *Bed) Drain() {
+	b.T.Helper()
+	require.NoError(b.T, b.Disp.Drain(context.Background()))
+}
+
+// Ask has who ask for item and the Approver approve it, without delivering what follows.
+func (b *Bed) Ask(who governance.Actor, item string) *governance.Request {
+	b.T.Helper()
+	r, err := b.Svc.Request(context.Background(), governance.RequestInput{Requester: who, Item: item, Reason: "quarter close"})
+	require.NoError(b.T, err)
+	b.Approve(r.ID)
+	return r
+}
+
+// Approve has the Approver approve a request, without delivering what follows.
+func (b *Bed) Approve(id string) {
+	b.T.Helper()
+	_, err := b.Svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approver: b.Approver, Approve: true})
+	require.NoError(b.T, err)
+}
+
+// Cancel has the Requester cancel a request.
+func (b *Bed) Cancel(id string) (*governance.Request, error) {
+	return b.Svc.Cancel(context.Background(), id, b.Requester)
+}
+
+// Approved has the Requester ask for item and the Approver approve it, delivers what
+// follows, and returns the request as it then is.
+func (b *Bed) Approved(item string) *governance.Request {
+	b.T.Helper()
+	r := b.Ask(b.Requester, item)
+	b.Drain()
+	return b.Get(r.ID)
+}
+
+// Get reads a request from the store.
+func (b *Bed) Get(id string) *governance.Request {
+	b.T.Helper()
+	r, err := b.Store.Get(context.Background(), id)
+	require.NoError(b.T, err)
+	return r
+}
+
+// Retry moves the clock on by d and delivers what is then due.
+func (b *Bed) Retry(d time.Duration) {
+	b.T.Helper()
+	b.Clock.Advance(d)
+	b.Drain()
+}
+
+// Sync moves the clock to the next status check, runs it, and delivers what follows.
+func (b *Bed) Sync() {
+	b.T.Helper()
+	b.Clock.Advance(time.Minute)
+	b.Sweep()
+}
+
+// Sweep runs the due work at the clock's time and delivers what follows.
+func (b *Bed) Sweep() {
+	b.T.Helper()
+	_, err := b.Svc.Sweep(context.Background(), 100, time.Minute)
+	require.NoError(b.T, err)
+	b.Drain()
+}
