@@ -113,12 +113,12 @@ func (w *world) install(user string) {
 func TestTeams_RequestApproveAcrossTeamsAndSlack(t *testing.T) {
 	w := newTeamsWorld(t)
 	w.install("29:carol")
-	assert.Contains(t, w.sentTo("a:carol")[0], "accessbot: ask for access", "installing says hello with the help")
+	assert.Contains(t, w.sentTo("a:carol")[0], "**accessbot** — ask for access", "installing says hello with the help")
 	w.install("29:alice")
 
-	assert.Contains(t, w.sayTeams("29:carol", "request"), "Ask for access", "`request` alone is a form")
+	assert.Contains(t, w.sayTeams("29:carol", "request"), "Request access", "`request` alone is a form")
 	reply := w.sayTeams("29:carol", "request prod-db for 4h because incident 4711")
-	assert.Contains(t, reply, "Request AR-1 for **Production database**, 4h, is waiting for Alice, Bob")
+	assert.Contains(t, reply, "Request **AR-1** for **Production database** `prod-db`, 4h, is waiting for Alice, Bob")
 	w.drain()
 
 	aliceCard := w.sentTo("a:alice")
@@ -149,12 +149,12 @@ func TestTeams_RequestApproveAcrossTeamsAndSlack(t *testing.T) {
 	assert.Contains(t, updated[0], "Approved by Alice")
 	assert.Contains(t, w.card("UBOB"), "Approved by Alice", "Bob's Slack card is updated too")
 	carol := strings.Join(w.sentTo("a:carol"), "\n")
-	assert.Contains(t, carol, "Alice (alice@example.com) approved your request AR-1")
-	assert.Contains(t, carol, "Your access to **Production database** is active until")
+	assert.Contains(t, carol, "Alice (alice@example.com) approved your request **AR-1**")
+	assert.Contains(t, carol, "Your access to **Production database** `prod-db` is active until")
 
 	late := w.execute("29:alice", "deny", "AR-1", map[string]any{"reason": "changed my mind"})
 	assert.Contains(t, late["value"], "AR-1 was already approved by Alice", "a later click is told who decided")
-	assert.Contains(t, w.sayTeams("29:carol", "status"), "AR-1 **Production database**, 4h: **active**")
+	assert.Contains(t, w.sayTeams("29:carol", "status"), "**AR-1** **Production database** `prod-db`, 4h — **active**")
 }
 
 func TestTeams_DenyNeedsAReasonWhichTheRequesterSees(t *testing.T) {
@@ -179,13 +179,13 @@ func TestTeams_DenyNeedsAReasonWhichTheRequesterSees(t *testing.T) {
 	assert.Contains(t, teamsfake.CardText(denied["value"]), "Denied by Alice (alice@example.com)")
 	assert.Contains(t, teamsfake.CardText(denied["value"]), "ask the on-call DBA instead")
 	w.drain()
-	assert.Contains(t, strings.Join(w.sentTo("a:carol"), "\n"), "denied your request AR-2 for **Production database**: ask the on-call DBA instead")
+	assert.Contains(t, strings.Join(w.sentTo("a:carol"), "\n"), "denied your request **AR-2** for **Production database** `prod-db`:\n\\> ask the on-call DBA instead")
 
 	// Bob decides vpn, from Slack; Carol hears it in Teams.
 	w.click("UBOB", slackbot.ActionDeny, "AR-1")
 	w.submit("UBOB", slackbot.CallbackDenyReason, "AR-1", map[string]string{slackbot.BlockReason: "use the office network"})
 	w.drain()
-	assert.Contains(t, strings.Join(w.sentTo("a:carol"), "\n"), "denied your request AR-1 for **Office VPN**: use the office network")
+	assert.Contains(t, strings.Join(w.sentTo("a:carol"), "\n"), "denied your request **AR-1** for **Office VPN** `vpn`:\n\\> use the office network")
 }
 
 func TestTeams_BadTokensAreRefusedWithoutAnyOutgoingCall(t *testing.T) {
@@ -257,15 +257,15 @@ func TestTeams_DecidingFromTheListKeepsTheOthersActionable(t *testing.T) {
 		w.clock.Advance(time.Minute)
 	}
 	w.drain()
-	assert.Regexp(t, `(?s)3 requests wait .*AR-1: .*AR-2: .*AR-3: `, w.sayTeams("29:alice", "pending"), "oldest first")
+	assert.Regexp(t, `(?s)3 waiting for your decision.*AR-1\*\* .*AR-2\*\* .*AR-3\*\* `, w.sayTeams("29:alice", "pending"), "oldest first")
 	calls := w.teams.Calls()
 	list := teamsfake.CardOf(calls[len(calls)-1].Activity)
 
 	resp := w.execute("29:alice", "approve", "AR-2", button(t, list, "approve", "AR-2"))
 	require.Equal(t, "application/vnd.microsoft.card.adaptive", resp["type"], resp["value"])
 	after := teamsfake.CardText(resp["value"])
-	assert.Contains(t, after, "2 requests wait for your decision")
-	assert.Regexp(t, `(?s)AR-1: .*AR-2: .*Approved by Alice .*AR-3: `, after, "the decided request stays in its place, saying so")
+	assert.Contains(t, after, "2 waiting for your decision")
+	assert.Regexp(t, `(?s)AR-1\*\* .*AR-2\*\* .*Approved by Alice .*AR-3\*\* `, after, "the decided request stays in its place, saying so")
 	button(t, resp["value"], "approve", "AR-1")
 	button(t, resp["value"], "deny", "AR-3")
 	assert.Equal(t, 2, strings.Count(after, "[Approve]"), "AR-2 has no buttons any more")
@@ -274,7 +274,7 @@ func TestTeams_DecidingFromTheListKeepsTheOthersActionable(t *testing.T) {
 	deny["reason-AR-3"] = "three hours is too long"
 	resp = w.execute("29:alice", "deny", "AR-3", deny)
 	after = teamsfake.CardText(resp["value"])
-	assert.Contains(t, after, "1 requests wait for your decision")
+	assert.Contains(t, after, "1 waiting for your decision")
 	assert.Contains(t, after, "Denied by Alice (alice@example.com)")
 	assert.Contains(t, after, "three hours is too long")
 	assert.NotContains(t, after, "AR-2", "a request decided earlier has left the list")
