@@ -155,44 +155,24 @@ var emojiCodes = map[voice.Icon]string{
 	voice.IconInfo: ":information_source:",
 }
 
-// Mrkdwn renders a line of voice as Slack mrkdwn: every span escaped, dates in each
-// reader's time zone, commands as /access commands.
-func Mrkdwn(t voice.Text) string {
-	var b strings.Builder
-	for _, s := range t {
-		var piece string
-		switch s.Kind {
-		case voice.Date:
-			piece = Date(s.At)
-		case voice.Command:
-			piece = "`/access`"
-			if c := s.Shown(); c != "" {
-				piece = "`/access " + Escape(c) + "`"
+// markup is how Slack writes the spans of voice: every span escaped, dates in each
+// reader's time zone, commands as /access commands, icons as emoji codes.
+func markup() voice.Markup {
+	return voice.Markup{Words: Escape, User: Escape, Date: Date,
+		Command: func(c string) string {
+			if c == "" {
+				return "`/access`"
 			}
-		case voice.Quote:
-			piece = "> " + strings.ReplaceAll(Escape(s.Shown()), "\n", "\n> ")
-		default:
-			piece = Escape(s.Shown())
-		}
-		switch s.Style {
-		case voice.Strong:
-			piece = "*" + piece + "*"
-		case voice.Emph:
-			piece = "_" + piece + "_"
-		case voice.Code:
-			piece = "`" + piece + "`"
-		}
-		b.WriteString(piece)
-	}
-	return b.String()
+			return "`/access " + c + "`"
+		},
+		Icon:  func(i voice.Icon) string { return emojiCodes[i] },
+		Quote: "> ", Strong: "*", Emph: "_", Code: "`"}
 }
 
-func paragraph(p voice.Paragraph) string {
-	if code, ok := emojiCodes[p.Icon]; ok {
-		return code + " " + Mrkdwn(p.Text)
-	}
-	return Mrkdwn(p.Text)
-}
+// Mrkdwn renders a line of voice as Slack mrkdwn.
+func Mrkdwn(t voice.Text) string { return markup().Write(t) }
+
+func paragraph(p voice.Paragraph) string { return markup().Paragraph(p) }
 
 // Blocks renders a message as Block Kit: its blocks, within Slack's limits (a list too
 // long for one message cut with the message's own "…and N more"), and its notification

@@ -101,43 +101,20 @@ func Date(t time.Time) string {
 // maxRows is how many rows of a list one card shows; the rest are pointed to.
 const maxRows = 20
 
-// Markdown renders a line of voice as card markdown: every span escaped, dates in each
-// reader's time zone, commands as Teams commands (no slash).
-func Markdown(t voice.Text) string {
-	var b strings.Builder
-	for _, s := range t {
-		var piece string
-		switch s.Kind {
-		case voice.Date:
-			piece = Date(s.At)
-		case voice.Command:
-			piece = "`" + Escape(cmp.Or(s.Shown(), "request")) + "`"
-		case voice.Quote:
-			piece = `\> ` + strings.ReplaceAll(Escape(s.Shown()), "\n", "\n"+`\> `)
-		case voice.Words:
-			piece = words.Replace(s.Text)
-		default:
-			piece = Escape(s.Shown())
-		}
-		switch s.Style {
-		case voice.Strong:
-			piece = "**" + piece + "**"
-		case voice.Emph:
-			piece = "_" + piece + "_"
-		case voice.Code:
-			piece = "`" + piece + "`"
-		}
-		b.WriteString(piece)
-	}
-	return b.String()
+// markup is how Teams writes the spans of voice in card markdown: every span escaped,
+// dates in each reader's time zone, commands without a slash (the bare command, Slack's
+// /access, is `request`), icons as the emoji themselves.
+func markup() voice.Markup {
+	return voice.Markup{Words: words.Replace, User: Escape, Date: Date,
+		Command: func(c string) string { return "`" + cmp.Or(c, "request") + "`" },
+		Icon:    func(i voice.Icon) string { return string(i) },
+		Quote:   `\> `, Strong: "**", Emph: "_", Code: "`"}
 }
 
-func paragraph(p voice.Paragraph) string {
-	if p.Icon != voice.IconNone {
-		return string(p.Icon) + " " + Markdown(p.Text)
-	}
-	return Markdown(p.Text)
-}
+// Markdown renders a line of voice as card markdown.
+func Markdown(t voice.Text) string { return markup().Write(t) }
+
+func paragraph(p voice.Paragraph) string { return markup().Paragraph(p) }
 
 // Render draws a message as an Adaptive Card. Buttons come with the reason box Deny
 // needs; buttons in a list row carry DataFrom = FromList and a reason box of their own.

@@ -394,7 +394,7 @@ func Approved(r *governance.Request) Message {
 // own sentence, or, for anything else, an apology with ref, the reference under which
 // the handler logged the detail.
 func Error(err error, ref string) Message {
-	return say(IconWarning, ErrorText(err, ref))
+	return say(IconWarning, user(ErrorText(err, ref), 0)) // a Problem may quote what was typed
 }
 
 // ErrorText is Error as plain text, for places that show plain text (the field errors of
