@@ -134,4 +134,3 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 	ms["error / ours"] = voice.Error(errors.New("redis: connection refused"), "ab12cd34")
 	return ms
 }
-
