@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/bot"
@@ -300,3 +301,19 @@ func decodeView(t testing.TB, rec *httptest.ResponseRecorder) viewAnswer {
 	}
 	return a
 }
+
+// quiet is a logger that writes nowhere, for the backends under test.
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// approved is a request made by user with a slash command (answered with AR-1) and
+// approved by Alice, its outbox drained after each step.
+func (w *world) approved(user, text string) {
+	w.t.Helper()
+	assert.Contains(w.t, ephemeral(w.t, w.command(user, text)), "AR-1")
+	w.drain()
+	w.click("UALICE", slackbot.ActionApprove, "AR-1")
+	w.drain()
+}
+
+// dmText is every direct message user got, one after the other.
+func (w *world) dmText(user string) string { return strings.Join(w.dms(user), "\n") }
