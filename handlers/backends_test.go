@@ -62,9 +62,7 @@ func newSailPointWorld(t *testing.T) (*world, *iscfake.Server) {
 	be, err := sailpoint.New(sailpoint.Options{BaseURL: isc.URL, ClientID: "pat-id", ClientSecret: "pat-secret", Clock: clock,
 		Rate: 1000, Burst: 100, Logger: quiet()})
 	require.NoError(t, err)
-	w := newWorldWith(t, sailpointCatalog, []governance.Backend{be})
-	w.clock = clock
-	w.start() // with the clock the backend and the fake share
+	w := startedWith(t, sailpointCatalog, clock, be)
 	return w, isc
 }
 
@@ -169,9 +167,7 @@ func TestPermissions_FromSlashCommandToGrantedPermissionsAndCancelAll(t *testing
 	be, err := permissions.New(permissions.Options{BaseURL: pm.BaseURL(), TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "delegated"}),
 		Clock: clock, Rate: 1000, Burst: 100, Logger: quiet()})
 	require.NoError(t, err)
-	w := newWorldWith(t, permissionsCatalog, []governance.Backend{be})
-	w.clock = clock
-	w.start()
+	w := startedWith(t, permissionsCatalog, clock, be)
 
 	w.approved("UCAROL", "request gcp-viewer for 2h because incident 4711")
 
@@ -241,9 +237,7 @@ func newEntraTenant(t *testing.T, clock *governance.ManualClock) (*graphfake.Ser
 func TestEntra_FromSlashCommandToDeliveredAccessAndRemoved(t *testing.T) {
 	clock := governance.NewManualClock(t0)
 	g, be := newEntraTenant(t, clock)
-	w := newWorldWith(t, entraCatalog, []governance.Backend{be})
-	w.clock = clock
-	w.start()
+	w := startedWith(t, entraCatalog, clock, be)
 
 	w.approved("UCAROL", "request payroll for 2h because month end")
 

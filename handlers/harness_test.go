@@ -317,3 +317,20 @@ func (w *world) approved(user, text string) {
 
 // dmText is every direct message user got, one after the other.
 func (w *world) dmText(user string) string { return strings.Join(w.dms(user), "\n") }
+
+// state is the state request id is in now.
+func (w *world) state(id string) governance.State {
+	w.t.Helper()
+	r, err := w.store.Get(context.Background(), id)
+	require.NoError(w.t, err)
+	return r.State
+}
+
+// startedWith is a started world with catalog and backend be, on the clock be and its fake
+// share.
+func startedWith(t testing.TB, catalog string, clock *governance.ManualClock, be governance.Backend) *world {
+	w := newWorldWith(t, catalog, []governance.Backend{be})
+	w.clock = clock
+	w.start()
+	return w
+}

@@ -66,9 +66,7 @@ func TestRequestApproveGrant_CardsToEveryApproverThenGrantThenEveryoneTold(t *te
 		assert.Contains(t, card, "✅ Approved by Alice (alice@example.com) at 2026-11-23 09:10 UTC.")
 		assert.NotContains(t, card, "[ Approve ]", "the buttons are gone")
 	}
-	r, err := w.store.Get(context.Background(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateActive, r.State)
+	assert.Equal(t, governance.StateActive, w.state("AR-1"))
 }
 
 func TestDeny_AsksForAReasonInAModalAndTellsTheRequesterWhy(t *testing.T) {
@@ -141,9 +139,7 @@ func TestApprove_RequesterCannotApproveOwnRequest(t *testing.T) {
 	w.click("UCAROL", slackbot.ActionApprove, "AR-1")
 	assert.Equal(t, []string{"⚠️ You can't decide your own request AR-1; it is waiting for Alice, Bob."}, w.replies("UCAROL", 1))
 	assert.Contains(t, ephemeral(t, w.command("UCAROL", "request carol-only")), "You are the only approver of Carol's own thing")
-	r, err := w.store.Get(context.Background(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StatePendingApproval, r.State)
+	assert.Equal(t, governance.StatePendingApproval, w.state("AR-1"))
 }
 
 func TestApprove_NonApproverIsRefusedAtOnceAndNeverGetsAModal(t *testing.T) {
@@ -396,9 +392,7 @@ func TestRevoke_FromAnAddressSlackTurnedIntoAMailtoLink(t *testing.T) {
 	// Dave, an admin, types: /access revoke vpn from carol@example.com
 	got := ephemeral(t, w.command("UDAVE", "revoke vpn from <mailto:carol@example.com|carol@example.com>"))
 	assert.Contains(t, got, "Carol (carol@example.com)'s access to Office VPN `vpn` (request AR-1) is revoked")
-	r, err := w.store.Get(context.Background(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateRevoked, r.State)
+	assert.Equal(t, governance.StateRevoked, w.state("AR-1"))
 }
 
 func TestCommands_StatusAndPendingWithWorkingButtons(t *testing.T) {
@@ -557,9 +551,7 @@ func TestRestart_ANewProcessDeliversEverythingExactlyOnce(t *testing.T) {
 		return nil
 	}))
 	assert.Equal(t, 1, submits)
-	r, err := w.store.Get(context.Background(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateActive, r.State)
+	assert.Equal(t, governance.StateActive, w.state("AR-1"))
 }
 
 func TestWorkerCrashMidDelivery_AnotherTakesOverOnce(t *testing.T) {
@@ -576,9 +568,7 @@ func TestWorkerCrashMidDelivery_AnotherTakesOverOnce(t *testing.T) {
 	w.drain()
 	assert.Len(t, w.dms("UCAROL"), 2)
 	assert.Len(t, w.slack.Calls("chat.update"), 1)
-	r, err := w.store.Get(context.Background(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateActive, r.State)
+	assert.Equal(t, governance.StateActive, w.state("AR-1"))
 }
 
 func TestSlackRateLimit_CardIsRetriedAfterRetryAfter(t *testing.T) {

@@ -280,9 +280,7 @@ func TestTeams_DecidingFromTheListKeepsTheOthersActionable(t *testing.T) {
 	assert.NotContains(t, after, "AR-2", "a request decided earlier has left the list")
 	button(t, resp["value"], "approve", "AR-1")
 
-	r, err := w.store.Get(t.Context(), "AR-2")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateApproved, r.State)
+	assert.Equal(t, governance.StateApproved, w.state("AR-2"))
 }
 
 func TestTeams_WhenBusyAMessageIsRefusedWithRetryNeverAcknowledgedAndLost(t *testing.T) {
@@ -351,9 +349,7 @@ func TestTeams_AnotherOrganisationIsRefusedAndNeverAnswered(t *testing.T) {
 	}
 	assert.Len(t, w.teams.Calls(), before, "nothing was sent to her, and she was not even looked up")
 	assert.Contains(t, w.logs.String(), `"msg":"teams activity from a tenant accessbot does not serve","tenant":"tenant-evil"`)
-	r, err := w.store.Get(t.Context(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StatePendingApproval, r.State, "she decided nothing")
+	assert.Equal(t, governance.StatePendingApproval, w.state("AR-1"), "she decided nothing")
 }
 
 func TestTeams_AnExternalMemberOfOurChatIsNotTakenAtTheirEmail(t *testing.T) {
@@ -366,9 +362,7 @@ func TestTeams_AnExternalMemberOfOurChatIsNotTakenAtTheirEmail(t *testing.T) {
 	resp := w.execute("29:mallory", "approve", "AR-1", nil)
 	assert.Equal(t, "application/vnd.microsoft.activity.message", resp["type"])
 	assert.Contains(t, resp["value"], "You belong to another organisation than accessbot serves")
-	r, err := w.store.Get(t.Context(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StatePendingApproval, r.State)
+	assert.Equal(t, governance.StatePendingApproval, w.state("AR-1"))
 }
 
 // Mallory (of tenant-evil, whose admins gave her alice@example.com) talked to the bot
@@ -384,9 +378,7 @@ func TestTeams_AMemberRecordedBeforeTenantsWereCheckedIsCheckedAgain(t *testing.
 
 	resp := w.execute("29:mallory", "approve", "AR-1", nil)
 	assert.Contains(t, resp["value"], "You belong to another organisation than accessbot serves")
-	r, err := w.store.Get(t.Context(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StatePendingApproval, r.State, "not decided as Alice")
+	assert.Equal(t, governance.StatePendingApproval, w.state("AR-1"), "not decided as Alice")
 }
 
 func TestTeams_AConversationRecordedInAnotherTenantIsNotUsed(t *testing.T) {
