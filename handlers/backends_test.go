@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
-	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
@@ -120,8 +119,7 @@ func TestSailPoint_CancelASubmittedRequestAndSearchTheCatalog(t *testing.T) {
 	assert.Contains(t, answer, "AR-1")
 	assert.Contains(t, answer, "Expense Approvers")
 	w.drain()
-	w.click("UALICE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.approve("UALICE", "AR-1")
 	require.Len(t, grants(isc), 1)
 	assert.Equal(t, "ROLE", grants(isc)[0].RequestedItems[0].Type)
 
@@ -276,8 +274,7 @@ func TestEntra_ATeamsRequesterIsTheObjectIdTeamsVouchesFor(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.postTeams(ask).Code)
 	w.teams.Wait(t, before+1, 5*time.Second)
 	w.drain()
-	w.click("UALICE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.approve("UALICE", "AR-1")
 
 	created := g.Created()
 	require.Len(t, created, 1)

@@ -311,8 +311,7 @@ func (w *world) approved(user, text string) {
 	w.t.Helper()
 	assert.Contains(w.t, ephemeral(w.t, w.command(user, text)), "AR-1")
 	w.drain()
-	w.click("UALICE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.approve("UALICE", "AR-1")
 }
 
 // dmText is every direct message user got, one after the other.
@@ -333,4 +332,20 @@ func startedWith(t testing.TB, catalog string, clock *governance.ManualClock, be
 	w.clock = clock
 	w.start()
 	return w
+}
+
+// ask is user's slash command, answered, with the outbox drained after it; it returns
+// the answer.
+func (w *world) ask(user, text string) string {
+	w.t.Helper()
+	answer := ephemeral(w.t, w.command(user, text))
+	w.drain()
+	return answer
+}
+
+// approve is approver's click on Approve of request id, with the outbox drained after it.
+func (w *world) approve(approver, id string) {
+	w.t.Helper()
+	w.click(approver, slackbot.ActionApprove, id)
+	w.drain()
 }
