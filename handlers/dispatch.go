@@ -39,7 +39,7 @@ func dispatch(ctx context.Context, svc *governance.Service, who governance.Actor
 		}
 		return voice.Schedule(req, steps), nil
 	}
-	return voice.Message{}, &governance.Problem{Err: governance.ErrBadCommand, Message: "I don't know that command; `help` lists them."}
+	return voice.Message{}, &governance.Problem{Err: governance.ErrBadCommand, Message: voice.UnknownCommand}
 }
 
 // answer is say(v), or err when there is one.

@@ -97,7 +97,7 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 func viewFailed(err error) error {
 	var se slackapi.SlackErrorResponse
 	if errors.As(err, &se) && (se.Err == "expired_trigger_id" || se.Err == "trigger_exchanged" || se.Err == "invalid_trigger_id") {
-		return &governance.Problem{Err: err, Message: "Slack did not let me open the form in time; click Deny again."}
+		return &governance.Problem{Err: err, Message: voice.SlackFormTooLate}
 	}
 	return err
 }

@@ -276,5 +276,5 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 		}
 		return teams.Render(voice.RequestCreated(req)), nil
 	}
-	return nil, &governance.Problem{Err: governance.ErrBadCommand, Message: "That button is not one accessbot knows; send `help`."}
+	return nil, &governance.Problem{Err: governance.ErrBadCommand, Message: voice.UnknownButton}
 }

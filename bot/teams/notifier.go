@@ -108,7 +108,7 @@ func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governan
 	changed := !found || u.Email == "" || !d.serves(u.Org)
 	if changed {
 		unknown := &governance.Problem{Err: governance.ErrNotFound,
-			Message: "Teams did not tell accessbot your e-mail address (guest and anonymous users have none), so it cannot tell who you are; ask your admins to add you as a member."}
+			Message: voice.TeamsNoEmail}
 		m, err := d.conn.Member(ctx, conv, act.From.ID)
 		var e *Error
 		if errors.As(err, &e) && e.Status == http.StatusNotFound {
@@ -119,7 +119,7 @@ func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governan
 		}
 		if m.TenantID != "" && !d.serves(m.TenantID) { // an external member of a shared chat or channel
 			return governance.Person{}, &governance.Problem{Err: fmt.Errorf("%w: member of %q", ErrTenant, m.TenantID),
-				Message: "You belong to another organisation than accessbot serves, so it cannot tell who you are here; ask for access in your own organisation."}
+				Message: voice.TeamsOtherTenant}
 		}
 		// The e-mail first: it is the name a person has in Slack and in the catalog's
 		// approver lists, and, in the tenants served, our own admins set both it and the UPN.

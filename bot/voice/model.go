@@ -1,8 +1,9 @@
 // Package voice is everything accessbot says, written once: each message (notices,
 // approval cards, outcomes, lists, acknowledgements, errors, help) is built here as a
 // small platform-neutral model, which bot/slack renders as Block Kit and bot/teams as an
-// Adaptive Card. It knows the governance types it describes and nothing of any chat
-// platform: no markup, no escaping, no emoji codes, no limits of a platform's own.
+// Adaptive Card. It knows the governance types it describes and none of a platform's
+// workings: no markup, no escaping, no emoji codes, no limits, no SDK. (A few refusals
+// name the platform they happen on; they are written here too.)
 package voice
 
 import (
