@@ -149,7 +149,7 @@ func items(m voice.Message, inList bool) []any {
 		body = append(body, text(paragraph(p), func(t map[string]any) { t["color"] = "Attention" }))
 	}
 	if m.Title != "" {
-		body = append(body, text(Escape(m.Title), heading))
+		body = append(body, text(words.Replace(m.Title), heading))
 	}
 	if len(m.Fields) > 0 {
 		fs := []any{}
@@ -217,14 +217,14 @@ func input(in voice.Input) map[string]any {
 
 // FormCard draws a form as a card with its inputs and a submit button of verb.
 func FormCard(f voice.Form, verb string) Card {
-	body := []any{text(Escape(f.Title), heading)}
+	body := []any{text(words.Replace(f.Title), heading)}
 	if len(f.Intro) > 0 {
 		body = append(body, text(Markdown(f.Intro)))
 	}
 	for _, in := range f.Inputs {
 		body = append(body, input(in))
 		if in.Hint != "" {
-			body = append(body, text(Escape(in.Hint), subtle))
+			body = append(body, text(words.Replace(in.Hint), subtle))
 		}
 	}
 	return card(body, execute(f.Submit, verb, map[string]any{}))

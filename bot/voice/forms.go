@@ -74,6 +74,6 @@ func DenyForm(r *governance.Request) Form {
 // ReasonBox is the reason input beside Approve and Deny, where a platform asks for the
 // reason on the card itself (Teams).
 func ReasonBox() Input {
-	return Input{Name: InputReason, Label: "Reason", Placeholder: "Reason (required to deny)", Optional: true,
+	return Input{Name: InputReason, Label: "Your reason", Placeholder: "Required to deny: tell the requester why", Optional: true,
 		Multiline: true, MaxLength: governance.MaxReasonLength}
 }

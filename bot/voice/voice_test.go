@@ -85,3 +85,31 @@ func TestEveryMessage_UserTextCanNeitherPingNorFormatOnEitherPlatform(t *testing
 		})
 	}
 }
+
+func TestButtons_FollowTheRequestsLifecycle(t *testing.T) {
+	tests := []struct {
+		name string
+		m    voice.Message
+		want []voice.Action
+	}{
+		{"approval card, pending", voice.ApprovalCard(request(governance.StatePendingApproval)), []voice.Action{voice.Approve, voice.Deny}},
+		{"approval card, decided", voice.ApprovalCard(request(governance.StateDenied)), nil},
+		{"reminder, pending", voice.Notice(governance.Notice{Kind: governance.NoticeReminder, Request: request(governance.StatePendingApproval)}),
+			[]voice.Action{voice.Approve, voice.Deny}},
+		{"reminder, decided meanwhile", voice.Notice(governance.Notice{Kind: governance.NoticeReminder, Request: request(governance.StateApproved)}), nil},
+		{"expiry warning, active", voice.Notice(governance.Notice{Kind: governance.NoticeExpiring, Request: request(governance.StateActive)}),
+			[]voice.Action{voice.Extend}},
+		{"expiry warning, already ended", voice.Notice(governance.Notice{Kind: governance.NoticeExpiring, Request: request(governance.StateExpired)}), nil},
+		{"any other notice", voice.Notice(governance.Notice{Kind: governance.NoticeActive, Request: request(governance.StateActive)}), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []voice.Action
+			for _, b := range tt.m.Buttons {
+				got = append(got, b.Action)
+				assert.Equal(t, "AR-7", b.Request.ID)
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
