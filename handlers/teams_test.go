@@ -226,24 +226,7 @@ func TestTeams_BadTokensAreRefusedWithoutAnyOutgoingCall(t *testing.T) {
 // button returns the data of the card's button for verb on request id.
 func button(t testing.TB, card any, verb, id string) map[string]any {
 	t.Helper()
-	var found map[string]any
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if d, ok := x["data"].(map[string]any); ok && x["type"] == "Action.Execute" && x["verb"] == verb && d["request"] == id {
-				found = d
-			}
-			for _, e := range x {
-				walk(e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(card)
+	found := teamsfake.Button(card, verb, id)
 	require.NotNil(t, found, "no %s button for %s", verb, id)
 	return found
 }
