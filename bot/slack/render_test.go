@@ -492,3 +492,11 @@ func approvalCardBlocks() []slackapi.Block {
 	}
 	return out
 }
+
+func TestEmoji_EveryIconHasASlackCodeThatReadsBackAsTheIcon(t *testing.T) {
+	for _, icon := range voice.Icons() {
+		code, ok := emojiCodes[icon]
+		require.True(t, ok, "no Slack code for %s", icon)
+		assert.Equal(t, string(icon)+" x", PlainText(code+" x"))
+	}
+}
