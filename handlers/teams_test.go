@@ -16,6 +16,7 @@ import (
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
@@ -69,11 +70,17 @@ func (w *world) postTeams(act map[string]any, edit ...func(jwt.MapClaims, map[st
 // say is user typing text to the bot; it waits for the bot's reply and returns its text.
 func (w *world) sayTeams(user, text string) string {
 	w.t.Helper()
+	return teamsfake.CardText(w.teamsReply(user, text))
+}
+
+// teamsReply is the card accessbot answers user's message text with.
+func (w *world) teamsReply(user, text string) teams.Card {
+	w.t.Helper()
 	before := len(w.teams.Calls())
 	rec := w.postTeams(w.activity(user, "message", map[string]any{"text": text}))
 	require.Equal(w.t, http.StatusOK, rec.Code, rec.Body.String())
 	calls := w.teams.Wait(w.t, before+1, 5*time.Second)
-	return teamsfake.CardText(teamsfake.CardOf(calls[len(calls)-1].Activity))
+	return teamsfake.CardOf(calls[len(calls)-1].Activity)
 }
 
 // execute is user clicking a card button; it returns the invoke response.
@@ -374,4 +381,18 @@ func TestTeams_AConversationRecordedInAnotherTenantIsNotUsed(t *testing.T) {
 	w.drain()
 	assert.Empty(t, w.sentTo("a:mallory"), "Alice's approval card does not go to another organisation")
 	assert.Contains(t, w.card("UALICE"), "month end", "Alice gets it in Slack instead")
+}
+
+func TestCommands_SlackAndTeamsAnswerEveryCommandAlike(t *testing.T) {
+	w := newTeamsWorld(t)
+	w.install("29:carol")
+	w.ask("UCAROL", "request vpn because travelling")
+	asTeams := strings.NewReplacer("`/access `", "`request`", "`/access`", "`request`", "`/access ", "`")
+	for _, text := range []string{"help", "status", "pending", "schedule AR-1", "cancel AR-9", "revoke prod-db", "frobnicate now"} {
+		t.Run(text, func(t *testing.T) {
+			slack := asTeams.Replace(ephemeral(t, w.command("UCAROL", text)))
+			require.NotEmpty(t, slack)
+			assert.Equal(t, slack, teams.CardText(w.teamsReply("29:carol", text)))
+		})
+	}
 }
