@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/bot"
@@ -299,4 +300,52 @@ func decodeView(t testing.TB, rec *httptest.ResponseRecorder) viewAnswer {
 		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &a), rec.Body.String())
 	}
 	return a
+}
+
+// quiet is a logger that writes nowhere, for the backends under test.
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// approved is a request made by user with a slash command (answered with AR-1) and
+// approved by Alice, its outbox drained after each step.
+func (w *world) approved(user, text string) {
+	w.t.Helper()
+	assert.Contains(w.t, ephemeral(w.t, w.command(user, text)), "AR-1")
+	w.drain()
+	w.approve("UALICE", "AR-1")
+}
+
+// dmText is every direct message user got, one after the other.
+func (w *world) dmText(user string) string { return strings.Join(w.dms(user), "\n") }
+
+// state is the state request id is in now.
+func (w *world) state(id string) governance.State {
+	w.t.Helper()
+	r, err := w.store.Get(context.Background(), id)
+	require.NoError(w.t, err)
+	return r.State
+}
+
+// startedWith is a started world with catalog and backend be, on the clock be and its fake
+// share.
+func startedWith(t testing.TB, catalog string, clock *governance.ManualClock, be governance.Backend) *world {
+	w := newWorldWith(t, catalog, []governance.Backend{be})
+	w.clock = clock
+	w.start()
+	return w
+}
+
+// ask is user's slash command, answered, with the outbox drained after it; it returns
+// the answer.
+func (w *world) ask(user, text string) string {
+	w.t.Helper()
+	answer := ephemeral(w.t, w.command(user, text))
+	w.drain()
+	return answer
+}
+
+// approve is approver's click on Approve of request id, with the outbox drained after it.
+func (w *world) approve(approver, id string) {
+	w.t.Helper()
+	w.click(approver, slackbot.ActionApprove, id)
+	w.drain()
 }

@@ -42,8 +42,7 @@ func TestScheduleCommand_ShowsThePlanToThoseInvolved(t *testing.T) {
 
 func TestReminderAndEscalation_ThroughSlack(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
-	w.drain()
+	w.ask("UCAROL", "request vpn because travelling")
 
 	w.sweepAfter(3 * governance.Day)
 	bob := w.dms("UBOB")
@@ -64,8 +63,7 @@ func TestReminderAndEscalation_ThroughSlack(t *testing.T) {
 	assert.Contains(t, alert, "[ Approve ] [ Deny ]")
 
 	// Dave is an admin: after escalation he may decide from the alert.
-	w.click("UDAVE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.approve("UDAVE", "AR-1")
 	r, err := w.store.Get(context.Background(), "AR-1")
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateActive, r.State)
@@ -75,8 +73,7 @@ func TestReminderAndEscalation_ThroughSlack(t *testing.T) {
 
 func TestDigest_ArrivesAsADMWithWorkingButtons(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
-	w.drain()
+	w.ask("UCAROL", "request vpn because travelling")
 	n, err := w.svc.Digest(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "only Bob has something waiting")
@@ -91,8 +88,7 @@ func TestExtend_FromTheExpiryWarning(t *testing.T) {
 	w := newWorld(t)
 	ephemeral(t, w.command("UCAROL", "request vpn because travelling")) // 30d by default
 	w.drain()
-	w.click("UBOB", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.approve("UBOB", "AR-1")
 
 	w.sweepAfter(30*governance.Day - time.Hour) // the 1h warning
 	told := w.dms("UCAROL")
@@ -110,8 +106,7 @@ func TestExtend_FromTheExpiryWarning(t *testing.T) {
 	bob := w.dms("UBOB")
 	assert.Contains(t, bob[len(bob)-1], "Extension of AR-1")
 
-	w.click("UBOB", slackbot.ActionApprove, "AR-2")
-	w.drain()
+	w.approve("UBOB", "AR-2")
 	g, ok, err := w.store.Grant(context.Background(), "AR-1")
 	require.NoError(t, err)
 	require.True(t, ok)

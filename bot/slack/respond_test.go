@@ -9,13 +9,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
 func TestResponder_RepliesEphemerallyWithoutReplacingTheOriginal(t *testing.T) {
 	fake := slackfake.Start(t)
 	err := NewResponder(nil).Respond(context.Background(), fake.ResponseURL("UBOB"),
-		ErrorMessage(&governance.Problem{Message: "AR-7 was already approved by Alice."}, ""))
+		Reply(voice.Error(&governance.Problem{Message: "AR-7 was already approved by Alice."}, "")))
 	require.NoError(t, err)
 	calls := fake.Calls("response_url")
 	require.Len(t, calls, 1)
