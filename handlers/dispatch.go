@@ -32,6 +32,9 @@ func dispatch(ctx context.Context, svc *governance.Service, who governance.Actor
 	case governance.CommandRevoke:
 		req, err := svc.Revoke(ctx, governance.RevokeInput{By: who, Target: cmd.Item, Holder: cmd.Holder})
 		return answer(voice.Revoked, req, err)
+	case governance.CommandExtend:
+		req, err := svc.ExtendFor(ctx, cmd.ID, who, cmd.Duration)
+		return answer(voice.RequestCreated, req, err)
 	case governance.CommandSchedule:
 		req, steps, err := svc.Schedule(ctx, cmd.ID, who.Person)
 		if err != nil {

@@ -104,11 +104,31 @@ func TestExtend_FromTheExpiryWarning(t *testing.T) {
 	w.drain()
 	assert.Contains(t, w.card("UBOB"), "Access request AR-1", "Bob's first card")
 	bob := w.dms("UBOB")
-	assert.Contains(t, bob[len(bob)-1], "Extension of AR-1")
+	assert.Contains(t, bob[len(bob)-1], "Extension request AR-2")
+	assert.Contains(t, bob[len(bob)-1], "Extends: AR-1 by 30d, until", "what it extends, by how much, until when")
 
 	w.approve("UBOB", "AR-2")
 	g, ok, err := w.store.Grant(context.Background(), "AR-1")
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, t0.Add(60*governance.Day), g.End, "the grant now runs 30 more days")
+}
+
+func TestExtend_ByCommandForAnotherDuration(t *testing.T) {
+	w := newWorld(t)
+	w.ask("UCAROL", "request vpn for 2d because travelling")
+	w.approve("UBOB", "AR-1")
+	answer := ephemeral(t, w.command("UCAROL", "extend AR-1 for 1 day"))
+	assert.Contains(t, answer, "You asked to extend AR-1 by 1d, until")
+	assert.Contains(t, answer, "request AR-2 is waiting for")
+	w.drain()
+	bob := w.dms("UBOB")
+	card := bob[len(bob)-1]
+	assert.Contains(t, card, "Extension request AR-2")
+	assert.Contains(t, card, "Extends: AR-1 by 1d, until")
+	w.approve("UBOB", "AR-2")
+	g, ok, err := w.store.Grant(context.Background(), "AR-1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, t0.Add(3*governance.Day), g.End, "2 days, then 1 more")
 }

@@ -147,7 +147,7 @@ func TestApprove_NonApproverIsRefusedAtOnceAndNeverGetsAModal(t *testing.T) {
 	w.click("UERIN", slackbot.ActionDeny, "AR-1")
 	refusals := w.replies("UERIN", 2)
 	for _, r := range refusals {
-		assert.Equal(t, "⚠️ There is no request AR-1; `status` lists yours and `pending` the ones waiting for you.", r)
+		assert.Equal(t, "⚠️ There is no request AR-1; `/access status` lists yours and `/access pending` the ones waiting for you.", r)
 	}
 	assert.Empty(t, w.slack.Calls("views.open"), "a non-approver is refused before any modal opens")
 

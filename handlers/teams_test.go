@@ -388,7 +388,7 @@ func TestCommands_SlackAndTeamsAnswerEveryCommandAlike(t *testing.T) {
 	w.install("29:carol")
 	w.ask("UCAROL", "request vpn because travelling")
 	asTeams := strings.NewReplacer("`/access `", "`request`", "`/access`", "`request`", "`/access ", "`")
-	for _, text := range []string{"help", "status", "pending", "schedule AR-1", "cancel AR-9", "revoke prod-db", "frobnicate now"} {
+	for _, text := range []string{"help", "status", "pending", "schedule AR-1", "cancel AR-9", "extend AR-1 for 2h", "revoke prod-db", "frobnicate now"} {
 		t.Run(text, func(t *testing.T) {
 			slack := asTeams.Replace(ephemeral(t, w.command("UCAROL", text)))
 			require.NotEmpty(t, slack)

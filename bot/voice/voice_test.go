@@ -48,6 +48,20 @@ func TestEveryMessage_CommandsAreWrittenAsEachPlatformWritesThem(t *testing.T) {
 	assert.NotContains(t, help, "/access")
 }
 
+// A refusal's sentence comes from governance with its commands in backticks: they are
+// written as each platform writes commands, and other quoted text stays code.
+func TestError_CommandsInARefusalAreWrittenAsEachPlatformWritesThem(t *testing.T) {
+	m := voice.Error(&governance.Problem{Err: governance.ErrNotPending,
+		Message: "AR-3 is active; to give it up, `revoke AR-3`. Durations look like `8h`."}, "")
+	blocks, _ := slack.Blocks(m)
+	b, err := json.Marshal(blocks)
+	require.NoError(t, err)
+	assert.Contains(t, slack.BlocksText(b), "to give it up, `/access revoke AR-3`. Durations look like `8h`.")
+	assert.Contains(t, teams.CardText(teams.Render(m)), "to give it up, `revoke AR-3`. Durations look like `8h`.")
+	odd := voice.Error(&governance.Problem{Err: governance.ErrBadCommand, Message: "I don't know \"`x\"."}, "")
+	assert.Contains(t, teams.CardText(teams.Render(odd)), "x", "an unpaired backtick is text")
+}
+
 func TestEveryMessage_TheComparisonSeesADroppedSentence(t *testing.T) {
 	m := voice.Notice(governance.Notice{Kind: governance.NoticeEnded, Request: request(governance.StateExpired)})
 	card := teams.Render(m)

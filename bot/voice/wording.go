@@ -68,6 +68,10 @@ func ApprovalCard(r *governance.Request) Message {
 			{"Duration", line(duration(r))}, {"Requested", line(date(r.CreatedAt))}},
 		Body: []Paragraph{para(IconNone, strong("Reason"), "\n", quote(r.Reason, maxCardNote))},
 	}
+	if r.Extends != "" {
+		m.Title = "Extension request " + r.ID
+		m.Fields = append(m.Fields, Field{"Extends", extends(r)})
+	}
 	if r.State == governance.StatePendingApproval {
 		m.Buttons = decide(r)
 		m.Context = line("Request ", r.ID, " · approvers: ", approvers(r), " · the first decision counts, and everyone's card shows it.")
@@ -128,6 +132,10 @@ func noticeText(n governance.Notice) Paragraph {
 	it := item(r)
 	switch n.Kind {
 	case governance.NoticeReceived:
+		if r.Extends != "" {
+			return para(IconInbox, "Your ask to extend ", extends(r), " (request ", id(r), ", for ", it, ") went to ", approvers(r),
+				" for approval. You will hear here when one of them decides.")
+		}
 		return para(IconInbox, "Your request ", id(r), " for ", it, " (", duration(r), ") went to ", approvers(r),
 			" for approval. You will hear here when one of them decides.")
 	case governance.NoticeApproved:
@@ -289,12 +297,13 @@ func Help(items []governance.Item) Message {
 		Body: []Paragraph{
 			para(IconNone, strong("accessbot"), " — ask for access, and approve it, without leaving the chat."),
 			para(IconNone, cmd("request <item> [for <duration>] [because <reason>]"), " — ask for access. Durations look like ",
-				code("30m"), ", ", code("8h"), ", ", code("7d"), " or ", code("1d12h"), "; without one you get the item's default.\n",
+				code("30m"), ", ", code("8h"), ", ", code("7d"), ", ", code("1d12h"), " or ", code("2 hours"), "; without one you get the item's default.\n",
 				emph("Example:"), " ", cmd("request prod-db-read for 8h because investigating INC-4711")),
 			para(IconNone, cmd(""), " — open a form to ask for access\n",
 				cmd("status"), " — your requests and where they are\n",
 				cmd("pending"), " — requests waiting for your decision, with Approve and Deny\n",
 				cmd("cancel AR-7"), " — withdraw your own request while it waits, or while the access system works on it\n",
+				cmd("extend AR-7 [for <duration>]"), " — ask for more time on access you hold (as long again, or for the duration given)\n",
 				cmd("revoke <item>"), " — give up access you hold now; ", cmd("revoke <item> from <e-mail>"), " ends a direct report's (managers, admins)\n",
 				cmd("schedule AR-7"), " — the reminders, escalations and timeout planned for a request, or when its access ends\n",
 				cmd("help"), " — this"),
@@ -347,11 +356,20 @@ func Schedule(r *governance.Request, steps []governance.Step) Message {
 	return Message{Body: []Paragraph{{Text: t}}}
 }
 
+// extends says what an extension asks for: which request's access, by how much, until when.
+func extends(r *governance.Request) Text {
+	return line(strong(r.Extends), " by ", duration(r), ", until ", date(r.ExtendTo))
+}
+
 // RequestCreated acknowledges a new request (or an ask for more time, which is one): its
 // id, the item, the duration and who will decide.
 func RequestCreated(r *governance.Request) Message {
 	t := line("Request ", id(r), " for ", item(r), ", ", duration(r), ", is waiting for ", approvers(r),
 		". I will tell you their decision in a direct message.")
+	if r.Extends != "" {
+		t = line("You asked to extend ", extends(r), ", for ", item(r), ": request ", id(r), " is waiting for ", approvers(r),
+			". I will tell you their decision in a direct message.")
+	}
 	if r.Reason != "" {
 		t = line(t, "\n", quote(r.Reason, maxDetail))
 	}
@@ -394,7 +412,41 @@ func Approved(r *governance.Request) Message {
 // own sentence, or, for anything else, an apology with ref, the reference under which
 // the handler logged the detail.
 func Error(err error, ref string) Message {
-	return say(IconWarning, user(ErrorText(err, ref), 0)) // a Problem may quote what was typed
+	return say(IconWarning, problemText(ErrorText(err, ref)))
+}
+
+// problemText is a Problem's sentence (which may quote what was typed, so all of it is
+// someone else's text) with the commands it names in backticks (`revoke AR-7`) written as
+// the platform writes commands: `/access revoke AR-7` in Slack, `revoke AR-7` in Teams.
+// Anything else in backticks stays code.
+func problemText(s string) Text {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 { // an unpaired backtick: no code at all
+		return Text{user(s, 0)}
+	}
+	var t Text
+	for i, part := range parts {
+		switch {
+		case part == "":
+		case i%2 == 1 && isCommand(part):
+			t = append(t, cmd(part))
+		case i%2 == 1:
+			t = append(t, Span{Kind: User, Style: Code, Text: part})
+		default:
+			t = append(t, user(part, 0))
+		}
+	}
+	return t
+}
+
+// isCommand reports whether s reads as an accessbot command: a command's name first.
+func isCommand(s string) bool {
+	name, _, _ := strings.Cut(s, " ")
+	switch strings.ToLower(name) {
+	case "request", "status", "pending", "cancel", "revoke", "schedule", "extend", "help":
+		return true
+	}
+	return false
 }
 
 // ErrorText is Error as plain text, for places that show plain text (the field errors of
