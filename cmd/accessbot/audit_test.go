@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -19,15 +18,7 @@ import (
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
-func TestMain(m *testing.M) {
-	// The load tool starts this binary as its servers; in a test, this binary is the test
-	// binary, which then behaves as accessbot itself.
-	if os.Getenv("ACCESSBOT_TEST_AS_MAIN") == "1" {
-		main()
-		os.Exit(0)
-	}
-	redistest.Main(m)
-}
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 func TestAuditExport_StreamsTheTrailAsJSONLinesWithinBounds(t *testing.T) {
 	client := redistest.Client(t)

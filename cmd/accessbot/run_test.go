@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/accessbot/accessbot/cmd/internal/app"
+	"github.com/accessbot/accessbot/cmd/internal/slackclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -68,8 +73,8 @@ func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
 	banner := out.String()
 	assert.Contains(t, banner, "in-process store; every request is lost")
 	assert.Contains(t, banner, "sample catalog")
-	assert.Contains(t, banner, DevSigningSecret)
-	assert.Contains(t, banner, "go run ./cmd/accessbot say")
+	assert.Contains(t, banner, app.DevSigningSecret)
+	assert.Contains(t, banner, "go run ./cmd/accessbot-dev say")
 
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(addr + path)
@@ -78,13 +83,13 @@ func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
 		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
 
-	c := &slackClient{base: addr, secret: DevSigningSecret, do: http.DefaultClient.Do, now: time.Now}
-	ack, err := c.command(ctx, "CAROL", "request vpn for 2d because conference wifi")
+	c := &slackclient.Client{Base: addr, Secret: app.DevSigningSecret, Do: http.DefaultClient.Do, Now: time.Now}
+	ack, err := c.Command(ctx, "CAROL", "request vpn for 2d because conference wifi")
 	require.NoError(t, err)
 	assert.Contains(t, string(ack), "AR-1")
 	out.waitFor(t, `DM to bob@example.com \(BOB\)`, 10*time.Second) // the card, delivered by the background dispatcher
 
-	_, err = c.click(ctx, "BOB", "approve", "AR-1", "")
+	_, err = c.Click(ctx, "BOB", "approve", "AR-1", "")
 	require.NoError(t, err)
 	out.waitFor(t, `Your access to Office VPN .* is active until`, 10*time.Second)
 
@@ -98,25 +103,13 @@ func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
 	assert.Contains(t, out.String(), `"msg":"stopped"`)
 }
 
-func TestRun_Demo(t *testing.T) {
-	out := newOutput()
-	require.NoError(t, run(context.Background(), []string{"accessbot", "demo"}, env(nil), out))
-	for _, want := range []string{
-		"Carol asks for read access",
-		"[ Approve ] [ Deny ]",
-		"You can't decide your own request AR-1",
-		"You are not an approver of AR-1",
-		"Approved by Alice Approver (alice@example.com)",
-		"is active until 2026-11-23 17:12 UTC",
-		"AR-1 was already approved by Alice Approver",
-		`Did you mean ` + "`vpn`",
-		"denied your request AR-2",
-		"use the bastion host instead",
-		"Cancelled by requester Carol",
-		"AR-3 AWS production admin",
-	} {
-		assert.Contains(t, out.String(), want)
-	}
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "accessbot.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	return p
 }
 
 func TestRun_ConfigCheck(t *testing.T) {
@@ -133,14 +126,47 @@ func TestRun_ConfigCheck(t *testing.T) {
 }
 
 func TestRun_BadCommandLinesSayWhatToDo(t *testing.T) {
-	for _, args := range [][]string{{"accessbot", "frobnicate"}, {"accessbot", "config"}, {"accessbot", "click", "approve"}} {
+	for _, args := range [][]string{{"accessbot", "frobnicate"}, {"accessbot", "config"}, {"accessbot", "audit"}, {"accessbot", "manifest"}} {
 		err := run(context.Background(), args, env(nil), newOutput())
 		require.Error(t, err, strings.Join(args, " "))
 		assert.True(t, strings.Contains(err.Error(), "accessbot help") || strings.Contains(err.Error(), "usage:"), err.Error())
 	}
-	out := newOutput()
-	require.NoError(t, run(context.Background(), []string{"accessbot", "help"}, env(nil), out))
-	assert.Contains(t, out.String(), "accessbot demo")
+}
+
+func TestRun_DevelopmentToolsPointAtTheDevelopmentCommand(t *testing.T) {
+	for _, tool := range []string{"demo", "say", "click", "loadtest"} {
+		err := run(context.Background(), []string{"accessbot", tool}, env(nil), newOutput())
+		require.Error(t, err, tool)
+		assert.Contains(t, err.Error(), "go run ./cmd/accessbot-dev "+tool)
+	}
+}
+
+func TestRun_HelpPrintsTheUsageAndSucceeds(t *testing.T) {
+	for _, arg := range []string{"help", "-h", "--help"} {
+		t.Run(arg, func(t *testing.T) {
+			out := newOutput()
+			require.NoError(t, run(context.Background(), []string{"accessbot", arg}, env(nil), out))
+			assert.Equal(t, usage, out.String())
+		})
+	}
+}
+
+// The doc comment of main.go and the usage list the same commands.
+func TestUsage_ListsTheCommandsTheDocCommentLists(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	require.NoError(t, err)
+	commands := func(text, prefix string) []string {
+		var names []string
+		for _, m := range regexp.MustCompile(`(?m)^`+prefix+`accessbot (\[?[a-z]+)`).FindAllStringSubmatch(text, -1) {
+			if name := strings.TrimPrefix(m[1], "["); !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+		return names
+	}
+	doc := commands(string(src), `//\t`)
+	require.NotEmpty(t, doc)
+	assert.Equal(t, doc, commands(usage, `  `))
 }
 
 func TestRun_UnreachableRedisIsExplained(t *testing.T) {
@@ -171,28 +197,10 @@ func TestRun_ServesTeamsWhenConfigured(t *testing.T) {
 	// No SLACK_SIGNING_SECRET next to Teams: Slack's endpoints take nothing, least of all a
 	// request signed with the public development secret.
 	assert.Contains(t, out.String(), "/slack/* refuses every request")
-	forger := &slackClient{base: addr, secret: DevSigningSecret, do: http.DefaultClient.Do, now: time.Now}
-	_, err = forger.command(ctx, "MALLORY", "request vpn because forged")
+	forger := &slackclient.Client{Base: addr, Secret: app.DevSigningSecret, Do: http.DefaultClient.Do, Now: time.Now}
+	_, err = forger.Command(ctx, "MALLORY", "request vpn because forged")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "401")
 	cancel()
 	require.NoError(t, <-done)
-}
-
-func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
-	t.Setenv("ACCESSBOT_TEST_AS_MAIN", "1") // the servers it starts are this binary, as accessbot
-	out := newOutput()
-	err := run(context.Background(), []string{"accessbot", "loadtest", "-rate", "40", "-clicks", "20", "-duration", "1s"}, env(nil), out)
-	report := out.String()
-	for _, want := range []string{"floor ", "accessbot ", "clicks ", "approve click → backend submission", "(20 of 20 submitted)",
-		"ratios (accessbot / floor)", "errors 0", "targets:"} {
-		assert.Contains(t, report, want)
-	}
-	if err != nil { // the figures of a loaded test machine may miss a target; the run itself must work
-		assert.Contains(t, err.Error(), "target(s) missed", report)
-	}
-
-	err = run(context.Background(), []string{"accessbot", "loadtest", "-rate", "0"}, env(nil), newOutput())
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "must be positive")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/cmd/internal/slackclient"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
@@ -43,17 +44,17 @@ func TestServe_SecretsNeverReachTheLogs(t *testing.T) {
 	}()
 	addr := out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1]
 
-	c := &slackClient{base: addr, secret: signing, do: http.DefaultClient.Do, now: time.Now}
-	ack, err := c.command(ctx, "UCAROL", "request vpn because travel")
+	c := &slackclient.Client{Base: addr, Secret: signing, Do: http.DefaultClient.Do, Now: time.Now}
+	ack, err := c.Command(ctx, "UCAROL", "request vpn because travel")
 	require.NoError(t, err)
 	id := regexpFind(t, `AR-\d+`, string(ack))
 	fake.Wait(t, "chat.postMessage", 1, 10*time.Second) // Bob's card
-	_, err = c.click(ctx, "UBOB", "approve", id, "")
+	_, err = c.Click(ctx, "UBOB", "approve", id, "")
 	require.NoError(t, err)
 	fake.Wait(t, "chat.postMessage", 3, 10*time.Second) // approved + active notices to Carol
 
-	forged := &slackClient{base: addr, secret: "wrong", do: http.DefaultClient.Do, now: time.Now}
-	_, err = forged.command(ctx, "UCAROL", "status")
+	forged := &slackclient.Client{Base: addr, Secret: "wrong", Do: http.DefaultClient.Do, Now: time.Now}
+	_, err = forged.Command(ctx, "UCAROL", "status")
 	require.Error(t, err, "a forged request is refused")
 	out.waitFor(t, `slack request refused`, 5*time.Second)
 

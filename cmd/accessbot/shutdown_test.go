@@ -17,6 +17,7 @@ import (
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/cmd/internal/slackclient"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
@@ -43,7 +44,7 @@ func TestShutdownDuringABurst_LosesNothing(t *testing.T) {
 	}
 
 	stop, addr, done := start()
-	c := &slackClient{base: addr, secret: "burst-secret", do: (&http.Client{Timeout: 5 * time.Second}).Do, now: time.Now}
+	c := &slackclient.Client{Base: addr, Secret: "burst-secret", Do: (&http.Client{Timeout: 5 * time.Second}).Do, Now: time.Now}
 	var (
 		mu    sync.Mutex
 		acked []string
@@ -56,7 +57,7 @@ func TestShutdownDuringABurst_LosesNothing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body, err := c.command(context.Background(), "UCAROL", "request vpn because burst")
+			body, err := c.Command(context.Background(), "UCAROL", "request vpn because burst")
 			if err != nil {
 				return // refused while shutting down: the person sees an error and asks again
 			}
@@ -126,10 +127,10 @@ func TestShutdown_FinishesWorkStartedAfterAnAnswer(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"accessbot", "serve", "-config", cfg}, vars, out) }()
 	addr := out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1]
-	c := &slackClient{base: addr, secret: "s3", do: http.DefaultClient.Do, now: time.Now}
-	_, err := c.command(ctx, "UCAROL", "request vpn because a conference")
+	c := &slackclient.Client{Base: addr, Secret: "s3", Do: http.DefaultClient.Do, Now: time.Now}
+	_, err := c.Command(ctx, "UCAROL", "request vpn because a conference")
 	require.NoError(t, err)
-	_, err = c.click(ctx, "UBOB", "approve", "AR-1", responseURL.URL+"/actions/1")
+	_, err = c.Click(ctx, "UBOB", "approve", "AR-1", responseURL.URL+"/actions/1")
 	require.NoError(t, err)
 	select {
 	case <-arrived:

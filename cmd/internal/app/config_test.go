@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"crypto/tls"
@@ -22,7 +22,7 @@ func writeConfig(t *testing.T, body string) string {
 }
 
 func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
-	c, err := loadConfig("", env(nil))
+	c, err := LoadConfig("", env(nil))
 	require.NoError(t, err)
 	assert.True(t, c.devMode())
 	assert.True(t, c.sample)
@@ -50,7 +50,7 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := loadConfig("", env(tt.env))
+			c, err := LoadConfig("", env(tt.env))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, c.SlackSigningSecret)
 			if tt.want == "" {
@@ -63,8 +63,8 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 // redis.addrs is a Redis Cluster, also when it is one configuration endpoint (managed
 // clusters give one), or Sentinel with a master name; with a user, password and TLS.
 func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
-	load := func(t *testing.T, yaml string, vars map[string]string) *config {
-		c, err := loadConfig(writeConfig(t, yaml), env(vars))
+	load := func(t *testing.T, yaml string, vars map[string]string) *Config {
+		c, err := LoadConfig(writeConfig(t, yaml), env(vars))
 		require.NoError(t, err)
 		return c
 	}
@@ -101,7 +101,7 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 		{"", map[string]string{"REDIS_URL": "redis://h:6379/0", "REDIS_PASSWORD": "pw"}, "put them in the URL"},
 		{"redis:\n  masterName: mymaster\n", nil, "masterName needs addrs"},
 	} {
-		_, err := loadConfig(writeConfig(t, bad.yaml), env(bad.vars))
+		_, err := LoadConfig(writeConfig(t, bad.yaml), env(bad.vars))
 		assert.ErrorContains(t, err, bad.says, bad.yaml)
 	}
 }
@@ -118,7 +118,7 @@ func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
 		{file, map[string]string{"PORT": "8080"}, ":9090"}, // the image's PORT does not hide the file
 		{file, map[string]string{"PORT": "8080", "ACCESSBOT_LISTEN": "127.0.0.1:7000"}, "127.0.0.1:7000"},
 	} {
-		c, err := loadConfig(tt.path, env(tt.vars))
+		c, err := LoadConfig(tt.path, env(tt.vars))
 		require.NoError(t, err)
 		assert.Equal(t, tt.want, c.Listen, "%s %v", tt.path, tt.vars)
 	}
@@ -127,7 +127,7 @@ func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
 func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "signing")
 	require.NoError(t, os.WriteFile(secretFile, []byte("from-file\n"), 0o600))
-	c, err := loadConfig("", env(map[string]string{
+	c, err := LoadConfig("", env(map[string]string{
 		"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET_FILE": secretFile,
 		"REDIS_URL": "redis://:hunter2@redis.internal:6379/2", "PORT": "9000",
 	}))
@@ -155,7 +155,7 @@ catalog:
     approvers: [alice@example.com]
     defaultDuration: 8h
 `)
-	c, err := loadConfig(p, env(nil))
+	c, err := LoadConfig(p, env(nil))
 	require.NoError(t, err)
 	assert.False(t, c.sample)
 	assert.Equal(t, 3, c.schedule.MaxReminders)
@@ -237,7 +237,7 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 			if tt.file != "" {
 				path = writeConfig(t, tt.file)
 			}
-			_, err := loadConfig(path, env(tt.env))
+			_, err := LoadConfig(path, env(tt.env))
 			require.Error(t, err)
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
@@ -273,7 +273,7 @@ func TestLoadConfig_TeamsServesTheTenantsListedOrTheOrganisationsOwn(t *testing.
 			if tt.file != "" {
 				path = writeConfig(t, tt.file)
 			}
-			c, err := loadConfig(path, env(vars))
+			c, err := LoadConfig(path, env(vars))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, c.Teams.Tenants)
 		})
@@ -281,7 +281,7 @@ func TestLoadConfig_TeamsServesTheTenantsListedOrTheOrganisationsOwn(t *testing.
 }
 
 func TestLoadConfig_MissingFileSaysHowToFixIt(t *testing.T) {
-	_, err := loadConfig("/nonexistent/accessbot.yaml", env(nil))
+	_, err := LoadConfig("/nonexistent/accessbot.yaml", env(nil))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ACCESSBOT_CONFIG")
 }

@@ -15,6 +15,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/cmd/internal/app"
+	"github.com/accessbot/accessbot/cmd/internal/slackclient"
 	"github.com/accessbot/accessbot/governance"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 )
@@ -31,30 +33,30 @@ func demo(ctx context.Context, stdout io.Writer) error {
 	client := goredis.NewClient(&goredis.Options{Addr: mr.Addr()})
 	defer client.Close()
 
-	c, err := loadConfig("", func(string) string { return "" })
+	c, err := app.LoadConfig("", func(string) string { return "" })
 	if err != nil {
 		return err
 	}
 	clock := governance.NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	out := &lockedWriter{w: stdout}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := assemble(c, redisstore.New(client, redisstore.Options{Prefix: "demo"}), out, clock, log, "demo",
+	a, err := app.Assemble(c, redisstore.New(client, redisstore.Options{Prefix: "demo"}), out, clock, log, "demo",
 		func(f func()) { f() })
 	if err != nil {
 		return err
 	}
 
-	sc := &slackClient{base: "http://accessbot", secret: c.SlackSigningSecret, now: clock.Now,
-		do: func(r *http.Request) (*http.Response, error) {
+	sc := &slackclient.Client{Base: "http://accessbot", Secret: c.SlackSigningSecret, Now: clock.Now,
+		Do: func(r *http.Request) (*http.Response, error) {
 			rec := httptest.NewRecorder()
-			a.handler.ServeHTTP(rec, r)
+			a.Handler.ServeHTTP(rec, r)
 			return rec.Result(), nil
 		}}
-	deliver := func() error { return a.dispatcher.Drain(ctx) }
+	deliver := func() error { return a.Dispatcher.Drain(ctx) }
 	step := func(format string, args ...any) { out.printf("\n▶ "+format+"\n", args...) }
 	command := func(who, text string) error {
 		out.printf("   %s types: /access %s\n", who, text)
-		body, err := sc.command(ctx, who, text)
+		body, err := sc.Command(ctx, who, text)
 		if err != nil {
 			return err
 		}
@@ -65,7 +67,7 @@ func demo(ctx context.Context, stdout io.Writer) error {
 	}
 	press := func(who, action, id string) error {
 		out.printf("   %s clicks %s on %s\n", who, strings.ToUpper(action[:1])+action[1:], id)
-		_, err := sc.click(ctx, who, action, id, "https://hooks.slack.invalid/actions/"+who)
+		_, err := sc.Click(ctx, who, action, id, "https://hooks.slack.invalid/actions/"+who)
 		if err != nil {
 			return err
 		}
@@ -76,7 +78,7 @@ func demo(ctx context.Context, stdout io.Writer) error {
 			return err
 		}
 		out.printf("   %s writes the reason %q and submits\n", who, reason)
-		body, err := sc.submitDenyReason(ctx, who, id, reason)
+		body, err := sc.SubmitDenyReason(ctx, who, id, reason)
 		if err != nil {
 			return err
 		}
@@ -142,6 +144,7 @@ func demo(ctx context.Context, stdout io.Writer) error {
 	return nil
 }
 
+// indent puts what a person sees under the narration's indentation.
 func indent(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n   ") }
 
 // lockedWriter serialises writes from the transcript and the demo's own narration.

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 )
 
 // redisDescription says which Redis is used, without the password.
-func (c *config) redisDescription() string {
+func (c *Config) redisDescription() string {
 	switch {
 	case c.Redis.URL != "":
 		u, err := url.Parse(c.Redis.URL)
@@ -34,15 +34,15 @@ func (c *config) redisDescription() string {
 	return "embedded in-process store (nothing survives a restart)"
 }
 
-// resp2 is the protocol accessbot speaks to Redis. It uses nothing RESP3 adds, and with
+// RedisProtocol is the protocol accessbot speaks to Redis (RESP2). It uses nothing RESP3 adds, and with
 // RESP2 go-redis skips the check for push notifications it makes before every command.
-const resp2 = 2
+const RedisProtocol = 2
 
 // universalOptions are the options for redis.addrs: Sentinel with a master name, else
 // Redis Cluster, also behind a single configuration endpoint (as managed clusters give
 // one), which go-redis would otherwise take for a plain server.
-func (c *config) universalOptions() *goredis.UniversalOptions {
-	o := &goredis.UniversalOptions{Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, Protocol: resp2,
+func (c *Config) universalOptions() *goredis.UniversalOptions {
+	o := &goredis.UniversalOptions{Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, Protocol: RedisProtocol,
 		IsClusterMode: c.Redis.MasterName == "",
 		Username:      c.Redis.Username, Password: c.RedisPassword, SentinelPassword: c.RedisSentinelPassword}
 	if c.Redis.TLS {
@@ -53,7 +53,7 @@ func (c *config) universalOptions() *goredis.UniversalOptions {
 
 // openRedis connects to the configured Redis, or starts the embedded in-process one when
 // none is configured. close releases both.
-func openRedis(ctx context.Context, c *config) (client goredis.UniversalClient, embedded bool, close func(), err error) {
+func openRedis(ctx context.Context, c *Config) (client goredis.UniversalClient, embedded bool, close func(), err error) {
 	var mr *miniredis.Miniredis
 	switch {
 	case c.Redis.URL != "":
@@ -62,7 +62,7 @@ func openRedis(ctx context.Context, c *config) (client goredis.UniversalClient, 
 			return nil, false, nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
 		if !strings.Contains(c.Redis.URL, "protocol=") {
-			opts.Protocol = resp2
+			opts.Protocol = RedisProtocol
 		}
 		client = goredis.NewClient(opts)
 	case len(c.Redis.Addrs) > 0:
@@ -72,7 +72,7 @@ func openRedis(ctx context.Context, c *config) (client goredis.UniversalClient, 
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, false, nil, fmt.Errorf("start the embedded store: %w", err)
 		}
-		client = goredis.NewClient(&goredis.Options{Addr: mr.Addr(), Protocol: resp2})
+		client = goredis.NewClient(&goredis.Options{Addr: mr.Addr(), Protocol: RedisProtocol})
 		embedded = true
 	}
 	close = func() {

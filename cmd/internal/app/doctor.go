@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -17,24 +17,22 @@ import (
 	"github.com/accessbot/accessbot/governance/sailpoint"
 )
 
-// doctor checks what accessbot depends on — its configuration, Redis, Slack, each backend —
-// and prints what works and what to fix. It fails when anything must be fixed.
-func doctor(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	path := fs.String("config", getenv("ACCESSBOT_CONFIG"), "config file (YAML)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
+// Doctor checks what accessbot depends on — its configuration, Redis, Slack, each backend —
+// and prints what works and what to fix (`accessbot doctor [-config FILE]`). It fails when
+// anything must be fixed.
+func Doctor(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	ok := func(what, detail string) { fmt.Fprintf(stdout, "  ✓ %-10s %s\n", what, detail) }
 	skip := func(what, detail string) { fmt.Fprintf(stdout, "  – %-10s %s\n", what, detail) }
 	var problems int
 	bad := func(what, detail string) { problems++; fmt.Fprintf(stdout, "  ✗ %-10s %s\n", what, detail) }
 
 	fmt.Fprintln(stdout, "accessbot doctor")
-	cfg, err := loadConfig(*path, getenv)
+	cfg, err := configFlags("doctor", args, getenv, stdout, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
 	if err != nil {
-		bad("config", err.Error())
+		bad("config", strings.TrimPrefix(err.Error(), "configuration is not valid:\n"))
 		return errors.New("fix the configuration first (accessbot config check shows every problem)")
 	}
 	ok("config", fmt.Sprintf("valid, %d catalog items", len(cfg.catalog.Items())))

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -29,7 +29,7 @@ import (
 )
 
 // newLogger logs JSON unless the output is a terminal (or the config says otherwise).
-func newLogger(c *config, out io.Writer) *slog.Logger {
+func newLogger(c *Config, out io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Log.Level))
 	opts := &slog.HandlerOptions{Level: level}
@@ -48,14 +48,14 @@ func newLogger(c *config, out io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(out, opts))
 }
 
-// app is accessbot assembled: the service, its outbox dispatcher, its scheduler and the
+// App is accessbot assembled: the service, its outbox dispatcher, its scheduler and the
 // HTTP handler.
-type app struct {
-	svc        *governance.Service
-	dispatcher *governance.Dispatcher
-	scheduler  *scheduler.Scheduler
-	handler    http.Handler
-	background *handlers.Background // what handlers do after answering; nil when run inline
+type App struct {
+	Service    *governance.Service
+	Dispatcher *governance.Dispatcher
+	Scheduler  *scheduler.Scheduler
+	Handler    http.Handler
+	Background *handlers.Background // what handlers do after answering; nil when run inline
 }
 
 // slackSide is how accessbot reaches Slack: the real Web API, or in development mode a
@@ -67,7 +67,7 @@ type slackSide struct {
 }
 
 // devPeople are the people of the sample catalog and the demo, plus slack.users from the config.
-func devPeople(c *config) map[string]string {
+func devPeople(c *Config) map[string]string {
 	users := map[string]string{
 		"ALICE": "Alice Approver <alice@example.com>", "BOB": "Bob Backup <bob@example.com>",
 		"CAROL": "Carol <carol@example.com>", "DAVE": "Dave <dave@example.com>", "ERIN": "Erin <erin@example.com>",
@@ -80,7 +80,7 @@ func devPeople(c *config) map[string]string {
 
 // newSlackSide connects to Slack, or makes the development transcript writing to out;
 // wrap (the metrics' counter) is put around the API before anything uses it.
-func newSlackSide(c *config, store *redisstore.Store, out io.Writer, wrap func(slackbot.API) slackbot.API) slackSide {
+func newSlackSide(c *Config, store *redisstore.Store, out io.Writer, wrap func(slackbot.API) slackbot.API) slackSide {
 	if c.devMode() {
 		users := devPeople(c)
 		t := slackbot.NewTranscript(out, users)
@@ -90,10 +90,10 @@ func newSlackSide(c *config, store *redisstore.Store, out io.Writer, wrap func(s
 	return slackSide{api: api, dir: slackbot.NewDirectory(api, store)}
 }
 
-// assemble builds the application from config over an open Redis; in development mode
+// Assemble builds the application from config over an open Redis; in development mode
 // what Slack would show is written to out. run, if not nil, runs the work handlers do
 // after answering (the demo runs it inline).
-func assemble(c *config, store *redisstore.Store, out io.Writer, clock governance.Clock, log *slog.Logger, consumer string, run func(func())) (*app, error) {
+func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governance.Clock, log *slog.Logger, consumer string, run func(func())) (*App, error) {
 	var refs []governance.ItemRef
 	for _, it := range c.catalog.Items() {
 		refs = append(refs, it.Snapshot())
@@ -169,12 +169,12 @@ func assemble(c *config, store *redisstore.Store, out io.Writer, clock governanc
 	}
 	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: metrics,
 		Slack: handlers.SlackConfig{SigningSecret: c.SlackSigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}, Teams: tc})
-	return &app{svc: svc, dispatcher: d, scheduler: sched, handler: h, background: bg}, nil
+	return &App{Service: svc, Dispatcher: d, Scheduler: sched, Handler: h, Background: bg}, nil
 }
 
 // serve runs the bot until ctx ends, then shuts down gracefully: no new requests, the
 // ones in flight finished, claimed outbox tasks delivered or left to be claimed again.
-func serve(ctx context.Context, c *config, stdout io.Writer) error {
+func serve(ctx context.Context, c *Config, stdout io.Writer) error {
 	log := newLogger(c, stdout)
 	client, embedded, closeRedis, err := openRedis(ctx, c)
 	if err != nil {
@@ -184,7 +184,7 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	store := redisstore.New(client, redisstore.Options{Prefix: c.Redis.Prefix, ReclaimAfter: time.Duration(c.Outbox.ReclaimAfter)})
 
 	host, _ := os.Hostname()
-	a, err := assemble(c, store, stdout, governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
+	a, err := Assemble(c, store, stdout, governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another accessbot running? set ACCESSBOT_LISTEN)", c.Listen, err)
 	}
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 15 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	if addr := os.Getenv("ACCESSBOT_PPROF_LISTEN"); addr != "" {
 		// Go's profiler, for the platform team: keep it on localhost or a private port.
@@ -214,9 +214,9 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	dispatchCtx, stopDispatch := context.WithCancel(workCtx)
 	defer stopDispatch()
 	var dispatching sync.WaitGroup
-	dispatching.Go(func() { _ = a.dispatcher.Run(dispatchCtx, grace) })
-	a.scheduler.Start(workCtx)
-	defer a.scheduler.Stop()
+	dispatching.Go(func() { _ = a.Dispatcher.Run(dispatchCtx, grace) })
+	a.Scheduler.Start(workCtx)
+	defer a.Scheduler.Stop()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -236,15 +236,15 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	defer cancel()
 	stopDispatch()
 	sweeping := make(chan struct{})
-	go func() { a.scheduler.Stop(); close(sweeping) }()
+	go func() { a.Scheduler.Stop(); close(sweeping) }()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Error("http shutdown", "err", err)
 	}
-	if a.background != nil {
-		if n := a.background.Running(); n > 0 {
+	if a.Background != nil {
+		if n := a.Background.Running(); n > 0 {
 			log.Info("finishing work after answers", "running", n)
 		}
-		if err := a.background.Wait(sctx); err != nil {
+		if err := a.Background.Wait(sctx); err != nil {
 			log.Warn("work after answers still running at the deadline; what it did is stored, a reply may be missing", "err", err)
 		}
 	}
@@ -259,7 +259,7 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	return nil
 }
 
-func banner(w io.Writer, c *config, embedded bool, addr string) {
+func banner(w io.Writer, c *Config, embedded bool, addr string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\naccessbot is listening on http://%s\n", addr)
 	if embedded {
@@ -279,10 +279,10 @@ func banner(w io.Writer, c *config, embedded bool, addr string) {
 			b.WriteString("  Slack requests are checked with SLACK_SIGNING_SECRET; set it for say and click too.\n\n")
 		}
 		b.WriteString("Talk to it from another terminal (ALICE is alice@example.com, and so on):\n")
-		b.WriteString("  go run ./cmd/accessbot say -as CAROL request prod-db-read for 2h because debugging INC-42\n")
-		b.WriteString("  go run ./cmd/accessbot click -as ALICE approve AR-1\n")
-		b.WriteString("  go run ./cmd/accessbot say -as CAROL status\n")
-		b.WriteString("  go run ./cmd/accessbot say -as CAROL help\n")
+		b.WriteString("  go run ./cmd/accessbot-dev say -as CAROL request prod-db-read for 2h because debugging INC-42\n")
+		b.WriteString("  go run ./cmd/accessbot-dev click -as ALICE approve AR-1\n")
+		b.WriteString("  go run ./cmd/accessbot-dev say -as CAROL status\n")
+		b.WriteString("  go run ./cmd/accessbot-dev say -as CAROL help\n")
 	default:
 		b.WriteString("  Slack: point the app's slash command at /slack/commands and interactivity at /slack/interactions.\n")
 	}
@@ -297,7 +297,7 @@ func banner(w io.Writer, c *config, embedded bool, addr string) {
 
 // teamsSide builds the Teams edge: the Bot Connector client, the token validator and the
 // directory of Teams users.
-func (c *config) teamsSide(store *redisstore.Store) handlers.TeamsConfig {
+func (c *Config) teamsSide(store *redisstore.Store) handlers.TeamsConfig {
 	conn := teams.NewConnector(teams.ConnectorOptions{AppID: c.Teams.AppID, AppPassword: c.TeamsAppPassword,
 		TokenURL: c.Teams.TokenURL, ServiceHosts: c.Teams.ServiceHosts})
 	return handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn, Directory: teams.NewDirectory(conn, store, c.Teams.Tenants),

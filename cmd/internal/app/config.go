@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -30,13 +30,13 @@ import (
 var sampleCatalog []byte
 
 // DevSigningSecret signs Slack requests to a wholly local accessbot (the embedded store, no
-// Slack token, no Teams), so a person can talk to it with `accessbot say`. It is never
+// Slack token, no Teams), so a person can talk to it with `accessbot-dev say`. It is never
 // accepted next to a token, and never used with a real Redis or Teams.
 const DevSigningSecret = "accessbot-dev-signing-secret"
 
-// config is everything accessbot is built from: the YAML file (ACCESSBOT_CONFIG or -config)
+// Config is everything accessbot is built from: the YAML file (ACCESSBOT_CONFIG or -config)
 // for settings, the environment for secrets.
-type config struct {
+type Config struct {
 	Listen string `yaml:"listen"`
 	Redis  struct {
 		URL        string   `yaml:"url"`        // redis:// or rediss://; REDIS_URL wins
@@ -159,10 +159,10 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 	return fmt.Errorf("line %d: %q is not a duration; write it like 500ms, 30s, 8h or 7d", n.Line, s)
 }
 
-// loadConfig reads the config file (if any) and the environment, fills in defaults and
+// LoadConfig reads the config file (if any) and the environment, fills in defaults and
 // checks everything, returning every problem found at once.
-func loadConfig(path string, getenv func(string) string) (*config, error) {
-	c := &config{configPath: path}
+func LoadConfig(path string, getenv func(string) string) (*Config, error) {
+	c := &Config{configPath: path}
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -225,7 +225,7 @@ func loadConfig(path string, getenv func(string) string) (*config, error) {
 	return c, nil
 }
 
-func (c *config) defaults() {
+func (c *Config) defaults() {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8080"
 	}
@@ -267,7 +267,7 @@ func (c *config) defaults() {
 // homeTenant is the organisation's own Entra tenant where the configuration already names
 // it: in the token URL of a single-tenant bot (login.microsoftonline.com/<tenant id>/…),
 // or as AZURE_TENANT_ID, the tenant of accessbot's Entra app registration.
-func (c *config) homeTenant() []string {
+func (c *Config) homeTenant() []string {
 	if u, err := url.Parse(c.Teams.TokenURL); err == nil && c.Teams.TokenURL != "" {
 		if id, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/"); appIDPattern.MatchString(id) {
 			return []string{id}
@@ -280,7 +280,7 @@ func (c *config) homeTenant() []string {
 }
 
 // slackDescription says how Slack is set up, for the banner and `config check`.
-func (c *config) slackDescription() string {
+func (c *Config) slackDescription() string {
 	switch {
 	case !c.devMode():
 		return "bot token and signing secret set"
@@ -295,9 +295,9 @@ func (c *config) slackDescription() string {
 }
 
 // devMode reports whether accessbot runs without Slack: messages go to the log.
-func (c *config) devMode() bool { return c.SlackBotToken == "" }
+func (c *Config) devMode() bool { return c.SlackBotToken == "" }
 
-func (c *config) check() []error {
+func (c *Config) check() []error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen: %q is not host:port (write :8080 or 127.0.0.1:8080)", c.Listen))
@@ -441,7 +441,7 @@ func (c *config) check() []error {
 	return errs
 }
 
-func (c *config) loadCatalog() []error {
+func (c *Config) loadCatalog() []error {
 	var err error
 	switch {
 	case c.CatalogFile != "" && c.CatalogYAML.Kind != 0:
@@ -510,7 +510,7 @@ func (c *config) loadCatalog() []error {
 }
 
 // sailpointOptions are the SailPoint backend's settings, checked.
-func (c *config) sailpointOptions() (sailpoint.Options, error) {
+func (c *Config) sailpointOptions() (sailpoint.Options, error) {
 	o := sailpoint.Options{BaseURL: c.SailPoint.BaseURL, TokenURL: c.SailPoint.TokenURL,
 		ClientID: c.SailPointClientID, ClientSecret: c.SailPointClientSecret,
 		Rate: c.SailPoint.Rate, Burst: c.SailPoint.Burst}
@@ -521,9 +521,9 @@ func (c *config) sailpointOptions() (sailpoint.Options, error) {
 var appIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // teamsEnabled reports whether accessbot serves Microsoft Teams.
-func (c *config) teamsEnabled() bool { return c.Teams.AppID != "" }
+func (c *Config) teamsEnabled() bool { return c.Teams.AppID != "" }
 
-func (c *config) checkTeams() []error {
+func (c *Config) checkTeams() []error {
 	var errs []error
 	t := c.Teams
 	if !c.teamsEnabled() {
@@ -564,7 +564,7 @@ func (c *config) checkTeams() []error {
 
 // permissionsOptions are the Permissions Management backend's settings, checked. It
 // makes no call: the delegated token is redeemed on first use.
-func (c *config) permissionsOptions() (permissions.Options, error) {
+func (c *Config) permissionsOptions() (permissions.Options, error) {
 	ts, err := permissions.RefreshTokenSource(permissions.Delegated{TenantID: c.AzureTenantID,
 		ClientID: c.PermissionsClientID, ClientSecret: c.PermissionsClientSecret,
 		RefreshToken: c.PermissionsRefreshToken, LoginURL: c.Permissions.LoginURL})
@@ -577,7 +577,7 @@ func (c *config) permissionsOptions() (permissions.Options, error) {
 }
 
 // entraOptions are the Entra backend's settings.
-func (c *config) entraOptions() entra.Options {
+func (c *Config) entraOptions() entra.Options {
 	return entra.Options{TenantID: c.AzureTenantID, ClientID: c.EntraClientID, ClientSecret: c.EntraClientSecret,
 		BaseURL: c.Entra.GraphURL, LoginURL: c.Entra.LoginURL, Rate: c.Entra.Rate, Burst: c.Entra.Burst}
 }

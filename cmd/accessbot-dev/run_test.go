@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) {
+	// The load tool starts this binary as its servers; in a test, this binary is the test
+	// binary, which then behaves as accessbot-dev itself.
+	if os.Getenv("ACCESSBOT_TEST_AS_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// output collects what run prints and lets a test wait for a line, without sleeping.
+type output struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	select {
+	case o.changed <- struct{}{}:
+	default:
+	}
+	return o.buf.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+func TestRun_HelpPrintsTheUsageAndSucceeds(t *testing.T) {
+	for _, args := range [][]string{{"accessbot-dev"}, {"accessbot-dev", "help"}, {"accessbot-dev", "-h"}, {"accessbot-dev", "--help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out := newOutput()
+			require.NoError(t, run(context.Background(), args, env(nil), out))
+			assert.Equal(t, usage, out.String())
+		})
+	}
+}
+
+// The doc comment of main.go and the usage list the same commands.
+func TestUsage_ListsTheCommandsTheDocCommentLists(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	require.NoError(t, err)
+	commands := func(text, prefix string) []string {
+		var names []string
+		for _, m := range regexp.MustCompile(`(?m)^`+prefix+`accessbot-dev ([a-z]+)`).FindAllStringSubmatch(text, -1) {
+			if !slices.Contains(names, m[1]) {
+				names = append(names, m[1])
+			}
+		}
+		return names
+	}
+	doc := commands(string(src), `//\t`)
+	require.NotEmpty(t, doc)
+	assert.Equal(t, doc, commands(usage, `  `))
+}
+
+func TestRun_BadCommandLinesSayWhatToDo(t *testing.T) {
+	for _, args := range [][]string{{"accessbot-dev", "frobnicate"}, {"accessbot-dev", "serve"}, {"accessbot-dev", "click", "approve"}} {
+		err := run(context.Background(), args, env(nil), newOutput())
+		require.Error(t, err, strings.Join(args, " "))
+		assert.True(t, strings.Contains(err.Error(), "accessbot-dev help") || strings.Contains(err.Error(), "usage:"), err.Error())
+	}
+}
+
+func TestRun_Demo(t *testing.T) {
+	out := newOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "demo"}, env(nil), out))
+	for _, want := range []string{
+		"Carol asks for read access",
+		"[ Approve ] [ Deny ]",
+		"You can't decide your own request AR-1",
+		"You are not an approver of AR-1",
+		"Approved by Alice Approver (alice@example.com)",
+		"is active until 2026-11-23 17:12 UTC",
+		"AR-1 was already approved by Alice Approver",
+		`Did you mean ` + "`vpn`",
+		"denied your request AR-2",
+		"use the bastion host instead",
+		"Cancelled by requester Carol",
+		"AR-3 AWS production admin",
+	} {
+		assert.Contains(t, out.String(), want)
+	}
+}
+
+func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
+	t.Setenv("ACCESSBOT_TEST_AS_MAIN", "1") // the servers it starts are this binary, as accessbot
+	out := newOutput()
+	err := run(context.Background(), []string{"accessbot", "loadtest", "-rate", "40", "-clicks", "20", "-duration", "1s"}, env(nil), out)
+	report := out.String()
+	for _, want := range []string{"floor ", "accessbot ", "clicks ", "approve click → backend submission", "(20 of 20 submitted)",
+		"ratios (accessbot / floor)", "errors 0", "targets:"} {
+		assert.Contains(t, report, want)
+	}
+	if err != nil { // the figures of a loaded test machine may miss a target; the run itself must work
+		assert.Contains(t, err.Error(), "target(s) missed", report)
+	}
+
+	err = run(context.Background(), []string{"accessbot", "loadtest", "-rate", "0"}, env(nil), newOutput())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "must be positive")
+}
