@@ -25,6 +25,7 @@ import (
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/handlers"
+	"github.com/accessbot/accessbot/handlers/metrics"
 	"github.com/accessbot/accessbot/scheduler"
 )
 
@@ -137,8 +138,8 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 		}
 		backends = append(backends, pm)
 	}
-	metrics := handlers.NewMetrics(store.OutboxDepth)
-	sl := newSlackSide(c, store, out, metrics.SlackAPI) // every Slack call counted, request path and outbox alike
+	meter := metrics.New(store.OutboxDepth)
+	sl := newSlackSide(c, store, out, meter.SlackAPI) // every Slack call counted, request path and outbox alike
 	var notifier governance.Notifier = slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
 	var tc handlers.TeamsConfig
 	if c.teamsEnabled() {
@@ -151,7 +152,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(tc.Connector, tc.Directory, admin, log))
 	}
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends,
-		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: metrics, Logger: log,
+		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: meter, Logger: log,
 		Sync: governance.SyncPolicy{First: time.Duration(c.Sync.First), Max: time.Duration(c.Sync.Max)}})
 	if err != nil {
 		return nil, err
@@ -159,7 +160,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	d := governance.NewDispatcher(svc, consumer, governance.WithPoll(time.Duration(c.Outbox.Poll)),
 		governance.WithWorkers(c.Outbox.Workers), governance.WithMaxAttempts(c.Outbox.MaxAttempts))
 	svc.SetWake(d.Wake)
-	sched, err := scheduler.New(svc, c.Scheduler, log, metrics)
+	sched, err := scheduler.New(svc, c.Scheduler, log, meter)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +168,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	if run == nil {
 		bg = handlers.NewBackground(64, log)
 	}
-	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: metrics,
+	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: meter,
 		Slack: handlers.SlackConfig{SigningSecret: c.SlackSigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}, Teams: tc})
 	return &App{Service: svc, Dispatcher: d, Scheduler: sched, Handler: h, Background: bg}, nil
 }
