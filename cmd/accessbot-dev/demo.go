@@ -46,7 +46,7 @@ func demo(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 
-	sc := &slackclient.Client{Base: "http://accessbot", Secret: c.SlackSigningSecret, Now: clock.Now,
+	sc := &slackclient.Client{Base: "http://accessbot", Secret: c.Slack.SigningSecret, Now: clock.Now,
 		Do: func(r *http.Request) (*http.Response, error) {
 			rec := httptest.NewRecorder()
 			a.Handler.ServeHTTP(rec, r)

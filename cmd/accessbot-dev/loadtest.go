@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	redisstore "github.com/accessbot/accessbot/governance/redis"
+
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
@@ -432,7 +434,7 @@ func floorServer(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts.Protocol = app.RedisProtocol // the Redis client as accessbot configures it
+	opts.Protocol = redisstore.Protocol // the Redis client as accessbot configures it
 	rdb := goredis.NewClient(opts)
 	defer rdb.Close()
 	var n atomic.Int64

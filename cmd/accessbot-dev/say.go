@@ -13,7 +13,6 @@ import (
 	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
-	"github.com/accessbot/accessbot/cmd/internal/app"
 	"github.com/accessbot/accessbot/cmd/internal/slackclient"
 )
 
@@ -23,7 +22,7 @@ func devFlags(name string, args []string, getenv func(string) string, stdout io.
 	fs.SetOutput(stdout)
 	as := fs.String("as", "CAROL", "Slack user id to act as (in development mode ALICE is alice@example.com)")
 	base := fs.String("url", "http://"+defaultDevAddr(getenv), "the bot's base URL")
-	secret := fs.String("secret", cmp.Or(getenv("SLACK_SIGNING_SECRET"), app.DevSigningSecret), "signing secret")
+	secret := fs.String("secret", cmp.Or(getenv("SLACK_SIGNING_SECRET"), slackbot.DevSigningSecret), "signing secret")
 	if err := fs.Parse(args); err != nil {
 		return "", nil, nil, err
 	}

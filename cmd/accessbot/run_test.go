@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accessbot/accessbot/cmd/internal/app"
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+
 	"github.com/accessbot/accessbot/cmd/internal/slackclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -73,7 +74,7 @@ func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
 	banner := out.String()
 	assert.Contains(t, banner, "in-process store; every request is lost")
 	assert.Contains(t, banner, "sample catalog")
-	assert.Contains(t, banner, app.DevSigningSecret)
+	assert.Contains(t, banner, slackbot.DevSigningSecret)
 	assert.Contains(t, banner, "go run ./cmd/accessbot-dev say")
 
 	for _, path := range []string{"/healthz", "/readyz"} {
@@ -83,7 +84,7 @@ func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
 		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
 
-	c := &slackclient.Client{Base: addr, Secret: app.DevSigningSecret, Do: http.DefaultClient.Do, Now: time.Now}
+	c := &slackclient.Client{Base: addr, Secret: slackbot.DevSigningSecret, Do: http.DefaultClient.Do, Now: time.Now}
 	ack, err := c.Command(ctx, "CAROL", "request vpn for 2d because conference wifi")
 	require.NoError(t, err)
 	assert.Contains(t, string(ack), "AR-1")
@@ -197,7 +198,7 @@ func TestRun_ServesTeamsWhenConfigured(t *testing.T) {
 	// No SLACK_SIGNING_SECRET next to Teams: Slack's endpoints take nothing, least of all a
 	// request signed with the public development secret.
 	assert.Contains(t, out.String(), "/slack/* refuses every request")
-	forger := &slackclient.Client{Base: addr, Secret: app.DevSigningSecret, Do: http.DefaultClient.Do, Now: time.Now}
+	forger := &slackclient.Client{Base: addr, Secret: slackbot.DevSigningSecret, Do: http.DefaultClient.Do, Now: time.Now}
 	_, err = forger.Command(ctx, "MALLORY", "request vpn because forged")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "401")

@@ -40,7 +40,7 @@ func ExportAudit(ctx context.Context, args []string, getenv func(string) string,
 	if !since.IsZero() && !until.IsZero() && !until.After(since) {
 		return fmt.Errorf("--until (%s) must be after --since (%s)", until.Format(time.RFC3339), since.Format(time.RFC3339))
 	}
-	if cfg.Redis.URL == "" && len(cfg.Redis.Addrs) == 0 {
+	if !cfg.Redis.Configured() {
 		return errors.New("audit export reads the trail from Redis: set REDIS_URL (or redis.addrs) to the bot's Redis; the embedded store keeps nothing")
 	}
 	client, _, closeRedis, err := openRedis(ctx, cfg)

@@ -57,8 +57,8 @@ func CheckConfig(ctx context.Context, args []string, getenv func(string) string,
 	}
 	fmt.Fprintf(stdout, "configuration is valid (%s)\n", src)
 	fmt.Fprintf(stdout, "  listen:   %s\n", cfg.Listen)
-	fmt.Fprintf(stdout, "  redis:    %s\n", cfg.redisDescription())
-	fmt.Fprintf(stdout, "  slack:    %s\n", cfg.slackDescription())
+	fmt.Fprintf(stdout, "  redis:    %s\n", cfg.Redis.Describe())
+	fmt.Fprintf(stdout, "  slack:    %s\n", cfg.Slack.Describe())
 	catalog := fmt.Sprintf("%d items", len(cfg.catalog.Items()))
 	if cfg.sample {
 		catalog += " (the sample catalog: no catalog or catalogFile configured)"
@@ -73,10 +73,7 @@ func CheckConfig(ctx context.Context, args []string, getenv func(string) string,
 // sailpointConfig shows the tenant's own access-request settings next to accessbot's
 // schedule, so operators see where the two would remind and escalate differently.
 func sailpointConfig(ctx context.Context, cfg *Config, stdout io.Writer) error {
-	o, err := cfg.sailpointOptions()
-	if err != nil {
-		return err
-	}
+	o := cfg.SailPoint.Options()
 	sp, err := sailpoint.New(o)
 	if err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,11 +26,11 @@ func writeConfig(t *testing.T, body string) string {
 func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
 	c, err := LoadConfig("", env(nil))
 	require.NoError(t, err)
-	assert.True(t, c.devMode())
+	assert.True(t, c.Slack.DevMode())
 	assert.True(t, c.sample)
-	assert.Equal(t, DevSigningSecret, c.SlackSigningSecret)
+	assert.Equal(t, slackbot.DevSigningSecret, c.Slack.SigningSecret)
 	assert.Equal(t, "127.0.0.1:8080", c.Listen)
-	assert.Contains(t, c.redisDescription(), "embedded")
+	assert.Contains(t, c.Redis.Describe(), "embedded")
 	assert.Len(t, c.catalog.Items(), 3)
 	assert.Equal(t, 9*time.Hour, c.hours.Start, "working hours default to 09:00-18:00")
 }
@@ -42,7 +44,7 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"embedded store, no Slack, no Teams", nil, DevSigningSecret},
+		{"embedded store, no Slack, no Teams", nil, slackbot.DevSigningSecret},
 		{"a real Redis", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0"}, ""},
 		{"Teams", map[string]string{"TEAMS_APP_ID": "6e9d5a3c-5c49-4b8e-9d2b-1f0e8b1f2a3c", "TEAMS_APP_PASSWORD": "pw",
 			"TEAMS_TENANT_IDS": "0b3c4d5e-1111-2222-3333-444455556666"}, ""},
@@ -52,9 +54,9 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := LoadConfig("", env(tt.env))
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, c.SlackSigningSecret)
+			assert.Equal(t, tt.want, c.Slack.SigningSecret)
 			if tt.want == "" {
-				assert.Contains(t, c.slackDescription(), "/slack/* refuses every request")
+				assert.Contains(t, c.Slack.Describe(), "/slack/* refuses every request")
 			}
 		})
 	}
@@ -70,7 +72,7 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 	}
 	c := load(t, "redis:\n  addrs: [clustercfg.example.cache.amazonaws.com:6379]\n  username: bot\n  tls: true\n",
 		map[string]string{"REDIS_PASSWORD": "pw"})
-	client := goredis.NewUniversalClient(c.universalOptions())
+	client := goredis.NewUniversalClient(c.Redis.UniversalOptions())
 	defer client.Close()
 	cluster, ok := client.(*goredis.ClusterClient)
 	require.True(t, ok, "one configuration endpoint is a cluster, not a plain server: %T", client)
@@ -79,12 +81,12 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 	assert.Equal(t, "pw", o.Password)
 	require.NotNil(t, o.TLSConfig)
 	assert.Equal(t, uint16(tls.VersionTLS12), o.TLSConfig.MinVersion)
-	assert.Contains(t, c.redisDescription(), "cluster (TLS)")
-	assert.NotContains(t, c.redisDescription(), "pw")
+	assert.Contains(t, c.Redis.Describe(), "cluster (TLS)")
+	assert.NotContains(t, c.Redis.Describe(), "pw")
 
 	c = load(t, "redis:\n  addrs: [sentinel-0:26379, sentinel-1:26379]\n  masterName: mymaster\n",
 		map[string]string{"REDIS_PASSWORD": "pw", "REDIS_SENTINEL_PASSWORD": "spw"})
-	o2 := c.universalOptions()
+	o2 := c.Redis.UniversalOptions()
 	assert.False(t, o2.IsClusterMode)
 	assert.Equal(t, "spw", o2.SentinelPassword)
 	sentinel := goredis.NewUniversalClient(o2)
@@ -132,10 +134,10 @@ func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
 		"REDIS_URL": "redis://:hunter2@redis.internal:6379/2", "PORT": "9000",
 	}))
 	require.NoError(t, err)
-	assert.False(t, c.devMode())
-	assert.Equal(t, "from-file", c.SlackSigningSecret)
+	assert.False(t, c.Slack.DevMode())
+	assert.Equal(t, "from-file", c.Slack.SigningSecret)
 	assert.Equal(t, ":9000", c.Listen)
-	assert.NotContains(t, c.redisDescription(), "hunter2", "the Redis password is never shown")
+	assert.NotContains(t, c.Redis.Describe(), "hunter2", "the Redis password is never shown")
 }
 
 func TestLoadConfig_ReadsFileWithCatalogAndSchedule(t *testing.T) {
@@ -176,7 +178,7 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"bad listen", "listen: 8080\n", nil, []string{"host:port"}},
 		{"token without signing secret", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, []string{"SLACK_SIGNING_SECRET is not set"}},
 		{"user token instead of bot token", "", map[string]string{"SLACK_BOT_TOKEN": "xoxp-1", "SLACK_SIGNING_SECRET": "s"}, []string{"xoxb-"}},
-		{"dev secret in production", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": DevSigningSecret}, []string{"development secret"}},
+		{"dev secret in production", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": slackbot.DevSigningSecret}, []string{"development secret"}},
 		{"bad redis url", "", map[string]string{"REDIS_URL": "localhost:6379"}, []string{"redis://host:6379/0"}},
 		{"too many reminders", "approval:\n  maxReminders: 21\n", nil, []string{"between 0 and 20"}},
 		{"timeout before escalation", "approval:\n  daysUntilEscalation: 5\n  requestExpiryDays: 2\n", nil, []string{"time out before"}},

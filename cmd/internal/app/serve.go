@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,11 +18,7 @@ import (
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/builtin"
-	"github.com/accessbot/accessbot/governance/entra"
-	"github.com/accessbot/accessbot/governance/permissions"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
-	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/handlers"
 	"github.com/accessbot/accessbot/handlers/metrics"
 	"github.com/accessbot/accessbot/scheduler"
@@ -82,12 +77,12 @@ func devPeople(c *Config) map[string]string {
 // newSlackSide connects to Slack, or makes the development transcript writing to out;
 // wrap (the metrics' counter) is put around the API before anything uses it.
 func newSlackSide(c *Config, store *redisstore.Store, out io.Writer, wrap func(slackbot.API) slackbot.API) slackSide {
-	if c.devMode() {
+	if c.Slack.DevMode() {
 		users := devPeople(c)
 		t := slackbot.NewTranscript(out, users)
 		return slackSide{api: wrap(t), dir: slackbot.NewDevDirectory(users), respond: t.Respond}
 	}
-	api := wrap(slackbot.NewClient(c.SlackBotToken, c.Slack.APIURL, nil))
+	api := wrap(slackbot.NewClient(c.Slack.BotToken, c.Slack.APIURL, nil))
 	return slackSide{api: api, dir: slackbot.NewDirectory(api, store)}
 }
 
@@ -99,57 +94,30 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	for _, it := range c.catalog.Items() {
 		refs = append(refs, it.Snapshot())
 	}
-	backend, err := builtin.New(store, builtin.Options{WebhookURL: c.Builtin.WebhookURL, WebhookSecret: c.BuiltinWebhookSecret,
-		Timeout: time.Duration(c.Builtin.Timeout), Clock: clock, Catalog: refs})
+	backend, err := c.Builtin.New(store, clock, refs)
 	if err != nil {
 		return nil, err
 	}
 	backends := []governance.Backend{backend}
-	if slices.Contains(c.catalog.Backends(), sailpoint.Name) {
-		o, err := c.sailpointOptions()
-		if err != nil {
-			return nil, err
+	for _, name := range c.catalog.Backends() {
+		if b := c.backend(name); b != nil {
+			be, err := b.Open(clock, log)
+			if err != nil {
+				return nil, err
+			}
+			backends = append(backends, be)
 		}
-		o.Clock, o.Logger = clock, log
-		sp, err := sailpoint.New(o)
-		if err != nil {
-			return nil, err
-		}
-		backends = append(backends, sp)
-	}
-	if slices.Contains(c.catalog.Backends(), entra.Name) {
-		o := c.entraOptions()
-		o.Clock, o.Logger = clock, log
-		en, err := entra.New(o)
-		if err != nil {
-			return nil, err
-		}
-		backends = append(backends, en)
-	}
-	if slices.Contains(c.catalog.Backends(), permissions.Name) {
-		o, err := c.permissionsOptions()
-		if err != nil {
-			return nil, err
-		}
-		o.Clock, o.Logger = clock, log
-		pm, err := permissions.New(o)
-		if err != nil {
-			return nil, err
-		}
-		backends = append(backends, pm)
 	}
 	meter := metrics.New(store.OutboxDepth)
 	sl := newSlackSide(c, store, out, meter.SlackAPI) // every Slack call counted, request path and outbox alike
 	var notifier governance.Notifier = slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
 	var tc handlers.TeamsConfig
-	if c.teamsEnabled() {
-		tc = c.teamsSide(store)
-		var admin *teams.Conversation
-		if ch := c.Teams.AdminChannel; ch.ConversationID != "" {
-			admin = &teams.Conversation{ServiceURL: ch.ServiceURL, ID: ch.ConversationID}
-		}
+	if c.Teams.Enabled() {
+		conn := c.Teams.Connector()
+		tc = handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn, Directory: teams.NewDirectory(conn, store, c.Teams.Tenants),
+			Validator: c.Teams.Validator()}
 		// People who installed the bot in Teams hear there; everyone else in Slack.
-		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(tc.Connector, tc.Directory, admin, log))
+		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log))
 	}
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends,
 		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: meter, Logger: log,
@@ -169,7 +137,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 		bg = handlers.NewBackground(64, log)
 	}
 	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: meter,
-		Slack: handlers.SlackConfig{SigningSecret: c.SlackSigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}, Teams: tc})
+		Slack: handlers.SlackConfig{SigningSecret: c.Slack.SigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}, Teams: tc})
 	return &App{Service: svc, Dispatcher: d, Scheduler: sched, Handler: h, Background: bg}, nil
 }
 
@@ -203,7 +171,7 @@ func serve(ctx context.Context, c *Config, stdout io.Writer) error {
 		}()
 	}
 	banner(stdout, c, embedded, ln.Addr().String())
-	log.Info("accessbot started", "addr", ln.Addr().String(), "redis", c.redisDescription(), "dev_mode", c.devMode(),
+	log.Info("accessbot started", "addr", ln.Addr().String(), "redis", c.Redis.Describe(), "dev_mode", c.Slack.DevMode(),
 		"catalog_items", len(c.catalog.Items()))
 	if embedded {
 		log.Warn("no REDIS_URL: using the embedded in-process store; every request is lost when accessbot stops")
@@ -270,12 +238,12 @@ func banner(w io.Writer, c *Config, embedded bool, addr string) {
 		b.WriteString("  catalog: the sample catalog (prod-db-read, aws-admin, vpn); configure your own with catalog: or catalogFile:\n")
 	}
 	switch {
-	case c.devMode() && c.SlackSigningSecret == "":
-		fmt.Fprintf(&b, "  Slack is %s.\n", strings.TrimPrefix(c.slackDescription(), "off: "))
-	case c.devMode():
+	case c.Slack.DevMode() && c.Slack.SigningSecret == "":
+		fmt.Fprintf(&b, "  Slack is %s.\n", strings.TrimPrefix(c.Slack.Describe(), "off: "))
+	case c.Slack.DevMode():
 		fmt.Fprintf(&b, "  development mode: no SLACK_BOT_TOKEN, so messages are printed here instead of sent.\n")
-		if c.SlackSigningSecret == DevSigningSecret {
-			fmt.Fprintf(&b, "  Slack requests are signed with the development secret %q.\n\n", DevSigningSecret)
+		if c.Slack.SigningSecret == slackbot.DevSigningSecret {
+			fmt.Fprintf(&b, "  Slack requests are signed with the development secret %q.\n\n", slackbot.DevSigningSecret)
 		} else {
 			b.WriteString("  Slack requests are checked with SLACK_SIGNING_SECRET; set it for say and click too.\n\n")
 		}
@@ -287,22 +255,13 @@ func banner(w io.Writer, c *Config, embedded bool, addr string) {
 	default:
 		b.WriteString("  Slack: point the app's slash command at /slack/commands and interactivity at /slack/interactions.\n")
 	}
-	if c.teamsEnabled() {
+	if c.Teams.Enabled() {
 		fmt.Fprintf(&b, "  Teams: set the Azure Bot's messaging endpoint to <public URL>/teams/messages (app %s);\n", c.Teams.AppID)
 		fmt.Fprintf(&b, "  it serves the people of tenant %s only;\n", strings.Join(c.Teams.Tenants, ", "))
 		b.WriteString("  write the app package with: accessbot manifest teams --app-id <app id> --url <public URL>\n")
 	}
 	b.WriteString("\n")
 	_, _ = io.WriteString(w, b.String())
-}
-
-// teamsSide builds the Teams edge: the Bot Connector client, the token validator and the
-// directory of Teams users.
-func (c *Config) teamsSide(store *redisstore.Store) handlers.TeamsConfig {
-	conn := teams.NewConnector(teams.ConnectorOptions{AppID: c.Teams.AppID, AppPassword: c.TeamsAppPassword,
-		TokenURL: c.Teams.TokenURL, ServiceHosts: c.Teams.ServiceHosts})
-	return handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn, Directory: teams.NewDirectory(conn, store, c.Teams.Tenants),
-		Validator: teams.NewValidator(teams.ValidatorOptions{AppID: c.Teams.AppID, MetadataURL: c.Teams.MetadataURL})}
 }
 
 // pprofMux serves Go's profiles under /debug/pprof/.
