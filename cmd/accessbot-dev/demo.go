@@ -147,7 +147,8 @@ func demo(ctx context.Context, stdout io.Writer) error {
 // indent puts what a person sees under the narration's indentation.
 func indent(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n   ") }
 
-// lockedWriter serialises writes from the transcript and the demo's own narration.
+// lockedWriter serialises the writes to w of several goroutines: the transcript's and
+// the demo's narration, or a child process's output and stderr while the load tool reads it.
 type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer
@@ -160,3 +161,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 func (l *lockedWriter) printf(format string, args ...any) { fmt.Fprintf(l, format, args...) }
+
+// String is what w says it holds (a buffer's contents), read between writes.
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return fmt.Sprint(l.w)
+}

@@ -22,13 +22,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	redisstore "github.com/accessbot/accessbot/governance/redis"
-
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
 	"github.com/accessbot/accessbot/cmd/internal/app"
 	"github.com/accessbot/accessbot/cmd/internal/slackclient"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/handlers"
 )
 
@@ -235,8 +234,8 @@ func (lt *load) child(ctx context.Context, name string, args, env []string) (str
 	}
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Env = append(append(os.Environ(), "ACCESSBOT_LISTEN=127.0.0.1:0"), env...)
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedWriter{w: &capped{}}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return "", child{}, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -252,21 +251,15 @@ func (lt *load) child(ctx context.Context, name string, args, env []string) (str
 	return "", child{}, fmt.Errorf("%s did not start:\n%s", name, out.String())
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// capped keeps the first MiB written to it, so a chatty child cannot fill the memory.
+type capped struct{ bytes.Buffer }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 {
+func (c *capped) Write(p []byte) (int, error) {
+	if c.Len() > 1<<20 {
 		return len(p), nil
 	}
-	return l.b.Write(p)
+	return c.Buffer.Write(p)
 }
-
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // drive calls do at rate per second for dur (open loop: the schedule does not wait for
 // answers), at most lt.conc at once, and gathers the latencies.

@@ -1,17 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
 )
 
 func TestMain(m *testing.M) {
@@ -24,38 +24,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-// output collects what run prints and lets a test wait for a line, without sleeping.
-type output struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
-}
-
-func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	select {
-	case o.changed <- struct{}{}:
-	default:
-	}
-	return o.buf.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
 func TestRun_HelpPrintsTheUsageAndSucceeds(t *testing.T) {
 	for _, args := range [][]string{{"accessbot-dev"}, {"accessbot-dev", "help"}, {"accessbot-dev", "-h"}, {"accessbot-dev", "--help"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			out := newOutput()
-			require.NoError(t, run(context.Background(), args, env(nil), out))
+			out := clitest.NewOutput()
+			require.NoError(t, run(context.Background(), args, clitest.Env(nil), out))
 			assert.Equal(t, usage, out.String())
 		})
 	}
@@ -81,15 +54,15 @@ func TestUsage_ListsTheCommandsTheDocCommentLists(t *testing.T) {
 
 func TestRun_BadCommandLinesSayWhatToDo(t *testing.T) {
 	for _, args := range [][]string{{"accessbot-dev", "frobnicate"}, {"accessbot-dev", "serve"}, {"accessbot-dev", "click", "approve"}} {
-		err := run(context.Background(), args, env(nil), newOutput())
+		err := run(context.Background(), args, clitest.Env(nil), clitest.NewOutput())
 		require.Error(t, err, strings.Join(args, " "))
 		assert.True(t, strings.Contains(err.Error(), "accessbot-dev help") || strings.Contains(err.Error(), "usage:"), err.Error())
 	}
 }
 
 func TestRun_Demo(t *testing.T) {
-	out := newOutput()
-	require.NoError(t, run(context.Background(), []string{"accessbot", "demo"}, env(nil), out))
+	out := clitest.NewOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "demo"}, clitest.Env(nil), out))
 	for _, want := range []string{
 		"Carol asks for read access",
 		"[ Approve ] [ Deny ]",
@@ -110,8 +83,8 @@ func TestRun_Demo(t *testing.T) {
 
 func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
 	t.Setenv("ACCESSBOT_TEST_AS_MAIN", "1") // the servers it starts are this binary, as accessbot
-	out := newOutput()
-	err := run(context.Background(), []string{"accessbot", "loadtest", "-rate", "40", "-clicks", "20", "-duration", "1s"}, env(nil), out)
+	out := clitest.NewOutput()
+	err := run(context.Background(), []string{"accessbot", "loadtest", "-rate", "40", "-clicks", "20", "-duration", "1s"}, clitest.Env(nil), out)
 	report := out.String()
 	for _, want := range []string{"floor ", "accessbot ", "clicks ", "approve click → backend submission", "(20 of 20 submitted)",
 		"ratios (accessbot / floor)", "errors 0", "targets:"} {
@@ -121,7 +94,7 @@ func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
 		assert.Contains(t, err.Error(), "target(s) missed", report)
 	}
 
-	err = run(context.Background(), []string{"accessbot", "loadtest", "-rate", "0"}, env(nil), newOutput())
+	err = run(context.Background(), []string{"accessbot", "loadtest", "-rate", "0"}, clitest.Env(nil), clitest.NewOutput())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "must be positive")
 }

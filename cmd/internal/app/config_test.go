@@ -7,24 +7,16 @@ import (
 	"testing"
 	"time"
 
-	slackbot "github.com/accessbot/accessbot/bot/slack"
-
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
 )
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-func writeConfig(t *testing.T, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "accessbot.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
-	return p
-}
-
 func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
-	c, err := LoadConfig("", env(nil))
+	c, err := LoadConfig("", clitest.Env(nil))
 	require.NoError(t, err)
 	assert.True(t, c.Slack.DevMode())
 	assert.True(t, c.sample)
@@ -52,7 +44,7 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := LoadConfig("", env(tt.env))
+			c, err := LoadConfig("", clitest.Env(tt.env))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, c.Slack.SigningSecret)
 			if tt.want == "" {
@@ -66,7 +58,7 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 // clusters give one), or Sentinel with a master name; with a user, password and TLS.
 func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 	load := func(t *testing.T, yaml string, vars map[string]string) *Config {
-		c, err := LoadConfig(writeConfig(t, yaml), env(vars))
+		c, err := LoadConfig(clitest.WriteConfig(t, yaml), clitest.Env(vars))
 		require.NoError(t, err)
 		return c
 	}
@@ -103,13 +95,13 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 		{"", map[string]string{"REDIS_URL": "redis://h:6379/0", "REDIS_PASSWORD": "pw"}, "put them in the URL"},
 		{"redis:\n  masterName: mymaster\n", nil, "masterName needs addrs"},
 	} {
-		_, err := LoadConfig(writeConfig(t, bad.yaml), env(bad.vars))
+		_, err := LoadConfig(clitest.WriteConfig(t, bad.yaml), clitest.Env(bad.vars))
 		assert.ErrorContains(t, err, bad.says, bad.yaml)
 	}
 }
 
 func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
-	file := writeConfig(t, "listen: \":9090\"\n")
+	file := clitest.WriteConfig(t, "listen: \":9090\"\n")
 	for _, tt := range []struct {
 		path string
 		vars map[string]string
@@ -120,7 +112,7 @@ func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
 		{file, map[string]string{"PORT": "8080"}, ":9090"}, // the image's PORT does not hide the file
 		{file, map[string]string{"PORT": "8080", "ACCESSBOT_LISTEN": "127.0.0.1:7000"}, "127.0.0.1:7000"},
 	} {
-		c, err := LoadConfig(tt.path, env(tt.vars))
+		c, err := LoadConfig(tt.path, clitest.Env(tt.vars))
 		require.NoError(t, err)
 		assert.Equal(t, tt.want, c.Listen, "%s %v", tt.path, tt.vars)
 	}
@@ -129,7 +121,7 @@ func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
 func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "signing")
 	require.NoError(t, os.WriteFile(secretFile, []byte("from-file\n"), 0o600))
-	c, err := LoadConfig("", env(map[string]string{
+	c, err := LoadConfig("", clitest.Env(map[string]string{
 		"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET_FILE": secretFile,
 		"REDIS_URL": "redis://:hunter2@redis.internal:6379/2", "PORT": "9000",
 	}))
@@ -141,7 +133,7 @@ func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
 }
 
 func TestLoadConfig_ReadsFileWithCatalogAndSchedule(t *testing.T) {
-	p := writeConfig(t, `
+	p := clitest.WriteConfig(t, `
 listen: ":8081"
 approval:
   daysUntilEscalation: 3
@@ -157,7 +149,7 @@ catalog:
     approvers: [alice@example.com]
     defaultDuration: 8h
 `)
-	c, err := LoadConfig(p, env(nil))
+	c, err := LoadConfig(p, clitest.Env(nil))
 	require.NoError(t, err)
 	assert.False(t, c.sample)
 	assert.Equal(t, 3, c.schedule.MaxReminders)
@@ -237,9 +229,9 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := ""
 			if tt.file != "" {
-				path = writeConfig(t, tt.file)
+				path = clitest.WriteConfig(t, tt.file)
 			}
-			_, err := LoadConfig(path, env(tt.env))
+			_, err := LoadConfig(path, clitest.Env(tt.env))
 			require.Error(t, err)
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
@@ -273,9 +265,9 @@ func TestLoadConfig_TeamsServesTheTenantsListedOrTheOrganisationsOwn(t *testing.
 			}
 			path := ""
 			if tt.file != "" {
-				path = writeConfig(t, tt.file)
+				path = clitest.WriteConfig(t, tt.file)
 			}
-			c, err := LoadConfig(path, env(vars))
+			c, err := LoadConfig(path, clitest.Env(vars))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, c.Teams.Tenants)
 		})
@@ -283,7 +275,7 @@ func TestLoadConfig_TeamsServesTheTenantsListedOrTheOrganisationsOwn(t *testing.
 }
 
 func TestLoadConfig_MissingFileSaysHowToFixIt(t *testing.T) {
-	_, err := LoadConfig("/nonexistent/accessbot.yaml", env(nil))
+	_, err := LoadConfig("/nonexistent/accessbot.yaml", clitest.Env(nil))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ACCESSBOT_CONFIG")
 }
