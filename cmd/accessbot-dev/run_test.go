@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -25,31 +23,15 @@ func TestMain(m *testing.M) {
 }
 
 func TestRun_HelpPrintsTheUsageAndSucceeds(t *testing.T) {
-	for _, args := range [][]string{{"accessbot-dev"}, {"accessbot-dev", "help"}, {"accessbot-dev", "-h"}, {"accessbot-dev", "--help"}} {
-		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			out := clitest.NewOutput()
-			require.NoError(t, run(context.Background(), args, clitest.Env(nil), out))
-			assert.Equal(t, usage, out.String())
-		})
-	}
+	clitest.HelpPrintsTheUsage(t, run, "accessbot-dev", usage)
+
+	out := clitest.NewOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot-dev"}, clitest.Env(nil), out), "no command")
+	assert.Equal(t, usage, out.String())
 }
 
-// The doc comment of main.go and the usage list the same commands.
 func TestUsage_ListsTheCommandsTheDocCommentLists(t *testing.T) {
-	src, err := os.ReadFile("main.go")
-	require.NoError(t, err)
-	commands := func(text, prefix string) []string {
-		var names []string
-		for _, m := range regexp.MustCompile(`(?m)^`+prefix+`accessbot-dev ([a-z]+)`).FindAllStringSubmatch(text, -1) {
-			if !slices.Contains(names, m[1]) {
-				names = append(names, m[1])
-			}
-		}
-		return names
-	}
-	doc := commands(string(src), `//\t`)
-	require.NotEmpty(t, doc)
-	assert.Equal(t, doc, commands(usage, `  `))
+	clitest.UsageListsTheDocCommentsCommands(t, "accessbot-dev", usage)
 }
 
 func TestRun_BadCommandLinesSayWhatToDo(t *testing.T) {

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"os"
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,31 +82,11 @@ func TestRun_DevelopmentToolsPointAtTheDevelopmentCommand(t *testing.T) {
 }
 
 func TestRun_HelpPrintsTheUsageAndSucceeds(t *testing.T) {
-	for _, arg := range []string{"help", "-h", "--help"} {
-		t.Run(arg, func(t *testing.T) {
-			out := clitest.NewOutput()
-			require.NoError(t, run(context.Background(), []string{"accessbot", arg}, clitest.Env(nil), out))
-			assert.Equal(t, usage, out.String())
-		})
-	}
+	clitest.HelpPrintsTheUsage(t, run, "accessbot", usage)
 }
 
-// The doc comment of main.go and the usage list the same commands.
 func TestUsage_ListsTheCommandsTheDocCommentLists(t *testing.T) {
-	src, err := os.ReadFile("main.go")
-	require.NoError(t, err)
-	commands := func(text, prefix string) []string {
-		var names []string
-		for _, m := range regexp.MustCompile(`(?m)^`+prefix+`accessbot (\[?[a-z]+)`).FindAllStringSubmatch(text, -1) {
-			if name := strings.TrimPrefix(m[1], "["); !slices.Contains(names, name) {
-				names = append(names, name)
-			}
-		}
-		return names
-	}
-	doc := commands(string(src), `//\t`)
-	require.NotEmpty(t, doc)
-	assert.Equal(t, doc, commands(usage, `  `))
+	clitest.UsageListsTheDocCommentsCommands(t, "accessbot", usage)
 }
 
 func TestRun_UnreachableRedisIsExplained(t *testing.T) {

@@ -10,10 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -100,4 +103,37 @@ func Serve(t *testing.T, run Run, args []string, getenv func(string) string) *Se
 	go func() { done <- run(ctx, args, getenv, out) }()
 	addr := out.WaitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1]
 	return &Server{Addr: addr, Out: out, Done: done, Stop: cancel}
+}
+
+// HelpPrintsTheUsage checks that `name help`, `name -h` and `name --help` print usage and
+// succeed.
+func HelpPrintsTheUsage(t *testing.T, run Run, name, usage string) {
+	t.Helper()
+	for _, arg := range []string{"help", "-h", "--help"} {
+		t.Run(arg, func(t *testing.T) {
+			out := NewOutput()
+			require.NoError(t, run(context.Background(), []string{name, arg}, Env(nil), out))
+			assert.Equal(t, usage, out.String())
+		})
+	}
+}
+
+// UsageListsTheDocCommentsCommands checks that the doc comment of the command's main.go
+// (in the test's folder) and its usage list the same commands, in the same order.
+func UsageListsTheDocCommentsCommands(t *testing.T, name, usage string) {
+	t.Helper()
+	src, err := os.ReadFile("main.go")
+	require.NoError(t, err)
+	commands := func(text, prefix string) []string {
+		var names []string
+		for _, m := range regexp.MustCompile(`(?m)^`+prefix+regexp.QuoteMeta(name)+` (\[?[a-z]+)`).FindAllStringSubmatch(text, -1) {
+			if cmd := strings.TrimPrefix(m[1], "["); !slices.Contains(names, cmd) {
+				names = append(names, cmd)
+			}
+		}
+		return names
+	}
+	doc := commands(string(src), `//\t`)
+	require.NotEmpty(t, doc, "main.go's doc comment lists the commands")
+	assert.Equal(t, doc, commands(usage, `  `))
 }
