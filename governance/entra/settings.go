@@ -8,23 +8,21 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/msgraph"
 )
 
 // Settings are the Entra backend's part of accessbot's configuration: the `entra:` block,
 // and from the environment AZURE_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET.
+// Graph's root defaults to https://graph.microsoft.com/v1.0.
 type Settings struct {
-	GraphURL     string  `yaml:"graphURL"` // default https://graph.microsoft.com/v1.0 (national clouds differ)
-	LoginURL     string  `yaml:"loginURL"` // default https://login.microsoftonline.com
-	Rate         float64 `yaml:"rate"`     // Graph calls per second; default 10
-	Burst        int     `yaml:"burst"`
-	TenantID     string  `yaml:"-"`
-	ClientID     string  `yaml:"-"`
-	ClientSecret string  `yaml:"-"`
+	msgraph.Settings `yaml:",inline"`
+	ClientID         string `yaml:"-"`
+	ClientSecret     string `yaml:"-"`
 }
 
 // FromEnv reads the settings the environment holds.
 func (s *Settings) FromEnv(env governance.Env) {
-	s.TenantID = env.Get("AZURE_TENANT_ID")
+	s.Settings.FromEnv(env)
 	s.ClientID = env.Secret("ENTRA_CLIENT_ID")
 	s.ClientSecret = env.Secret("ENTRA_CLIENT_SECRET")
 }

@@ -8,26 +8,24 @@ import (
 	"time"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/msgraph"
 )
 
 // Settings are the Permissions Management backend's part of accessbot's configuration:
 // the `permissions:` block, and from the environment AZURE_TENANT_ID,
 // PERMISSIONS_CLIENT_ID, PERMISSIONS_CLIENT_SECRET and PERMISSIONS_REFRESH_TOKEN (the
 // delegated sign-in of the account accessbot acts as).
+// Graph's root defaults to https://graph.microsoft.com/beta (its API is beta only).
 type Settings struct {
-	GraphURL     string  `yaml:"graphURL"` // default https://graph.microsoft.com/beta (its API is beta only)
-	LoginURL     string  `yaml:"loginURL"` // default https://login.microsoftonline.com
-	Rate         float64 `yaml:"rate"`     // Graph calls per second; default 10
-	Burst        int     `yaml:"burst"`
-	TenantID     string  `yaml:"-"`
-	ClientID     string  `yaml:"-"`
-	ClientSecret string  `yaml:"-"`
-	RefreshToken string  `yaml:"-"`
+	msgraph.Settings `yaml:",inline"`
+	ClientID         string `yaml:"-"`
+	ClientSecret     string `yaml:"-"`
+	RefreshToken     string `yaml:"-"`
 }
 
 // FromEnv reads the settings the environment holds.
 func (s *Settings) FromEnv(env governance.Env) {
-	s.TenantID = env.Get("AZURE_TENANT_ID")
+	s.Settings.FromEnv(env)
 	s.ClientID = env.Secret("PERMISSIONS_CLIENT_ID")
 	s.ClientSecret = env.Secret("PERMISSIONS_CLIENT_SECRET")
 	s.RefreshToken = env.Secret("PERMISSIONS_REFRESH_TOKEN")
