@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -77,8 +76,6 @@ func (s *Settings) Describe() string {
 // Probe is `accessbot doctor`'s check of the bot token (auth.test). It says whose bot it
 // is, or returns what to fix.
 func (s *Settings) Probe(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	who, err := NewClient(s.BotToken, s.APIURL, nil).AuthTestContext(ctx)
 	var se slackapi.SlackErrorResponse
 	switch {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/msgraph"
@@ -16,16 +15,10 @@ import (
 // Graph's root defaults to https://graph.microsoft.com/v1.0.
 type Settings struct {
 	msgraph.Settings `yaml:",inline"`
-	ClientID         string `yaml:"-"`
-	ClientSecret     string `yaml:"-"`
 }
 
 // FromEnv reads the settings the environment holds.
-func (s *Settings) FromEnv(env governance.Env) {
-	s.Settings.FromEnv(env)
-	s.ClientID = env.Secret("ENTRA_CLIENT_ID")
-	s.ClientSecret = env.Secret("ENTRA_CLIENT_SECRET")
-}
+func (s *Settings) FromEnv(env governance.Env) { s.ReadEnv(env, "ENTRA") }
 
 // Options are the backend's options from the settings.
 func (s *Settings) Options() Options {
@@ -68,8 +61,6 @@ func (s *Settings) Probe(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
 	if _, err := b.SearchCatalog(ctx, "accessbot doctor"); err != nil {
 		return "", fmt.Errorf("tenant %s: %w", s.TenantID, err)
 	}

@@ -18,16 +18,12 @@ import (
 // Graph's root defaults to https://graph.microsoft.com/beta (its API is beta only).
 type Settings struct {
 	msgraph.Settings `yaml:",inline"`
-	ClientID         string `yaml:"-"`
-	ClientSecret     string `yaml:"-"`
 	RefreshToken     string `yaml:"-"`
 }
 
 // FromEnv reads the settings the environment holds.
 func (s *Settings) FromEnv(env governance.Env) {
-	s.Settings.FromEnv(env)
-	s.ClientID = env.Secret("PERMISSIONS_CLIENT_ID")
-	s.ClientSecret = env.Secret("PERMISSIONS_CLIENT_SECRET")
+	s.ReadEnv(env, "PERMISSIONS")
 	s.RefreshToken = env.Secret("PERMISSIONS_REFRESH_TOKEN")
 }
 
@@ -86,8 +82,6 @@ func (s *Settings) Probe(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
 	if _, err := b.Changes(ctx, time.Now().Add(-time.Hour)); err != nil {
 		return "", fmt.Errorf("tenant %s: %w", s.TenantID, err)
 	}

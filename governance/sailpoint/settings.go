@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/accessbot/accessbot/governance"
 )
@@ -72,8 +71,6 @@ func (s *Settings) Probe(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
 	if err := b.CheckAdmin(ctx); err != nil {
 		return "", fmt.Errorf("%s: %w", s.BaseURL, err)
 	}

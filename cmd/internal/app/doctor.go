@@ -7,9 +7,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/accessbot/accessbot/governance/builtin"
 )
+
+// probeTimeout bounds each of doctor's probes: a system that does not answer by then is
+// reported, and doctor goes on to the next.
+const probeTimeout = 15 * time.Second
 
 // Doctor checks what accessbot depends on — its configuration, Redis, Slack, Teams, each
 // backend — and prints what works and what to fix (`accessbot doctor [-config FILE]`). It
@@ -20,7 +25,9 @@ func Doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 	var problems int
 	bad := func(what, detail string) { problems++; fmt.Fprintf(stdout, "  ✗ %-10s %s\n", what, detail) }
 	probe := func(what string, p func(context.Context) (string, error)) {
-		if detail, err := p(ctx); err != nil {
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		defer cancel()
+		if detail, err := p(pctx); err != nil {
 			bad(what, err.Error())
 		} else {
 			ok(what, detail)
