@@ -40,7 +40,7 @@ func demo(ctx context.Context, stdout io.Writer) error {
 	clock := governance.NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	out := &lockedWriter{w: stdout}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.Assemble(c, redisstore.New(client, redisstore.Options{Prefix: "demo"}), out, clock, log, "demo",
+	bot, err := app.Assemble(c, redisstore.New(client, redisstore.Options{Prefix: "demo"}), out, clock, log, "demo",
 		func(f func()) { f() })
 	if err != nil {
 		return err
@@ -49,100 +49,81 @@ func demo(ctx context.Context, stdout io.Writer) error {
 	sc := &slackclient.Client{Base: "http://accessbot", Secret: c.Slack.SigningSecret, Now: clock.Now,
 		Do: func(r *http.Request) (*http.Response, error) {
 			rec := httptest.NewRecorder()
-			a.Handler.ServeHTTP(rec, r)
+			bot.Handler.ServeHTTP(rec, r)
 			return rec.Result(), nil
 		}}
-	deliver := func() error { return a.Dispatcher.Drain(ctx) }
-	step := func(format string, args ...any) { out.printf("\n▶ "+format+"\n", args...) }
-	command := func(who, text string) error {
-		out.printf("   %s types: /access %s\n", who, text)
-		body, err := sc.Command(ctx, who, text)
-		if err != nil {
-			return err
+	// do carries out one act as the person would, prints what they see, and delivers what
+	// the outbox then holds.
+	do := func(a act) error {
+		switch a.does {
+		case "types":
+			out.printf("   %s types: /access %s\n", a.who, a.what)
+			body, err := sc.Command(ctx, a.who, a.what)
+			if err != nil {
+				return err
+			}
+			if s := strings.TrimSpace(string(body)); s != "" {
+				out.printf("   (only %s sees) %s\n", a.who, indent(slackbot.ResponseText(body)))
+			}
+		default: // approve, deny
+			out.printf("   %s clicks %s on %s\n", a.who, strings.ToUpper(a.does[:1])+a.does[1:], a.what)
+			if _, err := sc.Click(ctx, a.who, a.does, a.what, "https://hooks.slack.invalid/actions/"+a.who); err != nil {
+				return err
+			}
+			if a.does != "deny" {
+				break
+			}
+			if err := bot.Dispatcher.Drain(ctx); err != nil {
+				return err
+			}
+			out.printf("   %s writes the reason %q and submits\n", a.who, a.reason)
+			body, err := sc.SubmitDenyReason(ctx, a.who, a.what, a.reason)
+			if err != nil {
+				return err
+			}
+			if msg := slackbot.ViewErrors(body); msg != "" {
+				out.printf("   (the form shows) %s\n", msg)
+			}
 		}
-		if s := strings.TrimSpace(string(body)); s != "" {
-			out.printf("   (only %s sees) %s\n", who, indent(slackbot.ResponseText(body)))
-		}
-		return deliver()
-	}
-	press := func(who, action, id string) error {
-		out.printf("   %s clicks %s on %s\n", who, strings.ToUpper(action[:1])+action[1:], id)
-		_, err := sc.Click(ctx, who, action, id, "https://hooks.slack.invalid/actions/"+who)
-		if err != nil {
-			return err
-		}
-		return deliver()
-	}
-	deny := func(who, id, reason string) error {
-		if err := press(who, "deny", id); err != nil {
-			return err
-		}
-		out.printf("   %s writes the reason %q and submits\n", who, reason)
-		body, err := sc.SubmitDenyReason(ctx, who, id, reason)
-		if err != nil {
-			return err
-		}
-		if msg := slackbot.ViewErrors(body); msg != "" {
-			out.printf("   (the form shows) %s\n", msg)
-		}
-		return deliver()
+		return bot.Dispatcher.Drain(ctx)
 	}
 
 	out.printf("accessbot demo — the people: CAROL (engineer), ALICE and BOB (approvers), DAVE (engineer), ERIN (not an approver).\n")
 	out.printf("Catalog: prod-db-read (approvers Alice, Bob; reason required), aws-admin (Alice), vpn (Bob).\n")
-	steps := []func() error{
-		func() error {
-			step("Carol asks for read access to the production database")
-			return command("CAROL", "request prod-db-read for 8h because investigating INC-4711")
-		},
-		func() error {
-			step("Carol tries to approve her own request")
-			return press("CAROL", "approve", "AR-1")
-		},
-		func() error {
-			step("Erin, who is not an approver, tries to approve it")
-			return press("ERIN", "approve", "AR-1")
-		},
-		func() error {
-			clock.Advance(12 * time.Minute)
-			step("Alice approves; the grant is recorded by the built-in backend")
-			return press("ALICE", "approve", "AR-1")
-		},
-		func() error {
-			step("Bob clicks Approve a moment later")
-			return press("BOB", "approve", "AR-1")
-		},
-		func() error {
-			step("Dave asks for the VPN with a typo, then correctly")
-			if err := command("DAVE", "request vnp"); err != nil {
-				return err
-			}
-			return command("DAVE", "request vpn for 7d because working from the lake house")
-		},
-		func() error {
-			step("Bob denies it, with a reason")
-			return deny("BOB", "AR-2", "use the bastion host instead")
-		},
-		func() error {
-			step("Carol asks for AWS admin, then changes her mind and cancels")
-			if err := command("CAROL", "request aws-admin for 1h because rotating keys"); err != nil {
-				return err
-			}
-			return command("CAROL", "cancel AR-3")
-		},
-		func() error {
-			step("Carol checks her requests")
-			return command("CAROL", "status")
-		},
+	steps := []struct {
+		title string
+		after time.Duration // how much time passes before it
+		acts  []act
+	}{
+		{"Carol asks for read access to the production database", 0,
+			[]act{{"CAROL", "types", "request prod-db-read for 8h because investigating INC-4711", ""}}},
+		{"Carol tries to approve her own request", 0, []act{{"CAROL", "approve", "AR-1", ""}}},
+		{"Erin, who is not an approver, tries to approve it", 0, []act{{"ERIN", "approve", "AR-1", ""}}},
+		{"Alice approves; the grant is recorded by the built-in backend", 12 * time.Minute, []act{{"ALICE", "approve", "AR-1", ""}}},
+		{"Bob clicks Approve a moment later", 0, []act{{"BOB", "approve", "AR-1", ""}}},
+		{"Dave asks for the VPN with a typo, then correctly", 0,
+			[]act{{"DAVE", "types", "request vnp", ""}, {"DAVE", "types", "request vpn for 7d because working from the lake house", ""}}},
+		{"Bob denies it, with a reason", 0, []act{{"BOB", "deny", "AR-2", "use the bastion host instead"}}},
+		{"Carol asks for AWS admin, then changes her mind and cancels", 0,
+			[]act{{"CAROL", "types", "request aws-admin for 1h because rotating keys", ""}, {"CAROL", "types", "cancel AR-3", ""}}},
+		{"Carol checks her requests", 0, []act{{"CAROL", "types", "status", ""}}},
 	}
 	for _, s := range steps {
-		if err := s(); err != nil {
-			return err
+		clock.Advance(s.after)
+		out.printf("\n▶ %s\n", s.title)
+		for _, a := range s.acts {
+			if err := do(a); err != nil {
+				return err
+			}
 		}
 	}
 	out.printf("\nThat was the whole path: request → cards → decision → grant → notices, through the real HTTP handlers.\n")
 	return nil
 }
+
+// act is one thing a person does in the demo: types a command (what), or clicks approve
+// or deny on the card of request what, giving reason for a denial.
+type act struct{ who, does, what, reason string }
 
 // indent puts what a person sees under the narration's indentation.
 func indent(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n   ") }
