@@ -29,6 +29,7 @@ import (
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/handlers"
+	"github.com/accessbot/accessbot/handlers/metrics"
 )
 
 func TestMain(m *testing.M) { redistest.Main(m) }
@@ -99,7 +100,7 @@ type world struct {
 	disp    *governance.Dispatcher
 	handler http.Handler
 	trigger atomic.Int64
-	metrics *handlers.Metrics
+	metrics *metrics.Registry
 
 	catalog string               // default catalogYAML
 	extra   []governance.Backend // backends besides the built-in one
@@ -133,7 +134,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		f(&o)
 	}
 	w.store = redisstore.New(redistest.Client(t), o)
-	w.metrics = handlers.NewMetrics(w.store.OutboxDepth)
+	w.metrics = metrics.New(w.store.OutboxDepth)
 	catalog, err := governance.ParseCatalog([]byte(w.catalog))
 	require.NoError(t, err)
 	backend, err := builtin.New(w.store, builtin.Options{Clock: w.clock})

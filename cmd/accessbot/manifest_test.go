@@ -17,6 +17,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/accessbot/accessbot/cmd/internal/app"
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
 )
 
 func TestManifestSlack_PointsAtTheURLWithExactlyTheScopesTheCodeUses(t *testing.T) {
@@ -111,7 +114,7 @@ func TestKubernetesManifests_CarryWhatProductionNeeds(t *testing.T) {
 	// The ConfigMap's config passes accessbot's own validation.
 	file := filepath.Join(t.TempDir(), "accessbot.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(dig(t, byKind["ConfigMap"], "data", "accessbot.yaml").(string)), 0o600))
-	_, err := loadConfig(file, env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL": "redis://r:6379/0"}))
+	_, err := app.LoadConfig(file, clitest.Env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL": "redis://r:6379/0"}))
 	require.NoError(t, err)
 
 	redis := docs(t, "../../manifests/kubernetes/redis.yaml")[0]

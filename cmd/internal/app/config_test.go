@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"crypto/tls"
@@ -10,25 +10,19 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
 )
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-func writeConfig(t *testing.T, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "accessbot.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
-	return p
-}
-
 func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
-	c, err := loadConfig("", env(nil))
+	c, err := LoadConfig("", clitest.Env(nil))
 	require.NoError(t, err)
-	assert.True(t, c.devMode())
+	assert.True(t, c.Slack.DevMode())
 	assert.True(t, c.sample)
-	assert.Equal(t, DevSigningSecret, c.SlackSigningSecret)
+	assert.Equal(t, slackbot.DevSigningSecret, c.Slack.SigningSecret)
 	assert.Equal(t, "127.0.0.1:8080", c.Listen)
-	assert.Contains(t, c.redisDescription(), "embedded")
+	assert.Contains(t, c.Redis.Describe(), "embedded")
 	assert.Len(t, c.catalog.Items(), 3)
 	assert.Equal(t, 9*time.Hour, c.hours.Start, "working hours default to 09:00-18:00")
 }
@@ -42,7 +36,7 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"embedded store, no Slack, no Teams", nil, DevSigningSecret},
+		{"embedded store, no Slack, no Teams", nil, slackbot.DevSigningSecret},
 		{"a real Redis", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0"}, ""},
 		{"Teams", map[string]string{"TEAMS_APP_ID": "6e9d5a3c-5c49-4b8e-9d2b-1f0e8b1f2a3c", "TEAMS_APP_PASSWORD": "pw",
 			"TEAMS_TENANT_IDS": "0b3c4d5e-1111-2222-3333-444455556666"}, ""},
@@ -50,11 +44,11 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := loadConfig("", env(tt.env))
+			c, err := LoadConfig("", clitest.Env(tt.env))
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, c.SlackSigningSecret)
+			assert.Equal(t, tt.want, c.Slack.SigningSecret)
 			if tt.want == "" {
-				assert.Contains(t, c.slackDescription(), "/slack/* refuses every request")
+				assert.Contains(t, c.Slack.Describe(), "/slack/* refuses every request")
 			}
 		})
 	}
@@ -63,14 +57,14 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 // redis.addrs is a Redis Cluster, also when it is one configuration endpoint (managed
 // clusters give one), or Sentinel with a master name; with a user, password and TLS.
 func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
-	load := func(t *testing.T, yaml string, vars map[string]string) *config {
-		c, err := loadConfig(writeConfig(t, yaml), env(vars))
+	load := func(t *testing.T, yaml string, vars map[string]string) *Config {
+		c, err := LoadConfig(clitest.WriteConfig(t, yaml), clitest.Env(vars))
 		require.NoError(t, err)
 		return c
 	}
 	c := load(t, "redis:\n  addrs: [clustercfg.example.cache.amazonaws.com:6379]\n  username: bot\n  tls: true\n",
 		map[string]string{"REDIS_PASSWORD": "pw"})
-	client := goredis.NewUniversalClient(c.universalOptions())
+	client := goredis.NewUniversalClient(c.Redis.UniversalOptions())
 	defer client.Close()
 	cluster, ok := client.(*goredis.ClusterClient)
 	require.True(t, ok, "one configuration endpoint is a cluster, not a plain server: %T", client)
@@ -79,12 +73,12 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 	assert.Equal(t, "pw", o.Password)
 	require.NotNil(t, o.TLSConfig)
 	assert.Equal(t, uint16(tls.VersionTLS12), o.TLSConfig.MinVersion)
-	assert.Contains(t, c.redisDescription(), "cluster (TLS)")
-	assert.NotContains(t, c.redisDescription(), "pw")
+	assert.Contains(t, c.Redis.Describe(), "cluster (TLS)")
+	assert.NotContains(t, c.Redis.Describe(), "pw")
 
 	c = load(t, "redis:\n  addrs: [sentinel-0:26379, sentinel-1:26379]\n  masterName: mymaster\n",
 		map[string]string{"REDIS_PASSWORD": "pw", "REDIS_SENTINEL_PASSWORD": "spw"})
-	o2 := c.universalOptions()
+	o2 := c.Redis.UniversalOptions()
 	assert.False(t, o2.IsClusterMode)
 	assert.Equal(t, "spw", o2.SentinelPassword)
 	sentinel := goredis.NewUniversalClient(o2)
@@ -101,13 +95,13 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 		{"", map[string]string{"REDIS_URL": "redis://h:6379/0", "REDIS_PASSWORD": "pw"}, "put them in the URL"},
 		{"redis:\n  masterName: mymaster\n", nil, "masterName needs addrs"},
 	} {
-		_, err := loadConfig(writeConfig(t, bad.yaml), env(bad.vars))
+		_, err := LoadConfig(clitest.WriteConfig(t, bad.yaml), clitest.Env(bad.vars))
 		assert.ErrorContains(t, err, bad.says, bad.yaml)
 	}
 }
 
 func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
-	file := writeConfig(t, "listen: \":9090\"\n")
+	file := clitest.WriteConfig(t, "listen: \":9090\"\n")
 	for _, tt := range []struct {
 		path string
 		vars map[string]string
@@ -118,7 +112,7 @@ func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
 		{file, map[string]string{"PORT": "8080"}, ":9090"}, // the image's PORT does not hide the file
 		{file, map[string]string{"PORT": "8080", "ACCESSBOT_LISTEN": "127.0.0.1:7000"}, "127.0.0.1:7000"},
 	} {
-		c, err := loadConfig(tt.path, env(tt.vars))
+		c, err := LoadConfig(tt.path, clitest.Env(tt.vars))
 		require.NoError(t, err)
 		assert.Equal(t, tt.want, c.Listen, "%s %v", tt.path, tt.vars)
 	}
@@ -127,19 +121,19 @@ func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
 func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "signing")
 	require.NoError(t, os.WriteFile(secretFile, []byte("from-file\n"), 0o600))
-	c, err := loadConfig("", env(map[string]string{
+	c, err := LoadConfig("", clitest.Env(map[string]string{
 		"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET_FILE": secretFile,
 		"REDIS_URL": "redis://:hunter2@redis.internal:6379/2", "PORT": "9000",
 	}))
 	require.NoError(t, err)
-	assert.False(t, c.devMode())
-	assert.Equal(t, "from-file", c.SlackSigningSecret)
+	assert.False(t, c.Slack.DevMode())
+	assert.Equal(t, "from-file", c.Slack.SigningSecret)
 	assert.Equal(t, ":9000", c.Listen)
-	assert.NotContains(t, c.redisDescription(), "hunter2", "the Redis password is never shown")
+	assert.NotContains(t, c.Redis.Describe(), "hunter2", "the Redis password is never shown")
 }
 
 func TestLoadConfig_ReadsFileWithCatalogAndSchedule(t *testing.T) {
-	p := writeConfig(t, `
+	p := clitest.WriteConfig(t, `
 listen: ":8081"
 approval:
   daysUntilEscalation: 3
@@ -155,7 +149,7 @@ catalog:
     approvers: [alice@example.com]
     defaultDuration: 8h
 `)
-	c, err := loadConfig(p, env(nil))
+	c, err := LoadConfig(p, clitest.Env(nil))
 	require.NoError(t, err)
 	assert.False(t, c.sample)
 	assert.Equal(t, 3, c.schedule.MaxReminders)
@@ -176,7 +170,7 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"bad listen", "listen: 8080\n", nil, []string{"host:port"}},
 		{"token without signing secret", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, []string{"SLACK_SIGNING_SECRET is not set"}},
 		{"user token instead of bot token", "", map[string]string{"SLACK_BOT_TOKEN": "xoxp-1", "SLACK_SIGNING_SECRET": "s"}, []string{"xoxb-"}},
-		{"dev secret in production", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": DevSigningSecret}, []string{"development secret"}},
+		{"dev secret in production", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": slackbot.DevSigningSecret}, []string{"development secret"}},
 		{"bad redis url", "", map[string]string{"REDIS_URL": "localhost:6379"}, []string{"redis://host:6379/0"}},
 		{"too many reminders", "approval:\n  maxReminders: 21\n", nil, []string{"between 0 and 20"}},
 		{"timeout before escalation", "approval:\n  daysUntilEscalation: 5\n  requestExpiryDays: 2\n", nil, []string{"time out before"}},
@@ -235,9 +229,9 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := ""
 			if tt.file != "" {
-				path = writeConfig(t, tt.file)
+				path = clitest.WriteConfig(t, tt.file)
 			}
-			_, err := loadConfig(path, env(tt.env))
+			_, err := LoadConfig(path, clitest.Env(tt.env))
 			require.Error(t, err)
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
@@ -271,9 +265,9 @@ func TestLoadConfig_TeamsServesTheTenantsListedOrTheOrganisationsOwn(t *testing.
 			}
 			path := ""
 			if tt.file != "" {
-				path = writeConfig(t, tt.file)
+				path = clitest.WriteConfig(t, tt.file)
 			}
-			c, err := loadConfig(path, env(vars))
+			c, err := LoadConfig(path, clitest.Env(vars))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, c.Teams.Tenants)
 		})
@@ -281,7 +275,7 @@ func TestLoadConfig_TeamsServesTheTenantsListedOrTheOrganisationsOwn(t *testing.
 }
 
 func TestLoadConfig_MissingFileSaysHowToFixIt(t *testing.T) {
-	_, err := loadConfig("/nonexistent/accessbot.yaml", env(nil))
+	_, err := LoadConfig("/nonexistent/accessbot.yaml", clitest.Env(nil))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ACCESSBOT_CONFIG")
 }
