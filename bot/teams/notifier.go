@@ -3,7 +3,7 @@
 // references people reach the bot from (Directory), renders Adaptive Cards, and tells
 // people things (Notifier). It uses msbotbuilder-go for its schema types, request parsing
 // and client interfaces, and replaces the library's token validator and connector client,
-// which cannot carry this flow (see the README).
+// which cannot carry this flow (see docs/teams.md).
 package teams
 
 import (

@@ -33,7 +33,7 @@ func (s *Settings) Options() (Options, error) {
 	ts, err := RefreshTokenSource(Delegated{TenantID: s.TenantID, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
 		RefreshToken: s.RefreshToken, LoginURL: s.LoginURL})
 	if err != nil {
-		return Options{}, fmt.Errorf("%w (set %s, see the README)", err, DefaultCredentials)
+		return Options{}, fmt.Errorf("%w (set %s, see docs/backends/permissions-management.md)", err, DefaultCredentials)
 	}
 	o := Options{TokenSource: ts, BaseURL: s.GraphURL, Rate: s.Rate, Burst: s.Burst}
 	_, err = New(o) // checks graphURL

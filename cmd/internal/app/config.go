@@ -67,6 +67,10 @@ type Config struct {
 		ReclaimAfter governance.Duration `yaml:"reclaimAfter"`
 		MaxAttempts  int                 `yaml:"maxAttempts"`
 	} `yaml:"outbox"`
+	Retention struct {
+		Finished governance.Duration `yaml:"finished"` // a finished request is kept this long after it finished; default 90d
+		Audit    governance.Duration `yaml:"audit"`    // an audit record is kept this long; default 400d
+	} `yaml:"retention"`
 	ShutdownGrace governance.Duration `yaml:"shutdownGrace"`
 	Log           struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
@@ -166,6 +170,12 @@ func (c *Config) defaults() {
 	}
 	if c.Outbox.MaxAttempts == 0 {
 		c.Outbox.MaxAttempts = 10
+	}
+	if c.Retention.Finished == 0 {
+		c.Retention.Finished = governance.Duration(governance.DefaultRetainFinished)
+	}
+	if c.Retention.Audit == 0 {
+		c.Retention.Audit = governance.Duration(governance.DefaultRetainAudit)
 	}
 	if c.ShutdownGrace == 0 {
 		c.ShutdownGrace = governance.Duration(25 * time.Second)
@@ -277,9 +287,15 @@ func (c *Config) checkRuntime() []error {
 	if c.Outbox.Workers < 1 || c.Outbox.Workers > 256 {
 		errs = append(errs, fmt.Errorf("outbox workers is %d; use 1 to 256", c.Outbox.Workers))
 	}
+	show := func(d time.Duration) string {
+		if d > 0 && d%time.Minute == 0 {
+			return governance.FormatDuration(d) // 90d rather than 2160h0m0s
+		}
+		return d.String()
+	}
 	between := func(name string, d governance.Duration, lo, hi time.Duration, example string) {
 		if v := time.Duration(d); v < lo || v > hi {
-			errs = append(errs, fmt.Errorf("%s is %s; use a duration from %s to %s, such as %s", name, v, lo, hi, example))
+			errs = append(errs, fmt.Errorf("%s is %s; use a duration from %s to %s, such as %s", name, show(v), show(lo), show(hi), example))
 		}
 	}
 	between("outbox poll", c.Outbox.Poll, time.Millisecond, time.Minute, "500ms")
@@ -290,6 +306,8 @@ func (c *Config) checkRuntime() []error {
 	}
 	// It also bounds each outbox pass while running, so it must leave a delivery time.
 	between("shutdownGrace", c.ShutdownGrace, time.Second, 10*time.Minute, "25s")
+	between("retention finished", c.Retention.Finished, governance.Day, 10*365*governance.Day, "90d")
+	between("retention audit", c.Retention.Audit, governance.Day, 10*365*governance.Day, "400d")
 	if c.Sync.First < 0 || c.Sync.Max < 0 {
 		errs = append(errs, errors.New("sync first and max must be positive durations such as 1m and 30m (leave them out for those defaults)"))
 	} else if c.Sync.First > 0 && c.Sync.Max > 0 && c.Sync.First > c.Sync.Max {
