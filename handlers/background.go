@@ -106,12 +106,12 @@ func (b *Background) run(f func()) {
 func (b *Background) worker(f func()) {
 	for {
 		f()
+		<-b.sem // the slot is free before Wait can say so
 		b.mu.Lock()
 		if b.active--; b.active == 0 {
 			close(b.idle)
 		}
 		b.mu.Unlock()
-		<-b.sem
 		f = <-b.work
 	}
 }

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -110,6 +111,7 @@ type world struct {
 	answerWithin time.Duration
 	busy         time.Duration // how long a Teams activity waits for room (TeamsConfig.Wait)
 	background   int           // how much work may run after answers; default 64
+	bg           *handlers.Background
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -160,11 +162,8 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics})
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
-	var bg *handlers.Background
-	if w.background > 0 {
-		bg = handlers.NewBackground(w.background, log)
-	}
-	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: bg,
+	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)
+	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: w.bg,
 		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin}, Teams: tc})
 }
 

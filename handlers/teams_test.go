@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -300,6 +301,9 @@ func TestTeams_WhenBusyAMessageIsRefusedWithRetryNeverAcknowledgedAndLost(t *tes
 	release()
 	w.teams.Wait(t, held+acked, 5*time.Second)
 	assert.Len(t, w.sentTo("a:carol"), before+acked, "every acknowledged message is answered")
+	idle, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, w.bg.Wait(idle), "the work behind the answers has returned its slots")
 
 	assert.Contains(t, w.sayTeams("29:carol", "status"), "You have no requests yet", "sent again, it is answered")
 }
