@@ -38,7 +38,7 @@ func TestAuditExport_StreamsTheTrailAsJSONLinesWithinBounds(t *testing.T) {
 	url := "redis://" + client.(*goredis.Client).Options().Addr
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"accessbot", "audit", "export", "-config", cfg, "--since", "2026-11-01T12:00:00Z", "--until", "2026-11-02"},
-		clitest.Env(map[string]string{"REDIS_URL": url}), &out)
+		clitest.Env(map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_URL": url}), &out)
 	require.NoError(t, err)
 
 	var got []governance.AuditRecord

@@ -70,7 +70,7 @@ func TestDoctor_PermissionsManagementSignIn(t *testing.T) {
 	t.Cleanup(login.Close)
 	cfg := clitest.WriteConfig(t, "permissions:\n  graphURL: "+pm.BaseURL()+"\n  loginURL: "+login.URL+"\ncatalog:\n"+
 		"  - id: gcp-viewer\n    name: GCP viewer\n    backend: permissions\n    ref: gcp:acme-prod:role:roles/viewer\n    defaultDuration: 1h\n    approvers: [a@example.com]\n")
-	vars := map[string]string{"AZURE_TENANT_ID": "contoso.onmicrosoft.com", "PERMISSIONS_CLIENT_ID": "c", "PERMISSIONS_REFRESH_TOKEN": refresh}
+	vars := map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "AZURE_TENANT_ID": "contoso.onmicrosoft.com", "PERMISSIONS_CLIENT_ID": "c", "PERMISSIONS_REFRESH_TOKEN": refresh}
 
 	out := clitest.NewOutput()
 	require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(vars), out))
@@ -88,7 +88,7 @@ func TestDoctor_SailPointWithTheDocumentedBaseURL(t *testing.T) {
 	isc := sailpointTenant(t, iscfake.Options{})
 	cfg := clitest.WriteConfig(t, sailpointCatalog)
 	// SailPoint's documentation gives the base URL with /v3 at the end.
-	vars := map[string]string{"SAILPOINT_BASE_URL": isc.URL + "/v3", "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
+	vars := map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "SAILPOINT_BASE_URL": isc.URL + "/v3", "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
 	out := clitest.NewOutput()
 	require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(vars), out), out.String())
 	assert.Contains(t, out.String(), "✓ sailpoint")
@@ -99,7 +99,7 @@ func TestDoctor_SailPointTokenMustBeAnOrgAdmins(t *testing.T) {
 	for _, level := range []string{iscfake.OrgAdmin, "USER"} {
 		t.Run(level, func(t *testing.T) {
 			isc := sailpointTenant(t, iscfake.Options{UserLevel: level})
-			vars := map[string]string{"SAILPOINT_BASE_URL": isc.URL, "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
+			vars := map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "SAILPOINT_BASE_URL": isc.URL, "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
 			out := clitest.NewOutput()
 			err := run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(vars), out)
 			if level == iscfake.OrgAdmin {

@@ -90,9 +90,25 @@ func TestUsage_ListsTheCommandsTheDocCommentLists(t *testing.T) {
 }
 
 func TestRun_UnreachableRedisIsExplained(t *testing.T) {
-	err := run(context.Background(), []string{"accessbot"}, clitest.Env(map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0", "ACCESSBOT_LISTEN": "127.0.0.1:0"}), clitest.NewOutput())
+	err := run(context.Background(), []string{"accessbot"}, clitest.Env(map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_URL": "redis://127.0.0.1:1/0", "ACCESSBOT_LISTEN": "127.0.0.1:0"}), clitest.NewOutput())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cannot reach Redis")
+}
+
+// The review's case: listening beyond this machine with a fulfilment webhook, and no
+// SLACK_SIGNING_SECRET. serve does not start, and config check and doctor fail, all with
+// the same words saying what to set.
+func TestRun_APublicBotWithoutASigningSecretDoesNotStart(t *testing.T) {
+	cfg := clitest.WriteConfig(t, "builtin:\n  webhookURL: https://fulfil.internal.example.com/accessbot\n")
+	env := clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "0.0.0.0:0", "BUILTIN_WEBHOOK_SECRET": "s"})
+	const words = "SLACK_SIGNING_SECRET is not set, and this accessbot listens on 0.0.0.0:0, beyond this machine, calls a fulfilment webhook"
+	for _, args := range [][]string{{"accessbot", "-config", cfg}, {"accessbot", "config", "check", "-config", cfg}, {"accessbot", "doctor", "-config", cfg}} {
+		out := clitest.NewOutput()
+		err := run(context.Background(), args, env, out)
+		require.Error(t, err, args)
+		assert.Contains(t, err.Error()+out.String(), words, args)
+		assert.NotContains(t, out.String(), "listening on", "%v: nothing is served", args)
+	}
 }
 
 func TestRun_ServesTeamsWhenConfigured(t *testing.T) {

@@ -186,12 +186,6 @@ func (c *Config) defaults() {
 	if c.Approval.ExpiryNotices == nil {
 		c.Approval.ExpiryNotices = []governance.Duration{governance.Duration(24 * time.Hour), governance.Duration(time.Hour)}
 	}
-	// The development secret is public, so it signs requests only to a bot that is wholly
-	// local: the embedded store, no Slack token, no Teams. Anywhere else a missing
-	// SLACK_SIGNING_SECRET leaves it empty, and /slack/* refuses every request.
-	if c.Slack.BotToken == "" && c.Slack.SigningSecret == "" && !c.Redis.Configured() && !c.Teams.Enabled() {
-		c.Slack.SigningSecret = slackbot.DevSigningSecret
-	}
 	// AZURE_TENANT_ID is the tenant of accessbot's Entra app registration.
 	c.Teams.Defaults(c.Entra.TenantID)
 }
@@ -208,7 +202,70 @@ func (c *Config) check() []error {
 	errs = append(errs, c.checkApproval()...)
 	errs = append(errs, c.checkPeople()...)
 	errs = append(errs, c.checkRuntime()...)
-	return append(errs, c.loadCatalog()...)
+	errs = append(errs, c.loadCatalog()...)
+	return append(errs, c.checkSigningSecret()...)
+}
+
+// checkSigningSecret decides what signs Slack's requests when SLACK_SIGNING_SECRET is not
+// set. The development secret is public, and a development bot takes any Slack user id as
+// a person, so with it anyone who can reach accessbot can ask and approve as anyone. It is
+// used only by a bot with no effect outside this machine (outside): listening on loopback,
+// the embedded store, no Slack, no Teams, no fulfilment webhook, only the built-in backend.
+// A Teams-only bot (no Slack token) leaves Slack off: /slack/* refuses every request.
+// Anything else must set the secret, or it does not start.
+func (c *Config) checkSigningSecret() []error {
+	if c.Slack.SigningSecret != "" {
+		return nil
+	}
+	outside := c.outsideEffects()
+	switch {
+	case len(outside) == 0:
+		c.Slack.SigningSecret = slackbot.DevSigningSecret
+	case c.Slack.BotToken == "" && c.Teams.Enabled():
+	default:
+		return []error{fmt.Errorf("SLACK_SIGNING_SECRET is not set, and this accessbot %s, so the public development secret "+
+			"would let anyone who reaches it act as anyone: set SLACK_SIGNING_SECRET to your Slack app's signing secret "+
+			"(Basic Information), or to a long random string for a private try-out", strings.Join(outside, ", "))}
+	}
+	return nil
+}
+
+// outsideEffects lists what makes this accessbot reachable or effective beyond this
+// machine; empty for a wholly local development bot.
+func (c *Config) outsideEffects() []string {
+	var out []string
+	if host, _, err := net.SplitHostPort(c.Listen); err == nil && !loopback(host) {
+		out = append(out, fmt.Sprintf("listens on %s, beyond this machine", c.Listen))
+	}
+	if c.Redis.Configured() {
+		out = append(out, "uses a real Redis")
+	}
+	if c.Slack.BotToken != "" {
+		out = append(out, "talks to Slack")
+	}
+	if c.Teams.Enabled() {
+		out = append(out, "serves Teams")
+	}
+	if c.Builtin.WebhookURL != "" {
+		out = append(out, "calls a fulfilment webhook")
+	}
+	if c.catalog != nil {
+		for _, b := range c.catalog.Backends() {
+			if b != builtin.Name {
+				out = append(out, "grants through "+b)
+			}
+		}
+	}
+	return out
+}
+
+// loopback reports whether host (from a listen address) is reachable from this machine only.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkApproval checks the reminder and escalation schedule and sets c.schedule.

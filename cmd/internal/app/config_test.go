@@ -27,24 +27,51 @@ func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
 	assert.Equal(t, 9*time.Hour, c.hours.Start, "working hours default to 09:00-18:00")
 }
 
-// The development signing secret is public: it is used only by a wholly local bot. With a
-// real Redis or Teams and no SLACK_SIGNING_SECRET, Slack's endpoints refuse everything
-// instead of taking requests anyone can sign.
+// The development signing secret is public, and a development bot takes any Slack user id
+// as a person: it is used only by a bot with no effect beyond this machine. Anywhere else
+// a missing SLACK_SIGNING_SECRET stops accessbot with what to set, except that a
+// Teams-only bot leaves Slack off.
 func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
+	const webhook = "builtin:\n  webhookURL: https://fulfil.internal.example.com/accessbot\n"
+	const sailpointItem = "catalog:\n  - id: payroll\n    name: Payroll\n    backend: sailpoint\n    ref: ROLE:2c9180835d2e5168015d32f890ca1581\n" +
+		"    approvers: [alice@example.com]\n    defaultDuration: 8h\n"
+	teamsVars := map[string]string{"TEAMS_APP_ID": "6e9d5a3c-5c49-4b8e-9d2b-1f0e8b1f2a3c", "TEAMS_APP_PASSWORD": "pw",
+		"TEAMS_TENANT_IDS": "0b3c4d5e-1111-2222-3333-444455556666"}
 	tests := []struct {
-		name string
-		env  map[string]string
-		want string
+		name    string
+		file    string
+		env     map[string]string
+		want    string   // the secret Slack requests are checked with
+		refused []string // or why accessbot refuses to start
 	}{
-		{"embedded store, no Slack, no Teams", nil, slackbot.DevSigningSecret},
-		{"a real Redis", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0"}, ""},
-		{"Teams", map[string]string{"TEAMS_APP_ID": "6e9d5a3c-5c49-4b8e-9d2b-1f0e8b1f2a3c", "TEAMS_APP_PASSWORD": "pw",
-			"TEAMS_TENANT_IDS": "0b3c4d5e-1111-2222-3333-444455556666"}, ""},
-		{"a secret of one's own", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0", "SLACK_SIGNING_SECRET": "mine"}, "mine"},
+		{"loopback, embedded store, no Slack, no Teams, built-in backend", "", nil, slackbot.DevSigningSecret, nil},
+		{"listening beyond this machine", "", map[string]string{"ACCESSBOT_LISTEN": "0.0.0.0:8080"}, "",
+			[]string{"SLACK_SIGNING_SECRET is not set", "listens on 0.0.0.0:8080"}},
+		{"the review's case: any address, a fulfilment webhook", webhook,
+			map[string]string{"ACCESSBOT_LISTEN": "0.0.0.0:8080", "BUILTIN_WEBHOOK_SECRET": "s"}, "",
+			[]string{"listens on 0.0.0.0:8080", "calls a fulfilment webhook", "set SLACK_SIGNING_SECRET"}},
+		{"a fulfilment webhook on loopback", webhook, map[string]string{"BUILTIN_WEBHOOK_SECRET": "s"}, "", []string{"calls a fulfilment webhook"}},
+		{"a real Redis", "", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0"}, "", []string{"uses a real Redis"}},
+		{"a governance backend", sailpointItem, map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com",
+			"SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "secret"}, "", []string{"grants through sailpoint"}},
+		{"Teams only: Slack stays off", "", teamsVars, "", nil},
+		{"a secret of one's own", webhook, map[string]string{"ACCESSBOT_LISTEN": "0.0.0.0:8080", "BUILTIN_WEBHOOK_SECRET": "s",
+			"SLACK_SIGNING_SECRET": "mine"}, "mine", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := LoadConfig("", clitest.Env(tt.env))
+			path := ""
+			if tt.file != "" {
+				path = clitest.WriteConfig(t, tt.file)
+			}
+			c, err := LoadConfig(path, clitest.Env(tt.env))
+			if tt.refused != nil {
+				require.Error(t, err)
+				for _, want := range tt.refused {
+					assert.ErrorContains(t, err, want)
+				}
+				return
+			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, c.Slack.SigningSecret)
 			if tt.want == "" {
@@ -63,7 +90,7 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 		return c
 	}
 	c := load(t, "redis:\n  addrs: [clustercfg.example.cache.amazonaws.com:6379]\n  username: bot\n  tls: true\n",
-		map[string]string{"REDIS_PASSWORD": "pw"})
+		map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_PASSWORD": "pw"})
 	client := goredis.NewUniversalClient(c.Redis.UniversalOptions())
 	defer client.Close()
 	cluster, ok := client.(*goredis.ClusterClient)
@@ -77,7 +104,7 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 	assert.NotContains(t, c.Redis.Describe(), "pw")
 
 	c = load(t, "redis:\n  addrs: [sentinel-0:26379, sentinel-1:26379]\n  masterName: mymaster\n",
-		map[string]string{"REDIS_PASSWORD": "pw", "REDIS_SENTINEL_PASSWORD": "spw"})
+		map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_PASSWORD": "pw", "REDIS_SENTINEL_PASSWORD": "spw"})
 	o2 := c.Redis.UniversalOptions()
 	assert.False(t, o2.IsClusterMode)
 	assert.Equal(t, "spw", o2.SentinelPassword)
@@ -91,8 +118,8 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 		vars map[string]string
 		says string
 	}{
-		{"redis:\n  tls: true\n", map[string]string{"REDIS_URL": "redis://h:6379/0"}, "put them in the URL"},
-		{"", map[string]string{"REDIS_URL": "redis://h:6379/0", "REDIS_PASSWORD": "pw"}, "put them in the URL"},
+		{"redis:\n  tls: true\n", map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_URL": "redis://h:6379/0"}, "put them in the URL"},
+		{"", map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_URL": "redis://h:6379/0", "REDIS_PASSWORD": "pw"}, "put them in the URL"},
 		{"redis:\n  masterName: mymaster\n", nil, "masterName needs addrs"},
 	} {
 		_, err := LoadConfig(clitest.WriteConfig(t, bad.yaml), clitest.Env(bad.vars))
@@ -108,9 +135,9 @@ func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
 		want string
 	}{
 		{"", nil, "127.0.0.1:8080"},
-		{"", map[string]string{"PORT": "5000"}, ":5000"},
-		{file, map[string]string{"PORT": "8080"}, ":9090"}, // the image's PORT does not hide the file
-		{file, map[string]string{"PORT": "8080", "ACCESSBOT_LISTEN": "127.0.0.1:7000"}, "127.0.0.1:7000"},
+		{"", map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "PORT": "5000"}, ":5000"},
+		{file, map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "PORT": "8080"}, ":9090"}, // the image's PORT does not hide the file
+		{file, map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "PORT": "8080", "ACCESSBOT_LISTEN": "127.0.0.1:7000"}, "127.0.0.1:7000"},
 	} {
 		c, err := LoadConfig(tt.path, clitest.Env(tt.vars))
 		require.NoError(t, err)
@@ -149,7 +176,7 @@ catalog:
     approvers: [alice@example.com]
     defaultDuration: 8h
 `)
-	c, err := LoadConfig(p, clitest.Env(nil))
+	c, err := LoadConfig(p, clitest.Env(map[string]string{"SLACK_SIGNING_SECRET": "test-secret"}))
 	require.NoError(t, err)
 	assert.False(t, c.sample)
 	assert.Equal(t, 3, c.schedule.MaxReminders)
