@@ -6,8 +6,10 @@ package handlers
 import (
 	"cmp"
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	httppprof "net/http/pprof"
 	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
@@ -34,8 +36,10 @@ type Config struct {
 	// Background, when Go is nil, runs that work (default: NewBackground(64, Logger)); a
 	// server passes its own so that it can wait for the work when it shuts down.
 	Background *Background
-	// Metrics, if set, times every endpoint and serves GET /metrics.
-	Metrics *metrics.Registry
+	// Metrics, if set, times every endpoint. GET /metrics is served by Ops, on a listener
+	// of its own; here only when MetricsToken is set, and then only to that bearer token.
+	Metrics      *metrics.Registry
+	MetricsToken string
 }
 
 // SlackConfig is the Slack side of the edge.
@@ -61,7 +65,9 @@ type SlackConfig struct {
 //	POST /teams/messages      every Bot Framework activity (when Teams is configured)
 //	GET  /healthz             200 "ok" while the process runs
 //	GET  /readyz              200 when the store answers, else 503 with the reason
-//	GET  /metrics             Prometheus metrics (when Config.Metrics is set)
+//	GET  /metrics             Prometheus metrics, only with Config.MetricsToken as a bearer token
+//
+// Ops is what the metrics listener serves.
 func New(cfg Config) http.Handler {
 	if cfg.Service == nil {
 		panic("handlers: Config.Service is required")
@@ -96,8 +102,38 @@ func New(cfg Config) http.Handler {
 	}
 	route("GET /healthz", "/healthz", http.HandlerFunc(healthz))
 	route("GET /readyz", "/readyz", readyz(cfg.Service, cfg.Logger))
-	if cfg.Metrics != nil {
-		mux.Handle("GET /metrics", cfg.Metrics.Handler())
+	if cfg.Metrics != nil && cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", bearer(cfg.MetricsToken, cfg.Metrics.Handler()))
 	}
 	return mux
+}
+
+// Ops is the operators' HTTP surface, for a listener apart from the public one (by
+// default on loopback; in Kubernetes on a port the Service does not expose):
+//
+//	GET /metrics          Prometheus metrics
+//	GET /debug/pprof/...  Go's profiles, when pprof is true
+func Ops(m *metrics.Registry, pprof bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	if pprof {
+		mux.HandleFunc("/debug/pprof/", httppprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
+	}
+	return mux
+}
+
+// bearer serves h only to requests that carry token as their bearer token.
+func bearer(token string, h http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="accessbot metrics"`)
+			http.Error(w, "metrics need the bearer token (METRICS_TOKEN)", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

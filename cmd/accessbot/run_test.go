@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -109,6 +110,25 @@ func TestRun_APublicBotWithoutASigningSecretDoesNotStart(t *testing.T) {
 		assert.Contains(t, err.Error()+out.String(), words, args)
 		assert.NotContains(t, out.String(), "listening on", "%v: nothing is served", args)
 	}
+}
+
+// Metrics are served on a listener of their own, never on the public one.
+func TestRun_MetricsOnTheirOwnListener(t *testing.T) {
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	metricsAddr := free.Addr().String()
+	require.NoError(t, free.Close())
+	bot := clitest.Serve(t, run, []string{"accessbot"}, clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0",
+		"ACCESSBOT_METRICS_LISTEN": metricsAddr}))
+	get := func(url string) int {
+		resp, err := http.Get(url)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, get("http://"+metricsAddr+"/metrics"))
+	assert.Equal(t, http.StatusNotFound, get(bot.Addr+"/metrics"), "not on the public listener")
+	assert.Equal(t, http.StatusNotFound, get("http://"+metricsAddr+"/debug/pprof/"), "profiles only with metrics.pprof")
 }
 
 func TestRun_ServesTeamsWhenConfigured(t *testing.T) {

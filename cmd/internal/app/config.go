@@ -67,7 +67,16 @@ type Config struct {
 		ReclaimAfter governance.Duration `yaml:"reclaimAfter"`
 		MaxAttempts  int                 `yaml:"maxAttempts"`
 	} `yaml:"outbox"`
-	Retention struct {
+	Metrics struct {
+		// Listen is where GET /metrics (and Go's profiles, with PProf) are served, apart from
+		// the public listener; default 127.0.0.1:9090, "off" for none.
+		Listen string `yaml:"listen"`
+		PProf  bool   `yaml:"pprof"`
+		// Token (METRICS_TOKEN) serves /metrics on the public listener too, to that bearer token.
+		Token string `yaml:"-"`
+	} `yaml:"metrics"`
+	metricsListenSet bool // metrics.listen was configured, so failing to listen there stops accessbot
+	Retention        struct {
 		Finished governance.Duration `yaml:"finished"` // a finished request is kept this long after it finished; default 90d
 		Audit    governance.Duration `yaml:"audit"`    // an audit record is kept this long; default 400d
 	} `yaml:"retention"`
@@ -141,6 +150,14 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 	for _, s := range []interface{ FromEnv(governance.Env) }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin, &c.SailPoint, &c.Entra, &c.Permissions} {
 		s.FromEnv(env)
 	}
+	c.Metrics.Token = secret("METRICS_TOKEN")
+	if v := getenv("ACCESSBOT_METRICS_LISTEN"); v != "" {
+		c.Metrics.Listen = v
+	}
+	if v := getenv("ACCESSBOT_PPROF_LISTEN"); v != "" { // deprecated: metrics.pprof
+		c.Metrics.Listen, c.Metrics.PProf = v, true
+	}
+	c.metricsListenSet = c.Metrics.Listen != ""
 	if v := getenv("ACCESSBOT_LISTEN"); v != "" {
 		c.Listen = v
 	} else if v := getenv("PORT"); v != "" && c.Listen == "" {
@@ -171,6 +188,9 @@ func (c *Config) defaults() {
 	if c.Outbox.MaxAttempts == 0 {
 		c.Outbox.MaxAttempts = 10
 	}
+	if c.Metrics.Listen == "" {
+		c.Metrics.Listen = "127.0.0.1:9090"
+	}
 	if c.Retention.Finished == 0 {
 		c.Retention.Finished = governance.Duration(governance.DefaultRetainFinished)
 	}
@@ -195,6 +215,12 @@ func (c *Config) check() []error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen: %q is not host:port (write :8080 or 127.0.0.1:8080)", c.Listen))
+	}
+	if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil && c.Metrics.Listen != "off" {
+		errs = append(errs, fmt.Errorf("metrics listen: %q is not host:port or off (write 127.0.0.1:9090, or :9090 for a scraper in another pod)", c.Metrics.Listen))
+	}
+	if c.Metrics.Listen == c.Listen {
+		errs = append(errs, fmt.Errorf("metrics listen is the public listen address %s; give metrics a port of their own, or set metrics.listen: off and METRICS_TOKEN", c.Listen))
 	}
 	for _, s := range []interface{ Check() []error }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin} {
 		errs = append(errs, s.Check()...)

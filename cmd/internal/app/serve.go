@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"strings"
 	"sync"
@@ -52,6 +51,7 @@ type App struct {
 	Scheduler  *scheduler.Scheduler
 	Handler    http.Handler
 	Background *handlers.Background // what handlers do after answering; nil when run inline
+	Ops        http.Handler         // the metrics listener's: /metrics, and profiles when enabled
 }
 
 // slackSide is how accessbot reaches Slack: the real Web API, or in development mode a
@@ -137,9 +137,9 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	if run == nil {
 		bg = handlers.NewBackground(64, log)
 	}
-	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: meter,
+	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: meter, MetricsToken: c.Metrics.Token,
 		Slack: handlers.SlackConfig{SigningSecret: c.Slack.SigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}, Teams: tc})
-	return &App{Service: svc, Dispatcher: d, Scheduler: sched, Handler: h, Background: bg}, nil
+	return &App{Service: svc, Dispatcher: d, Scheduler: sched, Handler: h, Background: bg, Ops: handlers.Ops(meter, c.Metrics.PProf)}, nil
 }
 
 // serve runs the bot until ctx ends, then shuts down gracefully: no new requests, the
@@ -165,11 +165,16 @@ func serve(ctx context.Context, c *Config, stdout io.Writer) error {
 	}
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 15 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	if addr := os.Getenv("ACCESSBOT_PPROF_LISTEN"); addr != "" {
-		// Go's profiler, for the platform team: keep it on localhost or a private port.
-		go func() {
-			log.Warn("profiling endpoint open", "addr", addr, "err", http.ListenAndServe(addr, pprofMux()))
-		}()
+	ops, err := c.opsListener(log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	if ops != nil {
+		opsSrv := &http.Server{Handler: a.Ops, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: time.Minute}
+		go func() { _ = opsSrv.Serve(ops) }()
+		defer opsSrv.Close()
+		log.Info("metrics served", "addr", ops.Addr().String(), "pprof", c.Metrics.PProf)
 	}
 	banner(stdout, c, embedded, ln.Addr().String())
 	log.Info("accessbot started", "addr", ln.Addr().String(), "redis", c.Redis.Describe(), "dev_mode", c.Slack.DevMode(),
@@ -265,12 +270,20 @@ func banner(w io.Writer, c *Config, embedded bool, addr string) {
 	_, _ = io.WriteString(w, b.String())
 }
 
-// pprofMux serves Go's profiles under /debug/pprof/.
-func pprofMux() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
+// opsListener listens where metrics are served (nil for "off"). A metrics.listen that was
+// configured must be had; the default (127.0.0.1:9090), taken by another accessbot on the
+// same machine, is given up with a warning rather than stopping this one.
+func (c *Config) opsListener(log *slog.Logger) (net.Listener, error) {
+	if c.Metrics.Listen == "off" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", c.Metrics.Listen)
+	switch {
+	case err == nil:
+		return ln, nil
+	case c.metricsListenSet:
+		return nil, fmt.Errorf("listen for metrics on %s: %w (set metrics.listen or ACCESSBOT_METRICS_LISTEN to a free address, or off)", c.Metrics.Listen, err)
+	}
+	log.Warn("metrics not served: their default address is taken; set metrics.listen", "addr", c.Metrics.Listen, "err", err)
+	return nil, nil
 }
