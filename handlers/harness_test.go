@@ -164,7 +164,8 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
 	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)
 	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: w.bg,
-		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin}, Teams: tc})
+		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin,
+			Respond: slackbot.NewResponder(nil, w.slack.URL()).Respond}, Teams: tc})
 }
 
 // drain delivers everything the outbox holds.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -23,6 +24,9 @@ type Settings struct {
 	APIURL        string            `yaml:"apiURL"`       // for a fake Slack in tests
 	Users         map[string]string `yaml:"users"`        // dev mode: Slack user id → e-mail or "Name <e-mail>"
 	AdminChannel  string            `yaml:"adminChannel"` // channel id (C…) for escalation alerts
+	// ResponseOrigins are where response_urls may point (scheme://host); default
+	// DefaultResponseOrigins (Slack's and GovSlack's hooks).
+	ResponseOrigins []string `yaml:"responseOrigins"`
 	SigningSecret string            `yaml:"-"`
 	BotToken      string            `yaml:"-"`
 }
@@ -48,6 +52,11 @@ func (s *Settings) Check() []error {
 		}
 		if !strings.HasPrefix(s.BotToken, "xoxb-") {
 			errs = append(errs, errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…) from your Slack app's OAuth & Permissions page"))
+		}
+	}
+	for _, o := range s.ResponseOrigins {
+		if u, err := url.Parse(o); err != nil || u.Host == "" || u.Path != "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopbackHost(u.Hostname()))) {
+			errs = append(errs, fmt.Errorf("slack responseOrigins: %q is not an origin; write https://hooks.slack.com (http only for this machine, in tests)", o))
 		}
 	}
 	if s.APIURL != "" {
@@ -85,4 +94,10 @@ func (s *Settings) Probe(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("auth.test failed: %w (can this machine reach Slack?)", err)
 	}
 	return fmt.Sprintf("bot @%s in %s (%s)", who.User, who.Team, who.TeamID), nil
+}
+
+// loopbackHost reports whether host is this machine.
+func loopbackHost(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }

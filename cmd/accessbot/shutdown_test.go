@@ -116,7 +116,7 @@ func TestShutdown_FinishesWorkStartedAfterAnAnswer(t *testing.T) {
 			close(release)
 		}
 	}()
-	cfg := clitest.WriteConfig(t, "slack:\n  apiURL: "+fake.APIURL()+"\n")
+	cfg := clitest.WriteConfig(t, "slack:\n  apiURL: "+fake.APIURL()+"\n  responseOrigins: ["+responseURL.URL+"]\n")
 	vars := clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3"})
 	ctx := context.Background()
 	bot := clitest.Serve(t, run, []string{"accessbot", "serve", "-config", cfg}, vars)

@@ -133,12 +133,16 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	if err != nil {
 		return nil, err
 	}
+	if sl.respond == nil {
+		sl.respond = slackbot.NewResponder(nil, c.Slack.ResponseOrigins...).Respond
+	}
 	var bg *handlers.Background
 	if run == nil {
 		bg = handlers.NewBackground(64, log)
 	}
 	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: meter, MetricsToken: c.Metrics.Token,
-		Slack: handlers.SlackConfig{SigningSecret: c.Slack.SigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}, Teams: tc})
+		Slack: handlers.SlackConfig{SigningSecret: c.Slack.SigningSecret, API: sl.api, Directory: sl.dir,
+			Respond: sl.respond}, Teams: tc})
 	return &App{Service: svc, Dispatcher: d, Scheduler: sched, Handler: h, Background: bg, Ops: handlers.Ops(meter, c.Metrics.PProf)}, nil
 }
 
