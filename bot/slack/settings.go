@@ -21,14 +21,14 @@ const DevSigningSecret = "accessbot-dev-signing-secret"
 // Settings are Slack's part of accessbot's configuration: the `slack:` block, and
 // SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN from the environment.
 type Settings struct {
-	APIURL        string            `yaml:"apiURL"`       // for a fake Slack in tests
-	Users         map[string]string `yaml:"users"`        // dev mode: Slack user id → e-mail or "Name <e-mail>"
-	AdminChannel  string            `yaml:"adminChannel"` // channel id (C…) for escalation alerts
+	APIURL       string            `yaml:"apiURL"`       // for a fake Slack in tests
+	Users        map[string]string `yaml:"users"`        // dev mode: Slack user id → e-mail or "Name <e-mail>"
+	AdminChannel string            `yaml:"adminChannel"` // channel id (C…) for escalation alerts
 	// ResponseOrigins are where response_urls may point (scheme://host); default
 	// DefaultResponseOrigins (Slack's and GovSlack's hooks).
 	ResponseOrigins []string `yaml:"responseOrigins"`
-	SigningSecret string            `yaml:"-"`
-	BotToken      string            `yaml:"-"`
+	SigningSecret   string   `yaml:"-"`
+	BotToken        string   `yaml:"-"`
 }
 
 // FromEnv reads the settings' secrets.
