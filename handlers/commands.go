@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -24,6 +25,10 @@ func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.
 		return
 	}
 	userID, trigger := form.Get("user_id"), form.Get("trigger_id")
+	if userID == "" {
+		s.refuse(w, r, http.StatusBadRequest, errors.New("slash command without user_id"))
+		return
+	}
 	attrs := []any{"user", userID, "retry", r.Header.Get("X-Slack-Retry-Num")}
 	cmd, err := governance.ParseCommand(commandText(form.Get("text")))
 	if err != nil {

@@ -30,6 +30,10 @@ func (s *slackHandler) interaction(w http.ResponseWriter, r *http.Request, form 
 		s.refuse(w, r, http.StatusBadRequest, errors.New("payload is not an interaction: "+err.Error()))
 		return
 	}
+	if ic.User.ID == "" && (ic.Type == slackapi.InteractionTypeBlockActions || ic.Type == slackapi.InteractionTypeViewSubmission) {
+		s.refuse(w, r, http.StatusBadRequest, errors.New("interaction without user.id"))
+		return
+	}
 	switch ic.Type {
 	case slackapi.InteractionTypeBlockActions:
 		s.blockAction(r.Context(), &ic)

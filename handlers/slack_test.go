@@ -510,10 +510,12 @@ func TestSignature_SlacksPublishedVectorPassesAtItsOwnTime(t *testing.T) {
 		return rec.Code
 	}
 	assert.Equal(t, http.StatusOK, send("v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"))
-	assert.Equal(t, http.StatusOK, send("v0=A2114D57B48EAC39B9AD189DD8316235A7B4A8D21A10BD27519666489C69B503"), "hex in upper case is the same MAC")
+	assert.Equal(t, http.StatusUnauthorized, send("v0=A2114D57B48EAC39B9AD189DD8316235A7B4A8D21A10BD27519666489C69B503"),
+		"compared with the header as Slack writes it: lower-case hex only")
+	assert.Equal(t, http.StatusUnauthorized, send("V0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"))
 	assert.Equal(t, http.StatusUnauthorized, send("v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b504"))
 	views := w.slack.Calls("views.open")
-	require.Len(t, views, 2, "the vector is a bare command: the form opens (once; its trigger id works once)")
+	require.Len(t, views, 1, "the vector is a bare command: the form opens")
 	assert.Empty(t, views[0].Failed)
 	assert.Equal(t, "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c", views[0].Params.Get("trigger_id"))
 }
@@ -625,3 +627,13 @@ func TestNoSigningSecret_RefusesEverything(t *testing.T) {
 type namedBackend struct{ governance.Backend }
 
 func (namedBackend) Name() string { return "b" }
+
+// A signed request that names nobody is a bad request, not an internal error.
+func TestSlack_ARequestWithoutAUserIsABadRequest(t *testing.T) {
+	w := newWorld(t)
+	rec := w.post("/slack/commands", url.Values{"command": {"/access"}, "text": {"status"}, "team_id": {"T1"}, "trigger_id": {"t.1"}})
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	rec = w.post("/slack/interactions", url.Values{"payload": {`{"type":"block_actions","actions":[{"action_id":"approve","value":"AR-1"}]}`}})
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Empty(t, w.slack.Calls("users.info"), "nobody was looked up")
+}

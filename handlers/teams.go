@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -66,7 +68,17 @@ func (h *teamsHandler) messages(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			http.Error(w, "the activity is larger than accessbot takes", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "the body could not be read", http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	act, err := h.adapter.ParseRequest(ctx, r)
 	switch {
 	case errors.Is(err, teams.ErrUnauthorized):
@@ -98,13 +110,13 @@ func (h *teamsHandler) messages(w http.ResponseWriter, r *http.Request) {
 	case act.Type == schema.Message:
 		h.later(ctx, w, act, log, func(ctx context.Context, who governance.Actor) teams.Card {
 			if verb, _ := act.Value["verb"].(string); verb != "" { // Action.Submit, where Execute is not supported
-				card, err := h.act(ctx, who, verb, act.Value)
+				card, err := h.act(ctx, who, verb, act.Value, activityKey(act))
 				if err != nil {
 					return h.failure(ctx, log, err)
 				}
 				return card
 			}
-			return h.command(ctx, who, act.Text)
+			return h.command(ctx, who, act.Text, activityKey(act))
 		})
 	case (act.Type == schema.ConversationUpdate || act.Type == "installationUpdate") && act.From.ID != "" && act.From.ID != act.Recipient.ID:
 		h.later(ctx, w, act, log, func(context.Context, governance.Actor) teams.Card {
@@ -181,9 +193,14 @@ func (h *teamsHandler) failure(ctx context.Context, log *slog.Logger, err error)
 
 var mention = regexp.MustCompile(`(?s)<at>.*?</at>`)
 
+// activityKey is what makes a request asked by an activity idempotent: the Bot Framework
+// delivering an activity again (same id) asks once.
+func activityKey(act schema.Activity) string { return idempotencyKey("teams:", act.ID) }
+
 // command runs a text command, as `/access <text>` would in Slack. Teams' own part is
 // here: mentions of the bot are dropped, and `request` alone (or nothing) is the form.
-func (h *teamsHandler) command(ctx context.Context, who governance.Actor, text string) teams.Card {
+// key makes a request it asks for idempotent.
+func (h *teamsHandler) command(ctx context.Context, who governance.Actor, text, key string) teams.Card {
 	text = strings.TrimSpace(mention.ReplaceAllString(text, ""))
 	if strings.EqualFold(text, "request") || text == "" {
 		return teams.FormCard(voice.RequestForm(h.svc.Catalog().Items()), teams.VerbRequest)
@@ -192,7 +209,7 @@ func (h *teamsHandler) command(ctx context.Context, who governance.Actor, text s
 	if err != nil {
 		return h.failure(ctx, h.log, err)
 	}
-	m, err := dispatch(ctx, h.svc, who, cmd, "")
+	m, err := dispatch(ctx, h.svc, who, cmd, key)
 	if err != nil {
 		return h.failure(ctx, h.log, err)
 	}
@@ -208,7 +225,7 @@ func (h *teamsHandler) invoke(ctx context.Context, w http.ResponseWriter, act sc
 	who, err := h.actor(ctx, act)
 	var card teams.Card
 	if err == nil {
-		card, err = h.act(ctx, who, verb, data)
+		card, err = h.act(ctx, who, verb, data, activityKey(act))
 	}
 	if err != nil {
 		// A refusal leaves the clicker's card as it is and says why in a message.
@@ -239,7 +256,7 @@ func (h *teamsHandler) listAfter(ctx context.Context, who governance.Actor, deci
 
 // act carries out a card button: approve, deny (with the reason typed in the card),
 // extend, or the request form's Request.
-func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb string, data map[string]any) (teams.Card, error) {
+func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb string, data map[string]any, key string) (teams.Card, error) {
 	str := func(k string) string { s, _ := data[k].(string); return strings.TrimSpace(s) }
 	id := str("request")
 	switch verb {
@@ -270,7 +287,8 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 				return nil, err
 			}
 		}
-		req, err := h.svc.Request(ctx, governance.RequestInput{Requester: who, Item: str(teams.InputItem), Duration: d, Reason: str(teams.InputReason)})
+		req, err := h.svc.Request(ctx, governance.RequestInput{Requester: who, Item: str(teams.InputItem), Duration: d,
+			Reason: str(teams.InputReason), IdempotencyKey: key})
 		if err != nil {
 			return nil, err
 		}

@@ -400,3 +400,22 @@ func TestCommands_SlackAndTeamsAnswerEveryCommandAlike(t *testing.T) {
 		})
 	}
 }
+
+// The Bot Framework may deliver an activity again: a request it asks for is made once.
+// A body larger than accessbot takes is refused with 413, as Slack's is.
+func TestTeams_ARedeliveredRequestAsksOnceAndAnOversizedBodyIs413(t *testing.T) {
+	w := newTeamsWorld(t)
+	w.install("29:carol")
+	act := w.activity("29:carol", "message", map[string]any{"text": "request vpn because travelling"})
+	before := len(w.teams.Calls())
+	for range 2 {
+		require.Equal(t, http.StatusOK, w.postTeams(act).Code)
+	}
+	w.teams.Wait(t, before+2, 5*time.Second)
+	mine, err := w.svc.Mine(context.Background(), governance.Person{Email: "carol@example.com"})
+	require.NoError(t, err)
+	assert.Len(t, mine, 1, "one request, answered twice alike")
+
+	big := w.activity("29:carol", "message", map[string]any{"text": strings.Repeat("x", 70<<10)})
+	assert.Equal(t, http.StatusRequestEntityTooLarge, w.postTeams(big).Code)
+}

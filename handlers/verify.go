@@ -36,7 +36,9 @@ func SlackSignature(secret string, ts int64, body []byte) string {
 
 // verifySlack checks a request's Slack signature against the body (read once, at most
 // max bytes) and the clock given — slack-go's verifier reads the wall clock, which tests
-// cannot move. It returns the raw body.
+// cannot move. It returns the raw body. The signature is computed over the timestamp
+// header exactly as sent and compared with the signature header exactly as Slack writes
+// it ("v0=" and lower-case hex): anything else, however equivalent, is refused.
 func verifySlack(w http.ResponseWriter, r *http.Request, secret string, max int64, now time.Time) ([]byte, error) {
 	if secret == "" {
 		return nil, errNoSecret
@@ -44,7 +46,8 @@ func verifySlack(w http.ResponseWriter, r *http.Request, secret string, max int6
 	if r.ContentLength > max {
 		return nil, errTooLarge
 	}
-	ts, mac, err := slackHeaders(r.Header)
+	sig, tsHeader := r.Header.Get("X-Slack-Signature"), r.Header.Get("X-Slack-Request-Timestamp")
+	ts, err := slackTimestamp(sig, tsHeader)
 	if err != nil {
 		return nil, err
 	}
@@ -59,31 +62,30 @@ func verifySlack(w http.ResponseWriter, r *http.Request, secret string, max int6
 		}
 		return nil, fmt.Errorf("read body: %w", err)
 	}
-	want := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(want, "v0:%d:", ts)
-	want.Write(body)
-	if !hmac.Equal(mac, want.Sum(nil)) {
+	m := hmac.New(sha256.New, []byte(secret))
+	io.WriteString(m, "v0:"+tsHeader+":")
+	m.Write(body)
+	want := make([]byte, 3, 3+2*sha256.Size)
+	copy(want, "v0=")
+	want = hex.AppendEncode(want, m.Sum(nil))
+	if !hmac.Equal([]byte(sig), want) {
 		return nil, errBadSig
 	}
 	return body, nil
 }
 
-// slackHeaders reads the timestamp and the MAC from a request's headers.
-func slackHeaders(h http.Header) (ts int64, mac []byte, err error) {
-	sig, tsHeader := h.Get("X-Slack-Signature"), h.Get("X-Slack-Request-Timestamp")
-	hexMAC, ok := strings.CutPrefix(sig, "v0=")
-	if !ok || tsHeader == "" || len(tsHeader) > 12 {
-		return 0, nil, errUnsigned
+// slackTimestamp reads the timestamp header: a positive whole number of seconds, written
+// as Slack writes it (no sign, no leading zeros, at most 12 digits); sig must at least
+// look like a v0 signature.
+func slackTimestamp(sig, tsHeader string) (int64, error) {
+	if !strings.HasPrefix(sig, "v0=") || tsHeader == "" || len(tsHeader) > 12 {
+		return 0, errUnsigned
 	}
-	ts, err = strconv.ParseInt(tsHeader, 10, 64)
-	if err != nil || ts <= 0 {
-		return 0, nil, errUnsigned
+	ts, err := strconv.ParseInt(tsHeader, 10, 64)
+	if err != nil || ts <= 0 || strconv.FormatInt(ts, 10) != tsHeader {
+		return 0, errUnsigned
 	}
-	mac, err = hex.DecodeString(hexMAC)
-	if err != nil || len(mac) != sha256.Size {
-		return 0, nil, errBadSig
-	}
-	return ts, mac, nil
+	return ts, nil
 }
 
 // VerifySlack checks a request's Slack signature as the handlers do and returns its body;

@@ -66,6 +66,9 @@ func TestVerifySlack_RefusesWhatSlackDidNotSignJustNow(t *testing.T) {
 		{name: "signature too short", sig: vectorSig[:40], body: vectorBody, want: errBadSig},
 		{name: "another body", sig: vectorSig, body: vectorBody + "&x=1", want: errBadSig},
 		{name: "body over the limit", body: strings.Repeat("x", 101), max: 100, want: errTooLarge},
+		{name: "hex in upper case", sig: "v0=" + strings.ToUpper(strings.TrimPrefix(vectorSig, "v0=")), body: vectorBody, want: errBadSig},
+		{name: "timestamp with a leading zero", ts: "0" + strconv.FormatInt(vectorTS, 10), sig: vectorSig, body: vectorBody, want: errUnsigned},
+		{name: "timestamp with a plus sign", ts: "+" + strconv.FormatInt(vectorTS, 10), sig: vectorSig, body: vectorBody, want: errUnsigned},
 		{name: "no secret configured", body: "a=1", secret: "-", want: errNoSecret},
 	}
 	offsets := map[string]int64{"299 seconds old": -299, "301 seconds old": -301, "301 seconds ahead": 301}
@@ -111,7 +114,7 @@ func FuzzVerifySlack(f *testing.F) {
 		got, err := verifySlack(httptest.NewRecorder(), r, vectorSecret, max, now)
 		if err == nil {
 			want := SlackSignature(vectorSecret, vectorTS+offset, body)
-			if !strings.EqualFold(sig, want) || string(got) != string(body) {
+			if sig != want || string(got) != string(body) {
 				t.Fatalf("accepted signature %q for body %q at offset %d; the right one is %q", sig, body, offset, want)
 			}
 		}

@@ -141,17 +141,14 @@ func (v *Validator) check(c jwt.MapClaims, act schema.Activity, endorsements []s
 	if v.o.AppID == "" || !slices.Contains(strings_(c["aud"]), v.o.AppID) {
 		return errors.New("token is for another bot (audience)")
 	}
-	if su, _ := c["serviceurl"].(string); su == "" || !sameServiceURL(su, act.ServiceURL) {
+	// Exactly equal, as Microsoft's SDKs compare them: not case-folded, not trimmed.
+	if su, _ := c["serviceurl"].(string); su == "" || su != act.ServiceURL {
 		return errors.New("serviceUrl does not match the token's serviceurl claim")
 	}
 	if len(endorsements) > 0 && act.ChannelID != "" && !slices.Contains(endorsements, act.ChannelID) {
 		return fmt.Errorf("signing key is not endorsed for channel %q", act.ChannelID)
 	}
 	return nil
-}
-
-func sameServiceURL(a, b string) bool {
-	return strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(b, "/"))
 }
 
 // number reads a NumericDate claim.
