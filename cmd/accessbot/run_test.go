@@ -66,6 +66,32 @@ func TestRun_ConfigCheck(t *testing.T) {
 	assert.Contains(t, err.Error(), "between 0 and 20")
 }
 
+// With nothing configured the sample catalog comes with a schedule that shows every part
+// of it; a real configuration that switches all of it off, or times requests out before
+// they are reminded or escalated, is valid but warned about; a fraction of a day is refused.
+func TestRun_ConfigCheck_TheSchedule(t *testing.T) {
+	out := clitest.NewOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "config", "check"}, clitest.Env(nil), out))
+	assert.Contains(t, out.String(), "approval: daysUntilEscalation 3, daysBetweenReminders 1, maxReminders 3, fallback frank@example.com, requests time out after 14 days")
+	assert.NotContains(t, out.String(), "warning")
+
+	for yaml, want := range map[string]string{
+		"catalogFile: \"\"\nadmins: [a@example.com]\n": "no reminders, no escalation and no timeout",
+		"approval:\n  daysUntilEscalation: 3\n  requestExpiryDays: 3\n": "nobody is ever reminded",
+		"approval:\n  daysUntilEscalation: 3\n  daysBetweenReminders: 1\n  maxReminders: 3\n  fallbackApprover: f@example.com\n  requestExpiryDays: 5\n": "before they first escalate on day 6",
+	} {
+		out := clitest.NewOutput()
+		require.NoError(t, run(context.Background(), []string{"accessbot", "config", "check", "-config", clitest.WriteConfig(t, yaml)}, clitest.Env(nil), out))
+		assert.Contains(t, out.String(), "warning:  approval: ", yaml)
+		assert.Contains(t, out.String(), want, yaml)
+	}
+
+	err := run(context.Background(), []string{"accessbot", "config", "check", "-config", clitest.WriteConfig(t, "approval:\n  daysUntilEscalation: 1.5\n")},
+		clitest.Env(nil), clitest.NewOutput())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"1.5" is not a whole number`)
+}
+
 func TestRun_BadCommandLinesSayWhatToDo(t *testing.T) {
 	for _, args := range [][]string{{"accessbot", "frobnicate"}, {"accessbot", "config"}, {"accessbot", "audit"}, {"accessbot", "manifest"}} {
 		err := run(context.Background(), args, clitest.Env(nil), clitest.NewOutput())

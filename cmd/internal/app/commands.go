@@ -9,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/accessbot/accessbot/governance"
 	"io"
 	"slices"
 	"time"
@@ -64,6 +65,10 @@ func CheckConfig(ctx context.Context, args []string, getenv func(string) string,
 		catalog += " (the sample catalog: no catalog or catalogFile configured)"
 	}
 	fmt.Fprintf(stdout, "  catalog:  %s\n", catalog)
+	fmt.Fprintf(stdout, "  approval: %s\n", describeSchedule(cfg.schedule))
+	for _, w := range cfg.warnings {
+		fmt.Fprintf(stdout, "  warning:  %s\n", w)
+	}
 	if slices.Contains(cfg.catalog.Backends(), sailpoint.Name) {
 		return sailpointConfig(ctx, cfg, stdout)
 	}
@@ -89,4 +94,19 @@ func sailpointConfig(ctx context.Context, cfg *Config, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "    %s\n", line)
 	}
 	return nil
+}
+
+// describeSchedule says in a line when requests are reminded, escalated and timed out.
+func describeSchedule(s governance.Schedule) string {
+	if s.DaysUntilEscalation == 0 && s.RequestExpiryDays == 0 {
+		return "no reminders, no escalation, no timeout"
+	}
+	out := fmt.Sprintf("daysUntilEscalation %d, daysBetweenReminders %d, maxReminders %d", s.DaysUntilEscalation, s.DaysBetweenReminders, s.MaxReminders)
+	if s.FallbackApprover != "" {
+		out += ", fallback " + s.FallbackApprover
+	}
+	if s.RequestExpiryDays > 0 {
+		out += fmt.Sprintf(", requests time out after %d days", s.RequestExpiryDays)
+	}
+	return out
 }

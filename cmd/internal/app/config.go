@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,11 +55,11 @@ type Config struct {
 		Max   governance.Duration `yaml:"max"`   // checks are never further apart; default 30m
 	} `yaml:"sync"`
 	Approval struct {
-		DaysUntilEscalation  int                   `yaml:"daysUntilEscalation"`
-		DaysBetweenReminders int                   `yaml:"daysBetweenReminders"`
-		MaxReminders         int                   `yaml:"maxReminders"`
+		DaysUntilEscalation  wholeNumber           `yaml:"daysUntilEscalation"`
+		DaysBetweenReminders wholeNumber           `yaml:"daysBetweenReminders"`
+		MaxReminders         wholeNumber           `yaml:"maxReminders"`
 		FallbackApprover     string                `yaml:"fallbackApprover"`
-		RequestExpiryDays    int                   `yaml:"requestExpiryDays"`
+		RequestExpiryDays    wholeNumber           `yaml:"requestExpiryDays"`
 		ExpiryNotices        []governance.Duration `yaml:"expiryNotices"`
 	} `yaml:"approval"`
 	Outbox struct {
@@ -94,6 +95,7 @@ type Config struct {
 	admins     []governance.Person
 	hours      governance.WorkingHours
 	configPath string
+	warnings   []string // what is valid but probably not meant; config check and serve say it
 }
 
 // backend is what accessbot asks of the settings of a governance backend other than the
@@ -202,6 +204,13 @@ func (c *Config) defaults() {
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
+	}
+	if c.configPath == "" && c.CatalogFile == "" && c.CatalogYAML.Kind == 0 {
+		// Nothing configured: the sample catalog with a schedule that shows every part of it.
+		c.Approval.DaysUntilEscalation, c.Approval.DaysBetweenReminders, c.Approval.MaxReminders = 3, 1, 3
+		c.Approval.RequestExpiryDays = 14
+		c.Approval.FallbackApprover = sampleFallback
+		c.Admins = []string{sampleAdmin}
 	}
 	if c.Approval.ExpiryNotices == nil {
 		c.Approval.ExpiryNotices = []governance.Duration{governance.Duration(24 * time.Hour), governance.Duration(time.Hour)}
@@ -314,8 +323,8 @@ func (c *Config) checkApproval() []error {
 		errs = append(errs, fmt.Errorf("approval requestExpiryDays (%d) is before daysUntilEscalation (%d): requests would time out before anyone is reminded",
 			a.RequestExpiryDays, a.DaysUntilEscalation))
 	}
-	c.schedule = governance.Schedule{DaysUntilEscalation: a.DaysUntilEscalation, DaysBetweenReminders: a.DaysBetweenReminders,
-		MaxReminders: a.MaxReminders, RequestExpiryDays: a.RequestExpiryDays}
+	c.schedule = governance.Schedule{DaysUntilEscalation: int(a.DaysUntilEscalation), DaysBetweenReminders: int(a.DaysBetweenReminders),
+		MaxReminders: int(a.MaxReminders), RequestExpiryDays: int(a.RequestExpiryDays)}
 	if a.FallbackApprover != "" {
 		p, err := governance.ParsePerson(a.FallbackApprover)
 		if err != nil {
@@ -329,7 +338,50 @@ func (c *Config) checkApproval() []error {
 		}
 		c.schedule.ExpiryNotices = append(c.schedule.ExpiryNotices, time.Duration(d))
 	}
+	c.warnings = append(c.warnings, scheduleWarnings(c.schedule)...)
 	return errs
+}
+
+// The sample schedule's fallback approver and admin (no configuration at all).
+const (
+	sampleFallback = "Frank Fallback <frank@example.com>"
+	sampleAdmin    = "Ada Admin <ada@example.com>"
+)
+
+// scheduleWarnings says what in a valid schedule is probably not meant.
+func scheduleWarnings(s governance.Schedule) []string {
+	var out []string
+	D, B, M, T := s.DaysUntilEscalation, s.DaysBetweenReminders, s.MaxReminders, s.RequestExpiryDays
+	firstEscalation := D + M*B
+	switch {
+	case D == 0 && T == 0:
+		out = append(out, "approval: no reminders, no escalation and no timeout; undecided requests wait for ever "+
+			"(set daysUntilEscalation, such as 3, and requestExpiryDays, such as 14)")
+	case D > 0 && T > 0 && T == D:
+		out = append(out, fmt.Sprintf("approval: requests time out on day %d, the day of the first reminder, so nobody is ever reminded "+
+			"(make requestExpiryDays later than daysUntilEscalation)", T))
+	case D > 0 && B > 0 && T > 0 && T <= firstEscalation:
+		out = append(out, fmt.Sprintf("approval: requests time out on day %d, before they first escalate on day %d, so the fallback approver "+
+			"and the admins never see them (make requestExpiryDays later than %d)", T, firstEscalation, firstEscalation))
+	}
+	if D > 0 && B > 0 && s.FallbackApprover == "" {
+		out = append(out, "approval: no fallbackApprover; an escalation without managers known to the backend only alerts the admins")
+	}
+	return out
+}
+
+// wholeNumber is a count in the configuration (days, reminders) that must be written as
+// a whole number: 1.5 days is refused, not read as 1.
+type wholeNumber int
+
+// UnmarshalYAML reads a whole number and refuses anything else, fractions included.
+func (n *wholeNumber) UnmarshalYAML(v *yaml.Node) error {
+	i, err := strconv.Atoi(v.Value)
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || err != nil {
+		return fmt.Errorf("line %d: %q is not a whole number; write days and counts like 3", v.Line, v.Value)
+	}
+	*n = wholeNumber(i)
+	return nil
 }
 
 // checkPeople checks the admins and the working hours, and sets c.admins and c.hours.

@@ -186,6 +186,9 @@ func serve(ctx context.Context, c *Config, stdout io.Writer) error {
 	if embedded {
 		log.Warn("no REDIS_URL: using the embedded in-process store; every request is lost when accessbot stops")
 	}
+	for _, w := range c.warnings {
+		log.Warn("configuration: " + w)
+	}
 
 	grace := time.Duration(c.ShutdownGrace)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
