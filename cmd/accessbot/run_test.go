@@ -76,7 +76,7 @@ func TestRun_ConfigCheck_TheSchedule(t *testing.T) {
 	assert.NotContains(t, out.String(), "warning")
 
 	for yaml, want := range map[string]string{
-		"catalogFile: \"\"\nadmins: [a@example.com]\n": "no reminders, no escalation and no timeout",
+		"catalogFile: \"\"\nadmins: [a@example.com]\n":                  "no reminders, no escalation and no timeout",
 		"approval:\n  daysUntilEscalation: 3\n  requestExpiryDays: 3\n": "nobody is ever reminded",
 		"approval:\n  daysUntilEscalation: 3\n  daysBetweenReminders: 1\n  maxReminders: 3\n  fallbackApprover: f@example.com\n  requestExpiryDays: 5\n": "before they first escalate on day 6",
 	} {
