@@ -14,12 +14,21 @@ import (
 )
 
 // Client metadata keys: ISC echoes them on the status list, which is how accessbot
-// recognises its own earlier submission of a request.
+// recognises its own earlier submission of a request. A status row names its item only
+// by name and type (its id is the access request's, or missing), so the item's ref
+// travels in the metadata too.
 const (
 	metaClient    = "requestedBy"
 	metaRequestID = "accessbotRequestId"
+	metaItem      = "accessbotItem"      // "ACCESS_PROFILE:<id>"
+	metaExtension = "accessbotExtension" // on an extension: the id of the request asking for it
 	clientName    = "accessbot"
 )
+
+// metadata is the client metadata of a request accessbot makes for g's item.
+func metadata(g governance.Grant, typ, id string) map[string]string {
+	return map[string]string{metaClient: clientName, metaRequestID: g.RequestID, metaItem: typ + ":" + id}
+}
 
 // Submit asks ISC to grant the item to the requester, unless ISC already has a request for
 // it or the identity already holds it (ISC would drop the new request silently): then it
@@ -36,7 +45,7 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 	if sub, err := b.existing(ctx, g, typ, id); err != nil || sub.ExternalID != "" {
 		return sub, err
 	}
-	meta := map[string]string{metaClient: clientName, metaRequestID: g.RequestID}
+	meta := metadata(g, typ, id)
 	if g.ApprovedBy.Email != "" {
 		meta["approvedBy"] = g.ApprovedBy.Email
 	}
@@ -62,30 +71,36 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 	// Accepted, but ISC made nothing new: it had a request or the access already. The
 	// request it names may be this one's earlier submission, which ISC had queued but
 	// not yet listed when existing looked.
-	return b.existingByID(ctx, g, id, known)
+	return b.existingByID(ctx, g, typ, id, known)
 }
 
 // existingByID decides what ISC's existingRequests answer means: accessbot's own earlier
 // submission (returned), someone else's request (a duplicate problem), or a request ISC
 // has queued but not listed yet, which cannot be told apart until it is (a temporary
 // error, so the submission is tried again later).
-func (b *Backend) existingByID(ctx context.Context, g governance.Grant, itemID string, accessRequestIDs []string) (governance.Submission, error) {
+func (b *Backend) existingByID(ctx context.Context, g governance.Grant, typ, itemID string, accessRequestIDs []string) (governance.Submission, error) {
 	var foreign []itemStatus
 	for _, arID := range accessRequestIDs {
 		rows, err := b.statusOf(ctx, arID)
 		if err != nil {
 			return governance.Submission{}, err
 		}
+		// ISC named this request as the one that has the item; its rows say which item
+		// each is only by name and type, so the row of the same type stands for it.
 		listed := false
 		for _, s := range rows {
-			if s.AccessRequestID != arID || s.ID != itemID {
+			if s.AccessRequestID != arID {
 				continue
 			}
-			if isOurs(s, g, itemID) {
+			if isOurs(s, g, typ, itemID) {
 				return submitted(s.AccessRequestID, g), nil
 			}
 			listed = true
-			foreign = append(foreign, s)
+			if s.Type == typ {
+				foreign = append([]itemStatus{s}, foreign...)
+			} else {
+				foreign = append(foreign, s)
+			}
 		}
 		if !listed {
 			// Not permanent: the dispatcher asks again, by when ISC will have listed it.
@@ -100,7 +115,7 @@ func (b *Backend) existingByID(ctx context.Context, g governance.Grant, itemID s
 	}
 	// No request named: the identity holds the item (ISC ignores such a request). It may
 	// be this request's earlier submission, completed meanwhile.
-	sub, err := b.ours(ctx, g, itemID)
+	sub, err := b.ours(ctx, g, typ, itemID)
 	if err != nil || sub.ExternalID != "" {
 		return sub, err
 	}
@@ -114,6 +129,11 @@ func (b *Backend) existingByID(ctx context.Context, g governance.Grant, itemID s
 // call (requestable-objects knows both); entitlements take two (the executing requests,
 // then the identity's access in the search index). Only when ISC has something does it
 // search the identity's requests for accessbot's own.
+//
+// A status row names its item only by name and type, so someone else's executing request
+// for an entitlement cannot be told from one for another entitlement of the same name;
+// it is left to ISC, which answers the submission with existingRequests naming it
+// (existingByID).
 func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id string) (governance.Submission, error) {
 	var pending []itemStatus
 	held := false
@@ -123,14 +143,12 @@ func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id stri
 			return governance.Submission{}, err
 		}
 		for _, s := range executing {
-			if s.ID == id && s.RequestType != revokeAccess {
-				pending = append(pending, s)
+			if isOurs(s, g, typ, id) {
+				return submitted(s.AccessRequestID, g), nil
 			}
 		}
-		if len(pending) == 0 {
-			if held, err = b.holds(ctx, g.Identity.ID, id); err != nil || !held {
-				return governance.Submission{}, err
-			}
+		if held, err = b.holds(ctx, g.Identity.ID, id); err != nil || !held {
+			return governance.Submission{}, err
 		}
 	} else {
 		var objs []requestableObject
@@ -146,18 +164,25 @@ func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id stri
 			if err != nil {
 				return governance.Submission{}, err
 			}
-			pending = rows
+			// The pending request's row for this item is the one of its type and (ISC's) name.
+			for _, s := range rows {
+				if s.Type == typ && strings.EqualFold(s.Name, objs[0].Name) {
+					pending = append([]itemStatus{s}, pending...)
+				} else {
+					pending = append(pending, s)
+				}
+			}
 			if len(pending) == 0 {
 				pending = []itemStatus{{AccessRequestID: objs[0].IdentityRequestID}}
 			}
 		}
 	}
 	for _, s := range pending {
-		if s.ClientMetadata[metaRequestID] == g.RequestID {
+		if isOurs(s, g, typ, id) {
 			return submitted(s.AccessRequestID, g), nil
 		}
 	}
-	if sub, err := b.ours(ctx, g, id); err != nil || sub.ExternalID != "" {
+	if sub, err := b.ours(ctx, g, typ, id); err != nil || sub.ExternalID != "" {
 		return sub, err
 	}
 	if held {
@@ -172,7 +197,7 @@ const oursWithin = 1000
 // ours finds accessbot's earlier grant request for g in any state, among the identity's
 // requests, newest first: a retry's first submission is among the latest, so the search
 // stops after oursWithin of them rather than reading a long history at ISC's rate limit.
-func (b *Backend) ours(ctx context.Context, g governance.Grant, itemID string) (governance.Submission, error) {
+func (b *Backend) ours(ctx context.Context, g governance.Grant, typ, itemID string) (governance.Submission, error) {
 	for offset := 0; offset < oursWithin; offset += 250 {
 		var page []itemStatus
 		q := url.Values{"requested-for": {g.Identity.ID}, "sorters": {"-created"},
@@ -181,7 +206,7 @@ func (b *Backend) ours(ctx context.Context, g governance.Grant, itemID string) (
 			return governance.Submission{}, err
 		}
 		for _, s := range page {
-			if isOurs(s, g, itemID) {
+			if isOurs(s, g, typ, itemID) {
 				return submitted(s.AccessRequestID, g), nil
 			}
 		}
@@ -192,11 +217,19 @@ func (b *Backend) ours(ctx context.Context, g governance.Grant, itemID string) (
 	return governance.Submission{}, nil
 }
 
-// isOurs reports whether the status row is the grant request accessbot made for g (its
-// revoke and extension requests carry the same request id).
-func isOurs(s itemStatus, g governance.Grant, itemID string) bool {
-	return s.ClientMetadata[metaRequestID] == g.RequestID && s.ID == itemID &&
-		(s.RequestType == grantAccess || s.RequestType == "")
+// isOurs reports whether the status row is the grant request accessbot made for g, by
+// what ISC's spec guarantees on a row: the client metadata accessbot sent (its request
+// id, and the item's ref where the submission carried it), the request type, the item's
+// type and the identity it is for. The row's id is not read: the spec makes it the
+// access request's id, which older requests lack, never the item's. Revoke and extension
+// requests carry g's request id too, and are told apart by type and metadata.
+func isOurs(s itemStatus, g governance.Grant, typ, itemID string) bool {
+	m := s.ClientMetadata
+	return m[metaRequestID] == g.RequestID && m[metaExtension] == "" &&
+		(m[metaItem] == "" || m[metaItem] == typ+":"+itemID) &&
+		(s.RequestType == grantAccess || s.RequestType == "") &&
+		(s.Type == "" || s.Type == typ) &&
+		(s.RequestedFor == nil || s.RequestedFor.ID == "" || g.Identity.ID == "" || s.RequestedFor.ID == g.Identity.ID)
 }
 
 func pendingDuplicate(g governance.Grant, s itemStatus) error {
@@ -419,11 +452,13 @@ func (b *Backend) Revoke(ctx context.Context, g governance.Grant) error {
 		return err
 	}
 	for _, s := range executing {
-		if s.ID == id && s.RequestType == revokeAccess {
+		// accessbot's own revoke under way (a retry); someone else's ISC names in its answer.
+		m := s.ClientMetadata
+		if s.RequestType == revokeAccess && m[metaRequestID] == g.RequestID && (m[metaItem] == "" || m[metaItem] == typ+":"+id) {
 			return nil
 		}
 	}
-	meta := map[string]string{metaClient: clientName, metaRequestID: g.RequestID}
+	meta := metadata(g, typ, id)
 	body := accessRequest{RequestedFor: []string{g.Identity.ID}, RequestType: revokeAccess,
 		RequestedItems: []accessItem{{Type: typ, ID: id, Comment: g.Reason, ClientMetadata: meta}}, ClientMetadata: meta}
 	return b.api.call(ctx, http.MethodPost, "/access-requests", nil, body, &accessRequestResponse{})

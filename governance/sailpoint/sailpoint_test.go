@@ -3,6 +3,7 @@ package sailpoint_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -107,7 +108,8 @@ func TestSubmit_TheGrantCarriesExactlyTheDocumentedBody(t *testing.T) {
 	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
 
 	end := tn.Clock.Now().Add(8 * time.Hour).UTC().Format(time.RFC3339)
-	meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID, "approvedBy": "alice@example.com"}
+	meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID, "accessbotItem": "ACCESS_PROFILE:" + payroll,
+		"approvedBy": "alice@example.com"}
 	assert.Equal(t, []map[string]any{{
 		"requestedFor": []any{carolID},
 		"requestType":  "GRANT_ACCESS",
@@ -244,6 +246,43 @@ func TestSubmit_ARetryAfterALostAnswerFindsTheFirstSubmission(t *testing.T) {
 	})
 }
 
+// ISC's spec makes a status row's id the access request's id (absent on older requests)
+// and names the item only by name and type: a retry recognises its first submission by
+// accessbot's client metadata, the request type, the item's type and the identity.
+func TestSubmit_ARetryRecognisesItsFirstSubmissionByWhatTheSpecGuarantees(t *testing.T) {
+	for _, rowsWithoutID := range []bool{false, true} {
+		for _, item := range []string{"payroll", "db-read"} {
+			t.Run(fmt.Sprintf("rows without id %t/%s", rowsWithoutID, item), func(t *testing.T) {
+				tn := newTenant(t, iscfake.Options{RowsWithoutID: rowsWithoutID})
+				tn.isc.Lose("POST /v3/access-requests")
+				r := tn.Approved(item)
+				made := tn.isc.Requests()
+				require.Len(t, made, 1)
+				assert.NotEqual(t, made[0].ItemID(), made[0].ID)
+
+				tn.Retry(time.Minute) // ISC still works on the first: its row is executing
+				got := tn.Get(r.ID)
+				require.Equal(t, governance.StateSubmitted, got.State, got.Failure)
+				assert.False(t, got.Duplicate)
+				assert.Equal(t, made[0].AccessRequestID, got.Submission.ExternalID)
+				assert.Len(t, tn.isc.Requests(), 1, "ISC was not asked twice")
+			})
+		}
+	}
+	t.Run("another identity's row with the same metadata is not ours", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{})
+		g := governance.Grant{RequestID: "AR-1", Identity: governance.Identity{ID: aliceID},
+			Item: governance.ItemRef{Name: "Payroll Reader", Ref: "ACCESS_PROFILE:" + payroll}, Start: tn.Clock.Now()}
+		first, err := tn.be.Submit(context.Background(), g)
+		require.NoError(t, err)
+		g.Identity.ID = carolID
+		second, err := tn.be.Submit(context.Background(), g)
+		require.NoError(t, err)
+		assert.NotEqual(t, first.ExternalID, second.ExternalID)
+		assert.Len(t, tn.isc.Requests(), 2)
+	})
+}
+
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -323,7 +362,7 @@ func TestRevoke_BecomesAOneItemRevokeRequest(t *testing.T) {
 			tn.Drain()
 			subs := tn.submissions()
 			require.Len(t, subs, 2)
-			meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID}
+			meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID, "accessbotItem": "ACCESS_PROFILE:" + payroll}
 			assert.Equal(t, map[string]any{
 				"requestedFor": []any{carolID},
 				"requestType":  "REVOKE_ACCESS",

@@ -149,7 +149,7 @@ func (s *Server) create(req AccessRequest, typ string) AccessRequestResponse {
 	resp := AccessRequestResponse{NewRequests: []RequestSummary{}, ExistingRequests: []RequestSummary{}}
 	for _, who := range req.RequestedFor {
 		var fresh, old []AccessRequestItem
-		reqID, oldIDs := "", []string{}
+		reqID, rowID, oldIDs := "", "", []string{}
 		for _, it := range req.RequestedItems {
 			if typ == GrantAccess && s.holds(who, it.ID) {
 				old = append(old, it)
@@ -163,9 +163,12 @@ func (s *Server) create(req AccessRequest, typ string) AccessRequestResponse {
 				continue
 			}
 			if reqID == "" {
-				reqID = newID()
+				reqID, rowID = newID(), newID()
+				if s.opts.RowsWithoutID {
+					rowID = ""
+				}
 			}
-			s.addRow(req, it, who, typ, reqID)
+			s.addRow(req, it, who, typ, reqID, rowID)
 			fresh = append(fresh, it)
 		}
 		if len(fresh) > 0 {
@@ -181,18 +184,21 @@ func (s *Server) create(req AccessRequest, typ string) AccessRequestResponse {
 // executing is the identity's executing request of the same type for the item, if any.
 func (s *Server) executing(identityID, itemID, typ string) *RequestedItemStatus {
 	for _, row := range s.rows {
-		if row.State == StateExecuting && row.RequestedFor.ID == identityID && row.ID == itemID && row.RequestType == typ {
+		if row.State == StateExecuting && row.RequestedFor.ID == identityID && row.itemID == itemID && row.RequestType == typ {
 			return row
 		}
 	}
 	return nil
 }
 
-func (s *Server) addRow(req AccessRequest, it AccessRequestItem, who, typ, accessRequestID string) {
+// addRow lists a new requested item: accessRequestID is the account activity id ISC
+// answers with and lists as accessRequestId, rowID the access request's own id it lists
+// as id ("" for none).
+func (s *Server) addRow(req AccessRequest, it AccessRequestItem, who, typ, accessRequestID, rowID string) {
 	ts := stamp(s.now())
 	known := s.items[it.ID]
 	row := &RequestedItemStatus{
-		ID: it.ID, Name: known.name, Type: known.typ, Description: known.description,
+		itemID: it.ID, ID: rowID, Name: known.name, Type: known.typ, Description: known.description,
 		State: StateExecuting, ApprovalDetails: []ApprovalStatus{}, ApprovalIDs: []string{},
 		AccountActivityItemID: accessRequestID, RequestType: typ, Created: ts, Modified: ts,
 		Requester: serviceRef(), RequestedFor: s.identityRef(who), AccessRequestPhases: []Phase{},

@@ -92,6 +92,9 @@ type Options struct {
 	// Now is the server's clock: token expiry, timestamps and the check that dates are
 	// in the future read it (default time.Now). It is not called while seeding.
 	Now func() time.Time
+	// RowsWithoutID makes the status list's rows carry no id, as ISC's rows of requests
+	// made before it added the field do (the per-service spec: new in 2025).
+	RowsWithoutID bool
 	// UserLevel is the user level of the service identity whose personal access token
 	// the tokens are (default ORG_ADMIN). Below ORG_ADMIN, listing the access-request
 	// status of another identity is refused with 403, as ISC documents.
