@@ -31,6 +31,7 @@ type client struct {
 	cc      clientcredentials.Config
 	pace    *rate.Limiter
 	timeout time.Duration
+	clock   governance.Clock
 	log     *slog.Logger
 
 	mu     sync.Mutex
@@ -49,6 +50,7 @@ func newClient(o Options) *client {
 		},
 		pace:    rate.NewLimiter(rate.Limit(o.Rate), o.Burst),
 		timeout: o.Timeout,
+		clock:   o.Clock,
 		log:     o.Logger,
 	}
 	c.tokens = c.newTokenSource()
@@ -81,6 +83,16 @@ func (c *client) forget(ts oauth2.TokenSource) {
 // nil) is sent as JSON, and a 2xx answer is decoded into out (if not nil). A 401 is tried
 // once more with a fresh token, since ISC may end a token before its expires_in.
 func (c *client) call(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	return c.callBefore(ctx, time.Time{}, method, path, query, in, out)
+}
+
+// errEndPassed is a submission whose removeDate passed before it could be sent: ISC
+// accepts only a removeDate in the future, and accessbot never sends one in the past.
+var errEndPassed = errors.New("sailpoint: the removeDate passed before the request could be sent")
+
+// callBefore is call for a body that carries removeDate end (zero: none): once the call's
+// turn comes, it is not made if end has passed by then (errEndPassed).
+func (c *client) callBefore(ctx context.Context, end time.Time, method, path string, query url.Values, in, out any) error {
 	var body []byte
 	if in != nil {
 		var err error
@@ -89,7 +101,7 @@ func (c *client) call(ctx context.Context, method, path string, query url.Values
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		status, err := c.once(ctx, method, path, query, body, out)
+		status, err := c.once(ctx, end, method, path, query, body, out)
 		if status == http.StatusUnauthorized && attempt == 0 {
 			continue
 		}
@@ -97,9 +109,12 @@ func (c *client) call(ctx context.Context, method, path string, query url.Values
 	}
 }
 
-func (c *client) once(ctx context.Context, method, path string, query url.Values, body []byte, out any) (int, error) {
+func (c *client) once(ctx context.Context, end time.Time, method, path string, query url.Values, body []byte, out any) (int, error) {
 	if err := c.pace.Wait(ctx); err != nil {
 		return 0, fmt.Errorf("wait for a turn to call SailPoint: %w", err)
+	}
+	if !end.IsZero() && !end.After(c.clock.Now()) {
+		return 0, errEndPassed
 	}
 	tok, ts, err := c.token()
 	if err != nil {

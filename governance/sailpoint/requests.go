@@ -56,7 +56,12 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 	body := accessRequest{RequestedFor: []string{g.Identity.ID}, RequestType: grantAccess,
 		RequestedItems: []accessItem{item}, ClientMetadata: meta}
 	var resp accessRequestResponse
-	if err := b.api.call(ctx, http.MethodPost, "/access-requests", nil, body, &resp); err != nil {
+	if err := b.api.callBefore(ctx, g.End, http.MethodPost, "/access-requests", nil, body, &resp); err != nil {
+		if errors.Is(err, errEndPassed) {
+			return governance.Submission{}, governance.Permanent(&governance.Problem{Err: err, Message: fmt.Sprintf(
+				"your access to %s was to end at %s, which passed before SailPoint could be asked, so nothing was requested "+
+					"(SailPoint takes only an end in the future); ask again if you still need it", g.Item.Name, stampOf(g.End))})
+		}
 		return governance.Submission{}, err
 	}
 	for _, n := range resp.NewRequests {
@@ -464,25 +469,111 @@ func (b *Backend) Revoke(ctx context.Context, g governance.Grant) error {
 	return b.api.call(ctx, http.MethodPost, "/access-requests", nil, body, &accessRequestResponse{})
 }
 
-// Extend moves the end of access the identity holds (MODIFY_ACCESS with a new removeDate).
+// Extend moves the end of access the identity holds: a GRANT_ACCESS of the item with the
+// new removeDate, which is how ISC's create-access-request documentation changes the end
+// date of an existing assignment for a person (MODIFY_ACCESS is for machine identities).
+// ISC makes it an access request of its own, with its own approvals, and moves the end
+// only once it completes; Extend answers it submitted, with its access request id, and
+// Status follows it like a grant's. A retry finds accessbot's earlier extension by its
+// client metadata (the extension's request id) instead of asking again. An end that has
+// passed before the request's turn comes is never sent.
 func (b *Backend) Extend(ctx context.Context, g governance.Grant, end time.Time) (governance.Submission, error) {
 	typ, id, err := b.ref(g.Item)
 	if err != nil {
 		return governance.Submission{}, err
 	}
-	identity := g.Identity
-	if identity.ID == "" {
-		if identity, err = b.LookupIdentity(ctx, g.Requester); err != nil {
+	if g.Identity.ID == "" {
+		if g.Identity, err = b.LookupIdentity(ctx, g.Requester); err != nil {
 			return governance.Submission{}, err
 		}
 	}
-	meta := map[string]string{metaClient: clientName, metaRequestID: g.RequestID}
-	body := accessRequest{RequestedFor: []string{identity.ID}, RequestType: modifyAccess, ClientMetadata: meta,
+	extension := firstOf(g.Extension, g.RequestID+"@"+stampOf(end))
+	if sub, err := b.extension(ctx, g, extension, end); err != nil || sub.ExternalID != "" {
+		return sub, err
+	}
+	meta := metadata(g, typ, id)
+	meta[metaExtension] = extension
+	if g.ApprovedBy.Email != "" {
+		meta["approvedBy"] = g.ApprovedBy.Email
+	}
+	body := accessRequest{RequestedFor: []string{g.Identity.ID}, RequestType: grantAccess, ClientMetadata: meta,
 		RequestedItems: []accessItem{{Type: typ, ID: id, ClientMetadata: meta, RemoveDate: end.UTC().Format(time.RFC3339),
-			Comment: fmt.Sprintf("Extended until %s: %s", end.UTC().Format(time.RFC3339), grantComment(g))}}}
+			Comment: fmt.Sprintf("Extend until %s: %s", stampOf(end), grantComment(g))}}}
 	var resp accessRequestResponse
-	if err := b.api.call(ctx, http.MethodPost, "/access-requests", nil, body, &resp); err != nil {
+	if err := b.api.callBefore(ctx, end, http.MethodPost, "/access-requests", nil, body, &resp); err != nil {
+		if errors.Is(err, errEndPassed) {
+			return governance.Submission{}, governance.Permanent(&governance.Problem{Err: err, Message: fmt.Sprintf(
+				"the new end of your access to %s, %s, passed before SailPoint could be asked, so the extension was not requested "+
+					"(SailPoint takes only an end in the future); your access ends as before", g.Item.Name, stampOf(end))})
+		}
 		return governance.Submission{}, err
 	}
+	for _, n := range resp.NewRequests {
+		if len(n.AccessRequestIDs) > 0 {
+			return extending(n.AccessRequestIDs[0], g, end), nil
+		}
+	}
+	var known []string
+	for _, e := range resp.ExistingRequests {
+		known = append(known, e.AccessRequestIDs...)
+	}
+	for _, arID := range known {
+		rows, err := b.statusOf(ctx, arID)
+		if err != nil {
+			return governance.Submission{}, err
+		}
+		if len(rows) == 0 {
+			return governance.Submission{}, &governance.Problem{Err: errNotListed, Message: fmt.Sprintf(
+				"SailPoint has a request for %s for you that it had not processed yet (access request %s); accessbot will look again", g.Item.Name, arID)}
+		}
+		for _, s := range rows {
+			if s.ClientMetadata[metaExtension] == extension {
+				return extending(s.AccessRequestID, g, end), nil
+			}
+		}
+		return governance.Submission{}, duplicate(fmt.Sprintf(
+			"SailPoint already has a request for %s for you (made %s, %s), so accessbot could not ask for the new end; try again once it is done",
+			g.Item.Name, day(rows[0].Created), waiting(rows[0])))
+	}
+	// Accepted and ignored: ISC ignores a grant of access the identity holds with the same
+	// end date, so the assignment already ends then.
 	return governance.Submission{State: governance.StateActive, Start: g.Start, End: end}, nil
+}
+
+// extension finds accessbot's earlier extension request (by its metadata) among the
+// identity's latest requests, as ours does for grants.
+func (b *Backend) extension(ctx context.Context, g governance.Grant, extension string, end time.Time) (governance.Submission, error) {
+	for offset := 0; offset < oursWithin; offset += 250 {
+		var page []itemStatus
+		q := url.Values{"requested-for": {g.Identity.ID}, "sorters": {"-created"},
+			"limit": {"250"}, "offset": {strconv.Itoa(offset)}}
+		if err := b.api.call(ctx, http.MethodGet, "/access-request-status", q, nil, &page); err != nil {
+			return governance.Submission{}, err
+		}
+		for _, s := range page {
+			if s.ClientMetadata[metaExtension] == extension && (s.RequestType == grantAccess || s.RequestType == "") {
+				return extending(s.AccessRequestID, g, end), nil
+			}
+		}
+		if len(page) < 250 {
+			return governance.Submission{}, nil
+		}
+	}
+	return governance.Submission{}, nil
+}
+
+func extending(accessRequestID string, g governance.Grant, end time.Time) governance.Submission {
+	return governance.Submission{ExternalID: accessRequestID, State: governance.StateSubmitted, Start: g.Start, End: end}
+}
+
+// stampOf is a time as accessbot writes it to ISC and in its messages: UTC, RFC 3339.
+func stampOf(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -42,7 +42,6 @@ type cancelRequest struct {
 const (
 	grantAccess  = "GRANT_ACCESS"
 	revokeAccess = "REVOKE_ACCESS"
-	modifyAccess = "MODIFY_ACCESS"
 )
 
 // itemStatus is RequestedItemStatus, one row of GET /v3/access-request-status. Its id is

@@ -61,6 +61,13 @@ func (s *Server) validate(req AccessRequest, typ string) error {
 	if len(req.RequestedItems) == 0 {
 		return errors.New("requestedItems must have at least 1 item")
 	}
+	if typ == ModifyAccess {
+		// The v3 API documents MODIFY_ACCESS only for machine identities
+		// (requestedForWithRequestedItems); a person's end date changes with a GRANT_ACCESS
+		// carrying the new removeDate.
+		return errors.New("MODIFY_ACCESS is not supported for the identities in requestedFor; " +
+			"to change the end date of a person's access, submit a GRANT_ACCESS with the new removeDate")
+	}
 	if err := checkLimits(req, typ); err != nil {
 		return err
 	}
@@ -144,14 +151,18 @@ func futureDate(field, value string, now time.Time) error {
 }
 
 // create makes the requests a valid submission asks for: per identity, one new access
-// request for the items it neither holds (grants) nor has an executing request for.
+// request for the items it has no executing request for and, for a grant, does not hold
+// already with the same end. As ISC documents, a GRANT_ACCESS of access the identity
+// holds, with a removeDate other than the assignment's, is a request of its own that
+// changes the end date (extends it, shortens it, or removes it); with the same end date it
+// is ignored.
 func (s *Server) create(req AccessRequest, typ string) AccessRequestResponse {
 	resp := AccessRequestResponse{NewRequests: []RequestSummary{}, ExistingRequests: []RequestSummary{}}
 	for _, who := range req.RequestedFor {
 		var fresh, old []AccessRequestItem
 		reqID, rowID, oldIDs := "", "", []string{}
 		for _, it := range req.RequestedItems {
-			if typ == GrantAccess && s.holds(who, it.ID) {
+			if end, ok := s.holdsUntil(who, it.ID); typ == GrantAccess && ok && end == deref(normalizeDate(it.RemoveDate)) {
 				old = append(old, it)
 				continue
 			}
@@ -250,6 +261,13 @@ func normalizeDate(v string) *string {
 		return &v
 	}
 	return strp(stamp(t))
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 func serviceRef() *Ref {

@@ -124,9 +124,10 @@ type item struct {
 	typ, id, name, description string
 }
 
-// held is access an identity holds.
+// held is access an identity holds, and its end (removeDate as ISC formats it; "" for none).
 type held struct {
-	typ, id string
+	typ, id    string
+	removeDate string
 }
 
 type fault struct {

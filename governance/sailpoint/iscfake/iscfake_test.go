@@ -859,3 +859,31 @@ func TestStatus_ARowNamesItsItemOnlyByNameAndTypeAsTheSpecSays(t *testing.T) {
 		})
 	}
 }
+
+func TestSubmit_AGrantWithANewRemoveDateChangesTheEndOfHeldAccess(t *testing.T) {
+	f := newFake(t, iscfake.Options{})
+	now := time.Now().UTC().Truncate(time.Second)
+	f.isc.AddAccessUntil(carol, "ACCESS_PROFILE", payroll, now.Add(time.Hour))
+	grant := func(end time.Time) iscfake.AccessRequestResponse {
+		return f.submit(iscfake.AccessRequest{RequestedFor: []string{carol}, RequestType: "GRANT_ACCESS",
+			RequestedItems: []iscfake.AccessRequestItem{{Type: "ACCESS_PROFILE", ID: payroll, RemoveDate: end.Format(time.RFC3339)}}})
+	}
+
+	same := grant(now.Add(time.Hour))
+	assert.Empty(t, same.NewRequests, "the same end date: ignored as a duplicate")
+	assert.Empty(t, f.isc.Requests())
+
+	later := grant(now.Add(3 * time.Hour))
+	require.Len(t, later.NewRequests, 1, "a new end date is a request of its own")
+	id := later.NewRequests[0].AccessRequestIDs[0]
+	end, ok := f.isc.Access(carol, payroll)
+	require.True(t, ok)
+	assert.Equal(t, now.Add(time.Hour).Format("2006-01-02T15:04:05.000Z"), end, "unchanged until ISC completes it")
+	f.isc.SetState(id, iscfake.StateCompleted)
+	end, _ = f.isc.Access(carol, payroll)
+	assert.Equal(t, now.Add(3*time.Hour).Format("2006-01-02T15:04:05.000Z"), end)
+
+	resp, body := f.call(http.MethodPost, "/v3/access-requests", nil, iscfake.AccessRequest{RequestedFor: []string{carol}, RequestType: "MODIFY_ACCESS",
+		RequestedItems: []iscfake.AccessRequestItem{{Type: "ACCESS_PROFILE", ID: payroll, RemoveDate: now.Add(5 * time.Hour).Format(time.RFC3339)}}})
+	requireProblem(t, resp, body, http.StatusBadRequest, "MODIFY_ACCESS is not supported")
+}
