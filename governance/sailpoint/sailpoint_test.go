@@ -689,7 +689,7 @@ func TestExtend_AnEndThatPassedBeforeARetryReachesISCFailsClearly(t *testing.T) 
 func TestSubmit_AGrantWhoseEndPassedBeforeItsTurnIsNeverSent(t *testing.T) {
 	tn := newTenant(t, iscfake.Options{})
 	g := governance.Grant{RequestID: "AR-9", Identity: governance.Identity{ID: carolID},
-		Item: governance.ItemRef{Name: "Payroll Reader", Ref: "ACCESS_PROFILE:" + payroll},
+		Item:  governance.ItemRef{Name: "Payroll Reader", Ref: "ACCESS_PROFILE:" + payroll},
 		Start: tn.Clock.Now().Add(-2 * time.Hour), End: tn.Clock.Now().Add(-time.Minute)}
 	_, err := tn.be.Submit(context.Background(), g)
 	require.Error(t, err)
