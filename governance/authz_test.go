@@ -14,7 +14,7 @@ import (
 )
 
 // TestAuthorisationMatrix checks every action against every kind of actor, before and
-// after the request escalated, against the table in README.md ("Who may do what").
+// after the request escalated, against the table in docs/configuration.md ("Who may do what").
 // Approve, deny and cancel act on a pending request; extend and revoke on active access.
 func TestAuthorisationMatrix(t *testing.T) {
 	const (

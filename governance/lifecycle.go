@@ -3,7 +3,7 @@ package governance
 // State is where a request is in its lifecycle.
 type State string
 
-// The states of a request. See DESIGN.md, "Lifecycle".
+// The states of a request. See docs/design.md, "Lifecycle".
 const (
 	StatePendingApproval State = "pending_approval"
 	StateApproved        State = "approved"

@@ -159,7 +159,7 @@ func (r *Request) clone() *Request {
 }
 
 // Schedule is the reminder, escalation and expiry configuration, with the meaning of
-// SailPoint's approvalReminderAndEscalationConfig (DESIGN.md, "Scheduler semantics").
+// SailPoint's approvalReminderAndEscalationConfig (docs/configuration.md, "Reminders, escalation, timeouts and the end of access").
 // It is copied onto each request when the request is created.
 type Schedule struct {
 	DaysUntilEscalation  int             `json:"daysUntilEscalation" yaml:"daysUntilEscalation"`

@@ -320,7 +320,7 @@ func (s *Service) ExtendFor(ctx context.Context, id string, by Actor, d time.Dur
 	key := fmt.Sprintf("extend:%s:%d", id, end.Unix())
 	for {
 		r, err := s.Request(ctx, RequestInput{Requester: by, Item: orig.Item.ID, Duration: d,
-			Reason:         extensionReason(id, end.Add(d), orig.Reason),
+			Reason:         orig.Reason, // the card says what it extends, until when
 			IdempotencyKey: key, Confirm: true,
 			extends: id, extendTo: end.Add(d)})
 		if err != nil || !r.State.Terminal() {
@@ -513,14 +513,4 @@ func checkLifecycle(from, to State, records []AuditRecord) error {
 		return fmt.Errorf("state changed from %s to %s without a lifecycle event", from, to)
 	}
 	return nil
-}
-
-// extensionReason says what an extension is for, within the reason limit.
-func extensionReason(id string, until time.Time, original string) string {
-	head := fmt.Sprintf("Extension of %s until %s. ", id, until.UTC().Format("2006-01-02 15:04 UTC"))
-	rest := []rune(original)
-	if room := MaxReasonLength - len([]rune(head)); len(rest) > room {
-		rest = append(rest[:room-1], '…')
-	}
-	return head + string(rest)
 }

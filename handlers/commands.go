@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -32,7 +33,12 @@ func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.
 	attrs = append(attrs, "command", cmd.Kind)
 	switch cmd.Kind {
 	case governance.CommandHelp:
-		writeJSON(w, slackbot.Help(s.svc.Catalog().Items()))
+		m, err := dispatch(ctx, s.svc, governance.Actor{}, cmd, "")
+		if err != nil {
+			writeJSON(w, s.failure(ctx, err, attrs...))
+			return
+		}
+		writeJSON(w, slackbot.Reply(m))
 		return
 	case governance.CommandForm:
 		// The trigger id expires in 3 seconds: open the form first; who submits it is
@@ -79,7 +85,7 @@ func (s *slackHandler) answerInTime(w http.ResponseWriter, r *http.Request, resp
 	if !started {
 		cancel()
 		s.log.WarnContext(r.Context(), "slash command refused: too much work in flight", attrs...)
-		writeJSON(w, slackbot.Busy())
+		writeJSON(w, slackbot.Reply(voice.Busy()))
 		return
 	}
 	if responseURL == "" { // nothing to answer through later: the answer waits for the work
@@ -103,70 +109,37 @@ func (s *slackHandler) answerInTime(w http.ResponseWriter, r *http.Request, resp
 	}
 	mu.Unlock()
 	s.log.InfoContext(r.Context(), "slash command answered later through response_url", attrs...)
-	writeJSON(w, slackbot.Working())
+	writeJSON(w, slackbot.Reply(voice.Working()))
 }
 
 // run does a command that needs the person's identity and returns what they are told.
+// Slack's own part is here: the person behind the user id, a holder named by mention,
+// and the trigger id that makes a retried command the same request.
 func (s *slackHandler) run(ctx context.Context, cmd governance.Command, userID, trigger string, attrs []any) slackbot.Message {
 	who, err := s.cfg.Slack.Directory.Person(ctx, userID)
 	if err != nil {
 		return s.failure(ctx, err, attrs...)
 	}
-	var answer slackbot.Message
 	switch cmd.Kind {
-	case governance.CommandRequest:
-		var req *governance.Request
-		// Slack retrying the command (X-Slack-Retry-Num) sends the same trigger id, so
-		// the retry maps to the request the first attempt made, and gets the same answer.
-		req, err = s.svc.Request(ctx, governance.RequestInput{Requester: actor(who, userID), Item: cmd.Item,
-			Duration: cmd.Duration, Reason: cmd.Reason, IdempotencyKey: idempotencyKey("slack:", trigger)})
-		if err == nil {
-			answer = slackbot.RequestCreated(req)
-		}
-	case governance.CommandStatus:
-		var rs []*governance.Request
-		if rs, err = s.svc.Mine(ctx, who); err == nil {
-			answer = slackbot.Status(rs)
-		}
-	case governance.CommandPending:
-		var rs []*governance.Request
-		if rs, err = s.svc.PendingFor(ctx, who); err == nil {
-			answer = slackbot.Pending(rs)
-		}
-	case governance.CommandCancel:
+	case governance.CommandCancel, governance.CommandSchedule:
 		attrs = append(attrs, "request", cmd.ID)
-		var req *governance.Request
-		if req, err = s.svc.Cancel(ctx, cmd.ID, actor(who, userID)); err == nil {
-			answer = slackbot.Cancelled(req)
-		}
 	case governance.CommandRevoke:
 		attrs = append(attrs, "item", cmd.Item)
-		holder := cmd.Holder
-		if id, ok := mentionedUser(holder); ok { // "from @bob" arrives as <@U123|bob>
-			var p governance.Person
-			if p, err = s.cfg.Slack.Directory.Person(ctx, id); err != nil {
-				break
+		if id, ok := mentionedUser(cmd.Holder); ok { // "from @bob" arrives as <@U123|bob>
+			p, err := s.cfg.Slack.Directory.Person(ctx, id)
+			if err != nil {
+				return s.failure(ctx, err, attrs...)
 			}
-			holder = p.Email
+			cmd.Holder = p.Email
 		}
-		var req *governance.Request
-		if req, err = s.svc.Revoke(ctx, governance.RevokeInput{By: actor(who, userID), Target: cmd.Item, Holder: holder}); err == nil {
-			answer = slackbot.Revoked(req)
-		}
-	case governance.CommandSchedule:
-		attrs = append(attrs, "request", cmd.ID)
-		var req *governance.Request
-		var steps []governance.Step
-		if req, steps, err = s.svc.Schedule(ctx, cmd.ID, who); err == nil {
-			answer = slackbot.Schedule(req, steps)
-		}
-	default:
-		err = &governance.Problem{Err: governance.ErrBadCommand, Message: "I don't know that command; `/access help` lists them."}
 	}
+	// Slack retrying the command (X-Slack-Retry-Num) sends the same trigger id, so the
+	// retry maps to the request the first attempt made, and gets the same answer.
+	m, err := dispatch(ctx, s.svc, actor(who, userID), cmd, idempotencyKey("slack:", trigger))
 	if err != nil {
-		answer = s.failure(ctx, err, attrs...)
+		return s.failure(ctx, err, attrs...)
 	}
-	return answer
+	return slackbot.Reply(m)
 }
 
 // idempotencyKey is prefix+id, or "" (a fresh request every time) when Slack sent no id:

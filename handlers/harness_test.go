@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/bot"
@@ -28,6 +30,7 @@ import (
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/handlers"
+	"github.com/accessbot/accessbot/handlers/metrics"
 )
 
 func TestMain(m *testing.M) { redistest.Main(m) }
@@ -98,7 +101,7 @@ type world struct {
 	disp    *governance.Dispatcher
 	handler http.Handler
 	trigger atomic.Int64
-	metrics *handlers.Metrics
+	metrics *metrics.Registry
 
 	catalog string               // default catalogYAML
 	extra   []governance.Backend // backends besides the built-in one
@@ -108,6 +111,7 @@ type world struct {
 	answerWithin time.Duration
 	busy         time.Duration // how long a Teams activity waits for room (TeamsConfig.Wait)
 	background   int           // how much work may run after answers; default 64
+	bg           *handlers.Background
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -132,7 +136,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		f(&o)
 	}
 	w.store = redisstore.New(redistest.Client(t), o)
-	w.metrics = handlers.NewMetrics(w.store.OutboxDepth)
+	w.metrics = metrics.New(w.store.OutboxDepth)
 	catalog, err := governance.ParseCatalog([]byte(w.catalog))
 	require.NoError(t, err)
 	backend, err := builtin.New(w.store, builtin.Options{Clock: w.clock})
@@ -158,12 +162,10 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics})
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
-	var bg *handlers.Background
-	if w.background > 0 {
-		bg = handlers.NewBackground(w.background, log)
-	}
-	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: bg,
-		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin}, Teams: tc})
+	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)
+	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: w.bg,
+		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin,
+			Respond: slackbot.NewResponder(nil, w.slack.URL()).Respond}, Teams: tc})
 }
 
 // drain delivers everything the outbox holds.
@@ -299,4 +301,52 @@ func decodeView(t testing.TB, rec *httptest.ResponseRecorder) viewAnswer {
 		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &a), rec.Body.String())
 	}
 	return a
+}
+
+// quiet is a logger that writes nowhere, for the backends under test.
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// approved is a request made by user with a slash command (answered with AR-1) and
+// approved by Alice, its outbox drained after each step.
+func (w *world) approved(user, text string) {
+	w.t.Helper()
+	assert.Contains(w.t, ephemeral(w.t, w.command(user, text)), "AR-1")
+	w.drain()
+	w.approve("UALICE", "AR-1")
+}
+
+// dmText is every direct message user got, one after the other.
+func (w *world) dmText(user string) string { return strings.Join(w.dms(user), "\n") }
+
+// state is the state request id is in now.
+func (w *world) state(id string) governance.State {
+	w.t.Helper()
+	r, err := w.store.Get(context.Background(), id)
+	require.NoError(w.t, err)
+	return r.State
+}
+
+// startedWith is a started world with catalog and backend be, on the clock be and its fake
+// share.
+func startedWith(t testing.TB, catalog string, clock *governance.ManualClock, be governance.Backend) *world {
+	w := newWorldWith(t, catalog, []governance.Backend{be})
+	w.clock = clock
+	w.start()
+	return w
+}
+
+// ask is user's slash command, answered, with the outbox drained after it; it returns
+// the answer.
+func (w *world) ask(user, text string) string {
+	w.t.Helper()
+	answer := ephemeral(w.t, w.command(user, text))
+	w.drain()
+	return answer
+}
+
+// approve is approver's click on Approve of request id, with the outbox drained after it.
+func (w *world) approve(approver, id string) {
+	w.t.Helper()
+	w.click(approver, slackbot.ActionApprove, id)
+	w.drain()
 }

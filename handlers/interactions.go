@@ -12,6 +12,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -67,7 +68,7 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 			s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
 			return
 		}
-		s.reply(ctx, ic.ResponseURL, slackbot.RequestCreated(req), attrs...)
+		s.reply(ctx, ic.ResponseURL, slackbot.Reply(voice.RequestCreated(req)), attrs...)
 		return
 	}
 	if action.ActionID == slackbot.ActionApprove {
@@ -76,7 +77,7 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 			s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
 			return
 		}
-		s.reply(ctx, ic.ResponseURL, slackbot.Approved(req), attrs...)
+		s.reply(ctx, ic.ResponseURL, slackbot.Reply(voice.Approved(req)), attrs...)
 		return
 	}
 	// Deny needs a reason, asked in a modal. Someone who may not decide is told at once
@@ -96,7 +97,7 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 func viewFailed(err error) error {
 	var se slackapi.SlackErrorResponse
 	if errors.As(err, &se) && (se.Err == "expired_trigger_id" || se.Err == "trigger_exchanged" || se.Err == "invalid_trigger_id") {
-		return &governance.Problem{Err: err, Message: "Slack did not let me open the form in time; click Deny again."}
+		return &governance.Problem{Err: err, Message: voice.SlackFormTooLate}
 	}
 	return err
 }
@@ -129,7 +130,7 @@ func (s *slackHandler) fieldErrors(ctx context.Context, err error, fallback stri
 	if p != nil && slices.Contains(blocks, p.Field) {
 		block = p.Field
 	}
-	return slackapi.NewErrorsViewSubmissionResponse(map[string]string{block: slackbot.ErrorText(err, ref)})
+	return slackapi.NewErrorsViewSubmissionResponse(map[string]string{block: voice.ErrorText(err, ref)})
 }
 
 // viewSubmission handles the deny-reason and request forms. Its answer is the HTTP body:

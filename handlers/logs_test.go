@@ -19,11 +19,9 @@ import (
 func TestLogs_EveryLineAboutARequestCarriesItsID(t *testing.T) {
 	w := newWorld(t)
 	w.slack.Fail("chat.postMessage", 1, slackfake.Failure{Status: http.StatusTooManyRequests, RetryAfter: 30})
-	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
-	w.drain()
+	w.ask("UCAROL", "request vpn because travelling")
 	w.click("UERIN", slackbot.ActionApprove, "AR-1") // refused
-	w.click("UBOB", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.approve("UBOB", "AR-1")
 
 	lines := 0
 	for _, line := range strings.Split(strings.TrimSpace(w.logs.String()), "\n") {

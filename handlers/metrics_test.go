@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/handlers"
 )
 
 func TestMetrics_AfterAnEndToEndRequest(t *testing.T) {
@@ -20,7 +21,7 @@ func TestMetrics_AfterAnEndToEndRequest(t *testing.T) {
 	w.drain()
 
 	rec := httptest.NewRecorder()
-	w.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	handlers.Ops(w.metrics, false).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	require.Equal(t, http.StatusOK, rec.Code)
 	body, _ := io.ReadAll(rec.Body)
 	for _, want := range []string{
@@ -38,4 +39,28 @@ func TestMetrics_AfterAnEndToEndRequest(t *testing.T) {
 	} {
 		assert.Contains(t, string(body), want)
 	}
+}
+
+// /metrics is not on the public listener: it is the metrics listener's (Ops), or, where
+// an operator insists on one port, the public one's behind a bearer token.
+func TestMetrics_NotServedPubliclyWithoutItsToken(t *testing.T) {
+	w := newWorld(t)
+	get := func(h http.Handler, auth string) int {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	assert.Equal(t, http.StatusNotFound, get(w.handler, ""), "not on the public listener")
+	pprof := httptest.NewRecorder()
+	handlers.Ops(w.metrics, false).ServeHTTP(pprof, httptest.NewRequest(http.MethodGet, "/debug/pprof/", nil))
+	assert.Equal(t, http.StatusNotFound, pprof.Code, "profiles only when enabled")
+
+	withToken := handlers.New(handlers.Config{Service: w.svc, Metrics: w.metrics, MetricsToken: "s3cret"})
+	assert.Equal(t, http.StatusUnauthorized, get(withToken, ""))
+	assert.Equal(t, http.StatusUnauthorized, get(withToken, "Bearer wrong"))
+	assert.Equal(t, http.StatusOK, get(withToken, "Bearer s3cret"))
 }

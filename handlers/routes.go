@@ -6,14 +6,15 @@ package handlers
 import (
 	"cmp"
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
-	"sync"
-	"sync/atomic"
+	httppprof "net/http/pprof"
 	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/handlers/metrics"
 )
 
 // Config is what the HTTP edge is built from.
@@ -35,8 +36,10 @@ type Config struct {
 	// Background, when Go is nil, runs that work (default: NewBackground(64, Logger)); a
 	// server passes its own so that it can wait for the work when it shuts down.
 	Background *Background
-	// Metrics, if set, times every endpoint and serves GET /metrics.
-	Metrics *Metrics
+	// Metrics, if set, times every endpoint. GET /metrics is served by Ops, on a listener
+	// of its own; here only when MetricsToken is set, and then only to that bearer token.
+	Metrics      *metrics.Registry
+	MetricsToken string
 }
 
 // SlackConfig is the Slack side of the edge.
@@ -62,7 +65,9 @@ type SlackConfig struct {
 //	POST /teams/messages      every Bot Framework activity (when Teams is configured)
 //	GET  /healthz             200 "ok" while the process runs
 //	GET  /readyz              200 when the store answers, else 503 with the reason
-//	GET  /metrics             Prometheus metrics (when Config.Metrics is set)
+//	GET  /metrics             Prometheus metrics, only with Config.MetricsToken as a bearer token
+//
+// Ops is what the metrics listener serves.
 func New(cfg Config) http.Handler {
 	if cfg.Service == nil {
 		panic("handlers: Config.Service is required")
@@ -86,7 +91,7 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern, endpoint string, h http.Handler) {
 		if cfg.Metrics != nil {
-			h = cfg.Metrics.instrument(endpoint, h)
+			h = cfg.Metrics.Instrument(endpoint, h)
 		}
 		mux.Handle(pattern, h)
 	}
@@ -97,116 +102,38 @@ func New(cfg Config) http.Handler {
 	}
 	route("GET /healthz", "/healthz", http.HandlerFunc(healthz))
 	route("GET /readyz", "/readyz", readyz(cfg.Service, cfg.Logger))
-	if cfg.Metrics != nil {
-		mux.Handle("GET /metrics", cfg.Metrics.Handler())
+	if cfg.Metrics != nil && cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", bearer(cfg.MetricsToken, cfg.Metrics.Handler()))
 	}
 	return mux
 }
 
-// Background runs the work handlers do after answering, at most a fixed number at a time,
-// so a slow Slack or Bot Connector cannot pile up goroutines; Wait lets a shutting-down
-// server finish it before the process exits. The work runs on long-lived goroutines (at
-// most that number, started as needed), whose stacks have grown to what the work needs:
-// a fresh goroutine per command would grow its stack again every time.
-type Background struct {
-	sem     chan struct{}
-	work    chan func() // to an idle worker
-	workers atomic.Int32
-	log     *slog.Logger
-
-	mu     sync.Mutex
-	active int           // functions started and not yet returned
-	idle   chan struct{} // closed when active drops to zero
-}
-
-// NewBackground runs at most n functions at a time; log (nil: slog.Default()) hears of
-// the ones dropped.
-func NewBackground(n int, log *slog.Logger) *Background {
-	return &Background{sem: make(chan struct{}, n), work: make(chan func()), log: cmp.Or(log, slog.Default())}
-}
-
-// Go runs f, or drops it when every slot is busy, and logs that. It is for Slack replies:
-// the action they answer is done and acknowledged already, and a lost reply is better
-// than a pile of waiting ones.
-func (b *Background) Go(f func()) {
-	select {
-	case b.sem <- struct{}{}:
-		b.run(f)
-	default:
-		b.log.Warn("too many replies in flight; one was dropped", "limit", cap(b.sem))
+// Ops is the operators' HTTP surface, for a listener apart from the public one (by
+// default on loopback; in Kubernetes on a port the Service does not expose):
+//
+//	GET /metrics          Prometheus metrics
+//	GET /debug/pprof/...  Go's profiles, when pprof is true
+func Ops(m *metrics.Registry, pprof bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	if pprof {
+		mux.HandleFunc("/debug/pprof/", httppprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
 	}
+	return mux
 }
 
-// Start runs f as soon as a slot is free, waiting at most until ctx ends, and reports
-// whether f runs. It is for work that is the command itself (Teams), which must be
-// refused while the sender still waits for the answer, never acknowledged and then lost.
-func (b *Background) Start(ctx context.Context, f func()) bool {
-	select {
-	case b.sem <- struct{}{}:
-	default:
-		select {
-		case b.sem <- struct{}{}:
-		case <-ctx.Done():
-			return false
+// bearer serves h only to requests that carry token as their bearer token.
+func bearer(token string, h http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="accessbot metrics"`)
+			http.Error(w, "metrics need the bearer token (METRICS_TOKEN)", http.StatusUnauthorized)
+			return
 		}
-	}
-	b.run(f)
-	return true
-}
-
-// Running is how many functions are running now.
-func (b *Background) Running() int { return len(b.sem) }
-
-// Wait waits until every function started has returned, or ctx ends (then it returns
-// ctx's error). Call it after the HTTP server has stopped taking requests.
-func (b *Background) Wait(ctx context.Context) error {
-	b.mu.Lock()
-	if b.active == 0 {
-		b.mu.Unlock()
-		return nil
-	}
-	idle := b.idle
-	b.mu.Unlock()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// run hands f, which holds a slot, to an idle worker, or starts one while there are fewer
-// workers than slots; otherwise a worker is about to be idle (it has just given up its
-// slot), and f waits for it.
-func (b *Background) run(f func()) {
-	b.mu.Lock()
-	if b.active == 0 {
-		b.idle = make(chan struct{})
-	}
-	b.active++
-	b.mu.Unlock()
-	select {
-	case b.work <- f:
-		return
-	default:
-	}
-	if b.workers.Add(1) <= int32(cap(b.sem)) {
-		go b.worker(f)
-		return
-	}
-	b.workers.Add(-1)
-	b.work <- f
-}
-
-func (b *Background) worker(f func()) {
-	for {
-		f()
-		b.mu.Lock()
-		if b.active--; b.active == 0 {
-			close(b.idle)
-		}
-		b.mu.Unlock()
-		<-b.sem
-		f = <-b.work
-	}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -42,8 +42,7 @@ func TestScheduleCommand_ShowsThePlanToThoseInvolved(t *testing.T) {
 
 func TestReminderAndEscalation_ThroughSlack(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
-	w.drain()
+	w.ask("UCAROL", "request vpn because travelling")
 
 	w.sweepAfter(3 * governance.Day)
 	bob := w.dms("UBOB")
@@ -64,8 +63,7 @@ func TestReminderAndEscalation_ThroughSlack(t *testing.T) {
 	assert.Contains(t, alert, "[ Approve ] [ Deny ]")
 
 	// Dave is an admin: after escalation he may decide from the alert.
-	w.click("UDAVE", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.approve("UDAVE", "AR-1")
 	r, err := w.store.Get(context.Background(), "AR-1")
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateActive, r.State)
@@ -75,8 +73,7 @@ func TestReminderAndEscalation_ThroughSlack(t *testing.T) {
 
 func TestDigest_ArrivesAsADMWithWorkingButtons(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
-	w.drain()
+	w.ask("UCAROL", "request vpn because travelling")
 	n, err := w.svc.Digest(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "only Bob has something waiting")
@@ -91,8 +88,7 @@ func TestExtend_FromTheExpiryWarning(t *testing.T) {
 	w := newWorld(t)
 	ephemeral(t, w.command("UCAROL", "request vpn because travelling")) // 30d by default
 	w.drain()
-	w.click("UBOB", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.approve("UBOB", "AR-1")
 
 	w.sweepAfter(30*governance.Day - time.Hour) // the 1h warning
 	told := w.dms("UCAROL")
@@ -108,12 +104,31 @@ func TestExtend_FromTheExpiryWarning(t *testing.T) {
 	w.drain()
 	assert.Contains(t, w.card("UBOB"), "Access request AR-1", "Bob's first card")
 	bob := w.dms("UBOB")
-	assert.Contains(t, bob[len(bob)-1], "Extension of AR-1")
+	assert.Contains(t, bob[len(bob)-1], "Extension request AR-2")
+	assert.Contains(t, bob[len(bob)-1], "Extends: AR-1 by 30d, until", "what it extends, by how much, until when")
 
-	w.click("UBOB", slackbot.ActionApprove, "AR-2")
-	w.drain()
+	w.approve("UBOB", "AR-2")
 	g, ok, err := w.store.Grant(context.Background(), "AR-1")
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, t0.Add(60*governance.Day), g.End, "the grant now runs 30 more days")
+}
+
+func TestExtend_ByCommandForAnotherDuration(t *testing.T) {
+	w := newWorld(t)
+	w.ask("UCAROL", "request vpn for 2d because travelling")
+	w.approve("UBOB", "AR-1")
+	answer := ephemeral(t, w.command("UCAROL", "extend AR-1 for 1 day"))
+	assert.Contains(t, answer, "You asked to extend AR-1 by 1d, until")
+	assert.Contains(t, answer, "request AR-2 is waiting for")
+	w.drain()
+	bob := w.dms("UBOB")
+	card := bob[len(bob)-1]
+	assert.Contains(t, card, "Extension request AR-2")
+	assert.Contains(t, card, "Extends: AR-1 by 1d, until")
+	w.approve("UBOB", "AR-2")
+	g, ok, err := w.store.Grant(context.Background(), "AR-1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, t0.Add(3*governance.Day), g.End, "2 days, then 1 more")
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -76,11 +77,11 @@ func (s *slackHandler) failure(ctx context.Context, err error, attrs ...any) sla
 			reason = p.Err.Error()
 		}
 		s.log.InfoContext(ctx, "slack action refused", append(attrs, "reason", reason)...)
-		return slackbot.ErrorMessage(err, "")
+		return slackbot.Reply(voice.Error(err, ""))
 	}
 	ref := newRef()
 	s.log.ErrorContext(ctx, "slack action failed", append(attrs, "ref", ref, "err", err)...)
-	return slackbot.ErrorMessage(err, ref)
+	return slackbot.Reply(voice.Error(err, ref))
 }
 
 func newRef() string {

@@ -66,15 +66,12 @@ func TestRequestApproveGrant_CardsToEveryApproverThenGrantThenEveryoneTold(t *te
 		assert.Contains(t, card, "✅ Approved by Alice (alice@example.com) at 2026-11-23 09:10 UTC.")
 		assert.NotContains(t, card, "[ Approve ]", "the buttons are gone")
 	}
-	r, err := w.store.Get(context.Background(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateActive, r.State)
+	assert.Equal(t, governance.StateActive, w.state("AR-1"))
 }
 
 func TestDeny_AsksForAReasonInAModalAndTellsTheRequesterWhy(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
-	w.drain()
+	w.ask("UCAROL", "request vpn because travelling")
 
 	rec := w.click("UBOB", slackbot.ActionDeny, "AR-1")
 	require.Equal(t, http.StatusOK, rec.Code)
@@ -109,8 +106,7 @@ func TestDeny_AsksForAReasonInAModalAndTellsTheRequesterWhy(t *testing.T) {
 
 func TestDeny_TooLateForTheModalIsExplained(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request vpn"))
-	w.drain()
+	w.ask("UCAROL", "request vpn")
 	w.slack.Fail("views.open", 1, slackfake.Failure{Error: "expired_trigger_id"})
 	w.click("UBOB", slackbot.ActionDeny, "AR-1")
 	assert.Equal(t, []string{"⚠️ Slack did not let me open the form in time; click Deny again."}, w.replies("UBOB", 1))
@@ -118,8 +114,7 @@ func TestDeny_TooLateForTheModalIsExplained(t *testing.T) {
 
 func TestCancel_OnlyTheRequesterMayCancel(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request vpn"))
-	w.drain()
+	w.ask("UCAROL", "request vpn")
 
 	assert.Equal(t, "⚠️ Only Carol, who asked for AR-1, can cancel it.", ephemeral(t, w.command("UBOB", "cancel AR-1")))
 	assert.Contains(t, ephemeral(t, w.command("UCAROL", "cancel ar-1")), "Request AR-1 for Office VPN `vpn` is cancelled")
@@ -135,28 +130,24 @@ func TestCancel_OnlyTheRequesterMayCancel(t *testing.T) {
 
 func TestApprove_RequesterCannotApproveOwnRequest(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request prod-db because debugging"))
-	w.drain()
+	w.ask("UCAROL", "request prod-db because debugging")
 
 	w.click("UCAROL", slackbot.ActionApprove, "AR-1")
 	assert.Equal(t, []string{"⚠️ You can't decide your own request AR-1; it is waiting for Alice, Bob."}, w.replies("UCAROL", 1))
 	assert.Contains(t, ephemeral(t, w.command("UCAROL", "request carol-only")), "You are the only approver of Carol's own thing")
-	r, err := w.store.Get(context.Background(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StatePendingApproval, r.State)
+	assert.Equal(t, governance.StatePendingApproval, w.state("AR-1"))
 }
 
 func TestApprove_NonApproverIsRefusedAtOnceAndNeverGetsAModal(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request prod-db because debugging"))
-	w.drain()
+	w.ask("UCAROL", "request prod-db because debugging")
 
 	// The click says username "alice"; only the signed user id counts.
 	w.click("UERIN", slackbot.ActionApprove, "AR-1")
 	w.click("UERIN", slackbot.ActionDeny, "AR-1")
 	refusals := w.replies("UERIN", 2)
 	for _, r := range refusals {
-		assert.Equal(t, "⚠️ There is no request AR-1; `status` lists yours and `pending` the ones waiting for you.", r)
+		assert.Equal(t, "⚠️ There is no request AR-1; `/access status` lists yours and `/access pending` the ones waiting for you.", r)
 	}
 	assert.Empty(t, w.slack.Calls("views.open"), "a non-approver is refused before any modal opens")
 
@@ -171,8 +162,7 @@ func TestApprove_NonApproverIsRefusedAtOnceAndNeverGetsAModal(t *testing.T) {
 
 func TestConcurrentApprovals_ExactlyOneDecisionAndOneSubmission(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request prod-db because debugging"))
-	w.drain()
+	w.ask("UCAROL", "request prod-db because debugging")
 
 	var wg sync.WaitGroup
 	for _, u := range []string{"UALICE", "UBOB"} {
@@ -389,16 +379,12 @@ func TestCommands_SlacksEscapingIsUndoneSoApproversSeeTheReasonEscapedOnce(t *te
 
 func TestRevoke_FromAnAddressSlackTurnedIntoAMailtoLink(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
-	w.drain()
-	w.click("UBOB", slackbot.ActionApprove, "AR-1")
-	w.drain()
+	w.ask("UCAROL", "request vpn because travelling")
+	w.approve("UBOB", "AR-1")
 	// Dave, an admin, types: /access revoke vpn from carol@example.com
 	got := ephemeral(t, w.command("UDAVE", "revoke vpn from <mailto:carol@example.com|carol@example.com>"))
 	assert.Contains(t, got, "Carol (carol@example.com)'s access to Office VPN `vpn` (request AR-1) is revoked")
-	r, err := w.store.Get(context.Background(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateRevoked, r.State)
+	assert.Equal(t, governance.StateRevoked, w.state("AR-1"))
 }
 
 func TestCommands_StatusAndPendingWithWorkingButtons(t *testing.T) {
@@ -534,8 +520,7 @@ func TestSignature_SlacksPublishedVectorPassesAtItsOwnTime(t *testing.T) {
 
 func TestRestart_ANewProcessDeliversEverythingExactlyOnce(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
-	w.drain()
+	w.ask("UCAROL", "request vpn because travelling")
 	w.click("UBOB", slackbot.ActionApprove, "AR-1")
 	w.replies("UBOB", 1)
 	// The process dies here: the decision is stored, nothing that follows was delivered.
@@ -557,15 +542,12 @@ func TestRestart_ANewProcessDeliversEverythingExactlyOnce(t *testing.T) {
 		return nil
 	}))
 	assert.Equal(t, 1, submits)
-	r, err := w.store.Get(context.Background(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateActive, r.State)
+	assert.Equal(t, governance.StateActive, w.state("AR-1"))
 }
 
 func TestWorkerCrashMidDelivery_AnotherTakesOverOnce(t *testing.T) {
 	w := newWorld(t)
-	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
-	w.drain()
+	w.ask("UCAROL", "request vpn because travelling")
 	w.click("UBOB", slackbot.ActionApprove, "AR-1")
 	claimed, err := w.store.ClaimTasks(context.Background(), "crashed-worker", 100, governance.ClaimEverywhere)
 	require.NoError(t, err)
@@ -576,16 +558,13 @@ func TestWorkerCrashMidDelivery_AnotherTakesOverOnce(t *testing.T) {
 	w.drain()
 	assert.Len(t, w.dms("UCAROL"), 2)
 	assert.Len(t, w.slack.Calls("chat.update"), 1)
-	r, err := w.store.Get(context.Background(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateActive, r.State)
+	assert.Equal(t, governance.StateActive, w.state("AR-1"))
 }
 
 func TestSlackRateLimit_CardIsRetriedAfterRetryAfter(t *testing.T) {
 	w := newWorld(t)
 	w.slack.Fail("chat.postMessage", 1, slackfake.Failure{Status: http.StatusTooManyRequests, RetryAfter: 30})
-	ephemeral(t, w.command("UCAROL", "request vpn"))
-	w.drain()
+	w.ask("UCAROL", "request vpn")
 	assert.Empty(t, w.dms("UBOB"), "rate limited: not sent yet")
 
 	w.clock.Advance(29 * time.Second)
@@ -599,8 +578,7 @@ func TestSlackRateLimit_CardIsRetriedAfterRetryAfter(t *testing.T) {
 func TestSlackPermanentError_IsGivenUpNotRetried(t *testing.T) {
 	w := newWorld(t)
 	w.slack.Fail("users.lookupByEmail", 1, slackfake.Failure{Error: "users_not_found"})
-	ephemeral(t, w.command("UCAROL", "request vpn"))
-	w.drain()
+	w.ask("UCAROL", "request vpn")
 	w.clock.Advance(time.Hour)
 	w.drain()
 	assert.Empty(t, w.dms("UBOB"))

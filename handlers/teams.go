@@ -16,6 +16,7 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
 	"github.com/accessbot/accessbot/bot/teams"
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -110,7 +111,7 @@ func (h *teamsHandler) messages(w http.ResponseWriter, r *http.Request) {
 			if !botAdded(act) {
 				return nil
 			}
-			return teams.HelpCard(h.svc.Catalog().Items())
+			return teams.Render(voice.Help(h.svc.Catalog().Items()))
 		})
 	default:
 		w.WriteHeader(http.StatusOK)
@@ -171,67 +172,31 @@ func (h *teamsHandler) failure(ctx context.Context, log *slog.Logger, err error)
 	var p *governance.Problem
 	if errors.As(err, &p) {
 		log.InfoContext(ctx, "teams command refused", "reason", p.Message)
-		return teams.ErrorCard(err, "")
+		return teams.Render(voice.Error(err, ""))
 	}
 	ref := fmt.Sprintf("E%d", time.Now().UnixNano()%1e9)
 	log.ErrorContext(ctx, "teams command failed", "err", err, "ref", ref)
-	return teams.ErrorCard(err, ref)
+	return teams.Render(voice.Error(err, ref))
 }
 
 var mention = regexp.MustCompile(`(?s)<at>.*?</at>`)
 
-// command runs a text command, as `/access <text>` would in Slack.
+// command runs a text command, as `/access <text>` would in Slack. Teams' own part is
+// here: mentions of the bot are dropped, and `request` alone (or nothing) is the form.
 func (h *teamsHandler) command(ctx context.Context, who governance.Actor, text string) teams.Card {
 	text = strings.TrimSpace(mention.ReplaceAllString(text, ""))
 	if strings.EqualFold(text, "request") || text == "" {
-		return teams.RequestFormCard(h.svc.Catalog().Items())
+		return teams.FormCard(voice.RequestForm(h.svc.Catalog().Items()), teams.VerbRequest)
 	}
 	cmd, err := governance.ParseCommand(text)
 	if err != nil {
-		return teams.ErrorCard(err, "")
+		return h.failure(ctx, h.log, err)
 	}
-	var card teams.Card
-	switch cmd.Kind {
-	case governance.CommandHelp:
-		return teams.HelpCard(h.svc.Catalog().Items())
-	case governance.CommandRequest:
-		var req *governance.Request
-		if req, err = h.svc.Request(ctx, governance.RequestInput{Requester: who, Item: cmd.Item, Duration: cmd.Duration, Reason: cmd.Reason}); err == nil {
-			card = teams.RequestCreated(req)
-		}
-	case governance.CommandStatus:
-		var rs []*governance.Request
-		if rs, err = h.svc.Mine(ctx, who.Person); err == nil {
-			card = teams.StatusCard(rs)
-		}
-	case governance.CommandPending:
-		var rs []*governance.Request
-		if rs, err = h.svc.PendingFor(ctx, who.Person); err == nil {
-			card = teams.PendingCard(rs)
-		}
-	case governance.CommandCancel:
-		var req *governance.Request
-		if req, err = h.svc.Cancel(ctx, cmd.ID, who); err == nil {
-			card = teams.Cancelled(req)
-		}
-	case governance.CommandRevoke:
-		var req *governance.Request
-		if req, err = h.svc.Revoke(ctx, governance.RevokeInput{By: who, Target: cmd.Item, Holder: cmd.Holder}); err == nil {
-			card = teams.Revoked(req)
-		}
-	case governance.CommandSchedule:
-		var req *governance.Request
-		var steps []governance.Step
-		if req, steps, err = h.svc.Schedule(ctx, cmd.ID, who.Person); err == nil {
-			card = teams.ScheduleCard(req, steps)
-		}
-	default:
-		return teams.HelpCard(h.svc.Catalog().Items())
-	}
+	m, err := dispatch(ctx, h.svc, who, cmd, "")
 	if err != nil {
 		return h.failure(ctx, h.log, err)
 	}
-	return card
+	return teams.Render(m)
 }
 
 // invoke answers a card click (Action.Execute) in the HTTP response: the clicker's card is
@@ -249,7 +214,7 @@ func (h *teamsHandler) invoke(ctx context.Context, w http.ResponseWriter, act sc
 		// A refusal leaves the clicker's card as it is and says why in a message.
 		h.failure(ctx, log, err)
 		writeJSON(w, map[string]any{"statusCode": http.StatusOK, "type": "application/vnd.microsoft.activity.message",
-			"value": teams.PlainError(err)})
+			"value": voice.ErrorText(err, "")})
 		return
 	}
 	writeJSON(w, map[string]any{"statusCode": http.StatusOK, "type": teams.ContentType, "value": card})
@@ -262,14 +227,14 @@ func (h *teamsHandler) listAfter(ctx context.Context, who governance.Actor, deci
 	rs, err := h.svc.PendingFor(ctx, who.Person)
 	if err != nil { // the decision stands; show it at least
 		h.log.WarnContext(ctx, "teams pending list not read after a decision", "request", decided.ID, "err", err)
-		return teams.ApprovalCard(decided)
+		return teams.Render(voice.ApprovalCard(decided))
 	}
 	rs = slices.DeleteFunc(rs, func(r *governance.Request) bool { return r.ID == decided.ID })
 	at := slices.IndexFunc(rs, func(r *governance.Request) bool { return r.CreatedAt.After(decided.CreatedAt) })
 	if at < 0 {
 		at = len(rs)
 	}
-	return teams.DigestCard(slices.Insert(rs, at, decided))
+	return teams.Render(voice.Pending(slices.Insert(rs, at, decided)))
 }
 
 // act carries out a card button: approve, deny (with the reason typed in the card),
@@ -290,13 +255,13 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 		if str(teams.DataFrom) == teams.FromList {
 			return h.listAfter(ctx, who, req), nil
 		}
-		return teams.ApprovalCard(req), nil
+		return teams.Render(voice.ApprovalCard(req)), nil
 	case teams.VerbExtend:
 		req, err := h.svc.Extend(ctx, id, who)
 		if err != nil {
 			return nil, err
 		}
-		return teams.Extending(req), nil
+		return teams.Render(voice.RequestCreated(req)), nil
 	case teams.VerbRequest:
 		var d time.Duration
 		if s := str(teams.InputDuration); s != "" {
@@ -309,7 +274,7 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 		if err != nil {
 			return nil, err
 		}
-		return teams.RequestCreated(req), nil
+		return teams.Render(voice.RequestCreated(req)), nil
 	}
-	return nil, &governance.Problem{Err: governance.ErrBadCommand, Message: "That button is not one accessbot knows; send `help`."}
+	return nil, &governance.Problem{Err: governance.ErrBadCommand, Message: voice.UnknownButton}
 }

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
@@ -69,11 +71,17 @@ func (w *world) postTeams(act map[string]any, edit ...func(jwt.MapClaims, map[st
 // say is user typing text to the bot; it waits for the bot's reply and returns its text.
 func (w *world) sayTeams(user, text string) string {
 	w.t.Helper()
+	return teamsfake.CardText(w.teamsReply(user, text))
+}
+
+// teamsReply is the card accessbot answers user's message text with.
+func (w *world) teamsReply(user, text string) teams.Card {
+	w.t.Helper()
 	before := len(w.teams.Calls())
 	rec := w.postTeams(w.activity(user, "message", map[string]any{"text": text}))
 	require.Equal(w.t, http.StatusOK, rec.Code, rec.Body.String())
 	calls := w.teams.Wait(w.t, before+1, 5*time.Second)
-	return teamsfake.CardText(teamsfake.CardOf(calls[len(calls)-1].Activity))
+	return teamsfake.CardOf(calls[len(calls)-1].Activity)
 }
 
 // execute is user clicking a card button; it returns the invoke response.
@@ -113,12 +121,12 @@ func (w *world) install(user string) {
 func TestTeams_RequestApproveAcrossTeamsAndSlack(t *testing.T) {
 	w := newTeamsWorld(t)
 	w.install("29:carol")
-	assert.Contains(t, w.sentTo("a:carol")[0], "accessbot: ask for access", "installing says hello with the help")
+	assert.Contains(t, w.sentTo("a:carol")[0], "**accessbot** — ask for access", "installing says hello with the help")
 	w.install("29:alice")
 
-	assert.Contains(t, w.sayTeams("29:carol", "request"), "Ask for access", "`request` alone is a form")
+	assert.Contains(t, w.sayTeams("29:carol", "request"), "Request access", "`request` alone is a form")
 	reply := w.sayTeams("29:carol", "request prod-db for 4h because incident 4711")
-	assert.Contains(t, reply, "Request AR-1 for **Production database**, 4h, is waiting for Alice, Bob")
+	assert.Contains(t, reply, "Request **AR-1** for **Production database** `prod-db`, 4h, is waiting for Alice, Bob")
 	w.drain()
 
 	aliceCard := w.sentTo("a:alice")
@@ -149,12 +157,12 @@ func TestTeams_RequestApproveAcrossTeamsAndSlack(t *testing.T) {
 	assert.Contains(t, updated[0], "Approved by Alice")
 	assert.Contains(t, w.card("UBOB"), "Approved by Alice", "Bob's Slack card is updated too")
 	carol := strings.Join(w.sentTo("a:carol"), "\n")
-	assert.Contains(t, carol, "Alice (alice@example.com) approved your request AR-1")
-	assert.Contains(t, carol, "Your access to **Production database** is active until")
+	assert.Contains(t, carol, "Alice (alice@example.com) approved your request **AR-1**")
+	assert.Contains(t, carol, "Your access to **Production database** `prod-db` is active until")
 
 	late := w.execute("29:alice", "deny", "AR-1", map[string]any{"reason": "changed my mind"})
 	assert.Contains(t, late["value"], "AR-1 was already approved by Alice", "a later click is told who decided")
-	assert.Contains(t, w.sayTeams("29:carol", "status"), "AR-1 **Production database**, 4h: **active**")
+	assert.Contains(t, w.sayTeams("29:carol", "status"), "**AR-1** **Production database** `prod-db`, 4h — **active**")
 }
 
 func TestTeams_DenyNeedsAReasonWhichTheRequesterSees(t *testing.T) {
@@ -179,13 +187,13 @@ func TestTeams_DenyNeedsAReasonWhichTheRequesterSees(t *testing.T) {
 	assert.Contains(t, teamsfake.CardText(denied["value"]), "Denied by Alice (alice@example.com)")
 	assert.Contains(t, teamsfake.CardText(denied["value"]), "ask the on-call DBA instead")
 	w.drain()
-	assert.Contains(t, strings.Join(w.sentTo("a:carol"), "\n"), "denied your request AR-2 for **Production database**: ask the on-call DBA instead")
+	assert.Contains(t, strings.Join(w.sentTo("a:carol"), "\n"), "denied your request **AR-2** for **Production database** `prod-db`:\n\\> ask the on-call DBA instead")
 
 	// Bob decides vpn, from Slack; Carol hears it in Teams.
 	w.click("UBOB", slackbot.ActionDeny, "AR-1")
 	w.submit("UBOB", slackbot.CallbackDenyReason, "AR-1", map[string]string{slackbot.BlockReason: "use the office network"})
 	w.drain()
-	assert.Contains(t, strings.Join(w.sentTo("a:carol"), "\n"), "denied your request AR-1 for **Office VPN**: use the office network")
+	assert.Contains(t, strings.Join(w.sentTo("a:carol"), "\n"), "denied your request **AR-1** for **Office VPN** `vpn`:\n\\> use the office network")
 }
 
 func TestTeams_BadTokensAreRefusedWithoutAnyOutgoingCall(t *testing.T) {
@@ -226,24 +234,7 @@ func TestTeams_BadTokensAreRefusedWithoutAnyOutgoingCall(t *testing.T) {
 // button returns the data of the card's button for verb on request id.
 func button(t testing.TB, card any, verb, id string) map[string]any {
 	t.Helper()
-	var found map[string]any
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if d, ok := x["data"].(map[string]any); ok && x["type"] == "Action.Execute" && x["verb"] == verb && d["request"] == id {
-				found = d
-			}
-			for _, e := range x {
-				walk(e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(card)
+	found := teamsfake.Button(card, verb, id)
 	require.NotNil(t, found, "no %s button for %s", verb, id)
 	return found
 }
@@ -257,15 +248,15 @@ func TestTeams_DecidingFromTheListKeepsTheOthersActionable(t *testing.T) {
 		w.clock.Advance(time.Minute)
 	}
 	w.drain()
-	assert.Regexp(t, `(?s)3 requests wait .*AR-1: .*AR-2: .*AR-3: `, w.sayTeams("29:alice", "pending"), "oldest first")
+	assert.Regexp(t, `(?s)3 waiting for your decision.*AR-1\*\* .*AR-2\*\* .*AR-3\*\* `, w.sayTeams("29:alice", "pending"), "oldest first")
 	calls := w.teams.Calls()
 	list := teamsfake.CardOf(calls[len(calls)-1].Activity)
 
 	resp := w.execute("29:alice", "approve", "AR-2", button(t, list, "approve", "AR-2"))
 	require.Equal(t, "application/vnd.microsoft.card.adaptive", resp["type"], resp["value"])
 	after := teamsfake.CardText(resp["value"])
-	assert.Contains(t, after, "2 requests wait for your decision")
-	assert.Regexp(t, `(?s)AR-1: .*AR-2: .*Approved by Alice .*AR-3: `, after, "the decided request stays in its place, saying so")
+	assert.Contains(t, after, "2 waiting for your decision")
+	assert.Regexp(t, `(?s)AR-1\*\* .*AR-2\*\* .*Approved by Alice .*AR-3\*\* `, after, "the decided request stays in its place, saying so")
 	button(t, resp["value"], "approve", "AR-1")
 	button(t, resp["value"], "deny", "AR-3")
 	assert.Equal(t, 2, strings.Count(after, "[Approve]"), "AR-2 has no buttons any more")
@@ -274,15 +265,13 @@ func TestTeams_DecidingFromTheListKeepsTheOthersActionable(t *testing.T) {
 	deny["reason-AR-3"] = "three hours is too long"
 	resp = w.execute("29:alice", "deny", "AR-3", deny)
 	after = teamsfake.CardText(resp["value"])
-	assert.Contains(t, after, "1 requests wait for your decision")
+	assert.Contains(t, after, "1 waiting for your decision")
 	assert.Contains(t, after, "Denied by Alice (alice@example.com)")
 	assert.Contains(t, after, "three hours is too long")
 	assert.NotContains(t, after, "AR-2", "a request decided earlier has left the list")
 	button(t, resp["value"], "approve", "AR-1")
 
-	r, err := w.store.Get(t.Context(), "AR-2")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateApproved, r.State)
+	assert.Equal(t, governance.StateApproved, w.state("AR-2"))
 }
 
 func TestTeams_WhenBusyAMessageIsRefusedWithRetryNeverAcknowledgedAndLost(t *testing.T) {
@@ -312,6 +301,9 @@ func TestTeams_WhenBusyAMessageIsRefusedWithRetryNeverAcknowledgedAndLost(t *tes
 	release()
 	w.teams.Wait(t, held+acked, 5*time.Second)
 	assert.Len(t, w.sentTo("a:carol"), before+acked, "every acknowledged message is answered")
+	idle, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, w.bg.Wait(idle), "the work behind the answers has returned its slots")
 
 	assert.Contains(t, w.sayTeams("29:carol", "status"), "You have no requests yet", "sent again, it is answered")
 }
@@ -351,9 +343,7 @@ func TestTeams_AnotherOrganisationIsRefusedAndNeverAnswered(t *testing.T) {
 	}
 	assert.Len(t, w.teams.Calls(), before, "nothing was sent to her, and she was not even looked up")
 	assert.Contains(t, w.logs.String(), `"msg":"teams activity from a tenant accessbot does not serve","tenant":"tenant-evil"`)
-	r, err := w.store.Get(t.Context(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StatePendingApproval, r.State, "she decided nothing")
+	assert.Equal(t, governance.StatePendingApproval, w.state("AR-1"), "she decided nothing")
 }
 
 func TestTeams_AnExternalMemberOfOurChatIsNotTakenAtTheirEmail(t *testing.T) {
@@ -366,9 +356,7 @@ func TestTeams_AnExternalMemberOfOurChatIsNotTakenAtTheirEmail(t *testing.T) {
 	resp := w.execute("29:mallory", "approve", "AR-1", nil)
 	assert.Equal(t, "application/vnd.microsoft.activity.message", resp["type"])
 	assert.Contains(t, resp["value"], "You belong to another organisation than accessbot serves")
-	r, err := w.store.Get(t.Context(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StatePendingApproval, r.State)
+	assert.Equal(t, governance.StatePendingApproval, w.state("AR-1"))
 }
 
 // Mallory (of tenant-evil, whose admins gave her alice@example.com) talked to the bot
@@ -384,9 +372,7 @@ func TestTeams_AMemberRecordedBeforeTenantsWereCheckedIsCheckedAgain(t *testing.
 
 	resp := w.execute("29:mallory", "approve", "AR-1", nil)
 	assert.Contains(t, resp["value"], "You belong to another organisation than accessbot serves")
-	r, err := w.store.Get(t.Context(), "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, governance.StatePendingApproval, r.State, "not decided as Alice")
+	assert.Equal(t, governance.StatePendingApproval, w.state("AR-1"), "not decided as Alice")
 }
 
 func TestTeams_AConversationRecordedInAnotherTenantIsNotUsed(t *testing.T) {
@@ -399,4 +385,18 @@ func TestTeams_AConversationRecordedInAnotherTenantIsNotUsed(t *testing.T) {
 	w.drain()
 	assert.Empty(t, w.sentTo("a:mallory"), "Alice's approval card does not go to another organisation")
 	assert.Contains(t, w.card("UALICE"), "month end", "Alice gets it in Slack instead")
+}
+
+func TestCommands_SlackAndTeamsAnswerEveryCommandAlike(t *testing.T) {
+	w := newTeamsWorld(t)
+	w.install("29:carol")
+	w.ask("UCAROL", "request vpn because travelling")
+	asTeams := strings.NewReplacer("`/access `", "`request`", "`/access`", "`request`", "`/access ", "`")
+	for _, text := range []string{"help", "status", "pending", "schedule AR-1", "cancel AR-9", "extend AR-1 for 2h", "revoke prod-db", "frobnicate now"} {
+		t.Run(text, func(t *testing.T) {
+			slack := asTeams.Replace(ephemeral(t, w.command("UCAROL", text)))
+			require.NotEmpty(t, slack)
+			assert.Equal(t, slack, teams.CardText(w.teamsReply("29:carol", text)))
+		})
+	}
 }

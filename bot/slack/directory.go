@@ -11,6 +11,7 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -198,11 +199,9 @@ func (d *Directory) save(ctx context.Context, u governance.ChatUser) {
 func userLookupError(userID string, err error) error {
 	switch slackError(err) {
 	case "missing_scope":
-		return &governance.Problem{Err: err, Message: "accessbot may not read Slack profiles. " +
-			"Ask your Slack admin to reinstall accessbot with the users:read and users:read.email scopes."}
+		return &governance.Problem{Err: err, Message: voice.SlackNoScope}
 	case "user_not_found":
-		return &governance.Problem{Err: err, Message: "Slack does not know your user " + userID + ", so I cannot tell who you are. " +
-			"If you are in a shared channel from another workspace, ask from your own workspace."}
+		return &governance.Problem{Err: err, Message: voice.SlackUnknownUser(userID)}
 	}
 	return fmt.Errorf("users.info %s: %w", userID, classify(err))
 }
@@ -210,9 +209,7 @@ func userLookupError(userID string, err error) error {
 func chatUser(info *slackapi.User) (governance.ChatUser, error) {
 	email := strings.ToLower(strings.TrimSpace(info.Profile.Email))
 	if email == "" {
-		return governance.ChatUser{}, &governance.Problem{Err: ErrNoEmail, Message: "Slack does not show me an e-mail address for you, " +
-			"so I cannot tell who you are. Bots and guests without an e-mail address cannot use accessbot; otherwise ask your " +
-			"Slack admin to give accessbot the users:read.email scope."}
+		return governance.ChatUser{}, &governance.Problem{Err: ErrNoEmail, Message: voice.SlackNoEmail}
 	}
 	name := info.RealName
 	if name == "" {

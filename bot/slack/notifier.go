@@ -10,6 +10,7 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -88,7 +89,7 @@ func (n *Notifier) SendApprovalCard(ctx context.Context, to governance.Person, r
 	if err != nil {
 		return governance.MessageRef{}, err
 	}
-	blocks, fallback := ApprovalCard(r)
+	blocks, fallback := Blocks(voice.ApprovalCard(r))
 	channel, ts, err := n.post(ctx, ch, blocks, fallback)
 	if err != nil {
 		return governance.MessageRef{}, fmt.Errorf("chat.postMessage card %s to %s: %w", r.ID, to.Email, err)
@@ -103,7 +104,7 @@ func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.Messag
 	if ref.Platform != Platform {
 		return nil
 	}
-	blocks, fallback := ApprovalCard(r)
+	blocks, fallback := Blocks(voice.ApprovalCard(r))
 	if err := CheckBlocks(blocks, MaxMessageBlocks); err != nil {
 		return governance.Permanent(fmt.Errorf("card %s breaks a Block Kit limit: %w", r.ID, err))
 	}
@@ -120,11 +121,11 @@ func (n *Notifier) Notify(ctx context.Context, to governance.Person, nt governan
 	if err != nil {
 		return err
 	}
-	blocks, fallback := NoticeBlocks(nt)
+	blocks, fallback := Blocks(voice.Notice(nt))
 	if c := nt.Card; c != nil && c.Platform == Platform && nt.Kind == governance.NoticeReminder {
 		// A link to the original card; the reminder's own buttons work without it.
 		if link, err := n.api.GetPermalinkContext(ctx, &slackapi.PermalinkParameters{Channel: c.Channel, Ts: c.ID}); err == nil {
-			blocks = append(blocks, note("<"+link+"|Open the original card>"))
+			blocks = append(blocks, note("<"+link+"|"+voice.OriginalCard+">"))
 		}
 	}
 	if _, _, err := n.post(ctx, ch, blocks, fallback); err != nil {
@@ -139,12 +140,8 @@ func (n *Notifier) Digest(ctx context.Context, to governance.Person, pending []*
 	if err != nil {
 		return err
 	}
-	m := Pending(pending)
-	blocks := append([]slackapi.Block{section(":newspaper: *Your access-request digest*")}, m.Blocks...)
-	if len(blocks) > MaxMessageBlocks {
-		blocks = m.Blocks // Pending already capped its list; the heading gives way
-	}
-	if _, _, err := n.post(ctx, ch, blocks, "Digest: "+m.Text); err != nil {
+	blocks, fallback := Blocks(voice.Digest(pending))
+	if _, _, err := n.post(ctx, ch, blocks, fallback); err != nil {
 		return fmt.Errorf("chat.postMessage digest to %s: %w", to.Email, err)
 	}
 	return nil
@@ -161,7 +158,7 @@ func (n *Notifier) AlertAdmins(ctx context.Context, r *governance.Request) (gove
 	if n.admins == "" {
 		return governance.MessageRef{}, false, nil
 	}
-	blocks, fallback := AdminAlert(r)
+	blocks, fallback := Blocks(voice.AdminAlert(r))
 	channel, ts, err := n.post(ctx, n.admins, blocks, fallback)
 	var se slackapi.SlackErrorResponse
 	if errors.As(err, &se) && se.Err == "not_in_channel" {

@@ -1,8 +1,8 @@
 package slack
 
 import (
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -10,21 +10,22 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
 // Identifiers in messages and modals, shared with the HTTP handlers.
 const (
-	ActionApprove       = "approve"      // button; value = request id
-	ActionDeny          = "deny"         // button; value = request id
-	ActionExtend        = "extend"       // button on an expiry warning; value = request id
-	CallbackDenyReason  = "deny_reason"  // modal; private_metadata = request id
-	CallbackRequestForm = "request_form" // modal
-	// Input block ids equal governance.Problem.Field values, so a validation error lands
-	// on the field at fault.
-	BlockItem     = "item"
-	BlockDuration = "duration"
-	BlockReason   = "reason"
+	ActionApprove       = string(voice.Approve) // button; value = request id
+	ActionDeny          = string(voice.Deny)    // button; value = request id
+	ActionExtend        = string(voice.Extend)  // button on an expiry warning; value = request id
+	CallbackDenyReason  = "deny_reason"         // modal; private_metadata = request id
+	CallbackRequestForm = "request_form"        // modal
+	// Input block ids are the voice input names, which equal governance.Problem.Field
+	// values, so a validation error lands on the field at fault.
+	BlockItem     = voice.InputItem
+	BlockDuration = voice.InputDuration
+	BlockReason   = voice.InputReason
 )
 
 // InputActionID is the action id of the input element inside an input block.
@@ -145,189 +146,130 @@ func note(s string) slackapi.Block {
 	return slackapi.NewContextBlock("", mrkdwn(s, maxSectionText))
 }
 
-// person is a person as people read them: "Alice (alice@example.com)".
-func person(p governance.Person) string {
-	if p.Name != "" && p.Email != "" && !strings.EqualFold(p.Name, p.Email) {
-		return Escape(p.Name) + " (" + Escape(p.Email) + ")"
-	}
-	return Escape(p.Display())
+// emojiCodes are Slack's codes for accessbot's icons; PlainText draws them back.
+var emojiCodes = map[voice.Icon]string{
+	voice.IconInbox: ":inbox_tray:", voice.IconApproved: ":white_check_mark:", voice.IconDenied: ":x:",
+	voice.IconWarning: ":warning:", voice.IconUnlock: ":unlock:", voice.IconLock: ":lock:", voice.IconStop: ":no_entry_sign:",
+	voice.IconTimeUp: ":hourglass:", voice.IconWaiting: ":hourglass_flowing_sand:", voice.IconAlarm: ":alarm_clock:",
+	voice.IconUp: ":arrow_up:", voice.IconAlert: ":rotating_light:", voice.IconTada: ":tada:", voice.IconNews: ":newspaper:",
+	voice.IconInfo: ":information_source:",
 }
 
-func itemText(r *governance.Request) string {
-	return "*" + escapeN(r.Item.Name, 200) + "* `" + escapeN(r.Item.ID, 100) + "`"
+// markup is how Slack writes the spans of voice: every span escaped, dates in each
+// reader's time zone, commands as /access commands, icons as emoji codes.
+func markup() voice.Markup {
+	return voice.Markup{Words: Escape, User: Escape, Date: Date,
+		Command: func(c string) string {
+			if c == "" {
+				return "`/access`"
+			}
+			return "`/access " + c + "`"
+		},
+		Icon:  func(i voice.Icon) string { return emojiCodes[i] },
+		Quote: "> ", Strong: "*", Emph: "_", Code: "`"}
 }
 
-func approverNames(r *governance.Request) string { return escapeN(r.ApproverNames(), 500) }
+// Mrkdwn renders a line of voice as Slack mrkdwn.
+func Mrkdwn(t voice.Text) string { return markup().Write(t) }
 
-// quote renders user text (a reason) as a block quote, at most n characters.
-func quote(s string, n int) string {
-	if strings.TrimSpace(s) == "" {
-		return "_none given_"
-	}
-	return "> " + strings.ReplaceAll(escapeN(s, n), "\n", "\n> ")
-}
+func paragraph(p voice.Paragraph) string { return markup().Paragraph(p) }
 
-func decideButtons(r *governance.Request) slackapi.Block {
-	approve := slackapi.NewButtonBlockElement(ActionApprove, r.ID, plain("Approve", maxButtonText)).WithStyle(slackapi.StylePrimary)
-	deny := slackapi.NewButtonBlockElement(ActionDeny, r.ID, plain("Deny", maxButtonText)).WithStyle(slackapi.StyleDanger)
-	// A new block id per version, as Slack asks of updated messages.
-	return slackapi.NewActionBlock(fmt.Sprintf("decide:%s:%d", r.ID, r.Version), approve, deny)
-}
-
-// ApprovalCard is the message an approver gets: who asks for what, for how long and why,
-// with Approve and Deny while the request is pending, and the outcome, without buttons,
-// once it is not. fallback is the notification text.
-func ApprovalCard(r *governance.Request) (blocks []slackapi.Block, fallback string) {
-	fields := []*slackapi.TextBlockObject{
-		mrkdwn("*Requester*\n"+person(r.Requester), maxFieldText),
-		mrkdwn("*Item*\n"+itemText(r), maxFieldText),
-		mrkdwn("*Duration*\n"+governance.FormatDuration(r.Duration), maxFieldText),
-		mrkdwn("*Requested*\n"+Date(r.CreatedAt), maxFieldText),
-	}
-	blocks = []slackapi.Block{
-		slackapi.NewHeaderBlock(plain("Access request "+r.ID, maxHeader)),
-		slackapi.NewSectionBlock(nil, fields, nil),
-		section("*Reason*\n" + quote(r.Reason, 2000)),
-	}
-	if r.State == governance.StatePendingApproval {
-		blocks = append(blocks, decideButtons(r),
-			note(fmt.Sprintf("Request %s · approvers: %s · the first decision counts, and everyone's card shows it.", r.ID, approverNames(r))))
-		fallback = fmt.Sprintf("%s asks for %s (%s) — request %s is waiting for your decision.",
-			Escape(r.Requester.Display()), escapeN(r.Item.Name, 200), governance.FormatDuration(r.Duration), r.ID)
+// Blocks renders a message as Block Kit: its blocks, within Slack's limits (a list too
+// long for one message cut with the message's own "…and N more"), and its notification
+// text.
+func Blocks(m voice.Message) (blocks []slackapi.Block, fallback string) {
+	blocks = head(m)
+	var rows [][]slackapi.Block
+	if m.Compact {
+		rows = packed(m.Rows)
 	} else {
-		blocks = append(blocks, section(Outcome(r)), note("Request "+r.ID))
-		fallback = fmt.Sprintf("Request %s: %s", r.ID, fallbackText(Outcome(r)))
+		for _, row := range m.Rows {
+			rows = append(rows, head(row))
+		}
 	}
-	return blocks, cutMrkdwn(fallback, maxText)
+	blocks = capped(blocks, rows, func(n int) string { return Mrkdwn(m.MoreText(n)) })
+	return blocks, cutMrkdwn(fallbackText(Mrkdwn(m.SummaryText())), maxText)
 }
 
-// Outcome says in one line what became of a request that is no longer pending.
-func Outcome(r *governance.Request) string {
-	d := r.Decision
-	switch {
-	case r.State == governance.StateCancelled:
-		return ":no_entry_sign: Cancelled by requester " + person(r.Requester) + " at " + Date(r.CancelledAt) + "."
-	case r.State == governance.StateTimedOut:
-		return ":hourglass: Timed out: nobody decided in time. The requester may ask again."
-	case d != nil && d.Approved:
-		return ":white_check_mark: Approved by " + person(d.By) + " at " + Date(d.At) + "."
-	case d != nil:
-		return ":x: Denied by " + person(d.By) + " at " + Date(d.At) + ":\n" + quote(d.Reason, 1000)
+// head is a message's blocks without its rows.
+func head(m voice.Message) []slackapi.Block {
+	var blocks []slackapi.Block
+	for _, p := range m.Lead {
+		blocks = append(blocks, section(paragraph(p)))
 	}
-	return "Now " + r.State.Label() + "."
+	if m.Title != "" {
+		blocks = append(blocks, slackapi.NewHeaderBlock(plain(m.Title, maxHeader)))
+	}
+	if len(m.Fields) > 0 {
+		var fields []*slackapi.TextBlockObject
+		for _, f := range m.Fields[:min(len(m.Fields), maxFields)] {
+			fields = append(fields, mrkdwn("*"+Escape(f.Label)+"*\n"+Mrkdwn(f.Value), maxFieldText))
+		}
+		blocks = append(blocks, slackapi.NewSectionBlock(nil, fields, nil))
+	}
+	for _, p := range m.Body {
+		blocks = append(blocks, section(paragraph(p)))
+	}
+	if b := buttons(m.Buttons); b != nil {
+		blocks = append(blocks, b)
+	}
+	if len(m.Context) > 0 {
+		blocks = append(blocks, note(Mrkdwn(m.Context)))
+	}
+	return blocks
 }
 
-// NoticeText is what a requester is told by a notice, in mrkdwn.
-func NoticeText(n governance.Notice) string {
-	r := n.Request
-	it := itemText(r)
-	switch n.Kind {
-	case governance.NoticeReceived:
-		return fmt.Sprintf(":inbox_tray: Your request *%s* for %s (%s) went to %s for approval. You will hear here when one of them decides.",
-			r.ID, it, governance.FormatDuration(r.Duration), approverNames(r))
-	case governance.NoticeApproved:
-		by := "An approver"
-		if r.Decision != nil {
-			by = person(r.Decision.By)
+// packed draws text-only rows together, as many to a section as fit.
+func packed(rows []voice.Message) [][]slackapi.Block {
+	var out [][]slackapi.Block
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, []slackapi.Block{section(cur.String())})
+			cur.Reset()
 		}
-		return fmt.Sprintf(":white_check_mark: %s approved your request *%s* for %s. Granting it now; you will hear when the access is active.", by, r.ID, it)
-	case governance.NoticeDenied:
-		by, reason := "An approver", ""
-		if r.Decision != nil && r.Decision.Approved { // approved here, denied in the backend's own approvals
-			return fmt.Sprintf(":x: Your request *%s* for %s was approved here but denied in %s: %s\nIf you still need it, talk to your access admins.",
-				r.ID, it, escapeN(r.Item.Backend, 100), escapeN(r.Failure, 1000))
-		}
-		if r.Decision != nil {
-			by, reason = person(r.Decision.By), r.Decision.Reason
-		}
-		return fmt.Sprintf(":x: %s denied your request *%s* for %s:\n%s\nIf you still need it, talk to them, or ask again with more detail.",
-			by, r.ID, it, quote(reason, 1000))
-	case governance.NoticeSubmitted:
-		return fmt.Sprintf(":hourglass_flowing_sand: Your request *%s* for %s was handed to %s. You will hear when the access is active.",
-			r.ID, it, escapeN(r.Item.Backend, 100))
-	case governance.NoticeActive:
-		if end := r.EndsAt(); !end.IsZero() {
-			return fmt.Sprintf(":unlock: Your access to %s is active until %s (request *%s*).", it, Date(end), r.ID)
-		}
-		return fmt.Sprintf(":unlock: Your access to %s is active, with no end (request *%s*).", it, r.ID)
-	case governance.NoticeFailed:
-		if r.Duplicate {
-			return fmt.Sprintf(":information_source: Nothing new was requested for *%s* (%s): %s",
-				r.ID, it, escapeN(r.Failure, 1000))
-		}
-		return fmt.Sprintf(":warning: Your request *%s* for %s could not be granted: %s. Nothing was granted; ask your access admins for help, quoting %s.",
-			r.ID, it, escapeN(r.Failure, 1000), r.ID)
-	case governance.NoticeCancelled:
-		if r.Failure != "" {
-			return fmt.Sprintf(":no_entry_sign: Your request *%s* for %s was cancelled in %s: %s",
-				r.ID, it, escapeN(r.Item.Backend, 100), escapeN(r.Failure, 1000))
-		}
-		return fmt.Sprintf(":no_entry_sign: Your request *%s* for %s was cancelled.", r.ID, it)
-	case governance.NoticeWaiting:
-		waiting := ""
-		if r.Submission != nil {
-			waiting = r.Submission.Waiting
-		}
-		return fmt.Sprintf(":hourglass_flowing_sand: Your request *%s* for %s is waiting for %s. You will hear when the access is active.",
-			r.ID, it, escapeN(waiting, 500))
-	case governance.NoticeRevoked:
-		by := "An admin"
-		if r.RevokedBy != nil {
-			by = person(*r.RevokedBy)
-		}
-		return fmt.Sprintf(":lock: %s revoked your access to %s (request *%s*). Ask again with `/access request %s` if you still need it.",
-			by, it, r.ID, escapeN(r.Item.ID, 100))
-	case governance.NoticeReminder:
-		return fmt.Sprintf(":alarm_clock: Reminder: %s has been waiting since %s for your decision on *%s*, %s for %s.\n%s",
-			person(r.Requester), Date(r.CreatedAt), r.ID, it, governance.FormatDuration(r.Duration), quote(r.Reason, 1000))
-	case governance.NoticeEscalated:
-		to := "another approver"
-		if len(r.Approvers) > 0 {
-			to = person(r.Approvers[len(r.Approvers)-1])
-		}
-		return fmt.Sprintf(":arrow_up: Nobody has decided your request *%s* for %s yet, so it went to %s as well. The earlier approvers can still decide.",
-			r.ID, it, to)
-	case governance.NoticeTimedOut:
-		if r.Failure != "" {
-			return fmt.Sprintf(":hourglass: Your request *%s* for %s lapsed in %s: %s. If you still need it, ask again: `/access request %s`.",
-				r.ID, it, escapeN(r.Item.Backend, 100), escapeN(r.Failure, 1000), escapeN(r.Item.ID, 100))
-		}
-		return fmt.Sprintf(":hourglass: Nobody decided your request *%s* for %s in time, so it has lapsed. If you still need it, ask again: `/access request %s`.",
-			r.ID, it, escapeN(r.Item.ID, 100))
-	case governance.NoticeExpiring:
-		return fmt.Sprintf(":hourglass_flowing_sand: Your access to %s ends %s (request *%s*). Need longer? Extend asks your approvers for another %s.",
-			it, Date(r.EndsAt()), r.ID, governance.FormatDuration(r.Duration))
-	case governance.NoticeEnded:
-		return fmt.Sprintf(":lock: Your access to %s has ended (request *%s*). Ask again with `/access request %s` if you need it back.",
-			it, r.ID, escapeN(r.Item.ID, 100))
 	}
-	return fmt.Sprintf("Your request *%s* for %s is now %s.", r.ID, it, r.State.Label())
+	for _, row := range rows {
+		var parts []string
+		for _, p := range row.Body {
+			parts = append(parts, paragraph(p))
+		}
+		text := strings.Join(parts, "\n")
+		if cur.Len() > 0 && utf8.RuneCountInString(cur.String())+1+utf8.RuneCountInString(text) > maxSectionText {
+			flush()
+		}
+		if cur.Len() > 0 {
+			cur.WriteString("\n")
+		}
+		cur.WriteString(text)
+	}
+	flush()
+	return out
 }
 
-// NoticeBlocks is a notice as a message: its blocks and the notification text. A
-// reminder of a pending request carries the Approve and Deny buttons.
-func NoticeBlocks(n governance.Notice) (blocks []slackapi.Block, fallback string) {
-	text := NoticeText(n)
-	blocks = []slackapi.Block{section(text)}
-	if n.Kind == governance.NoticeReminder && n.Request.State == governance.StatePendingApproval {
-		blocks = append(blocks, decideButtons(n.Request))
+// buttons is the action block of a message's buttons, or nil.
+func buttons(bs []voice.Button) slackapi.Block {
+	if len(bs) == 0 {
+		return nil
 	}
-	if n.Kind == governance.NoticeExpiring && n.Request.State == governance.StateActive {
-		extend := slackapi.NewButtonBlockElement(ActionExtend, n.Request.ID, plain("Extend", maxButtonText)).WithStyle(slackapi.StylePrimary)
-		blocks = append(blocks, slackapi.NewActionBlock(fmt.Sprintf("extend:%s:%d", n.Request.ID, n.Request.Version), extend))
+	var elems []slackapi.BlockElement
+	kind := "decide"
+	for _, b := range bs {
+		e := slackapi.NewButtonBlockElement(string(b.Action), b.Request.ID, plain(b.Action.Label(), maxButtonText))
+		switch b.Action {
+		case voice.Deny:
+			e = e.WithStyle(slackapi.StyleDanger)
+		case voice.Extend:
+			kind = "extend"
+			e = e.WithStyle(slackapi.StylePrimary)
+		default:
+			e = e.WithStyle(slackapi.StylePrimary)
+		}
+		elems = append(elems, e)
 	}
-	return blocks, cutMrkdwn(fallbackText(text), maxText)
-}
-
-// AdminAlert is the message the admin channel gets when a request escalates: the
-// approval card, with working buttons, under a line saying why it is there.
-func AdminAlert(r *governance.Request) (blocks []slackapi.Block, fallback string) {
-	card, _ := ApprovalCard(r)
-	head := section(fmt.Sprintf(":rotating_light: *Escalated:* nobody has decided %s since %s (escalation %d). Approvers so far: %s. "+
-		"As an admin you may decide it.", r.ID, Date(r.CreatedAt), r.Escalations, approverNames(r)))
-	fallback = fmt.Sprintf("Escalated: %s asks for %s — request %s has waited since %s.",
-		Escape(r.Requester.Display()), escapeN(r.Item.Name, 200), r.ID, r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
-	return append([]slackapi.Block{head}, card...), cutMrkdwn(fallback, maxText)
+	// A new block id per version, as Slack asks of updated messages.
+	r := bs[0].Request
+	return slackapi.NewActionBlock(fmt.Sprintf("%s:%s:%d", kind, r.ID, r.Version), elems...)
 }
 
 // Message is a message body for an HTTP answer or a response_url: ephemeral unless said
@@ -344,75 +286,15 @@ type Message struct {
 // notification text.
 func Ephemeral(text string, blocks ...slackapi.Block) Message {
 	if len(blocks) > MaxMessageBlocks {
-		blocks = append(blocks[:MaxMessageBlocks-1:MaxMessageBlocks-1], note(fmt.Sprintf("…and %d more — see `/access status`.", len(blocks)-MaxMessageBlocks+1)))
+		blocks = append(blocks[:MaxMessageBlocks-1:MaxMessageBlocks-1], note(Mrkdwn(voice.Message{}.MoreText(len(blocks)-MaxMessageBlocks+1))))
 	}
 	return Message{ResponseType: slackapi.ResponseTypeEphemeral, Text: cutMrkdwn(text, maxText), Blocks: blocks}
 }
 
-// say is an ephemeral message of one section; its notification text is the same words.
-func say(text string, extra ...slackapi.Block) Message {
-	return Ephemeral(fallbackText(text), append([]slackapi.Block{section(text)}, extra...)...)
-}
-
-// ErrorMessage is what a person sees when their command or click fails: a
-// governance.Problem's own sentence, or, for anything else, an apology with ref, the
-// reference under which the handler logged the detail.
-func ErrorMessage(err error, ref string) Message {
-	return say(":warning: " + Escape(ErrorText(err, ref)))
-}
-
-// ErrorText is ErrorMessage as plain text, for places that show plain text (the field
-// errors of a modal).
-func ErrorText(err error, ref string) string {
-	var p *governance.Problem
-	if errors.As(err, &p) {
-		return p.Message
-	}
-	return "Something went wrong on our side; try again in a minute. (ref " + ref + ")"
-}
-
-// RequestCreated acknowledges a new request: its id, the item, the duration and who will
-// decide.
-func RequestCreated(r *governance.Request) Message {
-	reason := ""
-	if r.Reason != "" {
-		reason = "\n" + quote(r.Reason, 1000)
-	}
-	return say(fmt.Sprintf(":inbox_tray: Request *%s* for %s, %s, is waiting for %s. I will tell you their decision in a direct message.%s",
-		r.ID, itemText(r), governance.FormatDuration(r.Duration), approverNames(r), reason),
-		note("Changed your mind? `/access cancel "+r.ID+"`"))
-}
-
-// Working tells the person their command takes longer than Slack waits for an answer,
-// and that the answer will follow.
-func Working() Message {
-	return say(":hourglass_flowing_sand: Working on it… this takes a moment; I will answer here when it is done.")
-}
-
-// Busy tells the person accessbot has too much in hand to take their command now, and
-// that nothing was done.
-func Busy() Message {
-	return say(":hourglass: accessbot is busy right now and did nothing with this; try again in a minute.")
-}
-
-// Cancelled acknowledges a cancellation.
-func Cancelled(r *governance.Request) Message {
-	return say(fmt.Sprintf(":no_entry_sign: Request *%s* for %s is cancelled; its approvers' cards say so.", r.ID, itemText(r)))
-}
-
-// Revoked acknowledges an early end of access.
-func Revoked(r *governance.Request) Message {
-	whose := "Your access"
-	if r.RevokedBy != nil && !r.RevokedBy.Is(r.Requester) {
-		whose = person(r.Requester) + "'s access"
-	}
-	return say(fmt.Sprintf(":lock: %s to %s (request *%s*) is revoked; %s is removing it now.", whose, itemText(r), r.ID, escapeN(r.Item.Backend, 100)))
-}
-
-// Approved tells an approver their approval was recorded.
-func Approved(r *governance.Request) Message {
-	return say(fmt.Sprintf(":white_check_mark: You approved *%s*: %s for %s, %s. %s is told, and the access is being granted.",
-		r.ID, itemText(r), person(r.Requester), governance.FormatDuration(r.Duration), Escape(r.Requester.Display())))
+// Reply is m as an ephemeral answer to the person who acted.
+func Reply(m voice.Message) Message {
+	blocks, fallback := Blocks(m)
+	return Ephemeral(fallback, blocks...)
 }
 
 // capped appends rows (each one or more blocks) to head while the message stays within
@@ -428,185 +310,57 @@ func capped(head []slackapi.Block, rows [][]slackapi.Block, more func(n int) str
 	return blocks
 }
 
-// Status lists a person's requests with their states.
-func Status(rs []*governance.Request) Message {
-	if len(rs) == 0 {
-		return say("You have no requests yet. Try `/access request &lt;item&gt; for 8h because &lt;reason&gt;`, or `/access help` for the catalog.")
-	}
-	var rows [][]slackapi.Block
-	for _, r := range rs {
-		line := fmt.Sprintf("*%s* %s, %s — *%s*", r.ID, itemText(r), governance.FormatDuration(r.Duration), r.State.Label())
-		switch {
-		case r.State == governance.StatePendingApproval:
-			line += " (waiting for " + approverNames(r) + ")"
-		case r.State == governance.StateActive && !r.EndsAt().IsZero():
-			line += " until " + Date(r.EndsAt())
-		case r.State == governance.StateActive:
-			line += ", no end"
-		case r.State == governance.StateSubmitted && r.Submission != nil && r.Submission.Waiting != "":
-			line += " (waiting for " + escapeN(r.Submission.Waiting, 300) + ")"
-		case r.State == governance.StateRevoked && r.RevokedBy != nil:
-			line += " by " + person(*r.RevokedBy)
-		case r.Failure != "" && (r.State == governance.StateFailed || r.State == governance.StateDenied ||
-			r.State == governance.StateCancelled || r.State == governance.StateTimedOut):
-			line += ": " + escapeN(r.Failure, 500)
-		case r.State == governance.StateDenied && r.Decision != nil:
-			line += " by " + person(r.Decision.By) + ": " + escapeN(r.Decision.Reason, 500)
-		}
-		line += "\nasked " + Date(r.CreatedAt)
-		rows = append(rows, []slackapi.Block{section(line)})
-	}
-	blocks := capped([]slackapi.Block{section("*Your requests*, newest first:")}, rows,
-		func(n int) string {
-			return fmt.Sprintf("…and %d more — see `/access status` once these are done.", n)
-		})
-	return Ephemeral(fmt.Sprintf("You have %d requests.", len(rs)), blocks...)
-}
-
-// Pending lists the requests waiting for a person's decision, each with working Approve
-// and Deny buttons (the same actions as the approval card).
-func Pending(rs []*governance.Request) Message {
-	if len(rs) == 0 {
-		return say(":tada: Nothing is waiting for your decision.")
-	}
-	var rows [][]slackapi.Block
-	for _, r := range rs {
-		rows = append(rows, []slackapi.Block{
-			section(fmt.Sprintf("*%s* %s asks for %s, %s, since %s\n%s", r.ID, person(r.Requester), itemText(r),
-				governance.FormatDuration(r.Duration), Date(r.CreatedAt), quote(r.Reason, 1000))),
-			decideButtons(r),
-		})
-	}
-	blocks := capped([]slackapi.Block{section(fmt.Sprintf("*%d waiting for your decision*, oldest first:", len(rs)))}, rows,
-		func(n int) string {
-			return fmt.Sprintf("…and %d more — decide these, then `/access pending` shows the rest.", n)
-		})
-	return Ephemeral(fmt.Sprintf("%d requests wait for your decision.", len(rs)), blocks...)
-}
-
-// Help explains every command with an example, and lists the catalog: ids, default and
-// maximum durations, and whether a reason is required.
-func Help(items []governance.Item) Message {
-	head := []slackapi.Block{
-		section("*accessbot* — ask for access, and approve it, without leaving Slack."),
-		section("`/access request &lt;item&gt; [for &lt;duration&gt;] [because &lt;reason&gt;]` — ask for access. Durations look like `30m`, `8h`, `7d` or `1d12h`; " +
-			"without one you get the item's default.\n_Example:_ `/access request prod-db-read for 8h because investigating INC-4711`"),
-		section("`/access` — open a form to ask for access\n" +
-			"`/access status` — your requests and where they are\n" +
-			"`/access pending` — requests waiting for your decision, with Approve and Deny\n" +
-			"`/access cancel AR-7` — withdraw your own request while it waits, or while the access system works on it\n" +
-			"`/access revoke &lt;item&gt;` — give up access you hold now; `/access revoke &lt;item&gt; from &lt;e-mail&gt;` ends a direct report's (managers, admins)\n" +
-			"`/access schedule AR-7` — the reminders, escalations and timeout planned for a request, or when its access ends\n" +
-			"`/access help` — this"),
-		section("*What you can request*"),
-	}
-	// Items are packed into as few sections as fit, so a long catalog stays in one message.
-	var rows [][]slackapi.Block
-	var cur strings.Builder
-	flush := func() {
-		if cur.Len() > 0 {
-			rows = append(rows, []slackapi.Block{section(cur.String())})
-			cur.Reset()
-		}
-	}
-	for _, it := range items {
-		line := fmt.Sprintf("• `%s` *%s*", escapeN(it.ID, 100), escapeN(it.Name, 200))
-		if it.Search {
-			line = fmt.Sprintf("• *%s* — ask for anything %s offers by its name: `/access request &lt;name&gt;`", escapeN(it.Name, 200), escapeN(it.Backend, 100))
-		}
-		if it.Description != "" {
-			line += " — " + escapeN(it.Description, 300)
-		}
-		line += "\n   default " + governance.FormatDuration(it.DefaultDuration)
-		if it.MaxDuration > 0 {
-			line += ", at most " + governance.FormatDuration(it.MaxDuration)
-		}
-		if it.JustificationRequired {
-			line += "; a reason is required"
-		}
-		if cur.Len() > 0 && utf8.RuneCountInString(cur.String())+1+utf8.RuneCountInString(line) > maxSectionText {
-			flush()
-		}
-		if cur.Len() > 0 {
-			cur.WriteString("\n")
-		}
-		cur.WriteString(line)
-	}
-	flush()
-	if len(items) == 0 {
-		rows = append(rows, []slackapi.Block{section("_The catalog is empty; ask your admins to add items._")})
-	}
-	blocks := capped(head, rows, func(n int) string {
-		return fmt.Sprintf("…and %d more groups of items — ask for one by id: `/access request &lt;id&gt;`.", n)
-	})
-	return Ephemeral("accessbot help: /access request &lt;item&gt; for &lt;duration&gt; because &lt;reason&gt;", blocks...)
-}
-
 // RequestForm is the modal that asks for access: the item (a select of the catalog), an
-// optional duration and an optional reason.
+// optional duration and an optional reason. A select holds at most 100 options of ids
+// up to 75 characters: any other item is still requestable by command, and a note says so.
 func RequestForm(items []governance.Item) slackapi.ModalViewRequest {
-	var options []*slackapi.OptionBlockObject
-	for _, it := range items {
-		if utf8.RuneCountInString(it.ID) > maxOptionValue || it.Search {
-			continue // cannot be a select option; still requestable by command
-		}
-		if len(options) < maxOptions {
-			options = append(options, slackapi.NewOptionBlockObject(it.ID, plain(it.Name, maxOptionText), nil))
-		}
+	f := voice.RequestForm(items)
+	what := &f.Inputs[0]
+	what.Choices = slices.DeleteFunc(what.Choices, func(c voice.Choice) bool { return utf8.RuneCountInString(c.Value) > maxOptionValue })
+	what.Choices = what.Choices[:min(len(what.Choices), maxOptions)]
+	v := modal(f, CallbackRequestForm)
+	if len(items) > len(what.Choices) {
+		v.Blocks.BlockSet = append(v.Blocks.BlockSet, note(Mrkdwn(voice.FormShows(len(what.Choices), len(items)))))
 	}
-	var item slackapi.BlockElement = slackapi.NewOptionsSelectBlockElement(slackapi.OptTypeStatic,
-		plain("Choose what you need", maxPlaceholder), InputActionID(BlockItem), options...)
-	if len(options) == 0 { // a select needs at least one option: let people type the id
-		item = slackapi.NewPlainTextInputBlockElement(plain("The item's id, see /access help", maxPlaceholder), InputActionID(BlockItem))
-	}
-	duration := slackapi.NewPlainTextInputBlockElement(plain("e.g. 8h — empty means the item's default", maxPlaceholder), InputActionID(BlockDuration))
-	reason := slackapi.NewPlainTextInputBlockElement(plain("Why do you need it? Some items require a reason.", maxPlaceholder), InputActionID(BlockReason)).WithMultiline(true)
-	reason.MaxLength = governance.MaxReasonLength
-	blocks := []slackapi.Block{
-		slackapi.NewInputBlock(BlockItem, plain("Item", maxLabel), nil, item),
-		slackapi.NewInputBlock(BlockDuration, plain("Duration", maxLabel), plain("30m, 8h, 7d or 1d12h", maxLabel), duration).WithOptional(true),
-		slackapi.NewInputBlock(BlockReason, plain("Reason", maxLabel), nil, reason).WithOptional(true),
-	}
-	if len(items) > len(options) {
-		blocks = append(blocks, note(fmt.Sprintf("The list shows %d of the %d items; ask for any other with `/access request &lt;id&gt;` (`/access help` lists them).",
-			len(options), len(items))))
-	}
-	return slackapi.ModalViewRequest{
-		Type: slackapi.VTModal, CallbackID: CallbackRequestForm,
-		Title: plain("Request access", maxTitle), Submit: plain("Request", maxTitle), Close: plain("Cancel", maxTitle),
-		Blocks: slackapi.Blocks{BlockSet: blocks},
-	}
+	return v
 }
 
 // DenyForm is the modal that asks an approver why they deny request r; the request id
 // travels in private_metadata (the handler still checks who submits it).
 func DenyForm(r *governance.Request) slackapi.ModalViewRequest {
-	reason := slackapi.NewPlainTextInputBlockElement(plain("Tell the requester why, and what to do instead", maxPlaceholder), InputActionID(BlockReason)).WithMultiline(true)
-	reason.MaxLength = governance.MaxReasonLength
-	return slackapi.ModalViewRequest{
-		Type: slackapi.VTModal, CallbackID: CallbackDenyReason, PrivateMetadata: r.ID,
-		Title: plain("Deny "+r.ID, maxTitle), Submit: plain("Deny", maxTitle), Close: plain("Back", maxTitle),
-		Blocks: slackapi.Blocks{BlockSet: []slackapi.Block{
-			section(fmt.Sprintf("%s asks for %s, %s.\n%s", person(r.Requester), itemText(r), governance.FormatDuration(r.Duration), quote(r.Reason, 1000))),
-			slackapi.NewInputBlock(BlockReason, plain("Reason for denying", maxLabel), nil, reason),
-		}},
-	}
+	v := modal(voice.DenyForm(r), CallbackDenyReason)
+	v.PrivateMetadata = r.ID
+	return v
 }
 
-// Schedule shows what the scheduler plans for a request.
-func Schedule(r *governance.Request, steps []governance.Step) Message {
-	head := fmt.Sprintf("*%s* %s is %s.", r.ID, itemText(r), r.State.Label())
-	if len(steps) == 0 {
-		return say(head + " Nothing is scheduled for it.")
+// modal renders a form as a modal: each input a block named for it.
+func modal(f voice.Form, callback string) slackapi.ModalViewRequest {
+	var blocks []slackapi.Block
+	if len(f.Intro) > 0 {
+		blocks = append(blocks, section(Mrkdwn(f.Intro)))
 	}
-	var b strings.Builder
-	b.WriteString(head + " Planned:")
-	for _, st := range steps {
-		mark := "•"
-		if st.Done {
-			mark = "✓"
+	for _, in := range f.Inputs {
+		var elem slackapi.BlockElement
+		if len(in.Choices) > 0 {
+			var options []*slackapi.OptionBlockObject
+			for _, c := range in.Choices {
+				options = append(options, slackapi.NewOptionBlockObject(c.Value, plain(c.Title, maxOptionText), nil))
+			}
+			elem = slackapi.NewOptionsSelectBlockElement(slackapi.OptTypeStatic, plain(in.Placeholder, maxPlaceholder), InputActionID(in.Name), options...)
+		} else {
+			t := slackapi.NewPlainTextInputBlockElement(plain(in.Placeholder, maxPlaceholder), InputActionID(in.Name)).WithMultiline(in.Multiline)
+			t.MaxLength = in.MaxLength
+			elem = t
 		}
-		fmt.Fprintf(&b, "\n%s %s — %s", mark, Date(st.At), st.Label())
+		var hint *slackapi.TextBlockObject
+		if in.Hint != "" {
+			hint = plain(in.Hint, maxLabel)
+		}
+		blocks = append(blocks, slackapi.NewInputBlock(in.Name, plain(in.Label, maxLabel), hint, elem).WithOptional(in.Optional))
 	}
-	return say(b.String())
+	return slackapi.ModalViewRequest{
+		Type: slackapi.VTModal, CallbackID: callback,
+		Title: plain(f.Title, maxTitle), Submit: plain(f.Submit, maxTitle), Close: plain(f.Close, maxTitle),
+		Blocks: slackapi.Blocks{BlockSet: blocks},
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -38,6 +39,13 @@ func wire(t *testing.T, v any) string {
 	enc.SetEscapeHTML(false)
 	require.NoError(t, enc.Encode(v))
 	return b.String()
+}
+
+// noticeText is a notice as a person reads it.
+func noticeText(n governance.Notice) string {
+	blocks, _ := Blocks(voice.Notice(n))
+	b, _ := json.Marshal(blocks)
+	return BlocksText(b)
 }
 
 // text renders blocks as a person reads them.
@@ -75,7 +83,7 @@ func TestCutMrkdwn_NeverLeavesHalfAToken(t *testing.T) {
 
 func TestApprovalCard_PendingShowsEverythingAnApproverNeeds(t *testing.T) {
 	r := pendingRequest()
-	blocks, fallback := ApprovalCard(r)
+	blocks, fallback := Blocks(voice.ApprovalCard(r))
 	got := text(t, blocks)
 	for _, want := range []string{"Access request AR-7", "Requester: Carol (carol@example.com)", "Item: Production database `prod-db`",
 		"Duration: 8h", "Requested: 2026-11-23 09:00 UTC", "> INC-1", "[ Approve ] [ Deny ]", "Request AR-7"} {
@@ -115,7 +123,7 @@ func TestApprovalCard_DecidedCancelledOrTimedOutHasNoButtons(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := pendingRequest()
 			tt.apply(r)
-			blocks, fallback := ApprovalCard(r)
+			blocks, fallback := Blocks(voice.ApprovalCard(r))
 			got := text(t, blocks)
 			assert.Contains(t, got, tt.want)
 			assert.NotContains(t, got, "[ Approve ]")
@@ -135,20 +143,20 @@ func TestRendering_UserTextCannotPingAnyoneAnywhere(t *testing.T) {
 	r.Submission = &governance.Submission{End: t0.Add(time.Hour)}
 
 	var outputs []string
-	card, fallback := ApprovalCard(r)
+	card, fallback := Blocks(voice.ApprovalCard(r))
 	outputs = append(outputs, wire(t, card), fallback)
 	for _, kind := range []governance.NoticeKind{governance.NoticeReceived, governance.NoticeApproved, governance.NoticeDenied,
 		governance.NoticeFailed, governance.NoticeReminder, governance.NoticeEscalated, governance.NoticeExpiring} {
-		blocks, fallback := NoticeBlocks(governance.Notice{Kind: kind, Request: r})
+		blocks, fallback := Blocks(voice.Notice(governance.Notice{Kind: kind, Request: r}))
 		outputs = append(outputs, wire(t, blocks), fallback)
 	}
-	alert, fallback := AdminAlert(r)
+	alert, fallback := Blocks(voice.AdminAlert(r))
 	outputs = append(outputs, wire(t, alert), fallback)
-	for _, m := range []Message{RequestCreated(r), Cancelled(r), Approved(r), Status([]*governance.Request{r}),
-		Pending([]*governance.Request{r}), ErrorMessage(&governance.Problem{Message: hostile}, "")} {
+	for _, m := range []Message{Reply(voice.RequestCreated(r)), Reply(voice.Cancelled(r)), Reply(voice.Approved(r)), Reply(voice.Status([]*governance.Request{r})),
+		Reply(voice.Pending([]*governance.Request{r})), Reply(voice.Error(&governance.Problem{Message: hostile}, ""))} {
 		outputs = append(outputs, wire(t, m))
 	}
-	outputs = append(outputs, wire(t, DenyForm(r)), wire(t, Help([]governance.Item{{ID: "x", Name: hostile, Description: hostile}})))
+	outputs = append(outputs, wire(t, DenyForm(r)), wire(t, Reply(voice.Help([]governance.Item{{ID: "x", Name: hostile, Description: hostile}}))))
 
 	for i, out := range outputs {
 		for _, bad := range []string{"<!channel>", "<@U123>", "<@U999>", "<!here", "<!everyone>", "<https://evil", "@here", "@Channel", "@everyone"} {
@@ -179,7 +187,7 @@ func TestNoticeText_EveryKindSaysSomethingUseful(t *testing.T) {
 		if kind != governance.NoticeFailed {
 			req.Failure = "" // set only when the backend ended the request
 		}
-		assert.Contains(t, PlainText(NoticeText(governance.Notice{Kind: kind, Request: &req})), want, kind)
+		assert.Contains(t, noticeText(governance.Notice{Kind: kind, Request: &req}), want, kind)
 	}
 
 	// Outcomes the backend decided after the chat approval say so, in its words.
@@ -194,29 +202,29 @@ func TestNoticeText_EveryKindSaysSomethingUseful(t *testing.T) {
 		governance.NoticeWaiting:   "is waiting for approval in sailpoint by Olivia Owner.",
 		governance.NoticeRevoked:   "Bob (bob@example.com) revoked your access to Production database `prod-db` (request AR-7)",
 	} {
-		assert.Contains(t, PlainText(NoticeText(governance.Notice{Kind: kind, Request: &backend})), want, kind)
+		assert.Contains(t, noticeText(governance.Notice{Kind: kind, Request: &backend}), want, kind)
 	}
 	backend.Duplicate, backend.Failure = true, "you already have it in SailPoint"
-	assert.Contains(t, PlainText(NoticeText(governance.Notice{Kind: governance.NoticeFailed, Request: &backend})),
+	assert.Contains(t, noticeText(governance.Notice{Kind: governance.NoticeFailed, Request: &backend}),
 		"Nothing new was requested for AR-7 (Production database `prod-db`): you already have it in SailPoint")
 
 	r.Decision = &governance.Decision{By: bob, Reason: "not today"}
-	assert.Contains(t, PlainText(NoticeText(governance.Notice{Kind: governance.NoticeDenied, Request: r})),
+	assert.Contains(t, noticeText(governance.Notice{Kind: governance.NoticeDenied, Request: r}),
 		"Bob (bob@example.com) denied your request AR-7 for Production database `prod-db`:\n> not today")
 	r.Submission.End = time.Time{}
-	assert.Contains(t, PlainText(NoticeText(governance.Notice{Kind: governance.NoticeActive, Request: r})), "active, with no end")
+	assert.Contains(t, noticeText(governance.Notice{Kind: governance.NoticeActive, Request: r}), "active, with no end")
 }
 
 func TestNoticeBlocks_AReminderCarriesWorkingButtons(t *testing.T) {
-	blocks, _ := NoticeBlocks(governance.Notice{Kind: governance.NoticeReminder, Request: pendingRequest()})
+	blocks, _ := Blocks(voice.Notice(governance.Notice{Kind: governance.NoticeReminder, Request: pendingRequest()}))
 	assert.Contains(t, text(t, blocks), "[ Approve ] [ Deny ]")
-	blocks, _ = NoticeBlocks(governance.Notice{Kind: governance.NoticeActive, Request: pendingRequest()})
+	blocks, _ = Blocks(voice.Notice(governance.Notice{Kind: governance.NoticeActive, Request: pendingRequest()}))
 	assert.NotContains(t, text(t, blocks), "[ Approve ]")
 }
 
 func TestMessages_AreEphemeralAndNeverReplaceTheOriginal(t *testing.T) {
 	r := pendingRequest()
-	m := RequestCreated(r)
+	m := Reply(voice.RequestCreated(r))
 	w := wire(t, m)
 	assert.Contains(t, w, `"response_type":"ephemeral"`)
 	assert.Contains(t, w, `"replace_original":false`)
@@ -227,8 +235,8 @@ func TestMessages_AreEphemeralAndNeverReplaceTheOriginal(t *testing.T) {
 
 func TestErrorMessage_ProblemsSpeakForThemselvesOtherErrorsApologiseWithARef(t *testing.T) {
 	p := &governance.Problem{Err: governance.ErrNotApprover, Message: "You are not an approver of AR-7."}
-	assert.Equal(t, "⚠️ You are not an approver of AR-7.", ResponseText([]byte(wire(t, ErrorMessage(fmt.Errorf("wrapped: %w", p), "")))))
-	got := ResponseText([]byte(wire(t, ErrorMessage(errors.New("redis: connection refused"), "ab12cd34"))))
+	assert.Equal(t, "⚠️ You are not an approver of AR-7.", ResponseText([]byte(wire(t, Reply(voice.Error(fmt.Errorf("wrapped: %w", p), ""))))))
+	got := ResponseText([]byte(wire(t, Reply(voice.Error(errors.New("redis: connection refused"), "ab12cd34")))))
 	assert.Equal(t, "⚠️ Something went wrong on our side; try again in a minute. (ref ab12cd34)", got)
 	assert.NotContains(t, got, "redis", "internal detail stays in the log")
 }
@@ -238,7 +246,7 @@ func TestHelp_ListsEveryCommandWithExamplesAndTheCatalog(t *testing.T) {
 		{ID: "prod-db", Name: "Production database", Description: "read-only", DefaultDuration: 8 * time.Hour, MaxDuration: 7 * governance.Day, JustificationRequired: true},
 		{ID: "vpn", Name: "Office VPN", DefaultDuration: 30 * governance.Day},
 	}
-	got := BlocksText([]byte(wire(t, Help(items).Blocks)))
+	got := BlocksText([]byte(wire(t, Reply(voice.Help(items)).Blocks)))
 	for _, want := range []string{"/access request <item> [for <duration>] [because <reason>]", "/access request prod-db-read for 8h because",
 		"/access status", "/access pending", "/access cancel AR-7", "/access help", "`/access` — open a form",
 		"`prod-db` Production database — read-only\n   default 8h, at most 7d; a reason is required", "`vpn` Office VPN\n   default 30d"} {
@@ -273,22 +281,22 @@ func TestHelpStatusAndUsage_NoBareAngleBracketReachesSlack(t *testing.T) {
 		rs = append(rs, r)
 	}
 	messages := map[string]any{
-		"help":            Help(catalog),
-		"help, long":      Help(many),
-		"help, empty":     Help(nil),
-		"status, none":    Status(nil),
-		"status, long":    Status(rs),
-		"pending, none":   Pending(nil),
-		"pending, long":   Pending(rs),
+		"help":            Reply(voice.Help(catalog)),
+		"help, long":      Reply(voice.Help(many)),
+		"help, empty":     Reply(voice.Help(nil)),
+		"status, none":    Reply(voice.Status(nil)),
+		"status, long":    Reply(voice.Status(rs)),
+		"pending, none":   Reply(voice.Pending(nil)),
+		"pending, long":   Reply(voice.Pending(rs)),
 		"request form":    RequestForm(append(many, catalog...)),
-		"request created": RequestCreated(pendingRequest()),
-		"working":         Working(),
-		"schedule, none":  Schedule(pendingRequest(), nil),
+		"request created": Reply(voice.RequestCreated(pendingRequest())),
+		"working":         Reply(voice.Working()),
+		"schedule, none":  Reply(voice.Schedule(pendingRequest(), nil)),
 	}
 	for _, text := range []string{"request", "revoke", "sudo make me a sandwich", "cancel", "cancel soon"} {
 		_, err := governance.ParseCommand(text)
 		require.Error(t, err, text)
-		messages["usage: "+text] = ErrorMessage(err, "")
+		messages["usage: "+text] = Reply(voice.Error(err, ""))
 	}
 	// slack-go marshals some blocks itself, with encoding/json's \u003c for "<".
 	decoded := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&")
@@ -308,16 +316,16 @@ func TestStatusAndPending_ListStatesAndButtons(t *testing.T) {
 	denied.ID, denied.State = "AR-9", governance.StateDenied
 	denied.Decision = &governance.Decision{By: bob, Reason: "no"}
 
-	status := BlocksText([]byte(wire(t, Status([]*governance.Request{pending, active, denied}).Blocks)))
+	status := BlocksText([]byte(wire(t, Reply(voice.Status([]*governance.Request{pending, active, denied})).Blocks)))
 	assert.Contains(t, status, "AR-7 Production database `prod-db`, 8h — waiting for approval (waiting for Alice, Bob)")
 	assert.Contains(t, status, "AR-8 Production database `prod-db`, 8h — active until 2026-11-23 10:00 UTC")
 	assert.Contains(t, status, "AR-9 Production database `prod-db`, 8h — denied by Bob (bob@example.com): no")
 
-	m := Pending([]*governance.Request{pending})
+	m := Reply(voice.Pending([]*governance.Request{pending}))
 	assert.Contains(t, BlocksText([]byte(wire(t, m.Blocks))), "[ Approve ] [ Deny ]")
 	assert.Contains(t, wire(t, m), `"action_id":"approve","value":"AR-7"`)
-	assert.Contains(t, ResponseText([]byte(wire(t, Pending(nil)))), "Nothing is waiting for your decision.")
-	assert.Contains(t, ResponseText([]byte(wire(t, Status(nil)))), "You have no requests yet.")
+	assert.Contains(t, ResponseText([]byte(wire(t, Reply(voice.Pending(nil))))), "Nothing is waiting for your decision.")
+	assert.Contains(t, ResponseText([]byte(wire(t, Reply(voice.Status(nil))))), "You have no requests yet.")
 }
 
 func TestBlockKitLimits_LongListsAreCutWithAPointerToTheRest(t *testing.T) {
@@ -329,23 +337,23 @@ func TestBlockKitLimits_LongListsAreCutWithAPointerToTheRest(t *testing.T) {
 		r.Requester.Name = strings.Repeat("n", 5000)
 		rs = append(rs, r)
 	}
-	for name, m := range map[string]Message{"pending": Pending(rs), "status": Status(rs)} {
+	for name, m := range map[string]Message{"pending": Reply(voice.Pending(rs)), "status": Reply(voice.Status(rs))} {
 		require.NoError(t, CheckBlocks(m.Blocks, MaxMessageBlocks), name)
 		assert.Len(t, m.Blocks, MaxMessageBlocks, name)
 		assert.Regexp(t, `…and \d+ more — `, BlocksText([]byte(wire(t, m.Blocks))), name)
 	}
-	assert.Contains(t, BlocksText([]byte(wire(t, Status(rs).Blocks))), "see `/access status`")
+	assert.Contains(t, BlocksText([]byte(wire(t, Reply(voice.Status(rs)).Blocks))), "see `/access status`")
 
 	var items []governance.Item
 	for i := range 400 {
 		items = append(items, governance.Item{ID: fmt.Sprintf("item-%d", i), Name: strings.Repeat("n", 200), Description: strings.Repeat("d", 300)})
 	}
-	require.NoError(t, CheckBlocks(Help(items).Blocks, MaxMessageBlocks))
+	require.NoError(t, CheckBlocks(Reply(voice.Help(items)).Blocks, MaxMessageBlocks))
 
 	long := pendingRequest()
 	long.Reason = strings.Repeat("<", governance.MaxReasonLength)
 	long.Item.Name = strings.Repeat("&", 3000)
-	card, _ := ApprovalCard(long)
+	card, _ := Blocks(voice.ApprovalCard(long))
 	assert.NoError(t, CheckBlocks(card, MaxMessageBlocks), "escaping cannot push a card over a limit")
 }
 
@@ -479,8 +487,16 @@ func approvalCardBlocks() []slackapi.Block {
 		if st != governance.StatePendingApproval {
 			r.Decision = &governance.Decision{By: governance.Person{Email: "bob@example.com", Name: "Bob"}, Approved: st != governance.StateDenied, Reason: "why"}
 		}
-		blocks, _ := ApprovalCard(r)
+		blocks, _ := Blocks(voice.ApprovalCard(r))
 		out = append(out, blocks...)
 	}
 	return out
+}
+
+func TestEmoji_EveryIconHasASlackCodeThatReadsBackAsTheIcon(t *testing.T) {
+	for _, icon := range voice.Icons() {
+		code, ok := emojiCodes[icon]
+		require.True(t, ok, "no Slack code for %s", icon)
+		assert.Equal(t, string(icon)+" x", PlainText(code+" x"))
+	}
 }

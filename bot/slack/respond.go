@@ -4,23 +4,36 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
+
+// DefaultResponseOrigins are where Slack's response_urls point: Slack's, and GovSlack's.
+var DefaultResponseOrigins = []string{"https://hooks.slack.com", "https://hooks.slack-gov.com"}
+
+// ErrNotSlacks refuses a response_url that does not point at Slack: a payload's
+// response_url is where accessbot would post what it tells a person, so one pointing
+// elsewhere (another service, this machine's loopback) is never called.
+var ErrNotSlacks = errors.New("response_url does not point at Slack")
 
 // Responder posts messages to response_url, the way to answer only the person who
 // clicked a button or typed a command, after the HTTP acknowledgement.
 type Responder struct {
-	hc *http.Client
+	hc      *http.Client
+	origins []string
 }
 
-// NewResponder returns a Responder using hc; nil means a client with a 5-second timeout.
-// A given client without a timeout is copied and given one, so a slow Slack never holds
-// a goroutine for long.
-func NewResponder(hc *http.Client) *Responder {
+// NewResponder returns a Responder using hc, posting only to response_urls on origins
+// (scheme://host[:port]; none given: DefaultResponseOrigins). A nil hc means a client with
+// a 5-second timeout; a given client without a timeout is copied and given one, so a slow
+// Slack never holds a goroutine for long.
+func NewResponder(hc *http.Client, origins ...string) *Responder {
 	c := http.Client{Timeout: 5 * time.Second}
 	if hc != nil {
 		c = *hc
@@ -28,15 +41,21 @@ func NewResponder(hc *http.Client) *Responder {
 			c.Timeout = 5 * time.Second
 		}
 	}
-	return &Responder{hc: &c}
+	if len(origins) == 0 {
+		origins = DefaultResponseOrigins
+	}
+	return &Responder{hc: &c, origins: origins}
 }
 
 // Respond posts m to responseURL. m is ephemeral and leaves the original message alone
-// (replace_original false) unless m says otherwise.
+// (replace_original false) unless m says otherwise. A responseURL on none of the
+// Responder's origins is refused with ErrNotSlacks, and nothing is sent.
 func (r *Responder) Respond(ctx context.Context, responseURL string, m Message) error {
 	u, err := url.Parse(responseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("response_url %q is not an http(s) URL", responseURL)
+	if err != nil || u.Host == "" || u.User != nil || !slices.ContainsFunc(r.origins, func(o string) bool {
+		return strings.EqualFold(o, u.Scheme+"://"+u.Host)
+	}) {
+		return fmt.Errorf("%w: %q (expected %s); not posted", ErrNotSlacks, responseURL, strings.Join(r.origins, " or "))
 	}
 	body, err := json.Marshal(m)
 	if err != nil {

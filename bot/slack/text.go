@@ -11,13 +11,20 @@ import (
 // Transcript, the demo and the tests show messages this way.
 
 var (
-	dateRe = regexp.MustCompile(`<!date\^\d+\^[^|>]*\|([^>]*)>`)
+	dateRe = regexp.MustCompile(`<!date\^-?\d+\^[^|>]*\|([^>]*)>`)
 	boldRe = regexp.MustCompile(`\*([^*\n]+)\*`)
 	unesc  = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "\u200b", "")
-	emoji  = strings.NewReplacer(":white_check_mark:", "✅", ":x:", "❌", ":warning:", "⚠️", ":unlock:", "🔓",
-		":no_entry_sign:", "🚫", ":hourglass:", "⌛", ":hourglass_flowing_sand:", "⏳", ":inbox_tray:", "📥", ":tada:", "🎉",
-		":alarm_clock:", "⏰", ":arrow_up:", "⬆️", ":lock:", "🔒", ":rotating_light:", "🚨", ":newspaper:", "📰")
+	emoji  = emojiDrawn()
 )
+
+// emojiDrawn replaces each of accessbot's emoji codes by the icon it stands for.
+func emojiDrawn() *strings.Replacer {
+	var pairs []string
+	for icon, code := range emojiCodes {
+		pairs = append(pairs, code, string(icon))
+	}
+	return strings.NewReplacer(pairs...)
+}
 
 // fallbackText turns our mrkdwn into a message's notification text: dates in UTC and no
 // bold markers, but still escaped, since Slack reads that text as mrkdwn too.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -46,15 +45,6 @@ func NewTranscript(w io.Writer, users map[string]string) *Transcript {
 	t.client = slackapi.New("xoxb-transcript", slackapi.OptionAPIURL("http://transcript.invalid/api/"),
 		slackapi.OptionHTTPClient(&http.Client{Transport: inProcess(t.serve)}))
 	return t
-}
-
-// inProcess is an http.RoundTripper that answers with a handler function, in-process.
-type inProcess func(http.ResponseWriter, *http.Request)
-
-func (p inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	p(rec, r)
-	return rec.Result(), nil
 }
 
 // PostMessageContext writes the message under a "DM to …" heading.

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -47,7 +48,7 @@ func TestTranscript_ShowsTheConversationAsPeopleSeeIt(t *testing.T) {
 	require.NoError(t, n.UpdateApprovalCard(ctx, ref, r))
 	_, err = tr.OpenViewContext(ctx, "trigger", DenyForm(r))
 	require.NoError(t, err)
-	require.NoError(t, tr.Respond(ctx, "", ErrorMessage(&governance.Problem{Message: "You are not an approver of AR-7."}, "")))
+	require.NoError(t, tr.Respond(ctx, "", Reply(voice.Error(&governance.Problem{Message: "You are not an approver of AR-7."}, ""))))
 
 	got := out.String()
 	want := []string{

@@ -1,13 +1,12 @@
 package teams
 
 import (
-	"errors"
-	"fmt"
+	"cmp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/bot/voice"
 )
 
 // Card is an Adaptive Card as JSON. Cards use schema 1.5, the highest Teams renders for
@@ -17,14 +16,14 @@ type Card = map[string]any
 
 // The verbs of the card buttons, and the card inputs.
 const (
-	VerbApprove = "approve"
-	VerbDeny    = "deny"
-	VerbExtend  = "extend"
+	VerbApprove = string(voice.Approve)
+	VerbDeny    = string(voice.Deny)
+	VerbExtend  = string(voice.Extend)
 	VerbRequest = "request"
 
-	InputReason   = "reason"
-	InputItem     = "item"
-	InputDuration = "duration"
+	InputReason   = voice.InputReason
+	InputItem     = voice.InputItem
+	InputDuration = voice.InputDuration
 
 	// DataFrom in a button's data says which card the click came from: FromList for a
 	// list of several requests (pending, digest), whose answer must keep the others.
@@ -56,16 +55,6 @@ func text(s string, opts ...func(map[string]any)) map[string]any {
 
 func heading(t map[string]any) { t["weight"] = "Bolder"; t["size"] = "Medium" }
 func subtle(t map[string]any)  { t["isSubtle"] = true; t["size"] = "Small" }
-
-func facts(kv ...string) map[string]any {
-	fs := []any{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] != "" {
-			fs = append(fs, map[string]any{"title": kv[i], "value": kv[i+1]})
-		}
-	}
-	return map[string]any{"type": "FactSet", "facts": fs}
-}
 
 // execute is a button: Action.Execute with verb and data, falling back to Action.Submit
 // with the same data (and the verb in it) where Execute is not supported.
@@ -99,352 +88,147 @@ func escapeN(s string, n int) string {
 	return b.String()
 }
 
+// words escapes accessbot's own words: they hold no markup, but may hold characters
+// that would start some (the <item> of a usage line), which stay characters.
+var words = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`, "{", `\{`, "}", `\}`)
+
 // Date renders t in the reader's own time zone (Adaptive Card date functions).
 func Date(t time.Time) string {
 	ts := t.UTC().Format("2006-01-02T15:04:05Z")
 	return "{{DATE(" + ts + ", SHORT)}} {{TIME(" + ts + ")}}"
 }
 
-func person(p governance.Person) string {
-	if p.Name != "" && p.Email != "" && !strings.EqualFold(p.Name, p.Email) {
-		return Escape(p.Name) + " (" + Escape(p.Email) + ")"
+// maxRows is how many rows of a list one card shows; the rest are pointed to.
+const maxRows = 20
+
+// markup is how Teams writes the spans of voice in card markdown: every span escaped,
+// dates in each reader's time zone, commands without a slash (the bare command, Slack's
+// /access, is `request`), icons as the emoji themselves.
+func markup() voice.Markup {
+	return voice.Markup{Words: words.Replace, User: Escape, Date: Date,
+		Command: func(c string) string { return "`" + cmp.Or(c, "request") + "`" },
+		Icon:    func(i voice.Icon) string { return string(i) },
+		Quote:   `\> `, Strong: "**", Emph: "_", Code: "`"}
+}
+
+// Markdown renders a line of voice as card markdown.
+func Markdown(t voice.Text) string { return markup().Write(t) }
+
+func paragraph(p voice.Paragraph) string { return markup().Paragraph(p) }
+
+// Render draws a message as an Adaptive Card. Buttons come with the reason box Deny
+// needs; buttons in a list row carry DataFrom = FromList and a reason box of their own.
+func Render(m voice.Message) Card {
+	body := items(m, false)
+	if m.Compact {
+		var lines []string
+		for _, row := range m.Rows {
+			for _, p := range row.Body {
+				lines = append(lines, paragraph(p))
+			}
+		}
+		if len(lines) > 0 {
+			body = append(body, text(strings.Join(lines, "\n")))
+		}
+		return card(body)
 	}
-	return Escape(p.Display())
-}
-
-func itemText(r *governance.Request) string {
-	return "**" + escapeN(r.Item.Name, 200) + "**"
-}
-
-func requestData(r *governance.Request) map[string]any {
-	return map[string]any{"request": r.ID, "version": r.Version}
-}
-
-// requestFacts are what an approver needs to decide.
-func requestFacts(r *governance.Request) map[string]any {
-	reason := escapeN(r.Reason, governance.MaxReasonLength)
-	if reason == "" {
-		reason = "(none given)"
+	rows, left := m.CutRows(maxRows)
+	for _, row := range rows {
+		body = append(body, map[string]any{"type": "Container", "separator": true, "items": items(row, true)})
 	}
-	return facts("Requester", person(r.Requester), "Access", escapeN(r.Item.Name, 200)+" ("+escapeN(r.Item.ID, 100)+")",
-		"For", governance.FormatDuration(r.Duration), "Reason", reason, "Asked", Date(r.CreatedAt), "Approvers", escapeN(r.ApproverNames(), 500))
-}
-
-// ApprovalCard is the card approvers get: the request, a reason box and Approve and Deny
-// while it is pending; who decided, and how, once it is not.
-func ApprovalCard(r *governance.Request) Card {
-	body := []any{text(fmt.Sprintf("Access request %s", r.ID), heading), requestFacts(r)}
-	if r.State != governance.StatePendingApproval {
-		return card(append(body, text(Outcome(r))))
-	}
-	body = append(body, map[string]any{"type": "Input.Text", "id": InputReason, "isMultiline": true,
-		"maxLength": governance.MaxReasonLength, "placeholder": "Reason (required to deny)", "label": "Reason"})
-	return card(body, execute("Approve", VerbApprove, requestData(r)), execute("Deny", VerbDeny, requestData(r)))
-}
-
-// AdminAlertCard is the approval card under a line saying why the admins see it.
-func AdminAlertCard(r *governance.Request) Card {
-	c := ApprovalCard(r)
-	head := text(fmt.Sprintf("Escalated: nobody has decided %s since %s (escalation %d). As an admin you may decide it.",
-		r.ID, Date(r.CreatedAt), r.Escalations), func(t map[string]any) { t["color"] = "Attention" })
-	c["body"] = append([]any{head}, c["body"].([]any)...)
-	return c
-}
-
-// Outcome says in one line what became of a request that is no longer pending.
-func Outcome(r *governance.Request) string {
-	d := r.Decision
-	switch {
-	case r.State == governance.StateCancelled && d == nil:
-		return "Cancelled by the requester at " + Date(r.CancelledAt) + "."
-	case r.State == governance.StateTimedOut && d == nil:
-		return "Timed out: nobody decided in time. The requester may ask again."
-	case d != nil && d.Approved:
-		return "Approved by " + person(d.By) + " at " + Date(d.At) + "."
-	case d != nil:
-		return "Denied by " + person(d.By) + " at " + Date(d.At) + ": " + escapeN(d.Reason, 1000)
-	}
-	return "Now " + r.State.Label() + "."
-}
-
-// NoticeText is what a notice says, in card markdown.
-func NoticeText(n governance.Notice) string {
-	r := n.Request
-	it := itemText(r)
-	switch n.Kind {
-	case governance.NoticeReceived:
-		return fmt.Sprintf("Your request %s for %s (%s) went to %s for approval.", r.ID, it, governance.FormatDuration(r.Duration), escapeN(r.ApproverNames(), 500))
-	case governance.NoticeApproved:
-		return fmt.Sprintf("%s approved your request %s for %s. Granting it now; you will hear when the access is active.", by(r), r.ID, it)
-	case governance.NoticeDenied:
-		if r.Decision != nil && r.Decision.Approved {
-			return fmt.Sprintf("Your request %s for %s was approved here but denied in %s: %s", r.ID, it, Escape(r.Item.Backend), escapeN(r.Failure, 1000))
-		}
-		reason := ""
-		if r.Decision != nil {
-			reason = escapeN(r.Decision.Reason, 1000)
-		}
-		return fmt.Sprintf("%s denied your request %s for %s: %s. If you still need it, talk to them, or ask again with more detail.", by(r), r.ID, it, reason)
-	case governance.NoticeSubmitted:
-		return fmt.Sprintf("Your request %s for %s was handed to %s. You will hear when the access is active.", r.ID, it, Escape(r.Item.Backend))
-	case governance.NoticeWaiting:
-		waiting := ""
-		if r.Submission != nil {
-			waiting = r.Submission.Waiting
-		}
-		return fmt.Sprintf("Your request %s for %s is waiting for %s.", r.ID, it, escapeN(waiting, 500))
-	case governance.NoticeActive:
-		if end := r.EndsAt(); !end.IsZero() {
-			return fmt.Sprintf("Your access to %s is active until %s (request %s).", it, Date(end), r.ID)
-		}
-		return fmt.Sprintf("Your access to %s is active, with no end (request %s).", it, r.ID)
-	case governance.NoticeFailed:
-		if r.Duplicate {
-			return fmt.Sprintf("Nothing new was requested for %s (%s): %s", r.ID, it, escapeN(r.Failure, 1000))
-		}
-		return fmt.Sprintf("Your request %s for %s could not be granted: %s. Ask your access admins for help, quoting %s.", r.ID, it, escapeN(r.Failure, 1000), r.ID)
-	case governance.NoticeCancelled:
-		if r.Failure != "" {
-			return fmt.Sprintf("Your request %s for %s was cancelled in %s: %s", r.ID, it, Escape(r.Item.Backend), escapeN(r.Failure, 1000))
-		}
-		return fmt.Sprintf("Your request %s for %s was cancelled.", r.ID, it)
-	case governance.NoticeReminder:
-		return fmt.Sprintf("Reminder: %s has been waiting since %s for your decision on %s, %s for %s.",
-			person(r.Requester), Date(r.CreatedAt), r.ID, it, governance.FormatDuration(r.Duration))
-	case governance.NoticeEscalated:
-		return fmt.Sprintf("Nobody has decided your request %s for %s yet, so it went to %s as well.", r.ID, it, escapeN(r.ApproverNames(), 500))
-	case governance.NoticeTimedOut:
-		return fmt.Sprintf("Nobody decided your request %s for %s in time, so it has lapsed. If you still need it, ask again.", r.ID, it)
-	case governance.NoticeExpiring:
-		return fmt.Sprintf("Your access to %s ends %s (request %s). Need longer? Extend asks your approvers for another %s.",
-			it, Date(r.EndsAt()), r.ID, governance.FormatDuration(r.Duration))
-	case governance.NoticeEnded:
-		return fmt.Sprintf("Your access to %s has ended (request %s).", it, r.ID)
-	case governance.NoticeRevoked:
-		who := "An admin"
-		if r.RevokedBy != nil {
-			who = person(*r.RevokedBy)
-		}
-		return fmt.Sprintf("%s revoked your access to %s (request %s).", who, it, r.ID)
-	}
-	return fmt.Sprintf("Your request %s for %s is now %s.", r.ID, it, r.State.Label())
-}
-
-func by(r *governance.Request) string {
-	if r.Decision != nil {
-		return person(r.Decision.By)
-	}
-	return "An approver"
-}
-
-// NoticeCard is a notice as a card: a reminder of a pending request carries the decision
-// buttons, an expiry warning the Extend button.
-func NoticeCard(n governance.Notice) Card {
-	body := []any{text(NoticeText(n))}
-	r := n.Request
-	switch {
-	case n.Kind == governance.NoticeReminder && r.State == governance.StatePendingApproval:
-		c := ApprovalCard(r)
-		c["body"] = append(body, c["body"].([]any)...)
-		return c
-	case n.Kind == governance.NoticeExpiring && r.State == governance.StateActive:
-		return card(body, execute("Extend", VerbExtend, requestData(r)))
+	if left > 0 {
+		body = append(body, text(Markdown(m.MoreText(left)), subtle))
 	}
 	return card(body)
 }
 
-// DigestCard lists the requests waiting for an approver, each with its buttons. A request
-// in the list that is no longer pending (the one just decided from it) says what became of
-// it instead.
-func DigestCard(rs []*governance.Request) Card {
-	waiting := 0
-	for _, r := range rs {
-		if r.State == governance.StatePendingApproval {
-			waiting++
+// items is a message's card elements without its rows.
+func items(m voice.Message, inList bool) []any {
+	body := []any{}
+	for _, p := range m.Lead {
+		body = append(body, text(paragraph(p), func(t map[string]any) { t["color"] = "Attention" }))
+	}
+	if m.Title != "" {
+		body = append(body, text(words.Replace(m.Title), heading))
+	}
+	if len(m.Fields) > 0 {
+		fs := []any{}
+		for _, f := range m.Fields {
+			fs = append(fs, map[string]any{"title": f.Label, "value": Markdown(f.Value)})
+		}
+		body = append(body, map[string]any{"type": "FactSet", "facts": fs})
+	}
+	for _, p := range m.Body {
+		body = append(body, text(paragraph(p)))
+	}
+	if len(m.Buttons) > 0 {
+		body = append(body, buttons(m.Buttons, inList)...)
+	}
+	if len(m.Context) > 0 {
+		body = append(body, text(Markdown(m.Context), subtle))
+	}
+	return body
+}
+
+// buttons is an ActionSet of the buttons, after the reason box where one is Deny.
+func buttons(bs []voice.Button, inList bool) []any {
+	var out, actions []any
+	for _, b := range bs {
+		data := map[string]any{"request": b.Request.ID, "version": b.Request.Version}
+		if inList {
+			data[DataFrom] = FromList
+		}
+		if b.Action == voice.Deny {
+			box := input(voice.ReasonBox())
+			if inList { // one reason box per request in a list
+				box["id"] = InputReason + "-" + b.Request.ID
+			}
+			out = append(out, box)
+		}
+		actions = append(actions, execute(b.Action.Label(), string(b.Action), data))
+	}
+	return append(out, map[string]any{"type": "ActionSet", "actions": actions})
+}
+
+// input is a form input as a card input.
+func input(in voice.Input) map[string]any {
+	m := map[string]any{"type": "Input.Text", "id": in.Name, "label": in.Label}
+	if len(in.Choices) > 0 {
+		choices := []any{}
+		for _, c := range in.Choices {
+			choices = append(choices, map[string]any{"title": c.Title, "value": c.Value})
+		}
+		m["type"], m["choices"] = "Input.ChoiceSet", choices
+	}
+	if in.Placeholder != "" {
+		m["placeholder"] = in.Placeholder
+	}
+	if in.Multiline {
+		m["isMultiline"] = true
+	}
+	if in.MaxLength > 0 {
+		m["maxLength"] = in.MaxLength
+	}
+	if !in.Optional {
+		m["isRequired"], m["errorMessage"] = true, in.Missing
+	}
+	return m
+}
+
+// FormCard draws a form as a card with its inputs and a submit button of verb.
+func FormCard(f voice.Form, verb string) Card {
+	body := []any{text(words.Replace(f.Title), heading)}
+	if len(f.Intro) > 0 {
+		body = append(body, text(Markdown(f.Intro)))
+	}
+	for _, in := range f.Inputs {
+		body = append(body, input(in))
+		if in.Hint != "" {
+			body = append(body, text(words.Replace(in.Hint), subtle))
 		}
 	}
-	head := fmt.Sprintf("%d requests wait for your decision", waiting)
-	if waiting == 0 {
-		head = "Nothing else waits for your decision."
-	}
-	body := []any{text(head, heading)}
-	for i, r := range rs {
-		if i == 20 {
-			body = append(body, text(fmt.Sprintf("…and %d more: send `pending` to see them.", len(rs)-20), subtle))
-			break
-		}
-		body = append(body, decisionContainer(r))
-	}
-	return card(body)
+	return card(body, execute(f.Submit, verb, map[string]any{}))
 }
 
-// decisionContainer is one pending request with its own reason box and buttons, or a
-// decided one with its outcome.
-func decisionContainer(r *governance.Request) map[string]any {
-	items := []any{
-		text(fmt.Sprintf("%s: %s asks for %s for %s", r.ID, person(r.Requester), itemText(r), governance.FormatDuration(r.Duration))),
-		text("Reason: "+escapeN(r.Reason, 500), subtle),
-	}
-	if r.State != governance.StatePendingApproval {
-		items = append(items, text(Outcome(r)))
-	} else {
-		data := requestData(r)
-		data[DataFrom] = FromList
-		items = append(items,
-			map[string]any{"type": "Input.Text", "id": InputReason + "-" + r.ID, "placeholder": "Reason (required to deny)", "maxLength": governance.MaxReasonLength},
-			map[string]any{"type": "ActionSet", "actions": []any{execute("Approve", VerbApprove, data), execute("Deny", VerbDeny, data)}})
-	}
-	return map[string]any{"type": "Container", "separator": true, "items": items}
-}
-
-// PendingCard answers `pending`.
-func PendingCard(rs []*governance.Request) Card {
-	if len(rs) == 0 {
-		return card([]any{text("Nothing waits for your decision.")})
-	}
-	return DigestCard(rs)
-}
-
-// StatusCard answers `status`: the person's requests, newest first.
-func StatusCard(rs []*governance.Request) Card {
-	if len(rs) == 0 {
-		return card([]any{text("You have no requests yet. Send `request <item> for 8h because <reason>`, or `help` for the catalog.")})
-	}
-	body := []any{text("Your requests, newest first", heading)}
-	for _, r := range rs {
-		line := fmt.Sprintf("%s %s, %s: **%s**", r.ID, itemText(r), governance.FormatDuration(r.Duration), r.State.Label())
-		switch {
-		case r.State == governance.StatePendingApproval:
-			line += " (waiting for " + escapeN(r.ApproverNames(), 300) + ")"
-		case r.State == governance.StateSubmitted && r.Submission != nil && r.Submission.Waiting != "":
-			line += " (waiting for " + escapeN(r.Submission.Waiting, 300) + ")"
-		case r.State == governance.StateActive && !r.EndsAt().IsZero():
-			line += " until " + Date(r.EndsAt())
-		case r.Failure != "":
-			line += ": " + escapeN(r.Failure, 300)
-		case r.State == governance.StateDenied && r.Decision != nil:
-			line += " by " + person(r.Decision.By) + ": " + escapeN(r.Decision.Reason, 300)
-		}
-		body = append(body, text(line))
-	}
-	return card(body)
-}
-
-// HelpCard explains the commands and lists the catalog.
-func HelpCard(items []governance.Item) Card {
-	body := []any{
-		text("accessbot: ask for access, and approve it, without leaving Teams.", heading),
-		text("- `request <item> for <duration> because <reason>`: ask for access (durations like 30m, 8h, 7d)\n" +
-			"- `request`: a form to fill in\n- `status`: your requests\n- `pending`: requests waiting for your decision\n" +
-			"- `cancel AR-7`: withdraw your request\n- `revoke <item>`: give up access you hold\n- `schedule AR-7`: what is planned for a request\n- `help`: this"),
-		text("What you can request", heading),
-	}
-	var lines []string
-	for _, it := range items {
-		if it.Search {
-			lines = append(lines, fmt.Sprintf("- **%s**: ask for anything %s offers by its name", escapeN(it.Name, 200), Escape(it.Backend)))
-			continue
-		}
-		line := fmt.Sprintf("- `%s` **%s**, default %s", escapeN(it.ID, 100), escapeN(it.Name, 200), governance.FormatDuration(it.DefaultDuration))
-		if it.MaxDuration > 0 {
-			line += ", at most " + governance.FormatDuration(it.MaxDuration)
-		}
-		lines = append(lines, line)
-	}
-	body = append(body, text(strings.Join(lines, "\n")))
-	return card(body)
-}
-
-// RequestFormCard asks for access: the item, a duration and a reason. The item is a choice
-// of the catalog's fixed items; where there are none (a catalog of searches only) it is
-// typed, since a choice set with no choices is not a valid card.
-func RequestFormCard(items []governance.Item) Card {
-	choices := []any{}
-	for _, it := range items {
-		if !it.Search {
-			choices = append(choices, map[string]any{"title": it.Name, "value": it.ID})
-		}
-	}
-	item := map[string]any{"type": "Input.ChoiceSet", "id": InputItem, "label": "What", "isRequired": true, "choices": choices,
-		"errorMessage": "Pick what you need"}
-	if len(choices) == 0 {
-		item = map[string]any{"type": "Input.Text", "id": InputItem, "label": "What", "isRequired": true,
-			"placeholder": "The name of what you need (send help for what you can ask for)", "errorMessage": "Name what you need"}
-	}
-	return card([]any{
-		text("Ask for access", heading),
-		item,
-		map[string]any{"type": "Input.Text", "id": InputDuration, "label": "For how long", "placeholder": "8h, 2d (empty: the item's default)"},
-		map[string]any{"type": "Input.Text", "id": InputReason, "label": "Why", "isMultiline": true, "maxLength": governance.MaxReasonLength},
-	}, execute("Request", VerbRequest, map[string]any{}))
-}
-
-// Message is a card that says one thing.
-func Message(s string) Card { return card([]any{text(s)}) }
-
-// ErrorCard tells a person what went wrong and what to do: a governance Problem's own
-// sentence, or a generic one with a reference for the logs.
-func ErrorCard(err error, ref string) Card {
-	return card([]any{text(ErrorText(err, ref), func(t map[string]any) { t["color"] = "Attention" })})
-}
-
-// ErrorText is ErrorCard's sentence.
-func ErrorText(err error, ref string) string {
-	var p *governance.Problem
-	if asProblem(err, &p) {
-		return Escape(p.Message)
-	}
-	return "Something went wrong on our side; nothing was changed. Try again in a minute, and tell your admins the reference " + ref + " if it keeps happening."
-}
-
-func asProblem(err error, p **governance.Problem) bool { return errors.As(err, p) }
-
-// RequestCreated answers a request.
-func RequestCreated(r *governance.Request) Card {
-	return Message(fmt.Sprintf("Request %s for %s, %s, is waiting for %s. You will hear their decision here. Changed your mind? Send `cancel %s`.",
-		r.ID, itemText(r), governance.FormatDuration(r.Duration), escapeN(r.ApproverNames(), 500), r.ID))
-}
-
-// Cancelled acknowledges a cancellation.
-func Cancelled(r *governance.Request) Card {
-	return Message(fmt.Sprintf("Request %s for %s is cancelled; its approvers' cards say so.", r.ID, itemText(r)))
-}
-
-// Revoked acknowledges an early end of access.
-func Revoked(r *governance.Request) Card {
-	whose := "Your access"
-	if r.RevokedBy != nil && !r.RevokedBy.Is(r.Requester) {
-		whose = person(r.Requester) + "'s access"
-	}
-	return Message(fmt.Sprintf("%s to %s (request %s) is revoked; %s is removing it now.", whose, itemText(r), r.ID, Escape(r.Item.Backend)))
-}
-
-// Extending acknowledges an ask for more time.
-func Extending(r *governance.Request) Card {
-	return Message(fmt.Sprintf("Asked %s for more time: request %s.", escapeN(r.ApproverNames(), 500), r.ID))
-}
-
-// ScheduleCard lists what is planned for a request.
-func ScheduleCard(r *governance.Request, steps []governance.Step) Card {
-	lines := []string{fmt.Sprintf("%s %s is %s.", r.ID, itemText(r), r.State.Label())}
-	if len(steps) == 0 {
-		lines = append(lines, "Nothing is scheduled for it.")
-	}
-	for _, st := range steps {
-		mark := "-"
-		if st.Done {
-			mark = "- ✓"
-		}
-		lines = append(lines, fmt.Sprintf("%s %s: %s", mark, Date(st.At), st.Label()))
-	}
-	return Message(strings.Join(lines, "\n"))
-}
-
-// PlainError is ErrorText without markdown, for a toast-like invoke message.
-func PlainError(err error) string {
-	var p *governance.Problem
-	if asProblem(err, &p) {
-		return p.Message
-	}
-	return "Something went wrong on our side; nothing was changed. Try again in a minute."
-}
+// Summary is the notification text of a message: plain text, no markdown.
+func Summary(m voice.Message) string { return PlainText(Markdown(m.SummaryText())) }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -65,35 +66,41 @@ func everyCard() map[string]teams.Card {
 		governance.StateCancelled, governance.StateTimedOut, governance.StateFailed, governance.StateRevoked}
 	for _, st := range states {
 		r := request(st)
-		cards["approval/"+string(st)] = teams.ApprovalCard(r)
-		cards["admin/"+string(st)] = teams.AdminAlertCard(r)
+		cards["approval/"+string(st)] = teams.Render(voice.ApprovalCard(r))
+		cards["admin/"+string(st)] = teams.Render(voice.AdminAlert(r))
 		for _, k := range []governance.NoticeKind{governance.NoticeReceived, governance.NoticeApproved, governance.NoticeDenied,
 			governance.NoticeSubmitted, governance.NoticeWaiting, governance.NoticeActive, governance.NoticeFailed, governance.NoticeCancelled,
 			governance.NoticeReminder, governance.NoticeEscalated, governance.NoticeTimedOut, governance.NoticeExpiring,
 			governance.NoticeEnded, governance.NoticeRevoked} {
-			cards["notice/"+string(k)+"/"+string(st)] = teams.NoticeCard(governance.Notice{Kind: k, Request: r})
+			cards["notice/"+string(k)+"/"+string(st)] = teams.Render(voice.Notice(governance.Notice{Kind: k, Request: r}))
 		}
-		cards["created/"+string(st)] = teams.RequestCreated(r)
-		cards["cancelled/"+string(st)] = teams.Cancelled(r)
-		cards["revoked/"+string(st)] = teams.Revoked(r)
-		cards["extending/"+string(st)] = teams.Extending(r)
-		cards["schedule/"+string(st)] = teams.ScheduleCard(r, governance.Steps(r))
+		cards["created/"+string(st)] = teams.Render(voice.RequestCreated(r))
+		cards["cancelled/"+string(st)] = teams.Render(voice.Cancelled(r))
+		cards["revoked/"+string(st)] = teams.Render(voice.Revoked(r))
+		cards["schedule/"+string(st)] = teams.Render(voice.Schedule(r, governance.Steps(r)))
+		cards["deny form/"+string(st)] = teams.FormCard(voice.DenyForm(r), teams.VerbDeny)
 	}
 	pending := []*governance.Request{request(governance.StatePendingApproval), request(governance.StatePendingApproval)}
 	pending[1].ID = "AR-8"
-	cards["digest"] = teams.DigestCard(pending)
-	cards["pending"] = teams.PendingCard(pending)
-	cards["pending/none"] = teams.PendingCard(nil)
-	cards["digest/one decided"] = teams.DigestCard([]*governance.Request{request(governance.StateDenied), pending[1]})
-	cards["status"] = teams.StatusCard(append(pending, request(governance.StateActive), request(governance.StateFailed)))
-	cards["status/none"] = teams.StatusCard(nil)
+	cards["digest"] = teams.Render(voice.Digest(pending))
+	cards["pending"] = teams.Render(voice.Pending(pending))
+	cards["pending/none"] = teams.Render(voice.Pending(nil))
+	cards["digest/one decided"] = teams.Render(voice.Pending([]*governance.Request{request(governance.StateDenied), pending[1]}))
+	var many []*governance.Request
+	for range 30 {
+		many = append(many, request(governance.StatePendingApproval))
+	}
+	cards["pending/more than a card shows"] = teams.Render(voice.Pending(many))
+	cards["status"] = teams.Render(voice.Status(append(pending, request(governance.StateActive), request(governance.StateFailed))))
+	cards["status/none"] = teams.Render(voice.Status(nil))
 	items := []governance.Item{{ID: "prod-db", Name: "Production database", DefaultDuration: 8 * time.Hour, MaxDuration: 7 * 24 * time.Hour},
 		{ID: "sp", Name: "Anything in SailPoint", Backend: "sailpoint", Search: true}}
-	cards["help"] = teams.HelpCard(items)
-	cards["form"] = teams.RequestFormCard(items)
-	cards["form/searches only"] = teams.RequestFormCard(items[1:])
-	cards["error/problem"] = teams.ErrorCard(&governance.Problem{Message: "You can't decide your own request AR-7."}, "")
-	cards["error/internal"] = teams.ErrorCard(errors.New("boom"), "E1")
+	cards["help"] = teams.Render(voice.Help(items))
+	cards["help/empty"] = teams.Render(voice.Help(nil))
+	cards["form"] = teams.FormCard(voice.RequestForm(items), teams.VerbRequest)
+	cards["form/searches only"] = teams.FormCard(voice.RequestForm(items[1:]), teams.VerbRequest)
+	cards["error/problem"] = teams.Render(voice.Error(&governance.Problem{Message: "You can't decide your own request AR-7."}, ""))
+	cards["error/internal"] = teams.Render(voice.Error(errors.New("boom"), "E1"))
 	return cards
 }
 
@@ -117,7 +124,7 @@ func TestCards_EveryCardIsAValidAdaptiveCard15(t *testing.T) {
 
 func TestCards_TheSchemaCheckCatchesABadCard(t *testing.T) {
 	s := schema15(t)
-	bad := teams.ApprovalCard(request(governance.StatePendingApproval))
+	bad := teams.Render(voice.ApprovalCard(request(governance.StatePendingApproval)))
 	bad["bodyy"] = []any{}
 	b, _ := json.Marshal(bad)
 	inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(b))
@@ -128,7 +135,7 @@ func TestCards_UserTextIsInert(t *testing.T) {
 	r := request(governance.StatePendingApproval)
 	r.Reason = "click [here](https://evil.example.com) **now** <at>Everyone</at> {{DATE(2020-01-01T00:00:00Z)}}"
 	r.Requester.Name = "Mallory](https://evil.example.com)"
-	text := teamsfake.CardText(teams.ApprovalCard(r))
+	text := teamsfake.CardText(teams.Render(voice.ApprovalCard(r)))
 	for _, bad := range []string{"[here](", "**now**", "<at>", "](https://evil", "{{DATE(2020"} {
 		assert.NotContains(t, text, bad)
 	}
@@ -136,18 +143,18 @@ func TestCards_UserTextIsInert(t *testing.T) {
 }
 
 func TestCards_ApprovalCardAsksUntilDecidedThenSaysWho(t *testing.T) {
-	pending := teamsfake.CardText(teams.ApprovalCard(request(governance.StatePendingApproval)))
+	pending := teamsfake.CardText(teams.Render(voice.ApprovalCard(request(governance.StatePendingApproval))))
 	assert.Contains(t, pending, "[Approve]")
 	assert.Contains(t, pending, "[Deny]")
 	assert.Contains(t, pending, "Requester: Carol (carol@example.com)")
 
-	denied := teamsfake.CardText(teams.ApprovalCard(request(governance.StateDenied)))
+	denied := teamsfake.CardText(teams.Render(voice.ApprovalCard(request(governance.StateDenied))))
 	assert.NotContains(t, denied, "[Approve]")
-	assert.Contains(t, denied, "Denied by Alice (alice@example.com) at {{DATE(2026-11-23T09:00:00Z, SHORT)}} {{TIME(2026-11-23T09:00:00Z)}}: not today")
+	assert.Contains(t, denied, "Denied by Alice (alice@example.com) at {{DATE(2026-11-23T09:00:00Z, SHORT)}} {{TIME(2026-11-23T09:00:00Z)}}:\n\\> not today")
 }
 
 func TestCards_RequestFormOfOnlySearchesAsksToTypeTheItem(t *testing.T) {
-	form := teams.RequestFormCard([]governance.Item{{ID: "sp", Name: "Anything in SailPoint", Backend: "sailpoint", Search: true}})
+	form := teams.FormCard(voice.RequestForm([]governance.Item{{ID: "sp", Name: "Anything in SailPoint", Backend: "sailpoint", Search: true}}), teams.VerbRequest)
 	b, err := json.Marshal(form)
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), "null", "no null arrays")
@@ -155,6 +162,6 @@ func TestCards_RequestFormOfOnlySearchesAsksToTypeTheItem(t *testing.T) {
 	assert.Equal(t, teams.InputItem, item["id"])
 	assert.Equal(t, "Input.Text", item["type"], "a choice set needs choices; with none the item is typed")
 
-	form = teams.RequestFormCard([]governance.Item{{ID: "prod-db", Name: "Production database"}})
+	form = teams.FormCard(voice.RequestForm([]governance.Item{{ID: "prod-db", Name: "Production database"}}), teams.VerbRequest)
 	assert.Equal(t, "Input.ChoiceSet", form["body"].([]any)[1].(map[string]any)["type"])
 }

@@ -30,7 +30,7 @@ func TestConnector_SendsUpdatesAndReturnsActivityIDs(t *testing.T) {
 	ids := make([]string, 8)
 	for i := range ids {
 		wg.Go(func() {
-			id, err := c.Send(context.Background(), conv, teams.Activity(teams.Message("hello"), "hello"))
+			id, err := c.Send(context.Background(), conv, teams.Activity(message("hello"), "hello"))
 			assert.NoError(t, err)
 			ids[i] = id
 		})
@@ -42,7 +42,7 @@ func TestConnector_SendsUpdatesAndReturnsActivityIDs(t *testing.T) {
 	require.Len(t, calls, 8)
 	assert.Equal(t, "a:1/../../evil?x=1#f", calls[0].Conversation, "the conversation id is one escaped path segment")
 
-	require.NoError(t, c.Update(context.Background(), conv, ids[0], teams.Activity(teams.Message("changed"), "changed")))
+	require.NoError(t, c.Update(context.Background(), conv, ids[0], teams.Activity(message("changed"), "changed")))
 	last := fake.Calls()[8]
 	assert.Equal(t, http.MethodPut, last.Method)
 	assert.Equal(t, ids[0], last.ActivityID)
@@ -57,7 +57,7 @@ func TestConnector_CallsOnlyAllowedServiceURLs(t *testing.T) {
 	c := connector(fake)
 	for _, u := range []string{"https://evil.example.com", "http://smba.trafficmanager.net/amer/", "https://smba.trafficmanager.net.evil.com/",
 		"https://user@smba.trafficmanager.net/", "not a url", ""} {
-		_, err := c.Send(context.Background(), teams.Conversation{ServiceURL: u, ID: "a:1"}, teams.Activity(teams.Message("x"), "x"))
+		_, err := c.Send(context.Background(), teams.Conversation{ServiceURL: u, ID: "a:1"}, teams.Activity(message("x"), "x"))
 		assert.ErrorIs(t, err, teams.ErrServiceURL, u)
 		assert.True(t, governance.IsPermanent(err))
 	}
@@ -87,4 +87,9 @@ func TestConnector_ErrorsSayWhetherToRetry(t *testing.T) {
 		schema.Activity{Type: schema.Message, Text: string(big)})
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, "MessageSizeTooBig", e.Code)
+}
+
+// message is a card that says s.
+func message(s string) teams.Card {
+	return teams.Card{"type": "AdaptiveCard", "version": "1.5", "body": []any{map[string]any{"type": "TextBlock", "text": s}}}
 }

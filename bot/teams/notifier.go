@@ -3,7 +3,7 @@
 // references people reach the bot from (Directory), renders Adaptive Cards, and tells
 // people things (Notifier). It uses msbotbuilder-go for its schema types, request parsing
 // and client interfaces, and replaces the library's token validator and connector client,
-// which cannot carry this flow (see the README).
+// which cannot carry this flow (see docs/teams.md).
 package teams
 
 import (
@@ -20,6 +20,7 @@ import (
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -107,7 +108,7 @@ func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governan
 	changed := !found || u.Email == "" || !d.serves(u.Org)
 	if changed {
 		unknown := &governance.Problem{Err: governance.ErrNotFound,
-			Message: "Teams did not tell accessbot your e-mail address (guest and anonymous users have none), so it cannot tell who you are; ask your admins to add you as a member."}
+			Message: voice.TeamsNoEmail}
 		m, err := d.conn.Member(ctx, conv, act.From.ID)
 		var e *Error
 		if errors.As(err, &e) && e.Status == http.StatusNotFound {
@@ -118,7 +119,7 @@ func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governan
 		}
 		if m.TenantID != "" && !d.serves(m.TenantID) { // an external member of a shared chat or channel
 			return governance.Person{}, &governance.Problem{Err: fmt.Errorf("%w: member of %q", ErrTenant, m.TenantID),
-				Message: "You belong to another organisation than accessbot serves, so it cannot tell who you are here; ask for access in your own organisation."}
+				Message: voice.TeamsOtherTenant}
 		}
 		// The e-mail first: it is the name a person has in Slack and in the catalog's
 		// approver lists, and, in the tenants served, our own admins set both it and the UPN.
@@ -234,7 +235,8 @@ func Activity(c Card, summary string) schema.Activity {
 
 // SendApprovalCard sends r's card to an approver's personal chat.
 func (n *Notifier) SendApprovalCard(ctx context.Context, to governance.Person, r *governance.Request) (governance.MessageRef, error) {
-	conv, id, err := n.send(ctx, to, ApprovalCard(r), fmt.Sprintf("%s asks for %s", r.Requester.Display(), r.Item.Name))
+	m := voice.ApprovalCard(r)
+	conv, id, err := n.send(ctx, to, Render(m), Summary(m))
 	if err != nil {
 		return governance.MessageRef{}, err
 	}
@@ -247,16 +249,17 @@ func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.Messag
 	if err != nil {
 		return governance.Permanent(err)
 	}
-	c := ApprovalCard(r)
+	m := voice.ApprovalCard(r)
 	if strings.HasPrefix(ref.Recipient, "admins#") {
-		c = AdminAlertCard(r)
+		m = voice.AdminAlert(r)
 	}
-	return n.conn.Update(ctx, conv, ref.ID, Activity(c, fmt.Sprintf("%s: %s", r.ID, r.State.Label())))
+	return n.conn.Update(ctx, conv, ref.ID, Activity(Render(m), Summary(m)))
 }
 
 // Notify sends a notice.
 func (n *Notifier) Notify(ctx context.Context, to governance.Person, x governance.Notice) error {
-	_, _, err := n.send(ctx, to, NoticeCard(x), fmt.Sprintf("%s: %s", x.Request.ID, x.Kind))
+	m := voice.Notice(x)
+	_, _, err := n.send(ctx, to, Render(m), Summary(m))
 	return err
 }
 
@@ -265,7 +268,8 @@ func (n *Notifier) AlertAdmins(ctx context.Context, r *governance.Request) (gove
 	if n.admin == nil {
 		return governance.MessageRef{}, false, nil
 	}
-	id, err := n.conn.Send(ctx, *n.admin, Activity(AdminAlertCard(r), "Escalated: "+r.ID))
+	m := voice.AdminAlert(r)
+	id, err := n.conn.Send(ctx, *n.admin, Activity(Render(m), Summary(m)))
 	if err != nil {
 		return governance.MessageRef{}, true, err
 	}
@@ -274,7 +278,8 @@ func (n *Notifier) AlertAdmins(ctx context.Context, r *governance.Request) (gove
 
 // Digest lists what waits for an approver's decision.
 func (n *Notifier) Digest(ctx context.Context, to governance.Person, pending []*governance.Request) error {
-	_, _, err := n.send(ctx, to, DigestCard(pending), fmt.Sprintf("%d requests wait for you", len(pending)))
+	m := voice.Digest(pending)
+	_, _, err := n.send(ctx, to, Render(m), Summary(m))
 	return err
 }
 

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -14,20 +13,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
 	"github.com/accessbot/accessbot/governance"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
-func TestMain(m *testing.M) {
-	// The load tool starts this binary as its servers; in a test, this binary is the test
-	// binary, which then behaves as accessbot itself.
-	if os.Getenv("ACCESSBOT_TEST_AS_MAIN") == "1" {
-		main()
-		os.Exit(0)
-	}
-	redistest.Main(m)
-}
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 func TestAuditExport_StreamsTheTrailAsJSONLinesWithinBounds(t *testing.T) {
 	client := redistest.Client(t)
@@ -42,11 +34,11 @@ func TestAuditExport_StreamsTheTrailAsJSONLinesWithinBounds(t *testing.T) {
 			At: r.CreatedAt, RequestID: id, Event: governance.EventRequest, To: r.State, Actor: "carol@example.com", Platform: "slack"}}})
 		require.NoError(t, err)
 	}
-	cfg := writeConfig(t, "redis:\n  prefix: "+prefix+"\n")
+	cfg := clitest.WriteConfig(t, "redis:\n  prefix: "+prefix+"\n")
 	url := "redis://" + client.(*goredis.Client).Options().Addr
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"accessbot", "audit", "export", "-config", cfg, "--since", "2026-11-01T12:00:00Z", "--until", "2026-11-02"},
-		env(map[string]string{"REDIS_URL": url}), &out)
+		clitest.Env(map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_URL": url}), &out)
 	require.NoError(t, err)
 
 	var got []governance.AuditRecord
@@ -76,7 +68,7 @@ func TestAuditExport_BadInputSaysWhatToDo(t *testing.T) {
 		{[]string{"accessbot", "audit", "export"}, nil, "set REDIS_URL"},
 	}
 	for _, tt := range tests {
-		err := run(context.Background(), tt.args, env(tt.env), &bytes.Buffer{})
+		err := run(context.Background(), tt.args, clitest.Env(tt.env), &bytes.Buffer{})
 		require.Error(t, err, tt.args)
 		assert.Contains(t, err.Error(), tt.want)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
 	"github.com/accessbot/accessbot/governance/permissions/pmfake"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/governance/sailpoint/iscfake"
@@ -20,12 +21,12 @@ import (
 func TestDoctor(t *testing.T) {
 	fake := slackfake.Start(t)
 	redisURL := "redis://" + redistest.Client(t).(*goredis.Client).Options().Addr
-	cfg := writeConfig(t, "slack:\n  apiURL: "+fake.APIURL()+"\n")
+	cfg := clitest.WriteConfig(t, "slack:\n  apiURL: "+fake.APIURL()+"\n")
 	prod := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL": redisURL}
 
 	t.Run("everything in order", func(t *testing.T) {
-		out := newOutput()
-		require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(prod), out))
+		out := clitest.NewOutput()
+		require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(prod), out))
 		assert.Contains(t, out.String(), "✓ redis")
 		assert.Contains(t, out.String(), "✓ slack      bot @accessbot in Fake Workspace")
 		assert.Contains(t, out.String(), "– admins")
@@ -34,8 +35,8 @@ func TestDoctor(t *testing.T) {
 	t.Run("a rejected token and an unreachable Redis are explained", func(t *testing.T) {
 		fake.Fail("auth.test", 1, slackfake.Failure{Error: "invalid_auth"})
 		broken := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL": "redis://127.0.0.1:1/0"}
-		out := newOutput()
-		err := run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(broken), out)
+		out := clitest.NewOutput()
+		err := run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(broken), out)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "2 problem(s)")
 		assert.Contains(t, out.String(), "✗ redis")
@@ -43,8 +44,8 @@ func TestDoctor(t *testing.T) {
 		assert.Contains(t, out.String(), "SLACK_BOT_TOKEN is not a working bot token")
 	})
 	t.Run("development mode", func(t *testing.T) {
-		out := newOutput()
-		require.NoError(t, run(context.Background(), []string{"accessbot", "doctor"}, env(nil), out))
+		out := clitest.NewOutput()
+		require.NoError(t, run(context.Background(), []string{"accessbot", "doctor"}, clitest.Env(nil), out))
 		assert.Contains(t, out.String(), "– redis      embedded")
 		assert.Contains(t, out.String(), "– slack      development mode")
 		assert.Contains(t, out.String(), "✓ builtin")
@@ -67,40 +68,40 @@ func TestDoctor_PermissionsManagementSignIn(t *testing.T) {
 		_, _ = io.WriteString(w, `{"token_type":"Bearer","access_token":"delegated","expires_in":3600,"refresh_token":"rotated"}`)
 	}))
 	t.Cleanup(login.Close)
-	cfg := writeConfig(t, "permissions:\n  graphURL: "+pm.BaseURL()+"\n  loginURL: "+login.URL+"\ncatalog:\n"+
+	cfg := clitest.WriteConfig(t, "permissions:\n  graphURL: "+pm.BaseURL()+"\n  loginURL: "+login.URL+"\ncatalog:\n"+
 		"  - id: gcp-viewer\n    name: GCP viewer\n    backend: permissions\n    ref: gcp:acme-prod:role:roles/viewer\n    defaultDuration: 1h\n    approvers: [a@example.com]\n")
-	vars := map[string]string{"AZURE_TENANT_ID": "contoso.onmicrosoft.com", "PERMISSIONS_CLIENT_ID": "c", "PERMISSIONS_REFRESH_TOKEN": refresh}
+	vars := map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "AZURE_TENANT_ID": "contoso.onmicrosoft.com", "PERMISSIONS_CLIENT_ID": "c", "PERMISSIONS_REFRESH_TOKEN": refresh}
 
-	out := newOutput()
-	require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(vars), out))
+	out := clitest.NewOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(vars), out))
 	assert.Contains(t, out.String(), "✓ permissions")
 	assert.Contains(t, out.String(), "the delegated sign-in works")
 
 	vars["PERMISSIONS_REFRESH_TOKEN"] = "lapsed"
-	out = newOutput()
-	require.Error(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(vars), out))
+	out = clitest.NewOutput()
+	require.Error(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(vars), out))
 	assert.Contains(t, out.String(), "✗ permissions")
 	assert.Contains(t, out.String(), "PERMISSIONS_REFRESH_TOKEN")
 }
 
 func TestDoctor_SailPointWithTheDocumentedBaseURL(t *testing.T) {
 	isc := sailpointTenant(t, iscfake.Options{})
-	cfg := writeConfig(t, sailpointCatalog)
+	cfg := clitest.WriteConfig(t, sailpointCatalog)
 	// SailPoint's documentation gives the base URL with /v3 at the end.
-	vars := map[string]string{"SAILPOINT_BASE_URL": isc.URL + "/v3", "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
-	out := newOutput()
-	require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(vars), out), out.String())
+	vars := map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "SAILPOINT_BASE_URL": isc.URL + "/v3", "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
+	out := clitest.NewOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(vars), out), out.String())
 	assert.Contains(t, out.String(), "✓ sailpoint")
 }
 
 func TestDoctor_SailPointTokenMustBeAnOrgAdmins(t *testing.T) {
-	cfg := writeConfig(t, sailpointCatalog)
+	cfg := clitest.WriteConfig(t, sailpointCatalog)
 	for _, level := range []string{iscfake.OrgAdmin, "USER"} {
 		t.Run(level, func(t *testing.T) {
 			isc := sailpointTenant(t, iscfake.Options{UserLevel: level})
-			vars := map[string]string{"SAILPOINT_BASE_URL": isc.URL, "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
-			out := newOutput()
-			err := run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, env(vars), out)
+			vars := map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "SAILPOINT_BASE_URL": isc.URL, "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
+			out := clitest.NewOutput()
+			err := run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(vars), out)
 			if level == iscfake.OrgAdmin {
 				require.NoError(t, err, out.String())
 				assert.Contains(t, out.String(), "✓ sailpoint")

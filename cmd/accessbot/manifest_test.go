@@ -17,6 +17,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/accessbot/accessbot/cmd/internal/app"
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
 )
 
 func TestManifestSlack_PointsAtTheURLWithExactlyTheScopesTheCodeUses(t *testing.T) {
@@ -111,8 +114,15 @@ func TestKubernetesManifests_CarryWhatProductionNeeds(t *testing.T) {
 	// The ConfigMap's config passes accessbot's own validation.
 	file := filepath.Join(t.TempDir(), "accessbot.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(dig(t, byKind["ConfigMap"], "data", "accessbot.yaml").(string)), 0o600))
-	_, err := loadConfig(file, env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL": "redis://r:6379/0"}))
+	cfg, err := app.LoadConfig(file, clitest.Env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL": "redis://r:6379/0"}))
 	require.NoError(t, err)
+	// Metrics on a port of their own, which Prometheus scrapes and the Service does not expose.
+	assert.Equal(t, ":9090", cfg.Metrics.Listen)
+	assert.Equal(t, "9090", dig(t, dep, "spec", "template", "metadata", "annotations", "prometheus.io/port"))
+	assert.Equal(t, "metrics", dig(t, c, "ports", 1, "name"))
+	for _, p := range dig(t, byKind["Service"], "spec", "ports").([]any) {
+		assert.NotEqual(t, "metrics", p.(map[string]any)["targetPort"], "the Service exposes no metrics")
+	}
 
 	redis := docs(t, "../../manifests/kubernetes/redis.yaml")[0]
 	assert.Contains(t, dig(t, redis, "spec", "template", "spec", "containers", 0, "args"), "--appendonly")

@@ -1,75 +1,30 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"net"
 	"net/http"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
+	"github.com/accessbot/accessbot/cmd/internal/slackclient"
 )
 
-// output collects what run prints and lets a test wait for a line, without sleeping.
-type output struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
-}
-
-func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	select {
-	case o.changed <- struct{}{}:
-	default:
-	}
-	return o.buf.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-// waitFor returns the first match of re in the output, failing after timeout.
-func (o *output) waitFor(t *testing.T, re string, timeout time.Duration) []string {
-	t.Helper()
-	rx := regexp.MustCompile(re)
-	deadline := time.After(timeout)
-	for {
-		if m := rx.FindStringSubmatch(o.String()); m != nil {
-			return m
-		}
-		select {
-		case <-o.changed:
-		case <-deadline:
-			t.Fatalf("no %q in output within %s:\n%s", re, timeout, o.String())
-		}
-	}
-}
-
 func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := newOutput()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"accessbot"}, env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0"}), out)
-	}()
-	addr := out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1]
+	ctx := context.Background()
+	bot := clitest.Serve(t, run, []string{"accessbot"}, clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0"}))
+	addr, out := bot.Addr, bot.Out
 	banner := out.String()
 	assert.Contains(t, banner, "in-process store; every request is lost")
 	assert.Contains(t, banner, "sample catalog")
-	assert.Contains(t, banner, DevSigningSecret)
-	assert.Contains(t, banner, "go run ./cmd/accessbot say")
+	assert.Contains(t, banner, slackbot.DevSigningSecret)
+	assert.Contains(t, banner, "go run ./cmd/accessbot-dev say")
 
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(addr + path)
@@ -78,19 +33,19 @@ func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
 		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
 
-	c := &slackClient{base: addr, secret: DevSigningSecret, do: http.DefaultClient.Do, now: time.Now}
-	ack, err := c.command(ctx, "CAROL", "request vpn for 2d because conference wifi")
+	c := &slackclient.Client{Base: addr, Secret: slackbot.DevSigningSecret, Do: http.DefaultClient.Do, Now: time.Now}
+	ack, err := c.Command(ctx, "CAROL", "request vpn for 2d because conference wifi")
 	require.NoError(t, err)
 	assert.Contains(t, string(ack), "AR-1")
-	out.waitFor(t, `DM to bob@example.com \(BOB\)`, 10*time.Second) // the card, delivered by the background dispatcher
+	out.WaitFor(t, `DM to bob@example.com \(BOB\)`, 10*time.Second) // the card, delivered by the background dispatcher
 
-	_, err = c.click(ctx, "BOB", "approve", "AR-1", "")
+	_, err = c.Click(ctx, "BOB", "approve", "AR-1", "")
 	require.NoError(t, err)
-	out.waitFor(t, `Your access to Office VPN .* is active until`, 10*time.Second)
+	out.WaitFor(t, `Your access to Office VPN .* is active until`, 10*time.Second)
 
-	cancel()
+	bot.Stop()
 	select {
-	case err := <-done:
+	case err := <-bot.Done:
 		assert.NoError(t, err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not return after cancellation")
@@ -98,68 +53,90 @@ func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
 	assert.Contains(t, out.String(), `"msg":"stopped"`)
 }
 
-func TestRun_Demo(t *testing.T) {
-	out := newOutput()
-	require.NoError(t, run(context.Background(), []string{"accessbot", "demo"}, env(nil), out))
-	for _, want := range []string{
-		"Carol asks for read access",
-		"[ Approve ] [ Deny ]",
-		"You can't decide your own request AR-1",
-		"There is no request AR-1",
-		"Approved by Alice Approver (alice@example.com)",
-		"is active until 2026-11-23 17:12 UTC",
-		"AR-1 was already approved by Alice Approver",
-		`Did you mean ` + "`vpn`",
-		"denied your request AR-2",
-		"use the bastion host instead",
-		"Cancelled by requester Carol",
-		"AR-3 AWS production admin",
-	} {
-		assert.Contains(t, out.String(), want)
-	}
-}
-
 func TestRun_ConfigCheck(t *testing.T) {
-	out := newOutput()
-	require.NoError(t, run(context.Background(), []string{"accessbot", "config", "check"}, env(nil), out))
+	out := clitest.NewOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "config", "check"}, clitest.Env(nil), out))
 	assert.Contains(t, out.String(), "configuration is valid")
 	assert.Contains(t, out.String(), "3 items (the sample catalog")
 
-	bad := writeConfig(t, "listen: nowhere\napproval:\n  maxReminders: 40\n")
-	err := run(context.Background(), []string{"accessbot", "config", "check", "-config", bad}, env(nil), newOutput())
+	bad := clitest.WriteConfig(t, "listen: nowhere\napproval:\n  maxReminders: 40\n")
+	err := run(context.Background(), []string{"accessbot", "config", "check", "-config", bad}, clitest.Env(nil), clitest.NewOutput())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "host:port")
 	assert.Contains(t, err.Error(), "between 0 and 20")
 }
 
 func TestRun_BadCommandLinesSayWhatToDo(t *testing.T) {
-	for _, args := range [][]string{{"accessbot", "frobnicate"}, {"accessbot", "config"}, {"accessbot", "click", "approve"}} {
-		err := run(context.Background(), args, env(nil), newOutput())
+	for _, args := range [][]string{{"accessbot", "frobnicate"}, {"accessbot", "config"}, {"accessbot", "audit"}, {"accessbot", "manifest"}} {
+		err := run(context.Background(), args, clitest.Env(nil), clitest.NewOutput())
 		require.Error(t, err, strings.Join(args, " "))
 		assert.True(t, strings.Contains(err.Error(), "accessbot help") || strings.Contains(err.Error(), "usage:"), err.Error())
 	}
-	out := newOutput()
-	require.NoError(t, run(context.Background(), []string{"accessbot", "help"}, env(nil), out))
-	assert.Contains(t, out.String(), "accessbot demo")
+}
+
+func TestRun_DevelopmentToolsPointAtTheDevelopmentCommand(t *testing.T) {
+	for _, tool := range []string{"demo", "say", "click", "loadtest"} {
+		err := run(context.Background(), []string{"accessbot", tool}, clitest.Env(nil), clitest.NewOutput())
+		require.Error(t, err, tool)
+		assert.Contains(t, err.Error(), "go run ./cmd/accessbot-dev "+tool)
+	}
+}
+
+func TestRun_HelpPrintsTheUsageAndSucceeds(t *testing.T) {
+	clitest.HelpPrintsTheUsage(t, run, "accessbot", usage)
+}
+
+func TestUsage_ListsTheCommandsTheDocCommentLists(t *testing.T) {
+	clitest.UsageListsTheDocCommentsCommands(t, "accessbot", usage)
 }
 
 func TestRun_UnreachableRedisIsExplained(t *testing.T) {
-	err := run(context.Background(), []string{"accessbot"}, env(map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0", "ACCESSBOT_LISTEN": "127.0.0.1:0"}), newOutput())
+	err := run(context.Background(), []string{"accessbot"}, clitest.Env(map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_URL": "redis://127.0.0.1:1/0", "ACCESSBOT_LISTEN": "127.0.0.1:0"}), clitest.NewOutput())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cannot reach Redis")
 }
 
+// The review's case: listening beyond this machine with a fulfilment webhook, and no
+// SLACK_SIGNING_SECRET. serve does not start, and config check and doctor fail, all with
+// the same words saying what to set.
+func TestRun_APublicBotWithoutASigningSecretDoesNotStart(t *testing.T) {
+	cfg := clitest.WriteConfig(t, "builtin:\n  webhookURL: https://fulfil.internal.example.com/accessbot\n")
+	env := clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "0.0.0.0:0", "BUILTIN_WEBHOOK_SECRET": "s"})
+	const words = "SLACK_SIGNING_SECRET is not set, and this accessbot listens on 0.0.0.0:0, beyond this machine, calls a fulfilment webhook"
+	for _, args := range [][]string{{"accessbot", "-config", cfg}, {"accessbot", "config", "check", "-config", cfg}, {"accessbot", "doctor", "-config", cfg}} {
+		out := clitest.NewOutput()
+		err := run(context.Background(), args, env, out)
+		require.Error(t, err, args)
+		assert.Contains(t, err.Error()+out.String(), words, args)
+		assert.NotContains(t, out.String(), "listening on", "%v: nothing is served", args)
+	}
+}
+
+// Metrics are served on a listener of their own, never on the public one.
+func TestRun_MetricsOnTheirOwnListener(t *testing.T) {
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	metricsAddr := free.Addr().String()
+	require.NoError(t, free.Close())
+	bot := clitest.Serve(t, run, []string{"accessbot"}, clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0",
+		"ACCESSBOT_METRICS_LISTEN": metricsAddr}))
+	get := func(url string) int {
+		resp, err := http.Get(url)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, get("http://"+metricsAddr+"/metrics"))
+	assert.Equal(t, http.StatusNotFound, get(bot.Addr+"/metrics"), "not on the public listener")
+	assert.Equal(t, http.StatusNotFound, get("http://"+metricsAddr+"/debug/pprof/"), "profiles only with metrics.pprof")
+}
+
 func TestRun_ServesTeamsWhenConfigured(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := newOutput()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"accessbot"}, env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0",
-			"TEAMS_APP_ID": "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e", "TEAMS_APP_PASSWORD": "p",
-			"TEAMS_TENANT_IDS": "11111111-2222-3333-4444-555555555555"}), out)
-	}()
-	addr := out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1]
+	ctx := context.Background()
+	bot := clitest.Serve(t, run, []string{"accessbot"}, clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0",
+		"TEAMS_APP_ID": "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e", "TEAMS_APP_PASSWORD": "p",
+		"TEAMS_TENANT_IDS": "11111111-2222-3333-4444-555555555555"}))
+	addr, out := bot.Addr, bot.Out
 	assert.Contains(t, out.String(), "/teams/messages")
 	assert.Contains(t, out.String(), "people of tenant 11111111-2222-3333-4444-555555555555 only")
 
@@ -171,28 +148,10 @@ func TestRun_ServesTeamsWhenConfigured(t *testing.T) {
 	// No SLACK_SIGNING_SECRET next to Teams: Slack's endpoints take nothing, least of all a
 	// request signed with the public development secret.
 	assert.Contains(t, out.String(), "/slack/* refuses every request")
-	forger := &slackClient{base: addr, secret: DevSigningSecret, do: http.DefaultClient.Do, now: time.Now}
-	_, err = forger.command(ctx, "MALLORY", "request vpn because forged")
+	forger := &slackclient.Client{Base: addr, Secret: slackbot.DevSigningSecret, Do: http.DefaultClient.Do, Now: time.Now}
+	_, err = forger.Command(ctx, "MALLORY", "request vpn because forged")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "401")
-	cancel()
-	require.NoError(t, <-done)
-}
-
-func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
-	t.Setenv("ACCESSBOT_TEST_AS_MAIN", "1") // the servers it starts are this binary, as accessbot
-	out := newOutput()
-	err := run(context.Background(), []string{"accessbot", "loadtest", "-rate", "40", "-clicks", "20", "-duration", "1s"}, env(nil), out)
-	report := out.String()
-	for _, want := range []string{"floor ", "accessbot ", "clicks ", "approve click → backend submission", "(20 of 20 submitted)",
-		"ratios (accessbot / floor)", "errors 0", "targets:"} {
-		assert.Contains(t, report, want)
-	}
-	if err != nil { // the figures of a loaded test machine may miss a target; the run itself must work
-		assert.Contains(t, err.Error(), "target(s) missed", report)
-	}
-
-	err = run(context.Background(), []string{"accessbot", "loadtest", "-rate", "0"}, env(nil), newOutput())
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "must be positive")
+	bot.Stop()
+	require.NoError(t, <-bot.Done)
 }

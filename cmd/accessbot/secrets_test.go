@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
+	"github.com/accessbot/accessbot/cmd/internal/slackclient"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
@@ -29,36 +31,31 @@ func TestServe_SecretsNeverReachTheLogs(t *testing.T) {
 		slackfake.User{ID: "UCAROL", Email: "carol@example.com", Name: "Carol"},
 		slackfake.User{ID: "UBOB", Email: "bob@example.com", Name: "Bob"})
 	client := redistest.Client(t)
-	cfg := writeConfig(t, "log:\n  level: debug\nredis:\n  prefix: "+redistest.Prefix(t)+"\nslack:\n  apiURL: "+fake.APIURL()+"\n")
+	cfg := clitest.WriteConfig(t, "log:\n  level: debug\nredis:\n  prefix: "+redistest.Prefix(t)+"\nslack:\n  apiURL: "+fake.APIURL()+"\n")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := newOutput()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"accessbot", "serve", "-config", cfg}, env(map[string]string{
-			"ACCESSBOT_LISTEN": "127.0.0.1:0", "SLACK_BOT_TOKEN": token, "SLACK_SIGNING_SECRET": signing,
-			"BUILTIN_WEBHOOK_SECRET": webhook, "REDIS_URL": "redis://" + client.(*goredis.Client).Options().Addr,
-		}), out)
-	}()
-	addr := out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1]
+	ctx := context.Background()
+	bot := clitest.Serve(t, run, []string{"accessbot", "serve", "-config", cfg}, clitest.Env(map[string]string{
+		"ACCESSBOT_LISTEN": "127.0.0.1:0", "SLACK_BOT_TOKEN": token, "SLACK_SIGNING_SECRET": signing,
+		"BUILTIN_WEBHOOK_SECRET": webhook, "REDIS_URL": "redis://" + client.(*goredis.Client).Options().Addr,
+	}))
+	addr, out := bot.Addr, bot.Out
 
-	c := &slackClient{base: addr, secret: signing, do: http.DefaultClient.Do, now: time.Now}
-	ack, err := c.command(ctx, "UCAROL", "request vpn because travel")
+	c := &slackclient.Client{Base: addr, Secret: signing, Do: http.DefaultClient.Do, Now: time.Now}
+	ack, err := c.Command(ctx, "UCAROL", "request vpn because travel")
 	require.NoError(t, err)
 	id := regexpFind(t, `AR-\d+`, string(ack))
 	fake.Wait(t, "chat.postMessage", 1, 10*time.Second) // Bob's card
-	_, err = c.click(ctx, "UBOB", "approve", id, "")
+	_, err = c.Click(ctx, "UBOB", "approve", id, "")
 	require.NoError(t, err)
 	fake.Wait(t, "chat.postMessage", 3, 10*time.Second) // approved + active notices to Carol
 
-	forged := &slackClient{base: addr, secret: "wrong", do: http.DefaultClient.Do, now: time.Now}
-	_, err = forged.command(ctx, "UCAROL", "status")
+	forged := &slackclient.Client{Base: addr, Secret: "wrong", Do: http.DefaultClient.Do, Now: time.Now}
+	_, err = forged.Command(ctx, "UCAROL", "status")
 	require.Error(t, err, "a forged request is refused")
-	out.waitFor(t, `slack request refused`, 5*time.Second)
+	out.WaitFor(t, `slack request refused`, 5*time.Second)
 
-	cancel()
-	require.NoError(t, <-done)
+	bot.Stop()
+	require.NoError(t, <-bot.Done)
 	logs := out.String()
 	for _, secret := range []string{token, signing, webhook, "SECRET-BOT-TOKEN"} {
 		assert.NotContains(t, logs, secret)

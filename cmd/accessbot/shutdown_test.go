@@ -17,6 +17,8 @@ import (
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
+	"github.com/accessbot/accessbot/cmd/internal/slackclient"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
@@ -30,20 +32,16 @@ func TestShutdownDuringABurst_LosesNothing(t *testing.T) {
 		slackfake.User{ID: "UBOB", Email: "bob@example.com", Name: "Bob"})
 	client := redistest.Client(t)
 	prefix := redistest.Prefix(t)
-	cfg := writeConfig(t, "redis:\n  prefix: "+prefix+"\nslack:\n  apiURL: "+fake.APIURL()+"\noutbox:\n  reclaimAfter: 1s\nshutdownGrace: 10s\n")
-	vars := env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "burst-secret",
+	cfg := clitest.WriteConfig(t, "redis:\n  prefix: "+prefix+"\nslack:\n  apiURL: "+fake.APIURL()+"\noutbox:\n  reclaimAfter: 1s\nshutdownGrace: 10s\n")
+	vars := clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "burst-secret",
 		"REDIS_URL": "redis://" + client.(*goredis.Client).Options().Addr})
 
-	start := func() (context.CancelFunc, string, chan error) {
-		ctx, cancel := context.WithCancel(context.Background())
-		out := newOutput()
-		done := make(chan error, 1)
-		go func() { done <- run(ctx, []string{"accessbot", "serve", "-config", cfg}, vars, out) }()
-		return cancel, out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1], done
+	start := func() *clitest.Server {
+		return clitest.Serve(t, run, []string{"accessbot", "serve", "-config", cfg}, vars)
 	}
 
-	stop, addr, done := start()
-	c := &slackClient{base: addr, secret: "burst-secret", do: (&http.Client{Timeout: 5 * time.Second}).Do, now: time.Now}
+	bot := start()
+	c := &slackclient.Client{Base: bot.Addr, Secret: "burst-secret", Do: (&http.Client{Timeout: 5 * time.Second}).Do, Now: time.Now}
 	var (
 		mu    sync.Mutex
 		acked []string
@@ -56,7 +54,7 @@ func TestShutdownDuringABurst_LosesNothing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body, err := c.command(context.Background(), "UCAROL", "request vpn because burst")
+			body, err := c.Command(context.Background(), "UCAROL", "request vpn because burst")
 			if err != nil {
 				return // refused while shutting down: the person sees an error and asks again
 			}
@@ -69,8 +67,8 @@ func TestShutdownDuringABurst_LosesNothing(t *testing.T) {
 		}()
 	}
 	<-half
-	stop() // SIGTERM
-	require.NoError(t, <-done)
+	bot.Stop() // SIGTERM
+	require.NoError(t, <-bot.Done)
 	wg.Wait()
 
 	store := redisstore.New(client, redisstore.Options{Prefix: prefix})
@@ -78,10 +76,10 @@ func TestShutdownDuringABurst_LosesNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(stored), len(acked), "every acknowledged request was stored")
 
-	stop2, _, done2 := start() // the next process delivers whatever is left
+	next := start() // the next process delivers whatever is left
 	fake.Wait(t, "chat.postMessage", len(stored), 20*time.Second)
-	stop2()
-	require.NoError(t, <-done2)
+	next.Stop()
+	require.NoError(t, <-next.Done)
 
 	cards := map[string]int{}
 	for _, m := range fake.Messages(slackfake.DM("UBOB")) {
@@ -118,18 +116,15 @@ func TestShutdown_FinishesWorkStartedAfterAnAnswer(t *testing.T) {
 			close(release)
 		}
 	}()
-	cfg := writeConfig(t, "slack:\n  apiURL: "+fake.APIURL()+"\n")
-	vars := env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3"})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := newOutput()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"accessbot", "serve", "-config", cfg}, vars, out) }()
-	addr := out.waitFor(t, `listening on (http://[0-9.:]+)`, 10*time.Second)[1]
-	c := &slackClient{base: addr, secret: "s3", do: http.DefaultClient.Do, now: time.Now}
-	_, err := c.command(ctx, "UCAROL", "request vpn because a conference")
+	cfg := clitest.WriteConfig(t, "slack:\n  apiURL: "+fake.APIURL()+"\n  responseOrigins: ["+responseURL.URL+"]\n")
+	vars := clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3"})
+	ctx := context.Background()
+	bot := clitest.Serve(t, run, []string{"accessbot", "serve", "-config", cfg}, vars)
+	out, done := bot.Out, bot.Done
+	c := &slackclient.Client{Base: bot.Addr, Secret: "s3", Do: http.DefaultClient.Do, Now: time.Now}
+	_, err := c.Command(ctx, "UCAROL", "request vpn because a conference")
 	require.NoError(t, err)
-	_, err = c.click(ctx, "UBOB", "approve", "AR-1", responseURL.URL+"/actions/1")
+	_, err = c.Click(ctx, "UBOB", "approve", "AR-1", responseURL.URL+"/actions/1")
 	require.NoError(t, err)
 	select {
 	case <-arrived:
@@ -137,12 +132,12 @@ func TestShutdown_FinishesWorkStartedAfterAnAnswer(t *testing.T) {
 		t.Fatal("the reply to the click never reached its response_url")
 	}
 
-	cancel() // SIGTERM
+	bot.Stop() // SIGTERM
 	for !strings.Contains(out.String(), "finishing work after answers") {
 		select {
 		case err := <-done:
 			t.Fatalf("serve returned (%v) while the reply to the click was still on its way", err)
-		case <-out.changed:
+		case <-out.Changed():
 		case <-time.After(10 * time.Second):
 			t.Fatalf("no word of the work in flight:\n%s", out.String())
 		}

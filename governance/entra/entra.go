@@ -129,7 +129,7 @@ func New(o Options) (*Backend, error) {
 }
 
 // permission is the application permission accessbot's app is told to have when Graph
-// refuses a call: the one the README asks for, whatever the call.
+// refuses a call: the one docs/backends/entra.md asks for, whatever the call.
 func permission(_, path string) string {
 	if strings.HasPrefix(path, emRoot) {
 		return "EntitlementManagement.ReadWrite.All"

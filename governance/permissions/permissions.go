@@ -101,7 +101,7 @@ const (
 )
 
 // DefaultCredentials names the settings that hold the delegated sign-in, as the
-// README documents them; refusals quote it so the admins know what to fix.
+// docs/backends/permissions-management.md documents them; refusals quote it so the admins know what to fix.
 const DefaultCredentials = "AZURE_TENANT_ID, PERMISSIONS_CLIENT_ID, PERMISSIONS_CLIENT_SECRET and PERMISSIONS_REFRESH_TOKEN"
 
 // Options configure the backend.

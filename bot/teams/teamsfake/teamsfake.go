@@ -340,3 +340,30 @@ func CardText(card any) string {
 	walk(card)
 	return b.String()
 }
+
+// Button is the data of a card's button for verb on request id (in an ActionSet of the
+// card's body, or of a Container in it), or nil when the card has none.
+func Button(card any, verb, id string) map[string]any {
+	c, _ := card.(map[string]any)
+	return buttonIn(c["body"], verb, id)
+}
+
+func buttonIn(elems any, verb, id string) map[string]any {
+	list, _ := elems.([]any)
+	for _, e := range list {
+		el, _ := e.(map[string]any)
+		if el["type"] == "Container" {
+			if d := buttonIn(el["items"], verb, id); d != nil {
+				return d
+			}
+		}
+		actions, _ := el["actions"].([]any)
+		for _, a := range actions {
+			action, _ := a.(map[string]any)
+			if data, _ := action["data"].(map[string]any); action["verb"] == verb && data["request"] == id {
+				return data
+			}
+		}
+	}
+	return nil
+}

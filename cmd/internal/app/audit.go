@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bufio"
@@ -14,18 +14,19 @@ import (
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 )
 
-// auditExport writes the audit trail (every transition: who, what, when, from where) as
-// JSON lines, oldest first, streaming: memory does not grow with the trail.
-func auditExport(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+// ExportAudit writes the audit trail (every transition: who, what, when, from where) as
+// JSON lines, oldest first, streaming: memory does not grow with the trail
+// (`accessbot audit export [--since T] [--until T] [-config FILE]`).
+func ExportAudit(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "export" {
 		return errors.New("usage: accessbot audit export [--since 2026-11-01] [--until 2026-12-01T00:00:00Z] [-config FILE]")
 	}
-	fs := flag.NewFlagSet("audit export", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	path := fs.String("config", getenv("ACCESSBOT_CONFIG"), "config file (YAML)")
-	sinceFlag := fs.String("since", "", "first time included (RFC 3339 or YYYY-MM-DD, UTC)")
-	untilFlag := fs.String("until", "", "first time excluded (RFC 3339 or YYYY-MM-DD, UTC)")
-	if err := fs.Parse(args[1:]); err != nil {
+	var sinceFlag, untilFlag *string
+	cfg, err := configFlags("audit export", args[1:], getenv, stdout, func(fs *flag.FlagSet) {
+		sinceFlag = fs.String("since", "", "first time included (RFC 3339 or YYYY-MM-DD, UTC)")
+		untilFlag = fs.String("until", "", "first time excluded (RFC 3339 or YYYY-MM-DD, UTC)")
+	})
+	if err != nil {
 		return err
 	}
 	since, err := parseTime("--since", *sinceFlag)
@@ -39,11 +40,7 @@ func auditExport(ctx context.Context, args []string, getenv func(string) string,
 	if !since.IsZero() && !until.IsZero() && !until.After(since) {
 		return fmt.Errorf("--until (%s) must be after --since (%s)", until.Format(time.RFC3339), since.Format(time.RFC3339))
 	}
-	cfg, err := loadConfig(*path, getenv)
-	if err != nil {
-		return fmt.Errorf("configuration is not valid:\n%w", err)
-	}
-	if cfg.Redis.URL == "" && len(cfg.Redis.Addrs) == 0 {
+	if !cfg.Redis.Configured() {
 		return errors.New("audit export reads the trail from Redis: set REDIS_URL (or redis.addrs) to the bot's Redis; the embedded store keeps nothing")
 	}
 	client, _, closeRedis, err := openRedis(ctx, cfg)

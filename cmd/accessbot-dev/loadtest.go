@@ -25,10 +25,13 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/cmd/internal/app"
+	"github.com/accessbot/accessbot/cmd/internal/slackclient"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/handlers"
 )
 
-const loadUsage = `usage: accessbot loadtest [-rate 500] [-clicks 100] [-duration 60s] [-concurrency 256] [-redis redis://…]
+const loadUsage = `usage: accessbot-dev loadtest [-rate 500] [-clicks 100] [-duration 60s] [-concurrency 256] [-redis redis://…]
 
 Starts a real accessbot (a child process, with Redis, a fake Slack API and the built-in
 backend's webhook pointing at a fake fulfilment service) and a floor server (a child process
@@ -37,10 +40,14 @@ commands at -rate per second for -duration against each, then approve clicks at 
 second, and prints throughput, ack latency, errors, CPU per request, the ratios to the
 floor, and the time from an approve click to the backend's submission.`
 
-// loadtest is the load tool; "loadtest floor" is its floor server, run as a child.
+// loadtest is the load tool; "loadtest floor" is its floor server and "loadtest serve"
+// accessbot itself (as `accessbot serve`), each run as a child of the tool.
 func loadtest(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) > 0 && args[0] == "floor" {
 		return floorServer(ctx, args[1:])
+	}
+	if len(args) > 0 && args[0] == "serve" {
+		return app.Serve(ctx, args[1:], getenv, stdout)
 	}
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -69,7 +76,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 		defer stop()
 		*redisURL = url
 	}
-	lt := &load{out: stdout, dir: dir, redis: *redisURL, conc: *conc, secret: newID("load-secret-")}
+	lt := &load{out: stdout, dir: dir, redis: *redisURL, conc: *conc, secret: slackclient.NewID("load-secret-")}
 	return lt.run(ctx, *rate, *clicks, *dur)
 }
 
@@ -148,10 +155,10 @@ func (lt *load) run(ctx context.Context, rate, clicks float64, dur time.Duration
 	fmt.Fprintln(lt.out, floor)
 
 	cfg := filepath.Join(lt.dir, "accessbot.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(loadtestConfig, slack.APIURL(), "http://"+fl.Addr().String(), "load"+newID(""))), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(loadtestConfig, slack.APIURL(), "http://"+fl.Addr().String(), "load"+slackclient.NewID(""))), 0o600); err != nil {
 		return err
 	}
-	botAddr, bot, err := lt.child(ctx, "accessbot", []string{"serve"}, []string{"ACCESSBOT_CONFIG=" + cfg, "REDIS_URL=" + lt.redis,
+	botAddr, bot, err := lt.child(ctx, "accessbot", []string{"loadtest", "serve"}, []string{"ACCESSBOT_CONFIG=" + cfg, "REDIS_URL=" + lt.redis,
 		"SLACK_BOT_TOKEN=xoxb-load", "SLACK_SIGNING_SECRET=" + lt.secret, "BUILTIN_WEBHOOK_SECRET=load-webhook"})
 	if err != nil {
 		return err
@@ -227,8 +234,8 @@ func (lt *load) child(ctx context.Context, name string, args, env []string) (str
 	}
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Env = append(append(os.Environ(), "ACCESSBOT_LISTEN=127.0.0.1:0"), env...)
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedWriter{w: &capped{}}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return "", child{}, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -244,21 +251,15 @@ func (lt *load) child(ctx context.Context, name string, args, env []string) (str
 	return "", child{}, fmt.Errorf("%s did not start:\n%s", name, out.String())
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// capped keeps the first MiB written to it, so a chatty child cannot fill the memory.
+type capped struct{ bytes.Buffer }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 {
+func (c *capped) Write(p []byte) (int, error) {
+	if c.Len() > 1<<20 {
 		return len(p), nil
 	}
-	return l.b.Write(p)
+	return c.Buffer.Write(p)
 }
-
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // drive calls do at rate per second for dur (open loop: the schedule does not wait for
 // answers), at most lt.conc at once, and gathers the latencies.
@@ -304,9 +305,9 @@ var requestID = regexp.MustCompile(`AR-\d+`)
 
 // commands drives "/access request vpn …" from many requesters.
 func (lt *load) commands(ctx context.Context, name, addr string, pid int, rate float64, dur time.Duration, requesters int) result {
-	c := &slackClient{base: "http://" + addr, secret: lt.secret, do: loadHTTP.Do, now: time.Now}
+	c := &slackclient.Client{Base: "http://" + addr, Secret: lt.secret, Do: loadHTTP.Do, Now: time.Now}
 	return lt.drive(ctx, name, pid, rate, dur, 0, func(i int) (string, error) {
-		ack, err := c.command(ctx, fmt.Sprintf("U%05d", i%requesters), "request vpn for 2h because load test")
+		ack, err := c.Command(ctx, fmt.Sprintf("U%05d", i%requesters), "request vpn for 2h because load test")
 		if err == nil && name == "accessbot" && !requestID.Match(ack) {
 			err = fmt.Errorf("unexpected answer: %.200s", ack)
 		}
@@ -318,11 +319,11 @@ func (lt *load) commands(ctx context.Context, name, addr string, pid int, rate f
 // time from the click to the grant reaching the backend's webhook.
 func (lt *load) clicks(ctx context.Context, addr string, pid int, rate float64, dur time.Duration, ids []string, slack *slackfake.Server) (result, []time.Duration) {
 	ids = slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return s == "" })
-	c := &slackClient{base: "http://" + addr, secret: lt.secret, do: loadHTTP.Do, now: time.Now}
+	c := &slackclient.Client{Base: "http://" + addr, Secret: lt.secret, Do: loadHTTP.Do, Now: time.Now}
 	sent := make([]time.Time, len(ids))
 	r := lt.drive(ctx, "clicks", pid, rate, dur, len(ids), func(i int) (string, error) {
 		sent[i] = time.Now()
-		_, err := c.click(ctx, "UAPPROVER", "approve", ids[i], slack.ResponseURL("UAPPROVER"))
+		_, err := c.Click(ctx, "UAPPROVER", "approve", ids[i], slack.ResponseURL("UAPPROVER"))
 		return ids[i], err
 	})
 	deadline := time.Now().Add(15 * time.Second)
@@ -426,7 +427,7 @@ func floorServer(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts.Protocol = resp2 // the Redis client as accessbot configures it
+	opts.Protocol = redisstore.Protocol // the Redis client as accessbot configures it
 	rdb := goredis.NewClient(opts)
 	defer rdb.Close()
 	var n atomic.Int64

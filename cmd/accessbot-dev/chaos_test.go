@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/cmd/internal/slackclient"
 	"github.com/accessbot/accessbot/governance"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 )
@@ -56,7 +57,7 @@ const chaosRequesters = 20
 
 func newChaos(t *testing.T, ctx context.Context, redisURL string, fault func(http.ResponseWriter, *http.Request, string) bool) *chaos {
 	t.Setenv("ACCESSBOT_TEST_AS_MAIN", "1")
-	c := &chaos{t: t, ctx: ctx, redisURL: redisURL, prefix: "chaos" + newID(""), fault: fault, grants: map[string]int{}}
+	c := &chaos{t: t, ctx: ctx, redisURL: redisURL, prefix: "chaos" + slackclient.NewID(""), fault: fault, grants: map[string]int{}}
 	users := []slackfake.User{{ID: "UAPPROVER", Email: "approver@example.com", Name: "Approver"}}
 	for i := range chaosRequesters {
 		users = append(users, slackfake.User{ID: fmt.Sprintf("U%05d", i), Email: fmt.Sprintf("user%d@example.com", i)})
@@ -105,14 +106,14 @@ func (c *chaos) fulfil(w http.ResponseWriter, r *http.Request) {
 
 // start runs accessbot and points the load at it.
 func (c *chaos) start() {
-	a, ch, err := c.lt.child(c.ctx, "accessbot", []string{"serve"}, c.env)
+	a, ch, err := c.lt.child(c.ctx, "accessbot", []string{"loadtest", "serve"}, c.env)
 	require.NoError(c.t, err)
 	c.addr.Store(a)
 	c.bot = ch
 }
 
-func (c *chaos) client() *slackClient {
-	return &slackClient{base: "http://" + c.addr.Load().(string), secret: c.lt.secret, do: loadHTTP.Do, now: time.Now}
+func (c *chaos) client() *slackclient.Client {
+	return &slackclient.Client{Base: "http://" + c.addr.Load().(string), Secret: c.lt.secret, Do: loadHTTP.Do, Now: time.Now}
 }
 
 // load sends requests at about 100/s and approves acknowledged ones at about 50/s until
@@ -122,7 +123,7 @@ func (c *chaos) load() {
 	c.stopLoad = stop
 	c.loading.Go(func() {
 		for i := 0; ctx.Err() == nil; i++ {
-			ack, err := c.client().command(ctx, fmt.Sprintf("U%05d", i%chaosRequesters), "request vpn for 2h because chaos")
+			ack, err := c.client().Command(ctx, fmt.Sprintf("U%05d", i%chaosRequesters), "request vpn for 2h because chaos")
 			if id := requestID.FindString(string(ack)); err == nil && id != "" {
 				c.lmu.Lock()
 				c.created = append(c.created, id)
@@ -144,7 +145,7 @@ func (c *chaos) load() {
 				time.Sleep(20 * time.Millisecond)
 				continue
 			}
-			if _, err := c.client().click(ctx, "UAPPROVER", "approve", id, c.slack.ResponseURL("UAPPROVER")); err == nil {
+			if _, err := c.client().Click(ctx, "UAPPROVER", "approve", id, c.slack.ResponseURL("UAPPROVER")); err == nil {
 				c.lmu.Lock()
 				c.approved = append(c.approved, id)
 				c.lmu.Unlock()

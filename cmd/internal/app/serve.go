@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,17 +17,14 @@ import (
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/builtin"
-	"github.com/accessbot/accessbot/governance/entra"
-	"github.com/accessbot/accessbot/governance/permissions"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
-	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/handlers"
+	"github.com/accessbot/accessbot/handlers/metrics"
 	"github.com/accessbot/accessbot/scheduler"
 )
 
 // newLogger logs JSON unless the output is a terminal (or the config says otherwise).
-func newLogger(c *config, out io.Writer) *slog.Logger {
+func newLogger(c *Config, out io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Log.Level))
 	opts := &slog.HandlerOptions{Level: level}
@@ -48,14 +43,15 @@ func newLogger(c *config, out io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(out, opts))
 }
 
-// app is accessbot assembled: the service, its outbox dispatcher, its scheduler and the
+// App is accessbot assembled: the service, its outbox dispatcher, its scheduler and the
 // HTTP handler.
-type app struct {
-	svc        *governance.Service
-	dispatcher *governance.Dispatcher
-	scheduler  *scheduler.Scheduler
-	handler    http.Handler
-	background *handlers.Background // what handlers do after answering; nil when run inline
+type App struct {
+	Service    *governance.Service
+	Dispatcher *governance.Dispatcher
+	Scheduler  *scheduler.Scheduler
+	Handler    http.Handler
+	Background *handlers.Background // what handlers do after answering; nil when run inline
+	Ops        http.Handler         // the metrics listener's: /metrics, and profiles when enabled
 }
 
 // slackSide is how accessbot reaches Slack: the real Web API, or in development mode a
@@ -67,7 +63,7 @@ type slackSide struct {
 }
 
 // devPeople are the people of the sample catalog and the demo, plus slack.users from the config.
-func devPeople(c *config) map[string]string {
+func devPeople(c *Config) map[string]string {
 	users := map[string]string{
 		"ALICE": "Alice Approver <alice@example.com>", "BOB": "Bob Backup <bob@example.com>",
 		"CAROL": "Carol <carol@example.com>", "DAVE": "Dave <dave@example.com>", "ERIN": "Erin <erin@example.com>",
@@ -80,101 +76,79 @@ func devPeople(c *config) map[string]string {
 
 // newSlackSide connects to Slack, or makes the development transcript writing to out;
 // wrap (the metrics' counter) is put around the API before anything uses it.
-func newSlackSide(c *config, store *redisstore.Store, out io.Writer, wrap func(slackbot.API) slackbot.API) slackSide {
-	if c.devMode() {
+func newSlackSide(c *Config, store *redisstore.Store, out io.Writer, wrap func(slackbot.API) slackbot.API) slackSide {
+	if c.Slack.DevMode() {
 		users := devPeople(c)
 		t := slackbot.NewTranscript(out, users)
 		return slackSide{api: wrap(t), dir: slackbot.NewDevDirectory(users), respond: t.Respond}
 	}
-	api := wrap(slackbot.NewClient(c.SlackBotToken, c.Slack.APIURL, nil))
+	api := wrap(slackbot.NewClient(c.Slack.BotToken, c.Slack.APIURL, nil))
 	return slackSide{api: api, dir: slackbot.NewDirectory(api, store)}
 }
 
-// assemble builds the application from config over an open Redis; in development mode
+// Assemble builds the application from config over an open Redis; in development mode
 // what Slack would show is written to out. run, if not nil, runs the work handlers do
 // after answering (the demo runs it inline).
-func assemble(c *config, store *redisstore.Store, out io.Writer, clock governance.Clock, log *slog.Logger, consumer string, run func(func())) (*app, error) {
+func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governance.Clock, log *slog.Logger, consumer string, run func(func())) (*App, error) {
 	var refs []governance.ItemRef
 	for _, it := range c.catalog.Items() {
 		refs = append(refs, it.Snapshot())
 	}
-	backend, err := builtin.New(store, builtin.Options{WebhookURL: c.Builtin.WebhookURL, WebhookSecret: c.BuiltinWebhookSecret,
-		Timeout: time.Duration(c.Builtin.Timeout), Clock: clock, Catalog: refs})
+	backend, err := c.Builtin.New(store, clock, refs)
 	if err != nil {
 		return nil, err
 	}
 	backends := []governance.Backend{backend}
-	if slices.Contains(c.catalog.Backends(), sailpoint.Name) {
-		o, err := c.sailpointOptions()
-		if err != nil {
-			return nil, err
+	for _, name := range c.catalog.Backends() {
+		if b := c.backend(name); b != nil {
+			be, err := b.Open(clock, log)
+			if err != nil {
+				return nil, err
+			}
+			backends = append(backends, be)
 		}
-		o.Clock, o.Logger = clock, log
-		sp, err := sailpoint.New(o)
-		if err != nil {
-			return nil, err
-		}
-		backends = append(backends, sp)
 	}
-	if slices.Contains(c.catalog.Backends(), entra.Name) {
-		o := c.entraOptions()
-		o.Clock, o.Logger = clock, log
-		en, err := entra.New(o)
-		if err != nil {
-			return nil, err
-		}
-		backends = append(backends, en)
-	}
-	if slices.Contains(c.catalog.Backends(), permissions.Name) {
-		o, err := c.permissionsOptions()
-		if err != nil {
-			return nil, err
-		}
-		o.Clock, o.Logger = clock, log
-		pm, err := permissions.New(o)
-		if err != nil {
-			return nil, err
-		}
-		backends = append(backends, pm)
-	}
-	metrics := handlers.NewMetrics(store.OutboxDepth)
-	sl := newSlackSide(c, store, out, metrics.SlackAPI) // every Slack call counted, request path and outbox alike
+	meter := metrics.New(store.OutboxDepth)
+	sl := newSlackSide(c, store, out, meter.SlackAPI) // every Slack call counted, request path and outbox alike
 	var notifier governance.Notifier = slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
 	var tc handlers.TeamsConfig
-	if c.teamsEnabled() {
-		tc = c.teamsSide(store)
-		var admin *teams.Conversation
-		if ch := c.Teams.AdminChannel; ch.ConversationID != "" {
-			admin = &teams.Conversation{ServiceURL: ch.ServiceURL, ID: ch.ConversationID}
-		}
+	if c.Teams.Enabled() {
+		conn := c.Teams.Connector()
+		tc = handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn, Directory: teams.NewDirectory(conn, store, c.Teams.Tenants),
+			Validator: c.Teams.Validator()}
 		// People who installed the bot in Teams hear there; everyone else in Slack.
-		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(tc.Connector, tc.Directory, admin, log))
+		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log))
 	}
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends,
-		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: metrics, Logger: log,
-		Sync: governance.SyncPolicy{First: time.Duration(c.Sync.First), Max: time.Duration(c.Sync.Max)}})
+		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: meter, Logger: log,
+		Sync:      governance.SyncPolicy{First: time.Duration(c.Sync.First), Max: time.Duration(c.Sync.Max)},
+		Retention: governance.Retention{Finished: time.Duration(c.Retention.Finished), Audit: time.Duration(c.Retention.Audit)}})
 	if err != nil {
 		return nil, err
 	}
 	d := governance.NewDispatcher(svc, consumer, governance.WithPoll(time.Duration(c.Outbox.Poll)),
 		governance.WithWorkers(c.Outbox.Workers), governance.WithMaxAttempts(c.Outbox.MaxAttempts))
 	svc.SetWake(d.Wake)
-	sched, err := scheduler.New(svc, c.Scheduler, log, metrics)
+	sched, err := scheduler.New(svc, c.Scheduler, log, meter)
 	if err != nil {
 		return nil, err
+	}
+	if sl.respond == nil {
+		sl.respond = slackbot.NewResponder(nil, c.Slack.ResponseOrigins...).Respond
 	}
 	var bg *handlers.Background
 	if run == nil {
 		bg = handlers.NewBackground(64, log)
 	}
-	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: metrics,
-		Slack: handlers.SlackConfig{SigningSecret: c.SlackSigningSecret, API: sl.api, Directory: sl.dir, Respond: sl.respond}, Teams: tc})
-	return &app{svc: svc, dispatcher: d, scheduler: sched, handler: h, background: bg}, nil
+	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: meter, MetricsToken: c.Metrics.Token,
+		Slack: handlers.SlackConfig{SigningSecret: c.Slack.SigningSecret, API: sl.api, Directory: sl.dir,
+			Respond: sl.respond}, Teams: tc})
+	return &App{Service: svc, Dispatcher: d, Scheduler: sched, Handler: h, Background: bg, Ops: handlers.Ops(meter, c.Metrics.PProf)}, nil
 }
 
 // serve runs the bot until ctx ends, then shuts down gracefully: no new requests, the
 // ones in flight finished, claimed outbox tasks delivered or left to be claimed again.
-func serve(ctx context.Context, c *config, stdout io.Writer) error {
+func serve(ctx context.Context, c *Config, stdout io.Writer) error {
 	log := newLogger(c, stdout)
 	client, embedded, closeRedis, err := openRedis(ctx, c)
 	if err != nil {
@@ -184,7 +158,7 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	store := redisstore.New(client, redisstore.Options{Prefix: c.Redis.Prefix, ReclaimAfter: time.Duration(c.Outbox.ReclaimAfter)})
 
 	host, _ := os.Hostname()
-	a, err := assemble(c, store, stdout, governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
+	a, err := Assemble(c, store, stdout, governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
 	if err != nil {
 		return err
 	}
@@ -193,16 +167,21 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another accessbot running? set ACCESSBOT_LISTEN)", c.Listen, err)
 	}
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 15 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	if addr := os.Getenv("ACCESSBOT_PPROF_LISTEN"); addr != "" {
-		// Go's profiler, for the platform team: keep it on localhost or a private port.
-		go func() {
-			log.Warn("profiling endpoint open", "addr", addr, "err", http.ListenAndServe(addr, pprofMux()))
-		}()
+	ops, err := c.opsListener(log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	if ops != nil {
+		opsSrv := &http.Server{Handler: a.Ops, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: time.Minute}
+		go func() { _ = opsSrv.Serve(ops) }()
+		defer opsSrv.Close()
+		log.Info("metrics served", "addr", ops.Addr().String(), "pprof", c.Metrics.PProf)
 	}
 	banner(stdout, c, embedded, ln.Addr().String())
-	log.Info("accessbot started", "addr", ln.Addr().String(), "redis", c.redisDescription(), "dev_mode", c.devMode(),
+	log.Info("accessbot started", "addr", ln.Addr().String(), "redis", c.Redis.Describe(), "dev_mode", c.Slack.DevMode(),
 		"catalog_items", len(c.catalog.Items()))
 	if embedded {
 		log.Warn("no REDIS_URL: using the embedded in-process store; every request is lost when accessbot stops")
@@ -214,9 +193,9 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	dispatchCtx, stopDispatch := context.WithCancel(workCtx)
 	defer stopDispatch()
 	var dispatching sync.WaitGroup
-	dispatching.Go(func() { _ = a.dispatcher.Run(dispatchCtx, grace) })
-	a.scheduler.Start(workCtx)
-	defer a.scheduler.Stop()
+	dispatching.Go(func() { _ = a.Dispatcher.Run(dispatchCtx, grace) })
+	a.Scheduler.Start(workCtx)
+	defer a.Scheduler.Stop()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -236,15 +215,15 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	defer cancel()
 	stopDispatch()
 	sweeping := make(chan struct{})
-	go func() { a.scheduler.Stop(); close(sweeping) }()
+	go func() { a.Scheduler.Stop(); close(sweeping) }()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Error("http shutdown", "err", err)
 	}
-	if a.background != nil {
-		if n := a.background.Running(); n > 0 {
+	if a.Background != nil {
+		if n := a.Background.Running(); n > 0 {
 			log.Info("finishing work after answers", "running", n)
 		}
-		if err := a.background.Wait(sctx); err != nil {
+		if err := a.Background.Wait(sctx); err != nil {
 			log.Warn("work after answers still running at the deadline; what it did is stored, a reply may be missing", "err", err)
 		}
 	}
@@ -259,7 +238,7 @@ func serve(ctx context.Context, c *config, stdout io.Writer) error {
 	return nil
 }
 
-func banner(w io.Writer, c *config, embedded bool, addr string) {
+func banner(w io.Writer, c *Config, embedded bool, addr string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\naccessbot is listening on http://%s\n", addr)
 	if embedded {
@@ -269,24 +248,24 @@ func banner(w io.Writer, c *config, embedded bool, addr string) {
 		b.WriteString("  catalog: the sample catalog (prod-db-read, aws-admin, vpn); configure your own with catalog: or catalogFile:\n")
 	}
 	switch {
-	case c.devMode() && c.SlackSigningSecret == "":
-		fmt.Fprintf(&b, "  Slack is %s.\n", strings.TrimPrefix(c.slackDescription(), "off: "))
-	case c.devMode():
+	case c.Slack.DevMode() && c.Slack.SigningSecret == "":
+		fmt.Fprintf(&b, "  Slack is %s.\n", strings.TrimPrefix(c.Slack.Describe(), "off: "))
+	case c.Slack.DevMode():
 		fmt.Fprintf(&b, "  development mode: no SLACK_BOT_TOKEN, so messages are printed here instead of sent.\n")
-		if c.SlackSigningSecret == DevSigningSecret {
-			fmt.Fprintf(&b, "  Slack requests are signed with the development secret %q.\n\n", DevSigningSecret)
+		if c.Slack.SigningSecret == slackbot.DevSigningSecret {
+			fmt.Fprintf(&b, "  Slack requests are signed with the development secret %q.\n\n", slackbot.DevSigningSecret)
 		} else {
 			b.WriteString("  Slack requests are checked with SLACK_SIGNING_SECRET; set it for say and click too.\n\n")
 		}
 		b.WriteString("Talk to it from another terminal (ALICE is alice@example.com, and so on):\n")
-		b.WriteString("  go run ./cmd/accessbot say -as CAROL request prod-db-read for 2h because debugging INC-42\n")
-		b.WriteString("  go run ./cmd/accessbot click -as ALICE approve AR-1\n")
-		b.WriteString("  go run ./cmd/accessbot say -as CAROL status\n")
-		b.WriteString("  go run ./cmd/accessbot say -as CAROL help\n")
+		b.WriteString("  go run ./cmd/accessbot-dev say -as CAROL request prod-db-read for 2h because debugging INC-42\n")
+		b.WriteString("  go run ./cmd/accessbot-dev click -as ALICE approve AR-1\n")
+		b.WriteString("  go run ./cmd/accessbot-dev say -as CAROL status\n")
+		b.WriteString("  go run ./cmd/accessbot-dev say -as CAROL help\n")
 	default:
 		b.WriteString("  Slack: point the app's slash command at /slack/commands and interactivity at /slack/interactions.\n")
 	}
-	if c.teamsEnabled() {
+	if c.Teams.Enabled() {
 		fmt.Fprintf(&b, "  Teams: set the Azure Bot's messaging endpoint to <public URL>/teams/messages (app %s);\n", c.Teams.AppID)
 		fmt.Fprintf(&b, "  it serves the people of tenant %s only;\n", strings.Join(c.Teams.Tenants, ", "))
 		b.WriteString("  write the app package with: accessbot manifest teams --app-id <app id> --url <public URL>\n")
@@ -295,21 +274,20 @@ func banner(w io.Writer, c *config, embedded bool, addr string) {
 	_, _ = io.WriteString(w, b.String())
 }
 
-// teamsSide builds the Teams edge: the Bot Connector client, the token validator and the
-// directory of Teams users.
-func (c *config) teamsSide(store *redisstore.Store) handlers.TeamsConfig {
-	conn := teams.NewConnector(teams.ConnectorOptions{AppID: c.Teams.AppID, AppPassword: c.TeamsAppPassword,
-		TokenURL: c.Teams.TokenURL, ServiceHosts: c.Teams.ServiceHosts})
-	return handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn, Directory: teams.NewDirectory(conn, store, c.Teams.Tenants),
-		Validator: teams.NewValidator(teams.ValidatorOptions{AppID: c.Teams.AppID, MetadataURL: c.Teams.MetadataURL})}
-}
-
-// pprofMux serves Go's profiles under /debug/pprof/.
-func pprofMux() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
+// opsListener listens where metrics are served (nil for "off"). A metrics.listen that was
+// configured must be had; the default (127.0.0.1:9090), taken by another accessbot on the
+// same machine, is given up with a warning rather than stopping this one.
+func (c *Config) opsListener(log *slog.Logger) (net.Listener, error) {
+	if c.Metrics.Listen == "off" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", c.Metrics.Listen)
+	switch {
+	case err == nil:
+		return ln, nil
+	case c.metricsListenSet:
+		return nil, fmt.Errorf("listen for metrics on %s: %w (set metrics.listen or ACCESSBOT_METRICS_LISTEN to a free address, or off)", c.Metrics.Listen, err)
+	}
+	log.Warn("metrics not served: their default address is taken; set metrics.listen", "addr", c.Metrics.Listen, "err", err)
+	return nil, nil
 }

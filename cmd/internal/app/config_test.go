@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"crypto/tls"
@@ -10,51 +10,72 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
 )
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-func writeConfig(t *testing.T, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "accessbot.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
-	return p
-}
-
 func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
-	c, err := loadConfig("", env(nil))
+	c, err := LoadConfig("", clitest.Env(nil))
 	require.NoError(t, err)
-	assert.True(t, c.devMode())
+	assert.True(t, c.Slack.DevMode())
 	assert.True(t, c.sample)
-	assert.Equal(t, DevSigningSecret, c.SlackSigningSecret)
+	assert.Equal(t, slackbot.DevSigningSecret, c.Slack.SigningSecret)
 	assert.Equal(t, "127.0.0.1:8080", c.Listen)
-	assert.Contains(t, c.redisDescription(), "embedded")
+	assert.Contains(t, c.Redis.Describe(), "embedded")
 	assert.Len(t, c.catalog.Items(), 3)
 	assert.Equal(t, 9*time.Hour, c.hours.Start, "working hours default to 09:00-18:00")
 }
 
-// The development signing secret is public: it is used only by a wholly local bot. With a
-// real Redis or Teams and no SLACK_SIGNING_SECRET, Slack's endpoints refuse everything
-// instead of taking requests anyone can sign.
+// The development signing secret is public, and a development bot takes any Slack user id
+// as a person: it is used only by a bot with no effect beyond this machine. Anywhere else
+// a missing SLACK_SIGNING_SECRET stops accessbot with what to set, except that a
+// Teams-only bot leaves Slack off.
 func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
+	const webhook = "builtin:\n  webhookURL: https://fulfil.internal.example.com/accessbot\n"
+	const sailpointItem = "catalog:\n  - id: payroll\n    name: Payroll\n    backend: sailpoint\n    ref: ROLE:2c9180835d2e5168015d32f890ca1581\n" +
+		"    approvers: [alice@example.com]\n    defaultDuration: 8h\n"
+	teamsVars := map[string]string{"TEAMS_APP_ID": "6e9d5a3c-5c49-4b8e-9d2b-1f0e8b1f2a3c", "TEAMS_APP_PASSWORD": "pw",
+		"TEAMS_TENANT_IDS": "0b3c4d5e-1111-2222-3333-444455556666"}
 	tests := []struct {
-		name string
-		env  map[string]string
-		want string
+		name    string
+		file    string
+		env     map[string]string
+		want    string   // the secret Slack requests are checked with
+		refused []string // or why accessbot refuses to start
 	}{
-		{"embedded store, no Slack, no Teams", nil, DevSigningSecret},
-		{"a real Redis", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0"}, ""},
-		{"Teams", map[string]string{"TEAMS_APP_ID": "6e9d5a3c-5c49-4b8e-9d2b-1f0e8b1f2a3c", "TEAMS_APP_PASSWORD": "pw",
-			"TEAMS_TENANT_IDS": "0b3c4d5e-1111-2222-3333-444455556666"}, ""},
-		{"a secret of one's own", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0", "SLACK_SIGNING_SECRET": "mine"}, "mine"},
+		{"loopback, embedded store, no Slack, no Teams, built-in backend", "", nil, slackbot.DevSigningSecret, nil},
+		{"listening beyond this machine", "", map[string]string{"ACCESSBOT_LISTEN": "0.0.0.0:8080"}, "",
+			[]string{"SLACK_SIGNING_SECRET is not set", "listens on 0.0.0.0:8080"}},
+		{"the review's case: any address, a fulfilment webhook", webhook,
+			map[string]string{"ACCESSBOT_LISTEN": "0.0.0.0:8080", "BUILTIN_WEBHOOK_SECRET": "s"}, "",
+			[]string{"listens on 0.0.0.0:8080", "calls a fulfilment webhook", "set SLACK_SIGNING_SECRET"}},
+		{"a fulfilment webhook on loopback", webhook, map[string]string{"BUILTIN_WEBHOOK_SECRET": "s"}, "", []string{"calls a fulfilment webhook"}},
+		{"a real Redis", "", map[string]string{"REDIS_URL": "redis://redis.internal:6379/0"}, "", []string{"uses a real Redis"}},
+		{"a governance backend", sailpointItem, map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com",
+			"SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "secret"}, "", []string{"grants through sailpoint"}},
+		{"Teams only: Slack stays off", "", teamsVars, "", nil},
+		{"a secret of one's own", webhook, map[string]string{"ACCESSBOT_LISTEN": "0.0.0.0:8080", "BUILTIN_WEBHOOK_SECRET": "s",
+			"SLACK_SIGNING_SECRET": "mine"}, "mine", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := loadConfig("", env(tt.env))
+			path := ""
+			if tt.file != "" {
+				path = clitest.WriteConfig(t, tt.file)
+			}
+			c, err := LoadConfig(path, clitest.Env(tt.env))
+			if tt.refused != nil {
+				require.Error(t, err)
+				for _, want := range tt.refused {
+					assert.ErrorContains(t, err, want)
+				}
+				return
+			}
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, c.SlackSigningSecret)
+			assert.Equal(t, tt.want, c.Slack.SigningSecret)
 			if tt.want == "" {
-				assert.Contains(t, c.slackDescription(), "/slack/* refuses every request")
+				assert.Contains(t, c.Slack.Describe(), "/slack/* refuses every request")
 			}
 		})
 	}
@@ -63,14 +84,14 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 // redis.addrs is a Redis Cluster, also when it is one configuration endpoint (managed
 // clusters give one), or Sentinel with a master name; with a user, password and TLS.
 func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
-	load := func(t *testing.T, yaml string, vars map[string]string) *config {
-		c, err := loadConfig(writeConfig(t, yaml), env(vars))
+	load := func(t *testing.T, yaml string, vars map[string]string) *Config {
+		c, err := LoadConfig(clitest.WriteConfig(t, yaml), clitest.Env(vars))
 		require.NoError(t, err)
 		return c
 	}
 	c := load(t, "redis:\n  addrs: [clustercfg.example.cache.amazonaws.com:6379]\n  username: bot\n  tls: true\n",
-		map[string]string{"REDIS_PASSWORD": "pw"})
-	client := goredis.NewUniversalClient(c.universalOptions())
+		map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_PASSWORD": "pw"})
+	client := goredis.NewUniversalClient(c.Redis.UniversalOptions())
 	defer client.Close()
 	cluster, ok := client.(*goredis.ClusterClient)
 	require.True(t, ok, "one configuration endpoint is a cluster, not a plain server: %T", client)
@@ -79,12 +100,12 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 	assert.Equal(t, "pw", o.Password)
 	require.NotNil(t, o.TLSConfig)
 	assert.Equal(t, uint16(tls.VersionTLS12), o.TLSConfig.MinVersion)
-	assert.Contains(t, c.redisDescription(), "cluster (TLS)")
-	assert.NotContains(t, c.redisDescription(), "pw")
+	assert.Contains(t, c.Redis.Describe(), "cluster (TLS)")
+	assert.NotContains(t, c.Redis.Describe(), "pw")
 
 	c = load(t, "redis:\n  addrs: [sentinel-0:26379, sentinel-1:26379]\n  masterName: mymaster\n",
-		map[string]string{"REDIS_PASSWORD": "pw", "REDIS_SENTINEL_PASSWORD": "spw"})
-	o2 := c.universalOptions()
+		map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_PASSWORD": "pw", "REDIS_SENTINEL_PASSWORD": "spw"})
+	o2 := c.Redis.UniversalOptions()
 	assert.False(t, o2.IsClusterMode)
 	assert.Equal(t, "spw", o2.SentinelPassword)
 	sentinel := goredis.NewUniversalClient(o2)
@@ -97,28 +118,28 @@ func TestLoadConfig_RedisAddrsAreAClusterOrSentinel(t *testing.T) {
 		vars map[string]string
 		says string
 	}{
-		{"redis:\n  tls: true\n", map[string]string{"REDIS_URL": "redis://h:6379/0"}, "put them in the URL"},
-		{"", map[string]string{"REDIS_URL": "redis://h:6379/0", "REDIS_PASSWORD": "pw"}, "put them in the URL"},
+		{"redis:\n  tls: true\n", map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_URL": "redis://h:6379/0"}, "put them in the URL"},
+		{"", map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "REDIS_URL": "redis://h:6379/0", "REDIS_PASSWORD": "pw"}, "put them in the URL"},
 		{"redis:\n  masterName: mymaster\n", nil, "masterName needs addrs"},
 	} {
-		_, err := loadConfig(writeConfig(t, bad.yaml), env(bad.vars))
+		_, err := LoadConfig(clitest.WriteConfig(t, bad.yaml), clitest.Env(bad.vars))
 		assert.ErrorContains(t, err, bad.says, bad.yaml)
 	}
 }
 
 func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
-	file := writeConfig(t, "listen: \":9090\"\n")
+	file := clitest.WriteConfig(t, "listen: \":9090\"\n")
 	for _, tt := range []struct {
 		path string
 		vars map[string]string
 		want string
 	}{
 		{"", nil, "127.0.0.1:8080"},
-		{"", map[string]string{"PORT": "5000"}, ":5000"},
-		{file, map[string]string{"PORT": "8080"}, ":9090"}, // the image's PORT does not hide the file
-		{file, map[string]string{"PORT": "8080", "ACCESSBOT_LISTEN": "127.0.0.1:7000"}, "127.0.0.1:7000"},
+		{"", map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "PORT": "5000"}, ":5000"},
+		{file, map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "PORT": "8080"}, ":9090"}, // the image's PORT does not hide the file
+		{file, map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "PORT": "8080", "ACCESSBOT_LISTEN": "127.0.0.1:7000"}, "127.0.0.1:7000"},
 	} {
-		c, err := loadConfig(tt.path, env(tt.vars))
+		c, err := LoadConfig(tt.path, clitest.Env(tt.vars))
 		require.NoError(t, err)
 		assert.Equal(t, tt.want, c.Listen, "%s %v", tt.path, tt.vars)
 	}
@@ -127,19 +148,19 @@ func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
 func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "signing")
 	require.NoError(t, os.WriteFile(secretFile, []byte("from-file\n"), 0o600))
-	c, err := loadConfig("", env(map[string]string{
+	c, err := LoadConfig("", clitest.Env(map[string]string{
 		"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET_FILE": secretFile,
 		"REDIS_URL": "redis://:hunter2@redis.internal:6379/2", "PORT": "9000",
 	}))
 	require.NoError(t, err)
-	assert.False(t, c.devMode())
-	assert.Equal(t, "from-file", c.SlackSigningSecret)
+	assert.False(t, c.Slack.DevMode())
+	assert.Equal(t, "from-file", c.Slack.SigningSecret)
 	assert.Equal(t, ":9000", c.Listen)
-	assert.NotContains(t, c.redisDescription(), "hunter2", "the Redis password is never shown")
+	assert.NotContains(t, c.Redis.Describe(), "hunter2", "the Redis password is never shown")
 }
 
 func TestLoadConfig_ReadsFileWithCatalogAndSchedule(t *testing.T) {
-	p := writeConfig(t, `
+	p := clitest.WriteConfig(t, `
 listen: ":8081"
 approval:
   daysUntilEscalation: 3
@@ -155,7 +176,7 @@ catalog:
     approvers: [alice@example.com]
     defaultDuration: 8h
 `)
-	c, err := loadConfig(p, env(nil))
+	c, err := LoadConfig(p, clitest.Env(map[string]string{"SLACK_SIGNING_SECRET": "test-secret"}))
 	require.NoError(t, err)
 	assert.False(t, c.sample)
 	assert.Equal(t, 3, c.schedule.MaxReminders)
@@ -176,7 +197,7 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"bad listen", "listen: 8080\n", nil, []string{"host:port"}},
 		{"token without signing secret", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, []string{"SLACK_SIGNING_SECRET is not set"}},
 		{"user token instead of bot token", "", map[string]string{"SLACK_BOT_TOKEN": "xoxp-1", "SLACK_SIGNING_SECRET": "s"}, []string{"xoxb-"}},
-		{"dev secret in production", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": DevSigningSecret}, []string{"development secret"}},
+		{"dev secret in production", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": slackbot.DevSigningSecret}, []string{"development secret"}},
 		{"bad redis url", "", map[string]string{"REDIS_URL": "localhost:6379"}, []string{"redis://host:6379/0"}},
 		{"too many reminders", "approval:\n  maxReminders: 21\n", nil, []string{"between 0 and 20"}},
 		{"timeout before escalation", "approval:\n  daysUntilEscalation: 5\n  requestExpiryDays: 2\n", nil, []string{"time out before"}},
@@ -185,8 +206,10 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"every bad approval value at once", "approval:\n  daysUntilEscalation: -1\n  daysBetweenReminders: -1\n  maxReminders: 21\n  requestExpiryDays: -1\n", nil,
 			[]string{"daysUntilEscalation must be 0 or more", "daysBetweenReminders must be 0 or more", "between 0 and 20", "requestExpiryDays must be 0 or more"}},
 		{"outbox and shutdown timings that would break it", "outbox:\n  poll: -1s\n  reclaimAfter: -5m\n  maxAttempts: -1\nshutdownGrace: -1s\n", nil,
-			[]string{"outbox poll is -1s; use a duration from 1ms to 1m0s", "outbox reclaimAfter is -5m0s", "outbox maxAttempts is -1", "shutdownGrace is -1s"}},
+			[]string{"outbox poll is -1s; use a duration from 1ms to 1m,", "outbox reclaimAfter is -5m0s", "outbox maxAttempts is -1", "shutdownGrace is -1s"}},
 		{"a shutdown grace too short to deliver anything", "shutdownGrace: 10ms\n", nil, []string{"shutdownGrace is 10ms; use a duration from 1s"}},
+		{"retention shorter than a day, or longer than ten years", "retention:\n  finished: 1h\n  audit: 4000d\n", nil,
+			[]string{"retention finished is 1h; use a duration from 1d to 3650d, such as 90d", "retention audit is 4000d; use a duration from 1d to 3650d"}},
 		{"negative sync", "sync:\n  first: -1m\n", nil, []string{"sync first and max must be positive"}},
 		{"sync first after max", "sync:\n  first: 1h\n  max: 30m\n", nil, []string{"sync first (1h0m0s) is after sync max (30m0s)"}},
 		{"webhook timeout too long", "builtin:\n  timeout: 2m\n", nil, []string{"builtin timeout 2m0s: use a duration between 1ms and 1m"}},
@@ -235,9 +258,9 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := ""
 			if tt.file != "" {
-				path = writeConfig(t, tt.file)
+				path = clitest.WriteConfig(t, tt.file)
 			}
-			_, err := loadConfig(path, env(tt.env))
+			_, err := LoadConfig(path, clitest.Env(tt.env))
 			require.Error(t, err)
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
@@ -271,9 +294,9 @@ func TestLoadConfig_TeamsServesTheTenantsListedOrTheOrganisationsOwn(t *testing.
 			}
 			path := ""
 			if tt.file != "" {
-				path = writeConfig(t, tt.file)
+				path = clitest.WriteConfig(t, tt.file)
 			}
-			c, err := loadConfig(path, env(vars))
+			c, err := LoadConfig(path, clitest.Env(vars))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, c.Teams.Tenants)
 		})
@@ -281,7 +304,7 @@ func TestLoadConfig_TeamsServesTheTenantsListedOrTheOrganisationsOwn(t *testing.
 }
 
 func TestLoadConfig_MissingFileSaysHowToFixIt(t *testing.T) {
-	_, err := loadConfig("/nonexistent/accessbot.yaml", env(nil))
+	_, err := LoadConfig("/nonexistent/accessbot.yaml", clitest.Env(nil))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ACCESSBOT_CONFIG")
 }

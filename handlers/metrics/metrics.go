@@ -1,4 +1,8 @@
-package handlers
+// Package metrics is accessbot's Prometheus instrumentation: the governance service's and
+// the scheduler's observer, the timing of every HTTP endpoint, the count of chat API calls,
+// and the /metrics endpoint that serves them. It knows the governance types it counts and
+// the Slack API it wraps, nothing of how requests arrive.
+package metrics
 
 import (
 	"context"
@@ -15,10 +19,10 @@ import (
 	"github.com/accessbot/accessbot/governance"
 )
 
-// Metrics is accessbot's Prometheus instrumentation, served at GET /metrics. It is the
+// Registry is accessbot's Prometheus instrumentation, served at GET /metrics. It is the
 // governance Observer (transitions, decisions, backend calls, deliveries) and the
 // scheduler's (sweeps), and it times every HTTP endpoint.
-type Metrics struct {
+type Registry struct {
 	reg         *prometheus.Registry
 	transitions *prometheus.CounterVec
 	decisions   *prometheus.HistogramVec
@@ -31,14 +35,14 @@ type Metrics struct {
 	chatAPI     *prometheus.CounterVec
 }
 
-var _ governance.Observer = (*Metrics)(nil)
+var _ governance.Observer = (*Registry)(nil)
 
 // OutboxDepth reports how many outbox tasks wait and when the oldest was enqueued.
 type OutboxDepth func(ctx context.Context) (int64, time.Time, error)
 
-// NewMetrics returns the metrics; outbox, if not nil, is read on every scrape.
-func NewMetrics(outbox OutboxDepth) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
+// New returns the metrics; outbox, if not nil, is read on every scrape.
+func New(outbox OutboxDepth) *Registry {
+	m := &Registry{reg: prometheus.NewRegistry()}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
 	m.transitions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "accessbot_transitions_total",
 		Help: "Request lifecycle events, by event, resulting state and backend."}, []string{"event", "state", "backend"})
@@ -90,7 +94,7 @@ func NewMetrics(outbox OutboxDepth) *Metrics {
 }
 
 // Handler serves the metrics in Prometheus' text format.
-func (m *Metrics) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+func (m *Registry) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
 
 func outcome(err error) string {
 	var ra *governance.RetryAfterError
@@ -106,7 +110,7 @@ func outcome(err error) string {
 }
 
 // Transitioned counts lifecycle events and times decisions.
-func (m *Metrics) Transitioned(r *governance.Request, a governance.AuditRecord) {
+func (m *Registry) Transitioned(r *governance.Request, a governance.AuditRecord) {
 	m.transitions.WithLabelValues(string(a.Event), string(a.To), r.Item.Backend).Inc()
 	if (a.Event == governance.EventApprove || a.Event == governance.EventDeny) && r.Decision != nil {
 		m.decisions.WithLabelValues(string(a.Event)).Observe(r.Decision.At.Sub(r.CreatedAt).Seconds())
@@ -114,24 +118,24 @@ func (m *Metrics) Transitioned(r *governance.Request, a governance.AuditRecord) 
 }
 
 // BackendCalled counts backend calls by outcome, 429s included.
-func (m *Metrics) BackendCalled(backend, op string, took time.Duration, err error) {
+func (m *Registry) BackendCalled(backend, op string, took time.Duration, err error) {
 	m.backend.WithLabelValues(backend, op, outcome(err)).Inc()
 	m.backendTime.WithLabelValues(backend, op).Observe(took.Seconds())
 }
 
 // Delivered counts outbox delivery attempts by outcome.
-func (m *Metrics) Delivered(kind governance.TaskKind, _ time.Duration, err error) {
+func (m *Registry) Delivered(kind governance.TaskKind, _ time.Duration, err error) {
 	m.deliveries.WithLabelValues(string(kind), outcome(err)).Inc()
 }
 
 // Swept records a scheduler sweep.
-func (m *Metrics) Swept(took time.Duration, items int, _ error) {
+func (m *Registry) Swept(took time.Duration, items int, _ error) {
 	m.sweepTime.Observe(took.Seconds())
 	m.sweepItems.Add(float64(items))
 }
 
-// instrument times an endpoint.
-func (m *Metrics) instrument(endpoint string, h http.Handler) http.Handler {
+// Instrument times the endpoint h serves (accessbot_http_request_seconds{endpoint}).
+func (m *Registry) Instrument(endpoint string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
@@ -152,11 +156,11 @@ func (s *statusWriter) WriteHeader(code int) {
 
 // SlackAPI wraps api so that every Web API call is counted by method and outcome
 // (accessbot_chat_api_calls_total{platform="slack"}), on the request path and in the outbox alike.
-func (m *Metrics) SlackAPI(api slackbot.API) slackbot.API { return &countedSlack{api: api, m: m} }
+func (m *Registry) SlackAPI(api slackbot.API) slackbot.API { return &countedSlack{api: api, m: m} }
 
 type countedSlack struct {
 	api slackbot.API
-	m   *Metrics
+	m   *Registry
 }
 
 func (c *countedSlack) count(method string, err error) {

@@ -1,4 +1,4 @@
-package handlers
+package metrics_test
 
 import (
 	"errors"
@@ -11,10 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/handlers/metrics"
 )
 
 func TestMetrics_BackendOutcomes_429IsRateLimited(t *testing.T) {
-	m := NewMetrics(nil)
+	m := metrics.New(nil)
 	boom := errors.New("boom")
 	m.BackendCalled("sailpoint", "submit", time.Millisecond, governance.RetryAfter(boom, 10*time.Second))
 	m.BackendCalled("sailpoint", "submit", time.Millisecond, governance.Permanent(boom))

@@ -1,0 +1,68 @@
+package teams_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/accessbot/accessbot/bot/teams"
+	"github.com/accessbot/accessbot/governance"
+)
+
+const (
+	botAppID  = "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e"
+	ourTenant = "11111111-2222-3333-4444-555555555555"
+)
+
+func TestSettings_CheckListsEveryProblemAtOnce(t *testing.T) {
+	s := teams.Settings{AppID: "my-bot", Tenants: []string{"contoso"}, MetadataURL: "http://login.example.com"}
+	s.AdminChannel.ConversationID = "19:abc@thread.tacv2"
+	errs := s.Check()
+	for i, want := range []string{
+		`TEAMS_APP_ID "my-bot" is not a Microsoft app id`,
+		"TEAMS_APP_PASSWORD is not set",
+		`teams tenant "contoso" is not an Entra tenant id`,
+		"set both serviceURL and conversationID",
+		`teams metadataURL "http://login.example.com" is not an https URL`,
+	} {
+		if assert.Greater(t, len(errs), i, want) {
+			assert.ErrorContains(t, errs[i], want)
+		}
+	}
+	assert.Len(t, errs, 5)
+
+	off := teams.Settings{AppPassword: "pw"}
+	assert.ErrorContains(t, off.Check()[0], "set TEAMS_APP_ID")
+	assert.Empty(t, (&teams.Settings{}).Check(), "Teams off needs nothing")
+}
+
+func TestSettings_ServesTheTenantsListedOrTheOrganisationsOwn(t *testing.T) {
+	tests := []struct {
+		name     string
+		settings teams.Settings
+		home     string
+		want     []string
+	}{
+		{"listed", teams.Settings{AppID: botAppID, Tenants: []string{ourTenant}}, "0b3c4d5e-1111-2222-3333-444455556666", []string{ourTenant}},
+		{"from a single-ourTenant token URL", teams.Settings{AppID: botAppID, TokenURL: "https://login.microsoftonline.com/" + ourTenant + "/oauth2/v2.0/token"}, "", []string{ourTenant}},
+		{"the home ourTenant", teams.Settings{AppID: botAppID}, ourTenant, []string{ourTenant}},
+		{"none known", teams.Settings{AppID: botAppID}, "contoso.onmicrosoft.com", nil},
+		{"Teams off", teams.Settings{}, ourTenant, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.settings.Defaults(tt.home)
+			assert.Equal(t, tt.want, tt.settings.Tenants)
+		})
+	}
+}
+
+func TestSettings_TheEnvironmentWinsOverTheFile(t *testing.T) {
+	vars := map[string]string{"TEAMS_APP_ID": botAppID, "TEAMS_TENANT_IDS": ourTenant + ", 0b3c4d5e-1111-2222-3333-444455556666", "TEAMS_APP_PASSWORD": "pw"}
+	s := teams.Settings{AppID: "from-file"}
+	s.FromEnv(governance.Env{Get: func(n string) string { return vars[n] }, Secret: func(n string) string { return vars[n] }})
+	assert.Equal(t, botAppID, s.AppID)
+	assert.Equal(t, []string{ourTenant, "0b3c4d5e-1111-2222-3333-444455556666"}, s.Tenants)
+	assert.Equal(t, "pw", s.AppPassword)
+	assert.Empty(t, s.Check())
+}

@@ -1,0 +1,136 @@
+package voice_test
+
+import (
+	"errors"
+	"time"
+
+	"github.com/accessbot/accessbot/bot/voice"
+	"github.com/accessbot/accessbot/governance"
+)
+
+var (
+	t0    = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	alice = governance.Person{Email: "alice@example.com", Name: "Alice"}
+	bob   = governance.Person{Email: "bob@example.com", Name: "Bob"}
+	carol = governance.Person{Email: "carol@example.com", Name: "Carol"}
+)
+
+// request is AR-7 in state st, with what a request in that state carries.
+func request(st governance.State) *governance.Request {
+	r := &governance.Request{ID: "AR-7", Version: 2, State: st, Requester: carol,
+		Item:     governance.ItemRef{ID: "prod-db", Name: "Production database (read_only)", Backend: "builtin"},
+		Duration: 8 * time.Hour, Reason: "INC-4711: the orders_2026 table is <slow> & [stuck]", Approvers: []governance.Person{alice, bob},
+		CreatedAt: t0}
+	switch st {
+	case governance.StateApproved, governance.StateSubmitted, governance.StateActive, governance.StateExpired, governance.StateRevoked:
+		r.Decision = &governance.Decision{By: alice, Approved: true, At: t0.Add(time.Hour)}
+		r.Submission = &governance.Submission{State: st, Start: t0.Add(time.Hour), End: t0.Add(9 * time.Hour)}
+	case governance.StateDenied:
+		r.Decision = &governance.Decision{By: bob, Reason: "use the replica", At: t0.Add(time.Hour)}
+	case governance.StateCancelled:
+		r.CancelledAt = t0.Add(time.Minute)
+	case governance.StateFailed:
+		r.Decision = &governance.Decision{By: alice, Approved: true, At: t0.Add(time.Hour)}
+		r.Failure = "the source is down"
+	}
+	if st == governance.StateRevoked {
+		r.RevokedBy = &bob
+	}
+	return r
+}
+
+// variant is a request made different by edit.
+func variant(st governance.State, edit func(r *governance.Request)) *governance.Request {
+	r := request(st)
+	edit(r)
+	return r
+}
+
+// everyMessage is every message accessbot says, in the states and variants that change
+// what it says, about requests changed by edit.
+func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
+	request := func(st governance.State) *governance.Request {
+		r := request(st)
+		edit(r)
+		return r
+	}
+	variant := func(st governance.State, change func(r *governance.Request)) *governance.Request {
+		r := request(st)
+		change(r)
+		return r
+	}
+	states := []governance.State{governance.StatePendingApproval, governance.StateApproved, governance.StateSubmitted,
+		governance.StateActive, governance.StateDenied, governance.StateCancelled, governance.StateTimedOut,
+		governance.StateFailed, governance.StateExpired, governance.StateRevoked}
+	kinds := []governance.NoticeKind{governance.NoticeReceived, governance.NoticeApproved, governance.NoticeDenied,
+		governance.NoticeSubmitted, governance.NoticeActive, governance.NoticeFailed, governance.NoticeCancelled,
+		governance.NoticeReminder, governance.NoticeEscalated, governance.NoticeTimedOut, governance.NoticeExpiring,
+		governance.NoticeEnded, governance.NoticeWaiting, governance.NoticeRevoked}
+	ms := map[string]voice.Message{}
+	for _, st := range states {
+		r := request(st)
+		for _, k := range kinds {
+			ms["notice "+string(k)+" / "+string(st)] = voice.Notice(governance.Notice{Kind: k, Request: r})
+		}
+		ms["approval card / "+string(st)] = voice.ApprovalCard(r)
+		ms["admin alert / "+string(st)] = voice.AdminAlert(r)
+		ms["schedule / "+string(st)] = voice.Schedule(r, governance.Steps(r))
+		ms["request created / "+string(st)] = voice.RequestCreated(r)
+		ms["cancelled / "+string(st)] = voice.Cancelled(r)
+		ms["revoked / "+string(st)] = voice.Revoked(r)
+		ms["approved / "+string(st)] = voice.Approved(r)
+	}
+	// What the backend decided or said, and the other turns a request can take.
+	inBackend := variant(governance.StateDenied, func(r *governance.Request) {
+		r.Decision = &governance.Decision{By: alice, Approved: true, At: t0}
+		r.Failure = "rejected by Olivia Owner: not without a ticket"
+		r.Submission = &governance.Submission{Waiting: "approval in sailpoint by Olivia Owner"}
+	})
+	for _, k := range []governance.NoticeKind{governance.NoticeDenied, governance.NoticeCancelled, governance.NoticeTimedOut, governance.NoticeWaiting} {
+		ms["notice "+string(k)+" / in the backend"] = voice.Notice(governance.Notice{Kind: k, Request: inBackend})
+	}
+	dup := variant(governance.StateFailed, func(r *governance.Request) { r.Duplicate, r.Failure = true, "you already have it" })
+	ms["notice failed / duplicate"] = voice.Notice(governance.Notice{Kind: governance.NoticeFailed, Request: dup})
+	noEnd := variant(governance.StateActive, func(r *governance.Request) { r.Submission.End = time.Time{} })
+	ms["notice active / no end"] = voice.Notice(governance.Notice{Kind: governance.NoticeActive, Request: noEnd})
+	anon := variant(governance.StateRevoked, func(r *governance.Request) { r.RevokedBy, r.Decision = nil, nil })
+	for _, k := range []governance.NoticeKind{governance.NoticeRevoked, governance.NoticeApproved, governance.NoticeDenied} {
+		ms["notice "+string(k)+" / nobody named"] = voice.Notice(governance.Notice{Kind: k, Request: anon})
+	}
+	noReason := variant(governance.StatePendingApproval, func(r *governance.Request) { r.Reason = "" })
+	ms["approval card / no reason"] = voice.ApprovalCard(noReason)
+	ms["request created / no reason"] = voice.RequestCreated(noReason)
+	ms["revoked / by someone else"] = voice.Revoked(variant(governance.StateRevoked, func(r *governance.Request) { r.RevokedBy = &alice }))
+
+	var all []*governance.Request
+	for i, st := range states {
+		r := request(st)
+		r.ID = "AR-" + string(rune('1'+i))
+		all = append(all, r)
+	}
+	waiting := []*governance.Request{request(governance.StatePendingApproval), variant(governance.StatePendingApproval, func(r *governance.Request) { r.ID = "AR-8" })}
+	ms["status"] = voice.Status(all)
+	ms["status / none"] = voice.Status(nil)
+	ms["pending"] = voice.Pending(waiting)
+	ms["pending / none"] = voice.Pending(nil)
+	ms["pending / one just decided"] = voice.Pending([]*governance.Request{request(governance.StateDenied), waiting[1]})
+	ms["pending / all decided"] = voice.Pending([]*governance.Request{request(governance.StateApproved)})
+	ms["digest"] = voice.Digest(waiting)
+	items := []governance.Item{
+		{ID: "prod-db", Name: "Production database", Description: "read-only", DefaultDuration: 8 * time.Hour, MaxDuration: 7 * governance.Day, JustificationRequired: true},
+		{ID: "vpn", Name: "Office VPN", DefaultDuration: 30 * governance.Day},
+		{ID: "sp", Name: "Anything in SailPoint", Backend: "sailpoint", Search: true},
+	}
+	for i := range items {
+		r := &governance.Request{Item: governance.ItemRef{Name: items[i].Name, Backend: items[i].Backend}, Reason: items[i].Description}
+		edit(r)
+		items[i].Name, items[i].Backend, items[i].Description = r.Item.Name, r.Item.Backend, r.Reason
+	}
+	ms["help"] = voice.Help(items)
+	ms["help / empty catalog"] = voice.Help(nil)
+	ms["working"] = voice.Working()
+	ms["busy"] = voice.Busy()
+	ms["error / a problem"] = voice.Error(&governance.Problem{Err: governance.ErrNotApprover, Message: "You are not an approver of AR-7; `status` lists yours."}, "")
+	ms["error / ours"] = voice.Error(errors.New("redis: connection refused"), "ab12cd34")
+	return ms
+}

@@ -1,0 +1,466 @@
+package voice
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/accessbot/accessbot/governance"
+)
+
+// How much of someone else's text a message shows, in characters.
+const (
+	maxName     = 200  // an item's name
+	maxID       = 100  // an item's id, a backend's name
+	maxList     = 500  // approvers, what a backend waits for, a short failure
+	maxDetail   = 1000 // a reason in a notice, a backend's message
+	maxCardNote = 2000 // the reason on an approval card
+)
+
+// OriginalCard is the caption of a link back to the approval card a reminder is about.
+const OriginalCard = "Open the original card"
+
+// person is a person as people read them: "Alice (alice@example.com)".
+func person(p governance.Person) Text {
+	if p.Name != "" && p.Email != "" && !strings.EqualFold(p.Name, p.Email) {
+		return line(user(p.Name, 0), " (", user(p.Email, 0), ")")
+	}
+	return line(user(p.Display(), 0))
+}
+
+// item is a request's item: its name, and the id people type.
+func item(r *governance.Request) Text {
+	return line(Span{Kind: User, Style: Strong, Text: r.Item.Name, Limit: maxName}, " ",
+		Span{Kind: User, Style: Code, Text: r.Item.ID, Limit: maxID})
+}
+
+func id(r *governance.Request) Span { return strong(r.ID) }
+
+func approvers(r *governance.Request) Span { return user(r.ApproverNames(), maxList) }
+
+func backend(r *governance.Request) Span { return user(r.Item.Backend, maxID) }
+
+func duration(r *governance.Request) string { return governance.FormatDuration(r.Duration) }
+
+// quote is someone's reason, set apart, or "none given".
+func quote(s string, n int) Span {
+	if strings.TrimSpace(s) == "" {
+		return emph("none given")
+	}
+	return Span{Kind: Quote, Text: s, Limit: n}
+}
+
+// decide is the Approve and Deny buttons while r waits for a decision.
+func decide(r *governance.Request) []Button {
+	if r.State != governance.StatePendingApproval {
+		return nil
+	}
+	return []Button{{Action: Approve, Request: r}, {Action: Deny, Request: r}}
+}
+
+// ApprovalCard is the message an approver gets: who asks for what, for how long and why,
+// with Approve and Deny while the request is pending, and the outcome, without buttons,
+// once it is not.
+func ApprovalCard(r *governance.Request) Message {
+	m := Message{
+		Title: "Access request " + r.ID,
+		Fields: []Field{{"Requester", person(r.Requester)}, {"Item", item(r)},
+			{"Duration", line(duration(r))}, {"Requested", line(date(r.CreatedAt))}},
+		Body: []Paragraph{para(IconNone, strong("Reason"), "\n", quote(r.Reason, maxCardNote))},
+	}
+	if r.Extends != "" {
+		m.Title = "Extension request " + r.ID
+		m.Fields = append(m.Fields, Field{"Extends", extends(r)})
+	}
+	if r.State == governance.StatePendingApproval {
+		m.Buttons = decide(r)
+		m.Context = line("Request ", r.ID, " · approvers: ", approvers(r), " · the first decision counts, and everyone's card shows it.")
+		m.Summary = line(user(r.Requester.Display(), 0), " asks for ", user(r.Item.Name, maxName), " (", duration(r), ") — request ",
+			r.ID, " is waiting for your decision.")
+		return m
+	}
+	outcome := Outcome(r)
+	m.Body = append(m.Body, outcome)
+	m.Context = line("Request " + r.ID)
+	m.Summary = line("Request ", r.ID, ": ", outcome.Text)
+	return m
+}
+
+// AdminAlert is what the admins get when a request escalates: the approval card, with
+// working buttons, under a line saying why they see it.
+func AdminAlert(r *governance.Request) Message {
+	m := ApprovalCard(r)
+	m.Lead = []Paragraph{para(IconAlert, strong("Escalated:"), " nobody has decided ", r.ID, " since ", date(r.CreatedAt),
+		fmt.Sprintf(" (escalation %d). Approvers so far: ", r.Escalations), approvers(r), ". As an admin you may decide it.")}
+	m.Summary = line("Escalated: ", user(r.Requester.Display(), 0), " asks for ", user(r.Item.Name, maxName), " — request ", r.ID,
+		" has waited since ", date(r.CreatedAt), ".")
+	return m
+}
+
+// Outcome says in one line what became of a request that is no longer pending.
+func Outcome(r *governance.Request) Paragraph {
+	d := r.Decision
+	switch {
+	case r.State == governance.StateCancelled:
+		return para(IconStop, "Cancelled by requester ", person(r.Requester), " at ", date(r.CancelledAt), ".")
+	case r.State == governance.StateTimedOut:
+		return para(IconTimeUp, "Timed out: nobody decided in time. The requester may ask again.")
+	case d != nil && d.Approved:
+		return para(IconApproved, "Approved by ", person(d.By), " at ", date(d.At), ".")
+	case d != nil:
+		return para(IconDenied, "Denied by ", person(d.By), " at ", date(d.At), ":\n", quote(d.Reason, maxDetail))
+	}
+	return para(IconNone, "Now "+r.State.Label()+".")
+}
+
+// Notice is what a notice tells its reader. A reminder of a pending request carries the
+// Approve and Deny buttons, an expiry warning of active access the Extend button.
+func Notice(n governance.Notice) Message {
+	r := n.Request
+	m := Message{Body: []Paragraph{noticeText(n)}}
+	switch {
+	case n.Kind == governance.NoticeReminder:
+		m.Buttons = decide(r)
+	case n.Kind == governance.NoticeExpiring && r.State == governance.StateActive:
+		m.Buttons = []Button{{Action: Extend, Request: r}}
+	}
+	return m
+}
+
+func noticeText(n governance.Notice) Paragraph {
+	r := n.Request
+	it := item(r)
+	switch n.Kind {
+	case governance.NoticeReceived:
+		if r.Extends != "" {
+			return para(IconInbox, "Your ask to extend ", extends(r), " (request ", id(r), ", for ", it, ") went to ", approvers(r),
+				" for approval. You will hear here when one of them decides.")
+		}
+		return para(IconInbox, "Your request ", id(r), " for ", it, " (", duration(r), ") went to ", approvers(r),
+			" for approval. You will hear here when one of them decides.")
+	case governance.NoticeApproved:
+		by := line("An approver")
+		if r.Decision != nil {
+			by = person(r.Decision.By)
+		}
+		return para(IconApproved, by, " approved your request ", id(r), " for ", it, ". Granting it now; you will hear when the access is active.")
+	case governance.NoticeDenied:
+		if r.Decision != nil && r.Decision.Approved { // approved here, denied in the backend's own approvals
+			return para(IconDenied, "Your request ", id(r), " for ", it, " was approved here but denied in ", backend(r), ": ",
+				user(r.Failure, maxDetail), "\nIf you still need it, talk to your access admins.")
+		}
+		by, reason := line("An approver"), ""
+		if r.Decision != nil {
+			by, reason = person(r.Decision.By), r.Decision.Reason
+		}
+		return para(IconDenied, by, " denied your request ", id(r), " for ", it, ":\n", quote(reason, maxDetail),
+			"\nIf you still need it, talk to them, or ask again with more detail.")
+	case governance.NoticeSubmitted:
+		return para(IconWaiting, "Your request ", id(r), " for ", it, " was handed to ", backend(r), ". You will hear when the access is active.")
+	case governance.NoticeActive:
+		if end := r.EndsAt(); !end.IsZero() {
+			return para(IconUnlock, "Your access to ", it, " is active until ", date(end), " (request ", id(r), ").")
+		}
+		return para(IconUnlock, "Your access to ", it, " is active, with no end (request ", id(r), ").")
+	case governance.NoticeFailed:
+		if r.Duplicate {
+			return para(IconInfo, "Nothing new was requested for ", id(r), " (", it, "): ", user(r.Failure, maxDetail))
+		}
+		return para(IconWarning, "Your request ", id(r), " for ", it, " could not be granted: ", user(r.Failure, maxDetail),
+			". Nothing was granted; ask your access admins for help, quoting "+r.ID+".")
+	case governance.NoticeCancelled:
+		if r.Failure != "" {
+			return para(IconStop, "Your request ", id(r), " for ", it, " was cancelled in ", backend(r), ": ", user(r.Failure, maxDetail))
+		}
+		return para(IconStop, "Your request ", id(r), " for ", it, " was cancelled.")
+	case governance.NoticeWaiting:
+		waiting := ""
+		if r.Submission != nil {
+			waiting = r.Submission.Waiting
+		}
+		return para(IconWaiting, "Your request ", id(r), " for ", it, " is waiting for ", user(waiting, maxList), ". You will hear when the access is active.")
+	case governance.NoticeRevoked:
+		by := line("An admin")
+		if r.RevokedBy != nil {
+			by = person(*r.RevokedBy)
+		}
+		return para(IconLock, by, " revoked your access to ", it, " (request ", id(r), "). Ask again with ",
+			cmdWith("request ", r.Item.ID, maxID), " if you still need it.")
+	case governance.NoticeReminder:
+		return para(IconAlarm, "Reminder: ", person(r.Requester), " has been waiting since ", date(r.CreatedAt), " for your decision on ",
+			id(r), ", ", it, " for ", duration(r), ".\n", quote(r.Reason, maxDetail))
+	case governance.NoticeEscalated:
+		to := line("another approver")
+		if len(r.Approvers) > 0 {
+			to = person(r.Approvers[len(r.Approvers)-1])
+		}
+		return para(IconUp, "Nobody has decided your request ", id(r), " for ", it, " yet, so it went to ", to,
+			" as well. The earlier approvers can still decide.")
+	case governance.NoticeTimedOut:
+		if r.Failure != "" {
+			return para(IconTimeUp, "Your request ", id(r), " for ", it, " lapsed in ", backend(r), ": ", user(r.Failure, maxDetail),
+				". If you still need it, ask again: ", cmdWith("request ", r.Item.ID, maxID), ".")
+		}
+		return para(IconTimeUp, "Nobody decided your request ", id(r), " for ", it, " in time, so it has lapsed. If you still need it, ask again: ",
+			cmdWith("request ", r.Item.ID, maxID), ".")
+	case governance.NoticeExpiring:
+		return para(IconWaiting, "Your access to ", it, " ends ", date(r.EndsAt()), " (request ", id(r), "). Need longer? Extend asks your approvers for another ",
+			duration(r), ".")
+	case governance.NoticeEnded:
+		return para(IconLock, "Your access to ", it, " has ended (request ", id(r), "). Ask again with ", cmdWith("request ", r.Item.ID, maxID),
+			" if you need it back.")
+	}
+	return para(IconNone, "Your request ", id(r), " for ", it, " is now "+r.State.Label()+".")
+}
+
+// Pending lists the requests waiting for a person's decision, oldest first, each with
+// working Approve and Deny buttons. A request in the list that is no longer pending (one
+// just decided from it, in Teams) says what became of it instead.
+func Pending(rs []*governance.Request) Message {
+	waiting := 0
+	for _, r := range rs {
+		if r.State == governance.StatePendingApproval {
+			waiting++
+		}
+	}
+	if len(rs) == 0 {
+		return Message{Body: []Paragraph{para(IconTada, "Nothing is waiting for your decision.")}}
+	}
+	head := para(IconNone, strong(fmt.Sprintf("%d waiting for your decision", waiting)), ", oldest first:")
+	if waiting == 0 {
+		head = para(IconTada, "Nothing else is waiting for your decision.")
+	}
+	m := Message{Body: []Paragraph{head},
+		Summary: line(fmt.Sprintf("%d requests wait for your decision.", waiting)),
+		More: func(n int) Text {
+			return line(fmt.Sprintf("…and %d more — decide these, then ", n), cmd("pending"), " shows the rest.")
+		}}
+	for _, r := range rs {
+		row := Message{Body: []Paragraph{para(IconNone, id(r), " ", person(r.Requester), " asks for ", item(r), ", ", duration(r),
+			", since ", date(r.CreatedAt), "\n", quote(r.Reason, maxDetail))}, Buttons: decide(r)}
+		if r.State != governance.StatePendingApproval {
+			row.Body = append(row.Body, Outcome(r))
+		}
+		m.Rows = append(m.Rows, row)
+	}
+	return m
+}
+
+// Digest is the daily list of what waits for an approver's decision.
+func Digest(rs []*governance.Request) Message {
+	m := Pending(rs)
+	m.Lead = []Paragraph{para(IconNews, strong("Your access-request digest"))}
+	m.Summary = line("Digest: ", m.SummaryText())
+	return m
+}
+
+// Status lists a person's requests, newest first, with their states.
+func Status(rs []*governance.Request) Message {
+	if len(rs) == 0 {
+		return Message{Body: []Paragraph{para(IconNone, "You have no requests yet. Try ", cmd("request <item> for 8h because <reason>"),
+			", or ", cmd("help"), " for the catalog.")}}
+	}
+	m := Message{Body: []Paragraph{para(IconNone, strong("Your requests"), ", newest first:")},
+		Summary: line(fmt.Sprintf("You have %d requests.", len(rs))),
+		More: func(n int) Text {
+			return line(fmt.Sprintf("…and %d more — see ", n), cmd("status"), " once these are done.")
+		}}
+	for _, r := range rs {
+		t := line(id(r), " ", item(r), ", ", duration(r), " — ", strong(r.State.Label()))
+		switch {
+		case r.State == governance.StatePendingApproval:
+			t = line(t, " (waiting for ", approvers(r), ")")
+		case r.State == governance.StateActive && !r.EndsAt().IsZero():
+			t = line(t, " until ", date(r.EndsAt()))
+		case r.State == governance.StateActive:
+			t = line(t, ", no end")
+		case r.State == governance.StateSubmitted && r.Submission != nil && r.Submission.Waiting != "":
+			t = line(t, " (waiting for ", user(r.Submission.Waiting, maxList), ")")
+		case r.State == governance.StateRevoked && r.RevokedBy != nil:
+			t = line(t, " by ", person(*r.RevokedBy))
+		case r.Failure != "" && (r.State == governance.StateFailed || r.State == governance.StateDenied ||
+			r.State == governance.StateCancelled || r.State == governance.StateTimedOut):
+			t = line(t, ": ", user(r.Failure, maxList))
+		case r.State == governance.StateDenied && r.Decision != nil:
+			t = line(t, " by ", person(r.Decision.By), ": ", user(r.Decision.Reason, maxList))
+		}
+		m.Rows = append(m.Rows, Message{Body: []Paragraph{{Text: line(t, "\nasked ", date(r.CreatedAt))}}})
+	}
+	return m
+}
+
+// Help explains every command with an example, and lists the catalog: ids, default and
+// maximum durations, and whether a reason is required.
+func Help(items []governance.Item) Message {
+	code := func(s string) Span { return Span{Kind: Words, Style: Code, Text: s} }
+	m := Message{
+		Body: []Paragraph{
+			para(IconNone, strong("accessbot"), " — ask for access, and approve it, without leaving the chat."),
+			para(IconNone, cmd("request <item> [for <duration>] [because <reason>]"), " — ask for access. Durations look like ",
+				code("30m"), ", ", code("8h"), ", ", code("7d"), ", ", code("1d12h"), " or ", code("2 hours"), "; without one you get the item's default.\n",
+				emph("Example:"), " ", cmd("request prod-db-read for 8h because investigating INC-4711")),
+			para(IconNone, cmd(""), " — open a form to ask for access\n",
+				cmd("status"), " — your requests and where they are\n",
+				cmd("pending"), " — requests waiting for your decision, with Approve and Deny\n",
+				cmd("cancel AR-7"), " — withdraw your own request while it waits, or while the access system works on it\n",
+				cmd("extend AR-7 [for <duration>]"), " — ask for more time on access you hold (as long again, or for the duration given)\n",
+				cmd("revoke <item>"), " — give up access you hold now; ", cmd("revoke <item> from <e-mail>"), " ends a direct report's (managers, admins)\n",
+				cmd("schedule AR-7"), " — the reminders, escalations and timeout planned for a request, or when its access ends\n",
+				cmd("help"), " — this"),
+			para(IconNone, strong("What you can request")),
+		},
+		Compact: true,
+		More: func(n int) Text {
+			return line(fmt.Sprintf("…and %d more groups of items — ask for one by id: ", n), cmd("request <id>"), ".")
+		},
+		Summary: line("accessbot help: ", cmd("request <item> for <duration> because <reason>")),
+	}
+	for _, it := range items {
+		name := Span{Kind: User, Style: Strong, Text: it.Name, Limit: maxName}
+		t := line("• ", Span{Kind: User, Style: Code, Text: it.ID, Limit: maxID}, " ", name)
+		if it.Search {
+			t = line("• ", name, " — ask for anything ", user(it.Backend, maxID), " offers by its name: ", cmd("request <name>"))
+		}
+		if it.Description != "" {
+			t = line(t, " — ", user(it.Description, 300))
+		}
+		t = line(t, "\n   default "+governance.FormatDuration(it.DefaultDuration))
+		if it.MaxDuration > 0 {
+			t = line(t, ", at most "+governance.FormatDuration(it.MaxDuration))
+		}
+		if it.JustificationRequired {
+			t = line(t, "; a reason is required")
+		}
+		m.Rows = append(m.Rows, Message{Body: []Paragraph{{Text: t}}})
+	}
+	if len(items) == 0 {
+		m.Rows = []Message{{Body: []Paragraph{para(IconNone, emph("The catalog is empty; ask your admins to add items."))}}}
+	}
+	return m
+}
+
+// Schedule shows what the scheduler plans for a request.
+func Schedule(r *governance.Request, steps []governance.Step) Message {
+	t := line(id(r), " ", item(r), " is "+r.State.Label()+".")
+	if len(steps) == 0 {
+		return Message{Body: []Paragraph{{Text: line(t, " Nothing is scheduled for it.")}}}
+	}
+	t = line(t, " Planned:")
+	for _, st := range steps {
+		mark := "•"
+		if st.Done {
+			mark = "✓"
+		}
+		t = line(t, "\n"+mark+" ", date(st.At), " — "+st.Label())
+	}
+	return Message{Body: []Paragraph{{Text: t}}}
+}
+
+// extends says what an extension asks for: which request's access, by how much, until when.
+func extends(r *governance.Request) Text {
+	return line(strong(r.Extends), " by ", duration(r), ", until ", date(r.ExtendTo))
+}
+
+// RequestCreated acknowledges a new request (or an ask for more time, which is one): its
+// id, the item, the duration and who will decide.
+func RequestCreated(r *governance.Request) Message {
+	t := line("Request ", id(r), " for ", item(r), ", ", duration(r), ", is waiting for ", approvers(r),
+		". I will tell you their decision in a direct message.")
+	if r.Extends != "" {
+		t = line("You asked to extend ", extends(r), ", for ", item(r), ": request ", id(r), " is waiting for ", approvers(r),
+			". I will tell you their decision in a direct message.")
+	}
+	if r.Reason != "" {
+		t = line(t, "\n", quote(r.Reason, maxDetail))
+	}
+	return Message{Body: []Paragraph{{Icon: IconInbox, Text: t}}, Context: line("Changed your mind? ", cmd("cancel "+r.ID))}
+}
+
+// Working tells the person their command takes longer than the platform waits for an
+// answer, and that the answer will follow.
+func Working() Message {
+	return say(IconWaiting, "Working on it… this takes a moment; I will answer here when it is done.")
+}
+
+// Busy tells the person accessbot has too much in hand to take their command now, and
+// that nothing was done.
+func Busy() Message {
+	return say(IconTimeUp, "accessbot is busy right now and did nothing with this; try again in a minute.")
+}
+
+// Cancelled acknowledges a cancellation.
+func Cancelled(r *governance.Request) Message {
+	return say(IconStop, "Request ", id(r), " for ", item(r), " is cancelled; its approvers' cards say so.")
+}
+
+// Revoked acknowledges an early end of access.
+func Revoked(r *governance.Request) Message {
+	whose := line("Your access")
+	if r.RevokedBy != nil && !r.RevokedBy.Is(r.Requester) {
+		whose = line(person(r.Requester), "'s access")
+	}
+	return say(IconLock, whose, " to ", item(r), " (request ", id(r), ") is revoked; ", backend(r), " is removing it now.")
+}
+
+// Approved tells an approver their approval was recorded.
+func Approved(r *governance.Request) Message {
+	return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ", ", duration(r), ". ",
+		user(r.Requester.Display(), 0), " is told, and the access is being granted.")
+}
+
+// Error is what a person sees when their command or click fails: a governance.Problem's
+// own sentence, or, for anything else, an apology with ref, the reference under which
+// the handler logged the detail.
+func Error(err error, ref string) Message {
+	return say(IconWarning, problemText(ErrorText(err, ref)))
+}
+
+// problemText is a Problem's sentence (which may quote what was typed, so all of it is
+// someone else's text) with the commands it names in backticks (`revoke AR-7`) written as
+// the platform writes commands: `/access revoke AR-7` in Slack, `revoke AR-7` in Teams.
+// Anything else in backticks stays code.
+func problemText(s string) Text {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 { // an unpaired backtick: no code at all
+		return Text{user(s, 0)}
+	}
+	var t Text
+	for i, part := range parts {
+		switch {
+		case part == "":
+		case i%2 == 1 && isCommand(part):
+			t = append(t, cmd(part))
+		case i%2 == 1:
+			t = append(t, Span{Kind: User, Style: Code, Text: part})
+		default:
+			t = append(t, user(part, 0))
+		}
+	}
+	return t
+}
+
+// isCommand reports whether s reads as an accessbot command: a command's name first.
+func isCommand(s string) bool {
+	name, _, _ := strings.Cut(s, " ")
+	switch strings.ToLower(name) {
+	case "request", "status", "pending", "cancel", "revoke", "schedule", "extend", "help":
+		return true
+	}
+	return false
+}
+
+// ErrorText is Error as plain text, for places that show plain text (the field errors of
+// a Slack modal, the message Teams shows for a refused click).
+func ErrorText(err error, ref string) string {
+	var p *governance.Problem
+	if errors.As(err, &p) {
+		return p.Message
+	}
+	if ref == "" {
+		return "Something went wrong on our side; try again in a minute."
+	}
+	return "Something went wrong on our side; try again in a minute. (ref " + ref + ")"
+}
+
+// say is a message of one paragraph.
+func say(icon Icon, parts ...any) Message { return Message{Body: []Paragraph{para(icon, parts...)}} }

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/cmd/internal/clitest"
+)
+
+func TestMain(m *testing.M) {
+	// The load tool starts this binary as its servers; in a test, this binary is the test
+	// binary, which then behaves as accessbot-dev itself.
+	if os.Getenv("ACCESSBOT_TEST_AS_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestRun_HelpPrintsTheUsageAndSucceeds(t *testing.T) {
+	clitest.HelpPrintsTheUsage(t, run, "accessbot-dev", usage)
+
+	out := clitest.NewOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot-dev"}, clitest.Env(nil), out), "no command")
+	assert.Equal(t, usage, out.String())
+}
+
+func TestUsage_ListsTheCommandsTheDocCommentLists(t *testing.T) {
+	clitest.UsageListsTheDocCommentsCommands(t, "accessbot-dev", usage)
+}
+
+func TestRun_BadCommandLinesSayWhatToDo(t *testing.T) {
+	for _, args := range [][]string{{"accessbot-dev", "frobnicate"}, {"accessbot-dev", "serve"}, {"accessbot-dev", "click", "approve"}} {
+		err := run(context.Background(), args, clitest.Env(nil), clitest.NewOutput())
+		require.Error(t, err, strings.Join(args, " "))
+		assert.True(t, strings.Contains(err.Error(), "accessbot-dev help") || strings.Contains(err.Error(), "usage:"), err.Error())
+	}
+}
+
+func TestRun_Demo(t *testing.T) {
+	out := clitest.NewOutput()
+	require.NoError(t, run(context.Background(), []string{"accessbot", "demo"}, clitest.Env(nil), out))
+	for _, want := range []string{
+		"Carol asks for read access",
+		"[ Approve ] [ Deny ]",
+		"You can't decide your own request AR-1",
+		"There is no request AR-1",
+		"Approved by Alice Approver (alice@example.com)",
+		"is active until 2026-11-23 17:12 UTC",
+		"AR-1 was already approved by Alice Approver",
+		`Did you mean ` + "`vpn`",
+		"denied your request AR-2",
+		"use the bastion host instead",
+		"Cancelled by requester Carol",
+		"AR-3 AWS production admin",
+	} {
+		assert.Contains(t, out.String(), want)
+	}
+}
+
+func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
+	t.Setenv("ACCESSBOT_TEST_AS_MAIN", "1") // the servers it starts are this binary, as accessbot
+	out := clitest.NewOutput()
+	err := run(context.Background(), []string{"accessbot", "loadtest", "-rate", "40", "-clicks", "20", "-duration", "1s"}, clitest.Env(nil), out)
+	report := out.String()
+	for _, want := range []string{"floor ", "accessbot ", "clicks ", "approve click → backend submission", "(20 of 20 submitted)",
+		"ratios (accessbot / floor)", "errors 0", "targets:"} {
+		assert.Contains(t, report, want)
+	}
+	if err != nil { // the figures of a loaded test machine may miss a target; the run itself must work
+		assert.Contains(t, err.Error(), "target(s) missed", report)
+	}
+
+	err = run(context.Background(), []string{"accessbot", "loadtest", "-rate", "0"}, clitest.Env(nil), clitest.NewOutput())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "must be positive")
+}

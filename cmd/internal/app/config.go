@@ -1,0 +1,455 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/bot/teams"
+	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/builtin"
+	"github.com/accessbot/accessbot/governance/entra"
+	"github.com/accessbot/accessbot/governance/permissions"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
+	"github.com/accessbot/accessbot/governance/sailpoint"
+	"github.com/accessbot/accessbot/scheduler"
+)
+
+//go:embed sample-catalog.yaml
+var sampleCatalog []byte
+
+// Config is everything accessbot is built from: the YAML file (ACCESSBOT_CONFIG or -config)
+// for settings, the environment for secrets. Each adapter owns its part (its settings
+// type, defaults, checks and health probe); Config composes them with accessbot's own
+// settings: the schedule, the outbox, working hours, logging and the catalog.
+type Config struct {
+	Listen       string               `yaml:"listen"`
+	Redis        redisstore.Settings  `yaml:"redis"`
+	Slack        slackbot.Settings    `yaml:"slack"`
+	Teams        teams.Settings       `yaml:"teams"`
+	Builtin      builtin.Settings     `yaml:"builtin"`
+	SailPoint    sailpoint.Settings   `yaml:"sailpoint"`
+	Entra        entra.Settings       `yaml:"entra"`
+	Permissions  permissions.Settings `yaml:"permissions"`
+	Admins       []string             `yaml:"admins"` // may decide escalated requests
+	WorkingHours struct {
+		Window string   `yaml:"window"` // "09:00-18:00"; "off": any time
+		Days   []string `yaml:"days"`   // default mon-fri
+		Zone   string   `yaml:"zone"`   // for people whose time zone is unknown; default UTC
+	} `yaml:"workingHours"`
+	Scheduler scheduler.Config `yaml:"scheduler"`
+	Sync      struct {
+		First governance.Duration `yaml:"first"` // first status check of a submitted grant; default 1m
+		Max   governance.Duration `yaml:"max"`   // checks are never further apart; default 30m
+	} `yaml:"sync"`
+	Approval struct {
+		DaysUntilEscalation  int                   `yaml:"daysUntilEscalation"`
+		DaysBetweenReminders int                   `yaml:"daysBetweenReminders"`
+		MaxReminders         int                   `yaml:"maxReminders"`
+		FallbackApprover     string                `yaml:"fallbackApprover"`
+		RequestExpiryDays    int                   `yaml:"requestExpiryDays"`
+		ExpiryNotices        []governance.Duration `yaml:"expiryNotices"`
+	} `yaml:"approval"`
+	Outbox struct {
+		Workers      int                 `yaml:"workers"`
+		Poll         governance.Duration `yaml:"poll"`
+		ReclaimAfter governance.Duration `yaml:"reclaimAfter"`
+		MaxAttempts  int                 `yaml:"maxAttempts"`
+	} `yaml:"outbox"`
+	Metrics struct {
+		// Listen is where GET /metrics (and Go's profiles, with PProf) are served, apart from
+		// the public listener; default 127.0.0.1:9090, "off" for none.
+		Listen string `yaml:"listen"`
+		PProf  bool   `yaml:"pprof"`
+		// Token (METRICS_TOKEN) serves /metrics on the public listener too, to that bearer token.
+		Token string `yaml:"-"`
+	} `yaml:"metrics"`
+	metricsListenSet bool // metrics.listen was configured, so failing to listen there stops accessbot
+	Retention        struct {
+		Finished governance.Duration `yaml:"finished"` // a finished request is kept this long after it finished; default 90d
+		Audit    governance.Duration `yaml:"audit"`    // an audit record is kept this long; default 400d
+	} `yaml:"retention"`
+	ShutdownGrace governance.Duration `yaml:"shutdownGrace"`
+	Log           struct {
+		Level  string `yaml:"level"`  // debug, info, warn, error
+		Format string `yaml:"format"` // json, text; default: text on a terminal, else json
+	} `yaml:"log"`
+	CatalogFile string    `yaml:"catalogFile"`
+	CatalogYAML yaml.Node `yaml:"catalog"`
+
+	catalog    *governance.Catalog
+	sample     bool // no catalog was configured: the sample catalog is in use
+	schedule   governance.Schedule
+	admins     []governance.Person
+	hours      governance.WorkingHours
+	configPath string
+}
+
+// backend is what accessbot asks of the settings of a governance backend other than the
+// built-in one, which is always there.
+type backend interface {
+	CheckItem(it governance.Item) []error // a catalog item of the backend
+	Check() []error                       // the settings, when the catalog uses the backend
+	Open(clock governance.Clock, log *slog.Logger) (governance.Backend, error)
+	Probe(ctx context.Context) (string, error) // for doctor
+}
+
+// backend returns the settings of the backend called name, or nil when this build has no
+// such backend besides the built-in one.
+func (c *Config) backend(name string) backend {
+	switch name {
+	case sailpoint.Name:
+		return &c.SailPoint
+	case entra.Name:
+		return &c.Entra
+	case permissions.Name:
+		return &c.Permissions
+	}
+	return nil
+}
+
+// LoadConfig reads the config file (if any) and the environment, fills in defaults and
+// checks everything, returning every problem found at once.
+func LoadConfig(path string, getenv func(string) string) (*Config, error) {
+	c := &Config{configPath: path}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w (set ACCESSBOT_CONFIG or -config to a readable YAML file)", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	var errs []error
+	secret := func(name string) string {
+		if f := getenv(name + "_FILE"); f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
+				return ""
+			}
+			return strings.TrimSpace(string(b))
+		}
+		return getenv(name)
+	}
+	env := governance.Env{Get: getenv, Secret: secret}
+	for _, s := range []interface{ FromEnv(governance.Env) }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin, &c.SailPoint, &c.Entra, &c.Permissions} {
+		s.FromEnv(env)
+	}
+	c.Metrics.Token = secret("METRICS_TOKEN")
+	if v := getenv("ACCESSBOT_METRICS_LISTEN"); v != "" {
+		c.Metrics.Listen = v
+	}
+	if v := getenv("ACCESSBOT_PPROF_LISTEN"); v != "" { // deprecated: metrics.pprof
+		c.Metrics.Listen, c.Metrics.PProf = v, true
+	}
+	c.metricsListenSet = c.Metrics.Listen != ""
+	if v := getenv("ACCESSBOT_LISTEN"); v != "" {
+		c.Listen = v
+	} else if v := getenv("PORT"); v != "" && c.Listen == "" {
+		c.Listen = ":" + v
+	}
+	c.defaults()
+	errs = append(errs, c.check()...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) defaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	c.Redis.Defaults()
+	if c.Outbox.Workers == 0 {
+		c.Outbox.Workers = 8
+	}
+	if c.Outbox.Poll == 0 {
+		c.Outbox.Poll = governance.Duration(500 * time.Millisecond)
+	}
+	if c.Outbox.ReclaimAfter == 0 {
+		c.Outbox.ReclaimAfter = governance.Duration(time.Minute)
+	}
+	if c.Outbox.MaxAttempts == 0 {
+		c.Outbox.MaxAttempts = 10
+	}
+	if c.Metrics.Listen == "" {
+		c.Metrics.Listen = "127.0.0.1:9090"
+	}
+	if c.Retention.Finished == 0 {
+		c.Retention.Finished = governance.Duration(governance.DefaultRetainFinished)
+	}
+	if c.Retention.Audit == 0 {
+		c.Retention.Audit = governance.Duration(governance.DefaultRetainAudit)
+	}
+	if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = governance.Duration(25 * time.Second)
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Approval.ExpiryNotices == nil {
+		c.Approval.ExpiryNotices = []governance.Duration{governance.Duration(24 * time.Hour), governance.Duration(time.Hour)}
+	}
+	// AZURE_TENANT_ID is the tenant of accessbot's Entra app registration.
+	c.Teams.Defaults(c.Entra.TenantID)
+}
+
+// check returns every problem of the configuration: each adapter's, then accessbot's own.
+func (c *Config) check() []error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen: %q is not host:port (write :8080 or 127.0.0.1:8080)", c.Listen))
+	}
+	if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil && c.Metrics.Listen != "off" {
+		errs = append(errs, fmt.Errorf("metrics listen: %q is not host:port or off (write 127.0.0.1:9090, or :9090 for a scraper in another pod)", c.Metrics.Listen))
+	}
+	if c.Metrics.Listen == c.Listen {
+		errs = append(errs, fmt.Errorf("metrics listen is the public listen address %s; give metrics a port of their own, or set metrics.listen: off and METRICS_TOKEN", c.Listen))
+	}
+	for _, s := range []interface{ Check() []error }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin} {
+		errs = append(errs, s.Check()...)
+	}
+	errs = append(errs, c.checkApproval()...)
+	errs = append(errs, c.checkPeople()...)
+	errs = append(errs, c.checkRuntime()...)
+	errs = append(errs, c.loadCatalog()...)
+	return append(errs, c.checkSigningSecret()...)
+}
+
+// checkSigningSecret decides what signs Slack's requests when SLACK_SIGNING_SECRET is not
+// set. The development secret is public, and a development bot takes any Slack user id as
+// a person, so with it anyone who can reach accessbot can ask and approve as anyone. It is
+// used only by a bot with no effect outside this machine (outside): listening on loopback,
+// the embedded store, no Slack, no Teams, no fulfilment webhook, only the built-in backend.
+// A Teams-only bot (no Slack token) leaves Slack off: /slack/* refuses every request.
+// Anything else must set the secret, or it does not start.
+func (c *Config) checkSigningSecret() []error {
+	if c.Slack.SigningSecret != "" {
+		return nil
+	}
+	outside := c.outsideEffects()
+	switch {
+	case len(outside) == 0:
+		c.Slack.SigningSecret = slackbot.DevSigningSecret
+	case c.Slack.BotToken == "" && c.Teams.Enabled():
+	default:
+		return []error{fmt.Errorf("SLACK_SIGNING_SECRET is not set, and this accessbot %s, so the public development secret "+
+			"would let anyone who reaches it act as anyone: set SLACK_SIGNING_SECRET to your Slack app's signing secret "+
+			"(Basic Information), or to a long random string for a private try-out", strings.Join(outside, ", "))}
+	}
+	return nil
+}
+
+// outsideEffects lists what makes this accessbot reachable or effective beyond this
+// machine; empty for a wholly local development bot.
+func (c *Config) outsideEffects() []string {
+	var out []string
+	if host, _, err := net.SplitHostPort(c.Listen); err == nil && !loopback(host) {
+		out = append(out, fmt.Sprintf("listens on %s, beyond this machine", c.Listen))
+	}
+	if c.Redis.Configured() {
+		out = append(out, "uses a real Redis")
+	}
+	if c.Slack.BotToken != "" {
+		out = append(out, "talks to Slack")
+	}
+	if c.Teams.Enabled() {
+		out = append(out, "serves Teams")
+	}
+	if c.Builtin.WebhookURL != "" {
+		out = append(out, "calls a fulfilment webhook")
+	}
+	if c.catalog != nil {
+		for _, b := range c.catalog.Backends() {
+			if b != builtin.Name {
+				out = append(out, "grants through "+b)
+			}
+		}
+	}
+	return out
+}
+
+// loopback reports whether host (from a listen address) is reachable from this machine only.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkApproval checks the reminder and escalation schedule and sets c.schedule.
+func (c *Config) checkApproval() []error {
+	var errs []error
+	a := c.Approval
+	if a.DaysUntilEscalation < 0 {
+		errs = append(errs, errors.New("approval daysUntilEscalation must be 0 or more (0: no reminders, no escalation)"))
+	}
+	if a.DaysBetweenReminders < 0 {
+		errs = append(errs, errors.New("approval daysBetweenReminders must be 0 or more"))
+	}
+	if a.MaxReminders < 0 || a.MaxReminders > 20 {
+		errs = append(errs, fmt.Errorf("approval maxReminders is %d; it must be between 0 and 20", a.MaxReminders))
+	}
+	if a.RequestExpiryDays < 0 {
+		errs = append(errs, errors.New("approval requestExpiryDays must be 0 or more (0: requests never time out)"))
+	}
+	if a.RequestExpiryDays > 0 && a.DaysUntilEscalation > 0 && a.RequestExpiryDays < a.DaysUntilEscalation {
+		errs = append(errs, fmt.Errorf("approval requestExpiryDays (%d) is before daysUntilEscalation (%d): requests would time out before anyone is reminded",
+			a.RequestExpiryDays, a.DaysUntilEscalation))
+	}
+	c.schedule = governance.Schedule{DaysUntilEscalation: a.DaysUntilEscalation, DaysBetweenReminders: a.DaysBetweenReminders,
+		MaxReminders: a.MaxReminders, RequestExpiryDays: a.RequestExpiryDays}
+	if a.FallbackApprover != "" {
+		p, err := governance.ParsePerson(a.FallbackApprover)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("approval fallbackApprover: %w", err))
+		}
+		c.schedule.FallbackApprover = p.Email
+	}
+	for _, d := range a.ExpiryNotices {
+		if d <= 0 {
+			errs = append(errs, errors.New("approval expiryNotices must be positive durations such as 24h or 1h"))
+		}
+		c.schedule.ExpiryNotices = append(c.schedule.ExpiryNotices, time.Duration(d))
+	}
+	return errs
+}
+
+// checkPeople checks the admins and the working hours, and sets c.admins and c.hours.
+func (c *Config) checkPeople() []error {
+	var errs []error
+	for _, a := range c.Admins {
+		p, err := governance.ParsePerson(a)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("admins: %w", err))
+		}
+		c.admins = append(c.admins, p)
+	}
+	if wh := c.WorkingHours; wh.Window != "off" {
+		window := wh.Window
+		if window == "" {
+			window = "09:00-18:00"
+		}
+		h, err := governance.ParseWorkingHours(window, wh.Days)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("workingHours: %w", err))
+		}
+		if wh.Zone != "" {
+			if h.Zone, err = time.LoadLocation(wh.Zone); err != nil {
+				errs = append(errs, fmt.Errorf("workingHours zone %q is not a time zone name such as Europe/Berlin", wh.Zone))
+			}
+		}
+		c.hours = h
+	}
+	return errs
+}
+
+// checkRuntime checks the scheduler, the outbox, status sync, shutdown and logging.
+func (c *Config) checkRuntime() []error {
+	var errs []error
+	if err := c.Scheduler.Check(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Outbox.Workers < 1 || c.Outbox.Workers > 256 {
+		errs = append(errs, fmt.Errorf("outbox workers is %d; use 1 to 256", c.Outbox.Workers))
+	}
+	show := func(d time.Duration) string {
+		if d > 0 && d%time.Minute == 0 {
+			return governance.FormatDuration(d) // 90d rather than 2160h0m0s
+		}
+		return d.String()
+	}
+	between := func(name string, d governance.Duration, lo, hi time.Duration, example string) {
+		if v := time.Duration(d); v < lo || v > hi {
+			errs = append(errs, fmt.Errorf("%s is %s; use a duration from %s to %s, such as %s", name, show(v), show(lo), show(hi), example))
+		}
+	}
+	between("outbox poll", c.Outbox.Poll, time.Millisecond, time.Minute, "500ms")
+	// Shorter than a delivery takes, and another replica delivers the same task again.
+	between("outbox reclaimAfter", c.Outbox.ReclaimAfter, time.Second, 24*time.Hour, "1m")
+	if c.Outbox.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("outbox maxAttempts is %d; use 1 or more, such as 10", c.Outbox.MaxAttempts))
+	}
+	// It also bounds each outbox pass while running, so it must leave a delivery time.
+	between("shutdownGrace", c.ShutdownGrace, time.Second, 10*time.Minute, "25s")
+	between("retention finished", c.Retention.Finished, governance.Day, 10*365*governance.Day, "90d")
+	between("retention audit", c.Retention.Audit, governance.Day, 10*365*governance.Day, "400d")
+	if c.Sync.First < 0 || c.Sync.Max < 0 {
+		errs = append(errs, errors.New("sync first and max must be positive durations such as 1m and 30m (leave them out for those defaults)"))
+	} else if c.Sync.First > 0 && c.Sync.Max > 0 && c.Sync.First > c.Sync.Max {
+		errs = append(errs, fmt.Errorf("sync first (%s) is after sync max (%s): the first status check cannot be further off than the longest gap",
+			time.Duration(c.Sync.First), time.Duration(c.Sync.Max)))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log level %q: use debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "", "json", "text":
+	default:
+		errs = append(errs, fmt.Errorf("log format %q: use json or text", c.Log.Format))
+	}
+	return errs
+}
+
+// loadCatalog reads the catalog (or the sample one) and checks each item with its
+// backend's settings, and the settings of each backend the catalog uses.
+func (c *Config) loadCatalog() []error {
+	var err error
+	switch {
+	case c.CatalogFile != "" && c.CatalogYAML.Kind != 0:
+		return []error{errors.New("set either catalog or catalogFile, not both")}
+	case c.CatalogFile != "":
+		var data []byte
+		data, err = os.ReadFile(c.CatalogFile)
+		if err != nil {
+			return []error{fmt.Errorf("catalogFile: %w", err)}
+		}
+		c.catalog, err = governance.ParseCatalog(data)
+	case c.CatalogYAML.Kind != 0:
+		c.catalog, err = governance.CatalogFromYAML(&c.CatalogYAML)
+	default:
+		c.sample = true
+		c.catalog, err = governance.ParseCatalog(sampleCatalog)
+	}
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for _, it := range c.catalog.Items() {
+		b := c.backend(it.Backend)
+		switch {
+		case it.Backend == builtin.Name:
+		case b == nil:
+			errs = append(errs, fmt.Errorf("catalog item %s: backend %q is not available in this build; use builtin, sailpoint, entra or permissions", it.ID, it.Backend))
+		default:
+			for _, err := range b.CheckItem(it) {
+				errs = append(errs, fmt.Errorf("catalog item %s: %w", it.ID, err))
+			}
+		}
+	}
+	for _, name := range c.catalog.Backends() {
+		if b := c.backend(name); b != nil {
+			errs = append(errs, b.Check()...)
+		}
+	}
+	return errs
+}
