@@ -203,6 +203,9 @@ type Grant struct {
 	End        time.Time // zero: no end
 	// RevokedBy, for Revoke: who ended the access early; empty when it reached its end.
 	RevokedBy Person
+	// Extension, for Extend: the id of the request that asks for the extension (RequestID
+	// is the grant's), by which a backend recognises its own earlier extension on a retry.
+	Extension string
 }
 
 // Backend is one identity-governance system.
@@ -219,7 +222,10 @@ type Backend interface {
 	// Status reads the backend's view of an earlier submission; the service asks again,
 	// less and less often, while the answer's State is StateSubmitted.
 	Status(ctx context.Context, s Submission) (Submission, error)
-	// Extend moves the end of an active grant.
+	// Extend moves the end of an active grant. A backend that moves it at once answers
+	// StateActive; one that makes the extension a request of its own, with its own
+	// approvals, answers StateSubmitted with that request's ExternalID: the service then
+	// follows it with Status like a grant, and moves the grant's end only once it is active.
 	Extend(ctx context.Context, g Grant, end time.Time) (Submission, error)
 	// Revoke ends an active grant.
 	Revoke(ctx context.Context, g Grant) error

@@ -144,6 +144,8 @@ func failure(cause error) string {
 
 // applyExtension moves the end of the grant that r extends to r.ExtendTo, in the backend
 // and on the original request. applied is false when the original is no longer active.
+// A backend that makes the extension a request of its own answers it submitted: r is then
+// followed like a grant (syncDue), and the original's end moves only once it is active.
 // Both steps are idempotent: the end was fixed when r was made.
 func (s *Service) applyExtension(ctx context.Context, r *Request, b Backend) (sub Submission, applied bool, err error) {
 	orig, err := s.store.Get(ctx, r.Extends)
@@ -154,33 +156,51 @@ func (s *Service) applyExtension(ctx context.Context, r *Request, b Backend) (su
 		return sub, false, nil
 	}
 	if orig.EndsAt().Before(r.ExtendTo) {
-		g := Grant{RequestID: orig.ID, Item: orig.Item, Requester: orig.Requester, Reason: r.Reason,
+		g := Grant{RequestID: orig.ID, Extension: r.ID, Item: orig.Item, Requester: orig.Requester, Reason: r.Reason,
 			Start: orig.Submission.Start, End: orig.Submission.End}
 		if r.Decision != nil {
 			g.ApprovedBy = r.Decision.By
 		}
-		if err := s.call(b.Name(), "extend", func() error {
-			_, err := b.Extend(ctx, g, r.ExtendTo)
+		var ext Submission
+		if err := s.call(b.Name(), "extend", func() (err error) {
+			ext, err = b.Extend(ctx, g, r.ExtendTo)
 			return err
 		}); err != nil {
 			return sub, false, fmt.Errorf("extend %s in %s: %w", orig.ID, b.Name(), err)
 		}
-		_, err = s.transition(ctx, orig.ID, func(o *Request) (*Effects, error) {
-			if o.State != StateActive || !o.EndsAt().Before(r.ExtendTo) {
-				return nil, errAlreadyDone
-			}
-			o.Submission.End = r.ExtendTo
-			o.ExpiryNotices = 0
-			fx := &Effects{Audit: []AuditRecord{s.audit(o, system, EventExtend, "", fmt.Sprintf("extended by %s until %s", r.ID, r.ExtendTo.Format(time.RFC3339)))}}
-			if at, ok := nextExpiryDue(o); ok {
-				fx.Due = map[string]time.Time{dueExpiry(o.ID): at}
-			}
-			return fx, nil
-		})
-		if err != nil && !errors.Is(err, errAlreadyDone) {
+		if ext.State == StateSubmitted && ext.ExternalID != "" {
+			ext.Start, ext.End, ext.Detail = orig.Submission.Start, r.ExtendTo, "extends "+orig.ID
+			return ext, true, nil
+		}
+		if _, err := s.extendOriginal(ctx, orig.ID, r); err != nil {
 			return sub, false, err
 		}
 	}
 	return Submission{ExternalID: orig.Submission.ExternalID, State: StateActive, Start: orig.Submission.Start,
 		End: r.ExtendTo, Detail: "extends " + orig.ID}, true, nil
+}
+
+// extendOriginal moves the end of the active grant id to the end its extension r asks for.
+// moved is false when that grant is no longer active; an end already there is left alone.
+func (s *Service) extendOriginal(ctx context.Context, id string, r *Request) (moved bool, err error) {
+	_, err = s.transition(ctx, id, func(o *Request) (*Effects, error) {
+		if o.State != StateActive || o.Submission == nil {
+			return nil, errAlreadyDone
+		}
+		moved = true
+		if !o.EndsAt().Before(r.ExtendTo) {
+			return nil, errAlreadyDone
+		}
+		o.Submission.End = r.ExtendTo
+		o.ExpiryNotices = 0
+		fx := &Effects{Audit: []AuditRecord{s.audit(o, system, EventExtend, "", fmt.Sprintf("extended by %s until %s", r.ID, r.ExtendTo.Format(time.RFC3339)))}}
+		if at, ok := nextExpiryDue(o); ok {
+			fx.Due = map[string]time.Time{dueExpiry(o.ID): at}
+		}
+		return fx, nil
+	})
+	if errors.Is(err, errAlreadyDone) {
+		err = nil
+	}
+	return moved, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -61,6 +62,18 @@ func (s *Service) syncDue(ctx context.Context, id string, now time.Time) error {
 		}
 		return fmt.Errorf("status of %s in %s: %w", id, b.Name(), err)
 	}
+	// An extension the backend has completed moves the end of the grant it extends first,
+	// so the requester is told the new end only once both hold it. When that grant ended
+	// meanwhile, the backend granted the access afresh: the extension becomes a grant of its
+	// own, warned about and revoked at its end.
+	afresh := false
+	if got.State == StateActive && r.Extends != "" {
+		moved, err := s.extendOriginal(ctx, r.Extends, r)
+		if err != nil {
+			return fmt.Errorf("extend %s by %s: %w", r.Extends, id, err)
+		}
+		afresh = !moved
+	}
 	_, err = s.transition(ctx, id, func(r *Request) (*Effects, error) {
 		if r.State != StateSubmitted || r.Submission == nil {
 			return &Effects{Undue: []string{dueSync(id)}}, nil
@@ -84,6 +97,10 @@ func (s *Service) syncDue(ctx context.Context, id string, now time.Time) error {
 			return fx, nil
 		}
 		sub.State = got.State
+		if afresh && r.Extends != "" {
+			sub.Detail = strings.TrimSpace(sub.Detail + " (granted afresh: " + r.Extends + " had ended)")
+			r.Extends, r.ExtendTo = "", time.Time{}
+		}
 		s.settle(r, fx)
 		return fx, nil
 	})

@@ -83,7 +83,8 @@ func TestSailPoint_FromSlashCommandToProvisionedAccessAndBack(t *testing.T) {
 	assert.Equal(t, iscPayroll, item.ID)
 	assert.Equal(t, "quarter close — approved in chat by alice@example.com (accessbot request AR-1)", item.Comment)
 	assert.Equal(t, t0.Add(4*time.Hour).Format(time.RFC3339), item.RemoveDate)
-	assert.Equal(t, map[string]string{"requestedBy": "accessbot", "accessbotRequestId": "AR-1", "approvedBy": "alice@example.com"}, subs[0].ClientMetadata)
+	assert.Equal(t, map[string]string{"requestedBy": "accessbot", "accessbotRequestId": "AR-1", "accessbotItem": "ACCESS_PROFILE:" + iscPayroll,
+		"approvedBy": "alice@example.com"}, subs[0].ClientMetadata)
 	assert.Contains(t, w.dmText("UCAROL"), "was handed to sailpoint")
 
 	r, err := w.store.Get(t.Context(), "AR-1")

@@ -759,10 +759,54 @@ func TestCancel_ARequestPermissionsManagementEndedNeedsNothing(t *testing.T) {
 			assert.Equal(t, http.StatusBadRequest, cancels[0].Status, "refused as already ended, which the change log confirms")
 		})
 	}
-	t.Run("one Permissions Management no longer has", func(t *testing.T) {
+	t.Run("a 404 for one the change log says was cancelled", func(t *testing.T) {
 		tn := newTenant(t, pmfake.Options{})
-		require.NoError(t, tn.be.Cancel(context.Background(), governance.Submission{ExternalID: "0badc0de-0000-4000-8000-000000000000"}))
+		r := tn.Approved("gcp-actions")
+		tn.pm.SetStatus(r.Submission.ExternalID, "canceled", "")
+		tn.pm.Fail("POST "+requests+"/"+r.Submission.ExternalID+"/cancelAll", http.StatusNotFound, "")
+		got, err := tn.Cancel(r.ID)
+		require.NoError(t, err)
+		assert.Equal(t, governance.StateCancelled, got.State)
 	})
+}
+
+func TestCancel_A404IsNeverCountedAsDoneUnlessTheChangeLogSaysItEnded(t *testing.T) {
+	t.Run("still waiting for approval", func(t *testing.T) {
+		tn := newTenant(t, pmfake.Options{})
+		r := tn.Approved("aws-policy")
+		require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
+		tn.pm.Fail("POST "+requests+"/"+r.Submission.ExternalID+"/cancelAll", http.StatusNotFound, "")
+		_, err := tn.Cancel(r.ID)
+		require.Error(t, err)
+		assert.ErrorIs(t, err, governance.ErrNotFound)
+		assert.Equal(t, "Permissions Management answered that it has no request "+r.Submission.ExternalID+" to cancel, "+
+			"yet its change log does not say that request ended, so accessbot changed nothing; "+
+			"ask your access admins to check that request in Permissions Management", err.Error())
+		assert.Equal(t, governance.StateSubmitted, tn.Get(r.ID).State, "not cancelled: Permissions Management may still grant it")
+		assert.Contains(t, tn.logs.String(), "level=ERROR")
+	})
+	t.Run("one it never had", func(t *testing.T) {
+		tn := newTenant(t, pmfake.Options{})
+		err := tn.be.Cancel(context.Background(), governance.Submission{ExternalID: "0badc0de-0000-4000-8000-000000000000"})
+		require.Error(t, err)
+		assert.ErrorIs(t, err, governance.ErrNotFound)
+	})
+}
+
+func TestRevoke_A404WhileTheChangeLogSaysGrantedFailsForTheAdmins(t *testing.T) {
+	tn := newTenant(t, pmfake.Options{})
+	r := tn.active("azure-roles")
+	g := governance.Grant{RequestID: r.ID, Item: r.Item, Requester: r.Requester, Start: r.Submission.Start, End: r.Submission.End}
+
+	tn.pm.Fail("POST "+requests+"/"+r.Submission.ExternalID+"/cancelAll", http.StatusNotFound, "")
+	err := tn.be.Revoke(context.Background(), g)
+	require.Error(t, err)
+	assert.True(t, governance.IsPermanent(err))
+	assert.ErrorIs(t, err, governance.ErrNotFound)
+	assert.Equal(t, "Permissions Management answered that it has no request "+r.Submission.ExternalID+" (ticket number "+r.ID+") to end, "+
+		"yet its change log does not say it ended, so Azure roles may still be granted; "+
+		"ask your access admins to end the permissions in Permissions Management", err.Error())
+	assert.Contains(t, tn.logs.String(), "the permissions may still be granted")
 }
 
 func TestRevoke_IsCancelAllOfTheGrantedRequest(t *testing.T) {

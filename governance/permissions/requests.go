@@ -324,36 +324,52 @@ func refusedAsDone(err error) bool {
 
 // Cancel withdraws the request with cancelAll, which Permissions Management allows its
 // requestor (the account accessbot signs in as) while the request waits for approval,
-// and once it is approved. A request Permissions Management no longer has, or has
-// already ended, needs nothing more.
+// and once it is approved. A request Permissions Management has already ended needs
+// nothing more. A 404 does not say that: it is checked against the change log, and
+// unless the log says the request ended, Cancel fails and changes nothing, since the
+// permissions may still be granted or about to be.
 func (b *Backend) Cancel(ctx context.Context, s governance.Submission) error {
 	err := b.cancelAll(ctx, s.ExternalID)
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, governance.ErrNotFound):
-		b.log.WarnContext(ctx, "Permissions Management no longer has the request to cancel", "external_id", s.ExternalID)
-		return nil
-	case refusedAsDone(err):
-		since := firstTime(s.Start, s.At, b.clock.Now()).Add(-b.lookback)
-		changes, lerr := b.Changes(ctx, since)
-		if lerr != nil {
-			return err
+	case errors.Is(err, governance.ErrNotFound), refusedAsDone(err):
+		done, lerr := b.endedInLog(ctx, s.ExternalID, firstTime(s.Start, s.At, b.clock.Now()))
+		if lerr != nil || done {
+			return lerr
 		}
-		if c, ok := latest(changes, s.ExternalID); ok && ended(c) {
-			return nil
+		if errors.Is(err, governance.ErrNotFound) {
+			b.log.ErrorContext(ctx, "Permissions Management has no request to cancel, but its change log does not say it ended",
+				"external_id", s.ExternalID, "err", err)
+			return &governance.Problem{Err: governance.ErrNotFound, Message: fmt.Sprintf(
+				"Permissions Management answered that it has no request %s to cancel, yet its change log does not say that request ended, "+
+					"so accessbot changed nothing; ask your access admins to check that request in Permissions Management", s.ExternalID)}
 		}
 	}
 	return err
+}
+
+// endedInLog reports whether the change log, read from since (less the lookback), says
+// the request id no longer grants anything.
+func (b *Backend) endedInLog(ctx context.Context, id string, since time.Time) (bool, error) {
+	changes, err := b.Changes(ctx, since.Add(-b.lookback))
+	if err != nil {
+		return false, err
+	}
+	c, ok := latest(changes, id)
+	return ok && ended(c), nil
 }
 
 // Revoke ends granted permissions early, or at the end accessbot holds for them, with the
 // request's cancelAll: the reference documents no other way to end a granted request,
 // and describes cancelAll as how a requestor cancels an approved one. The request is
 // found in the change log by its ticket number; one that Permissions Management has
-// already ended (revoked, completed, cancelled) needs nothing more.
+// already ended (revoked, completed, cancelled) needs nothing more. A 404 from cancelAll
+// is checked against the change log again: unless the request ended meanwhile, the
+// permissions may still be granted, and Revoke fails for the admins to end them there.
 func (b *Backend) Revoke(ctx context.Context, g governance.Grant) error {
-	changes, err := b.Changes(ctx, firstTime(g.Start, b.clock.Now()).Add(-b.lookback))
+	since := firstTime(g.Start, b.clock.Now())
+	changes, err := b.Changes(ctx, since.Add(-b.lookback))
 	if err != nil {
 		return err
 	}
@@ -367,11 +383,18 @@ func (b *Backend) Revoke(ctx context.Context, g governance.Grant) error {
 		return nil
 	}
 	err = b.cancelAll(ctx, id)
-	if errors.Is(err, governance.ErrNotFound) {
-		b.log.WarnContext(ctx, "Permissions Management no longer has the request to revoke", "request", g.RequestID, "external_id", id)
-		return nil
+	if !errors.Is(err, governance.ErrNotFound) {
+		return err
 	}
-	return err
+	done, lerr := b.endedInLog(ctx, id, since)
+	if lerr != nil || done {
+		return lerr
+	}
+	b.log.ErrorContext(ctx, "Permissions Management has no request to revoke, but its change log does not say it ended; the permissions may still be granted",
+		"request", g.RequestID, "external_id", id, "err", err)
+	return governance.Permanent(&governance.Problem{Err: governance.ErrNotFound, Message: fmt.Sprintf(
+		"Permissions Management answered that it has no request %s (ticket number %s) to end, yet its change log does not say it ended, "+
+			"so %s may still be granted; ask your access admins to end the permissions in Permissions Management", id, g.RequestID, g.Item.Name)})
 }
 
 // Extend is refused: a scheduledPermissionsRequest's schedule cannot be changed once it is

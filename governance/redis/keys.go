@@ -49,6 +49,12 @@ func (k keys) idempotency(key string) string { return k.prefix + ":{ids}:idem:" 
 
 func (k keys) once(key string) string { return k.prefix + ":once:" + key }
 
+// pace is the key of a rate limit shared across processes (Limiter), with a hash tag of
+// its own; braces in the name, which would move its Cluster slot, are replaced.
+func (k keys) pace(name string) string {
+	return k.prefix + ":{pace:" + strings.NewReplacer("{", "(", "}", ")").Replace(name) + "}"
+}
+
 func (k keys) chatUser(platform, id string) string { return k.prefix + ":user:" + platform + ":" + id }
 func (k keys) chatEmail(platform, email string) string {
 	return k.prefix + ":email:" + platform + ":" + strings.ToLower(email)

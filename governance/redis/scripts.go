@@ -39,6 +39,10 @@ var (
 	purgeSrc    string
 	purgeScript = goredis.NewScript(purgeSrc)
 
+	//go:embed pace.lua
+	paceSrc    string
+	paceScript = goredis.NewScript(paceSrc)
+
 	//go:embed trimaudit.lua
 	trimAuditSrc    string
 	trimAuditScript = goredis.NewScript(trimAuditSrc)

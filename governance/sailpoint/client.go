@@ -29,12 +29,18 @@ type client struct {
 	base    string // https://{tenant}.api.identitynow.com
 	http    *http.Client
 	cc      clientcredentials.Config
-	pace    *rate.Limiter
+	pace    *rate.Limiter // this process's own pacing: alone, or while shared fails
+	shared  Limiter
+	key     string // the shared limit's: ISC counts calls per client_id and API version
+	rate    float64
+	burst   int
 	timeout time.Duration
+	clock   governance.Clock
 	log     *slog.Logger
 
-	mu     sync.Mutex
-	tokens oauth2.TokenSource // replaced when ISC says the token is no longer good
+	mu       sync.Mutex
+	tokens   oauth2.TokenSource // replaced when ISC says the token is no longer good
+	sharedOK bool               // the shared limiter answered last time (logged on change)
 }
 
 func newClient(o Options) *client {
@@ -48,11 +54,68 @@ func newClient(o Options) *client {
 			AuthStyle: oauth2.AuthStyleInParams,
 		},
 		pace:    rate.NewLimiter(rate.Limit(o.Rate), o.Burst),
+		shared:  o.Limiter,
+		key:     "sailpoint:" + o.ClientID + ":v3",
+		rate:    o.Rate,
+		burst:   o.Burst,
 		timeout: o.Timeout,
+		clock:   o.Clock,
 		log:     o.Logger,
 	}
 	c.tokens = c.newTokenSource()
+	c.sharedOK = true
 	return c
+}
+
+// sharedWait bounds the shared limiter's answer: a Redis that is slow to answer is as
+// good as away, and the call goes on under the local limiter.
+const sharedWait = 500 * time.Millisecond
+
+// wait waits for a turn to call ISC: the shared limit's when there is one and it answers,
+// else this process's own.
+func (c *client) wait(ctx context.Context) error {
+	if c.shared != nil {
+		rctx, cancel := context.WithTimeout(ctx, sharedWait)
+		d, err := c.shared.Reserve(rctx, c.key, c.rate, c.burst)
+		cancel()
+		c.noteShared(ctx, err)
+		if err == nil {
+			return sleep(ctx, d)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return c.pace.Wait(ctx)
+}
+
+// noteShared logs when the shared limiter stops or starts answering.
+func (c *client) noteShared(ctx context.Context, err error) {
+	c.mu.Lock()
+	was := c.sharedOK
+	c.sharedOK = err == nil
+	c.mu.Unlock()
+	switch {
+	case was && err != nil:
+		c.log.WarnContext(ctx, "the shared SailPoint rate limit (Redis) does not answer: this process paces itself alone until it does",
+			"err", err)
+	case !was && err == nil:
+		c.log.InfoContext(ctx, "the shared SailPoint rate limit (Redis) answers again")
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (c *client) newTokenSource() oauth2.TokenSource {
@@ -81,6 +144,16 @@ func (c *client) forget(ts oauth2.TokenSource) {
 // nil) is sent as JSON, and a 2xx answer is decoded into out (if not nil). A 401 is tried
 // once more with a fresh token, since ISC may end a token before its expires_in.
 func (c *client) call(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	return c.callBefore(ctx, time.Time{}, method, path, query, in, out)
+}
+
+// errEndPassed is a submission whose removeDate passed before it could be sent: ISC
+// accepts only a removeDate in the future, and accessbot never sends one in the past.
+var errEndPassed = errors.New("sailpoint: the removeDate passed before the request could be sent")
+
+// callBefore is call for a body that carries removeDate end (zero: none): once the call's
+// turn comes, it is not made if end has passed by then (errEndPassed).
+func (c *client) callBefore(ctx context.Context, end time.Time, method, path string, query url.Values, in, out any) error {
 	var body []byte
 	if in != nil {
 		var err error
@@ -89,7 +162,7 @@ func (c *client) call(ctx context.Context, method, path string, query url.Values
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		status, err := c.once(ctx, method, path, query, body, out)
+		status, err := c.once(ctx, end, method, path, query, body, out)
 		if status == http.StatusUnauthorized && attempt == 0 {
 			continue
 		}
@@ -97,13 +170,18 @@ func (c *client) call(ctx context.Context, method, path string, query url.Values
 	}
 }
 
-func (c *client) once(ctx context.Context, method, path string, query url.Values, body []byte, out any) (int, error) {
-	if err := c.pace.Wait(ctx); err != nil {
-		return 0, fmt.Errorf("wait for a turn to call SailPoint: %w", err)
-	}
+func (c *client) once(ctx context.Context, end time.Time, method, path string, query url.Values, body []byte, out any) (int, error) {
+	// The token first: a turn is used the moment it comes, not after a token fetch that
+	// would bunch the calls queued behind it.
 	tok, ts, err := c.token()
 	if err != nil {
 		return 0, tokenError(err)
+	}
+	if err := c.wait(ctx); err != nil {
+		return 0, fmt.Errorf("wait for a turn to call SailPoint: %w", err)
+	}
+	if !end.IsZero() && !end.After(c.clock.Now()) {
+		return 0, errEndPassed
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

@@ -14,12 +14,21 @@ import (
 )
 
 // Client metadata keys: ISC echoes them on the status list, which is how accessbot
-// recognises its own earlier submission of a request.
+// recognises its own earlier submission of a request. A status row names its item only
+// by name and type (its id is the access request's, or missing), so the item's ref
+// travels in the metadata too.
 const (
 	metaClient    = "requestedBy"
 	metaRequestID = "accessbotRequestId"
+	metaItem      = "accessbotItem"      // "ACCESS_PROFILE:<id>"
+	metaExtension = "accessbotExtension" // on an extension: the id of the request asking for it
 	clientName    = "accessbot"
 )
+
+// metadata is the client metadata of a request accessbot makes for g's item.
+func metadata(g governance.Grant, typ, id string) map[string]string {
+	return map[string]string{metaClient: clientName, metaRequestID: g.RequestID, metaItem: typ + ":" + id}
+}
 
 // Submit asks ISC to grant the item to the requester, unless ISC already has a request for
 // it or the identity already holds it (ISC would drop the new request silently): then it
@@ -36,7 +45,7 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 	if sub, err := b.existing(ctx, g, typ, id); err != nil || sub.ExternalID != "" {
 		return sub, err
 	}
-	meta := map[string]string{metaClient: clientName, metaRequestID: g.RequestID}
+	meta := metadata(g, typ, id)
 	if g.ApprovedBy.Email != "" {
 		meta["approvedBy"] = g.ApprovedBy.Email
 	}
@@ -47,7 +56,12 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 	body := accessRequest{RequestedFor: []string{g.Identity.ID}, RequestType: grantAccess,
 		RequestedItems: []accessItem{item}, ClientMetadata: meta}
 	var resp accessRequestResponse
-	if err := b.api.call(ctx, http.MethodPost, "/access-requests", nil, body, &resp); err != nil {
+	if err := b.api.callBefore(ctx, g.End, http.MethodPost, "/access-requests", nil, body, &resp); err != nil {
+		if errors.Is(err, errEndPassed) {
+			return governance.Submission{}, governance.Permanent(&governance.Problem{Err: err, Message: fmt.Sprintf(
+				"your access to %s was to end at %s, which passed before SailPoint could be asked, so nothing was requested "+
+					"(SailPoint takes only an end in the future); ask again if you still need it", g.Item.Name, stampOf(g.End))})
+		}
 		return governance.Submission{}, err
 	}
 	for _, n := range resp.NewRequests {
@@ -62,30 +76,36 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 	// Accepted, but ISC made nothing new: it had a request or the access already. The
 	// request it names may be this one's earlier submission, which ISC had queued but
 	// not yet listed when existing looked.
-	return b.existingByID(ctx, g, id, known)
+	return b.existingByID(ctx, g, typ, id, known)
 }
 
 // existingByID decides what ISC's existingRequests answer means: accessbot's own earlier
 // submission (returned), someone else's request (a duplicate problem), or a request ISC
 // has queued but not listed yet, which cannot be told apart until it is (a temporary
 // error, so the submission is tried again later).
-func (b *Backend) existingByID(ctx context.Context, g governance.Grant, itemID string, accessRequestIDs []string) (governance.Submission, error) {
+func (b *Backend) existingByID(ctx context.Context, g governance.Grant, typ, itemID string, accessRequestIDs []string) (governance.Submission, error) {
 	var foreign []itemStatus
 	for _, arID := range accessRequestIDs {
 		rows, err := b.statusOf(ctx, arID)
 		if err != nil {
 			return governance.Submission{}, err
 		}
+		// ISC named this request as the one that has the item; its rows say which item
+		// each is only by name and type, so the row of the same type stands for it.
 		listed := false
 		for _, s := range rows {
-			if s.AccessRequestID != arID || s.ID != itemID {
+			if s.AccessRequestID != arID {
 				continue
 			}
-			if isOurs(s, g, itemID) {
+			if isOurs(s, g, typ, itemID) {
 				return submitted(s.AccessRequestID, g), nil
 			}
 			listed = true
-			foreign = append(foreign, s)
+			if s.Type == typ {
+				foreign = append([]itemStatus{s}, foreign...)
+			} else {
+				foreign = append(foreign, s)
+			}
 		}
 		if !listed {
 			// Not permanent: the dispatcher asks again, by when ISC will have listed it.
@@ -100,7 +120,7 @@ func (b *Backend) existingByID(ctx context.Context, g governance.Grant, itemID s
 	}
 	// No request named: the identity holds the item (ISC ignores such a request). It may
 	// be this request's earlier submission, completed meanwhile.
-	sub, err := b.ours(ctx, g, itemID)
+	sub, err := b.ours(ctx, g, typ, itemID)
 	if err != nil || sub.ExternalID != "" {
 		return sub, err
 	}
@@ -114,6 +134,11 @@ func (b *Backend) existingByID(ctx context.Context, g governance.Grant, itemID s
 // call (requestable-objects knows both); entitlements take two (the executing requests,
 // then the identity's access in the search index). Only when ISC has something does it
 // search the identity's requests for accessbot's own.
+//
+// A status row names its item only by name and type, so someone else's executing request
+// for an entitlement cannot be told from one for another entitlement of the same name;
+// it is left to ISC, which answers the submission with existingRequests naming it
+// (existingByID).
 func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id string) (governance.Submission, error) {
 	var pending []itemStatus
 	held := false
@@ -123,14 +148,12 @@ func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id stri
 			return governance.Submission{}, err
 		}
 		for _, s := range executing {
-			if s.ID == id && s.RequestType != revokeAccess {
-				pending = append(pending, s)
+			if isOurs(s, g, typ, id) {
+				return submitted(s.AccessRequestID, g), nil
 			}
 		}
-		if len(pending) == 0 {
-			if held, err = b.holds(ctx, g.Identity.ID, id); err != nil || !held {
-				return governance.Submission{}, err
-			}
+		if held, err = b.holds(ctx, g.Identity.ID, id); err != nil || !held {
+			return governance.Submission{}, err
 		}
 	} else {
 		var objs []requestableObject
@@ -146,18 +169,25 @@ func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id stri
 			if err != nil {
 				return governance.Submission{}, err
 			}
-			pending = rows
+			// The pending request's row for this item is the one of its type and (ISC's) name.
+			for _, s := range rows {
+				if s.Type == typ && strings.EqualFold(s.Name, objs[0].Name) {
+					pending = append([]itemStatus{s}, pending...)
+				} else {
+					pending = append(pending, s)
+				}
+			}
 			if len(pending) == 0 {
 				pending = []itemStatus{{AccessRequestID: objs[0].IdentityRequestID}}
 			}
 		}
 	}
 	for _, s := range pending {
-		if s.ClientMetadata[metaRequestID] == g.RequestID {
+		if isOurs(s, g, typ, id) {
 			return submitted(s.AccessRequestID, g), nil
 		}
 	}
-	if sub, err := b.ours(ctx, g, id); err != nil || sub.ExternalID != "" {
+	if sub, err := b.ours(ctx, g, typ, id); err != nil || sub.ExternalID != "" {
 		return sub, err
 	}
 	if held {
@@ -172,7 +202,7 @@ const oursWithin = 1000
 // ours finds accessbot's earlier grant request for g in any state, among the identity's
 // requests, newest first: a retry's first submission is among the latest, so the search
 // stops after oursWithin of them rather than reading a long history at ISC's rate limit.
-func (b *Backend) ours(ctx context.Context, g governance.Grant, itemID string) (governance.Submission, error) {
+func (b *Backend) ours(ctx context.Context, g governance.Grant, typ, itemID string) (governance.Submission, error) {
 	for offset := 0; offset < oursWithin; offset += 250 {
 		var page []itemStatus
 		q := url.Values{"requested-for": {g.Identity.ID}, "sorters": {"-created"},
@@ -181,7 +211,7 @@ func (b *Backend) ours(ctx context.Context, g governance.Grant, itemID string) (
 			return governance.Submission{}, err
 		}
 		for _, s := range page {
-			if isOurs(s, g, itemID) {
+			if isOurs(s, g, typ, itemID) {
 				return submitted(s.AccessRequestID, g), nil
 			}
 		}
@@ -192,11 +222,19 @@ func (b *Backend) ours(ctx context.Context, g governance.Grant, itemID string) (
 	return governance.Submission{}, nil
 }
 
-// isOurs reports whether the status row is the grant request accessbot made for g (its
-// revoke and extension requests carry the same request id).
-func isOurs(s itemStatus, g governance.Grant, itemID string) bool {
-	return s.ClientMetadata[metaRequestID] == g.RequestID && s.ID == itemID &&
-		(s.RequestType == grantAccess || s.RequestType == "")
+// isOurs reports whether the status row is the grant request accessbot made for g, by
+// what ISC's spec guarantees on a row: the client metadata accessbot sent (its request
+// id, and the item's ref where the submission carried it), the request type, the item's
+// type and the identity it is for. The row's id is not read: the spec makes it the
+// access request's id, which older requests lack, never the item's. Revoke and extension
+// requests carry g's request id too, and are told apart by type and metadata.
+func isOurs(s itemStatus, g governance.Grant, typ, itemID string) bool {
+	m := s.ClientMetadata
+	return m[metaRequestID] == g.RequestID && m[metaExtension] == "" &&
+		(m[metaItem] == "" || m[metaItem] == typ+":"+itemID) &&
+		(s.RequestType == grantAccess || s.RequestType == "") &&
+		(s.Type == "" || s.Type == typ) &&
+		(s.RequestedFor == nil || s.RequestedFor.ID == "" || g.Identity.ID == "" || s.RequestedFor.ID == g.Identity.ID)
 }
 
 func pendingDuplicate(g governance.Grant, s itemStatus) error {
@@ -419,35 +457,123 @@ func (b *Backend) Revoke(ctx context.Context, g governance.Grant) error {
 		return err
 	}
 	for _, s := range executing {
-		if s.ID == id && s.RequestType == revokeAccess {
+		// accessbot's own revoke under way (a retry); someone else's ISC names in its answer.
+		m := s.ClientMetadata
+		if s.RequestType == revokeAccess && m[metaRequestID] == g.RequestID && (m[metaItem] == "" || m[metaItem] == typ+":"+id) {
 			return nil
 		}
 	}
-	meta := map[string]string{metaClient: clientName, metaRequestID: g.RequestID}
+	meta := metadata(g, typ, id)
 	body := accessRequest{RequestedFor: []string{g.Identity.ID}, RequestType: revokeAccess,
 		RequestedItems: []accessItem{{Type: typ, ID: id, Comment: g.Reason, ClientMetadata: meta}}, ClientMetadata: meta}
 	return b.api.call(ctx, http.MethodPost, "/access-requests", nil, body, &accessRequestResponse{})
 }
 
-// Extend moves the end of access the identity holds (MODIFY_ACCESS with a new removeDate).
+// Extend moves the end of access the identity holds: a GRANT_ACCESS of the item with the
+// new removeDate, which is how ISC's create-access-request documentation changes the end
+// date of an existing assignment for a person (MODIFY_ACCESS is for machine identities).
+// ISC makes it an access request of its own, with its own approvals, and moves the end
+// only once it completes; Extend answers it submitted, with its access request id, and
+// Status follows it like a grant's. A retry finds accessbot's earlier extension by its
+// client metadata (the extension's request id) instead of asking again. An end that has
+// passed before the request's turn comes is never sent.
 func (b *Backend) Extend(ctx context.Context, g governance.Grant, end time.Time) (governance.Submission, error) {
 	typ, id, err := b.ref(g.Item)
 	if err != nil {
 		return governance.Submission{}, err
 	}
-	identity := g.Identity
-	if identity.ID == "" {
-		if identity, err = b.LookupIdentity(ctx, g.Requester); err != nil {
+	if g.Identity.ID == "" {
+		if g.Identity, err = b.LookupIdentity(ctx, g.Requester); err != nil {
 			return governance.Submission{}, err
 		}
 	}
-	meta := map[string]string{metaClient: clientName, metaRequestID: g.RequestID}
-	body := accessRequest{RequestedFor: []string{identity.ID}, RequestType: modifyAccess, ClientMetadata: meta,
+	extension := firstOf(g.Extension, g.RequestID+"@"+stampOf(end))
+	if sub, err := b.extension(ctx, g, extension, end); err != nil || sub.ExternalID != "" {
+		return sub, err
+	}
+	meta := metadata(g, typ, id)
+	meta[metaExtension] = extension
+	if g.ApprovedBy.Email != "" {
+		meta["approvedBy"] = g.ApprovedBy.Email
+	}
+	body := accessRequest{RequestedFor: []string{g.Identity.ID}, RequestType: grantAccess, ClientMetadata: meta,
 		RequestedItems: []accessItem{{Type: typ, ID: id, ClientMetadata: meta, RemoveDate: end.UTC().Format(time.RFC3339),
-			Comment: fmt.Sprintf("Extended until %s: %s", end.UTC().Format(time.RFC3339), grantComment(g))}}}
+			Comment: fmt.Sprintf("Extend until %s: %s", stampOf(end), grantComment(g))}}}
 	var resp accessRequestResponse
-	if err := b.api.call(ctx, http.MethodPost, "/access-requests", nil, body, &resp); err != nil {
+	if err := b.api.callBefore(ctx, end, http.MethodPost, "/access-requests", nil, body, &resp); err != nil {
+		if errors.Is(err, errEndPassed) {
+			return governance.Submission{}, governance.Permanent(&governance.Problem{Err: err, Message: fmt.Sprintf(
+				"the new end of your access to %s, %s, passed before SailPoint could be asked, so the extension was not requested "+
+					"(SailPoint takes only an end in the future); your access ends as before", g.Item.Name, stampOf(end))})
+		}
 		return governance.Submission{}, err
 	}
+	for _, n := range resp.NewRequests {
+		if len(n.AccessRequestIDs) > 0 {
+			return extending(n.AccessRequestIDs[0], g, end), nil
+		}
+	}
+	var known []string
+	for _, e := range resp.ExistingRequests {
+		known = append(known, e.AccessRequestIDs...)
+	}
+	for _, arID := range known {
+		rows, err := b.statusOf(ctx, arID)
+		if err != nil {
+			return governance.Submission{}, err
+		}
+		if len(rows) == 0 {
+			return governance.Submission{}, &governance.Problem{Err: errNotListed, Message: fmt.Sprintf(
+				"SailPoint has a request for %s for you that it had not processed yet (access request %s); accessbot will look again", g.Item.Name, arID)}
+		}
+		for _, s := range rows {
+			if s.ClientMetadata[metaExtension] == extension {
+				return extending(s.AccessRequestID, g, end), nil
+			}
+		}
+		return governance.Submission{}, duplicate(fmt.Sprintf(
+			"SailPoint already has a request for %s for you (made %s, %s), so accessbot could not ask for the new end; try again once it is done",
+			g.Item.Name, day(rows[0].Created), waiting(rows[0])))
+	}
+	// Accepted and ignored: ISC ignores a grant of access the identity holds with the same
+	// end date, so the assignment already ends then.
 	return governance.Submission{State: governance.StateActive, Start: g.Start, End: end}, nil
+}
+
+// extension finds accessbot's earlier extension request (by its metadata) among the
+// identity's latest requests, as ours does for grants.
+func (b *Backend) extension(ctx context.Context, g governance.Grant, extension string, end time.Time) (governance.Submission, error) {
+	for offset := 0; offset < oursWithin; offset += 250 {
+		var page []itemStatus
+		q := url.Values{"requested-for": {g.Identity.ID}, "sorters": {"-created"},
+			"limit": {"250"}, "offset": {strconv.Itoa(offset)}}
+		if err := b.api.call(ctx, http.MethodGet, "/access-request-status", q, nil, &page); err != nil {
+			return governance.Submission{}, err
+		}
+		for _, s := range page {
+			if s.ClientMetadata[metaExtension] == extension && (s.RequestType == grantAccess || s.RequestType == "") {
+				return extending(s.AccessRequestID, g, end), nil
+			}
+		}
+		if len(page) < 250 {
+			return governance.Submission{}, nil
+		}
+	}
+	return governance.Submission{}, nil
+}
+
+func extending(accessRequestID string, g governance.Grant, end time.Time) governance.Submission {
+	return governance.Submission{ExternalID: accessRequestID, State: governance.StateSubmitted, Start: g.Start, End: end}
+}
+
+// stampOf is a time as accessbot writes it to ISC and in its messages: UTC, RFC 3339.
+func stampOf(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

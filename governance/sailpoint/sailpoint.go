@@ -6,7 +6,8 @@
 // ISC's access-request, status and cancel calls accept only user tokens, so accessbot
 // authenticates with a personal access token of a service identity (an ORG_ADMIN, to
 // request for others and to cancel), through the OAuth2 client-credentials grant. Calls
-// are paced under ISC's limit of 100 per token per 10 seconds.
+// are paced under ISC's limit of 100 per client_id per 10 seconds, across replicas when
+// Options.Limiter shares the budget through Redis.
 //
 // Catalog items name ISC objects by type and id: ref "ACCESS_PROFILE:2c91…", "ROLE:2c91…"
 // or "ENTITLEMENT:2c91…".
@@ -41,10 +42,15 @@ type Options struct {
 	// ClientID and ClientSecret are a personal access token of accessbot's service identity.
 	ClientID, ClientSecret string
 	// Rate is how many calls per second are made at most, and Burst how many at once.
-	// ISC allows 100 per token per 10 s; the defaults, 9/s with bursts of 10, never
-	// exceed that in any 10 s window.
+	// ISC allows 100 per client_id and API version per 10 s; the defaults, 9/s with bursts
+	// of 10, never exceed that in any 10 s window. With a Limiter the rate is shared by
+	// every replica using the same client id; without one (or while the Limiter fails),
+	// each process paces itself to the full rate alone.
 	Rate  float64
 	Burst int
+	// Limiter shares Rate and Burst across replicas (governance/redis's Limiter); nil:
+	// each process paces itself.
+	Limiter Limiter
 	// Timeout bounds each call (default 20 s).
 	Timeout time.Duration
 	// IdentityTTL is how long an e-mail's identity is remembered (default 10 minutes).
@@ -52,6 +58,14 @@ type Options struct {
 	HTTPClient  *http.Client // default: one with Timeout
 	Clock       governance.Clock
 	Logger      *slog.Logger
+}
+
+// Limiter hands out turns of a rate limit shared by every process that asks for the same
+// key; governance/redis's Limiter is one.
+type Limiter interface {
+	// Reserve takes the next turn of the limit key allows (rate per second, burst at once)
+	// and says how long to wait before using it; an error means no turn was taken.
+	Reserve(ctx context.Context, key string, rate float64, burst int) (time.Duration, error)
 }
 
 // Backend is the SailPoint ISC backend.

@@ -3,6 +3,7 @@ package sailpoint_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -107,7 +108,8 @@ func TestSubmit_TheGrantCarriesExactlyTheDocumentedBody(t *testing.T) {
 	require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
 
 	end := tn.Clock.Now().Add(8 * time.Hour).UTC().Format(time.RFC3339)
-	meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID, "approvedBy": "alice@example.com"}
+	meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID, "accessbotItem": "ACCESS_PROFILE:" + payroll,
+		"approvedBy": "alice@example.com"}
 	assert.Equal(t, []map[string]any{{
 		"requestedFor": []any{carolID},
 		"requestType":  "GRANT_ACCESS",
@@ -244,6 +246,43 @@ func TestSubmit_ARetryAfterALostAnswerFindsTheFirstSubmission(t *testing.T) {
 	})
 }
 
+// ISC's spec makes a status row's id the access request's id (absent on older requests)
+// and names the item only by name and type: a retry recognises its first submission by
+// accessbot's client metadata, the request type, the item's type and the identity.
+func TestSubmit_ARetryRecognisesItsFirstSubmissionByWhatTheSpecGuarantees(t *testing.T) {
+	for _, rowsWithoutID := range []bool{false, true} {
+		for _, item := range []string{"payroll", "db-read"} {
+			t.Run(fmt.Sprintf("rows without id %t/%s", rowsWithoutID, item), func(t *testing.T) {
+				tn := newTenant(t, iscfake.Options{RowsWithoutID: rowsWithoutID})
+				tn.isc.Lose("POST /v3/access-requests")
+				r := tn.Approved(item)
+				made := tn.isc.Requests()
+				require.Len(t, made, 1)
+				assert.NotEqual(t, made[0].ItemID(), made[0].ID)
+
+				tn.Retry(time.Minute) // ISC still works on the first: its row is executing
+				got := tn.Get(r.ID)
+				require.Equal(t, governance.StateSubmitted, got.State, got.Failure)
+				assert.False(t, got.Duplicate)
+				assert.Equal(t, made[0].AccessRequestID, got.Submission.ExternalID)
+				assert.Len(t, tn.isc.Requests(), 1, "ISC was not asked twice")
+			})
+		}
+	}
+	t.Run("another identity's row with the same metadata is not ours", func(t *testing.T) {
+		tn := newTenant(t, iscfake.Options{})
+		g := governance.Grant{RequestID: "AR-1", Identity: governance.Identity{ID: aliceID},
+			Item: governance.ItemRef{Name: "Payroll Reader", Ref: "ACCESS_PROFILE:" + payroll}, Start: tn.Clock.Now()}
+		first, err := tn.be.Submit(context.Background(), g)
+		require.NoError(t, err)
+		g.Identity.ID = carolID
+		second, err := tn.be.Submit(context.Background(), g)
+		require.NoError(t, err)
+		assert.NotEqual(t, first.ExternalID, second.ExternalID)
+		assert.Len(t, tn.isc.Requests(), 2)
+	})
+}
+
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -323,7 +362,7 @@ func TestRevoke_BecomesAOneItemRevokeRequest(t *testing.T) {
 			tn.Drain()
 			subs := tn.submissions()
 			require.Len(t, subs, 2)
-			meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID}
+			meta := map[string]any{"requestedBy": "accessbot", "accessbotRequestId": r.ID, "accessbotItem": "ACCESS_PROFILE:" + payroll}
 			assert.Equal(t, map[string]any{
 				"requestedFor": []any{carolID},
 				"requestType":  "REVOKE_ACCESS",
@@ -520,4 +559,159 @@ func TestNew_TheDocumentedBaseURLWithV3Works(t *testing.T) {
 			assert.Equal(t, []string{"/oauth/token", "/v3/public-identities"}, paths)
 		})
 	}
+}
+
+// active is an approved item whose grant ISC completed.
+func (tn *tenant) active(item string) *governance.Request {
+	tn.T.Helper()
+	r := tn.Approved(item)
+	require.Equal(tn.T, governance.StateSubmitted, r.State, r.Failure)
+	tn.isc.SetState(r.Submission.ExternalID, iscfake.StateCompleted)
+	tn.Sync()
+	r = tn.Get(r.ID)
+	require.Equal(tn.T, governance.StateActive, r.State, r.Failure)
+	tn.Notes.Take()
+	return r
+}
+
+// extend has the requester ask for more time on r, and the approver approve it, and
+// delivers what follows.
+func (tn *tenant) extend(r *governance.Request) *governance.Request {
+	tn.T.Helper()
+	ext, err := tn.Svc.Extend(context.Background(), r.ID, carol)
+	require.NoError(tn.T, err)
+	tn.Approve(ext.ID)
+	tn.Drain()
+	return tn.Get(ext.ID)
+}
+
+func TestExtend_IsAGrantWithTheNewRemoveDateTrackedLikeAGrant(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	orig := tn.active("payroll")
+	end := orig.EndsAt()
+	ext := tn.extend(orig)
+
+	require.Equal(t, governance.StateSubmitted, ext.State, ext.Failure)
+	subs := tn.submissions()
+	require.Len(t, subs, 2)
+	newEnd := ext.ExtendTo.UTC().Format(time.RFC3339)
+	assert.Equal(t, "GRANT_ACCESS", subs[1]["requestType"], "a person's end date changes with GRANT_ACCESS, never MODIFY_ACCESS")
+	item := subs[1]["requestedItems"].([]any)[0].(map[string]any)
+	assert.Equal(t, newEnd, item["removeDate"])
+	assert.Equal(t, ext.ID, item["clientMetadata"].(map[string]any)["accessbotExtension"])
+	assert.Equal(t, orig.ID, item["clientMetadata"].(map[string]any)["accessbotRequestId"])
+	assert.NotEqual(t, orig.Submission.ExternalID, ext.Submission.ExternalID, "the extension's own access request")
+	st, ok := tn.isc.Status(ext.Submission.ExternalID)
+	require.True(t, ok)
+	assert.Equal(t, "GRANT_ACCESS", st.RequestType)
+
+	// Until ISC has the new end, nobody says it.
+	assert.Equal(t, end, tn.Get(orig.ID).EndsAt())
+	notes := tn.Notes.Take()
+	assert.NotContains(t, notes, "active→carol@example.com")
+	tn.Sync()
+	assert.Equal(t, governance.StateSubmitted, tn.Get(ext.ID).State)
+	assert.Equal(t, end, tn.Get(orig.ID).EndsAt())
+	assert.NotContains(t, tn.Notes.Take(), "active→carol@example.com")
+
+	// ISC's approvers decide, and ISC completes it: now the end moves and the requester is told.
+	tn.isc.SetApproval(ext.Submission.ExternalID, "APPROVED", "Olivia Owner", "ok")
+	tn.isc.SetState(ext.Submission.ExternalID, iscfake.StateCompleted)
+	tn.Sync()
+	got := tn.Get(ext.ID)
+	require.Equal(t, governance.StateActive, got.State, got.Failure)
+	assert.Equal(t, ext.ExtendTo, got.EndsAt())
+	assert.Equal(t, ext.ExtendTo, tn.Get(orig.ID).EndsAt())
+	assert.Contains(t, tn.Notes.Take(), "active→carol@example.com")
+	held, _ := tn.isc.Access(carolID, payroll)
+	assert.Equal(t, ext.ExtendTo.UTC().Format("2006-01-02T15:04:05.000Z"), held)
+}
+
+func TestExtend_ISCRejectingItLeavesTheEndAsItWas(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	orig := tn.active("payroll")
+	ext := tn.extend(orig)
+	require.Equal(t, governance.StateSubmitted, ext.State, ext.Failure)
+	tn.isc.SetApproval(ext.Submission.ExternalID, "REJECTED", "Olivia Owner", "not this quarter")
+	tn.isc.SetState(ext.Submission.ExternalID, "REJECTED")
+	tn.Sync()
+	got := tn.Get(ext.ID)
+	assert.Equal(t, governance.StateDenied, got.State)
+	assert.Contains(t, got.Failure, "rejected in SailPoint by Olivia Owner")
+	assert.Equal(t, orig.EndsAt(), tn.Get(orig.ID).EndsAt())
+	assert.Equal(t, governance.StateActive, tn.Get(orig.ID).State)
+}
+
+func TestExtend_ARetryAfterALostAnswerFindsTheFirstExtension(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	orig := tn.active("payroll")
+	tn.isc.Lose("POST /v3/access-requests")
+	ext := tn.extend(orig)
+	require.Equal(t, governance.StateApproved, ext.State, "the answer was lost")
+	require.Len(t, tn.isc.Requests(), 2, "but ISC made the extension")
+
+	tn.Retry(time.Minute)
+	got := tn.Get(ext.ID)
+	require.Equal(t, governance.StateSubmitted, got.State, got.Failure)
+	assert.Equal(t, tn.isc.Requests()[1].AccessRequestID, got.Submission.ExternalID)
+	assert.Len(t, tn.isc.Requests(), 2, "ISC was not asked twice")
+}
+
+func TestExtend_AnEndThatPassedBeforeARetryReachesISCFailsClearly(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	orig := tn.active("payroll")
+	tn.isc.Fail("POST /v3/access-requests", http.StatusTooManyRequests, "1200")
+	ext := tn.extend(orig)
+	require.Equal(t, governance.StateApproved, ext.State, "ISC asked to wait")
+
+	// Held back for longer than the extension would last (ISC's penalties reach 20 minutes;
+	// here the clock passes the new end).
+	tn.Clock.Set(ext.ExtendTo.Add(time.Minute))
+	tn.Drain()
+	got := tn.Get(ext.ID)
+	require.Equal(t, governance.StateFailed, got.State)
+	assert.Equal(t, "the new end of your access to Payroll Reader, "+ext.ExtendTo.UTC().Format(time.RFC3339)+", passed before SailPoint "+
+		"could be asked, so the extension was not requested (SailPoint takes only an end in the future); your access ends as before", got.Failure)
+	assert.Len(t, tn.submissions(), 1, "only the original grant: no removeDate in the past was ever sent")
+	for _, c := range tn.isc.Calls() {
+		if c.Method == http.MethodPost && c.Path == "/v3/access-requests" {
+			var req iscfake.AccessRequest
+			require.NoError(t, json.Unmarshal(c.Body, &req))
+			for _, it := range req.RequestedItems {
+				when, err := time.Parse(time.RFC3339, it.RemoveDate)
+				require.NoError(t, err)
+				assert.True(t, when.After(c.At) || c.Status == http.StatusTooManyRequests)
+			}
+		}
+	}
+}
+
+func TestSubmit_AGrantWhoseEndPassedBeforeItsTurnIsNeverSent(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	g := governance.Grant{RequestID: "AR-9", Identity: governance.Identity{ID: carolID},
+		Item:  governance.ItemRef{Name: "Payroll Reader", Ref: "ACCESS_PROFILE:" + payroll},
+		Start: tn.Clock.Now().Add(-2 * time.Hour), End: tn.Clock.Now().Add(-time.Minute)}
+	_, err := tn.be.Submit(context.Background(), g)
+	require.Error(t, err)
+	assert.True(t, governance.IsPermanent(err))
+	assert.Contains(t, err.Error(), "passed before SailPoint could be asked, so nothing was requested")
+	assert.Empty(t, tn.submissions())
+}
+
+func TestExtend_CompletedAfterTheGrantEndedIsAGrantOfItsOwn(t *testing.T) {
+	tn := newTenant(t, iscfake.Options{})
+	orig := tn.active("payroll")
+	ext := tn.extend(orig)
+	require.Equal(t, governance.StateSubmitted, ext.State, ext.Failure)
+	tn.Clock.Set(orig.EndsAt())
+	tn.Sweep()
+	require.Equal(t, governance.StateExpired, tn.Get(orig.ID).State)
+
+	tn.isc.SetState(ext.Submission.ExternalID, iscfake.StateCompleted)
+	tn.Sync()
+	got := tn.Get(ext.ID)
+	require.Equal(t, governance.StateActive, got.State, got.Failure)
+	assert.Empty(t, got.Extends, "warned about and revoked at its end like any grant")
+	assert.Equal(t, ext.ExtendTo, got.EndsAt())
+	assert.Equal(t, governance.StateExpired, tn.Get(orig.ID).State)
 }

@@ -15,10 +15,13 @@ import (
 type Settings struct {
 	BaseURL      string  `yaml:"baseURL"`  // https://{tenant}.api.identitynow.com
 	TokenURL     string  `yaml:"tokenURL"` // default baseURL + /oauth/token
-	Rate         float64 `yaml:"rate"`     // calls per second; default 9 (ISC: 100 per token per 10 s)
+	Rate         float64 `yaml:"rate"`     // calls per second, across replicas; default 9 (ISC: 100 per client_id per 10 s)
 	Burst        int     `yaml:"burst"`    // default 10
 	ClientID     string  `yaml:"-"`
 	ClientSecret string  `yaml:"-"`
+	// Limiter shares Rate and Burst across every replica (the Redis store's Limiter); the
+	// composition root sets it before Open. Nil: each process paces itself alone.
+	Limiter Limiter `yaml:"-"`
 }
 
 // FromEnv reads the settings the environment holds.
@@ -33,7 +36,7 @@ func (s *Settings) FromEnv(env governance.Env) {
 // Options are the backend's options from the settings.
 func (s *Settings) Options() Options {
 	return Options{BaseURL: s.BaseURL, TokenURL: s.TokenURL, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
-		Rate: s.Rate, Burst: s.Burst}
+		Rate: s.Rate, Burst: s.Burst, Limiter: s.Limiter}
 }
 
 // Check returns every problem of the settings of a catalog that uses the backend.

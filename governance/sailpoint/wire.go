@@ -42,17 +42,18 @@ type cancelRequest struct {
 const (
 	grantAccess  = "GRANT_ACCESS"
 	revokeAccess = "REVOKE_ACCESS"
-	modifyAccess = "MODIFY_ACCESS"
 )
 
-// itemStatus is RequestedItemStatus, one row of GET /v3/access-request-status.
+// itemStatus is RequestedItemStatus, one row of GET /v3/access-request-status. Its id is
+// the access request's (missing on older requests), never the requested item's, which the
+// row names only by name and type; accessbot does not read it.
 type itemStatus struct {
-	ID                      string            `json:"id"`
 	Name                    string            `json:"name"`
 	Type                    string            `json:"type"`
 	State                   string            `json:"state"`
 	RequestType             string            `json:"requestType"`
-	AccessRequestID         string            `json:"accessRequestId"`
+	AccessRequestID         string            `json:"accessRequestId"` // the account activity id
+	RequestedFor            *ref              `json:"requestedFor"`
 	Created                 string            `json:"created"`
 	ApprovalDetails         []approvalDetail  `json:"approvalDetails"`
 	AccessRequestPhases     []phase           `json:"accessRequestPhases"`

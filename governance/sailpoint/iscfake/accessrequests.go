@@ -61,6 +61,13 @@ func (s *Server) validate(req AccessRequest, typ string) error {
 	if len(req.RequestedItems) == 0 {
 		return errors.New("requestedItems must have at least 1 item")
 	}
+	if typ == ModifyAccess {
+		// The v3 API documents MODIFY_ACCESS only for machine identities
+		// (requestedForWithRequestedItems); a person's end date changes with a GRANT_ACCESS
+		// carrying the new removeDate.
+		return errors.New("MODIFY_ACCESS is not supported for the identities in requestedFor; " +
+			"to change the end date of a person's access, submit a GRANT_ACCESS with the new removeDate")
+	}
 	if err := checkLimits(req, typ); err != nil {
 		return err
 	}
@@ -144,14 +151,18 @@ func futureDate(field, value string, now time.Time) error {
 }
 
 // create makes the requests a valid submission asks for: per identity, one new access
-// request for the items it neither holds (grants) nor has an executing request for.
+// request for the items it has no executing request for and, for a grant, does not hold
+// already with the same end. As ISC documents, a GRANT_ACCESS of access the identity
+// holds, with a removeDate other than the assignment's, is a request of its own that
+// changes the end date (extends it, shortens it, or removes it); with the same end date it
+// is ignored.
 func (s *Server) create(req AccessRequest, typ string) AccessRequestResponse {
 	resp := AccessRequestResponse{NewRequests: []RequestSummary{}, ExistingRequests: []RequestSummary{}}
 	for _, who := range req.RequestedFor {
 		var fresh, old []AccessRequestItem
-		reqID, oldIDs := "", []string{}
+		reqID, rowID, oldIDs := "", "", []string{}
 		for _, it := range req.RequestedItems {
-			if typ == GrantAccess && s.holds(who, it.ID) {
+			if end, ok := s.holdsUntil(who, it.ID); typ == GrantAccess && ok && end == deref(normalizeDate(it.RemoveDate)) {
 				old = append(old, it)
 				continue
 			}
@@ -163,9 +174,12 @@ func (s *Server) create(req AccessRequest, typ string) AccessRequestResponse {
 				continue
 			}
 			if reqID == "" {
-				reqID = newID()
+				reqID, rowID = newID(), newID()
+				if s.opts.RowsWithoutID {
+					rowID = ""
+				}
 			}
-			s.addRow(req, it, who, typ, reqID)
+			s.addRow(req, it, who, typ, reqID, rowID)
 			fresh = append(fresh, it)
 		}
 		if len(fresh) > 0 {
@@ -181,18 +195,21 @@ func (s *Server) create(req AccessRequest, typ string) AccessRequestResponse {
 // executing is the identity's executing request of the same type for the item, if any.
 func (s *Server) executing(identityID, itemID, typ string) *RequestedItemStatus {
 	for _, row := range s.rows {
-		if row.State == StateExecuting && row.RequestedFor.ID == identityID && row.ID == itemID && row.RequestType == typ {
+		if row.State == StateExecuting && row.RequestedFor.ID == identityID && row.itemID == itemID && row.RequestType == typ {
 			return row
 		}
 	}
 	return nil
 }
 
-func (s *Server) addRow(req AccessRequest, it AccessRequestItem, who, typ, accessRequestID string) {
+// addRow lists a new requested item: accessRequestID is the account activity id ISC
+// answers with and lists as accessRequestId, rowID the access request's own id it lists
+// as id ("" for none).
+func (s *Server) addRow(req AccessRequest, it AccessRequestItem, who, typ, accessRequestID, rowID string) {
 	ts := stamp(s.now())
 	known := s.items[it.ID]
 	row := &RequestedItemStatus{
-		ID: it.ID, Name: known.name, Type: known.typ, Description: known.description,
+		itemID: it.ID, ID: rowID, Name: known.name, Type: known.typ, Description: known.description,
 		State: StateExecuting, ApprovalDetails: []ApprovalStatus{}, ApprovalIDs: []string{},
 		AccountActivityItemID: accessRequestID, RequestType: typ, Created: ts, Modified: ts,
 		Requester: serviceRef(), RequestedFor: s.identityRef(who), AccessRequestPhases: []Phase{},
@@ -244,6 +261,13 @@ func normalizeDate(v string) *string {
 		return &v
 	}
 	return strp(stamp(t))
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 func serviceRef() *Ref {

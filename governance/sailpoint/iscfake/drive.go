@@ -28,9 +28,13 @@ func (s *Server) SetState(accessRequestID string, state string) {
 func (s *Server) apply(row *RequestedItemStatus) {
 	switch row.RequestType {
 	case GrantAccess:
-		s.grant(row.RequestedFor.ID, row.Type, row.ID)
+		end := ""
+		if row.RemoveDate != nil {
+			end = *row.RemoveDate
+		}
+		s.grant(row.RequestedFor.ID, row.Type, row.itemID, end)
 	case RevokeAccess:
-		s.ungrant(row.RequestedFor.ID, row.ID)
+		s.ungrant(row.RequestedFor.ID, row.itemID)
 	}
 }
 

@@ -102,3 +102,11 @@ func cloneMap(m map[string]string) map[string]string {
 	}
 	return out
 }
+
+// Access reports whether the identity holds the item, and the assignment's end as ISC
+// formats it ("" for none).
+func (s *Server) Access(identityID, itemID string) (removeDate string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.holdsUntil(identityID, itemID)
+}

@@ -92,6 +92,9 @@ type Options struct {
 	// Now is the server's clock: token expiry, timestamps and the check that dates are
 	// in the future read it (default time.Now). It is not called while seeding.
 	Now func() time.Time
+	// RowsWithoutID makes the status list's rows carry no id, as ISC's rows of requests
+	// made before it added the field do (the per-service spec: new in 2025).
+	RowsWithoutID bool
 	// UserLevel is the user level of the service identity whose personal access token
 	// the tokens are (default ORG_ADMIN). Below ORG_ADMIN, listing the access-request
 	// status of another identity is refused with 403, as ISC documents.
@@ -121,9 +124,10 @@ type item struct {
 	typ, id, name, description string
 }
 
-// held is access an identity holds.
+// held is access an identity holds, and its end (removeDate as ISC formats it; "" for none).
 type held struct {
-	typ, id string
+	typ, id    string
+	removeDate string
 }
 
 type fault struct {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance/sailpoint/iscfake"
@@ -345,7 +346,11 @@ func TestSubmit_CreatesRequestsAndIgnoresDuplicates(t *testing.T) {
 	st, ok := f.isc.Status(first)
 	require.True(t, ok)
 	require.Equal(t, "EXECUTING", st.State)
-	require.Equal(t, payroll, st.ID)
+	require.Equal(t, payroll, st.ItemID())
+	require.Regexp(t, `^[0-9a-f]{32}$`, st.ID, "the access request's own id")
+	require.NotEqual(t, payroll, st.ID, "never the requested object's id")
+	require.NotEqual(t, first, st.ID, "accessRequestId is the account activity id; id is another")
+	require.Equal(t, first, st.AccessRequestID)
 	require.Equal(t, "Payroll Reader", st.Name)
 	require.Equal(t, "ACCESS_PROFILE", st.Type)
 	require.Equal(t, "GRANT_ACCESS", st.RequestType)
@@ -409,7 +414,7 @@ func TestLose_TheCallTakesEffectButItsAnswerIsLost(t *testing.T) {
 	requireProblem(t, resp, body, http.StatusGatewayTimeout, "")
 	rows := f.isc.Requests()
 	require.Len(t, rows, 1, "ISC made the request")
-	require.Equal(t, admins, rows[0].ID)
+	require.Equal(t, admins, rows[0].ItemID())
 	require.Len(t, f.isc.Submitted(), 1)
 
 	again := f.submit(req)
@@ -819,4 +824,66 @@ func TestRouting(t *testing.T) {
 	require.Len(t, calls, 4, "the token call and three more")
 	require.Equal(t, http.MethodDelete, calls[2].Method)
 	require.Equal(t, http.StatusMethodNotAllowed, calls[2].Status)
+}
+
+func TestStatus_ARowNamesItsItemOnlyByNameAndTypeAsTheSpecSays(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opts   iscfake.Options
+		withID bool
+	}{
+		{"a request made since ISC lists its id", iscfake.Options{}, true},
+		{"an older request without one", iscfake.Options{RowsWithoutID: true}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t, tc.opts)
+			id := f.grant(carol, "ENTITLEMENT", dbRead)
+			resp, body := f.call(http.MethodGet, "/v3/access-request-status", url.Values{"requested-for": {carol}}, nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+			var rows []map[string]any
+			require.NoError(t, json.Unmarshal(body, &rows))
+			require.Len(t, rows, 1)
+			row := rows[0]
+			assert.Equal(t, id, row["accessRequestId"], "the account activity id")
+			assert.Equal(t, "db_read", row["name"])
+			assert.Equal(t, "ENTITLEMENT", row["type"])
+			for k, v := range row {
+				assert.NotEqual(t, dbRead, v, "no field carries the requested object's id (%s)", k)
+			}
+			if tc.withID {
+				assert.Regexp(t, `^[0-9a-f]{32}$`, row["id"])
+				assert.NotEqual(t, id, row["id"])
+			} else {
+				assert.NotContains(t, row, "id")
+			}
+		})
+	}
+}
+
+func TestSubmit_AGrantWithANewRemoveDateChangesTheEndOfHeldAccess(t *testing.T) {
+	f := newFake(t, iscfake.Options{})
+	now := time.Now().UTC().Truncate(time.Second)
+	f.isc.AddAccessUntil(carol, "ACCESS_PROFILE", payroll, now.Add(time.Hour))
+	grant := func(end time.Time) iscfake.AccessRequestResponse {
+		return f.submit(iscfake.AccessRequest{RequestedFor: []string{carol}, RequestType: "GRANT_ACCESS",
+			RequestedItems: []iscfake.AccessRequestItem{{Type: "ACCESS_PROFILE", ID: payroll, RemoveDate: end.Format(time.RFC3339)}}})
+	}
+
+	same := grant(now.Add(time.Hour))
+	assert.Empty(t, same.NewRequests, "the same end date: ignored as a duplicate")
+	assert.Empty(t, f.isc.Requests())
+
+	later := grant(now.Add(3 * time.Hour))
+	require.Len(t, later.NewRequests, 1, "a new end date is a request of its own")
+	id := later.NewRequests[0].AccessRequestIDs[0]
+	end, ok := f.isc.Access(carol, payroll)
+	require.True(t, ok)
+	assert.Equal(t, now.Add(time.Hour).Format("2006-01-02T15:04:05.000Z"), end, "unchanged until ISC completes it")
+	f.isc.SetState(id, iscfake.StateCompleted)
+	end, _ = f.isc.Access(carol, payroll)
+	assert.Equal(t, now.Add(3*time.Hour).Format("2006-01-02T15:04:05.000Z"), end)
+
+	resp, body := f.call(http.MethodPost, "/v3/access-requests", nil, iscfake.AccessRequest{RequestedFor: []string{carol}, RequestType: "MODIFY_ACCESS",
+		RequestedItems: []iscfake.AccessRequestItem{{Type: "ACCESS_PROFILE", ID: payroll, RemoveDate: now.Add(5 * time.Hour).Format(time.RFC3339)}}})
+	requireProblem(t, resp, body, http.StatusBadRequest, "MODIFY_ACCESS is not supported")
 }

@@ -3,6 +3,7 @@ package iscfake
 import (
 	"encoding/json"
 	"slices"
+	"time"
 )
 
 // AddIdentity adds (or replaces) an identity. managerID may be empty.
@@ -32,11 +33,18 @@ func (s *Server) AddItem(typ, id, name, description string) {
 	upsert(s.items, &s.itemList, id, item{typ: typ, id: id, name: name, description: description})
 }
 
-// AddAccess records access the identity already holds.
+// AddAccess records access the identity already holds, with no end.
 func (s *Server) AddAccess(identityID, typ, itemID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.grant(identityID, typ, itemID)
+	s.grant(identityID, typ, itemID, "")
+}
+
+// AddAccessUntil records access the identity already holds until removeDate.
+func (s *Server) AddAccessUntil(identityID, typ, itemID string, removeDate time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.grant(identityID, typ, itemID, stamp(removeDate))
 }
 
 // SetConfig replaces the body GET /v3/access-request-config returns. It should be a
@@ -47,10 +55,26 @@ func (s *Server) SetConfig(raw json.RawMessage) {
 	s.config = slices.Clone(raw)
 }
 
-func (s *Server) grant(identityID, typ, itemID string) {
-	if !s.holds(identityID, itemID) {
-		s.access[identityID] = append(s.access[identityID], held{typ: typ, id: itemID})
+// grant gives the identity the item until removeDate, or moves the end of the assignment
+// it holds there: a completed GRANT_ACCESS sets the end it carries, or none.
+func (s *Server) grant(identityID, typ, itemID, removeDate string) {
+	for i, h := range s.access[identityID] {
+		if h.id == itemID {
+			s.access[identityID][i].removeDate = removeDate
+			return
+		}
 	}
+	s.access[identityID] = append(s.access[identityID], held{typ: typ, id: itemID, removeDate: removeDate})
+}
+
+// holdsUntil reports whether the identity holds the item, and its end ("" for none).
+func (s *Server) holdsUntil(identityID, itemID string) (string, bool) {
+	for _, h := range s.access[identityID] {
+		if h.id == itemID {
+			return h.removeDate, true
+		}
+	}
+	return "", false
 }
 
 func (s *Server) ungrant(identityID, itemID string) {

@@ -104,9 +104,16 @@ type CancelledRequestDetails struct {
 }
 
 // RequestedItemStatus is ISC's RequestedItemStatus, one row of
-// GET /v3/access-request-status: one requested item of one access request.
+// GET /v3/access-request-status: one requested item of one access request. As the spec
+// describes it, ID is the id of the access request (absent on requests made before ISC
+// added it, see Options.RowsWithoutID), AccessRequestID is the account activity id (the
+// id the create answer's accessRequestIds and cancel's accountActivityId carry), and the
+// row does not name the requested object's id: the item shows only as Name and Type
+// (ItemID tells tests which it is).
 type RequestedItemStatus struct {
-	ID                        string                   `json:"id"`
+	itemID string // the requested object's id, which ISC does not list
+
+	ID                        string                   `json:"id,omitempty"`
 	Name                      string                   `json:"name"`
 	Type                      string                   `json:"type"`
 	Description               string                   `json:"description"`
@@ -133,6 +140,9 @@ type RequestedItemStatus struct {
 	CancelledRequestDetails   *CancelledRequestDetails `json:"cancelledRequestDetails"`
 	ErrorMessages             [][]ErrorMessage         `json:"errorMessages"`
 }
+
+// ItemID is the id of the requested object the row stands for, which ISC's row does not carry.
+func (r RequestedItemStatus) ItemID() string { return r.itemID }
 
 // ErrorResponse is ISC's ErrorResponseDto, the body of 400, 403, 404 and 500 answers.
 type ErrorResponse struct {
