@@ -2,17 +2,22 @@ package app
 
 import (
 	"crypto/tls"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/cmd/internal/clitest"
+	"github.com/accessbot/accessbot/governance"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
 )
 
 func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
@@ -307,4 +312,17 @@ func TestLoadConfig_MissingFileSaysHowToFixIt(t *testing.T) {
 	_, err := LoadConfig("/nonexistent/accessbot.yaml", clitest.Env(nil))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ACCESSBOT_CONFIG")
+}
+
+// Every replica paces SailPoint's calls within one budget per client_id: the composition
+// root hands the SailPoint backend the store's shared limiter.
+func TestAssemble_SailPointSharesItsRateLimitThroughTheStore(t *testing.T) {
+	cfg := clitest.WriteConfig(t, "catalog:\n  - id: x\n    name: X\n    backend: sailpoint\n    ref: ROLE:2c918086749d78830174a1a40e121518\n    approvers: [a@example.com]\n")
+	c, err := LoadConfig(cfg, clitest.Env(map[string]string{"SLACK_SIGNING_SECRET": "s", "SAILPOINT_BASE_URL": "https://acme.api.identitynow.com",
+		"SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}))
+	require.NoError(t, err)
+	store := redisstore.New(goredis.NewClient(&goredis.Options{Addr: miniredis.RunT(t).Addr()}), redisstore.Options{})
+	_, err = Assemble(c, store, io.Discard, governance.SystemClock{}, slog.New(slog.DiscardHandler), "test", nil)
+	require.NoError(t, err)
+	assert.NotNil(t, c.SailPoint.Limiter, "the backend is opened with the shared limiter")
 }

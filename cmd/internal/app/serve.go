@@ -99,6 +99,8 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 		return nil, err
 	}
 	backends := []governance.Backend{backend}
+	// Every replica paces SailPoint's calls within one budget per client_id, through Redis.
+	c.SailPoint.Limiter = store.Limiter()
 	for _, name := range c.catalog.Backends() {
 		if b := c.backend(name); b != nil {
 			be, err := b.Open(clock, log)
