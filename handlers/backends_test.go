@@ -85,7 +85,7 @@ func TestSailPoint_FromSlashCommandToProvisionedAccessAndBack(t *testing.T) {
 	assert.Equal(t, t0.Add(4*time.Hour).Format(time.RFC3339), item.RemoveDate)
 	assert.Equal(t, map[string]string{"requestedBy": "accessbot", "accessbotRequestId": "AR-1", "accessbotItem": "ACCESS_PROFILE:" + iscPayroll,
 		"approvedBy": "alice@example.com"}, subs[0].ClientMetadata)
-	assert.Contains(t, w.dmText("UCAROL"), "was handed to sailpoint")
+	assert.Contains(t, w.dmText("UCAROL"), "was handed to SailPoint")
 
 	r, err := w.store.Get(t.Context(), "AR-1")
 	require.NoError(t, err)
@@ -103,7 +103,7 @@ func TestSailPoint_FromSlashCommandToProvisionedAccessAndBack(t *testing.T) {
 
 	// Dave, Carol's manager in SailPoint, ends it early.
 	assert.Contains(t, ephemeral(t, w.command("UERIN", "revoke payroll from carol@example.com")), `carol@example.com has no active access to "payroll"`, "a stranger learns nothing")
-	assert.Contains(t, ephemeral(t, w.command("UDAVE", "revoke payroll from carol@example.com")), "Carol (carol@example.com)'s access to Payroll Reader")
+	assert.Contains(t, ephemeral(t, w.command("UDAVE", "revoke payroll from carol@example.com")), "The access of Carol (carol@example.com) to Payroll Reader")
 	w.drain()
 	subs = grants(isc)
 	require.Len(t, subs, 2)
@@ -245,7 +245,7 @@ func TestEntra_FromSlashCommandToDeliveredAccessAndRemoved(t *testing.T) {
 	assert.Equal(t, "adminAdd", created[0]["requestType"])
 	assert.Equal(t, map[string]any{"targetId": entraCarol, "assignmentPolicyId": entraPolicy, "accessPackageId": entraPackage}, created[0]["assignment"])
 	assert.Equal(t, "month end — approved in chat by alice@example.com (accessbot request AR-1)", created[0]["justification"])
-	assert.Contains(t, w.dmText("UCAROL"), "was handed to entra")
+	assert.Contains(t, w.dmText("UCAROL"), "was handed to Microsoft Entra")
 
 	r, err := w.store.Get(t.Context(), "AR-1")
 	require.NoError(t, err)

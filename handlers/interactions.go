@@ -134,7 +134,7 @@ func (s *slackHandler) fieldErrors(ctx context.Context, err error, fallback stri
 	if p != nil && slices.Contains(blocks, p.Field) {
 		block = p.Field
 	}
-	return slackapi.NewErrorsViewSubmissionResponse(map[string]string{block: voice.ErrorText(err, ref)})
+	return slackapi.NewErrorsViewSubmissionResponse(map[string]string{block: voice.FieldErrorText(err, ref)})
 }
 
 // viewSubmission handles the deny-reason and request forms. Its answer is the HTTP body:

@@ -383,7 +383,7 @@ func TestRevoke_FromAnAddressSlackTurnedIntoAMailtoLink(t *testing.T) {
 	w.approve("UBOB", "AR-1")
 	// Dave, an admin, types: /access revoke vpn from carol@example.com
 	got := ephemeral(t, w.command("UDAVE", "revoke vpn from <mailto:carol@example.com|carol@example.com>"))
-	assert.Contains(t, got, "Carol (carol@example.com)'s access to Office VPN `vpn` (request AR-1) is revoked")
+	assert.Contains(t, got, "The access of Carol (carol@example.com) to Office VPN `vpn` (request AR-1) is revoked")
 	assert.Equal(t, governance.StateRevoked, w.state("AR-1"))
 }
 
@@ -394,8 +394,8 @@ func TestCommands_StatusAndPendingWithWorkingButtons(t *testing.T) {
 	ephemeral(t, w.command("UCAROL", "request vpn"))
 
 	status := ephemeral(t, w.command("UCAROL", "status"))
-	assert.Contains(t, status, "AR-2 Office VPN `vpn`, 30d — waiting for approval (waiting for Bob)")
-	assert.Contains(t, status, "AR-1 Production database `prod-db`, 8h — waiting for approval (waiting for Alice, Bob)")
+	assert.Contains(t, status, "AR-2 Office VPN `vpn`, 30d — waiting for Bob")
+	assert.Contains(t, status, "AR-1 Production database `prod-db`, 8h — waiting for Alice, Bob")
 	assert.Less(t, strings.Index(status, "AR-2"), strings.Index(status, "AR-1"), "newest first")
 
 	rec := w.command("UBOB", "pending")

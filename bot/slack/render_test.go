@@ -173,7 +173,7 @@ func TestNoticeText_EveryKindSaysSomethingUseful(t *testing.T) {
 	for kind, want := range map[governance.NoticeKind]string{
 		governance.NoticeReceived:  "Your request AR-7 for Production database `prod-db` (8h) went to Alice, Bob for approval.",
 		governance.NoticeApproved:  "Alice (alice@example.com) approved your request AR-7",
-		governance.NoticeSubmitted: "was handed to builtin",
+		governance.NoticeSubmitted: "was handed to the access system",
 		governance.NoticeActive:    "Your access to Production database `prod-db` is active until 2026-11-23 17:00 UTC (request AR-7).",
 		governance.NoticeFailed:    "could not be granted: the access system refused.",
 		governance.NoticeCancelled: "Your request AR-7 for Production database `prod-db` was cancelled.",
@@ -196,9 +196,9 @@ func TestNoticeText_EveryKindSaysSomethingUseful(t *testing.T) {
 	backend.Submission = &governance.Submission{Waiting: "approval in sailpoint by Olivia Owner"}
 	backend.RevokedBy = &bob
 	for kind, want := range map[governance.NoticeKind]string{
-		governance.NoticeDenied:    "was approved here but denied in builtin: rejected by Olivia Owner: not without a ticket",
-		governance.NoticeCancelled: "was cancelled in builtin: rejected by Olivia Owner",
-		governance.NoticeTimedOut:  "lapsed in builtin: rejected by Olivia Owner",
+		governance.NoticeDenied:    "was approved here but denied in the access system: rejected by Olivia Owner: not without a ticket",
+		governance.NoticeCancelled: "was cancelled in the access system: rejected by Olivia Owner",
+		governance.NoticeTimedOut:  "lapsed in the access system: rejected by Olivia Owner",
 		governance.NoticeWaiting:   "is waiting for approval in sailpoint by Olivia Owner.",
 		governance.NoticeRevoked:   "Bob (bob@example.com) revoked your access to Production database `prod-db` (request AR-7)",
 	} {
@@ -317,7 +317,7 @@ func TestStatusAndPending_ListStatesAndButtons(t *testing.T) {
 	denied.Decision = &governance.Decision{By: bob, Reason: "no"}
 
 	status := BlocksText([]byte(wire(t, Reply(voice.Status([]*governance.Request{pending, active, denied})).Blocks)))
-	assert.Contains(t, status, "AR-7 Production database `prod-db`, 8h — waiting for approval (waiting for Alice, Bob)")
+	assert.Contains(t, status, "AR-7 Production database `prod-db`, 8h — waiting for Alice, Bob")
 	assert.Contains(t, status, "AR-8 Production database `prod-db`, 8h — active until 2026-11-23 10:00 UTC")
 	assert.Contains(t, status, "AR-9 Production database `prod-db`, 8h — denied by Bob (bob@example.com): no")
 

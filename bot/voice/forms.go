@@ -66,7 +66,7 @@ func FormShows(shown, total int) Text {
 // DenyForm asks an approver why they deny r.
 func DenyForm(r *governance.Request) Form {
 	return Form{Title: "Deny " + r.ID, Submit: "Deny", Close: "Back",
-		Intro: line(person(r.Requester), " asks for ", item(r), ", ", duration(r), ".\n", quote(r.Reason, maxDetail)),
+		Intro: line(person(r.Requester), " asks for ", item(r), ", ", duration(r), ".\n", strong("Their reason"), "\n", quote(r.Reason, maxDetail)),
 		Inputs: []Input{{Name: InputReason, Label: "Reason for denying", Placeholder: "Tell the requester why, and what to do instead",
 			Multiline: true, MaxLength: governance.MaxReasonLength}}}
 }

@@ -127,3 +127,22 @@ func TestButtons_FollowTheRequestsLifecycle(t *testing.T) {
 		})
 	}
 }
+
+// Small wordings a walk-through found wrong: one approver is "they", a backend is named as
+// people name it, a form's field error holds no command syntax, and the deny form labels
+// the requester's reason.
+func TestWording_SaysItAsPeopleDo(t *testing.T) {
+	r := request(governance.StatePendingApproval)
+	r.Approvers = r.Approvers[:1]
+	received := teams.CardText(teams.Render(voice.Notice(governance.Notice{Kind: governance.NoticeReceived, Request: r})))
+	assert.Contains(t, received, "You will hear here when they decide.")
+	r.Item.Backend = "sailpoint"
+	assert.Contains(t, teams.CardText(teams.Render(voice.Revoked(r))), "SailPoint is removing it now")
+
+	err := &governance.Problem{Err: governance.ErrJustificationRequired, Field: "reason",
+		Message: "Payroll needs a reason. Add one: `request payroll for 8h because <why you need it>`."}
+	assert.Equal(t, "Payroll needs a reason.", voice.FieldErrorText(err, ""))
+
+	deny := voice.DenyForm(request(governance.StatePendingApproval))
+	assert.Contains(t, teams.CardText(teams.FormCard(deny, teams.VerbDeny)), "Their reason")
+}

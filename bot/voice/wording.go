@@ -38,7 +38,28 @@ func id(r *governance.Request) Span { return strong(r.ID) }
 
 func approvers(r *governance.Request) Span { return user(r.ApproverNames(), maxList) }
 
-func backend(r *governance.Request) Span { return user(r.Item.Backend, maxID) }
+// backend is the item's backend as people name it: "SailPoint", not "sailpoint".
+func backend(r *governance.Request) Span {
+	switch r.Item.Backend {
+	case "builtin":
+		return Span{Kind: Words, Text: "the access system"}
+	case "sailpoint":
+		return Span{Kind: Words, Text: "SailPoint"}
+	case "entra":
+		return Span{Kind: Words, Text: "Microsoft Entra"}
+	case "permissions":
+		return Span{Kind: Words, Text: "Permissions Management"}
+	}
+	return user(r.Item.Backend, maxID)
+}
+
+// whenTheyDecide is the end of "you will hear …": one approver, or several of them.
+func whenTheyDecide(r *governance.Request) string {
+	if len(r.Approvers) == 1 {
+		return " for approval. You will hear here when they decide."
+	}
+	return " for approval. You will hear here when one of them decides."
+}
 
 func duration(r *governance.Request) string { return governance.FormatDuration(r.Duration) }
 
@@ -134,10 +155,10 @@ func noticeText(n governance.Notice) Paragraph {
 	case governance.NoticeReceived:
 		if r.Extends != "" {
 			return para(IconInbox, "Your ask to extend ", extends(r), " (request ", id(r), ", for ", it, ") went to ", approvers(r),
-				" for approval. You will hear here when one of them decides.")
+				whenTheyDecide(r))
 		}
 		return para(IconInbox, "Your request ", id(r), " for ", it, " (", duration(r), ") went to ", approvers(r),
-			" for approval. You will hear here when one of them decides.")
+			whenTheyDecide(r))
 	case governance.NoticeApproved:
 		by := line("An approver")
 		if r.Decision != nil {
@@ -269,7 +290,7 @@ func Status(rs []*governance.Request) Message {
 		t := line(id(r), " ", item(r), ", ", duration(r), " — ", strong(r.State.Label()))
 		switch {
 		case r.State == governance.StatePendingApproval:
-			t = line(t, " (waiting for ", approvers(r), ")")
+			t = line(id(r), " ", item(r), ", ", duration(r), " — ", strong("waiting for "), approvers(r))
 		case r.State == governance.StateActive && !r.EndsAt().IsZero():
 			t = line(t, " until ", date(r.EndsAt()))
 		case r.State == governance.StateActive:
@@ -397,7 +418,7 @@ func Cancelled(r *governance.Request) Message {
 func Revoked(r *governance.Request) Message {
 	whose := line("Your access")
 	if r.RevokedBy != nil && !r.RevokedBy.Is(r.Requester) {
-		whose = line(person(r.Requester), "'s access")
+		whose = line("The access of ", person(r.Requester))
 	}
 	return say(IconLock, whose, " to ", item(r), " (request ", id(r), ") is revoked; ", backend(r), " is removing it now.")
 }
@@ -451,6 +472,22 @@ func isCommand(s string) bool {
 
 // ErrorText is Error as plain text, for places that show plain text (the field errors of
 // a Slack modal, the message Teams shows for a refused click).
+// FieldErrorText is ErrorText for the field of a form that the error is about: the
+// sentences that tell how to type a command are left out, since the person is not typing one.
+func FieldErrorText(err error, ref string) string {
+	text := ErrorText(err, ref)
+	var kept []string
+	for _, sentence := range strings.SplitAfter(text, ". ") {
+		if !strings.Contains(sentence, "`") {
+			kept = append(kept, sentence)
+		}
+	}
+	if len(kept) == 0 {
+		return strings.ReplaceAll(text, "`", "")
+	}
+	return strings.TrimSpace(strings.Join(kept, ""))
+}
+
 func ErrorText(err error, ref string) string {
 	var p *governance.Problem
 	if errors.As(err, &p) {
