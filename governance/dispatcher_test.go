@@ -40,7 +40,7 @@ func TestDispatcher_ACardSentWhileTheRequestWasDecidedIsRedrawn(t *testing.T) {
 	}
 	b.deliver()
 	var alice, bob []string
-	for _, e := range b.rec.take() {
+	for _, e := range b.rec.Take() {
 		switch {
 		case strings.HasPrefix(e, "update→alice@example.com:"):
 			alice = append(alice, e)
@@ -113,7 +113,7 @@ func TestDispatcher_AFailedAcknowledgementIsSentAgain(t *testing.T) {
 		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "db", Reason: "why"})
 	require.NoError(t, err)
 	require.NoError(t, governance.NewDispatcher(svc, "one").Drain(ctx))
-	assert.Equal(t, []string{"card→alice@example.com"}, b.rec.take())
+	assert.Equal(t, []string{"card→alice@example.com"}, b.rec.Take())
 	n, _, err := b.store.OutboxDepth(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n, "nothing is left to be delivered again")

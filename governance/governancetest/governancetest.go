@@ -12,24 +12,36 @@ import (
 	"github.com/accessbot/accessbot/governance"
 )
 
-// Notes is a Notifier that writes down each notice as "<kind>→<e-mail>". Cards are
-// accepted and forgotten; admins have no channel.
-type Notes struct {
+// Events is what a test double writes down, safely from many goroutines.
+type Events struct {
 	mu  sync.Mutex
 	got []string
 }
 
-var _ governance.Notifier = (*Notes)(nil)
+// Add writes down s.
+func (e *Events) Add(s string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.got = append(e.got, s)
+}
 
-// Take returns the notices written down since the last Take, sorted.
-func (n *Notes) Take() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := n.got
-	n.got = nil
+// Take returns what was written down since the last Take, sorted.
+func (e *Events) Take() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := e.got
+	e.got = nil
 	slices.Sort(out)
 	return out
 }
+
+// Notes is a Notifier that writes down each notice as "<kind>→<e-mail>". Cards are
+// accepted and forgotten; admins have no channel.
+type Notes struct {
+	Events
+}
+
+var _ governance.Notifier = (*Notes)(nil)
 
 func (n *Notes) SendApprovalCard(_ context.Context, to governance.Person, r *governance.Request) (governance.MessageRef, error) {
 	return governance.MessageRef{Platform: "test", Channel: to.Email, ID: r.ID}, nil
@@ -40,9 +52,7 @@ func (n *Notes) UpdateApprovalCard(context.Context, governance.MessageRef, *gove
 }
 
 func (n *Notes) Notify(_ context.Context, to governance.Person, x governance.Notice) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.got = append(n.got, string(x.Kind)+"→"+to.Email)
+	n.Add(string(x.Kind) + "→" + to.Email)
 	return nil
 }
 
