@@ -22,9 +22,7 @@ import (
 func TestDispatcher_ACardSentWhileTheRequestWasDecidedIsRedrawn(t *testing.T) {
 	b := newBed(t, governance.Schedule{})
 	ctx := context.Background()
-	r, err := b.svc.Request(ctx, governance.RequestInput{
-		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "pair", Reason: "why"})
-	require.NoError(t, err)
+	r := b.ask("pair")
 	other := governance.NewDispatcher(b.svc, "other-replica")
 	var decided sync.Once
 	b.rec.onCard = func(to governance.Person) {
@@ -63,9 +61,7 @@ func TestDispatcher_ACardSentWhileTheRequestWasDecidedIsRedrawn(t *testing.T) {
 func TestDispatcher_EachDeliveryIsAcknowledgedAtOnce(t *testing.T) {
 	b := newBed(t, governance.Schedule{})
 	ctx := context.Background()
-	_, err := b.svc.Request(ctx, governance.RequestInput{
-		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "pair", Reason: "why"})
-	require.NoError(t, err)
+	b.ask("pair")
 	waiting := func() int64 {
 		n, _, err := b.store.OutboxDepth(ctx)
 		require.NoError(t, err)

@@ -125,10 +125,18 @@ func (b *bed) start(sched governance.Schedule) *governance.Service {
 	return b.svc
 }
 
-func (b *bed) request(item string) string {
+// ask asks for item as Carol; what the request sends is not delivered yet.
+func (b *bed) ask(item string) *governance.Request {
+	b.t.Helper()
 	r, err := b.svc.Request(context.Background(), governance.RequestInput{
 		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: item, Reason: "why"})
 	require.NoError(b.t, err)
+	return r
+}
+
+// request asks for item as Carol, delivers the approval cards and forgets them.
+func (b *bed) request(item string) string {
+	r := b.ask(item)
 	b.deliver()
 	b.rec.Take()
 	return r.ID
