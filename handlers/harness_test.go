@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,6 +24,7 @@ import (
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
+	"github.com/accessbot/accessbot/governance/governancetest"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/handlers"
@@ -68,24 +67,6 @@ var people = []slackfake.User{
 	{ID: "UBOT", Name: "Some bot", IsBot: true},
 }
 
-// logBuffer collects what the process logs, for tests about logging.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // world is one accessbot process — its store, service, dispatcher and HTTP handler —
 // over a Redis key prefix and a fake Slack that outlive it, so a test can restart it.
 type world struct {
@@ -93,7 +74,7 @@ type world struct {
 	prefix  string
 	clock   *governance.ManualClock
 	slack   *slackfake.Server
-	logs    *logBuffer
+	logs    *governancetest.Logs // what the process logs, for tests about logging
 	log     *slog.Logger
 	store   *redisstore.Store
 	svc     *governance.Service
@@ -118,7 +99,7 @@ func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
 
 // newWorldWith is a world whose catalog is catalog, with backends extra besides the built-in one.
 func newWorldWith(t testing.TB, catalog string, extra []governance.Backend, opts ...func(*redisstore.Options)) *world {
-	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...), logs: &logBuffer{},
+	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...), logs: &governancetest.Logs{},
 		catalog: catalog, extra: extra}
 	w.slack.AddChannel("CADMINS")
 	w.start(opts...)

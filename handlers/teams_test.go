@@ -19,6 +19,7 @@ import (
 	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/governancetest"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
@@ -35,7 +36,7 @@ func newTeamsWorld(t testing.TB) *world { return newTeamsWorldWith(t, teamsPeopl
 // newTeamsWorldWith is a world whose Teams knows users; accessbot serves tenant-1.
 func newTeamsWorldWith(t testing.TB, users ...teamsfake.User) *world {
 	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...),
-		logs: &logBuffer{}, catalog: catalogYAML, teams: teamsfake.Start(t, teamsApp, users...)}
+		logs: &governancetest.Logs{}, catalog: catalogYAML, teams: teamsfake.Start(t, teamsApp, users...)}
 	w.slack.AddChannel("CADMINS")
 	w.start()
 	return w

@@ -1,4 +1,4 @@
-// Package governancetest holds test doubles that the backends' tests share: a Notifier
+// Package governancetest holds test doubles that tests across accessbot share: a Notifier
 // that writes down who was told what, and a place to collect logs.
 package governancetest
 
@@ -64,7 +64,7 @@ func (n *Notes) Digest(context.Context, governance.Person, []*governance.Request
 
 func (n *Notes) TimeZone(context.Context, governance.Person) (*time.Location, error) { return nil, nil }
 
-// Logs collects what a logger writes, safely from many goroutines.
+// Logs collects what a logger (or a transcript) writes, safely from many goroutines.
 type Logs struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
