@@ -296,6 +296,23 @@ func (w *world) approved(user, text string) {
 	w.approve("UALICE", "AR-1")
 }
 
+// lastDM is the last direct message user got.
+func (w *world) lastDM(user string) string {
+	w.t.Helper()
+	dms := w.dms(user)
+	require.NotEmpty(w.t, dms, "no direct message to %s", user)
+	return dms[len(dms)-1]
+}
+
+// grantEnd is when the built-in backend's grant of request id ends; there must be one.
+func (w *world) grantEnd(id string) time.Time {
+	w.t.Helper()
+	g, ok, err := w.store.Grant(context.Background(), id)
+	require.NoError(w.t, err)
+	require.True(w.t, ok, "the built-in backend recorded a grant for %s", id)
+	return g.End
+}
+
 // dmText is every direct message user got, one after the other.
 func (w *world) dmText(user string) string { return strings.Join(w.dms(user), "\n") }
 
