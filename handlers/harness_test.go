@@ -157,21 +157,37 @@ func (w *world) drain() {
 
 // signed is a request as Slack sends it, signed now.
 func (w *world) signed(path, body string, header ...string) *http.Request {
-	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 	ts := w.clock.Now().Unix()
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
-	r.Header.Set("X-Slack-Signature", handlers.SlackSignature(secret, ts, []byte(body)))
+	r := slackRequest(path, body, ts, handlers.SlackSignature(secret, ts, []byte(body)))
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Set(header[i], header[i+1])
 	}
 	return r
 }
 
-func (w *world) post(path string, form url.Values, header ...string) *httptest.ResponseRecorder {
+// slackRequest is a POST of the form body to path as Slack sends it, sent at ts and with
+// the signature sig; a zero ts or an empty sig leaves its header out.
+func slackRequest(path, body string, ts int64, sig string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ts != 0 {
+		r.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
+	}
+	if sig != "" {
+		r.Header.Set("X-Slack-Signature", sig)
+	}
+	return r
+}
+
+// serve is h's answer to r.
+func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	w.handler.ServeHTTP(rec, w.signed(path, form.Encode(), header...))
+	h.ServeHTTP(rec, r)
 	return rec
+}
+
+func (w *world) post(path string, form url.Values, header ...string) *httptest.ResponseRecorder {
+	return serve(w.handler, w.signed(path, form.Encode(), header...))
 }
 
 func (w *world) nextTrigger() string {

@@ -19,8 +19,7 @@ func TestMetrics_AfterAnEndToEndRequest(t *testing.T) {
 	w.click("UBOB", slackbot.ActionApprove, "AR-1")
 	w.drain()
 
-	rec := httptest.NewRecorder()
-	w.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	rec := serve(w.handler, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	require.Equal(t, http.StatusOK, rec.Code)
 	body, _ := io.ReadAll(rec.Body)
 	for _, want := range []string{

@@ -63,9 +63,7 @@ func (w *world) postTeams(act map[string]any, edit ...func(jwt.MapClaims, map[st
 	r := httptest.NewRequest(http.MethodPost, "/teams/messages", bytes.NewReader(b))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("Authorization", "Bearer "+w.teams.Token(act["serviceUrl"].(string), w.clock.Now(), edit...))
-	rec := httptest.NewRecorder()
-	w.handler.ServeHTTP(rec, r)
-	return rec
+	return serve(w.handler, r)
 }
 
 // say is user typing text to the bot; it waits for the bot's reply and returns its text.
@@ -214,14 +212,10 @@ func TestTeams_BadTokensAreRefusedWithoutAnyOutgoingCall(t *testing.T) {
 	b, _ := json.Marshal(act)
 	r := httptest.NewRequest(http.MethodPost, "/teams/messages", bytes.NewReader(b))
 	r.Header.Set("Authorization", "Bearer "+other.Token(w.teams.URL, t0))
-	rec := httptest.NewRecorder()
-	w.handler.ServeHTTP(rec, r)
-	assert.Equal(t, http.StatusUnauthorized, rec.Code, "forged")
+	assert.Equal(t, http.StatusUnauthorized, serve(w.handler, r).Code, "forged")
 
 	r = httptest.NewRequest(http.MethodPost, "/teams/messages", bytes.NewReader(b))
-	rec = httptest.NewRecorder()
-	w.handler.ServeHTTP(rec, r)
-	assert.Equal(t, http.StatusUnauthorized, rec.Code, "no token")
+	assert.Equal(t, http.StatusUnauthorized, serve(w.handler, r).Code, "no token")
 
 	// A valid token whose serviceurl claim matches, for a serviceUrl not on the allow-list.
 	evil := w.activity("29:carol", "message", map[string]any{"text": "status", "serviceUrl": "https://evil.example.com/"})
