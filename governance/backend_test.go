@@ -3,7 +3,6 @@ package governance_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -102,7 +101,7 @@ func newScriptBed(t *testing.T) *scriptBed {
 	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{be},
 		Notifier: b.rec, Clock: b.clock, Admins: []governance.Person{{Email: "admin@example.com"}},
 		Sync:   governance.SyncPolicy{First: time.Minute, Max: 8 * time.Minute},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	b.disp = governance.NewDispatcher(b.svc, "bed")
 	return &scriptBed{bed: b, be: be}

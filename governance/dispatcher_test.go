@@ -3,7 +3,6 @@ package governance_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -103,7 +102,7 @@ func TestDispatcher_AFailedAcknowledgementIsSentAgain(t *testing.T) {
 	require.NoError(t, err)
 	svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: flaky,
 		Backends: []governance.Backend{backend}, Notifier: b.rec, Clock: b.clock,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	_, err = svc.Request(ctx, governance.RequestInput{
 		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "db", Reason: "why"})

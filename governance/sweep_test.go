@@ -3,7 +3,6 @@ package governance_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -119,7 +118,7 @@ func (b *bed) start(sched governance.Schedule) *governance.Service {
 	require.NoError(b.t, err)
 	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{backend},
 		Notifier: b.rec, Clock: b.clock, Schedule: sched, Hours: b.hours, Admins: []governance.Person{{Email: "admin@example.com"}},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(b.t, err)
 	b.disp = governance.NewDispatcher(b.svc, "bed")
 	return b.svc
@@ -697,7 +696,7 @@ func TestSweep_EscalationWalksUpTheManagersThenTheFallback(t *testing.T) {
 			b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store,
 				Backends: []governance.Backend{managers{Backend: bi, chart: tt.chart}}, Notifier: b.rec, Clock: b.clock,
 				Schedule: governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 1, FallbackApprover: "fallback@example.com"},
-				Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))})
+				Logger:   slog.New(slog.DiscardHandler)})
 			require.NoError(t, err)
 			b.disp = governance.NewDispatcher(b.svc, "bed")
 			b.request("db")
