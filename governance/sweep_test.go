@@ -143,13 +143,7 @@ func (b *bed) request(item string) string {
 
 func (b *bed) sweep() {
 	b.t.Helper()
-	for {
-		n, err := b.svc.Sweep(context.Background(), 100, 5*time.Minute)
-		require.NoError(b.t, err)
-		if n == 0 {
-			break
-		}
-	}
+	governancetest.SweepAll(b.t, b.svc)
 	b.deliver()
 }
 

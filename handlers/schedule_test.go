@@ -11,18 +11,13 @@ import (
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/governancetest"
 )
 
 func (w *world) sweepAfter(d time.Duration) {
 	w.t.Helper()
 	w.clock.Advance(d)
-	for {
-		n, err := w.svc.Sweep(context.Background(), 100, 5*time.Minute)
-		require.NoError(w.t, err)
-		if n == 0 {
-			break
-		}
-	}
+	governancetest.SweepAll(w.t, w.svc)
 	w.drain()
 }
 

@@ -1,5 +1,6 @@
 // Package governancetest holds test doubles that tests across accessbot share: a Notifier
-// that writes down who was told what, and a place to collect logs.
+// that writes down who was told what, a place to collect logs, and a sweep that carries
+// out everything due.
 package governancetest
 
 import (
@@ -7,6 +8,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/accessbot/accessbot/governance"
@@ -72,3 +74,18 @@ type Logs struct {
 
 func (l *Logs) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.Write(p) }
 func (l *Logs) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
+
+// SweepAll has svc carry out everything that is due now, batch after batch, as the
+// scheduler's sweep does; it fails the test on the first error.
+func SweepAll(t testing.TB, svc *governance.Service) {
+	t.Helper()
+	for {
+		n, err := svc.Sweep(context.Background(), 100, 5*time.Minute)
+		if err != nil {
+			t.Fatalf("sweep: %v", err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
