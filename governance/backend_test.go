@@ -3,7 +3,6 @@ package governance_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -102,7 +101,7 @@ func newScriptBed(t *testing.T) *scriptBed {
 	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{be},
 		Notifier: b.rec, Clock: b.clock, Admins: []governance.Person{{Email: "admin@example.com"}},
 		Sync:   governance.SyncPolicy{First: time.Minute, Max: 8 * time.Minute},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	b.disp = governance.NewDispatcher(b.svc, "bed")
 	return &scriptBed{bed: b, be: be}
@@ -117,7 +116,7 @@ func (b *scriptBed) approved(item string) *governance.Request {
 		Approver: governance.Actor{Person: r.Approvers[0]}})
 	require.NoError(b.t, err)
 	b.deliver()
-	b.rec.take()
+	b.rec.Take()
 	return b.get(id)
 }
 
@@ -149,10 +148,10 @@ func TestSync_EveryBackendOutcomeMapsOntoTheLifecycle(t *testing.T) {
 			b.be.status = governance.Submission{State: governance.StateSubmitted, Waiting: "approval in script by Olivia"}
 			b.clock.Advance(time.Minute)
 			b.sweep()
-			assert.Equal(t, []string{"waiting→carol@example.com"}, b.rec.take(), "the requester hears what the backend waits for")
+			assert.Equal(t, []string{"waiting→carol@example.com"}, b.rec.Take(), "the requester hears what the backend waits for")
 			b.clock.Advance(2 * time.Minute)
 			b.sweep()
-			assert.Empty(t, b.rec.take(), "…once, not at every check")
+			assert.Empty(t, b.rec.Take(), "…once, not at every check")
 
 			b.be.status = tt.answer
 			b.clock.Advance(4 * time.Minute)
@@ -160,7 +159,7 @@ func TestSync_EveryBackendOutcomeMapsOntoTheLifecycle(t *testing.T) {
 			got := b.get(r.ID)
 			assert.Equal(t, tt.state, got.State)
 			assert.Equal(t, tt.failure, got.Failure)
-			assert.Contains(t, b.rec.take(), tt.notice)
+			assert.Contains(t, b.rec.Take(), tt.notice)
 			checks := b.be.statusN
 			b.clock.Advance(time.Hour)
 			b.sweep()
@@ -191,7 +190,7 @@ func TestSync_ChecksGetRarerAndTransientErrorsAreRetried(t *testing.T) {
 	b.be.status = governance.Submission{State: governance.StateActive}
 	b.clock.Advance(5 * time.Minute) // the lease of the failed check ends
 	b.sweep()
-	assert.Contains(t, b.rec.take(), "active→carol@example.com")
+	assert.Contains(t, b.rec.Take(), "active→carol@example.com")
 }
 
 func TestCancel_ASubmittedRequestIsWithdrawnInTheBackendFirst(t *testing.T) {
@@ -250,7 +249,7 @@ func TestRevoke_WhoMayEndActiveAccess(t *testing.T) {
 			b.clock.Advance(time.Minute)
 			b.sweep()
 			require.Equal(t, governance.StateActive, b.get(r.ID).State)
-			b.rec.take()
+			b.rec.Take()
 
 			got, err := b.svc.Revoke(context.Background(), governance.RevokeInput{By: person(tt.by), Target: tt.target, Holder: tt.holder})
 			if tt.err != nil {
@@ -268,9 +267,9 @@ func TestRevoke_WhoMayEndActiveAccess(t *testing.T) {
 			assert.Equal(t, tt.by, b.be.revoked[0].RevokedBy.Email)
 			assert.Contains(t, b.be.revoked[0].Reason, "Revoked in chat by "+tt.by+" (accessbot AR-1)")
 			if tt.notice {
-				assert.Equal(t, []string{"revoked→carol@example.com"}, b.rec.take())
+				assert.Equal(t, []string{"revoked→carol@example.com"}, b.rec.Take())
 			} else {
-				assert.Empty(t, b.rec.take(), "the holder did it and was answered in place")
+				assert.Empty(t, b.rec.Take(), "the holder did it and was answered in place")
 			}
 			b.clock.Advance(24 * time.Hour)
 			b.sweep()

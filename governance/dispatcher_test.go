@@ -3,7 +3,6 @@ package governance_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -22,9 +21,7 @@ import (
 func TestDispatcher_ACardSentWhileTheRequestWasDecidedIsRedrawn(t *testing.T) {
 	b := newBed(t, governance.Schedule{})
 	ctx := context.Background()
-	r, err := b.svc.Request(ctx, governance.RequestInput{
-		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "pair", Reason: "why"})
-	require.NoError(t, err)
+	r := b.ask("pair")
 	other := governance.NewDispatcher(b.svc, "other-replica")
 	var decided sync.Once
 	b.rec.onCard = func(to governance.Person) {
@@ -40,7 +37,7 @@ func TestDispatcher_ACardSentWhileTheRequestWasDecidedIsRedrawn(t *testing.T) {
 	}
 	b.deliver()
 	var alice, bob []string
-	for _, e := range b.rec.take() {
+	for _, e := range b.rec.Take() {
 		switch {
 		case strings.HasPrefix(e, "update→alice@example.com:"):
 			alice = append(alice, e)
@@ -63,9 +60,7 @@ func TestDispatcher_ACardSentWhileTheRequestWasDecidedIsRedrawn(t *testing.T) {
 func TestDispatcher_EachDeliveryIsAcknowledgedAtOnce(t *testing.T) {
 	b := newBed(t, governance.Schedule{})
 	ctx := context.Background()
-	_, err := b.svc.Request(ctx, governance.RequestInput{
-		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "pair", Reason: "why"})
-	require.NoError(t, err)
+	b.ask("pair")
 	waiting := func() int64 {
 		n, _, err := b.store.OutboxDepth(ctx)
 		require.NoError(t, err)
@@ -107,13 +102,13 @@ func TestDispatcher_AFailedAcknowledgementIsSentAgain(t *testing.T) {
 	require.NoError(t, err)
 	svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: flaky,
 		Backends: []governance.Backend{backend}, Notifier: b.rec, Clock: b.clock,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	_, err = svc.Request(ctx, governance.RequestInput{
 		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "db", Reason: "why"})
 	require.NoError(t, err)
 	require.NoError(t, governance.NewDispatcher(svc, "one").Drain(ctx))
-	assert.Equal(t, []string{"card→alice@example.com"}, b.rec.take())
+	assert.Equal(t, []string{"card→alice@example.com"}, b.rec.Take())
 	n, _, err := b.store.OutboxDepth(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n, "nothing is left to be delivered again")

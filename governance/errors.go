@@ -2,6 +2,7 @@ package governance
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -45,6 +46,14 @@ func (p *Problem) Unwrap() error { return p.Err }
 
 func problem(err error, field, msg string) *Problem {
 	return &Problem{Err: err, Field: field, Message: msg}
+}
+
+// BadRef is the failure of a submission whose catalog item has a ref its backend cannot
+// read (err says why): permanent, and for the access admins to fix. Backends share it so
+// that the sentence is the same whichever backend the item is in.
+func BadRef(item ItemRef, err error) error {
+	return Permanent(&Problem{Err: ErrUnknownItem, Message: fmt.Sprintf(
+		"the catalog's entry for %s is wrong (%v); ask your access admins to fix it", item.Name, err)})
 }
 
 // PermanentError marks a backend or delivery error that retrying will not fix.

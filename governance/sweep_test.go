@@ -3,10 +3,8 @@ package governance_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
+	"github.com/accessbot/accessbot/governance/governancetest"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
@@ -26,9 +25,9 @@ func TestMain(m *testing.M) { redistest.Main(m) }
 // recorder is a Notifier that writes down who was told what; the Slack rendering of the
 // same messages is tested in bot/slack and through the handlers.
 type recorder struct {
-	mu     sync.Mutex
-	events []string
-	zones  map[string]*time.Location // e-mail → time zone, as a chat platform would tell
+	governancetest.Events
+	mu    sync.Mutex
+	zones map[string]*time.Location // e-mail → time zone, as a chat platform would tell
 	// onCard, when set, runs while a card is on its way, before SendApprovalCard returns.
 	onCard func(to governance.Person)
 }
@@ -38,7 +37,7 @@ func (r *recorder) Digest(_ context.Context, to governance.Person, pending []*go
 	for i, p := range pending {
 		ids[i] = p.ID
 	}
-	r.add("digest→" + to.Email + ":" + strings.Join(ids, ","))
+	r.Add("digest→" + to.Email + ":" + strings.Join(ids, ","))
 	return nil
 }
 
@@ -46,23 +45,8 @@ func (r *recorder) TimeZone(_ context.Context, to governance.Person) (*time.Loca
 	return r.zones[to.Email], nil
 }
 
-func (r *recorder) add(s string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, s)
-}
-
-func (r *recorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.events
-	r.events = nil
-	sort.Strings(out)
-	return out
-}
-
 func (r *recorder) SendApprovalCard(_ context.Context, to governance.Person, req *governance.Request) (governance.MessageRef, error) {
-	r.add("card→" + to.Email)
+	r.Add("card→" + to.Email)
 	r.mu.Lock()
 	hook := r.onCard
 	r.mu.Unlock()
@@ -73,17 +57,17 @@ func (r *recorder) SendApprovalCard(_ context.Context, to governance.Person, req
 }
 
 func (r *recorder) UpdateApprovalCard(_ context.Context, ref governance.MessageRef, req *governance.Request) error {
-	r.add("update→" + ref.Recipient + ":" + string(req.State))
+	r.Add("update→" + ref.Recipient + ":" + string(req.State))
 	return nil
 }
 
 func (r *recorder) Notify(_ context.Context, to governance.Person, n governance.Notice) error {
-	r.add(string(n.Kind) + "→" + to.Email)
+	r.Add(string(n.Kind) + "→" + to.Email)
 	return nil
 }
 
 func (r *recorder) AlertAdmins(_ context.Context, req *governance.Request) (governance.MessageRef, bool, error) {
-	r.add(fmt.Sprintf("alert→admins#%d", req.Escalations))
+	r.Add(fmt.Sprintf("alert→admins#%d", req.Escalations))
 	return governance.MessageRef{Platform: "test", Channel: "admins"}, true, nil
 }
 
@@ -134,30 +118,41 @@ func (b *bed) start(sched governance.Schedule) *governance.Service {
 	require.NoError(b.t, err)
 	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{backend},
 		Notifier: b.rec, Clock: b.clock, Schedule: sched, Hours: b.hours, Admins: []governance.Person{{Email: "admin@example.com"}},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(b.t, err)
 	b.disp = governance.NewDispatcher(b.svc, "bed")
 	return b.svc
 }
 
-func (b *bed) request(item string) string {
+// ask asks for item as Carol; what the request sends is not delivered yet.
+func (b *bed) ask(item string) *governance.Request {
+	b.t.Helper()
 	r, err := b.svc.Request(context.Background(), governance.RequestInput{
 		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: item, Reason: "why"})
 	require.NoError(b.t, err)
+	return r
+}
+
+// request asks for item as Carol, delivers the approval cards and forgets them.
+func (b *bed) request(item string) string {
+	r := b.ask(item)
 	b.deliver()
-	b.rec.take()
+	b.rec.Take()
 	return r.ID
 }
 
 func (b *bed) sweep() {
 	b.t.Helper()
-	for {
-		n, err := b.svc.Sweep(context.Background(), 100, 5*time.Minute)
-		require.NoError(b.t, err)
-		if n == 0 {
-			break
-		}
-	}
+	governancetest.SweepAll(b.t, b.svc)
+	b.deliver()
+}
+
+// approve approves id as approver and delivers what the decision sends.
+func (b *bed) approve(id, approver string) {
+	b.t.Helper()
+	_, err := b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: approver}}})
+	require.NoError(b.t, err)
 	b.deliver()
 }
 
@@ -169,7 +164,7 @@ func (b *bed) days(n int) map[int][]string {
 	for d := 1; d <= n; d++ {
 		b.clock.Advance(governance.Day)
 		b.sweep()
-		if ev := b.rec.take(); len(ev) > 0 {
+		if ev := b.rec.Take(); len(ev) > 0 {
 			out[d] = ev
 		}
 	}
@@ -183,7 +178,7 @@ func (b *bed) hourly(first, last int) []string {
 	for h := first; h <= last; h++ {
 		b.clock.Set(t0.Add(time.Duration(h) * time.Hour))
 		b.sweep()
-		for _, e := range b.rec.take() {
+		for _, e := range b.rec.Take() {
 			got = append(got, fmt.Sprintf("%dh %s", h, e))
 		}
 	}
@@ -242,11 +237,8 @@ func TestSweep_DecisionStopsTheReminders(t *testing.T) {
 	id := b.request("db")
 	assert.Equal(t, map[int][]string{3: {"reminder→alice@example.com"}}, b.days(3))
 	b.clock.Advance(12 * time.Hour)
-	_, err := b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: true,
-		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
-	require.NoError(t, err)
-	b.deliver()
-	b.rec.take()
+	b.approve(id, "alice@example.com")
+	b.rec.Take()
 	assert.Equal(t, map[int][]string{1: {"ended→carol@example.com"}}, b.days(10),
 		"no reminder, escalation or timeout after the decision; only the 8h grant's end")
 }
@@ -261,13 +253,10 @@ func TestSweep_AnEscalatedRequestMayBeDecidedByAdminsAndTheFallback(t *testing.T
 	r, err := b.svc.CheckDecider(context.Background(), id, governance.Person{Email: "fallback@example.com"})
 	require.NoError(t, err)
 	assert.Equal(t, 1, r.Escalations)
-	_, err = b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: true,
-		Approver: governance.Actor{Person: governance.Person{Email: "admin@example.com"}}})
-	require.NoError(t, err)
-	b.deliver()
+	b.approve(id, "admin@example.com")
 	// The update runs beside the submission, so it may already see the grant active.
 	assert.Condition(t, func() bool {
-		ev := b.rec.take()
+		ev := b.rec.Take()
 		return slices.Contains(ev, "update→admins#1:approved") || slices.Contains(ev, "update→admins#1:active")
 	}, "the admin alert is updated like the cards")
 }
@@ -277,7 +266,7 @@ func TestSweep_OverdueRemindersCollapseIntoOne(t *testing.T) {
 	b.request("db")
 	b.clock.Advance(5*governance.Day + time.Hour) // the scheduler was down for days 3 to 5
 	b.sweep()
-	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take())
+	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.Take())
 	assert.Equal(t, map[int][]string{1: {"alert→admins#1", "card→f@example.com", "escalated→carol@example.com"}}, b.days(1))
 }
 
@@ -292,7 +281,7 @@ func TestSweep_AnOverdueTimeoutWinsOverOverdueEscalations(t *testing.T) {
 		b.request("db")
 		b.clock.Advance(5 * governance.Day) // the scheduler was down from day 1 to day 5
 		b.sweep()
-		assert.Equal(t, want, b.rec.take())
+		assert.Equal(t, want, b.rec.Take())
 	})
 	t.Run("delivering between passes", func(t *testing.T) {
 		b := newBed(t, sched)
@@ -306,18 +295,15 @@ func TestSweep_AnOverdueTimeoutWinsOverOverdueEscalations(t *testing.T) {
 				break
 			}
 		}
-		assert.Equal(t, want, b.rec.take())
+		assert.Equal(t, want, b.rec.Take())
 	})
 }
 
 func TestSweep_EightHourGrant_WarnedAnHourBeforeAndRevokedAtTheEnd(t *testing.T) {
 	b := newBed(t, governance.Schedule{ExpiryNotices: []time.Duration{24 * time.Hour, time.Hour}})
 	id := b.request("db")
-	_, err := b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: true,
-		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
-	require.NoError(t, err)
-	b.deliver()
-	b.rec.take()
+	b.approve(id, "alice@example.com")
+	b.rec.Take()
 
 	assert.Equal(t, []string{"7h expiring→carol@example.com", "8h ended→carol@example.com"}, b.hourly(1, 9))
 	g, ok, err := b.store.Grant(context.Background(), id)
@@ -351,7 +337,7 @@ func TestSweep_TwoReplicasSendEachThingOnce(t *testing.T) {
 	}
 	wg.Wait()
 	b.deliver()
-	assert.Len(t, b.rec.take(), 20, "one reminder per request")
+	assert.Len(t, b.rec.Take(), 20, "one reminder per request")
 }
 
 func TestSweep_ASweeperThatDiesAfterClaimingLosesNothing(t *testing.T) {
@@ -363,13 +349,13 @@ func TestSweep_ASweeperThatDiesAfterClaimingLosesNothing(t *testing.T) {
 	require.Len(t, claimed, 1) // and then that sweeper dies
 
 	b.sweep()
-	assert.Empty(t, b.rec.take(), "leased to the dead sweeper")
+	assert.Empty(t, b.rec.Take(), "leased to the dead sweeper")
 	b.clock.Advance(5 * time.Minute)
 	b.sweep()
-	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take())
+	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.Take())
 	b.clock.Advance(time.Hour)
 	b.sweep()
-	assert.Empty(t, b.rec.take(), "and only once")
+	assert.Empty(t, b.rec.Take(), "and only once")
 }
 
 func TestSweep_RemindersWaitForWorkingHoursInTheApproversZone_EscalationsDoNot(t *testing.T) {
@@ -388,13 +374,13 @@ func TestSweep_RemindersWaitForWorkingHoursInTheApproversZone_EscalationsDoNot(t
 		b.sweep()
 	}
 	at("2026-11-06 09:00:00") // Friday 18:00 in Tokyo: the window has just closed
-	assert.Empty(t, b.rec.take(), "the reminder waits for Monday morning in Tokyo")
+	assert.Empty(t, b.rec.Take(), "the reminder waits for Monday morning in Tokyo")
 	at("2026-11-07 09:00:00") // Saturday: the escalation keeps its day
-	assert.Equal(t, []string{"alert→admins#1", "card→f@example.com", "escalated→carol@example.com"}, b.rec.take())
+	assert.Equal(t, []string{"alert→admins#1", "card→f@example.com", "escalated→carol@example.com"}, b.rec.Take())
 	at("2026-11-08 23:59:00") // Sunday: the fallback has it, so no second escalation; reminder 2 waits too
-	assert.Empty(t, b.rec.take())
+	assert.Empty(t, b.rec.Take())
 	at("2026-11-09 00:00:00") // Monday 09:00 in Tokyo
-	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take(), "the two held reminders arrive as one")
+	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.Take(), "the two held reminders arrive as one")
 }
 
 // A request made late on Friday has its Saturday and Sunday reminders held for Monday
@@ -412,7 +398,7 @@ func TestSweep_RemindersHeldOverTheWeekendArriveAsOne(t *testing.T) {
 	for h := 1; h < 3*24; h++ { // to Monday 16:55 in Berlin, hour by hour, before the escalation
 		b.clock.Set(friday.Add(time.Duration(h) * time.Hour))
 		b.sweep()
-		for _, e := range b.rec.take() {
+		for _, e := range b.rec.Take() {
 			got = append(got, b.clock.Now().In(berlin).Format("Mon 15:04")+" "+e)
 		}
 	}
@@ -430,16 +416,13 @@ func TestSweep_AHeldReminderIsDroppedOnceTheRequestIsDecided(t *testing.T) {
 	id := b.request("pair")         // approvers alice (UTC) and bob (Tokyo); Monday 09:00 UTC
 	b.clock.Advance(governance.Day) // Tuesday 09:00 UTC, 18:00 in Tokyo: bob's reminder waits
 	b.sweep()
-	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.take())
+	assert.Equal(t, []string{"reminder→alice@example.com"}, b.rec.Take())
 
-	_, err = b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: true,
-		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
-	require.NoError(t, err)
-	b.deliver()
-	b.rec.take()
+	b.approve(id, "alice@example.com")
+	b.rec.Take()
 	b.clock.Set(time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC)) // Wednesday 09:00 in Tokyo
 	b.sweep()
-	assert.NotContains(t, b.rec.take(), "reminder→bob@example.com")
+	assert.NotContains(t, b.rec.Take(), "reminder→bob@example.com")
 }
 
 // Likewise a warning that access ends, held for the weekend, is dropped once the access
@@ -455,27 +438,24 @@ func TestSweep_AHeldExpiryWarningIsDroppedOnceTheAccessIsRevoked(t *testing.T) {
 			r, err := b.svc.Request(context.Background(), governance.RequestInput{Requester: carol, Item: "db",
 				Duration: 3 * governance.Day, Reason: "why"}) // ends Monday 20:00
 			require.NoError(t, err)
-			_, err = b.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approve: true,
-				Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
-			require.NoError(t, err)
-			b.deliver()
-			b.rec.take()
+			b.approve(r.ID, "alice@example.com")
+			b.rec.Take()
 
 			b.clock.Set(friday.Add(2 * governance.Day)) // Sunday 20:00: due, and held for Monday 09:00
 			b.sweep()
-			require.Empty(t, b.rec.take())
+			require.Empty(t, b.rec.Take())
 			if revoke {
 				_, err = b.svc.Revoke(context.Background(), governance.RevokeInput{Target: r.ID, By: carol})
 				require.NoError(t, err)
 				b.deliver()
-				b.rec.take()
+				b.rec.Take()
 			}
 			b.clock.Set(time.Date(2026, 11, 9, 9, 0, 0, 0, time.UTC))
 			b.sweep()
 			if revoke {
-				assert.Empty(t, b.rec.take(), "no warning for access that was given up")
+				assert.Empty(t, b.rec.Take(), "no warning for access that was given up")
 			} else {
-				assert.Equal(t, []string{"expiring→carol@example.com"}, b.rec.take())
+				assert.Equal(t, []string{"expiring→carol@example.com"}, b.rec.Take())
 			}
 		})
 	}
@@ -494,7 +474,7 @@ func TestDigest_EachApproverOncePerTickAcrossReplicas(t *testing.T) {
 	n2, err := two.Digest(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 1, n1+n2, "two replicas on the same tick: one digest")
-	assert.Equal(t, []string{"digest→alice@example.com:AR-1,AR-2"}, b.rec.take(), "only approvers with something waiting, oldest first")
+	assert.Equal(t, []string{"digest→alice@example.com:AR-1,AR-2"}, b.rec.Take(), "only approvers with something waiting, oldest first")
 
 	b.clock.Advance(24 * time.Hour)
 	n, err := one.Digest(context.Background())
@@ -506,18 +486,15 @@ func TestExtend_AnApprovedExtensionMovesTheEndOfTheOriginalGrant(t *testing.T) {
 	ctx := context.Background()
 	b := newBed(t, governance.Schedule{ExpiryNotices: []time.Duration{time.Hour}})
 	carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
-	alice := governance.Actor{Person: governance.Person{Email: "alice@example.com"}}
 	id := b.request("db")
-	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true, Approver: alice})
-	require.NoError(t, err)
-	b.deliver()
-	b.rec.take()
+	b.approve(id, "alice@example.com")
+	b.rec.Take()
 
 	b.clock.Advance(7 * time.Hour)
 	b.sweep()
-	assert.Equal(t, []string{"expiring→carol@example.com"}, b.rec.take())
+	assert.Equal(t, []string{"expiring→carol@example.com"}, b.rec.Take())
 
-	_, err = b.svc.Extend(ctx, id, governance.Actor{Person: governance.Person{Email: "alice@example.com"}})
+	_, err := b.svc.Extend(ctx, id, governance.Actor{Person: governance.Person{Email: "alice@example.com"}})
 	assert.ErrorIs(t, err, governance.ErrNotRequester, "only the person with the access may extend it")
 	ext, err := b.svc.Extend(ctx, id, carol)
 	require.NoError(t, err)
@@ -528,12 +505,10 @@ func TestExtend_AnApprovedExtensionMovesTheEndOfTheOriginalGrant(t *testing.T) {
 	assert.Equal(t, t0.Add(16*time.Hour), ext.ExtendTo)
 	assert.Equal(t, "why", ext.Reason, "the person's own reason; the card says what it extends")
 	b.deliver()
-	assert.Equal(t, []string{"card→alice@example.com", "received→carol@example.com"}, b.rec.take(), "a new approval round")
+	assert.Equal(t, []string{"card→alice@example.com", "received→carol@example.com"}, b.rec.Take(), "a new approval round")
 
-	_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: ext.ID, Approve: true, Approver: alice})
-	require.NoError(t, err)
-	b.deliver()
-	b.rec.take()
+	b.approve(ext.ID, "alice@example.com")
+	b.rec.Take()
 	g, _, err := b.store.Grant(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, t0.Add(16*time.Hour), g.End, "the backend's grant now ends later")
@@ -562,24 +537,19 @@ func TestRevoke_ExtendedAccessEndsWithItsExtensions(t *testing.T) {
 			ctx := context.Background()
 			b := newBed(t, governance.Schedule{ExpiryNotices: []time.Duration{time.Hour}})
 			carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
-			alice := governance.Actor{Person: governance.Person{Email: "alice@example.com"}}
 			id := b.request("db")
-			_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true, Approver: alice})
-			require.NoError(t, err)
-			b.deliver()
+			b.approve(id, "alice@example.com")
 			ext, err := b.svc.Extend(ctx, id, carol)
 			require.NoError(t, err)
 			b.deliver()
-			_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: ext.ID, Approve: true, Approver: alice})
-			require.NoError(t, err)
-			b.deliver()
+			b.approve(ext.ID, "alice@example.com")
 			got, err := b.store.Get(ctx, ext.ID)
 			require.NoError(t, err)
 			require.Equal(t, governance.StateActive, got.State)
 			steps := governance.Steps(got)
 			require.Len(t, steps, 1, "an extension warns about nothing itself: it only ends, with the access it extends")
 			assert.Equal(t, governance.PlanEnd, steps[0].Kind)
-			b.rec.take()
+			b.rec.Take()
 
 			what := target
 			if target == "extension id" {
@@ -611,13 +581,10 @@ func TestRevoke_ExtendedAccessEndsWithItsExtensions(t *testing.T) {
 func TestExtend_ApprovedAfterTheOriginalEndedIsAGrantOfItsOwn(t *testing.T) {
 	ctx := context.Background()
 	carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
-	alice := governance.Actor{Person: governance.Person{Email: "alice@example.com"}}
 	lateExtension := func(t *testing.T) (*bed, string) {
 		b := newBed(t, governance.Schedule{ExpiryNotices: []time.Duration{time.Hour}})
 		id := b.request("db") // 8h
-		_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true, Approver: alice})
-		require.NoError(t, err)
-		b.deliver()
+		b.approve(id, "alice@example.com")
 		b.clock.Advance(7 * time.Hour)
 		b.sweep()
 		ext, err := b.svc.Extend(ctx, id, carol) // asked at 7h...
@@ -625,10 +592,8 @@ func TestExtend_ApprovedAfterTheOriginalEndedIsAGrantOfItsOwn(t *testing.T) {
 		b.deliver()
 		b.clock.Advance(2 * time.Hour) // ...the original ends at 8h...
 		b.sweep()
-		_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: ext.ID, Approve: true, Approver: alice}) // ...approved at 9h
-		require.NoError(t, err)
-		b.deliver()
-		b.rec.take()
+		b.approve(ext.ID, "alice@example.com") // ...approved at 9h
+		b.rec.Take()
 		r, err := b.store.Get(ctx, ext.ID)
 		require.NoError(t, err)
 		require.Equal(t, governance.StateActive, r.State)
@@ -665,15 +630,13 @@ func TestExtend_AfterADenialAsksAgain(t *testing.T) {
 	carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
 	alice := governance.Actor{Person: governance.Person{Email: "alice@example.com"}}
 	id := b.request("db")
-	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true, Approver: alice})
-	require.NoError(t, err)
-	b.deliver()
+	b.approve(id, "alice@example.com")
 	first, err := b.svc.Extend(ctx, id, carol)
 	require.NoError(t, err)
 	_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: first.ID, Reason: "not now", Approver: alice})
 	require.NoError(t, err)
 	b.deliver()
-	b.rec.take()
+	b.rec.Take()
 
 	b.clock.Advance(time.Hour)
 	second, err := b.svc.Extend(ctx, id, carol)
@@ -684,7 +647,7 @@ func TestExtend_AfterADenialAsksAgain(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, second.ID, again.ID, "a double click still asks once")
 	b.deliver()
-	assert.Equal(t, []string{"card→alice@example.com", "received→carol@example.com"}, b.rec.take())
+	assert.Equal(t, []string{"card→alice@example.com", "received→carol@example.com"}, b.rec.Take())
 }
 
 // managers is the built-in backend plus an org chart, like a backend that can tell
@@ -727,7 +690,7 @@ func TestSweep_EscalationWalksUpTheManagersThenTheFallback(t *testing.T) {
 			b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store,
 				Backends: []governance.Backend{managers{Backend: bi, chart: tt.chart}}, Notifier: b.rec, Clock: b.clock,
 				Schedule: governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 1, FallbackApprover: "fallback@example.com"},
-				Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))})
+				Logger:   slog.New(slog.DiscardHandler)})
 			require.NoError(t, err)
 			b.disp = governance.NewDispatcher(b.svc, "bed")
 			b.request("db")
@@ -743,10 +706,7 @@ func TestExtend_ForAnotherDuration(t *testing.T) {
 	b := newBed(t, governance.Schedule{})
 	carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
 	id := b.request("db")
-	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
-		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
-	require.NoError(t, err)
-	b.deliver()
+	b.approve(id, "alice@example.com")
 	ext, err := b.svc.ExtendFor(ctx, id, carol, 4*time.Hour)
 	require.NoError(t, err)
 	assert.Equal(t, 4*time.Hour, ext.Duration)

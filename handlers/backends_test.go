@@ -18,6 +18,7 @@ import (
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/entra"
 	"github.com/accessbot/accessbot/governance/entra/graphfake"
+	"github.com/accessbot/accessbot/governance/governancetest"
 	"github.com/accessbot/accessbot/governance/permissions"
 	"github.com/accessbot/accessbot/governance/permissions/pmfake"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
@@ -263,7 +264,7 @@ func TestEntra_FromSlashCommandToDeliveredAccessAndRemoved(t *testing.T) {
 func TestEntra_ATeamsRequesterIsTheObjectIdTeamsVouchesFor(t *testing.T) {
 	clock := governance.NewManualClock(t0)
 	g, be := newEntraTenant(t, clock)
-	w := &world{t: t, prefix: redistest.Prefix(t), clock: clock, slack: slackfake.Start(t, people...), logs: &logBuffer{},
+	w := &world{t: t, prefix: redistest.Prefix(t), clock: clock, slack: slackfake.Start(t, people...), logs: &governancetest.Logs{},
 		catalog: entraCatalog, extra: []governance.Backend{be}, teams: teamsfake.Start(t, teamsApp, teamsPeople...)}
 	w.slack.AddChannel("CADMINS")
 	w.start()

@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -14,7 +13,7 @@ import (
 )
 
 func TestBackground_RunsAtMostItsSlotsAndWaitsForAll(t *testing.T) {
-	b := handlers.NewBackground(2, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b := handlers.NewBackground(2, slog.New(slog.DiscardHandler))
 	release := make(chan struct{})
 	var ran atomic.Int32
 	held := func() { <-release; ran.Add(1) }

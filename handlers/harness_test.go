@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -12,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +25,7 @@ import (
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
+	"github.com/accessbot/accessbot/governance/governancetest"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/handlers"
@@ -69,24 +68,6 @@ var people = []slackfake.User{
 	{ID: "UBOT", Name: "Some bot", IsBot: true},
 }
 
-// logBuffer collects what the process logs, for tests about logging.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // world is one accessbot process — its store, service, dispatcher and HTTP handler —
 // over a Redis key prefix and a fake Slack that outlive it, so a test can restart it.
 type world struct {
@@ -94,7 +75,7 @@ type world struct {
 	prefix  string
 	clock   *governance.ManualClock
 	slack   *slackfake.Server
-	logs    *logBuffer
+	logs    *governancetest.Logs // what the process logs, for tests about logging
 	log     *slog.Logger
 	store   *redisstore.Store
 	svc     *governance.Service
@@ -120,7 +101,7 @@ func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
 
 // newWorldWith is a world whose catalog is catalog, with backends extra besides the built-in one.
 func newWorldWith(t testing.TB, catalog string, extra []governance.Backend, opts ...func(*redisstore.Options)) *world {
-	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...), logs: &logBuffer{},
+	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...), logs: &governancetest.Logs{},
 		catalog: catalog, extra: extra}
 	w.slack.AddChannel("CADMINS")
 	w.start(opts...)
@@ -176,21 +157,37 @@ func (w *world) drain() {
 
 // signed is a request as Slack sends it, signed now.
 func (w *world) signed(path, body string, header ...string) *http.Request {
-	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 	ts := w.clock.Now().Unix()
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
-	r.Header.Set("X-Slack-Signature", handlers.SlackSignature(secret, ts, []byte(body)))
+	r := slackRequest(path, body, ts, handlers.SlackSignature(secret, ts, []byte(body)))
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Set(header[i], header[i+1])
 	}
 	return r
 }
 
-func (w *world) post(path string, form url.Values, header ...string) *httptest.ResponseRecorder {
+// slackRequest is a POST of the form body to path as Slack sends it, sent at ts and with
+// the signature sig; a zero ts or an empty sig leaves its header out.
+func slackRequest(path, body string, ts int64, sig string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ts != 0 {
+		r.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
+	}
+	if sig != "" {
+		r.Header.Set("X-Slack-Signature", sig)
+	}
+	return r
+}
+
+// serve is h's answer to r.
+func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	w.handler.ServeHTTP(rec, w.signed(path, form.Encode(), header...))
+	h.ServeHTTP(rec, r)
 	return rec
+}
+
+func (w *world) post(path string, form url.Values, header ...string) *httptest.ResponseRecorder {
+	return serve(w.handler, w.signed(path, form.Encode(), header...))
 }
 
 func (w *world) nextTrigger() string {
@@ -313,6 +310,23 @@ func (w *world) approved(user, text string) {
 	assert.Contains(w.t, ephemeral(w.t, w.command(user, text)), "AR-1")
 	w.drain()
 	w.approve("UALICE", "AR-1")
+}
+
+// lastDM is the last direct message user got.
+func (w *world) lastDM(user string) string {
+	w.t.Helper()
+	dms := w.dms(user)
+	require.NotEmpty(w.t, dms, "no direct message to %s", user)
+	return dms[len(dms)-1]
+}
+
+// grantEnd is when the built-in backend's grant of request id ends; there must be one.
+func (w *world) grantEnd(id string) time.Time {
+	w.t.Helper()
+	g, ok, err := w.store.Grant(context.Background(), id)
+	require.NoError(w.t, err)
+	require.True(w.t, ok, "the built-in backend recorded a grant for %s", id)
+	return g.End
 }
 
 // dmText is every direct message user got, one after the other.

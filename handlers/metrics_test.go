@@ -20,8 +20,7 @@ func TestMetrics_AfterAnEndToEndRequest(t *testing.T) {
 	w.click("UBOB", slackbot.ActionApprove, "AR-1")
 	w.drain()
 
-	rec := httptest.NewRecorder()
-	handlers.Ops(w.metrics, false).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	rec := serve(handlers.Ops(w.metrics, false), httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	require.Equal(t, http.StatusOK, rec.Code)
 	body, _ := io.ReadAll(rec.Body)
 	for _, want := range []string{

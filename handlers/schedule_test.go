@@ -11,18 +11,13 @@ import (
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/governancetest"
 )
 
 func (w *world) sweepAfter(d time.Duration) {
 	w.t.Helper()
 	w.clock.Advance(d)
-	for {
-		n, err := w.svc.Sweep(context.Background(), 100, 5*time.Minute)
-		require.NoError(w.t, err)
-		if n == 0 {
-			break
-		}
-	}
+	governancetest.SweepAll(w.t, w.svc)
 	w.drain()
 }
 
@@ -103,15 +98,12 @@ func TestExtend_FromTheExpiryWarning(t *testing.T) {
 	assert.Contains(t, w.replies("UCAROL", 1)[0], "AR-2")
 	w.drain()
 	assert.Contains(t, w.card("UBOB"), "Access request AR-1", "Bob's first card")
-	bob := w.dms("UBOB")
-	assert.Contains(t, bob[len(bob)-1], "Extension request AR-2")
-	assert.Contains(t, bob[len(bob)-1], "Extends: AR-1 by 30d, until", "what it extends, by how much, until when")
+	card := w.lastDM("UBOB")
+	assert.Contains(t, card, "Extension request AR-2")
+	assert.Contains(t, card, "Extends: AR-1 by 30d, until", "what it extends, by how much, until when")
 
 	w.approve("UBOB", "AR-2")
-	g, ok, err := w.store.Grant(context.Background(), "AR-1")
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, t0.Add(60*governance.Day), g.End, "the grant now runs 30 more days")
+	assert.Equal(t, t0.Add(60*governance.Day), w.grantEnd("AR-1"), "the grant now runs 30 more days")
 }
 
 func TestExtend_ByCommandForAnotherDuration(t *testing.T) {
@@ -122,13 +114,9 @@ func TestExtend_ByCommandForAnotherDuration(t *testing.T) {
 	assert.Contains(t, answer, "You asked to extend AR-1 by 1d, until")
 	assert.Contains(t, answer, "request AR-2 is waiting for")
 	w.drain()
-	bob := w.dms("UBOB")
-	card := bob[len(bob)-1]
+	card := w.lastDM("UBOB")
 	assert.Contains(t, card, "Extension request AR-2")
 	assert.Contains(t, card, "Extends: AR-1 by 1d, until")
 	w.approve("UBOB", "AR-2")
-	g, ok, err := w.store.Grant(context.Background(), "AR-1")
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, t0.Add(3*governance.Day), g.End, "2 days, then 1 more")
+	assert.Equal(t, t0.Add(3*governance.Day), w.grantEnd("AR-1"), "2 days, then 1 more")
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -47,10 +46,7 @@ func TestRequestApproveGrant_CardsToEveryApproverThenGrantThenEveryoneTold(t *te
 		w.replies("UALICE", 1))
 	w.drain()
 
-	g, ok, err := w.store.Grant(context.Background(), "AR-1")
-	require.NoError(t, err)
-	require.True(t, ok, "the built-in backend recorded the grant")
-	assert.Equal(t, t0.Add(10*time.Minute+8*time.Hour), g.End)
+	assert.Equal(t, t0.Add(10*time.Minute+8*time.Hour), w.grantEnd("AR-1"), "the built-in backend recorded the grant")
 
 	told := w.dms("UCAROL")
 	require.Len(t, told, 2, "approved, then active")
@@ -448,18 +444,9 @@ func TestSSLCheck_IsAnswered(t *testing.T) {
 func TestSignatureAndSize_AreCheckedOnEveryRequest(t *testing.T) {
 	w := newWorld(t)
 	send := func(path, body string, ts int64, sig string) int {
-		r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		r := slackRequest(path, body, ts, sig)
 		r.RemoteAddr = "203.0.113.9:4711"
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if ts != 0 {
-			r.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
-		}
-		if sig != "" {
-			r.Header.Set("X-Slack-Signature", sig)
-		}
-		rec := httptest.NewRecorder()
-		w.handler.ServeHTTP(rec, r)
-		return rec.Code
+		return serve(w.handler, r).Code
 	}
 	now := w.clock.Now().Unix()
 	bodies := map[string]string{
@@ -500,15 +487,7 @@ func TestSignature_SlacksPublishedVectorPassesAtItsOwnTime(t *testing.T) {
 		Slack: handlers.SlackConfig{SigningSecret: "8f742231b10e8888abcd99yyyzzz85a5", API: slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil),
 			Directory: slackbot.NewDirectory(slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil), w.store)}})
 	body := "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
-	send := func(sig string) int {
-		r := httptest.NewRequest(http.MethodPost, "/slack/commands", strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		r.Header.Set("X-Slack-Request-Timestamp", "1531420618")
-		r.Header.Set("X-Slack-Signature", sig)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		return rec.Code
-	}
+	send := func(sig string) int { return serve(h, slackRequest("/slack/commands", body, 1531420618, sig)).Code }
 	assert.Equal(t, http.StatusOK, send("v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"))
 	assert.Equal(t, http.StatusUnauthorized, send("v0=A2114D57B48EAC39B9AD189DD8316235A7B4A8D21A10BD27519666489C69B503"),
 		"compared with the header as Slack writes it: lower-case hex only")
@@ -590,8 +569,7 @@ func TestSlackPermanentError_IsGivenUpNotRetried(t *testing.T) {
 func TestHealthAndReadiness(t *testing.T) {
 	w := newWorld(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
-		rec := httptest.NewRecorder()
-		w.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		rec := serve(w.handler, httptest.NewRequest(http.MethodGet, path, nil))
 		assert.Equal(t, http.StatusOK, rec.Code, path)
 		assert.Equal(t, "ok\n", rec.Body.String(), path)
 	}
@@ -603,8 +581,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	svc, err := governance.NewService(governance.Config{Catalog: catalog, Store: redisstore.New(down, redisstore.Options{}),
 		Backends: []governance.Backend{namedBackend{}}, Notifier: slackbot.NewNotifier(nil, nil, nil), Logger: w.log})
 	require.NoError(t, err)
-	rec := httptest.NewRecorder()
-	handlers.New(handlers.Config{Service: svc, Logger: w.log}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	rec := serve(handlers.New(handlers.Config{Service: svc, Logger: w.log}), httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.Contains(t, rec.Body.String(), "not ready: the store does not answer: ")
 	assert.Contains(t, rec.Body.String(), "127.0.0.1:1")
@@ -614,12 +591,8 @@ func TestNoSigningSecret_RefusesEverything(t *testing.T) {
 	w := newWorld(t)
 	h := handlers.New(handlers.Config{Service: w.svc, Logger: w.log})
 	body := url.Values{"text": {"status"}, "user_id": {"UCAROL"}}.Encode()
-	r := httptest.NewRequest(http.MethodPost, "/slack/commands", strings.NewReader(body))
 	ts := w.clock.Now().Unix()
-	r.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
-	r.Header.Set("X-Slack-Signature", handlers.SlackSignature("", ts, []byte(body)))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
+	rec := serve(h, slackRequest("/slack/commands", body, ts, handlers.SlackSignature("", ts, []byte(body))))
 	assert.Equal(t, http.StatusUnauthorized, rec.Code, "an empty secret would let anyone sign")
 }
 

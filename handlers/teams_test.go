@@ -20,6 +20,7 @@ import (
 	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/governancetest"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
@@ -36,7 +37,7 @@ func newTeamsWorld(t testing.TB) *world { return newTeamsWorldWith(t, teamsPeopl
 // newTeamsWorldWith is a world whose Teams knows users; accessbot serves tenant-1.
 func newTeamsWorldWith(t testing.TB, users ...teamsfake.User) *world {
 	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...),
-		logs: &logBuffer{}, catalog: catalogYAML, teams: teamsfake.Start(t, teamsApp, users...)}
+		logs: &governancetest.Logs{}, catalog: catalogYAML, teams: teamsfake.Start(t, teamsApp, users...)}
 	w.slack.AddChannel("CADMINS")
 	w.start()
 	return w
@@ -63,9 +64,7 @@ func (w *world) postTeams(act map[string]any, edit ...func(jwt.MapClaims, map[st
 	r := httptest.NewRequest(http.MethodPost, "/teams/messages", bytes.NewReader(b))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("Authorization", "Bearer "+w.teams.Token(act["serviceUrl"].(string), w.clock.Now(), edit...))
-	rec := httptest.NewRecorder()
-	w.handler.ServeHTTP(rec, r)
-	return rec
+	return serve(w.handler, r)
 }
 
 // say is user typing text to the bot; it waits for the bot's reply and returns its text.
@@ -214,14 +213,10 @@ func TestTeams_BadTokensAreRefusedWithoutAnyOutgoingCall(t *testing.T) {
 	b, _ := json.Marshal(act)
 	r := httptest.NewRequest(http.MethodPost, "/teams/messages", bytes.NewReader(b))
 	r.Header.Set("Authorization", "Bearer "+other.Token(w.teams.URL, t0))
-	rec := httptest.NewRecorder()
-	w.handler.ServeHTTP(rec, r)
-	assert.Equal(t, http.StatusUnauthorized, rec.Code, "forged")
+	assert.Equal(t, http.StatusUnauthorized, serve(w.handler, r).Code, "forged")
 
 	r = httptest.NewRequest(http.MethodPost, "/teams/messages", bytes.NewReader(b))
-	rec = httptest.NewRecorder()
-	w.handler.ServeHTTP(rec, r)
-	assert.Equal(t, http.StatusUnauthorized, rec.Code, "no token")
+	assert.Equal(t, http.StatusUnauthorized, serve(w.handler, r).Code, "no token")
 
 	// A valid token whose serviceurl claim matches, for a serviceUrl not on the allow-list.
 	evil := w.activity("29:carol", "message", map[string]any{"text": "status", "serviceUrl": "https://evil.example.com/"})

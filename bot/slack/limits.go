@@ -74,6 +74,12 @@ func checkAsSent(b slackapi.Block) error {
 // of the cost of sending a card otherwise. known is false for anything else, which
 // checkAsSent then checks. It must say what checkBlock says (TestCheckTyped_AgreesWithTheWireCheck).
 func checkTyped(b slackapi.Block) (err error, known bool) {
+	if !typedKnows(b) {
+		return nil, false
+	}
+	if err := checkLen("block_id", b.ID(), 0, maxID); err != nil {
+		return err, true
+	}
 	text := func(t *slackapi.TextBlockObject) string {
 		if t == nil {
 			return ""
@@ -82,12 +88,6 @@ func checkTyped(b slackapi.Block) (err error, known bool) {
 	}
 	switch b := b.(type) {
 	case *slackapi.SectionBlock:
-		if b.Accessory != nil {
-			return nil, false
-		}
-		if err := checkLen("block_id", b.BlockID, 0, maxID); err != nil {
-			return err, true
-		}
 		if b.Text == nil && len(b.Fields) == 0 {
 			return fmt.Errorf("a section needs text or fields"), true
 		}
@@ -104,46 +104,20 @@ func checkTyped(b slackapi.Block) (err error, known bool) {
 				return err, true
 			}
 		}
-		return nil, true
 	case *slackapi.HeaderBlock:
-		if err := checkLen("block_id", b.BlockID, 0, maxID); err != nil {
-			return err, true
-		}
 		return checkLen("header", text(b.Text), 1, maxHeader), true
-	case *slackapi.DividerBlock:
-		return checkLen("block_id", b.BlockID, 0, maxID), true
 	case *slackapi.ContextBlock:
-		for _, e := range b.ContextElements.Elements {
-			if _, ok := e.(*slackapi.TextBlockObject); !ok {
-				return nil, false
-			}
-		}
-		if err := checkLen("block_id", b.BlockID, 0, maxID); err != nil {
+		if err := checkCount("context elements", len(b.ContextElements.Elements), maxContextItems); err != nil {
 			return err, true
-		}
-		if n := len(b.ContextElements.Elements); n == 0 || n > maxContextItems {
-			return fmt.Errorf("%d context elements; 1 to %d are allowed", n, maxContextItems), true
 		}
 		for _, e := range b.ContextElements.Elements {
 			if err := checkLen("context text", e.(*slackapi.TextBlockObject).Text, 0, maxSectionText); err != nil {
 				return err, true
 			}
 		}
-		return nil, true
 	case *slackapi.ActionBlock:
-		if b.Elements == nil {
-			return nil, false
-		}
-		for _, e := range b.Elements.ElementSet {
-			if _, ok := e.(*slackapi.ButtonBlockElement); !ok {
-				return nil, false
-			}
-		}
-		if err := checkLen("block_id", b.BlockID, 0, maxID); err != nil {
+		if err := checkCount("elements", len(b.Elements.ElementSet), maxActions); err != nil {
 			return err, true
-		}
-		if n := len(b.Elements.ElementSet); n == 0 || n > maxActions {
-			return fmt.Errorf("%d elements; 1 to %d are allowed", n, maxActions), true
 		}
 		for _, e := range b.Elements.ElementSet {
 			btn := e.(*slackapi.ButtonBlockElement)
@@ -158,9 +132,37 @@ func checkTyped(b slackapi.Block) (err error, known bool) {
 				}
 			}
 		}
-		return nil, true
 	}
-	return nil, false
+	return nil, true
+}
+
+// typedKnows says whether checkTyped knows b: the blocks the renderer makes — sections
+// without an accessory, headers, dividers, contexts of text and actions of buttons.
+func typedKnows(b slackapi.Block) bool {
+	switch b := b.(type) {
+	case *slackapi.SectionBlock:
+		return b.Accessory == nil
+	case *slackapi.HeaderBlock, *slackapi.DividerBlock:
+		return true
+	case *slackapi.ContextBlock:
+		for _, e := range b.ContextElements.Elements {
+			if _, ok := e.(*slackapi.TextBlockObject); !ok {
+				return false
+			}
+		}
+		return true
+	case *slackapi.ActionBlock:
+		if b.Elements == nil {
+			return false
+		}
+		for _, e := range b.Elements.ElementSet {
+			if _, ok := e.(*slackapi.ButtonBlockElement); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // CheckView reports the first limit a modal breaks, or nil.
@@ -211,8 +213,8 @@ func checkBlock(b map[string]any) error {
 		return checkLen("header", textOf(b["text"]), 1, maxHeader)
 	case "context":
 		elems, _ := b["elements"].([]any)
-		if len(elems) == 0 || len(elems) > maxContextItems {
-			return fmt.Errorf("%d context elements; 1 to %d are allowed", len(elems), maxContextItems)
+		if err := checkCount("context elements", len(elems), maxContextItems); err != nil {
+			return err
 		}
 		for _, e := range elems {
 			if err := checkLen("context text", textOf(e), 0, maxSectionText); err != nil {
@@ -221,8 +223,8 @@ func checkBlock(b map[string]any) error {
 		}
 	case "actions":
 		elems, _ := b["elements"].([]any)
-		if len(elems) == 0 || len(elems) > maxActions {
-			return fmt.Errorf("%d elements; 1 to %d are allowed", len(elems), maxActions)
+		if err := checkCount("elements", len(elems), maxActions); err != nil {
+			return err
 		}
 		for _, e := range elems {
 			m, _ := e.(map[string]any)
@@ -263,8 +265,8 @@ func checkElement(e map[string]any) error {
 		return checkLen("button url", str(e, "url"), 0, maxURL)
 	case "static_select":
 		opts, _ := e["options"].([]any)
-		if len(opts) == 0 || len(opts) > maxOptions {
-			return fmt.Errorf("%d options; 1 to %d are allowed", len(opts), maxOptions)
+		if err := checkCount("options", len(opts), maxOptions); err != nil {
+			return err
 		}
 		for _, o := range opts {
 			m, _ := o.(map[string]any)
@@ -301,6 +303,14 @@ func checkLen(what, s string, min, max int) error {
 			return fmt.Errorf("%s is empty", what)
 		}
 		return fmt.Errorf("%s is %d characters; at most %d are allowed", what, n, max)
+	}
+	return nil
+}
+
+// checkCount checks that there are 1 to max of what.
+func checkCount(what string, n, max int) error {
+	if n == 0 || n > max {
+		return fmt.Errorf("%d %s; 1 to %d are allowed", n, what, max)
 	}
 	return nil
 }

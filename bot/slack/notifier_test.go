@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -57,7 +56,7 @@ func (c *memCache) SaveChatUser(_ context.Context, u governance.ChatUser, ttl ti
 	return nil
 }
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = slog.New(slog.DiscardHandler)
 
 func newNotifier(t *testing.T, opts ...NotifierOption) (*Notifier, *slackfake.Server) {
 	fake := slackfake.Start(t, members...)

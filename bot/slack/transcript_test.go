@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -13,28 +12,11 @@ import (
 
 	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/governancetest"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the concurrent test below.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestTranscript_ShowsTheConversationAsPeopleSeeIt(t *testing.T) {
-	var out lockedBuffer
+	var out governancetest.Logs
 	tr := NewTranscript(&out, map[string]string{"ALICE": "Alice <alice@example.com>"})
 	dir := NewDevDirectory(map[string]string{"ALICE": "Alice <alice@example.com>"})
 	n := NewNotifier(tr, dir, quiet)
@@ -67,7 +49,7 @@ func TestTranscript_ShowsTheConversationAsPeopleSeeIt(t *testing.T) {
 }
 
 func TestTranscript_GivesDistinctTimestampsAndNeverInterleaves(t *testing.T) {
-	var out lockedBuffer
+	var out governancetest.Logs // safe for the notifications written at once below
 	tr := NewTranscript(&out, nil)
 	n := NewNotifier(tr, NewDevDirectory(nil), quiet)
 	var wg sync.WaitGroup

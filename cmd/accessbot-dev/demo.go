@@ -39,7 +39,7 @@ func demo(ctx context.Context, stdout io.Writer) error {
 	}
 	clock := governance.NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	out := &lockedWriter{w: stdout}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	bot, err := app.Assemble(c, redisstore.New(client, redisstore.Options{Prefix: "demo"}), out, clock, log, "demo",
 		func(f func()) { f() })
 	if err != nil {

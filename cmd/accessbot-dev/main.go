@@ -8,19 +8,6 @@
 //	accessbot-dev help         the usage (also -h and --help)
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-)
+import "github.com/accessbot/accessbot/cmd/internal/app"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "accessbot-dev:", err)
-		os.Exit(1)
-	}
-}
+func main() { app.Main("accessbot-dev", run) }

@@ -10,19 +10,6 @@
 //	accessbot help                     the usage (also -h and --help)
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-)
+import "github.com/accessbot/accessbot/cmd/internal/app"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "accessbot:", err)
-		os.Exit(1)
-	}
-}
+func main() { app.Main("accessbot", run) }

@@ -6,52 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/cmd/internal/clitest"
-	"github.com/accessbot/accessbot/cmd/internal/slackclient"
 )
-
-func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
-	ctx := context.Background()
-	bot := clitest.Serve(t, run, []string{"accessbot"}, clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0"}))
-	addr, out := bot.Addr, bot.Out
-	banner := out.String()
-	assert.Contains(t, banner, "in-process store; every request is lost")
-	assert.Contains(t, banner, "sample catalog")
-	assert.Contains(t, banner, slackbot.DevSigningSecret)
-	assert.Contains(t, banner, "go run ./cmd/accessbot-dev say")
-
-	for _, path := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(addr + path)
-		require.NoError(t, err)
-		resp.Body.Close()
-		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
-	}
-
-	c := &slackclient.Client{Base: addr, Secret: slackbot.DevSigningSecret, Do: http.DefaultClient.Do, Now: time.Now}
-	ack, err := c.Command(ctx, "CAROL", "request vpn for 2d because conference wifi")
-	require.NoError(t, err)
-	assert.Contains(t, string(ack), "AR-1")
-	out.WaitFor(t, `DM to bob@example.com \(BOB\)`, 10*time.Second) // the card, delivered by the background dispatcher
-
-	_, err = c.Click(ctx, "BOB", "approve", "AR-1", "")
-	require.NoError(t, err)
-	out.WaitFor(t, `Your access to Office VPN .* is active until`, 10*time.Second)
-
-	bot.Stop()
-	select {
-	case err := <-bot.Done:
-		assert.NoError(t, err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not return after cancellation")
-	}
-	assert.Contains(t, out.String(), `"msg":"stopped"`)
-}
 
 func TestRun_ConfigCheck(t *testing.T) {
 	out := clitest.NewOutput()
@@ -155,29 +115,4 @@ func TestRun_MetricsOnTheirOwnListener(t *testing.T) {
 	assert.Equal(t, http.StatusOK, get("http://"+metricsAddr+"/metrics"))
 	assert.Equal(t, http.StatusNotFound, get(bot.Addr+"/metrics"), "not on the public listener")
 	assert.Equal(t, http.StatusNotFound, get("http://"+metricsAddr+"/debug/pprof/"), "profiles only with metrics.pprof")
-}
-
-func TestRun_ServesTeamsWhenConfigured(t *testing.T) {
-	ctx := context.Background()
-	bot := clitest.Serve(t, run, []string{"accessbot"}, clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0",
-		"TEAMS_APP_ID": "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e", "TEAMS_APP_PASSWORD": "p",
-		"TEAMS_TENANT_IDS": "11111111-2222-3333-4444-555555555555"}))
-	addr, out := bot.Addr, bot.Out
-	assert.Contains(t, out.String(), "/teams/messages")
-	assert.Contains(t, out.String(), "people of tenant 11111111-2222-3333-4444-555555555555 only")
-
-	resp, err := http.Post(addr+"/teams/messages", "application/json", strings.NewReader(`{"type":"message","text":"help"}`))
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "served, and nothing without a Bot Framework token")
-
-	// No SLACK_SIGNING_SECRET next to Teams: Slack's endpoints take nothing, least of all a
-	// request signed with the public development secret.
-	assert.Contains(t, out.String(), "/slack/* refuses every request")
-	forger := &slackclient.Client{Base: addr, Secret: slackbot.DevSigningSecret, Do: http.DefaultClient.Do, Now: time.Now}
-	_, err = forger.Command(ctx, "MALLORY", "request vpn because forged")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "401")
-	bot.Stop()
-	require.NoError(t, <-bot.Done)
 }

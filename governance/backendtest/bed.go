@@ -7,7 +7,6 @@ package backendtest
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -57,7 +56,7 @@ func NewBed(t testing.TB, c BedConfig) *Bed {
 	b.Svc, err = governance.NewService(governance.Config{Catalog: cat, Store: b.Store, Backends: []governance.Backend{c.Backend},
 		Notifier: b.Notes, Clock: c.Clock, Admins: []governance.Person{{Email: c.Admin}},
 		Sync:   governance.SyncPolicy{First: time.Minute, Max: time.Minute},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	b.Disp = governance.NewDispatcher(b.Svc, "test", governance.WithMaxAttempts(MaxAttempts))
 	return b

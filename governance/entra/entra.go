@@ -156,8 +156,7 @@ func ParseRef(ref string) (accessPackageID, policyID string, err error) {
 func (b *Backend) ref(item governance.ItemRef) (pkg, policy string, err error) {
 	pkg, policy, err = ParseRef(item.Ref)
 	if err != nil {
-		return "", "", governance.Permanent(&governance.Problem{Err: governance.ErrUnknownItem, Message: fmt.Sprintf(
-			"the catalog's entry for %s is wrong (%v); ask your access admins to fix it", item.Name, err)})
+		return "", "", governance.BadRef(item, err)
 	}
 	return pkg, policy, nil
 }

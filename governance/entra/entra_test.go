@@ -117,6 +117,15 @@ func (tn *tenant) active(item string) *governance.Request {
 	return r
 }
 
+// approvedThen is a payroll request accessbot submitted to Entra, which Entra has since
+// moved to state, before accessbot's next status check.
+func (tn *tenant) approvedThen(state string) *governance.Request {
+	tn.T.Helper()
+	r := tn.Approved("payroll")
+	tn.graph.SetState(r.Submission.ExternalID, state)
+	return r
+}
+
 func (tn *tenant) assignmentOf(requestID string) string {
 	r, ok := tn.graph.Request(requestID)
 	require.True(tn.T, ok)
@@ -369,8 +378,7 @@ func TestRevoke_TheEndOfATimeBoundGrantRemovesIt(t *testing.T) {
 
 func TestCancel_EntraKeepsWhatItIsWorkingOn(t *testing.T) {
 	tn := newTenant(t, graphfake.Options{})
-	r := tn.Approved("payroll")
-	tn.graph.SetState(r.Submission.ExternalID, "pendingApproval")
+	r := tn.approvedThen("pendingApproval")
 	_, err := tn.Cancel(r.ID)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, governance.ErrNotPending)
@@ -384,8 +392,7 @@ func TestCancel_EntraKeepsWhatItIsWorkingOn(t *testing.T) {
 
 func TestCancel_WhatEntraDeliveredIsRemoved(t *testing.T) {
 	tn := newTenant(t, graphfake.Options{})
-	r := tn.Approved("payroll")
-	tn.graph.SetState(r.Submission.ExternalID, "delivered") // before accessbot's next status check
+	r := tn.approvedThen("delivered")
 	got, err := tn.Cancel(r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateCancelled, got.State)
@@ -397,8 +404,7 @@ func TestCancel_WhatEntraDeliveredIsRemoved(t *testing.T) {
 
 func TestCancel_WhatEntraEndedNeedsNothing(t *testing.T) {
 	tn := newTenant(t, graphfake.Options{})
-	r := tn.Approved("payroll")
-	tn.graph.SetState(r.Submission.ExternalID, "denied")
+	r := tn.approvedThen("denied")
 	got, err := tn.Cancel(r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateCancelled, got.State)

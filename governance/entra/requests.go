@@ -58,11 +58,7 @@ func when(t, fallback time.Time) string {
 // made before (a retry after a lost answer) is found by its justification and returned,
 // so Submit is idempotent in the request id.
 func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Submission, error) {
-	pkg, policy, err := b.ref(g.Item)
-	if err != nil {
-		return governance.Submission{}, err
-	}
-	uid, err := b.identityID(ctx, g)
+	pkg, policy, uid, err := b.target(ctx, g)
 	if err != nil {
 		return governance.Submission{}, err
 	}
@@ -83,12 +79,17 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 	return tracked(created, g), nil
 }
 
-func (b *Backend) identityID(ctx context.Context, g governance.Grant) (string, error) {
+// target is what grant g is about in Entra: the item's access package and assignment
+// policy, and the object id of the user who gets it (looked up when the grant has none).
+func (b *Backend) target(ctx context.Context, g governance.Grant) (pkg, policy, uid string, err error) {
+	if pkg, policy, err = b.ref(g.Item); err != nil {
+		return "", "", "", err
+	}
 	if g.Identity.ID != "" {
-		return g.Identity.ID, nil
+		return pkg, policy, g.Identity.ID, nil
 	}
 	id, err := b.LookupIdentity(ctx, g.Requester)
-	return id.ID, err
+	return pkg, policy, id.ID, err
 }
 
 // tracked is the submission a request of accessbot's stands for.
@@ -297,11 +298,7 @@ func (b *Backend) Cancel(ctx context.Context, s governance.Submission) error {
 // Revoke asks Entra to remove the user's assignment of the item's package (adminRemove).
 // An assignment the user no longer has, or one already being removed, needs nothing more.
 func (b *Backend) Revoke(ctx context.Context, g governance.Grant) error {
-	pkg, _, err := b.ref(g.Item)
-	if err != nil {
-		return err
-	}
-	uid, err := b.identityID(ctx, g)
+	pkg, _, uid, err := b.target(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -343,11 +340,7 @@ func (b *Backend) remove(ctx context.Context, pkg string, held []assignment, rea
 // (adminUpdate). An update accessbot already asked for, for the same end, is returned
 // instead of asking again.
 func (b *Backend) Extend(ctx context.Context, g governance.Grant, end time.Time) (governance.Submission, error) {
-	pkg, _, err := b.ref(g.Item)
-	if err != nil {
-		return governance.Submission{}, err
-	}
-	uid, err := b.identityID(ctx, g)
+	pkg, _, uid, err := b.target(ctx, g)
 	if err != nil {
 		return governance.Submission{}, err
 	}

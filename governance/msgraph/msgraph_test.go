@@ -68,7 +68,7 @@ func (s *server) client(t *testing.T, opts ...func(*msgraph.Options)) *msgraph.C
 	o := msgraph.Options{BaseURL: s.URL + "/v1.0", LoginURL: s.URL, TenantID: tenant, ClientID: "app", ClientSecret: "s3cret",
 		Rate: 1000, Burst: 100, Timeout: 2 * time.Second, Name: "Entra",
 		Credentials: "AZURE_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET",
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Logger:      slog.New(slog.DiscardHandler)}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -364,7 +364,7 @@ func BenchmarkDo(b *testing.B) {
 	}))
 	defer srv.Close()
 	c, err := msgraph.New(msgraph.Options{BaseURL: srv.URL + "/v1.0", LoginURL: srv.URL, TenantID: tenant, ClientID: "a", ClientSecret: "b",
-		Rate: 1e9, Burst: 1000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Rate: 1e9, Burst: 1000, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(b, err)
 	b.ReportAllocs()
 	for b.Loop() {

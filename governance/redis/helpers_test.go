@@ -2,13 +2,9 @@ package redis
 
 import (
 	"context"
-	"fmt"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
@@ -54,6 +50,16 @@ func next(r *governance.Request, to governance.State) *governance.Request {
 	n.Approvers = append([]governance.Person(nil), r.Approvers...)
 	n.Version, n.State = r.Version+1, to
 	return &n
+}
+
+// storeWithCards returns a store holding request AR-1 from carol, created as the
+// service creates it: with a card task for each of approvers.
+func storeWithCards(t testing.TB, opts Options, approvers ...string) *Store {
+	t.Helper()
+	s := newStore(t, opts)
+	r := request("AR-1", "carol@example.com", approvers...)
+	mustCreate(t, s, r, createEffects(r))
+	return s
 }
 
 func mustCreate(t testing.TB, s *Store, r *governance.Request, fx governance.Effects) {
@@ -107,57 +113,4 @@ func shardCounts(t testing.TB, s *Store, id, requester, approver string) counts 
 	c.pending, err = s.rdb.ZCard(ctx, s.k.pending(sh, approver)).Result()
 	require.NoError(t, err)
 	return c
-}
-
-// keyRecorder is a go-redis hook that records the keys every command and script names.
-type keyRecorder struct {
-	mu   sync.Mutex
-	keys [][]string // per command
-}
-
-func (k *keyRecorder) DialHook(next goredis.DialHook) goredis.DialHook { return next }
-
-func (k *keyRecorder) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
-	return func(ctx context.Context, cmd goredis.Cmder) error {
-		k.record(cmd)
-		return next(ctx, cmd)
-	}
-}
-
-func (k *keyRecorder) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []goredis.Cmder) error {
-		for _, c := range cmds {
-			k.record(c)
-		}
-		return next(ctx, cmds)
-	}
-}
-
-func (k *keyRecorder) record(cmd goredis.Cmder) {
-	args := cmd.Args()
-	var keys []string
-	switch strings.ToLower(fmt.Sprint(args[0])) {
-	case "eval", "evalsha":
-		n := args[2].(int)
-		for _, a := range args[3 : 3+n] {
-			keys = append(keys, a.(string))
-		}
-	case "multi", "exec", "ping", "hello", "client":
-		return
-	default:
-		keys = []string{fmt.Sprint(args[1])}
-	}
-	k.mu.Lock()
-	k.keys = append(k.keys, keys)
-	k.mu.Unlock()
-}
-
-// hashTag is the part of key Redis Cluster hashes: the first non-empty {…}, else all.
-func hashTag(key string) string {
-	if i := strings.IndexByte(key, '{'); i >= 0 {
-		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
-			return key[i+1 : i+1+j]
-		}
-	}
-	return key
 }

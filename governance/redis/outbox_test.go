@@ -14,9 +14,7 @@ import (
 )
 
 func TestOutbox_ATaskIsClaimedByOneConsumerOnly(t *testing.T) {
-	s := newStore(t, Options{})
-	r := request("AR-1", "carol@example.com", "alice@example.com", "bob@example.com")
-	mustCreate(t, s, r, createEffects(r))
+	s := storeWithCards(t, Options{}, "alice@example.com", "bob@example.com")
 	tasks := claimAll(t, s, "a")
 	require.Len(t, tasks, 2)
 	for _, tk := range tasks {
@@ -31,9 +29,7 @@ func TestOutbox_ATaskIsClaimedByOneConsumerOnly(t *testing.T) {
 
 func TestOutbox_AckedTasksAreGone(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, Options{ReclaimAfter: -1})
-	r := request("AR-1", "carol@example.com", "alice@example.com", "bob@example.com")
-	mustCreate(t, s, r, createEffects(r))
+	s := storeWithCards(t, Options{ReclaimAfter: -1}, "alice@example.com", "bob@example.com")
 	for _, tk := range claimAll(t, s, "a") {
 		require.NoError(t, s.AckTask(ctx, tk))
 	}
@@ -46,9 +42,7 @@ func TestOutbox_AckedTasksAreGone(t *testing.T) {
 
 func TestOutbox_TasksOfADeadConsumerAreTakenOver(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, Options{ReclaimAfter: -1}) // take over at once, so the test need not wait
-	r := request("AR-1", "carol@example.com", "alice@example.com")
-	mustCreate(t, s, r, createEffects(r))
+	s := storeWithCards(t, Options{ReclaimAfter: -1}, "alice@example.com") // take over at once, so the test need not wait
 	require.Len(t, claimAll(t, s, "crashed"), 1)
 
 	tasks := claimAll(t, s, "survivor")
@@ -103,18 +97,14 @@ func TestOutbox_AFullClaimTakesFromAShardBeyondItsShare(t *testing.T) {
 }
 
 func TestOutbox_ClaimedTasksAreNotTakenOverBeforeReclaimAfter(t *testing.T) {
-	s := newStore(t, Options{ReclaimAfter: time.Hour})
-	r := request("AR-1", "carol@example.com", "alice@example.com")
-	mustCreate(t, s, r, createEffects(r))
+	s := storeWithCards(t, Options{ReclaimAfter: time.Hour}, "alice@example.com")
 	require.Len(t, claimAll(t, s, "a"), 1)
 	assert.Empty(t, claimAll(t, s, "b"))
 }
 
 func TestOutbox_RetryWaitsUntilDueWithOneMoreAttempt(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, Options{ReclaimAfter: -1})
-	r := request("AR-1", "carol@example.com", "alice@example.com")
-	mustCreate(t, s, r, createEffects(r))
+	s := storeWithCards(t, Options{ReclaimAfter: -1}, "alice@example.com")
 	tasks := claimAll(t, s, "a")
 	require.Len(t, tasks, 1)
 	require.NoError(t, s.RetryTask(ctx, tasks[0], t0.Add(30*time.Second)))
@@ -157,9 +147,7 @@ func TestOutbox_IdenticalTasksRetriedTogetherAreBothKept(t *testing.T) {
 
 func TestOutbox_RetryOfATaskAnotherConsumerFinishedSchedulesNothing(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, Options{ReclaimAfter: -1})
-	r := request("AR-1", "carol@example.com", "alice@example.com")
-	mustCreate(t, s, r, createEffects(r))
+	s := storeWithCards(t, Options{ReclaimAfter: -1}, "alice@example.com")
 	slow := claimAll(t, s, "slow")
 	require.Len(t, slow, 1)
 	taken := claimAll(t, s, "fast")
@@ -287,9 +275,7 @@ func TestOutbox_ClaimWokenLooksOnlyWhereThisStoreEnqueued(t *testing.T) {
 
 func TestOutbox_PromotedRetriesWakeTheirShard(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, Options{ReclaimAfter: -1})
-	r := request("AR-1", "carol@example.com", "alice@example.com")
-	mustCreate(t, s, r, createEffects(r))
+	s := storeWithCards(t, Options{ReclaimAfter: -1}, "alice@example.com")
 	tasks, err := s.ClaimTasks(ctx, "a", 10, governance.ClaimWoken)
 	require.NoError(t, err)
 	require.Len(t, tasks, 1)

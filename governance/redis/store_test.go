@@ -3,11 +3,13 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -408,6 +410,150 @@ func TestKeys_EverythingOneTransitionTouchesSharesOneHashTag(t *testing.T) {
 		if strings.Contains(keys[0], ":req:") {
 			id := keys[0][strings.LastIndex(keys[0], ":")+1:]
 			assert.Equal(t, fmt.Sprintf("s%d", s.k.shardOf(id)), hashTag(keys[0]))
+		}
+	}
+}
+
+// keyRecorder is a go-redis hook that records the keys every command and script names.
+type keyRecorder struct {
+	mu   sync.Mutex
+	keys [][]string // per command
+}
+
+func (k *keyRecorder) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (k *keyRecorder) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		k.record(cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (k *keyRecorder) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		for _, c := range cmds {
+			k.record(c)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func (k *keyRecorder) record(cmd goredis.Cmder) {
+	args := cmd.Args()
+	var keys []string
+	switch strings.ToLower(fmt.Sprint(args[0])) {
+	case "eval", "evalsha":
+		n := args[2].(int)
+		for _, a := range args[3 : 3+n] {
+			keys = append(keys, a.(string))
+		}
+	case "multi", "exec", "ping", "hello", "client":
+		return
+	default:
+		keys = []string{fmt.Sprint(args[1])}
+	}
+	k.mu.Lock()
+	k.keys = append(k.keys, keys)
+	k.mu.Unlock()
+}
+
+// hashTag is the part of key Redis Cluster hashes: the first non-empty {…}, else all.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}
+
+func TestDueIndex_TransitionsAddMoveAndRemoveMembers(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{})
+	due := func() map[string]float64 {
+		t.Helper()
+		zs, err := s.rdb.ZRangeWithScores(ctx, s.k.due(s.k.shardOf("AR-1")), 0, -1).Result()
+		require.NoError(t, err)
+		out := map[string]float64{}
+		for _, z := range zs {
+			out[z.Member.(string)] = z.Score
+		}
+		return out
+	}
+	r := request("AR-1", "carol@example.com", "alice@example.com")
+	mustCreate(t, s, r, governance.Effects{Due: map[string]time.Time{"approval:AR-1": t0.Add(time.Hour)}})
+	assert.Equal(t, map[string]float64{"approval:AR-1": float64(t0.Add(time.Hour).UnixMilli())}, due())
+
+	require.NoError(t, s.Update(ctx, next(r, governance.StatePendingApproval), 1, governance.Effects{
+		Due: map[string]time.Time{"approval:AR-1": t0.Add(2 * time.Hour)}}))
+	assert.Equal(t, map[string]float64{"approval:AR-1": float64(t0.Add(2 * time.Hour).UnixMilli())}, due(), "moved")
+
+	require.NoError(t, s.Update(ctx, next(next(r, governance.StatePendingApproval), governance.StateActive), 2, governance.Effects{
+		Undue: []string{"approval:AR-1"}, Due: map[string]time.Time{"expiry:AR-1": t0.Add(9 * time.Hour)}}))
+	assert.Equal(t, map[string]float64{"expiry:AR-1": float64(t0.Add(9 * time.Hour).UnixMilli())}, due())
+}
+
+func TestClaimDue_HandsOutDueMembersOnceUntilTheirLeaseEnds(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{})
+	for i := range 30 {
+		id := fmt.Sprintf("AR-%d", i)
+		at := t0.Add(time.Duration(i) * time.Minute)
+		if i >= 20 {
+			at = at.Add(2 * time.Hour)
+		}
+		mustCreate(t, s, request(id, "carol@example.com", "alice@example.com"),
+			governance.Effects{Due: map[string]time.Time{"approval:" + id: at}})
+	}
+	now := t0.Add(19 * time.Minute) // AR-0 … AR-19 are due, AR-20 … AR-29 later
+
+	first, err := s.ClaimDue(ctx, now, 5*time.Minute, 8)
+	require.NoError(t, err)
+	require.Len(t, first, 8)
+	rest, err := s.ClaimDue(ctx, now, 5*time.Minute, 100)
+	require.NoError(t, err)
+	require.Len(t, rest, 12)
+	all := append(append([]string{}, first...), rest...)
+	want := make([]string, 20)
+	for i := range want {
+		want[i] = fmt.Sprintf("approval:AR-%d", i)
+	}
+	assert.ElementsMatch(t, want, all, "each due member once")
+	assert.IsIncreasing(t, numbers(first), "in the order they came due")
+
+	none, err := s.ClaimDue(ctx, now.Add(5*time.Minute-time.Millisecond), 5*time.Minute, 100)
+	require.NoError(t, err)
+	assert.Empty(t, none, "leased members wait for the end of their lease")
+
+	again, err := s.ClaimDue(ctx, now.Add(5*time.Minute), 5*time.Minute, 100)
+	require.NoError(t, err)
+	assert.Len(t, again, 20, "unhandled members are due again when their lease ends")
+}
+
+// numbers are the request numbers of due members "approval:AR-<n>".
+func numbers(members []string) []int {
+	out := make([]int, len(members))
+	for i, m := range members {
+		_, _ = fmt.Sscanf(m, "approval:AR-%d", &out[i])
+	}
+	return out
+}
+
+// BenchmarkCreate is the store's share of a slash command: reserve the id for the
+// command's idempotency key, then create the request with a card for each of its two
+// approvers, its due time and its audit record (two round trips).
+func BenchmarkCreate(b *testing.B) {
+	ctx := context.Background()
+	s := newStore(b, Options{})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		id, err := s.ReserveID(ctx, "bench-"+strconv.Itoa(i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := request(id, "carol@example.com", "alice@example.com", "bob@example.com")
+		if _, err := s.Create(ctx, r, createEffects(r)); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

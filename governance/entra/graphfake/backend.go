@@ -1,7 +1,6 @@
 package graphfake
 
 import (
-	"io"
 	"log/slog"
 
 	"github.com/accessbot/accessbot/governance"
@@ -13,7 +12,7 @@ import (
 // discards; opts change the options before the backend is built.
 func (s *Server) Backend(clock governance.Clock, opts ...func(*entra.Options)) (*entra.Backend, error) {
 	o := entra.Options{BaseURL: s.BaseURL(), LoginURL: s.LoginURL(), TenantID: s.TenantID(), ClientID: s.ClientID(),
-		ClientSecret: s.ClientSecret(), Clock: clock, Rate: 1000, Burst: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		ClientSecret: s.ClientSecret(), Clock: clock, Rate: 1000, Burst: 100, Logger: slog.New(slog.DiscardHandler)}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -424,19 +424,31 @@ func (s *Server) listPackages(w http.ResponseWriter, r *http.Request, q url.Valu
 }
 
 func (s *Server) getPackage(w http.ResponseWriter, q url.Values, id string) {
-	ex, err := expands(q, "assignmentPolicies", "catalog")
+	s.getOne(w, q, "AccessPackage", id, []string{"assignmentPolicies", "catalog"}, func(ex map[string]bool) map[string]any {
+		if p := s.pkg(id); p != nil {
+			return s.packageJSON(p, ex["assignmentPolicies"])
+		}
+		return nil
+	})
+}
+
+// getOne answers a GET of the entity of type kind with id: Graph's 400 for an $expand it
+// does not allow (expandable), its 404 when find, called under the lock, returns nil,
+// else what find returns.
+func (s *Server) getOne(w http.ResponseWriter, q url.Values, kind, id string, expandable []string, find func(ex map[string]bool) map[string]any) {
+	ex, err := expands(q, expandable...)
 	if err != nil {
 		msgraphtest.BadRequest(w, "%s", err.Error())
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.pkg(id)
-	if p == nil {
-		msgraphtest.WriteError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackage with id '%s' was not found.", id))
+	v := find(ex)
+	if v == nil {
+		msgraphtest.WriteError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("%s with id '%s' was not found.", kind, id))
 		return
 	}
-	msgraphtest.WriteJSON(w, http.StatusOK, s.packageJSON(p, ex["assignmentPolicies"]))
+	msgraphtest.WriteJSON(w, http.StatusOK, v)
 }
 
 func ts(t time.Time) any {
@@ -563,19 +575,12 @@ func matching[T any](records []*T, cs []msgraphtest.Clause, values func(*T) map[
 }
 
 func (s *Server) getRequest(w http.ResponseWriter, q url.Values, id string) {
-	ex, err := expands(q, "accessPackage", "assignment", "requestor")
-	if err != nil {
-		msgraphtest.BadRequest(w, "%s", err.Error())
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	req := s.request(id)
-	if req == nil {
-		msgraphtest.WriteError(w, http.StatusNotFound, "", "ResourceNotFound", fmt.Sprintf("AccessPackageAssignmentRequest with id '%s' was not found.", id))
-		return
-	}
-	msgraphtest.WriteJSON(w, http.StatusOK, s.requestJSON(req, ex))
+	s.getOne(w, q, "AccessPackageAssignmentRequest", id, []string{"accessPackage", "assignment", "requestor"}, func(ex map[string]bool) map[string]any {
+		if req := s.request(id); req != nil {
+			return s.requestJSON(req, ex)
+		}
+		return nil
+	})
 }
 
 func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, q url.Values) {
