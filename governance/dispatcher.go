@@ -364,6 +364,9 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 				return nil
 			}
 		}
+		if first, err := s.firstDelivery(ctx, t); err != nil || !first {
+			return err
+		}
 		ref, ok, err := s.notifier.AlertAdmins(ctx, r)
 		if err != nil || !ok {
 			return err
@@ -389,12 +392,28 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 				}
 			}
 		}
+		if first, err := s.firstDelivery(ctx, t); err != nil || !first {
+			return err
+		}
 		if err := s.notifier.Notify(ctx, to, n); err != nil {
 			return fmt.Errorf("notify %s of %s (%s): %w", t.To, r.ID, t.Notice, err)
 		}
 		return nil
 	}
 	return Permanent(fmt.Errorf("unknown outbox task kind %q", t.Kind))
+}
+
+// firstDelivery marks a notice or an alert as being sent, right before it is, and says
+// whether this is the first time. A later delivery of the same task (its consumer stopped
+// before acknowledging it, and another reclaimed it) is not sent: whether or not the first
+// one reached the person, a notice said twice is worse than one lost in that moment.
+func (s *Service) firstDelivery(ctx context.Context, t Task) (bool, error) {
+	first, err := s.store.FirstDelivery(ctx, t)
+	if err == nil && !first {
+		s.log.WarnContext(ctx, "outbox task was being sent when its consumer stopped; not sent again",
+			"request", t.RequestID, "task", t.Kind, "to", t.To, "notice", t.Notice)
+	}
+	return first, err
 }
 
 // stale reports whether a notice asks for something that is no longer so: a reminder to

@@ -3,6 +3,7 @@ package governance_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
 // Bob's card is on its way when Alice approves, and another replica delivers the
@@ -98,10 +101,8 @@ func TestDispatcher_AFailedAcknowledgementIsSentAgain(t *testing.T) {
 	b := newBed(t, governance.Schedule{})
 	ctx := context.Background()
 	flaky := &flakyAcks{Store: b.store, fails: 3}
-	backend, err := builtin.New(b.store, builtin.Options{Clock: b.clock})
-	require.NoError(t, err)
 	svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: flaky,
-		Backends: []governance.Backend{backend}, Notifier: b.rec, Clock: b.clock,
+		Backends: []governance.Backend{mustBuiltin(t, b)}, Notifier: b.rec, Clock: b.clock,
 		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	_, err = svc.Request(ctx, governance.RequestInput{
@@ -113,4 +114,48 @@ func TestDispatcher_AFailedAcknowledgementIsSentAgain(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n, "nothing is left to be delivered again")
 	assert.Zero(t, flaky.fails)
+}
+
+// A notice its consumer was sending when it stopped (killed before acknowledging it) is
+// not sent again by the consumer that reclaims it: said twice is worse than lost in that
+// moment. One that was never begun is sent.
+func TestDispatcher_ANoticeBeingSentWhenItsConsumerStoppedIsNotSentAgain(t *testing.T) {
+	for _, begun := range []bool{true, false} {
+		t.Run(fmt.Sprintf("begun %v", begun), func(t *testing.T) {
+			b := newBed(t, governance.Schedule{})
+			ctx := context.Background()
+			b.store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: b.prefix, ReclaimAfter: -1}) // take over at once
+			svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: b.store,
+				Backends: []governance.Backend{mustBuiltin(t, b)}, Notifier: b.rec, Clock: b.clock, Logger: slog.New(slog.DiscardHandler)})
+			require.NoError(t, err)
+			_, err = svc.Request(ctx, governance.RequestInput{Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}},
+				Item: "db", Reason: "why", Confirm: true})
+			require.NoError(t, err)
+			tasks, err := b.store.ClaimTasks(ctx, "dies", 10, governance.ClaimWoken)
+			require.NoError(t, err)
+			require.Len(t, tasks, 2, "the card and the requester's notice")
+			for _, task := range tasks {
+				if task.Kind == governance.TaskNotify && begun {
+					first, err := b.store.FirstDelivery(ctx, task) // the consumer was sending it when it died
+					require.NoError(t, err)
+					require.True(t, first)
+				}
+			}
+			require.NoError(t, governance.NewDispatcher(svc, "takes-over").Drain(ctx))
+			want := []string{"card→alice@example.com", "received→carol@example.com"}
+			if begun {
+				want = want[:1]
+			}
+			assert.Equal(t, want, b.rec.Take())
+			n, _, err := b.store.OutboxDepth(ctx)
+			require.NoError(t, err)
+			assert.Zero(t, n, "acknowledged either way")
+		})
+	}
+}
+
+func mustBuiltin(t *testing.T, b *bed) governance.Backend {
+	backend, err := builtin.New(b.store, builtin.Options{Clock: b.clock})
+	require.NoError(t, err)
+	return backend
 }

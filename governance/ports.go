@@ -86,6 +86,11 @@ type OutboxStore interface {
 	ClaimTasks(ctx context.Context, consumer string, max int, scope ClaimScope) ([]Task, error)
 	// AckTask marks tasks done.
 	AckTask(ctx context.Context, ts ...Task) error
+	// FirstDelivery reports whether this is the first time t is about to be sent, and
+	// remembers that it is (until well after another consumer could have reclaimed it):
+	// a task delivered again because the consumer that sent it stopped before its
+	// acknowledgement is then not sent twice.
+	FirstDelivery(ctx context.Context, t Task) (bool, error)
 	// RetryTask marks t done and schedules a copy with Attempt+1 for at.
 	RetryTask(ctx context.Context, t Task, at time.Time) error
 	// PromoteRetries moves retries due at or before now back into the queue.

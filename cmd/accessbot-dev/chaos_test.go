@@ -235,6 +235,26 @@ func (c *chaos) verify(within time.Duration) {
 		require.NoError(t, err)
 		assert.NotNil(t, r.Decision, "%s was granted without an approval", id)
 	}
-	t.Logf("%d requests and %d approvals acknowledged; %d granted, from %d accepted deliveries",
-		len(c.created), len(c.approved), len(c.grants), c.deliveries)
+	// Nothing said twice: every notice Slack accepted reached its channel once. A message
+	// is its channel and its text, which names its request. Approval cards are counted
+	// apart: a card is sent again when its process died between Slack taking it and its
+	// reference being saved (a card lost would be worse), and the test reports how often.
+	said, cards := map[string]int{}, 0
+	for _, m := range c.slack.Calls("chat.postMessage") {
+		if m.Failed == "" {
+			said[m.Channel+" "+m.Text]++
+		}
+	}
+	var twice []string
+	for m, n := range said {
+		switch {
+		case n > 1 && strings.Contains(m, "is waiting for your decision"):
+			cards += n - 1
+		case n > 1:
+			twice = append(twice, fmt.Sprintf("%dx %s", n, m))
+		}
+	}
+	assert.Empty(t, twice, "notices that reached Slack more than once")
+	t.Logf("%d requests and %d approvals acknowledged; %d granted, from %d accepted deliveries; %d messages, no notice twice, %d cards sent again",
+		len(c.created), len(c.approved), len(c.grants), c.deliveries, len(said), cards)
 }

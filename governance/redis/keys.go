@@ -36,6 +36,9 @@ func (k keys) retry(shard int) string   { return k.tag(shard) + "retry" }
 func (k keys) due(shard int) string     { return k.tag(shard) + "due" }
 func (k keys) audit(shard int) string   { return k.tag(shard) + "audit" }
 
+// sent is the delivery marker of the outbox entry id on shard.
+func (k keys) sent(shard int, id string) string { return k.tag(shard) + "sent:" + id }
+
 func (k keys) mine(shard int, email string) string {
 	return k.tag(shard) + "mine:" + strings.ToLower(email)
 }

@@ -109,6 +109,21 @@ func (s *Store) AckTask(ctx context.Context, ts ...governance.Task) error {
 	return nil
 }
 
+// FirstDelivery sets t's delivery marker (on its shard, SET NX) and reports whether it
+// was not set before. The marker outlives the time after which another consumer reclaims
+// an unacknowledged task.
+func (s *Store) FirstDelivery(ctx context.Context, t governance.Task) (bool, error) {
+	shard, id, err := s.entry(t)
+	if err != nil {
+		return false, err
+	}
+	first, err := s.rdb.SetNX(ctx, s.k.sent(shard, id), "1", 2*s.reclaimAfter+10*time.Minute).Result()
+	if err != nil {
+		return false, fmt.Errorf("mark outbox task %s as being delivered: %w", t.ID, err)
+	}
+	return first, nil
+}
+
 // RetryTask finishes t and schedules a copy with Attempt+1 for at, in one script. When t
 // was already finished (another consumer took it over and acknowledged it), nothing is
 // scheduled: the task is done.
