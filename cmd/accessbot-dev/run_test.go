@@ -80,3 +80,23 @@ func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "must be positive")
 }
+
+// say and click find a local bot where the bot listens: ACCESSBOT_LISTEN, else the config
+// file's listen, else PORT.
+func TestSayAndClick_FindTheBotWhereItListens(t *testing.T) {
+	cfg := clitest.WriteConfig(t, "listen: \":9191\"\n")
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"nothing set", nil, "127.0.0.1:8080"},
+		{"ACCESSBOT_LISTEN", map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:7070", "PORT": "1"}, "127.0.0.1:7070"},
+		{"the config file", map[string]string{"ACCESSBOT_CONFIG": cfg, "PORT": "1"}, "127.0.0.1:9191"},
+		{"PORT", map[string]string{"PORT": "8181"}, "127.0.0.1:8181"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, defaultDevAddr(clitest.Env(tt.env)))
+		})
+	}
+}

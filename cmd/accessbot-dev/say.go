@@ -9,11 +9,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/cmd/internal/slackclient"
+	"go.yaml.in/yaml/v3"
 )
 
 // devFlags parses the flags say and click share: whom to act as, and the bot to talk to.
@@ -30,15 +32,27 @@ func devFlags(name string, args []string, getenv func(string) string, stdout io.
 	return strings.ToUpper(*as), c, fs.Args(), nil
 }
 
-// defaultDevAddr is where a local bot listens: ACCESSBOT_LISTEN, on this machine.
+// defaultDevAddr is where a local bot listens, found as the bot finds it:
+// ACCESSBOT_LISTEN, else the listen of the config file ACCESSBOT_CONFIG names, else PORT,
+// else 127.0.0.1:8080; an address on every interface is reached on this machine.
 func defaultDevAddr(getenv func(string) string) string {
-	if v := getenv("ACCESSBOT_LISTEN"); v != "" {
-		if h, p, err := net.SplitHostPort(v); err == nil {
-			if h == "" || h == "0.0.0.0" || h == "::" {
-				h = "127.0.0.1"
-			}
-			return net.JoinHostPort(h, p)
+	addr := getenv("ACCESSBOT_LISTEN")
+	if addr == "" && getenv("ACCESSBOT_CONFIG") != "" {
+		var file struct {
+			Listen string `yaml:"listen"`
 		}
+		if b, err := os.ReadFile(getenv("ACCESSBOT_CONFIG")); err == nil && yaml.Unmarshal(b, &file) == nil {
+			addr = file.Listen
+		}
+	}
+	if addr == "" && getenv("PORT") != "" {
+		addr = ":" + getenv("PORT")
+	}
+	if h, p, err := net.SplitHostPort(addr); err == nil {
+		if h == "" || h == "0.0.0.0" || h == "::" {
+			h = "127.0.0.1"
+		}
+		return net.JoinHostPort(h, p)
 	}
 	return "127.0.0.1:8080"
 }

@@ -35,7 +35,10 @@ func manifest(args []string, stdout io.Writer) error {
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" {
 		return fmt.Errorf("--url %q: give the bot's public base URL, such as https://bot.example.com (Slack only calls https)", *base)
 	}
-	_, err = io.WriteString(stdout, strings.ReplaceAll(string(manifests.SlackApp), manifests.ExampleURL, u.String()))
+	m := strings.ReplaceAll(string(manifests.SlackApp), manifests.ExampleURL, u.String())
+	// The file's own instruction to replace the example URL is done already.
+	m = strings.Replace(m, ", after replacing "+u.String()+" with your bot's public URL.", " (written for "+u.String()+").", 1)
+	_, err = io.WriteString(stdout, m)
 	return err
 }
 

@@ -36,6 +36,7 @@ func TestManifestSlack_PointsAtTheURLWithExactlyTheScopesTheCodeUses(t *testing.
 	assert.Equal(t, "https://bot.corp.example/slack/commands", m.Features.SlashCommands[0].Url)
 	assert.Equal(t, "https://bot.corp.example/slack/interactions", m.Settings.Interactivity.RequestUrl)
 	assert.NotContains(t, out.String(), "example.com")
+	assert.NotContains(t, out.String(), "after replacing", "nothing is left to replace by hand")
 
 	// commands: /access; chat:write: cards, notices, chat.update; im:write:
 	// conversations.open; users:read: users.info (name, tz); users:read.email: e-mails.

@@ -31,7 +31,7 @@ func TestRun_ServesOnEmbeddedDefaultsAndShutsDownGracefully(t *testing.T) {
 	assert.Contains(t, banner, "in-process store; every request is lost")
 	assert.Contains(t, banner, "sample catalog")
 	assert.Contains(t, banner, slackbot.DevSigningSecret)
-	assert.Contains(t, banner, "go run ./cmd/accessbot-dev say")
+	assert.Contains(t, banner, "go run ./cmd/accessbot-dev say -url "+addr+" -as CAROL", "the hint works as printed: it names where the bot listens")
 
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(addr + path)

@@ -262,11 +262,16 @@ func banner(w io.Writer, c *Config, embedded bool, addr string) {
 		} else {
 			b.WriteString("  Slack requests are checked with SLACK_SIGNING_SECRET; set it for say and click too.\n\n")
 		}
+		// The hints name the address this bot really listens on, so they work as printed.
+		to := ""
+		if addr != "127.0.0.1:8080" {
+			to = " -url http://" + addr
+		}
 		b.WriteString("Talk to it from another terminal (ALICE is alice@example.com, and so on):\n")
-		b.WriteString("  go run ./cmd/accessbot-dev say -as CAROL request prod-db-read for 2h because debugging INC-42\n")
-		b.WriteString("  go run ./cmd/accessbot-dev click -as ALICE approve AR-1\n")
-		b.WriteString("  go run ./cmd/accessbot-dev say -as CAROL status\n")
-		b.WriteString("  go run ./cmd/accessbot-dev say -as CAROL help\n")
+		fmt.Fprintf(&b, "  go run ./cmd/accessbot-dev say%s -as CAROL request prod-db-read for 2h because debugging INC-42\n", to)
+		fmt.Fprintf(&b, "  go run ./cmd/accessbot-dev click%s -as ALICE approve AR-1\n", to)
+		fmt.Fprintf(&b, "  go run ./cmd/accessbot-dev say%s -as CAROL schedule AR-1\n", to)
+		fmt.Fprintf(&b, "  go run ./cmd/accessbot-dev say%s -as CAROL help\n", to)
 	default:
 		b.WriteString("  Slack: point the app's slash command at /slack/commands and interactivity at /slack/interactions.\n")
 	}
