@@ -25,6 +25,7 @@ var (
 	ErrBadCommand            = errors.New("bad command")
 	ErrUnknownBackend        = errors.New("unknown backend")
 	ErrDuplicate             = errors.New("the backend already has this access or a request for it")
+	ErrAlreadyRequested      = errors.New("the person already asked for this access, or holds it")
 	ErrNotActive             = errors.New("no active access")
 	ErrNotAllowed            = errors.New("not allowed")
 	ErrBackendCredentials    = errors.New("the backend refused accessbot's credentials")

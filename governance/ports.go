@@ -46,8 +46,12 @@ type DueStore interface {
 // RequestStore holds requests, their indexes and their message references.
 type RequestStore interface {
 	// ReserveID returns the request id bound to key, binding a new one on first use, so
-	// a retried command maps to the request it created. An empty key always gives a new id.
-	ReserveID(ctx context.Context, key string) (string, error)
+	// a retried command maps to the request it created; an empty key always gives a new id.
+	// open names the one request a person may have open for an item ("" for none): when
+	// another request (other) holds it, nothing is bound and other is returned for the
+	// caller to look at; replace is a request the caller found finished, whose hold on
+	// open is taken over.
+	ReserveID(ctx context.Context, key, open, replace string) (id, other string, err error)
 	// Create stores r (whose ID came from ReserveID) with its effects. created is false,
 	// and nothing is written, when a request with that id already exists.
 	Create(ctx context.Context, r *Request, fx Effects) (created bool, err error)

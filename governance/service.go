@@ -173,9 +173,9 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 			"You are the only approver of %s, and nobody may approve their own request; ask an admin to add another approver.", item.Name))
 	}
 
-	id, err := s.store.ReserveID(ctx, in.IdempotencyKey)
+	id, err := s.reserve(ctx, in, requester, item)
 	if err != nil {
-		return nil, fmt.Errorf("reserve request id: %w", err)
+		return nil, err
 	}
 	now := s.clock.Now()
 	r := &Request{
@@ -207,6 +207,55 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	s.log.InfoContext(ctx, "request created", "request", id, "item", item.ID, "requester", requester.Email, "duration", d)
 	s.wake()
 	return r, nil
+}
+
+// reserve binds the new request's id, and refuses it when the person already has the
+// same access asked for or granted: a second request would only send every approver a
+// second card. An extension is the one request that may stand beside open access.
+func (s *Service) reserve(ctx context.Context, in RequestInput, requester Person, item Item) (string, error) {
+	open := ""
+	if in.extends == "" {
+		open = requester.Email + "|" + item.ID
+	}
+	id, other, err := s.store.ReserveID(ctx, in.IdempotencyKey, open, "")
+	if err == nil && other != "" {
+		var r *Request
+		switch r, err = s.store.Get(ctx, other); {
+		case err == nil && stillOpen(r, s.clock.Now()):
+			return "", alreadyAsked(r)
+		case err == nil || errors.Is(err, ErrNotFound): // finished, or never stored: take its place
+			id, _, err = s.store.ReserveID(ctx, in.IdempotencyKey, open, other)
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("reserve request id: %w", err)
+	}
+	return id, nil
+}
+
+// stillOpen reports whether r still asks for, or gives, its access.
+func stillOpen(r *Request, now time.Time) bool {
+	switch r.State {
+	case StatePendingApproval, StateApproved, StateSubmitted:
+		return true
+	case StateActive:
+		return r.EndsAt().IsZero() || now.Before(r.EndsAt())
+	}
+	return false
+}
+
+// alreadyAsked refuses a request for access the person already asked for, or holds, and
+// says what they can do instead.
+func alreadyAsked(r *Request) *Problem {
+	if r.State == StateActive {
+		more := ""
+		if !r.EndsAt().IsZero() {
+			more = fmt.Sprintf(" until %s; to keep it longer, `extend %s`", r.EndsAt().UTC().Format("2006-01-02 15:04 UTC"), r.ID)
+		}
+		return problem(ErrAlreadyRequested, "item", fmt.Sprintf("You already have %s (%s)%s.", r.Item.Name, r.ID, more))
+	}
+	return problem(ErrAlreadyRequested, "item", fmt.Sprintf(
+		"You already asked for %s: %s is %s. `status` shows where it is; `cancel %s` withdraws it.", r.Item.Name, r.ID, r.State.Label(), r.ID))
 }
 
 // DecideInput is an approver's click.

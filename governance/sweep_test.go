@@ -125,10 +125,13 @@ func (b *bed) start(sched governance.Schedule) *governance.Service {
 }
 
 // ask asks for item as Carol; what the request sends is not delivered yet.
-func (b *bed) ask(item string) *governance.Request {
+func (b *bed) ask(item string) *governance.Request { return b.askAs("carol@example.com", item) }
+
+// askAs files who's request for item without delivering it.
+func (b *bed) askAs(who, item string) *governance.Request {
 	b.t.Helper()
 	r, err := b.svc.Request(context.Background(), governance.RequestInput{
-		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: item, Reason: "why"})
+		Requester: governance.Actor{Person: governance.Person{Email: who}}, Item: item, Reason: "why"})
 	require.NoError(b.t, err)
 	return r
 }
@@ -315,9 +318,11 @@ func TestSweep_EightHourGrant_WarnedAnHourBeforeAndRevokedAtTheEnd(t *testing.T)
 func TestSweep_TwoReplicasSendEachThingOnce(t *testing.T) {
 	sched := governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 1, MaxReminders: 2}
 	b := newBed(t, sched)
-	for range 20 {
-		b.request("db")
+	for i := range 20 {
+		b.askAs(fmt.Sprintf("user%d@example.com", i), "db")
 	}
+	b.deliver()
+	b.rec.Take()
 	one := b.svc
 	two := b.start(sched) // another replica over the same Redis, same clock
 	b.clock.Advance(governance.Day)
@@ -765,4 +770,35 @@ func TestRetention_FinishedRequestsAndOldAuditRecordsAreForgotten(t *testing.T) 
 	assert.Zero(t, audit(), "records older than 400 days are trimmed")
 	_, err = b.store.Get(ctx, open)
 	require.NoError(t, err)
+}
+
+// A person who already asked for an item, or holds it, is told so instead of every
+// approver getting a second card; once that request is over, they may ask again.
+func TestRequest_ASecondAskForTheSameAccessIsRefused(t *testing.T) {
+	ctx := context.Background()
+	b := newBed(t, governance.Schedule{})
+	carol := governance.Actor{Person: governance.Person{Email: "carol@example.com"}}
+	ask := func() (*governance.Request, error) {
+		return b.svc.Request(ctx, governance.RequestInput{Requester: carol, Item: "db", Reason: "why"})
+	}
+	first := b.request("db")
+	_, err := ask()
+	require.ErrorIs(t, err, governance.ErrAlreadyRequested)
+	assert.ErrorContains(t, err, "You already asked for Database: "+first+" is waiting for approval. `status` shows where it is; `cancel "+first+"` withdraws it.")
+	b.deliver()
+	assert.Empty(t, b.rec.Take(), "no second card")
+	_, err = b.svc.Request(ctx, governance.RequestInput{Requester: carol, Item: "pair", Reason: "why"})
+	require.NoError(t, err, "another item is another request")
+
+	b.approve(first, "alice@example.com")
+	_, err = ask()
+	require.ErrorIs(t, err, governance.ErrAlreadyRequested)
+	assert.ErrorContains(t, err, "You already have Database ("+first+") until", "active access")
+	assert.ErrorContains(t, err, "`extend "+first+"`")
+
+	b.clock.Advance(9 * time.Hour) // the 8h grant ends
+	b.sweep()
+	again, err := ask()
+	require.NoError(t, err, "ended access may be asked for again")
+	assert.NotEqual(t, first, again.ID)
 }

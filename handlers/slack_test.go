@@ -208,7 +208,9 @@ func TestSlashCommandRetriedBySlack_OneRequestAndTheSameAnswer(t *testing.T) {
 	assert.Len(t, mine, 1)
 	assert.Len(t, w.dms("UBOB"), 1, "one card")
 
-	other := ephemeral(t, w.command("UCAROL", "request vpn"))
+	again := ephemeral(t, w.command("UCAROL", "request vpn"))
+	assert.Contains(t, again, "You already asked for Office VPN: AR-1", "a new command for the same access is refused")
+	other := ephemeral(t, w.command("UCAROL", "request prod-db for 1h because another"))
 	assert.Contains(t, other, "AR-2", "a new command is a new request")
 }
 
@@ -367,7 +369,7 @@ func TestCommands_SlacksEscapingIsUndoneSoApproversSeeTheReasonEscapedOnce(t *te
 	assert.Contains(t, w.card("UALICE"), "> fix A&B <urgent>", "what Alice reads")
 
 	// A form's fields arrive as typed, unescaped, and are taken as they are.
-	decodeView(t, w.submit("UCAROL", slackbot.CallbackRequestForm, "", map[string]string{"item": "prod-db", "reason": "A&amp;B is literal"}))
+	decodeView(t, w.submit("UCAROL", slackbot.CallbackRequestForm, "", map[string]string{"item": "vpn", "reason": "A&amp;B is literal"}))
 	r, err = w.store.Get(context.Background(), "AR-2")
 	require.NoError(t, err)
 	assert.Equal(t, "A&amp;B is literal", r.Reason)

@@ -238,9 +238,10 @@ func TestTeams_DecidingFromTheListKeepsTheOthersActionable(t *testing.T) {
 	w := newTeamsWorld(t)
 	w.install("29:carol")
 	w.install("29:alice")
-	for _, ask := range []string{"1h because one", "2h because two", "3h because three"} {
-		w.sayTeams("29:carol", "request prod-db for "+ask)
+	w.sayTeams("29:carol", "request prod-db for 1h because one") // one request each: a second ask is refused
+	for _, ask := range []struct{ who, text string }{{"UDAVE", "2h because two"}, {"UERIN", "3h because three"}} {
 		w.clock.Advance(time.Minute)
+		ephemeral(t, w.command(ask.who, "request prod-db for "+ask.text))
 	}
 	w.drain()
 	assert.Regexp(t, `(?s)3 waiting for your decision.*AR-1\*\* .*AR-2\*\* .*AR-3\*\* `, w.sayTeams("29:alice", "pending"), "oldest first")

@@ -74,7 +74,7 @@ func newChaos(t *testing.T, ctx context.Context, redisURL string, fault func(htt
 	// Tasks a killed process had claimed are taken over after reclaimAfter.
 	// A backend that does not answer is given up on after the webhook's timeout.
 	conf := strings.NewReplacer("outbox:\n", "outbox:\n  reclaimAfter: 3s\n", "builtin:\n", "builtin:\n  timeout: 500ms\n").
-		Replace(fmt.Sprintf(loadtestConfig, c.slack.APIURL(), "http://"+fl.Addr().String(), c.prefix))
+		Replace(loadConfig(c.slack.APIURL(), "http://"+fl.Addr().String(), c.prefix))
 	cfg := filepath.Join(dir, "accessbot.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(conf), 0o600))
 	c.lt = &load{out: io.Discard, dir: dir, secret: "chaos-secret"}
@@ -123,7 +123,7 @@ func (c *chaos) load() {
 	c.stopLoad = stop
 	c.loading.Go(func() {
 		for i := 0; ctx.Err() == nil; i++ {
-			ack, err := c.client().Command(ctx, fmt.Sprintf("U%05d", i%chaosRequesters), "request vpn for 2h because chaos")
+			ack, err := c.client().Command(ctx, fmt.Sprintf("U%05d", i%chaosRequesters), "request "+loadItem(i, chaosRequesters)+" for 2h because chaos")
 			if id := requestID.FindString(string(ack)); err == nil && id != "" {
 				c.lmu.Lock()
 				c.created = append(c.created, id)

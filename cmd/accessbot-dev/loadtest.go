@@ -155,7 +155,7 @@ func (lt *load) run(ctx context.Context, rate, clicks float64, dur time.Duration
 	fmt.Fprintln(lt.out, floor)
 
 	cfg := filepath.Join(lt.dir, "accessbot.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(loadtestConfig, slack.APIURL(), "http://"+fl.Addr().String(), "load"+slackclient.NewID(""))), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(loadConfig(slack.APIURL(), "http://"+fl.Addr().String(), "load"+slackclient.NewID(""))), 0o600); err != nil {
 		return err
 	}
 	botAddr, bot, err := lt.child(ctx, "accessbot", []string{"loadtest", "serve"}, []string{"ACCESSBOT_CONFIG=" + cfg, "REDIS_URL=" + lt.redis,
@@ -212,12 +212,24 @@ workingHours:
 outbox:
   workers: 32
 catalog:
-  - id: vpn
-    name: Office VPN
-    backend: builtin
-    approvers: ["Approver <approver@example.com>"]
-    defaultDuration: 8h
 `
+
+// loadItems is how many items the load's catalog has: a person may have one request open
+// per item, so each requester asks for the next item each time round.
+const loadItems = 500
+
+// loadConfig is loadtestConfig with its catalog of loadItems items, vpn-0 to vpn-499.
+func loadConfig(slackAPI, webhook, prefix string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, loadtestConfig, slackAPI, webhook, prefix)
+	for i := range loadItems {
+		fmt.Fprintf(&b, "  - {id: vpn-%d, name: Office VPN %d, backend: builtin, approvers: [\"Approver <approver@example.com>\"], defaultDuration: 8h}\n", i, i)
+	}
+	return b.String()
+}
+
+// loadItem is the item the i-th command of a load from requesters people asks for.
+func loadItem(i, requesters int) string { return fmt.Sprintf("vpn-%d", (i/requesters)%loadItems) }
 
 var loadListening = regexp.MustCompile(`listening on http://([0-9.:]+)`)
 
@@ -307,7 +319,7 @@ var requestID = regexp.MustCompile(`AR-\d+`)
 func (lt *load) commands(ctx context.Context, name, addr string, pid int, rate float64, dur time.Duration, requesters int) result {
 	c := &slackclient.Client{Base: "http://" + addr, Secret: lt.secret, Do: loadHTTP.Do, Now: time.Now}
 	return lt.drive(ctx, name, pid, rate, dur, 0, func(i int) (string, error) {
-		ack, err := c.Command(ctx, fmt.Sprintf("U%05d", i%requesters), "request vpn for 2h because load test")
+		ack, err := c.Command(ctx, fmt.Sprintf("U%05d", i%requesters), "request "+loadItem(i, requesters)+" for 2h because load test")
 		if err == nil && name == "accessbot" && !requestID.Match(ack) {
 			err = fmt.Errorf("unexpected answer: %.200s", ack)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -155,7 +156,12 @@ func TestShutdownDuringABurst_LosesNothing(t *testing.T) {
 	fake := carolAndBob(t)
 	client := redistest.Client(t)
 	prefix := redistest.Prefix(t)
-	cfg := clitest.WriteConfig(t, "redis:\n  prefix: "+prefix+"\nslack:\n  apiURL: "+fake.APIURL()+"\noutbox:\n  reclaimAfter: 1s\nshutdownGrace: 10s\n")
+	// One item per command: a second ask for the same item is refused while the first is open.
+	items := "catalog:\n"
+	for i := range 60 {
+		items += fmt.Sprintf("  - {id: item-%d, name: Item %d, backend: builtin, approvers: [bob@example.com], defaultDuration: 8h}\n", i, i)
+	}
+	cfg := clitest.WriteConfig(t, "redis:\n  prefix: "+prefix+"\nslack:\n  apiURL: "+fake.APIURL()+"\noutbox:\n  reclaimAfter: 1s\nshutdownGrace: 10s\n"+items)
 	vars := clitest.Env(map[string]string{"ACCESSBOT_LISTEN": "127.0.0.1:0", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "burst-secret",
 		"REDIS_URL": "redis://" + client.(*goredis.Client).Options().Addr})
 
@@ -173,11 +179,11 @@ func TestShutdownDuringABurst_LosesNothing(t *testing.T) {
 		once  sync.Once
 	)
 	idRe := regexp.MustCompile(`AR-\d+`)
-	for range 60 {
+	for i := range 60 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body, err := c.Command(context.Background(), "UCAROL", "request vpn because burst")
+			body, err := c.Command(context.Background(), "UCAROL", fmt.Sprintf("request item-%d because burst", i))
 			if err != nil {
 				return // refused while shutting down: the person sees an error and asks again
 			}

@@ -49,6 +49,7 @@ func (k keys) pending(shard int, email string) string {
 
 func (k keys) seq() string                   { return k.prefix + ":{ids}:seq" }
 func (k keys) idempotency(key string) string { return k.prefix + ":{ids}:idem:" + key }
+func (k keys) open(key string) string        { return k.prefix + ":{ids}:open:" + key }
 
 func (k keys) once(key string) string { return k.prefix + ":once:" + key }
 

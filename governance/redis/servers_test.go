@@ -43,9 +43,9 @@ func coreFlow(t *testing.T, s *Store) {
 	ctx := context.Background()
 	require.NoError(t, s.Ping(ctx))
 
-	id, err := s.ReserveID(ctx, "slack:trigger")
+	id, _, err := s.ReserveID(ctx, "slack:trigger", "", "")
 	require.NoError(t, err)
-	again, err := s.ReserveID(ctx, "slack:trigger")
+	again, _, err := s.ReserveID(ctx, "slack:trigger", "", "")
 	require.NoError(t, err)
 	require.Equal(t, id, again)
 

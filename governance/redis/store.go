@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -84,22 +83,24 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 
-// ReserveID returns the request id bound to key, binding a fresh one on first use; one
-// round trip either way. The binding is kept for 24 hours.
-func (s *Store) ReserveID(ctx context.Context, key string) (string, error) {
-	if key == "" {
-		n, err := s.rdb.Incr(ctx, s.k.seq()).Result()
-		if err != nil {
-			return "", fmt.Errorf("reserve request id: %w", err)
+// ReserveID returns the request id bound to key, binding a fresh one on first use, and
+// binds it to open, the person's one open request for an item, unless another request
+// (other) holds that binding and is not the one the caller found finished (replace). One
+// round trip either way. The idempotency binding is kept for 24 hours; the open-request
+// binding until a request replaces it.
+func (s *Store) ReserveID(ctx context.Context, key, open, replace string) (id, other string, err error) {
+	flag := func(v string) string {
+		if v == "" {
+			return "0"
 		}
-		return s.idPrefix + strconv.FormatInt(n, 10), nil
+		return "1"
 	}
-	id, err := reserveScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.idempotency(key)},
-		s.idPrefix, int64(idempotencyTTL/time.Second)).Text()
-	if err != nil {
-		return "", fmt.Errorf("reserve request id for %q: %w", key, err)
+	res, err := reserveScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.idempotency(key), s.k.open(open)},
+		s.idPrefix, int64(idempotencyTTL/time.Second), flag(key), flag(open), replace).StringSlice()
+	if err != nil || len(res) != 2 {
+		return "", "", fmt.Errorf("reserve request id for %q: %w", key, err)
 	}
-	return id, nil
+	return res[0], res[1], nil
 }
 
 // Create stores a new request with its effects in one script, unless a request with its

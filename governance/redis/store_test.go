@@ -106,9 +106,9 @@ func TestReserveID(t *testing.T) {
 	ctx := context.Background()
 	t.Run("the same key gives the same id", func(t *testing.T) {
 		s := newStore(t, Options{})
-		a, err := s.ReserveID(ctx, "slack:trigger-1")
+		a, _, err := s.ReserveID(ctx, "slack:trigger-1", "", "")
 		require.NoError(t, err)
-		again, err := s.ReserveID(ctx, "slack:trigger-1")
+		again, _, err := s.ReserveID(ctx, "slack:trigger-1", "", "")
 		require.NoError(t, err)
 		assert.Equal(t, a, again)
 		assert.Equal(t, "AR-1", a)
@@ -117,7 +117,7 @@ func TestReserveID(t *testing.T) {
 		s := newStore(t, Options{IDPrefix: "REQ-"})
 		seen := map[string]bool{}
 		for _, key := range []string{"k1", "k2", "", "", "k3"} {
-			id, err := s.ReserveID(ctx, key)
+			id, _, err := s.ReserveID(ctx, key, "", "")
 			require.NoError(t, err)
 			assert.False(t, seen[id], "id %s given twice", id)
 			assert.True(t, strings.HasPrefix(id, "REQ-"), id)
@@ -126,11 +126,31 @@ func TestReserveID(t *testing.T) {
 	})
 	t.Run("a binding is kept for a day", func(t *testing.T) {
 		s := newStore(t, Options{})
-		_, err := s.ReserveID(ctx, "k")
+		_, _, err := s.ReserveID(ctx, "k", "", "")
 		require.NoError(t, err)
 		ttl, err := s.rdb.TTL(ctx, s.k.idempotency("k")).Result()
 		require.NoError(t, err)
 		assert.InDelta(t, (24 * time.Hour).Seconds(), ttl.Seconds(), 5)
+	})
+	t.Run("one open request a person may have for an item", func(t *testing.T) {
+		s := newStore(t, Options{})
+		first, other, err := s.ReserveID(ctx, "k1", "carol@example.com|vpn", "")
+		require.NoError(t, err)
+		require.Empty(t, other)
+		_, other, err = s.ReserveID(ctx, "k2", "carol@example.com|vpn", "")
+		require.NoError(t, err)
+		assert.Equal(t, first, other, "the open request is named, nothing is bound")
+		again, other, err := s.ReserveID(ctx, "k1", "carol@example.com|vpn", "")
+		require.NoError(t, err)
+		assert.Equal(t, first, again, "a retry of the first gets its own id, not a refusal")
+		assert.Empty(t, other)
+		taken, other, err := s.ReserveID(ctx, "k3", "carol@example.com|vpn", first)
+		require.NoError(t, err)
+		assert.Empty(t, other)
+		assert.NotEqual(t, first, taken, "a finished request's place is taken over")
+		_, other, err = s.ReserveID(ctx, "k4", "carol@example.com|db", "")
+		require.NoError(t, err)
+		assert.Empty(t, other, "another item is another place")
 	})
 	t.Run("concurrent tries of one command get one id", func(t *testing.T) {
 		s := newStore(t, Options{})
@@ -141,7 +161,7 @@ func TestReserveID(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got[i], errs[i] = s.ReserveID(ctx, "slack:concurrent")
+				got[i], _, errs[i] = s.ReserveID(ctx, "slack:concurrent", "", "")
 			}()
 		}
 		wg.Wait()
@@ -149,7 +169,7 @@ func TestReserveID(t *testing.T) {
 			require.NoError(t, errs[i])
 			assert.Equal(t, got[0], got[i])
 		}
-		fresh, err := s.ReserveID(ctx, "")
+		fresh, _, err := s.ReserveID(ctx, "", "", "")
 		require.NoError(t, err)
 		assert.Equal(t, "AR-2", fresh, "the race used one number of the sequence")
 	})
@@ -398,7 +418,7 @@ func TestKeys_EverythingOneTransitionTouchesSharesOneHashTag(t *testing.T) {
 		assert.Equal(t, int64(2), v, "the version as stored when the card was saved")
 		require.NoError(t, s.SaveGrant(ctx, governance.GrantRecord{RequestID: id}))
 	}
-	_, err := s.ReserveID(ctx, "k")
+	_, _, err := s.ReserveID(ctx, "k", "", "")
 	require.NoError(t, err)
 
 	require.NotEmpty(t, rec.keys)
@@ -547,7 +567,7 @@ func BenchmarkCreate(b *testing.B) {
 	s := newStore(b, Options{})
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		id, err := s.ReserveID(ctx, "bench-"+strconv.Itoa(i))
+		id, _, err := s.ReserveID(ctx, "bench-"+strconv.Itoa(i), "", "")
 		if err != nil {
 			b.Fatal(err)
 		}
