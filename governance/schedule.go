@@ -125,6 +125,9 @@ type Step struct {
 	At   time.Time
 	Done bool
 	Lead time.Duration // an expiry warning: how long before the end it comes
+	// Arrives is when a reminder or warning due outside its recipient's working hours will
+	// really reach them; zero when that is At.
+	Arrives time.Time
 }
 
 // Label names the step for people: "reminder 2", "escalation 1", "timeout",

@@ -428,7 +428,47 @@ func (s *Service) Schedule(ctx context.Context, id string, viewer Person) (*Requ
 	if !s.involved(r, viewer) {
 		return nil, nil, unknown(ErrNotFound, id)
 	}
-	return r, Steps(r), nil
+	return r, s.arrivals(ctx, r, viewer, Steps(r)), nil
+}
+
+// arrivals marks the reminders and warnings still to come that wait for their
+// recipient's working hours with when they will really arrive: a reminder as the viewer
+// gets it when they approve (else as the first approver does), a warning as the requester.
+func (s *Service) arrivals(ctx context.Context, r *Request, viewer Person, steps []Step) []Step {
+	if !s.hours.Enabled() {
+		return steps
+	}
+	zones := map[string]*time.Location{}
+	zone := func(p Person) *time.Location {
+		if loc, ok := zones[p.Email]; ok {
+			return loc
+		}
+		loc, err := s.notifier.TimeZone(ctx, p)
+		if err != nil {
+			s.log.WarnContext(ctx, "time zone unknown; using the default", "to", p.Email, "err", err)
+		}
+		zones[p.Email] = loc
+		return loc
+	}
+	for i, st := range steps {
+		var to Person
+		switch {
+		case st.Done:
+			continue
+		case st.Kind == PlanReminder && r.IsApprover(viewer):
+			to = viewer
+		case st.Kind == PlanReminder && len(r.Approvers) > 0:
+			to = r.Approvers[0]
+		case st.Kind == PlanExpiryWarning:
+			to = r.Requester
+		default:
+			continue
+		}
+		if next := s.hours.Next(st.At, zone(to)); next.After(st.At) && (st.Kind != PlanExpiryWarning || next.Before(r.EndsAt())) {
+			steps[i].Arrives = next
+		}
+	}
+	return steps
 }
 
 // Mine lists the requests a person made, newest first.

@@ -397,7 +397,16 @@ func TestSweep_RemindersHeldOverTheWeekendArriveAsOne(t *testing.T) {
 	b := &bed{t: t, clock: governance.NewManualClock(friday), rec: &recorder{zones: map[string]*time.Location{"alice@example.com": berlin}},
 		prefix: redistest.Prefix(t), hours: governance.WorkingHours{Start: 9 * time.Hour, End: 18 * time.Hour}}
 	b.start(governance.Schedule{DaysUntilEscalation: 1, DaysBetweenReminders: 1, MaxReminders: 2})
-	b.request("db")
+	id := b.request("db")
+
+	// schedule says when the held reminders will really arrive, not only when they come due.
+	_, steps, err := b.svc.Schedule(context.Background(), id, governance.Person{Email: "alice@example.com"})
+	require.NoError(t, err)
+	monday := time.Date(2026, 11, 9, 9, 0, 0, 0, berlin)
+	require.Equal(t, governance.PlanReminder, steps[0].Kind)
+	assert.True(t, steps[0].Arrives.Equal(monday), "reminder 1, due Saturday, arrives %s", steps[0].Arrives)
+	assert.True(t, steps[1].Arrives.Equal(monday), "reminder 2, due Sunday, too")
+	assert.True(t, steps[2].Arrives.IsZero(), "an escalation keeps its day")
 
 	var got []string
 	for h := 1; h < 3*24; h++ { // to Monday 16:55 in Berlin, hour by hour, before the escalation

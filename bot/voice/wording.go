@@ -373,6 +373,9 @@ func Schedule(r *governance.Request, steps []governance.Step) Message {
 			mark = "✓"
 		}
 		t = line(t, "\n"+mark+" ", date(st.At), " — "+st.Label())
+		if !st.Arrives.IsZero() {
+			t = line(t, " (arrives ", date(st.Arrives), ", within working hours)")
+		}
 	}
 	return Message{Body: []Paragraph{{Text: t}}}
 }
