@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/accessbot/accessbot/bot/slack/slackfake"
 )
 
 // BenchmarkSlashCommand measures the path Slack waits on for `/access request`: the
@@ -21,7 +23,7 @@ func BenchmarkSlashCommand(b *testing.B) {
 	for b.Loop() {
 		i++
 		body := url.Values{"command": {"/access"}, "text": {"request vpn for 7d because benchmark"}, "user_id": {"UCAROL"},
-			"team_id": {"T1"}, "channel_id": {"C1"}, "trigger_id": {"bench." + strconv.Itoa(i)},
+			"team_id": {slackfake.TeamID}, "channel_id": {"C1"}, "trigger_id": {"bench." + strconv.Itoa(i)},
 			"response_url": {"https://hooks.slack.com/commands/T1/1/x"}}.Encode()
 		rec := httptest.NewRecorder()
 		w.handler.ServeHTTP(rec, w.signed("/slack/commands", body))
