@@ -199,3 +199,50 @@ func TestAnswers_SayWhatIsWrong(t *testing.T) {
 	}
 	assert.Equal(t, []string{"warning 1h before the end", "access ends"}, labels, "an 8h grant fits only the 1h warning")
 }
+
+// A guest acts with their own rights only: an admin or a manager the platform lists as a
+// guest cannot revoke someone else's access, and may still give up their own.
+func TestGuests_NeverActWithAnAdminsRights(t *testing.T) {
+	ctx := context.Background()
+	b := newBed(t, governance.Schedule{})
+	id := b.request("db")
+	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+	b.deliver()
+
+	admin := governance.Actor{Person: governance.Person{Email: "admin@example.com"}, Guest: true}
+	_, err = b.svc.Revoke(ctx, governance.RevokeInput{By: admin, Target: id})
+	var p *governance.Problem
+	require.ErrorAs(t, err, &p)
+	assert.ErrorIs(t, err, governance.ErrNotAllowed)
+	assert.Equal(t, "You are a guest here, so you can give up only your own access, not revoke "+id+" (Database).", p.Message)
+	r, err := b.store.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateActive, r.State, "nothing changed")
+
+	stranger := governance.Actor{Person: governance.Person{Email: "eve@example.com"}, Guest: true}
+	_, err = b.svc.Revoke(ctx, governance.RevokeInput{By: stranger, Target: id})
+	assert.ErrorContains(t, err, "There is no request "+id, "a guest with no part in it learns nothing")
+
+	holder := governance.Actor{Person: governance.Person{Email: "carol@example.com"}, Guest: true}
+	r, err = b.svc.Revoke(ctx, governance.RevokeInput{By: holder, Target: id})
+	require.NoError(t, err, "a guest gives up their own access")
+	assert.Equal(t, governance.StateRevoked, r.State)
+}
+
+// A decision keeps who made it as the chat platform names them, beside their e-mail.
+func TestDecide_RecordsTheApproversChatID(t *testing.T) {
+	ctx := context.Background()
+	b := newBed(t, governance.Schedule{})
+	id := b.request("db")
+	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}, Platform: "slack", ChatID: "UALICE"}})
+	require.NoError(t, err)
+	r, err := b.store.Get(ctx, id)
+	require.NoError(t, err)
+	require.NotNil(t, r.Decision)
+	assert.Equal(t, "slack", r.Decision.Platform)
+	assert.Equal(t, "UALICE", r.Decision.ChatID)
+	assert.Equal(t, "alice@example.com", r.Decision.By.Email)
+}

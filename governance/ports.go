@@ -181,6 +181,9 @@ type ChatUser struct {
 	// Reach is how the platform reaches the person unprompted, in its own terms (Teams:
 	// the personal conversation's reference); empty where an e-mail is enough (Slack).
 	Reach string `json:"reach,omitempty"`
+	// Guest: the platform lists the person as a guest of the organisation (Slack's
+	// is_restricted or is_ultra_restricted).
+	Guest bool `json:"guest,omitempty"`
 }
 
 // GrantRecord is a grant held by the built-in backend, where accessbot is the system of record.

@@ -44,6 +44,10 @@ type Actor struct {
 	Person
 	Platform string // "slack", "teams", "cli"
 	ChatID   string // the platform's user id
+	// Guest: the platform lists the person as a guest. A guest may ask for access and
+	// manage their own; they never act with an admin's or a manager's rights, whatever
+	// the configuration names them (chat edges refuse their decisions before they come here).
+	Guest bool
 }
 
 // ItemRef is the snapshot of a catalog item taken when a request is created, so later
@@ -57,7 +61,11 @@ type ItemRef struct {
 
 // Decision is an approver's answer.
 type Decision struct {
-	By       Person    `json:"by"`
+	By Person `json:"by"`
+	// Platform and ChatID name the approver as the chat platform does (its immutable user
+	// id), beside the e-mail address the configuration named them by.
+	Platform string    `json:"platform,omitempty"`
+	ChatID   string    `json:"chatId,omitempty"`
 	Approved bool      `json:"approved"`
 	Reason   string    `json:"reason,omitempty"`
 	At       time.Time `json:"at"`

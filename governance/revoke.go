@@ -23,7 +23,7 @@ func (s *Service) Revoke(ctx context.Context, in RevokeInput) (*Request, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.mayRevoke(ctx, r, in.By.Person); err != nil {
+	if err := s.mayRevoke(ctx, r, in.By); err != nil {
 		if in.Holder != "" && !s.involved(r, in.By.Person) { // as if there were none to revoke
 			return nil, noActiveAccess(strings.ToLower(r.Requester.Email)+" has", in.Target)
 		}
@@ -113,9 +113,19 @@ func noActiveAccess(whose, target string) *Problem {
 	return problem(ErrNotActive, "item", fmt.Sprintf("%s no active access to %q through accessbot; `status` lists requests and their state.", whose, target))
 }
 
-// mayRevoke is the revoke policy: the holder, an admin, or the holder's manager.
-func (s *Service) mayRevoke(ctx context.Context, r *Request, p Person) error {
-	if r.Requester.Is(p) || slices.ContainsFunc(s.admins, p.Is) {
+// mayRevoke is the revoke policy: the holder, an admin, or the holder's manager; a guest
+// only their own.
+func (s *Service) mayRevoke(ctx context.Context, r *Request, by Actor) error {
+	p := by.Person
+	switch {
+	case r.Requester.Is(p):
+		return nil
+	case by.Guest && !s.involved(r, p):
+		return unknown(ErrNotAllowed, r.ID)
+	case by.Guest:
+		return problem(ErrNotAllowed, "", fmt.Sprintf("You are a guest here, so you can give up only your own access, not revoke %s (%s).",
+			r.ID, r.Item.Name))
+	case slices.ContainsFunc(s.admins, p.Is):
 		return nil
 	}
 	if mf, ok := s.backends[r.Item.Backend].(ManagerFinder); ok {

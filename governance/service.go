@@ -287,7 +287,8 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 		to, _, _ := Next(r.State, event)
 		from := r.State
 		r.State = to
-		r.Decision = &Decision{By: in.Approver.Person, Approved: in.Approve, Reason: reason, At: s.clock.Now()}
+		r.Decision = &Decision{By: in.Approver.Person, Platform: in.Approver.Platform, ChatID: in.Approver.ChatID,
+			Approved: in.Approve, Reason: reason, At: s.clock.Now()}
 		fx := &Effects{
 			Undue: []string{dueApproval(r.ID)},
 			Audit: []AuditRecord{s.audit(r, in.Approver, event, from, reason)},

@@ -28,7 +28,7 @@ func BenchmarkSlashCommand(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		body := url.Values{"command": {"/access"}, "text": {"request vpn for 7d because benchmark"}, "user_id": {"UBENCH" + strconv.Itoa(i)},
-			"team_id": {"T1"}, "channel_id": {"C1"}, "trigger_id": {"bench." + strconv.Itoa(i)},
+			"team_id": {slackfake.TeamID}, "channel_id": {"C1"}, "trigger_id": {"bench." + strconv.Itoa(i)},
 			"response_url": {"https://hooks.slack.com/commands/T1/1/x"}}.Encode()
 		rec := httptest.NewRecorder()
 		w.handler.ServeHTTP(rec, w.signed("/slack/commands", body))

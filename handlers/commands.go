@@ -30,6 +30,13 @@ func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.
 		return
 	}
 	attrs := []any{"user", userID, "retry", r.Header.Get("X-Slack-Retry-Num")}
+	// Only the configured workspaces are served: from anywhere else, nothing is looked up
+	// and nothing is done, and the person is told why (Slack shows an HTTP error only as
+	// "dispatch_failed").
+	if err := s.cfg.Slack.Directory.Admit(ctx, form.Get("team_id"), form.Get("enterprise_id"), ""); err != nil {
+		writeJSON(w, s.failure(ctx, err, append(attrs, "team", form.Get("team_id"), "enterprise", form.Get("enterprise_id"))...))
+		return
+	}
 	cmd, err := governance.ParseCommand(commandText(form.Get("text")))
 	if err != nil {
 		writeJSON(w, s.failure(ctx, err, attrs...))
@@ -121,7 +128,7 @@ func (s *slackHandler) answerInTime(w http.ResponseWriter, r *http.Request, resp
 // Slack's own part is here: the person behind the user id, a holder named by mention,
 // and the trigger id that makes a retried command the same request.
 func (s *slackHandler) run(ctx context.Context, cmd governance.Command, userID, trigger string, attrs []any) slackbot.Message {
-	who, err := s.cfg.Slack.Directory.Person(ctx, userID)
+	who, err := s.cfg.Slack.Directory.Actor(ctx, userID)
 	if err != nil {
 		return s.failure(ctx, err, attrs...)
 	}
@@ -140,7 +147,7 @@ func (s *slackHandler) run(ctx context.Context, cmd governance.Command, userID, 
 	}
 	// Slack retrying the command (X-Slack-Retry-Num) sends the same trigger id, so the
 	// retry maps to the request the first attempt made, and gets the same answer.
-	m, err := dispatch(ctx, s.svc, actor(who, userID), cmd, idempotencyKey("slack:", trigger))
+	m, err := dispatch(ctx, s.svc, who, cmd, idempotencyKey("slack:", trigger))
 	if err != nil {
 		return s.failure(ctx, err, attrs...)
 	}

@@ -91,8 +91,11 @@ type world struct {
 	// (handlers.SlackConfig.AnswerWithin); set it and start again.
 	answerWithin time.Duration
 	busy         time.Duration // how long a Teams activity waits for room (TeamsConfig.Wait)
-	background   int           // how much work may run after answers; default 64
-	bg           *handlers.Background
+	// workspaces are the Slack workspaces served; zero: the bot token's, from auth.test
+	workspaces slackbot.Workspaces
+	guests     slackbot.Guests // what Slack's guests may do; default GuestsRequest
+	background int             // how much work may run after answers; default 64
+	bg         *handlers.Background
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -102,7 +105,7 @@ func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
 // newWorldWith is a world whose catalog is catalog, with backends extra besides the built-in one.
 func newWorldWith(t testing.TB, catalog string, extra []governance.Backend, opts ...func(*redisstore.Options)) *world {
 	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...), logs: &governancetest.Logs{},
-		catalog: catalog, extra: extra}
+		catalog: catalog, extra: extra, workspaces: slackbot.Workspaces{Teams: []string{slackfake.TeamID}}}
 	w.slack.AddChannel("CADMINS")
 	w.start(opts...)
 	return w
@@ -125,7 +128,8 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	log := slog.New(slog.NewJSONHandler(w.logs, nil))
 	w.log = log
 	api := w.metrics.SlackAPI(slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil))
-	dir := slackbot.NewDirectory(api, w.store, slackbot.WithDirectoryLogger(log))
+	dir := slackbot.NewDirectory(api, w.store, slackbot.WithDirectoryLogger(log), slackbot.WithWorkspaces(w.workspaces),
+		slackbot.WithGuests(w.guests))
 	var notifier governance.Notifier = slackbot.NewNotifier(api, dir, log, slackbot.WithAdminChannel("CADMINS"))
 	var tc handlers.TeamsConfig
 	if w.teams != nil {
@@ -196,7 +200,7 @@ func (w *world) nextTrigger() string {
 
 func (w *world) commandWith(user, text, trigger string, header ...string) *httptest.ResponseRecorder {
 	return w.post("/slack/commands", url.Values{"command": {"/access"}, "text": {text}, "user_id": {user}, "user_name": {"someone"},
-		"team_id": {"T1"}, "channel_id": {"C1"}, "trigger_id": {trigger}, "response_url": {w.slack.ResponseURL(user)}}, header...)
+		"team_id": {slackfake.TeamID}, "channel_id": {"C1"}, "trigger_id": {trigger}, "response_url": {w.slack.ResponseURL(user)}}, header...)
 }
 
 func (w *world) command(user, text string) *httptest.ResponseRecorder {
@@ -212,7 +216,7 @@ func (w *world) interaction(payload map[string]any) *httptest.ResponseRecorder {
 // click is user pressing a button of the card in their DM.
 func (w *world) click(user, action, id string) *httptest.ResponseRecorder {
 	return w.interaction(map[string]any{
-		"type": "block_actions", "user": map[string]any{"id": user, "username": "alice"}, "team": map[string]any{"id": "T1"},
+		"type": "block_actions", "user": map[string]any{"id": user, "username": "alice"}, "team": map[string]any{"id": slackfake.TeamID},
 		"trigger_id": w.nextTrigger(), "response_url": w.slack.ResponseURL(user),
 		"container": map[string]any{"type": "message", "message_ts": "1700000000.000001", "channel_id": slackfake.DM(user)},
 		"actions": []map[string]any{{"type": "button", "action_id": action, "block_id": "decide:" + id + ":1", "value": id,
@@ -230,7 +234,7 @@ func (w *world) submit(user, callback, metadata string, values map[string]string
 		state[block] = map[string]any{slackbot.InputActionID(block): el}
 	}
 	return w.interaction(map[string]any{
-		"type": "view_submission", "user": map[string]any{"id": user}, "team": map[string]any{"id": "T1"},
+		"type": "view_submission", "user": map[string]any{"id": user}, "team": map[string]any{"id": slackfake.TeamID},
 		"view": map[string]any{"id": "V" + user, "hash": w.nextTrigger(), "callback_id": callback, "type": "modal",
 			"private_metadata": metadata, "state": map[string]any{"values": state}},
 	})

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,11 @@ func (s *slackHandler) interaction(w http.ResponseWriter, r *http.Request, form 
 		s.refuse(w, r, http.StatusBadRequest, errors.New("interaction without user.id"))
 		return
 	}
+	if ic.Type == slackapi.InteractionTypeBlockActions || ic.Type == slackapi.InteractionTypeViewSubmission {
+		if err := s.admit(r.Context(), w, &ic); err != nil {
+			return
+		}
+	}
 	switch ic.Type {
 	case slackapi.InteractionTypeBlockActions:
 		s.blockAction(r.Context(), &ic)
@@ -42,6 +48,38 @@ func (s *slackHandler) interaction(w http.ResponseWriter, r *http.Request, form 
 	}
 	// Anything else (view_closed, shortcuts accessbot does not offer) is acknowledged and
 	// ignored: an empty 200.
+}
+
+// admit refuses a click or a form from a workspace, org or user accessbot does not serve,
+// before anyone is looked up: the clicker is told through response_url, a form shows it
+// on its field. It returns the refusal, or nil.
+func (s *slackHandler) admit(ctx context.Context, w http.ResponseWriter, ic *slackapi.InteractionCallback) error {
+	enterprise := cmp.Or(ic.Enterprise.ID, ic.Team.EnterpriseID)
+	err := s.cfg.Slack.Directory.Admit(ctx, ic.Team.ID, enterprise, ic.User.TeamID)
+	if err == nil {
+		return nil
+	}
+	attrs := []any{"user", ic.User.ID, "team", ic.Team.ID, "enterprise", enterprise, "user_team", ic.User.TeamID}
+	if ic.Type == slackapi.InteractionTypeViewSubmission {
+		block := slackbot.BlockItem
+		if ic.View.CallbackID == slackbot.CallbackDenyReason {
+			block = slackbot.BlockReason
+		}
+		writeJSON(w, s.fieldErrors(ctx, err, block, nil, attrs...))
+		return err
+	}
+	s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
+	return err
+}
+
+// decider is the person behind userID as an approver: someone Slack lists as a guest
+// never decides, even where the configuration names them an approver or an admin.
+func (s *slackHandler) decider(ctx context.Context, userID string) (governance.Actor, error) {
+	who, err := s.cfg.Slack.Directory.Actor(ctx, userID)
+	if err == nil && who.Guest {
+		err = slackbot.GuestCannotDecide(userID)
+	}
+	return who, err
 }
 
 // blockAction handles Approve and Deny, on an approval card or on the /access pending
@@ -55,7 +93,10 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 	}
 	action := ic.ActionCallback.BlockActions[i]
 	attrs := []any{"user", ic.User.ID, "action", action.ActionID}
-	who, err := s.cfg.Slack.Directory.Person(ctx, ic.User.ID)
+	who, err := s.cfg.Slack.Directory.Actor(ctx, ic.User.ID)
+	if err == nil && who.Guest && action.ActionID != slackbot.ActionExtend {
+		err = slackbot.GuestCannotDecide(ic.User.ID)
+	}
 	if err != nil {
 		s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
 		return
@@ -67,7 +108,7 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 	}
 	attrs = append(attrs, "request", id)
 	if action.ActionID == slackbot.ActionExtend {
-		req, err := s.svc.Extend(ctx, id, actor(who, ic.User.ID))
+		req, err := s.svc.Extend(ctx, id, who)
 		if err != nil {
 			s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
 			return
@@ -76,7 +117,7 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 		return
 	}
 	if action.ActionID == slackbot.ActionApprove {
-		req, err := s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: actor(who, ic.User.ID), Approve: true})
+		req, err := s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who, Approve: true})
 		if err != nil {
 			s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
 			return
@@ -87,7 +128,7 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 	// Deny needs a reason, asked in a modal. Someone who may not decide is told at once
 	// instead (a read-only check); the modal then opens before anything slow, since the
 	// trigger id lives 3 seconds and works once.
-	req, err := s.svc.CheckDecider(ctx, id, who)
+	req, err := s.svc.CheckDecider(ctx, id, who.Person)
 	if err != nil {
 		s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
 		return
@@ -150,12 +191,12 @@ func (s *slackHandler) viewSubmission(ctx context.Context, w http.ResponseWriter
 			return
 		}
 		attrs = append(attrs, "request", id)
-		who, err := s.cfg.Slack.Directory.Person(ctx, ic.User.ID)
+		who, err := s.decider(ctx, ic.User.ID)
 		if err != nil {
 			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...))
 			return
 		}
-		_, err = s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: actor(who, ic.User.ID),
+		_, err = s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who,
 			Reason: inputValue(ic, slackbot.BlockReason)})
 		if err != nil {
 			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...))
@@ -164,12 +205,12 @@ func (s *slackHandler) viewSubmission(ctx context.Context, w http.ResponseWriter
 		// through the outbox.
 	case slackbot.CallbackRequestForm:
 		blocks := []string{slackbot.BlockItem, slackbot.BlockDuration, slackbot.BlockReason}
-		who, err := s.cfg.Slack.Directory.Person(ctx, ic.User.ID)
+		who, err := s.cfg.Slack.Directory.Actor(ctx, ic.User.ID)
 		if err != nil {
 			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockItem, nil, attrs...))
 			return
 		}
-		in := governance.RequestInput{Requester: actor(who, ic.User.ID), Item: inputValue(ic, slackbot.BlockItem),
+		in := governance.RequestInput{Requester: who, Item: inputValue(ic, slackbot.BlockItem),
 			Reason: inputValue(ic, slackbot.BlockReason), Confirm: true,
 			// The same submission, sent twice, is one request.
 			IdempotencyKey: idempotencyKey("slack:view:", viewKey(ic.View))}

@@ -90,10 +90,6 @@ func newRef() string {
 	return hex.EncodeToString(b)
 }
 
-func actor(p governance.Person, userID string) governance.Actor {
-	return governance.Actor{Person: p, Platform: slackbot.Platform, ChatID: userID}
-}
-
 // reply answers the person who acted through the interaction's response_url, after the
 // HTTP acknowledgement: the ack never waits on Slack.
 func (s *slackHandler) reply(ctx context.Context, responseURL string, m slackbot.Message, attrs ...any) {

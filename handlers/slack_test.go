@@ -410,7 +410,8 @@ func TestCommands_StatusAndPendingWithWorkingButtons(t *testing.T) {
 
 func TestSlackUserWithoutEmail_IsToldWhatIsWrong(t *testing.T) {
 	w := newWorld(t)
-	assert.Contains(t, ephemeral(t, w.command("UBOT", "status")), "users:read.email")
+	w.slack.AddUser(slackfake.User{ID: "UNOMAIL", Name: "No Mail"})
+	assert.Contains(t, ephemeral(t, w.command("UNOMAIL", "status")), "users:read.email")
 }
 
 func TestInternalErrors_ApologiseWithARefAndLogTheDetail(t *testing.T) {
@@ -452,7 +453,7 @@ func TestSignatureAndSize_AreCheckedOnEveryRequest(t *testing.T) {
 	}
 	now := w.clock.Now().Unix()
 	bodies := map[string]string{
-		"/slack/commands":     url.Values{"text": {"status"}, "user_id": {"UCAROL"}}.Encode(),
+		"/slack/commands":     url.Values{"text": {"status"}, "user_id": {"UCAROL"}, "team_id": {slackfake.TeamID}}.Encode(),
 		"/slack/interactions": url.Values{"payload": {`{"type":"view_closed","user":{"id":"UCAROL"}}`}}.Encode(),
 	}
 	for path, body := range bodies {
@@ -487,7 +488,8 @@ func TestSignature_SlacksPublishedVectorPassesAtItsOwnTime(t *testing.T) {
 	clock := governance.NewManualClock(time.Unix(1531420618, 0))
 	h := handlers.New(handlers.Config{Service: w.svc, Clock: clock, Logger: w.log,
 		Slack: handlers.SlackConfig{SigningSecret: "8f742231b10e8888abcd99yyyzzz85a5", API: slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil),
-			Directory: slackbot.NewDirectory(slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil), w.store)}})
+			Directory: slackbot.NewDirectory(slackbot.NewClient("xoxb-test", w.slack.APIURL(), nil), w.store,
+				slackbot.WithWorkspaces(slackbot.Workspaces{Teams: []string{"T1DC2JH3J"}}))}})
 	body := "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
 	send := func(sig string) int { return serve(h, slackRequest("/slack/commands", body, 1531420618, sig)).Code }
 	assert.Equal(t, http.StatusOK, send("v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"))

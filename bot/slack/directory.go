@@ -33,11 +33,15 @@ var ErrNoEmail = errors.New("slack user has no visible e-mail address")
 // Directory maps Slack users to people (by e-mail) and back. The acting person of every
 // command and click is found here from the user id of the signed payload.
 type Directory struct {
-	api   API
-	cache UserCache
-	near  *nearCache // in front of cache: the same people act again and again
-	dev   *devPeople // development mode; nil otherwise
-	log   *slog.Logger
+	api    API
+	cache  UserCache
+	near   *nearCache // in front of cache: the same people act again and again
+	dev    *devPeople // development mode; nil otherwise
+	log    *slog.Logger
+	guests Guests
+
+	wsMu sync.Mutex
+	ws   Workspaces // what is served; learned from auth.test on first need when none is configured
 }
 
 // nearTTL is how long this process trusts what it read from the shared cache; a change in
@@ -84,10 +88,25 @@ type DirectoryOption func(*Directory)
 // WithDirectoryLogger sets where cache failures are logged; default slog.Default().
 func WithDirectoryLogger(l *slog.Logger) DirectoryOption { return func(d *Directory) { d.log = l } }
 
+// WithWorkspaces names the workspaces and org served. Without it (or with nothing named)
+// a Directory over Slack serves the bot token's workspace, which it asks auth.test for
+// on first need; a development Directory serves every workspace.
+func WithWorkspaces(w Workspaces) DirectoryOption { return func(d *Directory) { d.ws = w } }
+
+// WithGuests says what Slack's guests may do; default GuestsRequest.
+func WithGuests(g Guests) DirectoryOption {
+	return func(d *Directory) {
+		if g != "" {
+			d.guests = g
+		}
+	}
+}
+
 // NewDirectory looks people up in Slack (users.info, users.lookupByEmail), caching what
 // it learns in cache for CacheTTL.
 func NewDirectory(api API, cache UserCache, opts ...DirectoryOption) *Directory {
-	d := &Directory{api: api, cache: cache, near: &nearCache{m: map[string]nearEntry{}, max: 20000}, log: slog.Default()}
+	d := &Directory{api: api, cache: cache, near: &nearCache{m: map[string]nearEntry{}, max: 20000}, log: slog.Default(),
+		guests: GuestsRequest}
 	for _, o := range opts {
 		o(d)
 	}
@@ -98,39 +117,123 @@ func NewDirectory(api API, cache UserCache, opts ...DirectoryOption) *Directory 
 // to an e-mail address or to "Name <e-mail>"; an id not in it, such as U123ALICE, is
 // u123alice@example.com, named by its id. An e-mail maps back to the id in users, or else
 // to the upper-cased local part (alice@example.com → ALICE).
-func NewDevDirectory(users map[string]string) *Directory {
-	return &Directory{dev: newDevPeople(users), log: slog.Default()}
+func NewDevDirectory(users map[string]string, opts ...DirectoryOption) *Directory {
+	d := &Directory{dev: newDevPeople(users), log: slog.Default(), guests: GuestsRequest}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
 }
 
-// Person returns the person behind a Slack user id taken from a signed payload.
+// Workspaces is what the Directory serves: as configured, or else the bot token's
+// workspace (auth.test, asked once it succeeds). A development Directory with nothing
+// configured answers the zero Workspaces, and serves every workspace.
+func (d *Directory) Workspaces(ctx context.Context) (Workspaces, error) {
+	d.wsMu.Lock()
+	defer d.wsMu.Unlock()
+	if !d.ws.IsZero() || d.dev != nil {
+		return d.ws, nil
+	}
+	ws, err := tokenWorkspaces(ctx, d.api)
+	if err != nil {
+		return Workspaces{}, err
+	}
+	d.log.InfoContext(ctx, "slack: serving the bot token's workspace (set slack.teams to name it)", "workspaces", ws.String())
+	d.ws = ws
+	return ws, nil
+}
+
+// Admit returns nil when a signed request is accessbot's to answer: it comes from a served
+// workspace (team, in org enterprise), and its user (userTeam, the user.team_id of an
+// interaction payload, "" when the payload has none) is of a served workspace or of that
+// org. Otherwise it returns the refusal to show (a *governance.Problem wrapping
+// ErrOtherWorkspace or ErrExternalUser); nobody is looked up. When the token's workspace
+// cannot be learned the error says why, and the request is refused, never served by default.
+func (d *Directory) Admit(ctx context.Context, team, enterprise, userTeam string) error {
+	ws, err := d.Workspaces(ctx)
+	switch {
+	case err != nil:
+		return err
+	case d.dev != nil && ws.IsZero():
+		return nil
+	case !ws.Serves(team, enterprise):
+		return &governance.Problem{Err: fmt.Errorf("%w: team %q, enterprise %q", ErrOtherWorkspace, team, enterprise),
+			Message: voice.SlackOtherWorkspace}
+	// On Enterprise Grid user.team_id is the org's id (E…), which is the payload's own.
+	case userTeam != "" && !ws.Includes(userTeam) && userTeam != enterprise:
+		return &governance.Problem{Err: fmt.Errorf("%w: user of team %q", ErrExternalUser, userTeam),
+			Message: voice.SlackExternalUser}
+	}
+	return nil
+}
+
+// Actor returns the person acting behind a Slack user id taken from a signed payload:
+// refused when Slack says they are of another workspace or org (Slack Connect),
+// deactivated, a bot or an app, or a guest where guests are refused; a guest otherwise
+// acts with Actor.Guest set.
+func (d *Directory) Actor(ctx context.Context, userID string) (governance.Actor, error) {
+	u, err := d.user(ctx, userID, true)
+	if err != nil {
+		return governance.Actor{}, err
+	}
+	if u.Guest && d.guests == GuestsRefuse {
+		return governance.Actor{}, refusal(ErrGuest, userID)
+	}
+	return governance.Actor{Person: governance.Person{Email: u.Email, Name: u.Name}, Platform: Platform, ChatID: userID,
+		Guest: u.Guest}, nil
+}
+
+// Person returns the person a Slack user id names, such as the holder in "revoke vpn from
+// @bob": refused when they are of another workspace or org, whose e-mail address is not
+// this organisation's to vouch for; a deactivated person is still named.
 func (d *Directory) Person(ctx context.Context, userID string) (governance.Person, error) {
+	u, err := d.user(ctx, userID, false)
+	return governance.Person{Email: u.Email, Name: u.Name}, err
+}
+
+// user finds the Slack user behind userID: from the caches when they are of a served
+// workspace, else from users.info. Bots and apps are refused; a deactivated user is
+// refused when acting and never cached.
+func (d *Directory) user(ctx context.Context, userID string, acting bool) (governance.ChatUser, error) {
 	if userID == "" {
-		return governance.Person{}, errors.New("the Slack payload names no user")
+		return governance.ChatUser{}, errors.New("the Slack payload names no user")
 	}
 	if d.dev != nil {
-		return d.dev.person(userID), nil
+		p := d.dev.person(userID)
+		return governance.ChatUser{Platform: Platform, ID: userID, Email: p.Email, Name: p.Name}, nil
 	}
-	if u, ok := d.near.get("id:" + userID); ok {
-		return governance.Person{Email: u.Email, Name: u.Name}, nil
+	ws, err := d.Workspaces(ctx)
+	if err != nil {
+		return governance.ChatUser{}, err
+	}
+	if u, ok := d.near.get("id:" + userID); ok && ws.Includes(u.Org) {
+		return u, nil
 	}
 	u, ok, err := d.cache.ChatUser(ctx, Platform, userID)
 	if err != nil {
 		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", "user", userID, "err", err)
 	}
-	if err == nil && ok {
+	// A record from before workspaces were checked (no Org), or of a workspace no longer
+	// served, is asked about again.
+	if err == nil && ok && ws.Includes(u.Org) {
 		d.near.put(u)
-		return governance.Person{Email: u.Email, Name: u.Name}, nil
+		return u, nil
 	}
 	info, err := d.api.GetUserInfoContext(ctx, userID)
 	if err != nil {
-		return governance.Person{}, userLookupError(userID, err)
+		return governance.ChatUser{}, userLookupError(userID, err)
 	}
-	u, err = chatUser(info)
-	if err != nil {
-		return governance.Person{}, err
+	u, err = fromSlack(info, ws)
+	switch {
+	case err != nil:
+		return governance.ChatUser{}, err
+	case info.Deleted && acting:
+		return governance.ChatUser{}, refusal(ErrDeactivated, userID)
+	case info.Deleted: // named, not remembered: the cache would let them act
+		return u, nil
 	}
 	d.save(ctx, u)
-	return governance.Person{Email: u.Email, Name: u.Name}, nil
+	return u, nil
 }
 
 // UserID returns the Slack user id of the person with this e-mail address. Errors that
@@ -163,14 +266,18 @@ func (d *Directory) TimeZone(ctx context.Context, email string) (*time.Location,
 
 // byEmail finds a Slack user by e-mail, from the cache or users.lookupByEmail.
 func (d *Directory) byEmail(ctx context.Context, email string) (governance.ChatUser, error) {
-	if u, ok := d.near.get("email:" + email); ok {
+	ws, err := d.Workspaces(ctx)
+	if err != nil {
+		return governance.ChatUser{}, err
+	}
+	if u, ok := d.near.get("email:" + email); ok && ws.Includes(u.Org) {
 		return u, nil
 	}
 	u, ok, err := d.cache.ChatUserByEmail(ctx, Platform, email)
 	if err != nil {
 		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", "email", email, "err", err)
 	}
-	if err == nil && ok {
+	if err == nil && ok && ws.Includes(u.Org) {
 		d.near.put(u)
 		return u, nil
 	}
@@ -178,9 +285,14 @@ func (d *Directory) byEmail(ctx context.Context, email string) (governance.ChatU
 	if err != nil {
 		return u, fmt.Errorf("users.lookupByEmail %s: %w", email, classify(err))
 	}
-	u, err = chatUser(info)
+	// Someone of another workspace or org with this address is not the person the
+	// configuration names: they get no card and no notice.
+	u, err = fromSlack(info, ws)
+	if err == nil && info.Deleted {
+		err = refusal(ErrDeactivated, info.ID)
+	}
 	if err != nil {
-		return u, governance.Permanent(err)
+		return governance.ChatUser{}, governance.Permanent(fmt.Errorf("users.lookupByEmail %s: %w", email, err))
 	}
 	d.save(ctx, u)
 	return u, nil
@@ -204,6 +316,24 @@ func userLookupError(userID string, err error) error {
 		return &governance.Problem{Err: err, Message: voice.SlackUnknownUser(userID)}
 	}
 	return fmt.Errorf("users.info %s: %w", userID, classify(err))
+}
+
+// fromSlack is the Slack user info as a ChatUser, provided they are a person of a served
+// workspace or org: Org is where they were found, Guest what Slack says of them.
+func fromSlack(info *slackapi.User, ws Workspaces) (governance.ChatUser, error) {
+	home, ok := ws.member(info)
+	switch {
+	case !ok:
+		return governance.ChatUser{}, refusal(ErrExternalUser, info.ID)
+	case info.IsBot || info.IsAppUser:
+		return governance.ChatUser{}, refusal(ErrBotUser, info.ID)
+	}
+	u, err := chatUser(info)
+	if err != nil {
+		return u, err
+	}
+	u.Org, u.Guest = home, info.IsRestricted || info.IsUltraRestricted
+	return u, nil
 }
 
 func chatUser(info *slackapi.User) (governance.ChatUser, error) {

@@ -22,6 +22,8 @@ var members = []slackfake.User{
 	{ID: "UBOB", Email: "Bob@Example.com", Name: "Bob", TZ: "Asia/Tokyo"},
 	{ID: "UCAROL", Email: "carol@example.com", Name: "Carol", TZ: "Europe/Berlin"},
 	{ID: "UBOT", Name: "Some bot", IsBot: true},
+	{ID: "UNOMAIL", Name: "No Mail"},
+	{ID: "UGINA", Email: "gina@example.com", Name: "Gina", Restricted: true},
 }
 
 // memCache is an in-memory UserCache; the Redis one is tested in governance/redis.
@@ -247,11 +249,46 @@ func TestDirectory_LooksUpOnceThenCaches(t *testing.T) {
 func TestDirectory_AUserWithoutEmailIsToldWhatIsWrong(t *testing.T) {
 	fake := slackfake.Start(t, members...)
 	dir := NewDirectory(NewClient("xoxb-test", fake.APIURL(), nil), newMemCache(), WithDirectoryLogger(quiet))
-	_, err := dir.Person(context.Background(), "UBOT")
+	_, err := dir.Person(context.Background(), "UNOMAIL")
 	var p *governance.Problem
 	require.True(t, errors.As(err, &p), "%v", err)
 	assert.ErrorIs(t, err, ErrNoEmail)
 	assert.Contains(t, p.Message, "users:read.email")
+	_, err = dir.Person(context.Background(), "UBOT")
+	assert.ErrorIs(t, err, ErrBotUser, "a bot is told it is one")
+}
+
+// What Slack says of a person is remembered with them: a guest found by e-mail (for a
+// card) is still a guest when they click, and a record from before workspaces were
+// checked (no Org) is asked about again.
+func TestDirectory_RemembersWhereAPersonIsFromAndWhetherTheyAreAGuest(t *testing.T) {
+	fake := slackfake.Start(t, members...)
+	cache := newMemCache()
+	dir := NewDirectory(NewClient("xoxb-test", fake.APIURL(), nil), cache, WithDirectoryLogger(quiet),
+		WithWorkspaces(Workspaces{Teams: []string{slackfake.TeamID}}))
+	ctx := context.Background()
+	id, err := dir.UserID(ctx, "gina@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, "UGINA", id)
+	fresh := NewDirectory(NewClient("xoxb-test", fake.APIURL(), nil), cache, WithDirectoryLogger(quiet),
+		WithWorkspaces(Workspaces{Teams: []string{slackfake.TeamID}}))
+	a, err := fresh.Actor(ctx, "UGINA")
+	require.NoError(t, err)
+	assert.True(t, a.Guest)
+	assert.Equal(t, governance.Actor{Person: governance.Person{Email: "gina@example.com", Name: "Gina"}, Platform: Platform,
+		ChatID: "UGINA", Guest: true}, a)
+	assert.Empty(t, fake.Calls("users.info"), "from the cache")
+
+	cache.m["slack/id/UALICE"] = governance.ChatUser{Platform: Platform, ID: "UALICE", Email: "alice@example.com"}
+	_, err = fresh.Actor(ctx, "UALICE")
+	require.NoError(t, err)
+	assert.Len(t, fake.Calls("users.info"), 1, "a record without its workspace is asked about again")
+	assert.Equal(t, slackfake.TeamID, cache.m["slack/id/UALICE"].Org)
+
+	other := NewDirectory(NewClient("xoxb-test", fake.APIURL(), nil), cache, WithDirectoryLogger(quiet),
+		WithWorkspaces(Workspaces{Teams: []string{"T0ELSE"}}))
+	_, err = other.Actor(ctx, "UALICE")
+	assert.ErrorIs(t, err, ErrExternalUser, "a record of a workspace no longer served is not trusted")
 }
 
 func TestDirectory_MissingScopeTellsWhomToAsk(t *testing.T) {

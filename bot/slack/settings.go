@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
+	"unicode"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -19,7 +21,8 @@ import (
 const DevSigningSecret = "accessbot-dev-signing-secret"
 
 // Settings are Slack's part of accessbot's configuration: the `slack:` block, and
-// SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN from the environment.
+// SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN, SLACK_TEAM_IDS and SLACK_ENTERPRISE_ID (these two
+// win over the file) from the environment.
 type Settings struct {
 	APIURL       string            `yaml:"apiURL"`       // for a fake Slack in tests
 	Users        map[string]string `yaml:"users"`        // dev mode: Slack user id → e-mail or "Name <e-mail>"
@@ -27,15 +30,39 @@ type Settings struct {
 	// ResponseOrigins are where response_urls may point (scheme://host); default
 	// DefaultResponseOrigins (Slack's and GovSlack's hooks).
 	ResponseOrigins []string `yaml:"responseOrigins"`
-	SigningSecret   string   `yaml:"-"`
-	BotToken        string   `yaml:"-"`
+	// Teams are the workspace ids (T…) served, Enterprise an Enterprise org id (E…) all
+	// of whose workspaces are served. Neither: the bot token's workspace (auth.test).
+	Teams      []string `yaml:"teams"`
+	Enterprise string   `yaml:"enterprise"`
+	// Guests is what Slack's guests may do: "request" (default: ask, never decide or
+	// administer) or "refuse" (nothing).
+	Guests        Guests `yaml:"guests"`
+	SigningSecret string `yaml:"-"`
+	BotToken      string `yaml:"-"`
 }
 
-// FromEnv reads the settings' secrets.
+// FromEnv reads the settings' secrets, and the workspaces served when the environment names them.
 func (s *Settings) FromEnv(env governance.Env) {
 	s.SigningSecret = env.Secret("SLACK_SIGNING_SECRET")
 	s.BotToken = env.Secret("SLACK_BOT_TOKEN")
+	if v := env.Get("SLACK_TEAM_IDS"); v != "" {
+		s.Teams = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	}
+	if v := env.Get("SLACK_ENTERPRISE_ID"); v != "" {
+		s.Enterprise = strings.TrimSpace(v)
+	}
 }
+
+// Workspaces are the workspaces and org the settings name; zero when they name none.
+func (s *Settings) Workspaces() Workspaces {
+	return Workspaces{Teams: s.Teams, Enterprise: s.Enterprise}
+}
+
+// Slack's ids: a workspace's starts with T, an Enterprise org's with E.
+var (
+	teamID       = regexp.MustCompile(`^T[A-Z0-9]{2,}$`)
+	enterpriseID = regexp.MustCompile(`^E[A-Z0-9]{2,}$`)
+)
 
 // DevMode reports whether accessbot runs without Slack: messages are printed, not sent.
 func (s *Settings) DevMode() bool { return s.BotToken == "" }
@@ -54,6 +81,18 @@ func (s *Settings) Check() []error {
 			errs = append(errs, errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…) from your Slack app's OAuth & Permissions page"))
 		}
 	}
+	for _, t := range s.Teams {
+		if !teamID.MatchString(t) {
+			errs = append(errs, fmt.Errorf("slack teams: %q is not a workspace id (T…: auth.test's team_id, or the T… in the workspace's URL app.slack.com/client/T…)", t))
+		}
+	}
+	if s.Enterprise != "" && !enterpriseID.MatchString(s.Enterprise) {
+		errs = append(errs, fmt.Errorf("slack enterprise: %q is not an Enterprise org id (E…)", s.Enterprise))
+	}
+	if s.Guests != "" && s.Guests != GuestsRequest && s.Guests != GuestsRefuse {
+		errs = append(errs, fmt.Errorf("slack guests: %q is neither %q (guests may ask, never decide) nor %q (guests cannot use accessbot)",
+			s.Guests, GuestsRequest, GuestsRefuse))
+	}
 	for _, o := range s.ResponseOrigins {
 		if u, err := url.Parse(o); err != nil || u.Host == "" || u.Path != "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopbackHost(u.Hostname()))) {
 			errs = append(errs, fmt.Errorf("slack responseOrigins: %q is not an origin; write https://hooks.slack.com (http only for this machine, in tests)", o))
@@ -70,8 +109,10 @@ func (s *Settings) Check() []error {
 // Describe says how Slack is set up, for the banner, `config check` and `doctor`.
 func (s *Settings) Describe() string {
 	switch {
+	case !s.DevMode() && s.Workspaces().IsZero():
+		return "bot token and signing secret set; serves the bot token's workspace (auth.test); " + s.guests().describe()
 	case !s.DevMode():
-		return "bot token and signing secret set"
+		return "bot token and signing secret set; serves " + s.Workspaces().String() + "; " + s.guests().describe()
 	case s.SigningSecret == DevSigningSecret:
 		return fmt.Sprintf("development mode (no SLACK_BOT_TOKEN): messages are printed, not sent; requests are signed with the development secret %q", DevSigningSecret)
 	case s.SigningSecret == "":
@@ -93,7 +134,28 @@ func (s *Settings) Probe(ctx context.Context) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("auth.test failed: %w (can this machine reach Slack?)", err)
 	}
-	return fmt.Sprintf("bot @%s in %s (%s)", who.User, who.Team, who.TeamID), nil
+	served := "the token's workspace, " + who.TeamID
+	if !s.Workspaces().IsZero() {
+		served = s.Workspaces().String()
+		if !s.Workspaces().Serves(who.TeamID, who.EnterpriseID) {
+			return "", fmt.Errorf("the bot token belongs to workspace %s (%s), which slack.teams and slack.enterprise do not name: "+
+				"nobody there could use accessbot; add %s to slack.teams, or use the token of a workspace they name", who.Team, who.TeamID, who.TeamID)
+		}
+	}
+	return fmt.Sprintf("bot @%s in %s (%s); serves %s", who.User, who.Team, who.TeamID, served), nil
+}
+
+// guests is the guest policy in force.
+func (s *Settings) guests() Guests {
+	if s.Guests == "" {
+		return GuestsRequest
+	}
+	return s.Guests
+}
+
+// DirectoryOptions are the Directory's share of the settings: the workspaces served and what guests may do.
+func (s *Settings) DirectoryOptions() []DirectoryOption {
+	return []DirectoryOption{WithWorkspaces(s.Workspaces()), WithGuests(s.guests())}
 }
 
 // loopbackHost reports whether host is this machine.

@@ -29,5 +29,37 @@ func TestSettings_SecretsComeFromTheEnvironment(t *testing.T) {
 	assert.Equal(t, "xoxb-1", s.BotToken)
 	assert.Equal(t, "s", s.SigningSecret)
 	assert.False(t, s.DevMode())
-	assert.Equal(t, "bot token and signing secret set", s.Describe())
+	assert.Equal(t, "bot token and signing secret set; serves the bot token's workspace (auth.test); guests may ask, never decide", s.Describe())
+}
+
+func TestSettings_WorkspacesComeFromTheFileOrTheEnvironment(t *testing.T) {
+	s := slackbot.Settings{Teams: []string{"T0FILE"}, Guests: slackbot.GuestsRefuse}
+	vars := map[string]string{"SLACK_TEAM_IDS": "T0AAA, T0BBB", "SLACK_ENTERPRISE_ID": "E0ORG"}
+	s.FromEnv(governance.Env{Get: func(n string) string { return vars[n] }, Secret: func(string) string { return "" }})
+	assert.Equal(t, slackbot.Workspaces{Teams: []string{"T0AAA", "T0BBB"}, Enterprise: "E0ORG"}, s.Workspaces(), "the environment wins")
+	assert.Empty(t, s.Check())
+	assert.Equal(t, "workspace T0AAA, T0BBB and every workspace of org E0ORG", s.Workspaces().String())
+
+	s = slackbot.Settings{Teams: []string{"acme", "T0OK"}, Enterprise: "T0NOTANORG", Guests: "admins"}
+	errs := s.Check()
+	assert.Len(t, errs, 3)
+	assert.ErrorContains(t, errs[0], `slack teams: "acme" is not a workspace id`)
+	assert.ErrorContains(t, errs[1], `slack enterprise: "T0NOTANORG" is not an Enterprise org id`)
+	assert.ErrorContains(t, errs[2], `slack guests: "admins" is neither "request"`)
+
+	s = slackbot.Settings{BotToken: "xoxb-1", SigningSecret: "s"}
+	assert.Equal(t, "bot token and signing secret set; serves the bot token's workspace (auth.test); guests may ask, never decide", s.Describe())
+}
+
+func TestWorkspaces_ServeTheirWorkspacesAndTheirOrg(t *testing.T) {
+	ws := slackbot.Workspaces{Teams: []string{"T1"}, Enterprise: "E1"}
+	for _, c := range []struct {
+		team, enterprise string
+		want             bool
+	}{
+		{"T1", "", true}, {"T2", "E1", true}, {"T1", "E9", true}, {"T2", "", false}, {"T2", "E9", false}, {"", "", false},
+	} {
+		assert.Equal(t, c.want, ws.Serves(c.team, c.enterprise), "%s/%s", c.team, c.enterprise)
+	}
+	assert.False(t, slackbot.Workspaces{}.Serves("", ""), "nothing named serves nobody")
 }

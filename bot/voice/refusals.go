@@ -19,6 +19,29 @@ const SlackNoEmail = "Slack does not show me an e-mail address for you, so I can
 	"Bots and guests without an e-mail address cannot use accessbot; otherwise ask your " +
 	"Slack admin to give accessbot the users:read.email scope."
 
+// SlackOtherWorkspace: a command or click from a Slack workspace or org accessbot does not serve.
+const SlackOtherWorkspace = "This accessbot serves another Slack workspace, so it cannot act on a request from this one; " +
+	"ask your Slack admin which access bot serves yours."
+
+// SlackExternalUser: the user who acted belongs to another workspace or organisation (Slack Connect).
+const SlackExternalUser = "You are here from another workspace or organisation, so accessbot cannot tell who you are; " +
+	"ask for access in your own organisation."
+
+// SlackDeactivated: Slack lists the user who acted as deactivated.
+const SlackDeactivated = "Slack lists your account as deactivated, so accessbot cannot act for you; " +
+	"ask your Slack admin to reactivate it."
+
+// SlackBotUser: a bot or an app acted.
+const SlackBotUser = "Bots and apps cannot use accessbot: a person asks for access, and a person decides."
+
+// SlackGuestRefused: a guest acted where guests may not use accessbot.
+const SlackGuestRefused = "Slack lists you as a guest in this workspace, and guests cannot use accessbot here; " +
+	"ask your access admins for help."
+
+// SlackGuestCannotDecide: a guest clicked Approve or Deny.
+const SlackGuestCannotDecide = "Slack lists you as a guest in this workspace, and guests may ask for access but never approve or deny it; " +
+	"ask your access admins to name a member as approver instead."
+
 // SlackFormTooLate: Slack refused to open the deny form because the click came too late.
 const SlackFormTooLate = "Slack did not let me open the form in time; click Deny again."
 

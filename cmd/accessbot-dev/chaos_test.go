@@ -113,7 +113,7 @@ func (c *chaos) start() {
 }
 
 func (c *chaos) client() *slackclient.Client {
-	return &slackclient.Client{Base: "http://" + c.addr.Load().(string), Secret: c.lt.secret, Do: loadHTTP.Do, Now: time.Now}
+	return &slackclient.Client{Base: "http://" + c.addr.Load().(string), Secret: c.lt.secret, Do: loadHTTP.Do, Now: time.Now, Team: slackfake.TeamID}
 }
 
 // load sends requests at about 100/s and approves acknowledged ones at about 50/s until

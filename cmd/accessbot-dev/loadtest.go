@@ -317,7 +317,7 @@ var requestID = regexp.MustCompile(`AR-\d+`)
 
 // commands drives "/access request vpn …" from many requesters.
 func (lt *load) commands(ctx context.Context, name, addr string, pid int, rate float64, dur time.Duration, requesters int) result {
-	c := &slackclient.Client{Base: "http://" + addr, Secret: lt.secret, Do: loadHTTP.Do, Now: time.Now}
+	c := &slackclient.Client{Base: "http://" + addr, Secret: lt.secret, Do: loadHTTP.Do, Now: time.Now, Team: slackfake.TeamID}
 	return lt.drive(ctx, name, pid, rate, dur, 0, func(i int) (string, error) {
 		ack, err := c.Command(ctx, fmt.Sprintf("U%05d", i%requesters), "request "+loadItem(i, requesters)+" for 2h because load test")
 		if err == nil && name == "accessbot" && !requestID.Match(ack) {
@@ -331,7 +331,7 @@ func (lt *load) commands(ctx context.Context, name, addr string, pid int, rate f
 // time from the click to the grant reaching the backend's webhook.
 func (lt *load) clicks(ctx context.Context, addr string, pid int, rate float64, dur time.Duration, ids []string, slack *slackfake.Server) (result, []time.Duration) {
 	ids = slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return s == "" })
-	c := &slackclient.Client{Base: "http://" + addr, Secret: lt.secret, Do: loadHTTP.Do, Now: time.Now}
+	c := &slackclient.Client{Base: "http://" + addr, Secret: lt.secret, Do: loadHTTP.Do, Now: time.Now, Team: slackfake.TeamID}
 	sent := make([]time.Time, len(ids))
 	r := lt.drive(ctx, "clicks", pid, rate, dur, len(ids), func(i int) (string, error) {
 		sent[i] = time.Now()

@@ -25,10 +25,11 @@ func devFlags(name string, args []string, getenv func(string) string, stdout io.
 	as := fs.String("as", "CAROL", "Slack user id to act as (in development mode ALICE is alice@example.com)")
 	base := fs.String("url", "http://"+defaultDevAddr(getenv), "the bot's base URL")
 	secret := fs.String("secret", cmp.Or(getenv("SLACK_SIGNING_SECRET"), slackbot.DevSigningSecret), "signing secret")
+	team := fs.String("team", slackclient.DevTeam, "Slack workspace id the requests come from (a bot with slack.teams serves only those)")
 	if err := fs.Parse(args); err != nil {
 		return "", nil, nil, err
 	}
-	c = &slackclient.Client{Base: strings.TrimRight(*base, "/"), Secret: *secret, Do: http.DefaultClient.Do, Now: time.Now}
+	c = &slackclient.Client{Base: strings.TrimRight(*base, "/"), Secret: *secret, Do: http.DefaultClient.Do, Now: time.Now, Team: *team}
 	return strings.ToUpper(*as), c, fs.Args(), nil
 }
 

@@ -28,7 +28,7 @@ func TestDoctor(t *testing.T) {
 		out := clitest.NewOutput()
 		require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(prod), out))
 		assert.Contains(t, out.String(), "✓ redis")
-		assert.Contains(t, out.String(), "✓ slack      bot @accessbot in Fake Workspace")
+		assert.Contains(t, out.String(), "✓ slack      bot @accessbot in Fake Workspace (T0FAKE); serves the token's workspace, T0FAKE")
 		assert.Contains(t, out.String(), "– admins")
 		assert.Contains(t, out.String(), "everything accessbot needs is in order")
 	})
@@ -42,6 +42,17 @@ func TestDoctor(t *testing.T) {
 		assert.Contains(t, out.String(), "✗ redis")
 		assert.Contains(t, out.String(), "cannot reach Redis")
 		assert.Contains(t, out.String(), "SLACK_BOT_TOKEN is not a working bot token")
+	})
+	t.Run("a token of a workspace the configuration does not serve", func(t *testing.T) {
+		out := clitest.NewOutput()
+		elsewhere := map[string]string{"SLACK_TEAM_IDS": "T0ELSE"}
+		for k, v := range prod {
+			elsewhere[k] = v
+		}
+		err := run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(elsewhere), out)
+		require.Error(t, err)
+		assert.Contains(t, out.String(), "✗ slack")
+		assert.Contains(t, out.String(), "the bot token belongs to workspace Fake Workspace (T0FAKE), which slack.teams and slack.enterprise do not name")
 	})
 	t.Run("development mode", func(t *testing.T) {
 		out := clitest.NewOutput()

@@ -139,7 +139,7 @@ func carolAndBob(t *testing.T) *slackfake.Server {
 
 // slackUser sends Slack's signed requests to the bot at base, as Slack would with secret.
 func slackUser(base, secret string) *slackclient.Client {
-	return &slackclient.Client{Base: base, Secret: secret, Do: http.DefaultClient.Do, Now: time.Now}
+	return &slackclient.Client{Base: base, Secret: secret, Do: http.DefaultClient.Do, Now: time.Now, Team: slackfake.TeamID}
 }
 
 func regexpFind(t *testing.T, re, s string) string {
@@ -170,7 +170,8 @@ func TestShutdownDuringABurst_LosesNothing(t *testing.T) {
 	}
 
 	bot := start()
-	c := &slackclient.Client{Base: bot.Addr, Secret: "burst-secret", Do: (&http.Client{Timeout: 5 * time.Second}).Do, Now: time.Now}
+	c := &slackclient.Client{Base: bot.Addr, Secret: "burst-secret", Do: (&http.Client{Timeout: 5 * time.Second}).Do, Now: time.Now,
+		Team: slackfake.TeamID}
 	var (
 		mu    sync.Mutex
 		acked []string

@@ -199,6 +199,12 @@ func (c *countedSlack) GetUserInfoContext(ctx context.Context, user string, o ..
 	return u, err
 }
 
+func (c *countedSlack) AuthTestContext(ctx context.Context) (*slackapi.AuthTestResponse, error) {
+	r, err := c.api.AuthTestContext(ctx)
+	c.count("auth.test", err)
+	return r, err
+}
+
 func (c *countedSlack) GetUserByEmailContext(ctx context.Context, email string) (*slackapi.User, error) {
 	u, err := c.api.GetUserByEmailContext(ctx, email)
 	c.count("users.lookupByEmail", err)

@@ -31,13 +31,28 @@ import (
 // RequireToken names another).
 const Token = "xoxb-slackfake"
 
-// User is a member of the fake workspace.
+// TeamID is the fake workspace's id: auth.test names it, and users are its members unless
+// they say otherwise.
+const TeamID = "T0FAKE"
+
+// User is a member of the fake workspace, or someone Slack shows it (a Slack Connect
+// user of another workspace). users.info and users.lookupByEmail answer with the fields
+// Slack documents for the user object: team_id, deleted, is_bot, is_app_user,
+// is_restricted, is_ultra_restricted, is_stranger and, on Enterprise Grid, enterprise_user.
 type User struct {
 	ID    string
 	Email string // empty: the profile shows none (a bot, or no users:read.email scope)
 	Name  string
 	TZ    string
 	IsBot bool
+	// Team is the user's workspace; default TeamID. Enterprise, when set, is their org
+	// (enterprise_user.enterprise_id, with Team as their one workspace in it).
+	Team, Enterprise string
+	Deleted          bool // deactivated: users.lookupByEmail no longer finds them
+	IsAppUser        bool
+	Restricted       bool // a multi-channel guest
+	UltraRestricted  bool // a single-channel guest
+	Stranger         bool // of another workspace, seen through a Slack Connect channel
 }
 
 // Call is one request the fake received.
@@ -424,7 +439,7 @@ func (s *Server) call(c *Call) map[string]any {
 		return map[string]any{"ok": true, "user": userJSON(u)}
 	case "users.lookupByEmail":
 		for _, u := range s.users {
-			if u.Email != "" && strings.EqualFold(u.Email, c.Params.Get("email")) {
+			if u.Email != "" && !u.Deleted && strings.EqualFold(u.Email, c.Params.Get("email")) {
 				return map[string]any{"ok": true, "user": userJSON(u)}
 			}
 		}
@@ -442,7 +457,7 @@ func (s *Server) call(c *Call) map[string]any {
 		}
 		return fail("message_not_found")
 	case "auth.test":
-		return map[string]any{"ok": true, "url": "https://fake.slack.invalid/", "team": "Fake Workspace", "team_id": "T0FAKE",
+		return map[string]any{"ok": true, "url": "https://fake.slack.invalid/", "team": "Fake Workspace", "team_id": TeamID,
 			"user": "accessbot", "user_id": "UBOT", "bot_id": "B0FAKE"}
 	}
 	return fail("unknown_method")
@@ -514,8 +529,21 @@ func userJSON(u User) map[string]any {
 	if u.Email != "" {
 		profile["email"] = u.Email
 	}
-	return map[string]any{"id": u.ID, "name": strings.ToLower(strings.ReplaceAll(u.Name, " ", ".")), "real_name": u.Name,
-		"tz": u.TZ, "is_bot": u.IsBot, "deleted": false, "profile": profile}
+	team := u.Team
+	if team == "" {
+		team = TeamID
+	}
+	j := map[string]any{"id": u.ID, "team_id": team, "name": strings.ToLower(strings.ReplaceAll(u.Name, " ", ".")), "real_name": u.Name,
+		"tz": u.TZ, "is_bot": u.IsBot, "is_app_user": u.IsAppUser, "deleted": u.Deleted,
+		"is_restricted": u.Restricted || u.UltraRestricted, "is_ultra_restricted": u.UltraRestricted, "profile": profile}
+	if u.Stranger {
+		j["is_stranger"] = true // present only for strangers
+	}
+	if u.Enterprise != "" {
+		j["enterprise_user"] = map[string]any{"id": u.ID, "enterprise_id": u.Enterprise, "enterprise_name": "Fake Org",
+			"is_admin": false, "is_owner": false, "teams": []string{team}}
+	}
+	return j
 }
 
 func fail(e string) map[string]any { return map[string]any{"ok": false, "error": e} }

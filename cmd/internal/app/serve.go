@@ -76,14 +76,15 @@ func devPeople(c *Config) map[string]string {
 
 // newSlackSide connects to Slack, or makes the development transcript writing to out;
 // wrap (the metrics' counter) is put around the API before anything uses it.
-func newSlackSide(c *Config, store *redisstore.Store, out io.Writer, wrap func(slackbot.API) slackbot.API) slackSide {
+func newSlackSide(c *Config, store *redisstore.Store, out io.Writer, log *slog.Logger, wrap func(slackbot.API) slackbot.API) slackSide {
+	opts := append(c.Slack.DirectoryOptions(), slackbot.WithDirectoryLogger(log))
 	if c.Slack.DevMode() {
 		users := devPeople(c)
 		t := slackbot.NewTranscript(out, users)
-		return slackSide{api: wrap(t), dir: slackbot.NewDevDirectory(users), respond: t.Respond}
+		return slackSide{api: wrap(t), dir: slackbot.NewDevDirectory(users, opts...), respond: t.Respond}
 	}
 	api := wrap(slackbot.NewClient(c.Slack.BotToken, c.Slack.APIURL, nil))
-	return slackSide{api: api, dir: slackbot.NewDirectory(api, store)}
+	return slackSide{api: api, dir: slackbot.NewDirectory(api, store, opts...)}
 }
 
 // Assemble builds the application from config over an open Redis; in development mode
@@ -111,7 +112,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 		}
 	}
 	meter := metrics.New(store.OutboxDepth)
-	sl := newSlackSide(c, store, out, meter.SlackAPI) // every Slack call counted, request path and outbox alike
+	sl := newSlackSide(c, store, out, log, meter.SlackAPI) // every Slack call counted, request path and outbox alike
 	var notifier governance.Notifier = slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
 	var tc handlers.TeamsConfig
 	if c.Teams.Enabled() {

@@ -27,6 +27,19 @@ type Client struct {
 	Secret string                                      // the Slack signing secret the bot checks
 	Do     func(*http.Request) (*http.Response, error) // http.DefaultClient.Do, or a handler in-process
 	Now    func() time.Time                            // the time the requests are signed at
+	// Team is the workspace the requests come from (team_id, and the user's team_id);
+	// default DevTeam. A bot with a token serves only its own workspaces.
+	Team string
+}
+
+// DevTeam is the workspace a Client's requests come from unless it says otherwise.
+const DevTeam = "T0DEV"
+
+func (c *Client) team() string {
+	if c.Team == "" {
+		return DevTeam
+	}
+	return c.Team
 }
 
 // NewID is prefix followed by 12 random hex digits, for trigger ids, view ids and prefixes.
@@ -61,10 +74,10 @@ func (c *Client) post(ctx context.Context, path string, form url.Values) ([]byte
 // Command sends "/access text" as user and returns the bot's answer.
 func (c *Client) Command(ctx context.Context, user, text string) ([]byte, error) {
 	return c.post(ctx, "/slack/commands", url.Values{
-		"token": {"dev"}, "team_id": {"T0DEV"}, "team_domain": {"dev"}, "channel_id": {"D0" + user},
+		"token": {"dev"}, "team_id": {c.team()}, "team_domain": {"dev"}, "channel_id": {"D0" + user},
 		"channel_name": {"directmessage"}, "user_id": {user}, "user_name": {strings.ToLower(user)},
 		"command": {"/access"}, "text": {text}, "api_app_id": {"A0DEV"},
-		"response_url": {"https://hooks.slack.invalid/commands/T0DEV/1/dev"}, "trigger_id": {NewID("trigger.")},
+		"response_url": {"https://hooks.slack.invalid/commands/" + c.team() + "/1/dev"}, "trigger_id": {NewID("trigger.")},
 	})
 }
 
@@ -76,15 +89,15 @@ func (c *Client) interaction(ctx context.Context, payload map[string]any) ([]byt
 	return c.post(ctx, "/slack/interactions", url.Values{"payload": {string(p)}})
 }
 
-func slackUser(id string) map[string]any {
-	return map[string]any{"id": id, "username": strings.ToLower(id), "name": strings.ToLower(id), "team_id": "T0DEV"}
+func (c *Client) slackUser(id string) map[string]any {
+	return map[string]any{"id": id, "username": strings.ToLower(id), "name": strings.ToLower(id), "team_id": c.team()}
 }
 
 // Click presses a button (approve or deny) of the card for request id, as user; the bot
 // answers the click at responseURL.
 func (c *Client) Click(ctx context.Context, user, action, id, responseURL string) ([]byte, error) {
 	return c.interaction(ctx, map[string]any{
-		"type": "block_actions", "user": slackUser(user), "api_app_id": "A0DEV", "team": map[string]any{"id": "T0DEV"},
+		"type": "block_actions", "user": c.slackUser(user), "api_app_id": "A0DEV", "team": map[string]any{"id": c.team()},
 		"trigger_id": NewID("trigger."), "response_url": responseURL,
 		"container": map[string]any{"type": "message", "message_ts": "1.000001", "channel_id": "D0" + user, "is_ephemeral": false},
 		"channel":   map[string]any{"id": "D0" + user},
@@ -110,7 +123,7 @@ func (c *Client) SubmitView(ctx context.Context, user, callbackID, metadata stri
 	}
 	viewID := NewID("V")
 	return c.interaction(ctx, map[string]any{
-		"type": "view_submission", "user": slackUser(user), "api_app_id": "A0DEV", "team": map[string]any{"id": "T0DEV"},
+		"type": "view_submission", "user": c.slackUser(user), "api_app_id": "A0DEV", "team": map[string]any{"id": c.team()},
 		"trigger_id": NewID("trigger."),
 		"view": map[string]any{"id": viewID, "type": "modal", "callback_id": callbackID, "private_metadata": metadata,
 			"hash": NewID("h"), "state": map[string]any{"values": state}},
