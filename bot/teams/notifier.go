@@ -227,8 +227,12 @@ func (n *Notifier) send(ctx context.Context, to governance.Person, c Card, summa
 	return conv, id, err
 }
 
-// Activity is a message carrying one card; summary is what notifications show.
+// Activity is a message carrying one card; summary is what notifications show, cut at
+// 150 characters so that the activity keeps within MaxActivityBytes.
 func Activity(c Card, summary string) schema.Activity {
+	if r := []rune(summary); len(r) > maxSummary {
+		summary = string(r[:maxSummary-1]) + "…"
+	}
 	return schema.Activity{Type: schema.Message, Summary: summary,
 		Attachments: []schema.Attachment{{ContentType: ContentType, Content: c}}}
 }
