@@ -172,6 +172,9 @@ type ChatUser struct {
 	// Reach is how the platform reaches the person unprompted, in its own terms (Teams:
 	// the personal conversation's reference); empty where an e-mail is enough (Slack).
 	Reach string `json:"reach,omitempty"`
+	// Checked is when the platform's record of the person (their e-mail above all) was
+	// last read; zero where it was never kept, or does not matter.
+	Checked time.Time `json:"checked,omitzero"`
 }
 
 // GrantRecord is a grant held by the built-in backend, where accessbot is the system of record.

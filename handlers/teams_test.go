@@ -495,3 +495,28 @@ items:
 	assert.Contains(t, digest[len(digest)-1], "Your access-request digest")
 	assert.Contains(t, digest[len(digest)-1], "[Show 9 more]")
 }
+
+// Alice's admins give her a new address. For a day accessbot knows her by the old one;
+// then her member record is read again: she is the new address (which approves nothing
+// here), and cards for the old address no longer go to her Teams chat.
+func TestTeams_AChangedEmailIsBelievedADayAfterTheRecordWasRead(t *testing.T) {
+	w := newTeamsWorld(t)
+	w.install("29:carol")
+	w.install("29:alice")
+	w.sayTeams("29:carol", "request prod-db for 1h because month end")
+	w.drain()
+	require.Len(t, w.sentTo("a:alice"), 2, "the welcome, then the approval card")
+
+	w.teams.SetUser(teamsfake.User{ID: "29:alice", Email: "alice.smith@example.com", Name: "Alice", ObjectID: "aad-alice"})
+	w.clock.Advance(23 * time.Hour)
+	assert.Contains(t, w.sayTeams("29:alice", "pending"), "1 waiting for your decision", "a record younger than a day is believed")
+
+	w.clock.Advance(time.Hour)
+	assert.Contains(t, w.sayTeams("29:alice", "pending"), "Nothing is waiting for your decision", "now she is alice.smith@example.com")
+	assert.Contains(t, w.logs.String(), `"msg":"teams member's e-mail changed","teams_user":"29:alice","from":"alice@example.com","to":"alice.smith@example.com"`)
+
+	w.sayTeams("29:carol", "request prod-db for 2h because audit")
+	w.drain()
+	assert.Len(t, w.sentTo("a:alice"), 4, "the two pending lists, and no card for alice@example.com")
+	assert.Len(t, w.slack.Messages(slackfake.DM("UALICE")), 1, "alice@example.com is reached in Slack instead")
+}

@@ -176,6 +176,14 @@ func (s *Server) Hold(t testing.TB) (release func()) {
 	return release
 }
 
+// SetUser adds a user, or changes what the member record of u.ID says (an e-mail an
+// admin changed, a new name).
+func (s *Server) SetUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.ID] = u
+}
+
 // Refused returns the activities the fake refused as too large, with their size.
 func (s *Server) Refused() []Call {
 	s.mu.Lock()
