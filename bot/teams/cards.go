@@ -123,7 +123,7 @@ func Markdown(t voice.Text) string { return markup().Write(t) }
 // carry DataFrom = FromList and a reason box of their own.
 func Render(m voice.Message) Card { return RenderPage(m, 0) }
 
-// RenderPage draws a message as an Adaptive Card within the size budget (see Fit), its
+// RenderPage draws a message as an Adaptive Card within the size budget (see fit), its
 // rows from offset on: PageRows of them, then the message's own "…and N more" and, for a
 // list that can be read again (voice.Message.List), a button that shows the next page.
 // An offset past the end shows the last page.

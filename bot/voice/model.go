@@ -183,15 +183,6 @@ func (m Message) SummaryText() Text {
 	return line(m.Title)
 }
 
-// CutRows is the rows a platform with room for at most max rows shows, and the number
-// it leaves out.
-func (m Message) CutRows(max int) (rows []Message, left int) {
-	if len(m.Rows) <= max {
-		return m.Rows, 0
-	}
-	return m.Rows[:max], len(m.Rows) - max
-}
-
 // line makes a Text of strings (accessbot's words), spans and texts.
 func line(parts ...any) Text {
 	var t Text
