@@ -184,6 +184,9 @@ type ChatUser struct {
 	// Guest: the platform lists the person as a guest of the organisation (Slack's
 	// is_restricted or is_ultra_restricted).
 	Guest bool `json:"guest,omitempty"`
+	// Checked is when the platform's record of the person (their e-mail above all) was
+	// last read; zero where it was never kept, or does not matter.
+	Checked time.Time `json:"checked,omitzero"`
 }
 
 // GrantRecord is a grant held by the built-in backend, where accessbot is the system of record.

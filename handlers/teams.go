@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -230,17 +231,30 @@ func (h *teamsHandler) invoke(ctx context.Context, w http.ResponseWriter, act sc
 	if err != nil {
 		// A refusal leaves the clicker's card as it is and says why in a message.
 		h.failure(ctx, log, err)
-		writeJSON(w, map[string]any{"statusCode": http.StatusOK, "type": "application/vnd.microsoft.activity.message",
+		writeTeams(w, map[string]any{"statusCode": http.StatusOK, "type": "application/vnd.microsoft.activity.message",
 			"value": voice.ErrorText(err, "")})
 		return
 	}
-	writeJSON(w, map[string]any{"statusCode": http.StatusOK, "type": teams.ContentType, "value": card})
+	writeTeams(w, map[string]any{"statusCode": http.StatusOK, "type": teams.ContentType, "value": card})
+}
+
+// writeTeams writes an invoke response as the Bot Connector client writes activities, so
+// that the size budget measures what Teams gets.
+func writeTeams(w http.ResponseWriter, v any) {
+	b, err := teams.Marshal(v)
+	if err != nil {
+		http.Error(w, "the answer could not be written", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(b)
 }
 
 // listAfter is the answer to a decision clicked in a list of requests (pending, digest):
 // the clicker's list as it is now, with the decided request in its place saying what
 // became of it, so the answer, which replaces the card, does not take the others away.
-func (h *teamsHandler) listAfter(ctx context.Context, who governance.Actor, decided *governance.Request) teams.Card {
+// It shows the page the click came from (offset, where that page begins).
+func (h *teamsHandler) listAfter(ctx context.Context, who governance.Actor, decided *governance.Request, offset int) teams.Card {
 	rs, err := h.svc.PendingFor(ctx, who.Person)
 	if err != nil { // the decision stands; show it at least
 		h.log.WarnContext(ctx, "teams pending list not read after a decision", "request", decided.ID, "err", err)
@@ -251,7 +265,46 @@ func (h *teamsHandler) listAfter(ctx context.Context, who governance.Actor, deci
 	if at < 0 {
 		at = len(rs)
 	}
-	return teams.Render(voice.Pending(slices.Insert(rs, at, decided)))
+	return teams.RenderPage(voice.Pending(slices.Insert(rs, at, decided)), offset)
+}
+
+// page is the page of a list (a voice.List) that begins at offset, read anew: the
+// answer to a list's Show more button.
+func (h *teamsHandler) page(ctx context.Context, who governance.Actor, list voice.List, offset int) (teams.Card, error) {
+	var m voice.Message
+	switch list {
+	case voice.ListPending, voice.ListDigest:
+		rs, err := h.svc.PendingFor(ctx, who.Person)
+		if err != nil {
+			return nil, err
+		}
+		m = voice.Pending(rs)
+		if list == voice.ListDigest {
+			m = voice.Digest(rs)
+		}
+	case voice.ListStatus:
+		rs, err := h.svc.Mine(ctx, who.Person)
+		if err != nil {
+			return nil, err
+		}
+		m = voice.Status(rs)
+	default:
+		return nil, &governance.Problem{Err: governance.ErrBadCommand, Message: voice.UnknownButton}
+	}
+	return teams.RenderPage(m, offset), nil
+}
+
+// number reads a number of a button's data: JSON's numbers are float64, and a client may
+// send one as a string.
+func number(v any) int {
+	switch n := v.(type) {
+	case float64:
+		return int(n)
+	case string:
+		i, _ := strconv.Atoi(n)
+		return i
+	}
+	return 0
 }
 
 // act carries out a card button: approve, deny (with the reason typed in the card),
@@ -270,9 +323,11 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 			return nil, err
 		}
 		if str(teams.DataFrom) == teams.FromList {
-			return h.listAfter(ctx, who, req), nil
+			return h.listAfter(ctx, who, req, number(data[teams.DataOffset])), nil
 		}
 		return teams.Render(voice.ApprovalCard(req)), nil
+	case teams.VerbMore:
+		return h.page(ctx, who, voice.List(str(teams.DataList)), number(data[teams.DataOffset]))
 	case teams.VerbExtend:
 		req, err := h.svc.Extend(ctx, id, who)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,6 +39,7 @@ type ConnectorOptions struct {
 	ServiceHosts []string
 	Timeout      time.Duration // per call; default 15 s
 	HTTPClient   *http.Client
+	Logger       *slog.Logger // default slog.Default()
 }
 
 // Connector calls the Bot Connector REST API: it sends and updates activities and returns
@@ -62,6 +64,9 @@ func NewConnector(o ConnectorOptions) *Connector {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 15 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 	if o.HTTPClient == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -186,6 +191,10 @@ func (c *Connector) raw(method string, u url.URL, act schema.Activity) error {
 	return c.do(ctx, method, u.String(), body, nil)
 }
 
+// ErrTooLarge is Teams refusing an activity as larger than it takes (413,
+// MessageSizeTooBig); the error also holds the Bot Connector's *Error.
+var ErrTooLarge = errors.New("teams: the activity is larger than Teams takes")
+
 // Error is a refusal by the Bot Connector.
 type Error struct {
 	Method, URL string
@@ -205,12 +214,19 @@ func (c *Connector) do(ctx context.Context, method, u string, in, out any) error
 		return fmt.Errorf("teams: get a Bot Connector token: %w", err)
 	}
 	var body io.Reader
+	size := 0 // as Teams measures it
 	if in != nil {
-		b, err := json.Marshal(in)
+		b, err := Marshal(in)
 		if err != nil {
 			return governance.Permanent(err)
 		}
-		body = bytes.NewReader(b)
+		body, size = bytes.NewReader(b), utf16Bytes(b)
+		if size > MaxActivityBytes && method != http.MethodGet {
+			// The renderers keep every card within the budget: this is a bug, and Teams may
+			// still take it, so it is sent, and said.
+			c.o.Logger.WarnContext(ctx, "teams activity over accessbot's size budget", "method", method, "url", u,
+				"size_utf16", size, "budget", MaxActivityBytes)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
 	defer cancel()
@@ -251,8 +267,14 @@ func (c *Connector) do(ctx context.Context, method, u string, in, out any) error
 	case resp.StatusCode >= 500:
 		return e
 	}
-	// 4xx: blocked by the user (403 MessageWritesBlocked), too big (413), gone (404):
-	// sending the same thing again will not help.
+	if resp.StatusCode == http.StatusRequestEntityTooLarge || e.Code == "MessageSizeTooBig" {
+		// Sending it again will not help, but a message somebody waits for is lost: say so.
+		c.o.Logger.ErrorContext(ctx, "teams refused an activity as too large; it is not sent again", "method", method, "url", u,
+			"status", e.Status, "code", e.Code, "message", e.Message, "size_utf16", size, "budget", MaxActivityBytes)
+		return governance.Permanent(fmt.Errorf("%w (%d bytes of UTF-16; accessbot's budget is %d): %w", ErrTooLarge, size, MaxActivityBytes, e))
+	}
+	// 4xx: blocked by the user (403 MessageWritesBlocked), gone (404): sending the same
+	// thing again will not help.
 	return governance.Permanent(e)
 }
 

@@ -2,6 +2,7 @@ package teams_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
@@ -18,7 +19,7 @@ import (
 
 func connector(fake *teamsfake.Server) *teams.Connector {
 	return teams.NewConnector(teams.ConnectorOptions{AppID: appID, AppPassword: "secret", TokenURL: fake.TokenURL(),
-		ServiceHosts: []string{fake.URL}, Timeout: 2 * time.Second})
+		ServiceHosts: []string{fake.URL}, Timeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 }
 
 func TestConnector_SendsUpdatesAndReturnsActivityIDs(t *testing.T) {

@@ -35,23 +35,43 @@ type UserStore interface {
 	SaveChatUser(ctx context.Context, u governance.ChatUser, ttl time.Duration) error
 }
 
-// Directory knows who a Teams user is (by e-mail, read from the Bot Connector once) and
-// how to reach them (the personal conversation they last used), from authenticated
-// activities of the organisation's own Entra tenants only: a multi-tenant bot can be
-// messaged from any tenant, and there the e-mail a member record carries is whatever that
-// tenant's admins set.
+// Directory knows who a Teams user is (by e-mail, from their member record in the Bot
+// Connector, read again a day after it was read and at once when an activity contradicts
+// it) and how to reach them (the personal conversation they last used), from
+// authenticated activities of the organisation's own Entra tenants only: a multi-tenant
+// bot can be messaged from any tenant, and there the e-mail a member record carries is
+// whatever that tenant's admins set.
 type Directory struct {
 	conn    *Connector
 	store   UserStore
 	tenants []string // lower case
+	clock   governance.Clock
+	log     *slog.Logger
 }
+
+// MemberMaxAge is how long a member record read from the Bot Connector is believed: a
+// person's e-mail can change (a new name, a new domain), and it is what they are in
+// accessbot.
+const MemberMaxAge = 24 * time.Hour
+
+// DirectoryOption configures a Directory.
+type DirectoryOption func(*Directory)
+
+// WithClock sets the clock member records are dated by; default governance.SystemClock.
+func WithClock(c governance.Clock) DirectoryOption { return func(d *Directory) { d.clock = c } }
+
+// WithDirectoryLogger sets where a changed e-mail is logged; default slog.Default().
+func WithDirectoryLogger(l *slog.Logger) DirectoryOption { return func(d *Directory) { d.log = l } }
 
 // NewDirectory returns a directory over store for the people of tenants (Entra tenant
 // ids); with none, it knows nobody.
-func NewDirectory(conn *Connector, store UserStore, tenants []string) *Directory {
-	d := &Directory{conn: conn, store: store}
+func NewDirectory(conn *Connector, store UserStore, tenants []string, opts ...DirectoryOption) *Directory {
+	d := &Directory{conn: conn, store: store, clock: governance.SystemClock{}, log: slog.Default()}
 	for _, t := range tenants {
 		d.tenants = append(d.tenants, strings.ToLower(strings.TrimSpace(t)))
+	}
+	for _, o := range opts {
+		o(d)
 	}
 	return d
 }
@@ -90,10 +110,11 @@ func (d *Directory) CheckTenant(act schema.Activity) error {
 	return nil
 }
 
-// Remember returns the person who sent an authenticated activity, looking up their e-mail
-// the first time, and records the conversation as the way to reach them when it is their
-// personal chat with the bot. It believes only activities and member records of the
-// tenants it serves.
+// Remember returns the person who sent an authenticated activity, and records the
+// conversation as the way to reach them when it is their personal chat with the bot. Their
+// member record (their e-mail) is read the first time, again once it is MemberMaxAge old,
+// and at once when the activity contradicts it (see stale). It believes only activities
+// and member records of the tenants it serves.
 func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governance.Person, error) {
 	if err := d.CheckTenant(act); err != nil {
 		return governance.Person{}, err
@@ -103,38 +124,20 @@ func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governan
 		return governance.Person{}, err
 	}
 	conv := Conversation{ServiceURL: act.ServiceURL, ID: act.Conversation.ID, TenantID: Tenant(act)}
-	// A record without a tenant served (one made before tenants were checked) is looked
-	// up again, so that the member's tenant is checked before their e-mail is believed.
-	changed := !found || u.Email == "" || !d.serves(u.Org)
+	now := d.clock.Now()
+	why := d.stale(u, found, act, now)
+	changed := why != ""
 	if changed {
-		unknown := &governance.Problem{Err: governance.ErrNotFound,
-			Message: voice.TeamsNoEmail}
-		m, err := d.conn.Member(ctx, conv, act.From.ID)
-		var e *Error
-		if errors.As(err, &e) && e.Status == http.StatusNotFound {
-			return governance.Person{}, unknown
-		}
+		fresh, err := d.read(ctx, conv, act)
 		if err != nil {
-			return governance.Person{}, fmt.Errorf("look up Teams user %s: %w", act.From.ID, err)
+			return governance.Person{}, err
 		}
-		if m.TenantID != "" && !d.serves(m.TenantID) { // an external member of a shared chat or channel
-			return governance.Person{}, &governance.Problem{Err: fmt.Errorf("%w: member of %q", ErrTenant, m.TenantID),
-				Message: voice.TeamsOtherTenant}
+		if found && u.Email != "" && u.Email != fresh.Email {
+			d.moved(ctx, u, fresh.Email, why)
 		}
-		// The e-mail first: it is the name a person has in Slack and in the catalog's
-		// approver lists, and, in the tenants served, our own admins set both it and the UPN.
-		email := m.Email
-		if email == "" {
-			email = m.UserPrincipalName
-		}
-		if email == "" || !strings.Contains(email, "@") {
-			return governance.Person{}, unknown
-		}
-		org := cmp.Or(m.TenantID, Tenant(act))
-		u = governance.ChatUser{Platform: Platform, ID: act.From.ID, Email: strings.ToLower(email), Name: m.Name, Org: strings.ToLower(org)}
-		if u.Name == "" {
-			u.Name = act.From.Name
-		}
+		// The way to reach them and their time zone are theirs still.
+		fresh.Reach, fresh.TimeZone, fresh.Checked = u.Reach, u.TimeZone, now
+		u = fresh
 	}
 	if act.Conversation.ConversationType == "personal" || (act.Conversation.ConversationType == "" && !act.Conversation.IsGroup) {
 		if reach := encodeConversation(conv); reach != u.Reach { // the serviceUrl "is stable but can change"
@@ -153,6 +156,83 @@ func (d *Directory) Remember(ctx context.Context, act schema.Activity) (governan
 	}
 	// The object id comes with every authenticated activity; Entra backends use it.
 	return governance.Person{Email: u.Email, Name: u.Name, EntraID: act.From.AadObjectID}, nil
+}
+
+// contradictedAfter is how old a record must be before an activity contradicting it has
+// it read again, so that something Teams says differently in activities and in member
+// records (a name's spelling, the tenant of a guest) costs a lookup a minute at most, not
+// one an activity.
+const contradictedAfter = time.Minute
+
+// stale says why the member record u (found or not) must be read again before the
+// activity is believed, or "" when it need not be: it was never read, it has no e-mail or
+// no tenant served (a record made before tenants were checked), it is MemberMaxAge old,
+// or the activity contradicts it (another tenant, another name: a person renamed may well
+// have a new address).
+func (d *Directory) stale(u governance.ChatUser, found bool, act schema.Activity, now time.Time) string {
+	age := now.Sub(u.Checked)
+	switch {
+	case !found:
+		return "first seen"
+	case u.Email == "" || !d.serves(u.Org):
+		return "no e-mail of a tenant served"
+	case age >= MemberMaxAge:
+		return "read more than a day ago"
+	case age < contradictedAfter:
+		return ""
+	case !strings.EqualFold(Tenant(act), u.Org):
+		return "the activity names another tenant"
+	case act.From.Name != "" && u.Name != "" && !strings.EqualFold(strings.TrimSpace(act.From.Name), strings.TrimSpace(u.Name)):
+		return "the activity names them otherwise"
+	}
+	return ""
+}
+
+// read reads the member record of the activity's sender: who they are in the tenants
+// served.
+func (d *Directory) read(ctx context.Context, conv Conversation, act schema.Activity) (governance.ChatUser, error) {
+	unknown := &governance.Problem{Err: governance.ErrNotFound, Message: voice.TeamsNoEmail}
+	m, err := d.conn.Member(ctx, conv, act.From.ID)
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusNotFound {
+		return governance.ChatUser{}, unknown
+	}
+	if err != nil {
+		return governance.ChatUser{}, fmt.Errorf("look up Teams user %s: %w", act.From.ID, err)
+	}
+	if m.TenantID != "" && !d.serves(m.TenantID) { // an external member of a shared chat or channel
+		return governance.ChatUser{}, &governance.Problem{Err: fmt.Errorf("%w: member of %q", ErrTenant, m.TenantID),
+			Message: voice.TeamsOtherTenant}
+	}
+	// The e-mail first: it is the name a person has in Slack and in the catalog's
+	// approver lists, and, in the tenants served, our own admins set both it and the UPN.
+	email := m.Email
+	if email == "" {
+		email = m.UserPrincipalName
+	}
+	if email == "" || !strings.Contains(email, "@") {
+		return governance.ChatUser{}, unknown
+	}
+	u := governance.ChatUser{Platform: Platform, ID: act.From.ID, Email: strings.ToLower(email), Name: m.Name,
+		Org: strings.ToLower(cmp.Or(m.TenantID, Tenant(act)))}
+	if u.Name == "" {
+		u.Name = act.From.Name
+	}
+	return u, nil
+}
+
+// moved records that the Teams user u is now at e-mail to: their old address no longer
+// reaches them (unless it names someone else by now), and the change is logged.
+func (d *Directory) moved(ctx context.Context, u governance.ChatUser, to, why string) {
+	d.log.InfoContext(ctx, "teams member's e-mail changed", "teams_user", u.ID, "from", u.Email, "to", to, "why", why)
+	old, ok, err := d.store.ChatUserByEmail(ctx, Platform, u.Email)
+	if err == nil && ok && old.ID == u.ID {
+		// A record of the address with nobody behind it: Reach finds no conversation.
+		err = d.store.SaveChatUser(ctx, governance.ChatUser{Platform: Platform, Email: u.Email}, 0)
+	}
+	if err != nil {
+		d.log.WarnContext(ctx, "teams member's old e-mail still reaches them", "teams_user", u.ID, "email", u.Email, "err", err)
+	}
 }
 
 // Reach is the personal conversation to reach a person in, if they have talked to the bot
@@ -227,8 +307,12 @@ func (n *Notifier) send(ctx context.Context, to governance.Person, c Card, summa
 	return conv, id, err
 }
 
-// Activity is a message carrying one card; summary is what notifications show.
+// Activity is a message carrying one card; summary is what notifications show, cut at
+// 150 characters so that the activity keeps within MaxActivityBytes.
 func Activity(c Card, summary string) schema.Activity {
+	if r := []rune(summary); len(r) > maxSummary {
+		summary = string(r[:maxSummary-1]) + "…"
+	}
 	return schema.Activity{Type: schema.Message, Summary: summary,
 		Attachments: []schema.Attachment{{ContentType: ContentType, Content: c}}}
 }

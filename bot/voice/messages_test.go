@@ -2,6 +2,7 @@ package voice_test
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/accessbot/accessbot/bot/voice"
@@ -116,6 +117,8 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 	ms["pending / one just decided"] = voice.Pending([]*governance.Request{request(governance.StateDenied), waiting[1]})
 	ms["pending / all decided"] = voice.Pending([]*governance.Request{request(governance.StateApproved)})
 	ms["digest"] = voice.Digest(waiting)
+	ms["pending / a reason longer than a row shows"] = voice.Pending([]*governance.Request{
+		variant(governance.StatePendingApproval, func(r *governance.Request) { r.Reason = strings.Repeat("the month-end close needs it; ", 40) })})
 	items := []governance.Item{
 		{ID: "prod-db", Name: "Production database", Description: "read-only", DefaultDuration: 8 * time.Hour, MaxDuration: 7 * governance.Day, JustificationRequired: true},
 		{ID: "vpn", Name: "Office VPN", DefaultDuration: 30 * governance.Day},

@@ -143,9 +143,23 @@ type Message struct {
 	Compact bool
 	// More says that n rows were left out; nil: the default pointer to `status`.
 	More func(n int) Text
+	// List names a list that can be read again, so that a platform which shows a long
+	// list a page at a time (Teams, whose cards have a size budget) can offer the next
+	// page; empty for anything else.
+	List List
 	// Summary is the notification text; empty: the first paragraph.
 	Summary Text
 }
+
+// List names a list of requests that can be read again for its next page.
+type List string
+
+// The lists accessbot shows.
+const (
+	ListPending List = "pending" // what waits for the reader's decision
+	ListDigest  List = "digest"  // the same, as the daily digest
+	ListStatus  List = "status"  // the reader's own requests
+)
 
 // MoreText is what a message says about the n rows a platform could not show.
 func (m Message) MoreText(n int) Text {
@@ -167,15 +181,6 @@ func (m Message) SummaryText() Text {
 		return m.Lead[0].Text
 	}
 	return line(m.Title)
-}
-
-// CutRows is the rows a platform with room for at most max rows shows, and the number
-// it leaves out.
-func (m Message) CutRows(max int) (rows []Message, left int) {
-	if len(m.Rows) <= max {
-		return m.Rows, 0
-	}
-	return m.Rows[:max], len(m.Rows) - max
 }
 
 // line makes a Text of strings (accessbot's words), spans and texts.

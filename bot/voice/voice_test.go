@@ -2,6 +2,7 @@ package voice_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -145,4 +146,24 @@ func TestWording_SaysItAsPeopleDo(t *testing.T) {
 
 	deny := voice.DenyForm(request(governance.StatePendingApproval))
 	assert.Contains(t, teams.CardText(teams.FormCard(deny, teams.VerbDeny)), "Their reason")
+}
+
+// A list longer than a platform shows ends with the same "…and N more" on both: Slack
+// where its 50 blocks end, Teams after a page of rows (with a button for the next).
+func TestLists_EndWithTheSameMoreOnBothPlatforms(t *testing.T) {
+	var rs []*governance.Request
+	for i := range 40 {
+		rs = append(rs, variant(governance.StatePendingApproval, func(r *governance.Request) { r.ID = fmt.Sprintf("AR-%d", i+1) }))
+	}
+	m := voice.Pending(rs)
+	slackLast := lastLine(slackText(t, m))
+	assert.Regexp(t, `^…and \d+ more — decide these, then `+"`pending`"+` shows the rest\.$`, slackLast)
+	teamsText := teams.CardText(teams.Render(m))
+	assert.Contains(t, teamsText, "\n  …and 30 more — decide these, then `pending` shows the rest.\n[ "+voice.ShowMore(10)+" ]")
+	assert.Equal(t, "Show 10 more", voice.ShowMore(10))
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }

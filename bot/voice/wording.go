@@ -15,6 +15,7 @@ const (
 	maxList     = 500  // approvers, what a backend waits for, a short failure
 	maxDetail   = 1000 // a reason in a notice, a backend's message
 	maxCardNote = 2000 // the reason on an approval card
+	maxRowNote  = 200  // the reason in a row of a list: the approval card has it whole
 )
 
 // OriginalCard is the caption of a link back to the approval card a reminder is about.
@@ -251,14 +252,14 @@ func Pending(rs []*governance.Request) Message {
 	if waiting == 0 {
 		head = para(IconTada, "Nothing else is waiting for your decision.")
 	}
-	m := Message{Body: []Paragraph{head},
+	m := Message{Body: []Paragraph{head}, List: ListPending,
 		Summary: line(fmt.Sprintf("%d requests wait for your decision.", waiting)),
 		More: func(n int) Text {
 			return line(fmt.Sprintf("…and %d more — decide these, then ", n), cmd("pending"), " shows the rest.")
 		}}
 	for _, r := range rs {
 		row := Message{Body: []Paragraph{para(IconNone, id(r), " ", person(r.Requester), " asks for ", item(r), ", ", duration(r),
-			", since ", date(r.CreatedAt), "\n", quote(r.Reason, maxDetail))}, Buttons: decide(r)}
+			", since ", date(r.CreatedAt), "\n", quote(r.Reason, maxRowNote))}, Buttons: decide(r)}
 		if r.State != governance.StatePendingApproval {
 			row.Body = append(row.Body, Outcome(r))
 		}
@@ -271,8 +272,17 @@ func Pending(rs []*governance.Request) Message {
 func Digest(rs []*governance.Request) Message {
 	m := Pending(rs)
 	m.Lead = []Paragraph{para(IconNews, strong("Your access-request digest"))}
+	m.List = ListDigest
 	m.Summary = line("Digest: ", m.SummaryText())
 	return m
+}
+
+// ShowMore is the caption of the button that shows the next n rows of a long list.
+func ShowMore(n int) string { return fmt.Sprintf("Show %d more", n) }
+
+// PageShown says which rows of a long list a page shows: rows from to to of total.
+func PageShown(from, to, total int) Text {
+	return line(fmt.Sprintf("Requests %d–%d of %d.", from, to, total))
 }
 
 // Status lists a person's requests, newest first, with their states.
@@ -281,7 +291,7 @@ func Status(rs []*governance.Request) Message {
 		return Message{Body: []Paragraph{para(IconNone, "You have no requests yet. Try ", cmd("request <item> for 8h because <reason>"),
 			", or ", cmd("help"), " for the catalog.")}}
 	}
-	m := Message{Body: []Paragraph{para(IconNone, strong("Your requests"), ", newest first:")},
+	m := Message{Body: []Paragraph{para(IconNone, strong("Your requests"), ", newest first:")}, List: ListStatus,
 		Summary: line(fmt.Sprintf("You have %d requests.", len(rs))),
 		More: func(n int) Text {
 			return line(fmt.Sprintf("…and %d more — see ", n), cmd("status"), " once these are done.")

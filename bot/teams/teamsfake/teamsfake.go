@@ -19,6 +19,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/golang-jwt/jwt/v4"
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -41,12 +42,21 @@ type Call struct {
 	Activity       schema.Activity
 	Authorization  string
 	MemberLookedUp string
+	Size           int // POST, PUT: the activity's size as Teams measures it (UTF-16 bytes of its JSON)
 }
+
+// MaxActivityBytes is the largest activity the fake takes, in bytes of the UTF-16
+// encoding of the activity's JSON as it arrives, the way Teams measures a message. Teams'
+// documented limit has been 40 KB (until 2025) and "about 100 KB" (since); the fake
+// refuses at the lower, so that a card it takes is taken by either.
+const MaxActivityBytes = 40 << 10
 
 // Server is the fake.
 type Server struct {
 	URL   string // serviceUrl of activities, and base of the login endpoints
 	AppID string
+	// MaxActivityBytes is the largest activity this fake takes; default the package's.
+	MaxActivityBytes int
 
 	srv *httptest.Server
 
@@ -55,6 +65,7 @@ type Server struct {
 	kid     string
 	users   map[string]User
 	calls   []Call
+	refused []Call
 	tokens  int
 	keyGets int
 	nextID  int
@@ -65,7 +76,8 @@ type Server struct {
 
 // Start runs the fake for the bot appID until the test ends.
 func Start(t testing.TB, appID string, users ...User) *Server {
-	s := &Server{AppID: appID, keys: map[string]*rsa.PrivateKey{}, users: map[string]User{}, token: "connector-token-1"}
+	s := &Server{AppID: appID, MaxActivityBytes: MaxActivityBytes, keys: map[string]*rsa.PrivateKey{}, users: map[string]User{},
+		token: "connector-token-1"}
 	s.RotateKey()
 	for _, u := range users {
 		s.users[u.ID] = u
@@ -162,6 +174,21 @@ func (s *Server) Hold(t testing.TB) (release func()) {
 	}
 	t.Cleanup(release) // before the server closes, which waits for the held calls
 	return release
+}
+
+// SetUser adds a user, or changes what the member record of u.ID says (an e-mail an
+// admin changed, a new name).
+func (s *Server) SetUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.ID] = u
+}
+
+// Refused returns the activities the fake refused as too large, with their size.
+func (s *Server) Refused() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.refused...)
 }
 
 // TokensIssued is how many tokens the token endpoint gave out.
@@ -264,9 +291,14 @@ func (s *Server) serveConnector(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, map[string]any{"error": map[string]any{"code": "BadArgument", "message": err.Error()}})
 			return
 		}
-		if len(body) > 100<<10 {
+		// Teams counts the whole message in UTF-16 and refuses one too large with 413
+		// (RequestEntityTooLarge) and this error body.
+		if call.Size = utf16Bytes(body); call.Size > s.MaxActivityBytes {
+			s.mu.Lock()
+			s.refused = append(s.refused, call)
+			s.mu.Unlock()
 			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			writeJSON(w, map[string]any{"error": map[string]any{"code": "MessageSizeTooBig", "message": "too big"}})
+			writeJSON(w, map[string]any{"error": map[string]any{"code": "MessageSizeTooBig", "message": "Message size too large."}})
 			return
 		}
 		if r.Method == http.MethodPut {
@@ -296,6 +328,11 @@ func (s *Server) record(c Call) {
 		close(ch)
 	}
 	s.waiters = nil
+}
+
+// utf16Bytes is the length of UTF-8 text b in UTF-16.
+func utf16Bytes(b []byte) int {
+	return 2 * len(utf16.Encode([]rune(string(b))))
 }
 
 func writeJSON(w http.ResponseWriter, v any) { _ = json.NewEncoder(w).Encode(v) }
@@ -341,8 +378,8 @@ func CardText(card any) string {
 	return b.String()
 }
 
-// Button is the data of a card's button for verb on request id (in an ActionSet of the
-// card's body, or of a Container in it), or nil when the card has none.
+// Button is the data of a card's button for verb on request id (any, for id "") in an
+// ActionSet of the card's body, or of a Container in it, or nil when the card has none.
 func Button(card any, verb, id string) map[string]any {
 	c, _ := card.(map[string]any)
 	return buttonIn(c["body"], verb, id)
@@ -360,7 +397,7 @@ func buttonIn(elems any, verb, id string) map[string]any {
 		actions, _ := el["actions"].([]any)
 		for _, a := range actions {
 			action, _ := a.(map[string]any)
-			if data, _ := action["data"].(map[string]any); action["verb"] == verb && data["request"] == id {
+			if data, _ := action["data"].(map[string]any); action["verb"] == verb && (id == "" || data["request"] == id) {
 				return data
 			}
 		}

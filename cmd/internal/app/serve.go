@@ -116,8 +116,9 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	var notifier governance.Notifier = slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
 	var tc handlers.TeamsConfig
 	if c.Teams.Enabled() {
-		conn := c.Teams.Connector()
-		tc = handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn, Directory: teams.NewDirectory(conn, store, c.Teams.Tenants),
+		conn := c.Teams.Connector(log)
+		tc = handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn,
+			Directory: teams.NewDirectory(conn, store, c.Teams.Tenants, teams.WithClock(clock), teams.WithDirectoryLogger(log)),
 			Validator: c.Teams.Validator()}
 		// People who installed the bot in Teams hear there; everyone else in Slack.
 		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log))
