@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,14 +12,6 @@ import (
 	"strings"
 	"time"
 )
-
-// DefaultResponseOrigins are where Slack's response_urls point: Slack's, and GovSlack's.
-var DefaultResponseOrigins = []string{"https://hooks.slack.com", "https://hooks.slack-gov.com"}
-
-// ErrNotSlacks refuses a response_url that does not point at Slack: a payload's
-// response_url is where accessbot would post what it tells a person, so one pointing
-// elsewhere (another service, this machine's loopback) is never called.
-var ErrNotSlacks = errors.New("response_url does not point at Slack")
 
 // Responder posts messages to response_url, the way to answer only the person who
 // clicked a button or typed a command, after the HTTP acknowledgement.

@@ -20,6 +20,15 @@ import (
 // accepted next to a token, and never used with a real Redis or Teams.
 const DevSigningSecret = "accessbot-dev-signing-secret"
 
+// DefaultResponseOrigins are where Slack's response_urls point: Slack's, and GovSlack's
+// (Settings.ResponseOrigins names others).
+var DefaultResponseOrigins = []string{"https://hooks.slack.com", "https://hooks.slack-gov.com"}
+
+// ErrNotSlacks refuses a response_url that does not point at Slack: a payload's
+// response_url is where accessbot would post what it tells a person, so one pointing
+// elsewhere (another service, this machine's loopback) is never called.
+var ErrNotSlacks = errors.New("response_url does not point at Slack")
+
 // Settings are Slack's part of accessbot's configuration: the `slack:` block, and
 // SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN, SLACK_TEAM_IDS and SLACK_ENTERPRISE_ID (these two
 // win over the file) from the environment.
