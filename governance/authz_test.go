@@ -158,11 +158,8 @@ func TestCancel_ActiveAccessPointsAtRevoke(t *testing.T) {
 	ctx := context.Background()
 	b := newBed(t, governance.Schedule{})
 	id := b.request("db")
-	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
-		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
-	require.NoError(t, err)
-	b.deliver()
-	_, err = b.svc.Cancel(ctx, id, governance.Actor{Person: governance.Person{Email: "carol@example.com"}})
+	b.approve(id, "alice@example.com")
+	_, err := b.svc.Cancel(ctx, id, governance.Actor{Person: governance.Person{Email: "carol@example.com"}})
 	var p *governance.Problem
 	require.ErrorAs(t, err, &p)
 	assert.Equal(t, id+" is active, so there is nothing left to cancel; to give the access up, revoke it: `revoke "+id+"`.", p.Message)
@@ -206,13 +203,10 @@ func TestGuests_NeverActWithAnAdminsRights(t *testing.T) {
 	ctx := context.Background()
 	b := newBed(t, governance.Schedule{})
 	id := b.request("db")
-	_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
-		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
-	require.NoError(t, err)
-	b.deliver()
+	b.approve(id, "alice@example.com")
 
 	admin := governance.Actor{Person: governance.Person{Email: "admin@example.com"}, Guest: true}
-	_, err = b.svc.Revoke(ctx, governance.RevokeInput{By: admin, Target: id})
+	_, err := b.svc.Revoke(ctx, governance.RevokeInput{By: admin, Target: id})
 	var p *governance.Problem
 	require.ErrorAs(t, err, &p)
 	assert.ErrorIs(t, err, governance.ErrNotAllowed)
