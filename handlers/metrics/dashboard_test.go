@@ -47,7 +47,8 @@ type panel struct {
 		Expr       string      `json:"expr"`
 		Datasource *datasource `json:"datasource"`
 	} `json:"targets"`
-	Panels []panel `json:"panels"` // a collapsed row holds its panels
+	GridPos struct{ X, Y, W, H int } `json:"gridPos"`
+	Panels  []panel                  `json:"panels"` // a collapsed row holds its panels
 }
 
 type datasource struct {
@@ -238,6 +239,20 @@ func TestGrafanaDashboard_ImportsAnywhereWithUniquePanelIDs(t *testing.T) {
 			assert.Equal(t, want, q.Datasource, "panel %q query %s", p.Title, q.RefID)
 		}
 	})
+}
+
+func TestGrafanaDashboard_PanelsFitTheGridWithoutOverlap(t *testing.T) {
+	var placed []panel
+	for _, p := range loadDashboard(t).Panels { // panels inside a collapsed row are placed when it opens
+		g := p.GridPos
+		assert.True(t, g.X >= 0 && g.W > 0 && g.X+g.W <= 24 && g.Y >= 0 && g.H > 0, "panel %q lies outside Grafana's 24 columns: %+v", p.Title, g)
+		for _, q := range placed {
+			o := q.GridPos
+			overlap := g.X < o.X+o.W && o.X < g.X+g.W && g.Y < o.Y+o.H && o.Y < g.Y+g.H
+			assert.False(t, overlap, "panels %q and %q overlap", q.Title, p.Title)
+		}
+		placed = append(placed, p)
+	}
 }
 
 func TestGrafanaDashboard_EveryQueryNamesExportedMetricsAndLabels(t *testing.T) {
