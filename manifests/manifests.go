@@ -1,6 +1,6 @@
 // Package manifests holds the deployment manifests accessbot ships: the Slack app
 // manifest and the Teams app package (embedded here so the binary can write them for any
-// URL and app id).
+// URL and app id), and the Grafana dashboard over the bot's metrics.
 package manifests
 
 import (
@@ -23,3 +23,9 @@ var Teams embed.FS
 
 // TeamsExampleAppID is the placeholder app id in the Teams manifest.
 const TeamsExampleAppID = "00000000-0000-0000-0000-000000000000"
+
+// Grafana is the Grafana dashboard (grafana/accessbot.json) over the metrics accessbot serves
+// at /metrics; its Prometheus data source is a variable, so it imports into any Grafana.
+//
+//go:embed grafana/accessbot.json
+var Grafana []byte
