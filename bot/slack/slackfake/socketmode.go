@@ -56,6 +56,16 @@ func StartSocketMode(t testing.TB) *SocketMode {
 	return f
 }
 
+// StartSocketMode turns on Socket Mode in the fake Slack: its apps.connections.open
+// hands out connections to a fake Socket Mode, which it returns.
+func (s *Server) StartSocketMode(t testing.TB) *SocketMode {
+	sm := StartSocketMode(t)
+	s.mu.Lock()
+	s.socket = sm
+	s.mu.Unlock()
+	return sm
+}
+
 // APIURL is the Web API base URL to give slack-go (slack.OptionAPIURL).
 func (f *SocketMode) APIURL() string { return f.srv.URL + "/api/" }
 
