@@ -3,8 +3,10 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,6 +112,26 @@ func TestSocketMode_AFormSubmissionIsAnsweredWithItsViewResponse(t *testing.T) {
 		map[string]string{slackbot.BlockItem: "vpn", slackbot.BlockDuration: "2d", slackbot.BlockReason: "travelling"}), true, deadline)
 	require.NoError(t, json.Unmarshal(ack, &v), string(ack))
 	assert.Equal(t, "clear", v.Action, "a good submission closes the modal")
+}
+
+func TestSocketMode_AnAnswerTooLargeForTheAcknowledgementGoesThroughResponseURL(t *testing.T) {
+	var catalog strings.Builder
+	catalog.WriteString("items:\n")
+	for i := range 100 { // help lists them all: about 26 KB, beyond Slack's 20 KB for an acknowledgement
+		fmt.Fprintf(&catalog, "  - id: item-%02d\n    name: %s\n    backend: builtin\n    approvers: [\"Bob <bob@example.com>\"]\n",
+			i, strings.Repeat("Long name ", 40))
+	}
+	w := newWorldWith(t, catalog.String(), nil)
+	sm := w.socketMode(1)
+
+	fields := map[string]string{}
+	for k, v := range w.commandForm("UCAROL", "help", w.nextTrigger()) {
+		fields[k] = v[0]
+	}
+	assert.Nil(t, sm.Send(t, "slash_commands", fields, true, deadline), "acknowledged empty, not dropped")
+	help := w.replies("UCAROL", 1)[0]
+	assert.Contains(t, help, "item-00")
+	assert.Empty(t, sm.Strays(), "nothing was sent that Slack would drop")
 }
 
 func TestSocketMode_EventsAreAcknowledgedSoSlackDoesNotRetryThem(t *testing.T) {

@@ -30,12 +30,18 @@ type SocketMode struct {
 	srv *httptest.Server
 
 	mu      sync.Mutex
-	opens   int                             // successful apps.connections.open calls
-	conns   []*socketConn                   // every connection ever made, oldest first
-	acks    map[string]chan json.RawMessage // envelope id → its acknowledgement's payload
-	strays  []string                        // acknowledgements of no envelope sent, or refused (too large)
+	opens   int                 // successful apps.connections.open calls
+	conns   []*socketConn       // every connection ever made, oldest first
+	acks    map[string]envelope // envelope id → where its acknowledgement's payload goes
+	strays  []string            // acknowledgements of no envelope sent, or refused (too large)
 	seq     int
 	changed chan struct{} // closed and replaced when a connection opens or closes
+}
+
+// envelope is one envelope sent and waiting for its acknowledgement.
+type envelope struct {
+	ack            chan json.RawMessage
+	acceptsPayload bool
 }
 
 type socketConn struct {
@@ -47,7 +53,7 @@ type socketConn struct {
 
 // StartSocketMode is a fake Socket Mode for a test; it closes when the test ends.
 func StartSocketMode(t testing.TB) *SocketMode {
-	f := &SocketMode{acks: map[string]chan json.RawMessage{}, changed: make(chan struct{})}
+	f := &SocketMode{acks: map[string]envelope{}, changed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/apps.connections.open", f.connectionsOpen)
 	mux.HandleFunc("/link/", f.link)
@@ -117,6 +123,7 @@ func (f *SocketMode) link(w http.ResponseWriter, r *http.Request) {
 	_ = c.write(map[string]any{"type": "hello", "num_connections": n,
 		"connection_info": map[string]any{"app_id": "A0FAKE"},
 		"debug_info":      map[string]any{"host": "applink-fake", "approximate_connection_time": 18060}})
+	c.ping() // Slack pings every few seconds; a client that hears none reconnects
 	f.notify()
 	defer func() {
 		f.mu.Lock()
@@ -147,13 +154,21 @@ func (f *SocketMode) ack(msg []byte) {
 		f.strays = append(f.strays, string(msg))
 		return
 	}
-	ch, ok := f.acks[a.EnvelopeID]
-	if !ok {
+	e, ok := f.acks[a.EnvelopeID]
+	// A payload where the envelope accepts none is ignored by Slack: the app meant
+	// something that nobody sees.
+	if !ok || (!e.acceptsPayload && len(a.Payload) > 0 && string(a.Payload) != "null") {
 		f.strays = append(f.strays, string(msg))
 		return
 	}
 	delete(f.acks, a.EnvelopeID)
-	ch <- a.Payload
+	e.ack <- a.Payload
+}
+
+func (c *socketConn) ping() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.ws.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(time.Second))
 }
 
 func (c *socketConn) write(v any) error {
@@ -256,7 +271,7 @@ func (f *SocketMode) Send(t testing.TB, typ string, payload any, acceptsPayload 
 	f.seq++
 	id := fmt.Sprintf("e%04d-fake-envelope", f.seq)
 	ch := make(chan json.RawMessage, 1)
-	f.acks[id] = ch
+	f.acks[id] = envelope{ack: ch, acceptsPayload: acceptsPayload}
 	f.mu.Unlock()
 	require(t, c.write(map[string]any{"envelope_id": id, "type": typ, "payload": payload, "accepts_response_payload": acceptsPayload}))
 	select {
@@ -271,7 +286,8 @@ func (f *SocketMode) Send(t testing.TB, typ string, payload any, acceptsPayload 
 	}
 }
 
-// Strays are acknowledgements that answered no envelope sent, or that Slack would drop.
+// Strays are acknowledgements that answered no envelope sent, or that Slack would drop
+// (20 KB or more), or whose payload Slack would ignore (the envelope accepts none).
 func (f *SocketMode) Strays() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
