@@ -67,7 +67,7 @@ func (s *slackHandler) interact(ctx context.Context, ic *slackapi.InteractionCal
 
 // admit refuses a click or a form from a workspace, org or user accessbot does not serve,
 // before anyone is looked up: the clicker is told through response_url, a form shows it
-// on its field. It reports whether the interaction is admitted, and a form's answer.
+// on its field. It reports whether it refused the interaction, and a refused form's answer.
 func (s *slackHandler) admit(ctx context.Context, ic *slackapi.InteractionCallback) (refused bool, answer *slackapi.ViewSubmissionResponse) {
 	enterprise := cmp.Or(ic.Enterprise.ID, ic.Team.EnterpriseID)
 	err := s.cfg.Slack.Directory.Admit(ctx, ic.Team.ID, enterprise, ic.User.TeamID)
