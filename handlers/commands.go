@@ -9,74 +9,91 @@ import (
 	"strings"
 	"sync"
 
+	slackapi "github.com/slack-go/slack"
+
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/governance"
 )
 
-// command answers /access, always with HTTP 200 and an ephemeral message, errors
-// included. Help and the form (whose trigger id must be used within Slack's 3 seconds
-// anyway) are answered at once; everything else may wait on users.info and on the
-// backend (a catalog search), so it is answered within Slack's deadline or through the
-// command's response_url (see answerInTime).
+// command is POST /slack/commands: a verified form, answered with HTTP 200 and the
+// ephemeral message slashCommand returns.
 func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.Values) {
-	ctx := r.Context()
 	if form.Get("ssl_check") == "1" {
 		return
 	}
-	userID, trigger := form.Get("user_id"), form.Get("trigger_id")
-	if userID == "" {
-		s.refuse(w, r, http.StatusBadRequest, errors.New("slash command without user_id"))
+	cmd := slackapi.SlashCommand{TeamID: form.Get("team_id"), EnterpriseID: form.Get("enterprise_id"), UserID: form.Get("user_id"),
+		ChannelID: form.Get("channel_id"), Command: form.Get("command"), Text: form.Get("text"),
+		TriggerID: form.Get("trigger_id"), ResponseURL: form.Get("response_url")}
+	answer, err := s.slashCommand(r.Context(), cmd, "retry", r.Header.Get("X-Slack-Retry-Num"))
+	if err != nil {
+		s.refuse(w, r, http.StatusBadRequest, err)
 		return
 	}
-	attrs := []any{"user", userID, "retry", r.Header.Get("X-Slack-Retry-Num")}
+	if answer != nil {
+		writeJSON(w, answer)
+	}
+}
+
+// slashCommand answers /access, which arrived verified over HTTP or Socket Mode, with
+// the ephemeral message Slack shows the person, errors included; nil for no message (the
+// form opened). An error is a malformed command, refused without an answer. Help and
+// the form (whose trigger id must be used within Slack's 3 seconds anyway) are answered
+// at once; everything else may wait on users.info and on the backend (a catalog search),
+// so it is answered within Slack's deadline or through the command's response_url (see
+// answerInTime). attrs name the delivery (a retry, an envelope) in the log.
+func (s *slackHandler) slashCommand(ctx context.Context, sc slackapi.SlashCommand, attrs ...any) (*slackbot.Message, error) {
+	userID, trigger := sc.UserID, sc.TriggerID
+	if userID == "" {
+		return nil, errors.New("slash command without user_id")
+	}
+	attrs = append([]any{"user", userID}, attrs...)
 	// Only the configured workspaces are served: from anywhere else, nothing is looked up
 	// and nothing is done, and the person is told why (Slack shows an HTTP error only as
 	// "dispatch_failed").
-	if err := s.cfg.Slack.Directory.Admit(ctx, form.Get("team_id"), form.Get("enterprise_id"), ""); err != nil {
-		writeJSON(w, s.failure(ctx, err, append(attrs, "team", form.Get("team_id"), "enterprise", form.Get("enterprise_id"))...))
-		return
+	if err := s.cfg.Slack.Directory.Admit(ctx, sc.TeamID, sc.EnterpriseID, ""); err != nil {
+		return answered(s.failure(ctx, err, append(attrs, "team", sc.TeamID, "enterprise", sc.EnterpriseID)...))
 	}
-	cmd, err := governance.ParseCommand(commandText(form.Get("text")))
+	cmd, err := governance.ParseCommand(commandText(sc.Text))
 	if err != nil {
-		writeJSON(w, s.failure(ctx, err, attrs...))
-		return
+		return answered(s.failure(ctx, err, attrs...))
 	}
 	attrs = append(attrs, "command", cmd.Kind)
 	switch cmd.Kind {
 	case governance.CommandHelp:
 		m, err := dispatch(ctx, s.svc, governance.Actor{}, cmd, "")
 		if err != nil {
-			writeJSON(w, s.failure(ctx, err, attrs...))
-			return
+			return answered(s.failure(ctx, err, attrs...))
 		}
-		writeJSON(w, slackbot.Reply(m))
-		return
+		return answered(slackbot.Reply(m))
 	case governance.CommandForm:
 		// The trigger id expires in 3 seconds: open the form first; who submits it is
 		// found when they do.
 		if _, err := s.cfg.Slack.API.OpenViewContext(ctx, trigger, slackbot.RequestForm(s.svc.Catalog().Items())); err != nil {
-			writeJSON(w, s.failure(ctx, err, attrs...))
+			return answered(s.failure(ctx, err, attrs...))
 		}
-		return
+		return nil, nil
 	}
 	// The work may go on after the answer, beside it: every append to attrs must copy.
 	attrs = slices.Clip(attrs)
-	s.answerInTime(w, r, form.Get("response_url"), func(ctx context.Context) slackbot.Message {
+	return answered(s.answerInTime(ctx, sc.ResponseURL, func(ctx context.Context) slackbot.Message {
 		return s.run(ctx, cmd, userID, trigger, attrs)
-	}, attrs...)
+	}, attrs...))
 }
 
-// answerInTime answers with work's message if it comes within AnswerWithin. Otherwise it
-// answers "Working on it…", and the work posts its message, success or failure, to
-// responseURL when it ends. The work runs once either way, detached from the HTTP request,
+// answered is m as an answer to a command.
+func answered(m slackbot.Message) (*slackbot.Message, error) { return &m, nil }
+
+// answerInTime returns work's message if it comes within AnswerWithin. Otherwise it
+// returns "Working on it…", and the work posts its message, success or failure, to
+// responseURL when it ends. The work runs once either way, detached from the request,
 // bounded by commandTimeout, and in one of the Background's slots, so it is counted and
 // waited for at shutdown; when no slot frees up within AnswerWithin, nothing is done and
 // the person is asked to try again.
-func (s *slackHandler) answerInTime(w http.ResponseWriter, r *http.Request, responseURL string, work func(context.Context) slackbot.Message, attrs ...any) {
-	answerBy, stop := context.WithTimeout(r.Context(), s.cfg.Slack.AnswerWithin)
+func (s *slackHandler) answerInTime(rctx context.Context, responseURL string, work func(context.Context) slackbot.Message, attrs ...any) slackbot.Message {
+	answerBy, stop := context.WithTimeout(rctx, s.cfg.Slack.AnswerWithin)
 	defer stop()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), commandTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(rctx), commandTimeout)
 	var (
 		mu   sync.Mutex
 		late bool // the person was told "Working on it…": the work answers through responseURL
@@ -96,32 +113,27 @@ func (s *slackHandler) answerInTime(w http.ResponseWriter, r *http.Request, resp
 	})
 	if !started {
 		cancel()
-		s.log.WarnContext(r.Context(), "slash command refused: too much work in flight", attrs...)
-		writeJSON(w, slackbot.Reply(voice.Busy()))
-		return
+		s.log.WarnContext(rctx, "slash command refused: too much work in flight", attrs...)
+		return slackbot.Reply(voice.Busy())
 	}
 	if responseURL == "" { // nothing to answer through later: the answer waits for the work
-		writeJSON(w, <-done)
-		return
+		return <-done
 	}
 	select {
 	case m := <-done:
-		writeJSON(w, m)
-		return
+		return m
 	case <-answerBy.Done():
 	}
 	mu.Lock()
+	defer mu.Unlock()
 	select {
 	case m := <-done: // finished just now
-		mu.Unlock()
-		writeJSON(w, m)
-		return
+		return m
 	default:
 		late = true
 	}
-	mu.Unlock()
-	s.log.InfoContext(r.Context(), "slash command answered later through response_url", attrs...)
-	writeJSON(w, slackbot.Reply(voice.Working()))
+	s.log.InfoContext(rctx, "slash command answered later through response_url", attrs...)
+	return slackbot.Reply(voice.Working())
 }
 
 // run does a command that needs the person's identity and returns what they are told.

@@ -81,6 +81,7 @@ type world struct {
 	svc     *governance.Service
 	disp    *governance.Dispatcher
 	handler http.Handler
+	config  handlers.Config // what handler was built from
 	trigger atomic.Int64
 	metrics *metrics.Registry
 
@@ -148,9 +149,10 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
 	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)
-	w.handler = handlers.New(handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: w.bg,
+	w.config = handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: w.bg,
 		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin,
-			Respond: slackbot.NewResponder(nil, w.slack.URL()).Respond}, Teams: tc})
+			Respond: slackbot.NewResponder(nil, w.slack.URL()).Respond}, Teams: tc}
+	w.handler = handlers.New(w.config)
 }
 
 // drain delivers everything the outbox holds.
@@ -199,8 +201,13 @@ func (w *world) nextTrigger() string {
 }
 
 func (w *world) commandWith(user, text, trigger string, header ...string) *httptest.ResponseRecorder {
-	return w.post("/slack/commands", url.Values{"command": {"/access"}, "text": {text}, "user_id": {user}, "user_name": {"someone"},
-		"team_id": {slackfake.TeamID}, "channel_id": {"C1"}, "trigger_id": {trigger}, "response_url": {w.slack.ResponseURL(user)}}, header...)
+	return w.post("/slack/commands", w.commandForm(user, text, trigger), header...)
+}
+
+// commandForm is the slash command Slack sends when user types /access text.
+func (w *world) commandForm(user, text, trigger string) url.Values {
+	return url.Values{"command": {"/access"}, "text": {text}, "user_id": {user}, "user_name": {"someone"},
+		"team_id": {slackfake.TeamID}, "channel_id": {"C1"}, "trigger_id": {trigger}, "response_url": {w.slack.ResponseURL(user)}}
 }
 
 func (w *world) command(user, text string) *httptest.ResponseRecorder {
@@ -215,16 +222,26 @@ func (w *world) interaction(payload map[string]any) *httptest.ResponseRecorder {
 
 // click is user pressing a button of the card in their DM.
 func (w *world) click(user, action, id string) *httptest.ResponseRecorder {
-	return w.interaction(map[string]any{
+	return w.interaction(w.clickPayload(user, action, id))
+}
+
+// clickPayload is the interaction Slack sends when user presses a button of the card in their DM.
+func (w *world) clickPayload(user, action, id string) map[string]any {
+	return map[string]any{
 		"type": "block_actions", "user": map[string]any{"id": user, "username": "alice"}, "team": map[string]any{"id": slackfake.TeamID},
 		"trigger_id": w.nextTrigger(), "response_url": w.slack.ResponseURL(user),
 		"container": map[string]any{"type": "message", "message_ts": "1700000000.000001", "channel_id": slackfake.DM(user)},
 		"actions": []map[string]any{{"type": "button", "action_id": action, "block_id": "decide:" + id + ":1", "value": id,
 			"action_ts": "1700000001.000001"}},
-	})
+	}
 }
 
 func (w *world) submit(user, callback, metadata string, values map[string]string) *httptest.ResponseRecorder {
+	return w.interaction(w.submitPayload(user, callback, metadata, values))
+}
+
+// submitPayload is the view_submission Slack sends when user submits a modal.
+func (w *world) submitPayload(user, callback, metadata string, values map[string]string) map[string]any {
 	state := map[string]any{}
 	for block, v := range values {
 		el := map[string]any{"type": "plain_text_input", "value": v}
@@ -233,11 +250,11 @@ func (w *world) submit(user, callback, metadata string, values map[string]string
 		}
 		state[block] = map[string]any{slackbot.InputActionID(block): el}
 	}
-	return w.interaction(map[string]any{
+	return map[string]any{
 		"type": "view_submission", "user": map[string]any{"id": user}, "team": map[string]any{"id": slackfake.TeamID},
 		"view": map[string]any{"id": "V" + user, "hash": w.nextTrigger(), "callback_id": callback, "type": "modal",
 			"private_metadata": metadata, "state": map[string]any{"values": state}},
-	})
+	}
 }
 
 // replies waits until user's response_url has received n replies and returns them as

@@ -17,9 +17,8 @@ import (
 	"github.com/accessbot/accessbot/governance"
 )
 
-// interaction answers button clicks and modal submissions. The acting person is always
-// the signed payload's user, found through the Directory — never a value from a button
-// or from private_metadata, which only name the request.
+// interaction is POST /slack/interactions: a verified form whose payload field is the
+// interaction, answered with HTTP 200 and what interact returns (an empty body for none).
 func (s *slackHandler) interaction(w http.ResponseWriter, r *http.Request, form url.Values) {
 	raw := form.Get("payload")
 	if raw == "" {
@@ -31,33 +30,49 @@ func (s *slackHandler) interaction(w http.ResponseWriter, r *http.Request, form 
 		s.refuse(w, r, http.StatusBadRequest, errors.New("payload is not an interaction: "+err.Error()))
 		return
 	}
-	if ic.User.ID == "" && (ic.Type == slackapi.InteractionTypeBlockActions || ic.Type == slackapi.InteractionTypeViewSubmission) {
-		s.refuse(w, r, http.StatusBadRequest, errors.New("interaction without user.id"))
+	answer, err := s.interact(r.Context(), &ic)
+	if err != nil {
+		s.refuse(w, r, http.StatusBadRequest, err)
 		return
 	}
-	if ic.Type == slackapi.InteractionTypeBlockActions || ic.Type == slackapi.InteractionTypeViewSubmission {
-		if err := s.admit(r.Context(), w, &ic); err != nil {
-			return
-		}
+	if answer != nil {
+		writeJSON(w, answer)
 	}
-	switch ic.Type {
-	case slackapi.InteractionTypeBlockActions:
-		s.blockAction(r.Context(), &ic)
-	case slackapi.InteractionTypeViewSubmission:
-		s.viewSubmission(r.Context(), w, &ic)
+}
+
+// interact answers a button click or a modal submission, which arrived verified over
+// HTTP or Socket Mode. A click's answer is nil (what the clicker is told goes through
+// response_url); a submission's is the view response (field errors keep the modal open),
+// or nil, which closes it. An error is a malformed interaction, refused without an
+// answer. The acting person is always the payload's user, found through the Directory —
+// never a value from a button or from private_metadata, which only name the request.
+func (s *slackHandler) interact(ctx context.Context, ic *slackapi.InteractionCallback) (*slackapi.ViewSubmissionResponse, error) {
+	if ic.Type != slackapi.InteractionTypeBlockActions && ic.Type != slackapi.InteractionTypeViewSubmission {
+		// Anything else (view_closed, shortcuts accessbot does not offer) is acknowledged
+		// and ignored.
+		return nil, nil
 	}
-	// Anything else (view_closed, shortcuts accessbot does not offer) is acknowledged and
-	// ignored: an empty 200.
+	if ic.User.ID == "" {
+		return nil, errors.New("interaction without user.id")
+	}
+	if refused, answer := s.admit(ctx, ic); refused {
+		return answer, nil
+	}
+	if ic.Type == slackapi.InteractionTypeBlockActions {
+		s.blockAction(ctx, ic)
+		return nil, nil
+	}
+	return s.viewSubmission(ctx, ic), nil
 }
 
 // admit refuses a click or a form from a workspace, org or user accessbot does not serve,
 // before anyone is looked up: the clicker is told through response_url, a form shows it
-// on its field. It returns the refusal, or nil.
-func (s *slackHandler) admit(ctx context.Context, w http.ResponseWriter, ic *slackapi.InteractionCallback) error {
+// on its field. It reports whether it refused the interaction, and a refused form's answer.
+func (s *slackHandler) admit(ctx context.Context, ic *slackapi.InteractionCallback) (refused bool, answer *slackapi.ViewSubmissionResponse) {
 	enterprise := cmp.Or(ic.Enterprise.ID, ic.Team.EnterpriseID)
 	err := s.cfg.Slack.Directory.Admit(ctx, ic.Team.ID, enterprise, ic.User.TeamID)
 	if err == nil {
-		return nil
+		return false, nil
 	}
 	attrs := []any{"user", ic.User.ID, "team", ic.Team.ID, "enterprise", enterprise, "user_team", ic.User.TeamID}
 	if ic.Type == slackapi.InteractionTypeViewSubmission {
@@ -65,11 +80,10 @@ func (s *slackHandler) admit(ctx context.Context, w http.ResponseWriter, ic *sla
 		if ic.View.CallbackID == slackbot.CallbackDenyReason {
 			block = slackbot.BlockReason
 		}
-		writeJSON(w, s.fieldErrors(ctx, err, block, nil, attrs...))
-		return err
+		return true, s.fieldErrors(ctx, err, block, nil, attrs...)
 	}
 	s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
-	return err
+	return true, nil
 }
 
 // decider is the person behind userID as an approver: someone Slack lists as a guest
@@ -178,37 +192,35 @@ func (s *slackHandler) fieldErrors(ctx context.Context, err error, fallback stri
 	return slackapi.NewErrorsViewSubmissionResponse(map[string]string{block: voice.FieldErrorText(err, ref)})
 }
 
-// viewSubmission handles the deny-reason and request forms. Its answer is the HTTP body:
-// field errors keep the modal open; success closes it.
-func (s *slackHandler) viewSubmission(ctx context.Context, w http.ResponseWriter, ic *slackapi.InteractionCallback) {
+// viewSubmission handles the deny-reason and request forms. Its answer is the view
+// response: field errors keep the modal open; success closes it.
+func (s *slackHandler) viewSubmission(ctx context.Context, ic *slackapi.InteractionCallback) *slackapi.ViewSubmissionResponse {
 	attrs := []any{"user", ic.User.ID, "view", ic.View.CallbackID}
 	switch ic.View.CallbackID {
 	case slackbot.CallbackDenyReason:
 		// Every refusal lands on the reason field, the only one the person can see.
 		id, err := governance.ParseRequestID(ic.View.PrivateMetadata)
 		if err != nil {
-			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...))
-			return
+			return s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...)
 		}
 		attrs = append(attrs, "request", id)
 		who, err := s.decider(ctx, ic.User.ID)
 		if err != nil {
-			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...))
-			return
+			return s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...)
 		}
 		_, err = s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who,
 			Reason: inputValue(ic, slackbot.BlockReason)})
 		if err != nil {
-			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...))
+			return s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...)
 		}
-		// Success: an empty 200 closes the modal; the cards and the requester are told
+		// Success: no answer closes the modal; the cards and the requester are told
 		// through the outbox.
+		return nil
 	case slackbot.CallbackRequestForm:
 		blocks := []string{slackbot.BlockItem, slackbot.BlockDuration, slackbot.BlockReason}
 		who, err := s.cfg.Slack.Directory.Actor(ctx, ic.User.ID)
 		if err != nil {
-			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockItem, nil, attrs...))
-			return
+			return s.fieldErrors(ctx, err, slackbot.BlockItem, nil, attrs...)
 		}
 		in := governance.RequestInput{Requester: who, Item: inputValue(ic, slackbot.BlockItem),
 			Reason: inputValue(ic, slackbot.BlockReason), Confirm: true,
@@ -216,16 +228,15 @@ func (s *slackHandler) viewSubmission(ctx context.Context, w http.ResponseWriter
 			IdempotencyKey: idempotencyKey("slack:view:", viewKey(ic.View))}
 		if d := strings.TrimSpace(inputValue(ic, slackbot.BlockDuration)); d != "" {
 			if in.Duration, err = governance.ParseDuration(d); err != nil {
-				writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockDuration, blocks, attrs...))
-				return
+				return s.fieldErrors(ctx, err, slackbot.BlockDuration, blocks, attrs...)
 			}
 		}
 		if _, err := s.svc.Request(ctx, in); err != nil {
-			writeJSON(w, s.fieldErrors(ctx, err, slackbot.BlockItem, blocks, attrs...))
-			return
+			return s.fieldErrors(ctx, err, slackbot.BlockItem, blocks, attrs...)
 		}
-		writeJSON(w, slackapi.NewClearViewSubmissionResponse())
+		return slackapi.NewClearViewSubmissionResponse()
 	}
+	return nil
 }
 
 // viewKey identifies one submission of one modal: its view id and version hash.

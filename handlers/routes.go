@@ -1,6 +1,6 @@
-// Package handlers is accessbot's HTTP edge: it verifies what arrives, turns it into one
-// governance command, and answers within the platform's deadline. No business rule lives
-// here, and no HTTP type reaches governance.
+// Package handlers is accessbot's edge, HTTP and Slack's Socket Mode (socketmode.go): it
+// verifies what arrives, turns it into one governance command, and answers within the
+// platform's deadline. No business rule lives here, and no HTTP type reaches governance.
 package handlers
 
 import (
@@ -69,24 +69,8 @@ type SlackConfig struct {
 //
 // Ops is what the metrics listener serves.
 func New(cfg Config) http.Handler {
-	if cfg.Service == nil {
-		panic("handlers: Config.Service is required")
-	}
-	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
-	cfg.MaxBody = cmp.Or(cfg.MaxBody, 64<<10)
-	if cfg.Clock == nil {
-		cfg.Clock = cfg.Service.Clock()
-	}
-	start := func(_ context.Context, f func()) bool { cfg.Go(f); return true } // a caller's Go runs all it is given
-	if cfg.Go == nil {
-		bg := cmp.Or(cfg.Background, NewBackground(64, cfg.Logger))
-		cfg.Go, start = bg.Go, bg.Start
-	}
-	cfg.Slack.AnswerWithin = cmp.Or(cfg.Slack.AnswerWithin, 2500*time.Millisecond)
-	if cfg.Slack.Respond == nil {
-		cfg.Slack.Respond = slackbot.NewResponder(nil).Respond
-	}
-	s := &slackHandler{cfg: cfg, svc: cfg.Service, log: cfg.Logger, start: start}
+	s := newSlackHandler(cfg)
+	cfg, start := s.cfg, s.start
 
 	mux := http.NewServeMux()
 	route := func(pattern, endpoint string, h http.Handler) {
@@ -106,6 +90,29 @@ func New(cfg Config) http.Handler {
 		mux.Handle("GET /metrics", bearer(cfg.MetricsToken, cfg.Metrics.Handler()))
 	}
 	return mux
+}
+
+// newSlackHandler is the Slack edge over cfg with its defaults filled in; HTTP and Socket
+// Mode serve Slack through it alike.
+func newSlackHandler(cfg Config) *slackHandler {
+	if cfg.Service == nil {
+		panic("handlers: Config.Service is required")
+	}
+	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
+	cfg.MaxBody = cmp.Or(cfg.MaxBody, 64<<10)
+	if cfg.Clock == nil {
+		cfg.Clock = cfg.Service.Clock()
+	}
+	start := func(_ context.Context, f func()) bool { cfg.Go(f); return true } // a caller's Go runs all it is given
+	if cfg.Go == nil {
+		bg := cmp.Or(cfg.Background, NewBackground(64, cfg.Logger))
+		cfg.Go, start = bg.Go, bg.Start
+	}
+	cfg.Slack.AnswerWithin = cmp.Or(cfg.Slack.AnswerWithin, 2500*time.Millisecond)
+	if cfg.Slack.Respond == nil {
+		cfg.Slack.Respond = slackbot.NewResponder(nil).Respond
+	}
+	return &slackHandler{cfg: cfg, svc: cfg.Service, log: cfg.Logger, start: start}
 }
 
 // Ops is the operators' HTTP surface, for a listener apart from the public one (by

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -30,8 +31,8 @@ var DefaultResponseOrigins = []string{"https://hooks.slack.com", "https://hooks.
 var ErrNotSlacks = errors.New("response_url does not point at Slack")
 
 // Settings are Slack's part of accessbot's configuration: the `slack:` block, and
-// SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN, SLACK_TEAM_IDS and SLACK_ENTERPRISE_ID (these two
-// win over the file) from the environment.
+// SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_TEAM_IDS and
+// SLACK_ENTERPRISE_ID (these two win over the file) from the environment.
 type Settings struct {
 	APIURL       string            `yaml:"apiURL"`       // for a fake Slack in tests
 	Users        map[string]string `yaml:"users"`        // dev mode: Slack user id → e-mail or "Name <e-mail>"
@@ -45,15 +46,29 @@ type Settings struct {
 	Enterprise string   `yaml:"enterprise"`
 	// Guests is what Slack's guests may do: "request" (default: ask, never decide or
 	// administer) or "refuse" (nothing).
-	Guests        Guests `yaml:"guests"`
-	SigningSecret string `yaml:"-"`
-	BotToken      string `yaml:"-"`
+	Guests Guests `yaml:"guests"`
+	// SocketConnections is how many Socket Mode connections each replica holds (default
+	// DefaultSocketConnections; Slack allows 10 per app, all replicas together).
+	SocketConnections int    `yaml:"socketConnections"`
+	SigningSecret     string `yaml:"-"`
+	BotToken          string `yaml:"-"`
+	// AppToken, an app-level token (xapp-…) with connections:write, turns Socket Mode on.
+	AppToken string `yaml:"-"`
 }
+
+// DefaultSocketConnections is how many Socket Mode connections a replica holds: slack-go
+// closes a connection before it opens the next, so a second one keeps accessbot
+// reachable while either reconnects.
+const DefaultSocketConnections = 2
+
+// maxSocketConnections is Slack's limit of Socket Mode connections per app.
+const maxSocketConnections = 10
 
 // FromEnv reads the settings' secrets, and the workspaces served when the environment names them.
 func (s *Settings) FromEnv(env governance.Env) {
 	s.SigningSecret = env.Secret("SLACK_SIGNING_SECRET")
 	s.BotToken = env.Secret("SLACK_BOT_TOKEN")
+	s.AppToken = env.Secret("SLACK_APP_TOKEN")
 	if v := env.Get("SLACK_TEAM_IDS"); v != "" {
 		s.Teams = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 	}
@@ -76,12 +91,25 @@ var (
 // DevMode reports whether accessbot runs without Slack: messages are printed, not sent.
 func (s *Settings) DevMode() bool { return s.BotToken == "" }
 
+// SocketMode reports whether Slack's commands and interactions come over Socket Mode
+// (an app-level token is set) rather than to /slack/*.
+func (s *Settings) SocketMode() bool { return s.AppToken != "" && s.BotToken != "" }
+
+// Connections is how many Socket Mode connections a replica holds.
+func (s *Settings) Connections() int {
+	if s.SocketConnections <= 0 {
+		return DefaultSocketConnections
+	}
+	return s.SocketConnections
+}
+
 // Check returns every problem of the settings.
 func (s *Settings) Check() []error {
 	var errs []error
 	if s.BotToken != "" {
-		if s.SigningSecret == "" {
-			errs = append(errs, errors.New("SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information page"))
+		if s.SigningSecret == "" && s.AppToken == "" {
+			errs = append(errs, errors.New("SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information page "+
+				"(or set SLACK_APP_TOKEN to use Socket Mode, which needs none)"))
 		}
 		if s.SigningSecret == DevSigningSecret {
 			errs = append(errs, errors.New("SLACK_SIGNING_SECRET is the development secret; use your Slack app's real signing secret"))
@@ -89,6 +117,20 @@ func (s *Settings) Check() []error {
 		if !strings.HasPrefix(s.BotToken, "xoxb-") {
 			errs = append(errs, errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…) from your Slack app's OAuth & Permissions page"))
 		}
+	}
+	if s.AppToken != "" {
+		if !strings.HasPrefix(s.AppToken, "xapp-") {
+			errs = append(errs, errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope, "+
+				"from your Slack app's Basic Information page (App-Level Tokens)"))
+		}
+		if s.BotToken == "" {
+			errs = append(errs, errors.New("SLACK_APP_TOKEN is set without SLACK_BOT_TOKEN: Socket Mode brings commands in, "+
+				"but cards go out with the bot token (OAuth & Permissions)"))
+		}
+	}
+	if s.SocketConnections < 0 || s.SocketConnections > maxSocketConnections {
+		errs = append(errs, fmt.Errorf("slack socketConnections: %d is not between 1 and %d (Slack's limit per app, all replicas together)",
+			s.SocketConnections, maxSocketConnections))
 	}
 	for _, t := range s.Teams {
 		if !teamID.MatchString(t) {
@@ -118,10 +160,8 @@ func (s *Settings) Check() []error {
 // Describe says how Slack is set up, for the banner, `config check` and `doctor`.
 func (s *Settings) Describe() string {
 	switch {
-	case !s.DevMode() && s.Workspaces().IsZero():
-		return "bot token and signing secret set; serves the bot token's workspace (auth.test); " + s.guests().describe()
 	case !s.DevMode():
-		return "bot token and signing secret set; serves " + s.Workspaces().String() + "; " + s.guests().describe()
+		return s.reached() + "; serves " + s.served() + "; " + s.guests().describe()
 	case s.SigningSecret == DevSigningSecret:
 		return fmt.Sprintf("development mode (no SLACK_BOT_TOKEN): messages are printed, not sent; requests are signed with the development secret %q", DevSigningSecret)
 	case s.SigningSecret == "":
@@ -130,6 +170,25 @@ func (s *Settings) Describe() string {
 	default:
 		return "development mode (no SLACK_BOT_TOKEN): messages are printed, not sent; requests are checked with SLACK_SIGNING_SECRET, which say and click use too"
 	}
+}
+
+// reached says how Slack's commands reach accessbot.
+func (s *Settings) reached() string {
+	switch {
+	case s.SocketMode() && s.SigningSecret != "":
+		return fmt.Sprintf("bot token set; Socket Mode (%d connections), and /slack/* checked with the signing secret", s.Connections())
+	case s.SocketMode():
+		return fmt.Sprintf("bot token set; Socket Mode (%d connections), /slack/* off (no signing secret)", s.Connections())
+	}
+	return "bot token and signing secret set"
+}
+
+// served names the workspaces served.
+func (s *Settings) served() string {
+	if s.Workspaces().IsZero() {
+		return "the bot token's workspace (auth.test)"
+	}
+	return s.Workspaces().String()
 }
 
 // Probe is `accessbot doctor`'s check of the bot token (auth.test). It says whose bot it
@@ -143,6 +202,15 @@ func (s *Settings) Probe(ctx context.Context) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("auth.test failed: %w (can this machine reach Slack?)", err)
 	}
+	if s.SocketMode() {
+		// apps.connections.open hands out a URL nobody dials; it proves the app-level token.
+		api := slackapi.New("", slackapi.OptionAppLevelToken(s.AppToken), slackapi.OptionAPIURL(apiBase(s.APIURL)),
+			slackapi.OptionHTTPClient(&http.Client{Timeout: DefaultTimeout}))
+		if _, _, err := api.StartSocketModeContext(ctx); err != nil {
+			return "", fmt.Errorf("apps.connections.open failed: %w: SLACK_APP_TOKEN must be an app-level token with connections:write, "+
+				"and Socket Mode must be on in the app's settings", err)
+		}
+	}
 	served := "the token's workspace, " + who.TeamID
 	if !s.Workspaces().IsZero() {
 		served = s.Workspaces().String()
@@ -151,7 +219,11 @@ func (s *Settings) Probe(ctx context.Context) (string, error) {
 				"nobody there could use accessbot; add %s to slack.teams, or use the token of a workspace they name", who.Team, who.TeamID, who.TeamID)
 		}
 	}
-	return fmt.Sprintf("bot @%s in %s (%s); serves %s", who.User, who.Team, who.TeamID, served), nil
+	how := ""
+	if s.SocketMode() {
+		how = "; Socket Mode connects"
+	}
+	return fmt.Sprintf("bot @%s in %s (%s); serves %s%s", who.User, who.Team, who.TeamID, served, how), nil
 }
 
 // guests is the guest policy in force.

@@ -1,6 +1,7 @@
 package slack_test
 
 import (
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,4 +63,38 @@ func TestWorkspaces_ServeTheirWorkspacesAndTheirOrg(t *testing.T) {
 		assert.Equal(t, c.want, ws.Serves(c.team, c.enterprise), "%s/%s", c.team, c.enterprise)
 	}
 	assert.False(t, slackbot.Workspaces{}.Serves("", ""), "nothing named serves nobody")
+}
+
+func TestSettings_AnAppTokenTurnsOnSocketModeWhichNeedsNoSigningSecret(t *testing.T) {
+	vars := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-A1-1-abc"}
+	var s slackbot.Settings
+	s.FromEnv(governance.Env{Get: func(string) string { return "" }, Secret: func(n string) string { return vars[n] }})
+	assert.True(t, s.SocketMode())
+	assert.Empty(t, s.Check(), "no signing secret is needed: nothing comes to /slack/*")
+	assert.Equal(t, slackbot.DefaultSocketConnections, s.Connections())
+	assert.Equal(t, "bot token set; Socket Mode (2 connections), /slack/* off (no signing secret); serves the bot token's workspace (auth.test); guests may ask, never decide",
+		s.Describe())
+	assert.Len(t, s.SocketClients(slog.New(slog.DiscardHandler)), 2)
+
+	s.SigningSecret = "s"
+	assert.Contains(t, s.Describe(), "Socket Mode (2 connections), and /slack/* checked with the signing secret")
+
+	for _, tt := range []struct {
+		name string
+		s    slackbot.Settings
+		want string
+	}{
+		{"a bot token as the app token", slackbot.Settings{BotToken: "xoxb-1", AppToken: "xoxb-2"}, "app-level token (xapp-…) with the connections:write scope"},
+		{"no bot token", slackbot.Settings{AppToken: "xapp-1"}, "without SLACK_BOT_TOKEN"},
+		{"more connections than Slack allows", slackbot.Settings{BotToken: "xoxb-1", AppToken: "xapp-1", SocketConnections: 11}, "not between 1 and 10"},
+		{"neither secret nor app token", slackbot.Settings{BotToken: "xoxb-1"}, "or set SLACK_APP_TOKEN to use Socket Mode"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := tt.s.Check()
+			assert.Len(t, errs, 1)
+			if len(errs) == 1 {
+				assert.ErrorContains(t, errs[0], tt.want)
+			}
+		})
+	}
 }

@@ -54,6 +54,19 @@ func TestDoctor(t *testing.T) {
 		assert.Contains(t, out.String(), "✗ slack")
 		assert.Contains(t, out.String(), "the bot token belongs to workspace Fake Workspace (T0FAKE), which slack.teams and slack.enterprise do not name")
 	})
+	t.Run("Socket Mode: the app token is checked with apps.connections.open", func(t *testing.T) {
+		socket := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": slackfake.AppToken, "REDIS_URL": redisURL}
+		out := clitest.NewOutput()
+		err := run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(socket), out)
+		require.Error(t, err, "Slack has no Socket Mode for this app yet")
+		assert.Contains(t, out.String(), "apps.connections.open failed")
+		assert.Contains(t, out.String(), "Socket Mode must be on in the app's settings")
+
+		fake.StartSocketMode(t)
+		out = clitest.NewOutput()
+		require.NoError(t, run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(socket), out))
+		assert.Contains(t, out.String(), "serves the token's workspace, T0FAKE; Socket Mode connects")
+	})
 	t.Run("development mode", func(t *testing.T) {
 		out := clitest.NewOutput()
 		require.NoError(t, run(context.Background(), []string{"accessbot", "doctor"}, clitest.Env(nil), out))

@@ -23,12 +23,21 @@ func manifest(args []string, stdout io.Writer) error {
 	}
 	if len(args) == 0 || args[0] != "slack" {
 		return errors.New("usage: accessbot manifest slack --url https://bot.example.com\n" +
+			"       accessbot manifest slack --socket-mode\n" +
 			"       accessbot manifest teams --app-id <Microsoft app id> --url https://bot.example.com [-o accessbot-teams.zip]")
 	}
 	fs := flag.NewFlagSet("manifest slack", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	base := fs.String("url", "", "the bot's public base URL (https)")
+	socket := fs.Bool("socket-mode", false, "a Socket Mode app: no request URLs, accessbot connects to Slack (SLACK_APP_TOKEN)")
 	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *socket {
+		if *base != "" {
+			return errors.New("--socket-mode and --url: a Socket Mode app has no request URL; give one or the other")
+		}
+		_, err := io.WriteString(stdout, socketModeManifest(string(manifests.SlackApp)))
 		return err
 	}
 	u, err := url.Parse(strings.TrimRight(*base, "/"))
@@ -40,6 +49,33 @@ func manifest(args []string, stdout io.Writer) error {
 	m = strings.Replace(m, ", after replacing "+u.String()+" with your bot's public URL.", " (written for "+u.String()+").", 1)
 	_, err = io.WriteString(stdout, m)
 	return err
+}
+
+// socketModeManifest is the Slack app manifest m without request URLs and with Socket
+// Mode on. Slack's manifests cannot ask for the app-level token Socket Mode connects with
+// (connections:write); the header says how to make one.
+func socketModeManifest(m string) string {
+	b := strings.Builder{}
+	// The header's first sentences, up to the scopes, say to replace the URL: there is none.
+	b.WriteString("# Slack app manifest for accessbot in Socket Mode. Create the app at api.slack.com/apps →\n" +
+		"# \"From an app manifest\", then under Basic Information → App-Level Tokens generate a token with\n" +
+		"# the connections:write scope: that is SLACK_APP_TOKEN (xapp-…). Slack needs no URL of accessbot.\n")
+	intro := true
+	for line := range strings.Lines(m) {
+		t := strings.TrimSpace(line)
+		if intro && strings.HasPrefix(t, "# The scopes") {
+			intro = false
+		}
+		switch {
+		case intro:
+		case strings.HasPrefix(t, "url: "+manifests.ExampleURL), strings.HasPrefix(t, "request_url: "+manifests.ExampleURL):
+		case t == "socket_mode_enabled: false":
+			b.WriteString(strings.Replace(line, "false", "true", 1))
+		default:
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)

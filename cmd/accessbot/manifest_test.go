@@ -46,6 +46,29 @@ func TestManifestSlack_PointsAtTheURLWithExactlyTheScopesTheCodeUses(t *testing.
 	assert.Equal(t, want, got)
 }
 
+func TestManifestSlack_SocketModeHasNoURLsAndTheSameScopes(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, manifest([]string{"slack", "--socket-mode"}, &out))
+	var m slackapi.Manifest
+	dec := yaml.NewDecoder(bytes.NewReader(out.Bytes()))
+	dec.KnownFields(true)
+	require.NoError(t, dec.Decode(&m))
+
+	assert.True(t, m.Settings.SocketModeEnabled)
+	require.Len(t, m.Features.SlashCommands, 1)
+	assert.Equal(t, "/access", m.Features.SlashCommands[0].Command)
+	assert.Empty(t, m.Features.SlashCommands[0].Url, "Slack sends the command over the socket")
+	assert.True(t, m.Settings.Interactivity.IsEnabled)
+	assert.Empty(t, m.Settings.Interactivity.RequestUrl)
+	assert.NotContains(t, out.String(), "https://", "no URL at all")
+	assert.Equal(t, []string{"commands", "chat:write", "im:write", "users:read", "users:read.email"}, m.OAuthConfig.Scopes.Bot,
+		"the bot's scopes are the HTTP app's")
+	assert.Contains(t, out.String(), "connections:write", "the header says how to make the app-level token, which a manifest cannot ask for")
+
+	err := manifest([]string{"slack", "--socket-mode", "--url", "https://bot.corp.example"}, &out)
+	assert.ErrorContains(t, err, "give one or the other")
+}
+
 func TestManifestSlack_BadURLSaysWhatToGive(t *testing.T) {
 	for _, args := range [][]string{{"slack"}, {"slack", "--url", "http://bot.example"}, {"slack", "--url", "bot.example"}, {"teams"}} {
 		err := manifest(args, &bytes.Buffer{})

@@ -282,3 +282,41 @@ func TestShutdown_FinishesWorkStartedAfterAnAnswer(t *testing.T) {
 	require.NoError(t, <-done)
 	assert.True(t, replied.Load(), "the reply was sent before the process ended")
 }
+
+// With an app token, accessbot takes Slack's commands and clicks over Socket Mode: no
+// signing secret, /slack/* refusing everything, and every answer in the acknowledgement
+// or through response_url as over HTTP.
+func TestServe_SlackOverSocketMode(t *testing.T) {
+	fake := carolAndBob(t)
+	sm := fake.StartSocketMode(t)
+	client := redistest.Client(t)
+	cfg := clitest.WriteConfig(t, "redis:\n  prefix: "+redistest.Prefix(t)+"\nslack:\n  apiURL: "+fake.APIURL()+
+		"\n  responseOrigins: ["+fake.URL()+"]\n")
+	bot := clitest.Serve(t, run, []string{"accessbot", "serve", "-config", cfg}, clitest.Env(map[string]string{
+		"ACCESSBOT_LISTEN": "127.0.0.1:0", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": slackfake.AppToken,
+		"REDIS_URL": "redis://" + client.(*goredis.Client).Options().Addr,
+	}))
+	assert.Contains(t, bot.Out.String(), "Slack: Socket Mode, 2 connections from here")
+	sm.WaitOpen(t, 2, 2, 10*time.Second)
+
+	ack := sm.Send(t, "slash_commands", map[string]string{"command": "/access", "text": "request vpn because travel", "user_id": "UCAROL",
+		"team_id": slackfake.TeamID, "channel_id": "C1", "trigger_id": "1.2.socket", "response_url": fake.ResponseURL("UCAROL")}, true, 10*time.Second)
+	id := regexpFind(t, `AR-\d+`, string(ack))
+	fake.Wait(t, "chat.postMessage", 1, 10*time.Second) // Bob's card
+
+	click := map[string]any{"type": "block_actions", "user": map[string]any{"id": "UBOB"}, "team": map[string]any{"id": slackfake.TeamID},
+		"trigger_id": "2.3.socket", "response_url": fake.ResponseURL("UBOB"),
+		"actions": []map[string]any{{"type": "button", "action_id": slackbot.ActionApprove, "block_id": "decide:" + id + ":1", "value": id}}}
+	assert.Nil(t, sm.Send(t, "interactive", click, false, 10*time.Second), "a click is acknowledged empty")
+	fake.Wait(t, "response_url", 1, 10*time.Second) // "You approved …", to Bob
+	fake.Wait(t, "chat.postMessage", 3, 10*time.Second)
+
+	resp, err := http.Post(bot.Addr+"/slack/commands", "application/x-www-form-urlencoded", strings.NewReader("user_id=UCAROL&text=status"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "without a signing secret /slack/* takes nothing")
+
+	bot.Stop()
+	require.NoError(t, <-bot.Done)
+	assert.Empty(t, sm.Strays())
+}

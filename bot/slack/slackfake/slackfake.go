@@ -109,6 +109,7 @@ type Server struct {
 	closed   chan struct{}            // closed by Close: held calls go on
 	seq      int
 	changed  chan struct{} // closed and replaced whenever a call is recorded
+	socket   *SocketMode   // answers apps.connections.open, see StartSocketMode
 }
 
 // New starts a fake Slack with the given members. Close it when done.
@@ -292,6 +293,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	method, ok := strings.CutPrefix(r.URL.Path, "/api/")
 	if !ok {
 		http.NotFound(w, r)
+		return
+	}
+	s.mu.Lock()
+	socket := s.socket
+	s.mu.Unlock()
+	if method == "apps.connections.open" && socket != nil {
+		socket.connectionsOpen(w, r)
 		return
 	}
 	s.hold(r, method)

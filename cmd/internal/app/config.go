@@ -246,8 +246,9 @@ func (c *Config) check() []error {
 // a person, so with it anyone who can reach accessbot can ask and approve as anyone. It is
 // used only by a bot with no effect outside this machine (outside): listening on loopback,
 // the embedded store, no Slack, no Teams, no fulfilment webhook, only the built-in backend.
-// A Teams-only bot (no Slack token) leaves Slack off: /slack/* refuses every request.
-// Anything else must set the secret, or it does not start.
+// A Teams-only bot (no Slack token) leaves Slack off, and a Socket Mode bot (an app
+// token) needs no secret: in both, /slack/* refuses every request. Anything else must
+// set the secret, or it does not start.
 func (c *Config) checkSigningSecret() []error {
 	if c.Slack.SigningSecret != "" {
 		return nil
@@ -257,6 +258,7 @@ func (c *Config) checkSigningSecret() []error {
 	case len(outside) == 0:
 		c.Slack.SigningSecret = slackbot.DevSigningSecret
 	case c.Slack.BotToken == "" && c.Teams.Enabled():
+	case c.Slack.SocketMode():
 	default:
 		return []error{fmt.Errorf("SLACK_SIGNING_SECRET is not set, and this accessbot %s, so the public development secret "+
 			"would let anyone who reaches it act as anyone: set SLACK_SIGNING_SECRET to your Slack app's signing secret "+

@@ -35,7 +35,7 @@ func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
 // The development signing secret is public, and a development bot takes any Slack user id
 // as a person: it is used only by a bot with no effect beyond this machine. Anywhere else
 // a missing SLACK_SIGNING_SECRET stops accessbot with what to set, except that a
-// Teams-only bot leaves Slack off.
+// Teams-only bot leaves Slack off, and a Socket Mode bot /slack/*.
 func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 	const webhook = "builtin:\n  webhookURL: https://fulfil.internal.example.com/accessbot\n"
 	const sailpointItem = "catalog:\n  - id: payroll\n    name: Payroll\n    backend: sailpoint\n    ref: ROLE:2c9180835d2e5168015d32f890ca1581\n" +
@@ -60,6 +60,10 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 		{"a governance backend", sailpointItem, map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com",
 			"SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "secret"}, "", []string{"grants through sailpoint"}},
 		{"Teams only: Slack stays off", "", teamsVars, "", nil},
+		{"Socket Mode: /slack/* stays off", "", map[string]string{"ACCESSBOT_LISTEN": "0.0.0.0:8080", "REDIS_URL": "redis://redis.internal:6379/0",
+			"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-A1-1-abc"}, "", nil},
+		{"a bot token alone still needs the secret", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, "",
+			[]string{"SLACK_SIGNING_SECRET is not set", "or set SLACK_APP_TOKEN"}},
 		{"a secret of one's own", webhook, map[string]string{"ACCESSBOT_LISTEN": "0.0.0.0:8080", "BUILTIN_WEBHOOK_SECRET": "s",
 			"SLACK_SIGNING_SECRET": "mine"}, "mine", nil},
 	}
@@ -80,7 +84,7 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, c.Slack.SigningSecret)
 			if tt.want == "" {
-				assert.Contains(t, c.Slack.Describe(), "/slack/* refuses every request")
+				assert.Regexp(t, `/slack/\* (refuses every request|off)`, c.Slack.Describe())
 			}
 		})
 	}

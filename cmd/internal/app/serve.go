@@ -51,6 +51,7 @@ type App struct {
 	Scheduler  *scheduler.Scheduler
 	Handler    http.Handler
 	Background *handlers.Background // what handlers do after answering; nil when run inline
+	SocketMode *handlers.SocketMode // Slack over Socket Mode; nil when Slack comes over HTTP only
 	Ops        http.Handler         // the metrics listener's: /metrics, and profiles when enabled
 }
 
@@ -144,10 +145,14 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	if run == nil {
 		bg = handlers.NewBackground(64, log)
 	}
-	h := handlers.New(handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: meter, MetricsToken: c.Metrics.Token,
+	hc := handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: meter, MetricsToken: c.Metrics.Token,
 		Slack: handlers.SlackConfig{SigningSecret: c.Slack.SigningSecret, API: sl.api, Directory: sl.dir,
-			Respond: sl.respond}, Teams: tc})
-	return &App{Service: svc, Dispatcher: d, Scheduler: sched, Handler: h, Background: bg, Ops: handlers.Ops(meter, c.Metrics.PProf)}, nil
+			Respond: sl.respond}, Teams: tc}
+	a := &App{Service: svc, Dispatcher: d, Scheduler: sched, Handler: handlers.New(hc), Background: bg, Ops: handlers.Ops(meter, c.Metrics.PProf)}
+	if c.Slack.SocketMode() {
+		a.SocketMode = handlers.NewSocketMode(hc, c.Slack.SocketClients(log)...)
+	}
+	return a, nil
 }
 
 // serve runs the bot until ctx ends, then shuts down gracefully: no new requests, the
@@ -205,12 +210,27 @@ func serve(ctx context.Context, c *Config, stdout io.Writer) error {
 	defer a.Scheduler.Stop()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	// Socket Mode stops taking envelopes when shutdown begins, and answers those it has.
+	socketCtx, stopSocket := context.WithCancel(workCtx)
+	defer stopSocket()
+	socketErr := make(chan error, 1)
+	var socket sync.WaitGroup
+	if a.SocketMode != nil {
+		socket.Go(func() { socketErr <- a.SocketMode.Run(socketCtx) })
+	}
 
 	select {
 	case err := <-serveErr:
+		stopSocket()
 		stopWork()
+		socket.Wait()
 		dispatching.Wait()
 		return fmt.Errorf("http server: %w", err)
+	case err := <-socketErr:
+		_ = srv.Close()
+		stopWork()
+		dispatching.Wait()
+		return fmt.Errorf("slack socket mode: %w", err)
 	case <-ctx.Done():
 	}
 	// Everything stops taking new work at once and finishes what it is doing, under one
@@ -223,9 +243,11 @@ func serve(ctx context.Context, c *Config, stdout io.Writer) error {
 	stopDispatch()
 	sweeping := make(chan struct{})
 	go func() { a.Scheduler.Stop(); close(sweeping) }()
+	stopSocket()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Error("http shutdown", "err", err)
 	}
+	socket.Wait()
 	if a.Background != nil {
 		if n := a.Background.Running(); n > 0 {
 			log.Info("finishing work after answers", "running", n)
@@ -274,6 +296,9 @@ func banner(w io.Writer, c *Config, embedded bool, addr string) {
 		fmt.Fprintf(&b, "  go run ./cmd/accessbot-dev click%s -as ALICE approve AR-1\n", to)
 		fmt.Fprintf(&b, "  go run ./cmd/accessbot-dev say%s -as CAROL schedule AR-1\n", to)
 		fmt.Fprintf(&b, "  go run ./cmd/accessbot-dev say%s -as CAROL help\n", to)
+	case c.Slack.SocketMode():
+		fmt.Fprintf(&b, "  Slack: Socket Mode, %d connections from here; the app needs no request URLs (accessbot manifest slack --socket-mode).\n",
+			c.Slack.Connections())
 	default:
 		b.WriteString("  Slack: point the app's slash command at /slack/commands and interactivity at /slack/interactions.\n")
 	}
