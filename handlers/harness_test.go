@@ -135,7 +135,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	var tc handlers.TeamsConfig
 	if w.teams != nil {
 		conn := teams.NewConnector(teams.ConnectorOptions{AppID: teamsApp, AppPassword: "teams-secret", TokenURL: w.teams.TokenURL(),
-			ServiceHosts: []string{w.teams.URL}, Logger: log})
+			ServiceHosts: []string{w.teams.URL}, Logger: log, Observe: w.metrics.TeamsCall})
 		tdir := teams.NewDirectory(conn, w.store, []string{"tenant-1"}, teams.WithClock(w.clock), teams.WithDirectoryLogger(log))
 		tc = handlers.TeamsConfig{AppID: teamsApp, Connector: conn, Directory: tdir, Wait: w.busy,
 			Validator: teams.NewValidator(teams.ValidatorOptions{AppID: teamsApp, MetadataURL: w.teams.MetadataURL(), Now: w.clock.Now})}

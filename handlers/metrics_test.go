@@ -63,3 +63,14 @@ func TestMetrics_NotServedPubliclyWithoutItsToken(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, get(withToken, "Bearer wrong"))
 	assert.Equal(t, http.StatusOK, get(withToken, "Bearer s3cret"))
 }
+
+// Teams' Bot Connector calls are counted beside Slack's, by platform.
+func TestMetrics_TeamsCallsAreCountedToo(t *testing.T) {
+	w := newTeamsWorld(t)
+	w.install("29:carol")
+	w.sayTeams("29:carol", "status")
+	rec := serve(handlers.Ops(w.metrics, false), httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	assert.Contains(t, string(body), `accessbot_chat_api_calls_total{method="send",outcome="ok",platform="teams"}`)
+	assert.Contains(t, string(body), `accessbot_chat_api_calls_total{method="member",outcome="ok",platform="teams"}`)
+}

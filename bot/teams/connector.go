@@ -40,6 +40,9 @@ type ConnectorOptions struct {
 	Timeout      time.Duration // per call; default 15 s
 	HTTPClient   *http.Client
 	Logger       *slog.Logger // default slog.Default()
+	// Observe, if set, hears of every Bot Connector call accessbot makes ("send",
+	// "update", "member") and how it ended: the metrics count them.
+	Observe func(call string, err error)
 }
 
 // Connector calls the Bot Connector REST API: it sends and updates activities and returns
@@ -133,10 +136,18 @@ func (c *Connector) Send(ctx context.Context, conv Conversation, act schema.Acti
 	var resp struct {
 		ID string `json:"id"`
 	}
-	if err := c.do(ctx, http.MethodPost, u, act, &resp); err != nil {
+	if err := c.observe("send", c.do(ctx, http.MethodPost, u, act, &resp)); err != nil {
 		return "", err
 	}
 	return resp.ID, nil
+}
+
+// observe tells Observe how a call ended, and returns err.
+func (c *Connector) observe(call string, err error) error {
+	if c.o.Observe != nil {
+		c.o.Observe(call, err)
+	}
+	return err
 }
 
 // Update replaces an activity the bot sent earlier.
@@ -146,7 +157,7 @@ func (c *Connector) Update(ctx context.Context, conv Conversation, activityID st
 		return governance.Permanent(err)
 	}
 	act.ID = activityID
-	return c.do(ctx, http.MethodPut, u, act, nil)
+	return c.observe("update", c.do(ctx, http.MethodPut, u, act, nil))
 }
 
 // Member is a conversation member as the Bot Connector describes them.
@@ -167,7 +178,7 @@ func (c *Connector) Member(ctx context.Context, conv Conversation, userID string
 	}
 	u := strings.TrimRight(conv.ServiceURL, "/") + "/v3/conversations/" + url.PathEscape(conv.ID) + "/members/" + url.PathEscape(userID)
 	var m Member
-	err := c.do(ctx, http.MethodGet, u, nil, &m)
+	err := c.observe("member", c.do(ctx, http.MethodGet, u, nil, &m))
 	return m, err
 }
 

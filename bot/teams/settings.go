@@ -104,10 +104,10 @@ func (s *Settings) Check() []error {
 }
 
 // Connector is the Bot Connector client the settings describe, logging to log (nil:
-// slog.Default()).
-func (s *Settings) Connector(log *slog.Logger) *Connector {
+// slog.Default()) and telling observe (nil: nobody) of every call.
+func (s *Settings) Connector(log *slog.Logger, observe func(call string, err error)) *Connector {
 	return NewConnector(ConnectorOptions{AppID: s.AppID, AppPassword: s.AppPassword, TokenURL: s.TokenURL, ServiceHosts: s.ServiceHosts,
-		Logger: log})
+		Logger: log, Observe: observe})
 }
 
 // Validator checks the Bot Framework tokens of the activities sent to the bot.
@@ -126,7 +126,7 @@ func (s *Settings) Admin() *Conversation {
 // Probe is `accessbot doctor`'s check: the app gets Bot Connector tokens. It says what is
 // served, or returns what to fix.
 func (s *Settings) Probe(context.Context) (string, error) {
-	if err := s.Connector(nil).CheckCredentials(); err != nil {
+	if err := s.Connector(nil, nil).CheckCredentials(); err != nil {
 		return "", fmt.Errorf("no Bot Connector token for app %s: %w (check TEAMS_APP_ID and TEAMS_APP_PASSWORD)", s.AppID, err)
 	}
 	return fmt.Sprintf("app %s gets Bot Connector tokens; serves the people of tenant %s only; messaging endpoint: <public URL>/teams/messages",

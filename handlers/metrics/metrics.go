@@ -163,6 +163,20 @@ type countedSlack struct {
 	m   *Registry
 }
 
+// TeamsCall counts a Bot Connector call (accessbot_chat_api_calls_total{platform="teams"}),
+// for the Teams connector's Observe.
+func (m *Registry) TeamsCall(call string, err error) {
+	out := "ok"
+	var ra *governance.RetryAfterError
+	switch {
+	case errors.As(err, &ra):
+		out = "rate_limited"
+	case err != nil:
+		out = "error"
+	}
+	m.chatAPI.WithLabelValues("teams", call, out).Inc()
+}
+
 func (c *countedSlack) count(method string, err error) {
 	out := "ok"
 	if err != nil {

@@ -117,7 +117,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	var notifier governance.Notifier = slackbot.NewNotifier(sl.api, sl.dir, log, slackbot.WithAdminChannel(c.Slack.AdminChannel))
 	var tc handlers.TeamsConfig
 	if c.Teams.Enabled() {
-		conn := c.Teams.Connector(log)
+		conn := c.Teams.Connector(log, meter.TeamsCall) // every Bot Connector call counted
 		tc = handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn,
 			Directory: teams.NewDirectory(conn, store, c.Teams.Tenants, teams.WithClock(clock), teams.WithDirectoryLogger(log)),
 			Validator: c.Teams.Validator()}
