@@ -159,9 +159,15 @@ func (lt *load) run(ctx context.Context, rate, clicks float64, dur time.Duration
 	}
 
 	cfg := filepath.Join(lt.dir, "accessbot.yaml")
-	if err := os.WriteFile(cfg, []byte(loadConfig(slack.APIURL(), "http://"+fl.Addr().String(), "load"+slackclient.NewID(""))), 0o600); err != nil {
+	prefix := "load" + slackclient.NewID("")
+	if err := os.WriteFile(cfg, []byte(loadConfig(slack.APIURL(), "http://"+fl.Addr().String(), prefix)), 0o600); err != nil {
 		return err
 	}
+	mem, err := newMemory(ctx, lt.redis, prefix)
+	if err != nil {
+		return err
+	}
+	defer mem.close()
 	botAddr, bot, err := lt.child(ctx, "accessbot", []string{"loadtest", "serve"}, []string{"ACCESSBOT_CONFIG=" + cfg, "REDIS_URL=" + lt.redis,
 		"SLACK_BOT_TOKEN=xoxb-load", "SLACK_SIGNING_SECRET=" + lt.secret, "BUILTIN_WEBHOOK_SECRET=load-webhook"})
 	if err != nil {
@@ -170,6 +176,11 @@ func (lt *load) run(ctx context.Context, rate, clicks float64, dur time.Duration
 	defer bot.stop()
 	ab := lt.commands(ctx, "accessbot", botAddr, bot.pid, rate, dur, requesters)
 	fmt.Fprintln(lt.out, ab)
+	perRequest, n, err := mem.perRequest(ctx, ab.answers)
+	if err != nil {
+		return fmt.Errorf("measure Redis memory per request: %w", err)
+	}
+	fmt.Fprintf(lt.out, "%-10s Redis memory per pending request, its card sent: %.2f KB (%d requests)\n", "", perRequest/1024, n)
 	click, e2e := lt.clicks(ctx, botAddr, bot.pid, clicks, dur, ab.answers, slack)
 	fmt.Fprintln(lt.out, click)
 	fmt.Fprintf(lt.out, "%-10s approve click → backend submission: p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  (%d of %d submitted)\n",
@@ -195,6 +206,7 @@ func (lt *load) run(ctx context.Context, rate, clicks float64, dur time.Duration
 	check(ab.errors == 0 && click.errors == 0, "no errors")
 	check(fairRatio <= 1.2, "cpu per request at most 1.2× the fair floor's")
 	check(len(e2e) == click.sent && percentile(e2e, .99) < 50*time.Millisecond, "approve → submission p99 under 50 ms, none lost")
+	check(perRequest <= 1.2*1024, "Redis memory per pending request at most 1.2 KB")
 	if len(missed) > 0 {
 		return fmt.Errorf("loadtest: %d target(s) missed: %s", len(missed), strings.Join(missed, "; "))
 	}
@@ -519,4 +531,90 @@ func floorServer(ctx context.Context, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// memory measures what accessbot's requests hold in Redis, through the running bot: the
+// used memory after the commands and their cards, less the used memory before, per request
+// created. The floors' keys are removed first, so their expiry does not count.
+type memory struct {
+	rdb    *goredis.Client
+	store  *redisstore.Store
+	before int64
+}
+
+func newMemory(ctx context.Context, redisURL, prefix string) (*memory, error) {
+	opts, err := goredis.ParseURL(redisURL)
+	if err != nil {
+		return nil, err
+	}
+	m := &memory{rdb: goredis.NewClient(opts)}
+	m.store = redisstore.New(m.rdb, redisstore.Options{Prefix: prefix})
+	var cursor uint64
+	for { // the floors' keys, all of them "floor:…"
+		keys, next, err := m.rdb.Scan(ctx, cursor, "floor:*", 1000).Result()
+		if err != nil {
+			m.close()
+			return nil, err
+		}
+		if len(keys) > 0 {
+			m.rdb.Unlink(ctx, keys...)
+		}
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	m.before, err = m.used(ctx)
+	if err != nil {
+		m.close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *memory) close() { _ = m.rdb.Close() }
+
+// used is Redis's used_memory.
+func (m *memory) used(ctx context.Context) (int64, error) {
+	info, err := m.rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, errors.New("no used_memory in INFO memory")
+}
+
+// perRequest waits (up to a minute) until the outbox has delivered every card, then says
+// how many bytes each request created (each answer with a request id) holds.
+func (m *memory) perRequest(ctx context.Context, answers []string) (float64, int, error) {
+	n := 0
+	for _, id := range answers { // the request ids the commands were answered with
+		if id != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0, errors.New("no request was created")
+	}
+	for deadline := time.Now().Add(time.Minute); ; {
+		depth, _, err := m.store.OutboxDepth(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		if depth == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, 0, fmt.Errorf("%d cards still undelivered after a minute", depth)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	after, err := m.used(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	return float64(after-m.before) / float64(n), n, nil
 }

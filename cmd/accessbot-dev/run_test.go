@@ -69,7 +69,7 @@ func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
 	err := run(context.Background(), []string{"accessbot", "loadtest", "-rate", "40", "-clicks", "20", "-duration", "1s"}, clitest.Env(nil), out)
 	report := out.String()
 	for _, want := range []string{"floor ", "fair floor ", "accessbot ", "clicks ", "approve click → backend submission", "(20 of 20 submitted)",
-		"ratios (accessbot / floor)", "ratios (accessbot / fair floor)", "errors 0", "targets:"} {
+		"ratios (accessbot / floor)", "ratios (accessbot / fair floor)", "Redis memory per pending request, its card sent:", "errors 0", "targets:"} {
 		assert.Contains(t, report, want)
 	}
 	if err != nil { // the figures of a loaded test machine may miss a target; the run itself must work
