@@ -464,17 +464,20 @@ func (s *Service) outsideHours(ctx context.Context, p Person, kind NoticeKind, r
 	if !s.hours.Enabled() || (kind != NoticeReminder && kind != NoticeExpiring) {
 		return time.Time{}, false
 	}
+	loc := s.timeZone(ctx, p)
+	var end time.Time
+	if kind == NoticeExpiring {
+		end = r.EndsAt() // waiting past it would make the warning pointless: send it now
+	}
+	return s.hours.heldUntil(s.clock.Now(), loc, end)
+}
+
+// timeZone is p's time zone as their chat platform tells it; nil (the working hours'
+// default zone) when it does not, or cannot be asked now, which is logged.
+func (s *Service) timeZone(ctx context.Context, p Person) *time.Location {
 	loc, err := s.notifier.TimeZone(ctx, p)
 	if err != nil {
 		s.log.WarnContext(ctx, "time zone unknown; using the default", "to", p.Email, "err", err)
 	}
-	now := s.clock.Now()
-	next := s.hours.Next(now, loc)
-	if !next.After(now) {
-		return time.Time{}, false
-	}
-	if kind == NoticeExpiring && !next.Before(r.EndsAt()) {
-		return time.Time{}, false // waiting would make the warning pointless: send it now
-	}
-	return next, true
+	return loc
 }

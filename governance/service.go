@@ -444,10 +444,7 @@ func (s *Service) arrivals(ctx context.Context, r *Request, viewer Person, steps
 		if loc, ok := zones[p.Email]; ok {
 			return loc
 		}
-		loc, err := s.notifier.TimeZone(ctx, p)
-		if err != nil {
-			s.log.WarnContext(ctx, "time zone unknown; using the default", "to", p.Email, "err", err)
-		}
+		loc := s.timeZone(ctx, p)
 		zones[p.Email] = loc
 		return loc
 	}
@@ -465,8 +462,12 @@ func (s *Service) arrivals(ctx context.Context, r *Request, viewer Person, steps
 		default:
 			continue
 		}
-		if next := s.hours.Next(st.At, zone(to)); next.After(st.At) && (st.Kind != PlanExpiryWarning || next.Before(r.EndsAt())) {
-			steps[i].Arrives = next
+		var end time.Time
+		if st.Kind == PlanExpiryWarning {
+			end = r.EndsAt()
+		}
+		if until, held := s.hours.heldUntil(st.At, zone(to), end); held {
+			steps[i].Arrives = until
 		}
 	}
 	return steps

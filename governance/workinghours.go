@@ -17,6 +17,18 @@ type WorkingHours struct {
 	Zone *time.Location
 }
 
+// heldUntil is when something due at at, outside the window in loc, reaches its reader:
+// the start of their next window. ok is false when it goes at once: inside the window, or
+// when waiting would take it to end or past it (an expiry warning is never held past the
+// end it warns about; a zero end holds anything).
+func (w WorkingHours) heldUntil(at time.Time, loc *time.Location, end time.Time) (until time.Time, ok bool) {
+	next := w.Next(at, loc)
+	if !next.After(at) || (!end.IsZero() && !next.Before(end)) {
+		return time.Time{}, false
+	}
+	return next, true
+}
+
 // Enabled reports whether a window is set.
 func (w WorkingHours) Enabled() bool { return w.End > w.Start }
 
