@@ -1,0 +1,56 @@
+package governance
+
+import (
+	"context"
+	"errors"
+)
+
+// Connected accounts: a person links their own account at a backend once
+// (/access connect <backend>), and accessbot then acts in that backend as them — deciding
+// an approval, making a request — so that the backend records the real person. Nothing
+// here knows OAuth's wire format; governance/accounts carries out the sign-in and keeps the
+// tokens, and each backend that supports it describes its sign-in with a Connector.
+
+// The conditions of a person who cannot be acted for: both mean "send them the connect link".
+var (
+	ErrNotConnected = errors.New("no connected account")
+	ErrConnectAgain = errors.New("the connected account no longer works")
+)
+
+// Accounts are people's connected accounts at the backends.
+type Accounts interface {
+	// Account returns the person's connected account at backend. A person who never
+	// connected gets an error wrapping ErrNotConnected; one whose grant the provider
+	// revoked or let expire gets one wrapping ErrConnectAgain.
+	Account(ctx context.Context, backend, email string) (Account, error)
+}
+
+// Account is one person's connected account at one backend.
+type Account interface {
+	// Identity is who the backend said the person is when they connected.
+	Identity() Identity
+	// Token returns a current access token, refreshing it when it has expired; an error
+	// wrapping ErrConnectAgain when the provider no longer honours the grant.
+	Token(ctx context.Context) (string, error)
+}
+
+// SignIn describes a backend's OAuth 2.0 authorization-code sign-in. The redirect URL is
+// accessbot's own (<public URL>/oauth/<backend>/callback) and is not part of it.
+type SignIn struct {
+	AuthURL      string // the authorize endpoint the browser is sent to
+	TokenURL     string // the token endpoint accessbot exchanges the code at
+	ClientID     string
+	ClientSecret string // empty for a public client
+	Scopes       []string
+	PKCE         bool // send an S256 code challenge (RFC 7636)
+}
+
+// Connector is implemented by a backend whose users can connect their accounts.
+type Connector interface {
+	// SignIn says how to sign in; it may ask the backend (e.g. for a tenant's own
+	// authorize host).
+	SignIn(ctx context.Context) (SignIn, error)
+	// WhoIs says whose account a freshly issued access token belongs to. extra reads a
+	// field of the token response beyond the standard ones (SailPoint's identity_id).
+	WhoIs(ctx context.Context, accessToken string, extra func(key string) any) (Identity, error)
+}
