@@ -27,7 +27,13 @@ type Item struct {
 	// thing: a request naming something not in the catalog is looked up in the backend
 	// (Backend.SearchCatalog) and, once found, governed by this item's approvers and limits.
 	Search bool
+	// Approvals says who decides: ApprovalsAccessbot ("" too: the Approvers above) or
+	// ApprovalsBackend (the backend's own approval policy; Approvers are not used).
+	Approvals string
 }
+
+// BackendDecides reports whether the backend's own approval policy decides the item.
+func (it Item) BackendDecides() bool { return it.Approvals == ApprovalsBackend }
 
 // Snapshot is the part of the item a request keeps.
 func (it Item) Snapshot() ItemRef {
@@ -61,7 +67,14 @@ func NewCatalog(items []Item) (*Catalog, error) {
 		if it.Backend == "" {
 			errs = append(errs, fmt.Errorf("%s: backend is empty; set it to builtin, sailpoint, entra or permissions", where))
 		}
-		if len(it.Approvers) == 0 {
+		switch {
+		case it.Approvals != "" && it.Approvals != ApprovalsAccessbot && it.Approvals != ApprovalsBackend:
+			errs = append(errs, fmt.Errorf("%s: approvals is %q; write accessbot (accessbot's approvers decide) or backend (the backend's own approval policy decides)", where, it.Approvals))
+		case it.BackendDecides() && it.Backend == "builtin":
+			errs = append(errs, fmt.Errorf("%s: approvals: backend needs a backend with approvals of its own (sailpoint); the built-in backend has none", where))
+		case it.BackendDecides() && len(it.Approvers) > 0:
+			errs = append(errs, fmt.Errorf("%s: approvals: backend lets %s's own policy name the approvers; remove approvers, or set approvals: accessbot", where, it.Backend))
+		case !it.BackendDecides() && len(it.Approvers) == 0:
 			errs = append(errs, fmt.Errorf("%s: no approvers; list at least one e-mail under approvers", where))
 		}
 		if it.MaxDuration > 0 && it.DefaultDuration > it.MaxDuration {
@@ -112,6 +125,16 @@ func (c *Catalog) Lookup(q string) (Item, error) {
 		msg += " Type `help` to see what can be requested."
 	}
 	return Item{}, problem(ErrUnknownItem, "item", msg)
+}
+
+// ByRef finds the item that names ref in backend; ok is false when none does.
+func (c *Catalog) ByRef(backend, ref string) (Item, bool) {
+	for _, it := range c.items {
+		if it.Backend == backend && strings.EqualFold(it.Ref, ref) && !it.Search {
+			return it, true
+		}
+	}
+	return Item{}, false
 }
 
 // Searchable lists the items that stand for whatever their backend finds (Item.Search).
@@ -191,6 +214,7 @@ type itemFile struct {
 	MaxDuration           string   `yaml:"maxDuration"`
 	JustificationRequired bool     `yaml:"justificationRequired"`
 	Search                bool     `yaml:"search"`
+	Approvals             string   `yaml:"approvals"`
 }
 
 // ParseCatalog reads a catalog from YAML:
@@ -252,7 +276,8 @@ func (f catalogFile) items() ([]Item, error) {
 	for i, in := range f.Items {
 		where := fmt.Sprintf("catalog item %d (%s)", i+1, in.ID)
 		it := Item{ID: in.ID, Name: in.Name, Description: in.Description, Backend: in.Backend,
-			Ref: in.Ref, JustificationRequired: in.JustificationRequired, Search: in.Search}
+			Ref: in.Ref, JustificationRequired: in.JustificationRequired, Search: in.Search,
+			Approvals: strings.ToLower(strings.TrimSpace(in.Approvals))}
 		if it.Ref == "" {
 			it.Ref = it.ID
 		}

@@ -18,7 +18,17 @@ type Store interface {
 	OutboxStore
 	DueStore
 	RetentionStore
+	DeskStore
 	Ping(ctx context.Context) error
+}
+
+// DeskStore remembers, between polls, which approvals a backend had pending, so that the
+// next poll sees which of them were decided elsewhere meanwhile.
+type DeskStore interface {
+	// DeskSeen returns what the last poll of backend saw pending: approval id → request id.
+	DeskSeen(ctx context.Context, backend string) (map[string]string, error)
+	// SetDeskSeen replaces it.
+	SetDeskSeen(ctx context.Context, backend string, seen map[string]string) error
 }
 
 // RetentionStore forgets what is no longer needed, so that storage does not grow for ever.
@@ -218,6 +228,9 @@ type Grant struct {
 	End        time.Time // zero: no end
 	// RevokedBy, for Revoke: who ended the access early; empty when it reached its end.
 	RevokedBy Person
+	// BackendDecides: the backend's own approval policy decides the grant (approvals:
+	// backend): nobody approved it yet, and ApprovedBy is empty.
+	BackendDecides bool
 	// Extension, for Extend: the id of the request that asks for the extension (RequestID
 	// is the grant's), by which a backend recognises its own earlier extension on a retry.
 	Extension string
@@ -268,6 +281,7 @@ const (
 	NoticeEnded     NoticeKind = "ended"     // requester: your access has ended
 	NoticeWaiting   NoticeKind = "waiting"   // requester: the backend waits for something (Submission.Waiting)
 	NoticeRevoked   NoticeKind = "revoked"   // requester: someone else revoked your access (RevokedBy)
+	NoticeStep      NoticeKind = "step"      // requester: one of the backend's approvals was decided (Request.Desk)
 )
 
 // Notice is a message to one person about a request.

@@ -123,6 +123,10 @@ type Request struct {
 	// approvers are reminded instead. 0 while the chain lasts.
 	ChainEnd      int `json:"chainEnd,omitempty"`
 	ExpiryNotices int `json:"expiryNotices,omitempty"` // expiry warnings sent
+
+	// Desk: the backend's own approval policy decides this request (approvals: backend);
+	// it holds the backend's approvals as last seen. nil where accessbot decides.
+	Desk *Desk `json:"desk,omitempty"`
 }
 
 // IsApprover reports whether p may decide r.
@@ -163,6 +167,7 @@ func (r *Request) clone() *Request {
 		p := *r.RevokedBy
 		c.RevokedBy = &p
 	}
+	c.Desk = r.Desk.clone()
 	return &c
 }
 

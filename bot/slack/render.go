@@ -255,8 +255,10 @@ func buttons(bs []voice.Button) slackapi.Block {
 	var elems []slackapi.BlockElement
 	kind := "decide"
 	for _, b := range bs {
-		e := slackapi.NewButtonBlockElement(string(b.Action), b.Request.ID, plain(b.Action.Label(), maxButtonText))
+		e := slackapi.NewButtonBlockElement(string(b.Action), b.Request.ID, plain(b.Text(), maxButtonText))
 		switch b.Action {
+		case voice.Open:
+			e = e.WithURL(b.URL)
 		case voice.Deny:
 			e = e.WithStyle(slackapi.StyleDanger)
 		case voice.Extend:

@@ -252,6 +252,10 @@ func (d drawing) items(m voice.Message, inList bool, offset int) []any {
 func buttons(bs []voice.Button, inList bool, offset int) []any {
 	var out, actions []any
 	for _, b := range bs {
+		if b.Action == voice.Open {
+			actions = append(actions, map[string]any{"type": "Action.OpenUrl", "title": b.Text(), "url": b.URL})
+			continue
+		}
 		data := map[string]any{"request": b.Request.ID}
 		if inList {
 			data[DataFrom] = FromList

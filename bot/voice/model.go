@@ -107,6 +107,8 @@ const (
 	Approve Action = "approve"
 	Deny    Action = "deny"
 	Extend  Action = "extend"
+	// Open is a link to the request in the backend's own web UI (Button.URL).
+	Open Action = "open"
 )
 
 // Label is the button's caption.
@@ -126,6 +128,16 @@ func (a Action) Label() string {
 type Button struct {
 	Action  Action
 	Request *governance.Request
+	URL     string // Open: where the link goes
+	Caption string // instead of the action's label
+}
+
+// Text is the button's caption.
+func (b Button) Text() string {
+	if b.Caption != "" {
+		return b.Caption
+	}
+	return b.Action.Label()
 }
 
 // Message is one thing accessbot says, in the order renderers draw it: lead paragraphs,

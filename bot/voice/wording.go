@@ -41,15 +41,8 @@ func approvers(r *governance.Request) Span { return user(r.ApproverNames(), maxL
 
 // backend is the item's backend as people name it: "SailPoint", not "sailpoint".
 func backend(r *governance.Request) Span {
-	switch r.Item.Backend {
-	case "builtin":
-		return Span{Kind: Words, Text: "the access system"}
-	case "sailpoint":
-		return Span{Kind: Words, Text: "SailPoint"}
-	case "entra":
-		return Span{Kind: Words, Text: "Microsoft Entra"}
-	case "permissions":
-		return Span{Kind: Words, Text: "Permissions Management"}
+	if t := governance.BackendTitle(r.Item.Backend); t != r.Item.Backend {
+		return Span{Kind: Words, Text: t}
 	}
 	return user(r.Item.Backend, maxID)
 }
@@ -74,7 +67,7 @@ func quote(s string, n int) Span {
 
 // decide is the Approve and Deny buttons while r waits for a decision.
 func decide(r *governance.Request) []Button {
-	if r.State != governance.StatePendingApproval {
+	if r.State != governance.StatePendingApproval && len(r.Desk.Open()) == 0 {
 		return nil
 	}
 	return []Button{{Action: Approve, Request: r}, {Action: Deny, Request: r}}
@@ -154,6 +147,10 @@ func noticeText(n governance.Notice) Paragraph {
 	it := item(r)
 	switch n.Kind {
 	case governance.NoticeReceived:
+		if r.Desk != nil {
+			return para(IconInbox, "Your request ", id(r), " for ", it, " (", duration(r), ") goes to ", backend(r),
+				", whose approval policy names the approvers. You will hear each step.")
+		}
 		if r.Extends != "" {
 			return para(IconInbox, "Your ask to extend ", extends(r), " (request ", id(r), ", for ", it, ") went to ", approvers(r),
 				whenTheyDecide(r))
@@ -208,6 +205,10 @@ func noticeText(n governance.Notice) Paragraph {
 		}
 		return para(IconLock, by, " revoked your access to ", it, " (request ", id(r), "). Ask again with ",
 			cmdWith("request ", r.Item.ID, maxID), " if you still need it.")
+	case governance.NoticeStep:
+		if r.Desk != nil {
+			return stepNotice(r)
+		}
 	case governance.NoticeReminder:
 		return para(IconAlarm, "Reminder: ", person(r.Requester), " has been waiting since ", date(r.CreatedAt), " for your decision on ",
 			id(r), ", ", it, " for ", duration(r), ".\n", quote(r.Reason, maxDetail))
@@ -241,7 +242,7 @@ func noticeText(n governance.Notice) Paragraph {
 func Pending(rs []*governance.Request) Message {
 	waiting := 0
 	for _, r := range rs {
-		if r.State == governance.StatePendingApproval {
+		if r.State == governance.StatePendingApproval || len(r.Desk.Open()) > 0 {
 			waiting++
 		}
 	}
@@ -260,7 +261,7 @@ func Pending(rs []*governance.Request) Message {
 	for _, r := range rs {
 		row := Message{Body: []Paragraph{para(IconNone, id(r), " ", person(r.Requester), " asks for ", item(r), ", ", duration(r),
 			", since ", date(r.CreatedAt), "\n", quote(r.Reason, maxRowNote))}, Buttons: decide(r)}
-		if r.State != governance.StatePendingApproval {
+		if r.State != governance.StatePendingApproval && len(r.Desk.Open()) == 0 {
 			row.Body = append(row.Body, Outcome(r))
 		}
 		m.Rows = append(m.Rows, row)
@@ -398,6 +399,14 @@ func extends(r *governance.Request) Text {
 // RequestCreated acknowledges a new request (or an ask for more time, which is one): its
 // id, the item, the duration and who will decide.
 func RequestCreated(r *governance.Request) Message {
+	if r.Desk != nil {
+		t := line("Request ", id(r), " for ", item(r), ", ", duration(r), ", goes to ", backend(r), ", whose approval policy names the approvers; ",
+			"they decide in chat or in ", backend(r), ". I will tell you each step in a direct message.")
+		if r.Reason != "" {
+			t = line(t, "\n", quote(r.Reason, maxDetail))
+		}
+		return Message{Body: []Paragraph{{Icon: IconInbox, Text: t}}, Context: line("Changed your mind? ", cmd("cancel "+r.ID))}
+	}
 	t := line("Request ", id(r), " for ", item(r), ", ", duration(r), ", is waiting for ", approvers(r),
 		". I will tell you their decision in a direct message.")
 	if r.Extends != "" {
@@ -438,6 +447,10 @@ func Revoked(r *governance.Request) Message {
 
 // Approved tells an approver their approval was recorded.
 func Approved(r *governance.Request) Message {
+	if r.Desk != nil {
+		return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ". ", backend(r),
+			" records the approval as yours; ", user(r.Requester.Display(), 0), " is told.")
+	}
 	return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ", ", duration(r), ". ",
 		user(r.Requester.Display(), 0), " is told, and the access is being granted.")
 }
