@@ -57,10 +57,10 @@ type ApprovalOwner struct {
 
 // BackendApproval is one approval the backend waits for.
 type BackendApproval struct {
-	ID           string    // the backend's approval id
-	RequestID    string    // the backend's request id (SailPoint accessRequestId)
-	Requester    Identity  // who asked (accessbot's service identity for requests made in chat)
-	RequestedFor Identity  // who would get the access
+	ID           string   // the backend's approval id
+	RequestID    string   // the backend's request id (SailPoint accessRequestId)
+	Requester    Identity // who asked (accessbot's service identity for requests made in chat)
+	RequestedFor Identity // who would get the access
 	Item         BackendItem
 	Comment      string // the requester's
 	Owner        ApprovalOwner
@@ -150,7 +150,7 @@ type BackendApprovalSettings struct {
 	MustBeExternal bool
 	// The backend's reminder and escalation settings (nil: not set).
 	DaysUntilEscalation, DaysBetweenReminders, MaxReminders *int
-	FallbackApprover                                       Identity
+	FallbackApprover                                        Identity
 }
 
 // BackendRequestStatus is one request's state in the backend, with its approvals.

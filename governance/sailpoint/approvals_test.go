@@ -352,11 +352,15 @@ func TestDecide_RefusalsSayWhatHappened(t *testing.T) {
 		{name: "a rejection without a comment", who: "mallory", action: governance.ActionReject,
 			want: governance.ErrDenyReasonRequired, says: "SailPoint needs a comment to reject"},
 		{name: "an approval already decided in SailPoint's UI", who: "mallory", action: governance.ActionApprove,
-			prepare: func(d *desk, id string) { require.Zero(d.t, d.isc.DecideInUI(id, malloryID, "approve", "from my phone", "")) },
-			want:    governance.ErrAlreadyDecided, says: "this approval was already approved in SailPoint by Mallory Manager"},
+			prepare: func(d *desk, id string) {
+				require.Zero(d.t, d.isc.DecideInUI(id, malloryID, "approve", "from my phone", ""))
+			},
+			want: governance.ErrAlreadyDecided, says: "this approval was already approved in SailPoint by Mallory Manager"},
 		{name: "an approval forwarded to someone else", who: "mallory", action: governance.ActionApprove,
-			prepare: func(d *desk, id string) { require.Zero(d.t, d.isc.DecideInUI(id, malloryID, "forward", "on leave", aliceID)) },
-			want:    governance.ErrNotApprover, says: "(it waits for Alice)"},
+			prepare: func(d *desk, id string) {
+				require.Zero(d.t, d.isc.DecideInUI(id, malloryID, "forward", "on leave", aliceID))
+			},
+			want: governance.ErrNotApprover, says: "(it waits for Alice)"},
 		{name: "a person not connected, with approveAs: connected", action: governance.ActionApprove,
 			want: governance.ErrNotConnected, says: "connect it with `/access connect sailpoint`"},
 		{name: "a connected account SailPoint no longer honours", who: "mallory", action: governance.ActionApprove,
