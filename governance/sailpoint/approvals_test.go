@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -282,7 +283,7 @@ func TestApprovals_ATwoLevelRequestIsDecidedByTheManagerThenAGroupMember(t *test
 	assert.Equal(t, "manager", first.StepName)
 	assert.Contains(t, first.Comment, "quarter close")
 	assert.True(t, first.CommentRequiredToReject)
-	assert.Equal(t, d.isc.URL+"/ui/d/my-approvals", first.Link)
+	assert.Equal(t, d.isc.URL+"/ui/d/approvals/requested-items", first.Link)
 
 	done, err := d.be.Decide(ctx, governance.ApprovalDecision{ApprovalID: first.ID, Action: governance.ActionApprove,
 		Comment: "fine", By: governance.Person{Email: "mallory@example.com"}, As: d.connect("mallory")})
@@ -553,4 +554,80 @@ func TestApprovalSettings_ReadISCsReminderAndEscalation(t *testing.T) {
 	three, one, two := 3, 1, 2
 	assert.Equal(t, governance.BackendApprovalSettings{DaysUntilEscalation: &three, DaysBetweenReminders: &one, MaxReminders: &two,
 		FallbackApprover: governance.Identity{ID: "5168015d32f890ca15812c9180835d2e", Name: "Alison Ferguso", Email: "alison.ferguso@example.com"}}, s)
+}
+
+func TestConnect_TheAuthorizeEndpointComesFromOAuthInfoElseTheLoginHost(t *testing.T) {
+	tests := []struct {
+		name string
+		info func() (*http.Response, error)
+		want string
+	}{
+		{name: "a vanity domain named by /oauth/info", want: "https://login.acme.example.com/oauth/authorize",
+			info: func() (*http.Response, error) {
+				return jsonResponse(http.StatusOK, `{"authorizeEndpoint":"https://login.acme.example.com/oauth/authorize","tokenEndpoint":"x"}`), nil
+			}},
+		{name: "/oauth/info not answering", want: "https://acme.login.sailpoint.com/oauth/authorize",
+			info: func() (*http.Response, error) { return jsonResponse(http.StatusNotFound, `{}`), nil }},
+		{name: "/oauth/info unreachable", want: "https://acme.login.sailpoint.com/oauth/authorize",
+			info: func() (*http.Response, error) { return nil, errors.New("connection refused") }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			be, err := sailpoint.New(sailpoint.Options{BaseURL: "https://acme.api.identitynow.com/v3", ClientID: "pat", ClientSecret: "s",
+				Connect: sailpoint.ConnectClient{ClientID: connectID},
+				HTTPClient: &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+					require.Equal(t, "https://acme.api.identitynow.com/oauth/info", r.URL.String())
+					return tc.info()
+				})}})
+			require.NoError(t, err)
+			si, err := be.SignIn(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, si.AuthURL)
+			assert.Equal(t, "https://acme.api.identitynow.com/oauth/token", si.TokenURL)
+			assert.Empty(t, si.ClientSecret, "a PUBLIC client has none")
+		})
+	}
+}
+
+func jsonResponse(status int, body string) *http.Response {
+	return &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(body))}
+}
+
+func TestApprovals_ISCsTemporaryErrorsAreRetriedLikeEveryOtherCall(t *testing.T) {
+	tests := []struct {
+		name      string
+		match     string
+		status    int
+		call      func(d *desk) error
+		retryable bool
+	}{
+		{name: "429 on the pending list", match: "GET /v3/access-request-approvals/pending", status: http.StatusTooManyRequests,
+			call: func(d *desk) error { _, err := d.be.Pending(context.Background(), time.Time{}); return err }, retryable: true},
+		{name: "503 on the completed list", match: "GET /v3/access-request-approvals/completed", status: http.StatusServiceUnavailable,
+			call: func(d *desk) error { _, err := d.be.Completed(context.Background(), time.Time{}); return err }, retryable: true},
+		{name: "500 on an approve", match: "POST /v3/access-request-approvals/", status: http.StatusInternalServerError,
+			call: func(d *desk) error {
+				_, err := d.be.Decide(context.Background(), governance.ApprovalDecision{ApprovalID: d.isc.PendingApprovals()[0].ID,
+					Action: governance.ActionApprove, By: governance.Person{Email: "mallory@example.com"}, As: d.connect("mallory")})
+				return err
+			}, retryable: true},
+		{name: "429 on the group's members", match: "GET /beta/workgroups/", status: http.StatusTooManyRequests,
+			call: func(d *desk) error { _, err := d.be.GroupMembers(context.Background(), groupID); return err }, retryable: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDesk(t)
+			d.request()
+			d.isc.Fail(tc.match, tc.status, "7")
+			err := tc.call(d)
+			require.Error(t, err)
+			assert.Equal(t, !tc.retryable, governance.IsPermanent(err))
+			if tc.status == http.StatusTooManyRequests {
+				var ra *governance.RetryAfterError
+				require.ErrorAs(t, err, &ra)
+				assert.Equal(t, 7*time.Second, ra.After)
+			}
+		})
+	}
 }

@@ -62,7 +62,7 @@ type Options struct {
 	// the person's connected account, or ApproveAsService with accessbot's own token.
 	ApproveAs string
 	// ApprovalsURL is the page of ISC's UI a card links to (default: the tenant's UI host
-	// https://{tenant}.identitynow.com + /ui/d/my-approvals).
+	// https://{tenant}.identitynow.com + /ui/d/approvals/requested-items).
 	ApprovalsURL string
 	HTTPClient   *http.Client // default: one with Timeout
 	Clock        governance.Clock
@@ -155,7 +155,7 @@ func New(o Options) (*Backend, error) {
 		o.ApproveAs = ApproveAsConnected
 	}
 	if o.ApprovalsURL == "" {
-		o.ApprovalsURL = uiHost(o.BaseURL) + "/ui/d/my-approvals"
+		o.ApprovalsURL = uiHost(o.BaseURL) + "/ui/d/approvals/requested-items"
 	}
 	return &Backend{api: newClient(o), approveAs: o.ApproveAs, approvalsURL: o.ApprovalsURL, connect: o.Connect, clock: o.Clock, ttl: o.IdentityTTL,
 		identities: map[string]cachedIdentity{}}, nil

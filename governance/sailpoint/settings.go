@@ -29,7 +29,7 @@ type Settings struct {
 	// connected (the person's own account, the default) or service (accessbot's token).
 	ApproveAs    string        `yaml:"approveAs"`
 	Connect      ConnectClient `yaml:"connect"`
-	ApprovalsURL string        `yaml:"approvalsURL"` // the ISC page cards link to; default the tenant's /ui/d/my-approvals
+	ApprovalsURL string        `yaml:"approvalsURL"` // the ISC page cards link to; default the tenant's /ui/d/approvals/requested-items
 	// CallbackURL is where ISC sends people back after they connect
 	// (<public URL>/oauth/sailpoint/callback); the composition root sets it.
 	CallbackURL string `yaml:"-"`
