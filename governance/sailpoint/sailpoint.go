@@ -336,8 +336,10 @@ func (b *Backend) AccessRequestConfig(ctx context.Context) (Config, error) {
 // means for accessbot, next to accessbot's own schedule.
 func DescribeConfig(c Config, ours governance.Schedule) []string {
 	lines := []string{fmt.Sprintf("approvalsMustBeExternal: %t", c.ApprovalsMustBeExternal)}
-	if !c.ApprovalsMustBeExternal {
-		lines = append(lines, "  (SailPoint runs its own approvals after accessbot's; set it to true to let chat approvals be the only ones)")
+	if c.ApprovalsMustBeExternal {
+		lines = append(lines, "  (ISC creates no approvals: right for sailpoint.approvals: accessbot)")
+	} else {
+		lines = append(lines, "  (ISC's approval schemes decide: right for sailpoint.approvals: backend)")
 	}
 	lines = append(lines, fmt.Sprintf("autoApprovalEnabled: %t", c.AutoApprovalEnabled))
 	n := func(p *int) string {
