@@ -533,11 +533,18 @@ func (b *Backend) actor(ctx context.Context, d governance.ApprovalDecision) (str
 		}
 		return "", governance.Identity{Email: strings.ToLower(d.By.Email), Name: d.By.Name}, nil
 	}
+	who := d.As.Identity()
+	if d.By.Email == "" || !strings.EqualFold(who.Email, d.By.Email) {
+		// Nobody decides with someone else's account.
+		return "", governance.Identity{}, governance.Permanent(&governance.Problem{Err: governance.ErrNotAllowed, Message: fmt.Sprintf(
+			"the SailPoint account accessbot holds for you is %s's, not yours, so nothing was decided; "+
+				"connect your own with `/access connect sailpoint`", who.Email)})
+	}
 	tok, err := d.As.Token(ctx)
 	if err != nil {
 		return "", governance.Identity{}, err
 	}
-	return tok, d.As.Identity(), nil
+	return tok, who, nil
 }
 
 // checkOwner refuses a decision by someone who is not the approval's owner (or a member of

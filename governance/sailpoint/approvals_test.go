@@ -362,6 +362,8 @@ func TestDecide_RefusalsSayWhatHappened(t *testing.T) {
 				require.Zero(d.t, d.isc.DecideInUI(id, malloryID, "forward", "on leave", aliceID))
 			},
 			want: governance.ErrNotApprover, says: "(it waits for Alice)"},
+		{name: "someone else's connected account", who: "mallory", action: governance.ActionApprove,
+			want: governance.ErrNotAllowed, says: "is mallory@example.com's, not yours"},
 		{name: "a person not connected, with approveAs: connected", action: governance.ActionApprove,
 			want: governance.ErrNotConnected, says: "connect it with `/access connect sailpoint`"},
 		{name: "a connected account SailPoint no longer honours", who: "mallory", action: governance.ActionApprove,
@@ -375,6 +377,9 @@ func TestDecide_RefusalsSayWhatHappened(t *testing.T) {
 			id := d.pending()[0].ID
 			dec := governance.ApprovalDecision{ApprovalID: id, Action: tc.action, Comment: tc.comment,
 				By: governance.Person{Email: tc.who + "@example.com"}}
+			if errors.Is(tc.want, governance.ErrNotAllowed) {
+				dec.By = governance.Person{Email: "alice@example.com"} // Alice clicks, holding Mallory's account
+			}
 			if tc.who != "" {
 				dec.As = d.connect(tc.who)
 			}

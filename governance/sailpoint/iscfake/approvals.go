@@ -242,6 +242,13 @@ func (s *Server) openLevel(row *RequestedItemStatus, k int) {
 		a := &approval{id: newID(), accessRequestID: row.AccessRequestID, row: row, level: k, levels: len(levels),
 			scheme: levels[k-1], owner: owner, original: owner, created: ts, modified: ts, state: "PENDING",
 			requester: row.Requester, requesterComment: row.RequesterComment}
+		if manager := s.identities[row.RequestedFor.ID].managerID; owner.ID == row.RequestedFor.ID && manager != "" {
+			// Nobody approves their own access: ISC hands the step to their manager.
+			to := s.identityRef(manager)
+			a.forwards = append(a.forwards, ForwardHistory{OldApproverName: owner.Name, NewApproverName: to.Name, Modified: ts,
+				ForwarderName: "SailPoint", ReassignmentType: "SELF_REVIEW_DELEGATION"})
+			a.owner, owner = *to, *to
+		}
 		for _, prev := range s.approvals {
 			if prev.row == row && prev.reviewerComment != "" {
 				a.previous = append(a.previous, Comment{Comment: prev.reviewerComment, Created: prev.modified, Author: prev.reviewedBy})

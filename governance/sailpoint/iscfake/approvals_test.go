@@ -152,3 +152,15 @@ func TestOAuthClients_OnlyAnOrgAdminMayReadThem(t *testing.T) {
 	resp, _ = admin.call(http.MethodGet, "/v3/oauth-clients/nope", nil, nil)
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 }
+
+func TestApprovals_NobodyApprovesTheirOwnAccess(t *testing.T) {
+	f := newFake(t, iscfake.Options{})
+	f.isc.SetOwner(payroll, carol, "")
+	f.isc.SetApprovalSchemes(payroll, iscfake.Scheme{Approver: iscfake.SchemeOwner})
+	f.isc.RequestInUI(carol, carol, payroll, "")
+	p := f.isc.PendingApprovals()
+	require.Len(t, p, 1)
+	assert.Equal(t, mallory, p[0].Owner.ID, "the owner asked for it: their manager decides")
+	require.Len(t, p[0].ForwardHistory, 1)
+	assert.Equal(t, "SELF_REVIEW_DELEGATION", p[0].ForwardHistory[0].ReassignmentType)
+}
