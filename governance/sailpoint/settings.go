@@ -77,9 +77,9 @@ func (s *Settings) Check() []error {
 	}
 	switch s.mode() {
 	case governance.ApprovalsAccessbot:
-		if s.ApproveAs != "" || s.Connect.ClientID != "" {
-			errs = append(errs, errors.New("sailpoint.approveAs and sailpoint.connect apply only to sailpoint.approvals: backend; "+
-				"remove them, or set approvals: backend"))
+		if s.ApproveAs != "" {
+			errs = append(errs, errors.New("sailpoint.approveAs applies only to sailpoint.approvals: backend; "+
+				"remove it, or set approvals: backend"))
 		}
 	case governance.ApprovalsBackend:
 		if s.ApproveAs != ApproveAsService && s.Connect.ClientID == "" {

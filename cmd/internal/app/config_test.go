@@ -231,7 +231,7 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"sailpoint approvals: backend with nobody to decide as", "sailpoint:\n  approvals: backend\n" + sailpointItem,
 			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
 			[]string{"set sailpoint.connect.clientId (or SAILPOINT_CONNECT_CLIENT_ID)", "or set sailpoint.approveAs: service"}},
-		{"sailpoint connect settings without approvals: backend", "sailpoint:\n  approveAs: service\n" + sailpointItem,
+		{"sailpoint approveAs without approvals: backend", "sailpoint:\n  approveAs: service\n" + sailpointItem,
 			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
 			[]string{"apply only to sailpoint.approvals: backend"}},
 		{"a bad sailpoint approveAs", "sailpoint:\n  approvals: backend\n  approveAs: admin\n" + sailpointItem,
