@@ -233,7 +233,7 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 			[]string{"set sailpoint.connect.clientId (or SAILPOINT_CONNECT_CLIENT_ID)", "or set sailpoint.approveAs: service"}},
 		{"sailpoint approveAs without approvals: backend", "sailpoint:\n  approveAs: service\n" + sailpointItem,
 			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
-			[]string{"apply only to sailpoint.approvals: backend"}},
+			[]string{"sailpoint.approveAs applies only to sailpoint.approvals: backend"}},
 		{"a bad sailpoint approveAs", "sailpoint:\n  approvals: backend\n  approveAs: admin\n" + sailpointItem,
 			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
 			[]string{`approveAs "admin" should be connected or service`}},
