@@ -75,6 +75,10 @@ type Decision struct {
 type Submission struct {
 	Backend    string `json:"backend"`
 	ExternalID string `json:"externalId,omitempty"`
+	// ExternalIDs are every id the backend gave the submission, ExternalID first: SailPoint
+	// generally answers one accessRequestId per item, and several under high volume. The
+	// backend's approvals name the request by one of them.
+	ExternalIDs []string `json:"externalIds,omitempty"`
 	// State is StateSubmitted while the backend works on it, then StateActive, or how the
 	// backend ended it: StateFailed, StateDenied (its own approvers), StateCancelled or
 	// StateTimedOut (its approval expired).

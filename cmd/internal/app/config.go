@@ -35,7 +35,10 @@ var sampleCatalog []byte
 // type, defaults, checks and health probe); Config composes them with accessbot's own
 // settings: the schedule, the outbox, working hours, logging and the catalog.
 type Config struct {
-	Listen       string               `yaml:"listen"`
+	Listen string `yaml:"listen"`
+	// PublicURL (ACCESSBOT_PUBLIC_URL) is where people's browsers reach accessbot: the
+	// connect pages and the OAuth callbacks hang off it.
+	PublicURL    string               `yaml:"publicURL"`
 	Redis        redisstore.Settings  `yaml:"redis"`
 	Slack        slackbot.Settings    `yaml:"slack"`
 	Teams        teams.Settings       `yaml:"teams"`
@@ -160,6 +163,12 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 		c.Metrics.Listen, c.Metrics.PProf = v, true
 	}
 	c.metricsListenSet = c.Metrics.Listen != ""
+	if v := getenv("ACCESSBOT_PUBLIC_URL"); v != "" {
+		c.PublicURL = v
+	}
+	if c.PublicURL != "" {
+		c.SailPoint.CallbackURL = strings.TrimRight(c.PublicURL, "/") + sailpoint.ConnectCallbackPath
+	}
 	if v := getenv("ACCESSBOT_LISTEN"); v != "" {
 		c.Listen = v
 	} else if v := getenv("PORT"); v != "" && c.Listen == "" {

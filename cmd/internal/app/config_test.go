@@ -195,6 +195,8 @@ catalog:
 	assert.NoError(t, err)
 }
 
+const sailpointItem = "catalog:\n  - id: x\n    name: X\n    backend: sailpoint\n    ref: ROLE:2c918086749d78830174a1a40e121518\n    approvers: [a@example.com]\n"
+
 func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 	tests := []struct {
 		name string
@@ -223,6 +225,18 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"sync first after max", "sync:\n  first: 1h\n  max: 30m\n", nil, []string{"sync first (1h0m0s) is after sync max (30m0s)"}},
 		{"webhook timeout too long", "builtin:\n  timeout: 2m\n", nil, []string{"builtin timeout 2m0s: use a duration between 1ms and 1m"}},
 		{"webhook without secret", "builtin:\n  webhookURL: https://f.example.com\n", nil, []string{"BUILTIN_WEBHOOK_SECRET"}},
+		{"an unknown sailpoint approvals mode", "sailpoint:\n  approvals: chat\n" + sailpointItem,
+			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
+			[]string{`sailpoint.approvals "chat" should be accessbot or backend`}},
+		{"sailpoint approvals: backend with nobody to decide as", "sailpoint:\n  approvals: backend\n" + sailpointItem,
+			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
+			[]string{"set sailpoint.connect.clientId (or SAILPOINT_CONNECT_CLIENT_ID)", "or set sailpoint.approveAs: service"}},
+		{"sailpoint approveAs without approvals: backend", "sailpoint:\n  approveAs: service\n" + sailpointItem,
+			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
+			[]string{"sailpoint.approveAs applies only to sailpoint.approvals: backend"}},
+		{"a bad sailpoint approveAs", "sailpoint:\n  approvals: backend\n  approveAs: admin\n" + sailpointItem,
+			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
+			[]string{`approveAs "admin" should be connected or service`}},
 		{"unavailable backend", "catalog:\n  - id: x\n    name: X\n    backend: okta\n    approvers: [a@example.com]\n", nil, []string{"not available in this build; use builtin, sailpoint, entra or permissions"}},
 		{"teams app id not a GUID", "", map[string]string{"TEAMS_APP_ID": "accessbot", "TEAMS_APP_PASSWORD": "p"}, []string{"is not a Microsoft app id (a GUID"}},
 		{"teams without password", "", map[string]string{"TEAMS_APP_ID": "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e"}, []string{"TEAMS_APP_PASSWORD is not set"}},

@@ -23,6 +23,31 @@ import (
 	"github.com/accessbot/accessbot/scheduler"
 )
 
+// startChecks runs the start-up checks of the backends the catalog uses that have one: a
+// set-up that contradicts the backend's own (SailPoint's approvalsMustBeExternal against
+// sailpoint.approvals) stops accessbot with what to change; a backend that does not
+// answer is only logged, so that its outage does not keep chat down.
+func (c *Config) startChecks(ctx context.Context, log *slog.Logger) error {
+	for _, name := range c.catalog.Backends() {
+		sc, ok := c.backend(name).(interface {
+			StartCheck(ctx context.Context) (string, error)
+		})
+		if !ok {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		warning, err := sc.StartCheck(cctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if warning != "" {
+			log.WarnContext(ctx, warning, "backend", name)
+		}
+	}
+	return nil
+}
+
 // newLogger logs JSON unless the output is a terminal (or the config says otherwise).
 func newLogger(c *Config, out io.Writer) *slog.Logger {
 	var level slog.Level
@@ -169,6 +194,9 @@ func serve(ctx context.Context, c *Config, stdout io.Writer) error {
 	host, _ := os.Hostname()
 	a, err := Assemble(c, store, stdout, governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
 	if err != nil {
+		return err
+	}
+	if err := c.startChecks(ctx, log); err != nil {
 		return err
 	}
 

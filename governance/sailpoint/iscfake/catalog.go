@@ -30,7 +30,7 @@ func (s *Server) requestableObjects(r *http.Request, _ []byte) reply {
 	if err := checkParams(q, "identity-id", "types", "term", "statuses", "limit", "offset", "count", "filters", "sorters"); err != nil {
 		return badRequest("%s", err)
 	}
-	who := me(q.Get("identity-id"))
+	who := me(q.Get("identity-id"), callerOf(r).id)
 	if _, ok := s.identities[who]; who != "" && who != ServiceIdentityID && !ok {
 		return badRequest("identity-id: identity %q not found", who)
 	}

@@ -160,8 +160,19 @@ type Server struct {
 	config       json.RawMessage
 	rows         []*RequestedItemStatus // in the order created
 	delayListing bool
-	queued       map[string]bool      // access request ids ISC has but does not list yet
-	tokens       map[string]time.Time // token → expiry
+	queued       map[string]bool    // access request ids ISC has but does not list yet
+	tokens       map[string]session // bearer token → whose, until when
+	logins       map[string]login   // by username
+	levels       map[string]string  // identity id → user level (default USER)
+	clients      map[string]*OAuthClient
+	codes        map[string]*authCode
+	refresh      map[string]grantRef // refresh token → the grant it continues
+	groups       map[string]*group
+	groupList    []string
+	owners       map[string]string   // item id → owner identity id
+	sourceOwners map[string]string   // item id → source owner identity id
+	schemes      map[string][]Scheme // item id → approval levels
+	approvals    []*approval         // in the order created
 	faults       []fault
 	calls        []Call
 	submitted    []AccessRequest
@@ -191,14 +202,23 @@ func New(opts Options) *Server {
 		opts.UserLevel = OrgAdmin
 	}
 	s := &Server{
-		opts:       opts,
-		done:       make(chan struct{}),
-		identities: map[string]identity{},
-		items:      map[string]item{},
-		access:     map[string][]held{},
-		config:     json.RawMessage(defaultConfig),
-		tokens:     map[string]time.Time{},
-		queued:     map[string]bool{},
+		opts:         opts,
+		done:         make(chan struct{}),
+		identities:   map[string]identity{},
+		items:        map[string]item{},
+		access:       map[string][]held{},
+		config:       json.RawMessage(defaultConfig),
+		tokens:       map[string]session{},
+		logins:       map[string]login{},
+		levels:       map[string]string{},
+		clients:      map[string]*OAuthClient{},
+		codes:        map[string]*authCode{},
+		refresh:      map[string]grantRef{},
+		groups:       map[string]*group{},
+		owners:       map[string]string{},
+		sourceOwners: map[string]string{},
+		schemes:      map[string][]Scheme{},
+		queued:       map[string]bool{},
 	}
 	if opts.RateLimit > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(opts.RateLimit), opts.Burst)
