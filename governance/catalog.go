@@ -234,24 +234,46 @@ type itemFile struct {
 //	    approvers: ["Bob <bob@example.com>"]
 //
 // Unknown keys are errors, so a typo does not silently drop a rule.
-func ParseCatalog(data []byte) (*Catalog, error) {
+func ParseCatalog(data []byte, opts ...CatalogOption) (*Catalog, error) {
 	var f catalogFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
+	for _, o := range opts {
+		o(&f)
+	}
 	return f.catalog()
+}
+
+// CatalogOption changes how a catalog file is read.
+type CatalogOption func(*catalogFile)
+
+// BackendApprovals makes mode (ApprovalsAccessbot or ApprovalsBackend) the approvals of
+// every item of backend that does not say its own: a whole backend decides one way.
+func BackendApprovals(backend, mode string) CatalogOption {
+	return func(f *catalogFile) {
+		for i := range f.Items {
+			if f.Items[i].Backend == backend && f.Items[i].Approvals == "" {
+				f.Items[i].Approvals = mode
+			}
+		}
+	}
 }
 
 // CatalogFromYAML converts an already decoded YAML node (a catalog embedded in a larger
 // config file) into a catalog.
-func CatalogFromYAML(n *yaml.Node) (*Catalog, error) {
+func CatalogFromYAML(n *yaml.Node, opts ...CatalogOption) (*Catalog, error) {
 	var items []itemFile
 	if err := n.Decode(&items); err != nil {
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
-	return catalogFile{Items: items}.catalog()
+	f := catalogFile{Items: items}
+	for _, o := range opts {
+		o(&f)
+	}
+	return f.catalog()
 }
 
 // catalog converts and checks the file's items, reporting every mistake at once.

@@ -20,8 +20,6 @@ import (
 // the reviewer; with approveAs: service, accessbot's own token decides and the comment
 // names the person.
 
-var _ governance.ApprovalDesk = (*Backend)(nil)
-
 // How accessbot decides in ISC.
 const (
 	// ApproveAsConnected decides with the approver's connected account (the default).
@@ -128,7 +126,7 @@ type groupMember struct {
 // Pending lists every approval ISC waits for that changed at or after since (zero: all),
 // oldest change first, with each governance group's members and, where ISC's status list
 // tells, the step's scheme and number.
-func (b *Backend) Pending(ctx context.Context, since time.Time) ([]governance.BackendApproval, error) {
+func (b *Backend) Pending(ctx context.Context, since time.Time) ([]BackendApproval, error) {
 	var raw []pendingApproval
 	q := url.Values{"sorters": {"modified"}}
 	if !since.IsZero() {
@@ -147,7 +145,7 @@ func (b *Backend) Pending(ctx context.Context, since time.Time) ([]governance.Ba
 		return nil, err
 	}
 	members := map[string][]governance.Identity{}
-	out := make([]governance.BackendApproval, 0, len(raw))
+	out := make([]BackendApproval, 0, len(raw))
 	for _, p := range raw {
 		a := b.backendApproval(p)
 		if st, ok := steps[p.ID]; ok {
@@ -268,26 +266,26 @@ func (b *Backend) statusRows(ctx context.Context, accessRequestIDs []string) ([]
 	return all, nil
 }
 
-func (b *Backend) backendApproval(p pendingApproval) governance.BackendApproval {
-	a := governance.BackendApproval{
+func (b *Backend) backendApproval(p pendingApproval) BackendApproval {
+	a := BackendApproval{
 		ID: p.ID, RequestID: p.AccessRequestID, Requester: identityOf(p.Requester), RequestedFor: identityOf(&[]ref{p.RequestedFor.first()}[0]),
 		Created: parseStamp(p.Created), Modified: parseStamp(p.Modified), RemoveDate: parseStamp(p.RemoveDate),
-		Link: b.approvalsURL, CommentRequiredToReject: p.CommentRequiredWhenRejected,
+		Link: b.approvalsURL, CommentRequiredToReject: p.CommentRequiredWhenRejected, Ours: p.ClientMetadata[metaRequestID],
 	}
 	if o := p.RequestedObject; o != nil {
-		a.Item = governance.BackendItem{ID: o.ID, Name: o.Name, Type: o.Type}
+		a.Item = BackendItem{ID: o.ID, Name: o.Name, Type: o.Type}
 	}
 	if p.RequesterComment != nil {
 		a.Comment = p.RequesterComment.Comment
 	}
 	if o := p.Owner; o != nil {
-		a.Owner = governance.ApprovalOwner{Identity: governance.Identity{ID: o.ID, Name: o.Name}, Group: isGroup(o.Type)}
+		a.Owner = ApprovalOwner{Identity: governance.Identity{ID: o.ID, Name: o.Name}, Group: isGroup(o.Type)}
 	}
 	for _, c := range p.PreviousReviewersComments {
-		a.PreviousComments = append(a.PreviousComments, governance.ApprovalComment{Author: identityOf(c.Author), Comment: c.Comment, At: parseStamp(c.Created)})
+		a.PreviousComments = append(a.PreviousComments, ApprovalComment{Author: identityOf(c.Author), Comment: c.Comment, At: parseStamp(c.Created)})
 	}
 	for _, f := range p.ForwardHistory {
-		a.Forwards = append(a.Forwards, governance.ApprovalForward{From: f.OldApproverName, To: f.NewApproverName, By: f.ForwarderName,
+		a.Forwards = append(a.Forwards, ApprovalForward{From: f.OldApproverName, To: f.NewApproverName, By: f.ForwarderName,
 			Comment: f.Comment, Kind: f.ReassignmentType, At: parseStamp(f.Modified)})
 	}
 	return a
@@ -376,12 +374,12 @@ func (b *Backend) emails(ctx context.Context, ids []string) (map[string]string, 
 }
 
 // Completed lists the approvals decided at or after since (zero: all), oldest first.
-func (b *Backend) Completed(ctx context.Context, since time.Time) ([]governance.CompletedApproval, error) {
+func (b *Backend) Completed(ctx context.Context, since time.Time) ([]CompletedApproval, error) {
 	q := url.Values{"sorters": {"modified"}}
 	if !since.IsZero() {
 		q.Set("filters", "modified ge "+iscStamp(since))
 	}
-	var out []governance.CompletedApproval
+	var out []CompletedApproval
 	err := b.pages(ctx, "/access-request-approvals/completed", q, func(data json.RawMessage) (int, error) {
 		var page []completedApproval
 		err := json.Unmarshal(data, &page)
@@ -393,14 +391,14 @@ func (b *Backend) Completed(ctx context.Context, since time.Time) ([]governance.
 	return out, err
 }
 
-func completedOf(c completedApproval) governance.CompletedApproval {
-	out := governance.CompletedApproval{ID: c.ID, RequestedFor: identityOf(&[]ref{c.RequestedFor.first()}[0]),
-		ReviewedBy: identityOf(c.ReviewedBy), Decided: parseStamp(c.Modified), State: governance.ApprovalApproved}
+func completedOf(c completedApproval) CompletedApproval {
+	out := CompletedApproval{ID: c.ID, RequestedFor: identityOf(&[]ref{c.RequestedFor.first()}[0]),
+		ReviewedBy: identityOf(c.ReviewedBy), Decided: parseStamp(c.Modified), State: ApprovalApproved}
 	if c.State == "REJECTED" {
-		out.State = governance.ApprovalRejected
+		out.State = ApprovalRejected
 	}
 	if o := c.RequestedObject; o != nil {
-		out.Item = governance.BackendItem{ID: o.ID, Name: o.Name, Type: o.Type}
+		out.Item = BackendItem{ID: o.ID, Name: o.Name, Type: o.Type}
 	}
 	if c.ReviewerComment != nil {
 		out.Comment = c.ReviewerComment.Comment
@@ -422,14 +420,14 @@ func (b *Backend) pendingOne(ctx context.Context, id string) (pendingApproval, b
 }
 
 // completedOne reads one completed approval by id.
-func (b *Backend) completedOne(ctx context.Context, id string) (governance.CompletedApproval, bool, error) {
+func (b *Backend) completedOne(ctx context.Context, id string) (CompletedApproval, bool, error) {
 	var page []completedApproval
 	q := url.Values{"filters": {"id eq " + quote(id)}, "limit": {"1"}}
 	if err := b.api.call(ctx, http.MethodGet, "/access-request-approvals/completed", q, nil, &page); err != nil {
-		return governance.CompletedApproval{}, false, err
+		return CompletedApproval{}, false, err
 	}
 	if len(page) == 0 {
-		return governance.CompletedApproval{}, false, nil
+		return CompletedApproval{}, false, nil
 	}
 	return completedOf(page[0]), true, nil
 }
@@ -444,23 +442,23 @@ const maxComment = 255
 // connected account (or, for approveAs: service, accessbot's token with a comment naming
 // the person), and reads the approval again before saying it is done, since ISC answers
 // 202 before it has recorded anything.
-func (b *Backend) Decide(ctx context.Context, d governance.ApprovalDecision) (governance.CompletedApproval, error) {
+func (b *Backend) Decide(ctx context.Context, d ApprovalDecision) (CompletedApproval, error) {
 	if err := checkDecision(d); err != nil {
-		return governance.CompletedApproval{}, err
+		return CompletedApproval{}, err
 	}
 	user, actor, err := b.actor(ctx, d)
 	if err != nil {
-		return governance.CompletedApproval{}, err
+		return CompletedApproval{}, err
 	}
 	p, ok, err := b.pendingOne(ctx, d.ApprovalID)
 	if err != nil {
-		return governance.CompletedApproval{}, err
+		return CompletedApproval{}, err
 	}
 	if !ok {
-		return governance.CompletedApproval{}, b.gone(ctx, d)
+		return CompletedApproval{}, b.gone(ctx, d)
 	}
 	if err := b.checkOwner(ctx, p, d, actor); err != nil {
-		return governance.CompletedApproval{}, err
+		return CompletedApproval{}, err
 	}
 	comment := strings.TrimSpace(d.Comment)
 	if d.As == nil {
@@ -469,7 +467,7 @@ func (b *Backend) Decide(ctx context.Context, d governance.ApprovalDecision) (go
 	path := "/access-request-approvals/" + url.PathEscape(d.ApprovalID) + "/" + string(d.Action)
 	var body any
 	switch d.Action {
-	case governance.ActionForward:
+	case ActionForward:
 		body = forwardApproval{NewOwnerID: d.NewOwner.ID, Comment: clip(comment, maxComment-1)}
 	default:
 		if comment != "" {
@@ -485,31 +483,31 @@ func (b *Backend) Decide(ctx context.Context, d governance.ApprovalDecision) (go
 				still, ok, rerr := b.pendingOne(ctx, d.ApprovalID)
 				switch {
 				case rerr != nil:
-					return governance.CompletedApproval{}, rerr
+					return CompletedApproval{}, rerr
 				case !ok:
-					return governance.CompletedApproval{}, b.gone(ctx, d)
+					return CompletedApproval{}, b.gone(ctx, d)
 				case still.Owner != nil && p.Owner != nil && still.Owner.ID != p.Owner.ID:
-					return governance.CompletedApproval{}, moved(still)
+					return CompletedApproval{}, moved(still)
 				}
 			case http.StatusForbidden:
-				return governance.CompletedApproval{}, notOwner(p)
+				return CompletedApproval{}, notOwner(p)
 			}
 		}
-		return governance.CompletedApproval{}, err
+		return CompletedApproval{}, err
 	}
 	return b.confirm(ctx, d, actor)
 }
 
-func checkDecision(d governance.ApprovalDecision) error {
+func checkDecision(d ApprovalDecision) error {
 	comment := strings.TrimSpace(d.Comment)
 	switch d.Action {
-	case governance.ActionApprove:
-	case governance.ActionReject:
+	case ActionApprove:
+	case ActionReject:
 		if comment == "" {
 			return &governance.Problem{Err: governance.ErrDenyReasonRequired, Field: "reason",
 				Message: "SailPoint needs a comment to reject an approval; say why, and deny again"}
 		}
-	case governance.ActionForward:
+	case ActionForward:
 		if d.NewOwner.ID == "" || comment == "" {
 			return &governance.Problem{Err: governance.ErrBadCommand, Message: "to forward an approval in SailPoint, name the person it goes to and add a comment"}
 		}
@@ -525,7 +523,7 @@ func checkDecision(d governance.ApprovalDecision) error {
 
 // actor is the token a decision is made with ("" for accessbot's own) and the identity
 // ISC will record, where accessbot knows it.
-func (b *Backend) actor(ctx context.Context, d governance.ApprovalDecision) (string, governance.Identity, error) {
+func (b *Backend) actor(ctx context.Context, d ApprovalDecision) (string, governance.Identity, error) {
 	if d.As == nil {
 		if b.approveAs != ApproveAsService {
 			return "", governance.Identity{}, &governance.Problem{Err: governance.ErrNotConnected, Message: "SailPoint records who decides, " +
@@ -550,7 +548,7 @@ func (b *Backend) actor(ctx context.Context, d governance.ApprovalDecision) (str
 // checkOwner refuses a decision by someone who is not the approval's owner (or a member of
 // its owning group). ISC itself lets an ORG_ADMIN decide any approval, and accessbot's
 // service token is one, so accessbot checks for ISC.
-func (b *Backend) checkOwner(ctx context.Context, p pendingApproval, d governance.ApprovalDecision, actor governance.Identity) error {
+func (b *Backend) checkOwner(ctx context.Context, p pendingApproval, d ApprovalDecision, actor governance.Identity) error {
 	if p.Owner == nil {
 		return notOwner(p)
 	}
@@ -578,7 +576,7 @@ func (b *Backend) checkOwner(ctx context.Context, p pendingApproval, d governanc
 }
 
 func moved(p pendingApproval) error {
-	return governance.Permanent(&governance.Problem{Err: governance.ErrApprovalMoved, Message: fmt.Sprintf(
+	return governance.Permanent(&governance.Problem{Err: ErrApprovalMoved, Message: fmt.Sprintf(
 		"SailPoint moved this approval to %s meanwhile, so your decision was not recorded", p.Owner.Name)})
 }
 
@@ -605,7 +603,7 @@ func serviceComment(comment string, by governance.Person) string {
 }
 
 // gone explains an approval that is no longer pending: decided (by whom), or unknown.
-func (b *Backend) gone(ctx context.Context, d governance.ApprovalDecision) error {
+func (b *Backend) gone(ctx context.Context, d ApprovalDecision) error {
 	c, ok, err := b.completedOne(ctx, d.ApprovalID)
 	if err != nil {
 		return err
@@ -615,7 +613,7 @@ func (b *Backend) gone(ctx context.Context, d governance.ApprovalDecision) error
 			"(it was cancelled, or moved on), so nothing was decided"})
 	}
 	verb := "approved"
-	if c.State == governance.ApprovalRejected {
+	if c.State == ApprovalRejected {
 		verb = "rejected"
 	}
 	who := c.ReviewedBy.Name
@@ -628,8 +626,8 @@ func (b *Backend) gone(ctx context.Context, d governance.ApprovalDecision) error
 
 // confirm reads the approval after ISC accepted the decision: done once ISC lists it
 // completed (or, for a forward, owned by the new owner), or shows the action in process.
-func (b *Backend) confirm(ctx context.Context, d governance.ApprovalDecision, actor governance.Identity) (governance.CompletedApproval, error) {
-	if d.Action != governance.ActionForward {
+func (b *Backend) confirm(ctx context.Context, d ApprovalDecision, actor governance.Identity) (CompletedApproval, error) {
+	if d.Action != ActionForward {
 		c, ok, err := b.completedOne(ctx, d.ApprovalID)
 		if err != nil || ok {
 			return c, err
@@ -637,34 +635,34 @@ func (b *Backend) confirm(ctx context.Context, d governance.ApprovalDecision, ac
 	}
 	p, ok, err := b.pendingOne(ctx, d.ApprovalID)
 	if err != nil {
-		return governance.CompletedApproval{}, err
+		return CompletedApproval{}, err
 	}
-	want := map[governance.ApprovalAction]string{governance.ActionApprove: "APPROVED", governance.ActionReject: "REJECTED",
-		governance.ActionForward: "FORWARDED"}[d.Action]
+	want := map[ApprovalAction]string{ActionApprove: "APPROVED", ActionReject: "REJECTED",
+		ActionForward: "FORWARDED"}[d.Action]
 	switch {
-	case ok && d.Action == governance.ActionForward && p.Owner != nil && p.Owner.ID == d.NewOwner.ID:
-		return governance.CompletedApproval{ID: d.ApprovalID, RequestID: p.AccessRequestID, State: governance.ApprovalForwarded,
+	case ok && d.Action == ActionForward && p.Owner != nil && p.Owner.ID == d.NewOwner.ID:
+		return CompletedApproval{ID: d.ApprovalID, RequestID: p.AccessRequestID, State: ApprovalForwarded,
 			ReviewedBy: actor, ForwardedTo: identityOf(p.Owner), Comment: d.Comment}, nil
 	case ok && p.ActionInProcess == want:
-		state := map[string]governance.ApprovalState{"APPROVED": governance.ApprovalApproved, "REJECTED": governance.ApprovalRejected,
-			"FORWARDED": governance.ApprovalForwarded}[want]
-		return governance.CompletedApproval{ID: d.ApprovalID, RequestID: p.AccessRequestID, State: state, ReviewedBy: actor,
+		state := map[string]ApprovalState{"APPROVED": ApprovalApproved, "REJECTED": ApprovalRejected,
+			"FORWARDED": ApprovalForwarded}[want]
+		return CompletedApproval{ID: d.ApprovalID, RequestID: p.AccessRequestID, State: state, ReviewedBy: actor,
 			Comment: d.Comment, ForwardedTo: d.NewOwner}, nil
-	case !ok && d.Action == governance.ActionForward:
-		return governance.CompletedApproval{}, b.gone(ctx, d)
+	case !ok && d.Action == ActionForward:
+		return CompletedApproval{}, b.gone(ctx, d)
 	}
 	// Accepted, but not (yet) recorded: a temporary error, so the decision is checked again.
-	return governance.CompletedApproval{}, fmt.Errorf("SailPoint accepted the %s of approval %s but does not show it yet", d.Action, d.ApprovalID)
+	return CompletedApproval{}, fmt.Errorf("SailPoint accepted the %s of approval %s but does not show it yet", d.Action, d.ApprovalID)
 }
 
 // ApprovalSettings reads approvalsMustBeExternal and ISC's reminder and escalation
 // settings from the tenant's access-request configuration.
-func (b *Backend) ApprovalSettings(ctx context.Context) (governance.BackendApprovalSettings, error) {
+func (b *Backend) ApprovalSettings(ctx context.Context) (BackendApprovalSettings, error) {
 	c, err := b.AccessRequestConfig(ctx)
 	if err != nil {
-		return governance.BackendApprovalSettings{}, err
+		return BackendApprovalSettings{}, err
 	}
-	s := governance.BackendApprovalSettings{MustBeExternal: c.ApprovalsMustBeExternal}
+	s := BackendApprovalSettings{MustBeExternal: c.ApprovalsMustBeExternal}
 	if r := c.Reminders; r != nil {
 		s.DaysUntilEscalation, s.DaysBetweenReminders, s.MaxReminders = r.DaysUntilEscalation, r.DaysBetweenReminders, r.MaxReminders
 		if f := r.FallbackApproverRef; f != nil {
@@ -676,19 +674,19 @@ func (b *Backend) ApprovalSettings(ctx context.Context) (governance.BackendAppro
 
 // RequestStatus reads the status rows of the given access requests: their approval ids
 // (which join them to approvals, since a completed approval names no request) and state.
-func (b *Backend) RequestStatus(ctx context.Context, accessRequestIDs []string) ([]governance.BackendRequestStatus, error) {
+func (b *Backend) RequestStatus(ctx context.Context, accessRequestIDs []string) ([]BackendRequestStatus, error) {
 	rows, err := b.statusRows(ctx, accessRequestIDs)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]governance.BackendRequestStatus, 0, len(rows))
+	out := make([]BackendRequestStatus, 0, len(rows))
 	for _, r := range rows {
 		if r.RequestType == revokeAccess {
 			continue
 		}
 		sub := mapStatus(r)
 		sub.Backend, sub.ExternalID, sub.ExternalIDs = Name, r.AccessRequestID, []string{r.AccessRequestID}
-		out = append(out, governance.BackendRequestStatus{RequestID: r.AccessRequestID, ApprovalIDs: r.ApprovalIDs, Submission: sub})
+		out = append(out, BackendRequestStatus{RequestID: r.AccessRequestID, ApprovalIDs: r.ApprovalIDs, Submission: sub})
 	}
 	return out, nil
 }

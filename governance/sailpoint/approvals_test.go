@@ -142,7 +142,7 @@ func (d *desk) request() governance.Submission {
 	return sub
 }
 
-func (d *desk) pending() []governance.BackendApproval {
+func (d *desk) pending() []sailpoint.BackendApproval {
 	d.t.Helper()
 	p, err := d.be.Pending(context.Background(), time.Time{})
 	require.NoError(d.t, err)
@@ -276,8 +276,8 @@ func TestApprovals_ATwoLevelRequestIsDecidedByTheManagerThenAGroupMember(t *test
 	require.Len(t, p, 1)
 	first := p[0]
 	assert.Equal(t, sub.ExternalID, first.RequestID)
-	assert.Equal(t, governance.ApprovalOwner{Identity: governance.Identity{ID: malloryID, Name: "Mallory Manager"}}, first.Owner)
-	assert.Equal(t, governance.BackendItem{ID: payroll, Name: "Payroll Reader", Type: "ACCESS_PROFILE"}, first.Item)
+	assert.Equal(t, sailpoint.ApprovalOwner{Identity: governance.Identity{ID: malloryID, Name: "Mallory Manager"}}, first.Owner)
+	assert.Equal(t, sailpoint.BackendItem{ID: payroll, Name: "Payroll Reader", Type: "ACCESS_PROFILE"}, first.Item)
 	assert.Equal(t, carolID, first.RequestedFor.ID)
 	assert.Equal(t, 1, first.Step)
 	assert.Equal(t, "manager", first.StepName)
@@ -285,10 +285,10 @@ func TestApprovals_ATwoLevelRequestIsDecidedByTheManagerThenAGroupMember(t *test
 	assert.True(t, first.CommentRequiredToReject)
 	assert.Equal(t, d.isc.URL+"/ui/d/approvals/requested-items", first.Link)
 
-	done, err := d.be.Decide(ctx, governance.ApprovalDecision{ApprovalID: first.ID, Action: governance.ActionApprove,
+	done, err := d.be.Decide(ctx, sailpoint.ApprovalDecision{ApprovalID: first.ID, Action: sailpoint.ActionApprove,
 		Comment: "fine", By: governance.Person{Email: "mallory@example.com"}, As: d.connect("mallory")})
 	require.NoError(t, err)
-	assert.Equal(t, governance.ApprovalApproved, done.State)
+	assert.Equal(t, sailpoint.ApprovalApproved, done.State)
 	assert.Equal(t, malloryID, done.ReviewedBy.ID, "ISC records the manager, not accessbot")
 
 	p = d.pending()
@@ -303,7 +303,7 @@ func TestApprovals_ATwoLevelRequestIsDecidedByTheManagerThenAGroupMember(t *test
 	require.Len(t, second.PreviousComments, 1)
 	assert.Equal(t, "fine", second.PreviousComments[0].Comment)
 
-	done, err = d.be.Decide(ctx, governance.ApprovalDecision{ApprovalID: second.ID, Action: governance.ActionApprove,
+	done, err = d.be.Decide(ctx, sailpoint.ApprovalDecision{ApprovalID: second.ID, Action: sailpoint.ActionApprove,
 		By: governance.Person{Email: "gus@example.com"}, As: d.connect("gus")})
 	require.NoError(t, err)
 	assert.Equal(t, gusID, done.ReviewedBy.ID)
@@ -327,7 +327,7 @@ func TestApprovals_ATwoLevelRequestIsDecidedByTheManagerThenAGroupMember(t *test
 func TestApprovals_ARejectionEndsTheRequest(t *testing.T) {
 	d := newDesk(t)
 	sub := d.request()
-	_, err := d.be.Decide(context.Background(), governance.ApprovalDecision{ApprovalID: d.pending()[0].ID, Action: governance.ActionReject,
+	_, err := d.be.Decide(context.Background(), sailpoint.ApprovalDecision{ApprovalID: d.pending()[0].ID, Action: sailpoint.ActionReject,
 		Comment: "not this quarter", By: governance.Person{Email: "mallory@example.com"}, As: d.connect("mallory")})
 	require.NoError(t, err)
 	st, err := d.be.RequestStatus(context.Background(), sub.ExternalIDs)
@@ -341,32 +341,32 @@ func TestDecide_RefusalsSayWhatHappened(t *testing.T) {
 		name    string
 		prepare func(d *desk, approvalID string)
 		who     string // the connected person ("" for none)
-		action  governance.ApprovalAction
+		action  sailpoint.ApprovalAction
 		comment string
 		want    error
 		says    string
 	}{
-		{name: "someone who is not the owner", who: "alice", action: governance.ActionApprove,
+		{name: "someone who is not the owner", who: "alice", action: sailpoint.ActionApprove,
 			want: governance.ErrNotApprover, says: "you are not this approval's owner in SailPoint (it waits for Mallory Manager)"},
-		{name: "an ORG_ADMIN who is not the owner (ISC would let them)", who: "olga", action: governance.ActionApprove,
+		{name: "an ORG_ADMIN who is not the owner (ISC would let them)", who: "olga", action: sailpoint.ActionApprove,
 			want: governance.ErrNotApprover, says: "you are not this approval's owner"},
-		{name: "a rejection without a comment", who: "mallory", action: governance.ActionReject,
+		{name: "a rejection without a comment", who: "mallory", action: sailpoint.ActionReject,
 			want: governance.ErrDenyReasonRequired, says: "SailPoint needs a comment to reject"},
-		{name: "an approval already decided in SailPoint's UI", who: "mallory", action: governance.ActionApprove,
+		{name: "an approval already decided in SailPoint's UI", who: "mallory", action: sailpoint.ActionApprove,
 			prepare: func(d *desk, id string) {
 				require.Zero(d.t, d.isc.DecideInUI(id, malloryID, "approve", "from my phone", ""))
 			},
 			want: governance.ErrAlreadyDecided, says: "this approval was already approved in SailPoint by Mallory Manager"},
-		{name: "an approval forwarded to someone else", who: "mallory", action: governance.ActionApprove,
+		{name: "an approval forwarded to someone else", who: "mallory", action: sailpoint.ActionApprove,
 			prepare: func(d *desk, id string) {
 				require.Zero(d.t, d.isc.DecideInUI(id, malloryID, "forward", "on leave", aliceID))
 			},
 			want: governance.ErrNotApprover, says: "(it waits for Alice)"},
-		{name: "someone else's connected account", who: "mallory", action: governance.ActionApprove,
+		{name: "someone else's connected account", who: "mallory", action: sailpoint.ActionApprove,
 			want: governance.ErrNotAllowed, says: "is mallory@example.com's, not yours"},
-		{name: "a person not connected, with approveAs: connected", action: governance.ActionApprove,
+		{name: "a person not connected, with approveAs: connected", action: sailpoint.ActionApprove,
 			want: governance.ErrNotConnected, says: "connect it with `/access connect sailpoint`"},
-		{name: "a connected account SailPoint no longer honours", who: "mallory", action: governance.ActionApprove,
+		{name: "a connected account SailPoint no longer honours", who: "mallory", action: sailpoint.ActionApprove,
 			prepare: func(d *desk, _ string) { d.isc.RevokeGrants(malloryID) },
 			want:    governance.ErrConnectAgain, says: "connect it again"},
 	}
@@ -375,7 +375,7 @@ func TestDecide_RefusalsSayWhatHappened(t *testing.T) {
 			d := newDesk(t)
 			d.request()
 			id := d.pending()[0].ID
-			dec := governance.ApprovalDecision{ApprovalID: id, Action: tc.action, Comment: tc.comment,
+			dec := sailpoint.ApprovalDecision{ApprovalID: id, Action: tc.action, Comment: tc.comment,
 				By: governance.Person{Email: tc.who + "@example.com"}}
 			if errors.Is(tc.want, governance.ErrNotAllowed) {
 				dec.By = governance.Person{Email: "alice@example.com"} // Alice clicks, holding Mallory's account
@@ -411,7 +411,7 @@ func TestDecide_ADecisionMadeInTheUIBetweenTheReadAndThePostIsReported(t *testin
 	})
 	d.request()
 	id = d.pending()[0].ID
-	_, err := d.be.Decide(context.Background(), governance.ApprovalDecision{ApprovalID: id, Action: governance.ActionApprove,
+	_, err := d.be.Decide(context.Background(), sailpoint.ApprovalDecision{ApprovalID: id, Action: sailpoint.ActionApprove,
 		By: governance.Person{Email: "mallory@example.com"}, As: d.connect("mallory")})
 	require.ErrorIs(t, err, governance.ErrAlreadyDecided)
 	assert.Contains(t, err.Error(), "already rejected in SailPoint by Mallory Manager")
@@ -421,19 +421,19 @@ func TestDecide_AForwardMovesTheApprovalToTheNewOwner(t *testing.T) {
 	d := newDesk(t)
 	d.request()
 	id := d.pending()[0].ID
-	done, err := d.be.Decide(context.Background(), governance.ApprovalDecision{ApprovalID: id, Action: governance.ActionForward,
+	done, err := d.be.Decide(context.Background(), sailpoint.ApprovalDecision{ApprovalID: id, Action: sailpoint.ActionForward,
 		Comment: "Alice knows payroll", NewOwner: governance.Identity{ID: aliceID}, By: governance.Person{Email: "mallory@example.com"},
 		As: d.connect("mallory")})
 	require.NoError(t, err)
-	assert.Equal(t, governance.ApprovalForwarded, done.State)
+	assert.Equal(t, sailpoint.ApprovalForwarded, done.State)
 	assert.Equal(t, aliceID, done.ForwardedTo.ID)
 	p := d.pending()[0]
 	assert.Equal(t, aliceID, p.Owner.Identity.ID)
 	require.Len(t, p.Forwards, 1)
-	assert.Equal(t, governance.ApprovalForward{From: "Mallory Manager", To: "Alice", By: "Mallory Manager", Comment: "Alice knows payroll",
+	assert.Equal(t, sailpoint.ApprovalForward{From: "Mallory Manager", To: "Alice", By: "Mallory Manager", Comment: "Alice knows payroll",
 		Kind: "MANUAL_REASSIGNMENT", At: p.Forwards[0].At}, p.Forwards[0])
 
-	_, err = d.be.Decide(context.Background(), governance.ApprovalDecision{ApprovalID: id, Action: governance.ActionForward,
+	_, err = d.be.Decide(context.Background(), sailpoint.ApprovalDecision{ApprovalID: id, Action: sailpoint.ActionForward,
 		NewOwner: governance.Identity{ID: aliceID}, As: d.connect("alice")})
 	assert.ErrorIs(t, err, governance.ErrBadCommand, "a forward needs a comment, as ForwardApprovalDto does")
 }
@@ -443,11 +443,11 @@ func TestDecide_ApproveAsServiceNamesTheChatApproverAndStillChecksTheOwner(t *te
 	d.request()
 	id := d.pending()[0].ID
 
-	_, err := d.be.Decide(context.Background(), governance.ApprovalDecision{ApprovalID: id, Action: governance.ActionApprove,
+	_, err := d.be.Decide(context.Background(), sailpoint.ApprovalDecision{ApprovalID: id, Action: sailpoint.ActionApprove,
 		By: governance.Person{Email: "alice@example.com", Name: "Alice"}})
 	require.ErrorIs(t, err, governance.ErrNotApprover, "accessbot's ORG_ADMIN token decides only for the owner")
 
-	done, err := d.be.Decide(context.Background(), governance.ApprovalDecision{ApprovalID: id, Action: governance.ActionApprove,
+	done, err := d.be.Decide(context.Background(), sailpoint.ApprovalDecision{ApprovalID: id, Action: sailpoint.ActionApprove,
 		Comment: "ok", By: governance.Person{Email: "Mallory@example.com", Name: "Mallory"}})
 	require.NoError(t, err)
 	assert.Equal(t, iscfake.ServiceIdentityID, done.ReviewedBy.ID, "ISC records accessbot's service identity")
@@ -557,7 +557,7 @@ func TestApprovalSettings_ReadISCsReminderAndEscalation(t *testing.T) {
 	s, err := d.be.ApprovalSettings(context.Background())
 	require.NoError(t, err)
 	three, one, two := 3, 1, 2
-	assert.Equal(t, governance.BackendApprovalSettings{DaysUntilEscalation: &three, DaysBetweenReminders: &one, MaxReminders: &two,
+	assert.Equal(t, sailpoint.BackendApprovalSettings{DaysUntilEscalation: &three, DaysBetweenReminders: &one, MaxReminders: &two,
 		FallbackApprover: governance.Identity{ID: "5168015d32f890ca15812c9180835d2e", Name: "Alison Ferguso", Email: "alison.ferguso@example.com"}}, s)
 }
 
@@ -613,8 +613,8 @@ func TestApprovals_ISCsTemporaryErrorsAreRetriedLikeEveryOtherCall(t *testing.T)
 			call: func(d *desk) error { _, err := d.be.Completed(context.Background(), time.Time{}); return err }, retryable: true},
 		{name: "500 on an approve", match: "POST /v3/access-request-approvals/", status: http.StatusInternalServerError,
 			call: func(d *desk) error {
-				_, err := d.be.Decide(context.Background(), governance.ApprovalDecision{ApprovalID: d.isc.PendingApprovals()[0].ID,
-					Action: governance.ActionApprove, By: governance.Person{Email: "mallory@example.com"}, As: d.connect("mallory")})
+				_, err := d.be.Decide(context.Background(), sailpoint.ApprovalDecision{ApprovalID: d.isc.PendingApprovals()[0].ID,
+					Action: sailpoint.ActionApprove, By: governance.Person{Email: "mallory@example.com"}, As: d.connect("mallory")})
 				return err
 			}, retryable: true},
 		{name: "429 on the group's members", match: "GET /beta/workgroups/", status: http.StatusTooManyRequests,
@@ -635,4 +635,45 @@ func TestApprovals_ISCsTemporaryErrorsAreRetriedLikeEveryOtherCall(t *testing.T)
 			}
 		})
 	}
+}
+
+// governance's ApprovalDesk over ISC: each approval with the e-mails of the people who may
+// decide it, a decision carried out as the connected account and re-read, and what became
+// of an approval decided in ISC's own UI.
+func TestDesk_ISCsApprovalsAsGovernanceSeesThem(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	sub := d.request()
+	list, err := d.be.PendingApprovals(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	first := list[0]
+	assert.Equal(t, sub.ExternalID, first.RequestID)
+	assert.Equal(t, "AR-1", first.Ours, "the clientMetadata accessbot sent")
+	assert.Equal(t, []governance.Person{{Email: "mallory@example.com", Name: "Mallory Manager"}}, first.Approvers)
+	assert.Equal(t, "carol@example.com", first.For.Email)
+	assert.Equal(t, "ACCESS_PROFILE:"+payroll, first.Item.Ref, "the catalog's ref form")
+	assert.Equal(t, governance.ApprovalPending, first.Status)
+
+	got, err := d.be.DecideApproval(ctx, d.connect("mallory"), governance.ApprovalDecision{Approval: first, Approve: true,
+		By: governance.Person{Email: "mallory@example.com"}})
+	require.NoError(t, err)
+	assert.Equal(t, governance.ApprovalApproved, got.Status)
+	assert.Equal(t, "mallory@example.com", got.DecidedBy.Email)
+
+	list, err = d.be.PendingApprovals(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.ElementsMatch(t, []string{"grace@example.com", "gus@example.com"},
+		[]string{list[0].Approvers[0].Email, list[0].Approvers[1].Email}, "each member of the governance group")
+	_, err = d.be.DecideApproval(ctx, d.connect("alice"), governance.ApprovalDecision{Approval: list[0], Approve: true,
+		By: governance.Person{Email: "alice@example.com"}})
+	assert.ErrorIs(t, err, governance.ErrNotApprover, "ISC takes no decision from someone else's account")
+
+	require.Zero(t, d.isc.DecideInUI(list[0].ID, gusID, "reject", "not this quarter", ""))
+	out, err := d.be.ApprovalOutcome(ctx, list[0])
+	require.NoError(t, err)
+	assert.Equal(t, governance.ApprovalRejected, out.Status)
+	assert.Equal(t, "gus@example.com", out.DecidedBy.Email, "ISC's reviewer, with the e-mail chat knows them by")
+	assert.Equal(t, "not this quarter", out.Decision)
 }

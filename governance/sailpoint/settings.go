@@ -1,6 +1,7 @@
 package sailpoint
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,7 +25,7 @@ type Settings struct {
 	// Approvals says who decides SailPoint items: accessbot (its catalog's approvers; ISC's
 	// approvalsMustBeExternal must be true) or backend (ISC's approval schemes; the flag
 	// must be false). Default accessbot.
-	Approvals governance.Approvals `yaml:"approvals"`
+	Approvals string `yaml:"approvals"`
 	// ApproveAs is how a chat click is carried out in ISC with approvals: backend:
 	// connected (the person's own account, the default) or service (accessbot's token).
 	ApproveAs    string        `yaml:"approveAs"`
@@ -52,7 +53,7 @@ func (s *Settings) FromEnv(env governance.Env) {
 }
 
 // mode is the approvals mode, accessbot when unset.
-func (s *Settings) mode() governance.Approvals {
+func (s *Settings) mode() string {
 	if s.Approvals == "" {
 		return governance.ApprovalsAccessbot
 	}
@@ -142,6 +143,10 @@ func (s *Settings) StartCheck(ctx context.Context) (warning string, err error) {
 func (s *Settings) CheckItem(it governance.Item) []error {
 	if _, _, err := ParseRef(it.Ref); err != nil && !it.Search {
 		return []error{err}
+	}
+	if mode := cmp.Or(it.Approvals, governance.ApprovalsAccessbot); mode != s.mode() {
+		return []error{fmt.Errorf("approvals is %s, but sailpoint.approvals is %s: SailPoint's approvalsMustBeExternal holds for the whole tenant, "+
+			"so every SailPoint item decides the same way; remove approvals from the item, or change sailpoint.approvals", mode, s.mode())}
 	}
 	return nil
 }

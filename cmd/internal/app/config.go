@@ -477,6 +477,8 @@ func (c *Config) checkRuntime() []error {
 // backend's settings, and the settings of each backend the catalog uses.
 func (c *Config) loadCatalog() []error {
 	var err error
+	// SailPoint's approvalsMustBeExternal is the tenant's: its items decide as it does.
+	modes := []governance.CatalogOption{governance.BackendApprovals(sailpoint.Name, c.SailPoint.Approvals)}
 	switch {
 	case c.CatalogFile != "" && c.CatalogYAML.Kind != 0:
 		return []error{errors.New("set either catalog or catalogFile, not both")}
@@ -486,9 +488,9 @@ func (c *Config) loadCatalog() []error {
 		if err != nil {
 			return []error{fmt.Errorf("catalogFile: %w", err)}
 		}
-		c.catalog, err = governance.ParseCatalog(data)
+		c.catalog, err = governance.ParseCatalog(data, modes...)
 	case c.CatalogYAML.Kind != 0:
-		c.catalog, err = governance.CatalogFromYAML(&c.CatalogYAML)
+		c.catalog, err = governance.CatalogFromYAML(&c.CatalogYAML, modes...)
 	default:
 		c.sample = true
 		c.catalog, err = governance.ParseCatalog(sampleCatalog)

@@ -1,66 +1,33 @@
-package governance
+package sailpoint
 
 import (
-	"context"
 	"errors"
 	"time"
+
+	"github.com/accessbot/accessbot/governance"
 )
 
-// A backend's own approvals: in `approvals: backend` mode the backend's policy (SailPoint's
-// approval schemes, Entra's policy stages) decides, and accessbot turns every approval the
-// backend waits for into cards for the people it names, and carries out a click in the
-// backend as the person who clicked (their connected account) or, where the organisation
-// accepts it, as accessbot's service identity. Nothing here knows a backend's wire format.
-
-// Approvals says who decides a catalog item or a whole backend.
-type Approvals string
-
-// The two ways to decide.
-const (
-	// ApprovalsAccessbot: accessbot's catalog policy names the approvers; the backend is
-	// asked only once they approved (the default).
-	ApprovalsAccessbot Approvals = "accessbot"
-	// ApprovalsBackend: the request goes to the backend at once and its own approvals decide.
-	ApprovalsBackend Approvals = "backend"
-)
+// ISC's own approvals as this package reads them from ISC's wire format; desk.go turns
+// them into governance's ApprovalDesk.
 
 // ErrApprovalMoved is a decision on an approval the backend gave to someone else meanwhile
 // (forwarded, escalated); the Problem wrapping it names the new owner.
 var ErrApprovalMoved = errors.New("the approval moved to another owner")
 
-// ApprovalDesk is a backend whose own approvals accessbot follows and decides.
-type ApprovalDesk interface {
-	// Pending lists the approvals the backend waits for, across the organisation, that
-	// changed at or after since (zero: all of them).
-	Pending(ctx context.Context, since time.Time) ([]BackendApproval, error)
-	// Completed lists the approvals decided at or after since.
-	Completed(ctx context.Context, since time.Time) ([]CompletedApproval, error)
-	// Decide carries out d in the backend and, once the backend shows it done, says how
-	// it ended. A decision the backend no longer takes fails with a Problem wrapping
-	// ErrAlreadyDecided (someone decided it: Outcome says who) or ErrApprovalMoved; a
-	// person who is not the approval's owner with one wrapping ErrNotApprover; a connected
-	// account the backend no longer honours with ErrConnectAgain.
-	Decide(ctx context.Context, d ApprovalDecision) (CompletedApproval, error)
-	// ApprovalSettings are the backend's own approval settings.
-	ApprovalSettings(ctx context.Context) (BackendApprovalSettings, error)
-	// RequestStatus reads the backend's requests with the given ids.
-	RequestStatus(ctx context.Context, requestIDs []string) ([]BackendRequestStatus, error)
-}
-
 // ApprovalOwner is who must decide an approval: one identity, or a group any of whose
 // members may decide.
 type ApprovalOwner struct {
-	Identity Identity   // the owner, or the group's id and name
-	Group    bool       // Identity is a group (SailPoint governance group, Entra group)
-	Members  []Identity // the group's members, with their e-mails
+	Identity governance.Identity   // the owner, or the group's id and name
+	Group    bool                  // Identity is a group (SailPoint governance group, Entra group)
+	Members  []governance.Identity // the group's members, with their e-mails
 }
 
 // BackendApproval is one approval the backend waits for.
 type BackendApproval struct {
-	ID           string   // the backend's approval id
-	RequestID    string   // the backend's request id (SailPoint accessRequestId)
-	Requester    Identity // who asked (accessbot's service identity for requests made in chat)
-	RequestedFor Identity // who would get the access
+	ID           string              // the backend's approval id
+	RequestID    string              // the backend's request id (SailPoint accessRequestId)
+	Requester    governance.Identity // who asked (accessbot's service identity for requests made in chat)
+	RequestedFor governance.Identity // who would get the access
 	Item         BackendItem
 	Comment      string // the requester's
 	Owner        ApprovalOwner
@@ -72,8 +39,11 @@ type BackendApproval struct {
 	Link         string    // the approval in the backend's UI
 	// CommentRequiredToReject is true when the backend refuses a rejection without a comment.
 	CommentRequiredToReject bool
-	PreviousComments        []ApprovalComment
-	Forwards                []ApprovalForward
+	// Ours is the accessbot request id the request's clientMetadata names (anyone asking
+	// through the API can write it: trusted only with the submission's own ids).
+	Ours             string
+	PreviousComments []ApprovalComment
+	Forwards         []ApprovalForward
 }
 
 // BackendItem is the requested object as the backend names it.
@@ -83,7 +53,7 @@ type BackendItem struct {
 
 // ApprovalComment is a comment left on an earlier step.
 type ApprovalComment struct {
-	Author  Identity
+	Author  governance.Identity
 	Comment string
 	At      time.Time
 }
@@ -100,14 +70,14 @@ type ApprovalForward struct {
 type CompletedApproval struct {
 	ID           string
 	RequestID    string // empty where the backend does not say (SailPoint's completed list)
-	RequestedFor Identity
+	RequestedFor governance.Identity
 	Item         BackendItem
 	State        ApprovalState
-	ReviewedBy   Identity // who the backend records as deciding
+	ReviewedBy   governance.Identity // who the backend records as deciding
 	Comment      string
 	Decided      time.Time
 	// ForwardedTo, after a forward: the new owner.
-	ForwardedTo Identity
+	ForwardedTo governance.Identity
 }
 
 // ApprovalState is how an approval ended.
@@ -135,12 +105,12 @@ type ApprovalDecision struct {
 	ApprovalID string
 	Action     ApprovalAction
 	Comment    string
-	NewOwner   Identity // for a forward
+	NewOwner   governance.Identity // for a forward
 	// By is the person who clicked in chat.
-	By Person
+	By governance.Person
 	// As is By's connected account, with which the backend records By as the decider; nil
 	// decides with accessbot's service identity, and the comment names By.
-	As Account
+	As governance.Account
 }
 
 // BackendApprovalSettings are a backend's own approval settings.
@@ -150,7 +120,7 @@ type BackendApprovalSettings struct {
 	MustBeExternal bool
 	// The backend's reminder and escalation settings (nil: not set).
 	DaysUntilEscalation, DaysBetweenReminders, MaxReminders *int
-	FallbackApprover                                        Identity
+	FallbackApprover                                        governance.Identity
 }
 
 // BackendRequestStatus is one request's state in the backend, with its approvals.
@@ -158,5 +128,5 @@ type BackendRequestStatus struct {
 	RequestID   string
 	ApprovalIDs []string
 	// Submission is the request's state mapped onto accessbot's lifecycle.
-	Submission Submission
+	Submission governance.Submission
 }
