@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/backendtest"
 	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/governance/sailpoint/iscfake"
 )
@@ -635,4 +636,25 @@ func TestApprovals_ISCsTemporaryErrorsAreRetriedLikeEveryOtherCall(t *testing.T)
 			}
 		})
 	}
+}
+
+// deskHarness runs the shared desk suite against the fake ISC: Carol's request waits for
+// her manager Mallory; Alice may not decide it.
+type deskHarness struct{}
+
+func (deskHarness) StartDesk(t *testing.T) backendtest.DeskSubject {
+	d := newDesk(t)
+	return backendtest.DeskSubject{
+		Desk:    d.be,
+		Request: func() string { d.request(); return d.pending()[0].ID },
+		Owner:   backendtest.DeskPerson{Person: governance.Person{Email: "mallory@example.com", Name: "Mallory"}, Account: d.connect("mallory")},
+		Stranger: backendtest.DeskPerson{Person: governance.Person{Email: "alice@example.com", Name: "Alice"},
+			Account: d.connect("alice")},
+		DecideElsewhere: func(id string) { require.Zero(t, d.isc.DecideInUI(id, malloryID, "approve", "from my phone", "")) },
+		Decisions:       func() int { return len(d.isc.CompletedApprovals()) },
+	}
+}
+
+func TestApprovals_SailPointFollowsTheSharedDeskSuite(t *testing.T) {
+	backendtest.RunDesk(t, deskHarness{})
 }
