@@ -144,10 +144,33 @@ func (b *Backend) Pending(ctx context.Context, since time.Time) ([]BackendApprov
 	if err != nil {
 		return nil, err
 	}
+	// Cards go to people by e-mail, which ISC's approvals do not carry.
+	var ids []string
+	seen := map[string]bool{}
+	for _, p := range raw {
+		for _, r := range []*ref{p.Owner, p.Requester, &[]ref{p.RequestedFor.first()}[0]} {
+			if r != nil && r.ID != "" && !isGroup(r.Type) && !seen[r.ID] {
+				seen[r.ID] = true
+				ids = append(ids, r.ID)
+			}
+		}
+	}
+	emails, err := b.emails(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	withEmail := func(i governance.Identity) governance.Identity {
+		i.Email = strings.ToLower(emails[i.ID])
+		return i
+	}
 	members := map[string][]governance.Identity{}
 	out := make([]BackendApproval, 0, len(raw))
 	for _, p := range raw {
 		a := b.backendApproval(p)
+		a.Requester, a.RequestedFor = withEmail(a.Requester), withEmail(a.RequestedFor)
+		if !a.Owner.Group {
+			a.Owner.Identity = withEmail(a.Owner.Identity)
+		}
 		if st, ok := steps[p.ID]; ok {
 			a.Step, a.StepName = st.k, st.name
 		}
@@ -268,7 +291,7 @@ func (b *Backend) statusRows(ctx context.Context, accessRequestIDs []string) ([]
 
 func (b *Backend) backendApproval(p pendingApproval) BackendApproval {
 	a := BackendApproval{
-		ID: p.ID, RequestID: p.AccessRequestID, Requester: identityOf(p.Requester), RequestedFor: identityOf(&[]ref{p.RequestedFor.first()}[0]),
+		ID: p.ID, RequestID: p.AccessRequestID, Requester: identityOf(p.Requester), RequestedFor: p.RequestedFor.first().identity(),
 		Created: parseStamp(p.Created), Modified: parseStamp(p.Modified), RemoveDate: parseStamp(p.RemoveDate),
 		Link: b.approvalsURL, CommentRequiredToReject: p.CommentRequiredWhenRejected, Ours: p.ClientMetadata[metaRequestID],
 	}
@@ -300,8 +323,10 @@ func identityOf(r *ref) governance.Identity {
 	if r == nil {
 		return governance.Identity{}
 	}
-	return governance.Identity{ID: r.ID, Name: r.Name}
+	return r.identity()
 }
+
+func (r ref) identity() governance.Identity { return governance.Identity{ID: r.ID, Name: r.Name} }
 
 // iscStamp writes a time as ISC does, with milliseconds, so a filter loses nothing of a
 // modified time ISC gave.
@@ -392,7 +417,7 @@ func (b *Backend) Completed(ctx context.Context, since time.Time) ([]CompletedAp
 }
 
 func completedOf(c completedApproval) CompletedApproval {
-	out := CompletedApproval{ID: c.ID, RequestedFor: identityOf(&[]ref{c.RequestedFor.first()}[0]),
+	out := CompletedApproval{ID: c.ID, RequestedFor: c.RequestedFor.first().identity(),
 		ReviewedBy: identityOf(c.ReviewedBy), Decided: parseStamp(c.Modified), State: ApprovalApproved}
 	if c.State == "REJECTED" {
 		out.State = ApprovalRejected

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/backendtest"
 	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/governance/sailpoint/iscfake"
 )
@@ -276,7 +277,9 @@ func TestApprovals_ATwoLevelRequestIsDecidedByTheManagerThenAGroupMember(t *test
 	require.Len(t, p, 1)
 	first := p[0]
 	assert.Equal(t, sub.ExternalID, first.RequestID)
-	assert.Equal(t, sailpoint.ApprovalOwner{Identity: governance.Identity{ID: malloryID, Name: "Mallory Manager"}}, first.Owner)
+	assert.Equal(t, sailpoint.ApprovalOwner{Identity: governance.Identity{ID: malloryID, Name: "Mallory Manager", Email: "mallory@example.com"}},
+		first.Owner, "cards go to people by e-mail")
+	assert.Equal(t, "carol@example.com", first.RequestedFor.Email)
 	assert.Equal(t, sailpoint.BackendItem{ID: payroll, Name: "Payroll Reader", Type: "ACCESS_PROFILE"}, first.Item)
 	assert.Equal(t, carolID, first.RequestedFor.ID)
 	assert.Equal(t, 1, first.Step)
@@ -513,7 +516,12 @@ func TestPending_OnlyWhatChangedSinceIsReadAgain(t *testing.T) {
 	again, err := d.be.Pending(context.Background(), all[0].Modified)
 	require.NoError(t, err)
 	assert.Len(t, again, 1)
-	last := d.isc.Calls()[len(d.isc.Calls())-2]
+	var last iscfake.Call
+	for _, c := range d.isc.Calls() {
+		if c.Path == "/v3/access-request-approvals/pending" {
+			last = c
+		}
+	}
 	q, err := url.ParseQuery(last.RawQuery)
 	require.NoError(t, err)
 	assert.Equal(t, "modified ge "+all[0].Modified.Format("2006-01-02T15:04:05.000Z"), q.Get("filters"))
@@ -676,4 +684,25 @@ func TestDesk_ISCsApprovalsAsGovernanceSeesThem(t *testing.T) {
 	assert.Equal(t, governance.ApprovalRejected, out.Status)
 	assert.Equal(t, "gus@example.com", out.DecidedBy.Email, "ISC's reviewer, with the e-mail chat knows them by")
 	assert.Equal(t, "not this quarter", out.Decision)
+}
+
+// deskHarness runs the shared desk suite against the fake ISC: Carol's request waits for
+// her manager Mallory; Alice may not decide it.
+type deskHarness struct{}
+
+func (deskHarness) StartDesk(t *testing.T) backendtest.DeskSubject {
+	d := newDesk(t)
+	return backendtest.DeskSubject{
+		Desk:    d.be,
+		Request: func() string { d.request(); return d.pending()[0].ID },
+		Owner:   backendtest.DeskPerson{Person: governance.Person{Email: "mallory@example.com", Name: "Mallory"}, Account: d.connect("mallory")},
+		Stranger: backendtest.DeskPerson{Person: governance.Person{Email: "alice@example.com", Name: "Alice"},
+			Account: d.connect("alice")},
+		DecideElsewhere: func(id string) { require.Zero(t, d.isc.DecideInUI(id, malloryID, "approve", "from my phone", "")) },
+		Decisions:       func() int { return len(d.isc.CompletedApprovals()) },
+	}
+}
+
+func TestApprovals_SailPointFollowsTheSharedDeskSuite(t *testing.T) {
+	backendtest.RunDesk(t, deskHarness{})
 }

@@ -303,6 +303,9 @@ func (s *Server) cancel(r *http.Request, body []byte) reply {
 	if len(rows) == 0 {
 		return problem(http.StatusNotFound, fmt.Sprintf("Access request %q was not found.", req.AccountActivityID))
 	}
+	if c := callerOf(r); c.level != OrgAdmin && rows[0].Requester.ID != c.id {
+		return problem(http.StatusForbidden, "Only the requester and ORG_ADMIN users may cancel an access request.")
+	}
 	for _, row := range rows {
 		if why := notCancelable(row); why != "" {
 			return badRequest("Access request %q can no longer be cancelled: %s.", req.AccountActivityID, why)

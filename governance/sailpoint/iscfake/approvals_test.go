@@ -1,6 +1,8 @@
 package iscfake_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -163,4 +165,61 @@ func TestApprovals_NobodyApprovesTheirOwnAccess(t *testing.T) {
 	assert.Equal(t, mallory, p[0].Owner.ID, "the owner asked for it: their manager decides")
 	require.Len(t, p[0].ForwardHistory, 1)
 	assert.Equal(t, "SELF_REVIEW_DELEGATION", p[0].ForwardHistory[0].ReassignmentType)
+}
+
+// userToken signs identityID in through the login form (a PUBLIC client, PKCE) and returns
+// their access token.
+func (f *fake) userToken(identityID string) string {
+	f.t.Helper()
+	const redirect = "https://bot.example.com/oauth/sailpoint/callback"
+	f.isc.AddOAuthClient(iscfake.OAuthClient{ID: "public", Enabled: true, RedirectURIs: []string{redirect},
+		GrantTypes: []string{iscfake.GrantAuthorizationCode}})
+	f.isc.SetLogin(identityID, identityID, "pw")
+	verifier := strings.Repeat("v", 43)
+	sum := sha256.Sum256([]byte(verifier))
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.PostForm(f.isc.AuthorizeURL(), url.Values{"client_id": {"public"}, "response_type": {"code"},
+		"redirect_uri": {redirect}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
+		"username": {identityID}, "password": {"pw"}})
+	require.NoError(f.t, err)
+	resp.Body.Close()
+	require.Equal(f.t, http.StatusFound, resp.StatusCode)
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(f.t, err)
+	return f.newToken(url.Values{"grant_type": {"authorization_code"}, "client_id": {"public"}, "code": {loc.Query().Get("code")},
+		"redirect_uri": {redirect}, "code_verifier": {verifier}})
+}
+
+func TestUserTokens_AreBoundedByTheirIdentitysUserLevel(t *testing.T) {
+	f := newFake(t, iscfake.Options{})
+	resp, body := f.call(http.MethodPost, "/v3/access-requests", nil, map[string]any{
+		"requestedFor": []string{carol}, "requestedItems": []map[string]any{{"type": "ACCESS_PROFILE", "id": payroll}}})
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, string(body))
+	arID := f.isc.Requests()[0].AccessRequestID
+	tok := f.userToken(alice)
+	ctx := t.Context()
+	tests := []struct {
+		name, method, path string
+		q                  url.Values
+		body               any
+		status             int
+	}{
+		{"requesting for someone else", http.MethodPost, "/v3/access-requests", nil, map[string]any{
+			"requestedFor": []string{carol}, "requestedItems": []map[string]any{{"type": "ROLE", "id": admins}}}, http.StatusForbidden},
+		{"requesting for oneself", http.MethodPost, "/v3/access-requests", nil, map[string]any{
+			"requestedFor": []string{alice}, "requestedItems": []map[string]any{{"type": "ROLE", "id": admins}}}, http.StatusAccepted},
+		{"cancelling someone else's request", http.MethodPost, "/v3/access-requests/cancel", nil,
+			map[string]string{"accountActivityId": arID, "comment": "mine now"}, http.StatusForbidden},
+		{"listing another identity's requests", http.MethodGet, "/v3/access-request-status", url.Values{"requested-for": {carol}}, nil, http.StatusForbidden},
+		{"listing one's own requests", http.MethodGet, "/v3/access-request-status", url.Values{"requested-for": {"me"}}, nil, http.StatusOK},
+		{"what another identity may request", http.MethodGet, "/v3/requestable-objects", url.Values{"identity-id": {carol}}, nil, http.StatusForbidden},
+		{"what one may request oneself", http.MethodGet, "/v3/requestable-objects", url.Values{"identity-id": {"me"}}, nil, http.StatusOK},
+		{"another identity's approvals", http.MethodGet, "/v3/access-request-approvals/pending", url.Values{"owner-id": {mallory}}, nil, http.StatusForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := f.callWith(ctx, tok, tc.method, tc.path, tc.q, tc.body)
+			assert.Equal(t, tc.status, resp.StatusCode, string(body))
+		})
+	}
 }
