@@ -3,6 +3,7 @@ package governance
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Connected accounts: a person links their own account at a backend once
@@ -53,4 +54,30 @@ type Connector interface {
 	// WhoIs says whose account a freshly issued access token belongs to. extra reads a
 	// field of the token response beyond the standard ones (SailPoint's identity_id).
 	WhoIs(ctx context.Context, accessToken string, extra func(key string) any) (Identity, error)
+}
+
+// The refusals of the connect flow (governance/accounts), each told to the person on the
+// page the browser shows, with what to do next (bot/voice.ConnectPage).
+var (
+	ErrLinkExpired  = errors.New("the connect link has expired")
+	ErrLinkUsed     = errors.New("the connect link was used already")
+	ErrLinkInvalid  = errors.New("the connect link is not one accessbot made")
+	ErrSignInUsed   = errors.New("this sign-in was completed already")
+	ErrOtherBrowser = errors.New("the sign-in came back to another browser")
+	ErrSignInDenied = errors.New("the identity provider did not sign the person in")
+	ErrSignInFailed = errors.New("the identity provider's answer could not be used")
+	ErrWrongAccount = errors.New("the account signed in to is not the chat user's")
+)
+
+// Connection is one connected account as its owner is shown it: never a token.
+type Connection struct {
+	Backend string
+	As      Identity  // who the backend said the person is
+	Since   time.Time // when they connected
+}
+
+// AccountNotifier tells a person, in chat, that their account at backend is now connected
+// as the identity as. bot.Router and each platform's Notifier implement it.
+type AccountNotifier interface {
+	AccountConnected(ctx context.Context, to Person, backend string, as Identity) error
 }
