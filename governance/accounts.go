@@ -81,3 +81,39 @@ type Connection struct {
 type AccountNotifier interface {
 	AccountConnected(ctx context.Context, to Person, backend string, as Identity) error
 }
+
+// SignInStart is a sign-in under way: where to send the browser, and the value of the
+// cookie it must bring back to the callback.
+type SignInStart struct {
+	AuthorizeURL string
+	Cookie       string
+	Expires      time.Time // when the sign-in no longer completes
+}
+
+// SignInCallback is what the identity provider sent back to accessbot's callback, with
+// the browser's sign-in cookie.
+type SignInCallback struct {
+	State, Code      string
+	Error, ErrorText string // error and error_description, when the provider refused
+	Cookie           string // "" when the browser brought none
+}
+
+// SignInRefusal is why a sign-in did not connect the account: Err is one of the
+// connect-flow errors above; Chat is the chat user's e-mail and As whom the person signed
+// in as, where known. Detail is for the log only.
+type SignInRefusal struct {
+	Err    error
+	Chat   string
+	As     Identity
+	Detail error
+}
+
+func (r *SignInRefusal) Error() string {
+	if r.Detail != nil {
+		return r.Err.Error() + ": " + r.Detail.Error()
+	}
+	return r.Err.Error()
+}
+
+// Unwrap is the connect-flow error.
+func (r *SignInRefusal) Unwrap() error { return r.Err }

@@ -13,6 +13,7 @@ type Markup struct {
 	Date    func(time.Time) string // a moment, in each reader's time zone where possible
 	Command func(string) string    // a command's text (escaped already) as the platform writes it, marks included
 	Icon    func(Icon) string      // an icon, "" for none
+	Link    func(url, label string) string // a link of ours; the label is escaped already
 	// Quote starts each line of a quotation; Strong, Emph and Code enclose a span.
 	Quote, Strong, Emph, Code string
 }
@@ -31,6 +32,8 @@ func (mk Markup) Write(t Text) string {
 			piece = mk.Quote + strings.ReplaceAll(mk.User(s.Shown()), "\n", "\n"+mk.Quote)
 		case Words:
 			piece = mk.Words(s.Text)
+		case Link:
+			piece = mk.Link(s.URL, mk.Words(s.Text))
 		default:
 			piece = mk.User(s.Shown())
 		}

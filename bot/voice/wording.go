@@ -40,18 +40,30 @@ func id(r *governance.Request) Span { return strong(r.ID) }
 func approvers(r *governance.Request) Span { return user(r.ApproverNames(), maxList) }
 
 // backend is the item's backend as people name it: "SailPoint", not "sailpoint".
-func backend(r *governance.Request) Span {
-	switch r.Item.Backend {
-	case "builtin":
-		return Span{Kind: Words, Text: "the access system"}
-	case "sailpoint":
-		return Span{Kind: Words, Text: "SailPoint"}
-	case "entra":
-		return Span{Kind: Words, Text: "Microsoft Entra"}
-	case "permissions":
-		return Span{Kind: Words, Text: "Permissions Management"}
+func backend(r *governance.Request) Span { return backendSpan(r.Item.Backend) }
+
+// backendSpan is a backend as people name it.
+func backendSpan(name string) Span {
+	if n := BackendName(name); n != name {
+		return Span{Kind: Words, Text: n}
 	}
-	return user(r.Item.Backend, maxID)
+	return user(name, maxID)
+}
+
+// BackendName is a backend as people name it: "SailPoint", not "sailpoint"; a name it
+// does not know is given back as it is.
+func BackendName(name string) string {
+	switch name {
+	case "builtin":
+		return "the access system"
+	case "sailpoint":
+		return "SailPoint"
+	case "entra":
+		return "Microsoft Entra"
+	case "permissions":
+		return "Permissions Management"
+	}
+	return name
 }
 
 // whenTheyDecide is the end of "you will hear …": one approver, or several of them.
@@ -337,6 +349,8 @@ func Help(items []governance.Item) Message {
 				cmd("extend AR-7 [for <duration>]"), " — ask for more time on access you hold (as long again, or for the duration given)\n",
 				cmd("revoke <item>"), " — give up access you hold now; ", cmd("revoke <item> from <e-mail>"), " ends a direct report's (managers, admins)\n",
 				cmd("schedule AR-7"), " — the reminders, escalations and timeout planned for a request, or when its access ends\n",
+				cmd("connect <system>"), " — connect your own account at a system such as SailPoint, so that accessbot acts there as you; ",
+				cmd("connections"), " lists them, ", cmd("disconnect <system>"), " forgets one\n",
 				cmd("help"), " — this"),
 			para(IconNone, strong("What you can request")),
 		},
@@ -477,7 +491,7 @@ func problemText(s string) Text {
 func isCommand(s string) bool {
 	name, _, _ := strings.Cut(s, " ")
 	switch strings.ToLower(name) {
-	case "request", "status", "pending", "cancel", "revoke", "schedule", "extend", "help":
+	case "request", "status", "pending", "cancel", "revoke", "schedule", "extend", "help", "connect", "disconnect", "connections":
 		return true
 	}
 	return false

@@ -111,7 +111,7 @@ func (b *bed) connect(u governance.ChatUser, login, password string) (governance
 	begun, err := b.m.Begin(ctx, "fakeidp", ticket(b.t, link))
 	require.NoError(b.t, err)
 	q := b.signIn(begun.AuthorizeURL, login, password)
-	return b.m.Finish(ctx, "fakeidp", accounts.Callback{State: q.Get("state"), Code: q.Get("code"), Cookie: begun.Cookie})
+	return b.m.Finish(ctx, "fakeidp", governance.SignInCallback{State: q.Get("state"), Code: q.Get("code"), Cookie: begun.Cookie})
 }
 
 func ticket(t testing.TB, link string) string {
@@ -204,14 +204,14 @@ func TestConnect_Refusals(t *testing.T) {
 			begun, _ := b.m.Begin(ctx, "fakeidp", ticket(b.t, link))
 			q := b.signIn(begun.AuthorizeURL, "carol", "pw-carol")
 			b.clock.Advance(11 * time.Minute)
-			_, err := b.m.Finish(ctx, "fakeidp", accounts.Callback{State: q.Get("state"), Code: q.Get("code"), Cookie: begun.Cookie})
+			_, err := b.m.Finish(ctx, "fakeidp", governance.SignInCallback{State: q.Get("state"), Code: q.Get("code"), Cookie: begun.Cookie})
 			return err
 		}, governance.ErrLinkExpired},
 		{"a replayed callback", func(b *bed) error {
 			link, _, _ := b.m.Link(ctx, carol, "fakeidp")
 			begun, _ := b.m.Begin(ctx, "fakeidp", ticket(b.t, link))
 			q := b.signIn(begun.AuthorizeURL, "carol", "pw-carol")
-			cb := accounts.Callback{State: q.Get("state"), Code: q.Get("code"), Cookie: begun.Cookie}
+			cb := governance.SignInCallback{State: q.Get("state"), Code: q.Get("code"), Cookie: begun.Cookie}
 			_, err := b.m.Finish(ctx, "fakeidp", cb)
 			require.NoError(b.t, err)
 			_, err = b.m.Finish(ctx, "fakeidp", cb)
@@ -221,14 +221,14 @@ func TestConnect_Refusals(t *testing.T) {
 			link, _, _ := b.m.Link(ctx, carol, "fakeidp")
 			begun, _ := b.m.Begin(ctx, "fakeidp", ticket(b.t, link))
 			q := b.signIn(begun.AuthorizeURL, "carol", "pw-carol")
-			_, err := b.m.Finish(ctx, "fakeidp", accounts.Callback{State: q.Get("state"), Code: q.Get("code")})
+			_, err := b.m.Finish(ctx, "fakeidp", governance.SignInCallback{State: q.Get("state"), Code: q.Get("code")})
 			return err
 		}, governance.ErrOtherBrowser},
 		{"the provider refused", func(b *bed) error {
 			link, _, _ := b.m.Link(ctx, carol, "fakeidp")
 			begun, _ := b.m.Begin(ctx, "fakeidp", ticket(b.t, link))
 			u, _ := url.Parse(begun.AuthorizeURL)
-			_, err := b.m.Finish(ctx, "fakeidp", accounts.Callback{State: u.Query().Get("state"), Error: "access_denied", Cookie: begun.Cookie})
+			_, err := b.m.Finish(ctx, "fakeidp", governance.SignInCallback{State: u.Query().Get("state"), Error: "access_denied", Cookie: begun.Cookie})
 			return err
 		}, governance.ErrSignInDenied},
 	}
@@ -251,7 +251,7 @@ func TestConnect_Refusals(t *testing.T) {
 func TestConnect_WrongPersonSaysWhoSignedIn(t *testing.T) {
 	b := newBed(t)
 	_, err := b.connect(carol, "mallory", "pw-mallory")
-	var r *accounts.Refusal
+	var r *governance.SignInRefusal
 	require.ErrorAs(t, err, &r)
 	assert.Equal(t, "carol@example.com", r.Chat)
 	assert.Equal(t, "mallory@example.com", r.As.Email)

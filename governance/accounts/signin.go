@@ -37,37 +37,29 @@ func (m *Manager) RedirectURL(backend string) string {
 	return m.public + "/oauth/" + url.PathEscape(backend) + "/callback"
 }
 
-// Begun is a sign-in under way: where to send the browser, and the cookie it must bring
-// back to the callback.
-type Begun struct {
-	AuthorizeURL string
-	Cookie       string    // the value of the sign-in cookie
-	Expires      time.Time // when the sign-in no longer completes
-}
-
 // Begin opens a connect link (once) and starts the sign-in: the authorization request
 // with a sealed, single-use state, PKCE S256 where the backend's sign-in asks for it, and
 // a cookie value the callback must see again. It refuses a link that is not accessbot's
 // (governance.ErrLinkInvalid), expired (ErrLinkExpired) or used (ErrLinkUsed).
-func (m *Manager) Begin(ctx context.Context, backend, ticket string) (Begun, error) {
+func (m *Manager) Begin(ctx context.Context, backend, ticket string) (governance.SignInStart, error) {
 	c, err := m.connector(backend)
 	if err != nil {
-		return Begun{}, err
+		return governance.SignInStart{}, err
 	}
 	var l link
 	if err := m.openTicket(ticket, linkAD(backend), &l, func() int64 { return l.Expires }, governance.ErrLinkExpired); err != nil {
-		return Begun{}, err
+		return governance.SignInStart{}, err
 	}
 	first, err := m.store.ClaimOnce(ctx, "connect-link:"+l.Nonce, LinkTTL+time.Hour)
 	if err != nil {
-		return Begun{}, err
+		return governance.SignInStart{}, err
 	}
 	if !first {
-		return Begun{}, governance.ErrLinkUsed
+		return governance.SignInStart{}, governance.ErrLinkUsed
 	}
 	in, err := c.SignIn(ctx)
 	if err != nil {
-		return Begun{}, fmt.Errorf("sign-in of %s: %w", backend, err)
+		return governance.SignInStart{}, fmt.Errorf("sign-in of %s: %w", backend, err)
 	}
 	cookie := randomText()
 	expires := m.clock.Now().Add(StateTTL).Truncate(time.Second)
@@ -80,39 +72,14 @@ func (m *Manager) Begin(ctx context.Context, backend, ticket string) (Begun, err
 	}
 	authURL := m.config(backend, in).AuthCodeURL(m.sealTicket(s, stateAD(backend)), opts...)
 	m.log.InfoContext(ctx, "sign-in begun", "backend", backend, "email", l.Email, "pkce", in.PKCE)
-	return Begun{AuthorizeURL: authURL, Cookie: cookie, Expires: expires}, nil
+	return governance.SignInStart{AuthorizeURL: authURL, Cookie: cookie, Expires: expires}, nil
 }
-
-// Callback is what the provider sent back to the callback, with the browser's cookie.
-type Callback struct {
-	State, Code      string
-	Error, ErrorText string // error and error_description, when the provider refused
-	Cookie           string // "" when the browser brought none
-}
-
-// Refusal is why a sign-in did not connect the account: Err is one of governance's
-// connect-flow errors; Chat is the chat user's e-mail and As whom the person signed in
-// as, where known.
-type Refusal struct {
-	Err  error
-	Chat string
-	As   governance.Identity
-	err  error // the detail, for the log
-}
-
-func (r *Refusal) Error() string {
-	if r.err != nil {
-		return r.Err.Error() + ": " + r.err.Error()
-	}
-	return r.Err.Error()
-}
-func (r *Refusal) Unwrap() error { return r.Err }
 
 // Finish completes a sign-in at the callback: the state must be accessbot's, current and
 // unused, the cookie the browser's that began it; the code is exchanged (with the PKCE
 // verifier), the backend says whose account it is, and only the chat user's own account
-// is connected. The person is then told in chat. Every refusal is a *Refusal.
-func (m *Manager) Finish(ctx context.Context, backend string, cb Callback) (governance.Connection, error) {
+// is connected. The person is then told in chat. Every refusal is a *governance.SignInRefusal.
+func (m *Manager) Finish(ctx context.Context, backend string, cb governance.SignInCallback) (governance.Connection, error) {
 	c, err := m.connector(backend)
 	if err != nil {
 		return governance.Connection{}, err
@@ -120,26 +87,26 @@ func (m *Manager) Finish(ctx context.Context, backend string, cb Callback) (gove
 	var s state
 	if err := m.openTicket(cb.State, stateAD(backend), &s, func() int64 { return s.Expires }, governance.ErrLinkExpired); err != nil {
 		if errInvalid(err) {
-			return governance.Connection{}, &Refusal{Err: governance.ErrLinkInvalid, err: err}
+			return governance.Connection{}, &governance.SignInRefusal{Err: governance.ErrLinkInvalid, Detail: err}
 		}
-		return governance.Connection{}, &Refusal{Err: governance.ErrLinkExpired, Chat: s.Email}
+		return governance.Connection{}, &governance.SignInRefusal{Err: governance.ErrLinkExpired, Chat: s.Email}
 	}
 	first, err := m.store.ClaimOnce(ctx, "connect-state:"+s.Nonce, StateTTL+time.Hour)
 	if err != nil {
 		return governance.Connection{}, err
 	}
 	if !first {
-		return governance.Connection{}, &Refusal{Err: governance.ErrSignInUsed, Chat: s.Email}
+		return governance.Connection{}, &governance.SignInRefusal{Err: governance.ErrSignInUsed, Chat: s.Email}
 	}
 	if cb.Cookie == "" || browserHash(cb.Cookie) != s.Browser {
-		return governance.Connection{}, &Refusal{Err: governance.ErrOtherBrowser, Chat: s.Email}
+		return governance.Connection{}, &governance.SignInRefusal{Err: governance.ErrOtherBrowser, Chat: s.Email}
 	}
 	if cb.Error != "" {
-		return governance.Connection{}, &Refusal{Err: governance.ErrSignInDenied, Chat: s.Email,
-			err: fmt.Errorf("the provider answered %s: %s", clip(cb.Error), clip(cb.ErrorText))}
+		return governance.Connection{}, &governance.SignInRefusal{Err: governance.ErrSignInDenied, Chat: s.Email,
+			Detail: fmt.Errorf("the provider answered %s: %s", clip(cb.Error), clip(cb.ErrorText))}
 	}
 	if cb.Code == "" {
-		return governance.Connection{}, &Refusal{Err: governance.ErrSignInFailed, Chat: s.Email, err: errors.New("no code")}
+		return governance.Connection{}, &governance.SignInRefusal{Err: governance.ErrSignInFailed, Chat: s.Email, Detail: errors.New("no code")}
 	}
 	in, err := c.SignIn(ctx)
 	if err != nil {
@@ -151,16 +118,16 @@ func (m *Manager) Finish(ctx context.Context, backend string, cb Callback) (gove
 	}
 	tok, err := m.config(backend, in).Exchange(m.httpContext(ctx), cb.Code, opts...)
 	if err != nil {
-		return governance.Connection{}, &Refusal{Err: governance.ErrSignInFailed, Chat: s.Email, err: tokenError("exchange the code", err)}
+		return governance.Connection{}, &governance.SignInRefusal{Err: governance.ErrSignInFailed, Chat: s.Email, Detail: tokenError("exchange the code", err)}
 	}
 	who, err := c.WhoIs(ctx, tok.AccessToken, tok.Extra)
 	if err != nil {
-		return governance.Connection{}, &Refusal{Err: governance.ErrSignInFailed, Chat: s.Email, err: fmt.Errorf("ask %s whose account it is: %w", backend, err)}
+		return governance.Connection{}, &governance.SignInRefusal{Err: governance.ErrSignInFailed, Chat: s.Email, Detail: fmt.Errorf("ask %s whose account it is: %w", backend, err)}
 	}
 	if who.Email == "" || !strings.EqualFold(who.Email, s.Email) {
 		m.log.WarnContext(ctx, "sign-in refused: another person's account", "backend", backend, "email", s.Email,
 			"signed_in_as", who.Email, "identity", who.ID, "platform", s.Platform, "chat_id", s.ChatID)
-		return governance.Connection{}, &Refusal{Err: governance.ErrWrongAccount, Chat: s.Email, As: who}
+		return governance.Connection{}, &governance.SignInRefusal{Err: governance.ErrWrongAccount, Chat: s.Email, As: who}
 	}
 	now := m.clock.Now()
 	r := record{ID: who.ID, Email: who.Email, Name: who.Name, Access: tok.AccessToken, Refresh: tok.RefreshToken,
