@@ -95,7 +95,7 @@ func (h *signIn) connect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: h.cookieName(), Value: start.Cookie, Path: "/oauth/" + backend + "/",
-		MaxAge: signInCookieAge,
+		MaxAge:   signInCookieAge,
 		HttpOnly: true, Secure: h.cfg.SecureCookie, SameSite: http.SameSiteLaxMode})
 	secure(w)
 	http.Redirect(w, r, start.AuthorizeURL, http.StatusSeeOther)

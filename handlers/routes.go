@@ -25,9 +25,9 @@ type Config struct {
 	// Accounts are people's connected accounts: the connect commands, and the sign-in's
 	// pages (GET /connect/{backend}, GET /oauth/{backend}/callback) when set.
 	Accounts AccountsConfig
-	Clock   governance.Clock // checks Slack's request timestamps; default: the service's clock
-	Logger  *slog.Logger     // default slog.Default()
-	MaxBody int64            // bytes; default 64 KiB
+	Clock    governance.Clock // checks Slack's request timestamps; default: the service's clock
+	Logger   *slog.Logger     // default slog.Default()
+	MaxBody  int64            // bytes; default 64 KiB
 	// Go runs work that must not delay the answer (replies to response_url, a slash
 	// command's work, Teams commands). Default: a goroutine, at most 64 at a time; beyond
 	// that a reply to a button is dropped and logged (what it answers is done already), a
