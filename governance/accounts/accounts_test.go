@@ -464,3 +464,24 @@ func TestSettings_Probe(t *testing.T) {
 	_, err = s.Probe(context.Background(), map[string]governance.Connector{"fakeidp": &oauthfake.Connector{Server: b.idp}})
 	assert.ErrorContains(t, err, "client id")
 }
+
+// FuzzKeyringOpen: whatever arrives as a link's ticket or a state (outside input) opens only
+// if the ring sealed it, and never panics.
+func FuzzKeyringOpen(f *testing.F) {
+	keys, err := accounts.ParseKeys(testKey)
+	require.NoError(f, err)
+	f.Add(keys.Seal([]byte(`{"n":"1"}`), []byte("ad")))
+	f.Add("k1.")
+	f.Add("k1.AAAA")
+	f.Add("nokey")
+	f.Add(".....")
+	f.Fuzz(func(t *testing.T, sealed string) {
+		plain, err := keys.Open(sealed, []byte("other"))
+		if err == nil {
+			t.Fatalf("opened %q for other associated data: %q", sealed, plain)
+		}
+		if !errors.Is(err, accounts.ErrSealed) {
+			t.Fatalf("error %v does not wrap ErrSealed", err)
+		}
+	})
+}
