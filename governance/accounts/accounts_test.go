@@ -485,3 +485,29 @@ func FuzzKeyringOpen(f *testing.F) {
 		}
 	})
 }
+
+// A refusal that blames accessbot's own OAuth client (a rotated client secret) is the
+// operator's to fix: nobody's account is forgotten for it.
+func TestToken_ABrokenClientForgetsNobody(t *testing.T) {
+	b := newBed(t)
+	ctx := context.Background()
+	_, err := b.connect(carol, "carol", "pw-carol")
+	require.NoError(t, err)
+	keys, err := accounts.ParseKeys(testKey)
+	require.NoError(t, err)
+	m, err := accounts.New(accounts.Options{Store: b.store, Keys: keys, PublicURL: "https://bot.example.com", Clock: b.clock,
+		Logger: slog.New(slog.NewJSONHandler(b.logs, nil)),
+		Connectors: map[string]governance.Connector{"fakeidp": &oauthfake.Connector{Server: b.idp,
+			Client: oauthfake.Client{ID: "accessbot", Secret: "rotated-away"}, PKCE: true}}})
+	require.NoError(t, err)
+	acc, err := m.Account(ctx, "fakeidp", "carol@example.com")
+	require.NoError(t, err)
+	b.clock.Advance(time.Hour)
+	_, err = acc.Token(ctx)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, governance.ErrConnectAgain)
+	assert.Contains(t, err.Error(), "invalid_client")
+	assert.NotContains(t, err.Error(), "rotated-away")
+	_, err = b.m.Account(ctx, "fakeidp", "carol@example.com")
+	assert.NoError(t, err, "the account is kept")
+}
