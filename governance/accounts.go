@@ -56,6 +56,14 @@ type Connector interface {
 	WhoIs(ctx context.Context, accessToken string, extra func(key string) any) (Identity, error)
 }
 
+// Connectable is implemented by a Connector whose sign-in depends on its configuration
+// (an OAuth client for connected accounts that an operator may or may not have set up):
+// Connectable reports whether people can connect their accounts now. A Connector without
+// it always can. Where none can, accessbot needs no public URL and no token key.
+type Connectable interface {
+	Connectable() bool
+}
+
 // The refusals of the connect flow (governance/accounts), each told to the person on the
 // page the browser shows, with what to do next (bot/voice.ConnectPage).
 var (

@@ -50,3 +50,26 @@ func TestOpenAccounts_OnlyForBackendsThatConnect(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, got, `token key "k1" seals and opens; sign-in of fakeidp answers`)
 }
+
+// connectingBackend is a backend whose people may connect accounts once its OAuth client
+// is configured.
+type connectingBackend struct {
+	governance.Backend
+	*oauthfake.Connector
+	configured bool
+}
+
+func (b connectingBackend) Connectable() bool { return b.configured }
+
+// A backend that is a Connector counts only when its sign-in is configured: a SailPoint
+// without a connect client needs no public URL and no token key.
+func TestConnector_OnlyWhenItsSignInIsConfigured(t *testing.T) {
+	conn := &oauthfake.Connector{}
+	_, ok := connector(connectingBackend{Connector: conn, configured: false})
+	assert.False(t, ok)
+	got, ok := connector(connectingBackend{Connector: conn, configured: true})
+	assert.True(t, ok)
+	assert.NotNil(t, got)
+	_, ok = connector(struct{ governance.Backend }{})
+	assert.False(t, ok, "not a Connector")
+}

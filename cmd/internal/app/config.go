@@ -543,9 +543,22 @@ func (c *Config) connectors(clock governance.Clock, log *slog.Logger) map[string
 		if err != nil {
 			continue
 		}
-		if conn, ok := be.(governance.Connector); ok {
+		if conn, ok := connector(be); ok {
 			out[name] = conn
 		}
 	}
 	return out
+}
+
+// connector is be as a Connector, when its people can connect their accounts: it is one,
+// and, if its sign-in depends on configuration (governance.Connectable), that is set up.
+func connector(be governance.Backend) (governance.Connector, bool) {
+	conn, ok := be.(governance.Connector)
+	if !ok {
+		return nil, false
+	}
+	if c, ok := be.(governance.Connectable); ok && !c.Connectable() {
+		return nil, false
+	}
+	return conn, true
 }

@@ -131,7 +131,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 				return nil, err
 			}
 			backends = append(backends, be)
-			if conn, ok := be.(governance.Connector); ok {
+			if conn, ok := connector(be); ok {
 				connectors[name] = conn
 			}
 		}
