@@ -50,16 +50,17 @@ func (m *Manager) Begin(ctx context.Context, backend, ticket string) (governance
 	if err := m.openTicket(ticket, linkAD(backend), &l, func() int64 { return l.Expires }, governance.ErrLinkExpired); err != nil {
 		return governance.SignInStart{}, err
 	}
+	// The backend is asked first, so that a backend that does not answer leaves the link unspent.
+	in, err := c.SignIn(ctx)
+	if err != nil {
+		return governance.SignInStart{}, fmt.Errorf("sign-in of %s: %w", backend, err)
+	}
 	first, err := m.store.ClaimOnce(ctx, "connect-link:"+l.Nonce, LinkTTL+time.Hour)
 	if err != nil {
 		return governance.SignInStart{}, err
 	}
 	if !first {
 		return governance.SignInStart{}, governance.ErrLinkUsed
-	}
-	in, err := c.SignIn(ctx)
-	if err != nil {
-		return governance.SignInStart{}, fmt.Errorf("sign-in of %s: %w", backend, err)
 	}
 	cookie := randomText()
 	expires := m.clock.Now().Add(StateTTL).Truncate(time.Second)
