@@ -438,8 +438,8 @@ func (s *Service) keepIntent(ctx context.Context, r *Request, in DecideInput, a 
 	if errors.Is(cause, ErrConnectAgain) {
 		why = "your connected " + title + " account no longer works: connect it again"
 	}
-	return &Problem{Err: cause, Message: fmt.Sprintf("%s with `connect %s`. Your %s of %s is kept and carried out as soon as you have.",
-		capitalise(why), r.Item.Backend, verb, r.ID)}
+	return &ConnectFirst{Backend: r.Item.Backend, Problem: &Problem{Err: cause, Message: fmt.Sprintf(
+		"%s with `connect %s`. Your %s of %s is kept and carried out as soon as you have.", capitalise(why), r.Item.Backend, verb, r.ID)}}
 }
 
 func capitalise(s string) string {

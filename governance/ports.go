@@ -19,6 +19,7 @@ type Store interface {
 	DueStore
 	RetentionStore
 	DeskStore
+	AccountStore
 	Ping(ctx context.Context) error
 }
 
@@ -29,6 +30,20 @@ type DeskStore interface {
 	DeskSeen(ctx context.Context, backend string) (map[string]string, error)
 	// SetDeskSeen replaces it.
 	SetDeskSeen(ctx context.Context, backend string, seen map[string]string) error
+}
+
+// AccountStore keeps people's connected accounts as governance/accounts sealed them: the
+// store never holds a token in the clear. Connected accounts are kept until their owner
+// disconnects or the provider refuses the grant; request retention does not touch them.
+type AccountStore interface {
+	// SealedAccount returns the sealed account of email at backend; ok is false when none.
+	SealedAccount(ctx context.Context, backend, email string) (sealed []byte, ok bool, err error)
+	// SealedAccounts returns every sealed account of email, by backend.
+	SealedAccounts(ctx context.Context, email string) (map[string][]byte, error)
+	// SwapAccount replaces the sealed account of email at backend with next (nil: removes
+	// it), provided what is stored is still prev (nil: whatever is stored), in one atomic
+	// step; swapped is false, and nothing changes, when it is not.
+	SwapAccount(ctx context.Context, backend, email string, prev, next []byte) (swapped bool, err error)
 }
 
 // RetentionStore forgets what is no longer needed, so that storage does not grow for ever.

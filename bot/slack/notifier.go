@@ -170,3 +170,16 @@ func (n *Notifier) AlertAdmins(ctx context.Context, r *governance.Request) (gove
 	}
 	return governance.MessageRef{Platform: Platform, Channel: channel, ID: ts}, true, nil
 }
+
+// AccountConnected tells a person by direct message that their account at backend is connected.
+func (n *Notifier) AccountConnected(ctx context.Context, to governance.Person, backend string, as governance.Identity) error {
+	ch, err := n.dm(ctx, to.Email)
+	if err != nil {
+		return err
+	}
+	blocks, fallback := Blocks(voice.AccountConnected(backend, as))
+	if _, _, err := n.post(ctx, ch, blocks, fallback); err != nil {
+		return fmt.Errorf("chat.postMessage account connected to %s: %w", to.Email, err)
+	}
+	return nil
+}

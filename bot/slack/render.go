@@ -166,6 +166,7 @@ func markup() voice.Markup {
 			return "`/access " + c + "`"
 		},
 		Icon:  func(i voice.Icon) string { return emojiCodes[i] },
+		Link:  func(url, label string) string { return "<" + Escape(url) + "|" + label + ">" },
 		Quote: "> ", Strong: "*", Emph: "_", Code: "`"}
 }
 

@@ -112,7 +112,10 @@ func markup() voice.Markup {
 	return voice.Markup{Words: words.Replace, User: Escape, Date: Date,
 		Command: func(c string) string { return "`" + cmp.Or(c, "request") + "`" },
 		Icon:    func(i voice.Icon) string { return string(i) },
-		Quote:   `\> `, Strong: "**", Emph: "_", Code: "`"}
+		Link: func(url, label string) string {
+			return "[" + label + "](" + strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(url) + ")"
+		},
+		Quote: `\> `, Strong: "**", Emph: "_", Code: "`"}
 }
 
 // Markdown renders a line of voice as card markdown.

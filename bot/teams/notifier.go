@@ -379,3 +379,10 @@ func (n *Notifier) TimeZone(ctx context.Context, to governance.Person) (*time.Lo
 	}
 	return loc, nil
 }
+
+// AccountConnected tells a person in their personal chat that their account at backend is connected.
+func (n *Notifier) AccountConnected(ctx context.Context, to governance.Person, backend string, as governance.Identity) error {
+	m := voice.AccountConnected(backend, as)
+	_, _, err := n.send(ctx, to, Render(m), Summary(m))
+	return err
+}

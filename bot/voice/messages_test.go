@@ -160,5 +160,13 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 	ms["busy"] = voice.Busy()
 	ms["error / a problem"] = voice.Error(&governance.Problem{Err: governance.ErrNotApprover, Message: "You are not an approver of AR-7; `status` lists yours."}, "")
 	ms["error / ours"] = voice.Error(errors.New("redis: connection refused"), "ab12cd34")
+	ms["connect link"] = voice.ConnectLink("sailpoint", "https://bot.example.com/connect/sailpoint?t=k1.abc_-D", t0)
+	carolAt := governance.Identity{ID: "2c9", Email: "carol@example.com", Name: "Carol"}
+	ms["account connected"] = voice.AccountConnected("sailpoint", carolAt)
+	ms["disconnected"] = voice.Disconnected("sailpoint", true)
+	ms["disconnected / none"] = voice.Disconnected("sailpoint", false)
+	ms["connections"] = voice.Connections([]governance.Connection{{Backend: "sailpoint", As: carolAt, Since: t0}}, []string{"sailpoint", "entra"})
+	ms["connections / none"] = voice.Connections(nil, []string{"sailpoint"})
+	ms["sent to personal chat"] = voice.SentToPersonalChat()
 	return ms
 }

@@ -31,6 +31,8 @@ const (
 	Command
 	// Quote is someone else's text set apart as a quotation, cut at Limit characters.
 	Quote
+	// Link is a link accessbot made (URL) with accessbot's own words as its label (Text).
+	Link
 )
 
 // Style is how a span is emphasised.
@@ -51,6 +53,7 @@ type Span struct {
 	Text  string
 	Limit int       // User, Quote, Command: at most this many characters of Text (0: all)
 	At    time.Time // Date
+	URL   string    // Link
 }
 
 // Text is a line (or several, split by "\n" in Words) of spans.

@@ -40,12 +40,19 @@ func id(r *governance.Request) Span { return strong(r.ID) }
 func approvers(r *governance.Request) Span { return user(r.ApproverNames(), maxList) }
 
 // backend is the item's backend as people name it: "SailPoint", not "sailpoint".
-func backend(r *governance.Request) Span {
-	if t := governance.BackendTitle(r.Item.Backend); t != r.Item.Backend {
-		return Span{Kind: Words, Text: t}
+func backend(r *governance.Request) Span { return backendSpan(r.Item.Backend) }
+
+// backendSpan is a backend as people name it.
+func backendSpan(name string) Span {
+	if n := BackendName(name); n != name {
+		return Span{Kind: Words, Text: n}
 	}
-	return user(r.Item.Backend, maxID)
+	return user(name, maxID)
 }
+
+// BackendName is a backend as people name it: "SailPoint", not "sailpoint"; a name it
+// does not know is given back as it is.
+func BackendName(name string) string { return governance.BackendTitle(name) }
 
 // whenTheyDecide is the end of "you will hear …": one approver, or several of them.
 func whenTheyDecide(r *governance.Request) string {
@@ -338,6 +345,8 @@ func Help(items []governance.Item) Message {
 				cmd("extend AR-7 [for <duration>]"), " — ask for more time on access you hold (as long again, or for the duration given)\n",
 				cmd("revoke <item>"), " — give up access you hold now; ", cmd("revoke <item> from <e-mail>"), " ends a direct report's (managers, admins)\n",
 				cmd("schedule AR-7"), " — the reminders, escalations and timeout planned for a request, or when its access ends\n",
+				cmd("connect <system>"), " — connect your own account at a system such as SailPoint, so that accessbot acts there as you; ",
+				cmd("connections"), " lists them, ", cmd("disconnect <system>"), " forgets one\n",
 				cmd("help"), " — this"),
 			para(IconNone, strong("What you can request")),
 		},
@@ -490,7 +499,7 @@ func problemText(s string) Text {
 func isCommand(s string) bool {
 	name, _, _ := strings.Cut(s, " ")
 	switch strings.ToLower(name) {
-	case "request", "status", "pending", "cancel", "revoke", "schedule", "extend", "help":
+	case "request", "status", "pending", "cancel", "revoke", "schedule", "extend", "help", "connect", "disconnect", "connections":
 		return true
 	}
 	return false

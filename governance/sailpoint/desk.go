@@ -17,6 +17,7 @@ import (
 var (
 	_ governance.ApprovalDesk   = (*Backend)(nil)
 	_ governance.ServiceDecider = (*Backend)(nil)
+	_ governance.Connectable    = (*Backend)(nil)
 )
 
 // DecidesAsService reports whether decisions are made with accessbot's own token
@@ -142,3 +143,7 @@ func (b *Backend) decided(ctx context.Context, a governance.BackendApproval, don
 	}
 	return a, nil
 }
+
+// Connectable reports whether people can connect their ISC accounts: the connect OAuth
+// client is configured. Without it accessbot needs no public URL or token key.
+func (b *Backend) Connectable() bool { return b.connect.ClientID != "" }

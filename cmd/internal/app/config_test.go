@@ -154,6 +154,23 @@ func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
 	}
 }
 
+func TestLoadConfig_ConnectedAccountsSettings(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "token-key")
+	require.NoError(t, os.WriteFile(keyFile, []byte("k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n"), 0o600))
+	path := clitest.WriteConfig(t, "publicURL: https://accessbot.example.com\n")
+	c, err := LoadConfig(path, clitest.Env(map[string]string{"ACCESSBOT_TOKEN_KEY_FILE": keyFile}))
+	require.NoError(t, err)
+	assert.Equal(t, "https://accessbot.example.com", c.Accounts.PublicURL)
+	k, err := c.Accounts.Keyring()
+	require.NoError(t, err)
+	assert.Equal(t, "k1", k.SealingKey())
+	assert.Empty(t, c.connecting(), "no backend of this build connects accounts unless it implements governance.Connector")
+
+	c, err = LoadConfig(path, clitest.Env(map[string]string{"ACCESSBOT_PUBLIC_URL": "http://127.0.0.1:8080"}))
+	require.NoError(t, err, "the environment wins, and plain http is fine on loopback")
+	assert.Equal(t, "http://127.0.0.1:8080", c.Accounts.PublicURL)
+}
+
 func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "signing")
 	require.NoError(t, os.WriteFile(secretFile, []byte("from-file\n"), 0o600))
@@ -276,6 +293,11 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"bad sweep spec", "scheduler:\n  sweep: sometimes\n", nil, []string{"not a cron spec"}},
 		{"bad admin", "admins: [root]\n", nil, []string{"admins"}},
 		{"missing catalog file", "catalogFile: /nonexistent/catalog.yaml\n", nil, []string{"catalogFile"}},
+		{"a token key that is not one", "", map[string]string{"ACCESSBOT_TOKEN_KEY": "k1:c2hvcnQ="},
+			[]string{`ACCESSBOT_TOKEN_KEY key "k1" is not base64 of 32 bytes; make one with: openssl rand -base64 32`}},
+		{"a public URL in the clear", "publicURL: http://accessbot.example.com\n", nil, []string{"use https; sign-in codes and cookies must not cross the network in the clear"}},
+		{"a public URL that is not one", "", map[string]string{"ACCESSBOT_PUBLIC_URL": "accessbot.example.com"},
+			[]string{`publicURL "accessbot.example.com": write the address people's browsers reach accessbot at`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
