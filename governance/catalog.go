@@ -28,7 +28,8 @@ type Item struct {
 	// (Backend.SearchCatalog) and, once found, governed by this item's approvers and limits.
 	Search bool
 	// Approvals says who decides: ApprovalsAccessbot ("" too: the Approvers above) or
-	// ApprovalsBackend (the backend's own approval policy; Approvers are not used).
+	// ApprovalsBackend (the backend's own approval policy; Approvers, if any, are not
+	// asked, so that a catalog can switch a whole backend over and back).
 	Approvals string
 }
 
@@ -72,8 +73,6 @@ func NewCatalog(items []Item) (*Catalog, error) {
 			errs = append(errs, fmt.Errorf("%s: approvals is %q; write accessbot (accessbot's approvers decide) or backend (the backend's own approval policy decides)", where, it.Approvals))
 		case it.BackendDecides() && it.Backend == "builtin":
 			errs = append(errs, fmt.Errorf("%s: approvals: backend needs a backend with approvals of its own (sailpoint); the built-in backend has none", where))
-		case it.BackendDecides() && len(it.Approvers) > 0:
-			errs = append(errs, fmt.Errorf("%s: approvals: backend lets %s's own policy name the approvers; remove approvers, or set approvals: accessbot", where, it.Backend))
 		case !it.BackendDecides() && len(it.Approvers) == 0:
 			errs = append(errs, fmt.Errorf("%s: no approvers; list at least one e-mail under approvers", where))
 		}
@@ -255,7 +254,7 @@ type CatalogOption func(*catalogFile)
 func BackendApprovals(backend, mode string) CatalogOption {
 	return func(f *catalogFile) {
 		for i := range f.Items {
-			if f.Items[i].Backend == backend && f.Items[i].Approvals == "" {
+			if f.Items[i].Backend == backend && f.Items[i].Approvals == "" && (mode == ApprovalsAccessbot || mode == ApprovalsBackend) {
 				f.Items[i].Approvals = mode
 			}
 		}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -210,7 +212,8 @@ func TestDoctor_SailPointConnectClient(t *testing.T) {
 			isc.AddOAuthClient(tc.client)
 			cfg := clitest.WriteConfig(t, "publicURL: https://bot.example.com/\nsailpoint:\n  approvals: backend\n  connect:\n    clientId: "+client+"\n"+sailpointCatalog)
 			vars := map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "SAILPOINT_BASE_URL": isc.URL, "SAILPOINT_CLIENT_ID": "pat-id",
-				"SAILPOINT_CLIENT_SECRET": "pat-secret", "SAILPOINT_CONNECT_CLIENT_SECRET": "s"}
+				"SAILPOINT_CLIENT_SECRET": "pat-secret", "SAILPOINT_CONNECT_CLIENT_SECRET": "s",
+				"ACCESSBOT_TOKEN_KEY": "k1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))}
 			out := clitest.NewOutput()
 			err := run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(vars), out)
 			for _, want := range tc.says {
