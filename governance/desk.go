@@ -65,6 +65,8 @@ type BackendApproval struct {
 	For       Person  `json:"-"`
 	Item      ItemRef `json:"-"`
 	Comment   string  `json:"-"` // the requester's comment
+	// Ends is when the access asked for would end; zero for no end.
+	Ends time.Time `json:"-"`
 	// Owner is who the backend asks, as it names them (a person or a group), and Approvers
 	// the people who may decide: the owner, or each member of the owning group.
 	Owner     string   `json:"owner"`

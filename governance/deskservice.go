@@ -162,8 +162,12 @@ func (s *Service) deskRequest(ctx context.Context, backend string, a BackendAppr
 	if it, ok := s.catalog.ByRef(backend, item.Ref); ok {
 		item = it.Snapshot()
 	}
+	var d time.Duration
+	if !a.Ends.IsZero() && !a.Created.IsZero() && a.Ends.After(a.Created) {
+		d = a.Ends.Sub(a.Created).Round(time.Minute)
+	}
 	r := &Request{
-		ID: id, Version: 1, State: StateSubmitted, Requester: who, Item: item, Reason: a.Comment,
+		ID: id, Version: 1, State: StateSubmitted, Requester: who, Item: item, Reason: a.Comment, Duration: d,
 		Schedule: s.schedule, Platform: backend, CreatedAt: now, UpdatedAt: now,
 		Submission: &Submission{Backend: backend, ExternalID: a.RequestID, State: StateSubmitted, At: now},
 		Desk:       &Desk{RequestID: a.RequestID, Portal: true},

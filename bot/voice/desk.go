@@ -124,9 +124,12 @@ func stepNotice(r *governance.Request) Paragraph {
 		a := r.Desk.Approvals[i]
 		switch a.Status {
 		case governance.ApprovalApproved:
-			next := line(" It goes on to the next step; you will hear when the access is active.")
-			if a.Steps > 0 && a.Step >= a.Steps {
+			next := line(" You will hear when ", backend(r), " asks its next approver, or grants the access.")
+			switch {
+			case a.Steps > 0 && a.Step >= a.Steps:
 				next = line(" That was the last step; you will hear when the access is active.")
+			case a.Steps > 0:
+				next = line(" It goes on to the next step; you will hear when the access is active.")
 			}
 			return para(IconApproved, person(a.DecidedBy), " approved your request ", id(r), " for ", it, stepOf(a), ".", next)
 		case governance.ApprovalRejected:

@@ -57,7 +57,7 @@ func (b *Backend) PendingApprovals(ctx context.Context) ([]governance.BackendApp
 		g := governance.BackendApproval{
 			ID: a.ID, RequestID: a.RequestID, Ours: a.Ours, Requester: person(a.Requester), For: person(a.RequestedFor),
 			Item:    governance.ItemRef{Ref: a.Item.Type + ":" + a.Item.ID, Name: a.Item.Name},
-			Comment: a.Comment, Owner: a.Owner.Identity.Name, Step: a.Step, Steps: a.Steps, StepName: a.StepName,
+			Comment: a.Comment, Ends: a.RemoveDate, Owner: a.Owner.Identity.Name, Step: a.Step, Steps: a.Steps, StepName: a.StepName,
 			CommentRequired: a.CommentRequiredToReject, Link: a.Link, Status: governance.ApprovalPending, Created: a.Created,
 		}
 		members := a.Owner.Members
