@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -214,7 +215,7 @@ func (s *Service) observeOpen(ctx context.Context, id string, open []BackendAppr
 			known := r.Desk.approval(a.ID)
 			var send []Person
 			switch {
-			case known == nil:
+			case known == nil || known.Status == ApprovalMoved && known.InChat: // new, or forwarded from a card
 				r.Desk.Approvals = append(r.Desk.Approvals, a)
 				send = a.Approvers
 			case known.Status != ApprovalPending:
@@ -481,3 +482,93 @@ func (s *Service) Connected(ctx context.Context, backend string, who Actor) erro
 
 // maxIntents bounds how many waiting requests Connected looks through.
 const maxIntents = 200
+
+// ForwardInput is an approver handing one of the backend's approvals to someone else.
+type ForwardInput struct {
+	RequestID string
+	By        Actor
+	To        Person
+	Comment   string // required, as the backends require one
+}
+
+// Forward hands the approval by may decide on a request its backend decides to another
+// person, in the backend, as by (their connected account): the backend then asks that
+// person, whose card comes with the next poll, and every card of it says where it went.
+func (s *Service) Forward(ctx context.Context, in ForwardInput) (*Request, error) {
+	comment := strings.TrimSpace(in.Comment)
+	if comment == "" {
+		return nil, problem(ErrBadCommand, "reason", "Say why you forward it; the new approver reads it.")
+	}
+	if err := checkReason(comment); err != nil {
+		return nil, err
+	}
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Desk == nil {
+		return nil, problem(ErrNotAllowed, "", fmt.Sprintf("%s is decided here in accessbot, where approvers cannot hand it on; its approvers are %s.",
+			r.ID, r.ApproverNames()))
+	}
+	p := in.By.Person
+	a, ok := r.Desk.OpenFor(p)
+	if !ok {
+		return nil, s.notAtDesk(r, p)
+	}
+	switch {
+	case in.To.Email == "":
+		return nil, problem(ErrBadCommand, "forward_to", "Say whom to forward it to, by e-mail address.")
+	case in.To.Is(p):
+		return nil, problem(ErrBadCommand, "forward_to", "It is already yours; forward it to someone else.")
+	case in.To.Is(r.Requester):
+		return nil, problem(ErrSelfApproval, "forward_to", fmt.Sprintf("%s asked for it and cannot decide it; forward it to someone else.", r.Requester.Display()))
+	}
+	as, err := s.accountFor(ctx, r, p)
+	if err != nil {
+		return nil, s.connectFirst(r, err, "forward")
+	}
+	var got BackendApproval
+	err = s.call(r.Item.Backend, "forward", func() (err error) {
+		got, err = s.desks[r.Item.Backend].DecideApproval(ctx, as, ApprovalDecision{Approval: a, By: p, Comment: comment, ForwardTo: in.To})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, r.ID, func(r *Request) (*Effects, error) {
+		cur := r.Desk.approval(a.ID)
+		if cur == nil || cur.Status != ApprovalPending {
+			return nil, s.notAtDesk(r, p)
+		}
+		cur.Status, cur.MovedTo, cur.DecidedBy, cur.Decision, cur.At, cur.InChat = ApprovalMoved, cmp.Or(got.MovedTo, in.To.Display()), p,
+			comment, s.clock.Now(), true
+		return &Effects{
+			Audit: []AuditRecord{s.audit(r, in.By, EventEscalate, "", fmt.Sprintf("%s approval %s forwarded to %s: %s", r.Item.Backend, a.ID, in.To.Email, comment))},
+			Tasks: []Task{{Kind: TaskUpdateCards, RequestID: r.ID}},
+		}, nil
+	})
+}
+
+// accountFor is p's connected account at r's backend, or nil where the backend decides
+// as accessbot's own identity.
+func (s *Service) accountFor(ctx context.Context, r *Request, p Person) (Account, error) {
+	if s.decideAsService[r.Item.Backend] {
+		return nil, nil
+	}
+	return s.accounts.Account(ctx, r.Item.Backend, p.Email)
+}
+
+// connectFirst says that accessbot can do what for someone only once they have connected
+// their account at r's backend; any other error passes through.
+func (s *Service) connectFirst(r *Request, err error, what string) error {
+	if !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrConnectAgain) {
+		return err
+	}
+	title := BackendTitle(r.Item.Backend)
+	why := "accessbot acts in " + title + " as you, so that it records you: connect your account once"
+	if errors.Is(err, ErrConnectAgain) {
+		why = "your connected " + title + " account no longer works: connect it again"
+	}
+	return &ConnectFirst{Backend: r.Item.Backend, Problem: &Problem{Err: err, Message: fmt.Sprintf(
+		"%s with `connect %s`, then %s %s again.", capitalise(why), r.Item.Backend, what, r.ID)}}
+}

@@ -57,6 +57,7 @@ func newDeskWorld(t *testing.T) *deskWorld {
 	isc.AddIdentity(iscBob, "bob@example.com", "Bob", "")
 	isc.AddIdentity(iscAlice, "alice@example.com", "Alice", "")
 	isc.AddIdentity(iscErin, "erin@example.com", "Erin", "")
+	isc.AddIdentity(iscDave, "dave@example.com", "Dave", "")
 	for id, login := range map[string]string{iscBob: "bob", iscAlice: "alice", iscErin: "erin"} {
 		isc.SetLogin(id, login, login+"-pw")
 	}
@@ -195,4 +196,41 @@ func TestDesk_ARequestMadeInSailPointAndDecidedThereShowsInChat(t *testing.T) {
 	assert.Contains(t, card, "in SailPoint")
 	assert.NotContains(t, card, "[ Approve ]")
 	assert.True(t, strings.Contains(w.dmText("UCAROL"), "Bob (bob@example.com) approved your request"), w.dmText("UCAROL"))
+}
+
+// Forward hands ISC's approval to someone else, in ISC, as the person who forwarded it:
+// from Slack's form and from a Teams card; the new owner gets a card at the next poll and
+// the old card says where it went.
+func TestDesk_ForwardInSlackAndTeams(t *testing.T) {
+	w := newDeskWorld(t)
+	w.ask("UCAROL", "request payroll for 4h because quarter close")
+	w.poll()
+	w.connectInBrowser(w.ask("UBOB", "connect sailpoint"), "bob")
+
+	w.click("UBOB", slackbot.ActionForward, "AR-1")
+	require.Len(t, w.slack.Calls("views.open"), 1, "the forward form")
+	rec := w.submit("UBOB", slackbot.CallbackForward, "AR-1", map[string]string{"forward_to": "carol@example.com", "reason": "x"})
+	assert.Contains(t, rec.Body.String(), "asked for it and cannot decide it", "never to the requester")
+	rec = w.submit("UBOB", slackbot.CallbackForward, "AR-1", map[string]string{"forward_to": "alice@example.com", "reason": "Alice covers payroll"})
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Empty(t, rec.Body.String(), "the form closes")
+	w.drain()
+	approvals := w.isc.PendingApprovals()
+	require.Len(t, approvals, 1)
+	assert.Equal(t, iscAlice, approvals[0].Owner.ID, "forwarded in ISC")
+	assert.Contains(t, w.card("UBOB"), "Forwarded by Bob (bob@example.com) to Alice")
+	assert.NotContains(t, w.card("UBOB"), "[ Approve ]")
+
+	w.poll()
+	alice := w.sentTo("a:alice")
+	require.NotEmpty(t, alice, "the new owner's card")
+	assert.Contains(t, alice[len(alice)-1], "[Forward]")
+	w.connectInBrowser(w.sayTeams("29:alice", "connect sailpoint"), "alice")
+	resp := w.execute("29:alice", "forward", "AR-1", map[string]any{"forward_to": "dave@example.com", "reason": "Dave decides payroll"})
+	assert.Contains(t, teamsfake.CardText(resp["value"]), "Forwarded by Alice (alice@example.com) to Dave")
+	approvals = w.isc.PendingApprovals()
+	require.Len(t, approvals, 1)
+	assert.Equal(t, iscDave, approvals[0].Owner.ID)
+	w.poll()
+	assert.Contains(t, w.card("UDAVE"), "[ Approve ]", "Dave, who never used accessbot, is asked")
 }
