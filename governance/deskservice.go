@@ -91,6 +91,14 @@ func (s *Service) syncDesk(ctx context.Context, name string, desk ApprovalDesk) 
 	if err != nil {
 		return err
 	}
+	var plan *Schedule
+	if rem, ok := desk.(Reminding); ok {
+		p, err := rem.Reminders(ctx)
+		if err != nil {
+			return fmt.Errorf("reminder settings: %w", err)
+		}
+		plan = &p
+	}
 	// One request's approvals arrive together, so its cards are drawn once.
 	byRequest := map[string][]BackendApproval{}
 	var order []string
@@ -106,7 +114,7 @@ func (s *Service) syncDesk(ctx context.Context, name string, desk ApprovalDesk) 
 		as := byRequest[ext]
 		id, err := s.deskRequest(ctx, name, as[0])
 		if err == nil {
-			err = s.observeOpen(ctx, id, as)
+			err = s.observeOpen(ctx, id, as, plan)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("request %s: %w", ext, err))
@@ -200,7 +208,7 @@ func ours(r *Request, backend string, a BackendApproval) bool {
 // observeOpen records the approvals a backend waits for on request id: a new one sends
 // its approvers cards; one the backend moved to someone else (a forward, its own
 // escalation) sends the new approvers cards and redraws the old ones to say where it went.
-func (s *Service) observeOpen(ctx context.Context, id string, open []BackendApproval) error {
+func (s *Service) observeOpen(ctx context.Context, id string, open []BackendApproval, plan *Schedule) error {
 	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
 		if r.Desk == nil {
 			return nil, errAlreadyDone
@@ -208,10 +216,14 @@ func (s *Service) observeOpen(ctx context.Context, id string, open []BackendAppr
 		if r.Desk.RequestID == "" {
 			r.Desk.RequestID = open[0].RequestID
 		}
+		if r.Desk.Remind == nil && plan != nil {
+			p := *plan
+			r.Desk.Remind = &p
+		}
 		fx := &Effects{}
 		redraw := false
 		for _, a := range open {
-			a.Status = ApprovalPending
+			a.Status, a.Seen = ApprovalPending, s.clock.Now()
 			known := r.Desk.approval(a.ID)
 			var send []Person
 			switch {
@@ -245,6 +257,9 @@ func (s *Service) observeOpen(ctx context.Context, id string, open []BackendAppr
 		}
 		if len(fx.Tasks) == 0 && len(fx.Audit) == 0 {
 			return nil, errAlreadyDone
+		}
+		if at, ok := nextDeskReminder(r); ok {
+			fx.Due = map[string]time.Time{dueDeskReminder(r.ID): at}
 		}
 		return fx, nil
 	})
@@ -571,4 +586,39 @@ func (s *Service) connectFirst(r *Request, err error, what string) error {
 	}
 	return &ConnectFirst{Backend: r.Item.Backend, Problem: &Problem{Err: err, Message: fmt.Sprintf(
 		"%s with `connect %s`, then %s %s again.", capitalise(why), r.Item.Backend, what, r.ID)}}
+}
+
+// deskReminderDue reminds the approvers of each of r's open approvals whose reminder has
+// come, on the backend's own plan (Desk.Remind); after downtime, overdue reminders of one
+// approval collapse into one. Reminders wait for the approver's working hours in the
+// outbox, as accessbot's own do; the backend escalates, so accessbot does not.
+func (s *Service) deskReminderDue(ctx context.Context, id string, now time.Time) error {
+	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
+		member := dueDeskReminder(r.ID)
+		fx := &Effects{Undue: []string{member}}
+		if r.Desk == nil || r.State.Terminal() {
+			return fx, nil
+		}
+		for i := range r.Desk.Approvals {
+			a := &r.Desk.Approvals[i]
+			due := false
+			for at, ok := nextReminder(r.Desk.Remind, *a); ok && !at.After(now); at, ok = nextReminder(r.Desk.Remind, *a) {
+				a.Reminded++
+				due = true
+			}
+			if !due {
+				continue
+			}
+			r.Reminders++
+			fx.Audit = append(fx.Audit, s.audit(r, system, EventRemind, "", fmt.Sprintf("%s approval %s: reminder %d", r.Item.Backend, a.ID, a.Reminded)))
+			for _, p := range a.Approvers {
+				fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: r.ID, To: p.Email, Notice: NoticeReminder, N: r.Reminders})
+			}
+		}
+		if at, ok := nextDeskReminder(r); ok {
+			fx.Undue, fx.Due = nil, map[string]time.Time{member: at}
+		}
+		return fx, nil
+	})
+	return err
 }

@@ -18,6 +18,7 @@ var (
 	_ governance.ApprovalDesk   = (*Backend)(nil)
 	_ governance.ServiceDecider = (*Backend)(nil)
 	_ governance.Connectable    = (*Backend)(nil)
+	_ governance.Reminding      = (*Backend)(nil)
 )
 
 // DecidesAsService reports whether decisions are made with accessbot's own token
@@ -147,3 +148,23 @@ func (b *Backend) decided(ctx context.Context, a governance.BackendApproval, don
 // Connectable reports whether people can connect their ISC accounts: the connect OAuth
 // client is configured. Without it accessbot needs no public URL or token key.
 func (b *Backend) Connectable() bool { return b.connect.ClientID != "" }
+
+// Reminders is ISC's approvalReminderAndEscalationConfig as accessbot's reminder plan:
+// daysUntilEscalation to the first reminder, daysBetweenReminders apart, maxReminders in
+// all. ISC escalates by itself after them; accessbot only reminds in chat.
+func (b *Backend) Reminders(ctx context.Context) (governance.Schedule, error) {
+	set, err := b.ApprovalSettings(ctx)
+	if err != nil {
+		return governance.Schedule{}, err
+	}
+	var p governance.Schedule
+	for _, f := range []struct {
+		to   *int
+		from *int
+	}{{&p.DaysUntilEscalation, set.DaysUntilEscalation}, {&p.DaysBetweenReminders, set.DaysBetweenReminders}, {&p.MaxReminders, set.MaxReminders}} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	return p, nil
+}
