@@ -112,6 +112,9 @@ func dig(t *testing.T, v any, path ...any) any {
 	return v
 }
 
+// TestKubernetesManifests_CarryWhatProductionNeeds reads the plain manifests, which are the
+// Helm chart rendered (manifests/helm/helmtest keeps them so), and runs their config
+// through accessbot's own validation.
 func TestKubernetesManifests_CarryWhatProductionNeeds(t *testing.T) {
 	byKind := map[string]map[string]any{}
 	for _, d := range docs(t, "../../manifests/kubernetes/accessbot.yaml") {
@@ -135,11 +138,18 @@ func TestKubernetesManifests_CarryWhatProductionNeeds(t *testing.T) {
 		assert.NotNil(t, dig(t, c, "env", i, "valueFrom", "secretKeyRef"), "%s comes from a Secret", name)
 	}
 
-	// The ConfigMap's config passes accessbot's own validation.
+	// The ConfigMap's config, with the container's environment, passes accessbot's own validation.
 	file := filepath.Join(t.TempDir(), "accessbot.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(dig(t, byKind["ConfigMap"], "data", "accessbot.yaml").(string)), 0o600))
-	cfg, err := app.LoadConfig(file, clitest.Env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL": "redis://r:6379/0"}))
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL": "redis://r:6379/0"}
+	for _, e := range dig(t, c, "env").([]any) {
+		if v, ok := e.(map[string]any)["value"].(string); ok {
+			env[e.(map[string]any)["name"].(string)] = v
+		}
+	}
+	cfg, err := app.LoadConfig(file, clitest.Env(env))
 	require.NoError(t, err)
+	assert.Equal(t, ":8080", cfg.Listen)
 	// Metrics on a port of their own, which Prometheus scrapes and the Service does not expose.
 	assert.Equal(t, ":9090", cfg.Metrics.Listen)
 	assert.Equal(t, "9090", dig(t, dep, "spec", "template", "metadata", "annotations", "prometheus.io/port"))
