@@ -5,6 +5,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,7 +30,10 @@ type Router struct {
 	byName    map[string]governance.Notifier
 }
 
-var _ governance.Notifier = (*Router)(nil)
+var (
+	_ governance.Notifier      = (*Router)(nil)
+	_ governance.HomePublisher = (*Router)(nil)
+)
 
 // NewRouter routes to preferred platforms first and to fallback (named fallbackName, may be
 // nil) otherwise.
@@ -117,4 +121,16 @@ func (r *Router) TimeZone(ctx context.Context, to governance.Person) (*time.Loca
 		return nil, err
 	}
 	return n.TimeZone(ctx, to)
+}
+
+// PublishHome draws the person's home view on every platform that shows one (Slack's App
+// Home), wherever they hear otherwise: a home is where they look, not where they are told.
+func (r *Router) PublishHome(ctx context.Context, to governance.Person, h governance.Home) error {
+	var errs []error
+	for _, n := range r.byName {
+		if hp, ok := n.(governance.HomePublisher); ok {
+			errs = append(errs, hp.PublishHome(ctx, to, h))
+		}
+	}
+	return errors.Join(errs...)
 }

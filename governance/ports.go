@@ -132,6 +132,7 @@ const (
 	TaskSubmit      TaskKind = "submit" // submit the approved grant to the backend
 	TaskAdminAlert  TaskKind = "alert"  // alert the admins of an escalation (To: "admins#<n>")
 	TaskRevoke      TaskKind = "revoke" // end the grant in the backend
+	TaskHome        TaskKind = "home"   // redraw To's home view (HomePublisher)
 )
 
 // Task is one unit of outbox work.

@@ -26,6 +26,7 @@ type Service struct {
 	retain   Retention
 	// managersKnown: some backend can tell managers, so escalations look them up.
 	managersKnown bool
+	homes         bool   // home views are drawn: every change that shows in one redraws it
 	kick          func() // wakes the local outbox dispatcher; may be nil
 }
 
@@ -44,6 +45,9 @@ type Config struct {
 	Logger   *slog.Logger // default slog.Default()
 	// Retention is how long finished requests and audit records are kept.
 	Retention Retention
+	// Homes: the Notifier is a HomePublisher on a platform that shows home views (Slack's
+	// App Home), so each change redraws the home views it touches through the outbox.
+	Homes bool
 }
 
 // Retention is how long what is finished is kept.
@@ -81,6 +85,9 @@ func NewService(cfg Config) (*Service, error) {
 		obs:      cfg.Observer,
 		log:      cfg.Logger,
 		retain:   cfg.Retention,
+	}
+	if _, ok := cfg.Notifier.(HomePublisher); ok {
+		s.homes = cfg.Homes
 	}
 	if s.retain.Finished <= 0 {
 		s.retain.Finished = DefaultRetainFinished
@@ -191,6 +198,7 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	if in.Confirm {
 		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeReceived})
 	}
+	fx.Tasks = append(fx.Tasks, s.homeTasks(nil, r)...)
 	if at, ok := r.Schedule.FirstApprovalDue(now); ok {
 		fx.Due = map[string]time.Time{dueApproval(id): at}
 	}
@@ -538,6 +546,7 @@ func (s *Service) transition(ctx context.Context, id string, change func(*Reques
 			}
 			fx.Due[duePurge(id)] = s.clock.Now().Add(s.retain.Finished)
 		}
+		fx.Tasks = append(fx.Tasks, s.homeTasks(cur, next)...)
 		next.Version = cur.Version + 1
 		next.UpdatedAt = s.clock.Now()
 		err = s.store.Update(ctx, next, cur.Version, *fx)

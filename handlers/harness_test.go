@@ -96,6 +96,7 @@ type world struct {
 	workspaces slackbot.Workspaces
 	guests     slackbot.Guests // what Slack's guests may do; default GuestsRequest
 	background int             // how much work may run after answers; default 64
+	homes      bool            // Slack's Home tabs are redrawn through the outbox (governance.Config.Homes)
 	bg         *handlers.Background
 }
 
@@ -145,7 +146,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		Notifier: notifier, Clock: w.clock, Logger: log,
 		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
 			FallbackApprover: "erin@example.com", RequestExpiryDays: 14, ExpiryNotices: []time.Duration{time.Hour}},
-		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics})
+		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics, Homes: w.homes})
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
 	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)

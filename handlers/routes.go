@@ -62,6 +62,7 @@ type SlackConfig struct {
 //
 //	POST /slack/commands      the /access slash command
 //	POST /slack/interactions  button clicks and modal submissions
+//	POST /slack/events        the Events API: app_home_opened draws the person's Home tab
 //	POST /teams/messages      every Bot Framework activity (when Teams is configured)
 //	GET  /healthz             200 "ok" while the process runs
 //	GET  /readyz              200 when the store answers, else 503 with the reason
@@ -81,6 +82,7 @@ func New(cfg Config) http.Handler {
 	}
 	route("POST /slack/commands", "/slack/commands", s.verified(s.command))
 	route("POST /slack/interactions", "/slack/interactions", s.verified(s.interaction))
+	route("POST /slack/events", "/slack/events", s.verifiedBody(s.events))
 	if cfg.Teams.Connector != nil {
 		route("POST /teams/messages", "/teams/messages", http.HandlerFunc(newTeamsHandler(cfg, start).messages))
 	}

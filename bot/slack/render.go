@@ -19,6 +19,8 @@ const (
 	ActionApprove       = string(voice.Approve) // button; value = request id
 	ActionDeny          = string(voice.Deny)    // button; value = request id
 	ActionExtend        = string(voice.Extend)  // button on an expiry warning; value = request id
+	ActionCancel        = string(voice.Cancel)  // button on the Home tab; value = request id
+	ActionRevoke        = string(voice.Revoke)  // button on the Home tab; value = request id
 	CallbackDenyReason  = "deny_reason"         // modal; private_metadata = request id
 	CallbackRequestForm = "request_form"        // modal
 	// Input block ids are the voice input names, which equal governance.Problem.Field
@@ -262,6 +264,13 @@ func buttons(bs []voice.Button) slackapi.Block {
 		case voice.Extend:
 			kind = "extend"
 			e = e.WithStyle(slackapi.StylePrimary)
+		case voice.Cancel:
+			kind = "cancel"
+		case voice.Revoke:
+			if kind == "decide" {
+				kind = "revoke"
+			}
+			e = e.WithStyle(slackapi.StyleDanger)
 		default:
 			e = e.WithStyle(slackapi.StylePrimary)
 		}

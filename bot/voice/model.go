@@ -107,6 +107,8 @@ const (
 	Approve Action = "approve"
 	Deny    Action = "deny"
 	Extend  Action = "extend"
+	Cancel  Action = "cancel" // the requester withdraws their request (home view)
+	Revoke  Action = "revoke" // the holder gives up their access now (home view)
 )
 
 // Label is the button's caption.
@@ -118,6 +120,10 @@ func (a Action) Label() string {
 		return "Deny"
 	case Extend:
 		return "Extend"
+	case Cancel:
+		return "Cancel request"
+	case Revoke:
+		return "Revoke"
 	}
 	return string(a)
 }

@@ -35,6 +35,10 @@ func TestManifestSlack_PointsAtTheURLWithExactlyTheScopesTheCodeUses(t *testing.
 	assert.Equal(t, "/access", m.Features.SlashCommands[0].Command)
 	assert.Equal(t, "https://bot.corp.example/slack/commands", m.Features.SlashCommands[0].Url)
 	assert.Equal(t, "https://bot.corp.example/slack/interactions", m.Settings.Interactivity.RequestUrl)
+	assert.True(t, m.Features.AppHome.HomeTabEnabled, "the Home tab")
+	require.NotNil(t, m.Settings.EventSubscriptions)
+	assert.Equal(t, "https://bot.corp.example/slack/events", m.Settings.EventSubscriptions.RequestUrl)
+	assert.Equal(t, []string{"app_home_opened"}, m.Settings.EventSubscriptions.BotEvents)
 	assert.NotContains(t, out.String(), "example.com")
 	assert.NotContains(t, out.String(), "after replacing", "nothing is left to replace by hand")
 
@@ -55,6 +59,10 @@ func TestManifestSlack_SocketModeHasNoURLsAndTheSameScopes(t *testing.T) {
 	require.NoError(t, dec.Decode(&m))
 
 	assert.True(t, m.Settings.SocketModeEnabled)
+	assert.True(t, m.Features.AppHome.HomeTabEnabled)
+	require.NotNil(t, m.Settings.EventSubscriptions)
+	assert.Empty(t, m.Settings.EventSubscriptions.RequestUrl, "events come over the socket")
+	assert.Equal(t, []string{"app_home_opened"}, m.Settings.EventSubscriptions.BotEvents)
 	require.Len(t, m.Features.SlashCommands, 1)
 	assert.Equal(t, "/access", m.Features.SlashCommands[0].Command)
 	assert.Empty(t, m.Features.SlashCommands[0].Url, "Slack sends the command over the socket")
