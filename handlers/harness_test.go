@@ -26,6 +26,7 @@ import (
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
 	"github.com/accessbot/accessbot/governance/governancetest"
+	"github.com/accessbot/accessbot/governance/msgraph"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/handlers"
@@ -88,6 +89,10 @@ type world struct {
 	catalog string               // default catalogYAML
 	extra   []governance.Backend // backends besides the built-in one
 	teams   *teamsfake.Server    // when set, Teams is served too, and preferred for those who use it
+	// graph, when set with teams, installs accessbot in Teams for those who never wrote to
+	// it; teamsOnly makes Teams the only platform anyone hears on (no Slack).
+	graph     *teamsfake.Graph
+	teamsOnly bool
 	// answerWithin, when set, is how long a slash command's answer waits for its work
 	// (handlers.SlackConfig.AnswerWithin); set it and start again.
 	answerWithin time.Duration
@@ -140,7 +145,20 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		tdir := teams.NewDirectory(conn, w.store, []string{"tenant-1"}, teams.WithClock(w.clock), teams.WithDirectoryLogger(log))
 		tc = handlers.TeamsConfig{AppID: teamsApp, Connector: conn, Directory: tdir, Wait: w.busy,
 			Validator: teams.NewValidator(teams.ValidatorOptions{AppID: teamsApp, MetadataURL: w.teams.MetadataURL(), Now: w.clock.Now})}
-		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(conn, tdir, nil, log))
+		tn := teams.NewNotifier(conn, tdir, nil, log)
+		if w.graph != nil {
+			g, err := msgraph.New(msgraph.Options{BaseURL: w.graph.BaseURL(), LoginURL: w.graph.LoginURL(), TenantID: w.graph.Tenant,
+				ClientID: w.graph.ClientID, ClientSecret: w.graph.ClientSecret, Name: "Microsoft Teams", Logger: log,
+				Permission: teams.GraphPermission})
+			require.NoError(t, err)
+			tn.WithInstaller(teams.NewInstaller(teams.InstallerOptions{Graph: g, GraphURL: w.graph.BaseURL(), ManifestID: teamsApp,
+				ServiceURL: w.teams.URL, Tenant: w.graph.Tenant}))
+		}
+		if w.teamsOnly {
+			notifier = bot.NewRouter(teams.Platform, tn)
+		} else {
+			notifier = bot.NewRouter(slackbot.Platform, notifier, tn)
+		}
 	}
 	w.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: w.store, Backends: append([]governance.Backend{backend}, w.extra...),
 		Notifier: notifier, Clock: w.clock, Logger: log,

@@ -66,3 +66,23 @@ func TestSettings_TheEnvironmentWinsOverTheFile(t *testing.T) {
 	assert.Equal(t, "pw", s.AppPassword)
 	assert.Empty(t, s.Check())
 }
+
+func TestSettings_InstallNeedsOneTenantAndAnHTTPSServiceURL(t *testing.T) {
+	s := teams.Settings{AppID: botAppID, AppPassword: "pw", Tenants: []string{ourTenant, "0b3c4d5e-1111-2222-3333-444455556666"}}
+	s.Install.Enabled, s.Install.ServiceURL = true, "http://smba.example.com/teams/"
+	errs := s.Check()
+	if assert.Len(t, errs, 2) {
+		assert.ErrorContains(t, errs[0], "teams.install: accessbot installs itself for people of one tenant")
+		assert.ErrorContains(t, errs[1], `teams install.serviceURL "http://smba.example.com/teams/" is not an https URL`)
+	}
+
+	s.Tenants, s.Install.ServiceURL = []string{ourTenant}, ""
+	assert.Empty(t, s.Check())
+	inst, err := s.Installer(nil)
+	assert.NoError(t, err)
+	assert.NotNil(t, inst, "the bot's own app registration in the tenant served")
+	s.Install.Enabled = false
+	inst, err = s.Installer(nil)
+	assert.NoError(t, err)
+	assert.Nil(t, inst, "off unless enabled")
+}

@@ -209,7 +209,11 @@ func TestManifestTeams_WritesAnUploadablePackage(t *testing.T) {
 				Commands []struct{ Title, Description string }
 			} `json:"commandLists"`
 		} `json:"bots"`
-		ValidDomains []string `json:"validDomains"`
+		ValidDomains       []string `json:"validDomains"`
+		WebApplicationInfo struct {
+			ID       string `json:"id"`
+			Resource string `json:"resource"`
+		} `json:"webApplicationInfo"`
 	}
 	require.NoError(t, json.Unmarshal(files["manifest.json"], &m))
 	assert.Equal(t, "1.29", m.ManifestVersion)
@@ -218,6 +222,9 @@ func TestManifestTeams_WritesAnUploadablePackage(t *testing.T) {
 	assert.Equal(t, strings.ToLower(app), m.Bots[0].BotID)
 	assert.Equal(t, []string{"personal", "team", "groupChat"}, m.Bots[0].Scopes)
 	assert.Equal(t, []string{"bot.corp.example"}, m.ValidDomains)
+	// Graph installs only an app whose manifest names its app registration (teams.install).
+	assert.Equal(t, strings.ToLower(app), m.WebApplicationInfo.ID)
+	assert.Equal(t, "api://bot.corp.example/"+strings.ToLower(app), m.WebApplicationInfo.Resource)
 	assert.Equal(t, "https://bot.corp.example/privacy", m.Developer.PrivacyURL)
 	assert.NotContains(t, string(files["manifest.json"]), "example.com\"")
 	// The schema's limits (MicrosoftTeams.schema.json v1.29).

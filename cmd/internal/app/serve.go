@@ -121,8 +121,22 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 		tc = handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn,
 			Directory: teams.NewDirectory(conn, store, c.Teams.Tenants, teams.WithClock(clock), teams.WithDirectoryLogger(log)),
 			Validator: c.Teams.Validator()}
-		// People who installed the bot in Teams hear there; everyone else in Slack.
-		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log))
+		tn := teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log)
+		inst, err := c.Teams.Installer(log)
+		if err != nil {
+			return nil, err
+		}
+		if inst != nil {
+			tn.WithInstaller(inst) // and so reaches everyone of the tenant
+		}
+		if c.Slack.DevMode() {
+			// A Teams-only organisation: everyone hears in Teams (those who never wrote to
+			// the bot once it has installed itself for them), nobody in Slack.
+			notifier = bot.NewRouter(teams.Platform, tn)
+		} else {
+			// People who installed the bot in Teams hear there; everyone else in Slack.
+			notifier = bot.NewRouter(slackbot.Platform, notifier, tn)
+		}
 	}
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends,
 		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: meter, Logger: log,
