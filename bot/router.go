@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/accessbot/accessbot/governance"
@@ -31,8 +32,9 @@ type Router struct {
 }
 
 var (
-	_ governance.Notifier      = (*Router)(nil)
-	_ governance.HomePublisher = (*Router)(nil)
+	_ governance.Notifier        = (*Router)(nil)
+	_ governance.HomePublisher   = (*Router)(nil)
+	_ governance.ChannelNotifier = (*Router)(nil)
 )
 
 // NewRouter routes to preferred platforms first and to fallback (named fallbackName, may be
@@ -133,4 +135,25 @@ func (r *Router) PublishHome(ctx context.Context, to governance.Person, h govern
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// SendChannelCard posts the card to an approval channel on the platform its name says
+// ("slack:C…", "teams:19:…").
+func (r *Router) SendChannelCard(ctx context.Context, channel string, req *governance.Request) (governance.MessageRef, error) {
+	platform, _, _ := strings.Cut(channel, ":")
+	cn, ok := r.byName[platform].(governance.ChannelNotifier)
+	if !ok {
+		return governance.MessageRef{}, governance.Permanent(fmt.Errorf("approval channel %s of %s is on %q, which is not configured",
+			channel, req.Item.ID, platform))
+	}
+	return cn.SendChannelCard(ctx, channel, req)
+}
+
+// ChannelNote records a notice in the thread of a channel card, on its platform.
+func (r *Router) ChannelNote(ctx context.Context, ref governance.MessageRef, n governance.Notice) error {
+	cn, ok := r.byName[ref.Platform].(governance.ChannelNotifier)
+	if !ok {
+		return governance.Permanent(fmt.Errorf("card %s was sent on %q, which is not configured", ref.ID, ref.Platform))
+	}
+	return cn.ChannelNote(ctx, ref, n)
 }

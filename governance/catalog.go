@@ -27,11 +27,20 @@ type Item struct {
 	// thing: a request naming something not in the catalog is looked up in the backend
 	// (Backend.SearchCatalog) and, once found, governed by this item's approvers and limits.
 	Search bool
+	// Channel is an approval channel: the approval card goes there once, and any of the
+	// approvers decides there; "slack:C0123ABCD" (a Slack channel id) or
+	// "teams:19:…@thread.tacv2" (a Teams channel id). Empty: direct messages only.
+	Channel string
+	// ChannelOnly sends the card to the channel instead of to each approver directly.
+	ChannelOnly bool
 }
+
+// ChannelPlatforms are the platforms an approval channel may be on, as its prefix.
+var ChannelPlatforms = []string{"slack", "teams"}
 
 // Snapshot is the part of the item a request keeps.
 func (it Item) Snapshot() ItemRef {
-	return ItemRef{ID: it.ID, Name: it.Name, Backend: it.Backend, Ref: it.Ref}
+	return ItemRef{ID: it.ID, Name: it.Name, Backend: it.Backend, Ref: it.Ref, Channel: it.Channel, ChannelOnly: it.ChannelOnly}
 }
 
 // Catalog is the set of requestable items.
@@ -67,6 +76,12 @@ func NewCatalog(items []Item) (*Catalog, error) {
 		if it.MaxDuration > 0 && it.DefaultDuration > it.MaxDuration {
 			errs = append(errs, fmt.Errorf("%s: defaultDuration %s is longer than maxDuration %s",
 				where, FormatDuration(it.DefaultDuration), FormatDuration(it.MaxDuration)))
+		}
+		if platform, id, _ := strings.Cut(it.Channel, ":"); it.Channel != "" && (!slices.Contains(ChannelPlatforms, platform) || id == "") {
+			errs = append(errs, fmt.Errorf("%s: approvalChannel %q: write slack:<channel id> (C…) or teams:<channel id> (19:…@thread.tacv2)", where, it.Channel))
+		}
+		if it.ChannelOnly && it.Channel == "" {
+			errs = append(errs, fmt.Errorf("%s: directMessages: false needs an approvalChannel, or nobody gets the card", where))
 		}
 		if it.MaxDuration > 0 && it.DefaultDuration == 0 {
 			errs = append(errs, fmt.Errorf("%s: maxDuration is set but defaultDuration is not; set defaultDuration too", where))
@@ -191,6 +206,8 @@ type itemFile struct {
 	MaxDuration           string   `yaml:"maxDuration"`
 	JustificationRequired bool     `yaml:"justificationRequired"`
 	Search                bool     `yaml:"search"`
+	ApprovalChannel       string   `yaml:"approvalChannel"`
+	DirectMessages        *bool    `yaml:"directMessages"` // default true
 }
 
 // ParseCatalog reads a catalog from YAML:
@@ -208,6 +225,8 @@ type itemFile struct {
 //	    backend: sailpoint
 //	    search: true          # unknown names are looked up in the backend
 //	    approvers: ["Bob <bob@example.com>"]
+//	    approvalChannel: slack:C0123ABCD   # the card also goes there once
+//	    directMessages: false              # and only there
 //
 // Unknown keys are errors, so a typo does not silently drop a rule.
 func ParseCatalog(data []byte) (*Catalog, error) {
@@ -252,7 +271,8 @@ func (f catalogFile) items() ([]Item, error) {
 	for i, in := range f.Items {
 		where := fmt.Sprintf("catalog item %d (%s)", i+1, in.ID)
 		it := Item{ID: in.ID, Name: in.Name, Description: in.Description, Backend: in.Backend,
-			Ref: in.Ref, JustificationRequired: in.JustificationRequired, Search: in.Search}
+			Ref: in.Ref, JustificationRequired: in.JustificationRequired, Search: in.Search,
+			Channel: strings.TrimSpace(in.ApprovalChannel), ChannelOnly: in.DirectMessages != nil && !*in.DirectMessages}
 		if it.Ref == "" {
 			it.Ref = it.ID
 		}

@@ -378,6 +378,10 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 			}
 		}
 		return errors.Join(errs...)
+	case TaskChannelCard:
+		return s.sendChannelCard(ctx, r, refs)
+	case TaskChannelNote:
+		return s.channelNote(ctx, t, r, refs)
 	case TaskAdminAlert:
 		if r.State != StatePendingApproval {
 			return nil

@@ -133,6 +133,8 @@ const (
 	TaskAdminAlert  TaskKind = "alert"  // alert the admins of an escalation (To: "admins#<n>")
 	TaskRevoke      TaskKind = "revoke" // end the grant in the backend
 	TaskHome        TaskKind = "home"   // redraw To's home view (HomePublisher)
+	TaskChannelCard TaskKind = "chcard" // send the approval card to the item's approval channel (ChannelNotifier)
+	TaskChannelNote TaskKind = "chnote" // record a reminder or an escalation (Notice) in the channel card's thread
 )
 
 // Task is one unit of outbox work.

@@ -193,12 +193,15 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	}
 	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", "")}}
 	for _, a := range approvers {
-		fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: id, To: a.Email})
+		if !item.ChannelOnly {
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: id, To: a.Email})
+		}
 	}
 	if in.Confirm {
 		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeReceived})
 	}
 	fx.Tasks = append(fx.Tasks, s.homeTasks(nil, r)...)
+	fx.Tasks = append(fx.Tasks, channelTasks(nil, r, &fx)...)
 	if at, ok := r.Schedule.FirstApprovalDue(now); ok {
 		fx.Due = map[string]time.Time{dueApproval(id): at}
 	}
@@ -547,6 +550,7 @@ func (s *Service) transition(ctx context.Context, id string, change func(*Reques
 			fx.Due[duePurge(id)] = s.clock.Now().Add(s.retain.Finished)
 		}
 		fx.Tasks = append(fx.Tasks, s.homeTasks(cur, next)...)
+		fx.Tasks = append(fx.Tasks, channelTasks(cur, next, fx)...)
 		next.Version = cur.Version + 1
 		next.UpdatedAt = s.clock.Now()
 		err = s.store.Update(ctx, next, cur.Version, *fx)

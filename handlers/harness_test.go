@@ -145,7 +145,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		tdir := teams.NewDirectory(conn, w.store, []string{"tenant-1"}, teams.WithClock(w.clock), teams.WithDirectoryLogger(log))
 		tc = handlers.TeamsConfig{AppID: teamsApp, Connector: conn, Directory: tdir, Wait: w.busy,
 			Validator: teams.NewValidator(teams.ValidatorOptions{AppID: teamsApp, MetadataURL: w.teams.MetadataURL(), Now: w.clock.Now})}
-		tn := teams.NewNotifier(conn, tdir, nil, log)
+		tn := teams.NewNotifier(conn, tdir, nil, log).WithChannelServiceURL(w.teams.URL)
 		if w.graph != nil {
 			g, err := msgraph.New(msgraph.Options{BaseURL: w.graph.BaseURL(), LoginURL: w.graph.LoginURL(), TenantID: w.graph.Tenant,
 				ClientID: w.graph.ClientID, ClientSecret: w.graph.ClientSecret, Name: "Microsoft Teams", Logger: log,

@@ -104,7 +104,11 @@ func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.Messag
 	if ref.Platform != Platform {
 		return nil
 	}
-	blocks, fallback := Blocks(voice.ApprovalCard(r))
+	m := voice.ApprovalCard(r)
+	if ref.Recipient == governance.ChannelRecipient {
+		m = voice.ChannelCard(r)
+	}
+	blocks, fallback := Blocks(m)
 	if err := CheckBlocks(blocks, MaxMessageBlocks); err != nil {
 		return governance.Permanent(fmt.Errorf("card %s breaks a Block Kit limit: %w", r.ID, err))
 	}

@@ -272,6 +272,8 @@ type Notifier struct {
 	admin   *Conversation
 	log     *slog.Logger
 	install *Installer // reaches those who never wrote to the bot; nil: nobody else
+	// channelURL is the serviceUrl approval channels are posted through; "": none.
+	channelURL string
 }
 
 // WithInstaller makes the notifier reach everyone of the tenant: someone who never wrote
@@ -359,8 +361,11 @@ func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.Messag
 		return governance.Permanent(err)
 	}
 	m := voice.ApprovalCard(r)
-	if strings.HasPrefix(ref.Recipient, "admins#") {
+	switch {
+	case strings.HasPrefix(ref.Recipient, "admins#"):
 		m = voice.AdminAlert(r)
+	case ref.Recipient == governance.ChannelRecipient:
+		m = voice.ChannelCard(r)
 	}
 	return n.conn.Update(ctx, conv, ref.ID, Activity(Render(m), Summary(m)))
 }

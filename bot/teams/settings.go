@@ -25,6 +25,10 @@ type Settings struct {
 		ServiceURL     string `yaml:"serviceURL"`     // e.g. https://smba.trafficmanager.net/emea/
 		ConversationID string `yaml:"conversationID"` // the channel's id, 19:…@thread.tacv2
 	} `yaml:"adminChannel"` // escalation alerts, with working buttons
+	// ChannelServiceURL is the Bot Connector serviceUrl through which catalog items'
+	// approval channels (approvalChannel: teams:19:…@thread.tacv2) are posted; the
+	// serviceUrl of any activity from that team.
+	ChannelServiceURL string `yaml:"channelServiceURL"`
 	// Install reaches people who never wrote to the bot: accessbot is installed for them
 	// through Microsoft Graph (see Installer).
 	Install      InstallSettings `yaml:"install"`
@@ -136,7 +140,7 @@ func (s *Settings) Check() []error {
 		errs = append(errs, errors.New("teams.install: accessbot installs itself for people of one tenant; list only that tenant in teams.tenants"))
 	}
 	for _, u := range []struct{ name, v string }{{"metadataURL", s.MetadataURL}, {"tokenURL", s.TokenURL}, {"adminChannel.serviceURL", s.AdminChannel.ServiceURL},
-		{"install.serviceURL", s.Install.ServiceURL}} {
+		{"install.serviceURL", s.Install.ServiceURL}, {"channelServiceURL", s.ChannelServiceURL}} {
 		if u.v == "" {
 			continue
 		}

@@ -67,6 +67,7 @@ type Call struct {
 	View    json.RawMessage // views.open: the view
 	Body    json.RawMessage // response_url: the JSON posted
 	Hook    string          // response_url: the name given to ResponseURL
+	Thread  string          // chat.postMessage: the thread_ts it replies in
 	Failed  string          // the error or HTTP status the fake answered with, if any
 }
 
@@ -84,6 +85,7 @@ type Message struct {
 	Text    string
 	Blocks  json.RawMessage
 	Updates int
+	Thread  string // the ts of the message whose thread it is in; "" for none
 }
 
 // Failure is a scripted failure: an HTTP status (with a Retry-After header when
@@ -372,7 +374,7 @@ func decode(method string, r *http.Request, body []byte) (Call, error) {
 		params[k] = v
 	}
 	c.Params = params
-	c.Channel, c.TS, c.Text = params.Get("channel"), params.Get("ts"), params.Get("text")
+	c.Channel, c.TS, c.Text, c.Thread = params.Get("channel"), params.Get("ts"), params.Get("text"), params.Get("thread_ts")
 	if b := params.Get("blocks"); b != "" {
 		c.Blocks = json.RawMessage(b)
 	}
@@ -404,9 +406,12 @@ func (s *Server) call(c *Call) map[string]any {
 		if e := checkMessage(c); e != "" {
 			return fail(e)
 		}
+		if c.Thread != "" && !s.hasMessage(ch, c.Thread) {
+			return fail("thread_not_found") // a reply names the ts of a message in the same channel
+		}
 		s.seq++
 		c.TS = fmt.Sprintf("1700000000.%06d", s.seq)
-		s.messages = append(s.messages, &Message{Channel: ch, TS: c.TS, Text: c.Text, Blocks: c.Blocks})
+		s.messages = append(s.messages, &Message{Channel: ch, TS: c.TS, Text: c.Text, Blocks: c.Blocks, Thread: c.Thread})
 		return map[string]any{"ok": true, "channel": ch, "ts": c.TS, "message": map[string]any{"text": c.Text, "ts": c.TS}}
 	case "chat.update":
 		ch, ok := s.channel(c.Channel, false) // chat.update takes the D… channel, never a user id
@@ -473,6 +478,15 @@ func (s *Server) call(c *Call) map[string]any {
 			"user": "accessbot", "user_id": "UBOT", "bot_id": "B0FAKE"}
 	}
 	return fail("unknown_method")
+}
+
+func (s *Server) hasMessage(ch, ts string) bool {
+	for _, m := range s.messages {
+		if m.Channel == ch && m.TS == ts {
+			return true
+		}
+	}
+	return false
 }
 
 // Home is a person's App Home tab as last published.

@@ -121,7 +121,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 		tc = handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn,
 			Directory: teams.NewDirectory(conn, store, c.Teams.Tenants, teams.WithClock(clock), teams.WithDirectoryLogger(log)),
 			Validator: c.Teams.Validator()}
-		tn := teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log)
+		tn := teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log).WithChannelServiceURL(c.Teams.ChannelServiceURL)
 		inst, err := c.Teams.Installer(log)
 		if err != nil {
 			return nil, err
