@@ -1,11 +1,14 @@
 package teams_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/bot/teams"
+	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -85,4 +88,19 @@ func TestSettings_InstallNeedsOneTenantAndAnHTTPSServiceURL(t *testing.T) {
 	inst, err = s.Installer(nil)
 	assert.NoError(t, err)
 	assert.Nil(t, inst, "off unless enabled")
+}
+
+func TestSettings_ProbeFindsTheAppInTheCatalogWhenInstallIsOn(t *testing.T) {
+	bf := teamsfake.Start(t, botAppID)
+	g := teamsfake.StartGraph(t, "tenant-1", botAppID, "pw")
+	s := teams.Settings{AppID: botAppID, AppPassword: "pw", Tenants: []string{"tenant-1"}, TokenURL: bf.TokenURL()}
+	s.Install.Enabled, s.Install.GraphURL, s.Install.LoginURL = true, g.BaseURL(), g.LoginURL()
+	msg, err := s.Probe(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, msg, "installs itself for people who never wrote to it (org catalog app catalog-"+botAppID+")")
+
+	refused := teamsfake.StartGraph(t, "tenant-1", botAppID, "another secret")
+	s.Install.GraphURL, s.Install.LoginURL = refused.BaseURL(), refused.LoginURL()
+	_, err = s.Probe(context.Background())
+	assert.ErrorContains(t, err, "teams.install")
 }
