@@ -11,6 +11,10 @@ import (
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 )
 
+// eventsMaxBody is the largest Events API body taken: an app_home_opened event holds the
+// person's Home tab view (100 blocks of up to 3,000 characters each, at worst).
+const eventsMaxBody = 1 << 20
+
 // events is POST /slack/events, Slack's Events API, a verified JSON body: url_verification
 // is answered with its challenge; every event callback is acknowledged at once with an
 // empty 200 (Slack retries anything slower than 3 seconds, and turns the subscription off

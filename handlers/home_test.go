@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,4 +218,16 @@ func TestHome_TheTasksOfOnePassDrawEachHomeOnce(t *testing.T) {
 	assert.Contains(t, carol, "Nothing under way.", "as the store has it when drawn")
 	_, n = w.home("UBOB")
 	assert.Equal(t, 1, n)
+}
+
+func TestHome_OpenedWithALargeViewIsTaken(t *testing.T) {
+	w := newWorld(t)
+	var blocks []map[string]any
+	for range 100 {
+		blocks = append(blocks, map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": strings.Repeat("x", 2000)}})
+	}
+	rec := serve(w.handler, w.event(slackfake.TeamID, map[string]any{"type": "app_home_opened", "user": "UCAROL", "tab": "home",
+		"view": map[string]any{"id": "VHUCAROL", "type": "home", "blocks": blocks, "hash": "1.home"}}))
+	assert.Equal(t, http.StatusOK, rec.Code, "the Home tab Slack sends back, 200 KB of it, fits")
+	w.slack.Wait(t, "views.publish", 1, 5*time.Second)
 }

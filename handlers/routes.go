@@ -82,7 +82,9 @@ func New(cfg Config) http.Handler {
 	}
 	route("POST /slack/commands", "/slack/commands", s.verified(s.command))
 	route("POST /slack/interactions", "/slack/interactions", s.verified(s.interaction))
-	route("POST /slack/events", "/slack/events", s.verifiedBody(s.events))
+	// app_home_opened carries the Home tab as last drawn, up to 100 blocks: more than a
+	// command or a click ever holds.
+	route("POST /slack/events", "/slack/events", s.verifiedBody(max(cfg.MaxBody, eventsMaxBody), s.events))
 	if cfg.Teams.Connector != nil {
 		route("POST /teams/messages", "/teams/messages", http.HandlerFunc(newTeamsHandler(cfg, start).messages))
 	}
