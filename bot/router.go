@@ -157,3 +157,15 @@ func (r *Router) ChannelNote(ctx context.Context, ref governance.MessageRef, n g
 	}
 	return cn.ChannelNote(ctx, ref, n)
 }
+
+// Watches reports whether the person opened their home view lately on any platform.
+func (r *Router) Watches(ctx context.Context, to governance.Person) (bool, error) {
+	for _, n := range r.byName {
+		if hp, ok := n.(governance.HomePublisher); ok {
+			if w, err := hp.Watches(ctx, to); err != nil || w {
+				return w, err
+			}
+		}
+	}
+	return false, nil
+}

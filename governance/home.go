@@ -20,6 +20,9 @@ type Home struct {
 // drawn whole from the current state each time, so publishing it again is harmless.
 type HomePublisher interface {
 	PublishHome(ctx context.Context, to Person, h Home) error
+	// Watches reports whether the person has opened their home view lately, so that a
+	// change is worth drawing now; one who has not sees it drawn when they open it.
+	Watches(ctx context.Context, to Person) (bool, error)
 }
 
 // How many requests of each kind a home view lists; `status` and `pending` list more.
@@ -99,8 +102,16 @@ func (s *Service) homeTasks(prev, r *Request) []Task {
 }
 
 // publishHome delivers a TaskHome: the home view of the person with this e-mail, drawn
-// from the store as it is now.
+// from the store as it is now, if they have opened it lately (it is drawn whenever it is
+// opened, so nobody else needs it now, and nothing is read for them).
 func (s *Service) publishHome(ctx context.Context, email string) error {
+	hp, ok := s.notifier.(HomePublisher)
+	if !ok || !s.homes {
+		return nil
+	}
+	if watched, err := hp.Watches(ctx, Person{Email: email}); err != nil || !watched {
+		return err
+	}
 	if err := s.PublishHome(ctx, Person{Email: email}); err != nil {
 		return fmt.Errorf("publish home of %s: %w", email, err)
 	}

@@ -190,6 +190,9 @@ type ChatUser struct {
 	// Checked is when the platform's record of the person (their e-mail above all) was
 	// last read; zero where it was never kept, or does not matter.
 	Checked time.Time `json:"checked,omitzero"`
+	// HomeSeen is when the person last opened the platform's home view (Slack's Home
+	// tab); zero: not while this record was kept.
+	HomeSeen time.Time `json:"homeSeen,omitzero"`
 }
 
 // GrantRecord is a grant held by the built-in backend, where accessbot is the system of record.

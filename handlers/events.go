@@ -75,6 +75,11 @@ func (s *slackHandler) event(ctx context.Context, ev slackevents.EventsAPIEvent,
 // Someone accessbot cannot act for (a bot, someone of another org, a guest where guests
 // are refused) sees why instead.
 func (s *slackHandler) drawHome(ctx context.Context, userID string) error {
+	if err := s.cfg.Slack.Directory.SawHome(ctx, userID); err != nil {
+		// Not worth failing the drawing for: they see the tab, which is just not redrawn
+		// on changes until they open it again. Actor says why, if it is them.
+		s.log.InfoContext(ctx, "slack home opened, not recorded", "user", userID, "err", err)
+	}
 	who, err := s.cfg.Slack.Directory.Actor(ctx, userID)
 	if err != nil {
 		return slackbot.PublishRefusal(ctx, s.cfg.Slack.API, userID, s.failure(ctx, err, "user", userID))

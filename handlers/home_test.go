@@ -61,6 +61,18 @@ func (w *world) homeClick(user, action, id string) *httptest.ResponseRecorder {
 	return w.interaction(p)
 }
 
+// openHome is user opening accessbot's Home tab, drawn before it returns.
+func (w *world) openHome(users ...string) {
+	w.t.Helper()
+	for _, user := range users {
+		n := len(w.slack.Calls("views.publish"))
+		rec := serve(w.handler, w.event(slackfake.TeamID, map[string]any{"type": "app_home_opened", "user": user, "channel": "D" + user,
+			"tab": "home", "event_ts": "1700000000.000100"}))
+		require.Equal(w.t, http.StatusOK, rec.Code)
+		w.slack.Wait(w.t, "views.publish", n+1, 5*time.Second)
+	}
+}
+
 // settle waits for the work handlers do after answering.
 func (w *world) settle() {
 	w.t.Helper()
@@ -71,17 +83,18 @@ func (w *world) settle() {
 
 func TestHome_IsRedrawnThroughTheOutboxAfterARequestADecisionAndTheEnd(t *testing.T) {
 	w := homeWorld(t)
+	w.openHome("UCAROL", "UALICE", "UBOB")
 	w.ask("UCAROL", "request prod-db for 8h because investigating INC-4711")
 
 	carol, n := w.home("UCAROL")
-	assert.Equal(t, 1, n)
+	assert.Equal(t, 2, n, "drawn when opened, and again after the request")
 	assert.Contains(t, carol, "Your requests")
 	assert.Contains(t, carol, "AR-1 Production database `prod-db`, 8h — waiting for approval")
 	assert.Contains(t, carol, "_Next:_ a decision from Alice, Bob.")
 	assert.Contains(t, carol, "[ Cancel request ]")
 	assert.Contains(t, carol, "You hold no access through accessbot right now.")
 	alice, n := w.home("UALICE")
-	assert.Equal(t, 1, n, "one drawing per person and pass, however many tasks asked for it")
+	assert.Equal(t, 2, n, "one drawing per person and pass, however many tasks asked for it")
 	assert.Contains(t, alice, "AR-1 Carol (carol@example.com) asks for Production database `prod-db`, 8h")
 	assert.Contains(t, alice, "[ Approve ] [ Deny ]")
 	bob, _ := w.home("UBOB")
@@ -104,6 +117,20 @@ func TestHome_IsRedrawnThroughTheOutboxAfterARequestADecisionAndTheEnd(t *testin
 	carol, _ = w.home("UCAROL")
 	assert.Contains(t, carol, "You hold no access through accessbot right now.", "the end shows too")
 	assert.Contains(t, carol, "/access help")
+}
+
+func TestHome_NotRedrawnForThoseWhoNeverOpenedIt(t *testing.T) {
+	w := homeWorld(t)
+	w.openHome("UCAROL")
+	w.ask("UCAROL", "request vpn because travelling")
+	_, n := w.home("UCAROL")
+	assert.Equal(t, 2, n)
+	assert.Nil(t, w.slack.Home("UBOB"), "Bob never opened his Home tab: it is drawn when he does, not before")
+	assert.Len(t, w.slack.Calls("views.publish"), 2)
+
+	w.openHome("UBOB")
+	bob, _ := w.home("UBOB")
+	assert.Contains(t, bob, "AR-1 Carol (carol@example.com) asks for Office VPN `vpn`", "as it is when he opens it")
 }
 
 func TestHome_NotDrawnWithoutHomes(t *testing.T) {
@@ -155,6 +182,7 @@ func TestHome_AnsweresURLVerificationWithTheChallengeWhenSigned(t *testing.T) {
 
 func TestHome_CancelAndRevokeFromTheHomeTabActForTheClickerOnly(t *testing.T) {
 	w := homeWorld(t)
+	w.openHome("UCAROL", "UBOB")
 	w.ask("UCAROL", "request vpn because travelling")
 
 	w.homeClick("UBOB", slackbot.ActionCancel, "AR-1")
@@ -210,14 +238,15 @@ func TestHome_ABotSeesWhyItHasNoHome(t *testing.T) {
 
 func TestHome_TheTasksOfOnePassDrawEachHomeOnce(t *testing.T) {
 	w := homeWorld(t)
+	w.openHome("UCAROL", "UBOB")
 	ephemeral(t, w.command("UCAROL", "request vpn because travelling"))
 	ephemeral(t, w.command("UCAROL", "cancel AR-1"))
 	w.drain()
 	carol, n := w.home("UCAROL")
-	assert.Equal(t, 1, n, "the request's and the cancellation's tasks draw Carol's home once")
+	assert.Equal(t, 2, n, "the request's and the cancellation's tasks draw Carol's home once")
 	assert.Contains(t, carol, "Nothing under way.", "as the store has it when drawn")
 	_, n = w.home("UBOB")
-	assert.Equal(t, 1, n)
+	assert.Equal(t, 2, n)
 }
 
 func TestHome_OpenedWithALargeViewIsTaken(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -43,6 +44,19 @@ func PublishHome(ctx context.Context, api API, userID string, h governance.Home)
 		return fmt.Errorf("views.publish home of %s: %w", userID, classify(err))
 	}
 	return nil
+}
+
+// HomeWatch is how long after a person opened their Home tab a change is drawn there at
+// once; later, it is drawn when they open it again.
+const HomeWatch = 12 * time.Hour
+
+// Watches reports whether the person opened their Home tab within HomeWatch.
+func (n *Notifier) Watches(ctx context.Context, to governance.Person) (bool, error) {
+	seen, err := n.dir.HomeSeen(ctx, to.Email)
+	if err != nil || seen.IsZero() {
+		return false, err
+	}
+	return time.Since(seen) < HomeWatch, nil
 }
 
 // PublishHome redraws the App Home tab of the person with to's e-mail. Someone Slack does

@@ -105,3 +105,31 @@ func TestNotifierPublishHome_SkipsPeopleSlackDoesNotKnow(t *testing.T) {
 	require.True(t, errors.As(err, &ra), "%v", err)
 	assert.Equal(t, 7*time.Second, ra.After)
 }
+
+func TestNotifierWatches_OnlyThoseWhoOpenedTheirHomeTab(t *testing.T) {
+	fake := slackfake.Start(t, members...)
+	api := NewClient(slackfake.Token, fake.APIURL(), nil)
+	cache := newMemCache()
+	dir := NewDirectory(api, cache)
+	n := NewNotifier(api, dir, nil)
+	ctx := context.Background()
+	alice := governance.Person{Email: "alice@example.com"}
+
+	watched, err := n.Watches(ctx, alice)
+	require.NoError(t, err)
+	assert.False(t, watched, "never opened")
+	require.NoError(t, dir.SawHome(ctx, "UALICE"))
+	watched, err = n.Watches(ctx, alice)
+	require.NoError(t, err)
+	assert.True(t, watched)
+	assert.Len(t, fake.Calls("users.info"), 1, "the record kept longer is read from Slack afresh")
+
+	// Another replica, sharing only the store, knows it too.
+	other := NewNotifier(api, NewDirectory(api, cache), nil)
+	watched, err = other.Watches(ctx, alice)
+	require.NoError(t, err)
+	assert.True(t, watched)
+	watched, err = n.Watches(ctx, governance.Person{Email: "nobody@example.com"})
+	assert.NoError(t, err, "someone Slack does not know has no Home tab")
+	assert.False(t, watched)
+}
