@@ -59,7 +59,7 @@ func (s *Service) sendChannelCard(ctx context.Context, r *Request, refs []Messag
 func (s *Service) channelNote(ctx context.Context, t Task, r *Request, refs []MessageRef) error {
 	cn, ok := s.notifier.(ChannelNotifier)
 	i := slices.IndexFunc(refs, isChannelCard)
-	if !ok || i < 0 {
+	if !ok || i < 0 || stale(t, r, s.clock.Now()) { // a reminder of a request decided since, or superseded
 		return nil
 	}
 	if first, err := s.firstDelivery(ctx, t); err != nil || !first {
