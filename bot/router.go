@@ -5,7 +5,9 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/accessbot/accessbot/governance"
@@ -29,7 +31,11 @@ type Router struct {
 	byName    map[string]governance.Notifier
 }
 
-var _ governance.Notifier = (*Router)(nil)
+var (
+	_ governance.Notifier        = (*Router)(nil)
+	_ governance.HomePublisher   = (*Router)(nil)
+	_ governance.ChannelNotifier = (*Router)(nil)
+)
 
 // NewRouter routes to preferred platforms first and to fallback (named fallbackName, may be
 // nil) otherwise.
@@ -133,4 +139,49 @@ func (r *Router) AccountConnected(ctx context.Context, to governance.Person, bac
 		return fmt.Errorf("the chat platform that reaches %s cannot tell about connected accounts", to.Email)
 	}
 	return an.AccountConnected(ctx, to, backend, as)
+}
+
+// PublishHome draws the person's home view on every platform that shows one (Slack's App
+// Home), wherever they hear otherwise: a home is where they look, not where they are told.
+func (r *Router) PublishHome(ctx context.Context, to governance.Person, h governance.Home) error {
+	var errs []error
+	for _, n := range r.byName {
+		if hp, ok := n.(governance.HomePublisher); ok {
+			errs = append(errs, hp.PublishHome(ctx, to, h))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SendChannelCard posts the card to an approval channel on the platform its name says
+// ("slack:C…", "teams:19:…").
+func (r *Router) SendChannelCard(ctx context.Context, channel string, req *governance.Request) (governance.MessageRef, error) {
+	platform, _, _ := strings.Cut(channel, ":")
+	cn, ok := r.byName[platform].(governance.ChannelNotifier)
+	if !ok {
+		return governance.MessageRef{}, governance.Permanent(fmt.Errorf("approval channel %s of %s is on %q, which is not configured",
+			channel, req.Item.ID, platform))
+	}
+	return cn.SendChannelCard(ctx, channel, req)
+}
+
+// ChannelNote records a notice in the thread of a channel card, on its platform.
+func (r *Router) ChannelNote(ctx context.Context, ref governance.MessageRef, n governance.Notice) error {
+	cn, ok := r.byName[ref.Platform].(governance.ChannelNotifier)
+	if !ok {
+		return governance.Permanent(fmt.Errorf("card %s was sent on %q, which is not configured", ref.ID, ref.Platform))
+	}
+	return cn.ChannelNote(ctx, ref, n)
+}
+
+// Watches reports whether the person opened their home view lately on any platform.
+func (r *Router) Watches(ctx context.Context, to governance.Person) (bool, error) {
+	for _, n := range r.byName {
+		if hp, ok := n.(governance.HomePublisher); ok {
+			if w, err := hp.Watches(ctx, to); err != nil || w {
+				return w, err
+			}
+		}
+	}
+	return false, nil
 }

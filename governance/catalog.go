@@ -31,14 +31,23 @@ type Item struct {
 	// ApprovalsBackend (the backend's own approval policy; Approvers, if any, are not
 	// asked, so that a catalog can switch a whole backend over and back).
 	Approvals string
+	// Channel is an approval channel: the approval card goes there once, and any of the
+	// approvers decides there; "slack:C0123ABCD" (a Slack channel id) or
+	// "teams:19:…@thread.tacv2" (a Teams channel id). Empty: direct messages only.
+	Channel string
+	// ChannelOnly sends the card to the channel instead of to each approver directly.
+	ChannelOnly bool
 }
 
 // BackendDecides reports whether the backend's own approval policy decides the item.
 func (it Item) BackendDecides() bool { return it.Approvals == ApprovalsBackend }
 
+// ChannelPlatforms are the platforms an approval channel may be on, as its prefix.
+var ChannelPlatforms = []string{"slack", "teams"}
+
 // Snapshot is the part of the item a request keeps.
 func (it Item) Snapshot() ItemRef {
-	return ItemRef{ID: it.ID, Name: it.Name, Backend: it.Backend, Ref: it.Ref}
+	return ItemRef{ID: it.ID, Name: it.Name, Backend: it.Backend, Ref: it.Ref, Channel: it.Channel, ChannelOnly: it.ChannelOnly}
 }
 
 // Catalog is the set of requestable items.
@@ -79,6 +88,12 @@ func NewCatalog(items []Item) (*Catalog, error) {
 		if it.MaxDuration > 0 && it.DefaultDuration > it.MaxDuration {
 			errs = append(errs, fmt.Errorf("%s: defaultDuration %s is longer than maxDuration %s",
 				where, FormatDuration(it.DefaultDuration), FormatDuration(it.MaxDuration)))
+		}
+		if platform, id, _ := strings.Cut(it.Channel, ":"); it.Channel != "" && (!slices.Contains(ChannelPlatforms, platform) || id == "") {
+			errs = append(errs, fmt.Errorf("%s: approvalChannel %q: write slack:<channel id> (C…) or teams:<channel id> (19:…@thread.tacv2)", where, it.Channel))
+		}
+		if it.ChannelOnly && it.Channel == "" {
+			errs = append(errs, fmt.Errorf("%s: directMessages: false needs an approvalChannel, or nobody gets the card", where))
 		}
 		if it.MaxDuration > 0 && it.DefaultDuration == 0 {
 			errs = append(errs, fmt.Errorf("%s: maxDuration is set but defaultDuration is not; set defaultDuration too", where))
@@ -214,6 +229,8 @@ type itemFile struct {
 	JustificationRequired bool     `yaml:"justificationRequired"`
 	Search                bool     `yaml:"search"`
 	Approvals             string   `yaml:"approvals"`
+	ApprovalChannel       string   `yaml:"approvalChannel"`
+	DirectMessages        *bool    `yaml:"directMessages"` // default true
 }
 
 // ParseCatalog reads a catalog from YAML:
@@ -231,6 +248,8 @@ type itemFile struct {
 //	    backend: sailpoint
 //	    search: true          # unknown names are looked up in the backend
 //	    approvers: ["Bob <bob@example.com>"]
+//	    approvalChannel: slack:C0123ABCD   # the card also goes there once
+//	    directMessages: false              # and only there
 //
 // Unknown keys are errors, so a typo does not silently drop a rule.
 func ParseCatalog(data []byte, opts ...CatalogOption) (*Catalog, error) {
@@ -298,7 +317,8 @@ func (f catalogFile) items() ([]Item, error) {
 		where := fmt.Sprintf("catalog item %d (%s)", i+1, in.ID)
 		it := Item{ID: in.ID, Name: in.Name, Description: in.Description, Backend: in.Backend,
 			Ref: in.Ref, JustificationRequired: in.JustificationRequired, Search: in.Search,
-			Approvals: strings.ToLower(strings.TrimSpace(in.Approvals))}
+			Approvals: strings.ToLower(strings.TrimSpace(in.Approvals)),
+			Channel:   strings.TrimSpace(in.ApprovalChannel), ChannelOnly: in.DirectMessages != nil && !*in.DirectMessages}
 		if it.Ref == "" {
 			it.Ref = it.ID
 		}

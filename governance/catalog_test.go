@@ -111,3 +111,43 @@ func TestSchedule_FirstApprovalDue(t *testing.T) {
 	_, ok = Schedule{}.FirstApprovalDue(t0)
 	assert.False(t, ok)
 }
+
+func TestParseCatalog_ApprovalChannels(t *testing.T) {
+	c, err := ParseCatalog([]byte(`
+items:
+  - id: payroll
+    name: Payroll
+    backend: builtin
+    approvers: [alice@example.com]
+    approvalChannel: slack:CAPPROVE
+    directMessages: false
+  - id: wiki
+    name: Wiki
+    backend: builtin
+    approvers: [alice@example.com]
+    approvalChannel: "teams:19:abc@thread.tacv2"
+`))
+	require.NoError(t, err)
+	payroll, _ := c.Lookup("payroll")
+	assert.Equal(t, ItemRef{ID: "payroll", Name: "Payroll", Backend: "builtin", Ref: "payroll", Channel: "slack:CAPPROVE", ChannelOnly: true},
+		payroll.Snapshot(), "the request keeps where its card goes")
+	wiki, _ := c.Lookup("wiki")
+	assert.False(t, wiki.ChannelOnly, "besides direct messages unless directMessages: false")
+
+	_, err = ParseCatalog([]byte(`
+items:
+  - id: a
+    name: A
+    backend: builtin
+    approvers: [alice@example.com]
+    approvalChannel: "#approvals"
+  - id: b
+    name: B
+    backend: builtin
+    approvers: [alice@example.com]
+    directMessages: false
+`))
+	require.Error(t, err)
+	assert.ErrorContains(t, err, `catalog item 1 (a): approvalChannel "#approvals": write slack:<channel id> (C…) or teams:<channel id>`)
+	assert.ErrorContains(t, err, "catalog item 2 (b): directMessages: false needs an approvalChannel")
+}

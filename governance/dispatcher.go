@@ -151,6 +151,8 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote b
 	sem := make(chan struct{}, d.workers)
 	var wg sync.WaitGroup
 	acks := &acker{store: s.store, log: s.log}
+	claimed := len(tasks)
+	tasks = coalesceHomes(work, tasks, acks)
 	for _, t := range tasks {
 		sem <- struct{}{}
 		wg.Add(1)
@@ -172,7 +174,26 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote b
 		}
 	}
 	wg.Wait()
-	return len(tasks), nil
+	return claimed, nil
+}
+
+// coalesceHomes keeps one TaskHome per person of a pass and acknowledges the others: a
+// home view is drawn whole from the store as it is when delivered, so one drawing shows
+// every change that asked for one. It returns the tasks to deliver.
+func coalesceHomes(ctx context.Context, tasks []Task, acks *acker) []Task {
+	seen := map[string]bool{}
+	kept := tasks[:0:0]
+	for _, t := range tasks {
+		if t.Kind == TaskHome {
+			if seen[t.To] {
+				acks.done(ctx, t)
+				continue
+			}
+			seen[t.To] = true
+		}
+		kept = append(kept, t)
+	}
+	return kept
 }
 
 // acker acknowledges each delivered task as soon as it is done, so that a process that
@@ -280,7 +301,7 @@ func backoff(attempt int) time.Duration {
 func (d *Dispatcher) snapshots(ctx context.Context, tasks []Task) map[string]Snapshot {
 	var ids []string
 	for _, t := range tasks {
-		if t.Kind != TaskSubmit && t.Kind != TaskRevoke && !slices.Contains(ids, t.RequestID) {
+		if t.Kind != TaskSubmit && t.Kind != TaskRevoke && t.Kind != TaskHome && !slices.Contains(ids, t.RequestID) {
 			ids = append(ids, t.RequestID)
 		}
 	}
@@ -304,6 +325,8 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 		return s.submit(ctx, t.RequestID)
 	case TaskRevoke:
 		return s.revoke(ctx, t.RequestID)
+	case TaskHome:
+		return s.publishHome(ctx, t.To)
 	}
 	snap, ok := snaps[t.RequestID]
 	if !ok {
@@ -355,6 +378,10 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 			}
 		}
 		return errors.Join(errs...)
+	case TaskChannelCard:
+		return s.sendChannelCard(ctx, r, refs)
+	case TaskChannelNote:
+		return s.channelNote(ctx, t, r, refs)
 	case TaskAdminAlert:
 		if r.State != StatePendingApproval {
 			return nil
@@ -424,7 +451,11 @@ func (s *Service) firstDelivery(ctx context.Context, t Task) (bool, error) {
 func stale(t Task, r *Request, now time.Time) bool {
 	switch t.Notice {
 	case NoticeReminder:
-		return !r.Awaits(Person{Email: t.To}) || (t.N > 0 && t.N < r.Reminders)
+		waits := r.State == StatePendingApproval // its approvers, or its channel
+		if r.Desk != nil {
+			_, waits = r.Desk.OpenFor(Person{Email: t.To})
+		}
+		return !waits || (t.N > 0 && t.N < r.Reminders)
 	case NoticeExpiring:
 		return r.State != StateActive || !now.Before(r.EndsAt()) || (t.N > 0 && t.N < r.ExpiryNotices)
 	}

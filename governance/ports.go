@@ -157,6 +157,9 @@ const (
 	TaskSubmit      TaskKind = "submit" // submit the approved grant to the backend
 	TaskAdminAlert  TaskKind = "alert"  // alert the admins of an escalation (To: "admins#<n>")
 	TaskRevoke      TaskKind = "revoke" // end the grant in the backend
+	TaskHome        TaskKind = "home"   // redraw To's home view (HomePublisher)
+	TaskChannelCard TaskKind = "chcard" // send the approval card to the item's approval channel (ChannelNotifier)
+	TaskChannelNote TaskKind = "chnote" // record a reminder or an escalation (Notice) in the channel card's thread
 )
 
 // Task is one unit of outbox work.
@@ -212,6 +215,9 @@ type ChatUser struct {
 	// Checked is when the platform's record of the person (their e-mail above all) was
 	// last read; zero where it was never kept, or does not matter.
 	Checked time.Time `json:"checked,omitzero"`
+	// HomeSeen is when the person last opened the platform's home view (Slack's Home
+	// tab); zero: not while this record was kept.
+	HomeSeen time.Time `json:"homeSeen,omitzero"`
 }
 
 // GrantRecord is a grant held by the built-in backend, where accessbot is the system of record.

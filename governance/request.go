@@ -57,6 +57,11 @@ type ItemRef struct {
 	Name    string `json:"name"`
 	Backend string `json:"backend"`
 	Ref     string `json:"ref"`
+	// Channel is where the item's approval card also goes (Item.Channel), ChannelOnly that
+	// it goes only there; kept with the request, so a change of the catalog applies to new
+	// requests only.
+	Channel     string `json:"channel,omitempty"`
+	ChannelOnly bool   `json:"channelOnly,omitempty"`
 }
 
 // Decision is an approver's answer.

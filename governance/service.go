@@ -26,6 +26,7 @@ type Service struct {
 	retain   Retention
 	// managersKnown: some backend can tell managers, so escalations look them up.
 	managersKnown bool
+	homes         bool   // home views are drawn: every change that shows in one redraws it
 	kick          func() // wakes the local outbox dispatcher; may be nil
 	// desks are the backends whose own approval policy decides some item, and
 	// decideAsService those of them that decide as accessbot's own identity.
@@ -52,6 +53,9 @@ type Config struct {
 	// Accounts are people's connected accounts, through which accessbot decides in a
 	// backend as the person who clicked (items with approvals: backend).
 	Accounts Accounts
+	// Homes: the Notifier is a HomePublisher on a platform that shows home views (Slack's
+	// App Home), so each change redraws the home views it touches through the outbox.
+	Homes bool
 }
 
 // Retention is how long what is finished is kept.
@@ -93,6 +97,9 @@ func NewService(cfg Config) (*Service, error) {
 		desks:    map[string]ApprovalDesk{},
 
 		decideAsService: map[string]bool{},
+	}
+	if _, ok := cfg.Notifier.(HomePublisher); ok {
+		s.homes = cfg.Homes
 	}
 	if s.retain.Finished <= 0 {
 		s.retain.Finished = DefaultRetainFinished
@@ -215,11 +222,15 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	}
 	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", "")}}
 	for _, a := range approvers {
-		fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: id, To: a.Email})
+		if !item.ChannelOnly {
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: id, To: a.Email})
+		}
 	}
 	if in.Confirm {
 		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeReceived})
 	}
+	fx.Tasks = append(fx.Tasks, s.homeTasks(nil, r)...)
+	fx.Tasks = append(fx.Tasks, channelTasks(nil, r, &fx)...)
 	if at, ok := r.Schedule.FirstApprovalDue(now); ok {
 		fx.Due = map[string]time.Time{dueApproval(id): at}
 	}
@@ -585,6 +596,8 @@ func (s *Service) transition(ctx context.Context, id string, change func(*Reques
 			}
 			fx.Due[duePurge(id)] = s.clock.Now().Add(s.retain.Finished)
 		}
+		fx.Tasks = append(fx.Tasks, s.homeTasks(cur, next)...)
+		fx.Tasks = append(fx.Tasks, channelTasks(cur, next, fx)...)
 		next.Version = cur.Version + 1
 		next.UpdatedAt = s.clock.Now()
 		err = s.store.Update(ctx, next, cur.Version, *fx)

@@ -79,3 +79,18 @@ func FuzzTeamsActivity(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSlackEvent feeds arbitrary signed Events API bodies (seeds in
+// testdata/fuzz/FuzzSlackEvent): the answer is 200 (an event, acknowledged; a challenge,
+// answered) or 400 (not JSON), never anything else, and never a panic.
+func FuzzSlackEvent(f *testing.F) {
+	w := newWorld(f)
+	f.Fuzz(func(t *testing.T, body string) {
+		r := w.signed("/slack/events", body)
+		r.Header.Set("Content-Type", "application/json")
+		rec := serve(w.handler, r)
+		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
+			t.Fatalf("body %q: status %d", body, rec.Code)
+		}
+	})
+}

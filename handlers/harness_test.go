@@ -29,6 +29,7 @@ import (
 	"github.com/accessbot/accessbot/governance/accounts/oauthfake"
 	"github.com/accessbot/accessbot/governance/builtin"
 	"github.com/accessbot/accessbot/governance/governancetest"
+	"github.com/accessbot/accessbot/governance/msgraph"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/handlers"
@@ -91,6 +92,10 @@ type world struct {
 	catalog string               // default catalogYAML
 	extra   []governance.Backend // backends besides the built-in one
 	teams   *teamsfake.Server    // when set, Teams is served too, and preferred for those who use it
+	// graph, when set with teams, installs accessbot in Teams for those who never wrote to
+	// it; teamsOnly makes Teams the only platform anyone hears on (no Slack).
+	graph     *teamsfake.Graph
+	teamsOnly bool
 	// answerWithin, when set, is how long a slash command's answer waits for its work
 	// (handlers.SlackConfig.AnswerWithin); set it and start again.
 	answerWithin time.Duration
@@ -99,6 +104,7 @@ type world struct {
 	workspaces slackbot.Workspaces
 	guests     slackbot.Guests // what Slack's guests may do; default GuestsRequest
 	background int             // how much work may run after answers; default 64
+	homes      bool            // Slack's Home tabs are redrawn through the outbox (governance.Config.Homes)
 	bg         *handlers.Background
 	// idp, when set, is the identity provider of the backend "fakeidp", whose accounts
 	// people connect through accessbot's pages at public (see connect_test.go).
@@ -149,7 +155,20 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		tdir := teams.NewDirectory(conn, w.store, []string{"tenant-1"}, teams.WithClock(w.clock), teams.WithDirectoryLogger(log))
 		tc = handlers.TeamsConfig{AppID: teamsApp, Connector: conn, Directory: tdir, Wait: w.busy,
 			Validator: teams.NewValidator(teams.ValidatorOptions{AppID: teamsApp, MetadataURL: w.teams.MetadataURL(), Now: w.clock.Now})}
-		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(conn, tdir, nil, log))
+		tn := teams.NewNotifier(conn, tdir, nil, log).WithChannelServiceURL(w.teams.URL)
+		if w.graph != nil {
+			g, err := msgraph.New(msgraph.Options{BaseURL: w.graph.BaseURL(), LoginURL: w.graph.LoginURL(), TenantID: w.graph.Tenant,
+				ClientID: w.graph.ClientID, ClientSecret: w.graph.ClientSecret, Name: "Microsoft Teams", Logger: log,
+				Permission: teams.GraphPermission})
+			require.NoError(t, err)
+			tn.WithInstaller(teams.NewInstaller(teams.InstallerOptions{Graph: g, GraphURL: w.graph.BaseURL(), ManifestID: teamsApp,
+				ServiceURL: w.teams.URL, Tenant: w.graph.Tenant}))
+		}
+		if w.teamsOnly {
+			notifier = bot.NewRouter(teams.Platform, tn)
+		} else {
+			notifier = bot.NewRouter(slackbot.Platform, notifier, tn)
+		}
 	}
 	var acc handlers.AccountsConfig
 	var people governance.Accounts
@@ -169,7 +188,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		Notifier: notifier, Clock: w.clock, Logger: log, Accounts: people,
 		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
 			FallbackApprover: "erin@example.com", RequestExpiryDays: 14, ExpiryNotices: []time.Duration{time.Hour}},
-		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics})
+		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics, Homes: w.homes})
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
 	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)

@@ -96,12 +96,20 @@ func (s *slackHandler) decider(ctx context.Context, userID string) (governance.A
 	return who, err
 }
 
-// blockAction handles Approve and Deny, on an approval card or on the /access pending
-// list, and Extend on an expiry warning. Its answers go to the clicker through response_url, after the empty 200.
+// blockAction handles Approve and Deny, on an approval card, the /access pending list or
+// the Home tab, Extend on an expiry warning or the Home tab, and Cancel and Revoke on the
+// Home tab. Its answers go to the clicker after the empty 200 (answer).
 func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.InteractionCallback) {
 	i := slices.IndexFunc(ic.ActionCallback.BlockActions, func(a *slackapi.BlockAction) bool {
-		return a != nil && (a.ActionID == slackbot.ActionApprove || a.ActionID == slackbot.ActionDeny || a.ActionID == slackbot.ActionExtend ||
-			a.ActionID == slackbot.ActionForward)
+		if a == nil {
+			return false
+		}
+		switch a.ActionID {
+		case slackbot.ActionApprove, slackbot.ActionDeny, slackbot.ActionExtend, slackbot.ActionCancel, slackbot.ActionRevoke,
+			slackbot.ActionForward:
+			return true
+		}
+		return false
 	})
 	if i < 0 {
 		return
@@ -109,39 +117,50 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 	action := ic.ActionCallback.BlockActions[i]
 	attrs := []any{"user", ic.User.ID, "action", action.ActionID}
 	who, err := s.cfg.Slack.Directory.Actor(ctx, ic.User.ID)
-	if err == nil && who.Guest && action.ActionID != slackbot.ActionExtend {
+	if err == nil && who.Guest && (action.ActionID == slackbot.ActionApprove || action.ActionID == slackbot.ActionDeny || action.ActionID == slackbot.ActionForward) {
 		err = slackbot.GuestCannotDecide(ic.User.ID)
 	}
 	if err != nil {
-		s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
+		s.answer(ctx, ic, s.failure(ctx, err, attrs...), attrs...)
 		return
 	}
 	id, err := governance.ParseRequestID(action.Value)
 	if err != nil {
-		s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
+		s.answer(ctx, ic, s.failure(ctx, err, attrs...), attrs...)
 		return
 	}
 	attrs = append(attrs, "request", id)
-	if action.ActionID == slackbot.ActionExtend {
-		req, err := s.svc.Extend(ctx, id, who)
-		if err != nil {
-			s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
-			return
+	// Each of these acts for who, whom the service checks: the requester alone cancels,
+	// the holder (their manager, an admin) revokes, an approver decides.
+	var act func() (*governance.Request, error)
+	var say func(*governance.Request) voice.Message
+	switch action.ActionID {
+	case slackbot.ActionExtend:
+		act, say = func() (*governance.Request, error) { return s.svc.Extend(ctx, id, who) }, voice.RequestCreated
+	case slackbot.ActionApprove:
+		act = func() (*governance.Request, error) {
+			return s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who, Approve: true})
 		}
-		s.reply(ctx, ic.ResponseURL, slackbot.Reply(voice.RequestCreated(req)), attrs...)
-		return
+		say = voice.Approved
+	case slackbot.ActionCancel:
+		act, say = func() (*governance.Request, error) { return s.svc.Cancel(ctx, id, who) }, voice.Cancelled
+	case slackbot.ActionRevoke:
+		act = func() (*governance.Request, error) {
+			return s.svc.Revoke(ctx, governance.RevokeInput{By: who, Target: id})
+		}
+		say = voice.Revoked
 	}
-	if action.ActionID == slackbot.ActionApprove {
-		req, err := s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who, Approve: true})
+	if act != nil {
+		req, err := act()
 		if m, ok := connectFirst(ctx, s.cfg.Accounts.Connections, who, err); ok {
-			s.reply(ctx, ic.ResponseURL, slackbot.Reply(m), attrs...)
+			s.answer(ctx, ic, slackbot.Reply(m), attrs...)
 			return
 		}
 		if err != nil {
-			s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
+			s.answer(ctx, ic, s.failure(ctx, err, attrs...), attrs...)
 			return
 		}
-		s.reply(ctx, ic.ResponseURL, slackbot.Reply(voice.Approved(req)), attrs...)
+		s.answer(ctx, ic, slackbot.Reply(say(req)), attrs...)
 		return
 	}
 	// Deny needs a reason, asked in a modal. Someone who may not decide is told at once
@@ -149,7 +168,7 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 	// trigger id lives 3 seconds and works once.
 	req, err := s.svc.CheckDecider(ctx, id, who.Person)
 	if err != nil {
-		s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
+		s.answer(ctx, ic, s.failure(ctx, err, attrs...), attrs...)
 		return
 	}
 	form := slackbot.DenyForm(req)
@@ -157,8 +176,24 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 		form = slackbot.ForwardForm(req)
 	}
 	if _, err := s.cfg.Slack.API.OpenViewContext(ctx, ic.TriggerID, form); err != nil {
-		s.reply(ctx, ic.ResponseURL, s.failure(ctx, viewFailed(err), attrs...), attrs...)
+		s.answer(ctx, ic, s.failure(ctx, viewFailed(err), attrs...), attrs...)
 	}
+}
+
+// answer tells the person who clicked what came of it: through the click's response_url,
+// or, for a click on the Home tab (whose payloads carry none), by direct message.
+func (s *slackHandler) answer(ctx context.Context, ic *slackapi.InteractionCallback, m slackbot.Message, attrs ...any) {
+	if ic.ResponseURL != "" || ic.Container.Type != "view" {
+		s.reply(ctx, ic.ResponseURL, m, attrs...)
+		return
+	}
+	s.cfg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+		defer cancel()
+		if err := slackbot.PostReply(ctx, s.cfg.Slack.API, ic.User.ID, m); err != nil {
+			s.log.WarnContext(ctx, "answer to a home tab click failed", append(attrs, "err", err)...)
+		}
+	})
 }
 
 // viewFailed explains a views.open that Slack refused because the click came too late.

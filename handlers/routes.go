@@ -65,6 +65,7 @@ type SlackConfig struct {
 //
 //	POST /slack/commands      the /access slash command
 //	POST /slack/interactions  button clicks and modal submissions
+//	POST /slack/events        the Events API: app_home_opened draws the person's Home tab
 //	POST /teams/messages      every Bot Framework activity (when Teams is configured)
 //	GET  /connect/{backend}   a one-time connect link: on to the identity provider (with connected accounts)
 //	GET  /oauth/{backend}/callback  the identity provider's answer; a page saying connected, or why not
@@ -86,6 +87,9 @@ func New(cfg Config) http.Handler {
 	}
 	route("POST /slack/commands", "/slack/commands", s.verified(s.command))
 	route("POST /slack/interactions", "/slack/interactions", s.verified(s.interaction))
+	// app_home_opened carries the Home tab as last drawn, up to 100 blocks: more than a
+	// command or a click ever holds.
+	route("POST /slack/events", "/slack/events", s.verifiedBody(max(cfg.MaxBody, eventsMaxBody), s.events))
 	if cfg.Teams.Connector != nil {
 		route("POST /teams/messages", "/teams/messages", http.HandlerFunc(newTeamsHandler(cfg, start).messages))
 	}

@@ -35,8 +35,22 @@ type slackHandler struct {
 // verified checks size and signature, then hands the parsed form on. Refusals are logged
 // with the reason and the peer, never with the body or the secret.
 func (s *slackHandler) verified(next func(http.ResponseWriter, *http.Request, url.Values)) http.Handler {
+	return s.verifiedBody(s.cfg.MaxBody, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		// The form comes from the bytes that were verified; r.Body is spent.
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			s.refuse(w, r, http.StatusBadRequest, err)
+			return
+		}
+		next(w, r, form)
+	})
+}
+
+// verifiedBody checks that the body is at most max bytes and signed, then hands the
+// verified body on (the Events API's is JSON, not a form).
+func (s *slackHandler) verifiedBody(max int64, next func(http.ResponseWriter, *http.Request, []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := verifySlack(w, r, s.cfg.Slack.SigningSecret, s.cfg.MaxBody, s.cfg.Clock.Now())
+		body, err := verifySlack(w, r, s.cfg.Slack.SigningSecret, max, s.cfg.Clock.Now())
 		switch {
 		case errors.Is(err, errTooLarge):
 			s.refuse(w, r, http.StatusRequestEntityTooLarge, err)
@@ -45,13 +59,7 @@ func (s *slackHandler) verified(next func(http.ResponseWriter, *http.Request, ur
 			s.refuse(w, r, http.StatusUnauthorized, err)
 			return
 		}
-		// The form comes from the bytes that were verified; r.Body is spent.
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			s.refuse(w, r, http.StatusBadRequest, err)
-			return
-		}
-		next(w, r, form)
+		next(w, r, body)
 	})
 }
 

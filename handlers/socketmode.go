@@ -7,6 +7,7 @@ import (
 	"time"
 
 	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
@@ -16,9 +17,10 @@ import (
 // 3 seconds for it; a later one is useless.
 const ackTimeout = 3 * time.Second
 
-// SocketMode serves Slack's slash commands and interactions over Socket Mode: WebSocket
+// SocketMode serves Slack's slash commands, interactions and events over Socket Mode: WebSocket
 // connections accessbot opens to Slack, so that Slack needs no way in. Every envelope is
-// answered by the same functions as POST /slack/commands and /slack/interactions, and
+// answered by the same functions as POST /slack/commands, /slack/interactions and
+// /slack/events, and
 // acknowledged with what the HTTP answer's body would be.
 //
 // slack-go's client closes its socket before it opens the next one (on Slack's
@@ -128,6 +130,10 @@ func (m *SocketMode) envelope(ctx context.Context, c *socketmode.Client, evt soc
 		if v, err = m.s.interact(ctx, &d); v != nil {
 			answer = v
 		}
+	case slackevents.EventsAPIEvent:
+		// Acknowledged empty (events_api envelopes take no payload); what the event asks
+		// for is done after, as over HTTP.
+		m.s.event(ctx, d, attrs...)
 	}
 	if err != nil {
 		m.s.log.WarnContext(ctx, "slack envelope refused", append(attrs, "type", evt.Type, "reason", err.Error())...)

@@ -32,6 +32,8 @@ type API interface {
 	GetUserByEmailContext(ctx context.Context, email string) (*slackapi.User, error)
 	OpenViewContext(ctx context.Context, triggerID string, view slackapi.ModalViewRequest) (*slackapi.ViewResponse, error)
 	GetPermalinkContext(ctx context.Context, params *slackapi.PermalinkParameters) (string, error)
+	// PublishViewContext is views.publish: a person's Home tab.
+	PublishViewContext(ctx context.Context, req slackapi.PublishViewContextRequest) (*slackapi.ViewResponse, error)
 	// AuthTestContext says whose the bot token is: the workspace served when none is configured.
 	AuthTestContext(ctx context.Context) (*slackapi.AuthTestResponse, error)
 }

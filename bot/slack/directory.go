@@ -236,6 +236,43 @@ func (d *Directory) user(ctx context.Context, userID string, acting bool) (gover
 	return u, nil
 }
 
+// SawHome records that the Slack user userID opened accessbot's Home tab now. Their
+// record is read from Slack afresh as it is kept, so that keeping it longer never keeps a
+// changed e-mail address longer than CacheTTL.
+func (d *Directory) SawHome(ctx context.Context, userID string) error {
+	if d.dev != nil {
+		return nil
+	}
+	ws, err := d.Workspaces(ctx)
+	if err != nil {
+		return err
+	}
+	info, err := d.api.GetUserInfoContext(ctx, userID)
+	if err != nil {
+		return userLookupError(userID, err)
+	}
+	u, err := fromSlack(info, ws)
+	if err != nil || info.Deleted {
+		return err
+	}
+	u.HomeSeen = time.Now()
+	d.save(ctx, u)
+	return nil
+}
+
+// HomeSeen is when the person with this e-mail last opened accessbot's Home tab, as far
+// as their kept record says; zero when it does not (or Slack does not know them).
+func (d *Directory) HomeSeen(ctx context.Context, email string) (time.Time, error) {
+	if d.dev != nil {
+		return time.Time{}, nil
+	}
+	u, err := d.byEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	if governance.IsPermanent(err) {
+		return time.Time{}, nil
+	}
+	return u.HomeSeen, err
+}
+
 // UserID returns the Slack user id of the person with this e-mail address. Errors that
 // no retry can fix (nobody in Slack has the address) are governance.Permanent.
 func (d *Directory) UserID(ctx context.Context, email string) (string, error) {

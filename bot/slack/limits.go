@@ -14,6 +14,7 @@ import (
 const (
 	MaxMessageBlocks = 50
 	MaxModalBlocks   = 100
+	MaxHomeBlocks    = 100 // a Home tab view
 	maxSectionText   = 3000
 	maxFieldText     = 2000
 	maxFields        = 10

@@ -104,7 +104,11 @@ func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.Messag
 	if ref.Platform != Platform {
 		return nil
 	}
-	blocks, fallback := Blocks(voice.CardFor(r, governance.Person{Email: ref.Recipient}))
+	m := voice.CardFor(r, governance.Person{Email: ref.Recipient})
+	if ref.Recipient == governance.ChannelRecipient {
+		m = voice.ChannelCard(r)
+	}
+	blocks, fallback := Blocks(m)
 	if err := CheckBlocks(blocks, MaxMessageBlocks); err != nil {
 		return governance.Permanent(fmt.Errorf("card %s breaks a Block Kit limit: %w", r.ID, err))
 	}

@@ -20,6 +20,8 @@ const (
 	ActionDeny          = string(voice.Deny)    // button; value = request id
 	ActionExtend        = string(voice.Extend)  // button on an expiry warning; value = request id
 	ActionForward       = string(voice.Forward) // button on a card of the backend's approval; value = request id
+	ActionCancel        = string(voice.Cancel)  // button on the Home tab; value = request id
+	ActionRevoke        = string(voice.Revoke)  // button on the Home tab; value = request id
 	CallbackDenyReason  = "deny_reason"         // modal; private_metadata = request id
 	CallbackForward     = "forward"             // modal; private_metadata = request id
 	CallbackRequestForm = "request_form"        // modal
@@ -268,6 +270,13 @@ func buttons(bs []voice.Button) slackapi.Block {
 		case voice.Extend:
 			kind = "extend"
 			e = e.WithStyle(slackapi.StylePrimary)
+		case voice.Cancel:
+			kind = "cancel"
+		case voice.Revoke:
+			if kind == "decide" {
+				kind = "revoke"
+			}
+			e = e.WithStyle(slackapi.StyleDanger)
 		default:
 			e = e.WithStyle(slackapi.StylePrimary)
 		}

@@ -49,12 +49,18 @@ type Settings struct {
 	Guests Guests `yaml:"guests"`
 	// SocketConnections is how many Socket Mode connections each replica holds (default
 	// DefaultSocketConnections; Slack allows 10 per app, all replicas together).
-	SocketConnections int    `yaml:"socketConnections"`
-	SigningSecret     string `yaml:"-"`
-	BotToken          string `yaml:"-"`
+	SocketConnections int `yaml:"socketConnections"`
+	// HomeTab redraws each person's App Home tab whenever something it shows changes
+	// (default true); off, the tab is drawn only when opened.
+	HomeTab       *bool  `yaml:"homeTab"`
+	SigningSecret string `yaml:"-"`
+	BotToken      string `yaml:"-"`
 	// AppToken, an app-level token (xapp-…) with connections:write, turns Socket Mode on.
 	AppToken string `yaml:"-"`
 }
+
+// Homes reports whether changes redraw the Home tabs: with a bot token, unless homeTab is off.
+func (s *Settings) Homes() bool { return !s.DevMode() && (s.HomeTab == nil || *s.HomeTab) }
 
 // DefaultSocketConnections is how many Socket Mode connections a replica holds: slack-go
 // closes a connection before it opens the next, so a second one keeps accessbot

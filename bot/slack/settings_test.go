@@ -98,3 +98,18 @@ func TestSettings_AnAppTokenTurnsOnSocketModeWhichNeedsNoSigningSecret(t *testin
 		})
 	}
 }
+
+func TestSettings_HomesAreRedrawnWithABotTokenUnlessTurnedOff(t *testing.T) {
+	off := false
+	for _, tt := range []struct {
+		name string
+		s    slackbot.Settings
+		want bool
+	}{
+		{"development mode: no token", slackbot.Settings{}, false},
+		{"a bot token", slackbot.Settings{BotToken: "xoxb-1"}, true},
+		{"homeTab: false", slackbot.Settings{BotToken: "xoxb-1", HomeTab: &off}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, tt.s.Homes()) })
+	}
+}

@@ -122,6 +122,24 @@ func (t *Transcript) OpenViewContext(_ context.Context, triggerID string, view s
 	return resp, nil
 }
 
+// PublishViewContext writes the Home tab drawn for a person.
+func (t *Transcript) PublishViewContext(_ context.Context, req slackapi.PublishViewContextRequest) (*slackapi.ViewResponse, error) {
+	if req.UserID == "" || req.View.Type != slackapi.VTHomeTab {
+		return nil, slackapi.SlackErrorResponse{Err: "invalid_arguments"}
+	}
+	blocks, err := json.Marshal(req.View.Blocks.BlockSet)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.seq++
+	t.write("home tab of "+req.UserID, BlocksText(blocks))
+	resp := &slackapi.ViewResponse{}
+	resp.View.ID = fmt.Sprintf("V%06d", t.seq)
+	return resp, nil
+}
+
 // Respond writes a reply to a response_url: what only the person who acted sees. It has
 // the signature handlers expect of a responder.
 func (t *Transcript) Respond(_ context.Context, _ string, m Message) error {

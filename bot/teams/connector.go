@@ -127,6 +127,26 @@ func (c *Connector) activitiesURL(conv Conversation, activityID string) (string,
 	return u, nil
 }
 
+// Reply posts an activity in the thread of a channel post (root, the post's activity id):
+// to the conversation "<channel id>;messageid=<root>", the ";messageid=" written as Teams
+// writes it, not escaped. It returns the new activity's id.
+func (c *Connector) Reply(ctx context.Context, conv Conversation, root string, act schema.Activity) (string, error) {
+	u, err := c.activitiesURL(conv, "")
+	if err != nil {
+		return "", governance.Permanent(err)
+	}
+	if root == "" {
+		return "", governance.Permanent(errors.New("teams: no thread to reply in"))
+	}
+	base := strings.TrimRight(conv.ServiceURL, "/") + "/v3/conversations/" + url.PathEscape(conv.ID)
+	u = base + ";messageid=" + url.PathEscape(root) + strings.TrimPrefix(u, base)
+	var out struct {
+		ID string `json:"id"`
+	}
+	err = c.observe("send", c.do(ctx, http.MethodPost, u, act, &out))
+	return out.ID, err
+}
+
 // Send posts an activity to a conversation and returns the new activity's id.
 func (c *Connector) Send(ctx context.Context, conv Conversation, act schema.Activity) (string, error) {
 	u, err := c.activitiesURL(conv, "")

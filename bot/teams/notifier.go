@@ -267,10 +267,20 @@ func decodeConversation(s string) (Conversation, error) {
 // the admins' channel. It reaches only people who have installed or messaged the bot
 // (Teams cannot message someone by e-mail); Reaches says who they are.
 type Notifier struct {
-	conn  *Connector
-	dir   *Directory
-	admin *Conversation
-	log   *slog.Logger
+	conn    *Connector
+	dir     *Directory
+	admin   *Conversation
+	log     *slog.Logger
+	install *Installer // reaches those who never wrote to the bot; nil: nobody else
+	// channelURL is the serviceUrl approval channels are posted through; "": none.
+	channelURL string
+}
+
+// WithInstaller makes the notifier reach everyone of the tenant: someone who never wrote
+// to the bot has accessbot installed for them through Graph first (see Installer).
+func (n *Notifier) WithInstaller(i *Installer) *Notifier {
+	n.install = i
+	return n
 }
 
 var _ governance.Notifier = (*Notifier)(nil)
@@ -286,8 +296,12 @@ func NewNotifier(conn *Connector, dir *Directory, admin *Conversation, log *slog
 // Name is the platform's name.
 func (n *Notifier) Name() string { return Platform }
 
-// Reaches reports whether the person can be messaged in Teams.
+// Reaches reports whether the person can be messaged in Teams: they wrote to the bot, or
+// the notifier can install it for them.
 func (n *Notifier) Reaches(ctx context.Context, p governance.Person) (bool, error) {
+	if n.install != nil {
+		return true, nil
+	}
 	_, _, ok, err := n.dir.Reach(ctx, p.Email)
 	return ok, err
 }
@@ -299,6 +313,19 @@ func (n *Notifier) send(ctx context.Context, to governance.Person, c Card, summa
 	conv, _, ok, err := n.dir.Reach(ctx, to.Email)
 	if err != nil {
 		return conv, "", err
+	}
+	if !ok && n.install != nil {
+		var who governance.ChatUser
+		if conv, who, err = n.install.Install(ctx, to.Email); err != nil {
+			return conv, "", err
+		}
+		// Remembered by e-mail; the first activity from them adds their Teams id and the
+		// serviceUrl Teams gives them.
+		if err := n.dir.store.SaveChatUser(ctx, who, 0); err != nil {
+			return conv, "", err
+		}
+		n.log.InfoContext(ctx, "accessbot installed in Teams for someone who never wrote to it", "to", to.Email, "chat", conv.ID)
+		ok = true
 	}
 	if !ok {
 		return conv, "", governance.Permanent(fmt.Errorf("%w: %s", ErrUnreachable, to.Email))
@@ -334,8 +361,11 @@ func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.Messag
 		return governance.Permanent(err)
 	}
 	m := voice.CardFor(r, governance.Person{Email: ref.Recipient})
-	if strings.HasPrefix(ref.Recipient, "admins#") {
+	switch {
+	case strings.HasPrefix(ref.Recipient, "admins#"):
 		m = voice.AdminAlert(r)
+	case ref.Recipient == governance.ChannelRecipient:
+		m = voice.ChannelCard(r)
 	}
 	return n.conn.Update(ctx, conv, ref.ID, Activity(Render(m), Summary(m)))
 }

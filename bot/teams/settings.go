@@ -1,6 +1,7 @@
 package teams
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/msgraph"
 )
 
 // Settings are Microsoft Teams' part of accessbot's configuration: the `teams:` block, and
@@ -23,10 +25,52 @@ type Settings struct {
 		ServiceURL     string `yaml:"serviceURL"`     // e.g. https://smba.trafficmanager.net/emea/
 		ConversationID string `yaml:"conversationID"` // the channel's id, 19:…@thread.tacv2
 	} `yaml:"adminChannel"` // escalation alerts, with working buttons
-	ServiceHosts []string `yaml:"serviceHosts"` // Bot Connector hosts accessbot may call; default public, GCC, GCC High
-	MetadataURL  string   `yaml:"metadataURL"`  // Bot Framework OpenID metadata; default public cloud
-	TokenURL     string   `yaml:"tokenURL"`     // default https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token
-	AppPassword  string   `yaml:"-"`
+	// ChannelServiceURL is the Bot Connector serviceUrl through which catalog items'
+	// approval channels (approvalChannel: teams:19:…@thread.tacv2) are posted; the
+	// serviceUrl of any activity from that team.
+	ChannelServiceURL string `yaml:"channelServiceURL"`
+	// Install reaches people who never wrote to the bot: accessbot is installed for them
+	// through Microsoft Graph (see Installer).
+	Install      InstallSettings `yaml:"install"`
+	ServiceHosts []string        `yaml:"serviceHosts"` // Bot Connector hosts accessbot may call; default public, GCC, GCC High
+	MetadataURL  string          `yaml:"metadataURL"`  // Bot Framework OpenID metadata; default public cloud
+	TokenURL     string          `yaml:"tokenURL"`     // default https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token
+	AppPassword  string          `yaml:"-"`
+}
+
+// InstallSettings are `teams.install`: installing accessbot through Graph for people who
+// never wrote to it.
+type InstallSettings struct {
+	Enabled bool `yaml:"enabled"`
+	// CatalogAppID is the app's id in the org app catalog; empty: looked up by the
+	// manifest id (the bot's app id), which needs AppCatalog.Read.All.
+	CatalogAppID string `yaml:"catalogAppID"`
+	// ServiceURL is the Bot Connector serviceUrl for people not yet seen; default
+	// DefaultServiceURL. Each person's own replaces it with their first activity.
+	ServiceURL string `yaml:"serviceURL"`
+	GraphURL   string `yaml:"graphURL"` // default https://graph.microsoft.com/v1.0 (national clouds differ)
+	LoginURL   string `yaml:"loginURL"` // default https://login.microsoftonline.com
+}
+
+// DefaultServiceURL is the public cloud's global Bot Connector serviceUrl, which Microsoft
+// publishes for proactive messages when no activity has given one.
+const DefaultServiceURL = "https://smba.trafficmanager.net/teams/"
+
+// Installer is the Graph installer the settings describe (nil when teams.install is off):
+// the bot's own app registration (TEAMS_APP_ID, TEAMS_APP_PASSWORD) in the first tenant
+// served.
+func (s *Settings) Installer(log *slog.Logger) (*Installer, error) {
+	if !s.Install.Enabled || len(s.Tenants) == 0 {
+		return nil, nil
+	}
+	g, err := msgraph.New(msgraph.Options{BaseURL: s.Install.GraphURL, LoginURL: s.Install.LoginURL, TenantID: s.Tenants[0],
+		ClientID: s.AppID, ClientSecret: s.AppPassword, Name: "Microsoft Teams", Logger: log,
+		Credentials: "TEAMS_APP_ID and TEAMS_APP_PASSWORD", Permission: GraphPermission})
+	if err != nil {
+		return nil, fmt.Errorf("teams.install: %w", err)
+	}
+	return NewInstaller(InstallerOptions{Graph: g, GraphURL: s.Install.GraphURL, ManifestID: s.AppID, CatalogID: s.Install.CatalogAppID,
+		ServiceURL: cmp.Or(s.Install.ServiceURL, DefaultServiceURL), Tenant: s.Tenants[0]}), nil
 }
 
 // FromEnv reads the settings the environment holds.
@@ -92,7 +136,11 @@ func (s *Settings) Check() []error {
 	if (s.AdminChannel.ServiceURL == "") != (s.AdminChannel.ConversationID == "") {
 		errs = append(errs, errors.New("teams adminChannel: set both serviceURL and conversationID (from an activity the bot received in that channel)"))
 	}
-	for _, u := range []struct{ name, v string }{{"metadataURL", s.MetadataURL}, {"tokenURL", s.TokenURL}, {"adminChannel.serviceURL", s.AdminChannel.ServiceURL}} {
+	if s.Install.Enabled && len(s.Tenants) > 1 {
+		errs = append(errs, errors.New("teams.install: accessbot installs itself for people of one tenant; list only that tenant in teams.tenants"))
+	}
+	for _, u := range []struct{ name, v string }{{"metadataURL", s.MetadataURL}, {"tokenURL", s.TokenURL}, {"adminChannel.serviceURL", s.AdminChannel.ServiceURL},
+		{"install.serviceURL", s.Install.ServiceURL}, {"channelServiceURL", s.ChannelServiceURL}} {
 		if u.v == "" {
 			continue
 		}
@@ -125,10 +173,19 @@ func (s *Settings) Admin() *Conversation {
 
 // Probe is `accessbot doctor`'s check: the app gets Bot Connector tokens. It says what is
 // served, or returns what to fix.
-func (s *Settings) Probe(context.Context) (string, error) {
+func (s *Settings) Probe(ctx context.Context) (string, error) {
 	if err := s.Connector(nil, nil).CheckCredentials(); err != nil {
 		return "", fmt.Errorf("no Bot Connector token for app %s: %w (check TEAMS_APP_ID and TEAMS_APP_PASSWORD)", s.AppID, err)
 	}
-	return fmt.Sprintf("app %s gets Bot Connector tokens; serves the people of tenant %s only; messaging endpoint: <public URL>/teams/messages",
-		s.AppID, strings.Join(s.Tenants, ", ")), nil
+	msg := fmt.Sprintf("app %s gets Bot Connector tokens; serves the people of tenant %s only; messaging endpoint: <public URL>/teams/messages",
+		s.AppID, strings.Join(s.Tenants, ", "))
+	inst, err := s.Installer(nil)
+	if err != nil || inst == nil {
+		return msg, err
+	}
+	id, err := inst.catalogID(ctx)
+	if err != nil {
+		return "", fmt.Errorf("teams.install: %w (the app registration needs AppCatalog.Read.All, or set teams.install.catalogAppID)", err)
+	}
+	return msg + fmt.Sprintf("; installs itself for people who never wrote to it (org catalog app %s)", id), nil
 }

@@ -1,11 +1,14 @@
 package teams_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/bot/teams"
+	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 )
 
@@ -65,4 +68,39 @@ func TestSettings_TheEnvironmentWinsOverTheFile(t *testing.T) {
 	assert.Equal(t, []string{ourTenant, "0b3c4d5e-1111-2222-3333-444455556666"}, s.Tenants)
 	assert.Equal(t, "pw", s.AppPassword)
 	assert.Empty(t, s.Check())
+}
+
+func TestSettings_InstallNeedsOneTenantAndAnHTTPSServiceURL(t *testing.T) {
+	s := teams.Settings{AppID: botAppID, AppPassword: "pw", Tenants: []string{ourTenant, "0b3c4d5e-1111-2222-3333-444455556666"}}
+	s.Install.Enabled, s.Install.ServiceURL = true, "http://smba.example.com/teams/"
+	errs := s.Check()
+	if assert.Len(t, errs, 2) {
+		assert.ErrorContains(t, errs[0], "teams.install: accessbot installs itself for people of one tenant")
+		assert.ErrorContains(t, errs[1], `teams install.serviceURL "http://smba.example.com/teams/" is not an https URL`)
+	}
+
+	s.Tenants, s.Install.ServiceURL = []string{ourTenant}, ""
+	assert.Empty(t, s.Check())
+	inst, err := s.Installer(nil)
+	assert.NoError(t, err)
+	assert.NotNil(t, inst, "the bot's own app registration in the tenant served")
+	s.Install.Enabled = false
+	inst, err = s.Installer(nil)
+	assert.NoError(t, err)
+	assert.Nil(t, inst, "off unless enabled")
+}
+
+func TestSettings_ProbeFindsTheAppInTheCatalogWhenInstallIsOn(t *testing.T) {
+	bf := teamsfake.Start(t, botAppID)
+	g := teamsfake.StartGraph(t, "tenant-1", botAppID, "pw")
+	s := teams.Settings{AppID: botAppID, AppPassword: "pw", Tenants: []string{"tenant-1"}, TokenURL: bf.TokenURL()}
+	s.Install.Enabled, s.Install.GraphURL, s.Install.LoginURL = true, g.BaseURL(), g.LoginURL()
+	msg, err := s.Probe(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, msg, "installs itself for people who never wrote to it (org catalog app catalog-"+botAppID+")")
+
+	refused := teamsfake.StartGraph(t, "tenant-1", botAppID, "another secret")
+	s.Install.GraphURL, s.Install.LoginURL = refused.BaseURL(), refused.LoginURL()
+	_, err = s.Probe(context.Background())
+	assert.ErrorContains(t, err, "teams.install")
 }

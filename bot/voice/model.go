@@ -113,7 +113,9 @@ const (
 	// Forward hands one of the backend's approvals to someone else (approvals: backend).
 	Forward Action = "forward"
 	// Open is a link to the request in the backend's own web UI (Button.URL).
-	Open Action = "open"
+	Open   Action = "open"
+	Cancel Action = "cancel" // the requester withdraws their request (home view)
+	Revoke Action = "revoke" // the holder gives up their access now (home view)
 )
 
 // Label is the button's caption.
@@ -127,6 +129,10 @@ func (a Action) Label() string {
 		return "Extend"
 	case Forward:
 		return "Forward"
+	case Cancel:
+		return "Cancel request"
+	case Revoke:
+		return "Revoke"
 	}
 	return string(a)
 }

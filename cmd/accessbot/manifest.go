@@ -108,7 +108,7 @@ func teamsPackage(args []string, stdout io.Writer) error {
 	}
 	exampleHost := strings.TrimPrefix(manifests.ExampleURL, "https://")
 	m := strings.NewReplacer(manifests.TeamsExampleAppID, strings.ToLower(*appID),
-		manifests.ExampleURL, u.String(), `"`+exampleHost+`"`, `"`+u.Host+`"`).Replace(string(raw))
+		manifests.ExampleURL, u.String(), `"`+exampleHost+`"`, `"`+u.Host+`"`, "api://"+exampleHost+"/", "api://"+u.Host+"/").Replace(string(raw))
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	files := map[string][]byte{"manifest.json": []byte(m)}

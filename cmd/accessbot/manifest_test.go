@@ -35,6 +35,10 @@ func TestManifestSlack_PointsAtTheURLWithExactlyTheScopesTheCodeUses(t *testing.
 	assert.Equal(t, "/access", m.Features.SlashCommands[0].Command)
 	assert.Equal(t, "https://bot.corp.example/slack/commands", m.Features.SlashCommands[0].Url)
 	assert.Equal(t, "https://bot.corp.example/slack/interactions", m.Settings.Interactivity.RequestUrl)
+	assert.True(t, m.Features.AppHome.HomeTabEnabled, "the Home tab")
+	require.NotNil(t, m.Settings.EventSubscriptions)
+	assert.Equal(t, "https://bot.corp.example/slack/events", m.Settings.EventSubscriptions.RequestUrl)
+	assert.Equal(t, []string{"app_home_opened"}, m.Settings.EventSubscriptions.BotEvents)
 	assert.NotContains(t, out.String(), "example.com")
 	assert.NotContains(t, out.String(), "after replacing", "nothing is left to replace by hand")
 
@@ -55,6 +59,10 @@ func TestManifestSlack_SocketModeHasNoURLsAndTheSameScopes(t *testing.T) {
 	require.NoError(t, dec.Decode(&m))
 
 	assert.True(t, m.Settings.SocketModeEnabled)
+	assert.True(t, m.Features.AppHome.HomeTabEnabled)
+	require.NotNil(t, m.Settings.EventSubscriptions)
+	assert.Empty(t, m.Settings.EventSubscriptions.RequestUrl, "events come over the socket")
+	assert.Equal(t, []string{"app_home_opened"}, m.Settings.EventSubscriptions.BotEvents)
 	require.Len(t, m.Features.SlashCommands, 1)
 	assert.Equal(t, "/access", m.Features.SlashCommands[0].Command)
 	assert.Empty(t, m.Features.SlashCommands[0].Url, "Slack sends the command over the socket")
@@ -112,6 +120,9 @@ func dig(t *testing.T, v any, path ...any) any {
 	return v
 }
 
+// TestKubernetesManifests_CarryWhatProductionNeeds reads the plain manifests, which are the
+// Helm chart rendered (manifests/helm/helmtest keeps them so), and runs their config
+// through accessbot's own validation.
 func TestKubernetesManifests_CarryWhatProductionNeeds(t *testing.T) {
 	byKind := map[string]map[string]any{}
 	for _, d := range docs(t, "../../manifests/kubernetes/accessbot.yaml") {
@@ -135,11 +146,18 @@ func TestKubernetesManifests_CarryWhatProductionNeeds(t *testing.T) {
 		assert.NotNil(t, dig(t, c, "env", i, "valueFrom", "secretKeyRef"), "%s comes from a Secret", name)
 	}
 
-	// The ConfigMap's config passes accessbot's own validation.
+	// The ConfigMap's config, with the container's environment, passes accessbot's own validation.
 	file := filepath.Join(t.TempDir(), "accessbot.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(dig(t, byKind["ConfigMap"], "data", "accessbot.yaml").(string)), 0o600))
-	cfg, err := app.LoadConfig(file, clitest.Env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL": "redis://r:6379/0"}))
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL": "redis://r:6379/0"}
+	for _, e := range dig(t, c, "env").([]any) {
+		if v, ok := e.(map[string]any)["value"].(string); ok {
+			env[e.(map[string]any)["name"].(string)] = v
+		}
+	}
+	cfg, err := app.LoadConfig(file, clitest.Env(env))
 	require.NoError(t, err)
+	assert.Equal(t, ":8080", cfg.Listen)
 	// Metrics on a port of their own, which Prometheus scrapes and the Service does not expose.
 	assert.Equal(t, ":9090", cfg.Metrics.Listen)
 	assert.Equal(t, "9090", dig(t, dep, "spec", "template", "metadata", "annotations", "prometheus.io/port"))
@@ -191,7 +209,11 @@ func TestManifestTeams_WritesAnUploadablePackage(t *testing.T) {
 				Commands []struct{ Title, Description string }
 			} `json:"commandLists"`
 		} `json:"bots"`
-		ValidDomains []string `json:"validDomains"`
+		ValidDomains       []string `json:"validDomains"`
+		WebApplicationInfo struct {
+			ID       string `json:"id"`
+			Resource string `json:"resource"`
+		} `json:"webApplicationInfo"`
 	}
 	require.NoError(t, json.Unmarshal(files["manifest.json"], &m))
 	assert.Equal(t, "1.29", m.ManifestVersion)
@@ -200,6 +222,9 @@ func TestManifestTeams_WritesAnUploadablePackage(t *testing.T) {
 	assert.Equal(t, strings.ToLower(app), m.Bots[0].BotID)
 	assert.Equal(t, []string{"personal", "team", "groupChat"}, m.Bots[0].Scopes)
 	assert.Equal(t, []string{"bot.corp.example"}, m.ValidDomains)
+	// Graph installs only an app whose manifest names its app registration (teams.install).
+	assert.Equal(t, strings.ToLower(app), m.WebApplicationInfo.ID)
+	assert.Equal(t, "api://bot.corp.example/"+strings.ToLower(app), m.WebApplicationInfo.Resource)
 	assert.Equal(t, "https://bot.corp.example/privacy", m.Developer.PrivacyURL)
 	assert.NotContains(t, string(files["manifest.json"]), "example.com\"")
 	// The schema's limits (MicrosoftTeams.schema.json v1.29).

@@ -231,6 +231,12 @@ func (c *countedSlack) OpenViewContext(ctx context.Context, trigger string, v sl
 	return r, err
 }
 
+func (c *countedSlack) PublishViewContext(ctx context.Context, req slackapi.PublishViewContextRequest) (*slackapi.ViewResponse, error) {
+	r, err := c.api.PublishViewContext(ctx, req)
+	c.count("views.publish", err)
+	return r, err
+}
+
 func (c *countedSlack) GetPermalinkContext(ctx context.Context, p *slackapi.PermalinkParameters) (string, error) {
 	link, err := c.api.GetPermalinkContext(ctx, p)
 	c.count("chat.getPermalink", err)

@@ -6,7 +6,8 @@
 // It behaves like Slack where accessbot could get Slack wrong: chat.update needs the D…
 // channel a message was posted in (a user id is channel_not_found), a trigger id works
 // once, users are found by their own id or e-mail only, and blocks that slack-go cannot
-// decode or that break the 50-block limit are invalid_blocks.
+// decode or that break the 50-block limit are invalid_blocks. views.publish takes only a
+// Home tab view of a member, within a Home tab's limits (see Home).
 //
 // It knows nothing of accessbot: point any slack-go client at APIURL.
 package slackfake
@@ -66,6 +67,7 @@ type Call struct {
 	View    json.RawMessage // views.open: the view
 	Body    json.RawMessage // response_url: the JSON posted
 	Hook    string          // response_url: the name given to ResponseURL
+	Thread  string          // chat.postMessage: the thread_ts it replies in
 	Failed  string          // the error or HTTP status the fake answered with, if any
 }
 
@@ -83,6 +85,7 @@ type Message struct {
 	Text    string
 	Blocks  json.RawMessage
 	Updates int
+	Thread  string // the ts of the message whose thread it is in; "" for none
 }
 
 // Failure is a scripted failure: an HTTP status (with a Retry-After header when
@@ -104,6 +107,7 @@ type Server struct {
 	dms      map[string]string // user id → D channel
 	channels map[string]bool   // channels the bot is in (C…), see AddChannel
 	triggers map[string]bool   // trigger ids used
+	homes    map[string]*Home  // user id → their Home tab, see views.publish
 	failures map[string][]Failure
 	holds    map[string]chan struct{} // method → closed when held calls may go on, see Hold
 	closed   chan struct{}            // closed by Close: held calls go on
@@ -114,7 +118,7 @@ type Server struct {
 
 // New starts a fake Slack with the given members. Close it when done.
 func New(users ...User) *Server {
-	s := &Server{users: map[string]User{}, dms: map[string]string{}, channels: map[string]bool{}, triggers: map[string]bool{},
+	s := &Server{users: map[string]User{}, dms: map[string]string{}, channels: map[string]bool{}, triggers: map[string]bool{}, homes: map[string]*Home{},
 		failures: map[string][]Failure{}, holds: map[string]chan struct{}{}, closed: make(chan struct{}), changed: make(chan struct{})}
 	for _, u := range users {
 		s.users[u.ID] = u
@@ -370,7 +374,7 @@ func decode(method string, r *http.Request, body []byte) (Call, error) {
 		params[k] = v
 	}
 	c.Params = params
-	c.Channel, c.TS, c.Text = params.Get("channel"), params.Get("ts"), params.Get("text")
+	c.Channel, c.TS, c.Text, c.Thread = params.Get("channel"), params.Get("ts"), params.Get("text"), params.Get("thread_ts")
 	if b := params.Get("blocks"); b != "" {
 		c.Blocks = json.RawMessage(b)
 	}
@@ -402,9 +406,12 @@ func (s *Server) call(c *Call) map[string]any {
 		if e := checkMessage(c); e != "" {
 			return fail(e)
 		}
+		if c.Thread != "" && !s.hasMessage(ch, c.Thread) {
+			return fail("thread_not_found") // a reply names the ts of a message in the same channel
+		}
 		s.seq++
 		c.TS = fmt.Sprintf("1700000000.%06d", s.seq)
-		s.messages = append(s.messages, &Message{Channel: ch, TS: c.TS, Text: c.Text, Blocks: c.Blocks})
+		s.messages = append(s.messages, &Message{Channel: ch, TS: c.TS, Text: c.Text, Blocks: c.Blocks, Thread: c.Thread})
 		return map[string]any{"ok": true, "channel": ch, "ts": c.TS, "message": map[string]any{"text": c.Text, "ts": c.TS}}
 	case "chat.update":
 		ch, ok := s.channel(c.Channel, false) // chat.update takes the D… channel, never a user id
@@ -439,6 +446,8 @@ func (s *Server) call(c *Call) map[string]any {
 		id := fmt.Sprintf("V%06d", s.seq)
 		return map[string]any{"ok": true, "view": map[string]any{"id": id, "callback_id": v.CallbackID,
 			"private_metadata": v.PrivateMetadata, "hash": fmt.Sprintf("%d.hash", s.seq)}}
+	case "views.publish":
+		return s.publish(c)
 	case "users.info":
 		u, ok := s.users[c.Params.Get("user")]
 		if !ok {
@@ -469,6 +478,71 @@ func (s *Server) call(c *Call) map[string]any {
 			"user": "accessbot", "user_id": "UBOT", "bot_id": "B0FAKE"}
 	}
 	return fail("unknown_method")
+}
+
+func (s *Server) hasMessage(ch, ts string) bool {
+	for _, m := range s.messages {
+		if m.Channel == ch && m.TS == ts {
+			return true
+		}
+	}
+	return false
+}
+
+// Home is a person's App Home tab as last published.
+type Home struct {
+	View      json.RawMessage // the view as sent
+	Hash      string          // what the next views.publish may give as hash
+	Publishes int
+}
+
+// Home returns the Home tab last published for a user, or nil when none was.
+func (s *Server) Home(userID string) *Home {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h, ok := s.homes[userID]; ok {
+		cp := *h
+		return &cp
+	}
+	return nil
+}
+
+// maxViewBytes is the size of a view Slack refuses as view_too_large.
+const maxViewBytes = 250 << 10
+
+// publish is views.publish as Slack does it: a member's id, a view of type home that
+// slack-go decodes, at most 100 blocks, private_metadata of at most 3000 characters, a
+// callback_id of at most 255, and, when hash is given, the hash of the view it replaces.
+func (s *Server) publish(c *Call) map[string]any {
+	uid := c.Params.Get("user_id")
+	if uid == "" || len(c.View) == 0 {
+		return fail("invalid_arguments")
+	}
+	u, ok := s.users[uid]
+	if !ok || u.Deleted {
+		return fail("user_not_found")
+	}
+	if len(c.View) > maxViewBytes {
+		return fail("view_too_large")
+	}
+	var v slackapi.View
+	if err := json.Unmarshal(c.View, &v); err != nil || v.Type != slackapi.VTHomeTab || len(v.Blocks.BlockSet) > 100 ||
+		len([]rune(v.PrivateMetadata)) > 3000 || len(v.CallbackID) > 255 {
+		return fail("invalid_arguments")
+	}
+	h := s.homes[uid]
+	if hash := c.Params.Get("hash"); hash != "" && (h == nil || h.Hash != hash) {
+		return fail("hash_conflict")
+	}
+	if h == nil {
+		h = &Home{}
+		s.homes[uid] = h
+	}
+	s.seq++
+	h.View, h.Hash = c.View, fmt.Sprintf("%d.home", s.seq)
+	h.Publishes++
+	return map[string]any{"ok": true, "view": map[string]any{"id": "VH" + uid, "type": "home", "team_id": TeamID,
+		"callback_id": v.CallbackID, "private_metadata": v.PrivateMetadata, "hash": h.Hash}}
 }
 
 // channel resolves a channel argument to a DM the fake has opened; chat.postMessage

@@ -72,6 +72,16 @@ type Server struct {
 	token   string
 	waiters []chan struct{}
 	hold    chan struct{} // while set, Bot Connector calls wait until it is closed
+	graph   *Graph        // where personal chats made by installing the app are known, see UseGraph
+}
+
+// UseGraph makes the personal chats of g's installations conversations of the bot: a
+// message to one is refused (403, the bot is not in its roster) until the app is installed
+// for that user.
+func (s *Server) UseGraph(g *Graph) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.graph = g
 }
 
 // Start runs the fake for the bot appID until the test ends.
@@ -285,6 +295,12 @@ func (s *Server) serveConnector(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"id": u.ID, "name": u.Name, "objectId": u.ObjectID, "email": u.Email,
 			"userPrincipalName": u.Email, "tenantId": tenant, "userRole": "user"})
 	case len(parts) >= 2 && parts[1] == "activities" && (r.Method == http.MethodPost || r.Method == http.MethodPut):
+		if !s.inRoster(parts[0]) {
+			w.WriteHeader(http.StatusForbidden)
+			writeJSON(w, map[string]any{"error": map[string]any{"code": "BotNotInConversationRoster",
+				"message": "The bot is not part of the conversation roster."}})
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
 		if err := json.Unmarshal(body, &call.Activity); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
@@ -318,6 +334,20 @@ func (s *Server) serveConnector(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusMethodNotAllowed)
 	}
+}
+
+// inRoster says whether the bot is in a conversation: a personal chat Graph gave out
+// (19:{user}_{app}@unq.gbl.spaces) only while the app is installed for its user.
+func (s *Server) inRoster(conversation string) bool {
+	s.mu.Lock()
+	g := s.graph
+	s.mu.Unlock()
+	rest, ok := strings.CutSuffix(conversation, "_"+s.AppID+"@unq.gbl.spaces")
+	user, personal := strings.CutPrefix(rest, "19:")
+	if g == nil || !ok || !personal {
+		return true
+	}
+	return g.Installed(user)
 }
 
 func (s *Server) record(c Call) {

@@ -246,7 +246,27 @@ func (c *Config) check() []error {
 	errs = append(errs, c.checkRuntime()...)
 	errs = append(errs, c.loadCatalog()...)
 	errs = append(errs, c.Accounts.Check(c.connecting())...)
+	errs = append(errs, c.checkChannels()...)
 	return append(errs, c.checkSigningSecret()...)
+}
+
+// checkChannels refuses approval channels on a platform that cannot post to them.
+func (c *Config) checkChannels() []error {
+	if c.catalog == nil {
+		return nil
+	}
+	var errs []error
+	for _, it := range c.catalog.Items() {
+		platform, _, _ := strings.Cut(it.Channel, ":")
+		switch {
+		case platform == "slack" && c.Slack.DevMode() && c.Teams.Enabled(): // Teams-only
+			errs = append(errs, fmt.Errorf("catalog item %s: approvalChannel %s is a Slack channel, and Slack is not configured (SLACK_BOT_TOKEN)", it.ID, it.Channel))
+		case platform == "teams" && (!c.Teams.Enabled() || c.Teams.ChannelServiceURL == ""):
+			errs = append(errs, fmt.Errorf("catalog item %s: approvalChannel %s is a Teams channel: serve Teams (TEAMS_APP_ID) and set "+
+				"teams.channelServiceURL to the serviceUrl of an activity from that team", it.ID, it.Channel))
+		}
+	}
+	return errs
 }
 
 // checkSigningSecret decides what signs Slack's requests when SLACK_SIGNING_SECRET is not

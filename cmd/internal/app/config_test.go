@@ -366,3 +366,22 @@ func TestAssemble_SailPointSharesItsRateLimitThroughTheStore(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotNil(t, c.SailPoint.Limiter, "the backend is opened with the shared limiter")
 }
+
+func TestLoadConfig_ApprovalChannelsNeedTheirPlatform(t *testing.T) {
+	const items = "catalog:\n" +
+		"  - id: payroll\n    name: Payroll\n    backend: builtin\n    approvers: [alice@example.com]\n    approvalChannel: slack:CAPPROVE\n" +
+		"  - id: wiki\n    name: Wiki\n    backend: builtin\n    approvers: [alice@example.com]\n    approvalChannel: \"teams:19:abc@thread.tacv2\"\n"
+	teamsOnly := map[string]string{"TEAMS_APP_ID": "6e9d5a3c-5c49-4b8e-9d2b-1f0e8b1f2a3c", "TEAMS_APP_PASSWORD": "pw",
+		"TEAMS_TENANT_IDS": "0b3c4d5e-1111-2222-3333-444455556666"}
+	_, err := LoadConfig(clitest.WriteConfig(t, items), clitest.Env(teamsOnly))
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "catalog item payroll: approvalChannel slack:CAPPROVE is a Slack channel, and Slack is not configured")
+	assert.ErrorContains(t, err, "catalog item wiki: approvalChannel teams:19:abc@thread.tacv2 is a Teams channel: serve Teams (TEAMS_APP_ID) and set teams.channelServiceURL")
+
+	both := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+	for k, v := range teamsOnly {
+		both[k] = v
+	}
+	_, err = LoadConfig(clitest.WriteConfig(t, items+"teams:\n  channelServiceURL: https://smba.trafficmanager.net/emea/\n"), clitest.Env(both))
+	assert.NoError(t, err)
+}

@@ -170,8 +170,22 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 		tc = handlers.TeamsConfig{AppID: c.Teams.AppID, Connector: conn,
 			Directory: teams.NewDirectory(conn, store, c.Teams.Tenants, teams.WithClock(clock), teams.WithDirectoryLogger(log)),
 			Validator: c.Teams.Validator()}
-		// People who installed the bot in Teams hear there; everyone else in Slack.
-		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log))
+		tn := teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log).WithChannelServiceURL(c.Teams.ChannelServiceURL)
+		inst, err := c.Teams.Installer(log)
+		if err != nil {
+			return nil, err
+		}
+		if inst != nil {
+			tn.WithInstaller(inst) // and so reaches everyone of the tenant
+		}
+		if c.Slack.DevMode() {
+			// A Teams-only organisation: everyone hears in Teams (those who never wrote to
+			// the bot once it has installed itself for them), nobody in Slack.
+			notifier = bot.NewRouter(teams.Platform, tn)
+		} else {
+			// People who installed the bot in Teams hear there; everyone else in Slack.
+			notifier = bot.NewRouter(slackbot.Platform, notifier, tn)
+		}
 	}
 	acc, err := c.openAccounts(store, connectors, notifier, clock, log)
 	if err != nil {
@@ -183,6 +197,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	}
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends, Accounts: people,
 		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: meter, Logger: log,
+		Homes:     c.Slack.Homes(), // Slack's Home tabs, redrawn on every change they show
 		Sync:      governance.SyncPolicy{First: time.Duration(c.Sync.First), Max: time.Duration(c.Sync.Max)},
 		Retention: governance.Retention{Finished: time.Duration(c.Retention.Finished), Audit: time.Duration(c.Retention.Audit)}})
 	if err != nil {
