@@ -14,6 +14,17 @@ type Home struct {
 	Open   []*Request // their requests not yet finished and not active: newest first
 	Active []*Request // their access now, newest first
 	Decide []*Request // requests waiting for their decision, oldest first
+	// Accounts are their connected accounts, and CanConnect the backends whose accounts
+	// can be connected here (none: the section is not shown).
+	Accounts   []Connection
+	CanConnect []string
+}
+
+// ConnectionLister is connected accounts (governance/accounts) that can list a person's
+// connections and say which backends connect them, for the home view.
+type ConnectionLister interface {
+	Backends() []string
+	Connections(ctx context.Context, email string) ([]Connection, error)
 }
 
 // HomePublisher is a Notifier that can also show a person their home view. The home is
@@ -50,6 +61,13 @@ func (s *Service) Home(ctx context.Context, p Person) (Home, error) {
 	if h.Decide, err = s.store.ListPendingFor(ctx, email, homeDecide); err != nil {
 		return h, fmt.Errorf("home of %s: %w", email, err)
 	}
+	if cl, ok := s.accounts.(ConnectionLister); ok {
+		if h.CanConnect = cl.Backends(); len(h.CanConnect) > 0 {
+			if h.Accounts, err = cl.Connections(ctx, email); err != nil {
+				return h, fmt.Errorf("home of %s: %w", email, err)
+			}
+		}
+	}
 	return h, nil
 }
 
@@ -76,7 +94,8 @@ func (s *Service) homeTasks(prev, r *Request) []Task {
 		return nil
 	}
 	if prev != nil && prev.State == r.State && prev.EndsAt().Equal(r.EndsAt()) &&
-		slices.EqualFunc(prev.Approvers, r.Approvers, func(a, b Person) bool { return a.Is(b) }) {
+		slices.EqualFunc(prev.Approvers, r.Approvers, func(a, b Person) bool { return a.Is(b) }) &&
+		len(prev.Desk.Open()) == len(r.Desk.Open()) { // a backend's step decided or moved changes who is asked
 		return nil
 	}
 	var to []string

@@ -150,6 +150,9 @@ func (h *signIn) callback(w http.ResponseWriter, r *http.Request) {
 		if err := h.svc.Connected(ctx, backend, conn.Who); err != nil {
 			h.log.WarnContext(ctx, "decisions kept until connecting not all carried out", "backend", backend, "email", conn.Who.Email, "err", err)
 		}
+		if err := h.svc.PublishHome(ctx, conn.Who.Person); err != nil { // the home view lists connected accounts
+			h.log.WarnContext(ctx, "home view not redrawn after connecting", "email", conn.Who.Email, "err", err)
+		}
 	})
 }
 

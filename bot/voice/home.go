@@ -102,11 +102,15 @@ func homeActive(h governance.Home) *Message {
 	return m
 }
 
-// homeConnections is the hook for the connected-accounts section ("connections": the
-// backend accounts a person linked with `connect`): it draws nothing until
-// governance.Home carries the person's accounts, and the section goes here, between their
-// access and the commands.
-func homeConnections(governance.Home) *Message { return nil }
+// homeConnections is the person's connected accounts, between their access and the
+// commands, where some backend connects accounts.
+func homeConnections(h governance.Home) *Message {
+	if len(h.CanConnect) == 0 {
+		return nil
+	}
+	m := Connections(h.Accounts, h.CanConnect)
+	return &m
+}
 
 func homeCommands(governance.Home) *Message {
 	return &Message{Title: "Commands", Body: []Paragraph{para(IconNone,

@@ -194,3 +194,22 @@ func TestDeskCard_ButtonsForTheApproversAndALinkIntoTheBackend(t *testing.T) {
 	assert.Contains(t, string(tb), link)
 	assert.Empty(t, voice.CardFor(r, bob).Buttons, "Bob is not asked")
 }
+
+// The home view lists the person's connected accounts where some backend connects them,
+// and says how to connect one; where none does, the section is not there.
+func TestHome_ShowsConnectedAccounts(t *testing.T) {
+	text := func(ms []voice.Message) string {
+		var all []string
+		for _, m := range ms {
+			all = append(all, slackText(t, m))
+		}
+		return strings.Join(all, "\n")
+	}
+	h := governance.Home{Person: carol, CanConnect: []string{"sailpoint"},
+		Accounts: []governance.Connection{{Backend: "sailpoint", As: governance.Identity{Email: "carol@example.com"}, Since: t0}}}
+	got := text(voice.Home(h))
+	assert.Contains(t, got, "Your connected accounts")
+	assert.Contains(t, got, "SailPoint as carol@example.com, since 2026-11-23 09:00 UTC")
+	assert.Contains(t, got, "Connect an account: `connect sailpoint`")
+	assert.NotContains(t, text(voice.Home(governance.Home{Person: carol})), "connected accounts")
+}
