@@ -247,7 +247,7 @@ func TestChart_OptionalIngressAndServiceMonitor(t *testing.T) {
 		assert.Equal(t, "accessbot", dig(t, p, "backend", "service", "name"))
 		assert.Equal(t, "http", dig(t, p, "backend", "service", "port", "name"))
 	}
-	assert.Equal(t, []string{"/slack", "/teams"}, paths, "only what Slack and Teams call is routed from outside")
+	assert.Equal(t, []string{"/slack", "/teams", "/connect", "/oauth"}, paths, "only what Slack, Teams and the connect pages need is routed from outside")
 
 	sm := objs["ServiceMonitor/accessbot"]
 	require.NotNil(t, sm)
