@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -19,10 +20,17 @@ type Item struct {
 	Description           string
 	Backend               string // the Backend that grants it
 	Ref                   string // the backend's own id for it
-	Approvers             []Person
+	// Approvers are the people the item's stages name by e-mail; with Stages empty (an item
+	// built in code), one stage of them, any one of whom approves.
+	Approvers []Person
+	// Stages is the approval, decided in order (docs/configuration.md, "Approval stages").
+	Stages                []StagePolicy
+	Owner                 Person // the item's owner, for the owner approver kind; else the backend's
 	DefaultDuration       time.Duration // 0: no end
 	MaxDuration           time.Duration // 0: no limit
 	JustificationRequired bool
+	// RequireTicket, when set, is a pattern the reason must contain (a ticket id).
+	RequireTicket *regexp.Regexp
 	// Search makes the item a policy for anything its backend offers rather than one
 	// thing: a request naming something not in the catalog is looked up in the backend
 	// (Backend.SearchCatalog) and, once found, governed by this item's approvers and limits.
@@ -42,6 +50,7 @@ type Catalog struct {
 // NewCatalog checks items and returns them as a catalog. Every problem found is reported,
 // each naming the item it is in.
 func NewCatalog(items []Item) (*Catalog, error) {
+	items = slices.Clone(items)
 	var errs []error
 	seen := map[string]bool{}
 	for i, it := range items {
@@ -61,8 +70,28 @@ func NewCatalog(items []Item) (*Catalog, error) {
 		if it.Backend == "" {
 			errs = append(errs, fmt.Errorf("%s: backend is empty; set it to builtin, sailpoint, entra or permissions", where))
 		}
-		if len(it.Approvers) == 0 {
-			errs = append(errs, fmt.Errorf("%s: no approvers; list at least one e-mail under approvers", where))
+		if len(it.Stages) == 0 && len(it.Approvers) > 0 {
+			st := StagePolicy{Required: 1}
+			for _, p := range it.Approvers {
+				st.Approvers = append(st.Approvers, Approver{Kind: ApproverPerson, Person: p})
+			}
+			items[i].Stages = []StagePolicy{st}
+		}
+		if len(items[i].Stages) == 0 {
+			errs = append(errs, fmt.Errorf("%s: %w", where, errNoStages))
+		}
+		items[i].Stages = slices.Clone(items[i].Stages)
+		for j := range items[i].Stages {
+			st := &items[i].Stages[j]
+			if st.Name == "" {
+				st.Name = fmt.Sprintf("stage %d", j+1)
+			}
+			if st.Required == 0 {
+				st.Required = 1
+			}
+			if len(st.Approvers) == 0 {
+				errs = append(errs, fmt.Errorf("%s: approval stage %d (%s) has no approvers; list at least one", where, j+1, st.Name))
+			}
 		}
 		if it.MaxDuration > 0 && it.DefaultDuration > it.MaxDuration {
 			errs = append(errs, fmt.Errorf("%s: defaultDuration %s is longer than maxDuration %s",
@@ -75,7 +104,7 @@ func NewCatalog(items []Item) (*Catalog, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Catalog{items: slices.Clone(items)}, nil
+	return &Catalog{items: items}, nil
 }
 
 // Items lists the catalog in file order.
@@ -190,7 +219,18 @@ type itemFile struct {
 	DefaultDuration       string   `yaml:"defaultDuration"`
 	MaxDuration           string   `yaml:"maxDuration"`
 	JustificationRequired bool     `yaml:"justificationRequired"`
-	Search                bool     `yaml:"search"`
+	RequireTicket         string   `yaml:"requireTicket"`
+	Owner                 string   `yaml:"owner"`
+	Approval              *struct {
+		Stages []stageFile `yaml:"stages"`
+	} `yaml:"approval"`
+	Search bool `yaml:"search"`
+}
+
+type stageFile struct {
+	Name      string   `yaml:"name"`
+	Approvers []string `yaml:"approvers"`
+	Required  int      `yaml:"required"`
 }
 
 // ParseCatalog reads a catalog from YAML:
@@ -256,14 +296,7 @@ func (f catalogFile) items() ([]Item, error) {
 		if it.Ref == "" {
 			it.Ref = it.ID
 		}
-		for _, a := range in.Approvers {
-			p, err := ParsePerson(a)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: approver %w", where, err))
-				continue
-			}
-			it.Approvers = append(it.Approvers, p)
-		}
+		errs = append(errs, in.approval(where, &it)...)
 		for _, d := range []struct {
 			name string
 			in   string
@@ -282,4 +315,52 @@ func (f catalogFile) items() ([]Item, error) {
 		items = append(items, it)
 	}
 	return items, errors.Join(errs...)
+}
+
+// approval reads the item's approval: stages under approval, or approvers alone (one
+// stage, any one of them approves); its owner; and its ticket rule.
+func (in itemFile) approval(where string, it *Item) []error {
+	var errs []error
+	stages := []stageFile{{Approvers: in.Approvers, Required: 1}}
+	switch {
+	case in.Approval != nil && len(in.Approvers) > 0:
+		errs = append(errs, fmt.Errorf("%s: set either approvers or approval stages, not both", where))
+	case in.Approval != nil:
+		stages = in.Approval.Stages
+		if len(stages) == 0 {
+			errs = append(errs, fmt.Errorf("%s: approval has no stages; list them under approval: stages:", where))
+		}
+	}
+	for j, sf := range stages {
+		st := StagePolicy{Name: sf.Name, Required: sf.Required}
+		for _, a := range sf.Approvers {
+			ap, err := ParseApprover(a)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: approval stage %d: approver %w", where, j+1, err))
+				continue
+			}
+			st.Approvers = append(st.Approvers, ap)
+			if ap.Kind == ApproverPerson && !slices.ContainsFunc(it.Approvers, ap.Person.Is) {
+				it.Approvers = append(it.Approvers, ap.Person)
+			}
+		}
+		if in.Approval != nil || len(sf.Approvers) > 0 {
+			it.Stages = append(it.Stages, st)
+		}
+	}
+	if in.Owner != "" {
+		p, err := ParsePerson(in.Owner)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: owner %w", where, err))
+		}
+		it.Owner = p
+	}
+	if in.RequireTicket != "" {
+		re, err := regexp.Compile(in.RequireTicket)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: requireTicket %q is not a regular expression (%v); write one such as '^(INC|CHG)-[0-9]+'", where, in.RequireTicket, err))
+		}
+		it.RequireTicket = re
+	}
+	return errs
 }

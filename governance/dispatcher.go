@@ -333,7 +333,9 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 			return nil // decided before the card went out: nothing to ask
 		}
 		if sent != nil {
-			return nil // sent before a crash; do not send twice
+			// Sent before a crash, or in an earlier stage (the person joins a later one, or
+			// escalation reaches them again): do not send twice, redraw it with its buttons.
+			return s.notifier.UpdateApprovalCard(ctx, *sent, r)
 		}
 		to := Person{Email: t.To}
 		for _, a := range r.Approvers {
@@ -424,7 +426,9 @@ func (s *Service) firstDelivery(ctx context.Context, t Task) (bool, error) {
 func stale(t Task, r *Request, now time.Time) bool {
 	switch t.Notice {
 	case NoticeReminder:
-		return r.State != StatePendingApproval || (t.N > 0 && t.N < r.Reminders)
+		// A stage that was completed since: its reminders (numbered from 1 again in the
+		// next stage) are not for those who decide now.
+		return r.State != StatePendingApproval || (t.N > 0 && t.N < r.Reminders) || !r.CanDecide(Person{Email: t.To})
 	case NoticeExpiring:
 		return r.State != StateActive || !now.Before(r.EndsAt()) || (t.N > 0 && t.N < r.ExpiryNotices)
 	}

@@ -130,7 +130,7 @@ const (
 	TaskUpdateCards TaskKind = "update" // update every card sent for the request
 	TaskNotify      TaskKind = "notify" // tell To something (Notice)
 	TaskSubmit      TaskKind = "submit" // submit the approved grant to the backend
-	TaskAdminAlert  TaskKind = "alert"  // alert the admins of an escalation (To: "admins#<n>")
+	TaskAdminAlert  TaskKind = "alert"  // alert the admins of an escalation (To: "admins#<n>", in stage k > 1 "admins#<k>.<n>")
 	TaskRevoke      TaskKind = "revoke" // end the grant in the backend
 )
 
@@ -268,6 +268,7 @@ const (
 	NoticeEnded     NoticeKind = "ended"     // requester: your access has ended
 	NoticeWaiting   NoticeKind = "waiting"   // requester: the backend waits for something (Submission.Waiting)
 	NoticeRevoked   NoticeKind = "revoked"   // requester: someone else revoked your access (RevokedBy)
+	NoticeNextStage NoticeKind = "stage"     // requester: a stage is approved, the next one's approvers have it
 )
 
 // Notice is a message to one person about a request.

@@ -69,6 +69,7 @@ type Decision struct {
 	Approved bool      `json:"approved"`
 	Reason   string    `json:"reason,omitempty"`
 	At       time.Time `json:"at"`
+	Stage    int       `json:"stage,omitempty"` // the stage decided in, 0-based
 }
 
 // Submission is what a backend said about a grant it was given.
@@ -98,8 +99,20 @@ type Request struct {
 	Item      ItemRef       `json:"item"`
 	Duration  time.Duration `json:"duration"` // 0: no end
 	Reason    string        `json:"reason,omitempty"`
-	Approvers []Person      `json:"approvers"`
-	Schedule  Schedule      `json:"schedule"`
+	// Approvers is everyone asked to decide so far: the approvers of the stages reached,
+	// and whoever escalation added. Who may decide now is CanDecide's to say.
+	Approvers []Person `json:"approvers"`
+	// Stages is the approval, resolved to people when the request was made, decided in
+	// order; Stage is the one deciding now (0-based), StageStarted when it began (its
+	// reminders, escalations and timeout count from then). A request stored before stages
+	// existed has none, and reads as one stage of Approvers where one approval decides.
+	Stages       []Stage   `json:"stages,omitempty"`
+	Stage        int       `json:"stage,omitempty"`
+	StageStarted time.Time `json:"stageStarted,omitzero"`
+	// Approvals are the approvals given so far, each with its stage; the one that
+	// completed the last stage is also the Decision.
+	Approvals []Decision `json:"approvals,omitempty"`
+	Schedule  Schedule   `json:"schedule"`
 	Platform  string        `json:"platform,omitempty"` // where it was asked
 	CreatedAt time.Time     `json:"createdAt"`
 	UpdatedAt time.Time     `json:"updatedAt"`
@@ -125,18 +138,84 @@ type Request struct {
 	ExpiryNotices int `json:"expiryNotices,omitempty"` // expiry warnings sent
 }
 
-// IsApprover reports whether p may decide r.
+// IsApprover reports whether p has been asked to decide r, in any stage reached so far.
 func (r *Request) IsApprover(p Person) bool {
 	return slices.ContainsFunc(r.Approvers, p.Is)
 }
 
-// ApproverNames lists the approvers for people to read.
+// AllStages is r's approval stage by stage; a request stored before stages existed is
+// one stage of its approvers, any one of whom decides.
+func (r *Request) AllStages() []Stage {
+	if len(r.Stages) > 0 {
+		return r.Stages
+	}
+	return []Stage{{Approvers: r.Approvers, Required: 1}}
+}
+
+// CurrentStage is the stage deciding now.
+func (r *Request) CurrentStage() Stage {
+	all := r.AllStages()
+	return all[min(r.Stage, len(all)-1)]
+}
+
+// Staged reports whether r's approval is more than one approval from one list: several
+// stages, or a stage that needs more than one approver. Its cards then show the progress.
+func (r *Request) Staged() bool {
+	all := r.AllStages()
+	return len(all) > 1 || all[0].Required > 1
+}
+
+// HasApproved reports whether p approved r already, in any stage: nobody decides twice.
+func (r *Request) HasApproved(p Person) bool {
+	return slices.ContainsFunc(r.Approvals, func(d Decision) bool { return d.By.Is(p) })
+}
+
+// CanDecide reports whether p is an approver of the stage deciding now who has not
+// approved r yet. (Admins may also decide once r escalated; that is the Service's rule.)
+func (r *Request) CanDecide(p Person) bool {
+	return slices.ContainsFunc(r.CurrentStage().Approvers, p.Is) && !r.HasApproved(p) && !r.Requester.Is(p)
+}
+
+// Deciders are the current stage's approvers who have not approved yet: whom cards,
+// reminders and "waiting for" name.
+func (r *Request) Deciders() []Person {
+	var out []Person
+	for _, a := range r.CurrentStage().Approvers {
+		if !r.HasApproved(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// StageApprovals are the approvals the stage deciding now has had.
+func (r *Request) StageApprovals() []Decision {
+	var out []Decision
+	for _, d := range r.Approvals {
+		if d.Stage == r.Stage {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// ApproverNames lists, for people to read, who the request waits for now: the current
+// stage's approvers who have not approved yet.
 func (r *Request) ApproverNames() string {
-	names := make([]string, len(r.Approvers))
-	for i, a := range r.Approvers {
+	ds := r.Deciders()
+	names := make([]string, len(ds))
+	for i, a := range ds {
 		names[i] = a.Display()
 	}
 	return strings.Join(names, ", ")
+}
+
+// stageStart is when the stage deciding now began: its schedule counts from then.
+func (r *Request) stageStart() time.Time {
+	if !r.StageStarted.IsZero() {
+		return r.StageStarted
+	}
+	return r.CreatedAt
 }
 
 // EndsAt is when time-bound access ends; zero when it has not started or never ends.
@@ -150,6 +229,11 @@ func (r *Request) EndsAt() time.Time {
 func (r *Request) clone() *Request {
 	c := *r
 	c.Approvers = slices.Clone(r.Approvers)
+	c.Approvals = slices.Clone(r.Approvals)
+	c.Stages = slices.Clone(r.Stages)
+	for i := range c.Stages {
+		c.Stages[i].Approvers = slices.Clone(r.Stages[i].Approvers)
+	}
 	c.Schedule.ExpiryNotices = slices.Clone(r.Schedule.ExpiryNotices)
 	if r.Decision != nil {
 		d := *r.Decision

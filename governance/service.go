@@ -26,6 +26,8 @@ type Service struct {
 	retain   Retention
 	// managersKnown: some backend can tell managers, so escalations look them up.
 	managersKnown bool
+	groups        Groups            // the configuration's groups, for group:<name> approvers
+	managers      map[string]Person // e-mail → manager, from the configuration, for manager approvers
 	kick          func() // wakes the local outbox dispatcher; may be nil
 }
 
@@ -44,6 +46,11 @@ type Config struct {
 	Logger   *slog.Logger // default slog.Default()
 	// Retention is how long finished requests and audit records are kept.
 	Retention Retention
+	// Groups are the groups approval stages name as group:<name>.
+	Groups Groups
+	// Managers maps a person's e-mail to their manager, for the manager approver kind where
+	// the item's backend does not know managers.
+	Managers map[string]Person
 }
 
 // Retention is how long what is finished is kept.
@@ -81,6 +88,12 @@ func NewService(cfg Config) (*Service, error) {
 		obs:      cfg.Observer,
 		log:      cfg.Logger,
 		retain:   cfg.Retention,
+		groups:   cfg.Groups,
+		managers: map[string]Person{},
+	}
+	for e, m := range cfg.Managers {
+		m.Email = strings.ToLower(m.Email)
+		s.managers[strings.ToLower(e)] = m
 	}
 	if s.retain.Finished <= 0 {
 		s.retain.Finished = DefaultRetainFinished
@@ -108,7 +121,25 @@ func NewService(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("catalog item %s uses backend %q, which is not configured: %w", it.ID, it.Backend, ErrUnknownBackend)
 		}
 	}
+	if err := errors.Join(CheckPolicies(cfg.Catalog, s.PolicyOptions())...); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// PolicyOptions is what the service knows beyond the catalog that approval stages may
+// rely on: its groups, whether anything tells managers, which backends tell owners.
+func (s *Service) PolicyOptions() PolicyOptions {
+	o := PolicyOptions{Groups: s.groups, Managers: len(s.managers) > 0}
+	for name, b := range s.backends {
+		if _, ok := b.(OwnerFinder); ok {
+			o.Owners = append(o.Owners, name)
+		}
+		if _, ok := b.(ManagerFinder); ok {
+			o.ManagerBackends = append(o.ManagerBackends, name)
+		}
+	}
+	return o
 }
 
 // Catalog returns the catalog the service offers.
@@ -153,25 +184,23 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 			item.Name, FormatDuration(item.MaxDuration), FormatDuration(item.MaxDuration)))
 	}
 	reason := strings.TrimSpace(in.Reason)
-	if item.JustificationRequired && reason == "" {
+	if (item.JustificationRequired || item.RequireTicket != nil) && reason == "" {
 		return nil, problem(ErrJustificationRequired, "reason", fmt.Sprintf(
 			"%s needs a reason. Add one: `request %s for %s because <why you need it>`.", item.Name, item.ID, FormatDuration(d)))
 	}
 	if err := checkReason(reason); err != nil {
 		return nil, err
 	}
+	if err := checkTicket(item, reason, FormatDuration(d)); err != nil {
+		return nil, err
+	}
 	requester := in.Requester.Person
 	requester.Email = strings.ToLower(requester.Email)
-	var approvers []Person
-	for _, a := range item.Approvers {
-		if !a.Is(requester) { // self-approval never
-			approvers = append(approvers, a)
-		}
+	stages, err := s.resolveStages(ctx, item, requester) // self-approval never
+	if err != nil {
+		return nil, err
 	}
-	if len(approvers) == 0 {
-		return nil, problem(ErrNoApprover, "item", fmt.Sprintf(
-			"You are the only approver of %s, and nobody may approve their own request; ask an admin to add another approver.", item.Name))
-	}
+	approvers := slices.Clone(stages[0].Approvers) // later stages join when they are reached
 
 	id, err := s.reserve(ctx, in, requester, item)
 	if err != nil {
@@ -181,7 +210,7 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	r := &Request{
 		ID: id, Version: 1, State: StatePendingApproval,
 		Requester: requester, Item: item.Snapshot(), Duration: d, Reason: reason,
-		Approvers: approvers, Schedule: s.schedule, Platform: in.Requester.Platform,
+		Approvers: approvers, Stages: stages, StageStarted: now, Schedule: s.schedule, Platform: in.Requester.Platform,
 		CreatedAt: now, UpdatedAt: now, Extends: in.extends, ExtendTo: in.extendTo,
 	}
 	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", "")}}
@@ -284,11 +313,18 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 		if err := s.mayDecide(r, in.Approver.Person); err != nil {
 			return nil, err
 		}
+		d := Decision{By: in.Approver.Person, Platform: in.Approver.Platform, ChatID: in.Approver.ChatID,
+			Approved: in.Approve, Reason: reason, At: s.clock.Now(), Stage: r.Stage}
+		if in.Approve {
+			r.Approvals = append(r.Approvals, d)
+			if fx, more := s.stageApproved(r, in.Approver); more {
+				return fx, nil
+			}
+		}
 		to, _, _ := Next(r.State, event)
 		from := r.State
 		r.State = to
-		r.Decision = &Decision{By: in.Approver.Person, Platform: in.Approver.Platform, ChatID: in.Approver.ChatID,
-			Approved: in.Approve, Reason: reason, At: s.clock.Now()}
+		r.Decision = &d
 		fx := &Effects{
 			Undue: []string{dueApproval(r.ID)},
 			Audit: []AuditRecord{s.audit(r, in.Approver, event, from, reason)},
@@ -305,6 +341,50 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 	})
 }
 
+// stageApproved follows an approval just added to r. While its stage needs more
+// approvals, or a later stage follows, r stays pending (more is true): every card is
+// redrawn with the progress, and a completed stage hands over to the next, whose
+// approvers get their cards and whose schedule starts now. When the last stage is
+// complete, more is false and the request is approved.
+func (s *Service) stageApproved(r *Request, by Actor) (fx *Effects, more bool) {
+	st, all := r.CurrentStage(), r.AllStages()
+	got := len(r.StageApprovals())
+	progress := fmt.Sprintf("stage %d of %d (%s): %d of %d required", r.Stage+1, len(all), st.Name, got, st.Required)
+	if got < st.Required {
+		return &Effects{
+			Audit: []AuditRecord{s.audit(r, by, EventApprove, "", progress)},
+			Tasks: []Task{{Kind: TaskUpdateCards, RequestID: r.ID}},
+		}, true
+	}
+	if r.Stage+1 >= len(all) {
+		return nil, false
+	}
+	now := s.clock.Now()
+	r.Stage++
+	r.StageStarted = now
+	r.Reminders, r.Escalations, r.ChainEnd = 0, 0, 0
+	fx = &Effects{
+		Audit: []AuditRecord{s.audit(r, by, EventApprove, "", progress+"; stage complete")},
+		Tasks: []Task{{Kind: TaskUpdateCards, RequestID: r.ID},
+			{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeNextStage}},
+	}
+	for _, a := range r.CurrentStage().Approvers {
+		if r.HasApproved(a) {
+			continue // nobody decides twice; their card shows the progress
+		}
+		if !r.IsApprover(a) {
+			r.Approvers = append(r.Approvers, a)
+		}
+		fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: r.ID, To: a.Email})
+	}
+	if next, ok := nextApprovalEvent(r); ok {
+		fx.Due = map[string]time.Time{dueApproval(r.ID): next.At}
+	} else {
+		fx.Undue = []string{dueApproval(r.ID)}
+	}
+	return fx, true
+}
+
 // CheckDecider says, without changing anything, whether p may decide request id now; the
 // error is the same Problem Decide would return. Chat handlers call it before asking an
 // approver for a deny reason, so nobody fills in a form only to be refused.
@@ -319,20 +399,30 @@ func (s *Service) CheckDecider(ctx context.Context, id string, p Person) (*Reque
 	return r, nil
 }
 
-// mayDecide is the decision policy: never the requester; an approver, or an admin once
-// the request has escalated; only while pending.
+// mayDecide is the decision policy: never the requester; an approver of the stage
+// deciding now who has not approved yet (nobody decides twice), or an admin once the
+// request has escalated; only while pending.
 func (s *Service) mayDecide(r *Request, p Person) error {
+	admin := r.Escalations > 0 && slices.ContainsFunc(s.admins, p.Is)
 	switch {
 	case r.Requester.Is(p):
 		return problem(ErrSelfApproval, "", fmt.Sprintf(
 			"You can't decide your own request %s; it is waiting for %s.", r.ID, r.ApproverNames()))
 	case !s.involved(r, p):
 		return unknown(ErrNotApprover, r.ID)
-	case !r.IsApprover(p) && !(r.Escalations > 0 && slices.ContainsFunc(s.admins, p.Is)):
+	case !r.IsApprover(p) && !admin:
 		return problem(ErrNotApprover, "", fmt.Sprintf(
 			"You are not an approver of %s, so you can't decide it; it is waiting for %s.", r.ID, r.ApproverNames()))
 	case r.State != StatePendingApproval:
 		return s.notPending(r)
+	case r.HasApproved(p):
+		return problem(ErrAlreadyDecided, "", fmt.Sprintf(
+			"You already approved %s, and nobody decides twice; it is waiting for %s.", r.ID, r.ApproverNames()))
+	case !r.CanDecide(p) && !admin:
+		st := r.CurrentStage()
+		return problem(ErrNotApprover, "", fmt.Sprintf(
+			"%s is at stage %d of %d (%s), which you are not an approver of; it is waiting for %s.",
+			r.ID, r.Stage+1, len(r.AllStages()), st.Name, r.ApproverNames()))
 	}
 	return nil
 }
@@ -453,10 +543,10 @@ func (s *Service) arrivals(ctx context.Context, r *Request, viewer Person, steps
 		switch {
 		case st.Done:
 			continue
-		case st.Kind == PlanReminder && r.IsApprover(viewer):
+		case st.Kind == PlanReminder && r.CanDecide(viewer):
 			to = viewer
-		case st.Kind == PlanReminder && len(r.Approvers) > 0:
-			to = r.Approvers[0]
+		case st.Kind == PlanReminder && len(r.Deciders()) > 0:
+			to = r.Deciders()[0]
 		case st.Kind == PlanExpiryWarning:
 			to = r.Requester
 		default:
@@ -478,9 +568,11 @@ func (s *Service) Mine(ctx context.Context, p Person) ([]*Request, error) {
 	return s.store.ListByRequester(ctx, strings.ToLower(p.Email), 20)
 }
 
-// PendingFor lists the requests waiting for a person's decision, oldest first.
+// PendingFor lists the requests waiting for a person's decision, oldest first: those
+// whose stage deciding now is theirs and which they have not approved yet.
 func (s *Service) PendingFor(ctx context.Context, p Person) ([]*Request, error) {
-	return s.store.ListPendingFor(ctx, strings.ToLower(p.Email), 20)
+	rs, err := s.store.ListPendingFor(ctx, strings.ToLower(p.Email), 20)
+	return slices.DeleteFunc(rs, func(r *Request) bool { return !r.CanDecide(p) }), err
 }
 
 // SetWake registers a function called after every transition that enqueued work, so a

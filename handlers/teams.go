@@ -258,7 +258,7 @@ func (h *teamsHandler) listAfter(ctx context.Context, who governance.Actor, deci
 	rs, err := h.svc.PendingFor(ctx, who.Person)
 	if err != nil { // the decision stands; show it at least
 		h.log.WarnContext(ctx, "teams pending list not read after a decision", "request", decided.ID, "err", err)
-		return teams.Render(voice.ApprovalCard(decided))
+		return teams.Render(voice.ApprovalCardFor(decided, who.Email))
 	}
 	rs = slices.DeleteFunc(rs, func(r *governance.Request) bool { return r.ID == decided.ID })
 	at := slices.IndexFunc(rs, func(r *governance.Request) bool { return r.CreatedAt.After(decided.CreatedAt) })
@@ -325,7 +325,7 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 		if str(teams.DataFrom) == teams.FromList {
 			return h.listAfter(ctx, who, req, number(data[teams.DataOffset])), nil
 		}
-		return teams.Render(voice.ApprovalCard(req)), nil
+		return teams.Render(voice.ApprovalCardFor(req, who.Email)), nil
 	case teams.VerbMore:
 		return h.page(ctx, who, voice.List(str(teams.DataList)), number(data[teams.DataOffset]))
 	case teams.VerbExtend:

@@ -89,7 +89,7 @@ func (n *Notifier) SendApprovalCard(ctx context.Context, to governance.Person, r
 	if err != nil {
 		return governance.MessageRef{}, err
 	}
-	blocks, fallback := Blocks(voice.ApprovalCard(r))
+	blocks, fallback := Blocks(voice.ApprovalCardFor(r, to.Email))
 	channel, ts, err := n.post(ctx, ch, blocks, fallback)
 	if err != nil {
 		return governance.MessageRef{}, fmt.Errorf("chat.postMessage card %s to %s: %w", r.ID, to.Email, err)
@@ -104,7 +104,7 @@ func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.Messag
 	if ref.Platform != Platform {
 		return nil
 	}
-	blocks, fallback := Blocks(voice.ApprovalCard(r))
+	blocks, fallback := Blocks(voice.ApprovalCardFor(r, ref.Recipient))
 	if err := CheckBlocks(blocks, MaxMessageBlocks); err != nil {
 		return governance.Permanent(fmt.Errorf("card %s breaks a Block Kit limit: %w", r.ID, err))
 	}

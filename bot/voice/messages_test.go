@@ -40,6 +40,18 @@ func request(st governance.State) *governance.Request {
 	return r
 }
 
+// staged makes r a request of two stages, the manager's and the owners' (two of three),
+// in the second: Alice approved the first, Bob one of the two the second needs.
+func staged(r *governance.Request) {
+	dave := governance.Person{Email: "dave@example.com", Name: "Dave"}
+	r.Stages = []governance.Stage{{Name: "manager", Approvers: []governance.Person{alice}, Required: 1},
+		{Name: "owners", Approvers: []governance.Person{alice, bob, dave}, Required: 2}}
+	r.Stage, r.StageStarted = 1, t0.Add(time.Hour)
+	r.Approvers = []governance.Person{alice, bob, dave}
+	r.Approvals = []governance.Decision{{By: alice, Approved: true, At: t0.Add(time.Hour)},
+		{By: bob, Approved: true, At: t0.Add(2 * time.Hour), Stage: 1}}
+}
+
 // variant is a request made different by edit.
 func variant(st governance.State, edit func(r *governance.Request)) *governance.Request {
 	r := request(st)
@@ -102,6 +114,15 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 	ms["approval card / no reason"] = voice.ApprovalCard(noReason)
 	ms["request created / no reason"] = voice.RequestCreated(noReason)
 	ms["revoked / by someone else"] = voice.Revoked(variant(governance.StateRevoked, func(r *governance.Request) { r.RevokedBy = &alice }))
+	for _, st := range []governance.State{governance.StatePendingApproval, governance.StateApproved, governance.StateDenied} {
+		r := variant(st, staged)
+		ms["approval card / stage 2 of 2 / "+string(st)] = voice.ApprovalCard(r)
+		ms["approval card for one who approved / "+string(st)] = voice.ApprovalCardFor(r, alice.Email)
+		ms["approved / stage 2 of 2 / "+string(st)] = voice.Approved(r)
+		ms["schedule / stage 2 of 2 / "+string(st)] = voice.Schedule(r, governance.Steps(r))
+		ms["notice stage / "+string(st)] = voice.Notice(governance.Notice{Kind: governance.NoticeNextStage, Request: r})
+		ms["notice received / staged / "+string(st)] = voice.Notice(governance.Notice{Kind: governance.NoticeReceived, Request: r})
+	}
 
 	var all []*governance.Request
 	for i, st := range states {

@@ -56,7 +56,10 @@ func backend(r *governance.Request) Span {
 
 // whenTheyDecide is the end of "you will hear …": one approver, or several of them.
 func whenTheyDecide(r *governance.Request) string {
-	if len(r.Approvers) == 1 {
+	if r.Staged() {
+		return " for approval. You will hear here as each stage is decided."
+	}
+	if len(r.Deciders()) == 1 {
 		return " for approval. You will hear here when they decide."
 	}
 	return " for approval. You will hear here when one of them decides."
@@ -82,7 +85,8 @@ func decide(r *governance.Request) []Button {
 
 // ApprovalCard is the message an approver gets: who asks for what, for how long and why,
 // with Approve and Deny while the request is pending, and the outcome, without buttons,
-// once it is not.
+// once it is not. A request of several stages, or of several required approvals, shows
+// where its approval stands and who approved so far.
 func ApprovalCard(r *governance.Request) Message {
 	m := Message{
 		Title: "Access request " + r.ID,
@@ -94,9 +98,18 @@ func ApprovalCard(r *governance.Request) Message {
 		m.Title = "Extension request " + r.ID
 		m.Fields = append(m.Fields, Field{"Extends", extends(r)})
 	}
+	if r.Staged() {
+		m.Fields = append(m.Fields, Field{"Approval", StageProgress(r)})
+		if len(r.Approvals) > 0 {
+			m.Fields = append(m.Fields, Field{"Approved so far", approvedSoFar(r)})
+		}
+	}
 	if r.State == governance.StatePendingApproval {
 		m.Buttons = decide(r)
 		m.Context = line("Request ", r.ID, " · approvers: ", approvers(r), " · the first decision counts, and everyone's card shows it.")
+		if r.Staged() {
+			m.Context = line("Request ", r.ID, " · waiting for: ", approvers(r), " · one Deny ends it, and everyone's card shows each decision.")
+		}
 		m.Summary = line(user(r.Requester.Display(), 0), " asks for ", user(r.Item.Name, maxName), " (", duration(r), ") — request ",
 			r.ID, " is waiting for your decision.")
 		return m
@@ -106,6 +119,50 @@ func ApprovalCard(r *governance.Request) Message {
 	m.Context = line("Request " + r.ID)
 	m.Summary = line("Request ", r.ID, ": ", outcome.Text)
 	return m
+}
+
+// ApprovalCardFor is r's approval card as recipient sees it: the buttons only while they
+// may decide it now (not once they approved, nor while another stage decides). A card of
+// the admins' channel ("admins#…") keeps them while r is pending.
+func ApprovalCardFor(r *governance.Request, recipient string) Message {
+	m := ApprovalCard(r)
+	if recipient != "" && !strings.HasPrefix(recipient, "admins#") && !r.CanDecide(governance.Person{Email: recipient}) {
+		m.Buttons = nil
+		if r.State == governance.StatePendingApproval && r.HasApproved(governance.Person{Email: recipient}) {
+			m.Body = append(m.Body, para(IconApproved, "You approved it; it is waiting for ", approvers(r), "."))
+		}
+	}
+	return m
+}
+
+// StageProgress says where a request's approval stands: "1 of 2 required · stage 2 of 2:
+// owners" (approvals of the stage deciding now, of those it requires).
+func StageProgress(r *governance.Request) Text {
+	all, st := r.AllStages(), r.CurrentStage()
+	got := len(r.StageApprovals())
+	if r.Decision != nil && r.Decision.Approved && r.State != governance.StatePendingApproval {
+		got = st.Required
+	}
+	t := line(fmt.Sprintf("%d of %d required", got, st.Required))
+	if len(all) > 1 {
+		t = line(t, fmt.Sprintf(" · stage %d of %d: ", r.Stage+1, len(all)), user(st.Name, maxID))
+	}
+	return t
+}
+
+// approvedSoFar names who approved, with their stage when there are several.
+func approvedSoFar(r *governance.Request) Text {
+	var t Text
+	for i, d := range r.Approvals {
+		if i > 0 {
+			t = line(t, ", ")
+		}
+		t = line(t, person(d.By))
+		if len(r.AllStages()) > 1 {
+			t = line(t, " (", user(r.AllStages()[min(d.Stage, len(r.AllStages())-1)].Name, maxID), ")")
+		}
+	}
+	return t
 }
 
 // AdminAlert is what the admins get when a request escalates: the approval card, with
@@ -153,6 +210,14 @@ func noticeText(n governance.Notice) Paragraph {
 	r := n.Request
 	it := item(r)
 	switch n.Kind {
+	case governance.NoticeNextStage:
+		st := r.CurrentStage()
+		need := ""
+		if st.Required > 1 {
+			need = fmt.Sprintf(" (%d of them must approve)", st.Required)
+		}
+		return para(IconInbox, "Your request ", id(r), " for ", it, fmt.Sprintf(" passed stage %d of %d; stage %d, ", r.Stage, len(r.AllStages()), r.Stage+1),
+			user(st.Name, maxID), ", is with ", approvers(r), need, ". You will hear here when they decide.")
 	case governance.NoticeReceived:
 		if r.Extends != "" {
 			return para(IconInbox, "Your ask to extend ", extends(r), " (request ", id(r), ", for ", it, ") went to ", approvers(r),
@@ -376,6 +441,10 @@ func Schedule(r *governance.Request, steps []governance.Step) Message {
 	if len(steps) == 0 {
 		return Message{Body: []Paragraph{{Text: line(t, " Nothing is scheduled for it.")}}}
 	}
+	if r.State == governance.StatePendingApproval && len(r.AllStages()) > 1 {
+		t = line(t, fmt.Sprintf(" Stage %d of %d, ", r.Stage+1, len(r.AllStages())), user(r.CurrentStage().Name, maxID),
+			", began ", date(r.StageStarted), " (", StageProgress(r), "); each stage's reminders, escalations and timeout count from its start.")
+	}
 	t = line(t, " Planned:")
 	for _, st := range steps {
 		mark := "•"
@@ -436,8 +505,13 @@ func Revoked(r *governance.Request) Message {
 	return say(IconLock, whose, " to ", item(r), " (request ", id(r), ") is revoked; ", backend(r), " is removing it now.")
 }
 
-// Approved tells an approver their approval was recorded.
+// Approved tells an approver their approval was recorded: the request is granted now, or
+// waits for more approvals.
 func Approved(r *governance.Request) Message {
+	if r.State == governance.StatePendingApproval {
+		return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ". It now stands at ", StageProgress(r),
+			", waiting for ", approvers(r), ".")
+	}
 	return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ", ", duration(r), ". ",
 		user(r.Requester.Display(), 0), " is told, and the access is being granted.")
 }

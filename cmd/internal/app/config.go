@@ -88,10 +88,19 @@ type Config struct {
 	} `yaml:"log"`
 	CatalogFile string    `yaml:"catalogFile"`
 	CatalogYAML yaml.Node `yaml:"catalog"`
+	// Groups are the groups approval stages name as group:<name>: name → e-mail addresses.
+	Groups map[string][]string `yaml:"groups"`
+	// Managers maps a person's e-mail to their manager's, for the manager approver kind of
+	// items whose backend does not know managers; ManagersFile holds the same map in a file
+	// of its own (a directory export).
+	Managers     map[string]string `yaml:"managers"`
+	ManagersFile string            `yaml:"managersFile"`
 
 	catalog    *governance.Catalog
 	sample     bool // no catalog was configured: the sample catalog is in use
 	schedule   governance.Schedule
+	groups     governance.Groups
+	managers   map[string]governance.Person
 	admins     []governance.Person
 	hours      governance.WorkingHours
 	configPath string
@@ -237,7 +246,12 @@ func (c *Config) check() []error {
 	errs = append(errs, c.checkApproval()...)
 	errs = append(errs, c.checkPeople()...)
 	errs = append(errs, c.checkRuntime()...)
-	errs = append(errs, c.loadCatalog()...)
+	errs = append(errs, c.checkDirectory()...)
+	if catErrs := c.loadCatalog(); len(catErrs) > 0 {
+		errs = append(errs, catErrs...)
+	} else {
+		errs = append(errs, governance.CheckPolicies(c.catalog, c.policyOptions())...)
+	}
 	return append(errs, c.checkSigningSecret()...)
 }
 
@@ -462,6 +476,71 @@ func (c *Config) checkRuntime() []error {
 		errs = append(errs, fmt.Errorf("log format %q: use json or text", c.Log.Format))
 	}
 	return errs
+}
+
+// checkDirectory reads the groups and the managers (inline and from managersFile), and
+// sets c.groups and c.managers.
+func (c *Config) checkDirectory() []error {
+	var errs []error
+	c.groups = governance.Groups{}
+	for name, members := range c.Groups {
+		if name == "" || strings.ContainsAny(name, " \t:") {
+			errs = append(errs, fmt.Errorf("groups: %q is not a group name; use letters, digits and dashes, such as db-owners", name))
+		}
+		for _, m := range members {
+			p, err := governance.ParsePerson(m)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("groups %s: %w", name, err))
+				continue
+			}
+			c.groups[name] = append(c.groups[name], p)
+		}
+	}
+	managers := map[string]string{}
+	if c.ManagersFile != "" {
+		data, err := os.ReadFile(c.ManagersFile)
+		if err != nil {
+			return append(errs, fmt.Errorf("managersFile: %w", err))
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&managers); err != nil && !errors.Is(err, io.EOF) {
+			return append(errs, fmt.Errorf("managersFile %s: %w (write one line per person: alice@example.com: bob@example.com)", c.ManagersFile, err))
+		}
+	}
+	for who, m := range c.Managers {
+		managers[who] = m
+	}
+	c.managers = map[string]governance.Person{}
+	for who, m := range managers {
+		p, err := governance.ParsePerson(who)
+		mp, merr := governance.ParsePerson(m)
+		if err = errors.Join(err, merr); err != nil {
+			errs = append(errs, fmt.Errorf("managers: %w", err))
+			continue
+		}
+		if p.Is(mp) {
+			errs = append(errs, fmt.Errorf("managers: %s is named their own manager; nobody may approve their own request", p.Email))
+			continue
+		}
+		c.managers[p.Email] = mp
+	}
+	return errs
+}
+
+// policyOptions is what the catalog's approval stages may rely on: the groups, the
+// managers, and which backends tell managers and item owners.
+func (c *Config) policyOptions() governance.PolicyOptions {
+	o := governance.PolicyOptions{Groups: c.groups, Managers: len(c.managers) > 0}
+	for name, b := range map[string]any{builtin.Name: (*builtin.Backend)(nil), sailpoint.Name: (*sailpoint.Backend)(nil),
+		entra.Name: (*entra.Backend)(nil), permissions.Name: (*permissions.Backend)(nil)} {
+		if _, ok := b.(governance.ManagerFinder); ok {
+			o.ManagerBackends = append(o.ManagerBackends, name)
+		}
+		if _, ok := b.(governance.OwnerFinder); ok {
+			o.Owners = append(o.Owners, name)
+		}
+	}
+	return o
 }
 
 // loadCatalog reads the catalog (or the sample one) and checks each item with its

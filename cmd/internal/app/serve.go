@@ -126,6 +126,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	}
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends,
 		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: meter, Logger: log,
+		Groups: c.groups, Managers: c.managers,
 		Sync:      governance.SyncPolicy{First: time.Duration(c.Sync.First), Max: time.Duration(c.Sync.Max)},
 		Retention: governance.Retention{Finished: time.Duration(c.Retention.Finished), Audit: time.Duration(c.Retention.Audit)}})
 	if err != nil {
