@@ -20,21 +20,23 @@ type Item struct {
 	Description           string
 	Backend               string // the Backend that grants it
 	Ref                   string // the backend's own id for it
-	// Approvers are the people the item's stages name by e-mail; with Stages empty (an item
-	// built in code), one stage of them, any one of whom approves.
-	Approvers []Person
-	// Stages is the approval, decided in order (docs/configuration.md, "Approval stages").
-	Stages                []StagePolicy
-	Owner                 Person // the item's owner, for the owner approver kind; else the backend's
+	Approvers             []Person
 	DefaultDuration       time.Duration // 0: no end
 	MaxDuration           time.Duration // 0: no limit
 	JustificationRequired bool
-	// RequireTicket, when set, is a pattern the reason must contain (a ticket id).
-	RequireTicket *regexp.Regexp
 	// Search makes the item a policy for anything its backend offers rather than one
 	// thing: a request naming something not in the catalog is looked up in the backend
 	// (Backend.SearchCatalog) and, once found, governed by this item's approvers and limits.
 	Search bool
+
+	// Stages is the approval, decided in order (docs/configuration.md, "Approval stages");
+	// an item built with Approvers alone is one stage of them, any one of whom approves.
+	// Approvers (above) then lists the people the stages name by e-mail.
+	Stages []StagePolicy
+	// Owner is the item's owner, for the owner approver kind; else its backend's.
+	Owner Person
+	// RequireTicket, when set, is a pattern the reason must contain (a ticket id).
+	RequireTicket *regexp.Regexp
 }
 
 // Snapshot is the part of the item a request keeps.

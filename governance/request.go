@@ -99,20 +99,8 @@ type Request struct {
 	Item      ItemRef       `json:"item"`
 	Duration  time.Duration `json:"duration"` // 0: no end
 	Reason    string        `json:"reason,omitempty"`
-	// Approvers is everyone asked to decide so far: the approvers of the stages reached,
-	// and whoever escalation added. Who may decide now is CanDecide's to say.
-	Approvers []Person `json:"approvers"`
-	// Stages is the approval, resolved to people when the request was made, decided in
-	// order; Stage is the one deciding now (0-based), StageStarted when it began (its
-	// reminders, escalations and timeout count from then). A request stored before stages
-	// existed has none, and reads as one stage of Approvers where one approval decides.
-	Stages       []Stage   `json:"stages,omitempty"`
-	Stage        int       `json:"stage,omitempty"`
-	StageStarted time.Time `json:"stageStarted,omitzero"`
-	// Approvals are the approvals given so far, each with its stage; the one that
-	// completed the last stage is also the Decision.
-	Approvals []Decision `json:"approvals,omitempty"`
-	Schedule  Schedule   `json:"schedule"`
+	Approvers []Person      `json:"approvers"` // everyone asked so far (see Stages); who may decide now is CanDecide's to say
+	Schedule  Schedule      `json:"schedule"`
 	Platform  string        `json:"platform,omitempty"` // where it was asked
 	CreatedAt time.Time     `json:"createdAt"`
 	UpdatedAt time.Time     `json:"updatedAt"`
@@ -136,6 +124,17 @@ type Request struct {
 	// approvers are reminded instead. 0 while the chain lasts.
 	ChainEnd      int `json:"chainEnd,omitempty"`
 	ExpiryNotices int `json:"expiryNotices,omitempty"` // expiry warnings sent
+
+	// Stages is the approval, resolved to people when the request was made, decided in
+	// order; Stage is the one deciding now (0-based), StageStarted when it began (its
+	// reminders, escalations and timeout count from then). A request stored before stages
+	// existed has none, and reads as one stage of Approvers where one approval decides.
+	Stages       []Stage   `json:"stages,omitempty"`
+	Stage        int       `json:"stage,omitempty"`
+	StageStarted time.Time `json:"stageStarted,omitzero"`
+	// Approvals are the approvals given so far, each with its stage; the one that
+	// completed the last stage is also the Decision.
+	Approvals []Decision `json:"approvals,omitempty"`
 }
 
 // IsApprover reports whether p has been asked to decide r, in any stage reached so far.

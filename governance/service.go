@@ -26,9 +26,10 @@ type Service struct {
 	retain   Retention
 	// managersKnown: some backend can tell managers, so escalations look them up.
 	managersKnown bool
-	groups        Groups            // the configuration's groups, for group:<name> approvers
-	managers      map[string]Person // e-mail → manager, from the configuration, for manager approvers
 	kick          func() // wakes the local outbox dispatcher; may be nil
+
+	groups   Groups            // the configuration's groups, for group:<name> approvers
+	managers map[string]Person // e-mail → manager, from the configuration, for manager approvers
 }
 
 // Config is what a Service is built from.
