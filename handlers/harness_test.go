@@ -97,6 +97,8 @@ type world struct {
 	guests     slackbot.Guests // what Slack's guests may do; default GuestsRequest
 	background int             // how much work may run after answers; default 64
 	bg         *handlers.Background
+	groups     governance.Groups            // the groups approval stages name
+	managers   map[string]governance.Person // who manages whom, for manager approvers
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -145,7 +147,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		Notifier: notifier, Clock: w.clock, Logger: log,
 		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
 			FallbackApprover: "erin@example.com", RequestExpiryDays: 14, ExpiryNotices: []time.Duration{time.Hour}},
-		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics})
+		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics, Groups: w.groups, Managers: w.managers})
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
 	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)

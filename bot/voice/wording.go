@@ -150,17 +150,23 @@ func StageProgress(r *governance.Request) Text {
 	return t
 }
 
-// approvedSoFar names who approved, with their stage when there are several.
+// approvedSoFar names who approved, stage by stage when there are several: "manager:
+// Dave (dave@example.com) · owners: Alice (alice@example.com)".
 func approvedSoFar(r *governance.Request) Text {
+	all := r.AllStages()
 	var t Text
 	for i, d := range r.Approvals {
-		if i > 0 {
+		stage := min(d.Stage, len(all)-1)
+		switch {
+		case len(all) > 1 && (i == 0 || r.Approvals[i-1].Stage != d.Stage):
+			if i > 0 {
+				t = line(t, " · ")
+			}
+			t = line(t, user(all[stage].Name, maxID), ": ")
+		case i > 0:
 			t = line(t, ", ")
 		}
 		t = line(t, person(d.By))
-		if len(r.AllStages()) > 1 {
-			t = line(t, " (", user(r.AllStages()[min(d.Stage, len(r.AllStages())-1)].Name, maxID), ")")
-		}
 	}
 	return t
 }
