@@ -195,6 +195,30 @@ catalog:
 	assert.NoError(t, err)
 }
 
+// stagedConfig is a configuration with the db-owners group (two people), Carol's manager,
+// and an item db of two stages, manager and owners, whose approvers are as given.
+func stagedConfig(stage1, stage2 string) string {
+	return "groups:\n  db-owners: [dave@example.com, erin@example.com]\nmanagers:\n  carol@example.com: alice@example.com\n" +
+		"catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approval:\n      stages:\n" +
+		"        - name: manager\n          " + stage1 + "\n        - name: owners\n          " + stage2 + "\n"
+}
+
+func TestLoadConfig_ApprovalStagesGroupsAndManagers(t *testing.T) {
+	dir := t.TempDir()
+	managers := filepath.Join(dir, "managers.yaml")
+	require.NoError(t, os.WriteFile(managers, []byte("erin@example.com: Dave <dave@example.com>\n"), 0o600))
+	c, err := LoadConfig(clitest.WriteConfig(t, stagedConfig("approvers: [manager]", "approvers: [bob@example.com, group:db-owners]\n          required: 2")+
+		"managersFile: "+managers+"\n"), clitest.Env(nil))
+	require.NoError(t, err)
+	it := c.catalog.Items()[0]
+	require.Len(t, it.Stages, 2)
+	assert.Equal(t, "owners", it.Stages[1].Name)
+	assert.Equal(t, 2, it.Stages[1].Required)
+	assert.Equal(t, governance.Groups{"db-owners": {{Email: "dave@example.com"}, {Email: "erin@example.com"}}}, c.groups)
+	assert.Equal(t, map[string]governance.Person{"carol@example.com": {Email: "alice@example.com"},
+		"erin@example.com": {Email: "dave@example.com", Name: "Dave"}}, c.managers, "inline managers and managersFile together")
+}
+
 func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 	tests := []struct {
 		name string
@@ -262,6 +286,25 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"bad sweep spec", "scheduler:\n  sweep: sometimes\n", nil, []string{"not a cron spec"}},
 		{"bad admin", "admins: [root]\n", nil, []string{"admins"}},
 		{"missing catalog file", "catalogFile: /nonexistent/catalog.yaml\n", nil, []string{"catalogFile"}},
+		{"an unknown approver kind", stagedConfig("approvers: [manager]", "approvers: [teamlead, group:db-owners]"), nil,
+			[]string{`catalog item 1 (db): approval stage 2: approver "teamlead" is not an approver kind; write an e-mail address, manager, owner or group:<name>`}},
+		{"the requester as approver", stagedConfig("approvers: [requester]", "approvers: [bob@example.com]"), nil,
+			[]string{`approver "requester" cannot approve: nobody may approve their own request`}},
+		{"required above the people who could approve", stagedConfig("approvers: [manager]", "approvers: [bob@example.com, group:db-owners]\n          required: 4"), nil,
+			[]string{"catalog item db, approval stage 2 (owners): required is 4, but only 3 different people can approve it; lower required or add approvers"}},
+		{"an undefined group", stagedConfig("approvers: [group:dba]", "approvers: [bob@example.com]"), nil,
+			[]string{"catalog item db, approval stage 1 (manager): group:dba is not defined; add it under groups"}},
+		{"manager where nothing knows managers", "catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approval:\n      stages:\n        - approvers: [manager]\n", nil,
+			[]string{"catalog item db, approval stage 1 (stage 1): manager, but nothing can tell accessbot who a requester's manager is; backend builtin does not know managers; list them under managers"}},
+		{"owner of an item nobody owns", stagedConfig("approvers: [owner]", "approvers: [bob@example.com]"), nil,
+			[]string{"catalog item db, approval stage 1 (manager): owner, but backend builtin does not tell item owners; set owner: on the item"}},
+		{"a stage only its one approver, who also decides another, could decide", stagedConfig("approvers: [bob@example.com]", "approvers: [bob@example.com]"), nil,
+			[]string{"catalog item db, approval stage 2 (owners): bob@example.com is the only approver of this stage and of another, and nobody decides twice"}},
+		{"a manager of themselves", "managers:\n  carol@example.com: carol@example.com\n", nil, []string{"managers: carol@example.com is named their own manager"}},
+		{"both approvers and stages", "catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approvers: [bob@example.com]\n    approval:\n      stages:\n        - approvers: [alice@example.com]\n", nil,
+			[]string{"set either approvers or approval stages, not both"}},
+		{"a ticket pattern that is not one", "catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approvers: [bob@example.com]\n    requireTicket: '(INC'\n", nil,
+			[]string{`requireTicket "(INC" is not a regular expression`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
