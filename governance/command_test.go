@@ -38,6 +38,12 @@ func TestParseCommand(t *testing.T) {
 			Command{Kind: CommandRequest, Item: "Room for 2 people", Duration: Day, Reason: "offsite"}},
 		{"an item with for in its name", "request Access for contractors",
 			Command{Kind: CommandRequest, Item: "Access for contractors"}},
+		{"for someone else, by e-mail, then for how long", "request vpn for bob@example.com for 8h because travelling",
+			Command{Kind: CommandRequest, Item: "vpn", Duration: 8 * time.Hour, Reason: "travelling", For: "bob@example.com"}},
+		{"for how long, then for someone else, by Slack mention", "request vpn for 8h for <@U123|bob> because travelling",
+			Command{Kind: CommandRequest, Item: "vpn", Duration: 8 * time.Hour, Reason: "travelling", For: "<@U123|bob>"}},
+		{"for someone else only", "request Access for contractors for Bob@Example.com",
+			Command{Kind: CommandRequest, Item: "Access for contractors", For: "Bob@Example.com"}},
 		{"extend as long again", "extend ar-11", Command{Kind: CommandExtend, ID: "AR-11"}},
 		{"extend for a while", "Extend AR-11 for 4 hours", Command{Kind: CommandExtend, ID: "AR-11", Duration: 4 * time.Hour}},
 	}

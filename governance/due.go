@@ -224,7 +224,7 @@ func stageNote(r *Request) string {
 // stage deciding now, nor approved an earlier one.
 func escalationTarget(r *Request, chain []Person) (Person, bool) {
 	for _, p := range chain {
-		if !p.Is(r.Requester) && !slices.ContainsFunc(r.CurrentStage().Approvers, p.Is) && !r.HasApproved(p) {
+		if !p.Is(r.Requester) && !r.AskedBy(p) && !slices.ContainsFunc(r.CurrentStage().Approvers, p.Is) && !r.HasApproved(p) {
 			return p, true
 		}
 	}

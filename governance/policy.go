@@ -190,15 +190,15 @@ type Stage struct {
 
 // resolveStages turns item's approval stages into the people who may decide each for
 // requester: e-mails as written, groups by their members, the requester's manager and the
-// item's owner as the backend (or the configuration) tells. The requester is never among
-// them. A stage that fewer people than it requires could decide is refused, saying why.
-func (s *Service) resolveStages(ctx context.Context, item Item, requester Person) ([]Stage, error) {
+// item's owner as the backend (or the configuration) tells. The requester, and whoever
+// asked on their behalf, are never among them. A stage that fewer people than it requires could decide is refused, saying why.
+func (s *Service) resolveStages(ctx context.Context, item Item, requester Person, askedBy *Person) ([]Stage, error) {
 	out := make([]Stage, 0, len(item.Stages))
 	for i, sp := range item.Stages {
 		st := Stage{Name: sp.Name, Required: max(sp.Required, 1)}
 		self, unknown := false, ""
 		add := func(p Person) {
-			if p.Is(requester) {
+			if p.Is(requester) || (askedBy != nil && p.Is(*askedBy)) {
 				self = true
 				return
 			}

@@ -271,6 +271,10 @@ const (
 	NoticeNextStage NoticeKind = "stage"     // requester: a stage is approved, the next one's approvers have it
 )
 
+// NoticeAskedForYou tells the requester that someone (RequestedBy) asked for the access
+// for them, and that they may cancel it.
+const NoticeAskedForYou NoticeKind = "asked_for_you"
+
 // Notice is a message to one person about a request.
 type Notice struct {
 	Kind    NoticeKind

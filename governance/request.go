@@ -135,7 +135,15 @@ type Request struct {
 	// Approvals are the approvals given so far, each with its stage; the one that
 	// completed the last stage is also the Decision.
 	Approvals []Decision `json:"approvals,omitempty"`
+	// RequestedBy is who asked for the access on the Requester's behalf (their manager,
+	// or an admin); nil when the Requester asked. Neither may decide it.
+	RequestedBy *Person `json:"requestedBy,omitempty"`
+	// CancelledBy is who cancelled it, when not the Requester (who asked on their behalf).
+	CancelledBy *Person `json:"cancelledBy,omitempty"`
 }
+
+// AskedBy reports whether p asked for r on its requester's behalf.
+func (r *Request) AskedBy(p Person) bool { return r.RequestedBy != nil && r.RequestedBy.Is(p) }
 
 // IsApprover reports whether p has been asked to decide r, in any stage reached so far.
 func (r *Request) IsApprover(p Person) bool {
@@ -172,7 +180,7 @@ func (r *Request) HasApproved(p Person) bool {
 // CanDecide reports whether p is an approver of the stage deciding now who has not
 // approved r yet. (Admins may also decide once r escalated; that is the Service's rule.)
 func (r *Request) CanDecide(p Person) bool {
-	return slices.ContainsFunc(r.CurrentStage().Approvers, p.Is) && !r.HasApproved(p) && !r.Requester.Is(p)
+	return slices.ContainsFunc(r.CurrentStage().Approvers, p.Is) && !r.HasApproved(p) && !r.Requester.Is(p) && !r.AskedBy(p)
 }
 
 // Deciders are the current stage's approvers who have not approved yet: whom cards,
@@ -245,6 +253,14 @@ func (r *Request) clone() *Request {
 	if r.RevokedBy != nil {
 		p := *r.RevokedBy
 		c.RevokedBy = &p
+	}
+	if r.RequestedBy != nil {
+		p := *r.RequestedBy
+		c.RequestedBy = &p
+	}
+	if r.CancelledBy != nil {
+		p := *r.CancelledBy
+		c.CancelledBy = &p
 	}
 	return &c
 }

@@ -161,6 +161,9 @@ type RequestInput struct {
 	// IdempotencyKey identifies the ask across retries (Slack's trigger_id); the same key
 	// always yields the same request.
 	IdempotencyKey string
+	// For is the person the access is for, when not the requester: a manager may ask for a
+	// direct report, an admin for anyone. Empty: the requester.
+	For Person
 	// Confirm sends the requester a message saying where the request went; used where the
 	// platform cannot answer in place (a submitted form).
 	Confirm bool
@@ -197,7 +200,16 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	}
 	requester := in.Requester.Person
 	requester.Email = strings.ToLower(requester.Email)
-	stages, err := s.resolveStages(ctx, item, requester) // self-approval never
+	var askedBy *Person
+	if in.For.Email != "" && !in.For.Is(requester) {
+		if err := s.mayAskFor(ctx, in.Requester, in.For, item); err != nil {
+			return nil, err
+		}
+		asker := requester
+		askedBy, requester = &asker, in.For
+		requester.Email = strings.ToLower(requester.Email)
+	}
+	stages, err := s.resolveStages(ctx, item, requester, askedBy) // self-approval never, for either
 	if err != nil {
 		return nil, err
 	}
@@ -212,14 +224,21 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 		ID: id, Version: 1, State: StatePendingApproval,
 		Requester: requester, Item: item.Snapshot(), Duration: d, Reason: reason,
 		Approvers: approvers, Stages: stages, StageStarted: now, Schedule: s.schedule, Platform: in.Requester.Platform,
-		CreatedAt: now, UpdatedAt: now, Extends: in.extends, ExtendTo: in.extendTo,
+		CreatedAt: now, UpdatedAt: now, Extends: in.extends, ExtendTo: in.extendTo, RequestedBy: askedBy,
 	}
-	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", "")}}
+	detail := ""
+	if askedBy != nil {
+		detail = "for " + requester.Email
+	}
+	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", detail)}}
 	for _, a := range approvers {
 		fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: id, To: a.Email})
 	}
 	if in.Confirm {
-		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeReceived})
+		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: strings.ToLower(in.Requester.Email), Notice: NoticeReceived})
+	}
+	if askedBy != nil { // the person it is for is told, and may cancel it
+		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeAskedForYou})
 	}
 	if at, ok := r.Schedule.FirstApprovalDue(now); ok {
 		fx.Due = map[string]time.Time{dueApproval(id): at}
@@ -237,6 +256,26 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	s.log.InfoContext(ctx, "request created", "request", id, "item", item.ID, "requester", requester.Email, "duration", d)
 	s.wake()
 	return r, nil
+}
+
+// mayAskFor is the rule of requests for someone else: an admin for anyone, a manager for
+// a direct report (as the item's backend, or the configuration, tells); never a guest.
+func (s *Service) mayAskFor(ctx context.Context, by Actor, forWhom Person, item Item) error {
+	if !by.Guest && slices.ContainsFunc(s.admins, by.Is) {
+		return nil
+	}
+	if !by.Guest {
+		m, ok, err := s.managerOf(ctx, item.Backend, forWhom.Email)
+		if err != nil {
+			return err
+		}
+		if ok && m.Is(by.Person) {
+			return nil
+		}
+	}
+	return problem(ErrNotAllowed, "for", fmt.Sprintf(
+		"You can ask for access for someone else only as their manager or as an admin; %s can ask for %s themselves: `request %s`.",
+		forWhom.Email, item.Name, item.ID))
 }
 
 // reserve binds the new request's id, and refuses it when the person already has the
@@ -409,6 +448,9 @@ func (s *Service) mayDecide(r *Request, p Person) error {
 	case r.Requester.Is(p):
 		return problem(ErrSelfApproval, "", fmt.Sprintf(
 			"You can't decide your own request %s; it is waiting for %s.", r.ID, r.ApproverNames()))
+	case r.RequestedBy != nil && r.RequestedBy.Is(p):
+		return problem(ErrSelfApproval, "", fmt.Sprintf(
+			"You asked for %s for %s, so you can't decide it; it is waiting for %s.", r.ID, r.Requester.Display(), r.ApproverNames()))
 	case !s.involved(r, p):
 		return unknown(ErrNotApprover, r.ID)
 	case !r.IsApprover(p) && !admin:
@@ -472,17 +514,17 @@ func (s *Service) ExtendFor(ctx context.Context, id string, by Actor, d time.Dur
 }
 
 // Cancel withdraws a request that is pending, or submitted but not yet granted (then in
-// its backend too); only its requester may.
+// its backend too); only its requester may, or whoever asked for it on their behalf.
 func (s *Service) Cancel(ctx context.Context, id string, by Actor) (*Request, error) {
 	r, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if r.State == StateSubmitted && r.Requester.Is(by.Person) {
+	if r.State == StateSubmitted && (r.Requester.Is(by.Person) || r.AskedBy(by.Person)) {
 		return s.cancelSubmitted(ctx, r, by)
 	}
 	return s.transition(ctx, id, func(r *Request) (*Effects, error) {
-		if !r.Requester.Is(by.Person) {
+		if !r.Requester.Is(by.Person) && !r.AskedBy(by.Person) { // the person it is for, or who asked for them
 			if !s.involved(r, by.Person) {
 				return nil, unknown(ErrNotRequester, r.ID)
 			}
@@ -502,6 +544,10 @@ func (s *Service) Cancel(ctx context.Context, id string, by Actor) (*Request, er
 		from := r.State
 		r.State = StateCancelled
 		r.CancelledAt = s.clock.Now()
+		if !r.Requester.Is(by.Person) {
+			who := by.Person
+			r.CancelledBy = &who
+		}
 		return &Effects{
 			Undue: []string{dueApproval(r.ID)},
 			Audit: []AuditRecord{s.audit(r, by, EventCancel, from, "")},
@@ -601,10 +647,10 @@ func unknown(err error, id string) *Problem {
 	return problem(err, "", fmt.Sprintf("There is no request %s; `status` lists yours and `pending` the ones waiting for you.", id))
 }
 
-// involved reports whether p has a part in r: its requester, one of its approvers
-// (escalation approvers included), or an admin.
+// involved reports whether p has a part in r: its requester, who asked for it on their
+// behalf, one of its approvers (escalation approvers included), or an admin.
 func (s *Service) involved(r *Request, p Person) bool {
-	return r.Requester.Is(p) || r.IsApprover(p) || slices.ContainsFunc(s.admins, p.Is)
+	return r.Requester.Is(p) || r.AskedBy(p) || r.IsApprover(p) || slices.ContainsFunc(s.admins, p.Is)
 }
 
 // transition loads a request, lets change modify a copy and say what else happens, and

@@ -342,8 +342,12 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 				return nil, err
 			}
 		}
+		forWhom, err := governance.ParseFor(str(teams.InputFor))
+		if err != nil {
+			return nil, err
+		}
 		req, err := h.svc.Request(ctx, governance.RequestInput{Requester: who, Item: str(teams.InputItem), Duration: d,
-			Reason: str(teams.InputReason), IdempotencyKey: key})
+			Reason: str(teams.InputReason), IdempotencyKey: key, For: forWhom})
 		if err != nil {
 			return nil, err
 		}

@@ -25,6 +25,7 @@ const (
 	// values, so a validation error lands on the field at fault.
 	BlockItem     = voice.InputItem
 	BlockDuration = voice.InputDuration
+	BlockFor      = voice.InputFor
 	BlockReason   = voice.InputReason
 )
 

@@ -24,6 +24,7 @@ const (
 	InputReason   = voice.InputReason
 	InputItem     = voice.InputItem
 	InputDuration = voice.InputDuration
+	InputFor      = voice.InputFor
 
 	// DataFrom in a button's data says which card the click came from: FromList for a
 	// list of several requests (pending, digest), whose answer must keep the others.

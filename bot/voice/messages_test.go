@@ -122,7 +122,14 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 		ms["schedule / stage 2 of 2 / "+string(st)] = voice.Schedule(r, governance.Steps(r))
 		ms["notice stage / "+string(st)] = voice.Notice(governance.Notice{Kind: governance.NoticeNextStage, Request: r})
 		ms["notice received / staged / "+string(st)] = voice.Notice(governance.Notice{Kind: governance.NoticeReceived, Request: r})
+		forBob := variant(st, func(r *governance.Request) { r.RequestedBy = &bob })
+		ms["approval card / asked for someone else / "+string(st)] = voice.ApprovalCard(forBob)
+		ms["request created / asked for someone else / "+string(st)] = voice.RequestCreated(forBob)
+		ms["notice asked for you / "+string(st)] = voice.Notice(governance.Notice{Kind: governance.NoticeAskedForYou, Request: forBob})
 	}
+	ms["approval card / cancelled by who asked"] = voice.ApprovalCard(variant(governance.StateCancelled, func(r *governance.Request) {
+		r.RequestedBy, r.CancelledBy = &bob, &bob
+	}))
 
 	var all []*governance.Request
 	for i, st := range states {

@@ -3,6 +3,7 @@ package voice
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/accessbot/accessbot/governance"
@@ -98,6 +99,10 @@ func ApprovalCard(r *governance.Request) Message {
 		m.Title = "Extension request " + r.ID
 		m.Fields = append(m.Fields, Field{"Extends", extends(r)})
 	}
+	if r.RequestedBy != nil {
+		m.Fields[0] = Field{"For", person(r.Requester)}
+		m.Fields = slices.Insert(m.Fields, 1, Field{"Asked by", person(*r.RequestedBy)})
+	}
 	if r.Staged() {
 		m.Fields = append(m.Fields, Field{"Approval", StageProgress(r)})
 		if len(r.Approvals) > 0 {
@@ -186,6 +191,8 @@ func AdminAlert(r *governance.Request) Message {
 func Outcome(r *governance.Request) Paragraph {
 	d := r.Decision
 	switch {
+	case r.State == governance.StateCancelled && r.CancelledBy != nil:
+		return para(IconStop, "Cancelled by ", person(*r.CancelledBy), ", who asked for it, at ", date(r.CancelledAt), ".")
 	case r.State == governance.StateCancelled:
 		return para(IconStop, "Cancelled by requester ", person(r.Requester), " at ", date(r.CancelledAt), ".")
 	case r.State == governance.StateTimedOut:
@@ -216,6 +223,13 @@ func noticeText(n governance.Notice) Paragraph {
 	r := n.Request
 	it := item(r)
 	switch n.Kind {
+	case governance.NoticeAskedForYou:
+		by := line("Someone")
+		if r.RequestedBy != nil {
+			by = person(*r.RequestedBy)
+		}
+		return para(IconInbox, by, " asked for ", it, " (", duration(r), ") for you: request ", id(r), ", now with ", approvers(r),
+			" for approval.\n", quote(r.Reason, maxDetail), "\nYou will hear here when they decide. Not wanted? ", cmd("cancel "+r.ID))
 	case governance.NoticeNextStage:
 		st := r.CurrentStage()
 		need := ""
@@ -478,6 +492,10 @@ func RequestCreated(r *governance.Request) Message {
 	if r.Extends != "" {
 		t = line("You asked to extend ", extends(r), ", for ", item(r), ": request ", id(r), " is waiting for ", approvers(r),
 			". I will tell you their decision in a direct message.")
+	}
+	if r.RequestedBy != nil {
+		t = line("Request ", id(r), " for ", item(r), ", ", duration(r), ", for ", person(r.Requester), ", is waiting for ", approvers(r),
+			". They are told, hear the decision, and may cancel it.")
 	}
 	if r.Reason != "" {
 		t = line(t, "\n", quote(r.Reason, maxDetail))
