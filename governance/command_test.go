@@ -125,7 +125,7 @@ func TestFormatDuration_RoundTrips(t *testing.T) {
 
 func FuzzParseCommand(f *testing.F) {
 	for _, s := range []string{"", "help", "request prod-db for 8h because x", "cancel AR-7", "request a for 1d2h3m because because for 2h",
-		"revoke prod-db", "revoke AR-7 from bob@example.com", "revoke from from from"} {
+		"revoke prod-db", "revoke AR-7 from bob@example.com", "revoke from from from", "request vpn for bob@example.com for 8h because x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -139,6 +139,9 @@ func FuzzParseCommand(f *testing.F) {
 		}
 		if c.Kind == CommandRequest && (c.Item == "" || c.Duration < 0) {
 			t.Fatalf("bad request parse of %q: %+v", s, c)
+		}
+		if c.Kind == CommandRequest && strings.ContainsAny(c.For, " \t\n") {
+			t.Fatalf("bad request parse of %q: whom it is for is one word: %+v", s, c)
 		}
 		if c.Kind == CommandRevoke && (c.Item == "" || strings.ContainsAny(c.Holder, " \t\n")) {
 			t.Fatalf("bad revoke parse of %q: %+v", s, c)
@@ -154,6 +157,22 @@ func FuzzParseDuration(f *testing.F) {
 		d, err := ParseDuration(s)
 		if err == nil && d <= 0 {
 			t.Fatalf("%q parsed to non-positive %v", s, d)
+		}
+	})
+}
+
+func FuzzParseApprover(f *testing.F) {
+	for _, s := range []string{"manager", "owner", "group:db-owners", "Alice <alice@example.com>", "group:", "requester", "teamlead", "MANAGER"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseApprover(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseApprover(a.String())
+		if err != nil || again.Kind != a.Kind || again.Group != a.Group || !again.Person.Is(a.Person) {
+			t.Fatalf("%q reads as %+v, but its own writing %q as %+v (%v)", s, a, a.String(), again, err)
 		}
 	})
 }

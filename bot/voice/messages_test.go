@@ -1,6 +1,7 @@
 package voice_test
 
 import (
+	"regexp"
 	"errors"
 	"strings"
 	"time"
@@ -149,7 +150,8 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 		variant(governance.StatePendingApproval, func(r *governance.Request) { r.Reason = strings.Repeat("the month-end close needs it; ", 40) })})
 	items := []governance.Item{
 		{ID: "prod-db", Name: "Production database", Description: "read-only", DefaultDuration: 8 * time.Hour, MaxDuration: 7 * governance.Day, JustificationRequired: true},
-		{ID: "vpn", Name: "Office VPN", DefaultDuration: 30 * governance.Day},
+		{ID: "vpn", Name: "Office VPN", DefaultDuration: 30 * governance.Day, RequireTicket: regexp.MustCompile(`^(INC|CHG)-[0-9]+`),
+			Stages: []governance.StagePolicy{{Name: "manager"}, {Name: "owners"}}},
 		{ID: "sp", Name: "Anything in SailPoint", Backend: "sailpoint", Search: true},
 	}
 	for i := range items {

@@ -422,6 +422,7 @@ func Help(items []governance.Item) Message {
 				cmd("extend AR-7 [for <duration>]"), " — ask for more time on access you hold (as long again, or for the duration given)\n",
 				cmd("revoke <item>"), " — give up access you hold now; ", cmd("revoke <item> from <e-mail>"), " ends a direct report's (managers, admins)\n",
 				cmd("schedule AR-7"), " — the reminders, escalations and timeout planned for a request, or when its access ends\n",
+				cmd("request <item> for <e-mail>"), " — ask for a direct report (managers) or anyone (admins); they are told and may cancel\n",
 				cmd("help"), " — this"),
 			para(IconNone, strong("What you can request")),
 		},
@@ -444,8 +445,14 @@ func Help(items []governance.Item) Message {
 		if it.MaxDuration > 0 {
 			t = line(t, ", at most "+governance.FormatDuration(it.MaxDuration))
 		}
-		if it.JustificationRequired {
+		if it.JustificationRequired && it.RequireTicket == nil {
 			t = line(t, "; a reason is required")
+		}
+		if it.RequireTicket != nil {
+			t = line(t, "; the reason must contain a ticket (", Span{Kind: User, Style: Code, Text: it.RequireTicket.String(), Limit: maxID}, ")")
+		}
+		if len(it.Stages) > 1 {
+			t = line(t, fmt.Sprintf("; approved in %d stages", len(it.Stages)))
 		}
 		m.Rows = append(m.Rows, Message{Body: []Paragraph{{Text: t}}})
 	}
