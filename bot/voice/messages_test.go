@@ -1,8 +1,8 @@
 package voice_test
 
 import (
-	"regexp"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
