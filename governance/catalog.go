@@ -37,6 +37,8 @@ type Item struct {
 	Owner Person
 	// RequireTicket, when set, is a pattern the reason must contain (a ticket id).
 	RequireTicket *regexp.Regexp
+	// AutoApprove are the rules that approve a request at once, never silently.
+	AutoApprove []AutoRule
 }
 
 // Snapshot is the part of the item a request keeps.
@@ -226,7 +228,17 @@ type itemFile struct {
 	Approval              *struct {
 		Stages []stageFile `yaml:"stages"`
 	} `yaml:"approval"`
-	Search bool `yaml:"search"`
+	AutoApprove []autoRuleFile `yaml:"autoApprove"`
+	Search      bool           `yaml:"search"`
+}
+
+type autoRuleFile struct {
+	PagerDuty *struct {
+		Schedules          []string `yaml:"schedules"`
+		EscalationPolicies []string `yaml:"escalationPolicies"`
+	} `yaml:"pagerduty"`
+	Group       string `yaml:"group"`
+	MaxDuration string `yaml:"maxDuration"`
 }
 
 type stageFile struct {
@@ -356,6 +368,20 @@ func (in itemFile) approval(where string, it *Item) []error {
 			errs = append(errs, fmt.Errorf("%s: owner %w", where, err))
 		}
 		it.Owner = p
+	}
+	for j, a := range in.AutoApprove {
+		rule := AutoRule{Group: a.Group}
+		if a.PagerDuty != nil {
+			rule.OnCall = OnCallTarget{Schedules: a.PagerDuty.Schedules, EscalationPolicies: a.PagerDuty.EscalationPolicies}
+		}
+		if a.MaxDuration != "" {
+			d, err := ParseDuration(a.MaxDuration)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: autoApprove rule %d: maxDuration: %w", where, j+1, err))
+			}
+			rule.MaxDuration = d
+		}
+		it.AutoApprove = append(it.AutoApprove, rule)
 	}
 	if in.RequireTicket != "" {
 		re, err := regexp.Compile(in.RequireTicket)

@@ -100,6 +100,8 @@ type PolicyOptions struct {
 	ManagerBackends []string
 	// Owners are the backends (by name) that can tell an item's owner.
 	Owners []string
+	// PagerDuty: PagerDuty is configured, for on-call auto-approval rules.
+	PagerDuty bool
 }
 
 // CheckPolicies checks every item's approval stages against the groups and what can tell
@@ -108,6 +110,7 @@ type PolicyOptions struct {
 func CheckPolicies(c *Catalog, o PolicyOptions) []error {
 	var errs []error
 	for _, it := range c.items {
+		errs = append(errs, checkAutoRules(it, o)...)
 		for i, st := range it.Stages {
 			where := fmt.Sprintf("catalog item %s, approval stage %d (%s)", it.ID, i+1, st.Name)
 			var people []Person

@@ -140,6 +140,9 @@ type Request struct {
 	RequestedBy *Person `json:"requestedBy,omitempty"`
 	// CancelledBy is who cancelled it, when not the Requester (who asked on their behalf).
 	CancelledBy *Person `json:"cancelledBy,omitempty"`
+	// AutoApproved is the rule that approved it at once, in words ("on call in PagerDuty
+	// (schedule PABC123)"); empty when people decided it.
+	AutoApproved string `json:"autoApproved,omitempty"`
 }
 
 // AskedBy reports whether p asked for r on its requester's behalf.

@@ -30,6 +30,7 @@ type Service struct {
 
 	groups   Groups            // the configuration's groups, for group:<name> approvers
 	managers map[string]Person // e-mail → manager, from the configuration, for manager approvers
+	onCall   OnCall            // PagerDuty, for on-call auto-approval; may be nil
 }
 
 // Config is what a Service is built from.
@@ -52,6 +53,8 @@ type Config struct {
 	// Managers maps a person's e-mail to their manager, for the manager approver kind where
 	// the item's backend does not know managers.
 	Managers map[string]Person
+	// OnCall tells who is on call (PagerDuty), for on-call auto-approval rules; nil: none.
+	OnCall OnCall
 }
 
 // Retention is how long what is finished is kept.
@@ -91,6 +94,7 @@ func NewService(cfg Config) (*Service, error) {
 		retain:   cfg.Retention,
 		groups:   cfg.Groups,
 		managers: map[string]Person{},
+		onCall:   cfg.OnCall,
 	}
 	for e, m := range cfg.Managers {
 		m.Email = strings.ToLower(m.Email)
@@ -131,7 +135,7 @@ func NewService(cfg Config) (*Service, error) {
 // PolicyOptions is what the service knows beyond the catalog that approval stages may
 // rely on: its groups, whether anything tells managers, which backends tell owners.
 func (s *Service) PolicyOptions() PolicyOptions {
-	o := PolicyOptions{Groups: s.groups, Managers: len(s.managers) > 0}
+	o := PolicyOptions{Groups: s.groups, Managers: len(s.managers) > 0, PagerDuty: s.onCall != nil}
 	for name, b := range s.backends {
 		if _, ok := b.(OwnerFinder); ok {
 			o.Owners = append(o.Owners, name)
@@ -214,6 +218,20 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 		return nil, err
 	}
 	approvers := slices.Clone(stages[0].Approvers) // later stages join when they are reached
+	// Auto-approval: only for the person's own ask, and asked before the id is reserved.
+	why, auto := "", false
+	if askedBy == nil {
+		why, auto = s.autoApproval(ctx, item, requester, d)
+	}
+	if auto { // everyone who would have been asked gets the FYI, and may see it
+		for _, st := range stages[1:] {
+			for _, a := range st.Approvers {
+				if !slices.ContainsFunc(approvers, a.Is) {
+					approvers = append(approvers, a)
+				}
+			}
+		}
+	}
 
 	id, err := s.reserve(ctx, in, requester, item)
 	if err != nil {
@@ -231,8 +249,13 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 		detail = "for " + requester.Email
 	}
 	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", detail)}}
+	if auto {
+		s.autoApproved(r, why, &fx)
+	}
 	for _, a := range approvers {
-		fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: id, To: a.Email})
+		if !auto {
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: id, To: a.Email})
+		}
 	}
 	if in.Confirm {
 		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: strings.ToLower(in.Requester.Email), Notice: NoticeReceived})
@@ -240,7 +263,7 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	if askedBy != nil { // the person it is for is told, and may cancel it
 		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeAskedForYou})
 	}
-	if at, ok := r.Schedule.FirstApprovalDue(now); ok {
+	if at, ok := r.Schedule.FirstApprovalDue(now); ok && !auto {
 		fx.Due = map[string]time.Time{dueApproval(id): at}
 	}
 	created, err := s.store.Create(ctx, r, fx)

@@ -260,3 +260,54 @@ func TestPendingFor_ListsOnlyWhatWaitsForThePersonNow(t *testing.T) {
 }
 
 func sorted(xs []string) []string { return slices.Sorted(slices.Values(xs)) }
+
+// A group rule approves its members at once, up to its maxDuration; the approvers and the
+// admins are told, the audit trail names the rule.
+func TestAutoApproval_AGroupRuleApprovesItsMembersUpToItsMaxDuration(t *testing.T) {
+	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t), catalog: items + `
+  - id: shell
+    name: Shell
+    backend: builtin
+    defaultDuration: 1h
+    approvers: [alice@example.com]
+    autoApprove:
+      - group: db-owners
+        maxDuration: 2h
+`}
+	b.start(governance.Schedule{})
+	ctx := context.Background()
+	r, err := b.svc.Request(ctx, governance.RequestInput{Requester: actor(dave), Item: "shell", Reason: "deploy"})
+	require.NoError(t, err)
+	b.deliver()
+	assert.Equal(t, "a member of group db-owners", r.AutoApproved)
+	assert.Equal(t, governance.StateActive, b.get(r.ID).State)
+	ev := b.rec.Take()
+	assert.Contains(t, ev, "auto_approved→"+alice)
+	assert.Contains(t, ev, "auto_approved_admin→admin@example.com")
+	assert.Contains(t, ev, "approved→"+dave)
+	assert.NotContains(t, ev, "card→"+alice)
+
+	r, err = b.svc.Request(ctx, governance.RequestInput{Requester: actor(dave), Item: "shell", Reason: "longer", Duration: 3 * time.Hour,
+		IdempotencyKey: "k2"})
+	require.ErrorIs(t, err, governance.ErrAlreadyRequested, "Dave holds it already")
+	_ = r
+	r, err = b.svc.Request(ctx, governance.RequestInput{Requester: actor(bob), Item: "shell", Reason: "not in the group"})
+	require.NoError(t, err)
+	b.deliver()
+	assert.Equal(t, governance.StatePendingApproval, b.get(r.ID).State)
+	assert.Contains(t, b.rec.Take(), "card→"+alice)
+
+	// Revoking auto-approved access: the admins (from the FYI) and the holder; not the approver.
+	_, err = b.svc.Revoke(ctx, governance.RevokeInput{By: actor(alice), Target: "AR-1"})
+	require.ErrorIs(t, err, governance.ErrNotAllowed)
+	got, err := b.svc.Revoke(ctx, governance.RevokeInput{By: actor("admin@example.com"), Target: "AR-1"})
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateRevoked, got.State)
+
+	// Never for a request made on someone's behalf: the admin asks for Dave, a member.
+	r, err = b.svc.Request(ctx, governance.RequestInput{Requester: actor("admin@example.com"), Item: "shell", Reason: "for him",
+		For: governance.Person{Email: dave}})
+	require.NoError(t, err)
+	assert.Empty(t, r.AutoApproved)
+	assert.Equal(t, governance.StatePendingApproval, r.State, "his approver decides")
+}

@@ -99,6 +99,7 @@ type world struct {
 	bg         *handlers.Background
 	groups     governance.Groups            // the groups approval stages name
 	managers   map[string]governance.Person // who manages whom, for manager approvers
+	onCall     governance.OnCall            // PagerDuty, for on-call auto-approval
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -147,7 +148,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		Notifier: notifier, Clock: w.clock, Logger: log,
 		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
 			FallbackApprover: "erin@example.com", RequestExpiryDays: 14, ExpiryNotices: []time.Duration{time.Hour}},
-		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics, Groups: w.groups, Managers: w.managers})
+		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics, Groups: w.groups, Managers: w.managers, OnCall: w.onCall})
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
 	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)

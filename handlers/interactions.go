@@ -100,7 +100,8 @@ func (s *slackHandler) decider(ctx context.Context, userID string) (governance.A
 // list, and Extend on an expiry warning. Its answers go to the clicker through response_url, after the empty 200.
 func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.InteractionCallback) {
 	i := slices.IndexFunc(ic.ActionCallback.BlockActions, func(a *slackapi.BlockAction) bool {
-		return a != nil && (a.ActionID == slackbot.ActionApprove || a.ActionID == slackbot.ActionDeny || a.ActionID == slackbot.ActionExtend)
+		return a != nil && (a.ActionID == slackbot.ActionApprove || a.ActionID == slackbot.ActionDeny || a.ActionID == slackbot.ActionExtend ||
+			a.ActionID == slackbot.ActionRevoke)
 	})
 	if i < 0 {
 		return
@@ -128,6 +129,15 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 			return
 		}
 		s.reply(ctx, ic.ResponseURL, slackbot.Reply(voice.RequestCreated(req)), attrs...)
+		return
+	}
+	if action.ActionID == slackbot.ActionRevoke { // the Service checks that the clicker may
+		req, err := s.svc.Revoke(ctx, governance.RevokeInput{By: who, Target: id})
+		if err != nil {
+			s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
+			return
+		}
+		s.reply(ctx, ic.ResponseURL, slackbot.Reply(voice.Revoked(req)), attrs...)
 		return
 	}
 	if action.ActionID == slackbot.ActionApprove {

@@ -328,6 +328,12 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 		return teams.Render(voice.ApprovalCardFor(req, who.Email)), nil
 	case teams.VerbMore:
 		return h.page(ctx, who, voice.List(str(teams.DataList)), number(data[teams.DataOffset]))
+	case teams.VerbRevoke:
+		req, err := h.svc.Revoke(ctx, governance.RevokeInput{By: who, Target: id})
+		if err != nil {
+			return nil, err
+		}
+		return teams.Render(voice.Revoked(req)), nil
 	case teams.VerbExtend:
 		req, err := h.svc.Extend(ctx, id, who)
 		if err != nil {

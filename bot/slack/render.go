@@ -19,6 +19,7 @@ const (
 	ActionApprove       = string(voice.Approve) // button; value = request id
 	ActionDeny          = string(voice.Deny)    // button; value = request id
 	ActionExtend        = string(voice.Extend)  // button on an expiry warning; value = request id
+	ActionRevoke        = string(voice.Revoke)  // an admin's button on an auto-approval's FYI; value = request id
 	CallbackDenyReason  = "deny_reason"         // modal; private_metadata = request id
 	CallbackRequestForm = "request_form"        // modal
 	// Input block ids are the voice input names, which equal governance.Problem.Field
@@ -263,6 +264,9 @@ func buttons(bs []voice.Button) slackapi.Block {
 		case voice.Extend:
 			kind = "extend"
 			e = e.WithStyle(slackapi.StylePrimary)
+		case voice.Revoke:
+			kind = "revoke"
+			e = e.WithStyle(slackapi.StyleDanger)
 		default:
 			e = e.WithStyle(slackapi.StylePrimary)
 		}

@@ -19,6 +19,7 @@ const (
 	VerbApprove = string(voice.Approve)
 	VerbDeny    = string(voice.Deny)
 	VerbExtend  = string(voice.Extend)
+	VerbRevoke  = string(voice.Revoke)
 	VerbRequest = "request"
 
 	InputReason   = voice.InputReason

@@ -128,6 +128,11 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 		ms["request created / asked for someone else / "+string(st)] = voice.RequestCreated(forBob)
 		ms["notice asked for you / "+string(st)] = voice.Notice(governance.Notice{Kind: governance.NoticeAskedForYou, Request: forBob})
 	}
+	auto := variant(governance.StateApproved, func(r *governance.Request) { r.AutoApproved = "on call in PagerDuty (schedule PSCHED1)" })
+	for _, k := range []governance.NoticeKind{governance.NoticeApproved, governance.NoticeAutoApproved, governance.NoticeAutoApprovedAdmin} {
+		ms["notice "+string(k)+" / auto-approved"] = voice.Notice(governance.Notice{Kind: k, Request: auto})
+	}
+	ms["request created / auto-approved"] = voice.RequestCreated(auto)
 	ms["approval card / cancelled by who asked"] = voice.ApprovalCard(variant(governance.StateCancelled, func(r *governance.Request) {
 		r.RequestedBy, r.CancelledBy = &bob, &bob
 	}))

@@ -107,6 +107,7 @@ const (
 	Approve Action = "approve"
 	Deny    Action = "deny"
 	Extend  Action = "extend"
+	Revoke  Action = "revoke" // an admin's, on the FYI of an auto-approved request
 )
 
 // Label is the button's caption.
@@ -118,6 +119,8 @@ func (a Action) Label() string {
 		return "Deny"
 	case Extend:
 		return "Extend"
+	case Revoke:
+		return "Revoke"
 	}
 	return string(a)
 }

@@ -215,6 +215,8 @@ func Notice(n governance.Notice) Message {
 		m.Buttons = decide(r)
 	case n.Kind == governance.NoticeExpiring && r.State == governance.StateActive:
 		m.Buttons = []Button{{Action: Extend, Request: r}}
+	case n.Kind == governance.NoticeAutoApprovedAdmin && !r.State.Terminal():
+		m.Buttons = []Button{{Action: Revoke, Request: r}}
 	}
 	return m
 }
@@ -223,6 +225,14 @@ func noticeText(n governance.Notice) Paragraph {
 	r := n.Request
 	it := item(r)
 	switch n.Kind {
+	case governance.NoticeAutoApproved, governance.NoticeAutoApprovedAdmin:
+		t := line("FYI: ", person(r.Requester), " asked for ", it, " (", duration(r), ") — request ", id(r),
+			" — and it was approved automatically, without you: the requester is ", user(r.AutoApproved, maxList), ".\n",
+			quote(r.Reason, maxDetail), "\nNothing for you to do; the audit trail records the rule.")
+		if n.Kind == governance.NoticeAutoApprovedAdmin {
+			t = line(t, " As an admin you may revoke it.")
+		}
+		return para(IconInfo, t)
 	case governance.NoticeAskedForYou:
 		by := line("Someone")
 		if r.RequestedBy != nil {
@@ -246,6 +256,10 @@ func noticeText(n governance.Notice) Paragraph {
 		return para(IconInbox, "Your request ", id(r), " for ", it, " (", duration(r), ") went to ", approvers(r),
 			whenTheyDecide(r))
 	case governance.NoticeApproved:
+		if r.AutoApproved != "" {
+			return para(IconApproved, "Your request ", id(r), " for ", it, " was approved automatically: you are ", user(r.AutoApproved, maxList),
+				". Granting it now; you will hear when the access is active. Your approvers are told.")
+		}
 		by := line("An approver")
 		if r.Decision != nil {
 			by = person(r.Decision.By)
@@ -503,6 +517,10 @@ func RequestCreated(r *governance.Request) Message {
 	if r.RequestedBy != nil {
 		t = line("Request ", id(r), " for ", item(r), ", ", duration(r), ", for ", person(r.Requester), ", is waiting for ", approvers(r),
 			". They are told, hear the decision, and may cancel it.")
+	}
+	if r.AutoApproved != "" {
+		t = line("Request ", id(r), " for ", item(r), ", ", duration(r), ", was approved automatically: you are ", user(r.AutoApproved, maxList),
+			". Granting it now; your approvers are told, and I will tell you when the access is active.")
 	}
 	if r.Reason != "" {
 		t = line(t, "\n", quote(r.Reason, maxDetail))

@@ -21,6 +21,7 @@ import (
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
 	"github.com/accessbot/accessbot/governance/entra"
+	"github.com/accessbot/accessbot/governance/pagerduty"
 	"github.com/accessbot/accessbot/governance/permissions"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/sailpoint"
@@ -43,7 +44,8 @@ type Config struct {
 	SailPoint    sailpoint.Settings   `yaml:"sailpoint"`
 	Entra        entra.Settings       `yaml:"entra"`
 	Permissions  permissions.Settings `yaml:"permissions"`
-	Admins       []string             `yaml:"admins"` // may decide escalated requests
+	PagerDuty    pagerduty.Settings   `yaml:"pagerduty"` // on-call auto-approval rules
+	Admins       []string             `yaml:"admins"`    // may decide escalated requests
 	WorkingHours struct {
 		Window string   `yaml:"window"` // "09:00-18:00"; "off": any time
 		Days   []string `yaml:"days"`   // default mon-fri
@@ -158,7 +160,7 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 		return getenv(name)
 	}
 	env := governance.Env{Get: getenv, Secret: secret}
-	for _, s := range []interface{ FromEnv(governance.Env) }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin, &c.SailPoint, &c.Entra, &c.Permissions} {
+	for _, s := range []interface{ FromEnv(governance.Env) }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin, &c.SailPoint, &c.Entra, &c.Permissions, &c.PagerDuty} {
 		s.FromEnv(env)
 	}
 	c.Metrics.Token = secret("METRICS_TOKEN")
@@ -240,7 +242,7 @@ func (c *Config) check() []error {
 	if c.Metrics.Listen == c.Listen {
 		errs = append(errs, fmt.Errorf("metrics listen is the public listen address %s; give metrics a port of their own, or set metrics.listen: off and METRICS_TOKEN", c.Listen))
 	}
-	for _, s := range []interface{ Check() []error }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin} {
+	for _, s := range []interface{ Check() []error }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin, &c.PagerDuty} {
 		errs = append(errs, s.Check()...)
 	}
 	errs = append(errs, c.checkApproval()...)
@@ -530,7 +532,7 @@ func (c *Config) checkDirectory() []error {
 // policyOptions is what the catalog's approval stages may rely on: the groups, the
 // managers, and which backends tell managers and item owners.
 func (c *Config) policyOptions() governance.PolicyOptions {
-	o := governance.PolicyOptions{Groups: c.groups, Managers: len(c.managers) > 0}
+	o := governance.PolicyOptions{Groups: c.groups, Managers: len(c.managers) > 0, PagerDuty: c.PagerDuty.Enabled()}
 	for name, b := range map[string]any{builtin.Name: (*builtin.Backend)(nil), sailpoint.Name: (*sailpoint.Backend)(nil),
 		entra.Name: (*entra.Backend)(nil), permissions.Name: (*permissions.Backend)(nil)} {
 		if _, ok := b.(governance.ManagerFinder); ok {

@@ -303,6 +303,10 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"a manager of themselves", "managers:\n  carol@example.com: carol@example.com\n", nil, []string{"managers: carol@example.com is named their own manager"}},
 		{"both approvers and stages", "catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approvers: [bob@example.com]\n    approval:\n      stages:\n        - approvers: [alice@example.com]\n", nil,
 			[]string{"set either approvers or approval stages, not both"}},
+		{"an auto-approval group not defined, and PagerDuty without a key", "catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approvers: [bob@example.com]\n" +
+			"    autoApprove:\n      - group: sre\n      - pagerduty:\n          schedules: [PSCHED1]\n        maxDuration: 4h\n      - maxDuration: 1h\n", nil,
+			[]string{"catalog item db, autoApprove rule 1: group sre is not defined", "catalog item db, autoApprove rule 2: pagerduty, but PagerDuty is not configured; set PAGERDUTY_API_KEY",
+				"catalog item db, autoApprove rule 3: names nothing"}},
 		{"a ticket pattern that is not one", "catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approvers: [bob@example.com]\n    requireTicket: '(INC'\n", nil,
 			[]string{`requireTicket "(INC" is not a regular expression`}},
 	}

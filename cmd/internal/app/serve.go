@@ -124,9 +124,17 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 		// People who installed the bot in Teams hear there; everyone else in Slack.
 		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log))
 	}
+	var onCall governance.OnCall
+	if c.PagerDuty.Enabled() {
+		pd, err := c.PagerDuty.Open(clock)
+		if err != nil {
+			return nil, err
+		}
+		onCall = pd
+	}
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends,
 		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: meter, Logger: log,
-		Groups: c.groups, Managers: c.managers,
+		Groups: c.groups, Managers: c.managers, OnCall: onCall,
 		Sync:      governance.SyncPolicy{First: time.Duration(c.Sync.First), Max: time.Duration(c.Sync.Max)},
 		Retention: governance.Retention{Finished: time.Duration(c.Retention.Finished), Audit: time.Duration(c.Retention.Audit)}})
 	if err != nil {
