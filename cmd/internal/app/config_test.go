@@ -28,7 +28,7 @@ func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
 	assert.Equal(t, slackbot.DevSigningSecret, c.Slack.SigningSecret)
 	assert.Equal(t, "127.0.0.1:8080", c.Listen)
 	assert.Contains(t, c.Redis.Describe(), "embedded")
-	assert.Len(t, c.catalog.Items(), 3)
+	assert.Len(t, c.catalog.Items(), 4)
 	assert.Equal(t, 9*time.Hour, c.hours.Start, "working hours default to 09:00-18:00")
 }
 
