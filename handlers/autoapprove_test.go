@@ -12,6 +12,7 @@ import (
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/governancetest"
 	"github.com/accessbot/accessbot/governance/pagerduty"
@@ -122,4 +123,18 @@ func TestAutoApproval_OffCallLongerOrPagerDutyFailingOrSlowAsksTheApprovers(t *t
 			assert.Empty(t, w.dms("UDAVE"), "no FYI")
 		})
 	}
+}
+
+// Teams carries the Revoke button too: the holder (here) or an admin ends the access from it.
+func TestTeams_TheRevokeButtonEndsTheAccess(t *testing.T) {
+	w := newTeamsWorld(t)
+	w.install("29:carol")
+	w.sayTeams("29:carol", "request vpn for 1h because travelling")
+	w.drain()
+	w.approve("UBOB", "AR-1")
+	require.Equal(t, governance.StateActive, w.state("AR-1"))
+	assert.Contains(t, w.execute("29:alice", "revoke", "AR-1", nil)["value"], "There is no request AR-1", "Alice has no part in it")
+	resp := w.execute("29:carol", "revoke", "AR-1", nil)
+	assert.Contains(t, teamsfake.CardText(resp["value"]), "Your access to **Office VPN** `vpn` (request **AR-1**) is revoked")
+	assert.Equal(t, governance.StateRevoked, w.state("AR-1"))
 }
