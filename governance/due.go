@@ -168,7 +168,7 @@ func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) err
 
 // timedOut reports whether r's planned timeout has come by now.
 func timedOut(r *Request, now time.Time) bool {
-	for _, p := range r.Schedule.Plan(r.stageStart()) {
+	for _, p := range r.Schedule.Plan(r.StageStart()) {
 		if p.Kind == PlanTimeout {
 			return !p.At.After(now)
 		}

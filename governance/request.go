@@ -220,8 +220,8 @@ func (r *Request) ApproverNames() string {
 	return strings.Join(names, ", ")
 }
 
-// stageStart is when the stage deciding now began: its schedule counts from then.
-func (r *Request) stageStart() time.Time {
+// StageStart is when the stage deciding now began: its schedule counts from then.
+func (r *Request) StageStart() time.Time {
 	if !r.StageStarted.IsZero() {
 		return r.StageStarted
 	}

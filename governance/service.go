@@ -241,7 +241,7 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	r := &Request{
 		ID: id, Version: 1, State: StatePendingApproval,
 		Requester: requester, Item: item.Snapshot(), Duration: d, Reason: reason,
-		Approvers: approvers, Stages: stages, StageStarted: now, Schedule: s.schedule, Platform: in.Requester.Platform,
+		Approvers: approvers, Stages: stages, Schedule: s.schedule, Platform: in.Requester.Platform,
 		CreatedAt: now, UpdatedAt: now, Extends: in.extends, ExtendTo: in.extendTo, RequestedBy: askedBy,
 	}
 	detail := ""
@@ -249,6 +249,9 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 		detail = "for " + requester.Email
 	}
 	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", detail)}}
+	if len(stages) == 1 && stages[0].Required == 1 {
+		r.Stages = nil // one stage where one approval decides is what Approvers alone say: stored as before stages
+	}
 	if auto {
 		s.autoApproved(r, why, &fx)
 	}
@@ -378,7 +381,7 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 		}
 		d := Decision{By: in.Approver.Person, Platform: in.Approver.Platform, ChatID: in.Approver.ChatID,
 			Approved: in.Approve, Reason: reason, At: s.clock.Now(), Stage: r.Stage}
-		if in.Approve {
+		if in.Approve && r.Staged() { // one approval that decides is the Decision alone
 			r.Approvals = append(r.Approvals, d)
 			if fx, more := s.stageApproved(r, in.Approver); more {
 				return fx, nil

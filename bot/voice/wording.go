@@ -484,7 +484,7 @@ func Schedule(r *governance.Request, steps []governance.Step) Message {
 	}
 	if r.State == governance.StatePendingApproval && len(r.AllStages()) > 1 {
 		t = line(t, fmt.Sprintf(" Stage %d of %d, ", r.Stage+1, len(r.AllStages())), user(r.CurrentStage().Name, maxID),
-			", began ", date(r.StageStarted), fmt.Sprintf(", with %d of %d required approvals so far; its reminders, escalations and timeout count from its start.",
+			", began ", date(r.StageStart()), fmt.Sprintf(", with %d of %d required approvals so far; its reminders, escalations and timeout count from its start.",
 				len(r.StageApprovals()), r.CurrentStage().Required))
 	}
 	t = line(t, " Planned:")
