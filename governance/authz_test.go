@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
 // TestAuthorisationMatrix checks every action against every kind of actor, before and
@@ -307,3 +308,44 @@ func TestAuthorisationMatrix_Stages(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorisationMatrix_AutoApproved: access a rule approved is nobody's to decide, and
+// is revoked as any other: by its holder or an admin (from the FYI's Revoke), not by the
+// approvers who were told, and a stranger learns nothing.
+func TestAuthorisationMatrix_AutoApproved(t *testing.T) {
+	const admin = "admin@example.com"
+	catalog := items + `
+  - id: shell
+    name: Shell
+    backend: builtin
+    defaultDuration: 1h
+    approvers: [alice@example.com]
+    autoApprove:
+      - group: db-owners
+`
+	for who, want := range map[string]error{dave: nil, admin: nil, alice: governance.ErrNotAllowed, "eve@example.com": governance.ErrNotAllowed} {
+		t.Run(who, func(t *testing.T) {
+			b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t), catalog: catalog}
+			b.start(governance.Schedule{})
+			ctx := context.Background()
+			r, err := b.svc.Request(ctx, governance.RequestInput{Requester: actor(dave), Item: "shell", Reason: "deploy"})
+			require.NoError(t, err)
+			b.deliver()
+			require.Equal(t, governance.StateActive, b.get(r.ID).State)
+			_, err = b.decide(r.ID, alice, false)
+			require.ErrorIs(t, err, governance.ErrAlreadyDecided, "nothing is left to decide")
+			_, err = b.svc.Revoke(ctx, governance.RevokeInput{By: actor(who), Target: r.ID})
+			if want != nil {
+				require.ErrorIs(t, err, want)
+				assert.Equal(t, governance.StateActive, b.get(r.ID).State)
+				if who == "eve@example.com" {
+					assert.Contains(t, err.Error(), "There is no", "a stranger learns nothing")
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, governance.StateRevoked, b.get(r.ID).State)
+		})
+	}
+}
+
