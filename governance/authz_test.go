@@ -348,4 +348,3 @@ func TestAuthorisationMatrix_AutoApproved(t *testing.T) {
 		})
 	}
 }
-

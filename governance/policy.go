@@ -328,7 +328,6 @@ func checkTicket(item Item, reason string, d string) error {
 func explainPattern(p string) string {
 	start := strings.HasPrefix(p, "^")
 	body := strings.TrimPrefix(p, "^")
-	words := "text such as "
 	if m := ticketShape.FindStringSubmatch(body); m != nil {
 		prefixes := strings.Split(strings.Trim(m[1], "()"), "|")
 		for i, x := range prefixes {
@@ -342,13 +341,16 @@ func explainPattern(p string) string {
 		return how + joinOr(prefixes) + " and a number, e.g. " + ex
 	}
 	if start {
-		return "the reason must start with it"
+		return "at the very start of the reason"
 	}
-	return words + "a ticket id"
+	return "anywhere in the reason"
 }
 
+// ticketShape is a ticket pattern explainPattern can say in words: prefixes, an optional
+// dash, a number ("(INC|CHG)-[0-9]+", "JIRA-\d+").
 var ticketShape = regexp.MustCompile(`^(\([A-Za-z|]+\)|[A-Za-z]+)(-?)(?:\[0-9\]|\\d)[+*]?$`)
 
+// joinOr is "a, b or c".
 func joinOr(xs []string) string {
 	if len(xs) < 2 {
 		return strings.Join(xs, "")
