@@ -151,6 +151,7 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 	ms["pending / one just decided"] = voice.Pending([]*governance.Request{request(governance.StateDenied), waiting[1]})
 	ms["pending / all decided"] = voice.Pending([]*governance.Request{request(governance.StateApproved)})
 	ms["digest"] = voice.Digest(waiting)
+	ms["pending / staged"] = voice.Pending([]*governance.Request{variant(governance.StatePendingApproval, staged)})
 	ms["pending / a reason longer than a row shows"] = voice.Pending([]*governance.Request{
 		variant(governance.StatePendingApproval, func(r *governance.Request) { r.Reason = strings.Repeat("the month-end close needs it; ", 40) })})
 	items := []governance.Item{

@@ -359,6 +359,9 @@ func Pending(rs []*governance.Request) Message {
 	for _, r := range rs {
 		row := Message{Body: []Paragraph{para(IconNone, id(r), " ", person(r.Requester), " asks for ", item(r), ", ", duration(r),
 			", since ", date(r.CreatedAt), "\n", quote(r.Reason, maxRowNote))}, Buttons: decide(r)}
+		if r.Staged() && r.State == governance.StatePendingApproval {
+			row.Body = append(row.Body, para(IconNone, StageProgress(r)))
+		}
 		if r.State != governance.StatePendingApproval {
 			row.Body = append(row.Body, Outcome(r))
 		}
