@@ -135,3 +135,15 @@ func TestSettings_CheckAndOpen(t *testing.T) {
 	}})
 	assert.True(t, s.Enabled())
 }
+
+func TestProbe_AsksOnceWithTheKey(t *testing.T) {
+	pd := pdfake.Start(t, key)
+	s := pagerduty.Settings{BaseURL: pd.URL, APIKey: key}
+	msg, err := s.Probe(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, msg, "answers who is on call")
+	assert.Equal(t, url.Values{"limit": {"1"}}, pd.Calls()[0].Query)
+	s.APIKey = "revoked"
+	_, err = s.Probe(context.Background())
+	assert.ErrorContains(t, err, "401")
+}
