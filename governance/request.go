@@ -76,6 +76,10 @@ type Decision struct {
 type Submission struct {
 	Backend    string `json:"backend"`
 	ExternalID string `json:"externalId,omitempty"`
+	// ExternalIDs are every id the backend gave the submission, ExternalID first: SailPoint
+	// generally answers one accessRequestId per item, and several under high volume. The
+	// backend's approvals name the request by one of them.
+	ExternalIDs []string `json:"externalIds,omitempty"`
 	// State is StateSubmitted while the backend works on it, then StateActive, or how the
 	// backend ended it: StateFailed, StateDenied (its own approvers), StateCancelled or
 	// StateTimedOut (its approval expired).
@@ -143,6 +147,9 @@ type Request struct {
 	// AutoApproved is the rule that approved it at once, in words ("on call in PagerDuty
 	// (schedule PABC123)"); empty when people decided it.
 	AutoApproved string `json:"autoApproved,omitempty"`
+	// Desk: the backend's own approval policy decides this request (approvals: backend);
+	// it holds the backend's approvals as last seen. nil where accessbot decides.
+	Desk *Desk `json:"desk,omitempty"`
 }
 
 // AskedBy reports whether p asked for r on its requester's behalf.
@@ -181,8 +188,13 @@ func (r *Request) HasApproved(p Person) bool {
 }
 
 // CanDecide reports whether p is an approver of the stage deciding now who has not
-// approved r yet. (Admins may also decide once r escalated; that is the Service's rule.)
+// approved r yet (where the backend decides, one it asks now). Admins may also decide
+// once r escalated; that is the Service's rule.
 func (r *Request) CanDecide(p Person) bool {
+	if r.Desk != nil { // the backend decides: whoever it asks now
+		_, ok := r.Desk.OpenFor(p)
+		return ok
+	}
 	return slices.ContainsFunc(r.CurrentStage().Approvers, p.Is) && !r.HasApproved(p) && !r.Requester.Is(p) && !r.AskedBy(p)
 }
 
@@ -265,6 +277,7 @@ func (r *Request) clone() *Request {
 		p := *r.CancelledBy
 		c.CancelledBy = &p
 	}
+	c.Desk = r.Desk.clone()
 	return &c
 }
 

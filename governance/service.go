@@ -31,6 +31,11 @@ type Service struct {
 	groups   Groups            // the configuration's groups, for group:<name> approvers
 	managers map[string]Person // e-mail → manager, from the configuration, for manager approvers
 	onCall   OnCall            // PagerDuty, for on-call auto-approval; may be nil
+	// desks are the backends whose own approval policy decides some item, and
+	// decideAsService those of them that decide as accessbot's own identity.
+	desks           map[string]ApprovalDesk
+	decideAsService map[string]bool
+	accounts        Accounts
 }
 
 // Config is what a Service is built from.
@@ -55,6 +60,9 @@ type Config struct {
 	Managers map[string]Person
 	// OnCall tells who is on call (PagerDuty), for on-call auto-approval rules; nil: none.
 	OnCall OnCall
+	// Accounts are people's connected accounts, through which accessbot decides in a
+	// backend as the person who clicked (items with approvals: backend).
+	Accounts Accounts
 }
 
 // Retention is how long what is finished is kept.
@@ -92,6 +100,11 @@ func NewService(cfg Config) (*Service, error) {
 		obs:      cfg.Observer,
 		log:      cfg.Logger,
 		retain:   cfg.Retention,
+		accounts: cfg.Accounts,
+		desks:    map[string]ApprovalDesk{},
+
+		decideAsService: map[string]bool{},
+
 		groups:   cfg.Groups,
 		managers: map[string]Person{},
 		onCall:   cfg.OnCall,
@@ -122,8 +135,22 @@ func NewService(cfg Config) (*Service, error) {
 		}
 	}
 	for _, it := range cfg.Catalog.Items() {
-		if _, ok := s.backends[it.Backend]; !ok {
+		b, ok := s.backends[it.Backend]
+		if !ok {
 			return nil, fmt.Errorf("catalog item %s uses backend %q, which is not configured: %w", it.ID, it.Backend, ErrUnknownBackend)
+		}
+		if !it.BackendDecides() {
+			continue
+		}
+		desk, ok := b.(ApprovalDesk)
+		if !ok {
+			return nil, fmt.Errorf("catalog item %s says approvals: backend, but %s has no approvals accessbot can follow; set approvals: accessbot: %w", it.ID, it.Backend, ErrUnknownBackend)
+		}
+		s.desks[it.Backend] = desk
+		if sd, ok := b.(ServiceDecider); ok && sd.DecidesAsService() {
+			s.decideAsService[it.Backend] = true
+		} else if s.accounts == nil {
+			return nil, fmt.Errorf("catalog item %s says approvals: backend, which decides in %s as the person who clicks: connected accounts must be configured", it.ID, it.Backend)
 		}
 	}
 	if err := errors.Join(CheckPolicies(cfg.Catalog, s.PolicyOptions())...); err != nil {
@@ -204,8 +231,17 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	}
 	requester := in.Requester.Person
 	requester.Email = strings.ToLower(requester.Email)
+	forOther := in.For.Email != "" && !in.For.Is(requester)
+	if item.BackendDecides() {
+		if forOther {
+			return nil, problem(ErrNotAllowed, "for", fmt.Sprintf(
+				"%s is approved in %s by its own policy, where accessbot cannot ask for someone else; %s can ask for it themselves: `request %s`.",
+				item.Name, item.Backend, in.For.Email, item.ID))
+		}
+		return s.requestAtDesk(ctx, in, requester, item, d, reason)
+	}
 	var askedBy *Person
-	if in.For.Email != "" && !in.For.Is(requester) {
+	if forOther {
 		if err := s.mayAskFor(ctx, in.Requester, in.For, item); err != nil {
 			return nil, err
 		}
@@ -365,9 +401,6 @@ type DecideInput struct {
 // an ErrAlreadyDecided problem that names who decided and when.
 func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) {
 	reason := strings.TrimSpace(in.Reason)
-	if !in.Approve && reason == "" {
-		return nil, problem(ErrDenyReasonRequired, "reason", "Tell the requester why you deny the request, so they know what to do instead.")
-	}
 	if err := checkReason(reason); err != nil {
 		return nil, err
 	}
@@ -375,7 +408,15 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 	if in.Approve {
 		event = EventApprove
 	}
-	return s.transition(ctx, in.RequestID, func(r *Request) (*Effects, error) {
+	var atDesk *Request
+	r, err := s.transition(ctx, in.RequestID, func(r *Request) (*Effects, error) {
+		if r.Desk != nil { // the backend decides: carried out there, below
+			atDesk = r
+			return nil, errAtDesk
+		}
+		if !in.Approve && reason == "" {
+			return nil, problem(ErrDenyReasonRequired, "reason", "Tell the requester why you deny the request, so they know what to do instead.")
+		}
 		if err := s.mayDecide(r, in.Approver.Person); err != nil {
 			return nil, err
 		}
@@ -405,6 +446,10 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 		}
 		return fx, nil
 	})
+	if errors.Is(err, errAtDesk) {
+		return s.decideAtDesk(ctx, in, atDesk)
+	}
+	return r, err
 }
 
 // stageApproved follows an approval just added to r. While its stage needs more
@@ -451,6 +496,9 @@ func (s *Service) stageApproved(r *Request, by Actor) (fx *Effects, more bool) {
 	return fx, true
 }
 
+// errAtDesk turns a decision away from accessbot's own approval to the backend's.
+var errAtDesk = errors.New("decided in the backend")
+
 // CheckDecider says, without changing anything, whether p may decide request id now; the
 // error is the same Problem Decide would return. Chat handlers call it before asking an
 // approver for a deny reason, so nobody fills in a form only to be refused.
@@ -470,6 +518,12 @@ func (s *Service) CheckDecider(ctx context.Context, id string, p Person) (*Reque
 // request has escalated; only while pending.
 func (s *Service) mayDecide(r *Request, p Person) error {
 	admin := r.Escalations > 0 && slices.ContainsFunc(s.admins, p.Is)
+	if r.Desk != nil {
+		if _, ok := r.Desk.OpenFor(p); ok {
+			return nil
+		}
+		return s.notAtDesk(r, p)
+	}
 	switch {
 	case r.Requester.Is(p):
 		return problem(ErrSelfApproval, "", fmt.Sprintf(

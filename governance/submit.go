@@ -48,7 +48,8 @@ func (s *Service) submit(ctx context.Context, id string) error {
 		return fmt.Errorf("look up %s in %s: %w", r.Requester.Email, b.Name(), err)
 	}
 	start := s.clock.Now()
-	g := Grant{RequestID: r.ID, Item: r.Item, Requester: r.Requester, Identity: identity, Reason: r.Reason, Start: start}
+	g := Grant{RequestID: r.ID, Item: r.Item, Requester: r.Requester, Identity: identity, Reason: r.Reason, Start: start,
+		BackendDecides: r.Desk != nil}
 	if r.Decision != nil {
 		g.ApprovedBy = r.Decision.By
 	}
@@ -80,6 +81,9 @@ func (s *Service) recordSubmission(ctx context.Context, id string, b Backend, su
 			return nil, errAlreadyDone
 		}
 		r.Submission = &sub
+		if r.Desk != nil && r.Desk.RequestID == "" {
+			r.Desk.RequestID = sub.ExternalID
+		}
 		fx := &Effects{}
 		r.State = StateSubmitted
 		detail := sub.ExternalID

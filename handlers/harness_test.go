@@ -24,6 +24,8 @@ import (
 	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/accounts"
+	"github.com/accessbot/accessbot/governance/accounts/oauthfake"
 	"github.com/accessbot/accessbot/governance/builtin"
 	"github.com/accessbot/accessbot/governance/governancetest"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
@@ -100,6 +102,11 @@ type world struct {
 	groups     governance.Groups            // the groups approval stages name
 	managers   map[string]governance.Person // who manages whom, for manager approvers
 	onCall     governance.OnCall            // PagerDuty, for on-call auto-approval
+	// idp, when set, is the identity provider of the backend "fakeidp", whose accounts
+	// people connect through accessbot's pages at public (see connect_test.go).
+	idp      *oauthfake.Server
+	public   string
+	accounts *accounts.Manager
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -144,6 +151,16 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 			Validator: teams.NewValidator(teams.ValidatorOptions{AppID: teamsApp, MetadataURL: w.teams.MetadataURL(), Now: w.clock.Now})}
 		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(conn, tdir, nil, log))
 	}
+	var acc handlers.AccountsConfig
+	if w.idp != nil {
+		keys, err := accounts.ParseKeys(tokenKey)
+		require.NoError(t, err)
+		w.accounts, err = accounts.New(accounts.Options{Store: w.store, Keys: keys, PublicURL: w.public, Clock: w.clock, Logger: log,
+			Notifier:   notifier.(governance.AccountNotifier),
+			Connectors: map[string]governance.Connector{"fakeidp": &oauthfake.Connector{Server: w.idp, Client: idpClient, PKCE: true}}})
+		require.NoError(t, err)
+		acc = handlers.AccountsConfig{Connections: w.accounts}
+	}
 	w.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: w.store, Backends: append([]governance.Backend{backend}, w.extra...),
 		Notifier: notifier, Clock: w.clock, Logger: log,
 		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
@@ -154,7 +171,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)
 	w.config = handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: w.bg,
 		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin,
-			Respond: slackbot.NewResponder(nil, w.slack.URL()).Respond}, Teams: tc}
+			Respond: slackbot.NewResponder(nil, w.slack.URL()).Respond}, Teams: tc, Accounts: acc}
 	w.handler = handlers.New(w.config)
 }
 

@@ -41,19 +41,19 @@ func id(r *governance.Request) Span { return strong(r.ID) }
 func approvers(r *governance.Request) Span { return user(r.ApproverNames(), maxList) }
 
 // backend is the item's backend as people name it: "SailPoint", not "sailpoint".
-func backend(r *governance.Request) Span {
-	switch r.Item.Backend {
-	case "builtin":
-		return Span{Kind: Words, Text: "the access system"}
-	case "sailpoint":
-		return Span{Kind: Words, Text: "SailPoint"}
-	case "entra":
-		return Span{Kind: Words, Text: "Microsoft Entra"}
-	case "permissions":
-		return Span{Kind: Words, Text: "Permissions Management"}
+func backend(r *governance.Request) Span { return backendSpan(r.Item.Backend) }
+
+// backendSpan is a backend as people name it.
+func backendSpan(name string) Span {
+	if n := BackendName(name); n != name {
+		return Span{Kind: Words, Text: n}
 	}
-	return user(r.Item.Backend, maxID)
+	return user(name, maxID)
 }
+
+// BackendName is a backend as people name it: "SailPoint", not "sailpoint"; a name it
+// does not know is given back as it is.
+func BackendName(name string) string { return governance.BackendTitle(name) }
 
 // whenTheyDecide is the end of "you will hear …": one approver, or several of them.
 func whenTheyDecide(r *governance.Request) string {
@@ -78,7 +78,7 @@ func quote(s string, n int) Span {
 
 // decide is the Approve and Deny buttons while r waits for a decision.
 func decide(r *governance.Request) []Button {
-	if r.State != governance.StatePendingApproval {
+	if r.State != governance.StatePendingApproval && len(r.Desk.Open()) == 0 {
 		return nil
 	}
 	return []Button{{Action: Approve, Request: r}, {Action: Deny, Request: r}}
@@ -249,6 +249,10 @@ func noticeText(n governance.Notice) Paragraph {
 		return para(IconInbox, "Your request ", id(r), " for ", it, fmt.Sprintf(" passed stage %d of %d; stage %d, ", r.Stage, len(r.AllStages()), r.Stage+1),
 			user(st.Name, maxID), ", is with ", approvers(r), need, ". You will hear here when they decide.")
 	case governance.NoticeReceived:
+		if r.Desk != nil {
+			return para(IconInbox, "Your request ", id(r), " for ", it, " (", duration(r), ") goes to ", backend(r),
+				", whose approval policy names the approvers. You will hear each step.")
+		}
 		if r.Extends != "" {
 			return para(IconInbox, "Your ask to extend ", extends(r), " (request ", id(r), ", for ", it, ") went to ", approvers(r),
 				whenTheyDecide(r))
@@ -307,6 +311,10 @@ func noticeText(n governance.Notice) Paragraph {
 		}
 		return para(IconLock, by, " revoked your access to ", it, " (request ", id(r), "). Ask again with ",
 			cmdWith("request ", r.Item.ID, maxID), " if you still need it.")
+	case governance.NoticeStep:
+		if r.Desk != nil {
+			return stepNotice(r)
+		}
 	case governance.NoticeReminder:
 		return para(IconAlarm, "Reminder: ", person(r.Requester), " has been waiting since ", date(r.CreatedAt), " for your decision on ",
 			id(r), ", ", it, " for ", duration(r), ".\n", quote(r.Reason, maxDetail))
@@ -340,7 +348,7 @@ func noticeText(n governance.Notice) Paragraph {
 func Pending(rs []*governance.Request) Message {
 	waiting := 0
 	for _, r := range rs {
-		if r.State == governance.StatePendingApproval {
+		if r.State == governance.StatePendingApproval || len(r.Desk.Open()) > 0 {
 			waiting++
 		}
 	}
@@ -362,7 +370,7 @@ func Pending(rs []*governance.Request) Message {
 		if r.Staged() && r.State == governance.StatePendingApproval {
 			row.Body = append(row.Body, para(IconNone, StageProgress(r)))
 		}
-		if r.State != governance.StatePendingApproval {
+		if r.State != governance.StatePendingApproval && len(r.Desk.Open()) == 0 {
 			row.Body = append(row.Body, Outcome(r))
 		}
 		m.Rows = append(m.Rows, row)
@@ -440,6 +448,8 @@ func Help(items []governance.Item) Message {
 				cmd("revoke <item>"), " — give up access you hold now; ", cmd("revoke <item> from <e-mail>"), " ends a direct report's (managers, admins)\n",
 				cmd("schedule AR-7"), " — the reminders, escalations and timeout planned for a request, or when its access ends\n",
 				cmd("request <item> for <e-mail>"), " — ask for a direct report (managers) or anyone (admins); they are told and may cancel\n",
+				cmd("connect <system>"), " — connect your own account at a system such as SailPoint, so that accessbot acts there as you; ",
+				cmd("connections"), " lists them, ", cmd("disconnect <system>"), " forgets one\n",
 				cmd("help"), " — this"),
 			para(IconNone, strong("What you can request")),
 		},
@@ -512,6 +522,14 @@ func extends(r *governance.Request) Text {
 // RequestCreated acknowledges a new request (or an ask for more time, which is one): its
 // id, the item, the duration and who will decide.
 func RequestCreated(r *governance.Request) Message {
+	if r.Desk != nil {
+		t := line("Request ", id(r), " for ", item(r), ", ", duration(r), ", goes to ", backend(r), ", whose approval policy names the approvers; ",
+			"they decide in chat or in ", backend(r), ". I will tell you each step in a direct message.")
+		if r.Reason != "" {
+			t = line(t, "\n", quote(r.Reason, maxDetail))
+		}
+		return Message{Body: []Paragraph{{Icon: IconInbox, Text: t}}, Context: line("Changed your mind? ", cmd("cancel "+r.ID))}
+	}
 	t := line("Request ", id(r), " for ", item(r), ", ", duration(r), ", is waiting for ", approvers(r),
 		". I will tell you their decision in a direct message.")
 	if r.Extends != "" {
@@ -561,6 +579,10 @@ func Revoked(r *governance.Request) Message {
 // Approved tells an approver their approval was recorded: the request is granted now, or
 // waits for more approvals.
 func Approved(r *governance.Request) Message {
+	if r.Desk != nil {
+		return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ". ", backend(r),
+			" records the approval as yours; ", user(r.Requester.Display(), 0), " is told.")
+	}
 	if r.State == governance.StatePendingApproval {
 		return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ". It now stands at ", StageProgress(r),
 			", waiting for ", approvers(r), ".")
@@ -604,7 +626,7 @@ func problemText(s string) Text {
 func isCommand(s string) bool {
 	name, _, _ := strings.Cut(s, " ")
 	switch strings.ToLower(name) {
-	case "request", "status", "pending", "cancel", "revoke", "schedule", "extend", "help":
+	case "request", "status", "pending", "cancel", "revoke", "schedule", "extend", "help", "connect", "disconnect", "connections":
 		return true
 	}
 	return false
