@@ -105,3 +105,13 @@ func TestRequestsForOthers_TheAuditSaysWhoAskedForWhom(t *testing.T) {
 	assert.Equal(t, []string{r.ID + " request " + mgr + " for " + carol}, got)
 	assert.True(t, strings.HasPrefix(r.ID, "AR-"))
 }
+
+// An item whose backend's own policy decides cannot be asked for someone else: accessbot
+// hands such a request to the backend at once, as the person asking.
+func TestRequestsForOthers_NotWhereTheBackendDecides(t *testing.T) {
+	b := newDeskBed(t)
+	_, err := b.svc.Request(context.Background(), governance.RequestInput{Requester: actor("mallory@example.com"), Item: "payroll",
+		Reason: "for her", For: governance.Person{Email: carol}})
+	require.ErrorIs(t, err, governance.ErrNotAllowed)
+	assert.Contains(t, err.Error(), "where accessbot cannot ask for someone else; carol@example.com can ask for it themselves")
+}
