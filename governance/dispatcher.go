@@ -426,9 +426,7 @@ func (s *Service) firstDelivery(ctx context.Context, t Task) (bool, error) {
 func stale(t Task, r *Request, now time.Time) bool {
 	switch t.Notice {
 	case NoticeReminder:
-		// A stage that was completed since: its reminders (numbered from 1 again in the
-		// next stage) are not for those who decide now.
-		return r.State != StatePendingApproval || (t.N > 0 && t.N < r.Reminders) || !r.CanDecide(Person{Email: t.To})
+		return !r.Awaits(Person{Email: t.To}) || (t.N > 0 && t.N < r.Reminders)
 	case NoticeExpiring:
 		return r.State != StateActive || !now.Before(r.EndsAt()) || (t.N > 0 && t.N < r.ExpiryNotices)
 	}

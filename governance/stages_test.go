@@ -3,7 +3,6 @@ package governance_test
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"testing"
 	"time"
 
@@ -258,8 +257,6 @@ func TestPendingFor_ListsOnlyWhatWaitsForThePersonNow(t *testing.T) {
 	assert.Equal(t, 0, mine(alice), "Alice approved; it waits for the others")
 	assert.Equal(t, 1, mine(bob))
 }
-
-func sorted(xs []string) []string { return slices.Sorted(slices.Values(xs)) }
 
 // A group rule approves its members at once, up to its maxDuration; the approvers and the
 // admins are told, the audit trail names the rule.

@@ -20,6 +20,7 @@ const (
 	VerbDeny    = string(voice.Deny)
 	VerbExtend  = string(voice.Extend)
 	VerbRevoke  = string(voice.Revoke)
+	VerbForward = string(voice.Forward)
 	VerbRequest = "request"
 
 	InputReason   = voice.InputReason
@@ -267,6 +268,9 @@ func buttons(bs []voice.Button, inList bool, offset int) []any {
 			if offset > 0 {
 				data[DataOffset] = offset
 			}
+		}
+		if b.Action == voice.Forward && !inList { // whom to, beside the reason box, which carries the comment
+			out = append(out, input(voice.ForwardTo()))
 		}
 		if b.Action == voice.Deny {
 			box := input(voice.ReasonBox())

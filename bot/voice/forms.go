@@ -9,10 +9,11 @@ import (
 // The names of form inputs. They equal governance.Problem.Field values, so a validation
 // error lands on the input at fault.
 const (
-	InputItem     = "item"
-	InputDuration = "duration"
-	InputReason   = "reason"
-	InputFor      = "for" // whom a request is for, when not the sender
+	InputItem      = "item"
+	InputDuration  = "duration"
+	InputReason    = "reason"
+	InputFor       = "for" // whom a request is for, when not the sender
+	InputForwardTo = "forward_to"
 )
 
 // Input is one field of a form.

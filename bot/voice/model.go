@@ -111,6 +111,8 @@ const (
 	Deny    Action = "deny"
 	Extend  Action = "extend"
 	Revoke  Action = "revoke" // an admin's, on the FYI of an auto-approved request
+	// Forward hands one of the backend's approvals to someone else (approvals: backend).
+	Forward Action = "forward"
 	// Open is a link to the request in the backend's own web UI (Button.URL).
 	Open Action = "open"
 )
@@ -126,6 +128,8 @@ func (a Action) Label() string {
 		return "Extend"
 	case Revoke:
 		return "Revoke"
+	case Forward:
+		return "Forward"
 	}
 	return string(a)
 }
