@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
 // TestAuthorisationMatrix checks every action against every kind of actor, before and
@@ -239,4 +240,111 @@ func TestDecide_RecordsTheApproversChatID(t *testing.T) {
 	assert.Equal(t, "slack", r.Decision.Platform)
 	assert.Equal(t, "UALICE", r.Decision.ChatID)
 	assert.Equal(t, "alice@example.com", r.Decision.By.Email)
+}
+
+// TestAuthorisationMatrix_Stages checks approve and deny by every kind of actor at each
+// point of a two-stage item (the manager's, then two of the owners'): only an approver of
+// the stage deciding now who has not approved yet may decide, never the requester, and a
+// person who approved does not decide again.
+func TestAuthorisationMatrix_Stages(t *testing.T) {
+	const (
+		admin = "admin@example.com"
+		eve   = "eve@example.com"
+	)
+	ok := error(nil)
+	// The points of the request: before anyone decided, once the manager approved, once
+	// the manager and Alice approved.
+	points := []struct {
+		name     string
+		approved []string
+		want     map[string]error
+	}{
+		{"stage 1", nil, map[string]error{carol: governance.ErrSelfApproval, mgr: ok, alice: governance.ErrNotApprover,
+			bob: governance.ErrNotApprover, admin: governance.ErrNotApprover, eve: governance.ErrNotApprover}},
+		{"stage 2, none of two", []string{mgr}, map[string]error{carol: governance.ErrSelfApproval, mgr: governance.ErrAlreadyDecided,
+			alice: ok, bob: ok, dave: ok, admin: governance.ErrNotApprover, eve: governance.ErrNotApprover}},
+		{"stage 2, one of two", []string{mgr, alice}, map[string]error{carol: governance.ErrSelfApproval, mgr: governance.ErrAlreadyDecided,
+			alice: governance.ErrAlreadyDecided, bob: ok, dave: ok, admin: governance.ErrNotApprover, eve: governance.ErrNotApprover}},
+	}
+	strangers := map[string]bool{eve: true}
+	ctx := context.Background()
+	for _, pt := range points {
+		for actor, want := range pt.want {
+			for _, approve := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s/%s/approve=%t", pt.name, actor, approve), func(t *testing.T) {
+					b := newStagedBed(t, governance.Schedule{})
+					id := b.askStaged(carol).ID
+					for _, who := range pt.approved {
+						_, err := b.decide(id, who, true)
+						require.NoError(t, err)
+					}
+					before := b.get(id)
+					_, err := b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: approve, Reason: "no",
+						Approver: governance.Actor{Person: governance.Person{Email: actor}}})
+					b.deliver()
+					after := b.get(id)
+					if want != nil {
+						require.ErrorIs(t, err, want)
+						var p *governance.Problem
+						require.ErrorAs(t, err, &p)
+						assert.Equal(t, before.Version, after.Version, "a refusal changes nothing")
+						stranger := strangers[actor] || (pt.name == "stage 1" && (actor == alice || actor == bob))
+						assert.Equal(t, stranger, strings.HasPrefix(p.Message, "There is no request"),
+							"someone with no part in it yet learns nothing; anyone else is told why: %s", p.Message)
+						return
+					}
+					require.NoError(t, err)
+					switch {
+					case !approve:
+						assert.Equal(t, governance.StateDenied, after.State, "one Deny ends it, at any stage")
+					case pt.name == "stage 2, one of two":
+						assert.Equal(t, governance.StateActive, after.State, "the last required approval grants")
+					default:
+						assert.Equal(t, governance.StatePendingApproval, after.State)
+						assert.Len(t, after.Approvals, len(pt.approved)+1)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestAuthorisationMatrix_AutoApproved: access a rule approved is nobody's to decide, and
+// is revoked as any other: by its holder or an admin (from the FYI's Revoke), not by the
+// approvers who were told, and a stranger learns nothing.
+func TestAuthorisationMatrix_AutoApproved(t *testing.T) {
+	const admin = "admin@example.com"
+	catalog := items + `
+  - id: shell
+    name: Shell
+    backend: builtin
+    defaultDuration: 1h
+    approvers: [alice@example.com]
+    autoApprove:
+      - group: db-owners
+`
+	for who, want := range map[string]error{dave: nil, admin: nil, alice: governance.ErrNotAllowed, "eve@example.com": governance.ErrNotAllowed} {
+		t.Run(who, func(t *testing.T) {
+			b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t), catalog: catalog}
+			b.start(governance.Schedule{})
+			ctx := context.Background()
+			r, err := b.svc.Request(ctx, governance.RequestInput{Requester: actor(dave), Item: "shell", Reason: "deploy"})
+			require.NoError(t, err)
+			b.deliver()
+			require.Equal(t, governance.StateActive, b.get(r.ID).State)
+			_, err = b.decide(r.ID, alice, false)
+			require.ErrorIs(t, err, governance.ErrAlreadyDecided, "nothing is left to decide")
+			_, err = b.svc.Revoke(ctx, governance.RevokeInput{By: actor(who), Target: r.ID})
+			if want != nil {
+				require.ErrorIs(t, err, want)
+				assert.Equal(t, governance.StateActive, b.get(r.ID).State)
+				if who == "eve@example.com" {
+					assert.Contains(t, err.Error(), "There is no", "a stranger learns nothing")
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, governance.StateRevoked, b.get(r.ID).State)
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -37,6 +38,17 @@ type Item struct {
 	Channel string
 	// ChannelOnly sends the card to the channel instead of to each approver directly.
 	ChannelOnly bool
+
+	// Stages is the approval, decided in order (docs/configuration.md, "Approval stages");
+	// an item built with Approvers alone is one stage of them, any one of whom approves.
+	// Approvers (above) then lists the people the stages name by e-mail.
+	Stages []StagePolicy
+	// Owner is the item's owner, for the owner approver kind; else its backend's.
+	Owner Person
+	// RequireTicket, when set, is a pattern the reason must contain (a ticket id).
+	RequireTicket *regexp.Regexp
+	// AutoApprove are the rules that approve a request at once, never silently.
+	AutoApprove []AutoRule
 }
 
 // BackendDecides reports whether the backend's own approval policy decides the item.
@@ -58,6 +70,7 @@ type Catalog struct {
 // NewCatalog checks items and returns them as a catalog. Every problem found is reported,
 // each naming the item it is in.
 func NewCatalog(items []Item) (*Catalog, error) {
+	items = slices.Clone(items)
 	var errs []error
 	seen := map[string]bool{}
 	for i, it := range items {
@@ -82,8 +95,31 @@ func NewCatalog(items []Item) (*Catalog, error) {
 			errs = append(errs, fmt.Errorf("%s: approvals is %q; write accessbot (accessbot's approvers decide) or backend (the backend's own approval policy decides)", where, it.Approvals))
 		case it.BackendDecides() && it.Backend == "builtin":
 			errs = append(errs, fmt.Errorf("%s: approvals: backend needs a backend with approvals of its own (sailpoint); the built-in backend has none", where))
-		case !it.BackendDecides() && len(it.Approvers) == 0:
-			errs = append(errs, fmt.Errorf("%s: no approvers; list at least one e-mail under approvers", where))
+		}
+		if !it.BackendDecides() {
+			if len(it.Stages) == 0 && len(it.Approvers) > 0 {
+				st := StagePolicy{Required: 1}
+				for _, p := range it.Approvers {
+					st.Approvers = append(st.Approvers, Approver{Kind: ApproverPerson, Person: p})
+				}
+				items[i].Stages = []StagePolicy{st}
+			}
+			if len(items[i].Stages) == 0 {
+				errs = append(errs, fmt.Errorf("%s: %w", where, errNoStages))
+			}
+			items[i].Stages = slices.Clone(items[i].Stages)
+			for j := range items[i].Stages {
+				st := &items[i].Stages[j]
+				if st.Name == "" {
+					st.Name = fmt.Sprintf("stage %d", j+1)
+				}
+				if st.Required == 0 {
+					st.Required = 1
+				}
+				if len(st.Approvers) == 0 {
+					errs = append(errs, fmt.Errorf("%s: approval stage %d (%s) has no approvers; list at least one", where, j+1, st.Name))
+				}
+			}
 		}
 		if it.MaxDuration > 0 && it.DefaultDuration > it.MaxDuration {
 			errs = append(errs, fmt.Errorf("%s: defaultDuration %s is longer than maxDuration %s",
@@ -102,7 +138,7 @@ func NewCatalog(items []Item) (*Catalog, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Catalog{items: slices.Clone(items)}, nil
+	return &Catalog{items: items}, nil
 }
 
 // Items lists the catalog in file order.
@@ -231,6 +267,27 @@ type itemFile struct {
 	Approvals             string   `yaml:"approvals"`
 	ApprovalChannel       string   `yaml:"approvalChannel"`
 	DirectMessages        *bool    `yaml:"directMessages"` // default true
+	RequireTicket         string   `yaml:"requireTicket"`
+	Owner                 string   `yaml:"owner"`
+	Approval              *struct {
+		Stages []stageFile `yaml:"stages"`
+	} `yaml:"approval"`
+	AutoApprove []autoRuleFile `yaml:"autoApprove"`
+}
+
+type autoRuleFile struct {
+	PagerDuty *struct {
+		Schedules          []string `yaml:"schedules"`
+		EscalationPolicies []string `yaml:"escalationPolicies"`
+	} `yaml:"pagerduty"`
+	Group       string `yaml:"group"`
+	MaxDuration string `yaml:"maxDuration"`
+}
+
+type stageFile struct {
+	Name      string   `yaml:"name"`
+	Approvers []string `yaml:"approvers"`
+	Required  int      `yaml:"required"`
 }
 
 // ParseCatalog reads a catalog from YAML:
@@ -322,14 +379,7 @@ func (f catalogFile) items() ([]Item, error) {
 		if it.Ref == "" {
 			it.Ref = it.ID
 		}
-		for _, a := range in.Approvers {
-			p, err := ParsePerson(a)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: approver %w", where, err))
-				continue
-			}
-			it.Approvers = append(it.Approvers, p)
-		}
+		errs = append(errs, in.approval(where, &it)...)
 		for _, d := range []struct {
 			name string
 			in   string
@@ -348,4 +398,66 @@ func (f catalogFile) items() ([]Item, error) {
 		items = append(items, it)
 	}
 	return items, errors.Join(errs...)
+}
+
+// approval reads the item's approval: stages under approval, or approvers alone (one
+// stage, any one of them approves); its owner; and its ticket rule.
+func (in itemFile) approval(where string, it *Item) []error {
+	var errs []error
+	stages := []stageFile{{Approvers: in.Approvers, Required: 1}}
+	switch {
+	case in.Approval != nil && len(in.Approvers) > 0:
+		errs = append(errs, fmt.Errorf("%s: set either approvers or approval stages, not both", where))
+	case in.Approval != nil:
+		stages = in.Approval.Stages
+		if len(stages) == 0 {
+			errs = append(errs, fmt.Errorf("%s: approval has no stages; list them under approval: stages:", where))
+		}
+	}
+	for j, sf := range stages {
+		st := StagePolicy{Name: sf.Name, Required: sf.Required}
+		for _, a := range sf.Approvers {
+			ap, err := ParseApprover(a)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: approval stage %d: approver %w", where, j+1, err))
+				continue
+			}
+			st.Approvers = append(st.Approvers, ap)
+			if ap.Kind == ApproverPerson && !slices.ContainsFunc(it.Approvers, ap.Person.Is) {
+				it.Approvers = append(it.Approvers, ap.Person)
+			}
+		}
+		if in.Approval != nil || len(sf.Approvers) > 0 {
+			it.Stages = append(it.Stages, st)
+		}
+	}
+	if in.Owner != "" {
+		p, err := ParsePerson(in.Owner)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: owner %w", where, err))
+		}
+		it.Owner = p
+	}
+	for j, a := range in.AutoApprove {
+		rule := AutoRule{Group: a.Group}
+		if a.PagerDuty != nil {
+			rule.OnCall = OnCallTarget{Schedules: a.PagerDuty.Schedules, EscalationPolicies: a.PagerDuty.EscalationPolicies}
+		}
+		if a.MaxDuration != "" {
+			d, err := ParseDuration(a.MaxDuration)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: autoApprove rule %d: maxDuration: %w", where, j+1, err))
+			}
+			rule.MaxDuration = d
+		}
+		it.AutoApprove = append(it.AutoApprove, rule)
+	}
+	if in.RequireTicket != "" {
+		re, err := regexp.Compile(in.RequireTicket)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: requireTicket %q is not a regular expression (%v); write one such as '^(INC|CHG)-[0-9]+'", where, in.RequireTicket, err))
+		}
+		it.RequireTicket = re
+	}
+	return errs
 }

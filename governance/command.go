@@ -15,7 +15,7 @@ type CommandKind string
 // The commands people give, in Slack after /access and in Teams as plain text.
 const (
 	CommandForm     CommandKind = "form"     // nothing typed: open the request form
-	CommandRequest  CommandKind = "request"  // request <item> [for <duration>] [because <reason>]
+	CommandRequest  CommandKind = "request"  // request <item> [for <duration>] [for <someone>] [because <reason>]
 	CommandStatus   CommandKind = "status"   // my requests
 	CommandPending  CommandKind = "pending"  // requests waiting for my decision
 	CommandCancel   CommandKind = "cancel"   // cancel <id>
@@ -37,6 +37,7 @@ type Command struct {
 	Holder   string        // CommandRevoke: whose access, when not the sender's own
 	Duration time.Duration // CommandRequest: 0 means the item's default; CommandExtend: 0 means as long again
 	Reason   string        // CommandRequest
+	For      string        // CommandRequest: whom the access is for, when not the sender (an e-mail, or the platform's mention)
 	ID       string        // CommandCancel, CommandSchedule, CommandExtend: the request id, normalised ("AR-7")
 	Backend  string        // CommandConnect, CommandDisconnect: the backend, lower case
 }
@@ -51,6 +52,9 @@ var (
 	fromRe    = regexp.MustCompile(`(?i)\s+from\s+(\S+)$`)
 	idRe      = regexp.MustCompile(`(?i)^(?:ar-?)?(\d{1,12})$`)
 )
+
+// forWhoRe is "for <someone>" at the end: a Slack mention (<@U123|bob>), @name, or an e-mail.
+var forWhoRe = regexp.MustCompile(`(?i)\s+for\s+(<@[^>\s]+>|@\S+|[^\s@<>]+@[^\s@<>]+)$`)
 
 // ParseCommand reads the text of a command: "request prod-db for 8h because incident 4711",
 // "status", "pending", "cancel AR-7", "help", or nothing (open the form).
@@ -109,14 +113,22 @@ func parseRequest(rest string) (Command, error) {
 			return Command{}, problem(ErrJustificationRequired, "reason", "You wrote `because` but no reason after it; say why you need the access.")
 		}
 	}
-	// The last "for" that a duration follows: "for 8h", or spelled out, "for 2 hours".
-	if m := lastMatch(forRe, rest); m != nil {
-		d, err := ParseDuration(rest[m[2]:m[3]])
-		if err != nil {
-			return Command{}, err
+	// Whom it is for ("for bob@example.com", "for @bob") and for how long ("for 8h", or
+	// spelled out, "for 2 hours"), in either order.
+	for range 2 {
+		if m := forWhoRe.FindStringSubmatchIndex(rest); m != nil && c.For == "" {
+			c.For = rest[m[2]:m[3]]
+			rest = strings.TrimSpace(rest[:m[0]])
+			continue
 		}
-		c.Duration = d
-		rest = strings.TrimSpace(rest[:m[0]])
+		if m := lastMatch(forRe, rest); m != nil && c.Duration == 0 {
+			d, err := ParseDuration(rest[m[2]:m[3]])
+			if err != nil {
+				return Command{}, err
+			}
+			c.Duration = d
+			rest = strings.TrimSpace(rest[:m[0]])
+		}
 	}
 	c.Item = spaces.ReplaceAllString(strings.TrimSpace(rest), " ")
 	if c.Item == "" {
@@ -180,6 +192,24 @@ func parseRevoke(rest string) (Command, error) {
 		return Command{}, problem(ErrBadCommand, "item", "Say what to revoke: `revoke <item>`, `revoke <item> from <e-mail>` (a direct report's) or `revoke AR-7`.")
 	}
 	return c, nil
+}
+
+// ParseFor reads whom a request is for, as typed: an e-mail address (a chat platform's
+// mention is turned into one before). Empty: the sender.
+func ParseFor(s string) (Person, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Person{}, nil
+	}
+	if strings.HasPrefix(s, "@") || strings.HasPrefix(s, "<") {
+		return Person{}, problem(ErrBadCommand, "for", fmt.Sprintf(
+			"I can't tell who %q is; write their e-mail address: `request <item> for bob@example.com because <reason>`.", s))
+	}
+	p, err := ParsePerson(s)
+	if err != nil {
+		return Person{}, problem(ErrBadCommand, "for", fmt.Sprintf("%q is not an e-mail address; write whom it is for like bob@example.com.", s))
+	}
+	return p, nil
 }
 
 // ParseRequestID normalises a request id as people type it ("AR-7", "ar7", "7") to "AR-7".

@@ -41,6 +41,12 @@ func TestParseCommand(t *testing.T) {
 			Command{Kind: CommandRequest, Item: "Room for 2 people", Duration: Day, Reason: "offsite"}},
 		{"an item with for in its name", "request Access for contractors",
 			Command{Kind: CommandRequest, Item: "Access for contractors"}},
+		{"for someone else, by e-mail, then for how long", "request vpn for bob@example.com for 8h because travelling",
+			Command{Kind: CommandRequest, Item: "vpn", Duration: 8 * time.Hour, Reason: "travelling", For: "bob@example.com"}},
+		{"for how long, then for someone else, by Slack mention", "request vpn for 8h for <@U123|bob> because travelling",
+			Command{Kind: CommandRequest, Item: "vpn", Duration: 8 * time.Hour, Reason: "travelling", For: "<@U123|bob>"}},
+		{"for someone else only", "request Access for contractors for Bob@Example.com",
+			Command{Kind: CommandRequest, Item: "Access for contractors", For: "Bob@Example.com"}},
 		{"extend as long again", "extend ar-11", Command{Kind: CommandExtend, ID: "AR-11"}},
 		{"extend for a while", "Extend AR-11 for 4 hours", Command{Kind: CommandExtend, ID: "AR-11", Duration: 4 * time.Hour}},
 	}
@@ -124,7 +130,7 @@ func TestFormatDuration_RoundTrips(t *testing.T) {
 
 func FuzzParseCommand(f *testing.F) {
 	for _, s := range []string{"", "help", "request prod-db for 8h because x", "cancel AR-7", "request a for 1d2h3m because because for 2h",
-		"revoke prod-db", "revoke AR-7 from bob@example.com", "revoke from from from"} {
+		"revoke prod-db", "revoke AR-7 from bob@example.com", "revoke from from from", "request vpn for bob@example.com for 8h because x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -138,6 +144,9 @@ func FuzzParseCommand(f *testing.F) {
 		}
 		if c.Kind == CommandRequest && (c.Item == "" || c.Duration < 0) {
 			t.Fatalf("bad request parse of %q: %+v", s, c)
+		}
+		if c.Kind == CommandRequest && strings.ContainsAny(c.For, " \t\n") {
+			t.Fatalf("bad request parse of %q: whom it is for is one word: %+v", s, c)
 		}
 		if c.Kind == CommandRevoke && (c.Item == "" || strings.ContainsAny(c.Holder, " \t\n")) {
 			t.Fatalf("bad revoke parse of %q: %+v", s, c)
@@ -153,6 +162,22 @@ func FuzzParseDuration(f *testing.F) {
 		d, err := ParseDuration(s)
 		if err == nil && d <= 0 {
 			t.Fatalf("%q parsed to non-positive %v", s, d)
+		}
+	})
+}
+
+func FuzzParseApprover(f *testing.F) {
+	for _, s := range []string{"manager", "owner", "group:db-owners", "Alice <alice@example.com>", "group:", "requester", "teamlead", "MANAGER"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseApprover(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseApprover(a.String())
+		if err != nil || again.Kind != a.Kind || again.Group != a.Group || !again.Person.Is(a.Person) {
+			t.Fatalf("%q reads as %+v, but its own writing %q as %+v (%v)", s, a, a.String(), again, err)
 		}
 	})
 }

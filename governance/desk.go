@@ -204,7 +204,7 @@ func (r *Request) Awaits(p Person) bool {
 		_, ok := r.Desk.OpenFor(p)
 		return ok
 	}
-	return r.State == StatePendingApproval && r.IsApprover(p)
+	return r.State == StatePendingApproval && r.CanDecide(p) // the stage deciding now, not approved yet
 }
 
 // BackendTitle is a backend's name as people know it ("SailPoint" for sailpoint).

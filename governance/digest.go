@@ -18,7 +18,7 @@ func (s *Service) Digest(ctx context.Context) (int, error) {
 	sent := 0
 	var errs []error
 	for _, p := range s.knownApprovers() {
-		pending, err := s.store.ListPendingFor(ctx, p.Email, 20)
+		pending, err := s.PendingFor(ctx, p)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("pending for %s: %w", p.Email, err))
 			continue
@@ -57,6 +57,15 @@ func (s *Service) knownApprovers() []Person {
 	for _, it := range s.catalog.Items() {
 		for _, a := range it.Approvers {
 			add(a)
+		}
+		for _, st := range it.Stages {
+			for _, a := range st.Approvers {
+				if ms, ok := s.groups.members(a.Group); ok && a.Kind == ApproverGroup {
+					for _, m := range ms {
+						add(m)
+					}
+				}
+			}
 		}
 	}
 	add(Person{Email: s.schedule.FallbackApprover})

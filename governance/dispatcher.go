@@ -356,7 +356,9 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 			return nil // decided before the card went out: nothing to ask
 		}
 		if sent != nil {
-			return nil // sent before a crash; do not send twice
+			// Sent before a crash, or in an earlier stage (the person joins a later one, or
+			// escalation reaches them again): do not send twice, redraw it with its buttons.
+			return s.notifier.UpdateApprovalCard(ctx, *sent, r)
 		}
 		to := Person{Email: t.To}
 		for _, a := range r.Approvers {

@@ -153,8 +153,8 @@ func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) err
 			s.escalate(r, due[len(due)-1].N, managers, fx)
 		default:
 			last := due[len(due)-1]
-			fx.Audit = append(fx.Audit, s.audit(r, system, EventRemind, "", fmt.Sprintf("reminder %d", last.N)))
-			for _, a := range r.Approvers {
+			fx.Audit = append(fx.Audit, s.audit(r, system, EventRemind, "", fmt.Sprintf("reminder %d%s", last.N, stageNote(r))))
+			for _, a := range r.Deciders() {
 				fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: r.ID, To: a.Email, Notice: NoticeReminder, N: last.N})
 			}
 		}
@@ -170,7 +170,7 @@ func (s *Service) approvalDue(ctx context.Context, id string, now time.Time) err
 
 // timedOut reports whether r's planned timeout has come by now.
 func timedOut(r *Request, now time.Time) bool {
-	for _, p := range r.Schedule.Plan(r.CreatedAt) {
+	for _, p := range r.Schedule.Plan(r.StageStart()) {
 		if p.Kind == PlanTimeout {
 			return !p.At.After(now)
 		}
@@ -183,7 +183,11 @@ func timedOut(r *Request, now time.Time) bool {
 // admins; never the requester, never someone who already approves.
 func (s *Service) escalate(r *Request, n int, managers []Person, fx *Effects) {
 	r.Escalations = n
-	fx.Tasks = append(fx.Tasks, Task{Kind: TaskAdminAlert, RequestID: r.ID, To: fmt.Sprintf("admins#%d", n)})
+	alert := fmt.Sprintf("admins#%d", n)
+	if r.Stage > 0 { // each stage escalates anew, and alerts anew
+		alert = fmt.Sprintf("admins#%d.%d", r.Stage+1, n)
+	}
+	fx.Tasks = append(fx.Tasks, Task{Kind: TaskAdminAlert, RequestID: r.ID, To: alert})
 	chain := slices.Clone(managers)
 	if f := r.Schedule.FallbackApprover; f != "" {
 		chain = append(chain, Person{Email: strings.ToLower(f)})
@@ -195,20 +199,34 @@ func (s *Service) escalate(r *Request, n int, managers []Person, fx *Effects) {
 			fmt.Sprintf("escalation %d: nobody to escalate to (no fallback approver, or it is the requester or already an approver)", n)))
 		return
 	}
-	r.Approvers = append(r.Approvers, to)
+	if !r.IsApprover(to) {
+		r.Approvers = append(r.Approvers, to)
+	}
+	if len(r.Stages) > 0 { // the person joins the stage deciding now
+		r.Stages[r.Stage].Approvers = append(r.Stages[r.Stage].Approvers, to)
+	}
 	if _, more := escalationTarget(r, chain); !more || lastEscalation(r, n) {
 		r.ChainEnd = n // the last of the chain has it: nothing more escalates or alerts
 	}
-	fx.Audit = append(fx.Audit, s.audit(r, system, EventEscalate, "", fmt.Sprintf("escalation %d: to %s", n, to.Email)))
+	fx.Audit = append(fx.Audit, s.audit(r, system, EventEscalate, "", fmt.Sprintf("escalation %d%s: to %s", n, stageNote(r), to.Email)))
 	fx.Tasks = append(fx.Tasks,
 		Task{Kind: TaskSendCard, RequestID: r.ID, To: to.Email},
 		Task{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeEscalated})
 }
 
-// escalationTarget is the first person of the chain who neither asked nor approves yet.
+// stageNote names the stage deciding now in an audit record, for requests of several stages.
+func stageNote(r *Request) string {
+	if len(r.AllStages()) < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" (stage %d of %d, %s)", r.Stage+1, len(r.AllStages()), r.CurrentStage().Name)
+}
+
+// escalationTarget is the first person of the chain who neither asked, nor approves the
+// stage deciding now, nor approved an earlier one.
 func escalationTarget(r *Request, chain []Person) (Person, bool) {
 	for _, p := range chain {
-		if !p.Is(r.Requester) && !r.IsApprover(p) {
+		if !p.Is(r.Requester) && !r.AskedBy(p) && !slices.ContainsFunc(r.CurrentStage().Approvers, p.Is) && !r.HasApproved(p) {
 			return p, true
 		}
 	}
@@ -239,8 +257,8 @@ func (s *Service) managerChain(ctx context.Context, id string, now time.Time) ([
 		return nil, nil
 	}
 	var chain []Person
-	if mf, ok := s.backends[r.Item.Backend].(ManagerFinder); ok && len(r.Approvers) > 0 {
-		who := r.Approvers[0].Email
+	if mf, ok := s.backends[r.Item.Backend].(ManagerFinder); ok && len(r.CurrentStage().Approvers) > 0 {
+		who := r.CurrentStage().Approvers[0].Email
 		for range 2 {
 			var m Person
 			var found bool

@@ -155,7 +155,7 @@ const (
 	TaskUpdateCards TaskKind = "update" // update every card sent for the request
 	TaskNotify      TaskKind = "notify" // tell To something (Notice)
 	TaskSubmit      TaskKind = "submit" // submit the approved grant to the backend
-	TaskAdminAlert  TaskKind = "alert"  // alert the admins of an escalation (To: "admins#<n>")
+	TaskAdminAlert  TaskKind = "alert"  // alert the admins of an escalation (To: "admins#<n>", in stage k > 1 "admins#<k>.<n>")
 	TaskRevoke      TaskKind = "revoke" // end the grant in the backend
 	TaskHome        TaskKind = "home"   // redraw To's home view (HomePublisher)
 	TaskChannelCard TaskKind = "chcard" // send the approval card to the item's approval channel (ChannelNotifier)
@@ -302,8 +302,13 @@ const (
 	NoticeEnded     NoticeKind = "ended"     // requester: your access has ended
 	NoticeWaiting   NoticeKind = "waiting"   // requester: the backend waits for something (Submission.Waiting)
 	NoticeRevoked   NoticeKind = "revoked"   // requester: someone else revoked your access (RevokedBy)
+	NoticeNextStage NoticeKind = "stage"     // requester: a stage is approved, the next one's approvers have it
 	NoticeStep      NoticeKind = "step"      // requester: one of the backend's approvals was decided (Request.Desk)
 )
+
+// NoticeAskedForYou tells the requester that someone (RequestedBy) asked for the access
+// for them, and that they may cancel it.
+const NoticeAskedForYou NoticeKind = "asked_for_you"
 
 // Notice is a message to one person about a request.
 type Notice struct {

@@ -74,6 +74,7 @@ type Decision struct {
 	Approved bool      `json:"approved"`
 	Reason   string    `json:"reason,omitempty"`
 	At       time.Time `json:"at"`
+	Stage    int       `json:"stage,omitempty"` // the stage decided in, 0-based
 }
 
 // Submission is what a backend said about a grant it was given.
@@ -107,7 +108,7 @@ type Request struct {
 	Item      ItemRef       `json:"item"`
 	Duration  time.Duration `json:"duration"` // 0: no end
 	Reason    string        `json:"reason,omitempty"`
-	Approvers []Person      `json:"approvers"`
+	Approvers []Person      `json:"approvers"` // everyone asked so far (see Stages); who may decide now is CanDecide's to say
 	Schedule  Schedule      `json:"schedule"`
 	Platform  string        `json:"platform,omitempty"` // where it was asked
 	CreatedAt time.Time     `json:"createdAt"`
@@ -133,23 +134,115 @@ type Request struct {
 	ChainEnd      int `json:"chainEnd,omitempty"`
 	ExpiryNotices int `json:"expiryNotices,omitempty"` // expiry warnings sent
 
+	// Stages is the approval, resolved to people when the request was made, decided in
+	// order; Stage is the one deciding now (0-based), StageStarted when it began (its
+	// reminders, escalations and timeout count from then). A request stored before stages
+	// existed has none, and reads as one stage of Approvers where one approval decides.
+	Stages       []Stage   `json:"stages,omitempty"`
+	Stage        int       `json:"stage,omitempty"`
+	StageStarted time.Time `json:"stageStarted,omitzero"`
+	// Approvals are the approvals given so far, each with its stage; the one that
+	// completed the last stage is also the Decision.
+	Approvals []Decision `json:"approvals,omitempty"`
+	// RequestedBy is who asked for the access on the Requester's behalf (their manager,
+	// or an admin); nil when the Requester asked. Neither may decide it.
+	RequestedBy *Person `json:"requestedBy,omitempty"`
+	// CancelledBy is who cancelled it, when not the Requester (who asked on their behalf).
+	CancelledBy *Person `json:"cancelledBy,omitempty"`
+	// AutoApproved is the rule that approved it at once, in words ("on call in PagerDuty
+	// (schedule PABC123)"); empty when people decided it.
+	AutoApproved string `json:"autoApproved,omitempty"`
 	// Desk: the backend's own approval policy decides this request (approvals: backend);
 	// it holds the backend's approvals as last seen. nil where accessbot decides.
 	Desk *Desk `json:"desk,omitempty"`
 }
 
-// IsApprover reports whether p may decide r.
+// AskedBy reports whether p asked for r on its requester's behalf.
+func (r *Request) AskedBy(p Person) bool { return r.RequestedBy != nil && r.RequestedBy.Is(p) }
+
+// IsApprover reports whether p has been asked to decide r, in any stage reached so far.
 func (r *Request) IsApprover(p Person) bool {
 	return slices.ContainsFunc(r.Approvers, p.Is)
 }
 
-// ApproverNames lists the approvers for people to read.
+// AllStages is r's approval stage by stage; a request stored before stages existed is
+// one stage of its approvers, any one of whom decides.
+func (r *Request) AllStages() []Stage {
+	if len(r.Stages) > 0 {
+		return r.Stages
+	}
+	return []Stage{{Approvers: r.Approvers, Required: 1}}
+}
+
+// CurrentStage is the stage deciding now.
+func (r *Request) CurrentStage() Stage {
+	all := r.AllStages()
+	return all[min(r.Stage, len(all)-1)]
+}
+
+// Staged reports whether r's approval is more than one approval from one list: several
+// stages, or a stage that needs more than one approver. Its cards then show the progress.
+func (r *Request) Staged() bool {
+	all := r.AllStages()
+	return len(all) > 1 || all[0].Required > 1
+}
+
+// HasApproved reports whether p approved r already, in any stage: nobody decides twice.
+func (r *Request) HasApproved(p Person) bool {
+	return slices.ContainsFunc(r.Approvals, func(d Decision) bool { return d.By.Is(p) })
+}
+
+// CanDecide reports whether p is an approver of the stage deciding now who has not
+// approved r yet (where the backend decides, one it asks now). Admins may also decide
+// once r escalated; that is the Service's rule.
+func (r *Request) CanDecide(p Person) bool {
+	if r.Desk != nil { // the backend decides: whoever it asks now
+		_, ok := r.Desk.OpenFor(p)
+		return ok
+	}
+	return slices.ContainsFunc(r.CurrentStage().Approvers, p.Is) && !r.HasApproved(p) && !r.Requester.Is(p) && !r.AskedBy(p)
+}
+
+// Deciders are the current stage's approvers who have not approved yet: whom cards,
+// reminders and "waiting for" name.
+func (r *Request) Deciders() []Person {
+	var out []Person
+	for _, a := range r.CurrentStage().Approvers {
+		if !r.HasApproved(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// StageApprovals are the approvals the stage deciding now has had.
+func (r *Request) StageApprovals() []Decision {
+	var out []Decision
+	for _, d := range r.Approvals {
+		if d.Stage == r.Stage {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// ApproverNames lists, for people to read, who the request waits for now: the current
+// stage's approvers who have not approved yet.
 func (r *Request) ApproverNames() string {
-	names := make([]string, len(r.Approvers))
-	for i, a := range r.Approvers {
+	ds := r.Deciders()
+	names := make([]string, len(ds))
+	for i, a := range ds {
 		names[i] = a.Display()
 	}
 	return strings.Join(names, ", ")
+}
+
+// StageStart is when the stage deciding now began: its schedule counts from then.
+func (r *Request) StageStart() time.Time {
+	if !r.StageStarted.IsZero() {
+		return r.StageStarted
+	}
+	return r.CreatedAt
 }
 
 // EndsAt is when time-bound access ends; zero when it has not started or never ends.
@@ -163,6 +256,11 @@ func (r *Request) EndsAt() time.Time {
 func (r *Request) clone() *Request {
 	c := *r
 	c.Approvers = slices.Clone(r.Approvers)
+	c.Approvals = slices.Clone(r.Approvals)
+	c.Stages = slices.Clone(r.Stages)
+	for i := range c.Stages {
+		c.Stages[i].Approvers = slices.Clone(r.Stages[i].Approvers)
+	}
 	c.Schedule.ExpiryNotices = slices.Clone(r.Schedule.ExpiryNotices)
 	if r.Decision != nil {
 		d := *r.Decision
@@ -175,6 +273,14 @@ func (r *Request) clone() *Request {
 	if r.RevokedBy != nil {
 		p := *r.RevokedBy
 		c.RevokedBy = &p
+	}
+	if r.RequestedBy != nil {
+		p := *r.RequestedBy
+		c.RequestedBy = &p
+	}
+	if r.CancelledBy != nil {
+		p := *r.CancelledBy
+		c.CancelledBy = &p
 	}
 	c.Desk = r.Desk.clone()
 	return &c

@@ -79,11 +79,12 @@ func (s Schedule) plan(created time.Time, chainEnd int) []Planned {
 }
 
 // planFor is r's plan as it stands: Plan, until r's escalation chain has ended.
-func planFor(r *Request) []Planned { return r.Schedule.plan(r.CreatedAt, r.ChainEnd) }
+// Days count from the start of the stage deciding now: the schedule restarts at each stage.
+func planFor(r *Request) []Planned { return r.Schedule.plan(r.StageStart(), r.ChainEnd) }
 
 // lastEscalation reports whether escalation n is the last that r's schedule plans.
 func lastEscalation(r *Request, n int) bool {
-	for _, p := range r.Schedule.Plan(r.CreatedAt) {
+	for _, p := range r.Schedule.Plan(r.StageStart()) {
 		if p.Kind == PlanEscalation && p.N > n {
 			return false
 		}

@@ -28,6 +28,10 @@ type Service struct {
 	managersKnown bool
 	homes         bool   // home views are drawn: every change that shows in one redraws it
 	kick          func() // wakes the local outbox dispatcher; may be nil
+
+	groups   Groups            // the configuration's groups, for group:<name> approvers
+	managers map[string]Person // e-mail → manager, from the configuration, for manager approvers
+	onCall   OnCall            // PagerDuty, for on-call auto-approval; may be nil
 	// desks are the backends whose own approval policy decides some item, and
 	// decideAsService those of them that decide as accessbot's own identity.
 	desks           map[string]ApprovalDesk
@@ -50,6 +54,13 @@ type Config struct {
 	Logger   *slog.Logger // default slog.Default()
 	// Retention is how long finished requests and audit records are kept.
 	Retention Retention
+	// Groups are the groups approval stages name as group:<name>.
+	Groups Groups
+	// Managers maps a person's e-mail to their manager, for the manager approver kind where
+	// the item's backend does not know managers.
+	Managers map[string]Person
+	// OnCall tells who is on call (PagerDuty), for on-call auto-approval rules; nil: none.
+	OnCall OnCall
 	// Accounts are people's connected accounts, through which accessbot decides in a
 	// backend as the person who clicked (items with approvals: backend).
 	Accounts Accounts
@@ -97,6 +108,14 @@ func NewService(cfg Config) (*Service, error) {
 		desks:    map[string]ApprovalDesk{},
 
 		decideAsService: map[string]bool{},
+
+		groups:   cfg.Groups,
+		managers: map[string]Person{},
+		onCall:   cfg.OnCall,
+	}
+	for e, m := range cfg.Managers {
+		m.Email = strings.ToLower(m.Email)
+		s.managers[strings.ToLower(e)] = m
 	}
 	if _, ok := cfg.Notifier.(HomePublisher); ok {
 		s.homes = cfg.Homes
@@ -141,7 +160,25 @@ func NewService(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("catalog item %s says approvals: backend, which decides in %s as the person who clicks: connected accounts must be configured", it.ID, it.Backend)
 		}
 	}
+	if err := errors.Join(CheckPolicies(cfg.Catalog, s.PolicyOptions())...); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// PolicyOptions is what the service knows beyond the catalog that approval stages may
+// rely on: its groups, whether anything tells managers, which backends tell owners.
+func (s *Service) PolicyOptions() PolicyOptions {
+	o := PolicyOptions{Groups: s.groups, Managers: len(s.managers) > 0, PagerDuty: s.onCall != nil}
+	for name, b := range s.backends {
+		if _, ok := b.(OwnerFinder); ok {
+			o.Owners = append(o.Owners, name)
+		}
+		if _, ok := b.(ManagerFinder); ok {
+			o.ManagerBackends = append(o.ManagerBackends, name)
+		}
+	}
+	return o
 }
 
 // Catalog returns the catalog the service offers.
@@ -162,6 +199,9 @@ type RequestInput struct {
 	// IdempotencyKey identifies the ask across retries (Slack's trigger_id); the same key
 	// always yields the same request.
 	IdempotencyKey string
+	// For is the person the access is for, when not the requester: a manager may ask for a
+	// direct report, an admin for anyone. Empty: the requester.
+	For Person
 	// Confirm sends the requester a message saying where the request went; used where the
 	// platform cannot answer in place (a submitted form).
 	Confirm bool
@@ -186,27 +226,54 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 			item.Name, FormatDuration(item.MaxDuration), FormatDuration(item.MaxDuration)))
 	}
 	reason := strings.TrimSpace(in.Reason)
-	if item.JustificationRequired && reason == "" {
+	if (item.JustificationRequired || item.RequireTicket != nil) && reason == "" {
 		return nil, problem(ErrJustificationRequired, "reason", fmt.Sprintf(
 			"%s needs a reason. Add one: `request %s for %s because <why you need it>`.", item.Name, item.ID, FormatDuration(d)))
 	}
 	if err := checkReason(reason); err != nil {
 		return nil, err
 	}
+	if err := checkTicket(item, reason, FormatDuration(d)); err != nil {
+		return nil, err
+	}
 	requester := in.Requester.Person
 	requester.Email = strings.ToLower(requester.Email)
+	forOther := in.For.Email != "" && !in.For.Is(requester)
 	if item.BackendDecides() {
+		if forOther {
+			return nil, problem(ErrNotAllowed, "for", fmt.Sprintf(
+				"%s is approved in %s by its own policy, where accessbot cannot ask for someone else; %s can ask for it themselves: `request %s`.",
+				item.Name, item.Backend, in.For.Email, item.ID))
+		}
 		return s.requestAtDesk(ctx, in, requester, item, d, reason)
 	}
-	var approvers []Person
-	for _, a := range item.Approvers {
-		if !a.Is(requester) { // self-approval never
-			approvers = append(approvers, a)
+	var askedBy *Person
+	if forOther {
+		if err := s.mayAskFor(ctx, in.Requester, in.For, item); err != nil {
+			return nil, err
 		}
+		asker := requester
+		askedBy, requester = &asker, in.For
+		requester.Email = strings.ToLower(requester.Email)
 	}
-	if len(approvers) == 0 {
-		return nil, problem(ErrNoApprover, "item", fmt.Sprintf(
-			"You are the only approver of %s, and nobody may approve their own request; ask an admin to add another approver.", item.Name))
+	stages, err := s.resolveStages(ctx, item, requester, askedBy) // self-approval never, for either
+	if err != nil {
+		return nil, err
+	}
+	approvers := slices.Clone(stages[0].Approvers) // later stages join when they are reached
+	// Auto-approval: only for the person's own ask, and asked before the id is reserved.
+	why, auto := "", false
+	if askedBy == nil {
+		why, auto = s.autoApproval(ctx, item, requester, d)
+	}
+	if auto { // everyone who would have been asked gets the FYI, and may see it
+		for _, st := range stages[1:] {
+			for _, a := range st.Approvers {
+				if !slices.ContainsFunc(approvers, a.Is) {
+					approvers = append(approvers, a)
+				}
+			}
+		}
 	}
 
 	id, err := s.reserve(ctx, in, requester, item)
@@ -217,21 +284,34 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	r := &Request{
 		ID: id, Version: 1, State: StatePendingApproval,
 		Requester: requester, Item: item.Snapshot(), Duration: d, Reason: reason,
-		Approvers: approvers, Schedule: s.schedule, Platform: in.Requester.Platform,
-		CreatedAt: now, UpdatedAt: now, Extends: in.extends, ExtendTo: in.extendTo,
+		Approvers: approvers, Stages: stages, Schedule: s.schedule, Platform: in.Requester.Platform,
+		CreatedAt: now, UpdatedAt: now, Extends: in.extends, ExtendTo: in.extendTo, RequestedBy: askedBy,
 	}
-	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", "")}}
+	detail := ""
+	if askedBy != nil {
+		detail = "for " + requester.Email
+	}
+	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", detail)}}
+	if len(stages) == 1 && stages[0].Required == 1 {
+		r.Stages = nil // one stage where one approval decides is what Approvers alone say: stored as before stages
+	}
+	if auto {
+		s.autoApproved(r, why, &fx)
+	}
 	for _, a := range approvers {
-		if !item.ChannelOnly {
+		if !auto && !item.ChannelOnly {
 			fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: id, To: a.Email})
 		}
 	}
 	if in.Confirm {
-		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeReceived})
+		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: strings.ToLower(in.Requester.Email), Notice: NoticeReceived})
+	}
+	if askedBy != nil { // the person it is for is told, and may cancel it
+		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeAskedForYou})
 	}
 	fx.Tasks = append(fx.Tasks, s.homeTasks(nil, r)...)
 	fx.Tasks = append(fx.Tasks, channelTasks(nil, r, &fx)...)
-	if at, ok := r.Schedule.FirstApprovalDue(now); ok {
+	if at, ok := r.Schedule.FirstApprovalDue(now); ok && !auto {
 		fx.Due = map[string]time.Time{dueApproval(id): at}
 	}
 	created, err := s.store.Create(ctx, r, fx)
@@ -247,6 +327,26 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	s.log.InfoContext(ctx, "request created", "request", id, "item", item.ID, "requester", requester.Email, "duration", d)
 	s.wake()
 	return r, nil
+}
+
+// mayAskFor is the rule of requests for someone else: an admin for anyone, a manager for
+// a direct report (as the item's backend, or the configuration, tells); never a guest.
+func (s *Service) mayAskFor(ctx context.Context, by Actor, forWhom Person, item Item) error {
+	if !by.Guest && slices.ContainsFunc(s.admins, by.Is) {
+		return nil
+	}
+	if !by.Guest {
+		m, ok, err := s.managerOf(ctx, item.Backend, forWhom.Email)
+		if err != nil {
+			return err
+		}
+		if ok && m.Is(by.Person) {
+			return nil
+		}
+	}
+	return problem(ErrNotAllowed, "for", fmt.Sprintf(
+		"You can ask for access for someone else only as their manager or as an admin; %s can ask for %s themselves: `request %s`.",
+		forWhom.Email, item.Name, item.ID))
 }
 
 // reserve binds the new request's id, and refuses it when the person already has the
@@ -329,11 +429,18 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 		if err := s.mayDecide(r, in.Approver.Person); err != nil {
 			return nil, err
 		}
+		d := Decision{By: in.Approver.Person, Platform: in.Approver.Platform, ChatID: in.Approver.ChatID,
+			Approved: in.Approve, Reason: reason, At: s.clock.Now(), Stage: r.Stage}
+		if in.Approve && r.Staged() { // one approval that decides is the Decision alone
+			r.Approvals = append(r.Approvals, d)
+			if fx, more := s.stageApproved(r, in.Approver); more {
+				return fx, nil
+			}
+		}
 		to, _, _ := Next(r.State, event)
 		from := r.State
 		r.State = to
-		r.Decision = &Decision{By: in.Approver.Person, Platform: in.Approver.Platform, ChatID: in.Approver.ChatID,
-			Approved: in.Approve, Reason: reason, At: s.clock.Now()}
+		r.Decision = &d
 		fx := &Effects{
 			Undue: []string{dueApproval(r.ID)},
 			Audit: []AuditRecord{s.audit(r, in.Approver, event, from, reason)},
@@ -354,6 +461,50 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 	return r, err
 }
 
+// stageApproved follows an approval just added to r. While its stage needs more
+// approvals, or a later stage follows, r stays pending (more is true): every card is
+// redrawn with the progress, and a completed stage hands over to the next, whose
+// approvers get their cards and whose schedule starts now. When the last stage is
+// complete, more is false and the request is approved.
+func (s *Service) stageApproved(r *Request, by Actor) (fx *Effects, more bool) {
+	st, all := r.CurrentStage(), r.AllStages()
+	got := len(r.StageApprovals())
+	progress := fmt.Sprintf("stage %d of %d (%s): %d of %d required", r.Stage+1, len(all), st.Name, got, st.Required)
+	if got < st.Required {
+		return &Effects{
+			Audit: []AuditRecord{s.audit(r, by, EventApprove, "", progress)},
+			Tasks: []Task{{Kind: TaskUpdateCards, RequestID: r.ID}},
+		}, true
+	}
+	if r.Stage+1 >= len(all) {
+		return nil, false
+	}
+	now := s.clock.Now()
+	r.Stage++
+	r.StageStarted = now
+	r.Reminders, r.Escalations, r.ChainEnd = 0, 0, 0
+	fx = &Effects{
+		Audit: []AuditRecord{s.audit(r, by, EventApprove, "", progress+"; stage complete")},
+		Tasks: []Task{{Kind: TaskUpdateCards, RequestID: r.ID},
+			{Kind: TaskNotify, RequestID: r.ID, To: r.Requester.Email, Notice: NoticeNextStage}},
+	}
+	for _, a := range r.CurrentStage().Approvers {
+		if r.HasApproved(a) {
+			continue // nobody decides twice; their card shows the progress
+		}
+		if !r.IsApprover(a) {
+			r.Approvers = append(r.Approvers, a)
+		}
+		fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: r.ID, To: a.Email})
+	}
+	if next, ok := nextApprovalEvent(r); ok {
+		fx.Due = map[string]time.Time{dueApproval(r.ID): next.At}
+	} else {
+		fx.Undue = []string{dueApproval(r.ID)}
+	}
+	return fx, true
+}
+
 // errAtDesk turns a decision away from accessbot's own approval to the backend's.
 var errAtDesk = errors.New("decided in the backend")
 
@@ -371,9 +522,11 @@ func (s *Service) CheckDecider(ctx context.Context, id string, p Person) (*Reque
 	return r, nil
 }
 
-// mayDecide is the decision policy: never the requester; an approver, or an admin once
-// the request has escalated; only while pending.
+// mayDecide is the decision policy: never the requester; an approver of the stage
+// deciding now who has not approved yet (nobody decides twice), or an admin once the
+// request has escalated; only while pending.
 func (s *Service) mayDecide(r *Request, p Person) error {
+	admin := r.Escalations > 0 && slices.ContainsFunc(s.admins, p.Is)
 	if r.Desk != nil {
 		if _, ok := r.Desk.OpenFor(p); ok {
 			return nil
@@ -384,13 +537,24 @@ func (s *Service) mayDecide(r *Request, p Person) error {
 	case r.Requester.Is(p):
 		return problem(ErrSelfApproval, "", fmt.Sprintf(
 			"You can't decide your own request %s; it is waiting for %s.", r.ID, r.ApproverNames()))
+	case r.RequestedBy != nil && r.RequestedBy.Is(p):
+		return problem(ErrSelfApproval, "", fmt.Sprintf(
+			"You asked for %s for %s, so you can't decide it; it is waiting for %s.", r.ID, r.Requester.Display(), r.ApproverNames()))
 	case !s.involved(r, p):
 		return unknown(ErrNotApprover, r.ID)
-	case !r.IsApprover(p) && !(r.Escalations > 0 && slices.ContainsFunc(s.admins, p.Is)):
+	case !r.IsApprover(p) && !admin:
 		return problem(ErrNotApprover, "", fmt.Sprintf(
 			"You are not an approver of %s, so you can't decide it; it is waiting for %s.", r.ID, r.ApproverNames()))
 	case r.State != StatePendingApproval:
 		return s.notPending(r)
+	case r.HasApproved(p):
+		return problem(ErrAlreadyDecided, "", fmt.Sprintf(
+			"You already approved %s, and nobody decides twice; it is waiting for %s.", r.ID, r.ApproverNames()))
+	case !r.CanDecide(p) && !admin:
+		st := r.CurrentStage()
+		return problem(ErrNotApprover, "", fmt.Sprintf(
+			"%s is at stage %d of %d (%s), which you are not an approver of; it is waiting for %s.",
+			r.ID, r.Stage+1, len(r.AllStages()), st.Name, r.ApproverNames()))
 	}
 	return nil
 }
@@ -439,17 +603,17 @@ func (s *Service) ExtendFor(ctx context.Context, id string, by Actor, d time.Dur
 }
 
 // Cancel withdraws a request that is pending, or submitted but not yet granted (then in
-// its backend too); only its requester may.
+// its backend too); only its requester may, or whoever asked for it on their behalf.
 func (s *Service) Cancel(ctx context.Context, id string, by Actor) (*Request, error) {
 	r, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if r.State == StateSubmitted && r.Requester.Is(by.Person) {
+	if r.State == StateSubmitted && (r.Requester.Is(by.Person) || r.AskedBy(by.Person)) {
 		return s.cancelSubmitted(ctx, r, by)
 	}
 	return s.transition(ctx, id, func(r *Request) (*Effects, error) {
-		if !r.Requester.Is(by.Person) {
+		if !r.Requester.Is(by.Person) && !r.AskedBy(by.Person) { // the person it is for, or who asked for them
 			if !s.involved(r, by.Person) {
 				return nil, unknown(ErrNotRequester, r.ID)
 			}
@@ -469,6 +633,10 @@ func (s *Service) Cancel(ctx context.Context, id string, by Actor) (*Request, er
 		from := r.State
 		r.State = StateCancelled
 		r.CancelledAt = s.clock.Now()
+		if !r.Requester.Is(by.Person) {
+			who := by.Person
+			r.CancelledBy = &who
+		}
 		return &Effects{
 			Undue: []string{dueApproval(r.ID)},
 			Audit: []AuditRecord{s.audit(r, by, EventCancel, from, "")},
@@ -511,10 +679,10 @@ func (s *Service) arrivals(ctx context.Context, r *Request, viewer Person, steps
 		switch {
 		case st.Done:
 			continue
-		case st.Kind == PlanReminder && r.IsApprover(viewer):
+		case st.Kind == PlanReminder && r.CanDecide(viewer):
 			to = viewer
-		case st.Kind == PlanReminder && len(r.Approvers) > 0:
-			to = r.Approvers[0]
+		case st.Kind == PlanReminder && len(r.Deciders()) > 0:
+			to = r.Deciders()[0]
 		case st.Kind == PlanExpiryWarning:
 			to = r.Requester
 		default:
@@ -536,9 +704,11 @@ func (s *Service) Mine(ctx context.Context, p Person) ([]*Request, error) {
 	return s.store.ListByRequester(ctx, strings.ToLower(p.Email), 20)
 }
 
-// PendingFor lists the requests waiting for a person's decision, oldest first.
+// PendingFor lists the requests waiting for a person's decision, oldest first: those
+// whose stage deciding now is theirs and which they have not approved yet.
 func (s *Service) PendingFor(ctx context.Context, p Person) ([]*Request, error) {
-	return s.store.ListPendingFor(ctx, strings.ToLower(p.Email), 20)
+	rs, err := s.store.ListPendingFor(ctx, strings.ToLower(p.Email), 20)
+	return slices.DeleteFunc(rs, func(r *Request) bool { return !r.CanDecide(p) }), err
 }
 
 // SetWake registers a function called after every transition that enqueued work, so a
@@ -566,10 +736,10 @@ func unknown(err error, id string) *Problem {
 	return problem(err, "", fmt.Sprintf("There is no request %s; `status` lists yours and `pending` the ones waiting for you.", id))
 }
 
-// involved reports whether p has a part in r: its requester, one of its approvers
-// (escalation approvers included), or an admin.
+// involved reports whether p has a part in r: its requester, who asked for it on their
+// behalf, one of its approvers (escalation approvers included), or an admin.
 func (s *Service) involved(r *Request, p Person) bool {
-	return r.Requester.Is(p) || r.IsApprover(p) || slices.ContainsFunc(s.admins, p.Is)
+	return r.Requester.Is(p) || r.AskedBy(p) || r.IsApprover(p) || slices.ContainsFunc(s.admins, p.Is)
 }
 
 // transition loads a request, lets change modify a copy and say what else happens, and

@@ -1,6 +1,7 @@
 package governance_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -82,6 +83,8 @@ type bed struct {
 	disp   *governance.Dispatcher
 	prefix string
 	hours  governance.WorkingHours
+	// catalog is the bed's catalog; default items.
+	catalog string
 }
 
 const items = `
@@ -103,6 +106,29 @@ items:
     defaultDuration: 8h
 `
 
+// stagedItems is items and an item of two stages, the manager's and the owners' (two of
+// them), that needs a ticket in the reason.
+const stagedItems = items + `  - id: staged
+    name: Staged
+    backend: builtin
+    defaultDuration: 8h
+    requireTicket: '^(INC|CHG)-[0-9]+'
+    approval:
+      stages:
+        - name: manager
+          approvers: [manager]
+        - name: owners
+          approvers: [alice@example.com, bob@example.com, group:db-owners]
+          required: 2
+`
+
+// The groups and managers of the bed's configuration.
+var (
+	bedGroups   = governance.Groups{"db-owners": {{Email: "dave@example.com"}, {Email: "alice@example.com"}}}
+	bedManagers = map[string]governance.Person{"carol@example.com": {Email: "mgr@example.com"},
+		"erin@example.com": {Email: "alice@example.com"}, "alice@example.com": {Email: "bob@example.com"}}
+)
+
 func newBed(t *testing.T, sched governance.Schedule) *bed {
 	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t)}
 	b.start(sched)
@@ -112,13 +138,13 @@ func newBed(t *testing.T, sched governance.Schedule) *bed {
 // start builds a process over the bed's Redis prefix; a second call is another replica.
 func (b *bed) start(sched governance.Schedule) *governance.Service {
 	b.store = redisstore.New(redistest.Client(b.t), redisstore.Options{Prefix: b.prefix})
-	catalog, err := governance.ParseCatalog([]byte(items))
+	catalog, err := governance.ParseCatalog([]byte(cmp.Or(b.catalog, items)))
 	require.NoError(b.t, err)
 	backend, err := builtin.New(b.store, builtin.Options{Clock: b.clock})
 	require.NoError(b.t, err)
 	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{backend},
 		Notifier: b.rec, Clock: b.clock, Schedule: sched, Hours: b.hours, Admins: []governance.Person{{Email: "admin@example.com"}},
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler), Groups: bedGroups, Managers: bedManagers})
 	require.NoError(b.t, err)
 	b.disp = governance.NewDispatcher(b.svc, "bed")
 	return b.svc

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strings"
@@ -147,6 +148,14 @@ func (s *slackHandler) run(ctx context.Context, cmd governance.Command, userID, 
 	switch cmd.Kind {
 	case governance.CommandCancel, governance.CommandSchedule:
 		attrs = append(attrs, "request", cmd.ID)
+	case governance.CommandRequest:
+		if id, ok := mentionedUser(cmd.For); ok { // "for @bob" arrives as <@U123|bob>
+			p, err := s.cfg.Slack.Directory.Person(ctx, id)
+			if err != nil {
+				return s.failure(ctx, err, attrs...)
+			}
+			cmd.For = (&mail.Address{Name: p.Name, Address: p.Email}).String()
+		}
 	case governance.CommandRevoke:
 		attrs = append(attrs, "item", cmd.Item)
 		if id, ok := mentionedUser(cmd.Holder); ok { // "from @bob" arrives as <@U123|bob>

@@ -20,8 +20,12 @@ func dispatch(ctx context.Context, svc *governance.Service, acc Connections, who
 	case governance.CommandHelp:
 		return voice.Help(svc.Catalog().Items()), nil
 	case governance.CommandRequest:
+		forWhom, err := governance.ParseFor(cmd.For)
+		if err != nil {
+			return voice.Message{}, err
+		}
 		req, err := svc.Request(ctx, governance.RequestInput{Requester: who, Item: cmd.Item, Duration: cmd.Duration,
-			Reason: cmd.Reason, IdempotencyKey: key})
+			Reason: cmd.Reason, IdempotencyKey: key, For: forWhom})
 		return answer(voice.RequestCreated, req, err)
 	case governance.CommandStatus:
 		rs, err := svc.Mine(ctx, who.Person)

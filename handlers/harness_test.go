@@ -106,6 +106,9 @@ type world struct {
 	background int             // how much work may run after answers; default 64
 	homes      bool            // Slack's Home tabs are redrawn through the outbox (governance.Config.Homes)
 	bg         *handlers.Background
+	groups     governance.Groups            // the groups approval stages name
+	managers   map[string]governance.Person // who manages whom, for manager approvers
+	onCall     governance.OnCall            // PagerDuty, for on-call auto-approval
 	// idp, when set, is the identity provider of the backend "fakeidp", whose accounts
 	// people connect through accessbot's pages at public (see connect_test.go).
 	idp      *oauthfake.Server
@@ -188,7 +191,8 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		Notifier: notifier, Clock: w.clock, Logger: log, Accounts: people,
 		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
 			FallbackApprover: "erin@example.com", RequestExpiryDays: 14, ExpiryNotices: []time.Duration{time.Hour}},
-		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics, Homes: w.homes})
+		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics, Homes: w.homes,
+		Groups: w.groups, Managers: w.managers, OnCall: w.onCall})
 	require.NoError(t, err)
 	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
 	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)

@@ -281,7 +281,7 @@ func (s *slackHandler) viewSubmission(ctx context.Context, ic *slackapi.Interact
 		}
 		return nil
 	case slackbot.CallbackRequestForm:
-		blocks := []string{slackbot.BlockItem, slackbot.BlockDuration, slackbot.BlockReason}
+		blocks := []string{slackbot.BlockItem, slackbot.BlockDuration, slackbot.BlockReason, slackbot.BlockFor}
 		who, err := s.cfg.Slack.Directory.Actor(ctx, ic.User.ID)
 		if err != nil {
 			return s.fieldErrors(ctx, err, slackbot.BlockItem, nil, attrs...)
@@ -294,6 +294,9 @@ func (s *slackHandler) viewSubmission(ctx context.Context, ic *slackapi.Interact
 			if in.Duration, err = governance.ParseDuration(d); err != nil {
 				return s.fieldErrors(ctx, err, slackbot.BlockDuration, blocks, attrs...)
 			}
+		}
+		if in.For, err = governance.ParseFor(inputValue(ic, slackbot.BlockFor)); err != nil {
+			return s.fieldErrors(ctx, err, slackbot.BlockFor, blocks, attrs...)
 		}
 		if _, err := s.svc.Request(ctx, in); err != nil {
 			return s.fieldErrors(ctx, err, slackbot.BlockItem, blocks, attrs...)

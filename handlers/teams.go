@@ -391,6 +391,12 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 		return teams.Render(voice.CardFor(req, who.Person)), nil
 	case teams.VerbMore:
 		return h.page(ctx, who, voice.List(str(teams.DataList)), number(data[teams.DataOffset]))
+	case teams.VerbRevoke:
+		req, err := h.svc.Revoke(ctx, governance.RevokeInput{By: who, Target: id})
+		if err != nil {
+			return nil, err
+		}
+		return teams.Render(voice.Revoked(req)), nil
 	case teams.VerbExtend:
 		req, err := h.svc.Extend(ctx, id, who)
 		if err != nil {
@@ -405,8 +411,12 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 				return nil, err
 			}
 		}
+		forWhom, err := governance.ParseFor(str(teams.InputFor))
+		if err != nil {
+			return nil, err
+		}
 		req, err := h.svc.Request(ctx, governance.RequestInput{Requester: who, Item: str(teams.InputItem), Duration: d,
-			Reason: str(teams.InputReason), IdempotencyKey: key})
+			Reason: str(teams.InputReason), IdempotencyKey: key, For: forWhom})
 		if err != nil {
 			return nil, err
 		}

@@ -21,7 +21,7 @@ const (
 	ActionExtend        = string(voice.Extend)  // button on an expiry warning; value = request id
 	ActionForward       = string(voice.Forward) // button on a card of the backend's approval; value = request id
 	ActionCancel        = string(voice.Cancel)  // button on the Home tab; value = request id
-	ActionRevoke        = string(voice.Revoke)  // button on the Home tab; value = request id
+	ActionRevoke        = string(voice.Revoke)  // button on the Home tab, and an admin's on an auto-approval's FYI; value = request id
 	CallbackDenyReason  = "deny_reason"         // modal; private_metadata = request id
 	CallbackForward     = "forward"             // modal; private_metadata = request id
 	CallbackRequestForm = "request_form"        // modal
@@ -29,6 +29,7 @@ const (
 	// values, so a validation error lands on the field at fault.
 	BlockItem      = voice.InputItem
 	BlockDuration  = voice.InputDuration
+	BlockFor       = voice.InputFor
 	BlockReason    = voice.InputReason
 	BlockForwardTo = voice.InputForwardTo
 )

@@ -19,12 +19,14 @@ const (
 	VerbApprove = string(voice.Approve)
 	VerbDeny    = string(voice.Deny)
 	VerbExtend  = string(voice.Extend)
+	VerbRevoke  = string(voice.Revoke)
 	VerbForward = string(voice.Forward)
 	VerbRequest = "request"
 
 	InputReason   = voice.InputReason
 	InputItem     = voice.InputItem
 	InputDuration = voice.InputDuration
+	InputFor      = voice.InputFor
 
 	// DataFrom in a button's data says which card the click came from: FromList for a
 	// list of several requests (pending, digest), whose answer must keep the others.

@@ -7,11 +7,12 @@ import (
 )
 
 // CardFor is the card a person gets about a request: the approval card of a request
-// accessbot decides, or, where the backend's own policy decides, a card about the
-// backend's approval that person may decide (or did, or that was taken from them).
+// accessbot decides (ApprovalCardFor: buttons only while they may decide it now), or,
+// where the backend's own policy decides, a card about the backend's approval that
+// person may decide (or did, or that was taken from them).
 func CardFor(r *governance.Request, viewer governance.Person) Message {
 	if r.Desk == nil {
-		return ApprovalCard(r)
+		return ApprovalCardFor(r, viewer.Email)
 	}
 	return deskCard(r, viewer)
 }

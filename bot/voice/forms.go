@@ -12,6 +12,7 @@ const (
 	InputItem      = "item"
 	InputDuration  = "duration"
 	InputReason    = "reason"
+	InputFor       = "for" // whom a request is for, when not the sender
 	InputForwardTo = "forward_to"
 )
 
@@ -55,6 +56,8 @@ func RequestForm(items []governance.Item) Form {
 		{Name: InputDuration, Label: "Duration", Hint: "30m, 8h, 7d or 1d12h", Placeholder: "e.g. 8h — empty means the item's default", Optional: true},
 		{Name: InputReason, Label: "Reason", Placeholder: "Why do you need it? Some items require a reason.", Optional: true,
 			Multiline: true, MaxLength: governance.MaxReasonLength},
+		{Name: InputFor, Label: "For", Hint: "Managers may ask for their direct reports, admins for anyone; they are told and may cancel it.",
+			Placeholder: "Someone else's e-mail — empty means you", Optional: true},
 	}}
 }
 

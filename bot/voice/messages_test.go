@@ -3,6 +3,7 @@ package voice_test
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -39,6 +40,18 @@ func request(st governance.State) *governance.Request {
 		r.RevokedBy = &bob
 	}
 	return r
+}
+
+// staged makes r a request of two stages, the manager's and the owners' (two of three),
+// in the second: Alice approved the first, Bob one of the two the second needs.
+func staged(r *governance.Request) {
+	dave := governance.Person{Email: "dave@example.com", Name: "Dave"}
+	r.Stages = []governance.Stage{{Name: "manager", Approvers: []governance.Person{alice}, Required: 1},
+		{Name: "owners", Approvers: []governance.Person{alice, bob, dave}, Required: 2}}
+	r.Stage, r.StageStarted = 1, t0.Add(time.Hour)
+	r.Approvers = []governance.Person{alice, bob, dave}
+	r.Approvals = []governance.Decision{{By: alice, Approved: true, At: t0.Add(time.Hour)},
+		{By: bob, Approved: true, At: t0.Add(2 * time.Hour), Stage: 1}}
 }
 
 // variant is a request made different by edit.
@@ -103,6 +116,27 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 	ms["approval card / no reason"] = voice.ApprovalCard(noReason)
 	ms["request created / no reason"] = voice.RequestCreated(noReason)
 	ms["revoked / by someone else"] = voice.Revoked(variant(governance.StateRevoked, func(r *governance.Request) { r.RevokedBy = &alice }))
+	for _, st := range []governance.State{governance.StatePendingApproval, governance.StateApproved, governance.StateDenied} {
+		r := variant(st, staged)
+		ms["approval card / stage 2 of 2 / "+string(st)] = voice.ApprovalCard(r)
+		ms["approval card for one who approved / "+string(st)] = voice.ApprovalCardFor(r, alice.Email)
+		ms["approved / stage 2 of 2 / "+string(st)] = voice.Approved(r)
+		ms["schedule / stage 2 of 2 / "+string(st)] = voice.Schedule(r, governance.Steps(r))
+		ms["notice stage / "+string(st)] = voice.Notice(governance.Notice{Kind: governance.NoticeNextStage, Request: r})
+		ms["notice received / staged / "+string(st)] = voice.Notice(governance.Notice{Kind: governance.NoticeReceived, Request: r})
+		forBob := variant(st, func(r *governance.Request) { r.RequestedBy = &bob })
+		ms["approval card / asked for someone else / "+string(st)] = voice.ApprovalCard(forBob)
+		ms["request created / asked for someone else / "+string(st)] = voice.RequestCreated(forBob)
+		ms["notice asked for you / "+string(st)] = voice.Notice(governance.Notice{Kind: governance.NoticeAskedForYou, Request: forBob})
+	}
+	auto := variant(governance.StateApproved, func(r *governance.Request) { r.AutoApproved = "on call in PagerDuty (schedule PSCHED1)" })
+	for _, k := range []governance.NoticeKind{governance.NoticeApproved, governance.NoticeAutoApproved, governance.NoticeAutoApprovedAdmin} {
+		ms["notice "+string(k)+" / auto-approved"] = voice.Notice(governance.Notice{Kind: k, Request: auto})
+	}
+	ms["request created / auto-approved"] = voice.RequestCreated(auto)
+	ms["approval card / cancelled by who asked"] = voice.ApprovalCard(variant(governance.StateCancelled, func(r *governance.Request) {
+		r.RequestedBy, r.CancelledBy = &bob, &bob
+	}))
 
 	// Where the backend's own policy decides: each step as its approvers and the requester see it.
 	for name, st := range map[string]governance.ApprovalStatus{"open": governance.ApprovalPending, "approved": governance.ApprovalApproved,
@@ -142,11 +176,13 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 	ms["pending / one just decided"] = voice.Pending([]*governance.Request{request(governance.StateDenied), waiting[1]})
 	ms["pending / all decided"] = voice.Pending([]*governance.Request{request(governance.StateApproved)})
 	ms["digest"] = voice.Digest(waiting)
+	ms["pending / staged"] = voice.Pending([]*governance.Request{variant(governance.StatePendingApproval, staged)})
 	ms["pending / a reason longer than a row shows"] = voice.Pending([]*governance.Request{
 		variant(governance.StatePendingApproval, func(r *governance.Request) { r.Reason = strings.Repeat("the month-end close needs it; ", 40) })})
 	items := []governance.Item{
 		{ID: "prod-db", Name: "Production database", Description: "read-only", DefaultDuration: 8 * time.Hour, MaxDuration: 7 * governance.Day, JustificationRequired: true},
-		{ID: "vpn", Name: "Office VPN", DefaultDuration: 30 * governance.Day},
+		{ID: "vpn", Name: "Office VPN", DefaultDuration: 30 * governance.Day, RequireTicket: regexp.MustCompile(`^(INC|CHG)-[0-9]+`),
+			Stages: []governance.StagePolicy{{Name: "manager"}, {Name: "owners"}}},
 		{ID: "sp", Name: "Anything in SailPoint", Backend: "sailpoint", Search: true},
 	}
 	for i := range items {

@@ -115,7 +115,7 @@ const (
 	// Open is a link to the request in the backend's own web UI (Button.URL).
 	Open   Action = "open"
 	Cancel Action = "cancel" // the requester withdraws their request (home view)
-	Revoke Action = "revoke" // the holder gives up their access now (home view)
+	Revoke Action = "revoke" // access ends now: the holder's (home view), an admin's (FYI of an auto-approval)
 )
 
 // Label is the button's caption.

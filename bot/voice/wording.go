@@ -3,6 +3,7 @@ package voice
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/accessbot/accessbot/governance"
@@ -56,7 +57,10 @@ func BackendName(name string) string { return governance.BackendTitle(name) }
 
 // whenTheyDecide is the end of "you will hear …": one approver, or several of them.
 func whenTheyDecide(r *governance.Request) string {
-	if len(r.Approvers) == 1 {
+	if r.Staged() {
+		return " for approval. You will hear here as each stage is decided."
+	}
+	if len(r.Deciders()) == 1 {
 		return " for approval. You will hear here when they decide."
 	}
 	return " for approval. You will hear here when one of them decides."
@@ -82,7 +86,8 @@ func decide(r *governance.Request) []Button {
 
 // ApprovalCard is the message an approver gets: who asks for what, for how long and why,
 // with Approve and Deny while the request is pending, and the outcome, without buttons,
-// once it is not.
+// once it is not. A request of several stages, or of several required approvals, shows
+// where its approval stands and who approved so far.
 func ApprovalCard(r *governance.Request) Message {
 	m := Message{
 		Title: "Access request " + r.ID,
@@ -94,9 +99,22 @@ func ApprovalCard(r *governance.Request) Message {
 		m.Title = "Extension request " + r.ID
 		m.Fields = append(m.Fields, Field{"Extends", extends(r)})
 	}
+	if r.RequestedBy != nil {
+		m.Fields[0] = Field{"For", person(r.Requester)}
+		m.Fields = slices.Insert(m.Fields, 1, Field{"Asked by", person(*r.RequestedBy)})
+	}
+	if r.Staged() {
+		m.Fields = append(m.Fields, Field{"Approval", StageProgress(r)})
+		if len(r.Approvals) > 0 {
+			m.Fields = append(m.Fields, Field{"Approved so far", approvedSoFar(r)})
+		}
+	}
 	if r.State == governance.StatePendingApproval {
 		m.Buttons = decide(r)
 		m.Context = line("Request ", r.ID, " · approvers: ", approvers(r), " · the first decision counts, and everyone's card shows it.")
+		if r.Staged() {
+			m.Context = line("Request ", r.ID, " · waiting for: ", approvers(r), " · one Deny ends it, and everyone's card shows each decision.")
+		}
 		m.Summary = line(user(r.Requester.Display(), 0), " asks for ", user(r.Item.Name, maxName), " (", duration(r), ") — request ",
 			r.ID, " is waiting for your decision.")
 		return m
@@ -106,6 +124,56 @@ func ApprovalCard(r *governance.Request) Message {
 	m.Context = line("Request " + r.ID)
 	m.Summary = line("Request ", r.ID, ": ", outcome.Text)
 	return m
+}
+
+// ApprovalCardFor is r's approval card as recipient sees it: the buttons only while they
+// may decide it now (not once they approved, nor while another stage decides). A card of
+// the admins' channel ("admins#…") keeps them while r is pending.
+func ApprovalCardFor(r *governance.Request, recipient string) Message {
+	m := ApprovalCard(r)
+	if recipient != "" && !strings.HasPrefix(recipient, "admins#") && !r.CanDecide(governance.Person{Email: recipient}) {
+		m.Buttons = nil
+		if r.State == governance.StatePendingApproval && r.HasApproved(governance.Person{Email: recipient}) {
+			m.Body = append(m.Body, para(IconApproved, "You approved it; it is waiting for ", approvers(r), "."))
+		}
+	}
+	return m
+}
+
+// StageProgress says where a request's approval stands: "1 of 2 required · stage 2 of 2:
+// owners" (approvals of the stage deciding now, of those it requires).
+func StageProgress(r *governance.Request) Text {
+	all, st := r.AllStages(), r.CurrentStage()
+	got := len(r.StageApprovals())
+	if r.Decision != nil && r.Decision.Approved && r.State != governance.StatePendingApproval {
+		got = st.Required
+	}
+	t := line(fmt.Sprintf("%d of %d required", got, st.Required))
+	if len(all) > 1 {
+		t = line(t, fmt.Sprintf(" · stage %d of %d: ", r.Stage+1, len(all)), user(st.Name, maxID))
+	}
+	return t
+}
+
+// approvedSoFar names who approved, stage by stage when there are several: "manager:
+// Dave (dave@example.com) · owners: Alice (alice@example.com)".
+func approvedSoFar(r *governance.Request) Text {
+	all := r.AllStages()
+	var t Text
+	for i, d := range r.Approvals {
+		stage := min(d.Stage, len(all)-1)
+		switch {
+		case len(all) > 1 && (i == 0 || r.Approvals[i-1].Stage != d.Stage):
+			if i > 0 {
+				t = line(t, " · ")
+			}
+			t = line(t, user(all[stage].Name, maxID), ": ")
+		case i > 0:
+			t = line(t, ", ")
+		}
+		t = line(t, person(d.By))
+	}
+	return t
 }
 
 // AdminAlert is what the admins get when a request escalates: the approval card, with
@@ -123,6 +191,8 @@ func AdminAlert(r *governance.Request) Message {
 func Outcome(r *governance.Request) Paragraph {
 	d := r.Decision
 	switch {
+	case r.State == governance.StateCancelled && r.CancelledBy != nil:
+		return para(IconStop, "Cancelled by ", person(*r.CancelledBy), ", who asked for it, at ", date(r.CancelledAt), ".")
 	case r.State == governance.StateCancelled:
 		return para(IconStop, "Cancelled by requester ", person(r.Requester), " at ", date(r.CancelledAt), ".")
 	case r.State == governance.StateTimedOut:
@@ -145,6 +215,8 @@ func Notice(n governance.Notice) Message {
 		m.Buttons = decide(r)
 	case n.Kind == governance.NoticeExpiring && r.State == governance.StateActive:
 		m.Buttons = []Button{{Action: Extend, Request: r}}
+	case n.Kind == governance.NoticeAutoApprovedAdmin && !r.State.Terminal():
+		m.Buttons = []Button{{Action: Revoke, Request: r}}
 	}
 	return m
 }
@@ -153,6 +225,29 @@ func noticeText(n governance.Notice) Paragraph {
 	r := n.Request
 	it := item(r)
 	switch n.Kind {
+	case governance.NoticeAutoApproved, governance.NoticeAutoApprovedAdmin:
+		t := line("FYI: ", person(r.Requester), " asked for ", it, " (", duration(r), ") — request ", id(r),
+			" — and it was approved automatically, without you: the requester is ", user(r.AutoApproved, maxList), ".\n",
+			quote(r.Reason, maxDetail), "\nNothing for you to do; the audit trail records the rule.")
+		if n.Kind == governance.NoticeAutoApprovedAdmin {
+			t = line(t, " As an admin you may revoke it.")
+		}
+		return para(IconInfo, t)
+	case governance.NoticeAskedForYou:
+		by := line("Someone")
+		if r.RequestedBy != nil {
+			by = person(*r.RequestedBy)
+		}
+		return para(IconInbox, by, " asked for ", it, " (", duration(r), ") for you: request ", id(r), ", now with ", approvers(r),
+			" for approval.\n", quote(r.Reason, maxDetail), "\nYou will hear here when they decide. Not wanted? ", cmd("cancel "+r.ID))
+	case governance.NoticeNextStage:
+		st := r.CurrentStage()
+		need := ""
+		if st.Required > 1 {
+			need = fmt.Sprintf(" (%d of them must approve)", st.Required)
+		}
+		return para(IconInbox, "Your request ", id(r), " for ", it, fmt.Sprintf(" passed stage %d of %d; stage %d, ", r.Stage, len(r.AllStages()), r.Stage+1),
+			user(st.Name, maxID), ", is with ", approvers(r), need, ". You will hear here when they decide.")
 	case governance.NoticeReceived:
 		if r.Desk != nil {
 			return para(IconInbox, "Your request ", id(r), " for ", it, " (", duration(r), ") goes to ", backend(r),
@@ -165,6 +260,10 @@ func noticeText(n governance.Notice) Paragraph {
 		return para(IconInbox, "Your request ", id(r), " for ", it, " (", duration(r), ") went to ", approvers(r),
 			whenTheyDecide(r))
 	case governance.NoticeApproved:
+		if r.AutoApproved != "" {
+			return para(IconApproved, "Your request ", id(r), " for ", it, " was approved automatically: you are ", user(r.AutoApproved, maxList),
+				". Granting it now; you will hear when the access is active. Your approvers are told.")
+		}
 		by := line("An approver")
 		if r.Decision != nil {
 			by = person(r.Decision.By)
@@ -268,6 +367,9 @@ func Pending(rs []*governance.Request) Message {
 	for _, r := range rs {
 		row := Message{Body: []Paragraph{para(IconNone, id(r), " ", person(r.Requester), " asks for ", item(r), ", ", duration(r),
 			", since ", date(r.CreatedAt), "\n", quote(r.Reason, maxRowNote))}, Buttons: decide(r)}
+		if r.Staged() && r.State == governance.StatePendingApproval {
+			row.Body = append(row.Body, para(IconNone, StageProgress(r)))
+		}
 		if r.State != governance.StatePendingApproval && len(r.Desk.Open()) == 0 {
 			row.Body = append(row.Body, Outcome(r))
 		}
@@ -345,6 +447,7 @@ func Help(items []governance.Item) Message {
 				cmd("extend AR-7 [for <duration>]"), " — ask for more time on access you hold (as long again, or for the duration given)\n",
 				cmd("revoke <item>"), " — give up access you hold now; ", cmd("revoke <item> from <e-mail>"), " ends a direct report's (managers, admins)\n",
 				cmd("schedule AR-7"), " — the reminders, escalations and timeout planned for a request, or when its access ends\n",
+				cmd("request <item> for <e-mail>"), " — ask for a direct report (managers) or anyone (admins); they are told and may cancel\n",
 				cmd("connect <system>"), " — connect your own account at a system such as SailPoint, so that accessbot acts there as you; ",
 				cmd("connections"), " lists them, ", cmd("disconnect <system>"), " forgets one\n",
 				cmd("help"), " — this"),
@@ -369,8 +472,14 @@ func Help(items []governance.Item) Message {
 		if it.MaxDuration > 0 {
 			t = line(t, ", at most "+governance.FormatDuration(it.MaxDuration))
 		}
-		if it.JustificationRequired {
+		if it.JustificationRequired && it.RequireTicket == nil {
 			t = line(t, "; a reason is required")
+		}
+		if it.RequireTicket != nil {
+			t = line(t, "; the reason must contain a ticket (", Span{Kind: User, Style: Code, Text: it.RequireTicket.String(), Limit: maxID}, ")")
+		}
+		if len(it.Stages) > 1 {
+			t = line(t, fmt.Sprintf("; approved in %d stages", len(it.Stages)))
 		}
 		m.Rows = append(m.Rows, Message{Body: []Paragraph{{Text: t}}})
 	}
@@ -385,6 +494,11 @@ func Schedule(r *governance.Request, steps []governance.Step) Message {
 	t := line(id(r), " ", item(r), " is "+r.State.Label()+".")
 	if len(steps) == 0 {
 		return Message{Body: []Paragraph{{Text: line(t, " Nothing is scheduled for it.")}}}
+	}
+	if r.State == governance.StatePendingApproval && len(r.AllStages()) > 1 {
+		t = line(t, fmt.Sprintf(" Stage %d of %d, ", r.Stage+1, len(r.AllStages())), user(r.CurrentStage().Name, maxID),
+			", began ", date(r.StageStart()), fmt.Sprintf(", with %d of %d required approvals so far; its reminders, escalations and timeout count from its start.",
+				len(r.StageApprovals()), r.CurrentStage().Required))
 	}
 	t = line(t, " Planned:")
 	for _, st := range steps {
@@ -422,6 +536,14 @@ func RequestCreated(r *governance.Request) Message {
 		t = line("You asked to extend ", extends(r), ", for ", item(r), ": request ", id(r), " is waiting for ", approvers(r),
 			". I will tell you their decision in a direct message.")
 	}
+	if r.RequestedBy != nil {
+		t = line("Request ", id(r), " for ", item(r), ", ", duration(r), ", for ", person(r.Requester), ", is waiting for ", approvers(r),
+			". They are told, hear the decision, and may cancel it.")
+	}
+	if r.AutoApproved != "" {
+		t = line("Request ", id(r), " for ", item(r), ", ", duration(r), ", was approved automatically: you are ", user(r.AutoApproved, maxList),
+			". Granting it now; your approvers are told, and I will tell you when the access is active.")
+	}
 	if r.Reason != "" {
 		t = line(t, "\n", quote(r.Reason, maxDetail))
 	}
@@ -454,11 +576,16 @@ func Revoked(r *governance.Request) Message {
 	return say(IconLock, whose, " to ", item(r), " (request ", id(r), ") is revoked; ", backend(r), " is removing it now.")
 }
 
-// Approved tells an approver their approval was recorded.
+// Approved tells an approver their approval was recorded: the request is granted now, or
+// waits for more approvals.
 func Approved(r *governance.Request) Message {
 	if r.Desk != nil {
 		return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ". ", backend(r),
 			" records the approval as yours; ", user(r.Requester.Display(), 0), " is told.")
+	}
+	if r.State == governance.StatePendingApproval {
+		return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ". It now stands at ", StageProgress(r),
+			", waiting for ", approvers(r), ".")
 	}
 	return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ", ", duration(r), ". ",
 		user(r.Requester.Display(), 0), " is told, and the access is being granted.")

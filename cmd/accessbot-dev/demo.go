@@ -88,8 +88,9 @@ func demo(ctx context.Context, stdout io.Writer) error {
 		return bot.Dispatcher.Drain(ctx)
 	}
 
-	out.printf("accessbot demo — the people: CAROL (engineer), ALICE and BOB (approvers), DAVE (engineer), ERIN (not an approver).\n")
-	out.printf("Catalog: prod-db-read (approvers Alice, Bob; reason required), aws-admin (Alice), vpn (Bob).\n")
+	out.printf("accessbot demo — the people: CAROL (engineer), ALICE and BOB (approvers), DAVE and ERIN (engineers, database owners).\n")
+	out.printf("Catalog: prod-db-read (approvers Alice, Bob; reason required), aws-admin (Alice), vpn (Bob),\n")
+	out.printf("prod-db-write (two stages: team lead Alice, then two of the database owners Bob, Dave, Erin; a ticket in the reason).\n")
 	steps := []struct {
 		title string
 		after time.Duration // how much time passes before it
@@ -106,6 +107,15 @@ func demo(ctx context.Context, stdout io.Writer) error {
 		{"Bob denies it, with a reason", 0, []act{{"BOB", "deny", "AR-2", "use the bastion host instead"}}},
 		{"Carol asks for AWS admin, then changes her mind and cancels", 0,
 			[]act{{"CAROL", "types", "request aws-admin for 1h because rotating keys", ""}, {"CAROL", "types", "cancel AR-3", ""}}},
+		{"Carol asks to write to the production database: first without a ticket, then with one; only Alice, the first stage, gets a card", 0,
+			[]act{{"CAROL", "types", "request prod-db-write for 1h because fix the orders table", ""},
+				{"CAROL", "types", "request prod-db-write for 1h because CHG-2042 fix the orders table", ""}}},
+		{"Bob, of the second stage, tries before it begins", 0, []act{{"BOB", "approve", "AR-4", ""}}},
+		{"Alice approves stage 1: the database owners get their cards", 5 * time.Minute, []act{{"ALICE", "approve", "AR-4", ""}}},
+		{"Bob approves: one of the two approvals stage 2 needs; every card shows it", 5 * time.Minute,
+			[]act{{"BOB", "approve", "AR-4", ""}, {"BOB", "approve", "AR-4", ""}}},
+		{"Carol looks at the schedule of AR-4: stage 2's reminders count from its start", 0, []act{{"CAROL", "types", "schedule AR-4", ""}}},
+		{"Dave approves: the last required approval, so the access is granted, once", 5 * time.Minute, []act{{"DAVE", "approve", "AR-4", ""}}},
 		{"Carol checks her requests", 0, []act{{"CAROL", "types", "status", ""}}},
 	}
 	for _, s := range steps {
@@ -117,7 +127,7 @@ func demo(ctx context.Context, stdout io.Writer) error {
 			}
 		}
 	}
-	out.printf("\nThat was the whole path: request → cards → decision → grant → notices, through the real HTTP handlers.\n")
+	out.printf("\nThat was the whole path: request → cards → decision (in stages) → grant → notices, through the real HTTP handlers.\n")
 	return nil
 }
 

@@ -58,6 +58,15 @@ func TestRun_Demo(t *testing.T) {
 		"use the bastion host instead",
 		"Cancelled by requester Carol",
 		"AR-3 AWS production admin",
+		"needs a ticket in the reason: it must contain text matching `^(INC|CHG)-[0-9]+`",
+		"Approval: 0 of 1 required · stage 1 of 2: team lead",
+		"Approval: 1 of 2 required · stage 2 of 2: database owners",
+		"Approved so far: team lead: Alice Approver (alice@example.com) · database owners: Bob Backup (bob@example.com)",
+		"passed stage 1 of 2; stage 2, database owners, is with Bob Backup, Dave Owner, Erin Owner (2 of them must approve)",
+		"You already approved AR-4, and nobody decides twice",
+		"Stage 2 of 2, database owners, began 2026-11-23 09:17 UTC, with 1 of 2 required approvals so far",
+		"Approved by Dave (dave@example.com)",
+		"Your access to Production database (write) `prod-db-write` is active until",
 	} {
 		assert.Contains(t, out.String(), want)
 	}

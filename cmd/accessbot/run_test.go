@@ -17,7 +17,7 @@ func TestRun_ConfigCheck(t *testing.T) {
 	out := clitest.NewOutput()
 	require.NoError(t, run(context.Background(), []string{"accessbot", "config", "check"}, clitest.Env(nil), out))
 	assert.Contains(t, out.String(), "configuration is valid")
-	assert.Contains(t, out.String(), "3 items (the sample catalog")
+	assert.Contains(t, out.String(), "4 items (the sample catalog")
 
 	bad := clitest.WriteConfig(t, "listen: nowhere\napproval:\n  maxReminders: 40\n")
 	err := run(context.Background(), []string{"accessbot", "config", "check", "-config", bad}, clitest.Env(nil), clitest.NewOutput())

@@ -23,6 +23,7 @@ import (
 	"github.com/accessbot/accessbot/governance/accounts"
 	"github.com/accessbot/accessbot/governance/builtin"
 	"github.com/accessbot/accessbot/governance/entra"
+	"github.com/accessbot/accessbot/governance/pagerduty"
 	"github.com/accessbot/accessbot/governance/permissions"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/sailpoint"
@@ -45,6 +46,7 @@ type Config struct {
 	SailPoint   sailpoint.Settings   `yaml:"sailpoint"`
 	Entra       entra.Settings       `yaml:"entra"`
 	Permissions permissions.Settings `yaml:"permissions"`
+	PagerDuty   pagerduty.Settings   `yaml:"pagerduty"` // on-call auto-approval rules
 	// Accounts: publicURL, and ACCESSBOT_TOKEN_KEY from the environment (connected accounts).
 	Accounts     accounts.Settings `yaml:",inline"`
 	Admins       []string          `yaml:"admins"` // may decide escalated requests
@@ -92,10 +94,19 @@ type Config struct {
 	} `yaml:"log"`
 	CatalogFile string    `yaml:"catalogFile"`
 	CatalogYAML yaml.Node `yaml:"catalog"`
+	// Groups are the groups approval stages name as group:<name>: name → e-mail addresses.
+	Groups map[string][]string `yaml:"groups"`
+	// Managers maps a person's e-mail to their manager's, for the manager approver kind of
+	// items whose backend does not know managers; ManagersFile holds the same map in a file
+	// of its own (a directory export).
+	Managers     map[string]string `yaml:"managers"`
+	ManagersFile string            `yaml:"managersFile"`
 
 	catalog    *governance.Catalog
 	sample     bool // no catalog was configured: the sample catalog is in use
 	schedule   governance.Schedule
+	groups     governance.Groups
+	managers   map[string]governance.Person
 	admins     []governance.Person
 	hours      governance.WorkingHours
 	configPath string
@@ -153,7 +164,7 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 		return getenv(name)
 	}
 	env := governance.Env{Get: getenv, Secret: secret}
-	for _, s := range []interface{ FromEnv(governance.Env) }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin, &c.SailPoint, &c.Entra, &c.Permissions, &c.Accounts} {
+	for _, s := range []interface{ FromEnv(governance.Env) }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin, &c.SailPoint, &c.Entra, &c.Permissions, &c.Accounts, &c.PagerDuty} {
 		s.FromEnv(env)
 	}
 	if c.Accounts.PublicURL != "" {
@@ -238,13 +249,18 @@ func (c *Config) check() []error {
 	if c.Metrics.Listen == c.Listen {
 		errs = append(errs, fmt.Errorf("metrics listen is the public listen address %s; give metrics a port of their own, or set metrics.listen: off and METRICS_TOKEN", c.Listen))
 	}
-	for _, s := range []interface{ Check() []error }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin} {
+	for _, s := range []interface{ Check() []error }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin, &c.PagerDuty} {
 		errs = append(errs, s.Check()...)
 	}
 	errs = append(errs, c.checkApproval()...)
 	errs = append(errs, c.checkPeople()...)
 	errs = append(errs, c.checkRuntime()...)
-	errs = append(errs, c.loadCatalog()...)
+	errs = append(errs, c.checkDirectory()...)
+	if catErrs := c.loadCatalog(); len(catErrs) > 0 {
+		errs = append(errs, catErrs...)
+	} else {
+		errs = append(errs, governance.CheckPolicies(c.catalog, c.policyOptions())...)
+	}
 	errs = append(errs, c.Accounts.Check(c.connecting())...)
 	errs = append(errs, c.checkChannels()...)
 	return append(errs, c.checkSigningSecret()...)
@@ -490,6 +506,71 @@ func (c *Config) checkRuntime() []error {
 		errs = append(errs, fmt.Errorf("log format %q: use json or text", c.Log.Format))
 	}
 	return errs
+}
+
+// checkDirectory reads the groups and the managers (inline and from managersFile), and
+// sets c.groups and c.managers.
+func (c *Config) checkDirectory() []error {
+	var errs []error
+	c.groups = governance.Groups{}
+	for name, members := range c.Groups {
+		if name == "" || strings.ContainsAny(name, " \t:") {
+			errs = append(errs, fmt.Errorf("groups: %q is not a group name; use letters, digits and dashes, such as db-owners", name))
+		}
+		for _, m := range members {
+			p, err := governance.ParsePerson(m)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("groups %s: %w", name, err))
+				continue
+			}
+			c.groups[name] = append(c.groups[name], p)
+		}
+	}
+	managers := map[string]string{}
+	if c.ManagersFile != "" {
+		data, err := os.ReadFile(c.ManagersFile)
+		if err != nil {
+			return append(errs, fmt.Errorf("managersFile: %w", err))
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&managers); err != nil && !errors.Is(err, io.EOF) {
+			return append(errs, fmt.Errorf("managersFile %s: %w (write one line per person: alice@example.com: bob@example.com)", c.ManagersFile, err))
+		}
+	}
+	for who, m := range c.Managers {
+		managers[who] = m
+	}
+	c.managers = map[string]governance.Person{}
+	for who, m := range managers {
+		p, err := governance.ParsePerson(who)
+		mp, merr := governance.ParsePerson(m)
+		if err = errors.Join(err, merr); err != nil {
+			errs = append(errs, fmt.Errorf("managers: %w", err))
+			continue
+		}
+		if p.Is(mp) {
+			errs = append(errs, fmt.Errorf("managers: %s is named their own manager; nobody may approve their own request", p.Email))
+			continue
+		}
+		c.managers[p.Email] = mp
+	}
+	return errs
+}
+
+// policyOptions is what the catalog's approval stages may rely on: the groups, the
+// managers, and which backends tell managers and item owners.
+func (c *Config) policyOptions() governance.PolicyOptions {
+	o := governance.PolicyOptions{Groups: c.groups, Managers: len(c.managers) > 0, PagerDuty: c.PagerDuty.Enabled()}
+	for name, b := range map[string]any{builtin.Name: (*builtin.Backend)(nil), sailpoint.Name: (*sailpoint.Backend)(nil),
+		entra.Name: (*entra.Backend)(nil), permissions.Name: (*permissions.Backend)(nil)} {
+		if _, ok := b.(governance.ManagerFinder); ok {
+			o.ManagerBackends = append(o.ManagerBackends, name)
+		}
+		if _, ok := b.(governance.OwnerFinder); ok {
+			o.Owners = append(o.Owners, name)
+		}
+	}
+	return o
 }
 
 // loadCatalog reads the catalog (or the sample one) and checks each item with its

@@ -28,7 +28,7 @@ func TestLoadConfig_NoConfigRunsOnEmbeddedDefaults(t *testing.T) {
 	assert.Equal(t, slackbot.DevSigningSecret, c.Slack.SigningSecret)
 	assert.Equal(t, "127.0.0.1:8080", c.Listen)
 	assert.Contains(t, c.Redis.Describe(), "embedded")
-	assert.Len(t, c.catalog.Items(), 3)
+	assert.Len(t, c.catalog.Items(), 4)
 	assert.Equal(t, 9*time.Hour, c.hours.Start, "working hours default to 09:00-18:00")
 }
 
@@ -212,6 +212,30 @@ catalog:
 	assert.NoError(t, err)
 }
 
+// stagedConfig is a configuration with the db-owners group (two people), Carol's manager,
+// and an item db of two stages, manager and owners, whose approvers are as given.
+func stagedConfig(stage1, stage2 string) string {
+	return "groups:\n  db-owners: [dave@example.com, erin@example.com]\nmanagers:\n  carol@example.com: alice@example.com\n" +
+		"catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approval:\n      stages:\n" +
+		"        - name: manager\n          " + stage1 + "\n        - name: owners\n          " + stage2 + "\n"
+}
+
+func TestLoadConfig_ApprovalStagesGroupsAndManagers(t *testing.T) {
+	dir := t.TempDir()
+	managers := filepath.Join(dir, "managers.yaml")
+	require.NoError(t, os.WriteFile(managers, []byte("erin@example.com: Dave <dave@example.com>\n"), 0o600))
+	c, err := LoadConfig(clitest.WriteConfig(t, stagedConfig("approvers: [manager]", "approvers: [bob@example.com, group:db-owners]\n          required: 2")+
+		"managersFile: "+managers+"\n"), clitest.Env(nil))
+	require.NoError(t, err)
+	it := c.catalog.Items()[0]
+	require.Len(t, it.Stages, 2)
+	assert.Equal(t, "owners", it.Stages[1].Name)
+	assert.Equal(t, 2, it.Stages[1].Required)
+	assert.Equal(t, governance.Groups{"db-owners": {{Email: "dave@example.com"}, {Email: "erin@example.com"}}}, c.groups)
+	assert.Equal(t, map[string]governance.Person{"carol@example.com": {Email: "alice@example.com"},
+		"erin@example.com": {Email: "dave@example.com", Name: "Dave"}}, c.managers, "inline managers and managersFile together")
+}
+
 const sailpointItem = "catalog:\n  - id: x\n    name: X\n    backend: sailpoint\n    ref: ROLE:2c918086749d78830174a1a40e121518\n    approvers: [a@example.com]\n"
 
 func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
@@ -293,6 +317,29 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"bad sweep spec", "scheduler:\n  sweep: sometimes\n", nil, []string{"not a cron spec"}},
 		{"bad admin", "admins: [root]\n", nil, []string{"admins"}},
 		{"missing catalog file", "catalogFile: /nonexistent/catalog.yaml\n", nil, []string{"catalogFile"}},
+		{"an unknown approver kind", stagedConfig("approvers: [manager]", "approvers: [teamlead, group:db-owners]"), nil,
+			[]string{`catalog item 1 (db): approval stage 2: approver "teamlead" is not an approver kind; write an e-mail address, manager, owner or group:<name>`}},
+		{"the requester as approver", stagedConfig("approvers: [requester]", "approvers: [bob@example.com]"), nil,
+			[]string{`approver "requester" cannot approve: nobody may approve their own request`}},
+		{"required above the people who could approve", stagedConfig("approvers: [manager]", "approvers: [bob@example.com, group:db-owners]\n          required: 4"), nil,
+			[]string{"catalog item db, approval stage 2 (owners): required is 4, but only 3 different people can approve it; lower required or add approvers"}},
+		{"an undefined group", stagedConfig("approvers: [group:dba]", "approvers: [bob@example.com]"), nil,
+			[]string{"catalog item db, approval stage 1 (manager): group:dba is not defined; add it under groups"}},
+		{"manager where nothing knows managers", "catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approval:\n      stages:\n        - approvers: [manager]\n", nil,
+			[]string{"catalog item db, approval stage 1 (stage 1): manager, but nothing can tell accessbot who a requester's manager is; backend builtin does not know managers; list them under managers"}},
+		{"owner of an item nobody owns", stagedConfig("approvers: [owner]", "approvers: [bob@example.com]"), nil,
+			[]string{"catalog item db, approval stage 1 (manager): owner, but backend builtin does not tell item owners; set owner: on the item"}},
+		{"a stage only its one approver, who also decides another, could decide", stagedConfig("approvers: [bob@example.com]", "approvers: [bob@example.com]"), nil,
+			[]string{"catalog item db, approval stage 2 (owners): bob@example.com is the only approver of this stage and of another, and nobody decides twice"}},
+		{"a manager of themselves", "managers:\n  carol@example.com: carol@example.com\n", nil, []string{"managers: carol@example.com is named their own manager"}},
+		{"both approvers and stages", "catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approvers: [bob@example.com]\n    approval:\n      stages:\n        - approvers: [alice@example.com]\n", nil,
+			[]string{"set either approvers or approval stages, not both"}},
+		{"an auto-approval group not defined, and PagerDuty without a key", "catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approvers: [bob@example.com]\n" +
+			"    autoApprove:\n      - group: sre\n      - pagerduty:\n          schedules: [PSCHED1]\n        maxDuration: 4h\n      - maxDuration: 1h\n", nil,
+			[]string{"catalog item db, autoApprove rule 1: group sre is not defined", "catalog item db, autoApprove rule 2: pagerduty, but PagerDuty is not configured; set PAGERDUTY_API_KEY",
+				"catalog item db, autoApprove rule 3: names nothing"}},
+		{"a ticket pattern that is not one", "catalog:\n  - id: db\n    name: DB\n    backend: builtin\n    approvers: [bob@example.com]\n    requireTicket: '(INC'\n", nil,
+			[]string{`requireTicket "(INC" is not a regular expression`}},
 		{"a token key that is not one", "", map[string]string{"ACCESSBOT_TOKEN_KEY": "k1:c2hvcnQ="},
 			[]string{`ACCESSBOT_TOKEN_KEY key "k1" is not base64 of 32 bytes; make one with: openssl rand -base64 32`}},
 		{"a public URL in the clear", "publicURL: http://accessbot.example.com\n", nil, []string{"use https; sign-in codes and cookies must not cross the network in the clear"}},

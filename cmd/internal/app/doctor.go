@@ -65,6 +65,9 @@ func Doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 	} else {
 		skip("teams", "no TEAMS_APP_ID: Microsoft Teams is not served")
 	}
+	if cfg.PagerDuty.Enabled() {
+		probe("pagerduty", cfg.PagerDuty.Probe)
+	}
 	for _, name := range cfg.catalog.Backends() {
 		switch b := cfg.backend(name); {
 		case name == builtin.Name:

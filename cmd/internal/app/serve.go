@@ -195,9 +195,18 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	if acc != nil {
 		people = acc
 	}
+	var onCall governance.OnCall
+	if c.PagerDuty.Enabled() {
+		pd, err := c.PagerDuty.Open(clock)
+		if err != nil {
+			return nil, err
+		}
+		onCall = pd
+	}
 	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends, Accounts: people,
 		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: meter, Logger: log,
-		Homes:     c.Slack.Homes(), // Slack's Home tabs, redrawn on every change they show
+		Homes:  c.Slack.Homes(), // Slack's Home tabs, redrawn on every change they show
+		Groups: c.groups, Managers: c.managers, OnCall: onCall,
 		Sync:      governance.SyncPolicy{First: time.Duration(c.Sync.First), Max: time.Duration(c.Sync.Max)},
 		Retention: governance.Retention{Finished: time.Duration(c.Retention.Finished), Audit: time.Duration(c.Retention.Audit)}})
 	if err != nil {
