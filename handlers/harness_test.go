@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -97,6 +98,8 @@ type world struct {
 	guests     slackbot.Guests // what Slack's guests may do; default GuestsRequest
 	background int             // how much work may run after answers; default 64
 	bg         *handlers.Background
+	hook       goredis.Hook  // when set, added to the process's Redis client
+	poll       time.Duration // the dispatcher's poll; default its own
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -120,7 +123,11 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	for _, f := range opts {
 		f(&o)
 	}
-	w.store = redisstore.New(redistest.Client(t), o)
+	client := redistest.Client(t)
+	if w.hook != nil {
+		client.AddHook(w.hook)
+	}
+	w.store = redisstore.New(client, o)
 	w.metrics = metrics.New(w.store.OutboxDepth)
 	catalog, err := governance.ParseCatalog([]byte(w.catalog))
 	require.NoError(t, err)
@@ -147,7 +154,11 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 			FallbackApprover: "erin@example.com", RequestExpiryDays: 14, ExpiryNotices: []time.Duration{time.Hour}},
 		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics})
 	require.NoError(t, err)
-	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
+	var dopts []governance.DispatcherOption
+	if w.poll > 0 {
+		dopts = append(dopts, governance.WithPoll(w.poll))
+	}
+	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc), dopts...)
 	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)
 	w.config = handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: w.bg,
 		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin,

@@ -6,7 +6,8 @@
 -- KEYS[3]  due index (zset)            P:{sN}:due
 -- KEYS[4]  audit stream                P:{sN}:audit
 -- KEYS[5]  requester's index (zset)    P:{sN}:mine:<email>
--- KEYS[6…] approvers' pending indexes  P:{sN}:pending:<email>, one per approver
+-- KEYS[6]  message references (hash)  P:{sN}:msgs:<id>  (only read)
+-- KEYS[7…] approvers' pending indexes  P:{sN}:pending:<email>, one per approver
 --
 -- ARGV[1]  "create" or "update"
 -- ARGV[2]  expected stored version (update only)
@@ -21,9 +22,14 @@
 -- ARGV[12] number of due removals U, ARGV[13] number of audit records A,
 -- then T task JSONs, D (member, unix ms) pairs, U members, A (unix ms, record JSON) pairs.
 --
+-- ARGV[14] "1": an update that is written also returns the request's cards, as the
+--          message-reference hash holds them then (so the process that wrote the request
+--          can deliver its tasks without reading it back)
+--
 -- Returns 1 when written, 0 when create found the request already there,
 -- -1 when update found no request, -2 when update found another version.
--- Nothing is written unless 1 is returned.
+-- Nothing is written unless 1 is returned. With ARGV[14] "1" an update that is written
+-- returns {1, field, ref, field, ref, …} instead of 1.
 local mode = ARGV[1]
 if mode == "create" then
   if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
@@ -39,7 +45,7 @@ if mode == "create" then
   redis.call("ZADD", KEYS[5], score, id)
 end
 -- Approvers only ever join a request, so the current list covers every index it is in.
-for i = 6, #KEYS do
+for i = 7, #KEYS do
   if ARGV[5] == "1" then
     redis.call("ZADD", KEYS[i], score, id)
   else
@@ -48,7 +54,7 @@ for i = 6, #KEYS do
 end
 
 local ntasks, ndue, nundue, naudit = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
-local at = 14
+local at = 15
 for _ = 1, ntasks do
   redis.call("XADD", KEYS[2], "*", "task", ARGV[at], "at", ARGV[9])
   at = at + 1
@@ -73,5 +79,10 @@ for _ = 1, naudit do
     redis.call("XADD", KEYS[4], ms, "r", ARGV[at + 1])
   end
   at = at + 2
+end
+if ARGV[14] == "1" and mode == "update" then
+  local out = redis.call("HGETALL", KEYS[6])
+  table.insert(out, 1, 1)
+  return out
 end
 return 1

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -87,26 +88,45 @@ func (s *Store) entry(t governance.Task) (shard int, id string, err error) {
 // AckTask marks tasks done and deletes them: one XACK and one XDEL per shard involved,
 // all in one pipeline.
 func (s *Store) AckTask(ctx context.Context, ts ...governance.Task) error {
-	if len(ts) == 0 {
-		return nil
+	_, err := s.AckWithCards(ctx, nil, ts...)
+	return err
+}
+
+// AckWithCards saves cards (as SaveMessageRef) and acknowledges ts (as AckTask), all in
+// one pipeline; it returns each card's request version as stored then (0: gone).
+func (s *Store) AckWithCards(ctx context.Context, cards []governance.SentCard, ts ...governance.Task) ([]int64, error) {
+	if len(ts) == 0 && len(cards) == 0 {
+		return nil, nil
 	}
 	ids := map[int][]string{}
 	for _, t := range ts {
 		shard, id, err := s.entry(t)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ids[shard] = append(ids[shard], id)
 	}
 	pipe := s.rdb.Pipeline()
+	versions := make([]*goredis.StringCmd, len(cards))
+	for i, c := range cards {
+		cmd, err := s.saveRef(ctx, pipe, c.Request.ID, c.Ref)
+		if err != nil {
+			return nil, err
+		}
+		versions[i] = cmd
+	}
 	for shard, list := range ids {
 		pipe.XAck(ctx, s.k.outbox(shard), group, list...)
 		pipe.XDel(ctx, s.k.outbox(shard), list...)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("ack %d outbox tasks: %w", len(ts), err)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, fmt.Errorf("ack %d outbox tasks with %d cards: %w", len(ts), len(cards), err)
 	}
-	return nil
+	out := make([]int64, len(cards))
+	for i, v := range versions {
+		out[i], _ = v.Int64() // 0 when the request is gone
+	}
+	return out, nil
 }
 
 // FirstDelivery sets t's delivery marker (on its shard, SET NX) and reports whether it

@@ -54,6 +54,7 @@ type Store struct {
 	idPrefix     string
 	rotate       atomic.Uint32 // the shard a fan-out starts with
 	woken        []atomic.Bool // shards this Store enqueued tasks on since ClaimWoken last looked
+	fresh        freshSnapshots
 }
 
 var _ governance.Store = (*Store)(nil)
@@ -106,9 +107,12 @@ func (s *Store) ReserveID(ctx context.Context, key, open, replace string) (id, o
 // Create stores a new request with its effects in one script, unless a request with its
 // id exists; then it writes nothing and created is false.
 func (s *Store) Create(ctx context.Context, r *governance.Request, fx governance.Effects) (bool, error) {
-	res, err := s.apply(ctx, "create", r, 0, fx)
+	res, _, err := s.apply(ctx, "create", r, 0, fx)
 	if err != nil {
 		return false, fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	if res == 1 && len(fx.Tasks) > 0 {
+		s.fresh.put(r, nil) // a new request has no cards yet
 	}
 	return res == 1, nil
 }
@@ -116,7 +120,10 @@ func (s *Store) Create(ctx context.Context, r *governance.Request, fx governance
 // Update replaces the request and applies fx in one script, provided its stored version
 // is still prevVersion; governance.ErrConflict otherwise, and nothing is written.
 func (s *Store) Update(ctx context.Context, r *governance.Request, prevVersion int64, fx governance.Effects) error {
-	res, err := s.apply(ctx, "update", r, prevVersion, fx)
+	res, cards, err := s.apply(ctx, "update", r, prevVersion, fx)
+	if err == nil && res == 1 && len(fx.Tasks) > 0 {
+		s.fresh.put(r, cards)
+	}
 	switch {
 	case err != nil:
 		return fmt.Errorf("update request %s: %w", r.ID, err)
@@ -128,15 +135,17 @@ func (s *Store) Update(ctx context.Context, r *governance.Request, prevVersion i
 	return nil
 }
 
-// apply runs apply.lua, whose header lists the keys and arguments built here.
-func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, prev int64, fx governance.Effects) (int64, error) {
+// apply runs apply.lua, whose header lists the keys and arguments built here. An update
+// that enqueues tasks also returns the request's cards as stored when it was written.
+func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, prev int64, fx governance.Effects) (int64, []governance.MessageRef, error) {
 	data, err := json.Marshal(r)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	shard := s.k.shardOf(r.ID)
-	ks := make([]string, 0, 5+len(r.Approvers))
-	ks = append(ks, s.k.request(r.ID), s.k.outbox(shard), s.k.due(shard), s.k.audit(shard), s.k.mine(shard, r.Requester.Email))
+	ks := make([]string, 0, 6+len(r.Approvers))
+	ks = append(ks, s.k.request(r.ID), s.k.outbox(shard), s.k.due(shard), s.k.audit(shard), s.k.mine(shard, r.Requester.Email),
+		s.k.msgs(r.ID))
 	for _, a := range r.Approvers {
 		ks = append(ks, s.k.pending(shard, a.Email))
 	}
@@ -144,16 +153,20 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 	if r.State == governance.StatePendingApproval {
 		pending = 1
 	}
-	args := make([]any, 0, 13+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+2*len(fx.Audit))
+	cards := "0"
+	if len(fx.Tasks) > 0 {
+		cards = "1"
+	}
+	args := make([]any, 0, 14+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+2*len(fx.Audit))
 	args = append(args, mode, prev, r.Version, string(r.State), pending, data, r.CreatedAt.UnixMilli(), r.ID,
-		time.Now().UnixMilli(), len(fx.Tasks), len(fx.Due), len(fx.Undue), len(fx.Audit))
+		time.Now().UnixMilli(), len(fx.Tasks), len(fx.Due), len(fx.Undue), len(fx.Audit), cards)
 	for _, t := range fx.Tasks {
 		if s.k.shardOf(t.RequestID) != shard {
-			return 0, fmt.Errorf("outbox task for %s cannot be enqueued with request %s: another shard", t.RequestID, r.ID)
+			return 0, nil, fmt.Errorf("outbox task for %s cannot be enqueued with request %s: another shard", t.RequestID, r.ID)
 		}
 		b, err := json.Marshal(t)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		args = append(args, b)
 	}
@@ -166,15 +179,30 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 	for _, a := range fx.Audit {
 		b, err := json.Marshal(a)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		args = append(args, max(a.At.UnixMilli(), 0), b)
 	}
-	res, err := applyScript.Run(ctx, s.rdb, ks, args...).Int64()
-	if err == nil && len(fx.Tasks) > 0 {
+	reply, err := applyScript.Run(ctx, s.rdb, ks, args...).Result()
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(fx.Tasks) > 0 {
 		s.wake(shard)
 	}
-	return res, err
+	switch v := reply.(type) {
+	case int64:
+		return v, nil, nil
+	case []any: // written, with the cards
+		m := make(map[string]string, len(v)/2)
+		for i := 1; i+1 < len(v); i += 2 {
+			f, _ := v[i].(string)
+			m[f], _ = v[i+1].(string)
+		}
+		refs, err := decodeRefs(r.ID, m)
+		return 1, refs, err
+	}
+	return 0, nil, fmt.Errorf("apply answered %T", reply)
 }
 
 // Get returns a request by id, or an error wrapping governance.ErrNotFound.
@@ -271,18 +299,26 @@ func (s *Store) list(ctx context.Context, key func(shard int) string, newestFirs
 // later card to the same person replaces the earlier one. It reads the request's stored
 // version in the same round trip.
 func (s *Store) SaveMessageRef(ctx context.Context, requestID string, ref governance.MessageRef) (int64, error) {
-	b, err := json.Marshal(ref)
+	pipe := s.rdb.Pipeline()
+	version, err := s.saveRef(ctx, pipe, requestID, ref)
 	if err != nil {
 		return 0, err
 	}
-	pipe := s.rdb.Pipeline()
-	pipe.HSet(ctx, s.k.msgs(requestID), ref.Platform+":"+ref.Recipient, b)
-	version := pipe.HGet(ctx, s.k.request(requestID), "v")
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
 		return 0, fmt.Errorf("save message ref of %s: %w", requestID, err)
 	}
 	v, _ := version.Int64() // 0 when the request is gone
 	return v, nil
+}
+
+// saveRef queues on pipe the saving of a card and the reading of its request's version.
+func (s *Store) saveRef(ctx context.Context, pipe goredis.Pipeliner, requestID string, ref governance.MessageRef) (*goredis.StringCmd, error) {
+	b, err := json.Marshal(ref)
+	if err != nil {
+		return nil, err
+	}
+	pipe.HSet(ctx, s.k.msgs(requestID), ref.Platform+":"+ref.Recipient, b)
+	return pipe.HGet(ctx, s.k.request(requestID), "v"), nil
 }
 
 // MessageRefs lists the cards sent for a request, ordered by platform and recipient.
@@ -295,8 +331,15 @@ func (s *Store) MessageRefs(ctx context.Context, requestID string) ([]governance
 }
 
 // Snapshots reads the requests with these ids and the cards sent for each, in one
-// pipeline. A request that does not exist is left out.
+// pipeline. A request that does not exist is left out. A request this Store has just
+// written with tasks, and not handed out since, is not read back: it is taken as written,
+// with the cards it had then (see freshSnapshots).
 func (s *Store) Snapshots(ctx context.Context, ids []string) (map[string]governance.Snapshot, error) {
+	out := make(map[string]governance.Snapshot, len(ids))
+	ids = s.fresh.take(ids, out)
+	if len(ids) == 0 {
+		return out, nil
+	}
 	pipe := s.rdb.Pipeline()
 	datas := make([]*goredis.StringCmd, len(ids))
 	cards := make([]*goredis.MapStringStringCmd, len(ids))
@@ -307,7 +350,6 @@ func (s *Store) Snapshots(ctx context.Context, ids []string) (map[string]governa
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
 		return nil, fmt.Errorf("read %d requests: %w", len(ids), err)
 	}
-	out := make(map[string]governance.Snapshot, len(ids))
 	for i, id := range ids {
 		data, err := datas[i].Bytes()
 		if errors.Is(err, goredis.Nil) {
