@@ -1,7 +1,8 @@
 -- apply: create or update one request and everything that changes with it, atomically.
 -- Every key is on the request's shard ({sN}), so this runs on one Redis Cluster slot.
 --
--- KEYS[1]  request hash                P:{sN}:req:<id>  (fields v, state, data)
+-- KEYS[1]  request                     P:{sN}:req:<id>  (a string "<version> <JSON>"; a
+--                                      hash with fields v, state, data when stored before)
 -- KEYS[2]  outbox stream               P:{sN}:outbox
 -- KEYS[3]  due index (zset)            P:{sN}:due
 -- KEYS[4]  audit stream                P:{sN}:audit
@@ -14,13 +15,15 @@
 -- ARGV[3]  new version
 -- ARGV[4]  new state
 -- ARGV[5]  "1" when the approvers may decide the request now (it is pending), else "0"
--- ARGV[6]  request JSON
+-- ARGV[6]  the request as stored: "<new version> <JSON>"
 -- ARGV[7]  index score (created, unix ms)
 -- ARGV[8]  request id
 -- ARGV[9]  now (unix ms), stored with each outbox entry as "at"
 -- ARGV[10] number of outbox tasks T, ARGV[11] number of due entries D,
 -- ARGV[12] number of due removals U, ARGV[13] number of audit records A,
--- then T task JSONs, D (member, unix ms) pairs, U members, A (unix ms, record JSON) pairs.
+-- then T task JSONs, D (member, unix ms) pairs, U members, A (unix ms, record) pairs; a
+-- record is stored in the entry's field "a" (the compact form, codec.go; "r" held the
+-- record's own JSON before).
 --
 -- ARGV[14] "1": an update that is written also returns the request's cards, as the
 --          message-reference hash holds them then (so the process that wrote the request
@@ -34,13 +37,19 @@ local mode = ARGV[1]
 if mode == "create" then
   if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
 else
-  local v = redis.call("HGET", KEYS[1], "v")
+  local v
+  local kind = redis.call("TYPE", KEYS[1])["ok"]
+  if kind == "string" then
+    v = string.match(redis.call("GETRANGE", KEYS[1], 0, 20), "^(%d+)")
+  elseif kind == "hash" then
+    v = redis.call("HGET", KEYS[1], "v")
+  end
   if not v then return -1 end
   if v ~= ARGV[2] then return -2 end
 end
 
 local id, score = ARGV[8], ARGV[7]
-redis.call("HSET", KEYS[1], "v", ARGV[3], "state", ARGV[4], "data", ARGV[6])
+redis.call("SET", KEYS[1], ARGV[6]) -- a request stored as a hash becomes a string
 if mode == "create" then
   redis.call("ZADD", KEYS[5], score, id)
 end
@@ -69,14 +78,19 @@ for _ = 1, nundue do
 end
 -- An audit entry's id is the record's time ("<ms>-*"), so the trail can be read by time
 -- range. A stream only grows, so a record older than the newest entry (the clocks of two
--- replicas differ) is placed at the newest entry's millisecond instead.
+-- replicas differ) is placed at the newest entry's millisecond instead, with its own
+-- millisecond beside it ("m"). (miniredis places such an entry later by itself; it is
+-- moved the same way.)
 for _ = 1, naudit do
-  local added = redis.pcall("XADD", KEYS[4], ARGV[at] .. "-*", "r", ARGV[at + 1])
-  if type(added) == "table" and added.err then
+  local ms = ARGV[at]
+  local added = redis.pcall("XADD", KEYS[4], ms .. "-*", "a", ARGV[at + 1])
+  local placed = type(added) == "string" and string.match(added, "^(%d+)")
+  if placed ~= ms then
+    if placed then redis.call("XDEL", KEYS[4], added) end
     local last = redis.call("XREVRANGE", KEYS[4], "+", "-", "COUNT", 1)
-    local ms = "*"
-    if last[1] then ms = string.match(last[1][1], "^(%d+)") .. "-*" end
-    redis.call("XADD", KEYS[4], ms, "r", ARGV[at + 1])
+    local id = "*"
+    if last[1] then id = string.match(last[1][1], "^(%d+)") .. "-*" end
+    redis.call("XADD", KEYS[4], id, "a", ARGV[at + 1], "m", ms)
   end
   at = at + 2
 end

@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -107,7 +106,7 @@ func (s *Store) AckWithCards(ctx context.Context, cards []governance.SentCard, t
 		ids[shard] = append(ids[shard], id)
 	}
 	pipe := s.rdb.Pipeline()
-	versions := make([]*goredis.StringCmd, len(cards))
+	versions := make([]storedVersion, len(cards))
 	for i, c := range cards {
 		cmd, err := s.saveRef(ctx, pipe, c.Request.ID, c.Ref)
 		if err != nil {
@@ -119,7 +118,7 @@ func (s *Store) AckWithCards(ctx context.Context, cards []governance.SentCard, t
 		pipe.XAck(ctx, s.k.outbox(shard), group, list...)
 		pipe.XDel(ctx, s.k.outbox(shard), list...)
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+	if err := execQuiet(ctx, pipe); err != nil {
 		return nil, fmt.Errorf("ack %d outbox tasks with %d cards: %w", len(ts), len(cards), err)
 	}
 	out := make([]int64, len(cards))
