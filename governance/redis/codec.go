@@ -62,12 +62,12 @@ type storedItem struct {
 }
 
 type storedSchedule struct {
-	DaysUntilEscalation  int             `json:"e,omitempty"`
-	DaysBetweenReminders int             `json:"b,omitempty"`
-	MaxReminders         int             `json:"m,omitempty"`
-	FallbackApprover     string          `json:"f,omitempty"`
-	RequestExpiryDays    int             `json:"x,omitempty"`
-	ExpiryNotices        []seconds       `json:"n,omitempty"`
+	DaysUntilEscalation  int       `json:"e,omitempty"`
+	DaysBetweenReminders int       `json:"b,omitempty"`
+	MaxReminders         int       `json:"m,omitempty"`
+	FallbackApprover     string    `json:"f,omitempty"`
+	RequestExpiryDays    int       `json:"x,omitempty"`
+	ExpiryNotices        []seconds `json:"n,omitempty"`
 }
 
 type storedDecision struct {

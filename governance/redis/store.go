@@ -289,7 +289,6 @@ func (s *Store) readRequests(ctx context.Context, ids []string, also func(pipe g
 	return out, nil
 }
 
-
 // ListByRequester returns up to limit of email's newest requests, newest first.
 func (s *Store) ListByRequester(ctx context.Context, email string, limit int) ([]*governance.Request, error) {
 	return s.list(ctx, func(shard int) string { return s.k.mine(shard, email) }, true, limit)
