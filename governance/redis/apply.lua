@@ -25,14 +25,20 @@
 -- record is stored in the entry's field "a" (the compact form, codec.go; "r" held the
 -- record's own JSON before).
 --
--- ARGV[14] "1": an update that is written also returns the request's cards, as the
+-- ARGV[14] "1": a write that enqueues tasks returns the request's cards, as the
 --          message-reference hash holds them then (so the process that wrote the request
 --          can deliver its tasks without reading it back)
+-- ARGV[15] consumer to claim the enqueued tasks for (its process delivers them without
+--          asking for them), or "" to leave them for whoever claims first
+-- ARGV[16] the outbox's consumer group ("workers")
 --
 -- Returns 1 when written, 0 when create found the request already there,
 -- -1 when update found no request, -2 when update found another version.
--- Nothing is written unless 1 is returned. With ARGV[14] "1" an update that is written
--- returns {1, field, ref, field, ref, …} instead of 1.
+-- Nothing is written unless 1 is returned. With ARGV[14] "1" a write returns
+-- {1, {field, ref, …}, {entry id, task JSON, …}, all} instead of 1: the cards, the tasks
+-- claimed for ARGV[15] (the oldest undelivered entries of the outbox, up to as many as
+-- were enqueued: mostly these, and another's left unclaimed when not), and all = 1 when
+-- every task enqueued here was among them.
 local mode = ARGV[1]
 if mode == "create" then
   if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
@@ -63,9 +69,10 @@ for i = 7, #KEYS do
 end
 
 local ntasks, ndue, nundue, naudit = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
-local at = 15
+local at = 17
+local lastTask = nil
 for _ = 1, ntasks do
-  redis.call("XADD", KEYS[2], "*", "task", ARGV[at], "at", ARGV[9])
+  lastTask = redis.call("XADD", KEYS[2], "*", "task", ARGV[at], "at", ARGV[9])
   at = at + 1
 end
 for _ = 1, ndue do
@@ -94,9 +101,33 @@ for _ = 1, naudit do
   end
   at = at + 2
 end
-if ARGV[14] == "1" and mode == "update" then
-  local out = redis.call("HGETALL", KEYS[6])
-  table.insert(out, 1, 1)
-  return out
+if ARGV[14] == "1" then
+  local cards = {}
+  if mode == "update" then cards = redis.call("HGETALL", KEYS[6]) end
+  local claimed = {}
+  if ARGV[15] ~= "" and ntasks > 0 then
+    local function read()
+      return redis.pcall("XREADGROUP", "GROUP", ARGV[16], ARGV[15], "COUNT", ntasks, "STREAMS", KEYS[2], ">")
+    end
+    local res = read()
+    if type(res) == "table" and res.err and string.find(res.err, "NOGROUP", 1, true) then
+      redis.call("XGROUP", "CREATE", KEYS[2], ARGV[16], "0", "MKSTREAM")
+      res = read()
+    end
+    if type(res) == "table" and res.err then return redis.error_reply(res.err) end
+    if res then
+      for _, e in ipairs(res[1][2]) do
+        local fields, task = e[2], ""
+        for i = 1, #fields, 2 do
+          if fields[i] == "task" then task = fields[i + 1] end
+        end
+        claimed[#claimed + 1] = e[1]
+        claimed[#claimed + 1] = task
+      end
+    end
+  end
+  local all = 0 -- 1: every task enqueued here was claimed
+  if #claimed > 0 and claimed[#claimed - 1] == lastTask then all = 1 end
+  return {1, cards, claimed, all}
 end
 return 1

@@ -23,6 +23,10 @@ import (
 // looks for new ones only, and only on the shards this Store enqueued tasks on since it
 // last looked there. Task.ID is "<shard>/<entry id>".
 func (s *Store) ClaimTasks(ctx context.Context, consumer string, max int, scope governance.ClaimScope) ([]governance.Task, error) {
+	out := s.handed.take(consumer, max, scope)
+	if max -= len(out); max <= 0 {
+		return out, nil
+	}
 	var only []int
 	reclaim := 1
 	if scope == governance.ClaimWoken {
@@ -32,39 +36,49 @@ func (s *Store) ClaimTasks(ctx context.Context, consumer string, max int, scope 
 			}
 		}
 		if len(only) == 0 {
-			return nil, nil
+			return out, nil
 		}
 		reclaim = 0
 	}
 	idle := int64(s.reclaimAfter / time.Millisecond)
-	var out []governance.Task
 	more, err := s.gather(ctx, max, claimTasksScript, only,
 		func(shard, quota int) scriptCall {
 			return scriptCall{keys: []string{s.k.outbox(shard)}, args: []any{group, consumer, idle, quota, reclaim}}
 		},
 		func(shard int, reply []any) (int, error) {
-			for i := 0; i+1 < len(reply); i += 2 {
-				id, _ := reply[i].(string)
-				raw, _ := reply[i+1].(string)
-				var t governance.Task
-				if err := json.Unmarshal([]byte(raw), &t); err != nil {
-					// Handed on rather than dropped: the dispatcher gives up a task of an
-					// unknown kind and logs it, with its id.
-					t = governance.Task{Kind: "undecodable"}
-				}
-				t.ID = strconv.Itoa(shard) + "/" + id
-				out = append(out, t)
-			}
+			out = append(out, taskEntries(shard, reply)...)
 			return len(reply) / 2, nil
 		})
 	if only != nil {
 		s.wake(more...) // still work there: the next woken pass looks again
 	}
 	if err != nil {
-		// Tasks claimed before the failure are taken over after ReclaimAfter.
+		// Tasks claimed before the failure are taken over after ReclaimAfter; those handed
+		// over already are delivered.
+		if len(out) > 0 {
+			return out, nil
+		}
 		return nil, fmt.Errorf("claim outbox tasks for %s: %w", consumer, err)
 	}
 	return out, nil
+}
+
+// taskEntries reads a flat reply of entry ids and task JSONs from shard's outbox.
+func taskEntries(shard int, reply []any) []governance.Task {
+	out := make([]governance.Task, 0, len(reply)/2)
+	for i := 0; i+1 < len(reply); i += 2 {
+		id, _ := reply[i].(string)
+		raw, _ := reply[i+1].(string)
+		var t governance.Task
+		if err := json.Unmarshal([]byte(raw), &t); err != nil {
+			// Handed on rather than dropped: the dispatcher gives up a task of an
+			// unknown kind and logs it, with its id.
+			t = governance.Task{Kind: "undecodable"}
+		}
+		t.ID = strconv.Itoa(shard) + "/" + id
+		out = append(out, t)
+	}
+	return out
 }
 
 // wake marks shards as holding tasks this Store enqueued, for ClaimWoken.

@@ -59,6 +59,7 @@ type Store struct {
 	rotate       atomic.Uint32 // the shard a fan-out starts with
 	woken        []atomic.Bool // shards this Store enqueued tasks on since ClaimWoken last looked
 	fresh        freshSnapshots
+	handed       handedTasks
 }
 
 var _ governance.Store = (*Store)(nil)
@@ -174,13 +175,13 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 	if r.State == governance.StatePendingApproval {
 		pending = 1
 	}
-	cards := "0"
+	cards, consumer := "0", ""
 	if len(fx.Tasks) > 0 {
-		cards = "1"
+		cards, consumer = "1", s.handed.consumerFor(len(fx.Tasks))
 	}
-	args := make([]any, 0, 14+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+2*len(fx.Audit))
+	args := make([]any, 0, 16+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+2*len(fx.Audit))
 	args = append(args, mode, prev, r.Version, string(r.State), pending, data, r.CreatedAt.UnixMilli(), r.ID,
-		time.Now().UnixMilli(), len(fx.Tasks), len(fx.Due), len(fx.Undue), len(fx.Audit), cards)
+		time.Now().UnixMilli(), len(fx.Tasks), len(fx.Due), len(fx.Undue), len(fx.Audit), cards, consumer, group)
 	for _, t := range fx.Tasks {
 		if s.k.shardOf(t.RequestID) != shard {
 			return 0, nil, fmt.Errorf("outbox task for %s cannot be enqueued with request %s: another shard", t.RequestID, r.ID)
@@ -208,17 +209,26 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 	if err != nil {
 		return 0, nil, err
 	}
-	if len(fx.Tasks) > 0 {
-		s.wake(shard)
-	}
 	switch v := reply.(type) {
 	case int64:
+		if v == 1 && len(fx.Tasks) > 0 {
+			s.wake(shard)
+		}
 		return v, nil, nil
-	case []any: // written, with the cards
-		m := make(map[string]string, len(v)/2)
-		for i := 1; i+1 < len(v); i += 2 {
-			f, _ := v[i].(string)
-			m[f], _ = v[i+1].(string)
+	case []any: // written, with the cards and the tasks claimed for this process
+		if len(v) != 4 {
+			return 0, nil, fmt.Errorf("apply answered %d values", len(v))
+		}
+		fields, _ := v[1].([]any)
+		m := make(map[string]string, len(fields)/2)
+		for i := 0; i+1 < len(fields); i += 2 {
+			f, _ := fields[i].(string)
+			m[f], _ = fields[i+1].(string)
+		}
+		claimed, _ := v[2].([]any)
+		s.handed.add(consumer, taskEntries(shard, claimed))
+		if all, _ := v[3].(int64); all != 1 {
+			s.wake(shard) // some of the tasks are still to be claimed there
 		}
 		refs, err := decodeRefs(r.ID, m)
 		return 1, refs, err
