@@ -118,3 +118,19 @@ func (r *Router) TimeZone(ctx context.Context, to governance.Person) (*time.Loca
 	}
 	return n.TimeZone(ctx, to)
 }
+
+var _ governance.AccountNotifier = (*Router)(nil)
+
+// AccountConnected tells the person where they are; a platform that cannot tell it
+// (no such message) is skipped for the fallback.
+func (r *Router) AccountConnected(ctx context.Context, to governance.Person, backend string, as governance.Identity) error {
+	n, err := r.For(ctx, to)
+	if err != nil {
+		return err
+	}
+	an, ok := n.(governance.AccountNotifier)
+	if !ok {
+		return fmt.Errorf("the chat platform that reaches %s cannot tell about connected accounts", to.Email)
+	}
+	return an.AccountConnected(ctx, to, backend, as)
+}

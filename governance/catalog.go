@@ -27,7 +27,14 @@ type Item struct {
 	// thing: a request naming something not in the catalog is looked up in the backend
 	// (Backend.SearchCatalog) and, once found, governed by this item's approvers and limits.
 	Search bool
+	// Approvals says who decides: ApprovalsAccessbot ("" too: the Approvers above) or
+	// ApprovalsBackend (the backend's own approval policy; Approvers, if any, are not
+	// asked, so that a catalog can switch a whole backend over and back).
+	Approvals string
 }
+
+// BackendDecides reports whether the backend's own approval policy decides the item.
+func (it Item) BackendDecides() bool { return it.Approvals == ApprovalsBackend }
 
 // Snapshot is the part of the item a request keeps.
 func (it Item) Snapshot() ItemRef {
@@ -61,7 +68,12 @@ func NewCatalog(items []Item) (*Catalog, error) {
 		if it.Backend == "" {
 			errs = append(errs, fmt.Errorf("%s: backend is empty; set it to builtin, sailpoint, entra or permissions", where))
 		}
-		if len(it.Approvers) == 0 {
+		switch {
+		case it.Approvals != "" && it.Approvals != ApprovalsAccessbot && it.Approvals != ApprovalsBackend:
+			errs = append(errs, fmt.Errorf("%s: approvals is %q; write accessbot (accessbot's approvers decide) or backend (the backend's own approval policy decides)", where, it.Approvals))
+		case it.BackendDecides() && it.Backend == "builtin":
+			errs = append(errs, fmt.Errorf("%s: approvals: backend needs a backend with approvals of its own (sailpoint); the built-in backend has none", where))
+		case !it.BackendDecides() && len(it.Approvers) == 0:
 			errs = append(errs, fmt.Errorf("%s: no approvers; list at least one e-mail under approvers", where))
 		}
 		if it.MaxDuration > 0 && it.DefaultDuration > it.MaxDuration {
@@ -112,6 +124,16 @@ func (c *Catalog) Lookup(q string) (Item, error) {
 		msg += " Type `help` to see what can be requested."
 	}
 	return Item{}, problem(ErrUnknownItem, "item", msg)
+}
+
+// ByRef finds the item that names ref in backend; ok is false when none does.
+func (c *Catalog) ByRef(backend, ref string) (Item, bool) {
+	for _, it := range c.items {
+		if it.Backend == backend && strings.EqualFold(it.Ref, ref) && !it.Search {
+			return it, true
+		}
+	}
+	return Item{}, false
 }
 
 // Searchable lists the items that stand for whatever their backend finds (Item.Search).
@@ -191,6 +213,7 @@ type itemFile struct {
 	MaxDuration           string   `yaml:"maxDuration"`
 	JustificationRequired bool     `yaml:"justificationRequired"`
 	Search                bool     `yaml:"search"`
+	Approvals             string   `yaml:"approvals"`
 }
 
 // ParseCatalog reads a catalog from YAML:
@@ -210,24 +233,46 @@ type itemFile struct {
 //	    approvers: ["Bob <bob@example.com>"]
 //
 // Unknown keys are errors, so a typo does not silently drop a rule.
-func ParseCatalog(data []byte) (*Catalog, error) {
+func ParseCatalog(data []byte, opts ...CatalogOption) (*Catalog, error) {
 	var f catalogFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
+	for _, o := range opts {
+		o(&f)
+	}
 	return f.catalog()
+}
+
+// CatalogOption changes how a catalog file is read.
+type CatalogOption func(*catalogFile)
+
+// BackendApprovals makes mode (ApprovalsAccessbot or ApprovalsBackend) the approvals of
+// every item of backend that does not say its own: a whole backend decides one way.
+func BackendApprovals(backend, mode string) CatalogOption {
+	return func(f *catalogFile) {
+		for i := range f.Items {
+			if f.Items[i].Backend == backend && f.Items[i].Approvals == "" && (mode == ApprovalsAccessbot || mode == ApprovalsBackend) {
+				f.Items[i].Approvals = mode
+			}
+		}
+	}
 }
 
 // CatalogFromYAML converts an already decoded YAML node (a catalog embedded in a larger
 // config file) into a catalog.
-func CatalogFromYAML(n *yaml.Node) (*Catalog, error) {
+func CatalogFromYAML(n *yaml.Node, opts ...CatalogOption) (*Catalog, error) {
 	var items []itemFile
 	if err := n.Decode(&items); err != nil {
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
-	return catalogFile{Items: items}.catalog()
+	f := catalogFile{Items: items}
+	for _, o := range opts {
+		o(&f)
+	}
+	return f.catalog()
 }
 
 // catalog converts and checks the file's items, reporting every mistake at once.
@@ -252,7 +297,8 @@ func (f catalogFile) items() ([]Item, error) {
 	for i, in := range f.Items {
 		where := fmt.Sprintf("catalog item %d (%s)", i+1, in.ID)
 		it := Item{ID: in.ID, Name: in.Name, Description: in.Description, Backend: in.Backend,
-			Ref: in.Ref, JustificationRequired: in.JustificationRequired, Search: in.Search}
+			Ref: in.Ref, JustificationRequired: in.JustificationRequired, Search: in.Search,
+			Approvals: strings.ToLower(strings.TrimSpace(in.Approvals))}
 		if it.Ref == "" {
 			it.Ref = it.ID
 		}

@@ -23,6 +23,11 @@ const (
 	CommandRevoke   CommandKind = "revoke"   // revoke <item|id> [from <e-mail>]: end active access now
 	CommandExtend   CommandKind = "extend"   // extend <id> [for <duration>]: ask for more time
 	CommandHelp     CommandKind = "help"
+	// Connected accounts (governance/accounts): connect <backend> hands out a one-time
+	// sign-in link, disconnect <backend> forgets the account, connections lists them.
+	CommandConnect     CommandKind = "connect"
+	CommandDisconnect  CommandKind = "disconnect"
+	CommandConnections CommandKind = "connections"
 )
 
 // Command is a parsed chat command.
@@ -33,6 +38,7 @@ type Command struct {
 	Duration time.Duration // CommandRequest: 0 means the item's default; CommandExtend: 0 means as long again
 	Reason   string        // CommandRequest
 	ID       string        // CommandCancel, CommandSchedule, CommandExtend: the request id, normalised ("AR-7")
+	Backend  string        // CommandConnect, CommandDisconnect: the backend, lower case
 }
 
 // MaxReasonLength bounds a justification or deny reason.
@@ -80,9 +86,18 @@ func ParseCommand(text string) (Command, error) {
 		return parseExtend(rest)
 	case "revoke", "remove", "drop":
 		return parseRevoke(rest)
+	case "connections", "accounts":
+		return Command{Kind: CommandConnections}, nil
+	case "connect", "disconnect":
+		kind := CommandKind(strings.ToLower(verb))
+		backend := strings.ToLower(rest)
+		if backend == "" || strings.ContainsAny(backend, " \t") {
+			return Command{}, problem(ErrBadCommand, "", fmt.Sprintf("Say which system: `%s sailpoint`, for example; `connections` lists the accounts you connected.", kind))
+		}
+		return Command{Kind: kind, Backend: backend}, nil
 	}
 	return Command{}, problem(ErrBadCommand, "",
-		fmt.Sprintf("I don't know the command %q. Try `request <item> for 8h because <reason>`, `status`, `pending`, `cancel <id>`, `extend <id>`, `revoke <item>`, `schedule <id>` or `help`.", verb))
+		fmt.Sprintf("I don't know the command %q. Try `request <item> for 8h because <reason>`, `status`, `pending`, `cancel <id>`, `extend <id>`, `revoke <item>`, `schedule <id>`, `connect <system>`, `connections` or `help`.", verb))
 }
 
 func parseRequest(rest string) (Command, error) {

@@ -22,6 +22,9 @@ func TestParseCommand(t *testing.T) {
 		{"pending", "Pending", Command{Kind: CommandPending}},
 		{"cancel normalises the id", "cancel ar7", Command{Kind: CommandCancel, ID: "AR-7"}},
 		{"schedule", "schedule AR-12", Command{Kind: CommandSchedule, ID: "AR-12"}},
+		{"connect names a backend", "connect SailPoint", Command{Kind: CommandConnect, Backend: "sailpoint"}},
+		{"disconnect names a backend", "disconnect sailpoint", Command{Kind: CommandDisconnect, Backend: "sailpoint"}},
+		{"connections", "connections", Command{Kind: CommandConnections}},
 		{"request with everything", "request prod-db for 8h because incident 4711",
 			Command{Kind: CommandRequest, Item: "prod-db", Duration: 8 * time.Hour, Reason: "incident 4711"}},
 		{"request without duration", "request prod-db because need it for 2 days",
@@ -64,6 +67,8 @@ func TestParseCommand_BadInputSaysWhatToDo(t *testing.T) {
 		{"extend with a bad duration", "extend AR-7 for 2 fortnights", ErrBadDuration, "2 fortnights"},
 		{"a spelled-out duration that is not one says so", "request prod-db-read for 2 fortnights", ErrBadDuration, `"2 fortnights" is not a duration`},
 		{"cancel without id", "cancel", ErrBadCommand, "AR-7"},
+		{"connect without a backend", "connect", ErrBadCommand, "connect sailpoint"},
+		{"disconnect with two words", "disconnect sail point", ErrBadCommand, "disconnect sailpoint"},
 		{"cancel with junk id", "cancel everything", ErrBadCommand, "AR-7"},
 		{"reason too long", "request vpn because " + strings.Repeat("ж", 1001), ErrReasonTooLong, "1001 characters"},
 	}

@@ -341,7 +341,7 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 				sent = &ref
 			}
 		}
-		if r.State != StatePendingApproval {
+		if !r.Awaits(Person{Email: t.To}) {
 			if sent != nil {
 				// Sent while the request was being decided, and not redrawn then (a
 				// delivery failed or stopped in between): redraw it now.

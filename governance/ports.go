@@ -18,7 +18,32 @@ type Store interface {
 	OutboxStore
 	DueStore
 	RetentionStore
+	DeskStore
+	AccountStore
 	Ping(ctx context.Context) error
+}
+
+// DeskStore remembers, between polls, which approvals a backend had pending, so that the
+// next poll sees which of them were decided elsewhere meanwhile.
+type DeskStore interface {
+	// DeskSeen returns what the last poll of backend saw pending: approval id → request id.
+	DeskSeen(ctx context.Context, backend string) (map[string]string, error)
+	// SetDeskSeen replaces it.
+	SetDeskSeen(ctx context.Context, backend string, seen map[string]string) error
+}
+
+// AccountStore keeps people's connected accounts as governance/accounts sealed them: the
+// store never holds a token in the clear. Connected accounts are kept until their owner
+// disconnects or the provider refuses the grant; request retention does not touch them.
+type AccountStore interface {
+	// SealedAccount returns the sealed account of email at backend; ok is false when none.
+	SealedAccount(ctx context.Context, backend, email string) (sealed []byte, ok bool, err error)
+	// SealedAccounts returns every sealed account of email, by backend.
+	SealedAccounts(ctx context.Context, email string) (map[string][]byte, error)
+	// SwapAccount replaces the sealed account of email at backend with next (nil: removes
+	// it), provided what is stored is still prev (nil: whatever is stored), in one atomic
+	// step; swapped is false, and nothing changes, when it is not.
+	SwapAccount(ctx context.Context, backend, email string, prev, next []byte) (swapped bool, err error)
 }
 
 // RetentionStore forgets what is no longer needed, so that storage does not grow for ever.
@@ -228,6 +253,9 @@ type Grant struct {
 	End        time.Time // zero: no end
 	// RevokedBy, for Revoke: who ended the access early; empty when it reached its end.
 	RevokedBy Person
+	// BackendDecides: the backend's own approval policy decides the grant (approvals:
+	// backend): nobody approved it yet, and ApprovedBy is empty.
+	BackendDecides bool
 	// Extension, for Extend: the id of the request that asks for the extension (RequestID
 	// is the grant's), by which a backend recognises its own earlier extension on a retry.
 	Extension string
@@ -278,6 +306,7 @@ const (
 	NoticeEnded     NoticeKind = "ended"     // requester: your access has ended
 	NoticeWaiting   NoticeKind = "waiting"   // requester: the backend waits for something (Submission.Waiting)
 	NoticeRevoked   NoticeKind = "revoked"   // requester: someone else revoked your access (RevokedBy)
+	NoticeStep      NoticeKind = "step"      // requester: one of the backend's approvals was decided (Request.Desk)
 )
 
 // Notice is a message to one person about a request.

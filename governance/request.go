@@ -75,6 +75,10 @@ type Decision struct {
 type Submission struct {
 	Backend    string `json:"backend"`
 	ExternalID string `json:"externalId,omitempty"`
+	// ExternalIDs are every id the backend gave the submission, ExternalID first: SailPoint
+	// generally answers one accessRequestId per item, and several under high volume. The
+	// backend's approvals name the request by one of them.
+	ExternalIDs []string `json:"externalIds,omitempty"`
 	// State is StateSubmitted while the backend works on it, then StateActive, or how the
 	// backend ended it: StateFailed, StateDenied (its own approvers), StateCancelled or
 	// StateTimedOut (its approval expired).
@@ -123,6 +127,10 @@ type Request struct {
 	// approvers are reminded instead. 0 while the chain lasts.
 	ChainEnd      int `json:"chainEnd,omitempty"`
 	ExpiryNotices int `json:"expiryNotices,omitempty"` // expiry warnings sent
+
+	// Desk: the backend's own approval policy decides this request (approvals: backend);
+	// it holds the backend's approvals as last seen. nil where accessbot decides.
+	Desk *Desk `json:"desk,omitempty"`
 }
 
 // IsApprover reports whether p may decide r.
@@ -163,6 +171,7 @@ func (r *Request) clone() *Request {
 		p := *r.RevokedBy
 		c.RevokedBy = &p
 	}
+	c.Desk = r.Desk.clone()
 	return &c
 }
 

@@ -27,6 +27,11 @@ type Service struct {
 	// managersKnown: some backend can tell managers, so escalations look them up.
 	managersKnown bool
 	kick          func() // wakes the local outbox dispatcher; may be nil
+	// desks are the backends whose own approval policy decides some item, and
+	// decideAsService those of them that decide as accessbot's own identity.
+	desks           map[string]ApprovalDesk
+	decideAsService map[string]bool
+	accounts        Accounts
 }
 
 // Config is what a Service is built from.
@@ -44,6 +49,9 @@ type Config struct {
 	Logger   *slog.Logger // default slog.Default()
 	// Retention is how long finished requests and audit records are kept.
 	Retention Retention
+	// Accounts are people's connected accounts, through which accessbot decides in a
+	// backend as the person who clicked (items with approvals: backend).
+	Accounts Accounts
 }
 
 // Retention is how long what is finished is kept.
@@ -81,6 +89,10 @@ func NewService(cfg Config) (*Service, error) {
 		obs:      cfg.Observer,
 		log:      cfg.Logger,
 		retain:   cfg.Retention,
+		accounts: cfg.Accounts,
+		desks:    map[string]ApprovalDesk{},
+
+		decideAsService: map[string]bool{},
 	}
 	if s.retain.Finished <= 0 {
 		s.retain.Finished = DefaultRetainFinished
@@ -104,8 +116,22 @@ func NewService(cfg Config) (*Service, error) {
 		}
 	}
 	for _, it := range cfg.Catalog.Items() {
-		if _, ok := s.backends[it.Backend]; !ok {
+		b, ok := s.backends[it.Backend]
+		if !ok {
 			return nil, fmt.Errorf("catalog item %s uses backend %q, which is not configured: %w", it.ID, it.Backend, ErrUnknownBackend)
+		}
+		if !it.BackendDecides() {
+			continue
+		}
+		desk, ok := b.(ApprovalDesk)
+		if !ok {
+			return nil, fmt.Errorf("catalog item %s says approvals: backend, but %s has no approvals accessbot can follow; set approvals: accessbot: %w", it.ID, it.Backend, ErrUnknownBackend)
+		}
+		s.desks[it.Backend] = desk
+		if sd, ok := b.(ServiceDecider); ok && sd.DecidesAsService() {
+			s.decideAsService[it.Backend] = true
+		} else if s.accounts == nil {
+			return nil, fmt.Errorf("catalog item %s says approvals: backend, which decides in %s as the person who clicks: connected accounts must be configured", it.ID, it.Backend)
 		}
 	}
 	return s, nil
@@ -162,6 +188,9 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	}
 	requester := in.Requester.Person
 	requester.Email = strings.ToLower(requester.Email)
+	if item.BackendDecides() {
+		return s.requestAtDesk(ctx, in, requester, item, d, reason)
+	}
 	var approvers []Person
 	for _, a := range item.Approvers {
 		if !a.Is(requester) { // self-approval never
@@ -270,9 +299,6 @@ type DecideInput struct {
 // an ErrAlreadyDecided problem that names who decided and when.
 func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) {
 	reason := strings.TrimSpace(in.Reason)
-	if !in.Approve && reason == "" {
-		return nil, problem(ErrDenyReasonRequired, "reason", "Tell the requester why you deny the request, so they know what to do instead.")
-	}
 	if err := checkReason(reason); err != nil {
 		return nil, err
 	}
@@ -280,7 +306,15 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 	if in.Approve {
 		event = EventApprove
 	}
-	return s.transition(ctx, in.RequestID, func(r *Request) (*Effects, error) {
+	var atDesk *Request
+	r, err := s.transition(ctx, in.RequestID, func(r *Request) (*Effects, error) {
+		if r.Desk != nil { // the backend decides: carried out there, below
+			atDesk = r
+			return nil, errAtDesk
+		}
+		if !in.Approve && reason == "" {
+			return nil, problem(ErrDenyReasonRequired, "reason", "Tell the requester why you deny the request, so they know what to do instead.")
+		}
 		if err := s.mayDecide(r, in.Approver.Person); err != nil {
 			return nil, err
 		}
@@ -303,7 +337,14 @@ func (s *Service) Decide(ctx context.Context, in DecideInput) (*Request, error) 
 		}
 		return fx, nil
 	})
+	if errors.Is(err, errAtDesk) {
+		return s.decideAtDesk(ctx, in, atDesk)
+	}
+	return r, err
 }
+
+// errAtDesk turns a decision away from accessbot's own approval to the backend's.
+var errAtDesk = errors.New("decided in the backend")
 
 // CheckDecider says, without changing anything, whether p may decide request id now; the
 // error is the same Problem Decide would return. Chat handlers call it before asking an
@@ -322,6 +363,12 @@ func (s *Service) CheckDecider(ctx context.Context, id string, p Person) (*Reque
 // mayDecide is the decision policy: never the requester; an approver, or an admin once
 // the request has escalated; only while pending.
 func (s *Service) mayDecide(r *Request, p Person) error {
+	if r.Desk != nil {
+		if _, ok := r.Desk.OpenFor(p); ok {
+			return nil
+		}
+		return s.notAtDesk(r, p)
+	}
 	switch {
 	case r.Requester.Is(p):
 		return problem(ErrSelfApproval, "", fmt.Sprintf(

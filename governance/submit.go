@@ -46,7 +46,8 @@ func (s *Service) submit(ctx context.Context, r *Request) error {
 		return fmt.Errorf("look up %s in %s: %w", r.Requester.Email, b.Name(), err)
 	}
 	start := s.clock.Now()
-	g := Grant{RequestID: r.ID, Item: r.Item, Requester: r.Requester, Identity: identity, Reason: r.Reason, Start: start}
+	g := Grant{RequestID: r.ID, Item: r.Item, Requester: r.Requester, Identity: identity, Reason: r.Reason, Start: start,
+		BackendDecides: r.Desk != nil}
 	if r.Decision != nil {
 		g.ApprovedBy = r.Decision.By
 	}
@@ -79,6 +80,9 @@ func (s *Service) recordSubmission(ctx context.Context, cur *Request, b Backend,
 			return nil, errAlreadyDone
 		}
 		r.Submission = &sub
+		if r.Desk != nil && r.Desk.RequestID == "" {
+			r.Desk.RequestID = sub.ExternalID
+		}
 		fx := &Effects{}
 		r.State = StateSubmitted
 		detail := sub.ExternalID

@@ -61,7 +61,7 @@ func (s *slackHandler) slashCommand(ctx context.Context, sc slackapi.SlashComman
 	attrs = append(attrs, "command", cmd.Kind)
 	switch cmd.Kind {
 	case governance.CommandHelp:
-		m, err := dispatch(ctx, s.svc, governance.Actor{}, cmd, "")
+		m, err := dispatch(ctx, s.svc, nil, governance.Actor{}, cmd, "")
 		if err != nil {
 			return answered(s.failure(ctx, err, attrs...))
 		}
@@ -159,7 +159,7 @@ func (s *slackHandler) run(ctx context.Context, cmd governance.Command, userID, 
 	}
 	// Slack retrying the command (X-Slack-Retry-Num) sends the same trigger id, so the
 	// retry maps to the request the first attempt made, and gets the same answer.
-	m, err := dispatch(ctx, s.svc, who, cmd, idempotencyKey("slack:", trigger))
+	m, err := dispatch(ctx, s.svc, s.cfg.Accounts.Connections, who, cmd, idempotencyKey("slack:", trigger))
 	if err != nil {
 		return s.failure(ctx, err, attrs...)
 	}

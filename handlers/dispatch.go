@@ -8,11 +8,14 @@ import (
 )
 
 // dispatch carries out a parsed command for who, the same way for every platform: one
-// Service call, and what the person is told as a platform-neutral message for the
+// Service call (or, for connected accounts, one call of acc), and what the person is told as a platform-neutral message for the
 // platform to render. key makes a request idempotent ("" for none). The platform's own
 // steps stay with it: opening a form (CommandForm, which never comes here), reading
 // mentions, answering in time.
-func dispatch(ctx context.Context, svc *governance.Service, who governance.Actor, cmd governance.Command, key string) (voice.Message, error) {
+func dispatch(ctx context.Context, svc *governance.Service, acc Connections, who governance.Actor, cmd governance.Command, key string) (voice.Message, error) {
+	if isConnectCommand(cmd) {
+		return connectCommand(ctx, acc, who, cmd)
+	}
 	switch cmd.Kind {
 	case governance.CommandHelp:
 		return voice.Help(svc.Catalog().Items()), nil

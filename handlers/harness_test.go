@@ -25,6 +25,8 @@ import (
 	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/accounts"
+	"github.com/accessbot/accessbot/governance/accounts/oauthfake"
 	"github.com/accessbot/accessbot/governance/builtin"
 	"github.com/accessbot/accessbot/governance/governancetest"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
@@ -100,6 +102,11 @@ type world struct {
 	bg         *handlers.Background
 	hook       goredis.Hook  // when set, added to the process's Redis client
 	poll       time.Duration // the dispatcher's poll; default its own
+	// idp, when set, is the identity provider of the backend "fakeidp", whose accounts
+	// people connect through accessbot's pages at public (see connect_test.go).
+	idp      *oauthfake.Server
+	public   string
+	accounts *accounts.Manager
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -148,6 +155,16 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 			Validator: teams.NewValidator(teams.ValidatorOptions{AppID: teamsApp, MetadataURL: w.teams.MetadataURL(), Now: w.clock.Now})}
 		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(conn, tdir, nil, log))
 	}
+	var acc handlers.AccountsConfig
+	if w.idp != nil {
+		keys, err := accounts.ParseKeys(tokenKey)
+		require.NoError(t, err)
+		w.accounts, err = accounts.New(accounts.Options{Store: w.store, Keys: keys, PublicURL: w.public, Clock: w.clock, Logger: log,
+			Notifier:   notifier.(governance.AccountNotifier),
+			Connectors: map[string]governance.Connector{"fakeidp": &oauthfake.Connector{Server: w.idp, Client: idpClient, PKCE: true}}})
+		require.NoError(t, err)
+		acc = handlers.AccountsConfig{Connections: w.accounts}
+	}
 	w.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: w.store, Backends: append([]governance.Backend{backend}, w.extra...),
 		Notifier: notifier, Clock: w.clock, Logger: log,
 		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
@@ -162,7 +179,7 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)
 	w.config = handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: w.bg,
 		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin,
-			Respond: slackbot.NewResponder(nil, w.slack.URL()).Respond}, Teams: tc}
+			Respond: slackbot.NewResponder(nil, w.slack.URL()).Respond}, Teams: tc, Accounts: acc}
 	w.handler = handlers.New(w.config)
 }
 

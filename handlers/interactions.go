@@ -132,6 +132,10 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 	}
 	if action.ActionID == slackbot.ActionApprove {
 		req, err := s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who, Approve: true})
+		if m, ok := connectFirst(ctx, s.cfg.Accounts.Connections, who, err); ok {
+			s.reply(ctx, ic.ResponseURL, slackbot.Reply(m), attrs...)
+			return
+		}
 		if err != nil {
 			s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
 			return

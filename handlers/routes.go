@@ -22,9 +22,12 @@ type Config struct {
 	Service *governance.Service // required
 	Slack   SlackConfig
 	Teams   TeamsConfig
-	Clock   governance.Clock // checks Slack's request timestamps; default: the service's clock
-	Logger  *slog.Logger     // default slog.Default()
-	MaxBody int64            // bytes; default 64 KiB
+	// Accounts are people's connected accounts: the connect commands, and the sign-in's
+	// pages (GET /connect/{backend}, GET /oauth/{backend}/callback) when set.
+	Accounts AccountsConfig
+	Clock    governance.Clock // checks Slack's request timestamps; default: the service's clock
+	Logger   *slog.Logger     // default slog.Default()
+	MaxBody  int64            // bytes; default 64 KiB
 	// Go runs work that must not delay the answer (replies to response_url, a slash
 	// command's work, Teams commands). Default: a goroutine, at most 64 at a time; beyond
 	// that a reply to a button is dropped and logged (what it answers is done already), a
@@ -63,6 +66,8 @@ type SlackConfig struct {
 //	POST /slack/commands      the /access slash command
 //	POST /slack/interactions  button clicks and modal submissions
 //	POST /teams/messages      every Bot Framework activity (when Teams is configured)
+//	GET  /connect/{backend}   a one-time connect link: on to the identity provider (with connected accounts)
+//	GET  /oauth/{backend}/callback  the identity provider's answer; a page saying connected, or why not
 //	GET  /healthz             200 "ok" while the process runs
 //	GET  /readyz              200 when the store answers, else 503 with the reason
 //	GET  /metrics             Prometheus metrics, only with Config.MetricsToken as a bearer token
@@ -83,6 +88,11 @@ func New(cfg Config) http.Handler {
 	route("POST /slack/interactions", "/slack/interactions", s.verified(s.interaction))
 	if cfg.Teams.Connector != nil {
 		route("POST /teams/messages", "/teams/messages", http.HandlerFunc(newTeamsHandler(cfg, start).messages))
+	}
+	if cfg.Accounts.Connections != nil {
+		si := &signIn{cfg: cfg.Accounts, log: cfg.Logger, svc: cfg.Service, run: cfg.Go}
+		route("GET /connect/{backend}", "/connect", http.HandlerFunc(si.connect))
+		route("GET /oauth/{backend}/callback", "/oauth/callback", http.HandlerFunc(si.callback))
 	}
 	route("GET /healthz", "/healthz", http.HandlerFunc(healthz))
 	route("GET /readyz", "/readyz", readyz(cfg.Service, cfg.Logger))

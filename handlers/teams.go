@@ -117,7 +117,7 @@ func (h *teamsHandler) messages(w http.ResponseWriter, r *http.Request) {
 				}
 				return card
 			}
-			return h.command(ctx, who, act.Text, activityKey(act))
+			return h.command(ctx, who, act, activityKey(act))
 		})
 	case (act.Type == schema.ConversationUpdate || act.Type == "installationUpdate") && act.From.ID != "" && act.From.ID != act.Recipient.ID:
 		h.later(ctx, w, act, log, func(context.Context, governance.Actor) teams.Card {
@@ -201,8 +201,8 @@ func activityKey(act schema.Activity) string { return idempotencyKey("teams:", a
 // command runs a text command, as `/access <text>` would in Slack. Teams' own part is
 // here: mentions of the bot are dropped, and `request` alone (or nothing) is the form.
 // key makes a request it asks for idempotent.
-func (h *teamsHandler) command(ctx context.Context, who governance.Actor, text, key string) teams.Card {
-	text = strings.TrimSpace(mention.ReplaceAllString(text, ""))
+func (h *teamsHandler) command(ctx context.Context, who governance.Actor, act schema.Activity, key string) teams.Card {
+	text := strings.TrimSpace(mention.ReplaceAllString(act.Text, ""))
 	if strings.EqualFold(text, "request") || text == "" {
 		return teams.FormCard(voice.RequestForm(h.svc.Catalog().Items()), teams.VerbRequest)
 	}
@@ -210,11 +210,41 @@ func (h *teamsHandler) command(ctx context.Context, who governance.Actor, text, 
 	if err != nil {
 		return h.failure(ctx, h.log, err)
 	}
-	m, err := dispatch(ctx, h.svc, who, cmd, key)
+	if isConnectCommand(cmd) && !personal(act) {
+		return h.personally(ctx, who, cmd)
+	}
+	m, err := dispatch(ctx, h.svc, h.cfg.Accounts.Connections, who, cmd, key)
 	if err != nil {
 		return h.failure(ctx, h.log, err)
 	}
 	return teams.Render(m)
+}
+
+// personal reports whether an activity came from the person's personal chat with the bot.
+func personal(act schema.Activity) bool {
+	return act.Conversation.ConversationType == "personal" || (act.Conversation.ConversationType == "" && !act.Conversation.IsGroup)
+}
+
+// personally carries out a connect command sent in a channel or group chat, whose
+// answer (a sign-in link, someone's accounts) is only for the sender: it goes to their
+// personal chat, and the channel is told so; without a personal chat, nothing is done.
+func (h *teamsHandler) personally(ctx context.Context, who governance.Actor, cmd governance.Command) teams.Card {
+	conv, _, ok, err := h.cfg.Teams.Directory.Reach(ctx, who.Person.Email)
+	if err != nil {
+		return h.failure(ctx, h.log, err)
+	}
+	if !ok {
+		return h.failure(ctx, h.log, &governance.Problem{Err: governance.ErrBadCommand, Message: voice.ConnectInPersonalChat})
+	}
+	m, err := dispatch(ctx, h.svc, h.cfg.Accounts.Connections, who, cmd, "")
+	card := teams.Render(m)
+	if err != nil {
+		card = h.failure(ctx, h.log, err)
+	}
+	if _, err := h.cfg.Teams.Connector.Send(ctx, conv, teams.Activity(card, "accessbot")); err != nil {
+		return h.failure(ctx, h.log, err)
+	}
+	return teams.Render(voice.SentToPersonalChat())
 }
 
 // invoke answers a card click (Action.Execute) in the HTTP response: the clicker's card is
@@ -258,7 +288,7 @@ func (h *teamsHandler) listAfter(ctx context.Context, who governance.Actor, deci
 	rs, err := h.svc.PendingFor(ctx, who.Person)
 	if err != nil { // the decision stands; show it at least
 		h.log.WarnContext(ctx, "teams pending list not read after a decision", "request", decided.ID, "err", err)
-		return teams.Render(voice.ApprovalCard(decided))
+		return teams.Render(voice.CardFor(decided, who.Person))
 	}
 	rs = slices.DeleteFunc(rs, func(r *governance.Request) bool { return r.ID == decided.ID })
 	at := slices.IndexFunc(rs, func(r *governance.Request) bool { return r.CreatedAt.After(decided.CreatedAt) })
@@ -319,13 +349,22 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 			reason = str(teams.InputReason + "-" + id) // a digest has one reason box per request
 		}
 		req, err := h.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who, Approve: verb == teams.VerbApprove, Reason: reason})
+		if m, ok := connectFirst(ctx, h.cfg.Accounts.Connections, who, err); ok {
+			// The link goes to the personal chat, where only they see it; the click's answer says so.
+			if conv, _, reach, rerr := h.cfg.Teams.Directory.Reach(ctx, who.Person.Email); rerr == nil && reach {
+				if _, serr := h.cfg.Teams.Connector.Send(ctx, conv, teams.Activity(teams.Render(m), "accessbot")); serr != nil {
+					h.log.WarnContext(ctx, "connect link not sent", "email", who.Person.Email, "err", serr)
+				}
+			}
+			return nil, err
+		}
 		if err != nil {
 			return nil, err
 		}
 		if str(teams.DataFrom) == teams.FromList {
 			return h.listAfter(ctx, who, req, number(data[teams.DataOffset])), nil
 		}
-		return teams.Render(voice.ApprovalCard(req)), nil
+		return teams.Render(voice.CardFor(req, who.Person)), nil
 	case teams.VerbMore:
 		return h.page(ctx, who, voice.List(str(teams.DataList)), number(data[teams.DataOffset]))
 	case teams.VerbExtend:

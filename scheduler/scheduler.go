@@ -27,6 +27,12 @@ type Digester interface {
 	Digest(ctx context.Context) (int, error)
 }
 
+// ApprovalSyncer follows the approvals of backends whose own policy decides;
+// governance.Service is one.
+type ApprovalSyncer interface {
+	SyncApprovals(ctx context.Context) error
+}
+
 // Observer hears about every sweep, for metrics.
 type Observer interface {
 	Swept(took time.Duration, items int, err error)
@@ -45,6 +51,10 @@ type Config struct {
 	// Digest is the cron spec of the digest of pending approvals sent to each approver,
 	// e.g. "CRON_TZ=Europe/Berlin 0 9 * * 1-5"; empty: no digest.
 	Digest string `yaml:"digest"`
+	// Approvals is the cron spec of the poll of the approvals of backends whose own
+	// policy decides (items with approvals: backend): a decision made in the backend shows
+	// on the cards within one interval. Default "@every 30s".
+	Approvals string `yaml:"approvals"`
 }
 
 var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -57,12 +67,18 @@ func (c *Config) Check() error {
 	if c.Batch == 0 {
 		c.Batch = 500
 	}
+	if c.Approvals == "" {
+		c.Approvals = "@every 30s"
+	}
 	if c.Lease == 0 {
 		c.Lease = 5 * time.Minute
 	}
 	var errs []error
 	if _, err := parser.Parse(c.Sweep); err != nil {
 		errs = append(errs, fmt.Errorf("scheduler sweep %q is not a cron spec (write e.g. \"@every 1m\" or \"*/5 * * * *\"): %w", c.Sweep, err))
+	}
+	if _, err := parser.Parse(c.Approvals); err != nil {
+		errs = append(errs, fmt.Errorf("scheduler approvals %q is not a cron spec (write e.g. \"@every 30s\"): %w", c.Approvals, err))
 	}
 	if c.Digest != "" {
 		if _, err := parser.Parse(c.Digest); err != nil {
@@ -140,10 +156,20 @@ func (s *Scheduler) DigestNow(ctx context.Context, d Digester) (int, error) {
 	return n, err
 }
 
+// SyncApprovalsNow polls the backends' approvals once; cron calls it on its spec.
+func (s *Scheduler) SyncApprovalsNow(ctx context.Context, a ApprovalSyncer) {
+	if err := a.SyncApprovals(ctx); err != nil {
+		s.log.ErrorContext(ctx, "approvals not synced", "err", err)
+	}
+}
+
 // Start runs the sweep on its spec until ctx ends; Stop waits for a running sweep.
 func (s *Scheduler) Start(ctx context.Context) {
 	s.cron = cron.New(cron.WithParser(parser), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	_, _ = s.cron.AddFunc(s.cfg.Sweep, func() { _, _ = s.SweepNow(ctx) }) // checked in New
+	if a, ok := s.svc.(ApprovalSyncer); ok {
+		_, _ = s.cron.AddFunc(s.cfg.Approvals, func() { s.SyncApprovalsNow(ctx, a) })
+	}
 	if d, ok := s.svc.(Digester); ok && s.cfg.Digest != "" {
 		_, _ = s.cron.AddFunc(s.cfg.Digest, func() { _, _ = s.DigestNow(ctx, d) })
 	}

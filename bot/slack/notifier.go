@@ -89,7 +89,7 @@ func (n *Notifier) SendApprovalCard(ctx context.Context, to governance.Person, r
 	if err != nil {
 		return governance.MessageRef{}, err
 	}
-	blocks, fallback := Blocks(voice.ApprovalCard(r))
+	blocks, fallback := Blocks(voice.CardFor(r, to))
 	channel, ts, err := n.post(ctx, ch, blocks, fallback)
 	if err != nil {
 		return governance.MessageRef{}, fmt.Errorf("chat.postMessage card %s to %s: %w", r.ID, to.Email, err)
@@ -104,7 +104,7 @@ func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.Messag
 	if ref.Platform != Platform {
 		return nil
 	}
-	blocks, fallback := Blocks(voice.ApprovalCard(r))
+	blocks, fallback := Blocks(voice.CardFor(r, governance.Person{Email: ref.Recipient}))
 	if err := CheckBlocks(blocks, MaxMessageBlocks); err != nil {
 		return governance.Permanent(fmt.Errorf("card %s breaks a Block Kit limit: %w", r.ID, err))
 	}
@@ -169,4 +169,17 @@ func (n *Notifier) AlertAdmins(ctx context.Context, r *governance.Request) (gove
 		return governance.MessageRef{}, false, fmt.Errorf("chat.postMessage escalation of %s to %s: %w", r.ID, n.admins, err)
 	}
 	return governance.MessageRef{Platform: Platform, Channel: channel, ID: ts}, true, nil
+}
+
+// AccountConnected tells a person by direct message that their account at backend is connected.
+func (n *Notifier) AccountConnected(ctx context.Context, to governance.Person, backend string, as governance.Identity) error {
+	ch, err := n.dm(ctx, to.Email)
+	if err != nil {
+		return err
+	}
+	blocks, fallback := Blocks(voice.AccountConnected(backend, as))
+	if _, _, err := n.post(ctx, ch, blocks, fallback); err != nil {
+		return fmt.Errorf("chat.postMessage account connected to %s: %w", to.Email, err)
+	}
+	return nil
 }

@@ -169,6 +169,7 @@ func markup() voice.Markup {
 			return "`/access " + c + "`"
 		},
 		Icon:  func(i voice.Icon) string { return emojiCodes[i] },
+		Link:  func(url, label string) string { return "<" + Escape(url) + "|" + label + ">" },
 		Quote: "> ", Strong: "*", Emph: "_", Code: "`"}
 }
 
@@ -258,8 +259,10 @@ func buttons(bs []voice.Button) slackapi.Block {
 	var elems []slackapi.BlockElement
 	kind := "decide"
 	for _, b := range bs {
-		e := slackapi.NewButtonBlockElement(string(b.Action), b.Request.ID, plain(b.Action.Label(), maxButtonText))
+		e := slackapi.NewButtonBlockElement(string(b.Action), b.Request.ID, plain(b.Text(), maxButtonText))
 		switch b.Action {
+		case voice.Open:
+			e = e.WithURL(b.URL)
 		case voice.Deny:
 			e = e.WithStyle(slackapi.StyleDanger)
 		case voice.Extend:

@@ -12,6 +12,7 @@ import (
 
 var (
 	dateRe = regexp.MustCompile(`<!date\^-?\d+\^[^|>]*\|([^>]*)>`)
+	linkRe = regexp.MustCompile(`<(https?://[^|>]+)\|([^>]*)>`)
 	boldRe = regexp.MustCompile(`\*([^*\n]+)\*`)
 	unesc  = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "\u200b", "")
 	emoji  = emojiDrawn()
@@ -35,7 +36,9 @@ func fallbackText(s string) string {
 
 // PlainText renders mrkdwn as a person reads it: dates in UTC, no bold markers, entities
 // decoded, emoji codes drawn.
-func PlainText(s string) string { return emoji.Replace(unesc.Replace(fallbackText(s))) }
+func PlainText(s string) string {
+	return emoji.Replace(unesc.Replace(linkRe.ReplaceAllString(fallbackText(s), "$2 ($1)")))
+}
 
 // flexText is a text object, or — in context blocks — the text itself.
 type flexText struct{ Text string }

@@ -112,7 +112,10 @@ func markup() voice.Markup {
 	return voice.Markup{Words: words.Replace, User: Escape, Date: Date,
 		Command: func(c string) string { return "`" + cmp.Or(c, "request") + "`" },
 		Icon:    func(i voice.Icon) string { return string(i) },
-		Quote:   `\> `, Strong: "**", Emph: "_", Code: "`"}
+		Link: func(url, label string) string {
+			return "[" + label + "](" + strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(url) + ")"
+		},
+		Quote: `\> `, Strong: "**", Emph: "_", Code: "`"}
 }
 
 // Markdown renders a line of voice as card markdown.
@@ -252,6 +255,10 @@ func (d drawing) items(m voice.Message, inList bool, offset int) []any {
 func buttons(bs []voice.Button, inList bool, offset int) []any {
 	var out, actions []any
 	for _, b := range bs {
+		if b.Action == voice.Open {
+			actions = append(actions, map[string]any{"type": "Action.OpenUrl", "title": b.Text(), "url": b.URL})
+			continue
+		}
 		data := map[string]any{"request": b.Request.ID}
 		if inList {
 			data[DataFrom] = FromList

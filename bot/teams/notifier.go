@@ -319,7 +319,7 @@ func Activity(c Card, summary string) schema.Activity {
 
 // SendApprovalCard sends r's card to an approver's personal chat.
 func (n *Notifier) SendApprovalCard(ctx context.Context, to governance.Person, r *governance.Request) (governance.MessageRef, error) {
-	m := voice.ApprovalCard(r)
+	m := voice.CardFor(r, to)
 	conv, id, err := n.send(ctx, to, Render(m), Summary(m))
 	if err != nil {
 		return governance.MessageRef{}, err
@@ -333,7 +333,7 @@ func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.Messag
 	if err != nil {
 		return governance.Permanent(err)
 	}
-	m := voice.ApprovalCard(r)
+	m := voice.CardFor(r, governance.Person{Email: ref.Recipient})
 	if strings.HasPrefix(ref.Recipient, "admins#") {
 		m = voice.AdminAlert(r)
 	}
@@ -378,4 +378,11 @@ func (n *Notifier) TimeZone(ctx context.Context, to governance.Person) (*time.Lo
 		return nil, nil
 	}
 	return loc, nil
+}
+
+// AccountConnected tells a person in their personal chat that their account at backend is connected.
+func (n *Notifier) AccountConnected(ctx context.Context, to governance.Person, backend string, as governance.Identity) error {
+	m := voice.AccountConnected(backend, as)
+	_, _, err := n.send(ctx, to, Render(m), Summary(m))
+	return err
 }

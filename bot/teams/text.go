@@ -12,8 +12,11 @@ import (
 
 var dateRe = regexp.MustCompile(`\{\{DATE\(([0-9TZ:-]+), SHORT\)\}\} \{\{TIME\([0-9TZ:-]+\)\}\}`)
 
+// linkRe is a link in card markdown, [label](url), its label escaped.
+var linkRe = regexp.MustCompile(`\[((?:[^\]\\]|\\.)*)\]\((https?://[^)\s]+)\)`)
+
 // PlainText renders card markdown as a person reads it: dates in UTC, no bold markers,
-// escapes undone.
+// links as "label (url)", escapes undone.
 func PlainText(s string) string {
 	s = dateRe.ReplaceAllStringFunc(s, func(m string) string {
 		t, err := time.Parse("2006-01-02T15:04:05Z", dateRe.FindStringSubmatch(m)[1])
@@ -22,6 +25,7 @@ func PlainText(s string) string {
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	})
+	s = linkRe.ReplaceAllString(s, "$1 ($2)")
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch {

@@ -8,11 +8,12 @@ import (
 // Markup is how a platform writes spans: renderers fill it in, and Write does the rest,
 // so that the two renderers differ only in their marks and escaping.
 type Markup struct {
-	Words   func(string) string    // accessbot's own words, made inert
-	User    func(string) string    // someone else's text, made inert
-	Date    func(time.Time) string // a moment, in each reader's time zone where possible
-	Command func(string) string    // a command's text (escaped already) as the platform writes it, marks included
-	Icon    func(Icon) string      // an icon, "" for none
+	Words   func(string) string            // accessbot's own words, made inert
+	User    func(string) string            // someone else's text, made inert
+	Date    func(time.Time) string         // a moment, in each reader's time zone where possible
+	Command func(string) string            // a command's text (escaped already) as the platform writes it, marks included
+	Icon    func(Icon) string              // an icon, "" for none
+	Link    func(url, label string) string // a link of ours; the label is escaped already
 	// Quote starts each line of a quotation; Strong, Emph and Code enclose a span.
 	Quote, Strong, Emph, Code string
 }
@@ -31,6 +32,8 @@ func (mk Markup) Write(t Text) string {
 			piece = mk.Quote + strings.ReplaceAll(mk.User(s.Shown()), "\n", "\n"+mk.Quote)
 		case Words:
 			piece = mk.Words(s.Text)
+		case Link:
+			piece = mk.Link(s.URL, mk.Words(s.Text))
 		default:
 			piece = mk.User(s.Shown())
 		}

@@ -2,6 +2,7 @@ package voice_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -103,6 +104,30 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 	ms["request created / no reason"] = voice.RequestCreated(noReason)
 	ms["revoked / by someone else"] = voice.Revoked(variant(governance.StateRevoked, func(r *governance.Request) { r.RevokedBy = &alice }))
 
+	// Where the backend's own policy decides: each step as its approvers and the requester see it.
+	for name, st := range map[string]governance.ApprovalStatus{"open": governance.ApprovalPending, "approved": governance.ApprovalApproved,
+		"rejected": governance.ApprovalRejected, "moved": governance.ApprovalMoved, "withdrawn": governance.ApprovalGone} {
+		for _, inChat := range []bool{false, true} {
+			r := variant(governance.StateSubmitted, func(r *governance.Request) {
+				r.Decision, r.Item.Backend = nil, "sailpoint"
+				r.Desk = &governance.Desk{RequestID: "2c91", Approvals: []governance.BackendApproval{{ID: "a1", Owner: "Payroll owners",
+					Approvers: []governance.Person{alice, bob}, Step: 2, Steps: 2, StepName: "owners", Status: st, DecidedBy: bob,
+					Decision: "not <this> month", At: t0.Add(time.Hour), InChat: inChat, MovedTo: "Nina", Link: "https://acme.identitynow.com/ui/d/approvals"}}}
+			})
+			where := name + fmt.Sprintf(" / in chat %v", inChat)
+			ms["desk card / alice / "+where] = voice.CardFor(r, alice)
+			ms["desk card / carol / "+where] = voice.CardFor(r, carol)
+			ms["notice step / "+where] = voice.Notice(governance.Notice{Kind: governance.NoticeStep, Request: r})
+			ms["pending / desk "+where] = voice.Pending([]*governance.Request{r})
+		}
+	}
+	atDesk := variant(governance.StateApproved, func(r *governance.Request) {
+		r.Decision, r.Item.Backend, r.Approvers, r.Desk = nil, "sailpoint", nil, &governance.Desk{}
+	})
+	ms["request created / desk"] = voice.RequestCreated(atDesk)
+	ms["notice received / desk"] = voice.Notice(governance.Notice{Kind: governance.NoticeReceived, Request: atDesk})
+	ms["approved / desk"] = voice.Approved(atDesk)
+
 	var all []*governance.Request
 	for i, st := range states {
 		r := request(st)
@@ -135,5 +160,13 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 	ms["busy"] = voice.Busy()
 	ms["error / a problem"] = voice.Error(&governance.Problem{Err: governance.ErrNotApprover, Message: "You are not an approver of AR-7; `status` lists yours."}, "")
 	ms["error / ours"] = voice.Error(errors.New("redis: connection refused"), "ab12cd34")
+	ms["connect link"] = voice.ConnectLink("sailpoint", "https://bot.example.com/connect/sailpoint?t=k1.abc_-D", t0)
+	carolAt := governance.Identity{ID: "2c9", Email: "carol@example.com", Name: "Carol"}
+	ms["account connected"] = voice.AccountConnected("sailpoint", carolAt)
+	ms["disconnected"] = voice.Disconnected("sailpoint", true)
+	ms["disconnected / none"] = voice.Disconnected("sailpoint", false)
+	ms["connections"] = voice.Connections([]governance.Connection{{Backend: "sailpoint", As: carolAt, Since: t0}}, []string{"sailpoint", "entra"})
+	ms["connections / none"] = voice.Connections(nil, []string{"sailpoint"})
+	ms["sent to personal chat"] = voice.SentToPersonalChat()
 	return ms
 }

@@ -31,6 +31,8 @@ const (
 	Command
 	// Quote is someone else's text set apart as a quotation, cut at Limit characters.
 	Quote
+	// Link is a link accessbot made (URL) with accessbot's own words as its label (Text).
+	Link
 )
 
 // Style is how a span is emphasised.
@@ -51,6 +53,7 @@ type Span struct {
 	Text  string
 	Limit int       // User, Quote, Command: at most this many characters of Text (0: all)
 	At    time.Time // Date
+	URL   string    // Link
 }
 
 // Text is a line (or several, split by "\n" in Words) of spans.
@@ -107,6 +110,8 @@ const (
 	Approve Action = "approve"
 	Deny    Action = "deny"
 	Extend  Action = "extend"
+	// Open is a link to the request in the backend's own web UI (Button.URL).
+	Open Action = "open"
 )
 
 // Label is the button's caption.
@@ -126,6 +131,16 @@ func (a Action) Label() string {
 type Button struct {
 	Action  Action
 	Request *governance.Request
+	URL     string // Open: where the link goes
+	Caption string // instead of the action's label
+}
+
+// Text is the button's caption.
+func (b Button) Text() string {
+	if b.Caption != "" {
+		return b.Caption
+	}
+	return b.Action.Label()
 }
 
 // Message is one thing accessbot says, in the order renderers draw it: lead paragraphs,

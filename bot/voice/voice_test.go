@@ -167,3 +167,30 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
 }
+
+// A card about one of the backend's approvals has Approve and Deny for the people it asks
+// and a link to it in the backend on both platforms; anyone else's card has no buttons.
+func TestDeskCard_ButtonsForTheApproversAndALinkIntoTheBackend(t *testing.T) {
+	r := request(governance.StateSubmitted)
+	r.Item.Backend = "sailpoint"
+	link := "https://acme.identitynow.com/ui/d/approvals"
+	r.Desk = &governance.Desk{Approvals: []governance.BackendApproval{{ID: "a1", Owner: "Alice",
+		Approvers: []governance.Person{alice}, Status: governance.ApprovalPending, Step: 1, Steps: 2, StepName: "manager", Link: link}}}
+	m := voice.CardFor(r, alice)
+	var got []voice.Action
+	for _, b := range m.Buttons {
+		got = append(got, b.Action)
+	}
+	assert.Equal(t, []voice.Action{voice.Approve, voice.Deny, voice.Open}, got)
+	assert.Contains(t, slackText(t, m), "1 of 2: manager")
+	blocks, _ := slack.Blocks(m)
+	sb, err := json.Marshal(blocks)
+	require.NoError(t, err)
+	assert.Contains(t, string(sb), `"url":"`+link+`"`)
+	assert.Contains(t, string(sb), "Open in SailPoint")
+	tb, err := json.Marshal(teams.Render(m))
+	require.NoError(t, err)
+	assert.Contains(t, string(tb), `"type":"Action.OpenUrl"`)
+	assert.Contains(t, string(tb), link)
+	assert.Empty(t, voice.CardFor(r, bob).Buttons, "Bob is not asked")
+}

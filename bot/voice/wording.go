@@ -40,19 +40,19 @@ func id(r *governance.Request) Span { return strong(r.ID) }
 func approvers(r *governance.Request) Span { return user(r.ApproverNames(), maxList) }
 
 // backend is the item's backend as people name it: "SailPoint", not "sailpoint".
-func backend(r *governance.Request) Span {
-	switch r.Item.Backend {
-	case "builtin":
-		return Span{Kind: Words, Text: "the access system"}
-	case "sailpoint":
-		return Span{Kind: Words, Text: "SailPoint"}
-	case "entra":
-		return Span{Kind: Words, Text: "Microsoft Entra"}
-	case "permissions":
-		return Span{Kind: Words, Text: "Permissions Management"}
+func backend(r *governance.Request) Span { return backendSpan(r.Item.Backend) }
+
+// backendSpan is a backend as people name it.
+func backendSpan(name string) Span {
+	if n := BackendName(name); n != name {
+		return Span{Kind: Words, Text: n}
 	}
-	return user(r.Item.Backend, maxID)
+	return user(name, maxID)
 }
+
+// BackendName is a backend as people name it: "SailPoint", not "sailpoint"; a name it
+// does not know is given back as it is.
+func BackendName(name string) string { return governance.BackendTitle(name) }
 
 // whenTheyDecide is the end of "you will hear …": one approver, or several of them.
 func whenTheyDecide(r *governance.Request) string {
@@ -74,7 +74,7 @@ func quote(s string, n int) Span {
 
 // decide is the Approve and Deny buttons while r waits for a decision.
 func decide(r *governance.Request) []Button {
-	if r.State != governance.StatePendingApproval {
+	if r.State != governance.StatePendingApproval && len(r.Desk.Open()) == 0 {
 		return nil
 	}
 	return []Button{{Action: Approve, Request: r}, {Action: Deny, Request: r}}
@@ -154,6 +154,10 @@ func noticeText(n governance.Notice) Paragraph {
 	it := item(r)
 	switch n.Kind {
 	case governance.NoticeReceived:
+		if r.Desk != nil {
+			return para(IconInbox, "Your request ", id(r), " for ", it, " (", duration(r), ") goes to ", backend(r),
+				", whose approval policy names the approvers. You will hear each step.")
+		}
 		if r.Extends != "" {
 			return para(IconInbox, "Your ask to extend ", extends(r), " (request ", id(r), ", for ", it, ") went to ", approvers(r),
 				whenTheyDecide(r))
@@ -208,6 +212,10 @@ func noticeText(n governance.Notice) Paragraph {
 		}
 		return para(IconLock, by, " revoked your access to ", it, " (request ", id(r), "). Ask again with ",
 			cmdWith("request ", r.Item.ID, maxID), " if you still need it.")
+	case governance.NoticeStep:
+		if r.Desk != nil {
+			return stepNotice(r)
+		}
 	case governance.NoticeReminder:
 		return para(IconAlarm, "Reminder: ", person(r.Requester), " has been waiting since ", date(r.CreatedAt), " for your decision on ",
 			id(r), ", ", it, " for ", duration(r), ".\n", quote(r.Reason, maxDetail))
@@ -241,7 +249,7 @@ func noticeText(n governance.Notice) Paragraph {
 func Pending(rs []*governance.Request) Message {
 	waiting := 0
 	for _, r := range rs {
-		if r.State == governance.StatePendingApproval {
+		if r.State == governance.StatePendingApproval || len(r.Desk.Open()) > 0 {
 			waiting++
 		}
 	}
@@ -260,7 +268,7 @@ func Pending(rs []*governance.Request) Message {
 	for _, r := range rs {
 		row := Message{Body: []Paragraph{para(IconNone, id(r), " ", person(r.Requester), " asks for ", item(r), ", ", duration(r),
 			", since ", date(r.CreatedAt), "\n", quote(r.Reason, maxRowNote))}, Buttons: decide(r)}
-		if r.State != governance.StatePendingApproval {
+		if r.State != governance.StatePendingApproval && len(r.Desk.Open()) == 0 {
 			row.Body = append(row.Body, Outcome(r))
 		}
 		m.Rows = append(m.Rows, row)
@@ -337,6 +345,8 @@ func Help(items []governance.Item) Message {
 				cmd("extend AR-7 [for <duration>]"), " — ask for more time on access you hold (as long again, or for the duration given)\n",
 				cmd("revoke <item>"), " — give up access you hold now; ", cmd("revoke <item> from <e-mail>"), " ends a direct report's (managers, admins)\n",
 				cmd("schedule AR-7"), " — the reminders, escalations and timeout planned for a request, or when its access ends\n",
+				cmd("connect <system>"), " — connect your own account at a system such as SailPoint, so that accessbot acts there as you; ",
+				cmd("connections"), " lists them, ", cmd("disconnect <system>"), " forgets one\n",
 				cmd("help"), " — this"),
 			para(IconNone, strong("What you can request")),
 		},
@@ -398,6 +408,14 @@ func extends(r *governance.Request) Text {
 // RequestCreated acknowledges a new request (or an ask for more time, which is one): its
 // id, the item, the duration and who will decide.
 func RequestCreated(r *governance.Request) Message {
+	if r.Desk != nil {
+		t := line("Request ", id(r), " for ", item(r), ", ", duration(r), ", goes to ", backend(r), ", whose approval policy names the approvers; ",
+			"they decide in chat or in ", backend(r), ". I will tell you each step in a direct message.")
+		if r.Reason != "" {
+			t = line(t, "\n", quote(r.Reason, maxDetail))
+		}
+		return Message{Body: []Paragraph{{Icon: IconInbox, Text: t}}, Context: line("Changed your mind? ", cmd("cancel "+r.ID))}
+	}
 	t := line("Request ", id(r), " for ", item(r), ", ", duration(r), ", is waiting for ", approvers(r),
 		". I will tell you their decision in a direct message.")
 	if r.Extends != "" {
@@ -438,6 +456,10 @@ func Revoked(r *governance.Request) Message {
 
 // Approved tells an approver their approval was recorded.
 func Approved(r *governance.Request) Message {
+	if r.Desk != nil {
+		return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ". ", backend(r),
+			" records the approval as yours; ", user(r.Requester.Display(), 0), " is told.")
+	}
 	return say(IconApproved, "You approved ", id(r), ": ", item(r), " for ", person(r.Requester), ", ", duration(r), ". ",
 		user(r.Requester.Display(), 0), " is told, and the access is being granted.")
 }
@@ -477,7 +499,7 @@ func problemText(s string) Text {
 func isCommand(s string) bool {
 	name, _, _ := strings.Cut(s, " ")
 	switch strings.ToLower(name) {
-	case "request", "status", "pending", "cancel", "revoke", "schedule", "extend", "help":
+	case "request", "status", "pending", "cancel", "revoke", "schedule", "extend", "help", "connect", "disconnect", "connections":
 		return true
 	}
 	return false

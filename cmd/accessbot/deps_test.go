@@ -17,7 +17,7 @@ func TestServerBinary_LinksNoDevelopmentTools(t *testing.T) {
 	deps := strings.Fields(string(out))
 	require.Contains(t, deps, "github.com/accessbot/accessbot/cmd/internal/app", "the list is the server's")
 	forbidden := []string{"testing", "net/http/httptest", "github.com/stretchr/testify",
-		"slackfake", "teamsfake", "iscfake", "graphfake", "pmfake", "msgraphtest", "redistest", "governancetest",
+		"slackfake", "teamsfake", "iscfake", "graphfake", "pmfake", "oauthfake", "msgraphtest", "redistest", "governancetest", "chromedp",
 		"github.com/accessbot/accessbot/cmd/internal/slackclient"}
 	for _, dep := range deps {
 		name := dep[strings.LastIndex(dep, "/")+1:]

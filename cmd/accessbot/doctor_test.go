@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -148,5 +153,86 @@ func sailpointTenant(t *testing.T, o iscfake.Options) *iscfake.Server {
 	t.Cleanup(isc.Close)
 	isc.AddIdentity(iscfake.ServiceIdentityID, "accessbot@example.com", iscfake.ServiceIdentityName, "")
 	isc.AddIdentity("2c9180857182305e0171993735622948", "carol@example.com", "Carol", "")
+	// approvals: accessbot (the default) goes with ISC creating no approvals of its own.
+	isc.SetConfig(json.RawMessage(`{"approvalsMustBeExternal": true}`))
 	return isc
+}
+
+func TestDoctor_SailPointApprovalsModeMustMatchTheTenant(t *testing.T) {
+	tests := []struct {
+		name     string
+		config   string // the sailpoint: block
+		external bool
+		says     string
+	}{
+		{name: "accessbot's approvers with ISC's own on", config: "", external: false,
+			says: "✗ sailpoint  the approvals mode contradicts SailPoint's configuration: sailpoint.approvals is accessbot, but SailPoint's approvalsMustBeExternal is false, so ISC would ask its own approvers a second time"},
+		{name: "ISC's approvers with ISC's approvals off", config: "sailpoint:\n  approvals: backend\n  approveAs: service\n", external: true,
+			says: "sailpoint.approvals is backend, but SailPoint's approvalsMustBeExternal is true, so ISC creates no approvals"},
+		{name: "ISC's approvers, decided as accessbot", config: "sailpoint:\n  approvals: backend\n  approveAs: service\n", external: false,
+			says: "✓ sailpoint"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			isc := sailpointTenant(t, iscfake.Options{})
+			isc.SetConfig(json.RawMessage(fmt.Sprintf(`{"approvalsMustBeExternal": %t}`, tc.external)))
+			cfg := clitest.WriteConfig(t, tc.config+sailpointCatalog)
+			vars := map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "SAILPOINT_BASE_URL": isc.URL, "SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
+			out := clitest.NewOutput()
+			err := run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(vars), out)
+			assert.Contains(t, out.String(), tc.says)
+			assert.Equal(t, strings.HasPrefix(tc.says, "✓"), err == nil, out.String())
+		})
+	}
+}
+
+func TestDoctor_SailPointConnectClient(t *testing.T) {
+	const client = "b61429f5-203d-494c-94c3-04f54e17bc5c"
+	tests := []struct {
+		name   string
+		client iscfake.OAuthClient
+		says   []string
+	}{
+		{name: "a client set up as documented",
+			client: iscfake.OAuthClient{ID: client, Secret: "s", Name: "accessbot connect", Enabled: true, AccessType: "OFFLINE",
+				RedirectURIs: []string{"https://bot.example.com/oauth/sailpoint/callback"}, GrantTypes: []string{"AUTHORIZATION_CODE", "REFRESH_TOKEN"}},
+			says: []string{"✓ sailpoint", "people connect through the OAuth client " + client, "/oauth/authorize; it sends them back to https://bot.example.com/oauth/sailpoint/callback"}},
+		{name: "a client that lacks the callback, refresh tokens and OFFLINE",
+			client: iscfake.OAuthClient{ID: client, Secret: "s", Enabled: true, AccessType: "ONLINE",
+				RedirectURIs: []string{"https://old.example.com/cb"}, GrantTypes: []string{"AUTHORIZATION_CODE"}},
+			says: []string{"✗ sailpoint", "lacks the grant type REFRESH_TOKEN: add it", "has accessType ONLINE: set it to OFFLINE",
+				"does not list https://bot.example.com/oauth/sailpoint/callback among its redirect URIs (it lists https://old.example.com/cb): add it"}},
+		{name: "no such client", client: iscfake.OAuthClient{ID: "someone-elses"},
+			says: []string{"✗ sailpoint", "SailPoint has no OAuth client " + client}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			isc := sailpointTenant(t, iscfake.Options{})
+			isc.SetConfig(json.RawMessage(`{"approvalsMustBeExternal": false}`))
+			isc.AddOAuthClient(tc.client)
+			cfg := clitest.WriteConfig(t, "publicURL: https://bot.example.com/\nsailpoint:\n  approvals: backend\n  connect:\n    clientId: "+client+"\n"+sailpointCatalog)
+			vars := map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "SAILPOINT_BASE_URL": isc.URL, "SAILPOINT_CLIENT_ID": "pat-id",
+				"SAILPOINT_CLIENT_SECRET": "pat-secret", "SAILPOINT_CONNECT_CLIENT_SECRET": "s",
+				"ACCESSBOT_TOKEN_KEY": "k1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))}
+			out := clitest.NewOutput()
+			err := run(context.Background(), []string{"accessbot", "doctor", "-config", cfg}, clitest.Env(vars), out)
+			for _, want := range tc.says {
+				assert.Contains(t, out.String(), want)
+			}
+			assert.Equal(t, tc.says[0] == "✓ sailpoint", err == nil, out.String())
+		})
+	}
+}
+
+func TestServe_RefusesAnApprovalsModeTheSailPointTenantContradicts(t *testing.T) {
+	isc := sailpointTenant(t, iscfake.Options{})
+	isc.SetConfig(json.RawMessage(`{"approvalsMustBeExternal": false}`))
+	cfg := clitest.WriteConfig(t, sailpointCatalog)
+	vars := map[string]string{"SLACK_SIGNING_SECRET": "test-secret", "ACCESSBOT_LISTEN": "127.0.0.1:0", "SAILPOINT_BASE_URL": isc.URL,
+		"SAILPOINT_CLIENT_ID": "pat-id", "SAILPOINT_CLIENT_SECRET": "pat-secret"}
+	err := run(context.Background(), []string{"accessbot", "serve", "-config", cfg}, clitest.Env(vars), clitest.NewOutput())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "sailpoint: the approvals mode contradicts SailPoint's configuration: sailpoint.approvals is accessbot, "+
+		"but SailPoint's approvalsMustBeExternal is false")
+	assert.Contains(t, err.Error(), "set approvalsMustBeExternal to true in ISC")
 }

@@ -14,7 +14,7 @@
 -- ARGV[2]  expected stored version (update only)
 -- ARGV[3]  new version
 -- ARGV[4]  new state
--- ARGV[5]  "1" when the approvers may decide the request now (it is pending), else "0"
+-- ARGV[5]  one flag per approver key: "1" when that approver may decide the request now, else "0"
 -- ARGV[6]  the request as stored: "<new version> <JSON>"
 -- ARGV[7]  index score (created, unix ms)
 -- ARGV[8]  request id
@@ -61,7 +61,7 @@ if mode == "create" then
 end
 -- Approvers only ever join a request, so the current list covers every index it is in.
 for i = 7, #KEYS do
-  if ARGV[5] == "1" then
+  if string.sub(ARGV[5], i - 6, i - 6) == "1" then
     redis.call("ZADD", KEYS[i], score, id)
   else
     redis.call("ZREM", KEYS[i], id)

@@ -45,6 +45,9 @@ type storedRequest struct {
 	Escalations int              `json:"es,omitempty"`
 	ChainEnd    int              `json:"ce,omitempty"`
 	ExpiryNotes int              `json:"en,omitempty"`
+	// Desk (the backend's own approvals, for requests it decides) is rare and rich: it is
+	// stored as governance.Desk encodes itself.
+	Desk *governance.Desk `json:"dk,omitempty"`
 }
 
 type storedPerson struct {
@@ -80,15 +83,16 @@ type storedDecision struct {
 }
 
 type storedSub struct {
-	Backend    string           `json:"b,omitempty"`
-	ExternalID string           `json:"x,omitempty"`
-	State      governance.State `json:"st,omitempty"`
-	Start      unixNano         `json:"s,omitempty"`
-	End        unixNano         `json:"e,omitempty"`
-	Detail     string           `json:"d,omitempty"`
-	Waiting    string           `json:"w,omitempty"`
-	Checks     int              `json:"k,omitempty"`
-	At         unixNano         `json:"at,omitempty"`
+	Backend     string           `json:"b,omitempty"`
+	ExternalID  string           `json:"x,omitempty"`
+	ExternalIDs []string         `json:"xs,omitempty"`
+	State       governance.State `json:"st,omitempty"`
+	Start       unixNano         `json:"s,omitempty"`
+	End         unixNano         `json:"e,omitempty"`
+	Detail      string           `json:"d,omitempty"`
+	Waiting     string           `json:"w,omitempty"`
+	Checks      int              `json:"k,omitempty"`
+	At          unixNano         `json:"at,omitempty"`
 }
 
 // seconds is a duration as whole seconds, or as Go writes it ("1.5s") when it is not.
@@ -158,6 +162,7 @@ func encodeRequest(r *governance.Request) ([]byte, error) {
 		CreatedAt: nano(r.CreatedAt), CancelledAt: nano(r.CancelledAt),
 		Failure: r.Failure, Duplicate: r.Duplicate, Extends: r.Extends, ExtendTo: nano(r.ExtendTo),
 		Reminders: r.Reminders, Escalations: r.Escalations, ChainEnd: r.ChainEnd, ExpiryNotes: r.ExpiryNotices,
+		Desk: r.Desk,
 	}
 	if r.Item.Ref != r.Item.ID {
 		s.Item.Ref = &r.Item.Ref
@@ -187,7 +192,7 @@ func encodeRequest(r *governance.Request) ([]byte, error) {
 			Reason: d.Reason, At: nano(d.At)}
 	}
 	if b := r.Submission; b != nil {
-		s.Submission = &storedSub{Backend: b.Backend, ExternalID: b.ExternalID, State: b.State, Start: nano(b.Start),
+		s.Submission = &storedSub{Backend: b.Backend, ExternalID: b.ExternalID, ExternalIDs: b.ExternalIDs, State: b.State, Start: nano(b.Start),
 			End: nano(b.End), Detail: b.Detail, Waiting: b.Waiting, Checks: b.Checks, At: nano(b.At)}
 	}
 	if r.RevokedBy != nil {
@@ -231,6 +236,7 @@ func decodeRequest(id string, data []byte) (*governance.Request, error) {
 		Platform: s.Platform, CreatedAt: s.CreatedAt.time(), UpdatedAt: s.UpdatedAt.time(), CancelledAt: s.CancelledAt.time(),
 		Failure: s.Failure, Duplicate: s.Duplicate, Extends: s.Extends, ExtendTo: s.ExtendTo.time(),
 		Reminders: s.Reminders, Escalations: s.Escalations, ChainEnd: s.ChainEnd, ExpiryNotices: s.ExpiryNotes,
+		Desk: s.Desk,
 	}
 	if s.Item.Ref != nil {
 		r.Item.Ref = *s.Item.Ref
@@ -260,7 +266,7 @@ func decodeRequest(id string, data []byte) (*governance.Request, error) {
 			Reason: d.Reason, At: d.At.time()}
 	}
 	if b := s.Submission; b != nil {
-		r.Submission = &governance.Submission{Backend: b.Backend, ExternalID: b.ExternalID, State: b.State, Start: b.Start.time(),
+		r.Submission = &governance.Submission{Backend: b.Backend, ExternalID: b.ExternalID, ExternalIDs: b.ExternalIDs, State: b.State, Start: b.Start.time(),
 			End: b.End.time(), Detail: b.Detail, Waiting: b.Waiting, Checks: b.Checks, At: b.At.time()}
 	}
 	if s.RevokedBy != nil {

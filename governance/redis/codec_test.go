@@ -15,9 +15,10 @@ import (
 	"github.com/accessbot/accessbot/governance"
 )
 
-// fill sets every field reachable from v (structs, pointers, slices) to a value that is
-// not its zero, different for each field, so that a codec that forgets a field — one
-// added to governance.Request later — is caught.
+// fill sets every stored field reachable from v (structs, pointers, slices; not those
+// tagged json:"-", which the governance types never store) to a value that is not its
+// zero, different for each field, so that a codec that forgets a field — one added to
+// governance.Request later — is caught.
 func fill(v reflect.Value, n *int) {
 	*n++
 	switch v.Kind() {
@@ -27,7 +28,7 @@ func fill(v reflect.Value, n *int) {
 			return
 		}
 		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
+			if f := v.Type().Field(i); f.IsExported() && f.Tag.Get("json") != "-" {
 				fill(v.Field(i), n)
 			}
 		}

@@ -59,6 +59,11 @@ func (k keys) pace(name string) string {
 	return k.prefix + ":{pace:" + strings.NewReplacer("{", "(", "}", ")").Replace(name) + "}"
 }
 
+// accounts is the hash of a person's connected accounts (sealed), with a hash tag of its own.
+func (k keys) accounts(email string) string {
+	return k.prefix + ":{acct:" + strings.NewReplacer("{", "(", "}", ")").Replace(strings.ToLower(email)) + "}:accounts"
+}
+
 func (k keys) chatUser(platform, id string) string { return k.prefix + ":user:" + platform + ":" + id }
 func (k keys) chatEmail(platform, email string) string {
 	return k.prefix + ":email:" + platform + ":" + strings.ToLower(email)

@@ -35,6 +35,10 @@ var (
 	claimDueSrc    string
 	claimDueScript = goredis.NewScript(claimDueSrc)
 
+	//go:embed swapaccount.lua
+	swapAccountSrc    string
+	swapAccountScript = goredis.NewScript(swapAccountSrc)
+
 	//go:embed purge.lua
 	purgeSrc    string
 	purgeScript = goredis.NewScript(purgeSrc)

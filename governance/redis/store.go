@@ -171,16 +171,21 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 	for _, a := range r.Approvers {
 		ks = append(ks, s.k.pending(shard, a.Email))
 	}
-	pending := 0
-	if r.State == governance.StatePendingApproval {
-		pending = 1
+	// Each approver's flag says whether they may decide the request now: all of them while
+	// accessbot's approval is pending, only those of the backend's open approvals at a desk.
+	pending := make([]byte, len(r.Approvers))
+	for i, a := range r.Approvers {
+		pending[i] = '0'
+		if r.Awaits(a) {
+			pending[i] = '1'
+		}
 	}
 	cards, consumer := "0", ""
 	if len(fx.Tasks) > 0 {
 		cards, consumer = "1", s.handed.consumerFor(len(fx.Tasks))
 	}
 	args := make([]any, 0, 16+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+2*len(fx.Audit))
-	args = append(args, mode, prev, r.Version, string(r.State), pending, data, r.CreatedAt.UnixMilli(), r.ID,
+	args = append(args, mode, prev, r.Version, string(r.State), string(pending), data, r.CreatedAt.UnixMilli(), r.ID,
 		time.Now().UnixMilli(), len(fx.Tasks), len(fx.Due), len(fx.Undue), len(fx.Audit), cards, consumer, group)
 	for _, t := range fx.Tasks {
 		if s.k.shardOf(t.RequestID) != shard {

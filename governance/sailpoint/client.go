@@ -154,6 +154,12 @@ var errEndPassed = errors.New("sailpoint: the removeDate passed before the reque
 // callBefore is call for a body that carries removeDate end (zero: none): once the call's
 // turn comes, it is not made if end has passed by then (errEndPassed).
 func (c *client) callBefore(ctx context.Context, end time.Time, method, path string, query url.Values, in, out any) error {
+	return c.callAs(ctx, "", end, method, path, query, in, out)
+}
+
+// callAs is call with a person's access token (user; empty: the service's own). A 401 for
+// a person's token is not retried: their connected account no longer works.
+func (c *client) callAs(ctx context.Context, user string, end time.Time, method, path string, query url.Values, in, out any) error {
 	var body []byte
 	if in != nil {
 		var err error
@@ -162,20 +168,23 @@ func (c *client) callBefore(ctx context.Context, end time.Time, method, path str
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		status, err := c.once(ctx, end, method, path, query, body, out)
-		if status == http.StatusUnauthorized && attempt == 0 {
+		status, err := c.once(ctx, user, end, method, path, query, body, out)
+		if status == http.StatusUnauthorized && attempt == 0 && user == "" {
 			continue
 		}
 		return err
 	}
 }
 
-func (c *client) once(ctx context.Context, end time.Time, method, path string, query url.Values, body []byte, out any) (int, error) {
+func (c *client) once(ctx context.Context, user string, end time.Time, method, path string, query url.Values, body []byte, out any) (int, error) {
 	// The token first: a turn is used the moment it comes, not after a token fetch that
 	// would bunch the calls queued behind it.
-	tok, ts, err := c.token()
-	if err != nil {
-		return 0, tokenError(err)
+	tok, ts := &oauth2.Token{AccessToken: user, TokenType: "Bearer"}, oauth2.TokenSource(nil)
+	if user == "" {
+		var err error
+		if tok, ts, err = c.token(); err != nil {
+			return 0, tokenError(err)
+		}
 	}
 	if err := c.wait(ctx); err != nil {
 		return 0, fmt.Errorf("wait for a turn to call SailPoint: %w", err)
@@ -186,6 +195,9 @@ func (c *client) once(ctx context.Context, end time.Time, method, path string, q
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	u := c.base + "/v3" + path
+	if strings.HasPrefix(path, "/beta/") {
+		u = c.base + path // the few calls v3 lacks (governance group members)
+	}
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
@@ -216,12 +228,15 @@ func (c *client) once(ctx context.Context, end time.Time, method, path string, q
 		}
 		return resp.StatusCode, nil
 	}
-	if resp.StatusCode == http.StatusUnauthorized {
+	if resp.StatusCode == http.StatusUnauthorized && user == "" {
 		c.forget(ts)
 	}
 	e := apiError(method, path, resp, data)
 	c.log.WarnContext(ctx, "SailPoint refused a call", "method", method, "path", path, "status", resp.StatusCode,
 		"tracking_id", e.TrackingID, "detail", e.Detail, "message", e.Message)
+	if user != "" {
+		return resp.StatusCode, e.classifyUser()
+	}
 	return resp.StatusCode, e.classify()
 }
 
@@ -315,6 +330,21 @@ func (e *Error) classify() error {
 		msg += ", quoting SailPoint tracking id " + e.TrackingID
 	}
 	return governance.Permanent(&governance.Problem{Err: e, Message: msg})
+}
+
+// classifyUser says how to treat the error of a call made with a person's token: a 401
+// means their connected account no longer works; the rest as classify, except that a
+// 403 is about the person, not accessbot's credentials (the caller says what it means).
+func (e *Error) classifyUser() error {
+	switch {
+	case e.Status == http.StatusUnauthorized:
+		return governance.Permanent(&governance.Problem{Err: errors.Join(governance.ErrConnectAgain, e), Message: "SailPoint no longer " +
+			"accepts your connected account (HTTP 401); connect it again with `/access connect sailpoint`, then try once more"})
+	case e.Status == http.StatusForbidden:
+		return governance.Permanent(&governance.Problem{Err: errors.Join(governance.ErrNotAllowed, e), Message: "SailPoint refused " +
+			"this with your own account (HTTP 403), so nothing was changed there"})
+	}
+	return e.classify()
 }
 
 // tokenError is a failure to get a token: refused credentials are for the admins to fix

@@ -66,7 +66,9 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 	}
 	for _, n := range resp.NewRequests {
 		if len(n.AccessRequestIDs) > 0 {
-			return submitted(n.AccessRequestIDs[0], g), nil
+			sub := submitted(n.AccessRequestIDs[0], g)
+			sub.ExternalIDs = append([]string(nil), n.AccessRequestIDs...)
+			return sub, nil
 		}
 	}
 	var known []string
@@ -260,19 +262,26 @@ func (b *Backend) statusOf(ctx context.Context, accessRequestID string) ([]itemS
 var errNotListed = errors.New("sailpoint: the existing request is not listed yet")
 
 func submitted(accessRequestID string, g governance.Grant) governance.Submission {
-	return governance.Submission{ExternalID: accessRequestID, State: governance.StateSubmitted, Start: g.Start, End: g.End}
+	return governance.Submission{ExternalID: accessRequestID, ExternalIDs: []string{accessRequestID},
+		State: governance.StateSubmitted, Start: g.Start, End: g.End}
 }
 
 func duplicate(msg string) error {
 	return governance.Permanent(&governance.Problem{Err: governance.ErrDuplicate, Message: msg})
 }
 
-// grantComment is the comment ISC's approvers and auditors read: why, and who approved it in chat.
+// grantComment is the comment ISC's approvers and auditors read: why, and who approved it
+// in chat; a grant nobody approved in chat (approvals: backend, where ISC's own approvers
+// decide next) says only that it was asked for in chat.
 func grantComment(g governance.Grant) string {
 	var sb strings.Builder
 	sb.WriteString(strings.TrimSpace(g.Reason))
 	if sb.Len() == 0 {
 		sb.WriteString("No reason given")
+	}
+	if g.ApprovedBy.Email == "" {
+		fmt.Fprintf(&sb, " — requested in chat (accessbot request %s)", g.RequestID)
+		return sb.String()
 	}
 	fmt.Fprintf(&sb, " — approved in chat by %s (accessbot request %s)", g.ApprovedBy.Email, g.RequestID)
 	return sb.String()

@@ -55,9 +55,18 @@ type Options struct {
 	Timeout time.Duration
 	// IdentityTTL is how long an e-mail's identity is remembered (default 10 minutes).
 	IdentityTTL time.Duration
-	HTTPClient  *http.Client // default: one with Timeout
-	Clock       governance.Clock
-	Logger      *slog.Logger
+	// Connect is the OAuth client people connect their ISC accounts through (approvals:
+	// backend); it is not the personal access token above.
+	Connect ConnectClient
+	// ApproveAs is how accessbot decides ISC approvals: ApproveAsConnected (default) with
+	// the person's connected account, or ApproveAsService with accessbot's own token.
+	ApproveAs string
+	// ApprovalsURL is the page of ISC's UI a card links to (default: the tenant's UI host
+	// https://{tenant}.identitynow.com + /ui/d/approvals/requested-items).
+	ApprovalsURL string
+	HTTPClient   *http.Client // default: one with Timeout
+	Clock        governance.Clock
+	Logger       *slog.Logger
 }
 
 // Limiter hands out turns of a rate limit shared by every process that asks for the same
@@ -70,9 +79,12 @@ type Limiter interface {
 
 // Backend is the SailPoint ISC backend.
 type Backend struct {
-	api   *client
-	clock governance.Clock
-	ttl   time.Duration
+	api          *client
+	approveAs    string
+	approvalsURL string
+	connect      ConnectClient
+	clock        governance.Clock
+	ttl          time.Duration
 
 	mu         sync.Mutex
 	identities map[string]cachedIdentity // by lower-case e-mail
@@ -105,6 +117,9 @@ func New(o Options) (*Backend, error) {
 	if o.ClientID == "" || o.ClientSecret == "" {
 		errs = append(errs, errors.New("sailpoint: set SAILPOINT_CLIENT_ID and SAILPOINT_CLIENT_SECRET to a personal access token of accessbot's service identity"))
 	}
+	if o.ApproveAs != "" && o.ApproveAs != ApproveAsConnected && o.ApproveAs != ApproveAsService {
+		errs = append(errs, fmt.Errorf("sailpoint: approveAs %q should be %s or %s", o.ApproveAs, ApproveAsConnected, ApproveAsService))
+	}
 	if o.Rate < 0 || o.Burst < 0 {
 		errs = append(errs, errors.New("sailpoint: rate and burst must not be negative"))
 	}
@@ -136,7 +151,20 @@ func New(o Options) (*Backend, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Backend{api: newClient(o), clock: o.Clock, ttl: o.IdentityTTL, identities: map[string]cachedIdentity{}}, nil
+	if o.ApproveAs == "" {
+		o.ApproveAs = ApproveAsConnected
+	}
+	if o.ApprovalsURL == "" {
+		o.ApprovalsURL = uiHost(o.BaseURL) + "/ui/d/approvals/requested-items"
+	}
+	return &Backend{api: newClient(o), approveAs: o.ApproveAs, approvalsURL: o.ApprovalsURL, connect: o.Connect, clock: o.Clock, ttl: o.IdentityTTL,
+		identities: map[string]cachedIdentity{}}, nil
+}
+
+// uiHost is the tenant's UI host for its API host: https://{tenant}.identitynow.com for
+// https://{tenant}.api.identitynow.com; any other host (a fake, a proxy) is its own.
+func uiHost(base string) string {
+	return strings.Replace(base, ".api.identitynow.com", ".identitynow.com", 1)
 }
 
 // Name returns "sailpoint".
@@ -308,8 +336,10 @@ func (b *Backend) AccessRequestConfig(ctx context.Context) (Config, error) {
 // means for accessbot, next to accessbot's own schedule.
 func DescribeConfig(c Config, ours governance.Schedule) []string {
 	lines := []string{fmt.Sprintf("approvalsMustBeExternal: %t", c.ApprovalsMustBeExternal)}
-	if !c.ApprovalsMustBeExternal {
-		lines = append(lines, "  (SailPoint runs its own approvals after accessbot's; set it to true to let chat approvals be the only ones)")
+	if c.ApprovalsMustBeExternal {
+		lines = append(lines, "  (ISC creates no approvals: right for sailpoint.approvals: accessbot)")
+	} else {
+		lines = append(lines, "  (ISC's approval schemes decide: right for sailpoint.approvals: backend)")
 	}
 	lines = append(lines, fmt.Sprintf("autoApprovalEnabled: %t", c.AutoApprovalEnabled))
 	n := func(p *int) string {

@@ -56,6 +56,7 @@ type itemStatus struct {
 	RequestedFor            *ref              `json:"requestedFor"`
 	Created                 string            `json:"created"`
 	ApprovalDetails         []approvalDetail  `json:"approvalDetails"`
+	ApprovalIDs             []string          `json:"approvalIds"`
 	AccessRequestPhases     []phase           `json:"accessRequestPhases"`
 	ErrorMessages           [][]message       `json:"errorMessages"`
 	CancelledRequestDetails *cancelledDetails `json:"cancelledRequestDetails"`
@@ -64,6 +65,8 @@ type itemStatus struct {
 }
 
 type approvalDetail struct {
+	ApprovalID   string `json:"approvalId"`
+	Scheme       string `json:"scheme"`
 	Status       string `json:"status"`
 	CurrentOwner *ref   `json:"currentOwner"`
 	Comment      string `json:"comment"`

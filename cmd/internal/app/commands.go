@@ -12,6 +12,7 @@ import (
 	"github.com/accessbot/accessbot/governance"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/accessbot/accessbot/governance/sailpoint"
@@ -66,6 +67,9 @@ func CheckConfig(ctx context.Context, args []string, getenv func(string) string,
 	}
 	fmt.Fprintf(stdout, "  catalog:  %s\n", catalog)
 	fmt.Fprintf(stdout, "  approval: %s\n", describeSchedule(cfg.schedule))
+	if names := cfg.connecting(); len(names) > 0 {
+		fmt.Fprintf(stdout, "  accounts: people connect their %s accounts at %s/connect/<backend>\n", strings.Join(names, ", "), strings.TrimRight(cfg.Accounts.PublicURL, "/"))
+	}
 	for _, w := range cfg.warnings {
 		fmt.Fprintf(stdout, "  warning:  %s\n", w)
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/accounts"
 	"github.com/accessbot/accessbot/governance/builtin"
 	"github.com/accessbot/accessbot/governance/entra"
 	"github.com/accessbot/accessbot/governance/permissions"
@@ -35,15 +37,17 @@ var sampleCatalog []byte
 // type, defaults, checks and health probe); Config composes them with accessbot's own
 // settings: the schedule, the outbox, working hours, logging and the catalog.
 type Config struct {
-	Listen       string               `yaml:"listen"`
-	Redis        redisstore.Settings  `yaml:"redis"`
-	Slack        slackbot.Settings    `yaml:"slack"`
-	Teams        teams.Settings       `yaml:"teams"`
-	Builtin      builtin.Settings     `yaml:"builtin"`
-	SailPoint    sailpoint.Settings   `yaml:"sailpoint"`
-	Entra        entra.Settings       `yaml:"entra"`
-	Permissions  permissions.Settings `yaml:"permissions"`
-	Admins       []string             `yaml:"admins"` // may decide escalated requests
+	Listen      string               `yaml:"listen"`
+	Redis       redisstore.Settings  `yaml:"redis"`
+	Slack       slackbot.Settings    `yaml:"slack"`
+	Teams       teams.Settings       `yaml:"teams"`
+	Builtin     builtin.Settings     `yaml:"builtin"`
+	SailPoint   sailpoint.Settings   `yaml:"sailpoint"`
+	Entra       entra.Settings       `yaml:"entra"`
+	Permissions permissions.Settings `yaml:"permissions"`
+	// Accounts: publicURL, and ACCESSBOT_TOKEN_KEY from the environment (connected accounts).
+	Accounts     accounts.Settings `yaml:",inline"`
+	Admins       []string          `yaml:"admins"` // may decide escalated requests
 	WorkingHours struct {
 		Window string   `yaml:"window"` // "09:00-18:00"; "off": any time
 		Days   []string `yaml:"days"`   // default mon-fri
@@ -149,8 +153,11 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 		return getenv(name)
 	}
 	env := governance.Env{Get: getenv, Secret: secret}
-	for _, s := range []interface{ FromEnv(governance.Env) }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin, &c.SailPoint, &c.Entra, &c.Permissions} {
+	for _, s := range []interface{ FromEnv(governance.Env) }{&c.Redis, &c.Slack, &c.Teams, &c.Builtin, &c.SailPoint, &c.Entra, &c.Permissions, &c.Accounts} {
 		s.FromEnv(env)
+	}
+	if c.Accounts.PublicURL != "" {
+		c.SailPoint.CallbackURL = strings.TrimRight(c.Accounts.PublicURL, "/") + sailpoint.ConnectCallbackPath
 	}
 	c.Metrics.Token = secret("METRICS_TOKEN")
 	if v := getenv("ACCESSBOT_METRICS_LISTEN"); v != "" {
@@ -238,6 +245,7 @@ func (c *Config) check() []error {
 	errs = append(errs, c.checkPeople()...)
 	errs = append(errs, c.checkRuntime()...)
 	errs = append(errs, c.loadCatalog()...)
+	errs = append(errs, c.Accounts.Check(c.connecting())...)
 	return append(errs, c.checkSigningSecret()...)
 }
 
@@ -468,6 +476,8 @@ func (c *Config) checkRuntime() []error {
 // backend's settings, and the settings of each backend the catalog uses.
 func (c *Config) loadCatalog() []error {
 	var err error
+	// SailPoint's approvalsMustBeExternal is the tenant's: its items decide as it does.
+	modes := []governance.CatalogOption{governance.BackendApprovals(sailpoint.Name, c.SailPoint.Approvals)}
 	switch {
 	case c.CatalogFile != "" && c.CatalogYAML.Kind != 0:
 		return []error{errors.New("set either catalog or catalogFile, not both")}
@@ -477,9 +487,9 @@ func (c *Config) loadCatalog() []error {
 		if err != nil {
 			return []error{fmt.Errorf("catalogFile: %w", err)}
 		}
-		c.catalog, err = governance.ParseCatalog(data)
+		c.catalog, err = governance.ParseCatalog(data, modes...)
 	case c.CatalogYAML.Kind != 0:
-		c.catalog, err = governance.CatalogFromYAML(&c.CatalogYAML)
+		c.catalog, err = governance.CatalogFromYAML(&c.CatalogYAML, modes...)
 	default:
 		c.sample = true
 		c.catalog, err = governance.ParseCatalog(sampleCatalog)
@@ -506,4 +516,54 @@ func (c *Config) loadCatalog() []error {
 		}
 	}
 	return errs
+}
+
+// connecting lists the backends the catalog uses whose people can connect their accounts
+// (their backend is a governance.Connector); opening a backend does no I/O.
+func (c *Config) connecting() []string {
+	var out []string
+	for name, b := range c.connectors(governance.SystemClock{}, slog.New(slog.DiscardHandler)) {
+		if b != nil {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// connectors opens the backends the catalog uses and returns those whose people can
+// connect their accounts, by name. A backend whose settings do not open is left out (its
+// own check says why).
+func (c *Config) connectors(clock governance.Clock, log *slog.Logger) map[string]governance.Connector {
+	out := map[string]governance.Connector{}
+	if c.catalog == nil {
+		return out
+	}
+	for _, name := range c.catalog.Backends() {
+		b := c.backend(name)
+		if b == nil {
+			continue
+		}
+		be, err := b.Open(clock, log)
+		if err != nil {
+			continue
+		}
+		if conn, ok := connector(be); ok {
+			out[name] = conn
+		}
+	}
+	return out
+}
+
+// connector is be as a Connector, when its people can connect their accounts: it is one,
+// and, if its sign-in depends on configuration (governance.Connectable), that is set up.
+func connector(be governance.Backend) (governance.Connector, bool) {
+	conn, ok := be.(governance.Connector)
+	if !ok {
+		return nil, false
+	}
+	if c, ok := be.(governance.Connectable); ok && !c.Connectable() {
+		return nil, false
+	}
+	return conn, true
 }

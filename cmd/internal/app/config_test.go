@@ -154,6 +154,23 @@ func TestLoadConfig_ListenAddress_EnvironmentThenFileThenPORT(t *testing.T) {
 	}
 }
 
+func TestLoadConfig_ConnectedAccountsSettings(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "token-key")
+	require.NoError(t, os.WriteFile(keyFile, []byte("k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n"), 0o600))
+	path := clitest.WriteConfig(t, "publicURL: https://accessbot.example.com\n")
+	c, err := LoadConfig(path, clitest.Env(map[string]string{"ACCESSBOT_TOKEN_KEY_FILE": keyFile}))
+	require.NoError(t, err)
+	assert.Equal(t, "https://accessbot.example.com", c.Accounts.PublicURL)
+	k, err := c.Accounts.Keyring()
+	require.NoError(t, err)
+	assert.Equal(t, "k1", k.SealingKey())
+	assert.Empty(t, c.connecting(), "no backend of this build connects accounts unless it implements governance.Connector")
+
+	c, err = LoadConfig(path, clitest.Env(map[string]string{"ACCESSBOT_PUBLIC_URL": "http://127.0.0.1:8080"}))
+	require.NoError(t, err, "the environment wins, and plain http is fine on loopback")
+	assert.Equal(t, "http://127.0.0.1:8080", c.Accounts.PublicURL)
+}
+
 func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "signing")
 	require.NoError(t, os.WriteFile(secretFile, []byte("from-file\n"), 0o600))
@@ -195,6 +212,8 @@ catalog:
 	assert.NoError(t, err)
 }
 
+const sailpointItem = "catalog:\n  - id: x\n    name: X\n    backend: sailpoint\n    ref: ROLE:2c918086749d78830174a1a40e121518\n    approvers: [a@example.com]\n"
+
 func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 	tests := []struct {
 		name string
@@ -223,6 +242,18 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"sync first after max", "sync:\n  first: 1h\n  max: 30m\n", nil, []string{"sync first (1h0m0s) is after sync max (30m0s)"}},
 		{"webhook timeout too long", "builtin:\n  timeout: 2m\n", nil, []string{"builtin timeout 2m0s: use a duration between 1ms and 1m"}},
 		{"webhook without secret", "builtin:\n  webhookURL: https://f.example.com\n", nil, []string{"BUILTIN_WEBHOOK_SECRET"}},
+		{"an unknown sailpoint approvals mode", "sailpoint:\n  approvals: chat\n" + sailpointItem,
+			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
+			[]string{`sailpoint.approvals "chat" should be accessbot or backend`}},
+		{"sailpoint approvals: backend with nobody to decide as", "sailpoint:\n  approvals: backend\n" + sailpointItem,
+			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
+			[]string{"set sailpoint.connect.clientId (or SAILPOINT_CONNECT_CLIENT_ID)", "or set sailpoint.approveAs: service"}},
+		{"sailpoint approveAs without approvals: backend", "sailpoint:\n  approveAs: service\n" + sailpointItem,
+			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
+			[]string{"sailpoint.approveAs applies only to sailpoint.approvals: backend"}},
+		{"a bad sailpoint approveAs", "sailpoint:\n  approvals: backend\n  approveAs: admin\n" + sailpointItem,
+			map[string]string{"SAILPOINT_BASE_URL": "https://acme.api.identitynow.com", "SAILPOINT_CLIENT_ID": "id", "SAILPOINT_CLIENT_SECRET": "s"},
+			[]string{`approveAs "admin" should be connected or service`}},
 		{"unavailable backend", "catalog:\n  - id: x\n    name: X\n    backend: okta\n    approvers: [a@example.com]\n", nil, []string{"not available in this build; use builtin, sailpoint, entra or permissions"}},
 		{"teams app id not a GUID", "", map[string]string{"TEAMS_APP_ID": "accessbot", "TEAMS_APP_PASSWORD": "p"}, []string{"is not a Microsoft app id (a GUID"}},
 		{"teams without password", "", map[string]string{"TEAMS_APP_ID": "7e1d4b1a-5c0e-4b8e-9d3c-1f2a3b4c5d6e"}, []string{"TEAMS_APP_PASSWORD is not set"}},
@@ -262,6 +293,11 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 		{"bad sweep spec", "scheduler:\n  sweep: sometimes\n", nil, []string{"not a cron spec"}},
 		{"bad admin", "admins: [root]\n", nil, []string{"admins"}},
 		{"missing catalog file", "catalogFile: /nonexistent/catalog.yaml\n", nil, []string{"catalogFile"}},
+		{"a token key that is not one", "", map[string]string{"ACCESSBOT_TOKEN_KEY": "k1:c2hvcnQ="},
+			[]string{`ACCESSBOT_TOKEN_KEY key "k1" is not base64 of 32 bytes; make one with: openssl rand -base64 32`}},
+		{"a public URL in the clear", "publicURL: http://accessbot.example.com\n", nil, []string{"use https; sign-in codes and cookies must not cross the network in the clear"}},
+		{"a public URL that is not one", "", map[string]string{"ACCESSBOT_PUBLIC_URL": "accessbot.example.com"},
+			[]string{`publicURL "accessbot.example.com": write the address people's browsers reach accessbot at`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/builtin"
 )
 
@@ -72,6 +74,11 @@ func Doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 		default:
 			bad(name, "this build has no such backend")
 		}
+	}
+	if conns := cfg.connectors(governance.SystemClock{}, slog.New(slog.DiscardHandler)); len(conns) > 0 {
+		probe("accounts", func(ctx context.Context) (string, error) { return cfg.Accounts.Probe(ctx, conns) })
+	} else {
+		skip("accounts", "no configured backend connects people's accounts")
 	}
 	if problems > 0 {
 		return fmt.Errorf("%d problem(s) to fix, listed above", problems)

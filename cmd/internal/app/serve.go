@@ -17,11 +17,37 @@ import (
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/accounts"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/handlers"
 	"github.com/accessbot/accessbot/handlers/metrics"
 	"github.com/accessbot/accessbot/scheduler"
 )
+
+// startChecks runs the start-up checks of the backends the catalog uses that have one: a
+// set-up that contradicts the backend's own (SailPoint's approvalsMustBeExternal against
+// sailpoint.approvals) stops accessbot with what to change; a backend that does not
+// answer is only logged, so that its outage does not keep chat down.
+func (c *Config) startChecks(ctx context.Context, log *slog.Logger) error {
+	for _, name := range c.catalog.Backends() {
+		sc, ok := c.backend(name).(interface {
+			StartCheck(ctx context.Context) (string, error)
+		})
+		if !ok {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		warning, err := sc.StartCheck(cctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if warning != "" {
+			log.WarnContext(ctx, warning, "backend", name)
+		}
+	}
+	return nil
+}
 
 // newLogger logs JSON unless the output is a terminal (or the config says otherwise).
 func newLogger(c *Config, out io.Writer) *slog.Logger {
@@ -53,6 +79,25 @@ type App struct {
 	Background *handlers.Background // what handlers do after answering; nil when run inline
 	SocketMode *handlers.SocketMode // Slack over Socket Mode; nil when Slack comes over HTTP only
 	Ops        http.Handler         // the metrics listener's: /metrics, and profiles when enabled
+	// Accounts are people's connected accounts; nil when no configured backend connects them.
+	Accounts *accounts.Manager
+}
+
+// openAccounts is the connected accounts of the backends that connect them (nil when none
+// does): their tokens sealed under ACCESSBOT_TOKEN_KEY, their sign-in reached at publicURL,
+// the person told in chat through notifier.
+func (c *Config) openAccounts(store *redisstore.Store, connectors map[string]governance.Connector, notifier governance.Notifier,
+	clock governance.Clock, log *slog.Logger) (*accounts.Manager, error) {
+	if len(connectors) == 0 {
+		return nil, nil
+	}
+	keys, err := c.Accounts.Keyring()
+	if err != nil {
+		return nil, err
+	}
+	tell, _ := notifier.(governance.AccountNotifier)
+	return accounts.New(accounts.Options{Store: store, Keys: keys, PublicURL: c.Accounts.PublicURL, Connectors: connectors,
+		Notifier: tell, Clock: clock, Logger: log})
 }
 
 // slackSide is how accessbot reaches Slack: the real Web API, or in development mode a
@@ -101,6 +146,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 		return nil, err
 	}
 	backends := []governance.Backend{backend}
+	connectors := map[string]governance.Connector{}
 	// Every replica paces SailPoint's calls within one budget per client_id, through Redis.
 	c.SailPoint.Limiter = store.Limiter()
 	for _, name := range c.catalog.Backends() {
@@ -110,6 +156,9 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 				return nil, err
 			}
 			backends = append(backends, be)
+			if conn, ok := connector(be); ok {
+				connectors[name] = conn
+			}
 		}
 	}
 	meter := metrics.New(store.OutboxDepth)
@@ -124,7 +173,15 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 		// People who installed the bot in Teams hear there; everyone else in Slack.
 		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log))
 	}
-	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends,
+	acc, err := c.openAccounts(store, connectors, notifier, clock, log)
+	if err != nil {
+		return nil, err
+	}
+	var people governance.Accounts // nil unless some backend connects accounts (never a nil *Manager)
+	if acc != nil {
+		people = acc
+	}
+	svc, err := governance.NewService(governance.Config{Catalog: c.catalog, Store: store, Backends: backends, Accounts: people,
 		Notifier: notifier, Clock: clock, Schedule: c.schedule, Admins: c.admins, Hours: c.hours, Observer: meter, Logger: log,
 		Sync:      governance.SyncPolicy{First: time.Duration(c.Sync.First), Max: time.Duration(c.Sync.Max)},
 		Retention: governance.Retention{Finished: time.Duration(c.Retention.Finished), Audit: time.Duration(c.Retention.Audit)}})
@@ -148,7 +205,10 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	hc := handlers.Config{Service: svc, Clock: clock, Logger: log, Go: run, Background: bg, Metrics: meter, MetricsToken: c.Metrics.Token,
 		Slack: handlers.SlackConfig{SigningSecret: c.Slack.SigningSecret, API: sl.api, Directory: sl.dir,
 			Respond: sl.respond}, Teams: tc}
-	a := &App{Service: svc, Dispatcher: d, Scheduler: sched, Handler: handlers.New(hc), Background: bg, Ops: handlers.Ops(meter, c.Metrics.PProf)}
+	if acc != nil {
+		hc.Accounts = handlers.AccountsConfig{Connections: acc, SecureCookie: strings.HasPrefix(c.Accounts.PublicURL, "https://")}
+	}
+	a := &App{Service: svc, Accounts: acc, Dispatcher: d, Scheduler: sched, Handler: handlers.New(hc), Background: bg, Ops: handlers.Ops(meter, c.Metrics.PProf)}
 	if c.Slack.SocketMode() {
 		a.SocketMode = handlers.NewSocketMode(hc, c.Slack.SocketClients(log)...)
 	}
@@ -169,6 +229,9 @@ func serve(ctx context.Context, c *Config, stdout io.Writer) error {
 	host, _ := os.Hostname()
 	a, err := Assemble(c, store, stdout, governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
 	if err != nil {
+		return err
+	}
+	if err := c.startChecks(ctx, log); err != nil {
 		return err
 	}
 

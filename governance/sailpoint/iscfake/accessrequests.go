@@ -26,6 +26,13 @@ func (s *Server) submit(r *http.Request, body []byte) reply {
 	if err := s.validate(req, typ); err != nil {
 		return badRequest("%s", err)
 	}
+	if c := callerOf(r); c.level != OrgAdmin {
+		for _, who := range req.RequestedFor {
+			if who != c.id {
+				return problem(http.StatusForbidden, "Only ORG_ADMIN users may request access for other identities here.")
+			}
+		}
+	}
 	resp := s.create(req, typ)
 	s.submitted = append(s.submitted, req)
 	return reply{status: http.StatusAccepted, body: resp}
@@ -221,6 +228,9 @@ func (s *Server) addRow(req AccessRequest, it AccessRequestItem, who, typ, acces
 		row.RequesterComment = &Comment{Comment: it.Comment, Created: ts, Author: serviceRef()}
 	}
 	s.rows = append(s.rows, row)
+	if typ == GrantAccess {
+		s.startApprovals(row)
+	}
 	if s.delayListing {
 		s.queued[accessRequestID] = true
 	}
@@ -292,6 +302,9 @@ func (s *Server) cancel(r *http.Request, body []byte) reply {
 	rows := s.rowsOf(req.AccountActivityID)
 	if len(rows) == 0 {
 		return problem(http.StatusNotFound, fmt.Sprintf("Access request %q was not found.", req.AccountActivityID))
+	}
+	if c := callerOf(r); c.level != OrgAdmin && rows[0].Requester.ID != c.id {
+		return problem(http.StatusForbidden, "Only the requester and ORG_ADMIN users may cancel an access request.")
 	}
 	for _, row := range rows {
 		if why := notCancelable(row); why != "" {

@@ -30,7 +30,11 @@ func (s *Server) requestableObjects(r *http.Request, _ []byte) reply {
 	if err := checkParams(q, "identity-id", "types", "term", "statuses", "limit", "offset", "count", "filters", "sorters"); err != nil {
 		return badRequest("%s", err)
 	}
-	who := me(q.Get("identity-id"))
+	c := callerOf(r)
+	who := me(q.Get("identity-id"), c.id)
+	if c.level != OrgAdmin && who != "" && who != c.id {
+		return problem(http.StatusForbidden, "Only admins may list what another identity can request; others pass identity-id=me.")
+	}
 	if _, ok := s.identities[who]; who != "" && who != ServiceIdentityID && !ok {
 		return badRequest("identity-id: identity %q not found", who)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // filterField says which operators a filterable field allows, and whether its text
@@ -81,8 +82,25 @@ func (c cond) matches(v string) bool {
 		return !slices.Contains(want, v)
 	case "sw":
 		return len(want) > 0 && strings.HasPrefix(v, want[0])
+	case "gt", "ge", "lt", "le":
+		if len(want) == 0 {
+			return false
+		}
+		n := compareValues(v, want[0])
+		return (c.op == "gt" && n > 0) || (c.op == "ge" && n >= 0) || (c.op == "lt" && n < 0) || (c.op == "le" && n <= 0)
 	}
 	return false
+}
+
+// compareValues compares two date-times as instants (ISC writes milliseconds, a client
+// may not), anything else as text.
+func compareValues(a, b string) int {
+	ta, errA := time.Parse(time.RFC3339Nano, a)
+	tb, errB := time.Parse(time.RFC3339Nano, b)
+	if errA == nil && errB == nil {
+		return ta.Compare(tb)
+	}
+	return strings.Compare(a, b)
 }
 
 type tokenKind int

@@ -1,6 +1,7 @@
 package iscfake
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,11 +31,22 @@ var routes = map[string]map[string]handler{
 	"/v3/requestable-objects":    {http.MethodGet: (*Server).requestableObjects},
 	"/v3/public-identities":      {http.MethodGet: (*Server).publicIdentities},
 	"/v3/search":                 {http.MethodPost: (*Server).search},
+	"/v3/access-request-approvals/pending": {http.MethodGet: func(s *Server, r *http.Request, _ []byte) reply {
+		return s.listApprovals(r, false)
+	}},
+	"/v3/access-request-approvals/completed": {http.MethodGet: func(s *Server, r *http.Request, _ []byte) reply {
+		return s.listApprovals(r, true)
+	}},
 }
 
 // ServeHTTP records the call, then answers it: with a queued fault if one matches, else
 // as ISC would.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/oauth/authorize" {
+		s.record(r, nil) // the body holds a password: not recorded
+		s.authorize(w, r)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	idx := s.record(r, body)
 	var rep reply
@@ -63,18 +75,26 @@ func (s *Server) record(r *http.Request, body []byte) int {
 func (s *Server) serve(r *http.Request, body []byte) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r.URL.Path == "/oauth/token" {
+	switch r.URL.Path {
+	case "/oauth/token":
 		if r.Method != http.MethodPost {
 			return methodNotAllowed(http.MethodPost)
 		}
 		return s.issueToken(r, body)
+	case "/oauth/info":
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(http.MethodGet)
+		}
+		return s.info()
 	}
-	if !strings.HasPrefix(r.URL.Path, "/v3/") {
+	if !strings.HasPrefix(r.URL.Path, "/v3/") && !strings.HasPrefix(r.URL.Path, "/beta/") {
 		return notFound(r)
 	}
-	if exp, ok := s.tokens[bearer(r)]; !ok || !s.now().Before(exp) {
+	sess, ok := s.tokens[bearer(r)]
+	if !ok || !s.now().Before(sess.exp) {
 		return unauthorized()
 	}
+	r = r.WithContext(context.WithValue(r.Context(), callerKey{}, s.callerOf(sess)))
 	if s.limiter != nil && !s.limiter.Allow() {
 		s.rateLimited++
 		rep := errorReply(http.StatusTooManyRequests)
@@ -83,7 +103,9 @@ func (s *Server) serve(r *http.Request, body []byte) reply {
 	}
 	methods, ok := routes[r.URL.Path]
 	if !ok {
-		return notFound(r)
+		if methods, ok = s.dynamicRoute(r); !ok {
+			return notFound(r)
+		}
 	}
 	h, ok := methods[r.Method]
 	if !ok {

@@ -1,10 +1,15 @@
 // Package iscfake is an in-process fake of SailPoint Identity Security Cloud (ISC) for
-// tests of a v3 API client. It speaks ISC's wire format: the OAuth2 client-credentials
-// token endpoint, bearer tokens that expire, the documented error bodies
-// (ErrorResponseDto, the 401 and 429 bodies), and the v3 endpoints an access-request
-// client uses:
+// tests of a v3 API client. It speaks ISC's wire format: the OAuth2 token endpoint
+// (client credentials for the service's personal access token; authorization code with
+// PKCE and rotating refresh tokens for people signing in through a login form), bearer
+// tokens that expire and carry their identity's user level, the documented error bodies
+// (ErrorResponseDto, the 401 and 429 bodies), and the endpoints an access-request client
+// uses:
 //
-//   - POST /oauth/token
+//   - GET /oauth/info, GET and POST /oauth/authorize (the login form), POST /oauth/token
+//   - GET /v3/access-request-approvals/pending and /completed, POST
+//     /v3/access-request-approvals/{id}/approve, /reject and /forward (approvals.go)
+//   - GET /v3/oauth-clients/{id}, GET /beta/workgroups/{id}/members
 //   - POST /v3/access-requests, POST /v3/access-requests/cancel
 //   - GET /v3/access-request-status
 //   - GET and PUT /v3/access-request-config
@@ -18,8 +23,10 @@
 //
 // A test seeds identities, items and held access, then drives each request the way
 // ISC's own workflow would (SetState, SetApproval, SetErrors, and DelayListing with
-// Process for requests ISC has queued but not yet listed), injects faults (Fail, Hang,
-// Lose) and inspects what the client sent (Calls, Submitted, Cancelled, Requests).
+// Process for requests ISC has queued but not yet listed), or lets ISC's own approvals
+// drive it (SetApprovalSchemes, AddGroup, SetOwner; RequestInUI and DecideInUI for what
+// people do in ISC's UI), injects faults (Fail, Hang, Lose) and inspects what the client
+// sent (Calls, Submitted, Cancelled, Requests, PendingApprovals, CompletedApprovals).
 package iscfake
 
 import (
@@ -160,8 +167,19 @@ type Server struct {
 	config       json.RawMessage
 	rows         []*RequestedItemStatus // in the order created
 	delayListing bool
-	queued       map[string]bool      // access request ids ISC has but does not list yet
-	tokens       map[string]time.Time // token → expiry
+	queued       map[string]bool    // access request ids ISC has but does not list yet
+	tokens       map[string]session // bearer token → whose, until when
+	logins       map[string]login   // by username
+	levels       map[string]string  // identity id → user level (default USER)
+	clients      map[string]*OAuthClient
+	codes        map[string]*authCode
+	refresh      map[string]grantRef // refresh token → the grant it continues
+	groups       map[string]*group
+	groupList    []string
+	owners       map[string]string   // item id → owner identity id
+	sourceOwners map[string]string   // item id → source owner identity id
+	schemes      map[string][]Scheme // item id → approval levels
+	approvals    []*approval         // in the order created
 	faults       []fault
 	calls        []Call
 	submitted    []AccessRequest
@@ -191,14 +209,23 @@ func New(opts Options) *Server {
 		opts.UserLevel = OrgAdmin
 	}
 	s := &Server{
-		opts:       opts,
-		done:       make(chan struct{}),
-		identities: map[string]identity{},
-		items:      map[string]item{},
-		access:     map[string][]held{},
-		config:     json.RawMessage(defaultConfig),
-		tokens:     map[string]time.Time{},
-		queued:     map[string]bool{},
+		opts:         opts,
+		done:         make(chan struct{}),
+		identities:   map[string]identity{},
+		items:        map[string]item{},
+		access:       map[string][]held{},
+		config:       json.RawMessage(defaultConfig),
+		tokens:       map[string]session{},
+		logins:       map[string]login{},
+		levels:       map[string]string{},
+		clients:      map[string]*OAuthClient{},
+		codes:        map[string]*authCode{},
+		refresh:      map[string]grantRef{},
+		groups:       map[string]*group{},
+		owners:       map[string]string{},
+		sourceOwners: map[string]string{},
+		schemes:      map[string][]Scheme{},
+		queued:       map[string]bool{},
 	}
 	if opts.RateLimit > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(opts.RateLimit), opts.Burst)

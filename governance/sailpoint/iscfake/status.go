@@ -24,11 +24,12 @@ func (s *Server) status(r *http.Request, _ []byte) reply {
 	if st := q.Get("request-state"); q.Has("request-state") && st != StateExecuting {
 		return badRequest("request-state %q is not valid; the only valid value is EXECUTING", st)
 	}
-	if s.opts.UserLevel != OrgAdmin {
+	c := callerOf(r)
+	if c.level != OrgAdmin {
 		for _, p := range []string{"requested-for", "requested-by", "regarding-identity"} {
-			if v := me(q.Get(p)); v != "" && v != ServiceIdentityID {
+			if v := me(q.Get(p), c.id); v != "" && v != c.id {
 				return problem(http.StatusForbidden, fmt.Sprintf("The user level %s may list only its own access requests; "+
-					"listing another identity's requires ORG_ADMIN.", s.opts.UserLevel))
+					"listing another identity's requires ORG_ADMIN.", c.level))
 			}
 		}
 	}
@@ -41,7 +42,7 @@ func (s *Server) status(r *http.Request, _ []byte) reply {
 	}
 	var rows []*RequestedItemStatus
 	for _, row := range s.rows {
-		if !s.queued[row.AccessRequestID] && statusMatches(row, q) && matchAll(l.conds, func(field string) string { return statusField(row, field) }) {
+		if !s.queued[row.AccessRequestID] && statusMatches(row, q, c.id) && matchAll(l.conds, func(field string) string { return statusField(row, field) }) {
 			rows = append(rows, row)
 		}
 	}
@@ -50,17 +51,17 @@ func (s *Server) status(r *http.Request, _ []byte) reply {
 }
 
 // statusMatches applies the identity and state parameters.
-func statusMatches(row *RequestedItemStatus, q url.Values) bool {
-	if v := me(q.Get("requested-for")); v != "" && row.RequestedFor.ID != v {
+func statusMatches(row *RequestedItemStatus, q url.Values, self string) bool {
+	if v := me(q.Get("requested-for"), self); v != "" && row.RequestedFor.ID != v {
 		return false
 	}
-	if v := me(q.Get("requested-by")); v != "" && row.Requester.ID != v {
+	if v := me(q.Get("requested-by"), self); v != "" && row.Requester.ID != v {
 		return false
 	}
-	if v := me(q.Get("regarding-identity")); v != "" && row.RequestedFor.ID != v && row.Requester.ID != v {
+	if v := me(q.Get("regarding-identity"), self); v != "" && row.RequestedFor.ID != v && row.Requester.ID != v {
 		return false
 	}
-	if v := me(q.Get("assigned-to")); v != "" && !slices.ContainsFunc(row.ApprovalDetails, func(a ApprovalStatus) bool {
+	if v := me(q.Get("assigned-to"), self); v != "" && !slices.ContainsFunc(row.ApprovalDetails, func(a ApprovalStatus) bool {
 		return a.Status == "PENDING" && a.CurrentOwner != nil && a.CurrentOwner.ID == v
 	}) {
 		return false
@@ -82,9 +83,10 @@ func statusField(row *RequestedItemStatus, field string) string {
 	return row.Created
 }
 
-func me(v string) string {
+// me resolves "me" to the caller's identity.
+func me(v, self string) string {
 	if v == "me" {
-		return ServiceIdentityID
+		return self
 	}
 	return v
 }

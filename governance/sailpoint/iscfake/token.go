@@ -18,6 +18,10 @@ func (s *Server) issueToken(r *http.Request, body []byte) reply {
 	}
 	switch gt := r.Form.Get("grant_type"); gt {
 	case "client_credentials":
+	case "authorization_code":
+		return s.exchangeCode(r)
+	case "refresh_token":
+		return s.refreshGrant(r)
 	case "":
 		return oauthError(http.StatusBadRequest, "invalid_request", "Missing grant type")
 	default:
@@ -28,7 +32,7 @@ func (s *Server) issueToken(r *http.Request, body []byte) reply {
 		return oauthError(http.StatusUnauthorized, "invalid_client", "Bad credentials")
 	}
 	token := newID() + newID()
-	s.tokens[token] = s.now().Add(s.opts.TokenTTL)
+	s.tokens[token] = session{exp: s.now().Add(s.opts.TokenTTL), identityID: ServiceIdentityID, service: true}
 	s.tokensIssued++
 	return reply{status: http.StatusOK, token: token, body: map[string]any{
 		"access_token": token,
