@@ -106,19 +106,25 @@ func (c *tripCounter) log() []string {
 	return append([]string(nil), c.trips...)
 }
 
-func (c *tripCounter) add(cmds []goredis.Cmder) {
+// add logs a round trip before it is sent (so that nothing Redis has done is missing from
+// the log) and returns whether it acknowledges outbox tasks.
+func (c *tripCounter) add(cmds []goredis.Cmder) (ack bool) {
 	names := make([]string, len(cmds))
-	ack := false
 	for i, cmd := range cmds {
 		names[i] = strings.ToLower(cmd.Name())
 		ack = ack || names[i] == "xack"
 	}
 	if names[0] == "hello" || names[0] == "client" {
-		return // a new pooled connection introducing itself, not work of ours
+		return false // a new pooled connection introducing itself, not work of ours
 	}
 	c.mu.Lock()
 	c.trips = append(c.trips, strings.Join(names, "+"))
 	c.mu.Unlock()
+	return ack
+}
+
+// done signals an acknowledgement that Redis has carried out.
+func (c *tripCounter) done(ack bool) {
 	if ack {
 		select {
 		case c.acked <- struct{}{}:
@@ -131,16 +137,18 @@ func (c *tripCounter) DialHook(next goredis.DialHook) goredis.DialHook { return 
 
 func (c *tripCounter) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 	return func(ctx context.Context, cmd goredis.Cmder) error {
+		ack := c.add([]goredis.Cmder{cmd})
 		err := next(ctx, cmd)
-		c.add([]goredis.Cmder{cmd})
+		c.done(ack)
 		return err
 	}
 }
 
 func (c *tripCounter) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		ack := c.add(cmds)
 		err := next(ctx, cmds)
-		c.add(cmds)
+		c.done(ack)
 		return err
 	}
 }
