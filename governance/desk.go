@@ -46,6 +46,16 @@ const (
 	ApprovalMoved    ApprovalStatus = "moved" // taken from these approvers and given to MovedTo
 )
 
+// Reminding is implemented by a desk whose backend has reminder settings of its own
+// (SailPoint's approvalReminderAndEscalationConfig): accessbot reminds the approvers of
+// each of its approvals in chat on that plan, and escalates nothing, since the backend does.
+type Reminding interface {
+	// Reminders is the backend's plan: the first reminder DaysUntilEscalation days after
+	// an approval opened, then every DaysBetweenReminders days, MaxReminders in all. Zero
+	// days or reminders: none.
+	Reminders(ctx context.Context) (Schedule, error)
+}
+
 // ServiceDecider is implemented by a desk that decides as accessbot's own identity
 // (SailPoint's approveAs: service) rather than as the person who clicked.
 type ServiceDecider interface {
@@ -65,6 +75,8 @@ type BackendApproval struct {
 	For       Person  `json:"-"`
 	Item      ItemRef `json:"-"`
 	Comment   string  `json:"-"` // the requester's comment
+	// Ends is when the access asked for would end; zero for no end.
+	Ends time.Time `json:"-"`
 	// Owner is who the backend asks, as it names them (a person or a group), and Approvers
 	// the people who may decide: the owner, or each member of the owning group.
 	Owner     string   `json:"owner"`
@@ -84,8 +96,12 @@ type BackendApproval struct {
 	InChat bool `json:"inChat,omitempty"`
 	// MovedTo names the owner the backend moved the approval to (a forward, or its own
 	// escalation), for the cards of the people it was taken from.
-	MovedTo string    `json:"movedTo,omitempty"`
-	Created time.Time `json:"created,omitzero"`
+	MovedTo string `json:"movedTo,omitempty"`
+	// Seen is when accessbot first saw the approval pending (its reminders count from
+	// then), and Reminded how many reminders of it went out.
+	Seen     time.Time `json:"seen,omitzero"`
+	Reminded int       `json:"reminded,omitempty"`
+	Created  time.Time `json:"created,omitzero"`
 }
 
 // MayDecide reports whether p is among the approval's approvers.
@@ -114,6 +130,9 @@ type Desk struct {
 	// Intents are clicks of people who had not connected their account yet, carried out
 	// once they have.
 	Intents []Intent `json:"intents,omitempty"`
+	// Remind is the backend's reminder plan, copied when the request was first seen so that
+	// a change of it applies to new requests only, as accessbot's own schedule does.
+	Remind *Schedule `json:"remind,omitempty"`
 }
 
 // Intent is a decision someone made in chat before accessbot could act as them.
@@ -165,6 +184,10 @@ func (d *Desk) clone() *Desk {
 		return nil
 	}
 	c := *d
+	if d.Remind != nil {
+		r := *d.Remind
+		c.Remind = &r
+	}
 	c.Approvals = make([]BackendApproval, len(d.Approvals))
 	for i, a := range d.Approvals {
 		a.Approvers = slices.Clone(a.Approvers)
@@ -198,3 +221,26 @@ func BackendTitle(name string) string {
 	}
 	return name
 }
+
+// nextReminder is when approval a's next reminder is due on plan p; ok is false when
+// none is left.
+func nextReminder(p *Schedule, a BackendApproval) (time.Time, bool) {
+	if p == nil || a.Status != ApprovalPending || p.DaysUntilEscalation <= 0 || a.Reminded >= p.MaxReminders ||
+		(a.Reminded > 0 && p.DaysBetweenReminders <= 0) {
+		return time.Time{}, false
+	}
+	return a.Seen.Add(time.Duration(p.DaysUntilEscalation+a.Reminded*p.DaysBetweenReminders) * Day), true
+}
+
+// nextDeskReminder is the earliest next reminder of r's open approvals.
+func nextDeskReminder(r *Request) (time.Time, bool) {
+	var first time.Time
+	for _, a := range r.Desk.Open() {
+		if at, ok := nextReminder(r.Desk.Remind, a); ok && (first.IsZero() || at.Before(first)) {
+			first = at
+		}
+	}
+	return first, !first.IsZero()
+}
+
+func dueDeskReminder(id string) string { return "deskremind:" + id }

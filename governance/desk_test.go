@@ -31,6 +31,11 @@ type desk struct {
 
 func (d *desk) Name() string { return "desk" }
 
+// Reminders is the desk's own reminder plan: days 2 and 3 after an approval opened.
+func (d *desk) Reminders(context.Context) (governance.Schedule, error) {
+	return governance.Schedule{DaysUntilEscalation: 2, DaysBetweenReminders: 1, MaxReminders: 2}, nil
+}
+
 func (d *desk) Submit(_ context.Context, g governance.Grant) (governance.Submission, error) {
 	if !g.BackendDecides {
 		return governance.Submission{}, fmt.Errorf("accessbot approved %s although the desk decides", g.RequestID)
@@ -359,3 +364,29 @@ func (b *deskBed) get(id string) *governance.Request {
 	require.NoError(b.t, err)
 	return r
 }
+
+// The backend's approvals are reminded in chat on the backend's own plan, to the people
+// each approval waits for, and never escalated by accessbot: the backend escalates.
+func TestDesk_RemindersFollowTheBackendsPlan(t *testing.T) {
+	b := newDeskBed(t)
+	r := b.ask("payroll")
+	b.deliver()
+	b.poll()
+	b.rec.Take()
+	days := map[int][]string{}
+	for day := 1; day <= 5; day++ {
+		b.clock.Advance(governance.Day)
+		b.sweep()
+		days[day] = b.rec.Take()
+	}
+	assert.Equal(t, map[int][]string{1: nil, 2: {"reminder→mallory@example.com"}, 3: {"reminder→mallory@example.com"}, 4: nil, 5: nil}, days)
+	_, err := b.click(r.ID, "mallory@example.com", true, "")
+	require.NoError(t, err)
+	b.poll()
+	b.rec.Take()
+	b.clock.Advance(2 * governance.Day)
+	b.sweep()
+	assert.Equal(t, []string{"reminder→olga@example.com", "reminder→oscar@example.com"}, sorted(b.rec.Take()), "step 2's plan starts when it opens")
+}
+
+func sorted(s []string) []string { slices.Sort(s); return s }

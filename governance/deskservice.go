@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -90,6 +91,14 @@ func (s *Service) syncDesk(ctx context.Context, name string, desk ApprovalDesk) 
 	if err != nil {
 		return err
 	}
+	var plan *Schedule
+	if rem, ok := desk.(Reminding); ok {
+		p, err := rem.Reminders(ctx)
+		if err != nil {
+			return fmt.Errorf("reminder settings: %w", err)
+		}
+		plan = &p
+	}
 	// One request's approvals arrive together, so its cards are drawn once.
 	byRequest := map[string][]BackendApproval{}
 	var order []string
@@ -105,7 +114,7 @@ func (s *Service) syncDesk(ctx context.Context, name string, desk ApprovalDesk) 
 		as := byRequest[ext]
 		id, err := s.deskRequest(ctx, name, as[0])
 		if err == nil {
-			err = s.observeOpen(ctx, id, as)
+			err = s.observeOpen(ctx, id, as, plan)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("request %s: %w", ext, err))
@@ -162,8 +171,12 @@ func (s *Service) deskRequest(ctx context.Context, backend string, a BackendAppr
 	if it, ok := s.catalog.ByRef(backend, item.Ref); ok {
 		item = it.Snapshot()
 	}
+	var d time.Duration
+	if !a.Ends.IsZero() && !a.Created.IsZero() && a.Ends.After(a.Created) {
+		d = a.Ends.Sub(a.Created).Round(time.Minute)
+	}
 	r := &Request{
-		ID: id, Version: 1, State: StateSubmitted, Requester: who, Item: item, Reason: a.Comment,
+		ID: id, Version: 1, State: StateSubmitted, Requester: who, Item: item, Reason: a.Comment, Duration: d,
 		Schedule: s.schedule, Platform: backend, CreatedAt: now, UpdatedAt: now,
 		Submission: &Submission{Backend: backend, ExternalID: a.RequestID, State: StateSubmitted, At: now},
 		Desk:       &Desk{RequestID: a.RequestID, Portal: true},
@@ -195,7 +208,7 @@ func ours(r *Request, backend string, a BackendApproval) bool {
 // observeOpen records the approvals a backend waits for on request id: a new one sends
 // its approvers cards; one the backend moved to someone else (a forward, its own
 // escalation) sends the new approvers cards and redraws the old ones to say where it went.
-func (s *Service) observeOpen(ctx context.Context, id string, open []BackendApproval) error {
+func (s *Service) observeOpen(ctx context.Context, id string, open []BackendApproval, plan *Schedule) error {
 	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
 		if r.Desk == nil {
 			return nil, errAlreadyDone
@@ -203,14 +216,18 @@ func (s *Service) observeOpen(ctx context.Context, id string, open []BackendAppr
 		if r.Desk.RequestID == "" {
 			r.Desk.RequestID = open[0].RequestID
 		}
+		if r.Desk.Remind == nil && plan != nil {
+			p := *plan
+			r.Desk.Remind = &p
+		}
 		fx := &Effects{}
 		redraw := false
 		for _, a := range open {
-			a.Status = ApprovalPending
+			a.Status, a.Seen = ApprovalPending, s.clock.Now()
 			known := r.Desk.approval(a.ID)
 			var send []Person
 			switch {
-			case known == nil:
+			case known == nil || known.Status == ApprovalMoved && known.InChat: // new, or forwarded from a card
 				r.Desk.Approvals = append(r.Desk.Approvals, a)
 				send = a.Approvers
 			case known.Status != ApprovalPending:
@@ -240,6 +257,9 @@ func (s *Service) observeOpen(ctx context.Context, id string, open []BackendAppr
 		}
 		if len(fx.Tasks) == 0 && len(fx.Audit) == 0 {
 			return nil, errAlreadyDone
+		}
+		if at, ok := nextDeskReminder(r); ok {
+			fx.Due = map[string]time.Time{dueDeskReminder(r.ID): at}
 		}
 		return fx, nil
 	})
@@ -477,3 +497,128 @@ func (s *Service) Connected(ctx context.Context, backend string, who Actor) erro
 
 // maxIntents bounds how many waiting requests Connected looks through.
 const maxIntents = 200
+
+// ForwardInput is an approver handing one of the backend's approvals to someone else.
+type ForwardInput struct {
+	RequestID string
+	By        Actor
+	To        Person
+	Comment   string // required, as the backends require one
+}
+
+// Forward hands the approval by may decide on a request its backend decides to another
+// person, in the backend, as by (their connected account): the backend then asks that
+// person, whose card comes with the next poll, and every card of it says where it went.
+func (s *Service) Forward(ctx context.Context, in ForwardInput) (*Request, error) {
+	comment := strings.TrimSpace(in.Comment)
+	if comment == "" {
+		return nil, problem(ErrBadCommand, "reason", "Say why you forward it; the new approver reads it.")
+	}
+	if err := checkReason(comment); err != nil {
+		return nil, err
+	}
+	r, err := s.load(ctx, in.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Desk == nil {
+		return nil, problem(ErrNotAllowed, "", fmt.Sprintf("%s is decided here in accessbot, where approvers cannot hand it on; its approvers are %s.",
+			r.ID, r.ApproverNames()))
+	}
+	p := in.By.Person
+	a, ok := r.Desk.OpenFor(p)
+	if !ok {
+		return nil, s.notAtDesk(r, p)
+	}
+	switch {
+	case in.To.Email == "":
+		return nil, problem(ErrBadCommand, "forward_to", "Say whom to forward it to, by e-mail address.")
+	case in.To.Is(p):
+		return nil, problem(ErrBadCommand, "forward_to", "It is already yours; forward it to someone else.")
+	case in.To.Is(r.Requester):
+		return nil, problem(ErrSelfApproval, "forward_to", fmt.Sprintf("%s asked for it and cannot decide it; forward it to someone else.", r.Requester.Display()))
+	}
+	as, err := s.accountFor(ctx, r, p)
+	if err != nil {
+		return nil, s.connectFirst(r, err, "forward")
+	}
+	var got BackendApproval
+	err = s.call(r.Item.Backend, "forward", func() (err error) {
+		got, err = s.desks[r.Item.Backend].DecideApproval(ctx, as, ApprovalDecision{Approval: a, By: p, Comment: comment, ForwardTo: in.To})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, r.ID, func(r *Request) (*Effects, error) {
+		cur := r.Desk.approval(a.ID)
+		if cur == nil || cur.Status != ApprovalPending {
+			return nil, s.notAtDesk(r, p)
+		}
+		cur.Status, cur.MovedTo, cur.DecidedBy, cur.Decision, cur.At, cur.InChat = ApprovalMoved, cmp.Or(got.MovedTo, in.To.Display()), p,
+			comment, s.clock.Now(), true
+		return &Effects{
+			Audit: []AuditRecord{s.audit(r, in.By, EventEscalate, "", fmt.Sprintf("%s approval %s forwarded to %s: %s", r.Item.Backend, a.ID, in.To.Email, comment))},
+			Tasks: []Task{{Kind: TaskUpdateCards, RequestID: r.ID}},
+		}, nil
+	})
+}
+
+// accountFor is p's connected account at r's backend, or nil where the backend decides
+// as accessbot's own identity.
+func (s *Service) accountFor(ctx context.Context, r *Request, p Person) (Account, error) {
+	if s.decideAsService[r.Item.Backend] {
+		return nil, nil
+	}
+	return s.accounts.Account(ctx, r.Item.Backend, p.Email)
+}
+
+// connectFirst says that accessbot can do what for someone only once they have connected
+// their account at r's backend; any other error passes through.
+func (s *Service) connectFirst(r *Request, err error, what string) error {
+	if !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrConnectAgain) {
+		return err
+	}
+	title := BackendTitle(r.Item.Backend)
+	why := "accessbot acts in " + title + " as you, so that it records you: connect your account once"
+	if errors.Is(err, ErrConnectAgain) {
+		why = "your connected " + title + " account no longer works: connect it again"
+	}
+	return &ConnectFirst{Backend: r.Item.Backend, Problem: &Problem{Err: err, Message: fmt.Sprintf(
+		"%s with `connect %s`, then %s %s again.", capitalise(why), r.Item.Backend, what, r.ID)}}
+}
+
+// deskReminderDue reminds the approvers of each of r's open approvals whose reminder has
+// come, on the backend's own plan (Desk.Remind); after downtime, overdue reminders of one
+// approval collapse into one. Reminders wait for the approver's working hours in the
+// outbox, as accessbot's own do; the backend escalates, so accessbot does not.
+func (s *Service) deskReminderDue(ctx context.Context, id string, now time.Time) error {
+	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
+		member := dueDeskReminder(r.ID)
+		fx := &Effects{Undue: []string{member}}
+		if r.Desk == nil || r.State.Terminal() {
+			return fx, nil
+		}
+		for i := range r.Desk.Approvals {
+			a := &r.Desk.Approvals[i]
+			due := false
+			for at, ok := nextReminder(r.Desk.Remind, *a); ok && !at.After(now); at, ok = nextReminder(r.Desk.Remind, *a) {
+				a.Reminded++
+				due = true
+			}
+			if !due {
+				continue
+			}
+			r.Reminders++
+			fx.Audit = append(fx.Audit, s.audit(r, system, EventRemind, "", fmt.Sprintf("%s approval %s: reminder %d", r.Item.Backend, a.ID, a.Reminded)))
+			for _, p := range a.Approvers {
+				fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: r.ID, To: p.Email, Notice: NoticeReminder, N: r.Reminders})
+			}
+		}
+		if at, ok := nextDeskReminder(r); ok {
+			fx.Undue, fx.Due = nil, map[string]time.Time{member: at}
+		}
+		return fx, nil
+	})
+	return err
+}

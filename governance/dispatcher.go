@@ -441,7 +441,7 @@ func (s *Service) firstDelivery(ctx context.Context, t Task) (bool, error) {
 func stale(t Task, r *Request, now time.Time) bool {
 	switch t.Notice {
 	case NoticeReminder:
-		return r.State != StatePendingApproval || (t.N > 0 && t.N < r.Reminders)
+		return !r.Awaits(Person{Email: t.To}) || (t.N > 0 && t.N < r.Reminders)
 	case NoticeExpiring:
 		return r.State != StateActive || !now.Before(r.EndsAt()) || (t.N > 0 && t.N < r.ExpiryNotices)
 	}

@@ -96,6 +96,8 @@ func (s *Service) handleDue(ctx context.Context, m string, now time.Time) error 
 		err = s.syncDue(ctx, id, now)
 	case "purge":
 		err = s.purgeDue(ctx, id)
+	case "deskremind":
+		err = s.deskReminderDue(ctx, id, now)
 	default:
 		err = fmt.Errorf("unknown due item %q", m)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -107,6 +108,8 @@ type world struct {
 	idp      *oauthfake.Server
 	public   string
 	accounts *accounts.Manager
+	// connectors are further backends whose accounts people connect (with public set).
+	connectors map[string]governance.Connector
 }
 
 func newWorld(t testing.TB, opts ...func(*redisstore.Options)) *world {
@@ -156,17 +159,21 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		notifier = bot.NewRouter(slackbot.Platform, notifier, teams.NewNotifier(conn, tdir, nil, log))
 	}
 	var acc handlers.AccountsConfig
-	if w.idp != nil {
+	var people governance.Accounts
+	if w.idp != nil || len(w.connectors) > 0 {
 		keys, err := accounts.ParseKeys(tokenKey)
 		require.NoError(t, err)
+		connectors := maps.Clone(w.connectors)
+		if w.idp != nil {
+			connectors = map[string]governance.Connector{"fakeidp": &oauthfake.Connector{Server: w.idp, Client: idpClient, PKCE: true}}
+		}
 		w.accounts, err = accounts.New(accounts.Options{Store: w.store, Keys: keys, PublicURL: w.public, Clock: w.clock, Logger: log,
-			Notifier:   notifier.(governance.AccountNotifier),
-			Connectors: map[string]governance.Connector{"fakeidp": &oauthfake.Connector{Server: w.idp, Client: idpClient, PKCE: true}}})
+			Notifier: notifier.(governance.AccountNotifier), Connectors: connectors})
 		require.NoError(t, err)
-		acc = handlers.AccountsConfig{Connections: w.accounts}
+		acc, people = handlers.AccountsConfig{Connections: w.accounts}, w.accounts
 	}
 	w.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: w.store, Backends: append([]governance.Backend{backend}, w.extra...),
-		Notifier: notifier, Clock: w.clock, Logger: log,
+		Notifier: notifier, Clock: w.clock, Logger: log, Accounts: people,
 		Schedule: governance.Schedule{DaysUntilEscalation: 3, DaysBetweenReminders: 1, MaxReminders: 1,
 			FallbackApprover: "erin@example.com", RequestExpiryDays: 14, ExpiryNotices: []time.Duration{time.Hour}},
 		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics})

@@ -100,7 +100,8 @@ func (s *slackHandler) decider(ctx context.Context, userID string) (governance.A
 // list, and Extend on an expiry warning. Its answers go to the clicker through response_url, after the empty 200.
 func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.InteractionCallback) {
 	i := slices.IndexFunc(ic.ActionCallback.BlockActions, func(a *slackapi.BlockAction) bool {
-		return a != nil && (a.ActionID == slackbot.ActionApprove || a.ActionID == slackbot.ActionDeny || a.ActionID == slackbot.ActionExtend)
+		return a != nil && (a.ActionID == slackbot.ActionApprove || a.ActionID == slackbot.ActionDeny || a.ActionID == slackbot.ActionExtend ||
+			a.ActionID == slackbot.ActionForward)
 	})
 	if i < 0 {
 		return
@@ -151,7 +152,11 @@ func (s *slackHandler) blockAction(ctx context.Context, ic *slackapi.Interaction
 		s.reply(ctx, ic.ResponseURL, s.failure(ctx, err, attrs...), attrs...)
 		return
 	}
-	if _, err := s.cfg.Slack.API.OpenViewContext(ctx, ic.TriggerID, slackbot.DenyForm(req)); err != nil {
+	form := slackbot.DenyForm(req)
+	if action.ActionID == slackbot.ActionForward {
+		form = slackbot.ForwardForm(req)
+	}
+	if _, err := s.cfg.Slack.API.OpenViewContext(ctx, ic.TriggerID, form); err != nil {
 		s.reply(ctx, ic.ResponseURL, s.failure(ctx, viewFailed(err), attrs...), attrs...)
 	}
 }
@@ -219,6 +224,26 @@ func (s *slackHandler) viewSubmission(ctx context.Context, ic *slackapi.Interact
 		}
 		// Success: no answer closes the modal; the cards and the requester are told
 		// through the outbox.
+		return nil
+	case slackbot.CallbackForward:
+		id, err := governance.ParseRequestID(ic.View.PrivateMetadata)
+		if err != nil {
+			return s.fieldErrors(ctx, err, slackbot.BlockForwardTo, nil, attrs...)
+		}
+		attrs = append(attrs, "request", id)
+		who, err := s.decider(ctx, ic.User.ID)
+		if err != nil {
+			return s.fieldErrors(ctx, err, slackbot.BlockForwardTo, nil, attrs...)
+		}
+		to, err := governance.ParsePerson(inputValue(ic, slackbot.BlockForwardTo))
+		if err != nil {
+			return s.fieldErrors(ctx, &governance.Problem{Err: governance.ErrBadCommand, Field: slackbot.BlockForwardTo, Message: err.Error()},
+				slackbot.BlockForwardTo, []string{slackbot.BlockForwardTo, slackbot.BlockReason}, attrs...)
+		}
+		_, err = s.svc.Forward(ctx, governance.ForwardInput{RequestID: id, By: who, To: to, Comment: inputValue(ic, slackbot.BlockReason)})
+		if err != nil {
+			return s.fieldErrors(ctx, err, slackbot.BlockForwardTo, []string{slackbot.BlockForwardTo, slackbot.BlockReason}, attrs...)
+		}
 		return nil
 	case slackbot.CallbackRequestForm:
 		blocks := []string{slackbot.BlockItem, slackbot.BlockDuration, slackbot.BlockReason}

@@ -337,6 +337,23 @@ func number(v any) int {
 	return 0
 }
 
+// sendConnectLink sends someone whose click accessbot may carry out only as them, and who
+// has not connected their account, their connect link in the personal chat, where only
+// they see it; the click's answer says why.
+func (h *teamsHandler) sendConnectLink(ctx context.Context, who governance.Actor, err error) {
+	m, ok := connectFirst(ctx, h.cfg.Accounts.Connections, who, err)
+	if !ok {
+		return
+	}
+	conv, _, reach, rerr := h.cfg.Teams.Directory.Reach(ctx, who.Person.Email)
+	if rerr != nil || !reach {
+		return
+	}
+	if _, serr := h.cfg.Teams.Connector.Send(ctx, conv, teams.Activity(teams.Render(m), "accessbot")); serr != nil {
+		h.log.WarnContext(ctx, "connect link not sent", "email", who.Person.Email, "err", serr)
+	}
+}
+
 // act carries out a card button: approve, deny (with the reason typed in the card),
 // extend, or the request form's Request.
 func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb string, data map[string]any, key string) (teams.Card, error) {
@@ -349,20 +366,27 @@ func (h *teamsHandler) act(ctx context.Context, who governance.Actor, verb strin
 			reason = str(teams.InputReason + "-" + id) // a digest has one reason box per request
 		}
 		req, err := h.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who, Approve: verb == teams.VerbApprove, Reason: reason})
-		if m, ok := connectFirst(ctx, h.cfg.Accounts.Connections, who, err); ok {
-			// The link goes to the personal chat, where only they see it; the click's answer says so.
-			if conv, _, reach, rerr := h.cfg.Teams.Directory.Reach(ctx, who.Person.Email); rerr == nil && reach {
-				if _, serr := h.cfg.Teams.Connector.Send(ctx, conv, teams.Activity(teams.Render(m), "accessbot")); serr != nil {
-					h.log.WarnContext(ctx, "connect link not sent", "email", who.Person.Email, "err", serr)
-				}
-			}
-			return nil, err
+		if err != nil {
+			h.sendConnectLink(ctx, who, err)
 		}
 		if err != nil {
 			return nil, err
 		}
 		if str(teams.DataFrom) == teams.FromList {
 			return h.listAfter(ctx, who, req, number(data[teams.DataOffset])), nil
+		}
+		return teams.Render(voice.CardFor(req, who.Person)), nil
+	case teams.VerbForward:
+		to, err := governance.ParsePerson(str(voice.InputForwardTo))
+		if err != nil {
+			return nil, &governance.Problem{Err: governance.ErrBadCommand, Field: voice.InputForwardTo, Message: err.Error()}
+		}
+		req, err := h.svc.Forward(ctx, governance.ForwardInput{RequestID: id, By: who, To: to, Comment: str(teams.InputReason)})
+		if err != nil {
+			h.sendConnectLink(ctx, who, err)
+		}
+		if err != nil {
+			return nil, err
 		}
 		return teams.Render(voice.CardFor(req, who.Person)), nil
 	case teams.VerbMore:

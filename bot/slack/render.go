@@ -19,13 +19,16 @@ const (
 	ActionApprove       = string(voice.Approve) // button; value = request id
 	ActionDeny          = string(voice.Deny)    // button; value = request id
 	ActionExtend        = string(voice.Extend)  // button on an expiry warning; value = request id
+	ActionForward       = string(voice.Forward) // button on a card of the backend's approval; value = request id
 	CallbackDenyReason  = "deny_reason"         // modal; private_metadata = request id
+	CallbackForward     = "forward"             // modal; private_metadata = request id
 	CallbackRequestForm = "request_form"        // modal
 	// Input block ids are the voice input names, which equal governance.Problem.Field
 	// values, so a validation error lands on the field at fault.
-	BlockItem     = voice.InputItem
-	BlockDuration = voice.InputDuration
-	BlockReason   = voice.InputReason
+	BlockItem      = voice.InputItem
+	BlockDuration  = voice.InputDuration
+	BlockReason    = voice.InputReason
+	BlockForwardTo = voice.InputForwardTo
 )
 
 // InputActionID is the action id of the input element inside an input block.
@@ -335,6 +338,14 @@ func RequestForm(items []governance.Item) slackapi.ModalViewRequest {
 // travels in private_metadata (the handler still checks who submits it).
 func DenyForm(r *governance.Request) slackapi.ModalViewRequest {
 	v := modal(voice.DenyForm(r), CallbackDenyReason)
+	v.PrivateMetadata = r.ID
+	return v
+}
+
+// ForwardForm is the modal that asks an approver whom to forward one of the backend's
+// approvals of r to, and why; the request id rides in private_metadata.
+func ForwardForm(r *governance.Request) slackapi.ModalViewRequest {
+	v := modal(voice.ForwardForm(r), CallbackForward)
 	v.PrivateMetadata = r.ID
 	return v
 }

@@ -414,6 +414,18 @@ func TestDenyForm_CarriesOnlyTheRequestID(t *testing.T) {
 	assert.Contains(t, wire(t, form), `"block_id":"reason"`)
 }
 
+func TestForwardForm_WhomToAndWhyWithTheRequestID(t *testing.T) {
+	r := pendingRequest()
+	r.ID = "AR-123456789012"
+	form := ForwardForm(r)
+	require.NoError(t, CheckView(form))
+	assert.Equal(t, CallbackForward, form.CallbackID)
+	assert.Equal(t, "AR-123456789012", form.PrivateMetadata)
+	assert.LessOrEqual(t, len([]rune(form.Title.Text)), maxTitle)
+	assert.Contains(t, wire(t, form), `"block_id":"forward_to"`)
+	assert.Contains(t, wire(t, form), `"block_id":"reason"`)
+}
+
 func TestCheckView_RefusesALongTitle(t *testing.T) {
 	form := DenyForm(pendingRequest())
 	form.Title = slackapi.NewTextBlockObject("plain_text", strings.Repeat("t", 25), false, false)

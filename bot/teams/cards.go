@@ -19,6 +19,7 @@ const (
 	VerbApprove = string(voice.Approve)
 	VerbDeny    = string(voice.Deny)
 	VerbExtend  = string(voice.Extend)
+	VerbForward = string(voice.Forward)
 	VerbRequest = "request"
 
 	InputReason   = voice.InputReason
@@ -265,6 +266,9 @@ func buttons(bs []voice.Button, inList bool, offset int) []any {
 			if offset > 0 {
 				data[DataOffset] = offset
 			}
+		}
+		if b.Action == voice.Forward && !inList { // whom to, beside the reason box, which carries the comment
+			out = append(out, input(voice.ForwardTo()))
 		}
 		if b.Action == voice.Deny {
 			box := input(voice.ReasonBox())

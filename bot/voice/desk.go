@@ -32,7 +32,7 @@ func deskCard(r *governance.Request, viewer governance.Person) Message {
 		m.Fields = append(m.Fields, Field{"Step", s})
 	}
 	if open {
-		m.Buttons = []Button{{Action: Approve, Request: r}, {Action: Deny, Request: r}}
+		m.Buttons = []Button{{Action: Approve, Request: r}, {Action: Deny, Request: r}, {Action: Forward, Request: r}}
 		if a.Link != "" {
 			m.Buttons = append(m.Buttons, Button{Action: Open, Request: r, URL: a.Link, Caption: "Open in " + governance.BackendTitle(r.Item.Backend)})
 		}
@@ -102,6 +102,9 @@ func stepOutcome(r *governance.Request, a governance.BackendApproval) Paragraph 
 	case governance.ApprovalRejected:
 		return para(IconDenied, "Rejected by ", person(a.DecidedBy), where, " at ", date(a.At), ":\n", quote(a.Decision, maxDetail))
 	case governance.ApprovalMoved:
+		if a.InChat {
+			return para(IconUp, "Forwarded by ", person(a.DecidedBy), " to ", user(a.MovedTo, maxName), " at ", date(a.At), ":\n", quote(a.Decision, maxDetail))
+		}
 		return para(IconUp, backend(r), " moved this approval to ", user(a.MovedTo, maxName), "; it is theirs to decide now.")
 	case governance.ApprovalGone:
 		return para(IconStop, "Withdrawn in ", backend(r), "; nothing is left to decide.")
@@ -124,9 +127,12 @@ func stepNotice(r *governance.Request) Paragraph {
 		a := r.Desk.Approvals[i]
 		switch a.Status {
 		case governance.ApprovalApproved:
-			next := line(" It goes on to the next step; you will hear when the access is active.")
-			if a.Steps > 0 && a.Step >= a.Steps {
+			next := line(" You will hear when ", backend(r), " asks its next approver, or grants the access.")
+			switch {
+			case a.Steps > 0 && a.Step >= a.Steps:
 				next = line(" That was the last step; you will hear when the access is active.")
+			case a.Steps > 0:
+				next = line(" It goes on to the next step; you will hear when the access is active.")
 			}
 			return para(IconApproved, person(a.DecidedBy), " approved your request ", id(r), " for ", it, stepOf(a), ".", next)
 		case governance.ApprovalRejected:
@@ -135,4 +141,19 @@ func stepNotice(r *governance.Request) Paragraph {
 		}
 	}
 	return para(IconWaiting, "Your request ", id(r), " for ", it, " is with ", backend(r), "'s approvers.")
+}
+
+// ForwardForm asks an approver whom to hand one of the backend's approvals to, and why.
+func ForwardForm(r *governance.Request) Form {
+	return Form{Title: "Forward " + r.ID, Submit: "Forward", Close: "Back",
+		Intro: line(person(r.Requester), " asks for ", item(r), ", ", duration(r), ". ", backend(r),
+			" will ask the person you name instead of you, and record that you forwarded it."),
+		Inputs: []Input{ForwardTo(), {Name: InputReason, Label: "Comment", Placeholder: "Why them? They read it.",
+			Multiline: true, MaxLength: governance.MaxReasonLength}}}
+}
+
+// ForwardTo is the input naming whom to forward an approval to.
+func ForwardTo() Input {
+	return Input{Name: InputForwardTo, Label: "Forward to", Placeholder: "Their e-mail address, e.g. dana@example.com",
+		Missing: "Say whom to forward it to."}
 }

@@ -9,9 +9,10 @@ import (
 // The names of form inputs. They equal governance.Problem.Field values, so a validation
 // error lands on the input at fault.
 const (
-	InputItem     = "item"
-	InputDuration = "duration"
-	InputReason   = "reason"
+	InputItem      = "item"
+	InputDuration  = "duration"
+	InputReason    = "reason"
+	InputForwardTo = "forward_to"
 )
 
 // Input is one field of a form.

@@ -110,6 +110,8 @@ const (
 	Approve Action = "approve"
 	Deny    Action = "deny"
 	Extend  Action = "extend"
+	// Forward hands one of the backend's approvals to someone else (approvals: backend).
+	Forward Action = "forward"
 	// Open is a link to the request in the backend's own web UI (Button.URL).
 	Open Action = "open"
 )
@@ -123,6 +125,8 @@ func (a Action) Label() string {
 		return "Deny"
 	case Extend:
 		return "Extend"
+	case Forward:
+		return "Forward"
 	}
 	return string(a)
 }

@@ -181,7 +181,7 @@ func TestDeskCard_ButtonsForTheApproversAndALinkIntoTheBackend(t *testing.T) {
 	for _, b := range m.Buttons {
 		got = append(got, b.Action)
 	}
-	assert.Equal(t, []voice.Action{voice.Approve, voice.Deny, voice.Open}, got)
+	assert.Equal(t, []voice.Action{voice.Approve, voice.Deny, voice.Forward, voice.Open}, got)
 	assert.Contains(t, slackText(t, m), "1 of 2: manager")
 	blocks, _ := slack.Blocks(m)
 	sb, err := json.Marshal(blocks)

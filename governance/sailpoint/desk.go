@@ -18,6 +18,7 @@ var (
 	_ governance.ApprovalDesk   = (*Backend)(nil)
 	_ governance.ServiceDecider = (*Backend)(nil)
 	_ governance.Connectable    = (*Backend)(nil)
+	_ governance.Reminding      = (*Backend)(nil)
 )
 
 // DecidesAsService reports whether decisions are made with accessbot's own token
@@ -57,7 +58,7 @@ func (b *Backend) PendingApprovals(ctx context.Context) ([]governance.BackendApp
 		g := governance.BackendApproval{
 			ID: a.ID, RequestID: a.RequestID, Ours: a.Ours, Requester: person(a.Requester), For: person(a.RequestedFor),
 			Item:    governance.ItemRef{Ref: a.Item.Type + ":" + a.Item.ID, Name: a.Item.Name},
-			Comment: a.Comment, Owner: a.Owner.Identity.Name, Step: a.Step, Steps: a.Steps, StepName: a.StepName,
+			Comment: a.Comment, Ends: a.RemoveDate, Owner: a.Owner.Identity.Name, Step: a.Step, Steps: a.Steps, StepName: a.StepName,
 			CommentRequired: a.CommentRequiredToReject, Link: a.Link, Status: governance.ApprovalPending, Created: a.Created,
 		}
 		members := a.Owner.Members
@@ -147,3 +148,23 @@ func (b *Backend) decided(ctx context.Context, a governance.BackendApproval, don
 // Connectable reports whether people can connect their ISC accounts: the connect OAuth
 // client is configured. Without it accessbot needs no public URL or token key.
 func (b *Backend) Connectable() bool { return b.connect.ClientID != "" }
+
+// Reminders is ISC's approvalReminderAndEscalationConfig as accessbot's reminder plan:
+// daysUntilEscalation to the first reminder, daysBetweenReminders apart, maxReminders in
+// all. ISC escalates by itself after them; accessbot only reminds in chat.
+func (b *Backend) Reminders(ctx context.Context) (governance.Schedule, error) {
+	set, err := b.ApprovalSettings(ctx)
+	if err != nil {
+		return governance.Schedule{}, err
+	}
+	var p governance.Schedule
+	for _, f := range []struct {
+		to   *int
+		from *int
+	}{{&p.DaysUntilEscalation, set.DaysUntilEscalation}, {&p.DaysBetweenReminders, set.DaysBetweenReminders}, {&p.MaxReminders, set.MaxReminders}} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	return p, nil
+}
