@@ -41,18 +41,19 @@ func channelTasks(prev, r *Request, fx *Effects) []Task {
 }
 
 // sendChannelCard delivers a TaskChannelCard: the card goes to the channel once, while
-// the request waits for a decision (one decided before it went out needs none).
-func (s *Service) sendChannelCard(ctx context.Context, r *Request, refs []MessageRef) error {
+// the request waits for a decision (one decided before it went out needs none). The card
+// it sent is saved with the task's acknowledgement.
+func (s *Service) sendChannelCard(ctx context.Context, r *Request, refs []MessageRef) (*SentCard, error) {
 	cn, ok := s.notifier.(ChannelNotifier)
 	if !ok || r.State != StatePendingApproval || slices.ContainsFunc(refs, isChannelCard) {
-		return nil
+		return nil, nil
 	}
 	ref, err := cn.SendChannelCard(ctx, r.Item.Channel, r)
 	if err != nil {
-		return fmt.Errorf("send card for %s to %s: %w", r.ID, r.Item.Channel, err)
+		return nil, fmt.Errorf("send card for %s to %s: %w", r.ID, r.Item.Channel, err)
 	}
 	ref.Recipient = ChannelRecipient
-	return s.saveCard(ctx, r, ref)
+	return &SentCard{Request: r, Ref: ref}, nil
 }
 
 // channelNote delivers a TaskChannelNote in the thread of the request's channel card.

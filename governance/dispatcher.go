@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -150,7 +149,7 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote b
 	snaps := d.snapshots(work, tasks)
 	sem := make(chan struct{}, d.workers)
 	var wg sync.WaitGroup
-	acks := &acker{store: s.store, log: s.log}
+	acks := &acker{svc: s}
 	claimed := len(tasks)
 	tasks = coalesceHomes(work, tasks, acks)
 	for _, t := range tasks {
@@ -159,10 +158,10 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote b
 		deliver := func() {
 			defer func() { <-sem; wg.Done() }()
 			start := time.Now()
-			err := d.deliver(work, t, snaps)
+			card, err := d.deliver(work, t, snaps)
 			d.svc.obs.Delivered(t.Kind, time.Since(start), err)
 			if err == nil {
-				acks.done(work, t)
+				acks.done(work, t, card)
 				return
 			}
 			d.finish(work, t, err)
@@ -186,7 +185,7 @@ func coalesceHomes(ctx context.Context, tasks []Task, acks *acker) []Task {
 	for _, t := range tasks {
 		if t.Kind == TaskHome {
 			if seen[t.To] {
-				acks.done(ctx, t)
+				acks.done(ctx, t, nil)
 				continue
 			}
 			seen[t.To] = true
@@ -199,15 +198,16 @@ func coalesceHomes(ctx context.Context, tasks []Task, acks *acker) []Task {
 // acker acknowledges each delivered task as soon as it is done, so that a process that
 // dies in the middle of a pass leaves only its undelivered tasks to be delivered again.
 // Whoever finishes a delivery while no acknowledgement is on its way sends every task then
-// waiting, in one round trip, so under load one round trip still carries several. An
+// waiting, in one round trip, so under load one round trip still carries several. A card
+// a task sent is saved in the same round trip as the task's acknowledgement. An
 // acknowledgement that fails (Redis away for a moment) is sent again until it lands or ctx
 // ends: a task left unacknowledged is delivered a second time after ReclaimAfter, and a
 // notice said twice is what this is here to prevent.
 type acker struct {
-	store   OutboxStore
-	log     *slog.Logger
+	svc     *Service
 	mu      sync.Mutex
 	waiting []Task
+	cards   []SentCard
 	sending bool
 }
 
@@ -215,35 +215,51 @@ type acker struct {
 // second, until the pass's context ends.
 const ackRetry = 20 * time.Millisecond
 
-func (a *acker) done(ctx context.Context, t Task) {
+func (a *acker) done(ctx context.Context, t Task, card *SentCard) {
 	a.mu.Lock()
 	a.waiting = append(a.waiting, t)
+	if card != nil {
+		a.cards = append(a.cards, *card)
+	}
 	if a.sending {
 		a.mu.Unlock()
 		return
 	}
 	a.sending = true
 	for len(a.waiting) > 0 {
-		batch := a.waiting
-		a.waiting = nil
+		batch, cards := a.waiting, a.cards
+		a.waiting, a.cards = nil, nil
 		a.mu.Unlock()
-		a.send(ctx, batch)
+		a.send(ctx, batch, cards)
 		a.mu.Lock()
 	}
 	a.sending = false
 	a.mu.Unlock()
 }
 
-func (a *acker) send(ctx context.Context, batch []Task) {
+func (a *acker) send(ctx context.Context, batch []Task, cards []SentCard) {
+	s := a.svc
 	wait := ackRetry
 	for {
-		err := a.store.AckTask(ctx, batch...)
+		var versions []int64
+		var err error
+		if len(cards) == 0 {
+			err = s.store.AckTask(ctx, batch...)
+		} else {
+			versions, err = s.store.AckWithCards(ctx, cards, batch...)
+		}
 		if err == nil {
+			for i, v := range versions {
+				if err := s.redrawIfChanged(ctx, cards[i], v); err != nil {
+					s.log.ErrorContext(ctx, "redraw a card drawn from an older version", "request", cards[i].Request.ID,
+						"to", cards[i].Ref.Recipient, "err", err)
+				}
+			}
 			return
 		}
 		select {
 		case <-ctx.Done():
-			a.log.ErrorContext(ctx, "ack outbox tasks: they will be delivered again", "tasks", len(batch), "err", err)
+			s.log.ErrorContext(ctx, "ack outbox tasks: they will be delivered again", "tasks", len(batch), "err", err)
 			return
 		case <-time.After(wait):
 			wait = min(2*wait, time.Second)
@@ -296,12 +312,13 @@ func backoff(attempt int) time.Duration {
 	return min(d, 5*time.Minute)
 }
 
-// snapshots reads, in one round trip, the requests that the tasks of a pass which only
-// talk to people are about, with their cards. On failure each task reads its own.
+// snapshots reads, in one round trip, the requests that the tasks of a pass are about,
+// with their cards (the store hands over those its process has just written without
+// reading them). On failure each task reads its own.
 func (d *Dispatcher) snapshots(ctx context.Context, tasks []Task) map[string]Snapshot {
 	var ids []string
 	for _, t := range tasks {
-		if t.Kind != TaskSubmit && t.Kind != TaskRevoke && t.Kind != TaskHome && !slices.Contains(ids, t.RequestID) {
+		if t.Kind != TaskRevoke && t.Kind != TaskHome && !slices.Contains(ids, t.RequestID) {
 			ids = append(ids, t.RequestID)
 		}
 	}
@@ -317,29 +334,30 @@ func (d *Dispatcher) snapshots(ctx context.Context, tasks []Task) map[string]Sna
 }
 
 // deliver does one task. snaps holds the requests of the pass, read just before; a task
-// whose request is not there reads it itself.
-func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snapshot) error {
+// whose request is not there reads it itself. A card sent is returned, to be saved with
+// the task's acknowledgement.
+func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snapshot) (*SentCard, error) {
 	s := d.svc
 	switch t.Kind {
-	case TaskSubmit:
-		return s.submit(ctx, t.RequestID)
 	case TaskRevoke:
-		return s.revoke(ctx, t.RequestID)
+		return nil, s.revoke(ctx, t.RequestID)
 	case TaskHome:
-		return s.publishHome(ctx, t.To)
+		return nil, s.publishHome(ctx, t.To)
 	}
 	snap, ok := snaps[t.RequestID]
 	if !ok {
 		one, err := s.store.Snapshots(ctx, []string{t.RequestID})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if snap, ok = one[t.RequestID]; !ok {
-			return fmt.Errorf("request %s: %w", t.RequestID, ErrNotFound)
+			return nil, fmt.Errorf("request %s: %w", t.RequestID, ErrNotFound)
 		}
 	}
 	r, refs := snap.Request.clone(), snap.Cards // tasks of one request may share the snapshot
 	switch t.Kind {
+	case TaskSubmit:
+		return nil, s.submit(ctx, r)
 	case TaskSendCard:
 		var sent *MessageRef
 		for _, ref := range refs {
@@ -351,14 +369,14 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 			if sent != nil {
 				// Sent while the request was being decided, and not redrawn then (a
 				// delivery failed or stopped in between): redraw it now.
-				return s.notifier.UpdateApprovalCard(ctx, *sent, r)
+				return nil, s.notifier.UpdateApprovalCard(ctx, *sent, r)
 			}
-			return nil // decided before the card went out: nothing to ask
+			return nil, nil // decided before the card went out: nothing to ask
 		}
 		if sent != nil {
 			// Sent before a crash, or in an earlier stage (the person joins a later one, or
 			// escalation reaches them again): do not send twice, redraw it with its buttons.
-			return s.notifier.UpdateApprovalCard(ctx, *sent, r)
+			return nil, s.notifier.UpdateApprovalCard(ctx, *sent, r)
 		}
 		to := Person{Email: t.To}
 		for _, a := range r.Approvers {
@@ -368,10 +386,10 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 		}
 		ref, err := s.notifier.SendApprovalCard(ctx, to, r)
 		if err != nil {
-			return fmt.Errorf("send card for %s to %s: %w", r.ID, t.To, err)
+			return nil, fmt.Errorf("send card for %s to %s: %w", r.ID, t.To, err)
 		}
 		ref.Recipient = t.To
-		return s.saveCard(ctx, r, ref)
+		return &SentCard{Request: r, Ref: ref}, nil
 	case TaskUpdateCards:
 		var errs []error
 		for _, ref := range refs {
@@ -379,39 +397,39 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 				errs = append(errs, fmt.Errorf("update card of %s for %s: %w", r.ID, ref.Recipient, err))
 			}
 		}
-		return errors.Join(errs...)
+		return nil, errors.Join(errs...)
 	case TaskChannelCard:
 		return s.sendChannelCard(ctx, r, refs)
 	case TaskChannelNote:
-		return s.channelNote(ctx, t, r, refs)
+		return nil, s.channelNote(ctx, t, r, refs)
 	case TaskAdminAlert:
 		if r.State != StatePendingApproval {
-			return nil
+			return nil, nil
 		}
 		for _, ref := range refs {
 			if ref.Recipient == t.To {
-				return nil
+				return nil, nil
 			}
 		}
 		if first, err := s.firstDelivery(ctx, t); err != nil || !first {
-			return err
+			return nil, err
 		}
 		ref, ok, err := s.notifier.AlertAdmins(ctx, r)
 		if err != nil || !ok {
-			return err
+			return nil, err
 		}
 		ref.Recipient = t.To // updated with the approvers' cards when the request is decided
-		return s.saveCard(ctx, r, ref)
+		return &SentCard{Request: r, Ref: ref}, nil
 	case TaskNotify:
 		if stale(t, r, s.clock.Now()) {
-			return nil
+			return nil, nil
 		}
 		to := Person{Email: t.To}
 		if r.Requester.Email == t.To {
 			to = r.Requester
 		}
 		if until, hold := s.outsideHours(ctx, to, t.Notice, r); hold {
-			return &deferredError{until: until}
+			return nil, &deferredError{until: until}
 		}
 		n := Notice{Kind: t.Notice, Request: r}
 		if t.Notice == NoticeReminder {
@@ -422,14 +440,14 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 			}
 		}
 		if first, err := s.firstDelivery(ctx, t); err != nil || !first {
-			return err
+			return nil, err
 		}
 		if err := s.notifier.Notify(ctx, to, n); err != nil {
-			return fmt.Errorf("notify %s of %s (%s): %w", t.To, r.ID, t.Notice, err)
+			return nil, fmt.Errorf("notify %s of %s (%s): %w", t.To, r.ID, t.Notice, err)
 		}
-		return nil
+		return nil, nil
 	}
-	return Permanent(fmt.Errorf("unknown outbox task kind %q", t.Kind))
+	return nil, Permanent(fmt.Errorf("unknown outbox task kind %q", t.Kind))
 }
 
 // firstDelivery marks a notice or an alert as being sent, right before it is, and says
@@ -464,13 +482,14 @@ func stale(t Task, r *Request, now time.Time) bool {
 	return false
 }
 
-// saveCard remembers a card drawn from r. When r changed meanwhile (decided while the card
-// was on its way, its update delivered before this reference was saved), the card is
-// redrawn at once, so nobody is left with buttons for a decided request.
-func (s *Service) saveCard(ctx context.Context, r *Request, ref MessageRef) error {
-	v, err := s.store.SaveMessageRef(ctx, r.ID, ref)
-	if err != nil || v == r.Version || v == 0 {
-		return err
+// redrawIfChanged redraws a card drawn from c.Request when the request was at version v
+// as the card was saved: when it changed meanwhile (decided while the card was on its
+// way, its update delivered before this reference was saved), the card is redrawn at
+// once, so nobody is left with buttons for a decided request.
+func (s *Service) redrawIfChanged(ctx context.Context, c SentCard, v int64) error {
+	r, ref := c.Request, c.Ref
+	if v == r.Version || v == 0 {
+		return nil
 	}
 	now, err := s.store.Get(ctx, r.ID)
 	if err != nil {

@@ -86,13 +86,18 @@ type flakyAcks struct {
 }
 
 func (f *flakyAcks) AckTask(ctx context.Context, ts ...governance.Task) error {
+	_, err := f.AckWithCards(ctx, nil, ts...)
+	return err
+}
+
+func (f *flakyAcks) AckWithCards(ctx context.Context, cards []governance.SentCard, ts ...governance.Task) ([]int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fails > 0 {
 		f.fails--
-		return errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+		return nil, errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
 	}
-	return f.Store.AckTask(ctx, ts...)
+	return f.Store.AckWithCards(ctx, cards, ts...)
 }
 
 // An acknowledgement that fails is sent again until it lands, so Redis being away for a

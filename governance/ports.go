@@ -115,6 +115,10 @@ type OutboxStore interface {
 	ClaimTasks(ctx context.Context, consumer string, max int, scope ClaimScope) ([]Task, error)
 	// AckTask marks tasks done.
 	AckTask(ctx context.Context, ts ...Task) error
+	// AckWithCards saves cards (as SaveMessageRef does) and marks ts done, in one round
+	// trip. versions[i] is the version of cards[i]'s request as stored then (0 when it is
+	// gone), so that a card drawn from an older version can be redrawn.
+	AckWithCards(ctx context.Context, cards []SentCard, ts ...Task) (versions []int64, err error)
 	// FirstDelivery reports whether this is the first time t is about to be sent, and
 	// remembers that it is (until well after another consumer could have reclaimed it):
 	// a task delivered again because the consumer that sent it stopped before its
@@ -124,6 +128,12 @@ type OutboxStore interface {
 	RetryTask(ctx context.Context, t Task, at time.Time) error
 	// PromoteRetries moves retries due at or before now back into the queue.
 	PromoteRetries(ctx context.Context, now time.Time) (int, error)
+}
+
+// SentCard is a card a task sent, saved when the task is acknowledged.
+type SentCard struct {
+	Request *Request // as the card was drawn from it
+	Ref     MessageRef
 }
 
 // ClaimScope says where ClaimTasks looks for tasks.

@@ -746,8 +746,17 @@ func (s *Service) involved(r *Request, p Person) bool {
 // stores the result if nobody changed the request meanwhile; on a conflict it starts over
 // from the fresh request, so concurrent clicks are decided by the store, not by luck.
 func (s *Service) transition(ctx context.Context, id string, change func(*Request) (*Effects, error)) (*Request, error) {
+	return s.transitionFrom(ctx, id, nil, change)
+}
+
+// transitionFrom is transition starting from loaded, the request as the caller has just
+// read it (nil: read it now), so that it is not read twice; a conflict reads it afresh.
+func (s *Service) transitionFrom(ctx context.Context, id string, loaded *Request, change func(*Request) (*Effects, error)) (*Request, error) {
 	for attempt := 0; ; attempt++ {
-		cur, err := s.load(ctx, id)
+		cur, err := loaded, error(nil)
+		if loaded = nil; cur == nil {
+			cur, err = s.load(ctx, id)
+		}
 		if err != nil {
 			return nil, err
 		}

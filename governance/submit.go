@@ -8,14 +8,12 @@ import (
 	"time"
 )
 
-// submit hands an approved request to its backend. It is called by the outbox
-// dispatcher and is safe to call again: a request that has moved on is left alone, and
-// backends are idempotent in the request id.
-func (s *Service) submit(ctx context.Context, id string) error {
-	r, err := s.store.Get(ctx, id)
-	if err != nil {
-		return err
-	}
+// submit hands the approved request r (as the outbox pass read it) to its backend. It is
+// called by the outbox dispatcher and is safe to call again: a request that has moved on
+// is left alone, and backends are idempotent in the request id. The submission is
+// recorded on r unless the request changed meanwhile; then it is read again.
+func (s *Service) submit(ctx context.Context, r *Request) error {
+	id := r.ID
 	if r.State != StateApproved {
 		return nil
 	}
@@ -31,13 +29,13 @@ func (s *Service) submit(ctx context.Context, id string) error {
 		case err != nil:
 			return err
 		case applied:
-			return s.recordSubmission(ctx, id, b, sub, false)
+			return s.recordSubmission(ctx, r, b, sub, false)
 		}
 		// The access it extends has ended meanwhile: grant it afresh, from now. From then
 		// on it is a grant of its own (recordSubmission), warned about and revoked at its end.
 	}
 	var identity Identity
-	err = s.call(b.Name(), "lookup", func() (err error) {
+	err := s.call(b.Name(), "lookup", func() (err error) {
 		identity, err = b.LookupIdentity(ctx, r.Requester)
 		return err
 	})
@@ -67,16 +65,17 @@ func (s *Service) submit(ctx context.Context, id string) error {
 		}
 		return fmt.Errorf("submit %s to %s: %w", id, b.Name(), err)
 	}
-	return s.recordSubmission(ctx, id, b, sub, r.Extends != "")
+	return s.recordSubmission(ctx, r, b, sub, r.Extends != "")
 }
 
 // recordSubmission stores what the backend said about an approved request's grant and
 // tells the requester. afresh says an extension was granted as access of its own, because
 // the access it extended had ended: it stops being an extension, so that it is warned
 // about, found by item and revoked at its end like any other grant.
-func (s *Service) recordSubmission(ctx context.Context, id string, b Backend, sub Submission, afresh bool) error {
+func (s *Service) recordSubmission(ctx context.Context, cur *Request, b Backend, sub Submission, afresh bool) error {
+	id := cur.ID
 	sub.Backend, sub.At = b.Name(), s.clock.Now()
-	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
+	_, err := s.transitionFrom(ctx, id, cur, func(r *Request) (*Effects, error) {
 		if r.State != StateApproved {
 			return nil, errAlreadyDone
 		}

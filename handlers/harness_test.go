@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -109,6 +110,8 @@ type world struct {
 	groups     governance.Groups            // the groups approval stages name
 	managers   map[string]governance.Person // who manages whom, for manager approvers
 	onCall     governance.OnCall            // PagerDuty, for on-call auto-approval
+	hook       goredis.Hook                 // when set, added to the process's Redis client
+	poll       time.Duration                // the dispatcher's poll; default its own
 	// idp, when set, is the identity provider of the backend "fakeidp", whose accounts
 	// people connect through accessbot's pages at public (see connect_test.go).
 	idp      *oauthfake.Server
@@ -139,7 +142,11 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 	for _, f := range opts {
 		f(&o)
 	}
-	w.store = redisstore.New(redistest.Client(t), o)
+	client := redistest.Client(t)
+	if w.hook != nil {
+		client.AddHook(w.hook)
+	}
+	w.store = redisstore.New(client, o)
 	w.metrics = metrics.New(w.store.OutboxDepth)
 	catalog, err := governance.ParseCatalog([]byte(w.catalog))
 	require.NoError(t, err)
@@ -194,7 +201,11 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		Admins: []governance.Person{{Email: "dave@example.com"}}, Observer: w.metrics, Homes: w.homes,
 		Groups: w.groups, Managers: w.managers, OnCall: w.onCall})
 	require.NoError(t, err)
-	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc))
+	var dopts []governance.DispatcherOption
+	if w.poll > 0 {
+		dopts = append(dopts, governance.WithPoll(w.poll))
+	}
+	w.disp = governance.NewDispatcher(w.svc, fmt.Sprintf("test-%p", w.svc), dopts...)
 	w.bg = handlers.NewBackground(cmp.Or(w.background, 64), log)
 	w.config = handlers.Config{Service: w.svc, Logger: log, Metrics: w.metrics, Background: w.bg,
 		Slack: handlers.SlackConfig{SigningSecret: secret, API: api, Directory: dir, AnswerWithin: w.answerWithin,

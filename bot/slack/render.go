@@ -46,6 +46,9 @@ func Escape(s string) string { return escapeN(s, -1) }
 // inside an entity, the cut marked with "…".
 func escapeN(s string, n int) string {
 	s = neutraliseMentions(s)
+	if !strings.ContainsAny(s, "&<>") && (n < 0 || utf8.RuneCountInString(s) <= n) {
+		return s // the common case, without building a copy rune by rune
+	}
 	var b strings.Builder
 	pieces := 0
 	cut := -1 // byte length of b when it last fitted n-1 characters

@@ -1,46 +1,67 @@
 -- apply: create or update one request and everything that changes with it, atomically.
 -- Every key is on the request's shard ({sN}), so this runs on one Redis Cluster slot.
 --
--- KEYS[1]  request hash                P:{sN}:req:<id>  (fields v, state, data)
+-- KEYS[1]  request                     P:{sN}:req:<id>  (a string "<version> <JSON>"; a
+--                                      hash with fields v, state, data when stored before)
 -- KEYS[2]  outbox stream               P:{sN}:outbox
 -- KEYS[3]  due index (zset)            P:{sN}:due
 -- KEYS[4]  audit stream                P:{sN}:audit
 -- KEYS[5]  requester's index (zset)    P:{sN}:mine:<email>
--- KEYS[6…] approvers' pending indexes  P:{sN}:pending:<email>, one per approver
+-- KEYS[6]  message references (hash)  P:{sN}:msgs:<id>  (only read)
+-- KEYS[7…] approvers' pending indexes  P:{sN}:pending:<email>, one per approver
 --
 -- ARGV[1]  "create" or "update"
 -- ARGV[2]  expected stored version (update only)
 -- ARGV[3]  new version
 -- ARGV[4]  new state
 -- ARGV[5]  one flag per approver key: "1" when that approver may decide the request now, else "0"
--- ARGV[6]  request JSON
+-- ARGV[6]  the request as stored: "<new version> <JSON>"
 -- ARGV[7]  index score (created, unix ms)
 -- ARGV[8]  request id
 -- ARGV[9]  now (unix ms), stored with each outbox entry as "at"
 -- ARGV[10] number of outbox tasks T, ARGV[11] number of due entries D,
 -- ARGV[12] number of due removals U, ARGV[13] number of audit records A,
--- then T task JSONs, D (member, unix ms) pairs, U members, A (unix ms, record JSON) pairs.
+-- then T task JSONs, D (member, unix ms) pairs, U members, A (unix ms, record) pairs; a
+-- record is stored in the entry's field "a" (the compact form, codec.go; "r" held the
+-- record's own JSON before).
+--
+-- ARGV[14] "1": a write that enqueues tasks returns the request's cards, as the
+--          message-reference hash holds them then (so the process that wrote the request
+--          can deliver its tasks without reading it back)
+-- ARGV[15] consumer to claim the enqueued tasks for (its process delivers them without
+--          asking for them), or "" to leave them for whoever claims first
+-- ARGV[16] the outbox's consumer group ("workers")
 --
 -- Returns 1 when written, 0 when create found the request already there,
 -- -1 when update found no request, -2 when update found another version.
--- Nothing is written unless 1 is returned.
+-- Nothing is written unless 1 is returned. With ARGV[14] "1" a write returns
+-- {1, {field, ref, …}, {entry id, task JSON, …}, all} instead of 1: the cards, the tasks
+-- claimed for ARGV[15] (the oldest undelivered entries of the outbox, up to as many as
+-- were enqueued: mostly these, and another's left unclaimed when not), and all = 1 when
+-- every task enqueued here was among them.
 local mode = ARGV[1]
 if mode == "create" then
   if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
 else
-  local v = redis.call("HGET", KEYS[1], "v")
+  local v
+  local kind = redis.call("TYPE", KEYS[1])["ok"]
+  if kind == "string" then
+    v = string.match(redis.call("GETRANGE", KEYS[1], 0, 20), "^(%d+)")
+  elseif kind == "hash" then
+    v = redis.call("HGET", KEYS[1], "v")
+  end
   if not v then return -1 end
   if v ~= ARGV[2] then return -2 end
 end
 
 local id, score = ARGV[8], ARGV[7]
-redis.call("HSET", KEYS[1], "v", ARGV[3], "state", ARGV[4], "data", ARGV[6])
+redis.call("SET", KEYS[1], ARGV[6]) -- a request stored as a hash becomes a string
 if mode == "create" then
   redis.call("ZADD", KEYS[5], score, id)
 end
 -- Approvers only ever join a request, so the current list covers every index it is in.
-for i = 6, #KEYS do
-  if string.sub(ARGV[5], i - 5, i - 5) == "1" then
+for i = 7, #KEYS do
+  if string.sub(ARGV[5], i - 6, i - 6) == "1" then
     redis.call("ZADD", KEYS[i], score, id)
   else
     redis.call("ZREM", KEYS[i], id)
@@ -48,9 +69,10 @@ for i = 6, #KEYS do
 end
 
 local ntasks, ndue, nundue, naudit = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
-local at = 14
+local at = 17
+local lastTask = nil
 for _ = 1, ntasks do
-  redis.call("XADD", KEYS[2], "*", "task", ARGV[at], "at", ARGV[9])
+  lastTask = redis.call("XADD", KEYS[2], "*", "task", ARGV[at], "at", ARGV[9])
   at = at + 1
 end
 for _ = 1, ndue do
@@ -63,15 +85,49 @@ for _ = 1, nundue do
 end
 -- An audit entry's id is the record's time ("<ms>-*"), so the trail can be read by time
 -- range. A stream only grows, so a record older than the newest entry (the clocks of two
--- replicas differ) is placed at the newest entry's millisecond instead.
+-- replicas differ) is placed at the newest entry's millisecond instead, with its own
+-- millisecond beside it ("m"). (miniredis places such an entry later by itself; it is
+-- moved the same way.)
 for _ = 1, naudit do
-  local added = redis.pcall("XADD", KEYS[4], ARGV[at] .. "-*", "r", ARGV[at + 1])
-  if type(added) == "table" and added.err then
+  local ms = ARGV[at]
+  local added = redis.pcall("XADD", KEYS[4], ms .. "-*", "a", ARGV[at + 1])
+  local placed = type(added) == "string" and string.match(added, "^(%d+)")
+  if placed ~= ms then
+    if placed then redis.call("XDEL", KEYS[4], added) end
     local last = redis.call("XREVRANGE", KEYS[4], "+", "-", "COUNT", 1)
-    local ms = "*"
-    if last[1] then ms = string.match(last[1][1], "^(%d+)") .. "-*" end
-    redis.call("XADD", KEYS[4], ms, "r", ARGV[at + 1])
+    local id = "*"
+    if last[1] then id = string.match(last[1][1], "^(%d+)") .. "-*" end
+    redis.call("XADD", KEYS[4], id, "a", ARGV[at + 1], "m", ms)
   end
   at = at + 2
+end
+if ARGV[14] == "1" then
+  local cards = {}
+  if mode == "update" then cards = redis.call("HGETALL", KEYS[6]) end
+  local claimed = {}
+  if ARGV[15] ~= "" and ntasks > 0 then
+    local function read()
+      return redis.pcall("XREADGROUP", "GROUP", ARGV[16], ARGV[15], "COUNT", ntasks, "STREAMS", KEYS[2], ">")
+    end
+    local res = read()
+    if type(res) == "table" and res.err and string.find(res.err, "NOGROUP", 1, true) then
+      redis.call("XGROUP", "CREATE", KEYS[2], ARGV[16], "0", "MKSTREAM")
+      res = read()
+    end
+    if type(res) == "table" and res.err then return redis.error_reply(res.err) end
+    if res then
+      for _, e in ipairs(res[1][2]) do
+        local fields, task = e[2], ""
+        for i = 1, #fields, 2 do
+          if fields[i] == "task" then task = fields[i + 1] end
+        end
+        claimed[#claimed + 1] = e[1]
+        claimed[#claimed + 1] = task
+      end
+    end
+  end
+  local all = 0 -- 1: every task enqueued here was claimed
+  if #claimed > 0 and claimed[#claimed - 1] == lastTask then all = 1 end
+  return {1, cards, claimed, all}
 end
 return 1

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -98,9 +97,8 @@ type auditEntry struct {
 func (c *auditCursor) fill(msgs []goredis.XMessage, keep func(governance.AuditRecord) bool) error {
 	c.from = ""
 	for _, m := range msgs {
-		raw, _ := m.Values["r"].(string)
-		var a governance.AuditRecord
-		if err := json.Unmarshal([]byte(raw), &a); err != nil {
+		a, err := decodeAudit(m.ID, m.Values)
+		if err != nil {
 			return fmt.Errorf("decode audit record %s of shard %d: %w", m.ID, c.shard, err)
 		}
 		if keep(a) {

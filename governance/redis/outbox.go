@@ -23,6 +23,10 @@ import (
 // looks for new ones only, and only on the shards this Store enqueued tasks on since it
 // last looked there. Task.ID is "<shard>/<entry id>".
 func (s *Store) ClaimTasks(ctx context.Context, consumer string, max int, scope governance.ClaimScope) ([]governance.Task, error) {
+	out := s.handed.take(consumer, max, scope)
+	if max -= len(out); max <= 0 {
+		return out, nil
+	}
 	var only []int
 	reclaim := 1
 	if scope == governance.ClaimWoken {
@@ -32,39 +36,49 @@ func (s *Store) ClaimTasks(ctx context.Context, consumer string, max int, scope 
 			}
 		}
 		if len(only) == 0 {
-			return nil, nil
+			return out, nil
 		}
 		reclaim = 0
 	}
 	idle := int64(s.reclaimAfter / time.Millisecond)
-	var out []governance.Task
 	more, err := s.gather(ctx, max, claimTasksScript, only,
 		func(shard, quota int) scriptCall {
 			return scriptCall{keys: []string{s.k.outbox(shard)}, args: []any{group, consumer, idle, quota, reclaim}}
 		},
 		func(shard int, reply []any) (int, error) {
-			for i := 0; i+1 < len(reply); i += 2 {
-				id, _ := reply[i].(string)
-				raw, _ := reply[i+1].(string)
-				var t governance.Task
-				if err := json.Unmarshal([]byte(raw), &t); err != nil {
-					// Handed on rather than dropped: the dispatcher gives up a task of an
-					// unknown kind and logs it, with its id.
-					t = governance.Task{Kind: "undecodable"}
-				}
-				t.ID = strconv.Itoa(shard) + "/" + id
-				out = append(out, t)
-			}
+			out = append(out, taskEntries(shard, reply)...)
 			return len(reply) / 2, nil
 		})
 	if only != nil {
 		s.wake(more...) // still work there: the next woken pass looks again
 	}
 	if err != nil {
-		// Tasks claimed before the failure are taken over after ReclaimAfter.
+		// Tasks claimed before the failure are taken over after ReclaimAfter; those handed
+		// over already are delivered.
+		if len(out) > 0 {
+			return out, nil
+		}
 		return nil, fmt.Errorf("claim outbox tasks for %s: %w", consumer, err)
 	}
 	return out, nil
+}
+
+// taskEntries reads a flat reply of entry ids and task JSONs from shard's outbox.
+func taskEntries(shard int, reply []any) []governance.Task {
+	out := make([]governance.Task, 0, len(reply)/2)
+	for i := 0; i+1 < len(reply); i += 2 {
+		id, _ := reply[i].(string)
+		raw, _ := reply[i+1].(string)
+		var t governance.Task
+		if err := json.Unmarshal([]byte(raw), &t); err != nil {
+			// Handed on rather than dropped: the dispatcher gives up a task of an
+			// unknown kind and logs it, with its id.
+			t = governance.Task{Kind: "undecodable"}
+		}
+		t.ID = strconv.Itoa(shard) + "/" + id
+		out = append(out, t)
+	}
+	return out
 }
 
 // wake marks shards as holding tasks this Store enqueued, for ClaimWoken.
@@ -87,26 +101,45 @@ func (s *Store) entry(t governance.Task) (shard int, id string, err error) {
 // AckTask marks tasks done and deletes them: one XACK and one XDEL per shard involved,
 // all in one pipeline.
 func (s *Store) AckTask(ctx context.Context, ts ...governance.Task) error {
-	if len(ts) == 0 {
-		return nil
+	_, err := s.AckWithCards(ctx, nil, ts...)
+	return err
+}
+
+// AckWithCards saves cards (as SaveMessageRef) and acknowledges ts (as AckTask), all in
+// one pipeline; it returns each card's request version as stored then (0: gone).
+func (s *Store) AckWithCards(ctx context.Context, cards []governance.SentCard, ts ...governance.Task) ([]int64, error) {
+	if len(ts) == 0 && len(cards) == 0 {
+		return nil, nil
 	}
 	ids := map[int][]string{}
 	for _, t := range ts {
 		shard, id, err := s.entry(t)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ids[shard] = append(ids[shard], id)
 	}
 	pipe := s.rdb.Pipeline()
+	versions := make([]storedVersion, len(cards))
+	for i, c := range cards {
+		cmd, err := s.saveRef(ctx, pipe, c.Request.ID, c.Ref)
+		if err != nil {
+			return nil, err
+		}
+		versions[i] = cmd
+	}
 	for shard, list := range ids {
 		pipe.XAck(ctx, s.k.outbox(shard), group, list...)
 		pipe.XDel(ctx, s.k.outbox(shard), list...)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("ack %d outbox tasks: %w", len(ts), err)
+	if err := execQuiet(ctx, pipe); err != nil {
+		return nil, fmt.Errorf("ack %d outbox tasks with %d cards: %w", len(ts), len(cards), err)
 	}
-	return nil
+	out := make([]int64, len(cards))
+	for i, v := range versions {
+		out[i], _ = v.Int64() // 0 when the request is gone
+	}
+	return out, nil
 }
 
 // FirstDelivery sets t's delivery marker (on its shard, SET NX) and reports whether it

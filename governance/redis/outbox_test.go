@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
 func TestOutbox_ATaskIsClaimedByOneConsumerOnly(t *testing.T) {
@@ -287,4 +288,31 @@ func TestOutbox_PromotedRetriesWakeTheirShard(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, tasks, 1)
 	assert.Equal(t, 1, tasks[0].Attempt)
+}
+
+// Once this process's dispatcher has asked for woken tasks, a transition claims the tasks
+// it enqueues for it in the same script, and they are handed over without asking Redis
+// again; if the process stops before delivering them, another consumer takes them over.
+func TestClaimTasks_ATransitionClaimsItsTasksForThisProcess(t *testing.T) {
+	ctx := context.Background()
+	prefix := redistest.Prefix(t)
+	s := New(redistest.Client(t), Options{Prefix: prefix, ReclaimAfter: -1})
+	none, err := s.ClaimTasks(ctx, "me", 10, governance.ClaimWoken)
+	require.NoError(t, err)
+	require.Empty(t, none)
+
+	r := request("AR-1", "carol@example.com", "alice@example.com", "bob@example.com")
+	mustCreate(t, s, r, createEffects(r))
+	pending, err := s.rdb.XPending(ctx, s.k.outbox(s.k.shardOf("AR-1")), group).Result()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int64{"me": 2}, pending.Consumers, "claimed for this process as they were enqueued")
+
+	handed, err := s.ClaimTasks(ctx, "me", 10, governance.ClaimWoken)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"alice@example.com", "bob@example.com"}, recipients(handed), "handed over without asking")
+
+	other := New(redistest.Client(t), Options{Prefix: prefix, ReclaimAfter: -1}) // this process stopped before delivering
+	taken, err := other.ClaimTasks(ctx, "other", 10, governance.ClaimEverywhere)
+	require.NoError(t, err)
+	assert.Subset(t, recipients(taken), []string{"alice@example.com", "bob@example.com"}, "taken over")
 }

@@ -1,7 +1,7 @@
 -- purge: forget a finished request and everything kept for it, atomically.
 -- Every key is on the request's shard ({sN}), so this runs on one Redis Cluster slot.
 --
--- KEYS[1]  request hash                P:{sN}:req:<id>
+-- KEYS[1]  request (string, or hash)   P:{sN}:req:<id>
 -- KEYS[2]  message references          P:{sN}:msgs:<id>
 -- KEYS[3]  grant record                P:{sN}:grant:<id>
 -- KEYS[4]  due index (zset)            P:{sN}:due
@@ -16,7 +16,13 @@
 -- removed all the same), -2 when it changed since it was read. Nothing else is written
 -- unless 1 is returned.
 local id = ARGV[1]
-local v = redis.call("HGET", KEYS[1], "v")
+local v
+local kind = redis.call("TYPE", KEYS[1])["ok"]
+if kind == "string" then
+  v = string.match(redis.call("GETRANGE", KEYS[1], 0, 20), "^(%d+)")
+elseif kind == "hash" then -- stored before requests were strings
+  v = redis.call("HGET", KEYS[1], "v")
+end
 if v and v ~= ARGV[2] then return -2 end
 for i = 3, #ARGV do
   redis.call("ZREM", KEYS[4], ARGV[i])

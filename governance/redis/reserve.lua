@@ -2,15 +2,23 @@
 -- and the one open request a person may have for an item.
 -- Every key carries the hash tag {ids}, so this runs on one Redis Cluster slot.
 --
--- KEYS[1]  sequence counter  P:{ids}:seq
--- KEYS[2]  idempotency key   P:{ids}:idem:<key>, or P:{ids}:idem: for none
--- KEYS[3]  open-request key  P:{ids}:open:<email>|<item>, or P:{ids}:open: for none
+-- KEYS[1]  sequence counter      P:{ids}:seq
+-- KEYS[2]  idempotency key       P:{ids}:idem:<key>, or P:{ids}:idem: for none
+-- KEYS[3]  person's open requests (hash, a field per item)  P:{ids}:open:<email>
+-- KEYS[4]  the same binding as it was stored before (a string)  P:{ids}:open:<email>|<item>
 -- ARGV[1]  id prefix ("AR-")
 -- ARGV[2]  how long the idempotency binding is kept, in seconds
--- ARGV[3]  "1" when KEYS[2] is a real key
--- ARGV[4]  "1" when KEYS[3] is a real key
--- ARGV[5]  the id the open-request key may be taken from (the caller found that request
---          finished), or ""
+-- ARGV[3]  "1" when there is an idempotency key
+-- ARGV[4]  "1" when there is an open-request binding to check (KEYS[3], field ARGV[7])
+-- ARGV[5]  the id the open-request binding may be taken from (the caller found that
+--          request finished), or ""
+-- ARGV[6]  a digest of the idempotency key ("" for none)
+-- ARGV[7]  the item, the field of KEYS[3]
+--
+-- The open-request binding holds "<id> <digest of the idempotency key>" (or, stored
+-- before, "<id>"): it is the idempotency binding too, so an ask with both needs no key of
+-- its own for its idempotency key; KEYS[2] is written only for an ask without an
+-- open-request binding (an extension). A person's bindings share one small hash.
 --
 -- Returns {id, ""} with the id bound (or already bound to the idempotency key), or
 -- {"", other} when the person's request other for the item may still be open: nothing is
@@ -20,14 +28,20 @@ if ARGV[3] == "1" then
   if id then return {id, ""} end
 end
 if ARGV[4] == "1" then
-  local other = redis.call("GET", KEYS[3])
-  if other and other ~= ARGV[5] then return {"", other} end
+  local held = redis.call("HGET", KEYS[3], ARGV[7]) or redis.call("GET", KEYS[4])
+  if held then
+    local other, key = string.match(held, "^(%S+) ?(.*)$")
+    if ARGV[3] == "1" and key == ARGV[6] then return {other, ""} end -- the same ask again
+    if other ~= ARGV[5] then return {"", other} end
+  end
 end
 local id = ARGV[1] .. redis.call("INCR", KEYS[1])
-if ARGV[3] == "1" then
-  redis.call("SET", KEYS[2], id, "EX", tonumber(ARGV[2]))
-end
 if ARGV[4] == "1" then
-  redis.call("SET", KEYS[3], id)
+  local bound = id
+  if ARGV[3] == "1" then bound = id .. " " .. ARGV[6] end
+  redis.call("HSET", KEYS[3], ARGV[7], bound)
+  redis.call("DEL", KEYS[4])
+elseif ARGV[3] == "1" then
+  redis.call("SET", KEYS[2], id, "EX", tonumber(ARGV[2]))
 end
 return {id, ""}

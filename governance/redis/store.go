@@ -12,11 +12,15 @@ package redis
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +58,8 @@ type Store struct {
 	idPrefix     string
 	rotate       atomic.Uint32 // the shard a fan-out starts with
 	woken        []atomic.Bool // shards this Store enqueued tasks on since ClaimWoken last looked
+	fresh        freshSnapshots
+	handed       handedTasks
 }
 
 var _ governance.Store = (*Store)(nil)
@@ -86,8 +92,9 @@ func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 // ReserveID returns the request id bound to key, binding a fresh one on first use, and
 // binds it to open, the person's one open request for an item, unless another request
 // (other) holds that binding and is not the one the caller found finished (replace). One
-// round trip either way. The idempotency binding is kept for 24 hours; the open-request
-// binding until a request replaces it.
+// round trip either way. The open-request binding, kept until a request replaces it,
+// holds the idempotency binding too; an ask without one (an extension) has its
+// idempotency binding kept for 24 hours on a key of its own (reserve.lua).
 func (s *Store) ReserveID(ctx context.Context, key, open, replace string) (id, other string, err error) {
 	flag := func(v string) string {
 		if v == "" {
@@ -95,20 +102,39 @@ func (s *Store) ReserveID(ctx context.Context, key, open, replace string) (id, o
 		}
 		return "1"
 	}
-	res, err := reserveScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.idempotency(key), s.k.open(open)},
-		s.idPrefix, int64(idempotencyTTL/time.Second), flag(key), flag(open), replace).StringSlice()
+	digest := ""
+	if key != "" {
+		sum := sha256.Sum256([]byte(key))
+		digest = base64.RawURLEncoding.EncodeToString(sum[:9])
+	}
+	email, item := splitOpen(open)
+	res, err := reserveScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.idempotency(key), s.k.open(email), s.k.open(open)},
+		s.idPrefix, int64(idempotencyTTL/time.Second), flag(key), flag(open), replace, digest, item).StringSlice()
 	if err != nil || len(res) != 2 {
 		return "", "", fmt.Errorf("reserve request id for %q: %w", key, err)
 	}
 	return res[0], res[1], nil
 }
 
+// splitOpen splits an open-request binding "<email>|<item>" into the person and the item
+// (at the first '|' after the '@': a domain holds none).
+func splitOpen(open string) (email, item string) {
+	at := max(strings.LastIndex(open, "@"), 0)
+	if bar := strings.IndexByte(open[at:], '|'); bar >= 0 {
+		return open[:at+bar], open[at+bar+1:]
+	}
+	return open, ""
+}
+
 // Create stores a new request with its effects in one script, unless a request with its
 // id exists; then it writes nothing and created is false.
 func (s *Store) Create(ctx context.Context, r *governance.Request, fx governance.Effects) (bool, error) {
-	res, err := s.apply(ctx, "create", r, 0, fx)
+	res, _, err := s.apply(ctx, "create", r, 0, fx)
 	if err != nil {
 		return false, fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	if res == 1 && len(fx.Tasks) > 0 {
+		s.fresh.put(r, nil) // a new request has no cards yet
 	}
 	return res == 1, nil
 }
@@ -116,7 +142,10 @@ func (s *Store) Create(ctx context.Context, r *governance.Request, fx governance
 // Update replaces the request and applies fx in one script, provided its stored version
 // is still prevVersion; governance.ErrConflict otherwise, and nothing is written.
 func (s *Store) Update(ctx context.Context, r *governance.Request, prevVersion int64, fx governance.Effects) error {
-	res, err := s.apply(ctx, "update", r, prevVersion, fx)
+	res, cards, err := s.apply(ctx, "update", r, prevVersion, fx)
+	if err == nil && res == 1 && len(fx.Tasks) > 0 {
+		s.fresh.put(r, cards)
+	}
 	switch {
 	case err != nil:
 		return fmt.Errorf("update request %s: %w", r.ID, err)
@@ -128,15 +157,17 @@ func (s *Store) Update(ctx context.Context, r *governance.Request, prevVersion i
 	return nil
 }
 
-// apply runs apply.lua, whose header lists the keys and arguments built here.
-func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, prev int64, fx governance.Effects) (int64, error) {
-	data, err := json.Marshal(r)
+// apply runs apply.lua, whose header lists the keys and arguments built here. An update
+// that enqueues tasks also returns the request's cards as stored when it was written.
+func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, prev int64, fx governance.Effects) (int64, []governance.MessageRef, error) {
+	data, err := encodeRequest(r)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	shard := s.k.shardOf(r.ID)
-	ks := make([]string, 0, 5+len(r.Approvers))
-	ks = append(ks, s.k.request(r.ID), s.k.outbox(shard), s.k.due(shard), s.k.audit(shard), s.k.mine(shard, r.Requester.Email))
+	ks := make([]string, 0, 6+len(r.Approvers))
+	ks = append(ks, s.k.request(r.ID), s.k.outbox(shard), s.k.due(shard), s.k.audit(shard), s.k.mine(shard, r.Requester.Email),
+		s.k.msgs(r.ID))
 	for _, a := range r.Approvers {
 		ks = append(ks, s.k.pending(shard, a.Email))
 	}
@@ -149,16 +180,20 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 			pending[i] = '1'
 		}
 	}
-	args := make([]any, 0, 13+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+2*len(fx.Audit))
+	cards, consumer := "0", ""
+	if len(fx.Tasks) > 0 {
+		cards, consumer = "1", s.handed.consumerFor(len(fx.Tasks))
+	}
+	args := make([]any, 0, 16+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+2*len(fx.Audit))
 	args = append(args, mode, prev, r.Version, string(r.State), string(pending), data, r.CreatedAt.UnixMilli(), r.ID,
-		time.Now().UnixMilli(), len(fx.Tasks), len(fx.Due), len(fx.Undue), len(fx.Audit))
+		time.Now().UnixMilli(), len(fx.Tasks), len(fx.Due), len(fx.Undue), len(fx.Audit), cards, consumer, group)
 	for _, t := range fx.Tasks {
 		if s.k.shardOf(t.RequestID) != shard {
-			return 0, fmt.Errorf("outbox task for %s cannot be enqueued with request %s: another shard", t.RequestID, r.ID)
+			return 0, nil, fmt.Errorf("outbox task for %s cannot be enqueued with request %s: another shard", t.RequestID, r.ID)
 		}
 		b, err := json.Marshal(t)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		args = append(args, b)
 	}
@@ -169,22 +204,49 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 		args = append(args, member)
 	}
 	for _, a := range fx.Audit {
-		b, err := json.Marshal(a)
+		b, err := encodeAudit(a)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		args = append(args, max(a.At.UnixMilli(), 0), b)
+		args = append(args, auditMillis(a), b)
 	}
-	res, err := applyScript.Run(ctx, s.rdb, ks, args...).Int64()
-	if err == nil && len(fx.Tasks) > 0 {
-		s.wake(shard)
+	reply, err := applyScript.Run(ctx, s.rdb, ks, args...).Result()
+	if err != nil {
+		return 0, nil, err
 	}
-	return res, err
+	switch v := reply.(type) {
+	case int64:
+		if v == 1 && len(fx.Tasks) > 0 {
+			s.wake(shard)
+		}
+		return v, nil, nil
+	case []any: // written, with the cards and the tasks claimed for this process
+		if len(v) != 4 {
+			return 0, nil, fmt.Errorf("apply answered %d values", len(v))
+		}
+		fields, _ := v[1].([]any)
+		m := make(map[string]string, len(fields)/2)
+		for i := 0; i+1 < len(fields); i += 2 {
+			f, _ := fields[i].(string)
+			m[f], _ = fields[i+1].(string)
+		}
+		claimed, _ := v[2].([]any)
+		s.handed.add(consumer, taskEntries(shard, claimed))
+		if all, _ := v[3].(int64); all != 1 {
+			s.wake(shard) // some of the tasks are still to be claimed there
+		}
+		refs, err := decodeRefs(r.ID, m)
+		return 1, refs, err
+	}
+	return 0, nil, fmt.Errorf("apply answered %T", reply)
 }
 
 // Get returns a request by id, or an error wrapping governance.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (*governance.Request, error) {
-	data, err := s.rdb.HGet(ctx, s.k.request(id), "data").Bytes()
+	data, err := s.rdb.Get(ctx, s.k.request(id)).Bytes()
+	if isWrongType(err) { // stored before requests were strings
+		data, err = s.rdb.HGet(ctx, s.k.request(id), "data").Bytes()
+	}
 	if errors.Is(err, goredis.Nil) {
 		return nil, fmt.Errorf("request %s: %w", id, governance.ErrNotFound)
 	}
@@ -194,12 +256,52 @@ func (s *Store) Get(ctx context.Context, id string) (*governance.Request, error)
 	return decodeRequest(id, data)
 }
 
-func decodeRequest(id string, data []byte) (*governance.Request, error) {
-	var r governance.Request
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("decode stored request %s: %w", id, err)
+// isWrongType says whether err is Redis refusing a command for the key's type: a request
+// stored as a hash, as requests were before they were strings.
+func isWrongType(err error) bool { return goredis.HasErrorPrefix(err, "WRONGTYPE") }
+
+// readRequests reads the stored requests of ids in one pipeline (a second one for those
+// stored as hashes, the older form); a request that does not exist is nil.
+func (s *Store) readRequests(ctx context.Context, ids []string, also func(pipe goredis.Pipeliner, id string)) ([][]byte, error) {
+	pipe := s.rdb.Pipeline()
+	gets := make([]*goredis.StringCmd, len(ids))
+	for i, id := range ids {
+		gets[i] = pipe.Get(ctx, s.k.request(id))
+		if also != nil {
+			also(pipe, id)
+		}
 	}
-	return &r, nil
+	_, _ = pipe.Exec(ctx) // errors are read per command
+	out := make([][]byte, len(ids))
+	var old []int
+	for i, g := range gets {
+		b, err := g.Bytes()
+		switch {
+		case err == nil:
+			out[i] = b
+		case isWrongType(err):
+			old = append(old, i)
+		case !errors.Is(err, goredis.Nil):
+			return nil, fmt.Errorf("read request %s: %w", ids[i], err)
+		}
+	}
+	if len(old) == 0 {
+		return out, nil
+	}
+	pipe = s.rdb.Pipeline()
+	hgets := make([]*goredis.StringCmd, len(old))
+	for j, i := range old {
+		hgets[j] = pipe.HGet(ctx, s.k.request(ids[i]), "data")
+	}
+	_, _ = pipe.Exec(ctx)
+	for j, i := range old {
+		b, err := hgets[j].Bytes()
+		if err != nil && !errors.Is(err, goredis.Nil) {
+			return nil, fmt.Errorf("read request %s: %w", ids[i], err)
+		}
+		out[i] = b
+	}
+	return out, nil
 }
 
 // ListByRequester returns up to limit of email's newest requests, newest first.
@@ -246,24 +348,20 @@ func (s *Store) list(ctx context.Context, key func(shard int) string, newestFirs
 	})
 	all = all[:min(len(all), limit)]
 
-	pipe = s.rdb.Pipeline()
-	gets := make([]*goredis.StringCmd, len(all))
+	ids := make([]string, len(all))
 	for i, z := range all {
-		gets[i] = pipe.HGet(ctx, s.k.request(z.Member.(string)), "data")
+		ids[i] = z.Member.(string)
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
-		return nil, fmt.Errorf("read requests: %w", err)
+	datas, err := s.readRequests(ctx, ids, nil)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]*governance.Request, 0, len(gets))
-	for i, g := range gets {
-		b, err := g.Bytes()
-		if errors.Is(err, goredis.Nil) {
+	out := make([]*governance.Request, 0, len(datas))
+	for i, b := range datas {
+		if b == nil {
 			continue // indexed but gone: nothing to show
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read request %s: %w", all[i].Member, err)
-		}
-		r, err := decodeRequest(all[i].Member.(string), b)
+		r, err := decodeRequest(ids[i], b)
 		if err != nil {
 			return nil, err
 		}
@@ -276,18 +374,60 @@ func (s *Store) list(ctx context.Context, key func(shard int) string, newestFirs
 // later card to the same person replaces the earlier one. It reads the request's stored
 // version in the same round trip.
 func (s *Store) SaveMessageRef(ctx context.Context, requestID string, ref governance.MessageRef) (int64, error) {
-	b, err := json.Marshal(ref)
+	pipe := s.rdb.Pipeline()
+	version, err := s.saveRef(ctx, pipe, requestID, ref)
 	if err != nil {
 		return 0, err
 	}
-	pipe := s.rdb.Pipeline()
-	pipe.HSet(ctx, s.k.msgs(requestID), ref.Platform+":"+ref.Recipient, b)
-	version := pipe.HGet(ctx, s.k.request(requestID), "v")
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+	if err := execQuiet(ctx, pipe); err != nil {
 		return 0, fmt.Errorf("save message ref of %s: %w", requestID, err)
 	}
 	v, _ := version.Int64() // 0 when the request is gone
 	return v, nil
+}
+
+// saveRef queues on pipe the saving of a card and the reading of its request's version.
+func (s *Store) saveRef(ctx context.Context, pipe goredis.Pipeliner, requestID string, ref governance.MessageRef) (storedVersion, error) {
+	b, err := encodeRef(ref)
+	if err != nil {
+		return storedVersion{}, err
+	}
+	pipe.HSet(ctx, s.k.msgs(requestID), ref.Platform+":"+ref.Recipient, b)
+	return s.version(ctx, pipe, requestID), nil
+}
+
+// execQuiet runs pipe and returns the first error other than a missing key or a
+// storedVersion command refused for the key's type.
+func execQuiet(ctx context.Context, pipe goredis.Pipeliner) error {
+	cmds, _ := pipe.Exec(ctx)
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, goredis.Nil) && !isWrongType(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// storedVersion is a request's version as a pipeline reads it, from a request stored as
+// a string (its first bytes) or as a hash (the older form): one of the two commands
+// answers, the other is refused for the key's type.
+type storedVersion struct{ head, field *goredis.StringCmd }
+
+func (s *Store) version(ctx context.Context, pipe goredis.Pipeliner, id string) storedVersion {
+	return storedVersion{pipe.GetRange(ctx, s.k.request(id), 0, 20), pipe.HGet(ctx, s.k.request(id), "v")}
+}
+
+// Int64 is the version read; 0 when the request is gone.
+func (v storedVersion) Int64() (int64, error) {
+	if n, err := v.field.Int64(); err == nil {
+		return n, nil
+	}
+	head, err := v.head.Result()
+	if err != nil || head == "" {
+		return 0, nil
+	}
+	n, _, _ := strings.Cut(head, " ")
+	return strconv.ParseInt(n, 10, 64)
 }
 
 // MessageRefs lists the cards sent for a request, ordered by platform and recipient.
@@ -300,28 +440,30 @@ func (s *Store) MessageRefs(ctx context.Context, requestID string) ([]governance
 }
 
 // Snapshots reads the requests with these ids and the cards sent for each, in one
-// pipeline. A request that does not exist is left out.
+// pipeline. A request that does not exist is left out. A request this Store has just
+// written with tasks, and not handed out since, is not read back: it is taken as written,
+// with the cards it had then (see freshSnapshots).
 func (s *Store) Snapshots(ctx context.Context, ids []string) (map[string]governance.Snapshot, error) {
-	pipe := s.rdb.Pipeline()
-	datas := make([]*goredis.StringCmd, len(ids))
-	cards := make([]*goredis.MapStringStringCmd, len(ids))
-	for i, id := range ids {
-		datas[i] = pipe.HGet(ctx, s.k.request(id), "data")
-		cards[i] = pipe.HGetAll(ctx, s.k.msgs(id))
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
-		return nil, fmt.Errorf("read %d requests: %w", len(ids), err)
-	}
 	out := make(map[string]governance.Snapshot, len(ids))
+	ids = s.fresh.take(ids, out)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cards := make([]*goredis.MapStringStringCmd, 0, len(ids))
+	datas, err := s.readRequests(ctx, ids, func(pipe goredis.Pipeliner, id string) {
+		cards = append(cards, pipe.HGetAll(ctx, s.k.msgs(id)))
+	})
+	if err != nil {
+		return nil, err
+	}
 	for i, id := range ids {
-		data, err := datas[i].Bytes()
-		if errors.Is(err, goredis.Nil) {
+		if datas[i] == nil {
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read request %s: %w", id, err)
+		if err := cards[i].Err(); err != nil {
+			return nil, fmt.Errorf("read the cards of %s: %w", id, err)
 		}
-		r, err := decodeRequest(id, data)
+		r, err := decodeRequest(id, datas[i])
 		if err != nil {
 			return nil, err
 		}
@@ -343,8 +485,8 @@ func decodeRefs(requestID string, m map[string]string) ([]governance.MessageRef,
 	slices.Sort(fields)
 	refs := make([]governance.MessageRef, 0, len(m))
 	for _, f := range fields {
-		var ref governance.MessageRef
-		if err := json.Unmarshal([]byte(m[f]), &ref); err != nil {
+		ref, err := decodeRef(f, m[f])
+		if err != nil {
 			return nil, fmt.Errorf("decode message ref of %s: %w", requestID, err)
 		}
 		refs = append(refs, ref)

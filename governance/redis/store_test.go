@@ -144,6 +144,13 @@ func TestReserveID(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, first, again, "a retry of the first gets its own id, not a refusal")
 		assert.Empty(t, other)
+		n, err := s.rdb.Exists(ctx, s.k.idempotency("k1")).Result()
+		require.NoError(t, err)
+		assert.Zero(t, n, "the open-request key holds the idempotency binding: no key of its own")
+		require.NoError(t, s.rdb.Set(ctx, s.k.open("dave@example.com|vpn"), "AR-77", 0).Err()) // bound before it held the key
+		_, other, err = s.ReserveID(ctx, "k9", "dave@example.com|vpn", "")
+		require.NoError(t, err)
+		assert.Equal(t, "AR-77", other)
 		taken, other, err := s.ReserveID(ctx, "k3", "carol@example.com|vpn", first)
 		require.NoError(t, err)
 		assert.Empty(t, other)
