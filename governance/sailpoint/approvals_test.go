@@ -706,3 +706,21 @@ func (deskHarness) StartDesk(t *testing.T) backendtest.DeskSubject {
 func TestApprovals_SailPointFollowsTheSharedDeskSuite(t *testing.T) {
 	backendtest.RunDesk(t, deskHarness{})
 }
+
+// The owner approver kind of accessbot's own approval stages reads the item's owner from
+// ISC: a role's or access profile's ownerRef, with the e-mail chat knows them by.
+func TestOwner_IsTheItemsOwnerInISC(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	_, ok, err := d.be.Owner(ctx, governance.ItemRef{Ref: "ACCESS_PROFILE:" + payroll})
+	require.NoError(t, err)
+	assert.False(t, ok, "an owner chat cannot reach (ISC's service identity, with no e-mail) is no owner")
+	d.isc.SetOwner(payroll, graceID, "")
+	owner, ok, err := d.be.Owner(ctx, governance.ItemRef{Ref: "ACCESS_PROFILE:" + payroll})
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, governance.Person{Email: "grace@example.com", Name: "Grace"}, owner)
+	_, ok, err = d.be.Owner(ctx, governance.ItemRef{Ref: "ENTITLEMENT:" + payroll})
+	require.NoError(t, err)
+	assert.False(t, ok, "ISC's requestable objects tell no entitlement's owner")
+}

@@ -3,6 +3,8 @@ package sailpoint
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +21,7 @@ var (
 	_ governance.ServiceDecider = (*Backend)(nil)
 	_ governance.Connectable    = (*Backend)(nil)
 	_ governance.Reminding      = (*Backend)(nil)
+	_ governance.OwnerFinder    = (*Backend)(nil)
 )
 
 // DecidesAsService reports whether decisions are made with accessbot's own token
@@ -167,4 +170,27 @@ func (b *Backend) Reminders(ctx context.Context) (governance.Schedule, error) {
 		}
 	}
 	return p, nil
+}
+
+// Owner is the owner of a role or access profile in ISC (requestable-objects' ownerRef),
+// for approval stages that name the item's owner; an entitlement's is not told there.
+func (b *Backend) Owner(ctx context.Context, item governance.ItemRef) (governance.Person, bool, error) {
+	typ, id, err := ParseRef(item.Ref)
+	if err != nil || typ == "ENTITLEMENT" {
+		return governance.Person{}, false, nil
+	}
+	var found []requestableObject
+	q := url.Values{"types": {typ}, "filters": {"id eq " + quote(id)}, "limit": {"1"}}
+	if err := b.api.call(ctx, http.MethodGet, "/requestable-objects", q, nil, &found); err != nil {
+		return governance.Person{}, false, err
+	}
+	if len(found) == 0 || found[0].OwnerRef == nil || found[0].OwnerRef.ID == "" {
+		return governance.Person{}, false, nil
+	}
+	owner := found[0].OwnerRef
+	emails, err := b.emails(ctx, []string{owner.ID})
+	if err != nil || emails[owner.ID] == "" {
+		return governance.Person{}, false, err
+	}
+	return governance.Person{Email: strings.ToLower(emails[owner.ID]), Name: owner.Name}, true, nil
 }

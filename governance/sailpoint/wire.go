@@ -109,6 +109,7 @@ type requestableObject struct {
 	Type              string `json:"type"`
 	RequestStatus     string `json:"requestStatus"`
 	IdentityRequestID string `json:"identityRequestId"`
+	OwnerRef          *ref   `json:"ownerRef"`
 }
 
 // searchBody is the part of POST /v3/search accessbot uses.

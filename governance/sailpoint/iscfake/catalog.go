@@ -88,6 +88,9 @@ func itemField(it item, field string) string {
 func (s *Server) requestable(it item, who string) requestableObject {
 	obj := requestableObject{ID: it.id, Name: it.name, Created: seeded, Modified: seeded, Description: it.description,
 		Type: it.typ, RequestStatus: "AVAILABLE", OwnerRef: serviceRef()}
+	if owner, ok := s.owners[it.id]; ok && owner != "" {
+		obj.OwnerRef = s.identityRef(owner)
+	}
 	switch {
 	case who == "":
 	case s.holds(who, it.id):
