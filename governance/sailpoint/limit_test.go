@@ -23,10 +23,11 @@ import (
 // ISC limits calls per client_id, not per process: two replicas with the same personal
 // access token share one budget through Redis, and together stay under it.
 func TestPacing_TwoReplicasShareTheClientIDsBudget(t *testing.T) {
-	const rate, perReplica = 40.0, 30
-	// The fake's bucket holds a few calls, as scheduling and network jitter bunch paced
-	// calls (ISC's own window is 10 s); each replica alone would send 40/s, twice the limit.
-	isc := iscfake.New(iscfake.Options{RateLimit: rate, Burst: 5})
+	const rate, perReplica = 20.0, 30
+	// The fake's bucket holds half a second of calls, as scheduling jitter on a busy machine
+	// bunches paced calls (ISC's own window is 10 s); each replica alone would send 20/s,
+	// and the two together twice the limit: 20 of their 60 calls over it.
+	isc := iscfake.New(iscfake.Options{RateLimit: rate, Burst: 10})
 	t.Cleanup(isc.Close)
 	for i := range 2 * perReplica {
 		isc.AddIdentity(fmt.Sprintf("2c9180857182305e01719937356%05d", i), fmt.Sprintf("p%d@example.com", i), fmt.Sprintf("Person %d", i), "")
