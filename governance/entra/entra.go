@@ -68,6 +68,12 @@ type Options struct {
 	HTTPClient  *http.Client
 	Clock       governance.Clock
 	Logger      *slog.Logger
+	// Connect is the app registration people connect their accounts through (needed for
+	// items with approvals: backend).
+	Connect ConnectClient
+	// Accounts are people's connected accounts, through which accessbot reads the stages
+	// of Entra's approvals, which Graph shows no application; UseAccounts sets it later.
+	Accounts governance.Accounts
 }
 
 // Backend is the Entra Entitlement Management backend.
@@ -75,6 +81,13 @@ type Backend struct {
 	api   *msgraph.Client
 	clock governance.Clock
 	ttl   time.Duration
+	log   *slog.Logger
+
+	connect            ConnectClient
+	loginURL, tenantID string
+	timeout            time.Duration
+	http               *http.Client
+	accounts           governance.Accounts
 
 	mu    sync.Mutex
 	users map[string]cachedUser // by lower-case e-mail
@@ -125,7 +138,14 @@ func New(o Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("entra: %w", err)
 	}
-	return &Backend{api: api, clock: o.Clock, ttl: o.IdentityTTL, users: map[string]cachedUser{}}, nil
+	if o.LoginURL == "" {
+		o.LoginURL = msgraph.DefaultLoginURL
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: o.Timeout}
+	}
+	return &Backend{api: api, clock: o.Clock, ttl: o.IdentityTTL, log: o.Logger, users: map[string]cachedUser{},
+		connect: o.Connect, loginURL: o.LoginURL, tenantID: o.TenantID, timeout: o.Timeout, http: o.HTTPClient, accounts: o.Accounts}, nil
 }
 
 // permission is the application permission accessbot's app is told to have when Graph
