@@ -76,12 +76,12 @@ type Request struct {
 	RequestorID string
 	// Stages are the request's approval stages as Entra tracks them, set when it waits
 	// for approval.
-	Stages []StageState
-	AssignmentID                                  string // the assignment it created or changes
-	Start                                         time.Time
-	ExpirationType                                string // "" when no schedule was given
-	End                                           time.Time
-	Created                                       time.Time
+	Stages         []StageState
+	AssignmentID   string // the assignment it created or changes
+	Start          time.Time
+	ExpirationType string // "" when no schedule was given
+	End            time.Time
+	Created        time.Time
 }
 
 // Assignment is an access package assignment as the fake holds it.
