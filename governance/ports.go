@@ -255,6 +255,9 @@ type Grant struct {
 	// Extension, for Extend: the id of the request that asks for the extension (RequestID
 	// is the grant's), by which a backend recognises its own earlier extension on a retry.
 	Extension string
+	// As is the requester's connected account, for a backend that submits as the
+	// requester (SubmitsAsRequester); nil otherwise.
+	As Account
 }
 
 // Backend is one identity-governance system.
@@ -303,6 +306,7 @@ const (
 	NoticeWaiting   NoticeKind = "waiting"   // requester: the backend waits for something (Submission.Waiting)
 	NoticeRevoked   NoticeKind = "revoked"   // requester: someone else revoked your access (RevokedBy)
 	NoticeStep      NoticeKind = "step"      // requester: one of the backend's approvals was decided (Request.Desk)
+	NoticeConnect   NoticeKind = "connect"   // requester: connect your account, so that the backend is asked as you
 )
 
 // Notice is a message to one person about a request.
