@@ -441,3 +441,80 @@ func (deskHarness) StartDesk(t *testing.T) backendtest.DeskSubject {
 func TestApprovals_EntraFollowsTheSharedDeskSuite(t *testing.T) {
 	backendtest.RunDesk(t, deskHarness{})
 }
+
+func TestSubmit_ABackendDecidedItemIsAskedAsTheRequesterUnderItsPolicy(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	carolAcct := d.connect("carol")
+	end := d.clock.Now().Add(8 * time.Hour)
+	g := governance.Grant{RequestID: "AR-7", Requester: governance.Person{Email: "carol@example.com"}, Reason: "quarter close",
+		Item: governance.ItemRef{Name: "Payroll Reader", Ref: payroll + "/" + payrollSelf}, Start: d.clock.Now(), End: end,
+		BackendDecides: true, As: carolAcct}
+	sub, err := d.be.Submit(ctx, g)
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateSubmitted, sub.State)
+	r, ok := d.graph.Request(sub.ExternalID)
+	require.True(t, ok)
+	assert.Equal(t, "userAdd", r.RequestType)
+	assert.Equal(t, carolID, r.RequestorID, "Entra records Carol as the requestor")
+	assert.Equal(t, payrollSelf, r.PolicyID, "the item's policy, whose stages apply")
+	assert.Equal(t, "pendingApproval", r.State)
+	assert.Equal(t, end, r.End, "time-bound access")
+
+	a := d.pending()
+	require.Len(t, a, 1)
+	assert.Equal(t, "AR-7", a[0].Ours, "accessbot knows its own request")
+	assert.Equal(t, "quarter close", a[0].Comment)
+
+	again, err := d.be.Submit(ctx, g)
+	require.NoError(t, err)
+	assert.Equal(t, sub.ExternalID, again.ExternalID, "a retry finds the request made before")
+	assert.Len(t, d.graph.Requests(), 1)
+
+	t.Run("refused without the requester's own account", func(t *testing.T) {
+		for _, tc := range []struct {
+			as   governance.Account
+			want error
+		}{{nil, governance.ErrNotConnected}, {d.connect("alice"), governance.ErrNotAllowed}} {
+			x := g
+			x.RequestID, x.As = "AR-8", tc.as
+			_, err := d.be.Submit(ctx, x)
+			assert.ErrorIs(t, err, tc.want)
+			assert.True(t, governance.IsPermanent(err))
+		}
+		assert.Len(t, d.graph.Requests(), 1, "nothing more asked")
+	})
+}
+
+func TestSettings_ConnectedAccountsAndTheirCheck(t *testing.T) {
+	env := map[string]string{"AZURE_TENANT_ID": "contoso.onmicrosoft.com", "ENTRA_CLIENT_ID": "id", "ENTRA_CLIENT_SECRET": "secret"}
+	var s entra.Settings
+	s.FromEnv(governance.Env{Get: func(n string) string { return env[n] }, Secret: func(n string) string { return env[n] }})
+	item := governance.Item{Ref: payroll + "/" + payrollSelf, Approvals: governance.ApprovalsBackend}
+	if errs := s.CheckItem(item); assert.Len(t, errs, 1) {
+		assert.ErrorContains(t, errs[0], "ENTRA_CONNECT_CLIENT_ID")
+	}
+	env["ENTRA_CONNECT_CLIENT_ID"], env["ENTRA_CONNECT_CLIENT_SECRET"] = "connect-app", "connect-secret"
+	s.FromEnv(governance.Env{Get: func(n string) string { return env[n] }, Secret: func(n string) string { return env[n] }})
+	assert.Empty(t, s.CheckItem(item))
+	assert.Equal(t, entra.ConnectClient{ClientID: "connect-app", ClientSecret: "connect-secret"}, s.Options().Connect)
+}
+
+func TestSettings_DoctorChecksTheConnectApp(t *testing.T) {
+	g := graphfake.New(graphfake.Options{RedirectURIs: []string{callback}})
+	t.Cleanup(g.Close)
+	s := entra.Settings{CallbackURL: callback}
+	s.TenantID, s.ClientID, s.ClientSecret, s.GraphURL, s.LoginURL = g.TenantID(), g.ClientID(), g.ClientSecret(), g.BaseURL(), g.LoginURL()
+	s.Connect = entra.ConnectClient{ClientID: g.ConnectClientID(), ClientSecret: g.ConnectClientSecret()}
+	out, err := s.Probe(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, out, "people connect through the app registration "+g.ConnectClientID())
+	assert.Contains(t, out, callback)
+
+	s.Connect.ClientSecret = ""
+	_, err = s.Probe(context.Background())
+	assert.ErrorContains(t, err, "ENTRA_CONNECT_CLIENT_SECRET")
+	s.Connect.ClientSecret, s.CallbackURL = g.ConnectClientSecret(), ""
+	_, err = s.Probe(context.Background())
+	assert.ErrorContains(t, err, "public URL")
+}
