@@ -413,8 +413,11 @@ func parseTime(v string) time.Time {
 
 var isoDurationRE = regexp.MustCompile(`^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$`)
 
+// maxDuration bounds a believable Edm.Duration; a longer one is read as none.
+const maxDuration = 10 * 365 * 24 * time.Hour
+
 // isoDuration reads an Edm.Duration of days, hours, minutes and seconds ("P14D",
-// "PT12H"); zero when it is none.
+// "PT12H"); zero when it is none, or beyond ten years.
 func isoDuration(v string) time.Duration {
 	m := isoDurationRE.FindStringSubmatch(v)
 	if m == nil {
@@ -422,8 +425,15 @@ func isoDuration(v string) time.Duration {
 	}
 	var d time.Duration
 	for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute, time.Second} {
-		if n, err := strconv.Atoi(m[i+1]); err == nil {
-			d += time.Duration(n) * unit
+		if m[i+1] == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(m[i+1], 10, 64)
+		if err != nil || n > int64(maxDuration/unit) {
+			return 0
+		}
+		if d += time.Duration(n) * unit; d > maxDuration {
+			return 0
 		}
 	}
 	return d

@@ -264,6 +264,27 @@ func TestConnect_TheFakeRefusesWhatMicrosoftRefuses(t *testing.T) {
 		status, _, err = msgraphtest.Do(d.graph.BaseURL(), app, http.MethodGet, "/me", "")
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusBadRequest, status)
+		status, _, err = msgraphtest.Do(d.graph.BaseURL(), app, http.MethodPatch,
+			graphfake.Root+"/accessPackageAssignmentApprovals/"+id+"/stages/x", `{"reviewResult":"Approve","justification":"ok"}`)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusForbidden, status, "a decision takes no application token")
+		userAdd := `{"requestType":"userAdd","assignment":{"targetId":"` + carolID + `","assignmentPolicyId":"` + payrollSelf + `","accessPackageId":"` + payroll + `"},"justification":"x"}`
+		status, _, err = msgraphtest.Do(d.graph.BaseURL(), app, http.MethodPost, requests, userAdd)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusBadRequest, status, "userAdd needs a signed-in user")
+		assert.Zero(t, d.graph.Decisions())
+	})
+	t.Run("a user's token for someone else's request, or for an admin request", func(t *testing.T) {
+		alice, err := d.connect("alice").Token(ctx)
+		require.NoError(t, err)
+		userAdd := `{"requestType":"userAdd","assignment":{"targetId":"` + carolID + `","assignmentPolicyId":"` + payrollSelf + `","accessPackageId":"` + payroll + `"},"justification":"x"}`
+		status, _, err := msgraphtest.Do(d.graph.BaseURL(), alice, http.MethodPost, requests, userAdd)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusForbidden, status, "userAdd only for the signed-in user")
+		adminAdd := strings.Replace(userAdd, "userAdd", "adminAdd", 1)
+		status, _, err = msgraphtest.Do(d.graph.BaseURL(), alice, http.MethodPost, requests, adminAdd)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusForbidden, status, "no Entitlement Management role")
 	})
 }
 

@@ -7,11 +7,15 @@
 // accessbot signs in as an application (client credentials of its app registration) with
 // the application permissions EntitlementManagement.ReadWrite.All and User.Read.All. Entra
 // lets an application create admin requests and read everything, but its cancel action
-// and its approval APIs accept only delegated (user) tokens. So the decision is made in
-// chat, and the item's assignment policy should be one that needs no approval in Entra
-// (a direct-assignment policy); and Cancel cannot withdraw a request Entra still holds:
-// it says so, and points the requester at `revoke` once the access is delivered. A request
+// and its approval APIs accept only delegated (user) tokens. So for items decided in chat
+// the item's assignment policy should be one that needs no approval in Entra (a
+// direct-assignment policy); and Cancel cannot withdraw a request Entra still holds: it
+// says so, and points the requester at `revoke` once the access is delivered. A request
 // Entra has already delivered is cancelled by removing the assignment it made.
+//
+// Items with approvals: backend are decided by Entra's own policy instead (desk.go): the
+// request is a userAdd made with the requester's connected Microsoft account (connect.go),
+// and each approver's click is carried out with theirs.
 //
 // Every request accessbot creates carries its request id in the justification ("…
 // (accessbot request AR-7)"), which is how a retry after a lost answer finds the request
