@@ -56,6 +56,15 @@ type Reminding interface {
 	Reminders(ctx context.Context) (Schedule, error)
 }
 
+// SubmitsAsRequester is implemented by a desk that makes the request in the backend as
+// the requester, with their connected account, so that the backend's policy applies to
+// them (Entra's userAdd): Submit then gets that account in Grant.As. A requester who has
+// not connected is asked to (NoticeConnect), and the request waits, approved, until they
+// have (Service.Connected).
+type SubmitsAsRequester interface {
+	SubmitsAsRequester() bool
+}
+
 // ServiceDecider is implemented by a desk that decides as accessbot's own identity
 // (SailPoint's approveAs: service) rather than as the person who clicked.
 type ServiceDecider interface {
@@ -133,6 +142,9 @@ type Desk struct {
 	// Remind is the backend's reminder plan, copied when the request was first seen so that
 	// a change of it applies to new requests only, as accessbot's own schedule does.
 	Remind *Schedule `json:"remind,omitempty"`
+	// AwaitsConnect: the backend is asked as the requester (SubmitsAsRequester), who was
+	// told to connect their account first; the request is made once they have.
+	AwaitsConnect bool `json:"awaitsConnect,omitempty"`
 }
 
 // Intent is a decision someone made in chat before accessbot could act as them.

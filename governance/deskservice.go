@@ -470,13 +470,25 @@ func capitalise(s string) string {
 }
 
 // Connected carries out the clicks someone made before they connected their account at
-// backend; accessbot calls it when a connection succeeds.
+// backend, and hands their own requests that waited for it to the backend; accessbot
+// calls it when a connection succeeds.
 func (s *Service) Connected(ctx context.Context, backend string, who Actor) error {
-	rs, err := s.store.ListPendingFor(ctx, who.Email, maxIntents)
+	mine, err := s.store.ListByRequester(ctx, who.Email, maxIntents)
 	if err != nil {
 		return err
 	}
 	var errs []error
+	for _, r := range mine {
+		if r.State == StateApproved && r.Desk != nil && r.Desk.AwaitsConnect && r.Item.Backend == backend {
+			if err := s.submit(ctx, r.ID); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", r.ID, err))
+			}
+		}
+	}
+	rs, err := s.store.ListPendingFor(ctx, who.Email, maxIntents)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
 	for _, r := range rs {
 		if r.Desk == nil || r.Item.Backend != backend {
 			continue

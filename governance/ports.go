@@ -265,6 +265,9 @@ type Grant struct {
 	// Extension, for Extend: the id of the request that asks for the extension (RequestID
 	// is the grant's), by which a backend recognises its own earlier extension on a retry.
 	Extension string
+	// As is the requester's connected account, for a backend that submits as the
+	// requester (SubmitsAsRequester); nil otherwise.
+	As Account
 }
 
 // Backend is one identity-governance system.
@@ -314,6 +317,7 @@ const (
 	NoticeRevoked   NoticeKind = "revoked"   // requester: someone else revoked your access (RevokedBy)
 	NoticeNextStage NoticeKind = "stage"     // requester: a stage is approved, the next one's approvers have it
 	NoticeStep      NoticeKind = "step"      // requester: one of the backend's approvals was decided (Request.Desk)
+	NoticeConnect   NoticeKind = "connect"   // requester: connect your account, so that the backend is asked as you
 )
 
 // NoticeAskedForYou tells the requester that someone (RequestedBy) asked for the access

@@ -34,6 +34,16 @@ func (s *Service) submit(ctx context.Context, r *Request) error {
 		// The access it extends has ended meanwhile: grant it afresh, from now. From then
 		// on it is a grant of its own (recordSubmission), warned about and revoked at its end.
 	}
+	var as Account
+	if sr, ok := b.(SubmitsAsRequester); ok && sr.SubmitsAsRequester() && r.Desk != nil && s.accounts != nil {
+		as, err = s.accounts.Account(ctx, b.Name(), r.Requester.Email)
+		if errors.Is(err, ErrNotConnected) || errors.Is(err, ErrConnectAgain) {
+			return s.awaitConnect(ctx, id)
+		}
+		if err != nil {
+			return fmt.Errorf("read %s's connected %s account: %w", r.Requester.Email, b.Name(), err)
+		}
+	}
 	var identity Identity
 	err := s.call(b.Name(), "lookup", func() (err error) {
 		identity, err = b.LookupIdentity(ctx, r.Requester)
@@ -47,7 +57,7 @@ func (s *Service) submit(ctx context.Context, r *Request) error {
 	}
 	start := s.clock.Now()
 	g := Grant{RequestID: r.ID, Item: r.Item, Requester: r.Requester, Identity: identity, Reason: r.Reason, Start: start,
-		BackendDecides: r.Desk != nil}
+		BackendDecides: r.Desk != nil, As: as}
 	if r.Decision != nil {
 		g.ApprovedBy = r.Decision.By
 	}
@@ -83,6 +93,9 @@ func (s *Service) recordSubmission(ctx context.Context, cur *Request, b Backend,
 		if r.Desk != nil && r.Desk.RequestID == "" {
 			r.Desk.RequestID = sub.ExternalID
 		}
+		if r.Desk != nil {
+			r.Desk.AwaitsConnect = false
+		}
 		fx := &Effects{}
 		r.State = StateSubmitted
 		detail := sub.ExternalID
@@ -106,6 +119,22 @@ func (s *Service) recordSubmission(ctx context.Context, cur *Request, b Backend,
 	}
 	if err == nil {
 		s.log.InfoContext(ctx, "request submitted", "request", id, "backend", b.Name(), "external_id", sub.ExternalID, "state", sub.State)
+	}
+	return err
+}
+
+// awaitConnect leaves an approved request waiting for its requester to connect their
+// account at its backend, which is asked as them, and tells them so once.
+func (s *Service) awaitConnect(ctx context.Context, id string) error {
+	_, err := s.transition(ctx, id, func(r *Request) (*Effects, error) {
+		if r.State != StateApproved || r.Desk == nil || r.Desk.AwaitsConnect {
+			return nil, errAlreadyDone
+		}
+		r.Desk.AwaitsConnect = true
+		return &Effects{Tasks: []Task{{Kind: TaskNotify, RequestID: id, To: r.Requester.Email, Notice: NoticeConnect}}}, nil
+	})
+	if errors.Is(err, errAlreadyDone) {
+		return nil
 	}
 	return err
 }

@@ -104,6 +104,8 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 	for _, k := range []governance.NoticeKind{governance.NoticeDenied, governance.NoticeCancelled, governance.NoticeTimedOut, governance.NoticeWaiting} {
 		ms["notice "+string(k)+" / in the backend"] = voice.Notice(governance.Notice{Kind: k, Request: inBackend})
 	}
+	connect := variant(governance.StateApproved, func(r *governance.Request) { r.Item.Backend, r.Desk = "entra", &governance.Desk{AwaitsConnect: true} })
+	ms["notice connect / entra"] = voice.Notice(governance.Notice{Kind: governance.NoticeConnect, Request: connect})
 	dup := variant(governance.StateFailed, func(r *governance.Request) { r.Duplicate, r.Failure = true, "you already have it" })
 	ms["notice failed / duplicate"] = voice.Notice(governance.Notice{Kind: governance.NoticeFailed, Request: dup})
 	noEnd := variant(governance.StateActive, func(r *governance.Request) { r.Submission.End = time.Time{} })

@@ -298,6 +298,9 @@ func noticeText(n governance.Notice) Paragraph {
 			return para(IconStop, "Your request ", id(r), " for ", it, " was cancelled in ", backend(r), ": ", user(r.Failure, maxDetail))
 		}
 		return para(IconStop, "Your request ", id(r), " for ", it, " was cancelled.")
+	case governance.NoticeConnect:
+		return para(IconWaiting, "Your request ", id(r), " for ", it, " is made in ", backend(r), " as you, so that its own approvers decide it: ",
+			"connect your account once with ", cmdWith("connect ", r.Item.Backend, maxID), ", and accessbot makes the request then.")
 	case governance.NoticeWaiting:
 		waiting := ""
 		if r.Submission != nil {

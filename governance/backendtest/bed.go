@@ -30,6 +30,8 @@ type BedConfig struct {
 	// Requester asks for items and Approver approves them, unless a test says otherwise.
 	Requester, Approver governance.Actor
 	Admin               string // the admins' e-mail
+	// Accounts are people's connected accounts, for a backend whose own approvals decide.
+	Accounts governance.Accounts
 }
 
 // Bed is accessbot over Redis with one backend: a Service with a Dispatcher, a manual
@@ -54,7 +56,7 @@ func NewBed(t testing.TB, c BedConfig) *Bed {
 	cat, err := governance.ParseCatalog([]byte(c.Catalog))
 	require.NoError(t, err)
 	b.Svc, err = governance.NewService(governance.Config{Catalog: cat, Store: b.Store, Backends: []governance.Backend{c.Backend},
-		Notifier: b.Notes, Clock: c.Clock, Admins: []governance.Person{{Email: c.Admin}},
+		Notifier: b.Notes, Clock: c.Clock, Admins: []governance.Person{{Email: c.Admin}}, Accounts: c.Accounts,
 		Sync:   governance.SyncPolicy{First: time.Minute, Max: time.Minute},
 		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)

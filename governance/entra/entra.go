@@ -7,11 +7,15 @@
 // accessbot signs in as an application (client credentials of its app registration) with
 // the application permissions EntitlementManagement.ReadWrite.All and User.Read.All. Entra
 // lets an application create admin requests and read everything, but its cancel action
-// and its approval APIs accept only delegated (user) tokens. So the decision is made in
-// chat, and the item's assignment policy should be one that needs no approval in Entra
-// (a direct-assignment policy); and Cancel cannot withdraw a request Entra still holds:
-// it says so, and points the requester at `revoke` once the access is delivered. A request
+// and its approval APIs accept only delegated (user) tokens. So for items decided in chat
+// the item's assignment policy should be one that needs no approval in Entra (a
+// direct-assignment policy); and Cancel cannot withdraw a request Entra still holds: it
+// says so, and points the requester at `revoke` once the access is delivered. A request
 // Entra has already delivered is cancelled by removing the assignment it made.
+//
+// Items with approvals: backend are decided by Entra's own policy instead (desk.go): the
+// request is a userAdd made with the requester's connected Microsoft account (connect.go),
+// and each approver's click is carried out with theirs.
 //
 // Every request accessbot creates carries its request id in the justification ("…
 // (accessbot request AR-7)"), which is how a retry after a lost answer finds the request
@@ -68,6 +72,12 @@ type Options struct {
 	HTTPClient  *http.Client
 	Clock       governance.Clock
 	Logger      *slog.Logger
+	// Connect is the app registration people connect their accounts through (needed for
+	// items with approvals: backend).
+	Connect ConnectClient
+	// Accounts are people's connected accounts, through which accessbot reads the stages
+	// of Entra's approvals, which Graph shows no application; UseAccounts sets it later.
+	Accounts governance.Accounts
 }
 
 // Backend is the Entra Entitlement Management backend.
@@ -75,6 +85,13 @@ type Backend struct {
 	api   *msgraph.Client
 	clock governance.Clock
 	ttl   time.Duration
+	log   *slog.Logger
+
+	connect            ConnectClient
+	loginURL, tenantID string
+	timeout            time.Duration
+	http               *http.Client
+	accounts           governance.Accounts
 
 	mu    sync.Mutex
 	users map[string]cachedUser // by lower-case e-mail
@@ -125,7 +142,14 @@ func New(o Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("entra: %w", err)
 	}
-	return &Backend{api: api, clock: o.Clock, ttl: o.IdentityTTL, users: map[string]cachedUser{}}, nil
+	if o.LoginURL == "" {
+		o.LoginURL = msgraph.DefaultLoginURL
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: o.Timeout}
+	}
+	return &Backend{api: api, clock: o.Clock, ttl: o.IdentityTTL, log: o.Logger, users: map[string]cachedUser{},
+		connect: o.Connect, loginURL: o.LoginURL, tenantID: o.TenantID, timeout: o.Timeout, http: o.HTTPClient, accounts: o.Accounts}, nil
 }
 
 // permission is the application permission accessbot's app is told to have when Graph

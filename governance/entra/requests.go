@@ -62,8 +62,16 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 	if err != nil {
 		return governance.Submission{}, err
 	}
+	if g.BackendDecides {
+		if uid, err = b.requester(g); err != nil {
+			return governance.Submission{}, err
+		}
+	}
 	if sub, err := b.existing(ctx, g, pkg, uid); err != nil || sub.ExternalID != "" {
 		return sub, err
+	}
+	if g.BackendDecides {
+		return b.submitAsRequester(ctx, g, pkg, policy, uid)
 	}
 	body := newRequest{RequestType: adminAdd,
 		Assignment:    assignmentRef{TargetID: uid, AssignmentPolicyID: policy, AccessPackageID: pkg},
@@ -75,6 +83,47 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 	var created assignmentRequest
 	if err := b.api.Do(ctx, http.MethodPost, emRoot+"/assignmentRequests", nil, body, &created); err != nil {
 		return governance.Submission{}, err
+	}
+	return tracked(created, g), nil
+}
+
+// SubmitsAsRequester: for items with approvals: backend, Entra is asked as the requester
+// (userAdd with their connected account), so that the policy's approval stages apply.
+func (b *Backend) SubmitsAsRequester() bool { return true }
+
+// requester is the object id of the requester's connected account, which must be theirs.
+func (b *Backend) requester(g governance.Grant) (string, error) {
+	switch {
+	case g.As == nil:
+		return "", governance.Permanent(&governance.Problem{Err: governance.ErrNotConnected, Message: "Microsoft Entra's own approvals decide " +
+			g.Item.Name + ", so accessbot asks Entra as you: connect your account with `connect entra`, then ask again"})
+	case !strings.EqualFold(g.As.Identity().Email, g.Requester.Email) || g.As.Identity().ID == "":
+		return "", governance.Permanent(&governance.Problem{Err: governance.ErrNotAllowed, Message: fmt.Sprintf(
+			"accessbot may ask Microsoft Entra only as you, and the connected account given is %s's", g.As.Identity().Email)})
+	}
+	return strings.ToLower(g.As.Identity().ID), nil
+}
+
+// submitAsRequester makes a userAdd request with the requester's delegated token, under
+// the item's policy: their reason as the justification, and the end of time-bound access
+// as the schedule's.
+func (b *Backend) submitAsRequester(ctx context.Context, g governance.Grant, pkg, policy, uid string) (governance.Submission, error) {
+	body := newRequest{RequestType: userAdd,
+		Assignment:    assignmentRef{TargetID: uid, AssignmentPolicyID: policy, AccessPackageID: pkg},
+		Justification: justification(g),
+		Schedule:      &schedule{StartDateTime: when(g.Start, b.clock.Now()), Expiration: &expiration{Type: "noExpiration"}}}
+	if !g.End.IsZero() {
+		body.Schedule.Expiration = &expiration{Type: "afterDateTime", EndDateTime: when(g.End, time.Time{})}
+	}
+	var created assignmentRequest
+	err := b.asPerson(ctx, g.As).Do(ctx, http.MethodPost, emRoot+"/assignmentRequests", nil, body, &created)
+	var ge *msgraph.Error
+	if errors.As(err, &ge) && ge.Status == http.StatusForbidden {
+		return governance.Submission{}, governance.Permanent(&governance.Problem{Err: errors.Join(governance.ErrNotAllowed, ge), Message: fmt.Sprintf(
+			"Microsoft Entra does not let you ask for %s under its policy (you may be outside the people it lets ask); ask your access admins", g.Item.Name)})
+	}
+	if err != nil {
+		return governance.Submission{}, delegatedError(err)
 	}
 	return tracked(created, g), nil
 }

@@ -20,9 +20,66 @@ type accessPackage struct {
 
 // assignmentPolicy is accessPackageAssignmentPolicy.
 type assignmentPolicy struct {
-	ID                 string `json:"id"`
-	DisplayName        string `json:"displayName"`
-	AllowedTargetScope string `json:"allowedTargetScope"`
+	ID                      string            `json:"id"`
+	DisplayName             string            `json:"displayName"`
+	AllowedTargetScope      string            `json:"allowedTargetScope"`
+	RequestApprovalSettings *approvalSettings `json:"requestApprovalSettings"`
+}
+
+// approvalSettings is accessPackageAssignmentApprovalSettings.
+type approvalSettings struct {
+	IsApprovalRequiredForAdd         bool            `json:"isApprovalRequiredForAdd"`
+	IsRequestorJustificationRequired bool            `json:"isRequestorJustificationRequired"`
+	Stages                           []stageSettings `json:"stages"`
+}
+
+// stageSettings is accessPackageApprovalStage: who decides one stage of a policy.
+type stageSettings struct {
+	DurationBeforeEscalation        string       `json:"durationBeforeEscalation"`
+	IsApproverJustificationRequired bool         `json:"isApproverJustificationRequired"`
+	IsEscalationEnabled             bool         `json:"isEscalationEnabled"`
+	PrimaryApprovers                []subjectSet `json:"primaryApprovers"`
+	FallbackPrimaryApprovers        []subjectSet `json:"fallbackPrimaryApprovers"`
+	EscalationApprovers             []subjectSet `json:"escalationApprovers"`
+	FallbackEscalationApprovers     []subjectSet `json:"fallbackEscalationApprovers"`
+}
+
+// subjectSet is one of the subjectSet kinds (its @odata.type), with the fields of those
+// accessbot resolves: singleUser, groupMembers, requestorManager.
+type subjectSet struct {
+	Type         string `json:"@odata.type"`
+	UserID       string `json:"userId"`
+	GroupID      string `json:"groupId"`
+	ManagerLevel int    `json:"managerLevel"`
+	Description  string `json:"description"`
+}
+
+// kind is the subject set's type without its namespace ("singleUser").
+func (s subjectSet) kind() string { return strings.TrimPrefix(s.Type, "#microsoft.graph.") }
+
+// approvalStage is one stage of an approval (Graph's approvalStage), readable only with an
+// approver's delegated token.
+type approvalStage struct {
+	ID               string    `json:"id"`
+	DisplayName      string    `json:"displayName"`
+	Status           string    `json:"status"`       // InProgress, Initializing, Completed, Expired
+	ReviewResult     string    `json:"reviewResult"` // NotReviewed, Approved, Denied
+	Justification    string    `json:"justification"`
+	ReviewedDateTime string    `json:"reviewedDateTime"`
+	ReviewedBy       *identity `json:"reviewedBy"`
+	AssignedToMe     bool      `json:"assignedToMe"`
+}
+
+// identity is Graph's identity: who, by object id.
+type identity struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+}
+
+// stageDecision is the body of PATCH …/accessPackageAssignmentApprovals/{id}/stages/{id}.
+type stageDecision struct {
+	ReviewResult  string `json:"reviewResult"` // Approve or Deny
+	Justification string `json:"justification"`
 }
 
 // directPolicy is the policy accessbot assigns the package under: one for direct
@@ -76,9 +133,11 @@ type assignment struct {
 
 // subject is accessPackageSubject; objectId is the user's object id.
 type subject struct {
-	ID          string `json:"id"`
-	ObjectID    string `json:"objectId"`
-	DisplayName string `json:"displayName"`
+	ID            string `json:"id"`
+	ObjectID      string `json:"objectId"`
+	DisplayName   string `json:"displayName"`
+	Email         string `json:"email"`
+	PrincipalName string `json:"principalName"`
 }
 
 // schedule is entitlementManagementSchedule.
@@ -125,4 +184,5 @@ const (
 	adminAdd    = "adminAdd"
 	adminUpdate = "adminUpdate"
 	adminRemove = "adminRemove"
+	userAdd     = "userAdd"
 )

@@ -424,3 +424,11 @@ func (c *Client) UserByEmail(ctx context.Context, email string) (User, error) {
 	}
 	return found[0], nil
 }
+
+// As is a client that calls Graph with the tokens of ts (a person's delegated sign-in)
+// instead of accessbot's own, sharing this client's pace, HTTP client and settings. A 401
+// makes ts forget the refused token when it is a Forgetter; nothing else is renewed.
+func (c *Client) As(ts oauth2.TokenSource) *Client {
+	return &Client{base: c.base, name: c.name, http: c.http, pace: c.pace, timeout: c.timeout, log: c.log,
+		creds: c.creds, permission: c.permission, tokens: ts}
+}

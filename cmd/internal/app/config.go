@@ -169,6 +169,7 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 	}
 	if c.Accounts.PublicURL != "" {
 		c.SailPoint.CallbackURL = strings.TrimRight(c.Accounts.PublicURL, "/") + sailpoint.ConnectCallbackPath
+		c.Entra.CallbackURL = strings.TrimRight(c.Accounts.PublicURL, "/") + entra.ConnectCallbackPath
 	}
 	c.Metrics.Token = secret("METRICS_TOKEN")
 	if v := getenv("ACCESSBOT_METRICS_LISTEN"); v != "" {

@@ -292,6 +292,8 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 			[]string{"set AZURE_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET"}},
 		{"entra ref without policy", "catalog:\n  - id: x\n    name: X\n    backend: entra\n    ref: 0b3c4d5e-1111-2222-3333-444455556666\n    approvers: [a@example.com]\n",
 			map[string]string{"AZURE_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c", "ENTRA_CLIENT_SECRET": "s"}, []string{"should be <accessPackageId>/<assignmentPolicyId>"}},
+		{"entra approvals: backend without the connect app", "catalog:\n  - id: x\n    name: X\n    backend: entra\n    ref: 0b3c4d5e-1111-2222-3333-444455556666/0b3c4d5e-1111-2222-3333-444455556667\n    approvals: backend\n",
+			map[string]string{"AZURE_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c", "ENTRA_CLIENT_SECRET": "s"}, []string{"set entra.connect.clientId (or ENTRA_CONNECT_CLIENT_ID) and ENTRA_CONNECT_CLIENT_SECRET"}},
 		{"permissions without credentials", "catalog:\n  - id: x\n    name: X\n    backend: permissions\n    ref: gcp:acme-prod:role:roles/viewer\n    defaultDuration: 1h\n    approvers: [a@example.com]\n", nil,
 			[]string{"the catalog uses the permissions backend", "client id is needed", "refresh token", "PERMISSIONS_REFRESH_TOKEN"}},
 		{"permissions bad ref and no duration", "catalog:\n  - id: x\n    name: X\n    backend: permissions\n    ref: gcp:acme-prod\n    approvers: [a@example.com]\n",

@@ -194,6 +194,12 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	var people governance.Accounts // nil unless some backend connects accounts (never a nil *Manager)
 	if acc != nil {
 		people = acc
+		for _, be := range backends {
+			// Entra shows the stages of its approvals only to an approver's own account.
+			if u, ok := be.(interface{ UseAccounts(governance.Accounts) }); ok {
+				u.UseAccounts(people)
+			}
+		}
 	}
 	var onCall governance.OnCall
 	if c.PagerDuty.Enabled() {

@@ -36,6 +36,11 @@ type Options struct {
 	// Now is the time the fake checks schedules against and stamps requests with
 	// (default time.Now); tests pass their clock's Now.
 	Now func() time.Time
+	// ConnectClientID and ConnectClientSecret are the app registration people sign in
+	// through (defaults "accessbot-connect" and "connect-s3cret"), RedirectURIs its web
+	// redirect URIs.
+	ConnectClientID, ConnectClientSecret string
+	RedirectURIs                         []string
 }
 
 // Call is one request the fake received; its Path is below Graph's version root
@@ -56,17 +61,27 @@ type Package struct {
 type Policy struct {
 	ID, DisplayName    string
 	AllowedTargetScope string // e.g. "notSpecified" for a direct-assignment policy
+	// Stages are its requestApprovalSettings' approval stages; none: no approval.
+	Stages []Stage
+	// JustificationRequired is requestApprovalSettings.isRequestorJustificationRequired.
+	JustificationRequired bool
 }
 
 // Request is an access package assignment request as the fake holds it.
 type Request struct {
 	ID, RequestType, State, Status, Justification string
 	TargetID, PackageID, PolicyID                 string
-	AssignmentID                                  string // the assignment it created or changes
-	Start                                         time.Time
-	ExpirationType                                string // "" when no schedule was given
-	End                                           time.Time
-	Created                                       time.Time
+	// RequestorID is who asked (the target, for userAdd and admin requests alike when
+	// empty).
+	RequestorID string
+	// Stages are the request's approval stages as Entra tracks them, set when it waits
+	// for approval.
+	Stages         []StageState
+	AssignmentID   string // the assignment it created or changes
+	Start          time.Time
+	ExpirationType string // "" when no schedule was given
+	End            time.Time
+	Created        time.Time
 }
 
 // Assignment is an access package assignment as the fake holds it.
@@ -87,7 +102,11 @@ type Server struct {
 	requests    []*Request
 	assignments []*Assignment
 	subjects    map[string]string // user id → accessPackageSubject id
-	tokens      map[string]time.Time
+	tokens      map[string]session
+	logins      map[string]login
+	codes       map[string]*authCode
+	refresh     map[string]refreshGrant
+	groups      map[string][]string // group id → member user ids
 	issued      int
 	seq         int
 }
@@ -109,10 +128,17 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{o: o, subjects: map[string]string{}, tokens: map[string]time.Time{}}
+	if o.ConnectClientID == "" {
+		o.ConnectClientID = "accessbot-connect"
+	}
+	if o.ConnectClientSecret == "" {
+		o.ConnectClientSecret = "connect-s3cret"
+	}
+	s := &Server{o: o, subjects: map[string]string{}, tokens: map[string]session{}, logins: map[string]login{},
+		codes: map[string]*authCode{}, refresh: map[string]refreshGrant{}, groups: map[string][]string{}}
 	s.Server = msgraphtest.NewServer(msgraphtest.Config{Version: "/v1.0", PageSize: o.PageSize,
 		QueryOptions: []string{"$filter", "$expand", "$select", "$top", "$skiptoken"}, UserFilterJoins: []string{"and", "or"},
-		Authorized: s.authorized, Token: s.token, Routes: s.routes})
+		Authorized: s.authorized, Token: s.token, Routes: s.routes, Pages: s.pages})
 	return s
 }
 
@@ -134,6 +160,9 @@ func (s *Server) AddPackage(p Package) {
 	defer s.mu.Unlock()
 	c := p
 	c.Policies = slices.Clone(p.Policies)
+	for i := range c.Policies {
+		c.Policies[i].Stages = slices.Clone(c.Policies[i].Stages)
+	}
 	s.packages = append(s.packages, &c)
 }
 
@@ -166,6 +195,9 @@ func (s *Server) AddRequest(r Request) string {
 	if c.Created.IsZero() {
 		c.Created = s.o.Now().UTC()
 	}
+	if c.State == "pendingApproval" && len(c.Stages) == 0 {
+		s.startApproval(&c)
+	}
 	s.requests = append(s.requests, &c)
 	return c.ID
 }
@@ -187,7 +219,15 @@ func (s *Server) SetState(requestID, state string) {
 	if r == nil {
 		panic(fmt.Sprintf("graphfake: no request %q", requestID))
 	}
+	s.setState(r, state)
+}
+
+// setState is SetState under the lock.
+func (s *Server) setState(r *Request, state string) {
 	r.State, r.Status = state, statusOf(state)
+	if pol := s.policy(r); state == "pendingApproval" && len(r.Stages) == 0 && pol != nil && len(pol.Stages) > 0 {
+		s.startApproval(r)
+	}
 	switch r.RequestType {
 	case "adminAdd", "userAdd", "systemAdd", "onBehalfAdd":
 		switch state {
@@ -285,10 +325,14 @@ func statusOf(state string) string {
 	return strings.ToUpper(state[:1]) + state[1:]
 }
 
-// token is the v2.0 token endpoint, for the client-credentials grant only.
+// token is the v2.0 token endpoint: the client-credentials grant of accessbot's app, and
+// the authorization-code and refresh-token grants of the connect app.
 func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := url.ParseQuery(string(body))
 	switch {
+	case err == nil && r.Method == http.MethodPost && r.URL.Path == "/"+s.o.TenantID+"/oauth2/v2.0/token" &&
+		(form.Get("grant_type") == "authorization_code" || form.Get("grant_type") == "refresh_token"):
+		s.userGrant(w, form)
 	case r.Method != http.MethodPost || err != nil || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded":
 		msgraphtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "AADSTS900144: The request body must be form-encoded."})
 	case r.URL.Path != "/"+s.o.TenantID+"/oauth2/v2.0/token":
@@ -305,7 +349,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.mu.Lock()
 		s.issued++
 		tok := fmt.Sprintf("fake-token-%d", s.issued)
-		s.tokens[tok] = time.Now().Add(s.o.TokenTTL)
+		s.tokens[tok] = session{exp: time.Now().Add(s.o.TokenTTL)}
 		s.mu.Unlock()
 		secs := int(s.o.TokenTTL / time.Second)
 		msgraphtest.WriteJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok})
@@ -316,8 +360,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 func (s *Server) authorized(tok string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	exp, known := s.tokens[tok]
-	return known && !time.Now().After(exp)
+	t, known := s.tokens[tok]
+	return known && !time.Now().After(t.exp)
 }
 
 // routes serves the Graph v1.0 calls of Entitlement Management and the users' managers.
@@ -325,6 +369,14 @@ func (s *Server) routes(w http.ResponseWriter, r *http.Request, path string, bod
 	q := r.URL.Query()
 	seg := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
+	case r.Method == http.MethodGet && path == "/me":
+		s.me(w, r)
+	case r.Method == http.MethodGet && len(seg) == 3 && seg[0] == "groups" && seg[2] == "members":
+		s.members(w, r, seg[1])
+	case r.Method == http.MethodGet && len(seg) == 2 && seg[0] == "users":
+		s.getUser(w, seg[1])
+	case strings.HasPrefix(path, Root+"/accessPackageAssignmentApprovals/"):
+		s.approvals(w, r, seg[3:], body)
 	case r.Method == http.MethodGet && len(seg) == 3 && seg[0] == "users" && seg[2] == "manager":
 		s.manager(w, seg[1])
 	case r.Method == http.MethodGet && path == Root+"/accessPackages":
@@ -388,7 +440,8 @@ func (s *Server) packageJSON(p *Package, withPolicies bool) map[string]any {
 		pols := []map[string]any{}
 		for _, pol := range p.Policies {
 			pols = append(pols, map[string]any{"id": pol.ID, "displayName": pol.DisplayName, "description": pol.DisplayName,
-				"allowedTargetScope": pol.AllowedTargetScope, "createdDateTime": "2026-01-05T09:00:00Z", "modifiedDateTime": "2026-01-05T09:00:00Z"})
+				"allowedTargetScope": pol.AllowedTargetScope, "createdDateTime": "2026-01-05T09:00:00Z", "modifiedDateTime": "2026-01-05T09:00:00Z",
+				"requestApprovalSettings": approvalSettingsJSON(pol)})
 		}
 		out["assignmentPolicies"] = pols
 	}
@@ -520,7 +573,7 @@ func (s *Server) requestJSON(r *Request, ex map[string]bool) map[string]any {
 	}
 	if ex["requestor"] {
 		// For a direct assignment the requestor is the subject assigned.
-		out["requestor"] = s.subject(r.TargetID)
+		out["requestor"] = s.subject(cmpOr(r.RequestorID, r.TargetID))
 	}
 	return out
 }
@@ -627,6 +680,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 	if !msgraphtest.DecodeBody(w, r, body, &b) {
 		return
 	}
+	caller := s.caller(r)
 	switch {
 	case b.ODataType != nil && *b.ODataType != "#microsoft.graph.accessPackageAssignmentRequest":
 		bad("Invalid @odata.type %q.", *b.ODataType)
@@ -637,7 +691,18 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 	case !slices.Contains(requestTypes, *b.RequestType):
 		bad("Cannot convert the literal '%s' to the expected type 'microsoft.graph.accessPackageRequestType'.", *b.RequestType)
 		return
-	case *b.RequestType != "adminAdd" && *b.RequestType != "adminUpdate" && *b.RequestType != "adminRemove":
+	case *b.RequestType == "userAdd" && caller.user == "":
+		bad("RequestType %s is not supported for an application without a signed-in user.", *b.RequestType)
+		return
+	case *b.RequestType == "userAdd" && !slices.Contains(caller.scp, "EntitlementManagement.ReadWrite.All") &&
+		!slices.Contains(caller.scp, "EntitlementMgmt-SubjectAccess.ReadWrite"):
+		msgraphtest.WriteError(w, http.StatusForbidden, "", "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		return
+	case *b.RequestType != "userAdd" && caller.user != "":
+		msgraphtest.WriteError(w, http.StatusForbidden, "", "Authorization_RequestDenied",
+			"The signed-in user holds no Entitlement Management role that allows request type "+*b.RequestType+".")
+		return
+	case *b.RequestType != "adminAdd" && *b.RequestType != "adminUpdate" && *b.RequestType != "adminRemove" && *b.RequestType != "userAdd":
 		bad("RequestType %s is not supported for an application without a signed-in user.", *b.RequestType)
 		return
 	case b.Assignment == nil:
@@ -654,6 +719,33 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch req.RequestType {
+	case "userAdd":
+		if a.ID != nil || msgraphtest.Str(a.TargetID) == "" || msgraphtest.Str(a.AssignmentPolicyID) == "" || msgraphtest.Str(a.AccessPackageID) == "" {
+			bad("A userAdd request needs assignment.targetId, assignment.assignmentPolicyId and assignment.accessPackageId, and no assignment.id.")
+			return
+		}
+		if !strings.EqualFold(*a.TargetID, caller.user) {
+			msgraphtest.WriteError(w, http.StatusForbidden, "", "Authorization_RequestDenied", "A userAdd request may only target the signed-in user.")
+			return
+		}
+		req.TargetID, req.RequestorID, req.PolicyID, req.PackageID = caller.user, caller.user, *a.AssignmentPolicyID, *a.AccessPackageID
+		p := s.pkg(req.PackageID)
+		if p == nil {
+			bad("Access package %s was not found.", req.PackageID)
+			return
+		}
+		i := slices.IndexFunc(p.Policies, func(pol Policy) bool { return pol.ID == req.PolicyID })
+		if i < 0 {
+			bad("Policy %s is not a policy of access package %s.", req.PolicyID, req.PackageID)
+			return
+		}
+		if p.Policies[i].JustificationRequired && strings.TrimSpace(req.Justification) == "" {
+			bad("The policy requires a justification from the requestor.")
+			return
+		}
+		if len(p.Policies[i].Stages) > 0 {
+			req.State, req.Status = "pendingApproval", "PendingApproval"
+		}
 	case "adminAdd":
 		if a.ID != nil || msgraphtest.Str(a.TargetID) == "" || msgraphtest.Str(a.AssignmentPolicyID) == "" || msgraphtest.Str(a.AccessPackageID) == "" {
 			bad("An adminAdd request needs assignment.targetId, assignment.assignmentPolicyId and assignment.accessPackageId, and no assignment.id.")
@@ -704,6 +796,9 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 		}
 	}
 	req.ID = s.newID(0x7e)
+	if req.State == "pendingApproval" {
+		s.startApproval(req)
+	}
 	s.requests = append(s.requests, req)
 	s.KeepCreated(body)
 	out := s.requestJSON(req, nil)

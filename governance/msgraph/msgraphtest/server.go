@@ -33,6 +33,9 @@ type Config struct {
 	Token func(w http.ResponseWriter, r *http.Request, body []byte)
 	// Routes serves every authorized call but GET /users; path is below the version root.
 	Routes func(w http.ResponseWriter, r *http.Request, path string, body []byte)
+	// Pages serves what a browser opens rather than an API (the identity platform's
+	// authorize page), unrecorded and without a token; it reports whether it answered r.
+	Pages func(w http.ResponseWriter, r *http.Request) bool
 }
 
 // User is a directory user. ManagerID is served only by fakes with a manager endpoint.
@@ -117,6 +120,9 @@ func (s *Server) Page(w http.ResponseWriter, r *http.Request, items []map[string
 
 // serve records the call, applies any fault, and answers it.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.c.Pages != nil && s.c.Pages(w, r) {
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	path := strings.TrimPrefix(r.URL.Path, s.c.Version)
 	if s.c.Token != nil && strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {

@@ -1,0 +1,93 @@
+package governance_test
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessbot/accessbot/governance"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
+)
+
+// requesterDesk is a desk that makes the request as the requester (Entra's userAdd):
+// Submit records whose account it was given.
+type requesterDesk struct {
+	*desk
+	mu sync.Mutex
+	as []string // the e-mail of Grant.As of each Submit
+}
+
+func (d *requesterDesk) SubmitsAsRequester() bool { return true }
+
+func (d *requesterDesk) Submit(ctx context.Context, g governance.Grant) (governance.Submission, error) {
+	d.mu.Lock()
+	who := "<none>"
+	if g.As != nil {
+		who = g.As.Identity().Email
+	}
+	d.as = append(d.as, who)
+	d.mu.Unlock()
+	return d.desk.Submit(ctx, g)
+}
+
+func (d *requesterDesk) submittedAs() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.as...)
+}
+
+func newRequesterDeskBed(t *testing.T) (*deskBed, *requesterDesk) {
+	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t)}
+	be := &requesterDesk{desk: &desk{script: script{status: governance.Submission{State: governance.StateSubmitted}}}}
+	accts := &accounts{connected: map[string]bool{"mallory@example.com": true}}
+	b.store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: b.prefix})
+	catalog, err := governance.ParseCatalog([]byte(deskItems))
+	require.NoError(t, err)
+	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{be},
+		Notifier: b.rec, Clock: b.clock, Accounts: accts, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	b.disp = governance.NewDispatcher(b.svc, "bed")
+	return &deskBed{bed: b, be: be.desk, accts: accts}, be
+}
+
+func TestDesk_ABackendAskedAsTheRequesterWaitsUntilTheyConnect(t *testing.T) {
+	b, be := newRequesterDeskBed(t)
+	r := b.ask("payroll")
+	b.deliver()
+	assert.Contains(t, b.rec.Take(), "connect→carol@example.com", "the requester is told to connect")
+	assert.Empty(t, be.submittedAs(), "nothing is asked of the backend as anyone else")
+	got := b.get(r.ID)
+	assert.Equal(t, governance.StateApproved, got.State, "the request waits, not failed")
+	assert.True(t, got.Desk.AwaitsConnect)
+
+	b.deliver()
+	assert.Empty(t, b.rec.Take(), "told once")
+
+	b.accts.connect("carol@example.com")
+	require.NoError(t, b.svc.Connected(context.Background(), "desk",
+		governance.Actor{Person: governance.Person{Email: "carol@example.com"}, Platform: "slack", ChatID: "U-carol"}))
+	b.deliver()
+	assert.Equal(t, []string{"carol@example.com"}, be.submittedAs(), "made as Carol, with her account")
+	got = b.get(r.ID)
+	assert.Equal(t, governance.StateSubmitted, got.State)
+	assert.False(t, got.Desk.AwaitsConnect)
+	assert.Equal(t, "REQ-"+r.ID, got.Desk.RequestID)
+
+	require.NoError(t, b.svc.Connected(context.Background(), "desk",
+		governance.Actor{Person: governance.Person{Email: "carol@example.com"}, Platform: "slack", ChatID: "U-carol"}))
+	assert.Len(t, be.submittedAs(), 1, "a second connection asks nothing again")
+}
+
+func TestDesk_AConnectedRequesterIsAskedAsAtOnce(t *testing.T) {
+	b, be := newRequesterDeskBed(t)
+	b.accts.connect("carol@example.com")
+	r := b.ask("payroll")
+	b.deliver()
+	assert.Equal(t, []string{"carol@example.com"}, be.submittedAs())
+	assert.Equal(t, governance.StateSubmitted, b.get(r.ID).State)
+}

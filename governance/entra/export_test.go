@@ -1,0 +1,7 @@
+package entra
+
+// Unexported parsers of what Graph answers, for the fuzz tests.
+var (
+	IsoDuration = isoDuration
+	SplitMarker = splitMarker
+)

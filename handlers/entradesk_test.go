@@ -1,0 +1,184 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	slackbot "github.com/accessbot/accessbot/bot/slack"
+	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/bot/teams/teamsfake"
+	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/governance/entra"
+	"github.com/accessbot/accessbot/governance/entra/graphfake"
+	"github.com/accessbot/accessbot/governance/governancetest"
+	"github.com/accessbot/accessbot/governance/redis/redistest"
+)
+
+// Entra Entitlement Management's own approvals, decided in chat: a fake tenant whose
+// access package Payroll Reader, under its self-service policy, asks Carol's manager Bob
+// (stage 1), then the group Payroll Approvers (Alice, who uses Teams, and Erin, who uses
+// Slack).
+const (
+	emCarol   = "0f6a1c2e-1111-4a4a-8b8b-000000000001"
+	emBob     = "0f6a1c2e-1111-4a4a-8b8b-000000000002"
+	emAlice   = "0f6a1c2e-1111-4a4a-8b8b-000000000003"
+	emErin    = "0f6a1c2e-1111-4a4a-8b8b-000000000004"
+	emGroup   = "0f6a1c2e-1111-4a4a-8b8b-0000000000a0"
+	emPayroll = "0f6a1c2e-1111-4a4a-8b8b-0000000000b0"
+	emDirect  = "0f6a1c2e-1111-4a4a-8b8b-0000000000b1"
+	emSelf    = "0f6a1c2e-1111-4a4a-8b8b-0000000000b2"
+)
+
+const entraDeskCatalog = `
+items:
+  - id: payroll
+    name: Payroll Reader
+    backend: entra
+    ref: ` + emPayroll + `/` + emSelf + `
+    approvals: backend
+    defaultDuration: 8h
+`
+
+type entraDeskWorld struct {
+	*deskWorld
+	graph *graphfake.Server
+}
+
+func newEntraDeskWorld(t *testing.T) *entraDeskWorld {
+	clock := governance.NewManualClock(t0)
+	w := &world{t: t, prefix: redistest.Prefix(t), clock: clock, slack: slackfake.Start(t, people...), logs: &governancetest.Logs{},
+		catalog: entraDeskCatalog, teams: teamsfake.Start(t, teamsApp, teamsPeople...)}
+	w.slack.AddChannel("CADMINS")
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { w.handler.ServeHTTP(rw, r) }))
+	t.Cleanup(srv.Close)
+	w.public = srv.URL
+
+	g := graphfake.New(graphfake.Options{Now: clock.Now, RedirectURIs: []string{w.public + entra.ConnectCallbackPath}})
+	t.Cleanup(g.Close)
+	for _, u := range []graphfake.User{
+		{ID: emCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol", ManagerID: emBob},
+		{ID: emBob, Mail: "bob@example.com", UserPrincipalName: "bob@example.com", DisplayName: "Bob"},
+		{ID: emAlice, Mail: "alice@example.com", UserPrincipalName: "alice@example.com", DisplayName: "Alice"},
+		{ID: emErin, Mail: "erin@example.com", UserPrincipalName: "erin@example.com", DisplayName: "Erin"},
+	} {
+		g.AddUser(u)
+	}
+	for id, login := range map[string]string{emCarol: "carol", emBob: "bob", emAlice: "alice", emErin: "erin"} {
+		g.SetLogin(id, login, login+"-pw")
+	}
+	g.AddGroup(emGroup, emAlice, emErin)
+	g.AddPackage(graphfake.Package{ID: emPayroll, DisplayName: "Payroll Reader", Policies: []graphfake.Policy{
+		{ID: emDirect, DisplayName: "Direct assignment", AllowedTargetScope: "notSpecified"},
+		{ID: emSelf, DisplayName: "Employees may ask", AllowedTargetScope: "allMemberUsers", Stages: []graphfake.Stage{
+			{Primary: []graphfake.Approver{{Kind: graphfake.ApproverManager}}},
+			{Primary: []graphfake.Approver{{Kind: graphfake.ApproverGroup, GroupID: emGroup}}},
+		}}}})
+	be, err := g.Backend(clock, func(o *entra.Options) {
+		o.Logger = quiet()
+		o.Connect = entra.ConnectClient{ClientID: g.ConnectClientID(), ClientSecret: g.ConnectClientSecret()}
+	})
+	require.NoError(t, err)
+	w.extra = []governance.Backend{be}
+	w.connectors = map[string]governance.Connector{entra.Name: be}
+	w.start()
+	be.UseAccounts(w.accounts) // as the composition root does
+	w.install("29:alice")
+	return &entraDeskWorld{deskWorld: &deskWorld{world: w}, graph: g}
+}
+
+var entraLinkRe = regexp.MustCompile(`(http://127\.0\.0\.1:\d+/connect/entra\?t=[^)\s"]+)`)
+
+// connectToMicrosoft signs login in at Microsoft's (the fake's) login form through the
+// link in text, in Chromium, and waits for what accessbot does once they have connected.
+func (w *entraDeskWorld) connectToMicrosoft(text, login string) {
+	w.t.Helper()
+	m := entraLinkRe.FindStringSubmatch(text)
+	require.NotNil(w.t, m, "no connect link in %q", text)
+	p := openAndSignIn(w.t.(*testing.T), browser(w.t.(*testing.T)), m[1], login, login+"-pw", "#signin")
+	require.Equal(w.t, "Connected", p.title, p.lead)
+	require.NoError(w.t, w.bg.Wait(context.Background()))
+	w.drain()
+}
+
+// A request made in chat for a two-stage access package waits for Carol to connect her
+// Microsoft account in the browser, is then made in Entra as her, decided by her manager in
+// Slack and by a group member in Teams, each with their own connected account; Entra records
+// those reviewers and delivers the assignment, and every card ends showing the outcome.
+func TestDesk_EntrasTwoStagesDecidedInSlackAndTeamsAsThePeopleTheyAre(t *testing.T) {
+	w := newEntraDeskWorld(t)
+	w.ask("UCAROL", "request payroll for 4h because quarter close")
+	w.drain()
+	assert.Contains(t, w.dmText("UCAROL"), "connect your account once with `/access connect entra`")
+	assert.Empty(t, w.graph.Requests(), "nothing asked of Entra as anyone else")
+
+	w.connectToMicrosoft(w.ask("UCAROL", "connect entra"), "carol")
+	made := w.graph.Requests()
+	require.Len(t, made, 1, "made in Entra once Carol connected")
+	assert.Equal(t, "userAdd", made[0].RequestType)
+	assert.Equal(t, emCarol, made[0].RequestorID)
+
+	w.poll()
+	card := w.card("UBOB")
+	assert.Contains(t, card, "[ Approve ]")
+	assert.Contains(t, w.ask("UBOB", "pending"), "AR-1", "one inbox: Entra's approval is in Bob's pending list")
+
+	w.click("UBOB", slackbot.ActionApprove, "AR-1")
+	reply := w.replies("UBOB", 1)[0]
+	assert.Contains(t, reply, "`/access connect entra`")
+	w.connectToMicrosoft(reply, "bob")
+	r, _ := w.graph.Request(made[0].ID)
+	require.Len(t, r.Stages, 2, "stage 1 decided, stage 2 started")
+	assert.Equal(t, emBob, r.Stages[0].ReviewedBy, "Entra records Bob")
+
+	w.poll()
+	alice := w.sentTo("a:alice")
+	require.NotEmpty(t, alice, "stage 2: Alice in Teams")
+	assert.Contains(t, w.card("UERIN"), "[ Approve ]", "and Erin in Slack")
+	assert.Contains(t, w.card("UBOB"), "Approved by Bob")
+
+	w.connectToMicrosoft(w.sayTeams("29:alice", "connect entra"), "alice")
+	resp := w.execute("29:alice", "approve", "AR-1", nil)
+	assert.Contains(t, teamsfake.CardText(resp["value"]), "Approved by Alice")
+	w.drain()
+	r, _ = w.graph.Request(made[0].ID)
+	assert.Equal(t, emAlice, r.Stages[1].ReviewedBy, "Entra records Alice")
+	assert.Equal(t, "delivered", r.State)
+
+	w.clock.Advance(2 * time.Minute)
+	w.poll()
+	assert.Equal(t, governance.StateActive, w.state("AR-1"))
+	assert.Contains(t, w.dmText("UCAROL"), "Your access to Payroll Reader `payroll` is active until")
+	assert.Contains(t, w.card("UERIN"), "Approved by Alice", "the other member's card says who decided")
+	assert.NotContains(t, w.card("UERIN"), "[ Approve ]")
+}
+
+// A request made in My Access reaches its approver as a card within one poll; a denial
+// made there updates the card and tells the requester.
+func TestDesk_ARequestMadeInMyAccessAndDeniedThereShowsInChat(t *testing.T) {
+	w := newEntraDeskWorld(t)
+	id := w.graph.AddRequest(graphfake.Request{RequestType: "userAdd", State: "pendingApproval", TargetID: emCarol, RequestorID: emCarol,
+		PackageID: emPayroll, PolicyID: emSelf, Justification: "month end"})
+	w.poll()
+	card := w.card("UBOB")
+	assert.Contains(t, card, "Carol")
+	assert.Contains(t, card, "month end")
+	assert.Contains(t, card, "[ Approve ]")
+
+	// Bob has connected (for another click, say), so accessbot may read who decided.
+	w.connectToMicrosoft(w.ask("UBOB", "connect entra"), "bob")
+	require.NoError(t, w.graph.DecideInMyAccess(id, emBob, false, "not this quarter"))
+	w.poll()
+	card = w.card("UBOB")
+	assert.Contains(t, card, "Rejected by Bob (bob@example.com) in Microsoft Entra")
+	assert.Contains(t, card, "not this quarter")
+	assert.Contains(t, card, "Step: 1 of 2")
+	assert.NotContains(t, card, "[ Approve ]")
+	assert.Contains(t, w.dmText("UCAROL"), "Bob (bob@example.com)")
+}
