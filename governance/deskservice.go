@@ -480,7 +480,7 @@ func (s *Service) Connected(ctx context.Context, backend string, who Actor) erro
 	var errs []error
 	for _, r := range mine {
 		if r.State == StateApproved && r.Desk != nil && r.Desk.AwaitsConnect && r.Item.Backend == backend {
-			if err := s.submit(ctx, r.ID); err != nil {
+			if err := s.submit(ctx, r); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", r.ID, err))
 			}
 		}

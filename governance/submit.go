@@ -36,6 +36,7 @@ func (s *Service) submit(ctx context.Context, r *Request) error {
 	}
 	var as Account
 	if sr, ok := b.(SubmitsAsRequester); ok && sr.SubmitsAsRequester() && r.Desk != nil && s.accounts != nil {
+		var err error
 		as, err = s.accounts.Account(ctx, b.Name(), r.Requester.Email)
 		if errors.Is(err, ErrNotConnected) || errors.Is(err, ErrConnectAgain) {
 			return s.awaitConnect(ctx, id)
