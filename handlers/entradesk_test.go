@@ -63,7 +63,7 @@ func newEntraDeskWorld(t *testing.T) *entraDeskWorld {
 	g := graphfake.New(graphfake.Options{Now: clock.Now, RedirectURIs: []string{w.public + entra.ConnectCallbackPath}})
 	t.Cleanup(g.Close)
 	for _, u := range []graphfake.User{
-		{ID: emCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol", ManagerID: emBob},
+		{ID: emCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol", ManagerID: emAlice},
 		{ID: emBob, Mail: "bob@example.com", UserPrincipalName: "bob@example.com", DisplayName: "Bob"},
 		{ID: emAlice, Mail: "alice@example.com", UserPrincipalName: "alice@example.com", DisplayName: "Alice"},
 		{ID: emErin, Mail: "erin@example.com", UserPrincipalName: "erin@example.com", DisplayName: "Erin"},
@@ -73,7 +73,7 @@ func newEntraDeskWorld(t *testing.T) *entraDeskWorld {
 	for id, login := range map[string]string{emCarol: "carol", emBob: "bob", emAlice: "alice", emErin: "erin"} {
 		g.SetLogin(id, login, login+"-pw")
 	}
-	g.AddGroup(emGroup, emAlice, emErin)
+	g.AddGroup(emGroup, emBob, emErin)
 	g.AddPackage(graphfake.Package{ID: emPayroll, DisplayName: "Payroll Reader", Policies: []graphfake.Policy{
 		{ID: emDirect, DisplayName: "Direct assignment", AllowedTargetScope: "notSpecified"},
 		{ID: emSelf, DisplayName: "Employees may ask", AllowedTargetScope: "allMemberUsers", Stages: []graphfake.Stage{
@@ -108,10 +108,11 @@ func (w *entraDeskWorld) connectToMicrosoft(text, login string) {
 }
 
 // A request made in chat for a two-stage access package waits for Carol to connect her
-// Microsoft account in the browser, is then made in Entra as her, decided by her manager in
-// Slack and by a group member in Teams, each with their own connected account; Entra records
-// those reviewers and delivers the assignment, and every card ends showing the outcome.
-func TestDesk_EntrasTwoStagesDecidedInSlackAndTeamsAsThePeopleTheyAre(t *testing.T) {
+// Microsoft account in the browser, is then made in Entra as her, approved by her manager
+// in Teams and by a group member in Slack, each with their own connected account; Entra
+// records those reviewers and delivers the assignment, and every card ends showing the
+// outcome.
+func TestDesk_EntrasTwoStagesDecidedInTeamsAndSlackAsThePeopleTheyAre(t *testing.T) {
 	w := newEntraDeskWorld(t)
 	w.ask("UCAROL", "request payroll for 4h because quarter close")
 	w.drain()
@@ -124,39 +125,46 @@ func TestDesk_EntrasTwoStagesDecidedInSlackAndTeamsAsThePeopleTheyAre(t *testing
 	assert.Equal(t, "userAdd", made[0].RequestType)
 	assert.Equal(t, emCarol, made[0].RequestorID)
 
-	w.poll()
-	card := w.card("UBOB")
-	assert.Contains(t, card, "[ Approve ]")
-	assert.Contains(t, w.ask("UBOB", "pending"), "AR-1", "one inbox: Entra's approval is in Bob's pending list")
-
-	w.click("UBOB", slackbot.ActionApprove, "AR-1")
-	reply := w.replies("UBOB", 1)[0]
-	assert.Contains(t, reply, "`/access connect entra`")
-	w.connectToMicrosoft(reply, "bob")
-	r, _ := w.graph.Request(made[0].ID)
-	require.Len(t, r.Stages, 2, "stage 1 decided, stage 2 started")
-	assert.Equal(t, emBob, r.Stages[0].ReviewedBy, "Entra records Bob")
-
+	// Stage 1: Carol's manager, Alice, in Teams.
 	w.poll()
 	alice := w.sentTo("a:alice")
-	require.NotEmpty(t, alice, "stage 2: Alice in Teams")
-	assert.Contains(t, w.card("UERIN"), "[ Approve ]", "and Erin in Slack")
-	assert.Contains(t, w.card("UBOB"), "Approved by Bob")
-
-	w.connectToMicrosoft(w.sayTeams("29:alice", "connect entra"), "alice")
+	require.NotEmpty(t, alice)
+	assert.Contains(t, alice[len(alice)-1], "[Approve]")
+	assert.Contains(t, teamsfake.CardText(w.teamsReply("29:alice", "pending")), "AR-1", "one inbox: Entra's approval is in Alice's pending list")
 	resp := w.execute("29:alice", "approve", "AR-1", nil)
-	assert.Contains(t, teamsfake.CardText(resp["value"]), "Approved by Alice")
+	assert.Contains(t, resp["value"], "connect entra", "not connected yet: the click is kept, the link sent to the personal chat")
+	alice = w.sentTo("a:alice")
+	w.connectToMicrosoft(alice[len(alice)-1], "alice")
+	r, _ := w.graph.Request(made[0].ID)
+	require.Len(t, r.Stages, 2, "stage 1 decided, stage 2 started")
+	assert.Equal(t, emAlice, r.Stages[0].ReviewedBy, "Entra records Alice")
+
+	// Stage 2: the group, Bob and Erin, in Slack.
+	w.poll()
+	assert.Contains(t, w.card("UBOB"), "[ Approve ]")
+	assert.Contains(t, w.card("UERIN"), "[ Approve ]")
+	w.connectToMicrosoft(w.ask("UBOB", "connect entra"), "bob")
+	w.click("UBOB", slackbot.ActionApprove, "AR-1")
 	w.drain()
 	r, _ = w.graph.Request(made[0].ID)
-	assert.Equal(t, emAlice, r.Stages[1].ReviewedBy, "Entra records Alice")
+	assert.Equal(t, emBob, r.Stages[1].ReviewedBy, "Entra records Bob")
 	assert.Equal(t, "delivered", r.State)
 
 	w.clock.Advance(2 * time.Minute)
 	w.poll()
 	assert.Equal(t, governance.StateActive, w.state("AR-1"))
 	assert.Contains(t, w.dmText("UCAROL"), "Your access to Payroll Reader `payroll` is active until")
-	assert.Contains(t, w.card("UERIN"), "Approved by Alice", "the other member's card says who decided")
+	assert.Contains(t, w.card("UBOB"), "Approved by Bob")
+	assert.Contains(t, w.card("UERIN"), "Approved by Bob", "the other member's card says who decided")
 	assert.NotContains(t, w.card("UERIN"), "[ Approve ]")
+	var updated []string
+	for _, c := range w.teams.Calls() {
+		if c.Method == http.MethodPut {
+			updated = append(updated, teamsfake.CardText(teamsfake.CardOf(c.Activity)))
+		}
+	}
+	require.NotEmpty(t, updated, "Alice's Teams card was redrawn in place")
+	assert.Contains(t, updated[len(updated)-1], "Approved by Alice")
 }
 
 // A request made in My Access reaches its approver as a card within one poll; a denial
@@ -166,19 +174,28 @@ func TestDesk_ARequestMadeInMyAccessAndDeniedThereShowsInChat(t *testing.T) {
 	id := w.graph.AddRequest(graphfake.Request{RequestType: "userAdd", State: "pendingApproval", TargetID: emCarol, RequestorID: emCarol,
 		PackageID: emPayroll, PolicyID: emSelf, Justification: "month end"})
 	w.poll()
-	card := w.card("UBOB")
+	alice := w.sentTo("a:alice")
+	require.NotEmpty(t, alice)
+	card := alice[len(alice)-1]
 	assert.Contains(t, card, "Carol")
 	assert.Contains(t, card, "month end")
-	assert.Contains(t, card, "[ Approve ]")
+	assert.Contains(t, card, "[Approve]")
 
-	// Bob has connected (for another click, say), so accessbot may read who decided.
-	w.connectToMicrosoft(w.ask("UBOB", "connect entra"), "bob")
-	require.NoError(t, w.graph.DecideInMyAccess(id, emBob, false, "not this quarter"))
+	// Alice has connected (for another click, say), so accessbot may read who decided.
+	w.connectToMicrosoft(w.sayTeams("29:alice", "connect entra"), "alice")
+	require.NoError(t, w.graph.DecideInMyAccess(id, emAlice, false, "not this quarter"))
 	w.poll()
-	card = w.card("UBOB")
-	assert.Contains(t, card, "Rejected by Bob (bob@example.com) in Microsoft Entra")
+	var updated []string
+	for _, c := range w.teams.Calls() {
+		if c.Method == http.MethodPut {
+			updated = append(updated, teamsfake.CardText(teamsfake.CardOf(c.Activity)))
+		}
+	}
+	require.NotEmpty(t, updated, "Alice's card was redrawn in place")
+	card = updated[len(updated)-1]
+	assert.Contains(t, card, "Rejected by Alice (alice@example.com) in Microsoft Entra")
 	assert.Contains(t, card, "not this quarter")
 	assert.Contains(t, card, "Step: 1 of 2")
-	assert.NotContains(t, card, "[ Approve ]")
-	assert.Contains(t, w.dmText("UCAROL"), "Bob (bob@example.com)")
+	assert.NotContains(t, card, "[Approve]")
+	assert.Contains(t, w.dmText("UCAROL"), "Alice (alice@example.com)")
 }
