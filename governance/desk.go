@@ -84,6 +84,9 @@ type BackendApproval struct {
 	For       Person  `json:"-"`
 	Item      ItemRef `json:"-"`
 	Comment   string  `json:"-"` // the requester's comment
+	// Answers are the requester's answers to the questions the backend's policy asks,
+	// shown on the cards.
+	Answers []Answer `json:"answers,omitempty"`
 	// Ends is when the access asked for would end; zero for no end.
 	Ends time.Time `json:"-"`
 	// Owner is who the backend asks, as it names them (a person or a group), and Approvers
@@ -111,6 +114,12 @@ type BackendApproval struct {
 	Seen     time.Time `json:"seen,omitzero"`
 	Reminded int       `json:"reminded,omitempty"`
 	Created  time.Time `json:"created,omitzero"`
+}
+
+// Answer is a requester's answer to one of the questions a backend's policy asks.
+type Answer struct {
+	Question string `json:"q"`
+	Answer   string `json:"a"`
 }
 
 // MayDecide reports whether p is among the approval's approvers.
@@ -202,7 +211,7 @@ func (d *Desk) clone() *Desk {
 	}
 	c.Approvals = make([]BackendApproval, len(d.Approvals))
 	for i, a := range d.Approvals {
-		a.Approvers = slices.Clone(a.Approvers)
+		a.Approvers, a.Answers = slices.Clone(a.Approvers), slices.Clone(a.Answers)
 		c.Approvals[i] = a
 	}
 	c.Intents = slices.Clone(d.Intents)

@@ -172,13 +172,16 @@ func TestDesk_EntrasTwoStagesDecidedInTeamsAndSlackAsThePeopleTheyAre(t *testing
 func TestDesk_ARequestMadeInMyAccessAndDeniedThereShowsInChat(t *testing.T) {
 	w := newEntraDeskWorld(t)
 	id := w.graph.AddRequest(graphfake.Request{RequestType: "userAdd", State: "pendingApproval", TargetID: emCarol, RequestorID: emCarol,
-		PackageID: emPayroll, PolicyID: emSelf, Justification: "month end"})
+		PackageID: emPayroll, PolicyID: emSelf, Justification: "month end",
+		Answers: []graphfake.Answer{{Question: "Which cost centre?", Value: "CC-4711"}}})
 	w.poll()
 	alice := w.sentTo("a:alice")
 	require.NotEmpty(t, alice)
 	card := alice[len(alice)-1]
 	assert.Contains(t, card, "Carol")
 	assert.Contains(t, card, "month end")
+	assert.Contains(t, card, "Which cost centre?", "the policy's question, as Carol answered it in My Access")
+	assert.Contains(t, card, "CC-4711")
 	assert.Contains(t, card, "[Approve]")
 
 	// Alice has connected (for another click, say), so accessbot may read who decided.

@@ -32,6 +32,9 @@ func deskCard(r *governance.Request, viewer governance.Person) Message {
 	if s := step(a); s != nil {
 		m.Fields = append(m.Fields, Field{"Step", s})
 	}
+	for _, ans := range a.Answers { // the questions the backend's policy asked the requester
+		m.Body = append(m.Body, para(IconNone, user(ans.Question, maxName), "\n", quote(ans.Answer, maxDetail))) // the backend's words: escaped
+	}
 	if open {
 		m.Buttons = []Button{{Action: Approve, Request: r}, {Action: Deny, Request: r}, {Action: Forward, Request: r}}
 		if a.Link != "" {

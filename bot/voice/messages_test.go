@@ -148,7 +148,8 @@ func everyMessage(edit func(r *governance.Request)) map[string]voice.Message {
 				r.Decision, r.Item.Backend = nil, "sailpoint"
 				r.Desk = &governance.Desk{RequestID: "2c91", Approvals: []governance.BackendApproval{{ID: "a1", Owner: "Payroll owners",
 					Approvers: []governance.Person{alice, bob}, Step: 2, Steps: 2, StepName: "owners", Status: st, DecidedBy: bob,
-					Decision: "not <this> month", At: t0.Add(time.Hour), InChat: inChat, MovedTo: "Nina", Link: "https://acme.identitynow.com/ui/d/approvals"}}}
+					Decision: "not <this> month", At: t0.Add(time.Hour), InChat: inChat, MovedTo: "Nina", Link: "https://acme.identitynow.com/ui/d/approvals",
+					Answers: []governance.Answer{{Question: "Which cost centre?", Answer: "CC-4711 <@U123>"}}}}}
 			})
 			where := name + fmt.Sprintf(" / in chat %v", inChat)
 			ms["desk card / alice / "+where] = voice.CardFor(r, alice)

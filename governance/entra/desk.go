@@ -139,6 +139,11 @@ func (b *Backend) approval(ctx context.Context, r assignmentRequest, pol assignm
 	if k < len(stages) {
 		a.StepName = stages[k].DisplayName
 	}
+	for _, ans := range r.Answers {
+		if ans.AnsweredQuestion != nil && ans.AnsweredQuestion.Text != "" {
+			a.Answers = append(a.Answers, governance.Answer{Question: ans.AnsweredQuestion.Text, Answer: ans.DisplayValue})
+		}
+	}
 	names := make([]string, 0, len(approvers))
 	for _, p := range approvers {
 		names = append(names, p.Display())

@@ -111,6 +111,13 @@ type assignmentRequest struct {
 	// RequestState is the older name of state, with PascalCase values, which some of
 	// Graph's own examples still answer with; it is read only when state is missing.
 	RequestState string `json:"requestState"`
+	// Answers are the requestor's answers to the policy's questions.
+	Answers []struct {
+		DisplayValue     string `json:"displayValue"`
+		AnsweredQuestion *struct {
+			Text string `json:"text"`
+		} `json:"answeredQuestion"`
+	} `json:"answers"`
 }
 
 // state is the request's accessPackageRequestState.

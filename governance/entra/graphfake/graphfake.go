@@ -82,7 +82,13 @@ type Request struct {
 	ExpirationType string // "" when no schedule was given
 	End            time.Time
 	Created        time.Time
+	// Answers are the requestor's answers to the policy's questions (a request made in My
+	// Access), each a text question and its answer.
+	Answers []Answer
 }
+
+// Answer is an answer to one of a policy's text questions.
+type Answer struct{ Question, Value string }
 
 // Assignment is an access package assignment as the fake holds it.
 type Assignment struct {
@@ -555,7 +561,7 @@ func (s *Server) assignmentJSON(a *Assignment, ex map[string]bool) map[string]an
 func (s *Server) requestJSON(r *Request, ex map[string]bool) map[string]any {
 	out := map[string]any{"id": r.ID, "requestType": r.RequestType, "state": r.State, "status": r.Status,
 		"createdDateTime": ts(r.Created), "completedDateTime": nil, "justification": msgraphtest.Nullable(r.Justification),
-		"schedule": scheduleJSON(r.Start, r.ExpirationType, r.End), "answers": []any{}, "customExtensionCalloutInstances": []any{}}
+		"schedule": scheduleJSON(r.Start, r.ExpirationType, r.End), "answers": answersJSON(r.Answers), "customExtensionCalloutInstances": []any{}}
 	switch r.State {
 	case "delivered", "deliveryFailed", "denied", "canceled", "partiallyDelivered":
 		out["completedDateTime"] = ts(s.o.Now())
@@ -850,4 +856,17 @@ func (s *Server) readSchedule(sc *msgraphtest.ScheduleBody, req *Request, now ti
 		return msgraphtest.CannotConvert(*e.Type, "microsoft.graph.expirationPatternType")
 	}
 	return nil
+}
+
+// answersJSON is a request's answers as Graph writes them: accessPackageAnswerString, each
+// with the accessPackageTextInputQuestion it answers.
+func answersJSON(as []Answer) []any {
+	out := []any{}
+	for i, a := range as {
+		out = append(out, map[string]any{"@odata.type": "#microsoft.graph.accessPackageAnswerString", "value": a.Value,
+			"displayValue": a.Value, "answeredQuestion": map[string]any{"@odata.type": "#microsoft.graph.accessPackageTextInputQuestion",
+				"id": fmt.Sprintf("q%d", i+1), "sequence": i, "isRequired": true, "isAnswerEditable": true, "isSingleLineQuestion": true,
+				"text": a.Question, "localizations": []any{}, "regexPattern": nil}})
+	}
+	return out
 }
