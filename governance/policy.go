@@ -91,6 +91,13 @@ type OwnerFinder interface {
 	Owner(ctx context.Context, item ItemRef) (owner Person, ok bool, err error)
 }
 
+// GroupFinder is what a Backend may also offer: the members of one of its own groups, by
+// name (SailPoint's governance groups), for group:<name> approvers the configuration does
+// not define.
+type GroupFinder interface {
+	MembersOf(ctx context.Context, name string) (members []Person, ok bool, err error)
+}
+
 // PolicyOptions is what checking a catalog's approvals needs to know beyond the catalog.
 type PolicyOptions struct {
 	Groups Groups
@@ -100,6 +107,8 @@ type PolicyOptions struct {
 	ManagerBackends []string
 	// Owners are the backends (by name) that can tell an item's owner.
 	Owners []string
+	// GroupBackends are the backends (by name) whose own groups group:<name> may name.
+	GroupBackends []string
 	// PagerDuty: PagerDuty is configured, for on-call auto-approval rules.
 	PagerDuty bool
 }
@@ -114,7 +123,7 @@ func CheckPolicies(c *Catalog, o PolicyOptions) []error {
 		for i, st := range it.Stages {
 			where := fmt.Sprintf("catalog item %s, approval stage %d (%s)", it.ID, i+1, st.Name)
 			var people []Person
-			dynamic := 0
+			dynamic, open := 0, false
 			for _, a := range st.Approvers {
 				switch a.Kind {
 				case ApproverPerson:
@@ -122,6 +131,8 @@ func CheckPolicies(c *Catalog, o PolicyOptions) []error {
 				case ApproverGroup:
 					ms, ok := o.Groups.members(a.Group)
 					switch {
+					case !ok && slices.Contains(o.GroupBackends, it.Backend):
+						open = true // the backend's group, whose members are read when a request is made
 					case !ok:
 						errs = append(errs, fmt.Errorf("%s: group:%s is not defined; add it under groups, or fix the name", where, a.Group))
 					case len(ms) == 0:
@@ -147,7 +158,7 @@ func CheckPolicies(c *Catalog, o PolicyOptions) []error {
 			switch {
 			case st.Required < 1:
 				errs = append(errs, fmt.Errorf("%s: required is %d; it must be 1 or more", where, st.Required))
-			case st.Required > possible:
+			case st.Required > possible && !open:
 				errs = append(errs, fmt.Errorf("%s: required is %d, but only %d different people can approve it; lower required or add approvers",
 					where, st.Required, possible))
 			case dynamic == 0 && len(people) == 1 && len(it.Stages) > 1 && onlyApproverElsewhere(it, i, people[0]):
@@ -212,7 +223,19 @@ func (s *Service) resolveStages(ctx context.Context, item Item, requester Person
 			case ApproverPerson:
 				add(a.Person)
 			case ApproverGroup:
-				ms, _ := s.groups.members(a.Group)
+				ms, ok := s.groups.members(a.Group)
+				if gf, backend := s.backends[item.Backend].(GroupFinder); !ok && backend {
+					var err error
+					if err = s.call(item.Backend, "group", func() (err error) {
+						ms, ok, err = gf.MembersOf(ctx, a.Group)
+						return err
+					}); err != nil {
+						return nil, err
+					}
+					if !ok {
+						unknown = fmt.Sprintf("%s has no group called %s", BackendTitle(item.Backend), a.Group)
+					}
+				}
 				for _, m := range ms {
 					add(m)
 				}

@@ -177,6 +177,9 @@ func (s *Service) PolicyOptions() PolicyOptions {
 		if _, ok := b.(ManagerFinder); ok {
 			o.ManagerBackends = append(o.ManagerBackends, name)
 		}
+		if _, ok := b.(GroupFinder); ok {
+			o.GroupBackends = append(o.GroupBackends, name)
+		}
 	}
 	return o
 }

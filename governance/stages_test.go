@@ -3,6 +3,7 @@ package governance_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
+	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
@@ -307,4 +309,57 @@ func TestAutoApproval_AGroupRuleApprovesItsMembersUpToItsMaxDuration(t *testing.
 	require.NoError(t, err)
 	assert.Empty(t, r.AutoApproved)
 	assert.Equal(t, governance.StatePendingApproval, r.State, "his approver decides")
+}
+
+// groupScript is the script backend with groups of its own, as SailPoint has governance
+// groups.
+type groupScript struct {
+	script
+	groups map[string][]governance.Person
+}
+
+func (g *groupScript) MembersOf(_ context.Context, name string) ([]governance.Person, bool, error) {
+	ms, ok := g.groups[name]
+	return ms, ok, nil
+}
+
+// A group:<name> approver the configuration does not define is the backend's own group,
+// read when a request is made; config check accepts it only for a backend that has groups.
+func TestStages_AGroupTheConfigurationDoesNotDefineIsTheBackends(t *testing.T) {
+	catalog, err := governance.ParseCatalog([]byte(`
+items:
+  - id: payroll
+    name: Payroll
+    backend: script
+    approval:
+      stages:
+        - name: approvers
+          approvers: [group:Payroll Approvers]
+          required: 2
+  - id: nope
+    name: Nope
+    backend: script
+    approval:
+      stages:
+        - approvers: [group:No Such Group]
+`))
+	require.NoError(t, err)
+	assert.Empty(t, governance.CheckPolicies(catalog, governance.PolicyOptions{GroupBackends: []string{"script"}}))
+	assert.NotEmpty(t, governance.CheckPolicies(catalog, governance.PolicyOptions{}), "without groups of its own, an undefined group is refused")
+
+	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t)}
+	b.store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: b.prefix})
+	be := &groupScript{script: script{status: governance.Submission{State: governance.StateSubmitted}},
+		groups: map[string][]governance.Person{"Payroll Approvers": {{Email: alice}, {Email: bob}, {Email: carol}}}}
+	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{be},
+		Notifier: b.rec, Clock: b.clock, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	b.disp = governance.NewDispatcher(b.svc, "bed")
+	b.ask("payroll")
+	b.deliver()
+	assert.ElementsMatch(t, []string{"card→" + alice, "card→" + bob}, b.rec.Take(), "the group's members, never the requester")
+	_, err = b.svc.Request(context.Background(), governance.RequestInput{Requester: governance.Actor{Person: governance.Person{Email: carol}},
+		Item: "nope", Reason: "why"})
+	require.ErrorIs(t, err, governance.ErrNoApprover)
+	assert.Contains(t, err.Error(), "script has no group called No Such Group")
 }

@@ -724,3 +724,16 @@ func TestOwner_IsTheItemsOwnerInISC(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "ISC's requestable objects tell no entitlement's owner")
 }
+
+// A group:<name> approver of accessbot's own stages may name an ISC governance group: its
+// members, with the e-mails chat knows them by.
+func TestMembersOf_AnISCGovernanceGroupByName(t *testing.T) {
+	d := newDesk(t)
+	ms, ok, err := d.be.MembersOf(context.Background(), "Payroll Approvers")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, []governance.Person{{Email: "grace@example.com", Name: "Grace"}, {Email: "gus@example.com", Name: "Gus"}}, ms)
+	_, ok, err = d.be.MembersOf(context.Background(), "Nobody's Group")
+	require.NoError(t, err)
+	assert.False(t, ok)
+}

@@ -22,6 +22,7 @@ var (
 	_ governance.Connectable    = (*Backend)(nil)
 	_ governance.Reminding      = (*Backend)(nil)
 	_ governance.OwnerFinder    = (*Backend)(nil)
+	_ governance.GroupFinder    = (*Backend)(nil)
 )
 
 // DecidesAsService reports whether decisions are made with accessbot's own token
@@ -193,4 +194,33 @@ func (b *Backend) Owner(ctx context.Context, item governance.ItemRef) (governanc
 		return governance.Person{}, false, err
 	}
 	return governance.Person{Email: strings.ToLower(emails[owner.ID]), Name: owner.Name}, true, nil
+}
+
+// MembersOf is the members of the ISC governance group called name, for approval stages
+// that name group:<name> where accessbot's configuration defines no such group: the group
+// by name from GET /beta/workgroups (v3 has no governance-group API), its members with
+// their e-mails.
+func (b *Backend) MembersOf(ctx context.Context, name string) ([]governance.Person, bool, error) {
+	var found []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	q := url.Values{"filters": {"name eq " + quote(name)}, "limit": {"2"}}
+	if err := b.api.call(ctx, http.MethodGet, "/beta/workgroups", q, nil, &found); err != nil {
+		return nil, false, err
+	}
+	if len(found) == 0 {
+		return nil, false, nil
+	}
+	members, err := b.GroupMembers(ctx, found[0].ID)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]governance.Person, 0, len(members))
+	for _, m := range members {
+		if m.Email != "" {
+			out = append(out, governance.Person{Email: strings.ToLower(m.Email), Name: m.Name})
+		}
+	}
+	return out, true, nil
 }

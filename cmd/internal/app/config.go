@@ -570,6 +570,9 @@ func (c *Config) policyOptions() governance.PolicyOptions {
 		if _, ok := b.(governance.OwnerFinder); ok {
 			o.Owners = append(o.Owners, name)
 		}
+		if _, ok := b.(governance.GroupFinder); ok {
+			o.GroupBackends = append(o.GroupBackends, name)
+		}
 	}
 	return o
 }

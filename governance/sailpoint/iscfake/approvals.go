@@ -597,3 +597,43 @@ func (s *Server) groupMembers(r *http.Request, id string) reply {
 	}
 	return listReply(pageOf(out, p), len(out), p)
 }
+
+var workgroupFilters = map[string]filterField{
+	"id":   {ops: []string{"eq", "in"}},
+	"name": {ops: []string{"eq", "in", "sw"}, fold: true},
+}
+
+// workgroupRef is a governance group as GET /beta/workgroups lists it (the fields
+// accessbot reads, and a few more).
+type workgroupRef struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	MemberCount int    `json:"memberCount"`
+	Owner       *Ref   `json:"owner"`
+}
+
+// workgroups is GET /beta/workgroups: the governance groups, filtered by id or name.
+func (s *Server) workgroups(r *http.Request, _ []byte) reply {
+	q := r.URL.Query()
+	if err := checkParams(q, "limit", "offset", "count", "filters", "sorters"); err != nil {
+		return badRequest("%s", err)
+	}
+	l, err := parseList(q, workgroupFilters, "name")
+	if err != nil {
+		return badRequest("%s", err)
+	}
+	var out []workgroupRef
+	for _, g := range s.groups {
+		if matchAll(l.conds, func(field string) string {
+			if field == "id" {
+				return g.id
+			}
+			return g.name
+		}) {
+			out = append(out, workgroupRef{ID: g.id, Name: g.name, MemberCount: len(g.members), Owner: serviceRef()})
+		}
+	}
+	sortBy(out, l.keys, func(w workgroupRef, _ string) string { return strings.ToLower(w.Name) })
+	return listReply(pageOf(out, l.paging), len(out), l.paging)
+}

@@ -31,6 +31,7 @@ var routes = map[string]map[string]handler{
 	"/v3/requestable-objects":    {http.MethodGet: (*Server).requestableObjects},
 	"/v3/public-identities":      {http.MethodGet: (*Server).publicIdentities},
 	"/v3/search":                 {http.MethodPost: (*Server).search},
+	"/beta/workgroups":           {http.MethodGet: (*Server).workgroups},
 	"/v3/access-request-approvals/pending": {http.MethodGet: func(s *Server, r *http.Request, _ []byte) reply {
 		return s.listApprovals(r, false)
 	}},
