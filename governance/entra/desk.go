@@ -451,3 +451,36 @@ func (b *Backend) subjectPerson(s *subject) governance.Person {
 	}
 	return governance.Person{Email: strings.ToLower(firstOf(s.Email, s.PrincipalName)), Name: s.DisplayName}
 }
+
+var _ governance.GroupFinder = (*Backend)(nil)
+
+// MembersOf is the members of the Entra group with display name name, for approval stages
+// that name group:<name> where accessbot's configuration defines no such group
+// (GET /groups?$filter=displayName eq '…', then its members; application permission
+// GroupMember.Read.All).
+func (b *Backend) MembersOf(ctx context.Context, name string) ([]governance.Person, bool, error) {
+	var found struct {
+		Value []struct {
+			ID string `json:"id"`
+		} `json:"value"`
+	}
+	q := url.Values{"$filter": {"displayName eq '" + strings.ReplaceAll(name, "'", "''") + "'"}, "$select": {"id,displayName"}}
+	if err := b.api.Do(ctx, http.MethodGet, "/groups", q, nil, &found); err != nil {
+		return nil, false, err
+	}
+	if len(found.Value) == 0 {
+		return nil, false, nil
+	}
+	members, err := msgraph.All[msgraph.User](ctx, b.api, "/groups/"+url.PathEscape(found.Value[0].ID)+"/members",
+		url.Values{"$select": {msgraph.UserSelect}}, 0)
+	if err != nil {
+		return nil, false, err
+	}
+	var out []governance.Person
+	for _, u := range members {
+		if p := (governance.Person{Email: strings.ToLower(firstOf(u.Mail, u.UserPrincipalName)), Name: u.DisplayName}); p.Email != "" {
+			out = append(out, p)
+		}
+	}
+	return out, true, nil
+}

@@ -539,3 +539,17 @@ func TestSettings_DoctorChecksTheConnectApp(t *testing.T) {
 	_, err = s.Probe(context.Background())
 	assert.ErrorContains(t, err, "public URL")
 }
+
+// A group:<name> approver of accessbot's own stages may name an Entra group by its display
+// name: its members, by the e-mails chat knows them by.
+func TestMembersOf_AnEntraGroupByDisplayName(t *testing.T) {
+	d := newDesk(t)
+	d.graph.NameGroup(groupID, "Payroll Approvers")
+	ms, ok, err := d.be.MembersOf(context.Background(), "Payroll Approvers")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.ElementsMatch(t, []governance.Person{{Email: "grace@example.com", Name: "Grace"}, {Email: "gus@example.com", Name: "Gus"}}, ms)
+	_, ok, err = d.be.MembersOf(context.Background(), "O'Brien's group")
+	require.NoError(t, err)
+	assert.False(t, ok, "a quote in the name is escaped, and no such group is no group")
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -58,6 +59,37 @@ func (s *Server) AddGroup(id string, members ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups[id] = slices.Clone(members)
+}
+
+// NameGroup gives group id a display name, by which GET /groups?$filter=displayName eq
+// '…' finds it.
+func (s *Server) NameGroup(id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groupNames[id] = name
+}
+
+var displayNameEqRE = regexp.MustCompile(`^displayName eq '((?:[^']|'')*)'$`)
+
+// listGroups is GET /groups with the one $filter accessbot sends, displayName eq '…'
+// (anything else is Graph's 400 here), and $select.
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	m := displayNameEqRE.FindStringSubmatch(q.Get("$filter"))
+	if m == nil {
+		msgraphtest.BadRequest(w, "Invalid filter clause: %s", q.Get("$filter"))
+		return
+	}
+	name := strings.ReplaceAll(m[1], "''", "'")
+	s.mu.Lock()
+	var items []map[string]any
+	for id, n := range s.groupNames {
+		if strings.EqualFold(n, name) {
+			items = append(items, map[string]any{"id": id, "displayName": n})
+		}
+	}
+	s.mu.Unlock()
+	s.Page(w, r, items)
 }
 
 // DecideInMyAccess has the user decide the request's current stage in My Access, as

@@ -113,6 +113,7 @@ type Server struct {
 	codes       map[string]*authCode
 	refresh     map[string]refreshGrant
 	groups      map[string][]string // group id → member user ids
+	groupNames  map[string]string   // group id → display name
 	issued      int
 	seq         int
 }
@@ -141,7 +142,7 @@ func New(o Options) *Server {
 		o.ConnectClientSecret = "connect-s3cret"
 	}
 	s := &Server{o: o, subjects: map[string]string{}, tokens: map[string]session{}, logins: map[string]login{},
-		codes: map[string]*authCode{}, refresh: map[string]refreshGrant{}, groups: map[string][]string{}}
+		codes: map[string]*authCode{}, refresh: map[string]refreshGrant{}, groups: map[string][]string{}, groupNames: map[string]string{}}
 	s.Server = msgraphtest.NewServer(msgraphtest.Config{Version: "/v1.0", PageSize: o.PageSize,
 		QueryOptions: []string{"$filter", "$expand", "$select", "$top", "$skiptoken"}, UserFilterJoins: []string{"and", "or"},
 		Authorized: s.authorized, Token: s.token, Routes: s.routes, Pages: s.pages})
@@ -377,6 +378,8 @@ func (s *Server) routes(w http.ResponseWriter, r *http.Request, path string, bod
 	switch {
 	case r.Method == http.MethodGet && path == "/me":
 		s.me(w, r)
+	case r.Method == http.MethodGet && path == "/groups":
+		s.listGroups(w, r)
 	case r.Method == http.MethodGet && len(seg) == 3 && seg[0] == "groups" && seg[2] == "members":
 		s.members(w, r, seg[1])
 	case r.Method == http.MethodGet && len(seg) == 2 && seg[0] == "users":
