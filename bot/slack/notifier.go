@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,6 +86,18 @@ func (n *Notifier) post(ctx context.Context, ch string, blocks []slackapi.Block,
 // SendApprovalCard sends r's approval card to an approver by direct message. The
 // reference holds the D… channel and ts that chat.update needs later.
 func (n *Notifier) SendApprovalCard(ctx context.Context, to governance.Person, r *governance.Request) (governance.MessageRef, error) {
+	// A guest never decides (docs/slack.md): no card to click in vain, and the log says why.
+	if n.dir.dev == nil {
+		u, err := n.dir.byEmail(ctx, strings.ToLower(strings.TrimSpace(to.Email)))
+		if err != nil {
+			return governance.MessageRef{}, err // as dm would say it, without asking Slack twice
+		}
+		if u.Guest {
+			return governance.MessageRef{}, governance.Permanent(fmt.Errorf(
+				"%s is a guest of the Slack workspace, and guests never decide: no approval card of %s was sent; name a member as approver instead",
+				to.Email, r.ID))
+		}
+	}
 	ch, err := n.dm(ctx, to.Email)
 	if err != nil {
 		return governance.MessageRef{}, err

@@ -331,3 +331,14 @@ func TestDirectory_TimeZoneComesFromSlack(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Nil(t, loc, "development mode knows no zones: the configured default applies")
 }
+
+// A guest named as an approver gets no card: guests never decide, so the card's buttons
+// would only refuse them. The failure is permanent and says what to change.
+func TestNotifier_AGuestGetsNoApprovalCard(t *testing.T) {
+	n, fake := newNotifier(t)
+	_, err := n.SendApprovalCard(context.Background(), governance.Person{Email: "gina@example.com"}, pendingRequest())
+	require.Error(t, err)
+	assert.True(t, governance.IsPermanent(err))
+	assert.Contains(t, err.Error(), "guests never decide")
+	assert.Empty(t, fake.Calls("chat.postMessage"))
+}
