@@ -316,3 +316,20 @@ func TestSubmit_ADuplicateTellsTheRequesterWhatTheBackendHas(t *testing.T) {
 	assert.True(t, r.Duplicate)
 	assert.Equal(t, "script already has a request for The App for you (state: waiting for approval), so no second one was made", r.Failure)
 }
+
+// Revoking a request that is no longer active tells its people why, and a stranger only
+// that there is no such request: neither its state nor that it exists.
+func TestRevoke_AStrangerLearnsNothingOfARequestNoLongerActive(t *testing.T) {
+	b := newScriptBed(t)
+	r := b.approved("app")
+	b.be.status = governance.Submission{State: governance.StateFailed, Detail: "the source is down"}
+	b.clock.Advance(time.Minute)
+	b.sweep()
+	require.Equal(t, governance.StateFailed, b.get(r.ID).State)
+	_, err := b.svc.Revoke(context.Background(), governance.RevokeInput{By: governance.Actor{Person: governance.Person{Email: "eve@example.com"}}, Target: r.ID})
+	require.ErrorIs(t, err, governance.ErrNotActive)
+	assert.Equal(t, "There is no request AR-1; `status` lists yours and `pending` the ones waiting for you.", err.Error())
+	_, err = b.svc.Revoke(context.Background(), governance.RevokeInput{By: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Target: r.ID})
+	require.ErrorIs(t, err, governance.ErrNotActive)
+	assert.Contains(t, err.Error(), "AR-1 is failed, so there is no access to revoke.", "its requester is told why")
+}

@@ -65,6 +65,9 @@ func (s *Service) findActive(ctx context.Context, in RevokeInput) (*Request, err
 			return s.load(ctx, r.Extends)
 		}
 		if r.State != StateActive {
+			if !s.involved(r, in.By.Person) { // a stranger learns neither its state nor that it exists
+				return nil, unknown(ErrNotActive, r.ID)
+			}
 			return nil, problem(ErrNotActive, "", fmt.Sprintf("%s is %s, so there is no access to revoke.", r.ID, r.State.Label()))
 		}
 		return r, nil
