@@ -110,10 +110,31 @@ func (s *Service) syncDesk(ctx context.Context, name string, desk ApprovalDesk) 
 	}
 	seen := map[string]string{}
 	var errs []error
+	// A request the last poll saw is found through what it saw; only a new one is looked
+	// up (or mirrored). Then every request is read in one round trip, and only those whose
+	// approvals changed are written.
+	ids := map[string]string{} // backend request id → accessbot request id
+	var known []string
+	for _, ext := range order {
+		for _, a := range byRequest[ext] {
+			if id := before[a.ID]; id != "" {
+				ids[ext] = id
+				known = append(known, id)
+				break
+			}
+		}
+	}
+	snaps, err := s.store.Snapshots(ctx, known)
+	if err != nil {
+		snaps = nil // each request is then read by its transition
+	}
 	for _, ext := range order {
 		as := byRequest[ext]
-		id, err := s.deskRequest(ctx, name, as[0])
-		if err == nil {
+		id, err := ids[ext], error(nil)
+		if id == "" {
+			id, err = s.deskRequest(ctx, name, as[0])
+		}
+		if snap, ok := snaps[id]; err == nil && (!ok || deskChanged(snap.Request, as)) {
 			err = s.observeOpen(ctx, id, as, plan)
 		}
 		if err != nil {
@@ -267,6 +288,24 @@ func (s *Service) observeOpen(ctx context.Context, id string, open []BackendAppr
 		return nil
 	}
 	return err
+}
+
+// deskChanged reports whether observeOpen would change r for the open approvals the
+// backend lists: one it does not know, or one whose owner changed.
+func deskChanged(r *Request, open []BackendApproval) bool {
+	if r.Desk == nil {
+		return false
+	}
+	for _, a := range open {
+		known := r.Desk.approval(a.ID)
+		switch {
+		case known == nil || known.Status == ApprovalMoved && known.InChat:
+			return true
+		case known.Status == ApprovalPending && (known.Owner != a.Owner || !samePeople(known.Approvers, a.Approvers)):
+			return true
+		}
+	}
+	return false
 }
 
 func samePeople(a, b []Person) bool {
@@ -453,20 +492,7 @@ func (s *Service) keepIntent(ctx context.Context, r *Request, in DecideInput, a 
 	if !in.Approve {
 		verb = "rejection"
 	}
-	title := BackendTitle(r.Item.Backend)
-	why := "accessbot decides in " + title + " as you, so that it records you as the approver: connect your account once"
-	if errors.Is(cause, ErrConnectAgain) {
-		why = "your connected " + title + " account no longer works: connect it again"
-	}
-	return &ConnectFirst{Backend: r.Item.Backend, Problem: &Problem{Err: cause, Message: fmt.Sprintf(
-		"%s with `connect %s`. Your %s of %s is kept and carried out as soon as you have.", capitalise(why), r.Item.Backend, verb, r.ID)}}
-}
-
-func capitalise(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return s.connectFirst(r, cause, fmt.Sprintf("Your %s of %s is kept and carried out as soon as you have.", verb, r.ID))
 }
 
 // Connected carries out the clicks someone made before they connected their account at
@@ -552,7 +578,7 @@ func (s *Service) Forward(ctx context.Context, in ForwardInput) (*Request, error
 	}
 	as, err := s.accountFor(ctx, r, p)
 	if err != nil {
-		return nil, s.connectFirst(r, err, "forward")
+		return nil, s.connectFirst(r, err, fmt.Sprintf("Then forward %s again.", r.ID))
 	}
 	var got BackendApproval
 	err = s.call(r.Item.Backend, "forward", func() (err error) {
@@ -585,19 +611,20 @@ func (s *Service) accountFor(ctx context.Context, r *Request, p Person) (Account
 	return s.accounts.Account(ctx, r.Item.Backend, p.Email)
 }
 
-// connectFirst says that accessbot can do what for someone only once they have connected
-// their account at r's backend; any other error passes through.
-func (s *Service) connectFirst(r *Request, err error, what string) error {
+// connectFirst says that accessbot can act for someone in r's backend only once they have
+// connected their account there, and then, in next, what becomes of what they asked; any
+// other error passes through.
+func (s *Service) connectFirst(r *Request, err error, next string) error {
 	if !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrConnectAgain) {
 		return err
 	}
 	title := BackendTitle(r.Item.Backend)
-	why := "accessbot acts in " + title + " as you, so that it records you: connect your account once"
+	why := title + " records who decides, so accessbot acts there as you: connect your account once"
 	if errors.Is(err, ErrConnectAgain) {
-		why = "your connected " + title + " account no longer works: connect it again"
+		why = "Your connected " + title + " account no longer works: connect it again"
 	}
 	return &ConnectFirst{Backend: r.Item.Backend, Problem: &Problem{Err: err, Message: fmt.Sprintf(
-		"%s with `connect %s`, then %s %s again.", capitalise(why), r.Item.Backend, what, r.ID)}}
+		"%s with `connect %s`. %s", why, r.Item.Backend, next)}}
 }
 
 // deskReminderDue reminds the approvers of each of r's open approvals whose reminder has

@@ -157,14 +157,7 @@ func TestDesk_EntrasTwoStagesDecidedInTeamsAndSlackAsThePeopleTheyAre(t *testing
 	assert.Contains(t, w.card("UBOB"), "Approved by Bob")
 	assert.Contains(t, w.card("UERIN"), "Approved by Bob", "the other member's card says who decided")
 	assert.NotContains(t, w.card("UERIN"), "[ Approve ]")
-	var updated []string
-	for _, c := range w.teams.Calls() {
-		if c.Method == http.MethodPut {
-			updated = append(updated, teamsfake.CardText(teamsfake.CardOf(c.Activity)))
-		}
-	}
-	require.NotEmpty(t, updated, "Alice's Teams card was redrawn in place")
-	assert.Contains(t, updated[len(updated)-1], "Approved by Alice")
+	assert.Contains(t, w.lastRedrawn(), "Approved by Alice", "Alice's Teams card was redrawn in place")
 }
 
 // A request made in My Access reaches its approver as a card within one poll; a denial
@@ -188,14 +181,7 @@ func TestDesk_ARequestMadeInMyAccessAndDeniedThereShowsInChat(t *testing.T) {
 	w.connectToMicrosoft(w.sayTeams("29:alice", "connect entra"), "alice")
 	require.NoError(t, w.graph.DecideInMyAccess(id, emAlice, false, "not this quarter"))
 	w.poll()
-	var updated []string
-	for _, c := range w.teams.Calls() {
-		if c.Method == http.MethodPut {
-			updated = append(updated, teamsfake.CardText(teamsfake.CardOf(c.Activity)))
-		}
-	}
-	require.NotEmpty(t, updated, "Alice's card was redrawn in place")
-	card = updated[len(updated)-1]
+	card = w.lastRedrawn()
 	assert.Contains(t, card, "Rejected by Alice (alice@example.com) in Microsoft Entra")
 	assert.Contains(t, card, "not this quarter")
 	assert.Contains(t, card, "Step: 1 of 2")

@@ -107,6 +107,19 @@ func (w *world) execute(user, verb, id string, inputs map[string]any) map[string
 	return resp
 }
 
+// lastRedrawn is the text of the card Teams last redrew in place (a PUT of an activity).
+func (w *world) lastRedrawn() string {
+	w.t.Helper()
+	var last string
+	for _, c := range w.teams.Calls() {
+		if c.Method == http.MethodPut {
+			last = teamsfake.CardText(teamsfake.CardOf(c.Activity))
+		}
+	}
+	require.NotEmpty(w.t, last, "no card was redrawn in place")
+	return last
+}
+
 // sentTo lists the cards posted to a Teams conversation, as text.
 func (w *world) sentTo(conversation string) []string {
 	var out []string
