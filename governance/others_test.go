@@ -71,11 +71,11 @@ func TestAuthorisationMatrix_RequestsForOthers(t *testing.T) {
 			require.Error(t, err, "nobody else may cancel it")
 			_, err = b.decide(r.ID, tt.approver, true)
 			require.NoError(t, err)
-			assert.Equal(t, governance.StateActive, b.get(r.ID).State)
-			grant, ok, err := b.store.Grant(context.Background(), r.ID)
-			require.NoError(t, err)
-			require.True(t, ok)
-			assert.Equal(t, tt.forWhom, grant.Grantee.Email, "granted to the person it is for")
+			granted := b.get(r.ID)
+			assert.Equal(t, governance.StateActive, granted.State)
+			require.NotNil(t, granted.Submission)
+			assert.Equal(t, "builtin:"+r.ID, granted.Submission.ExternalID)
+			assert.Equal(t, tt.forWhom, granted.Requester.Email, "granted to the person it is for")
 		})
 	}
 }

@@ -230,16 +230,6 @@ type ChatUser struct {
 	HomeSeen time.Time `json:"homeSeen,omitzero"`
 }
 
-// GrantRecord is a grant held by the built-in backend, where accessbot is the system of record.
-type GrantRecord struct {
-	RequestID string    `json:"request"`
-	Item      ItemRef   `json:"item"`
-	Grantee   Person    `json:"grantee"`
-	Start     time.Time `json:"start"`
-	End       time.Time `json:"end,omitzero"`
-	RevokedAt time.Time `json:"revokedAt,omitzero"`
-}
-
 // Identity is a person as a governance backend knows them.
 type Identity struct {
 	ID    string

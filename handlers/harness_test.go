@@ -402,9 +402,10 @@ func (w *world) lastDM(user string) string {
 // grantEnd is when the built-in backend's grant of request id ends; there must be one.
 func (w *world) grantEnd(id string) time.Time {
 	w.t.Helper()
-	g, ok, err := w.store.Grant(context.Background(), id)
+	backend, err := builtin.New(w.store, builtin.Options{Clock: w.clock})
 	require.NoError(w.t, err)
-	require.True(w.t, ok, "the built-in backend recorded a grant for %s", id)
+	g, err := backend.Status(context.Background(), governance.Submission{ExternalID: "builtin:" + id})
+	require.NoError(w.t, err, "the built-in backend holds a grant for %s", id)
 	return g.End
 }
 
@@ -412,11 +413,14 @@ func (w *world) grantEnd(id string) time.Time {
 func (w *world) dmText(user string) string { return strings.Join(w.dms(user), "\n") }
 
 // state is the state request id is in now.
-func (w *world) state(id string) governance.State {
+func (w *world) state(id string) governance.State { return w.request(id).State }
+
+// request is request id as stored now.
+func (w *world) request(id string) *governance.Request {
 	w.t.Helper()
 	r, err := w.store.Get(context.Background(), id)
 	require.NoError(w.t, err)
-	return r.State
+	return r
 }
 
 // startedWith is a started world with catalog and backend be, on the clock be and its fake

@@ -1,6 +1,8 @@
 // Package builtin is the governance backend where accessbot itself is the system of
-// record: a grant is recorded with its end time in accessbot's store, and optionally a
-// signed JSON webhook tells a fulfilment service to carry it out.
+// record: a grant is the request's own submission, recorded with its end time in
+// accessbot's store when the request is submitted, and optionally a signed JSON webhook
+// tells a fulfilment service to carry it out. There is no second copy of a grant to keep
+// in step with the request: the backend reads its grants from the requests.
 //
 // It knows nothing of chat platforms or of the other backends.
 package builtin
@@ -26,10 +28,10 @@ import (
 // Name is the backend name catalog items use.
 const Name = "builtin"
 
-// Ledger keeps the grants; accessbot's Store implements it.
+// Ledger holds the requests whose submissions are the grants; accessbot's Store
+// implements it.
 type Ledger interface {
-	SaveGrant(ctx context.Context, g governance.GrantRecord) error
-	Grant(ctx context.Context, requestID string) (governance.GrantRecord, bool, error)
+	Get(ctx context.Context, id string) (*governance.Request, error)
 }
 
 // Options configure the backend.
@@ -96,21 +98,19 @@ func (b *Backend) SearchCatalog(_ context.Context, query string) ([]governance.I
 	return out, nil
 }
 
-// Submit records the grant (after the webhook, if any, accepted it). Submitting the same
-// request again records the same grant again, so retries are harmless.
+// Submit grants the access (after the webhook, if any, accepted it). The grant is
+// recorded when accessbot records the submission it returns; submitting the same request
+// again grants the same access again, so retries are harmless.
 func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Submission, error) {
-	rec := governance.GrantRecord{RequestID: g.RequestID, Item: g.Item,
+	rec := grantRecord{RequestID: g.RequestID, Item: g.Item,
 		Grantee: governance.Person{Email: g.Identity.Email, Name: g.Requester.Name}, Start: g.Start, End: g.End}
 	if err := b.notify(ctx, "grant", rec, g.Reason, g.ApprovedBy); err != nil {
 		return governance.Submission{}, err
 	}
-	if err := b.ledger.SaveGrant(ctx, rec); err != nil {
-		return governance.Submission{}, fmt.Errorf("record grant %s: %w", g.RequestID, err)
-	}
 	return b.submission(rec), nil
 }
 
-// Status reads the grant back from the ledger.
+// Status reads the grant from its request.
 func (b *Backend) Status(ctx context.Context, s governance.Submission) (governance.Submission, error) {
 	rec, err := b.grant(ctx, strings.TrimPrefix(s.ExternalID, Name+":"))
 	if err != nil {
@@ -119,7 +119,7 @@ func (b *Backend) Status(ctx context.Context, s governance.Submission) (governan
 	return b.submission(rec), nil
 }
 
-// Extend moves the end of a grant.
+// Extend moves the end of a grant; accessbot records the new end on the request.
 func (b *Backend) Extend(ctx context.Context, g governance.Grant, end time.Time) (governance.Submission, error) {
 	rec, err := b.grant(ctx, g.RequestID)
 	if err != nil {
@@ -129,47 +129,50 @@ func (b *Backend) Extend(ctx context.Context, g governance.Grant, end time.Time)
 	if err := b.notify(ctx, "extend", rec, g.Reason, g.ApprovedBy); err != nil {
 		return governance.Submission{}, err
 	}
-	if err := b.ledger.SaveGrant(ctx, rec); err != nil {
-		return governance.Submission{}, fmt.Errorf("extend grant %s: %w", g.RequestID, err)
-	}
 	return b.submission(rec), nil
 }
 
-// Revoke ends a grant now.
+// Revoke ends a grant now; accessbot records it on the request. A grant already revoked
+// is left alone.
 func (b *Backend) Revoke(ctx context.Context, g governance.Grant) error {
 	rec, err := b.grant(ctx, g.RequestID)
-	if err != nil {
+	if err != nil || rec.revoked {
 		return err
 	}
-	if !rec.RevokedAt.IsZero() {
-		return nil
-	}
-	rec.RevokedAt = b.opts.Clock.Now()
-	if err := b.notify(ctx, "revoke", rec, "", governance.Person{}); err != nil {
-		return err
-	}
-	return b.ledger.SaveGrant(ctx, rec)
+	return b.notify(ctx, "revoke", rec, "", governance.Person{})
 }
 
 // Cancel has nothing to withdraw: built-in grants take effect at once.
 func (b *Backend) Cancel(context.Context, governance.Submission) error { return nil }
 
-func (b *Backend) grant(ctx context.Context, id string) (governance.GrantRecord, error) {
-	rec, ok, err := b.ledger.Grant(ctx, id)
-	if err != nil {
-		return rec, fmt.Errorf("read grant %s: %w", id, err)
-	}
-	if !ok {
-		return rec, governance.Permanent(fmt.Errorf("no built-in grant for %s: %w", id, governance.ErrNotFound))
-	}
-	return rec, nil
+// grantRecord is a grant as the request that holds it says.
+type grantRecord struct {
+	RequestID string
+	Item      governance.ItemRef
+	Grantee   governance.Person
+	Start     time.Time
+	End       time.Time // zero: no end
+	revoked   bool
 }
 
-func (b *Backend) submission(rec governance.GrantRecord) governance.Submission {
+// grant reads the grant of request id: its recorded submission.
+func (b *Backend) grant(ctx context.Context, id string) (grantRecord, error) {
+	r, err := b.ledger.Get(ctx, id)
+	if errors.Is(err, governance.ErrNotFound) || (err == nil && (r.Submission == nil || r.Item.Backend != Name)) {
+		return grantRecord{}, governance.Permanent(fmt.Errorf("no built-in grant for %s: %w", id, governance.ErrNotFound))
+	}
+	if err != nil {
+		return grantRecord{}, fmt.Errorf("read grant %s: %w", id, err)
+	}
+	return grantRecord{RequestID: r.ID, Item: r.Item, Grantee: governance.Person{Email: strings.ToLower(r.Requester.Email), Name: r.Requester.Name},
+		Start: r.Submission.Start, End: r.Submission.End, revoked: r.State == governance.StateRevoked}, nil
+}
+
+func (b *Backend) submission(rec grantRecord) governance.Submission {
 	s := governance.Submission{Backend: Name, ExternalID: Name + ":" + rec.RequestID, State: governance.StateActive, Start: rec.Start, End: rec.End}
 	now := b.opts.Clock.Now()
 	switch {
-	case !rec.RevokedAt.IsZero():
+	case rec.revoked:
 		s.State, s.Detail = governance.StateRevoked, "revoked"
 	case !rec.End.IsZero() && !now.Before(rec.End):
 		s.State, s.Detail = governance.StateExpired, "ended"
@@ -206,7 +209,7 @@ func Sign(secret string, ts int64, body []byte) string {
 	return "v1=" + hex.EncodeToString(m.Sum(nil))
 }
 
-func (b *Backend) notify(ctx context.Context, kind string, rec governance.GrantRecord, reason string, by governance.Person) error {
+func (b *Backend) notify(ctx context.Context, kind string, rec grantRecord, reason string, by governance.Person) error {
 	if b.opts.WebhookURL == "" {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,27 +19,31 @@ import (
 	"github.com/accessbot/accessbot/governance"
 )
 
-// memLedger is an in-memory ledger; the Redis one is tested in governance/redis.
+// memLedger holds requests in memory, as accessbot's store does (tested in governance/redis).
 type memLedger struct {
 	mu sync.Mutex
-	m  map[string]governance.GrantRecord
+	m  map[string]*governance.Request
 }
 
-func (l *memLedger) SaveGrant(_ context.Context, g governance.GrantRecord) error {
+func (l *memLedger) Get(_ context.Context, id string) (*governance.Request, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.m[id]
+	if !ok {
+		return nil, fmt.Errorf("request %s: %w", id, governance.ErrNotFound)
+	}
+	return r, nil
+}
+
+// record keeps what accessbot records of a submission: the request with it, in state.
+func (l *memLedger) record(g governance.Grant, sub governance.Submission, state governance.State) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {
-		l.m = map[string]governance.GrantRecord{}
+		l.m = map[string]*governance.Request{}
 	}
-	l.m[g.RequestID] = g
-	return nil
-}
-
-func (l *memLedger) Grant(_ context.Context, id string) (governance.GrantRecord, bool, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	g, ok := l.m[id]
-	return g, ok, nil
+	l.m[g.RequestID] = &governance.Request{ID: g.RequestID, Item: g.Item, Requester: governance.Person{Email: g.Identity.Email},
+		State: state, Submission: &sub}
 }
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -49,7 +54,7 @@ func grant() governance.Grant {
 		ApprovedBy: governance.Person{Email: "alice@example.com"}, Start: t0, End: t0.Add(8 * time.Hour)}
 }
 
-func TestSubmit_RecordsGrantWithEndTime(t *testing.T) {
+func TestSubmit_GrantsWithEndTimeReadBackFromItsRequest(t *testing.T) {
 	clock := governance.NewManualClock(t0)
 	l := &memLedger{}
 	b, err := New(l, Options{Clock: clock})
@@ -59,29 +64,47 @@ func TestSubmit_RecordsGrantWithEndTime(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateActive, sub.State)
 	assert.Equal(t, t0.Add(8*time.Hour), sub.End)
+	assert.Equal(t, "builtin:AR-7", sub.ExternalID)
 
-	rec, ok, _ := l.Grant(context.Background(), "AR-7")
-	require.True(t, ok)
-	assert.Equal(t, "carol@example.com", rec.Grantee.Email)
+	_, err = b.Status(context.Background(), sub)
+	assert.True(t, governance.IsPermanent(err), "a grant whose submission was never recorded does not exist")
+	assert.ErrorIs(t, err, governance.ErrNotFound)
 
-	clock.Advance(8 * time.Hour)
+	l.record(grant(), sub, governance.StateActive)
 	st, err := b.Status(context.Background(), sub)
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateActive, st.State)
+	clock.Advance(8 * time.Hour)
+	st, err = b.Status(context.Background(), sub)
 	require.NoError(t, err)
 	assert.Equal(t, governance.StateExpired, st.State, "after its end the grant reads as ended")
 }
 
-func TestRevoke_IsRecordedOnce(t *testing.T) {
-	clock := governance.NewManualClock(t0)
+func TestRevoke_TellsTheFulfilmentServiceUntilTheRequestIsRevoked(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev WebhookEvent
+		_ = json.NewDecoder(r.Body).Decode(&ev)
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, ev.Type+" "+ev.RequestID+" "+ev.Grantee.Email)
+	}))
+	defer srv.Close()
 	l := &memLedger{}
-	b, _ := New(l, Options{Clock: clock})
-	_, err := b.Submit(context.Background(), grant())
+	b, err := New(l, Options{WebhookURL: srv.URL, WebhookSecret: "s", Clock: governance.NewManualClock(t0)})
 	require.NoError(t, err)
-	clock.Advance(time.Hour)
+	sub, err := b.Submit(context.Background(), grant())
+	require.NoError(t, err)
+	l.record(grant(), sub, governance.StateActive)
+
 	require.NoError(t, b.Revoke(context.Background(), grant()))
-	clock.Advance(time.Hour)
-	require.NoError(t, b.Revoke(context.Background(), grant()))
-	rec, _, _ := l.Grant(context.Background(), "AR-7")
-	assert.Equal(t, t0.Add(time.Hour), rec.RevokedAt)
+	l.record(grant(), sub, governance.StateRevoked)
+	require.NoError(t, b.Revoke(context.Background(), grant()), "revoking again is done already")
+	assert.Equal(t, []string{"grant AR-7 carol@example.com", "revoke AR-7 carol@example.com"}, got)
+	st, err := b.Status(context.Background(), sub)
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateRevoked, st.State)
 
 	err = b.Revoke(context.Background(), governance.Grant{RequestID: "AR-404"})
 	assert.True(t, governance.IsPermanent(err), "revoking a grant that does not exist cannot succeed later")
@@ -148,8 +171,6 @@ func TestWebhook_SignedAndRetriedOrRefusedByStatus(t *testing.T) {
 				require.True(t, errors.As(err, &ra))
 				assert.Equal(t, tt.after, ra.After)
 			}
-			_, recorded, _ := l.Grant(context.Background(), g.RequestID)
-			assert.False(t, recorded, "a grant the fulfilment service did not accept is not recorded")
 		})
 	}
 }

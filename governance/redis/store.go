@@ -1,6 +1,6 @@
 // Package redis is accessbot's Store on Redis (go-redis v9): requests, their indexes, the
-// due-time index, the outbox, the audit trail, message references, the chat-user cache
-// and the built-in backend's ledger. It works on a single Redis, Sentinel or Cluster, and
+// due-time index, the outbox, the audit trail, message references and the chat-user
+// cache. It works on a single Redis, Sentinel or Cluster, and
 // on the embedded in-process server (miniredis).
 //
 // Requests are spread over Options.Shards shards. Each shard's keys carry the hash tag
@@ -541,33 +541,4 @@ func (s *Store) SaveChatUser(ctx context.Context, u governance.ChatUser, ttl tim
 		return fmt.Errorf("cache chat user %s:%s: %w", u.Platform, u.ID, err)
 	}
 	return nil
-}
-
-// SaveGrant records a grant of the built-in backend; saving the same request's grant
-// again overwrites it.
-func (s *Store) SaveGrant(ctx context.Context, g governance.GrantRecord) error {
-	b, err := json.Marshal(g)
-	if err != nil {
-		return err
-	}
-	if err := s.rdb.Set(ctx, s.k.grant(g.RequestID), b, 0).Err(); err != nil {
-		return fmt.Errorf("save grant %s: %w", g.RequestID, err)
-	}
-	return nil
-}
-
-// Grant reads a grant of the built-in backend; ok is false when there is none.
-func (s *Store) Grant(ctx context.Context, requestID string) (governance.GrantRecord, bool, error) {
-	var g governance.GrantRecord
-	b, err := s.rdb.Get(ctx, s.k.grant(requestID)).Bytes()
-	if errors.Is(err, goredis.Nil) {
-		return g, false, nil
-	}
-	if err != nil {
-		return g, false, fmt.Errorf("read grant %s: %w", requestID, err)
-	}
-	if err := json.Unmarshal(b, &g); err != nil {
-		return g, false, fmt.Errorf("decode grant %s: %w", requestID, err)
-	}
-	return g, true, nil
 }

@@ -385,29 +385,6 @@ func TestChatUserCache_FindsAUserByIdAndByEmail(t *testing.T) {
 	}
 }
 
-func TestGrantLedger_SavingAgainOverwrites(t *testing.T) {
-	ctx := context.Background()
-	s := newStore(t, Options{})
-	_, ok, err := s.Grant(ctx, "AR-1")
-	require.NoError(t, err)
-	assert.False(t, ok)
-
-	g := governance.GrantRecord{RequestID: "AR-1", Item: governance.ItemRef{ID: "vpn", Backend: "builtin"},
-		Grantee: governance.Person{Email: "carol@example.com"}, Start: t0, End: t0.Add(time.Hour)}
-	require.NoError(t, s.SaveGrant(ctx, g))
-	require.NoError(t, s.SaveGrant(ctx, g))
-	got, ok, err := s.Grant(ctx, "AR-1")
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, g, got)
-
-	g.RevokedAt = t0.Add(30 * time.Minute)
-	require.NoError(t, s.SaveGrant(ctx, g))
-	got, _, err = s.Grant(ctx, "AR-1")
-	require.NoError(t, err)
-	assert.Equal(t, g, got)
-}
-
 func TestKeys_EverythingOneTransitionTouchesSharesOneHashTag(t *testing.T) {
 	ctx := context.Background()
 	client := redistest.Client(t)
@@ -423,7 +400,6 @@ func TestKeys_EverythingOneTransitionTouchesSharesOneHashTag(t *testing.T) {
 		v, err := s.SaveMessageRef(ctx, id, governance.MessageRef{Platform: "slack", Recipient: "alice@example.com"})
 		require.NoError(t, err)
 		assert.Equal(t, int64(2), v, "the version as stored when the card was saved")
-		require.NoError(t, s.SaveGrant(ctx, governance.GrantRecord{RequestID: id}))
 	}
 	_, _, err := s.ReserveID(ctx, "k", "", "")
 	require.NoError(t, err)
