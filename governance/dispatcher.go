@@ -19,6 +19,7 @@ type Dispatcher struct {
 	workers     int
 	poll        time.Duration
 	maxAttempts int
+	ackWithin   time.Duration
 	wake        chan struct{}
 
 	promoted time.Time // when Run last promoted due retries
@@ -46,11 +47,17 @@ func WithMaxAttempts(n int) DispatcherOption {
 	return func(x *Dispatcher) { x.maxAttempts = max(1, n) }
 }
 
+// WithAckWithin sets how long a delivered task waits for its acknowledgement while its
+// pass is still going (a slow backend call in it). Default 1s.
+func WithAckWithin(d time.Duration) DispatcherOption {
+	return func(x *Dispatcher) { x.ackWithin = max(time.Millisecond, d) }
+}
+
 // NewDispatcher returns a dispatcher for svc's outbox. consumer names this process in the
 // store's consumer group; give each replica its own (the pod name).
 func NewDispatcher(svc *Service, consumer string, opts ...DispatcherOption) *Dispatcher {
 	d := &Dispatcher{svc: svc, consumer: consumer, batch: 64, workers: 8, poll: 500 * time.Millisecond,
-		maxAttempts: 10, wake: make(chan struct{}, 1)}
+		maxAttempts: 10, ackWithin: time.Second, wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(d)
 	}
@@ -131,7 +138,10 @@ func (d *Dispatcher) Drain(ctx context.Context) error {
 }
 
 // runOnce makes one pass. Deliveries run on pool's workers, or on goroutines of their own
-// when pool is nil.
+// when pool is nil. The tasks the deliveries themselves enqueue and claim for this process
+// (a submission recorded, the notice that it was) are delivered in the same pass, without
+// a round trip to ask for them, up to passRounds rounds. The tasks are acknowledged
+// together when the pass ends (acker).
 func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote bool, scope ClaimScope, pool chan<- func()) (int, error) {
 	s := d.svc
 	if promote {
@@ -146,25 +156,41 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote b
 	// Claimed tasks are finished even when ctx ends meanwhile, within grace.
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
-	snaps := d.snapshots(work, tasks)
+	acks := &acker{svc: s, ctx: work, within: d.ackWithin}
+	defer acks.flush()
+	claimed := len(tasks)
+	for round := 0; len(tasks) > 0; round++ {
+		d.deliverAll(work, tasks, acks, pool)
+		if round+1 == passRounds {
+			break
+		}
+		tasks, _ = s.store.ClaimTasks(work, d.consumer, d.batch, ClaimHanded) // asks the store nothing
+	}
+	return claimed, nil
+}
+
+// passRounds bounds how often a pass takes the tasks its own deliveries made, so that
+// under a steady stream of them its acknowledgements still go out.
+const passRounds = 4
+
+// deliverAll delivers tasks, at most d.workers at once, and returns when all are done.
+func (d *Dispatcher) deliverAll(ctx context.Context, tasks []Task, acks *acker, pool chan<- func()) {
+	snaps := d.snapshots(ctx, tasks)
 	sem := make(chan struct{}, d.workers)
 	var wg sync.WaitGroup
-	acks := &acker{svc: s}
-	claimed := len(tasks)
-	tasks = coalesceHomes(work, tasks, acks)
-	for _, t := range tasks {
+	for _, t := range coalesceHomes(tasks, acks) {
 		sem <- struct{}{}
 		wg.Add(1)
 		deliver := func() {
 			defer func() { <-sem; wg.Done() }()
 			start := time.Now()
-			card, err := d.deliver(work, t, snaps)
+			card, err := d.deliver(ctx, t, snaps)
 			d.svc.obs.Delivered(t.Kind, time.Since(start), err)
 			if err == nil {
-				acks.done(work, t, card)
+				acks.done(t, card)
 				return
 			}
-			d.finish(work, t, err)
+			d.finish(ctx, t, err)
 		}
 		if pool != nil {
 			pool <- deliver
@@ -173,19 +199,18 @@ func (d *Dispatcher) runOnce(ctx context.Context, grace time.Duration, promote b
 		}
 	}
 	wg.Wait()
-	return claimed, nil
 }
 
 // coalesceHomes keeps one TaskHome per person of a pass and acknowledges the others: a
 // home view is drawn whole from the store as it is when delivered, so one drawing shows
 // every change that asked for one. It returns the tasks to deliver.
-func coalesceHomes(ctx context.Context, tasks []Task, acks *acker) []Task {
+func coalesceHomes(tasks []Task, acks *acker) []Task {
 	seen := map[string]bool{}
 	kept := tasks[:0:0]
 	for _, t := range tasks {
 		if t.Kind == TaskHome {
 			if seen[t.To] {
-				acks.done(ctx, t, nil)
+				acks.done(t, nil)
 				continue
 			}
 			seen[t.To] = true
@@ -195,50 +220,73 @@ func coalesceHomes(ctx context.Context, tasks []Task, acks *acker) []Task {
 	return kept
 }
 
-// acker acknowledges each delivered task as soon as it is done, so that a process that
-// dies in the middle of a pass leaves only its undelivered tasks to be delivered again.
-// Whoever finishes a delivery while no acknowledgement is on its way sends every task then
-// waiting, in one round trip, so under load one round trip still carries several. A card
-// a task sent is saved in the same round trip as the task's acknowledgement. An
-// acknowledgement that fails (Redis away for a moment) is sent again until it lands or ctx
-// ends: a task left unacknowledged is delivered a second time after ReclaimAfter, and a
-// notice said twice is what this is here to prevent.
+// acker acknowledges the delivered tasks of a pass in one round trip when the pass ends,
+// or a moment (WithAckWithin) after the first was delivered if the pass is still going then (a slow
+// backend call in it). A task delivered and not yet acknowledged when its process dies is
+// delivered again after ReclaimAfter: a card update is redrawn, a submission finds its
+// request moved on, and a notice finds its delivery marker and is not said twice. A card
+// a task sent is saved sooner, at once unless another acknowledgement is on its way (then
+// with what follows it): a card whose reference was not saved would be sent a second
+// time by whoever takes its task over. The cards are saved in the same round trip as the
+// acknowledgements. An acknowledgement that fails (Redis away for a moment) is sent again
+// until it lands or the pass's context ends.
 type acker struct {
 	svc     *Service
-	mu      sync.Mutex
+	ctx     context.Context // the pass's
+	within  time.Duration   // how long a delivered task waits while the pass goes on
+	mu      sync.Mutex      // guards waiting, cards and timer
 	waiting []Task
 	cards   []SentCard
-	sending bool
+	timer   *time.Timer
+	sending sync.Mutex // held while acknowledgements are on their way
 }
 
 // ackRetry is the first wait before an acknowledgement is sent again; it doubles, up to a
 // second, until the pass's context ends.
 const ackRetry = 20 * time.Millisecond
 
-func (a *acker) done(ctx context.Context, t Task, card *SentCard) {
+func (a *acker) done(t Task, card *SentCard) {
 	a.mu.Lock()
 	a.waiting = append(a.waiting, t)
 	if card != nil {
 		a.cards = append(a.cards, *card)
 	}
-	if a.sending {
-		a.mu.Unlock()
-		return
+	if a.timer == nil {
+		a.timer = time.AfterFunc(a.within, a.flush)
 	}
-	a.sending = true
-	for len(a.waiting) > 0 {
-		batch, cards := a.waiting, a.cards
-		a.waiting, a.cards = nil, nil
-		a.mu.Unlock()
-		a.send(ctx, batch, cards)
-		a.mu.Lock()
-	}
-	a.sending = false
 	a.mu.Unlock()
+	if card != nil && a.sending.TryLock() {
+		a.sendWaiting()
+	}
 }
 
-func (a *acker) send(ctx context.Context, batch []Task, cards []SentCard) {
-	s := a.svc
+// flush sends every acknowledgement waiting, after any already on its way.
+func (a *acker) flush() {
+	a.sending.Lock()
+	a.sendWaiting()
+}
+
+// sendWaiting sends what waits until nothing does, and lets go of a.sending.
+func (a *acker) sendWaiting() {
+	defer a.sending.Unlock()
+	for {
+		a.mu.Lock()
+		batch, cards := a.waiting, a.cards
+		a.waiting, a.cards = nil, nil
+		if a.timer != nil {
+			a.timer.Stop()
+			a.timer = nil
+		}
+		a.mu.Unlock()
+		if len(batch) == 0 {
+			return
+		}
+		a.send(batch, cards)
+	}
+}
+
+func (a *acker) send(batch []Task, cards []SentCard) {
+	s, ctx := a.svc, a.ctx
 	wait := ackRetry
 	for {
 		var versions []int64
@@ -455,6 +503,9 @@ func (d *Dispatcher) deliver(ctx context.Context, t Task, snaps map[string]Snaps
 // before acknowledging it, and another reclaimed it) is not sent: whether or not the first
 // one reached the person, a notice said twice is worse than one lost in that moment.
 func (s *Service) firstDelivery(ctx context.Context, t Task) (bool, error) {
+	if t.Marked {
+		return true, nil
+	}
 	first, err := s.store.FirstDelivery(ctx, t)
 	if err == nil && !first {
 		s.log.WarnContext(ctx, "outbox task was being sent when its consumer stopped; not sent again",

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,9 +59,10 @@ func TestDispatcher_ACardSentWhileTheRequestWasDecidedIsRedrawn(t *testing.T) {
 	assert.NotEqual(t, "update→bob@example.com:pending_approval", bob[0])
 }
 
-// A delivered task is acknowledged as soon as it is done, not when its pass ends: a
-// process that dies in the middle of a pass leaves only what it had not delivered yet.
-func TestDispatcher_EachDeliveryIsAcknowledgedAtOnce(t *testing.T) {
+// A card is saved, and its task acknowledged, as soon as it is sent, not when its pass
+// ends: a card whose reference was not saved would be sent again by whoever took its task
+// over.
+func TestDispatcher_EachCardIsSavedAtOnce(t *testing.T) {
 	b := newBed(t, governance.Schedule{})
 	ctx := context.Background()
 	b.ask("pair")
@@ -157,6 +159,112 @@ func TestDispatcher_ANoticeBeingSentWhenItsConsumerStoppedIsNotSentAgain(t *test
 			assert.Zero(t, n, "acknowledged either way")
 		})
 	}
+}
+
+// countedAcks is a store that counts the round trips that acknowledge tasks.
+type countedAcks struct {
+	governance.Store
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *countedAcks) AckTask(ctx context.Context, ts ...governance.Task) error {
+	_, err := c.AckWithCards(ctx, nil, ts...)
+	return err
+}
+
+func (c *countedAcks) AckWithCards(ctx context.Context, cards []governance.SentCard, ts ...governance.Task) ([]int64, error) {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return c.Store.AckWithCards(ctx, cards, ts...)
+}
+
+// heldBackend is the built-in backend with submissions that wait to be let go.
+type heldBackend struct {
+	governance.Backend
+	held chan struct{}
+}
+
+func (h *heldBackend) Submit(ctx context.Context, g governance.Grant) (governance.Submission, error) {
+	<-h.held
+	return h.Backend.Submit(ctx, g)
+}
+
+// An approval's pass submits the grant, and in the same pass delivers what recording the
+// submission enqueued for this process (the requester told their access is active), with
+// no round trip to ask for it; every task of the pass is acknowledged in one round trip.
+func TestDispatcher_APassDeliversWhatItsDeliveriesEnqueuedAndAcknowledgesOnce(t *testing.T) {
+	b := newBed(t, governance.Schedule{})
+	ctx := context.Background()
+	counted := &countedAcks{Store: b.store}
+	svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: counted,
+		Backends: []governance.Backend{mustBuiltin(t, b)}, Notifier: b.rec, Clock: b.clock, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	d := governance.NewDispatcher(svc, "one")
+	_, err = b.store.ClaimTasks(ctx, "one", 10, governance.ClaimWoken) // as a running dispatcher does once woken
+	require.NoError(t, err)
+	id := b.request("db")
+	counted.calls = 0
+
+	_, err = svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+	_, err = d.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"approved→carol@example.com", "active→carol@example.com"}, notices(b.rec.Take()),
+		"one pass: the approval, the grant and its notice")
+	assert.Equal(t, governance.StateActive, b.get(id).State)
+	assert.Equal(t, 1, counted.calls, "the pass's tasks acknowledged in one round trip")
+	n, _, err := b.store.OutboxDepth(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+// A pass held up by a slow delivery does not hold the acknowledgements of what it
+// delivered meanwhile for longer than WithAckWithin.
+func TestDispatcher_ASlowDeliveryDoesNotHoldTheOthersAcknowledgements(t *testing.T) {
+	b := newBed(t, governance.Schedule{})
+	ctx := context.Background()
+	held := &heldBackend{Backend: mustBuiltin(t, b), held: make(chan struct{})}
+	svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: b.store,
+		Backends: []governance.Backend{held}, Notifier: b.rec, Clock: b.clock, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	id := b.request("db")
+	_, err = svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+	waiting := func() int64 {
+		n, _, err := b.store.OutboxDepth(ctx)
+		require.NoError(t, err)
+		return n
+	}
+	before := waiting()
+	require.Greater(t, before, int64(1), "the submission and what the decision tells")
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := governance.NewDispatcher(svc, "one", governance.WithAckWithin(10*time.Millisecond)).RunOnce(ctx)
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return waiting() == 1 }, 10*time.Second, 5*time.Millisecond,
+		"everything but the held submission is acknowledged while it is held")
+	close(held.held)
+	require.NoError(t, <-done)
+	require.NoError(t, governance.NewDispatcher(svc, "one").Drain(ctx)) // what recording the submission enqueued
+	assert.Zero(t, waiting())
+	assert.ElementsMatch(t, []string{"approved→carol@example.com", "active→carol@example.com"}, notices(b.rec.Take()))
+}
+
+// notices keeps the notices of events.
+func notices(events []string) []string {
+	var out []string
+	for _, e := range events {
+		if !strings.HasPrefix(e, "card→") && !strings.HasPrefix(e, "update→") {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func mustBuiltin(t *testing.T, b *bed) governance.Backend {

@@ -146,6 +146,10 @@ const (
 	// ClaimWoken looks only where this process enqueued tasks since it last looked there:
 	// the cheap pass that follows a Wake, which under load is most passes.
 	ClaimWoken
+	// ClaimHanded takes only the tasks this process's own transitions claimed for it as
+	// they enqueued them, and asks the store nothing: a pass takes those its deliveries
+	// made (a submission recorded, and the notice that it was) before it ends.
+	ClaimHanded
 )
 
 // Effects are what a transition changes besides the request itself.
@@ -183,6 +187,10 @@ type Task struct {
 	// held for working hours is dropped when a later one supersedes it.
 	N       int `json:"n,omitempty"`
 	Attempt int `json:"attempt,omitempty"`
+	// Marked says the store set the task's delivery marker as it handed the task over
+	// (the script that enqueued it claimed it for this process): this is its first
+	// delivery, and FirstDelivery need not be asked.
+	Marked bool `json:"-"`
 }
 
 // AuditRecord is one entry of the audit trail: who did what, when, from where.

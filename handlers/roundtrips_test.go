@@ -21,10 +21,10 @@ import (
 // cards updated, the grant submitted and recorded and the requester told of both. They
 // are counted through the HTTP entry points, with the outbox dispatcher running as
 // `accessbot serve` runs it, so that none can creep back unseen. docs/performance.md
-// says where each goes, and why a click costs more than issue 21's 4.
+// says where each goes.
 const (
 	maxTripsPerCommand = 3
-	maxTripsPerClick   = 10
+	maxTripsPerClick   = 4
 )
 
 func TestRoundTrips_SlashCommandAndApproveClickStayWithinTheirBudget(t *testing.T) {

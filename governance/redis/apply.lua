@@ -31,14 +31,22 @@
 -- ARGV[15] consumer to claim the enqueued tasks for (its process delivers them without
 --          asking for them), or "" to leave them for whoever claims first
 -- ARGV[16] the outbox's consumer group ("workers")
+-- ARGV[17] one flag per enqueued task: "1" when it is a notice or an alert, whose delivery
+--          marker is set here when this script claims it for ARGV[15] (the process
+--          sends it straight away and asks no more; see outbox.go, "Delivery markers")
+-- ARGV[18] the delivery markers' key prefix on this shard, P:{sN}:sent: (the markers are
+--          named by entry ids this script makes, so they cannot be passed in KEYS; they
+--          carry the shard's hash tag, so they are on this script's slot)
+-- ARGV[19] how long a delivery marker is kept, ms
 --
 -- Returns 1 when written, 0 when create found the request already there,
 -- -1 when update found no request, -2 when update found another version.
 -- Nothing is written unless 1 is returned. With ARGV[14] "1" a write returns
--- {1, {field, ref, …}, {entry id, task JSON, …}, all} instead of 1: the cards, the tasks
--- claimed for ARGV[15] (the oldest undelivered entries of the outbox, up to as many as
--- were enqueued: mostly these, and another's left unclaimed when not), and all = 1 when
--- every task enqueued here was among them.
+-- {1, {field, ref, …}, {entry id, task JSON, …}, all, {entry id, …}} instead of 1: the
+-- cards, the tasks claimed for ARGV[15] (the oldest undelivered entries of the outbox, up
+-- to as many as were enqueued: mostly these, and another's left unclaimed when not), all =
+-- 1 when every task enqueued here was among them, and the claimed entries whose delivery
+-- markers were set.
 local mode = ARGV[1]
 if mode == "create" then
   if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
@@ -69,10 +77,12 @@ for i = 7, #KEYS do
 end
 
 local ntasks, ndue, nundue, naudit = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
-local at = 17
+local at = 20
 local lastTask = nil
-for _ = 1, ntasks do
+local marks = {} -- entry id → true for the notices and alerts enqueued here
+for i = 1, ntasks do
   lastTask = redis.call("XADD", KEYS[2], "*", "task", ARGV[at], "at", ARGV[9])
+  if string.sub(ARGV[17], i, i) == "1" then marks[lastTask] = true end
   at = at + 1
 end
 for _ = 1, ndue do
@@ -104,7 +114,7 @@ end
 if ARGV[14] == "1" then
   local cards = {}
   if mode == "update" then cards = redis.call("HGETALL", KEYS[6]) end
-  local claimed = {}
+  local claimed, marked = {}, {}
   if ARGV[15] ~= "" and ntasks > 0 then
     local function read()
       return redis.pcall("XREADGROUP", "GROUP", ARGV[16], ARGV[15], "COUNT", ntasks, "STREAMS", KEYS[2], ">")
@@ -123,11 +133,15 @@ if ARGV[14] == "1" then
         end
         claimed[#claimed + 1] = e[1]
         claimed[#claimed + 1] = task
+        if marks[e[1]] then
+          redis.call("SET", ARGV[18] .. e[1], "1", "PX", ARGV[19])
+          marked[#marked + 1] = e[1]
+        end
       end
     end
   end
   local all = 0 -- 1: every task enqueued here was claimed
   if #claimed > 0 and claimed[#claimed - 1] == lastTask then all = 1 end
-  return {1, cards, claimed, all}
+  return {1, cards, claimed, all, marked}
 end
 return 1

@@ -21,10 +21,11 @@ import (
 // ClaimTasks returns up to max tasks for consumer. ClaimEverywhere looks at every shard,
 // for tasks other consumers left unfinished for ReclaimAfter and for new ones; ClaimWoken
 // looks for new ones only, and only on the shards this Store enqueued tasks on since it
-// last looked there. Task.ID is "<shard>/<entry id>".
+// last looked there; ClaimHanded only hands over the tasks claimed for consumer when they
+// were enqueued, with no round trip. Task.ID is "<shard>/<entry id>".
 func (s *Store) ClaimTasks(ctx context.Context, consumer string, max int, scope governance.ClaimScope) ([]governance.Task, error) {
 	out := s.handed.take(consumer, max, scope)
-	if max -= len(out); max <= 0 {
+	if max -= len(out); max <= 0 || scope == governance.ClaimHanded {
 		return out, nil
 	}
 	var only []int
@@ -142,6 +143,12 @@ func (s *Store) AckWithCards(ctx context.Context, cards []governance.SentCard, t
 	return out, nil
 }
 
+// Delivery markers. A notice or an alert is marked as being sent right before it is
+// (FirstDelivery), so that a consumer that takes it over from one that stopped does not
+// say it a second time. One that a transition claimed for this process in the script
+// that enqueued it is marked in that script (apply.lua) and handed over with
+// Task.Marked: the process sends it straight away, without a round trip of its own.
+
 // FirstDelivery sets t's delivery marker (on its shard, SET NX) and reports whether it
 // was not set before. The marker outlives the time after which another consumer reclaims
 // an unacknowledged task.
@@ -150,12 +157,16 @@ func (s *Store) FirstDelivery(ctx context.Context, t governance.Task) (bool, err
 	if err != nil {
 		return false, err
 	}
-	first, err := s.rdb.SetNX(ctx, s.k.sent(shard, id), "1", 2*s.reclaimAfter+10*time.Minute).Result()
+	first, err := s.rdb.SetNX(ctx, s.k.sent(shard, id), "1", s.markerTTL()).Result()
 	if err != nil {
 		return false, fmt.Errorf("mark outbox task %s as being delivered: %w", t.ID, err)
 	}
 	return first, nil
 }
+
+// markerTTL is how long a delivery marker is kept: past the time after which another
+// consumer takes over an unacknowledged task, twice, with room to spare.
+func (s *Store) markerTTL() time.Duration { return 2*s.reclaimAfter + 10*time.Minute }
 
 // RetryTask finishes t and schedules a copy with Attempt+1 for at, in one script. When t
 // was already finished (another consumer took it over and acknowledged it), nothing is

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -315,4 +316,49 @@ func TestClaimTasks_ATransitionClaimsItsTasksForThisProcess(t *testing.T) {
 	taken, err := other.ClaimTasks(ctx, "other", 10, governance.ClaimEverywhere)
 	require.NoError(t, err)
 	assert.Subset(t, recipients(taken), []string{"alice@example.com", "bob@example.com"}, "taken over")
+}
+
+// A notice or an alert that a transition claims for this process is handed over with its
+// delivery marker already set, in the same script: the process sends it without a round
+// trip of its own, and a consumer that takes it over from a process that stopped does not
+// send it again. Other tasks, and tasks nobody claimed at enqueue, carry no marker.
+func TestClaimTasks_NoticesClaimedAtEnqueueComeMarked(t *testing.T) {
+	ctx := context.Background()
+	prefix := redistest.Prefix(t)
+	s := New(redistest.Client(t), Options{Prefix: prefix, ReclaimAfter: -1})
+	r := request("AR-1", "carol@example.com", "alice@example.com")
+	mustCreate(t, s, r, createEffects(r)) // nobody claims at enqueue yet
+	cards, err := s.ClaimTasks(ctx, "me", 10, governance.ClaimWoken)
+	require.NoError(t, err)
+	require.NoError(t, s.AckTask(ctx, cards...))
+
+	tasks := []governance.Task{{Kind: governance.TaskSubmit, RequestID: "AR-1"},
+		{Kind: governance.TaskNotify, RequestID: "AR-1", To: "carol@example.com", Notice: governance.NoticeApproved},
+		{Kind: governance.TaskAdminAlert, RequestID: "AR-1", To: "admins"}}
+	require.NoError(t, s.Update(ctx, next(r, governance.StateApproved), 1, governance.Effects{Tasks: tasks}))
+	handed, err := s.ClaimTasks(ctx, "me", 10, governance.ClaimHanded)
+	require.NoError(t, err)
+	require.Len(t, handed, 3)
+	marked := map[governance.TaskKind]bool{}
+	for _, h := range handed {
+		marked[h.Kind] = h.Marked
+	}
+	assert.Equal(t, map[governance.TaskKind]bool{governance.TaskSubmit: false, governance.TaskNotify: true,
+		governance.TaskAdminAlert: true}, marked)
+
+	other := New(redistest.Client(t), Options{Prefix: prefix, ReclaimAfter: -1}) // this process stopped before sending
+	taken, err := other.ClaimTasks(ctx, "other", 3, governance.ClaimEverywhere)
+	require.NoError(t, err)
+	require.Len(t, taken, 3)
+	for _, task := range taken {
+		assert.False(t, task.Marked, "a task taken over comes unmarked: the marker is asked for")
+		if task.Kind == governance.TaskNotify || task.Kind == governance.TaskAdminAlert {
+			first, err := other.FirstDelivery(ctx, task)
+			require.NoError(t, err)
+			assert.False(t, first, "%s may have been sent already: not sent again", task.Kind)
+		}
+	}
+	ttl, err := s.rdb.PTTL(ctx, s.k.sent(s.k.shardOf("AR-1"), strings.SplitN(handed[1].ID, "/", 2)[1])).Result()
+	require.NoError(t, err)
+	assert.InDelta(t, s.markerTTL().Seconds(), ttl.Seconds(), 5, "a marker set at enqueue lasts as long as one set before sending")
 }

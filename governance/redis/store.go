@@ -184,9 +184,17 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 	if len(fx.Tasks) > 0 {
 		cards, consumer = "1", s.handed.consumerFor(len(fx.Tasks))
 	}
-	args := make([]any, 0, 16+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+2*len(fx.Audit))
+	marks := make([]byte, len(fx.Tasks))
+	for i, t := range fx.Tasks {
+		marks[i] = '0'
+		if t.Kind == governance.TaskNotify || t.Kind == governance.TaskAdminAlert {
+			marks[i] = '1'
+		}
+	}
+	args := make([]any, 0, 19+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+2*len(fx.Audit))
 	args = append(args, mode, prev, r.Version, string(r.State), string(pending), data, r.CreatedAt.UnixMilli(), r.ID,
-		time.Now().UnixMilli(), len(fx.Tasks), len(fx.Due), len(fx.Undue), len(fx.Audit), cards, consumer, group)
+		time.Now().UnixMilli(), len(fx.Tasks), len(fx.Due), len(fx.Undue), len(fx.Audit), cards, consumer, group,
+		string(marks), s.k.sent(shard, ""), s.markerTTL().Milliseconds())
 	for _, t := range fx.Tasks {
 		if s.k.shardOf(t.RequestID) != shard {
 			return 0, nil, fmt.Errorf("outbox task for %s cannot be enqueued with request %s: another shard", t.RequestID, r.ID)
@@ -221,7 +229,7 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 		}
 		return v, nil, nil
 	case []any: // written, with the cards and the tasks claimed for this process
-		if len(v) != 4 {
+		if len(v) != 5 {
 			return 0, nil, fmt.Errorf("apply answered %d values", len(v))
 		}
 		fields, _ := v[1].([]any)
@@ -231,7 +239,16 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 			m[f], _ = fields[i+1].(string)
 		}
 		claimed, _ := v[2].([]any)
-		s.handed.add(consumer, taskEntries(shard, claimed))
+		tasks := taskEntries(shard, claimed)
+		marked, _ := v[4].([]any)
+		for _, m := range marked {
+			for i := range tasks {
+				if id, _ := m.(string); tasks[i].ID == strconv.Itoa(shard)+"/"+id {
+					tasks[i].Marked = true
+				}
+			}
+		}
+		s.handed.add(consumer, tasks)
 		if all, _ := v[3].(int64); all != 1 {
 			s.wake(shard) // some of the tasks are still to be claimed there
 		}
