@@ -47,7 +47,7 @@ func (s *Service) requestAtDesk(ctx context.Context, in RequestInput, requester 
 		s.obs.Transitioned(r, a)
 	}
 	s.log.InfoContext(ctx, "request created", "request", id, "item", item.ID, "requester", requester.Email, "approvals", ApprovalsBackend)
-	s.wake()
+	s.wakeFor(fx.Tasks)
 	return r, nil
 }
 

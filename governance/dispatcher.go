@@ -21,13 +21,15 @@ type Dispatcher struct {
 	maxAttempts int
 	ackWithin   time.Duration
 	wake        chan struct{}
+	hurry       chan struct{}
 
 	promoted time.Time // when Run last promoted due retries
 }
 
 // coalesce is how long a woken dispatcher waits for more work before it claims: under load
 // each pass then carries many tasks instead of one, which costs Redis and us far less per
-// task; idle, it adds a moment to a delivery. Measured with the load tool at 500 requests
+// task; idle, it adds a moment to a delivery. A grant someone waits for does not wait
+// (Hurry). Measured with the load tool at 500 requests
 // a second, 20 ms took 10% less CPU per request than 10 ms and 25% less than 2 ms; the
 // approve-to-submission p99 stays near 35 ms.
 const coalesce = 20 * time.Millisecond
@@ -57,17 +59,24 @@ func WithAckWithin(d time.Duration) DispatcherOption {
 // store's consumer group; give each replica its own (the pod name).
 func NewDispatcher(svc *Service, consumer string, opts ...DispatcherOption) *Dispatcher {
 	d := &Dispatcher{svc: svc, consumer: consumer, batch: 64, workers: 8, poll: 500 * time.Millisecond,
-		maxAttempts: 10, ackWithin: time.Second, wake: make(chan struct{}, 1)}
+		maxAttempts: 10, ackWithin: time.Second, wake: make(chan struct{}, 1), hurry: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(d)
 	}
 	return d
 }
 
-// Wake makes a running dispatcher look for work now. It never blocks.
-func (d *Dispatcher) Wake() {
+// Wake makes a running dispatcher look for work now, after the moment it waits for more
+// (coalesce). It never blocks.
+func (d *Dispatcher) Wake() { signal(d.wake) }
+
+// Hurry makes a running dispatcher look for work now without waiting for more: the work
+// is a grant someone is waiting for. It never blocks.
+func (d *Dispatcher) Hurry() { signal(d.hurry) }
+
+func signal(c chan struct{}) {
 	select {
-	case d.wake <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
@@ -108,10 +117,13 @@ func (d *Dispatcher) Run(ctx context.Context, grace time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-d.hurry:
+			scope = ClaimWoken
 		case <-d.wake:
 			scope = ClaimWoken
 			select {
 			case <-ctx.Done():
+			case <-d.hurry:
 			case <-time.After(coalesce):
 			}
 		case <-t.C:

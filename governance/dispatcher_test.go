@@ -272,3 +272,30 @@ func mustBuiltin(t *testing.T, b *bed) governance.Backend {
 	require.NoError(t, err)
 	return backend
 }
+
+// wakes records how transitions wake the dispatcher.
+type wakes struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (w *wakes) Wake()  { w.add("wake") }
+func (w *wakes) Hurry() { w.add("hurry") }
+func (w *wakes) add(s string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.got = append(w.got, s)
+}
+
+// A transition that enqueues a submission hurries the dispatcher (someone waits for the
+// grant); any other work wakes it to wait a moment for more.
+func TestService_ADecisionThatGrantsHurriesTheDispatcher(t *testing.T) {
+	b := newBed(t, governance.Schedule{})
+	w := &wakes{}
+	b.svc.SetWake(w)
+	r := b.ask("db")
+	_, err := b.svc.Decide(context.Background(), governance.DecideInput{RequestID: r.ID, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"wake", "hurry"}, w.got, "the request's cards, then its grant")
+}

@@ -26,8 +26,8 @@ type Service struct {
 	retain   Retention
 	// managersKnown: some backend can tell managers, so escalations look them up.
 	managersKnown bool
-	homes         bool   // home views are drawn: every change that shows in one redraws it
-	kick          func() // wakes the local outbox dispatcher; may be nil
+	homes         bool  // home views are drawn: every change that shows in one redraws it
+	waker         Waker // the local outbox dispatcher; may be nil
 
 	groups   Groups            // the configuration's groups, for group:<name> approvers
 	managers map[string]Person // e-mail → manager, from the configuration, for manager approvers
@@ -328,7 +328,7 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 		s.obs.Transitioned(r, a)
 	}
 	s.log.InfoContext(ctx, "request created", "request", id, "item", item.ID, "requester", requester.Email, "duration", d)
-	s.wake()
+	s.wakeFor(fx.Tasks)
 	return r, nil
 }
 
@@ -714,14 +714,28 @@ func (s *Service) PendingFor(ctx context.Context, p Person) ([]*Request, error) 
 	return slices.DeleteFunc(rs, func(r *Request) bool { return !r.CanDecide(p) }), err
 }
 
-// SetWake registers a function called after every transition that enqueued work, so a
-// local dispatcher can start at once instead of at its next poll.
-func (s *Service) SetWake(f func()) { s.kick = f }
+// Waker is the local outbox dispatcher as a transition sees it (Dispatcher).
+type Waker interface {
+	Wake()  // work was enqueued
+	Hurry() // work was enqueued that someone is waiting for: a grant
+}
 
-func (s *Service) wake() {
-	if s.kick != nil {
-		s.kick()
+// SetWake registers the dispatcher woken after every transition that enqueued work, so
+// that it starts at once instead of at its next poll.
+func (s *Service) SetWake(w Waker) { s.waker = w }
+
+// wakeFor wakes the dispatcher for tasks, hurrying it for a submission.
+func (s *Service) wakeFor(tasks []Task) {
+	if s.waker == nil || len(tasks) == 0 {
+		return
 	}
+	for _, t := range tasks {
+		if t.Kind == TaskSubmit {
+			s.waker.Hurry()
+			return
+		}
+	}
+	s.waker.Wake()
 }
 
 func (s *Service) load(ctx context.Context, id string) (*Request, error) {
@@ -792,9 +806,7 @@ func (s *Service) transitionFrom(ctx context.Context, id string, loaded *Request
 		for _, a := range fx.Audit {
 			s.obs.Transitioned(next, a)
 		}
-		if len(fx.Tasks) > 0 {
-			s.wake()
-		}
+		s.wakeFor(fx.Tasks)
 		return next, nil
 	}
 }

@@ -34,7 +34,7 @@ func TestRoundTrips_SlashCommandAndApproveClickStayWithinTheirBudget(t *testing.
 	w.start()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	w.svc.SetWake(w.disp.Wake)
+	w.svc.SetWake(w.disp)
 	go func() { done <- w.disp.Run(ctx, time.Minute) }()
 	t.Cleanup(func() { cancel(); <-done })
 	quiet := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: w.prefix}) // looks without being counted

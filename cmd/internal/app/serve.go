@@ -220,7 +220,7 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 	}
 	d := governance.NewDispatcher(svc, consumer, governance.WithPoll(time.Duration(c.Outbox.Poll)),
 		governance.WithWorkers(c.Outbox.Workers), governance.WithMaxAttempts(c.Outbox.MaxAttempts))
-	svc.SetWake(d.Wake)
+	svc.SetWake(d)
 	sched, err := scheduler.New(svc, c.Scheduler, log, meter)
 	if err != nil {
 		return nil, err
