@@ -3,7 +3,6 @@ package entra_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -87,68 +86,12 @@ func (a *accounts) Account(_ context.Context, backend, email string) (governance
 	return nil, governance.ErrNotConnected
 }
 
-// account is a connected account: who, and a token source that refreshes.
-type account struct {
-	id governance.Identity
-	ts oauth2.TokenSource
-}
-
-func (a account) Identity() governance.Identity { return a.id }
-func (a account) Token(context.Context) (string, error) {
-	t, err := a.ts.Token()
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", governance.ErrConnectAgain, err)
-	}
-	return t.AccessToken, nil
-}
-
-var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-func (d *desk) oauthConfig() oauth2.Config {
-	si, err := d.be.SignIn(context.Background())
-	require.NoError(d.t, err)
-	return oauth2.Config{ClientID: si.ClientID, ClientSecret: si.ClientSecret, RedirectURL: callback, Scopes: si.Scopes,
-		Endpoint: oauth2.Endpoint{AuthURL: si.AuthURL, TokenURL: si.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
-}
-
-// signIn runs the sign-in through the fake's login form, as a browser would, and returns
-// the redirect's query (code and state, or error).
-func (d *desk) signIn(authURL, username, password string) url.Values {
-	d.t.Helper()
-	resp, err := http.Get(authURL)
-	require.NoError(d.t, err)
-	resp.Body.Close()
-	require.Equal(d.t, http.StatusOK, resp.StatusCode, "the login form")
-	u, err := url.Parse(authURL)
-	require.NoError(d.t, err)
-	form := u.Query()
-	form.Set("username", username)
-	form.Set("password", password)
-	resp, err = noRedirect.PostForm(d.graph.AuthorizeURL(), form)
-	require.NoError(d.t, err)
-	resp.Body.Close()
-	require.Equal(d.t, http.StatusFound, resp.StatusCode)
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	require.NoError(d.t, err)
-	require.Equal(d.t, callback, loc.Scheme+"://"+loc.Host+loc.Path)
-	return loc.Query()
-}
-
 // connect signs who in and keeps their connected account.
-func (d *desk) connect(who string) account {
+func (d *desk) connect(who string) backendtest.Account {
 	d.t.Helper()
-	cfg := d.oauthConfig()
-	verifier := oauth2.GenerateVerifier()
-	back := d.signIn(cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)), who+"@example.com", who+"-pw")
-	require.Equal(d.t, "state-1", back.Get("state"))
-	tok, err := cfg.Exchange(context.Background(), back.Get("code"), oauth2.VerifierOption(verifier))
-	require.NoError(d.t, err)
-	require.NotEmpty(d.t, tok.RefreshToken, "offline_access gives a refresh token")
-	id, err := d.be.WhoIs(context.Background(), tok.AccessToken, tok.Extra)
-	require.NoError(d.t, err)
-	a := account{id: id, ts: cfg.TokenSource(context.Background(), tok)}
+	a := backendtest.Connect(d.t, d.be, callback, who+"@example.com", who+"-pw")
 	d.accts.mu.Lock()
-	d.accts.by[id.Email] = a
+	d.accts.by[a.ID.Email] = a
 	d.accts.mu.Unlock()
 	return a
 }
@@ -196,7 +139,7 @@ func TestConnect_WithoutAConnectClientSaysWhatToSet(t *testing.T) {
 func TestConnect_WhoIsTheSignedInUserFromMe(t *testing.T) {
 	d := newDesk(t)
 	a := d.connect("mallory")
-	assert.Equal(t, governance.Identity{ID: malloryID, Email: "mallory@example.com", Name: "Mallory Manager"}, a.id,
+	assert.Equal(t, governance.Identity{ID: malloryID, Email: "mallory@example.com", Name: "Mallory Manager"}, a.Identity(),
 		"the user principal name stands in for a missing mail")
 	tok, err := a.Token(context.Background())
 	require.NoError(t, err)
@@ -207,7 +150,7 @@ func TestConnect_WhoIsTheSignedInUserFromMe(t *testing.T) {
 
 func TestConnect_TheFakeRefusesWhatMicrosoftRefuses(t *testing.T) {
 	d := newDesk(t)
-	cfg := d.oauthConfig()
+	cfg := backendtest.OAuthConfig(t, d.be, callback)
 	verifier := oauth2.GenerateVerifier()
 	ctx := context.Background()
 
@@ -220,31 +163,25 @@ func TestConnect_TheFakeRefusesWhatMicrosoftRefuses(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	})
 	t.Run("no PKCE", func(t *testing.T) {
-		resp, err := noRedirect.Get(cfg.AuthCodeURL("s"))
+		resp, err := backendtest.NoRedirect.Get(cfg.AuthCodeURL("s"))
 		require.NoError(t, err)
 		resp.Body.Close()
 		loc, _ := url.Parse(resp.Header.Get("Location"))
 		assert.Equal(t, "invalid_request", loc.Query().Get("error"))
 	})
 	t.Run("a wrong password", func(t *testing.T) {
-		u, _ := url.Parse(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
-		form := u.Query()
-		form.Set("username", "mallory@example.com")
-		form.Set("password", "guess")
-		resp, err := noRedirect.PostForm(d.graph.AuthorizeURL(), form)
-		require.NoError(t, err)
-		resp.Body.Close()
+		resp := backendtest.LogIn(t, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "mallory@example.com", "guess")
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	})
 	t.Run("a code with the wrong verifier, and a code used twice", func(t *testing.T) {
-		back := d.signIn(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "mallory@example.com", "mallory-pw")
+		back := backendtest.SignIn(t, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "mallory@example.com", "mallory-pw", callback)
 		_, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(oauth2.GenerateVerifier()))
 		assert.ErrorContains(t, err, "invalid_grant")
 		_, err = cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
 		assert.ErrorContains(t, err, "invalid_grant", "one use, right or wrong")
 	})
 	t.Run("a refresh token is rotated on use", func(t *testing.T) {
-		back := d.signIn(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "mallory@example.com", "mallory-pw")
+		back := backendtest.SignIn(t, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "mallory@example.com", "mallory-pw", callback)
 		tok, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
 		require.NoError(t, err)
 		tok.Expiry = time.Now().Add(-time.Minute)
