@@ -413,18 +413,28 @@ func expands(q url.Values, allowed ...string) (map[string]bool, error) {
 func (s *Server) manager(w http.ResponseWriter, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	u, ok := s.found(w, id, fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
+	if !ok {
+		return
+	}
+	if m, ok := s.found(w, u.ManagerID, "Resource 'manager' does not exist or one of its queried reference-property objects are not present."); ok {
+		writeUser(w, m, "@odata.type", "#microsoft.graph.user")
+	}
+}
+
+// found is the directory user id; or, when there is none, Graph's 404 saying notFound.
+func (s *Server) found(w http.ResponseWriter, id, notFound string) (msgraphtest.User, bool) {
 	u, ok := s.User(id)
 	if !ok {
-		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
-		return
+		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", notFound)
 	}
-	m, ok := s.User(u.ManagerID)
-	if !ok {
-		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "Resource 'manager' does not exist or one of its queried reference-property objects are not present.")
-		return
-	}
-	out := msgraphtest.UserJSON(m)
-	out["@odata.type"] = "#microsoft.graph.user"
+	return u, ok
+}
+
+// writeUser answers with the user, and the OData annotation key that says what it is.
+func writeUser(w http.ResponseWriter, u msgraphtest.User, key, value string) {
+	out := msgraphtest.UserJSON(u)
+	out[key] = value
 	msgraphtest.WriteJSON(w, http.StatusOK, out)
 }
 

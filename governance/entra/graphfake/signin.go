@@ -283,12 +283,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		msgraphtest.WriteError(w, http.StatusForbidden, "", "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 		return
 	}
-	u, ok := s.User(c.user)
-	if !ok {
-		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "The signed-in user no longer exists.")
-		return
+	if u, ok := s.found(w, c.user, "The signed-in user no longer exists."); ok {
+		writeUser(w, u, "@odata.context", s.BaseURL()+"/$metadata#users/$entity")
 	}
-	out := msgraphtest.UserJSON(u)
-	out["@odata.context"] = s.BaseURL() + "/$metadata#users/$entity"
-	msgraphtest.WriteJSON(w, http.StatusOK, out)
 }
