@@ -141,3 +141,26 @@ func (b *Bed) Sweep() {
 	require.NoError(b.T, err)
 	b.Drain()
 }
+
+// Status is what accessbot made of a submission at a status check: the request's state,
+// its failure and what it waits for, and the notices the check sent.
+type Status struct {
+	State    governance.State
+	Failure  string
+	Waiting  string
+	Notified []string
+}
+
+// Moved has the Requester ask for item and the Approver approve it, which must submit it;
+// then move takes the backend's submission (by its external id) to another state, and the
+// next status check runs. It returns the request as it then is, and what the check did.
+func (b *Bed) Moved(item string, move func(externalID string)) (*governance.Request, Status) {
+	b.T.Helper()
+	r := b.Approved(item)
+	require.Equal(b.T, governance.StateSubmitted, r.State, r.Failure)
+	b.Notes.Take()
+	move(r.Submission.ExternalID)
+	b.Sync()
+	got := b.Get(r.ID)
+	return got, Status{State: got.State, Failure: got.Failure, Waiting: got.Submission.Waiting, Notified: b.Notes.Take()}
+}

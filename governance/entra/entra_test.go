@@ -272,19 +272,10 @@ func TestStatus_EveryEntraStateIsMapped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.state, func(t *testing.T) {
 			tn := newTenant(t, graphfake.Options{})
-			r := tn.Approved("payroll")
-			require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-			tn.Notes.Take()
-
-			tn.graph.SetState(r.Submission.ExternalID, tt.state)
-			tn.Sync()
-			got := tn.Get(r.ID)
-			assert.Equal(t, tt.want, got.State)
-			assert.Equal(t, tt.failure, got.Failure)
-			assert.Equal(t, tt.waiting, got.Submission.Waiting)
-			assert.Equal(t, tt.notified, tn.Notes.Take())
+			r, got := tn.Moved("payroll", func(id string) { tn.graph.SetState(id, tt.state) })
+			assert.Equal(t, backendtest.Status{State: tt.want, Failure: tt.failure, Waiting: tt.waiting, Notified: tt.notified}, got)
 			if tt.want == governance.StateActive {
-				assert.Equal(t, r.Submission.Start.Add(8*time.Hour), got.EndsAt(), "the end Entra holds is the end asked for")
+				assert.Equal(t, r.Submission.Start.Add(8*time.Hour), r.EndsAt(), "the end Entra holds is the end asked for")
 			}
 		})
 	}

@@ -388,19 +388,10 @@ func TestStatus_EveryStateIsMapped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.status+"/"+tt.occurrence, func(t *testing.T) {
 			tn := newTenant(t, pmfake.Options{})
-			r := tn.Approved("aws-policy")
-			require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-			tn.Notes.Take()
-
-			tn.pm.SetStatus(r.Submission.ExternalID, tt.status, tt.occurrence)
-			tn.Sync()
-			got := tn.Get(r.ID)
-			assert.Equal(t, tt.want, got.State)
-			assert.Equal(t, tt.failure, got.Failure)
-			assert.Equal(t, tt.waiting, got.Submission.Waiting)
-			assert.Equal(t, tt.notified, tn.Notes.Take())
+			r, got := tn.Moved("aws-policy", func(id string) { tn.pm.SetStatus(id, tt.status, tt.occurrence) })
+			assert.Equal(t, backendtest.Status{State: tt.want, Failure: tt.failure, Waiting: tt.waiting, Notified: tt.notified}, got)
 			if tt.want == governance.StateActive {
-				assert.Equal(t, tn.Clock.Now().Add(-time.Minute).Add(time.Hour), got.EndsAt(), "an hour from the grant")
+				assert.Equal(t, tn.Clock.Now().Add(-time.Minute).Add(time.Hour), r.EndsAt(), "an hour from the grant")
 			}
 			if tt.occurrence == "revokingFailed" {
 				assert.Contains(t, tn.logs.String(), "level=ERROR msg=\"Permissions Management failed to revoke permissions; they are still granted\"")

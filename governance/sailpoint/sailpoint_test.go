@@ -327,19 +327,10 @@ func TestStatus_EveryISCStateIsMapped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tn := newTenant(t, iscfake.Options{})
-			r := tn.Approved("payroll")
-			require.Equal(t, governance.StateSubmitted, r.State, r.Failure)
-			tn.Notes.Take()
-
-			tt.drive(tn.isc, r.Submission.ExternalID)
-			tn.Sync()
-			got := tn.Get(r.ID)
-			assert.Equal(t, tt.state, got.State)
-			assert.Equal(t, tt.failure, got.Failure)
-			assert.Equal(t, tt.waiting, got.Submission.Waiting)
-			assert.Equal(t, []string{tt.notified}, tn.Notes.Take())
+			r, got := tn.Moved("payroll", func(id string) { tt.drive(tn.isc, id) })
+			assert.Equal(t, backendtest.Status{State: tt.state, Failure: tt.failure, Waiting: tt.waiting, Notified: []string{tt.notified}}, got)
 			if tt.state == governance.StateActive {
-				assert.Equal(t, tn.Clock.Now().Add(8*time.Hour-time.Minute), got.EndsAt(), "the end asked for stays")
+				assert.Equal(t, tn.Clock.Now().Add(8*time.Hour-time.Minute), r.EndsAt(), "the end asked for stays")
 			}
 		})
 	}
