@@ -34,20 +34,15 @@ type Options struct {
 	Log              io.Writer     // where the backend logs; nil discards
 }
 
-// TimeoutOr is the timeout the suite asks for, or d when it asks for none.
-func (o Options) TimeoutOr(d time.Duration) time.Duration {
+// Set puts the suite's timeout and a logger writing to Log into a backend's options,
+// where the suite asks for them; the harness's own stay otherwise.
+func (o Options) Set(timeout *time.Duration, logger **slog.Logger) {
 	if o.Timeout > 0 {
-		return o.Timeout
+		*timeout = o.Timeout
 	}
-	return d
-}
-
-// LoggerOr is a logger writing to Log, or l when the suite asks for none.
-func (o Options) LoggerOr(l *slog.Logger) *slog.Logger {
 	if o.Log != nil {
-		return slog.New(slog.NewTextHandler(o.Log, nil))
+		*logger = slog.New(slog.NewTextHandler(o.Log, nil))
 	}
-	return l
 }
 
 // Fake is what the suite asks of a backend's fake server. match is the fake's own way to
@@ -58,6 +53,9 @@ type Fake interface {
 	Fail(match string, status int, retryAfter string)
 	// Hang makes the fake hold its answer to the next call matching match for d.
 	Hang(match string, d time.Duration)
+	// Lose makes the fake carry out the next call matching match but lose its answer, as
+	// a timeout or a proxy does.
+	Lose(match string)
 }
 
 // Subject is one started backend with its fake.
@@ -66,10 +64,8 @@ type Subject struct {
 	Fake Fake
 	// Accepted counts the submissions the fake accepted.
 	Accepted func() int
-	// Lose makes the fake carry out the next call matching match but lose its answer, as a
-	// timeout or a proxy does; Made lists the ids of the submissions the fake made, whether
-	// or not their answers arrived.
-	Lose func(match string)
+	// Made lists the ids of the submissions the fake made, whether or not their answers
+	// arrived.
 	Made func() []string
 	// TokensIssued counts the access tokens the fake's token endpoint issued; nil when the
 	// fake has no token endpoint.
@@ -189,7 +185,7 @@ func RunErrors(t *testing.T, h Harness) {
 	})
 	t.Run("a retry after a lost answer finds the first submission and asks nothing new", func(t *testing.T) {
 		s := h.Start(t, Options{Timeout: 200 * time.Millisecond})
-		s.Lose(c.Submit)
+		s.Fake.Lose(c.Submit)
 		r := s.Approved(c.Item)
 		assert.Equal(t, governance.StateApproved, r.State, "the answer was lost")
 		made := s.Made()

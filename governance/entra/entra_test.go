@@ -410,13 +410,13 @@ type harness struct{}
 
 func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 	tn := newTenant(t, graphfake.Options{}, func(eo *entra.Options) {
-		eo.Timeout, eo.Logger = o.TimeoutOr(eo.Timeout), o.LoggerOr(eo.Logger)
+		o.Set(&eo.Timeout, &eo.Logger)
 		if o.WrongCredentials {
 			eo.ClientSecret = "wrong"
 		}
 	})
 	return backendtest.Subject{Bed: tn.Bed, Fake: tn.graph, Accepted: func() int { return len(tn.graph.Created()) },
-		TokensIssued: tn.graph.TokensIssued, Lose: func(m string) { tn.graph.Hang(m, 5*time.Second) }, Made: func() []string {
+		TokensIssued: tn.graph.TokensIssued, Made: func() []string {
 			return backendtest.IDs(tn.graph.Requests(), func(r graphfake.Request) string { return r.ID })
 		}}
 }

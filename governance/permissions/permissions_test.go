@@ -605,14 +605,14 @@ type harness struct{}
 
 func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 	tn := newTenant(t, pmfake.Options{}, func(po *permissions.Options) {
-		po.Timeout, po.Logger = o.TimeoutOr(po.Timeout), o.LoggerOr(po.Logger)
+		o.Set(&po.Timeout, &po.Logger)
 		if o.WrongCredentials {
 			po.TokenSource = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "someone-else"})
 			po.Credentials = "PERMISSIONS_REFRESH_TOKEN"
 		}
 	})
 	return backendtest.Subject{Bed: tn.Bed, Fake: tn.pm, Accepted: func() int { return len(tn.pm.Created()) },
-		Lose: func(m string) { tn.pm.Hang(m, 5*time.Second) }, Made: func() []string {
+		Made: func() []string {
 			return backendtest.IDs(tn.pm.Requests(), func(r pmfake.Request) string { return r.ID })
 		}}
 }

@@ -411,13 +411,13 @@ type harness struct{}
 
 func (harness) Start(t *testing.T, o backendtest.Options) backendtest.Subject {
 	tn := newTenant(t, iscfake.Options{}, func(so *sailpoint.Options) {
-		so.Timeout, so.Logger = o.TimeoutOr(so.Timeout), o.LoggerOr(so.Logger)
+		o.Set(&so.Timeout, &so.Logger)
 		if o.WrongCredentials {
 			so.ClientSecret = "wrong"
 		}
 	})
 	return backendtest.Subject{Bed: tn.Bed, Fake: tn.isc, Accepted: func() int { return len(tn.submissions()) },
-		TokensIssued: tn.isc.TokensIssued, Lose: tn.isc.Lose, Made: func() []string {
+		TokensIssued: tn.isc.TokensIssued, Made: func() []string {
 			return backendtest.IDs(tn.isc.Requests(), func(r iscfake.RequestedItemStatus) string { return r.AccessRequestID })
 		}}
 }
