@@ -124,6 +124,10 @@ type Contract struct {
 	// Stranger is the e-mail of someone the backend has no identity for, and NoIdentity
 	// what the failure of their request says.
 	Stranger, NoIdentity string
+	// Duplicate matches what the failure of a second ask for Item says while the backend
+	// still has accessbot's first request for it under way, which accessbot no longer
+	// tracks (Bed.Forget); nil for a backend without a duplicate check of its own.
+	Duplicate *regexp.Regexp
 }
 
 // RunErrors runs the error-handling suite: 429 with Retry-After, 5xx with backoff and
@@ -244,6 +248,22 @@ func RunErrors(t *testing.T, h Harness) {
 		}
 		assert.Zero(t, s.Accepted())
 	})
+	if c.Duplicate != nil {
+		t.Run("a second ask while the service has the first under way fails as a duplicate and asks nothing", func(t *testing.T) {
+			s := h.Start(t, Options{})
+			first := s.Approved(c.Item)
+			require.Equal(t, governance.StateSubmitted, first.State)
+			s.Notes.Take()
+			s.Forget(first.ID) // accessbot itself refuses a second ask while the first is open
+
+			second := s.Approved(c.Item)
+			assert.Equal(t, governance.StateFailed, second.State)
+			assert.True(t, second.Duplicate)
+			assert.Regexp(t, c.Duplicate, second.Failure)
+			assert.Equal(t, 1, s.Accepted(), "the service was asked once")
+			assert.Contains(t, s.Notes.Take(), "failed→"+s.Requester.Email)
+		})
+	}
 	t.Run("a requester the service has no identity for is told to check their e-mail", func(t *testing.T) {
 		s := h.Start(t, Options{})
 		_, err := s.Backend.LookupIdentity(context.Background(), governance.Person{Email: c.Stranger})
