@@ -6,6 +6,7 @@
 package backendtest
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"testing"
@@ -22,14 +23,24 @@ import (
 // MaxAttempts is how often a Bed's dispatcher tries a delivery before it gives up.
 const MaxAttempts = 4
 
+// The people of the backends' test tenants, on Slack: Carol asks and Alice approves (a
+// Bed's Requester and Approver, unless its config names others); Mallory is Carol's
+// manager.
+var (
+	Carol   = governance.Actor{Person: governance.Person{Email: "carol@example.com", Name: "Carol"}, Platform: "slack"}
+	Alice   = governance.Actor{Person: governance.Person{Email: "alice@example.com", Name: "Alice"}, Platform: "slack"}
+	Mallory = governance.Actor{Person: governance.Person{Email: "mallory@example.com", Name: "Mallory"}, Platform: "slack"}
+)
+
 // BedConfig is what a Bed is built from.
 type BedConfig struct {
 	Backend governance.Backend
 	Catalog string // the catalog's YAML
 	Clock   *governance.ManualClock
-	// Requester asks for items and Approver approves them, unless a test says otherwise.
+	// Requester asks for items and Approver approves them, unless a test says otherwise
+	// (Carol and Alice when empty).
 	Requester, Approver governance.Actor
-	Admin               string // the admins' e-mail
+	Admin               string // the admins' e-mail (admin@example.com when empty)
 	// Accounts are people's connected accounts, for a backend whose own approvals decide.
 	Accounts governance.Accounts
 }
@@ -51,6 +62,13 @@ type Bed struct {
 // NewBed builds a Bed on the test's own Redis prefix.
 func NewBed(t testing.TB, c BedConfig) *Bed {
 	t.Helper()
+	if c.Requester.Email == "" {
+		c.Requester = Carol
+	}
+	if c.Approver.Email == "" {
+		c.Approver = Alice
+	}
+	c.Admin = cmp.Or(c.Admin, "admin@example.com")
 	b := &Bed{T: t, Clock: c.Clock, Notes: &governancetest.Notes{}, Backend: c.Backend, Requester: c.Requester, Approver: c.Approver}
 	b.Store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
 	cat, err := governance.ParseCatalog([]byte(c.Catalog))

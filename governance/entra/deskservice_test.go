@@ -25,8 +25,7 @@ items:
 // deskBed is accessbot over Redis with Entra's own approvals deciding Payroll Reader.
 func newDeskBed(t *testing.T) (*desk, *backendtest.Bed) {
 	d := newDesk(t)
-	return d, backendtest.NewBed(t, backendtest.BedConfig{Backend: d.be, Catalog: deskCatalog, Clock: d.clock,
-		Requester: carol, Approver: alice, Admin: "admin@example.com", Accounts: d.accts})
+	return d, backendtest.NewBed(t, backendtest.BedConfig{Backend: d.be, Catalog: deskCatalog, Clock: d.clock, Accounts: d.accts})
 }
 
 // poll is one poll of Entra's approvals, an interval after the last, and what follows.

@@ -66,11 +66,7 @@ items:
     defaultDuration: 1d
 `
 
-var (
-	carol   = governance.Actor{Person: governance.Person{Email: "carol@example.com", Name: "Carol"}, Platform: "slack"}
-	alice   = governance.Actor{Person: governance.Person{Email: "alice@example.com", Name: "Alice"}, Platform: "slack"}
-	mallory = governance.Actor{Person: governance.Person{Email: "mallory@example.com", Name: "Mallory"}, Platform: "slack"}
-)
+var carol, mallory = backendtest.Carol, backendtest.Mallory
 
 // tenant is accessbot over Redis with the Entra backend against a fake Graph.
 type tenant struct {
@@ -102,8 +98,7 @@ func newTenant(t testing.TB, fake graphfake.Options, opts ...func(*entra.Options
 		}
 	})
 	require.NoError(t, err)
-	return &tenant{graph: g, be: be, Bed: backendtest.NewBed(t, backendtest.BedConfig{Backend: be, Catalog: catalog, Clock: clock,
-		Requester: carol, Approver: alice, Admin: "admin@example.com"})}
+	return &tenant{graph: g, be: be, Bed: backendtest.NewBed(t, backendtest.BedConfig{Backend: be, Catalog: catalog, Clock: clock})}
 }
 
 // active is an approved item that Entra delivered.

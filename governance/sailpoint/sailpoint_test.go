@@ -53,10 +53,7 @@ items:
     defaultDuration: 1d
 `
 
-var (
-	carol = governance.Actor{Person: governance.Person{Email: "carol@example.com", Name: "Carol"}, Platform: "slack"}
-	alice = governance.Actor{Person: governance.Person{Email: "alice@example.com", Name: "Alice"}, Platform: "slack"}
-)
+var carol = backendtest.Carol
 
 // tenant is accessbot over Redis with the SailPoint backend against a fake ISC.
 type tenant struct {
@@ -85,8 +82,7 @@ func newTenant(t testing.TB, fake iscfake.Options, opts ...func(*sailpoint.Optio
 		}
 	})
 	require.NoError(t, err)
-	return &tenant{isc: isc, be: be, Bed: backendtest.NewBed(t, backendtest.BedConfig{Backend: be, Catalog: catalog, Clock: clock,
-		Requester: carol, Approver: alice, Admin: "admin@example.com"})}
+	return &tenant{isc: isc, be: be, Bed: backendtest.NewBed(t, backendtest.BedConfig{Backend: be, Catalog: catalog, Clock: clock})}
 }
 
 // submissions are the bodies ISC accepted, as raw JSON objects.
