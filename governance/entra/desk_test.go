@@ -382,18 +382,14 @@ type deskHarness struct{}
 
 func (deskHarness) StartDesk(t *testing.T) backendtest.DeskSubject {
 	d := newDesk(t)
-	return backendtest.DeskSubject{
-		Desk:    d.be,
-		Request: func() string { d.myAccess(); return d.pending()[0].ID },
-		Owner:   backendtest.DeskPerson{Person: governance.Person{Email: "mallory@example.com", Name: "Mallory"}, Account: d.connect("mallory")},
-		Stranger: backendtest.DeskPerson{Person: governance.Person{Email: "alice@example.com", Name: "Alice"},
-			Account: d.connect("alice")},
-		DecideElsewhere: func(id string) {
-			req, _, _ := strings.Cut(id, ":")
-			require.NoError(t, d.graph.DecideInMyAccess(req, malloryID, true, "from my phone"))
-		},
-		Decisions: d.graph.Decisions,
+	s := backendtest.ManagerDesk(d.be, func(who string) governance.Account { return d.connect(who) })
+	s.Request = func() string { d.myAccess(); return d.pending()[0].ID }
+	s.DecideElsewhere = func(id string) {
+		req, _, _ := strings.Cut(id, ":")
+		require.NoError(t, d.graph.DecideInMyAccess(req, malloryID, true, "from my phone"))
 	}
+	s.Decisions = d.graph.Decisions
+	return s
 }
 
 func TestApprovals_EntraFollowsTheSharedDeskSuite(t *testing.T) {

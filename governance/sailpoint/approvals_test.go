@@ -628,15 +628,11 @@ type deskHarness struct{}
 
 func (deskHarness) StartDesk(t *testing.T) backendtest.DeskSubject {
 	d := newDesk(t)
-	return backendtest.DeskSubject{
-		Desk:    d.be,
-		Request: func() string { d.request(); return d.pending()[0].ID },
-		Owner:   backendtest.DeskPerson{Person: governance.Person{Email: "mallory@example.com", Name: "Mallory"}, Account: d.connect("mallory")},
-		Stranger: backendtest.DeskPerson{Person: governance.Person{Email: "alice@example.com", Name: "Alice"},
-			Account: d.connect("alice")},
-		DecideElsewhere: func(id string) { require.Zero(t, d.isc.DecideInUI(id, malloryID, "approve", "from my phone", "")) },
-		Decisions:       func() int { return len(d.isc.CompletedApprovals()) },
-	}
+	s := backendtest.ManagerDesk(d.be, func(who string) governance.Account { return d.connect(who) })
+	s.Request = func() string { d.request(); return d.pending()[0].ID }
+	s.DecideElsewhere = func(id string) { require.Zero(t, d.isc.DecideInUI(id, malloryID, "approve", "from my phone", "")) }
+	s.Decisions = func() int { return len(d.isc.CompletedApprovals()) }
+	return s
 }
 
 func TestApprovals_SailPointFollowsTheSharedDeskSuite(t *testing.T) {
