@@ -102,6 +102,16 @@ func (d *desk) myAccess() string {
 		PackageID: payroll, PolicyID: payrollSelf, Justification: "quarter close"})
 }
 
+// atStageTwo is Carol's My Access request once Mallory (connected) approved its first
+// stage in My Access: its id, and the second stage's approval, which the group decides.
+func (d *desk) atStageTwo() (string, governance.BackendApproval) {
+	d.t.Helper()
+	id := d.myAccess()
+	d.connect("mallory")
+	require.NoError(d.t, d.graph.DecideInMyAccess(id, malloryID, true, "fine"))
+	return id, d.pending()[0]
+}
+
 func (d *desk) pending() []governance.BackendApproval {
 	d.t.Helper()
 	list, err := d.be.PendingApprovals(context.Background())
@@ -352,10 +362,7 @@ func TestDecide_RefusalsSayWhatHappened(t *testing.T) {
 	})
 	t.Run("a PATCH that loses the race to another approver of the stage", func(t *testing.T) {
 		d := newDesk(t)
-		id := d.myAccess()
-		d.connect("mallory")
-		require.NoError(t, d.graph.DecideInMyAccess(id, malloryID, true, "fine"))
-		second := d.pending()[0]
+		_, second := d.atStageTwo()
 		gus := d.connect("gus")
 		// Grace's decision lands between Gus's read of the stages and his PATCH.
 		d.graph.Fail("PATCH "+graphfake.Root+"/accessPackageAssignmentApprovals/*", http.StatusConflict, "")
@@ -365,10 +372,7 @@ func TestDecide_RefusalsSayWhatHappened(t *testing.T) {
 	})
 	t.Run("a stage another approver decided already, named", func(t *testing.T) {
 		d := newDesk(t)
-		id := d.myAccess()
-		d.connect("mallory")
-		require.NoError(t, d.graph.DecideInMyAccess(id, malloryID, true, "fine"))
-		second := d.pending()[0]
+		id, second := d.atStageTwo()
 		require.NoError(t, d.graph.DecideInMyAccess(id, graceID, false, "no budget"))
 		_, err := d.be.DecideApproval(ctx, d.connect("gus"), governance.ApprovalDecision{Approval: second, Approve: true, By: governance.Person{Email: "gus@example.com"}})
 		assert.ErrorIs(t, err, governance.ErrAlreadyDecided)

@@ -364,12 +364,19 @@ func TestCancel_EntraKeepsWhatItIsWorkingOn(t *testing.T) {
 	}
 }
 
+// cancelled is a payroll request Entra moved to state, cancelled by its requester.
+func (tn *tenant) cancelled(state string) *governance.Request {
+	tn.T.Helper()
+	r := tn.approvedThen(state)
+	got, err := tn.Cancel(r.ID)
+	require.NoError(tn.T, err)
+	assert.Equal(tn.T, governance.StateCancelled, got.State)
+	return got
+}
+
 func TestCancel_WhatEntraDeliveredIsRemoved(t *testing.T) {
 	tn := newTenant(t, graphfake.Options{})
-	r := tn.approvedThen("delivered")
-	got, err := tn.Cancel(r.ID)
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateCancelled, got.State)
+	r := tn.cancelled("delivered")
 	created := tn.graph.Created()
 	require.Len(t, created, 2)
 	assert.Equal(t, map[string]any{"requestType": "adminRemove", "assignment": map[string]any{"id": tn.assignmentOf(r.Submission.ExternalID)},
@@ -378,10 +385,7 @@ func TestCancel_WhatEntraDeliveredIsRemoved(t *testing.T) {
 
 func TestCancel_WhatEntraEndedNeedsNothing(t *testing.T) {
 	tn := newTenant(t, graphfake.Options{})
-	r := tn.approvedThen("denied")
-	got, err := tn.Cancel(r.ID)
-	require.NoError(t, err)
-	assert.Equal(t, governance.StateCancelled, got.State)
+	tn.cancelled("denied")
 	assert.Len(t, tn.graph.Created(), 1)
 }
 
