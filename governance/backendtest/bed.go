@@ -130,6 +130,15 @@ func (b *Bed) Forget(id string) {
 	require.NoError(b.T, b.Store.Update(context.Background(), &ended, r.Version, governance.Effects{}))
 }
 
+// PendingFor lists the ids of the requests waiting for the person with that e-mail to
+// decide, as their `/access pending` shows them.
+func (b *Bed) PendingFor(email string) []string {
+	b.T.Helper()
+	rs, err := b.Svc.PendingFor(context.Background(), governance.Person{Email: email})
+	require.NoError(b.T, err)
+	return IDs(rs, func(r *governance.Request) string { return r.ID })
+}
+
 // Get reads a request from the store.
 func (b *Bed) Get(id string) *governance.Request {
 	b.T.Helper()

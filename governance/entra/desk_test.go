@@ -120,11 +120,7 @@ func (d *desk) pending() []governance.BackendApproval {
 }
 
 func emails(ps []governance.Person) []string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Email)
-	}
-	return out
+	return backendtest.IDs(ps, func(p governance.Person) string { return p.Email })
 }
 
 func TestConnect_SignInIsTheTenantsV2EndpointsWithPKCEAndDelegatedScopes(t *testing.T) {

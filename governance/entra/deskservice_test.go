@@ -36,17 +36,6 @@ func poll(t *testing.T, b *backendtest.Bed) {
 	b.Drain()
 }
 
-func pendingFor(t *testing.T, b *backendtest.Bed, email string) []string {
-	t.Helper()
-	rs, err := b.Svc.PendingFor(context.Background(), governance.Person{Email: email})
-	require.NoError(t, err)
-	var ids []string
-	for _, r := range rs {
-		ids = append(ids, r.ID)
-	}
-	return ids
-}
-
 func TestDesk_AChatRequestIsDecidedInEntraByTheManagerThenAGroupMember(t *testing.T) {
 	d, b := newDeskBed(t)
 	ctx := context.Background()
@@ -67,8 +56,8 @@ func TestDesk_AChatRequestIsDecidedInEntraByTheManagerThenAGroupMember(t *testin
 	assert.Equal(t, carolID, made[0].RequestorID)
 
 	poll(t, b)
-	assert.Equal(t, []string{r.ID}, pendingFor(t, b, "mallory@example.com"), "stage 1: Carol's manager")
-	assert.Empty(t, pendingFor(t, b, "gus@example.com"))
+	assert.Equal(t, []string{r.ID}, b.PendingFor("mallory@example.com"), "stage 1: Carol's manager")
+	assert.Empty(t, b.PendingFor("gus@example.com"))
 
 	d.connect("mallory")
 	_, err = b.Svc.Decide(ctx, governance.DecideInput{RequestID: r.ID, Approve: true, Reason: "fine", Approver: mallory})
@@ -78,9 +67,9 @@ func TestDesk_AChatRequestIsDecidedInEntraByTheManagerThenAGroupMember(t *testin
 	assert.Equal(t, malloryID, e.Stages[0].ReviewedBy, "Entra records Mallory")
 
 	poll(t, b)
-	assert.Empty(t, pendingFor(t, b, "mallory@example.com"))
-	assert.Equal(t, []string{r.ID}, pendingFor(t, b, "gus@example.com"), "stage 2: each member of the group")
-	assert.Equal(t, []string{r.ID}, pendingFor(t, b, "grace@example.com"))
+	assert.Empty(t, b.PendingFor("mallory@example.com"))
+	assert.Equal(t, []string{r.ID}, b.PendingFor("gus@example.com"), "stage 2: each member of the group")
+	assert.Equal(t, []string{r.ID}, b.PendingFor("grace@example.com"))
 
 	d.connect("gus")
 	gus := governance.Actor{Person: governance.Person{Email: "gus@example.com", Name: "Gus"}, Platform: "teams"}
@@ -105,11 +94,11 @@ func TestDesk_ARequestMadeInMyAccessReachesItsApproverAndADenialThereEndsIt(t *t
 	d.connect("mallory")
 	id := d.myAccess()
 	poll(t, b)
-	inbox := pendingFor(t, b, "mallory@example.com")
+	inbox := b.PendingFor("mallory@example.com")
 	require.Len(t, inbox, 1, "within one polling interval")
 	require.NoError(t, d.graph.DecideInMyAccess(id, malloryID, false, "not this quarter"))
 	poll(t, b)
-	assert.Empty(t, pendingFor(t, b, "mallory@example.com"))
+	assert.Empty(t, b.PendingFor("mallory@example.com"))
 	got := b.Get(inbox[0])
 	require.Len(t, got.Desk.Approvals, 1)
 	assert.Equal(t, governance.ApprovalRejected, got.Desk.Approvals[0].Status)
