@@ -79,6 +79,13 @@ func SignIn(t testing.TB, authURL, username, password, callback string) url.Valu
 	return loc.Query()
 }
 
+// Code is the authorization code a sign-in as username through the fake's login form
+// returns to cfg's redirect URL, for verifier's challenge.
+func Code(t testing.TB, cfg oauth2.Config, verifier, username, password string) string {
+	t.Helper()
+	return SignIn(t, cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)), username, password, cfg.RedirectURL).Get("code")
+}
+
 // Connect signs username in at the backend c with PKCE, exchanges the code, and asks c
 // whose account the token is, as the connect flow does.
 func Connect(t testing.TB, c governance.Connector, callback, username, password string) Account {

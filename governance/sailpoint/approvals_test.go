@@ -147,34 +147,33 @@ func TestConnect_TheFakeRefusesWhatISCRefuses(t *testing.T) {
 		assert.Empty(t, resp.Header.Get("Location"))
 	})
 	t.Run("a code works once", func(t *testing.T) {
-		back := backendtest.SignIn(t, cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)), "mallory", "mallory-pw", callback)
-		_, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
+		code := backendtest.Code(t, cfg, verifier, "mallory", "mallory-pw")
+		_, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 		require.NoError(t, err)
-		_, err = cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
+		_, err = cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 		assertOAuthError(t, err, "invalid_grant")
 	})
-	t.Run("the PKCE verifier must match the challenge", func(t *testing.T) {
-		back := backendtest.SignIn(t, cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)), "mallory", "mallory-pw", callback)
-		_, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(oauth2.GenerateVerifier()))
-		assertOAuthError(t, err, "invalid_grant")
-	})
-	t.Run("the redirect URI must be the one the code was issued for", func(t *testing.T) {
-		back := backendtest.SignIn(t, cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)), "mallory", "mallory-pw", callback)
-		other := cfg
-		other.RedirectURL = "https://bot.example.com/elsewhere"
-		_, err := other.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
-		assertOAuthError(t, err, "invalid_grant")
-	})
-	t.Run("a confidential client must authenticate", func(t *testing.T) {
-		back := backendtest.SignIn(t, cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)), "mallory", "mallory-pw", callback)
-		other := cfg
-		other.ClientSecret = "wrong"
-		_, err := other.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
-		assertOAuthError(t, err, "invalid_client")
-	})
+	for _, tc := range []struct {
+		name     string
+		change   func(*oauth2.Config)
+		verifier string
+		want     string
+	}{
+		{"the PKCE verifier must match the challenge", func(*oauth2.Config) {}, oauth2.GenerateVerifier(), "invalid_grant"},
+		{"the redirect URI must be the one the code was issued for",
+			func(c *oauth2.Config) { c.RedirectURL = "https://bot.example.com/elsewhere" }, verifier, "invalid_grant"},
+		{"a confidential client must authenticate", func(c *oauth2.Config) { c.ClientSecret = "wrong" }, verifier, "invalid_client"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code := backendtest.Code(t, cfg, verifier, "mallory", "mallory-pw")
+			other := cfg
+			tc.change(&other)
+			_, err := other.Exchange(ctx, code, oauth2.VerifierOption(tc.verifier))
+			assertOAuthError(t, err, tc.want)
+		})
+	}
 	t.Run("a refresh token is rotated and works once", func(t *testing.T) {
-		back := backendtest.SignIn(t, cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)), "mallory", "mallory-pw", callback)
-		tok, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
+		tok, err := cfg.Exchange(ctx, backendtest.Code(t, cfg, verifier, "mallory", "mallory-pw"), oauth2.VerifierOption(verifier))
 		require.NoError(t, err)
 		old := &oauth2.Token{RefreshToken: tok.RefreshToken}
 		fresh, err := cfg.TokenSource(ctx, old).Token()
@@ -185,8 +184,7 @@ func TestConnect_TheFakeRefusesWhatISCRefuses(t *testing.T) {
 		assertOAuthError(t, err, "invalid_grant")
 	})
 	t.Run("revoked grants refresh no more", func(t *testing.T) {
-		back := backendtest.SignIn(t, cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)), "gus", "gus-pw", callback)
-		tok, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
+		tok, err := cfg.Exchange(ctx, backendtest.Code(t, cfg, verifier, "gus", "gus-pw"), oauth2.VerifierOption(verifier))
 		require.NoError(t, err)
 		d.isc.RevokeGrants(gusID)
 		_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
