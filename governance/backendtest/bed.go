@@ -109,6 +109,19 @@ func (b *Bed) Cancel(id string) (*governance.Request, error) {
 	return b.Svc.Cancel(context.Background(), id, b.Requester)
 }
 
+// Revoke has who end the Requester's access to item — as its holder, or naming the
+// Requester as the holder (their manager, an admin) — and delivers what follows.
+func (b *Bed) Revoke(who governance.Actor, item string) {
+	b.T.Helper()
+	in := governance.RevokeInput{By: who, Target: item}
+	if !who.Is(b.Requester.Person) {
+		in.Holder = b.Requester.Email
+	}
+	_, err := b.Svc.Revoke(context.Background(), in)
+	require.NoError(b.T, err)
+	b.Drain()
+}
+
 // Approved has the Requester ask for item and the Approver approve it, delivers what
 // follows, and returns the request as it then is.
 func (b *Bed) Approved(item string) *governance.Request {
