@@ -1,8 +1,10 @@
 // Package backendtest is what the governance backends' tests share: a Bed (accessbot over
-// a real Redis with one backend, a manual clock and the notices sent) and the
-// error-handling suite every backend runs against its own fake (RunErrors). It knows no
-// backend: each backend's tests describe theirs through a Harness; GraphContract holds only
-// what the Graph client the Microsoft backends share (governance/msgraph) says for both.
+// a real Redis with one backend, a manual clock and the notices sent), the error-handling
+// suite every backend runs against its own fake (RunErrors), the desk suite of backends
+// whose own approvals decide (RunDesk), and connected accounts made through a fake's login
+// form (Connect). It knows no backend: each backend's tests describe theirs through a
+// Harness; GraphContract holds only what the Graph client the Microsoft backends share
+// (governance/msgraph) says for both.
 package backendtest
 
 import (
