@@ -105,13 +105,42 @@ func (b *bed) signIn(authorizeURL, login, password string) url.Values {
 // connect takes the chat user through the whole flow as login.
 func (b *bed) connect(u governance.ChatUser, login, password string) (governance.Connection, error) {
 	b.t.Helper()
+	return b.m.Finish(context.Background(), "fakeidp", b.signedIn(u, login, password))
+}
+
+// begin starts the chat user's sign-in from a fresh connect link.
+func (b *bed) begin(u governance.ChatUser) governance.SignInStart {
+	b.t.Helper()
 	ctx := context.Background()
 	link, _, err := b.m.Link(ctx, u, "fakeidp")
 	require.NoError(b.t, err)
 	begun, err := b.m.Begin(ctx, "fakeidp", ticket(b.t, link))
 	require.NoError(b.t, err)
+	return begun
+}
+
+// signedIn is the chat user's sign-in as login up to the provider's redirect back: the
+// callback Finish is given.
+func (b *bed) signedIn(u governance.ChatUser, login, password string) governance.SignInCallback {
+	b.t.Helper()
+	begun := b.begin(u)
 	q := b.signIn(begun.AuthorizeURL, login, password)
-	return b.m.Finish(ctx, "fakeidp", governance.SignInCallback{State: q.Get("state"), Code: q.Get("code"), Cookie: begun.Cookie})
+	return governance.SignInCallback{State: q.Get("state"), Code: q.Get("code"), Cookie: begun.Cookie}
+}
+
+// connectCarol takes Carol through the whole flow as herself, which must succeed.
+func (b *bed) connectCarol() {
+	b.t.Helper()
+	_, err := b.connect(carol, "carol", "pw-carol")
+	require.NoError(b.t, err)
+}
+
+// carol is Carol's connected account, which must be there.
+func (b *bed) carol() governance.Account {
+	b.t.Helper()
+	acc, err := b.m.Account(context.Background(), "fakeidp", "carol@example.com")
+	require.NoError(b.t, err)
+	return acc
 }
 
 func ticket(t testing.TB, link string) string {
@@ -200,33 +229,26 @@ func TestConnect_Refusals(t *testing.T) {
 			return err
 		}, governance.ErrLinkInvalid},
 		{"a sign-in that took too long", func(b *bed) error {
-			link, _, _ := b.m.Link(ctx, carol, "fakeidp")
-			begun, _ := b.m.Begin(ctx, "fakeidp", ticket(b.t, link))
-			q := b.signIn(begun.AuthorizeURL, "carol", "pw-carol")
+			cb := b.signedIn(carol, "carol", "pw-carol")
 			b.clock.Advance(11 * time.Minute)
-			_, err := b.m.Finish(ctx, "fakeidp", governance.SignInCallback{State: q.Get("state"), Code: q.Get("code"), Cookie: begun.Cookie})
+			_, err := b.m.Finish(ctx, "fakeidp", cb)
 			return err
 		}, governance.ErrLinkExpired},
 		{"a replayed callback", func(b *bed) error {
-			link, _, _ := b.m.Link(ctx, carol, "fakeidp")
-			begun, _ := b.m.Begin(ctx, "fakeidp", ticket(b.t, link))
-			q := b.signIn(begun.AuthorizeURL, "carol", "pw-carol")
-			cb := governance.SignInCallback{State: q.Get("state"), Code: q.Get("code"), Cookie: begun.Cookie}
+			cb := b.signedIn(carol, "carol", "pw-carol")
 			_, err := b.m.Finish(ctx, "fakeidp", cb)
 			require.NoError(b.t, err)
 			_, err = b.m.Finish(ctx, "fakeidp", cb)
 			return err
 		}, governance.ErrSignInUsed},
 		{"no cookie", func(b *bed) error {
-			link, _, _ := b.m.Link(ctx, carol, "fakeidp")
-			begun, _ := b.m.Begin(ctx, "fakeidp", ticket(b.t, link))
-			q := b.signIn(begun.AuthorizeURL, "carol", "pw-carol")
-			_, err := b.m.Finish(ctx, "fakeidp", governance.SignInCallback{State: q.Get("state"), Code: q.Get("code")})
+			cb := b.signedIn(carol, "carol", "pw-carol")
+			cb.Cookie = ""
+			_, err := b.m.Finish(ctx, "fakeidp", cb)
 			return err
 		}, governance.ErrOtherBrowser},
 		{"the provider refused", func(b *bed) error {
-			link, _, _ := b.m.Link(ctx, carol, "fakeidp")
-			begun, _ := b.m.Begin(ctx, "fakeidp", ticket(b.t, link))
+			begun := b.begin(carol)
 			u, _ := url.Parse(begun.AuthorizeURL)
 			_, err := b.m.Finish(ctx, "fakeidp", governance.SignInCallback{State: u.Query().Get("state"), Error: "access_denied", Cookie: begun.Cookie})
 			return err
@@ -266,10 +288,8 @@ func TestAccount_NeverConnected(t *testing.T) {
 func TestToken_RefreshesAndKeepsTheRotatedRefreshToken(t *testing.T) {
 	b := newBed(t)
 	ctx := context.Background()
-	_, err := b.connect(carol, "carol", "pw-carol")
-	require.NoError(t, err)
-	acc, err := b.m.Account(ctx, "fakeidp", "carol@example.com")
-	require.NoError(t, err)
+	b.connectCarol()
+	acc := b.carol()
 	first, err := acc.Token(ctx)
 	require.NoError(t, err)
 	again, err := acc.Token(ctx)
@@ -289,8 +309,7 @@ func TestToken_RefreshesAndKeepsTheRotatedRefreshToken(t *testing.T) {
 	// A restarted process (another replica) reads the rotated refresh token from the store.
 	b.start()
 	b.clock.Advance(time.Hour)
-	acc, err = b.m.Account(ctx, "fakeidp", "carol@example.com")
-	require.NoError(t, err)
+	acc = b.carol()
 	_, err = acc.Token(ctx)
 	require.NoError(t, err)
 }
@@ -298,13 +317,11 @@ func TestToken_RefreshesAndKeepsTheRotatedRefreshToken(t *testing.T) {
 func TestToken_RevokedGrantMeansConnectAgain(t *testing.T) {
 	b := newBed(t)
 	ctx := context.Background()
-	_, err := b.connect(carol, "carol", "pw-carol")
-	require.NoError(t, err)
-	acc, err := b.m.Account(ctx, "fakeidp", "carol@example.com")
-	require.NoError(t, err)
+	b.connectCarol()
+	acc := b.carol()
 	b.idp.Revoke("carol")
 	b.clock.Advance(time.Hour)
-	_, err = acc.Token(ctx)
+	_, err := acc.Token(ctx)
 	require.ErrorIs(t, err, governance.ErrConnectAgain)
 	_, err = b.m.Account(ctx, "fakeidp", "carol@example.com")
 	assert.ErrorIs(t, err, governance.ErrNotConnected, "the dead grant is forgotten")
@@ -314,8 +331,7 @@ func TestToken_RevokedGrantMeansConnectAgain(t *testing.T) {
 func TestDisconnect_ForgetsTheAccount(t *testing.T) {
 	b := newBed(t)
 	ctx := context.Background()
-	_, err := b.connect(carol, "carol", "pw-carol")
-	require.NoError(t, err)
+	b.connectCarol()
 	gone, err := b.m.Disconnect(ctx, "fakeidp", "carol@example.com")
 	require.NoError(t, err)
 	assert.True(t, gone)
@@ -329,8 +345,7 @@ func TestDisconnect_ForgetsTheAccount(t *testing.T) {
 func TestVault_ASealedAccountCannotBeMovedToSomeoneElse(t *testing.T) {
 	b := newBed(t)
 	ctx := context.Background()
-	_, err := b.connect(carol, "carol", "pw-carol")
-	require.NoError(t, err)
+	b.connectCarol()
 	sealed, ok, err := b.store.SealedAccount(ctx, "fakeidp", "carol@example.com")
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -343,15 +358,13 @@ func TestVault_ASealedAccountCannotBeMovedToSomeoneElse(t *testing.T) {
 func TestVault_KeyRotation(t *testing.T) {
 	b := newBed(t)
 	ctx := context.Background()
-	_, err := b.connect(carol, "carol", "pw-carol")
-	require.NoError(t, err)
+	b.connectCarol()
 
 	b.key = strings.Replace(otherKey, "k0", "k2", 1) + "," + testKey // a new key first, the old one still opens
 	b.start()
-	acc, err := b.m.Account(ctx, "fakeidp", "carol@example.com")
-	require.NoError(t, err)
+	acc := b.carol()
 	b.clock.Advance(time.Hour)
-	_, err = acc.Token(ctx) // the refresh re-seals under the new key
+	_, err := acc.Token(ctx) // the refresh re-seals under the new key
 	require.NoError(t, err)
 	sealed, _, err := b.store.SealedAccount(ctx, "fakeidp", "carol@example.com")
 	require.NoError(t, err)
@@ -359,8 +372,7 @@ func TestVault_KeyRotation(t *testing.T) {
 
 	b.key = strings.Replace(otherKey, "k0", "k2", 1) // the old key retired
 	b.start()
-	acc, err = b.m.Account(ctx, "fakeidp", "carol@example.com")
-	require.NoError(t, err)
+	acc = b.carol()
 	_, err = acc.Token(ctx)
 	require.NoError(t, err)
 
@@ -376,12 +388,10 @@ func TestTokens_NeverLoggedNorInErrors(t *testing.T) {
 	b := newBed(t)
 	ctx := context.Background()
 	var errs []error
-	_, err := b.connect(carol, "carol", "pw-carol")
-	require.NoError(t, err)
-	_, err = b.connect(carol, "mallory", "pw-mallory")
+	b.connectCarol()
+	_, err := b.connect(carol, "mallory", "pw-mallory")
 	errs = append(errs, err)
-	acc, err := b.m.Account(ctx, "fakeidp", "carol@example.com")
-	require.NoError(t, err)
+	acc := b.carol()
 	b.clock.Advance(time.Hour)
 	_, err = acc.Token(ctx)
 	require.NoError(t, err)
@@ -491,8 +501,7 @@ func FuzzKeyringOpen(f *testing.F) {
 func TestToken_ABrokenClientForgetsNobody(t *testing.T) {
 	b := newBed(t)
 	ctx := context.Background()
-	_, err := b.connect(carol, "carol", "pw-carol")
-	require.NoError(t, err)
+	b.connectCarol()
 	keys, err := accounts.ParseKeys(testKey)
 	require.NoError(t, err)
 	m, err := accounts.New(accounts.Options{Store: b.store, Keys: keys, PublicURL: "https://bot.example.com", Clock: b.clock,

@@ -1,11 +1,14 @@
 // Package backendtest is what the governance backends' tests share: a Bed (accessbot over
-// a real Redis with one backend, a manual clock and the notices sent) and the
-// error-handling suite every backend runs against its own fake (RunErrors). It knows no
-// backend: each backend's tests describe theirs through a Harness; GraphContract holds only
-// what the Graph client the Microsoft backends share (governance/msgraph) says for both.
+// a real Redis with one backend, a manual clock and the notices sent), the error-handling
+// suite every backend runs against its own fake (RunErrors), the desk suite of backends
+// whose own approvals decide (RunDesk), and connected accounts made through a fake's login
+// form (Connect). It knows no backend: each backend's tests describe theirs through a
+// Harness; GraphContract holds only what the Graph client the Microsoft backends share
+// (governance/msgraph) says for both.
 package backendtest
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"testing"
@@ -22,14 +25,24 @@ import (
 // MaxAttempts is how often a Bed's dispatcher tries a delivery before it gives up.
 const MaxAttempts = 4
 
+// The people of the backends' test tenants, on Slack: Carol asks and Alice approves (a
+// Bed's Requester and Approver, unless its config names others); Mallory is Carol's
+// manager.
+var (
+	Carol   = governance.Actor{Person: governance.Person{Email: "carol@example.com", Name: "Carol"}, Platform: "slack"}
+	Alice   = governance.Actor{Person: governance.Person{Email: "alice@example.com", Name: "Alice"}, Platform: "slack"}
+	Mallory = governance.Actor{Person: governance.Person{Email: "mallory@example.com", Name: "Mallory"}, Platform: "slack"}
+)
+
 // BedConfig is what a Bed is built from.
 type BedConfig struct {
 	Backend governance.Backend
 	Catalog string // the catalog's YAML
 	Clock   *governance.ManualClock
-	// Requester asks for items and Approver approves them, unless a test says otherwise.
+	// Requester asks for items and Approver approves them, unless a test says otherwise
+	// (Carol and Alice when empty).
 	Requester, Approver governance.Actor
-	Admin               string // the admins' e-mail
+	Admin               string // the admins' e-mail (admin@example.com when empty)
 	// Accounts are people's connected accounts, for a backend whose own approvals decide.
 	Accounts governance.Accounts
 }
@@ -51,6 +64,13 @@ type Bed struct {
 // NewBed builds a Bed on the test's own Redis prefix.
 func NewBed(t testing.TB, c BedConfig) *Bed {
 	t.Helper()
+	if c.Requester.Email == "" {
+		c.Requester = Carol
+	}
+	if c.Approver.Email == "" {
+		c.Approver = Alice
+	}
+	c.Admin = cmp.Or(c.Admin, "admin@example.com")
 	b := &Bed{T: t, Clock: c.Clock, Notes: &governancetest.Notes{}, Backend: c.Backend, Requester: c.Requester, Approver: c.Approver}
 	b.Store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
 	cat, err := governance.ParseCatalog([]byte(c.Catalog))
@@ -91,6 +111,19 @@ func (b *Bed) Cancel(id string) (*governance.Request, error) {
 	return b.Svc.Cancel(context.Background(), id, b.Requester)
 }
 
+// Revoke has who end the Requester's access to item — as its holder, or naming the
+// Requester as the holder (their manager, an admin) — and delivers what follows.
+func (b *Bed) Revoke(who governance.Actor, item string) {
+	b.T.Helper()
+	in := governance.RevokeInput{By: who, Target: item}
+	if !who.Is(b.Requester.Person) {
+		in.Holder = b.Requester.Email
+	}
+	_, err := b.Svc.Revoke(context.Background(), in)
+	require.NoError(b.T, err)
+	b.Drain()
+}
+
 // Approved has the Requester ask for item and the Approver approve it, delivers what
 // follows, and returns the request as it then is.
 func (b *Bed) Approved(item string) *governance.Request {
@@ -110,6 +143,15 @@ func (b *Bed) Forget(id string) {
 	ended := *r
 	ended.State, ended.Version = governance.StateFailed, r.Version+1
 	require.NoError(b.T, b.Store.Update(context.Background(), &ended, r.Version, governance.Effects{}))
+}
+
+// PendingFor lists the ids of the requests waiting for the person with that e-mail to
+// decide, as their `/access pending` shows them.
+func (b *Bed) PendingFor(email string) []string {
+	b.T.Helper()
+	rs, err := b.Svc.PendingFor(context.Background(), governance.Person{Email: email})
+	require.NoError(b.T, err)
+	return IDs(rs, func(r *governance.Request) string { return r.ID })
 }
 
 // Get reads a request from the store.
@@ -140,4 +182,27 @@ func (b *Bed) Sweep() {
 	_, err := b.Svc.Sweep(context.Background(), 100, time.Minute)
 	require.NoError(b.T, err)
 	b.Drain()
+}
+
+// Status is what accessbot made of a submission at a status check: the request's state,
+// its failure and what it waits for, and the notices the check sent.
+type Status struct {
+	State    governance.State
+	Failure  string
+	Waiting  string
+	Notified []string
+}
+
+// Moved has the Requester ask for item and the Approver approve it, which must submit it;
+// then move takes the backend's submission (by its external id) to another state, and the
+// next status check runs. It returns the request as it then is, and what the check did.
+func (b *Bed) Moved(item string, move func(externalID string)) (*governance.Request, Status) {
+	b.T.Helper()
+	r := b.Approved(item)
+	require.Equal(b.T, governance.StateSubmitted, r.State, r.Failure)
+	b.Notes.Take()
+	move(r.Submission.ExternalID)
+	b.Sync()
+	got := b.Get(r.ID)
+	return got, Status{State: got.State, Failure: got.Failure, Waiting: got.Submission.Waiting, Notified: b.Notes.Take()}
 }

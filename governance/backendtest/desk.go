@@ -41,6 +41,15 @@ type DeskPerson struct {
 	Account governance.Account
 }
 
+// ManagerDesk is the desk subject of a test tenant where Carol's request waits for her
+// manager Mallory, its owner, and Alice may not decide it; connect is a person's
+// connected account, by their login name. The harness adds its fake's hooks.
+func ManagerDesk(desk governance.ApprovalDesk, connect func(who string) governance.Account) DeskSubject {
+	return DeskSubject{Desk: desk,
+		Owner:    DeskPerson{Person: Mallory.Person, Account: connect("mallory")},
+		Stranger: DeskPerson{Person: Alice.Person, Account: connect("alice")}}
+}
+
 // RunDesk runs the desk suite.
 func RunDesk(t *testing.T, h DeskHarness) {
 	ctx := context.Background()

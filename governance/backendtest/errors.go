@@ -34,20 +34,15 @@ type Options struct {
 	Log              io.Writer     // where the backend logs; nil discards
 }
 
-// TimeoutOr is the timeout the suite asks for, or d when it asks for none.
-func (o Options) TimeoutOr(d time.Duration) time.Duration {
+// Set puts the suite's timeout and a logger writing to Log into a backend's options,
+// where the suite asks for them; the harness's own stay otherwise.
+func (o Options) Set(timeout *time.Duration, logger **slog.Logger) {
 	if o.Timeout > 0 {
-		return o.Timeout
+		*timeout = o.Timeout
 	}
-	return d
-}
-
-// LoggerOr is a logger writing to Log, or l when the suite asks for none.
-func (o Options) LoggerOr(l *slog.Logger) *slog.Logger {
 	if o.Log != nil {
-		return slog.New(slog.NewTextHandler(o.Log, nil))
+		*logger = slog.New(slog.NewTextHandler(o.Log, nil))
 	}
-	return l
 }
 
 // Fake is what the suite asks of a backend's fake server. match is the fake's own way to
@@ -58,6 +53,9 @@ type Fake interface {
 	Fail(match string, status int, retryAfter string)
 	// Hang makes the fake hold its answer to the next call matching match for d.
 	Hang(match string, d time.Duration)
+	// Lose makes the fake carry out the next call matching match but lose its answer, as
+	// a timeout or a proxy does.
+	Lose(match string)
 }
 
 // Subject is one started backend with its fake.
@@ -66,10 +64,8 @@ type Subject struct {
 	Fake Fake
 	// Accepted counts the submissions the fake accepted.
 	Accepted func() int
-	// Lose makes the fake carry out the next call matching match but lose its answer, as a
-	// timeout or a proxy does; Made lists the ids of the submissions the fake made, whether
-	// or not their answers arrived.
-	Lose func(match string)
+	// Made lists the ids of the submissions the fake made, whether or not their answers
+	// arrived.
 	Made func() []string
 	// TokensIssued counts the access tokens the fake's token endpoint issued; nil when the
 	// fake has no token endpoint.
@@ -128,6 +124,10 @@ type Contract struct {
 	// Stranger is the e-mail of someone the backend has no identity for, and NoIdentity
 	// what the failure of their request says.
 	Stranger, NoIdentity string
+	// Duplicate matches what the failure of a second ask for Item says while the backend
+	// still has accessbot's first request for it under way, which accessbot no longer
+	// tracks (Bed.Forget); nil for a backend without a duplicate check of its own.
+	Duplicate *regexp.Regexp
 }
 
 // RunErrors runs the error-handling suite: 429 with Retry-After, 5xx with backoff and
@@ -189,7 +189,7 @@ func RunErrors(t *testing.T, h Harness) {
 	})
 	t.Run("a retry after a lost answer finds the first submission and asks nothing new", func(t *testing.T) {
 		s := h.Start(t, Options{Timeout: 200 * time.Millisecond})
-		s.Lose(c.Submit)
+		s.Fake.Lose(c.Submit)
 		r := s.Approved(c.Item)
 		assert.Equal(t, governance.StateApproved, r.State, "the answer was lost")
 		made := s.Made()
@@ -248,6 +248,22 @@ func RunErrors(t *testing.T, h Harness) {
 		}
 		assert.Zero(t, s.Accepted())
 	})
+	if c.Duplicate != nil {
+		t.Run("a second ask while the service has the first under way fails as a duplicate and asks nothing", func(t *testing.T) {
+			s := h.Start(t, Options{})
+			first := s.Approved(c.Item)
+			require.Equal(t, governance.StateSubmitted, first.State)
+			s.Notes.Take()
+			s.Forget(first.ID) // accessbot itself refuses a second ask while the first is open
+
+			second := s.Approved(c.Item)
+			assert.Equal(t, governance.StateFailed, second.State)
+			assert.True(t, second.Duplicate)
+			assert.Regexp(t, c.Duplicate, second.Failure)
+			assert.Equal(t, 1, s.Accepted(), "the service was asked once")
+			assert.Contains(t, s.Notes.Take(), "failed→"+s.Requester.Email)
+		})
+	}
 	t.Run("a requester the service has no identity for is told to check their e-mail", func(t *testing.T) {
 		s := h.Start(t, Options{})
 		_, err := s.Backend.LookupIdentity(context.Background(), governance.Person{Email: c.Stranger})

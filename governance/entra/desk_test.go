@@ -3,7 +3,6 @@ package entra_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -87,68 +86,12 @@ func (a *accounts) Account(_ context.Context, backend, email string) (governance
 	return nil, governance.ErrNotConnected
 }
 
-// account is a connected account: who, and a token source that refreshes.
-type account struct {
-	id governance.Identity
-	ts oauth2.TokenSource
-}
-
-func (a account) Identity() governance.Identity { return a.id }
-func (a account) Token(context.Context) (string, error) {
-	t, err := a.ts.Token()
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", governance.ErrConnectAgain, err)
-	}
-	return t.AccessToken, nil
-}
-
-var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-func (d *desk) oauthConfig() oauth2.Config {
-	si, err := d.be.SignIn(context.Background())
-	require.NoError(d.t, err)
-	return oauth2.Config{ClientID: si.ClientID, ClientSecret: si.ClientSecret, RedirectURL: callback, Scopes: si.Scopes,
-		Endpoint: oauth2.Endpoint{AuthURL: si.AuthURL, TokenURL: si.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
-}
-
-// signIn runs the sign-in through the fake's login form, as a browser would, and returns
-// the redirect's query (code and state, or error).
-func (d *desk) signIn(authURL, username, password string) url.Values {
-	d.t.Helper()
-	resp, err := http.Get(authURL)
-	require.NoError(d.t, err)
-	resp.Body.Close()
-	require.Equal(d.t, http.StatusOK, resp.StatusCode, "the login form")
-	u, err := url.Parse(authURL)
-	require.NoError(d.t, err)
-	form := u.Query()
-	form.Set("username", username)
-	form.Set("password", password)
-	resp, err = noRedirect.PostForm(d.graph.AuthorizeURL(), form)
-	require.NoError(d.t, err)
-	resp.Body.Close()
-	require.Equal(d.t, http.StatusFound, resp.StatusCode)
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	require.NoError(d.t, err)
-	require.Equal(d.t, callback, loc.Scheme+"://"+loc.Host+loc.Path)
-	return loc.Query()
-}
-
 // connect signs who in and keeps their connected account.
-func (d *desk) connect(who string) account {
+func (d *desk) connect(who string) backendtest.Account {
 	d.t.Helper()
-	cfg := d.oauthConfig()
-	verifier := oauth2.GenerateVerifier()
-	back := d.signIn(cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)), who+"@example.com", who+"-pw")
-	require.Equal(d.t, "state-1", back.Get("state"))
-	tok, err := cfg.Exchange(context.Background(), back.Get("code"), oauth2.VerifierOption(verifier))
-	require.NoError(d.t, err)
-	require.NotEmpty(d.t, tok.RefreshToken, "offline_access gives a refresh token")
-	id, err := d.be.WhoIs(context.Background(), tok.AccessToken, tok.Extra)
-	require.NoError(d.t, err)
-	a := account{id: id, ts: cfg.TokenSource(context.Background(), tok)}
+	a := backendtest.Connect(d.t, d.be, callback, who+"@example.com", who+"-pw")
 	d.accts.mu.Lock()
-	d.accts.by[id.Email] = a
+	d.accts.by[a.ID.Email] = a
 	d.accts.mu.Unlock()
 	return a
 }
@@ -159,6 +102,16 @@ func (d *desk) myAccess() string {
 		PackageID: payroll, PolicyID: payrollSelf, Justification: "quarter close"})
 }
 
+// atStageTwo is Carol's My Access request once Mallory (connected) approved its first
+// stage in My Access: its id, and the second stage's approval, which the group decides.
+func (d *desk) atStageTwo() (string, governance.BackendApproval) {
+	d.t.Helper()
+	id := d.myAccess()
+	d.connect("mallory")
+	require.NoError(d.t, d.graph.DecideInMyAccess(id, malloryID, true, "fine"))
+	return id, d.pending()[0]
+}
+
 func (d *desk) pending() []governance.BackendApproval {
 	d.t.Helper()
 	list, err := d.be.PendingApprovals(context.Background())
@@ -167,11 +120,7 @@ func (d *desk) pending() []governance.BackendApproval {
 }
 
 func emails(ps []governance.Person) []string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Email)
-	}
-	return out
+	return backendtest.IDs(ps, func(p governance.Person) string { return p.Email })
 }
 
 func TestConnect_SignInIsTheTenantsV2EndpointsWithPKCEAndDelegatedScopes(t *testing.T) {
@@ -196,7 +145,7 @@ func TestConnect_WithoutAConnectClientSaysWhatToSet(t *testing.T) {
 func TestConnect_WhoIsTheSignedInUserFromMe(t *testing.T) {
 	d := newDesk(t)
 	a := d.connect("mallory")
-	assert.Equal(t, governance.Identity{ID: malloryID, Email: "mallory@example.com", Name: "Mallory Manager"}, a.id,
+	assert.Equal(t, governance.Identity{ID: malloryID, Email: "mallory@example.com", Name: "Mallory Manager"}, a.Identity(),
 		"the user principal name stands in for a missing mail")
 	tok, err := a.Token(context.Background())
 	require.NoError(t, err)
@@ -207,7 +156,7 @@ func TestConnect_WhoIsTheSignedInUserFromMe(t *testing.T) {
 
 func TestConnect_TheFakeRefusesWhatMicrosoftRefuses(t *testing.T) {
 	d := newDesk(t)
-	cfg := d.oauthConfig()
+	cfg := backendtest.OAuthConfig(t, d.be, callback)
 	verifier := oauth2.GenerateVerifier()
 	ctx := context.Background()
 
@@ -220,32 +169,25 @@ func TestConnect_TheFakeRefusesWhatMicrosoftRefuses(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	})
 	t.Run("no PKCE", func(t *testing.T) {
-		resp, err := noRedirect.Get(cfg.AuthCodeURL("s"))
+		resp, err := backendtest.NoRedirect.Get(cfg.AuthCodeURL("s"))
 		require.NoError(t, err)
 		resp.Body.Close()
 		loc, _ := url.Parse(resp.Header.Get("Location"))
 		assert.Equal(t, "invalid_request", loc.Query().Get("error"))
 	})
 	t.Run("a wrong password", func(t *testing.T) {
-		u, _ := url.Parse(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
-		form := u.Query()
-		form.Set("username", "mallory@example.com")
-		form.Set("password", "guess")
-		resp, err := noRedirect.PostForm(d.graph.AuthorizeURL(), form)
-		require.NoError(t, err)
-		resp.Body.Close()
+		resp := backendtest.LogIn(t, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "mallory@example.com", "guess")
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	})
 	t.Run("a code with the wrong verifier, and a code used twice", func(t *testing.T) {
-		back := d.signIn(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "mallory@example.com", "mallory-pw")
-		_, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(oauth2.GenerateVerifier()))
+		code := backendtest.Code(t, cfg, verifier, "mallory@example.com", "mallory-pw")
+		_, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier()))
 		assert.ErrorContains(t, err, "invalid_grant")
-		_, err = cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
+		_, err = cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 		assert.ErrorContains(t, err, "invalid_grant", "one use, right or wrong")
 	})
 	t.Run("a refresh token is rotated on use", func(t *testing.T) {
-		back := d.signIn(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "mallory@example.com", "mallory-pw")
-		tok, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
+		tok, err := cfg.Exchange(ctx, backendtest.Code(t, cfg, verifier, "mallory@example.com", "mallory-pw"), oauth2.VerifierOption(verifier))
 		require.NoError(t, err)
 		tok.Expiry = time.Now().Add(-time.Minute)
 		fresh, err := cfg.TokenSource(ctx, tok).Token()
@@ -415,10 +357,7 @@ func TestDecide_RefusalsSayWhatHappened(t *testing.T) {
 	})
 	t.Run("a PATCH that loses the race to another approver of the stage", func(t *testing.T) {
 		d := newDesk(t)
-		id := d.myAccess()
-		d.connect("mallory")
-		require.NoError(t, d.graph.DecideInMyAccess(id, malloryID, true, "fine"))
-		second := d.pending()[0]
+		_, second := d.atStageTwo()
 		gus := d.connect("gus")
 		// Grace's decision lands between Gus's read of the stages and his PATCH.
 		d.graph.Fail("PATCH "+graphfake.Root+"/accessPackageAssignmentApprovals/*", http.StatusConflict, "")
@@ -428,10 +367,7 @@ func TestDecide_RefusalsSayWhatHappened(t *testing.T) {
 	})
 	t.Run("a stage another approver decided already, named", func(t *testing.T) {
 		d := newDesk(t)
-		id := d.myAccess()
-		d.connect("mallory")
-		require.NoError(t, d.graph.DecideInMyAccess(id, malloryID, true, "fine"))
-		second := d.pending()[0]
+		id, second := d.atStageTwo()
 		require.NoError(t, d.graph.DecideInMyAccess(id, graceID, false, "no budget"))
 		_, err := d.be.DecideApproval(ctx, d.connect("gus"), governance.ApprovalDecision{Approval: second, Approve: true, By: governance.Person{Email: "gus@example.com"}})
 		assert.ErrorIs(t, err, governance.ErrAlreadyDecided)
@@ -445,18 +381,14 @@ type deskHarness struct{}
 
 func (deskHarness) StartDesk(t *testing.T) backendtest.DeskSubject {
 	d := newDesk(t)
-	return backendtest.DeskSubject{
-		Desk:    d.be,
-		Request: func() string { d.myAccess(); return d.pending()[0].ID },
-		Owner:   backendtest.DeskPerson{Person: governance.Person{Email: "mallory@example.com", Name: "Mallory"}, Account: d.connect("mallory")},
-		Stranger: backendtest.DeskPerson{Person: governance.Person{Email: "alice@example.com", Name: "Alice"},
-			Account: d.connect("alice")},
-		DecideElsewhere: func(id string) {
-			req, _, _ := strings.Cut(id, ":")
-			require.NoError(t, d.graph.DecideInMyAccess(req, malloryID, true, "from my phone"))
-		},
-		Decisions: d.graph.Decisions,
+	s := backendtest.ManagerDesk(d.be, func(who string) governance.Account { return d.connect(who) })
+	s.Request = func() string { d.myAccess(); return d.pending()[0].ID }
+	s.DecideElsewhere = func(id string) {
+		req, _, _ := strings.Cut(id, ":")
+		require.NoError(t, d.graph.DecideInMyAccess(req, malloryID, true, "from my phone"))
 	}
+	s.Decisions = d.graph.Decisions
+	return s
 }
 
 func TestApprovals_EntraFollowsTheSharedDeskSuite(t *testing.T) {

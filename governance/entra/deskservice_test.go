@@ -25,8 +25,7 @@ items:
 // deskBed is accessbot over Redis with Entra's own approvals deciding Payroll Reader.
 func newDeskBed(t *testing.T) (*desk, *backendtest.Bed) {
 	d := newDesk(t)
-	return d, backendtest.NewBed(t, backendtest.BedConfig{Backend: d.be, Catalog: deskCatalog, Clock: d.clock,
-		Requester: carol, Approver: alice, Admin: "admin@example.com", Accounts: d.accts})
+	return d, backendtest.NewBed(t, backendtest.BedConfig{Backend: d.be, Catalog: deskCatalog, Clock: d.clock, Accounts: d.accts})
 }
 
 // poll is one poll of Entra's approvals, an interval after the last, and what follows.
@@ -35,17 +34,6 @@ func poll(t *testing.T, b *backendtest.Bed) {
 	b.Clock.Advance(30 * time.Second)
 	require.NoError(t, b.Svc.SyncApprovals(context.Background()))
 	b.Drain()
-}
-
-func pendingFor(t *testing.T, b *backendtest.Bed, email string) []string {
-	t.Helper()
-	rs, err := b.Svc.PendingFor(context.Background(), governance.Person{Email: email})
-	require.NoError(t, err)
-	var ids []string
-	for _, r := range rs {
-		ids = append(ids, r.ID)
-	}
-	return ids
 }
 
 func TestDesk_AChatRequestIsDecidedInEntraByTheManagerThenAGroupMember(t *testing.T) {
@@ -68,8 +56,8 @@ func TestDesk_AChatRequestIsDecidedInEntraByTheManagerThenAGroupMember(t *testin
 	assert.Equal(t, carolID, made[0].RequestorID)
 
 	poll(t, b)
-	assert.Equal(t, []string{r.ID}, pendingFor(t, b, "mallory@example.com"), "stage 1: Carol's manager")
-	assert.Empty(t, pendingFor(t, b, "gus@example.com"))
+	assert.Equal(t, []string{r.ID}, b.PendingFor("mallory@example.com"), "stage 1: Carol's manager")
+	assert.Empty(t, b.PendingFor("gus@example.com"))
 
 	d.connect("mallory")
 	_, err = b.Svc.Decide(ctx, governance.DecideInput{RequestID: r.ID, Approve: true, Reason: "fine", Approver: mallory})
@@ -79,9 +67,9 @@ func TestDesk_AChatRequestIsDecidedInEntraByTheManagerThenAGroupMember(t *testin
 	assert.Equal(t, malloryID, e.Stages[0].ReviewedBy, "Entra records Mallory")
 
 	poll(t, b)
-	assert.Empty(t, pendingFor(t, b, "mallory@example.com"))
-	assert.Equal(t, []string{r.ID}, pendingFor(t, b, "gus@example.com"), "stage 2: each member of the group")
-	assert.Equal(t, []string{r.ID}, pendingFor(t, b, "grace@example.com"))
+	assert.Empty(t, b.PendingFor("mallory@example.com"))
+	assert.Equal(t, []string{r.ID}, b.PendingFor("gus@example.com"), "stage 2: each member of the group")
+	assert.Equal(t, []string{r.ID}, b.PendingFor("grace@example.com"))
 
 	d.connect("gus")
 	gus := governance.Actor{Person: governance.Person{Email: "gus@example.com", Name: "Gus"}, Platform: "teams"}
@@ -106,11 +94,11 @@ func TestDesk_ARequestMadeInMyAccessReachesItsApproverAndADenialThereEndsIt(t *t
 	d.connect("mallory")
 	id := d.myAccess()
 	poll(t, b)
-	inbox := pendingFor(t, b, "mallory@example.com")
+	inbox := b.PendingFor("mallory@example.com")
 	require.Len(t, inbox, 1, "within one polling interval")
 	require.NoError(t, d.graph.DecideInMyAccess(id, malloryID, false, "not this quarter"))
 	poll(t, b)
-	assert.Empty(t, pendingFor(t, b, "mallory@example.com"))
+	assert.Empty(t, b.PendingFor("mallory@example.com"))
 	got := b.Get(inbox[0])
 	require.Len(t, got.Desk.Approvals, 1)
 	assert.Equal(t, governance.ApprovalRejected, got.Desk.Approvals[0].Status)

@@ -34,7 +34,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -84,7 +83,6 @@ type Options struct {
 type Backend struct {
 	api   *msgraph.Client
 	clock governance.Clock
-	ttl   time.Duration
 	log   *slog.Logger
 
 	connect            ConnectClient
@@ -93,14 +91,12 @@ type Backend struct {
 	http               *http.Client
 	accounts           governance.Accounts
 
-	mu    sync.Mutex
-	users map[string]cachedUser // by lower-case e-mail
+	users *msgraph.Memory[cachedUser]
 }
 
 type cachedUser struct {
 	id      governance.Identity
 	manager *governance.Person // nil: not looked up yet
-	at      time.Time
 }
 
 var (
@@ -148,7 +144,7 @@ func New(o Options) (*Backend, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: o.Timeout}
 	}
-	return &Backend{api: api, clock: o.Clock, ttl: o.IdentityTTL, log: o.Logger, users: map[string]cachedUser{},
+	return &Backend{api: api, clock: o.Clock, log: o.Logger, users: msgraph.NewMemory[cachedUser](o.Clock, o.IdentityTTL),
 		connect: o.Connect, loginURL: o.LoginURL, tenantID: o.TenantID, timeout: o.Timeout, http: o.HTTPClient, accounts: o.Accounts}, nil
 }
 
@@ -200,27 +196,17 @@ func (b *Backend) LookupIdentity(ctx context.Context, p governance.Person) (gove
 var objectID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func (b *Backend) user(ctx context.Context, email string) (cachedUser, error) {
-	key := strings.ToLower(strings.TrimSpace(email))
-	now := b.clock.Now()
-	b.mu.Lock()
-	c, ok := b.users[key]
-	b.mu.Unlock()
-	if ok && now.Sub(c.at) < b.ttl {
+	if c, ok := b.users.Recall(email); ok {
 		return c, nil
 	}
+	key := strings.ToLower(strings.TrimSpace(email))
 	u, err := b.api.UserByEmail(ctx, key)
 	if err != nil {
 		return cachedUser{}, err
 	}
-	c = cachedUser{id: governance.Identity{ID: u.ID, Email: key, Name: u.DisplayName}, at: now}
-	b.remember(key, c)
+	c := cachedUser{id: governance.Identity{ID: u.ID, Email: key, Name: u.DisplayName}}
+	b.users.Keep(key, c)
 	return c, nil
-}
-
-func (b *Backend) remember(key string, c cachedUser) {
-	b.mu.Lock()
-	b.users[key] = c
-	b.mu.Unlock()
 }
 
 // Manager is the manager Entra records for the user with that e-mail.
@@ -243,8 +229,7 @@ func (b *Backend) Manager(ctx context.Context, email string) (governance.Person,
 		return governance.Person{}, false, err
 	}
 	p := governance.Person{Email: strings.ToLower(firstOf(m.Mail, m.UserPrincipalName)), Name: m.DisplayName}
-	c.manager = &p
-	b.remember(strings.ToLower(strings.TrimSpace(email)), c)
+	b.users.Amend(email, func(c *cachedUser) { c.manager = &p })
 	return p, p.Email != "", nil
 }
 

@@ -73,18 +73,25 @@ func (b *Backend) Submit(ctx context.Context, g governance.Grant) (governance.Su
 	if g.BackendDecides {
 		return b.submitAsRequester(ctx, g, pkg, policy, uid)
 	}
-	body := newRequest{RequestType: adminAdd,
+	var created assignmentRequest
+	if err := b.api.Do(ctx, http.MethodPost, emRoot+"/assignmentRequests", nil, b.addRequest(adminAdd, g, pkg, policy, uid), &created); err != nil {
+		return governance.Submission{}, err
+	}
+	return tracked(created, g), nil
+}
+
+// addRequest is the body of an adminAdd or userAdd request for g: the assignment of the
+// package under policy to the user uid, g's justification, and a schedule from g's start
+// that expires at g's end (never, without one).
+func (b *Backend) addRequest(typ string, g governance.Grant, pkg, policy, uid string) newRequest {
+	body := newRequest{RequestType: typ,
 		Assignment:    assignmentRef{TargetID: uid, AssignmentPolicyID: policy, AccessPackageID: pkg},
 		Justification: justification(g),
 		Schedule:      &schedule{StartDateTime: when(g.Start, b.clock.Now()), Expiration: &expiration{Type: "noExpiration"}}}
 	if !g.End.IsZero() {
 		body.Schedule.Expiration = &expiration{Type: "afterDateTime", EndDateTime: when(g.End, time.Time{})}
 	}
-	var created assignmentRequest
-	if err := b.api.Do(ctx, http.MethodPost, emRoot+"/assignmentRequests", nil, body, &created); err != nil {
-		return governance.Submission{}, err
-	}
-	return tracked(created, g), nil
+	return body
 }
 
 // SubmitsAsRequester: for items with approvals: backend, Entra is asked as the requester
@@ -108,15 +115,8 @@ func (b *Backend) requester(g governance.Grant) (string, error) {
 // the item's policy: their reason as the justification, and the end of time-bound access
 // as the schedule's.
 func (b *Backend) submitAsRequester(ctx context.Context, g governance.Grant, pkg, policy, uid string) (governance.Submission, error) {
-	body := newRequest{RequestType: userAdd,
-		Assignment:    assignmentRef{TargetID: uid, AssignmentPolicyID: policy, AccessPackageID: pkg},
-		Justification: justification(g),
-		Schedule:      &schedule{StartDateTime: when(g.Start, b.clock.Now()), Expiration: &expiration{Type: "noExpiration"}}}
-	if !g.End.IsZero() {
-		body.Schedule.Expiration = &expiration{Type: "afterDateTime", EndDateTime: when(g.End, time.Time{})}
-	}
 	var created assignmentRequest
-	err := b.asPerson(ctx, g.As).Do(ctx, http.MethodPost, emRoot+"/assignmentRequests", nil, body, &created)
+	err := b.asPerson(ctx, g.As).Do(ctx, http.MethodPost, emRoot+"/assignmentRequests", nil, b.addRequest(userAdd, g, pkg, policy, uid), &created)
 	var ge *msgraph.Error
 	if errors.As(err, &ge) && ge.Status == http.StatusForbidden {
 		return governance.Submission{}, governance.Permanent(&governance.Problem{Err: errors.Join(governance.ErrNotAllowed, ge), Message: fmt.Sprintf(

@@ -73,7 +73,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -141,18 +140,10 @@ type Backend struct {
 	api      *msgraph.Client
 	clock    governance.Clock
 	log      *slog.Logger
-	ttl      time.Duration
 	lookback time.Duration
 	skew     time.Duration
 	creds    string
-
-	mu    sync.Mutex
-	users map[string]cachedUser // by lower-case e-mail
-}
-
-type cachedUser struct {
-	user msgraph.User
-	at   time.Time
+	users    *msgraph.Memory[msgraph.User]
 }
 
 var _ governance.Backend = (*Backend)(nil)
@@ -203,8 +194,8 @@ func New(o Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("permissions: %w", err)
 	}
-	return &Backend{api: api, clock: o.Clock, log: o.Logger, ttl: o.IdentityTTL, lookback: o.Lookback, skew: o.Skew,
-		creds: o.Credentials, users: map[string]cachedUser{}}, nil
+	return &Backend{api: api, clock: o.Clock, log: o.Logger, lookback: o.Lookback, skew: o.Skew,
+		creds: o.Credentials, users: msgraph.NewMemory[msgraph.User](o.Clock, o.IdentityTTL)}, nil
 }
 
 // permission is the delegated Graph permission a call needs.
@@ -258,21 +249,14 @@ func (b *Backend) LookupIdentity(ctx context.Context, p governance.Person) (gove
 }
 
 func (b *Backend) user(ctx context.Context, email string) (msgraph.User, error) {
-	key := strings.ToLower(strings.TrimSpace(email))
-	now := b.clock.Now()
-	b.mu.Lock()
-	c, ok := b.users[key]
-	b.mu.Unlock()
-	if ok && now.Sub(c.at) < b.ttl {
-		return c.user, nil
+	if u, ok := b.users.Recall(email); ok {
+		return u, nil
 	}
-	u, err := b.api.UserByEmail(ctx, key)
+	u, err := b.api.UserByEmail(ctx, email)
 	if err != nil {
 		return msgraph.User{}, b.explain(err)
 	}
-	b.mu.Lock()
-	b.users[key] = cachedUser{user: u, at: now}
-	b.mu.Unlock()
+	b.users.Keep(email, u)
 	return u, nil
 }
 

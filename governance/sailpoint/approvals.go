@@ -433,28 +433,28 @@ func completedOf(c completedApproval) CompletedApproval {
 
 // pendingOne reads one pending approval by id.
 func (b *Backend) pendingOne(ctx context.Context, id string) (pendingApproval, bool, error) {
-	var page []pendingApproval
-	q := url.Values{"filters": {"id eq " + quote(id)}, "limit": {"1"}}
-	if err := b.api.call(ctx, http.MethodGet, "/access-request-approvals/pending", q, nil, &page); err != nil {
-		return pendingApproval{}, false, err
-	}
-	if len(page) == 0 {
-		return pendingApproval{}, false, nil
-	}
-	return page[0], true, nil
+	return approvalByID[pendingApproval](ctx, b.api, "pending", id)
 }
 
 // completedOne reads one completed approval by id.
 func (b *Backend) completedOne(ctx context.Context, id string) (CompletedApproval, bool, error) {
-	var page []completedApproval
-	q := url.Values{"filters": {"id eq " + quote(id)}, "limit": {"1"}}
-	if err := b.api.call(ctx, http.MethodGet, "/access-request-approvals/completed", q, nil, &page); err != nil {
+	c, ok, err := approvalByID[completedApproval](ctx, b.api, "completed", id)
+	if err != nil || !ok {
 		return CompletedApproval{}, false, err
 	}
-	if len(page) == 0 {
-		return CompletedApproval{}, false, nil
+	return completedOf(c), true, nil
+}
+
+// approvalByID reads the approval with that id from one of ISC's approval lists (pending
+// or completed), if it is there.
+func approvalByID[T any](ctx context.Context, api *client, list, id string) (T, bool, error) {
+	var page []T
+	q := url.Values{"filters": {"id eq " + quote(id)}, "limit": {"1"}}
+	if err := api.call(ctx, http.MethodGet, "/access-request-approvals/"+list, q, nil, &page); err != nil || len(page) == 0 {
+		var none T
+		return none, false, err
 	}
-	return completedOf(page[0]), true, nil
+	return page[0], true, nil
 }
 
 // maxComment is ISC's limit on a forward's comment (ForwardApprovalDto), applied to every

@@ -69,68 +69,10 @@ func newDesk(t *testing.T, opts ...func(*sailpoint.Options)) *desk {
 	return &desk{t: t, isc: isc, be: be}
 }
 
-// account is a connected account as governance/accounts keeps one: who, and a token
-// source that refreshes.
-type account struct {
-	id governance.Identity
-	ts oauth2.TokenSource
-}
-
-func (a account) Identity() governance.Identity { return a.id }
-func (a account) Token(context.Context) (string, error) {
-	t, err := a.ts.Token()
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", governance.ErrConnectAgain, err)
-	}
-	return t.AccessToken, nil
-}
-
-var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-// signIn runs the authorization-code sign-in through the fake's login form, as a browser
-// would, and returns the redirect's query (code and state, or error).
-func (d *desk) signIn(cfg oauth2.Config, verifier, username, password string) url.Values {
-	d.t.Helper()
-	authURL := cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier))
-	resp, err := http.Get(authURL)
-	require.NoError(d.t, err)
-	resp.Body.Close()
-	require.Equal(d.t, http.StatusOK, resp.StatusCode, "the login form")
-	u, err := url.Parse(authURL)
-	require.NoError(d.t, err)
-	form := u.Query()
-	form.Set("username", username)
-	form.Set("password", password)
-	resp, err = noRedirect.PostForm(d.isc.AuthorizeURL(), form)
-	require.NoError(d.t, err)
-	resp.Body.Close()
-	require.Equal(d.t, http.StatusFound, resp.StatusCode)
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	require.NoError(d.t, err)
-	require.Equal(d.t, callback, loc.Scheme+"://"+loc.Host+loc.Path)
-	return loc.Query()
-}
-
-func (d *desk) oauthConfig() oauth2.Config {
-	si, err := d.be.SignIn(context.Background())
-	require.NoError(d.t, err)
-	return oauth2.Config{ClientID: si.ClientID, ClientSecret: si.ClientSecret, RedirectURL: callback, Scopes: si.Scopes,
-		Endpoint: oauth2.Endpoint{AuthURL: si.AuthURL, TokenURL: si.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
-}
-
 // connect signs username in and returns their connected account.
-func (d *desk) connect(username string) account {
+func (d *desk) connect(username string) backendtest.Account {
 	d.t.Helper()
-	cfg := d.oauthConfig()
-	verifier := oauth2.GenerateVerifier()
-	back := d.signIn(cfg, verifier, username, username+"-pw")
-	require.Equal(d.t, "state-1", back.Get("state"))
-	tok, err := cfg.Exchange(context.Background(), back.Get("code"), oauth2.VerifierOption(verifier))
-	require.NoError(d.t, err)
-	require.NotEmpty(d.t, tok.RefreshToken, "an OFFLINE client with REFRESH_TOKEN gets a refresh token")
-	who, err := d.be.WhoIs(context.Background(), tok.AccessToken, tok.Extra)
-	require.NoError(d.t, err)
-	return account{id: who, ts: cfg.TokenSource(context.Background(), tok)}
+	return backendtest.Connect(d.t, d.be, callback, username, username+"-pw")
 }
 
 // request submits Carol's request for Payroll Reader as approvals: backend does.
@@ -187,58 +129,51 @@ func TestConnect_WhoIsTheIdentityTheTokenResponseNames(t *testing.T) {
 
 func TestConnect_TheFakeRefusesWhatISCRefuses(t *testing.T) {
 	d := newDesk(t)
-	cfg := d.oauthConfig()
+	cfg := backendtest.OAuthConfig(t, d.be, callback)
 	verifier := oauth2.GenerateVerifier()
 	ctx := context.Background()
 
 	t.Run("a wrong password shows the form again", func(t *testing.T) {
-		u, _ := url.Parse(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
-		form := u.Query()
-		form.Set("username", "mallory")
-		form.Set("password", "guess")
-		resp, err := noRedirect.PostForm(d.isc.AuthorizeURL(), form)
-		require.NoError(t, err)
-		resp.Body.Close()
+		resp := backendtest.LogIn(t, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "mallory", "guess")
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	})
 	t.Run("an unregistered redirect URI is never redirected to", func(t *testing.T) {
 		other := cfg
 		other.RedirectURL = "https://evil.example.com/oauth/sailpoint/callback"
-		resp, err := noRedirect.Get(other.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
+		resp, err := backendtest.NoRedirect.Get(other.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 		assert.Empty(t, resp.Header.Get("Location"))
 	})
 	t.Run("a code works once", func(t *testing.T) {
-		back := d.signIn(cfg, verifier, "mallory", "mallory-pw")
-		_, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
+		code := backendtest.Code(t, cfg, verifier, "mallory", "mallory-pw")
+		_, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 		require.NoError(t, err)
-		_, err = cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
+		_, err = cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 		assertOAuthError(t, err, "invalid_grant")
 	})
-	t.Run("the PKCE verifier must match the challenge", func(t *testing.T) {
-		back := d.signIn(cfg, verifier, "mallory", "mallory-pw")
-		_, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(oauth2.GenerateVerifier()))
-		assertOAuthError(t, err, "invalid_grant")
-	})
-	t.Run("the redirect URI must be the one the code was issued for", func(t *testing.T) {
-		back := d.signIn(cfg, verifier, "mallory", "mallory-pw")
-		other := cfg
-		other.RedirectURL = "https://bot.example.com/elsewhere"
-		_, err := other.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
-		assertOAuthError(t, err, "invalid_grant")
-	})
-	t.Run("a confidential client must authenticate", func(t *testing.T) {
-		back := d.signIn(cfg, verifier, "mallory", "mallory-pw")
-		other := cfg
-		other.ClientSecret = "wrong"
-		_, err := other.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
-		assertOAuthError(t, err, "invalid_client")
-	})
+	for _, tc := range []struct {
+		name     string
+		change   func(*oauth2.Config)
+		verifier string
+		want     string
+	}{
+		{"the PKCE verifier must match the challenge", func(*oauth2.Config) {}, oauth2.GenerateVerifier(), "invalid_grant"},
+		{"the redirect URI must be the one the code was issued for",
+			func(c *oauth2.Config) { c.RedirectURL = "https://bot.example.com/elsewhere" }, verifier, "invalid_grant"},
+		{"a confidential client must authenticate", func(c *oauth2.Config) { c.ClientSecret = "wrong" }, verifier, "invalid_client"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code := backendtest.Code(t, cfg, verifier, "mallory", "mallory-pw")
+			other := cfg
+			tc.change(&other)
+			_, err := other.Exchange(ctx, code, oauth2.VerifierOption(tc.verifier))
+			assertOAuthError(t, err, tc.want)
+		})
+	}
 	t.Run("a refresh token is rotated and works once", func(t *testing.T) {
-		back := d.signIn(cfg, verifier, "mallory", "mallory-pw")
-		tok, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
+		tok, err := cfg.Exchange(ctx, backendtest.Code(t, cfg, verifier, "mallory", "mallory-pw"), oauth2.VerifierOption(verifier))
 		require.NoError(t, err)
 		old := &oauth2.Token{RefreshToken: tok.RefreshToken}
 		fresh, err := cfg.TokenSource(ctx, old).Token()
@@ -249,8 +184,7 @@ func TestConnect_TheFakeRefusesWhatISCRefuses(t *testing.T) {
 		assertOAuthError(t, err, "invalid_grant")
 	})
 	t.Run("revoked grants refresh no more", func(t *testing.T) {
-		back := d.signIn(cfg, verifier, "gus", "gus-pw")
-		tok, err := cfg.Exchange(ctx, back.Get("code"), oauth2.VerifierOption(verifier))
+		tok, err := cfg.Exchange(ctx, backendtest.Code(t, cfg, verifier, "gus", "gus-pw"), oauth2.VerifierOption(verifier))
 		require.NoError(t, err)
 		d.isc.RevokeGrants(gusID)
 		_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
@@ -692,15 +626,11 @@ type deskHarness struct{}
 
 func (deskHarness) StartDesk(t *testing.T) backendtest.DeskSubject {
 	d := newDesk(t)
-	return backendtest.DeskSubject{
-		Desk:    d.be,
-		Request: func() string { d.request(); return d.pending()[0].ID },
-		Owner:   backendtest.DeskPerson{Person: governance.Person{Email: "mallory@example.com", Name: "Mallory"}, Account: d.connect("mallory")},
-		Stranger: backendtest.DeskPerson{Person: governance.Person{Email: "alice@example.com", Name: "Alice"},
-			Account: d.connect("alice")},
-		DecideElsewhere: func(id string) { require.Zero(t, d.isc.DecideInUI(id, malloryID, "approve", "from my phone", "")) },
-		Decisions:       func() int { return len(d.isc.CompletedApprovals()) },
-	}
+	s := backendtest.ManagerDesk(d.be, func(who string) governance.Account { return d.connect(who) })
+	s.Request = func() string { d.request(); return d.pending()[0].ID }
+	s.DecideElsewhere = func(id string) { require.Zero(t, d.isc.DecideInUI(id, malloryID, "approve", "from my phone", "")) }
+	s.Decisions = func() int { return len(d.isc.CompletedApprovals()) }
+	return s
 }
 
 func TestApprovals_SailPointFollowsTheSharedDeskSuite(t *testing.T) {

@@ -202,26 +202,36 @@ func (b *Backend) existing(ctx context.Context, g governance.Grant, typ, id stri
 const oursWithin = 1000
 
 // ours finds accessbot's earlier grant request for g in any state, among the identity's
-// requests, newest first: a retry's first submission is among the latest, so the search
-// stops after oursWithin of them rather than reading a long history at ISC's rate limit.
+// latest requests.
 func (b *Backend) ours(ctx context.Context, g governance.Grant, typ, itemID string) (governance.Submission, error) {
+	s, ok, err := b.latest(ctx, g, func(s itemStatus) bool { return isOurs(s, g, typ, itemID) })
+	if err != nil || !ok {
+		return governance.Submission{}, err
+	}
+	return submitted(s.AccessRequestID, g), nil
+}
+
+// latest finds the first of the identity's requests that match, newest first: a retry's
+// first submission is among the latest, so the search stops after oursWithin of them
+// rather than reading a long history at ISC's rate limit.
+func (b *Backend) latest(ctx context.Context, g governance.Grant, match func(itemStatus) bool) (itemStatus, bool, error) {
 	for offset := 0; offset < oursWithin; offset += 250 {
 		var page []itemStatus
 		q := url.Values{"requested-for": {g.Identity.ID}, "sorters": {"-created"},
 			"limit": {"250"}, "offset": {strconv.Itoa(offset)}}
 		if err := b.api.call(ctx, http.MethodGet, "/access-request-status", q, nil, &page); err != nil {
-			return governance.Submission{}, err
+			return itemStatus{}, false, err
 		}
 		for _, s := range page {
-			if isOurs(s, g, typ, itemID) {
-				return submitted(s.AccessRequestID, g), nil
+			if match(s) {
+				return s, true, nil
 			}
 		}
 		if len(page) < 250 {
-			return governance.Submission{}, nil
+			break
 		}
 	}
-	return governance.Submission{}, nil
+	return itemStatus{}, false, nil
 }
 
 // isOurs reports whether the status row is the grant request accessbot made for g, by
@@ -552,23 +562,13 @@ func (b *Backend) Extend(ctx context.Context, g governance.Grant, end time.Time)
 // extension finds accessbot's earlier extension request (by its metadata) among the
 // identity's latest requests, as ours does for grants.
 func (b *Backend) extension(ctx context.Context, g governance.Grant, extension string, end time.Time) (governance.Submission, error) {
-	for offset := 0; offset < oursWithin; offset += 250 {
-		var page []itemStatus
-		q := url.Values{"requested-for": {g.Identity.ID}, "sorters": {"-created"},
-			"limit": {"250"}, "offset": {strconv.Itoa(offset)}}
-		if err := b.api.call(ctx, http.MethodGet, "/access-request-status", q, nil, &page); err != nil {
-			return governance.Submission{}, err
-		}
-		for _, s := range page {
-			if s.ClientMetadata[metaExtension] == extension && (s.RequestType == grantAccess || s.RequestType == "") {
-				return extending(s.AccessRequestID, g, end), nil
-			}
-		}
-		if len(page) < 250 {
-			return governance.Submission{}, nil
-		}
+	s, ok, err := b.latest(ctx, g, func(s itemStatus) bool {
+		return s.ClientMetadata[metaExtension] == extension && (s.RequestType == grantAccess || s.RequestType == "")
+	})
+	if err != nil || !ok {
+		return governance.Submission{}, err
 	}
-	return governance.Submission{}, nil
+	return extending(s.AccessRequestID, g, end), nil
 }
 
 func extending(accessRequestID string, g governance.Grant, end time.Time) governance.Submission {

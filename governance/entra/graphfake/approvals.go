@@ -320,7 +320,7 @@ func (s *Server) Decisions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, r := range s.requests {
+	for _, r := range s.requests.List {
 		for _, st := range r.Stages {
 			if st.Status == "Completed" {
 				n++

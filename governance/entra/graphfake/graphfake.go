@@ -105,7 +105,7 @@ type Server struct {
 
 	mu          sync.Mutex
 	packages    []*Package
-	requests    []*Request
+	requests    *msgraphtest.Records[Request]
 	assignments []*Assignment
 	subjects    map[string]string // user id → accessPackageSubject id
 	tokens      map[string]session
@@ -143,6 +143,7 @@ func New(o Options) *Server {
 	}
 	s := &Server{o: o, subjects: map[string]string{}, tokens: map[string]session{}, logins: map[string]login{},
 		codes: map[string]*authCode{}, refresh: map[string]refreshGrant{}, groups: map[string][]string{}, groupNames: map[string]string{}}
+	s.requests = msgraphtest.NewRecords(&s.mu, func(r *Request) string { return r.ID })
 	s.Server = msgraphtest.NewServer(msgraphtest.Config{Version: "/v1.0", PageSize: o.PageSize,
 		QueryOptions: []string{"$filter", "$expand", "$select", "$top", "$skiptoken"}, UserFilterJoins: []string{"and", "or"},
 		Authorized: s.authorized, Token: s.token, Routes: s.routes, Pages: s.pages})
@@ -205,7 +206,7 @@ func (s *Server) AddRequest(r Request) string {
 	if c.State == "pendingApproval" && len(c.Stages) == 0 {
 		s.startApproval(&c)
 	}
-	s.requests = append(s.requests, &c)
+	s.requests.Add(&c)
 	return c.ID
 }
 
@@ -263,18 +264,10 @@ func (s *Server) setState(r *Request, state string) {
 }
 
 // Request returns a copy of a request.
-func (s *Server) Request(id string) (Request, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return msgraphtest.CopyOf(s.request(id))
-}
+func (s *Server) Request(id string) (Request, bool) { return s.requests.Get(id) }
 
 // Requests lists copies of every request, in the order they were made.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return msgraphtest.Copies(s.requests)
-}
+func (s *Server) Requests() []Request { return s.requests.All() }
 
 // Assignment returns a copy of an assignment.
 func (s *Server) Assignment(id string) (Assignment, bool) {
@@ -295,14 +288,7 @@ func (s *Server) newID(kind int) string {
 	return fmt.Sprintf("%08x-%04x-4000-8000-%012x", kind, s.seq, s.seq)
 }
 
-func (s *Server) request(id string) *Request {
-	for _, r := range s.requests {
-		if r.ID == id {
-			return r
-		}
-	}
-	return nil
-}
+func (s *Server) request(id string) *Request { return s.requests.Find(id) }
 
 func (s *Server) assignment(id string) *Assignment {
 	for _, a := range s.assignments {
@@ -427,18 +413,28 @@ func expands(q url.Values, allowed ...string) (map[string]bool, error) {
 func (s *Server) manager(w http.ResponseWriter, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	u, ok := s.found(w, id, fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
+	if !ok {
+		return
+	}
+	if m, ok := s.found(w, u.ManagerID, "Resource 'manager' does not exist or one of its queried reference-property objects are not present."); ok {
+		writeUser(w, m, "@odata.type", "#microsoft.graph.user")
+	}
+}
+
+// found is the directory user id; or, when there is none, Graph's 404 saying notFound.
+func (s *Server) found(w http.ResponseWriter, id, notFound string) (msgraphtest.User, bool) {
 	u, ok := s.User(id)
 	if !ok {
-		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
-		return
+		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", notFound)
 	}
-	m, ok := s.User(u.ManagerID)
-	if !ok {
-		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "Resource 'manager' does not exist or one of its queried reference-property objects are not present.")
-		return
-	}
-	out := msgraphtest.UserJSON(m)
-	out["@odata.type"] = "#microsoft.graph.user"
+	return u, ok
+}
+
+// writeUser answers with the user, and the OData annotation key that says what it is.
+func writeUser(w http.ResponseWriter, u msgraphtest.User, key, value string) {
+	out := msgraphtest.UserJSON(u)
+	out[key] = value
 	msgraphtest.WriteJSON(w, http.StatusOK, out)
 }
 
@@ -597,7 +593,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, q url.Valu
 		return
 	}
 	s.mu.Lock()
-	items := matching(s.requests, cs, func(req *Request) map[string]string {
+	items := matching(s.requests.List, cs, func(req *Request) map[string]string {
 		return map[string]string{"accessPackage/id": req.PackageID, "state": req.State, "requestType": req.RequestType}
 	}, func(req *Request) map[string]any { return s.requestJSON(req, ex) })
 	s.mu.Unlock()
@@ -808,7 +804,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, body []by
 	if req.State == "pendingApproval" {
 		s.startApproval(req)
 	}
-	s.requests = append(s.requests, req)
+	s.requests.Add(req)
 	s.KeepCreated(body)
 	out := s.requestJSON(req, nil)
 	out["@odata.context"] = s.BaseURL() + "/$metadata#identityGovernance/entitlementManagement/assignmentRequests/$entity"

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -73,16 +74,8 @@ func (s *Server) TokenURL() string { return s.URL + "/" + s.o.TenantID + "/oauth
 func (s *Server) RevokeSessions(userID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, g := range s.refresh {
-		if g.user == userID {
-			delete(s.refresh, k)
-		}
-	}
-	for k, t := range s.tokens {
-		if t.user == userID {
-			delete(s.tokens, k)
-		}
-	}
+	maps.DeleteFunc(s.refresh, func(_ string, g refreshGrant) bool { return g.user == userID })
+	maps.DeleteFunc(s.tokens, func(_ string, t session) bool { return t.user == userID })
 }
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
@@ -283,12 +276,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		msgraphtest.WriteError(w, http.StatusForbidden, "", "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 		return
 	}
-	u, ok := s.User(c.user)
-	if !ok {
-		msgraphtest.WriteError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "The signed-in user no longer exists.")
-		return
+	if u, ok := s.found(w, c.user, "The signed-in user no longer exists."); ok {
+		writeUser(w, u, "@odata.context", s.BaseURL()+"/$metadata#users/$entity")
 	}
-	out := msgraphtest.UserJSON(u)
-	out["@odata.context"] = s.BaseURL() + "/$metadata#users/$entity"
-	msgraphtest.WriteJSON(w, http.StatusOK, out)
 }

@@ -67,6 +67,10 @@ func (w *Wire) Hang(match string, d time.Duration) {
 	w.faults = append(w.faults, fault{match: match, hang: d})
 }
 
+// Lose makes the next call that matches take effect but never answer it (until the caller
+// gives up or the fake closes), as a proxy or the network that loses an answer.
+func (w *Wire) Lose(match string) { w.Hang(match, time.Hour) }
+
 // Calls lists the requests received, in order.
 func (w *Wire) Calls() []Call {
 	w.mu.Lock()

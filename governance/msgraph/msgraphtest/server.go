@@ -253,6 +253,48 @@ func CopyOf[T any](p *T) (T, bool) {
 	return *p, true
 }
 
+// Records are the records of one kind a fake keeps (its requests), in the order they were
+// made. They share the lock of the fake that keeps them, so that a handler changes them
+// with the fake's other state in one step: List and Find are for a holder of that lock;
+// Get and All take it and hand out copies.
+type Records[T any] struct {
+	lock sync.Locker
+	id   func(*T) string
+	List []*T
+}
+
+// NewRecords keeps records under lock, each known by id.
+func NewRecords[T any](lock sync.Locker, id func(*T) string) *Records[T] {
+	return &Records[T]{lock: lock, id: id}
+}
+
+// Add keeps one more record.
+func (r *Records[T]) Add(p *T) { r.List = append(r.List, p) }
+
+// Find is the record with that id, or nil.
+func (r *Records[T]) Find(id string) *T {
+	for _, p := range r.List {
+		if r.id(p) == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// Get is a copy of the record with that id, and whether there is one.
+func (r *Records[T]) Get(id string) (T, bool) {
+	r.lock.Lock()
+	defer r.lock.Unlock()
+	return CopyOf(r.Find(id))
+}
+
+// All are copies of every record, in the order they were made.
+func (r *Records[T]) All() []T {
+	r.lock.Lock()
+	defer r.lock.Unlock()
+	return Copies(r.List)
+}
+
 // Copies are copies of the records list points to, in order.
 func Copies[T any](list []*T) []T {
 	out := make([]T, len(list))

@@ -84,7 +84,7 @@ type Server struct {
 	o Options
 
 	mu       sync.Mutex
-	requests []*Request
+	requests *msgraphtest.Records[Request]
 	changes  []Change
 	seq      int
 }
@@ -95,6 +95,7 @@ func New(o Options) *Server {
 		o.Now = time.Now
 	}
 	s := &Server{o: o}
+	s.requests = msgraphtest.NewRecords(&s.mu, func(r *Request) string { return r.ID })
 	s.Server = msgraphtest.NewServer(msgraphtest.Config{Version: "/beta", PageSize: o.PageSize,
 		QueryOptions: []string{"$filter", "$select", "$top", "$skiptoken", "$orderby"}, UserFilterJoins: []string{"or"},
 		Authorized: func(tok string) bool { return o.Token == "" || tok == o.Token }, Routes: s.routes})
@@ -116,7 +117,7 @@ func (s *Server) AddRequest(r Request) string {
 	if c.Created.IsZero() {
 		c.Created = s.o.Now().UTC()
 	}
-	s.requests = append(s.requests, &c)
+	s.requests.Add(&c)
 	s.logChange(&c, c.Created)
 	return c.ID
 }
@@ -143,18 +144,10 @@ func (s *Server) logChange(r *Request, at time.Time) {
 }
 
 // Request returns a copy of a request.
-func (s *Server) Request(id string) (Request, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return msgraphtest.CopyOf(s.request(id))
-}
+func (s *Server) Request(id string) (Request, bool) { return s.requests.Get(id) }
 
 // Requests lists copies of every request, in the order they were made.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return msgraphtest.Copies(s.requests)
-}
+func (s *Server) Requests() []Request { return s.requests.All() }
 
 // Changes lists the change log, oldest first.
 func (s *Server) Changes() []Change {
@@ -168,14 +161,7 @@ func (s *Server) newID() string {
 	return fmt.Sprintf("5c4e0000-0000-4000-8000-%012x", s.seq)
 }
 
-func (s *Server) request(id string) *Request {
-	for _, r := range s.requests {
-		if r.ID == id {
-			return r
-		}
-	}
-	return nil
-}
+func (s *Server) request(id string) *Request { return s.requests.Find(id) }
 
 // routes serves the Graph beta calls of Permissions Management.
 func (s *Server) routes(w http.ResponseWriter, r *http.Request, path string, body []byte) {
@@ -383,7 +369,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	req.ID, req.StatusDetail, req.Created = s.newID(), "submitted", now
-	s.requests = append(s.requests, req)
+	s.requests.Add(req)
 	s.logChange(req, now)
 	raw := s.KeepCreated(body)
 

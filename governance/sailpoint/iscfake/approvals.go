@@ -73,10 +73,10 @@ type RequestableObjectReference struct {
 	Type        string `json:"type"`
 }
 
-// PendingApproval is ISC's PendingApproval (v3), the fields the fake fills.
-type PendingApproval struct {
+// approvalItem is what ISC's PendingApproval and CompletedApproval (v3) have in common,
+// the fields the fake fills.
+type approvalItem struct {
 	ID                          string                     `json:"id"`
-	AccessRequestID             string                     `json:"accessRequestId"`
 	Name                        string                     `json:"name"`
 	Created                     string                     `json:"created"`
 	Modified                    string                     `json:"modified"`
@@ -90,32 +90,23 @@ type PendingApproval struct {
 	PreviousReviewersComments   []Comment                  `json:"previousReviewersComments"`
 	ForwardHistory              []ForwardHistory           `json:"forwardHistory"`
 	CommentRequiredWhenRejected bool                       `json:"commentRequiredWhenRejected"`
-	ActionInProcess             *string                    `json:"actionInProcess"`
 	RemoveDate                  *string                    `json:"removeDate"`
 	ClientMetadata              map[string]string          `json:"clientMetadata"`
 }
 
+// PendingApproval is ISC's PendingApproval (v3), the fields the fake fills.
+type PendingApproval struct {
+	approvalItem
+	AccessRequestID string  `json:"accessRequestId"`
+	ActionInProcess *string `json:"actionInProcess"`
+}
+
 // CompletedApproval is ISC's CompletedApproval (v3): no accessRequestId.
 type CompletedApproval struct {
-	ID                          string                     `json:"id"`
-	Name                        string                     `json:"name"`
-	Created                     string                     `json:"created"`
-	Modified                    string                     `json:"modified"`
-	RequestCreated              string                     `json:"requestCreated"`
-	RequestType                 string                     `json:"requestType"`
-	Requester                   *Ref                       `json:"requester"`
-	RequestedFor                *Ref                       `json:"requestedFor"`
-	ReviewedBy                  *Ref                       `json:"reviewedBy"`
-	Owner                       Ref                        `json:"owner"`
-	RequestedObject             RequestableObjectReference `json:"requestedObject"`
-	RequesterComment            *Comment                   `json:"requesterComment"`
-	ReviewerComment             *Comment                   `json:"reviewerComment"`
-	PreviousReviewersComments   []Comment                  `json:"previousReviewersComments"`
-	ForwardHistory              []ForwardHistory           `json:"forwardHistory"`
-	CommentRequiredWhenRejected bool                       `json:"commentRequiredWhenRejected"`
-	State                       string                     `json:"state"`
-	RemoveDate                  *string                    `json:"removeDate"`
-	ClientMetadata              map[string]string          `json:"clientMetadata"`
+	approvalItem
+	ReviewedBy      *Ref     `json:"reviewedBy"`
+	ReviewerComment *Comment `json:"reviewerComment"`
+	State           string   `json:"state"`
 }
 
 // AddGroup adds (or replaces) a governance group with its members.
@@ -549,23 +540,23 @@ func (s *Server) object(a *approval) RequestableObjectReference {
 }
 
 func (s *Server) pendingOf(a *approval) PendingApproval {
-	return PendingApproval{ID: a.id, AccessRequestID: a.accessRequestID, Name: a.row.Name, Created: a.created, Modified: a.modified,
-		RequestCreated: a.row.Created, RequestType: a.row.RequestType, Requester: a.requester, RequestedFor: a.row.RequestedFor,
-		Owner: a.owner, RequestedObject: s.object(a), RequesterComment: a.requesterComment,
-		PreviousReviewersComments: append([]Comment{}, a.previous...), ForwardHistory: append([]ForwardHistory{}, a.forwards...),
-		CommentRequiredWhenRejected: true, RemoveDate: a.row.RemoveDate, ClientMetadata: a.row.ClientMetadata}
+	return PendingApproval{approvalItem: s.itemOf(a), AccessRequestID: a.accessRequestID}
 }
 
 func (s *Server) completedOf(a *approval) CompletedApproval {
-	c := CompletedApproval{ID: a.id, Name: a.row.Name, Created: a.created, Modified: a.modified, RequestCreated: a.row.Created,
-		RequestType: a.row.RequestType, Requester: a.requester, RequestedFor: a.row.RequestedFor, ReviewedBy: a.reviewedBy,
-		Owner: a.owner, RequestedObject: s.object(a), RequesterComment: a.requesterComment,
-		PreviousReviewersComments: append([]Comment{}, a.previous...), ForwardHistory: append([]ForwardHistory{}, a.forwards...),
-		CommentRequiredWhenRejected: true, State: a.state, RemoveDate: a.row.RemoveDate, ClientMetadata: a.row.ClientMetadata}
+	c := CompletedApproval{approvalItem: s.itemOf(a), ReviewedBy: a.reviewedBy, State: a.state}
 	if a.reviewerComment != "" {
 		c.ReviewerComment = &Comment{Comment: a.reviewerComment, Created: a.modified, Author: a.reviewedBy}
 	}
 	return c
+}
+
+func (s *Server) itemOf(a *approval) approvalItem {
+	return approvalItem{ID: a.id, Name: a.row.Name, Created: a.created, Modified: a.modified, RequestCreated: a.row.Created,
+		RequestType: a.row.RequestType, Requester: a.requester, RequestedFor: a.row.RequestedFor, Owner: a.owner,
+		RequestedObject: s.object(a), RequesterComment: a.requesterComment,
+		PreviousReviewersComments: append([]Comment{}, a.previous...), ForwardHistory: append([]ForwardHistory{}, a.forwards...),
+		CommentRequiredWhenRejected: true, RemoveDate: a.row.RemoveDate, ClientMetadata: a.row.ClientMetadata}
 }
 
 // groupMember is ListWorkgroupMembers200ResponseInner.

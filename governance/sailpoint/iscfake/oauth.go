@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -130,16 +131,8 @@ func (s *Server) SetUserLevel(identityID, level string) {
 func (s *Server) RevokeGrants(identityID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, g := range s.refresh {
-		if g.identityID == identityID {
-			delete(s.refresh, k)
-		}
-	}
-	for k, t := range s.tokens {
-		if !t.service && t.identityID == identityID {
-			delete(s.tokens, k)
-		}
-	}
+	maps.DeleteFunc(s.refresh, func(_ string, g grantRef) bool { return g.identityID == identityID })
+	maps.DeleteFunc(s.tokens, func(_ string, t session) bool { return !t.service && t.identityID == identityID })
 }
 
 // AuthorizeURL is the authorize endpoint GET /oauth/info names.
