@@ -131,6 +131,14 @@ func (w *world) sentTo(conversation string) []string {
 	return out
 }
 
+// lastSentTo is the text of the last card or message posted to conversation; there must be one.
+func (w *world) lastSentTo(conversation string) string {
+	w.t.Helper()
+	sent := w.sentTo(conversation)
+	require.NotEmpty(w.t, sent, "nothing posted to %s", conversation)
+	return sent[len(sent)-1]
+}
+
 func (w *world) install(user string) {
 	w.t.Helper()
 	before := len(w.teams.Calls())
