@@ -3,7 +3,6 @@ package governance_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
-	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
@@ -178,17 +176,21 @@ type deskBed struct {
 }
 
 func newDeskBed(t *testing.T) *deskBed {
-	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t)}
 	be := &desk{script: script{status: governance.Submission{State: governance.StateSubmitted}}}
-	accts := &accounts{connected: map[string]bool{"mallory@example.com": true, "olga@example.com": true, "oscar@example.com": true}}
-	b.store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: b.prefix})
-	catalog, err := governance.ParseCatalog([]byte(deskItems))
-	require.NoError(t, err)
-	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{be},
-		Notifier: b.rec, Clock: b.clock, Accounts: accts, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	b.disp = governance.NewDispatcher(b.svc, "bed")
-	return &deskBed{bed: b, be: be, accts: accts}
+	return newDeskBedOver(t, be, be, "mallory@example.com", "olga@example.com", "oscar@example.com")
+}
+
+// newDeskBedOver is a bed whose one backend is be, which plays the desk d, with the
+// accounts of the people connected connected.
+func newDeskBedOver(t *testing.T, be governance.Backend, d *desk, connected ...string) *deskBed {
+	accts := &accounts{connected: map[string]bool{}}
+	for _, email := range connected {
+		accts.connected[email] = true
+	}
+	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t), catalog: deskItems,
+		backend: be, accounts: accts}
+	b.start(governance.Schedule{})
+	return &deskBed{bed: b, be: d, accts: accts}
 }
 
 // poll polls the desk, one poll interval after the last, and delivers what it sends.
@@ -210,6 +212,11 @@ func (b *deskBed) click(id, who string, approve bool, reason string) (*governanc
 func (b *deskBed) pendingFor(who string) []string {
 	rs, err := b.svc.PendingFor(context.Background(), governance.Person{Email: who})
 	require.NoError(b.t, err)
+	return requestIDs(rs)
+}
+
+// requestIDs are the ids of rs, in their order.
+func requestIDs(rs []*governance.Request) []string {
 	var ids []string
 	for _, r := range rs {
 		ids = append(ids, r.ID)
@@ -286,11 +293,7 @@ func TestDesk_RequestsMadeInTheBackendAndDecisionsMadeThereReachChat(t *testing.
 func listIDs(t *testing.T, svc *governance.Service, who string) []string {
 	rs, err := svc.Mine(context.Background(), governance.Person{Email: who})
 	require.NoError(t, err)
-	var ids []string
-	for _, r := range rs {
-		ids = append(ids, r.ID)
-	}
-	return ids
+	return requestIDs(rs)
 }
 
 // An approver who has not connected their account is told how, and their click is
