@@ -202,6 +202,17 @@ func (b *deskBed) poll() []string {
 	return b.rec.Take()
 }
 
+// askAndPoll asks for payroll as Carol, hands it to the desk and polls the desk once, so
+// that the manager has the desk's approval as a card; what was sent is forgotten.
+func (b *deskBed) askAndPoll() *governance.Request {
+	b.t.Helper()
+	r := b.ask("payroll")
+	b.deliver()
+	b.poll()
+	b.rec.Take()
+	return r
+}
+
 func (b *deskBed) click(id, who string, approve bool, reason string) (*governance.Request, error) {
 	r, err := b.svc.Decide(context.Background(), governance.DecideInput{RequestID: id, Approve: approve, Reason: reason,
 		Approver: governance.Actor{Person: governance.Person{Email: who}, Platform: "slack", ChatID: "U-" + who}})
@@ -301,9 +312,7 @@ func listIDs(t *testing.T, svc *governance.Service, who string) []string {
 func TestDesk_AClickBeforeConnectingIsCarriedOutOnceConnected(t *testing.T) {
 	b := newDeskBed(t)
 	delete(b.accts.connected, "mallory@example.com")
-	r := b.ask("payroll")
-	b.deliver()
-	b.poll()
+	r := b.askAndPoll()
 	_, err := b.click(r.ID, "mallory@example.com", true, "")
 	require.ErrorIs(t, err, governance.ErrNotConnected)
 	assert.Contains(t, err.Error(), "`connect desk`")
@@ -322,10 +331,7 @@ func TestDesk_AClickBeforeConnectingIsCarriedOutOnceConnected(t *testing.T) {
 // else's: an approval naming AR-1 whose backend request is another is a request of its own.
 func TestDesk_ForgedMetadataDoesNotAttachToAnotherRequest(t *testing.T) {
 	b := newDeskBed(t)
-	r := b.ask("payroll")
-	b.deliver()
-	b.poll()
-	b.rec.Take()
+	r := b.askAndPoll()
 	mallet := governance.Person{Email: "mallet@example.com"}
 	b.be.open("REQ-forged", r.ID, mallet, "ACCESS_PROFILE:payroll", 1, "manager", "Mallory", "mallory@example.com")
 	b.poll()
@@ -343,10 +349,7 @@ func TestDesk_ForgedMetadataDoesNotAttachToAnotherRequest(t *testing.T) {
 // new owner gets a card and the old card says where it went.
 func TestDesk_AnApprovalMovedInTheBackendMovesInChat(t *testing.T) {
 	b := newDeskBed(t)
-	r := b.ask("payroll")
-	b.deliver()
-	b.poll()
-	b.rec.Take()
+	r := b.askAndPoll()
 	b.be.mu.Lock()
 	b.be.approvals[0].Owner, b.be.approvals[0].Approvers = "Nina", []governance.Person{{Email: "nina@example.com"}}
 	b.be.mu.Unlock()
@@ -372,10 +375,7 @@ func (b *deskBed) get(id string) *governance.Request {
 // each approval waits for, and never escalated by accessbot: the backend escalates.
 func TestDesk_RemindersFollowTheBackendsPlan(t *testing.T) {
 	b := newDeskBed(t)
-	r := b.ask("payroll")
-	b.deliver()
-	b.poll()
-	b.rec.Take()
+	r := b.askAndPoll()
 	days := map[int][]string{}
 	for day := 1; day <= 5; day++ {
 		b.clock.Advance(governance.Day)

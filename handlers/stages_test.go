@@ -50,13 +50,7 @@ func newStagedWorld(t *testing.T) *world {
 
 // teamsUpdates lists the cards redrawn in a Teams conversation, as text, oldest first.
 func (w *world) teamsUpdates(conversation string) []string {
-	var out []string
-	for _, c := range w.teams.Calls() {
-		if c.Method == http.MethodPut && c.Conversation == conversation {
-			out = append(out, teamsfake.CardText(teamsfake.CardOf(c.Activity)))
-		}
-	}
-	return out
+	return w.teamsCards(http.MethodPut, conversation)
 }
 
 // events counts the audit records of request id by event.

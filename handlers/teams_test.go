@@ -110,21 +110,22 @@ func (w *world) execute(user, verb, id string, inputs map[string]any) map[string
 // lastRedrawn is the text of the card Teams last redrew in place (a PUT of an activity).
 func (w *world) lastRedrawn() string {
 	w.t.Helper()
-	var last string
-	for _, c := range w.teams.Calls() {
-		if c.Method == http.MethodPut {
-			last = teamsfake.CardText(teamsfake.CardOf(c.Activity))
-		}
-	}
-	require.NotEmpty(w.t, last, "no card was redrawn in place")
-	return last
+	redrawn := w.teamsCards(http.MethodPut, "")
+	require.NotEmpty(w.t, redrawn, "no card was redrawn in place")
+	return redrawn[len(redrawn)-1]
 }
 
 // sentTo lists the cards posted to a Teams conversation, as text.
 func (w *world) sentTo(conversation string) []string {
+	return w.teamsCards(http.MethodPost, conversation)
+}
+
+// teamsCards lists, as text and oldest first, the cards accessbot sent to Teams with
+// method (POST: posted, PUT: redrawn in place), to conversation or, when it is "", to any.
+func (w *world) teamsCards(method, conversation string) []string {
 	var out []string
 	for _, c := range w.teams.Calls() {
-		if c.Method == http.MethodPost && c.Conversation == conversation {
+		if c.Method == method && (conversation == "" || c.Conversation == conversation) {
 			out = append(out, teamsfake.CardText(teamsfake.CardOf(c.Activity)))
 		}
 	}
