@@ -30,15 +30,7 @@ const (
 	iscOAuth = "0c4d6f52-4a1e-4bfb-9a8e-35c3b8a0a7d1"
 )
 
-const deskCatalog = `
-items:
-  - id: payroll
-    name: Payroll Reader
-    backend: sailpoint
-    ref: ACCESS_PROFILE:` + iscPayroll + `
-    approvals: backend
-    defaultDuration: 8h
-`
+var deskCatalog = "items:" + payrollItem("sailpoint", "ACCESS_PROFILE:"+iscPayroll, "approvals: backend")
 
 // deskWorld is accessbot over a backend whose own approval policy decides, with the Slack
 // and Teams people of every test, served on a real listener so that people connect their

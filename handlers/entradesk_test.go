@@ -29,15 +29,7 @@ const (
 	emSelf    = "0f6a1c2e-1111-4a4a-8b8b-0000000000b2"
 )
 
-const entraDeskCatalog = `
-items:
-  - id: payroll
-    name: Payroll Reader
-    backend: entra
-    ref: ` + emPayroll + `/` + emSelf + `
-    approvals: backend
-    defaultDuration: 8h
-`
+var entraDeskCatalog = "items:" + payrollItem("entra", emPayroll+"/"+emSelf, "approvals: backend")
 
 type entraDeskWorld struct {
 	*deskWorld
