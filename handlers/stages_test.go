@@ -43,8 +43,7 @@ func newStagedWorld(t *testing.T) *world {
 		managers: map[string]governance.Person{"carol@example.com": {Email: "dave@example.com", Name: "Dave"}}}
 	w.slack.AddChannel("CADMINS")
 	w.start()
-	w.install("29:carol")
-	w.install("29:alice")
+	w.install("29:carol", "29:alice")
 	return w
 }
 
