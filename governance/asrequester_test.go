@@ -2,7 +2,6 @@ package governance_test
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"testing"
 
@@ -10,8 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
-	redisstore "github.com/accessbot/accessbot/governance/redis"
-	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
 // requesterDesk is a desk that makes the request as the requester (Entra's userAdd):
@@ -42,17 +39,8 @@ func (d *requesterDesk) submittedAs() []string {
 }
 
 func newRequesterDeskBed(t *testing.T) (*deskBed, *requesterDesk) {
-	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t)}
 	be := &requesterDesk{desk: &desk{script: script{status: governance.Submission{State: governance.StateSubmitted}}}}
-	accts := &accounts{connected: map[string]bool{"mallory@example.com": true}}
-	b.store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: b.prefix})
-	catalog, err := governance.ParseCatalog([]byte(deskItems))
-	require.NoError(t, err)
-	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{be},
-		Notifier: b.rec, Clock: b.clock, Accounts: accts, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	b.disp = governance.NewDispatcher(b.svc, "bed")
-	return &deskBed{bed: b, be: be.desk, accts: accts}, be
+	return newDeskBedOver(t, be, be.desk, "mallory@example.com"), be
 }
 
 func TestDesk_ABackendAskedAsTheRequesterWaitsUntilTheyConnect(t *testing.T) {

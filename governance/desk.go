@@ -205,10 +205,7 @@ func (d *Desk) clone() *Desk {
 		return nil
 	}
 	c := *d
-	if d.Remind != nil {
-		r := *d.Remind
-		c.Remind = &r
-	}
+	c.Remind = copyOf(d.Remind)
 	c.Approvals = make([]BackendApproval, len(d.Approvals))
 	for i, a := range d.Approvals {
 		a.Approvers, a.Answers = slices.Clone(a.Approvers), slices.Clone(a.Answers)

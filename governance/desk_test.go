@@ -3,7 +3,6 @@ package governance_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accessbot/accessbot/governance"
-	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
@@ -178,17 +176,21 @@ type deskBed struct {
 }
 
 func newDeskBed(t *testing.T) *deskBed {
-	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t)}
 	be := &desk{script: script{status: governance.Submission{State: governance.StateSubmitted}}}
-	accts := &accounts{connected: map[string]bool{"mallory@example.com": true, "olga@example.com": true, "oscar@example.com": true}}
-	b.store = redisstore.New(redistest.Client(t), redisstore.Options{Prefix: b.prefix})
-	catalog, err := governance.ParseCatalog([]byte(deskItems))
-	require.NoError(t, err)
-	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{be},
-		Notifier: b.rec, Clock: b.clock, Accounts: accts, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	b.disp = governance.NewDispatcher(b.svc, "bed")
-	return &deskBed{bed: b, be: be, accts: accts}
+	return newDeskBedOver(t, be, be, "mallory@example.com", "olga@example.com", "oscar@example.com")
+}
+
+// newDeskBedOver is a bed whose one backend is be, which plays the desk d, with the
+// accounts of the people connected connected.
+func newDeskBedOver(t *testing.T, be governance.Backend, d *desk, connected ...string) *deskBed {
+	accts := &accounts{connected: map[string]bool{}}
+	for _, email := range connected {
+		accts.connected[email] = true
+	}
+	b := &bed{t: t, clock: governance.NewManualClock(t0), rec: &recorder{}, prefix: redistest.Prefix(t), catalog: deskItems,
+		backend: be, accounts: accts}
+	b.start(governance.Schedule{})
+	return &deskBed{bed: b, be: d, accts: accts}
 }
 
 // poll polls the desk, one poll interval after the last, and delivers what it sends.
@@ -198,6 +200,17 @@ func (b *deskBed) poll() []string {
 	require.NoError(b.t, b.svc.SyncApprovals(context.Background()))
 	b.deliver()
 	return b.rec.Take()
+}
+
+// askAndPoll asks for payroll as Carol, hands it to the desk and polls the desk once, so
+// that the manager has the desk's approval as a card; what was sent is forgotten.
+func (b *deskBed) askAndPoll() *governance.Request {
+	b.t.Helper()
+	r := b.ask("payroll")
+	b.deliver()
+	b.poll()
+	b.rec.Take()
+	return r
 }
 
 func (b *deskBed) click(id, who string, approve bool, reason string) (*governance.Request, error) {
@@ -210,6 +223,11 @@ func (b *deskBed) click(id, who string, approve bool, reason string) (*governanc
 func (b *deskBed) pendingFor(who string) []string {
 	rs, err := b.svc.PendingFor(context.Background(), governance.Person{Email: who})
 	require.NoError(b.t, err)
+	return requestIDs(rs)
+}
+
+// requestIDs are the ids of rs, in their order.
+func requestIDs(rs []*governance.Request) []string {
 	var ids []string
 	for _, r := range rs {
 		ids = append(ids, r.ID)
@@ -286,11 +304,7 @@ func TestDesk_RequestsMadeInTheBackendAndDecisionsMadeThereReachChat(t *testing.
 func listIDs(t *testing.T, svc *governance.Service, who string) []string {
 	rs, err := svc.Mine(context.Background(), governance.Person{Email: who})
 	require.NoError(t, err)
-	var ids []string
-	for _, r := range rs {
-		ids = append(ids, r.ID)
-	}
-	return ids
+	return requestIDs(rs)
 }
 
 // An approver who has not connected their account is told how, and their click is
@@ -298,9 +312,7 @@ func listIDs(t *testing.T, svc *governance.Service, who string) []string {
 func TestDesk_AClickBeforeConnectingIsCarriedOutOnceConnected(t *testing.T) {
 	b := newDeskBed(t)
 	delete(b.accts.connected, "mallory@example.com")
-	r := b.ask("payroll")
-	b.deliver()
-	b.poll()
+	r := b.askAndPoll()
 	_, err := b.click(r.ID, "mallory@example.com", true, "")
 	require.ErrorIs(t, err, governance.ErrNotConnected)
 	assert.Contains(t, err.Error(), "`connect desk`")
@@ -319,10 +331,7 @@ func TestDesk_AClickBeforeConnectingIsCarriedOutOnceConnected(t *testing.T) {
 // else's: an approval naming AR-1 whose backend request is another is a request of its own.
 func TestDesk_ForgedMetadataDoesNotAttachToAnotherRequest(t *testing.T) {
 	b := newDeskBed(t)
-	r := b.ask("payroll")
-	b.deliver()
-	b.poll()
-	b.rec.Take()
+	r := b.askAndPoll()
 	mallet := governance.Person{Email: "mallet@example.com"}
 	b.be.open("REQ-forged", r.ID, mallet, "ACCESS_PROFILE:payroll", 1, "manager", "Mallory", "mallory@example.com")
 	b.poll()
@@ -340,10 +349,7 @@ func TestDesk_ForgedMetadataDoesNotAttachToAnotherRequest(t *testing.T) {
 // new owner gets a card and the old card says where it went.
 func TestDesk_AnApprovalMovedInTheBackendMovesInChat(t *testing.T) {
 	b := newDeskBed(t)
-	r := b.ask("payroll")
-	b.deliver()
-	b.poll()
-	b.rec.Take()
+	r := b.askAndPoll()
 	b.be.mu.Lock()
 	b.be.approvals[0].Owner, b.be.approvals[0].Approvers = "Nina", []governance.Person{{Email: "nina@example.com"}}
 	b.be.mu.Unlock()
@@ -369,10 +375,7 @@ func (b *deskBed) get(id string) *governance.Request {
 // each approval waits for, and never escalated by accessbot: the backend escalates.
 func TestDesk_RemindersFollowTheBackendsPlan(t *testing.T) {
 	b := newDeskBed(t)
-	r := b.ask("payroll")
-	b.deliver()
-	b.poll()
-	b.rec.Take()
+	r := b.askAndPoll()
 	days := map[int][]string{}
 	for day := 1; day <= 5; day++ {
 		b.clock.Advance(governance.Day)

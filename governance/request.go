@@ -262,27 +262,18 @@ func (r *Request) clone() *Request {
 		c.Stages[i].Approvers = slices.Clone(r.Stages[i].Approvers)
 	}
 	c.Schedule.ExpiryNotices = slices.Clone(r.Schedule.ExpiryNotices)
-	if r.Decision != nil {
-		d := *r.Decision
-		c.Decision = &d
-	}
-	if r.Submission != nil {
-		s := *r.Submission
-		c.Submission = &s
-	}
-	if r.RevokedBy != nil {
-		p := *r.RevokedBy
-		c.RevokedBy = &p
-	}
-	if r.RequestedBy != nil {
-		p := *r.RequestedBy
-		c.RequestedBy = &p
-	}
-	if r.CancelledBy != nil {
-		p := *r.CancelledBy
-		c.CancelledBy = &p
-	}
+	c.Decision, c.Submission = copyOf(r.Decision), copyOf(r.Submission)
+	c.RevokedBy, c.RequestedBy, c.CancelledBy = copyOf(r.RevokedBy), copyOf(r.RequestedBy), copyOf(r.CancelledBy)
 	c.Desk = r.Desk.clone()
+	return &c
+}
+
+// copyOf is a new variable holding *p, or nil when p is.
+func copyOf[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
 	return &c
 }
 

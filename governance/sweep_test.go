@@ -86,6 +86,10 @@ type bed struct {
 	hours  governance.WorkingHours
 	// catalog is the bed's catalog; default items.
 	catalog string
+	// backend is the bed's one backend; default the built-in one over the bed's store.
+	backend governance.Backend
+	// accounts are the connected accounts the service acts with; default none.
+	accounts governance.Accounts
 }
 
 const items = `
@@ -166,11 +170,14 @@ func (b *bed) start(sched governance.Schedule) *governance.Service {
 	b.store = redisstore.New(redistest.Client(b.t), redisstore.Options{Prefix: b.prefix})
 	catalog, err := governance.ParseCatalog([]byte(cmp.Or(b.catalog, items)))
 	require.NoError(b.t, err)
-	backend, err := builtin.New(b.store, builtin.Options{Clock: b.clock})
-	require.NoError(b.t, err)
+	backend := b.backend
+	if backend == nil {
+		backend, err = builtin.New(b.store, builtin.Options{Clock: b.clock})
+		require.NoError(b.t, err)
+	}
 	b.svc, err = governance.NewService(governance.Config{Catalog: catalog, Store: b.store, Backends: []governance.Backend{backend},
 		Notifier: b.rec, Clock: b.clock, Schedule: sched, Hours: b.hours, Admins: []governance.Person{{Email: "admin@example.com"}},
-		Logger: slog.New(slog.DiscardHandler), Groups: bedGroups, Managers: bedManagers})
+		Logger: slog.New(slog.DiscardHandler), Groups: bedGroups, Managers: bedManagers, Accounts: b.accounts})
 	require.NoError(b.t, err)
 	b.disp = governance.NewDispatcher(b.svc, "bed")
 	return b.svc

@@ -4,6 +4,7 @@ package handlers_test
 // approval in chat, the backend's own states, and the way back.
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,14 +33,23 @@ const (
 	iscPayroll = "2c9180835d2e5168015d32f890ca1581"
 )
 
-const sailpointCatalog = `
-items:
+// payrollItem is the catalog entry of Payroll Reader, the item ("payroll") the backend
+// tests ask for: held by backend under ref, decided as decides says ("approvals: backend"
+// or its approvers), for 8 hours unless asked otherwise.
+func payrollItem(backend, ref, decides string) string {
+	return fmt.Sprintf(`
   - id: payroll
     name: Payroll Reader
-    backend: sailpoint
-    ref: ACCESS_PROFILE:` + iscPayroll + `
-    approvers: ["Alice <alice@example.com>"]
-    defaultDuration: 8h
+    backend: %s
+    ref: %s
+    %s
+    defaultDuration: 8h`, backend, ref, decides)
+}
+
+// aliceApproves is an item's approvers where accessbot decides: Alice.
+const aliceApproves = `approvers: ["Alice <alice@example.com>"]`
+
+var sailpointCatalog = "items:" + payrollItem("sailpoint", "ACCESS_PROFILE:"+iscPayroll, aliceApproves) + `
   - id: sailpoint
     name: Anything in SailPoint
     backend: sailpoint
@@ -210,15 +220,7 @@ const (
 	entraPolicy  = "0b3c4d5e-1111-2222-3333-444455556667"
 )
 
-const entraCatalog = `
-items:
-  - id: payroll
-    name: Payroll Reader
-    backend: entra
-    ref: ` + entraPackage + `/` + entraPolicy + `
-    approvers: ["Alice <alice@example.com>"]
-    defaultDuration: 8h
-`
+var entraCatalog = "items:" + payrollItem("entra", entraPackage+"/"+entraPolicy, aliceApproves)
 
 // newEntraTenant is a fake Graph that knows Carol and the payroll package, and the Entra
 // backend over it.

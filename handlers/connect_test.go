@@ -32,8 +32,24 @@ var idpClient = oauthfake.Client{ID: "accessbot-test", Secret: "idp-client-secre
 // on a real listener (public) so that a browser can reach its pages; teams, when true,
 // serves Teams too.
 func newConnectWorld(t *testing.T, withTeams bool) *world {
+	w := newPublicWorld(t, catalogYAML, withTeams)
+	w.idp = oauthfake.Start(t, w.clock.Now)
+	client := idpClient
+	client.RedirectURIs = []string{w.public + "/oauth/fakeidp/callback"}
+	w.idp.AddClient(client)
+	w.idp.AddUser(oauthfake.User{Login: "carol", Password: "carol-pw", ID: "idp-carol", Email: "carol@example.com", Name: "Carol"})
+	w.idp.AddUser(oauthfake.User{Login: "mallory", Password: "mallory-pw", ID: "idp-mallory", Email: "mallory@example.com", Name: "Mallory"})
+	w.start()
+	return w
+}
+
+// newPublicWorld is a world over catalog, not started yet, served on a real listener
+// (public) so that a browser can reach its pages and a backend's sign-in can come back to
+// them; teams, when true, serves Teams too. The caller adds the backends people connect
+// to and starts it.
+func newPublicWorld(t *testing.T, catalog string, withTeams bool) *world {
 	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t, people...),
-		logs: &governancetest.Logs{}, catalog: catalogYAML}
+		logs: &governancetest.Logs{}, catalog: catalog}
 	if withTeams {
 		w.teams = teamsfake.Start(t, teamsApp, teamsPeople...)
 	} else {
@@ -43,13 +59,6 @@ func newConnectWorld(t *testing.T, withTeams bool) *world {
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { w.handler.ServeHTTP(rw, r) }))
 	t.Cleanup(srv.Close)
 	w.public = srv.URL
-	w.idp = oauthfake.Start(t, w.clock.Now)
-	client := idpClient
-	client.RedirectURIs = []string{w.public + "/oauth/fakeidp/callback"}
-	w.idp.AddClient(client)
-	w.idp.AddUser(oauthfake.User{Login: "carol", Password: "carol-pw", ID: "idp-carol", Email: "carol@example.com", Name: "Carol"})
-	w.idp.AddUser(oauthfake.User{Login: "mallory", Password: "mallory-pw", ID: "idp-mallory", Email: "mallory@example.com", Name: "Mallory"})
-	w.start()
 	return w
 }
 

@@ -3,7 +3,6 @@ package handlers_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,11 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
-	"github.com/accessbot/accessbot/bot/slack/slackfake"
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/governancetest"
-	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/governance/sailpoint"
 	"github.com/accessbot/accessbot/governance/sailpoint/iscfake"
 )
@@ -33,24 +30,20 @@ const (
 	iscOAuth = "0c4d6f52-4a1e-4bfb-9a8e-35c3b8a0a7d1"
 )
 
-const deskCatalog = `
-items:
-  - id: payroll
-    name: Payroll Reader
-    backend: sailpoint
-    ref: ACCESS_PROFILE:` + iscPayroll + `
-    approvals: backend
-    defaultDuration: 8h
-`
+var deskCatalog = "items:" + payrollItem("sailpoint", "ACCESS_PROFILE:"+iscPayroll, "approvals: backend")
 
+// deskWorld is accessbot over a backend whose own approval policy decides, with the Slack
+// and Teams people of every test, served on a real listener so that people connect their
+// backend accounts in a browser.
 type deskWorld struct {
 	*world
-	isc *iscfake.Server
+	backend string // the backend people connect to
+	isc     *iscfake.Server
 }
 
 func newDeskWorld(t *testing.T) *deskWorld {
-	clock := governance.NewManualClock(t0)
-	isc := iscfake.New(iscfake.Options{Now: clock.Now})
+	w := newPublicWorld(t, deskCatalog, true)
+	isc := iscfake.New(iscfake.Options{Now: w.clock.Now})
 	t.Cleanup(isc.Close)
 	isc.SetConfig([]byte(`{"approvalsMustBeExternal": false}`))
 	isc.AddIdentity(iscCarol, "carol@example.com", "Carol", iscBob)
@@ -65,24 +58,17 @@ func newDeskWorld(t *testing.T) *deskWorld {
 	isc.AddGroup(iscGroup, "Payroll Approvers", iscAlice, iscErin)
 	isc.SetApprovalSchemes(iscPayroll, iscfake.Scheme{Approver: iscfake.SchemeManager},
 		iscfake.Scheme{Approver: iscfake.SchemeGovernanceGroup, GroupID: iscGroup})
-
-	w := &world{t: t, prefix: redistest.Prefix(t), clock: clock, slack: slackfake.Start(t, people...), logs: &governancetest.Logs{},
-		catalog: deskCatalog, teams: teamsfake.Start(t, teamsApp, teamsPeople...)}
-	w.slack.AddChannel("CADMINS")
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { w.handler.ServeHTTP(rw, r) }))
-	t.Cleanup(srv.Close)
-	w.public = srv.URL
 	isc.AddOAuthClient(iscfake.OAuthClient{ID: iscOAuth, Secret: "connect-secret", Name: "accessbot connect", Enabled: true,
 		AccessType: "OFFLINE", RedirectURIs: []string{w.public + sailpoint.ConnectCallbackPath},
 		GrantTypes: []string{iscfake.GrantAuthorizationCode, iscfake.GrantRefreshToken}})
-	be, err := sailpoint.New(sailpoint.Options{BaseURL: isc.URL, ClientID: "pat-id", ClientSecret: "pat-secret", Clock: clock,
+	be, err := sailpoint.New(sailpoint.Options{BaseURL: isc.URL, ClientID: "pat-id", ClientSecret: "pat-secret", Clock: w.clock,
 		Rate: 1000, Burst: 100, Logger: quiet(), Connect: sailpoint.ConnectClient{ClientID: iscOAuth, ClientSecret: "connect-secret"}})
 	require.NoError(t, err)
 	w.extra = []governance.Backend{be}
 	w.connectors = map[string]governance.Connector{sailpoint.Name: be}
 	w.start()
 	w.install("29:alice")
-	return &deskWorld{world: w, isc: isc}
+	return &deskWorld{world: w, backend: sailpoint.Name, isc: isc}
 }
 
 // poll is the scheduler's approvals poll, one interval after the last, with what it sends
@@ -96,18 +82,31 @@ func (w *deskWorld) poll() {
 	w.drain()
 }
 
-var iscLinkRe = regexp.MustCompile(`(http://127\.0\.0\.1:\d+/connect/sailpoint\?t=[^)\s"]+)`)
-
-// connectInBrowser signs login in at ISC's login form through the link, in Chromium, and
-// waits for what accessbot does once they have connected.
+// connectInBrowser signs login in at the backend's login form (its fake's) through the
+// connect link in text, in Chromium, and waits for what accessbot does once they have
+// connected.
 func (w *deskWorld) connectInBrowser(text, login string) {
 	w.t.Helper()
-	m := iscLinkRe.FindStringSubmatch(text)
+	link := regexp.MustCompile(`(http://127\.0\.0\.1:\d+/connect/` + w.backend + `\?t=[^)\s"]+)`)
+	m := link.FindStringSubmatch(text)
 	require.NotNil(w.t, m, "no connect link in %q", text)
 	p := openAndSignIn(w.t.(*testing.T), browser(w.t.(*testing.T)), m[1], login, login+"-pw", "#signin")
 	require.Equal(w.t, "Connected", p.title, p.lead)
 	require.NoError(w.t, w.bg.Wait(context.Background()))
 	w.drain()
+}
+
+// activeWithCardsClosed checks the end of a two-level request decided in chat: AR-1 is
+// active and Carol is told so; Erin's Slack card says who decided the last level
+// (lastDecider) and asks nothing more; Alice's Teams card was redrawn with her decision.
+func (w *deskWorld) activeWithCardsClosed(lastDecider string) {
+	t := w.t
+	t.Helper()
+	assert.Equal(t, governance.StateActive, w.state("AR-1"))
+	assert.Contains(t, w.dmText("UCAROL"), "Your access to Payroll Reader `payroll` is active until")
+	assert.Contains(t, w.card("UERIN"), "Approved by "+lastDecider, "the other member's card says who decided")
+	assert.NotContains(t, w.card("UERIN"), "[ Approve ]")
+	assert.Contains(t, w.lastRedrawn(), "Approved by Alice", "Alice's Teams card was redrawn in place")
 }
 
 func reviewers(isc *iscfake.Server) []string {
@@ -147,9 +146,7 @@ func TestDesk_SailPointsTwoLevelsDecidedInSlackAndTeamsAsThePeopleTheyAre(t *tes
 
 	// Step 2: every member of the group, each where they are.
 	w.poll()
-	alice := w.sentTo("a:alice")
-	require.NotEmpty(t, alice)
-	assert.Contains(t, alice[len(alice)-1], "2: governance group")
+	assert.Contains(t, w.lastSentTo("a:alice"), "2: governance group")
 	assert.Contains(t, w.card("UERIN"), "[ Approve ]")
 	assert.Contains(t, w.card("UBOB"), "Approved by Bob")
 
@@ -160,12 +157,8 @@ func TestDesk_SailPointsTwoLevelsDecidedInSlackAndTeamsAsThePeopleTheyAre(t *tes
 	assert.Equal(t, []string{iscBob, iscAlice}, reviewers(w.isc), "ISC records the two people who decided")
 
 	w.poll()
-	assert.Equal(t, governance.StateActive, w.state("AR-1"))
-	assert.Contains(t, w.dmText("UCAROL"), "Your access to Payroll Reader `payroll` is active until")
+	w.activeWithCardsClosed("Alice")
 	assert.Contains(t, w.dmText("UCAROL"), "Bob (bob@example.com) approved your request AR-1")
-	assert.Contains(t, w.card("UERIN"), "Approved by Alice", "the other member's card says who decided")
-	assert.NotContains(t, w.card("UERIN"), "[ Approve ]")
-	assert.Contains(t, w.lastRedrawn(), "Approved by Alice", "Alice's Teams card was redrawn in place")
 }
 
 // A request made in ISC's own Request Center reaches its approver as a card within one
@@ -215,9 +208,7 @@ func TestDesk_ForwardInSlackAndTeams(t *testing.T) {
 	assert.NotContains(t, w.card("UBOB"), "[ Approve ]")
 
 	w.poll()
-	alice := w.sentTo("a:alice")
-	require.NotEmpty(t, alice, "the new owner's card")
-	assert.Contains(t, alice[len(alice)-1], "[Forward]")
+	assert.Contains(t, w.lastSentTo("a:alice"), "[Forward]", "the new owner's card")
 	w.connectInBrowser(w.sayTeams("29:alice", "connect sailpoint"), "alice")
 	resp := w.execute("29:alice", "forward", "AR-1", map[string]any{"forward_to": "dave@example.com", "reason": "Dave decides payroll"})
 	assert.Contains(t, teamsfake.CardText(resp["value"]), "Forwarded by Alice (alice@example.com) to Dave")

@@ -1,10 +1,6 @@
 package handlers_test
 
 import (
-	"context"
-	"net/http"
-	"net/http/httptest"
-	"regexp"
 	"testing"
 	"time"
 
@@ -12,13 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
-	"github.com/accessbot/accessbot/bot/slack/slackfake"
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/entra"
 	"github.com/accessbot/accessbot/governance/entra/graphfake"
-	"github.com/accessbot/accessbot/governance/governancetest"
-	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
 // Entra Entitlement Management's own approvals, decided in chat: a fake tenant whose
@@ -36,15 +29,7 @@ const (
 	emSelf    = "0f6a1c2e-1111-4a4a-8b8b-0000000000b2"
 )
 
-const entraDeskCatalog = `
-items:
-  - id: payroll
-    name: Payroll Reader
-    backend: entra
-    ref: ` + emPayroll + `/` + emSelf + `
-    approvals: backend
-    defaultDuration: 8h
-`
+var entraDeskCatalog = "items:" + payrollItem("entra", emPayroll+"/"+emSelf, "approvals: backend")
 
 type entraDeskWorld struct {
 	*deskWorld
@@ -52,15 +37,8 @@ type entraDeskWorld struct {
 }
 
 func newEntraDeskWorld(t *testing.T) *entraDeskWorld {
-	clock := governance.NewManualClock(t0)
-	w := &world{t: t, prefix: redistest.Prefix(t), clock: clock, slack: slackfake.Start(t, people...), logs: &governancetest.Logs{},
-		catalog: entraDeskCatalog, teams: teamsfake.Start(t, teamsApp, teamsPeople...)}
-	w.slack.AddChannel("CADMINS")
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { w.handler.ServeHTTP(rw, r) }))
-	t.Cleanup(srv.Close)
-	w.public = srv.URL
-
-	g := graphfake.New(graphfake.Options{Now: clock.Now, RedirectURIs: []string{w.public + entra.ConnectCallbackPath}})
+	w := newPublicWorld(t, entraDeskCatalog, true)
+	g := graphfake.New(graphfake.Options{Now: w.clock.Now, RedirectURIs: []string{w.public + entra.ConnectCallbackPath}})
 	t.Cleanup(g.Close)
 	for _, u := range []graphfake.User{
 		{ID: emCarol, Mail: "carol@example.com", UserPrincipalName: "carol@example.com", DisplayName: "Carol", ManagerID: emAlice},
@@ -80,7 +58,7 @@ func newEntraDeskWorld(t *testing.T) *entraDeskWorld {
 			{Primary: []graphfake.Approver{{Kind: graphfake.ApproverManager}}},
 			{Primary: []graphfake.Approver{{Kind: graphfake.ApproverGroup, GroupID: emGroup}}},
 		}}}})
-	be, err := g.Backend(clock, func(o *entra.Options) {
+	be, err := g.Backend(w.clock, func(o *entra.Options) {
 		o.Logger = quiet()
 		o.Connect = entra.ConnectClient{ClientID: g.ConnectClientID(), ClientSecret: g.ConnectClientSecret()}
 	})
@@ -90,21 +68,7 @@ func newEntraDeskWorld(t *testing.T) *entraDeskWorld {
 	w.start()
 	be.UseAccounts(w.accounts) // as the composition root does
 	w.install("29:alice")
-	return &entraDeskWorld{deskWorld: &deskWorld{world: w}, graph: g}
-}
-
-var entraLinkRe = regexp.MustCompile(`(http://127\.0\.0\.1:\d+/connect/entra\?t=[^)\s"]+)`)
-
-// connectToMicrosoft signs login in at Microsoft's (the fake's) login form through the
-// link in text, in Chromium, and waits for what accessbot does once they have connected.
-func (w *entraDeskWorld) connectToMicrosoft(text, login string) {
-	w.t.Helper()
-	m := entraLinkRe.FindStringSubmatch(text)
-	require.NotNil(w.t, m, "no connect link in %q", text)
-	p := openAndSignIn(w.t.(*testing.T), browser(w.t.(*testing.T)), m[1], login, login+"-pw", "#signin")
-	require.Equal(w.t, "Connected", p.title, p.lead)
-	require.NoError(w.t, w.bg.Wait(context.Background()))
-	w.drain()
+	return &entraDeskWorld{deskWorld: &deskWorld{world: w, backend: entra.Name}, graph: g}
 }
 
 // A request made in chat for a two-stage access package waits for Carol to connect her
@@ -119,7 +83,7 @@ func TestDesk_EntrasTwoStagesDecidedInTeamsAndSlackAsThePeopleTheyAre(t *testing
 	assert.Contains(t, w.dmText("UCAROL"), "connect your account once with `/access connect entra`")
 	assert.Empty(t, w.graph.Requests(), "nothing asked of Entra as anyone else")
 
-	w.connectToMicrosoft(w.ask("UCAROL", "connect entra"), "carol")
+	w.connectInBrowser(w.ask("UCAROL", "connect entra"), "carol")
 	made := w.graph.Requests()
 	require.Len(t, made, 1, "made in Entra once Carol connected")
 	assert.Equal(t, "userAdd", made[0].RequestType)
@@ -127,14 +91,11 @@ func TestDesk_EntrasTwoStagesDecidedInTeamsAndSlackAsThePeopleTheyAre(t *testing
 
 	// Stage 1: Carol's manager, Alice, in Teams.
 	w.poll()
-	alice := w.sentTo("a:alice")
-	require.NotEmpty(t, alice)
-	assert.Contains(t, alice[len(alice)-1], "[Approve]")
+	assert.Contains(t, w.lastSentTo("a:alice"), "[Approve]")
 	assert.Contains(t, teamsfake.CardText(w.teamsReply("29:alice", "pending")), "AR-1", "one inbox: Entra's approval is in Alice's pending list")
 	resp := w.execute("29:alice", "approve", "AR-1", nil)
 	assert.Contains(t, resp["value"], "connect entra", "not connected yet: the click is kept, the link sent to the personal chat")
-	alice = w.sentTo("a:alice")
-	w.connectToMicrosoft(alice[len(alice)-1], "alice")
+	w.connectInBrowser(w.lastSentTo("a:alice"), "alice")
 	r, _ := w.graph.Request(made[0].ID)
 	require.Len(t, r.Stages, 2, "stage 1 decided, stage 2 started")
 	assert.Equal(t, emAlice, r.Stages[0].ReviewedBy, "Entra records Alice")
@@ -143,7 +104,7 @@ func TestDesk_EntrasTwoStagesDecidedInTeamsAndSlackAsThePeopleTheyAre(t *testing
 	w.poll()
 	assert.Contains(t, w.card("UBOB"), "[ Approve ]")
 	assert.Contains(t, w.card("UERIN"), "[ Approve ]")
-	w.connectToMicrosoft(w.ask("UBOB", "connect entra"), "bob")
+	w.connectInBrowser(w.ask("UBOB", "connect entra"), "bob")
 	w.click("UBOB", slackbot.ActionApprove, "AR-1")
 	w.drain()
 	r, _ = w.graph.Request(made[0].ID)
@@ -152,12 +113,8 @@ func TestDesk_EntrasTwoStagesDecidedInTeamsAndSlackAsThePeopleTheyAre(t *testing
 
 	w.clock.Advance(2 * time.Minute)
 	w.poll()
-	assert.Equal(t, governance.StateActive, w.state("AR-1"))
-	assert.Contains(t, w.dmText("UCAROL"), "Your access to Payroll Reader `payroll` is active until")
+	w.activeWithCardsClosed("Bob")
 	assert.Contains(t, w.card("UBOB"), "Approved by Bob")
-	assert.Contains(t, w.card("UERIN"), "Approved by Bob", "the other member's card says who decided")
-	assert.NotContains(t, w.card("UERIN"), "[ Approve ]")
-	assert.Contains(t, w.lastRedrawn(), "Approved by Alice", "Alice's Teams card was redrawn in place")
 }
 
 // A request made in My Access reaches its approver as a card within one poll; a denial
@@ -168,9 +125,7 @@ func TestDesk_ARequestMadeInMyAccessAndDeniedThereShowsInChat(t *testing.T) {
 		PackageID: emPayroll, PolicyID: emSelf, Justification: "month end",
 		Answers: []graphfake.Answer{{Question: "Which cost centre?", Value: "CC-4711"}}})
 	w.poll()
-	alice := w.sentTo("a:alice")
-	require.NotEmpty(t, alice)
-	card := alice[len(alice)-1]
+	card := w.lastSentTo("a:alice")
 	assert.Contains(t, card, "Carol")
 	assert.Contains(t, card, "month end")
 	assert.Contains(t, card, "Which cost centre?", "the policy's question, as Carol answered it in My Access")
@@ -178,7 +133,7 @@ func TestDesk_ARequestMadeInMyAccessAndDeniedThereShowsInChat(t *testing.T) {
 	assert.Contains(t, card, "[Approve]")
 
 	// Alice has connected (for another click, say), so accessbot may read who decided.
-	w.connectToMicrosoft(w.sayTeams("29:alice", "connect entra"), "alice")
+	w.connectInBrowser(w.sayTeams("29:alice", "connect entra"), "alice")
 	require.NoError(t, w.graph.DecideInMyAccess(id, emAlice, false, "not this quarter"))
 	w.poll()
 	card = w.lastRedrawn()

@@ -236,6 +236,18 @@ func (s *slackHandler) fieldErrors(ctx context.Context, err error, fallback stri
 	return slackapi.NewErrorsViewSubmissionResponse(map[string]string{block: voice.FieldErrorText(err, ref)})
 }
 
+// formDecider is the request a decision form (deny reason, forward) carries and who
+// submitted it, as someone who may decide; attrs gain the request, for the log.
+func (s *slackHandler) formDecider(ctx context.Context, ic *slackapi.InteractionCallback, attrs *[]any) (string, governance.Actor, error) {
+	id, err := governance.ParseRequestID(ic.View.PrivateMetadata)
+	if err != nil {
+		return "", governance.Actor{}, err
+	}
+	*attrs = append(*attrs, "request", id)
+	who, err := s.decider(ctx, ic.User.ID)
+	return id, who, err
+}
+
 // viewSubmission handles the deny-reason and request forms. Its answer is the view
 // response: field errors keep the modal open; success closes it.
 func (s *slackHandler) viewSubmission(ctx context.Context, ic *slackapi.InteractionCallback) *slackapi.ViewSubmissionResponse {
@@ -243,17 +255,11 @@ func (s *slackHandler) viewSubmission(ctx context.Context, ic *slackapi.Interact
 	switch ic.View.CallbackID {
 	case slackbot.CallbackDenyReason:
 		// Every refusal lands on the reason field, the only one the person can see.
-		id, err := governance.ParseRequestID(ic.View.PrivateMetadata)
-		if err != nil {
-			return s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...)
+		id, who, err := s.formDecider(ctx, ic, &attrs)
+		if err == nil {
+			_, err = s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who,
+				Reason: inputValue(ic, slackbot.BlockReason)})
 		}
-		attrs = append(attrs, "request", id)
-		who, err := s.decider(ctx, ic.User.ID)
-		if err != nil {
-			return s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...)
-		}
-		_, err = s.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approver: who,
-			Reason: inputValue(ic, slackbot.BlockReason)})
 		if err != nil {
 			return s.fieldErrors(ctx, err, slackbot.BlockReason, nil, attrs...)
 		}
@@ -261,12 +267,7 @@ func (s *slackHandler) viewSubmission(ctx context.Context, ic *slackapi.Interact
 		// through the outbox.
 		return nil
 	case slackbot.CallbackForward:
-		id, err := governance.ParseRequestID(ic.View.PrivateMetadata)
-		if err != nil {
-			return s.fieldErrors(ctx, err, slackbot.BlockForwardTo, nil, attrs...)
-		}
-		attrs = append(attrs, "request", id)
-		who, err := s.decider(ctx, ic.User.ID)
+		id, who, err := s.formDecider(ctx, ic, &attrs)
 		if err != nil {
 			return s.fieldErrors(ctx, err, slackbot.BlockForwardTo, nil, attrs...)
 		}

@@ -43,20 +43,13 @@ func newStagedWorld(t *testing.T) *world {
 		managers: map[string]governance.Person{"carol@example.com": {Email: "dave@example.com", Name: "Dave"}}}
 	w.slack.AddChannel("CADMINS")
 	w.start()
-	w.install("29:carol")
-	w.install("29:alice")
+	w.install("29:carol", "29:alice")
 	return w
 }
 
 // teamsUpdates lists the cards redrawn in a Teams conversation, as text, oldest first.
 func (w *world) teamsUpdates(conversation string) []string {
-	var out []string
-	for _, c := range w.teams.Calls() {
-		if c.Method == http.MethodPut && c.Conversation == conversation {
-			out = append(out, teamsfake.CardText(teamsfake.CardOf(c.Activity)))
-		}
-	}
-	return out
+	return w.teamsCards(http.MethodPut, conversation)
 }
 
 // events counts the audit records of request id by event.

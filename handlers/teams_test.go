@@ -110,33 +110,46 @@ func (w *world) execute(user, verb, id string, inputs map[string]any) map[string
 // lastRedrawn is the text of the card Teams last redrew in place (a PUT of an activity).
 func (w *world) lastRedrawn() string {
 	w.t.Helper()
-	var last string
-	for _, c := range w.teams.Calls() {
-		if c.Method == http.MethodPut {
-			last = teamsfake.CardText(teamsfake.CardOf(c.Activity))
-		}
-	}
-	require.NotEmpty(w.t, last, "no card was redrawn in place")
-	return last
+	redrawn := w.teamsCards(http.MethodPut, "")
+	require.NotEmpty(w.t, redrawn, "no card was redrawn in place")
+	return redrawn[len(redrawn)-1]
 }
 
 // sentTo lists the cards posted to a Teams conversation, as text.
 func (w *world) sentTo(conversation string) []string {
+	return w.teamsCards(http.MethodPost, conversation)
+}
+
+// teamsCards lists, as text and oldest first, the cards accessbot sent to Teams with
+// method (POST: posted, PUT: redrawn in place), to conversation or, when it is "", to any.
+func (w *world) teamsCards(method, conversation string) []string {
 	var out []string
 	for _, c := range w.teams.Calls() {
-		if c.Method == http.MethodPost && c.Conversation == conversation {
+		if c.Method == method && (conversation == "" || c.Conversation == conversation) {
 			out = append(out, teamsfake.CardText(teamsfake.CardOf(c.Activity)))
 		}
 	}
 	return out
 }
 
-func (w *world) install(user string) {
+// lastSentTo is the text of the last card or message posted to conversation; there must be one.
+func (w *world) lastSentTo(conversation string) string {
 	w.t.Helper()
-	before := len(w.teams.Calls())
-	rec := w.postTeams(w.activity(user, "conversationUpdate", map[string]any{"membersAdded": []any{map[string]any{"id": "28:" + teamsApp}}}))
-	require.Equal(w.t, http.StatusOK, rec.Code)
-	w.teams.Wait(w.t, before+2, 5*time.Second) // the member lookup, then the welcome
+	sent := w.sentTo(conversation)
+	require.NotEmpty(w.t, sent, "nothing posted to %s", conversation)
+	return sent[len(sent)-1]
+}
+
+// install adds accessbot to each user's personal chat, one after the other, as Teams
+// tells a bot, and waits for each welcome.
+func (w *world) install(users ...string) {
+	w.t.Helper()
+	for _, user := range users {
+		before := len(w.teams.Calls())
+		rec := w.postTeams(w.activity(user, "conversationUpdate", map[string]any{"membersAdded": []any{map[string]any{"id": "28:" + teamsApp}}}))
+		require.Equal(w.t, http.StatusOK, rec.Code)
+		w.teams.Wait(w.t, before+2, 5*time.Second) // the member lookup, then the welcome
+	}
 }
 
 func TestTeams_RequestApproveAcrossTeamsAndSlack(t *testing.T) {
@@ -188,8 +201,7 @@ func TestTeams_RequestApproveAcrossTeamsAndSlack(t *testing.T) {
 
 func TestTeams_DenyNeedsAReasonWhichTheRequesterSees(t *testing.T) {
 	w := newTeamsWorld(t)
-	w.install("29:carol")
-	w.install("29:alice")
+	w.install("29:carol", "29:alice")
 	w.sayTeams("29:carol", "request vpn because travelling")
 	w.drain()
 
@@ -258,8 +270,7 @@ func button(t testing.TB, card any, verb, id string) map[string]any {
 
 func TestTeams_DecidingFromTheListKeepsTheOthersActionable(t *testing.T) {
 	w := newTeamsWorld(t)
-	w.install("29:carol")
-	w.install("29:alice")
+	w.install("29:carol", "29:alice")
 	w.sayTeams("29:carol", "request prod-db for 1h because one") // one request each: a second ask is refused
 	for _, ask := range []struct{ who, text string }{{"UDAVE", "2h because two"}, {"UERIN", "3h because three"}} {
 		w.clock.Advance(time.Minute)
@@ -451,8 +462,7 @@ func TestTeams_EveryCardOfTheWorstListFitsAndTheRestIsAPageAway(t *testing.T) {
 		catalog += fmt.Sprintf("  - {id: ledger-%d, name: %q, backend: builtin, approvers: [\"Alice <alice@example.com>\"], defaultDuration: 8h}\n", i, name)
 	}
 	w := newTeamsWorldOf(t, catalog, teamsPeople...)
-	w.install("29:carol")
-	w.install("29:alice")
+	w.install("29:carol", "29:alice")
 	for i := range 20 {
 		w.sayTeams("29:carol", fmt.Sprintf("request ledger-%d for 1h because %s", i, reason))
 		w.clock.Advance(time.Minute)
@@ -512,8 +522,7 @@ func TestTeams_EveryCardOfTheWorstListFitsAndTheRestIsAPageAway(t *testing.T) {
 // here), and cards for the old address no longer go to her Teams chat.
 func TestTeams_AChangedEmailIsBelievedADayAfterTheRecordWasRead(t *testing.T) {
 	w := newTeamsWorld(t)
-	w.install("29:carol")
-	w.install("29:alice")
+	w.install("29:carol", "29:alice")
 	w.sayTeams("29:carol", "request prod-db for 1h because month end")
 	w.drain()
 	require.Len(t, w.sentTo("a:alice"), 2, "the welcome, then the approval card")

@@ -206,24 +206,16 @@ func (d *Directory) user(ctx context.Context, userID string, acting bool) (gover
 	if err != nil {
 		return governance.ChatUser{}, err
 	}
-	if u, ok := d.near.get("id:" + userID); ok && ws.Includes(u.Org) {
-		return u, nil
-	}
-	u, ok, err := d.cache.ChatUser(ctx, Platform, userID)
-	if err != nil {
-		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", "user", userID, "err", err)
-	}
-	// A record from before workspaces were checked (no Org), or of a workspace no longer
-	// served, is asked about again.
-	if err == nil && ok && ws.Includes(u.Org) {
-		d.near.put(u)
+	if u, ok := d.cached(ctx, ws, "id:"+userID, func() (governance.ChatUser, bool, error) {
+		return d.cache.ChatUser(ctx, Platform, userID)
+	}, "user", userID); ok {
 		return u, nil
 	}
 	info, err := d.api.GetUserInfoContext(ctx, userID)
 	if err != nil {
 		return governance.ChatUser{}, userLookupError(userID, err)
 	}
-	u, err = fromSlack(info, ws)
+	u, err := fromSlack(info, ws)
 	switch {
 	case err != nil:
 		return governance.ChatUser{}, err
@@ -307,24 +299,18 @@ func (d *Directory) byEmail(ctx context.Context, email string) (governance.ChatU
 	if err != nil {
 		return governance.ChatUser{}, err
 	}
-	if u, ok := d.near.get("email:" + email); ok && ws.Includes(u.Org) {
-		return u, nil
-	}
-	u, ok, err := d.cache.ChatUserByEmail(ctx, Platform, email)
-	if err != nil {
-		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", "email", email, "err", err)
-	}
-	if err == nil && ok && ws.Includes(u.Org) {
-		d.near.put(u)
+	if u, ok := d.cached(ctx, ws, "email:"+email, func() (governance.ChatUser, bool, error) {
+		return d.cache.ChatUserByEmail(ctx, Platform, email)
+	}, "email", email); ok {
 		return u, nil
 	}
 	info, err := d.api.GetUserByEmailContext(ctx, email)
 	if err != nil {
-		return u, fmt.Errorf("users.lookupByEmail %s: %w", email, classify(err))
+		return governance.ChatUser{}, fmt.Errorf("users.lookupByEmail %s: %w", email, classify(err))
 	}
 	// Someone of another workspace or org with this address is not the person the
 	// configuration names: they get no card and no notice.
-	u, err = fromSlack(info, ws)
+	u, err := fromSlack(info, ws)
 	if err == nil && info.Deleted {
 		err = refusal(ErrDeactivated, info.ID)
 	}
@@ -333,6 +319,27 @@ func (d *Directory) byEmail(ctx context.Context, email string) (governance.ChatU
 	}
 	d.save(ctx, u)
 	return u, nil
+}
+
+// cached is the user this process keeps under key, or else the one read from the shared
+// cache, when they belong to a workspace in ws; ok is false when Slack must be asked. A
+// record from before workspaces were checked (no Org), or of a workspace no longer served,
+// is asked about again; a failed read only costs that lookup, and is logged with who.
+func (d *Directory) cached(ctx context.Context, ws Workspaces, key string, read func() (governance.ChatUser, bool, error),
+	who ...any) (governance.ChatUser, bool) {
+	if u, ok := d.near.get(key); ok && ws.Includes(u.Org) {
+		return u, true
+	}
+	u, ok, err := read()
+	if err != nil {
+		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", append(who, "err", err)...)
+		return governance.ChatUser{}, false
+	}
+	if !ok || !ws.Includes(u.Org) {
+		return governance.ChatUser{}, false
+	}
+	d.near.put(u)
+	return u, true
 }
 
 // save caches u; a failed write costs only a lookup next time, so it is logged, not returned.

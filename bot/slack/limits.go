@@ -213,26 +213,11 @@ func checkBlock(b map[string]any) error {
 	case "header":
 		return checkLen("header", textOf(b["text"]), 1, maxHeader)
 	case "context":
-		elems, _ := b["elements"].([]any)
-		if err := checkCount("context elements", len(elems), maxContextItems); err != nil {
-			return err
-		}
-		for _, e := range elems {
-			if err := checkLen("context text", textOf(e), 0, maxSectionText); err != nil {
-				return err
-			}
-		}
+		return checkEach("context elements", b["elements"], maxContextItems, func(_ map[string]any, v any) error {
+			return checkLen("context text", textOf(v), 0, maxSectionText)
+		})
 	case "actions":
-		elems, _ := b["elements"].([]any)
-		if err := checkCount("elements", len(elems), maxActions); err != nil {
-			return err
-		}
-		for _, e := range elems {
-			m, _ := e.(map[string]any)
-			if err := checkElement(m); err != nil {
-				return err
-			}
-		}
+		return checkEach("elements", b["elements"], maxActions, func(e map[string]any, _ any) error { return checkElement(e) })
 	case "input":
 		if err := checkLen("label", textOf(b["label"]), 1, maxLabel); err != nil {
 			return err
@@ -265,19 +250,12 @@ func checkElement(e map[string]any) error {
 		}
 		return checkLen("button url", str(e, "url"), 0, maxURL)
 	case "static_select":
-		opts, _ := e["options"].([]any)
-		if err := checkCount("options", len(opts), maxOptions); err != nil {
-			return err
-		}
-		for _, o := range opts {
-			m, _ := o.(map[string]any)
-			if err := checkLen("option value", str(m, "value"), 1, maxOptionValue); err != nil {
+		return checkEach("options", e["options"], maxOptions, func(o map[string]any, _ any) error {
+			if err := checkLen("option value", str(o, "value"), 1, maxOptionValue); err != nil {
 				return err
 			}
-			if err := checkLen("option text", textOf(m["text"]), 1, maxOptionText); err != nil {
-				return err
-			}
-		}
+			return checkLen("option text", textOf(o["text"]), 1, maxOptionText)
+		})
 	}
 	return nil
 }
@@ -309,6 +287,22 @@ func checkLen(what, s string, min, max int) error {
 }
 
 // checkCount checks that there are 1 to max of what.
+// checkEach checks that list, a JSON array, holds 1 to max entries, and each entry with
+// check, given as an object (nil when it is none) and as it is.
+func checkEach(what string, list any, max int, check func(entry map[string]any, raw any) error) error {
+	entries, _ := list.([]any)
+	if err := checkCount(what, len(entries), max); err != nil {
+		return err
+	}
+	for _, v := range entries {
+		m, _ := v.(map[string]any)
+		if err := check(m, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func checkCount(what string, n, max int) error {
 	if n == 0 || n > max {
 		return fmt.Errorf("%d %s; 1 to %d are allowed", n, what, max)

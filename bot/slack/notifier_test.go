@@ -149,13 +149,19 @@ func TestNotifier_ErrorsRetryingCannotFixArePermanent(t *testing.T) {
 	}
 }
 
-func TestNotifier_AnApproverSlackDoesNotKnowIsPermanent(t *testing.T) {
-	n, fake := newNotifier(t)
-	_, err := n.SendApprovalCard(context.Background(), governance.Person{Email: "nobody@example.com"}, pendingRequest())
-	require.Error(t, err)
-	assert.True(t, governance.IsPermanent(err))
-	assert.Contains(t, err.Error(), "users_not_found")
-	assert.Empty(t, fake.Calls("chat.postMessage"))
+// An approver Slack does not know, or a guest (guests never decide, so the card's buttons
+// would only refuse them), gets no approval card; the failure is permanent and says why.
+func TestNotifier_AnApproverWhoCannotDecideInSlackGetsNoCardAndThatIsPermanent(t *testing.T) {
+	for email, why := range map[string]string{"nobody@example.com": "users_not_found", "gina@example.com": "guests never decide"} {
+		t.Run(email, func(t *testing.T) {
+			n, fake := newNotifier(t)
+			_, err := n.SendApprovalCard(context.Background(), governance.Person{Email: email}, pendingRequest())
+			require.Error(t, err)
+			assert.True(t, governance.IsPermanent(err))
+			assert.Contains(t, err.Error(), why)
+			assert.Empty(t, fake.Calls("chat.postMessage"))
+		})
+	}
 }
 
 func TestNotifier_ServerErrorsAndTimeoutsAreRetried(t *testing.T) {
@@ -330,15 +336,4 @@ func TestDirectory_TimeZoneComesFromSlack(t *testing.T) {
 	loc, err = NewDevDirectory(nil).TimeZone(context.Background(), "bob@example.com")
 	assert.NoError(t, err)
 	assert.Nil(t, loc, "development mode knows no zones: the configured default applies")
-}
-
-// A guest named as an approver gets no card: guests never decide, so the card's buttons
-// would only refuse them. The failure is permanent and says what to change.
-func TestNotifier_AGuestGetsNoApprovalCard(t *testing.T) {
-	n, fake := newNotifier(t)
-	_, err := n.SendApprovalCard(context.Background(), governance.Person{Email: "gina@example.com"}, pendingRequest())
-	require.Error(t, err)
-	assert.True(t, governance.IsPermanent(err))
-	assert.Contains(t, err.Error(), "guests never decide")
-	assert.Empty(t, fake.Calls("chat.postMessage"))
 }

@@ -403,27 +403,32 @@ func TestRequestForm_TheCatalogAsASelectWithFieldsNamedLikeProblems(t *testing.T
 		"block ids are governance.Problem.Field values")
 }
 
-func TestDenyForm_CarriesOnlyTheRequestID(t *testing.T) {
-	r := pendingRequest()
-	r.ID = "AR-123456789012"
-	form := DenyForm(r)
-	require.NoError(t, CheckView(form))
-	assert.Equal(t, CallbackDenyReason, form.CallbackID)
-	assert.Equal(t, "AR-123456789012", form.PrivateMetadata)
-	assert.LessOrEqual(t, len([]rune(form.Title.Text)), maxTitle)
-	assert.Contains(t, wire(t, form), `"block_id":"reason"`)
-}
-
-func TestForwardForm_WhomToAndWhyWithTheRequestID(t *testing.T) {
-	r := pendingRequest()
-	r.ID = "AR-123456789012"
-	form := ForwardForm(r)
-	require.NoError(t, CheckView(form))
-	assert.Equal(t, CallbackForward, form.CallbackID)
-	assert.Equal(t, "AR-123456789012", form.PrivateMetadata)
-	assert.LessOrEqual(t, len([]rune(form.Title.Text)), maxTitle)
-	assert.Contains(t, wire(t, form), `"block_id":"forward_to"`)
-	assert.Contains(t, wire(t, form), `"block_id":"reason"`)
+// A form that asks an approver for more (why they deny, whom to forward to) carries the
+// request's id and nothing else, and has the blocks its answer is read from.
+func TestDecisionForms_CarryOnlyTheRequestID(t *testing.T) {
+	tests := []struct {
+		name     string
+		form     func(*governance.Request) slackapi.ModalViewRequest
+		callback string
+		blocks   []string
+	}{
+		{"deny", DenyForm, CallbackDenyReason, []string{"reason"}},
+		{"forward", ForwardForm, CallbackForward, []string{"forward_to", "reason"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := pendingRequest()
+			r.ID = "AR-123456789012"
+			form := tt.form(r)
+			require.NoError(t, CheckView(form))
+			assert.Equal(t, tt.callback, form.CallbackID)
+			assert.Equal(t, "AR-123456789012", form.PrivateMetadata)
+			assert.LessOrEqual(t, len([]rune(form.Title.Text)), maxTitle)
+			for _, block := range tt.blocks {
+				assert.Contains(t, wire(t, form), `"block_id":"`+block+`"`)
+			}
+		})
+	}
 }
 
 func TestCheckView_RefusesALongTitle(t *testing.T) {

@@ -34,37 +34,40 @@ func homeMore(command string) func(n int) Text {
 	return func(n int) Text { return line(fmt.Sprintf("…and %d more: ", n), cmd(command), ".") }
 }
 
-func homeDecide(h governance.Home) *Message {
-	m := &Message{Title: "Waiting for your decision", More: homeMore("pending")}
-	if len(h.Decide) == 0 {
-		m.Body = []Paragraph{para(IconTada, "Nothing is waiting for your decision.")}
+// homeList is one list of a home view: its title, the command that lists all of it (for
+// the row saying how many were left out), the paragraph it shows when rs is empty, and a
+// row per request otherwise.
+func homeList(title, command string, rs []*governance.Request, empty Paragraph, row func(*governance.Request) Message) *Message {
+	m := &Message{Title: title, More: homeMore(command)}
+	if len(rs) == 0 {
+		m.Body = []Paragraph{empty}
 		return m
 	}
-	for _, r := range h.Decide {
-		m.Rows = append(m.Rows, Message{Body: []Paragraph{para(IconNone, id(r), " ", person(r.Requester), " asks for ", item(r), ", ",
-			duration(r), ", since ", date(r.CreatedAt), "\n", quote(r.Reason, maxRowNote))}, Buttons: decide(r)})
+	for _, r := range rs {
+		m.Rows = append(m.Rows, row(r))
 	}
 	m.Rows = capRows(m.Rows, m)
 	return m
 }
 
+func homeDecide(h governance.Home) *Message {
+	return homeList("Waiting for your decision", "pending", h.Decide, para(IconTada, "Nothing is waiting for your decision."),
+		func(r *governance.Request) Message {
+			return Message{Body: []Paragraph{para(IconNone, id(r), " ", person(r.Requester), " asks for ", item(r), ", ",
+				duration(r), ", since ", date(r.CreatedAt), "\n", quote(r.Reason, maxRowNote))}, Buttons: decide(r)}
+		})
+}
+
 func homeOpen(h governance.Home) *Message {
-	m := &Message{Title: "Your requests", More: homeMore("status")}
-	if len(h.Open) == 0 {
-		m.Body = []Paragraph{para(IconNone, "Nothing under way. Ask with ", cmd("request <item> for 8h because <reason>"),
-			", or ", cmd(""), " for a form.")}
-		return m
-	}
-	for _, r := range h.Open {
+	empty := para(IconNone, "Nothing under way. Ask with ", cmd("request <item> for 8h because <reason>"), ", or ", cmd(""), " for a form.")
+	return homeList("Your requests", "status", h.Open, empty, func(r *governance.Request) Message {
 		row := Message{Body: []Paragraph{para(IconNone, id(r), " ", item(r), ", ", duration(r), " — ", strong(r.State.Label()),
 			"\n", emph("Next:"), " ", nextStep(r))}}
 		if r.State == governance.StatePendingApproval || r.State == governance.StateSubmitted {
 			row.Buttons = []Button{{Action: Cancel, Request: r}}
 		}
-		m.Rows = append(m.Rows, row)
-	}
-	m.Rows = capRows(m.Rows, m)
-	return m
+		return row
+	})
 }
 
 // nextStep says what a request under way waits for.
@@ -84,22 +87,16 @@ func nextStep(r *governance.Request) Text {
 }
 
 func homeActive(h governance.Home) *Message {
-	m := &Message{Title: "Your access", More: homeMore("status")}
-	if len(h.Active) == 0 {
-		m.Body = []Paragraph{para(IconNone, "You hold no access through accessbot right now.")}
-		return m
-	}
-	for _, r := range h.Active {
+	empty := para(IconNone, "You hold no access through accessbot right now.")
+	return homeList("Your access", "status", h.Active, empty, func(r *governance.Request) Message {
 		t := line(id(r), " ", item(r), ", no end")
 		buttons := []Button{{Action: Revoke, Request: r}}
 		if end := r.EndsAt(); !end.IsZero() {
 			t = line(id(r), " ", item(r), " until ", date(end))
 			buttons = []Button{{Action: Extend, Request: r}, {Action: Revoke, Request: r}}
 		}
-		m.Rows = append(m.Rows, Message{Body: []Paragraph{para(IconUnlock, t)}, Buttons: buttons})
-	}
-	m.Rows = capRows(m.Rows, m)
-	return m
+		return Message{Body: []Paragraph{para(IconUnlock, t)}, Buttons: buttons}
+	})
 }
 
 // homeConnections is the person's connected accounts, between their access and the

@@ -47,6 +47,8 @@
 -- to as many as were enqueued: mostly these, and another's left unclaimed when not), all =
 -- 1 when every task enqueued here was among them, and the claimed entries whose delivery
 -- markers were set.
+--
+-- Runs after streamtasks.lua (readNewTasks).
 local mode = ARGV[1]
 if mode == "create" then
   if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
@@ -116,27 +118,12 @@ if ARGV[14] == "1" then
   if mode == "update" then cards = redis.call("HGETALL", KEYS[6]) end
   local claimed, marked = {}, {}
   if ARGV[15] ~= "" and ntasks > 0 then
-    local function read()
-      return redis.pcall("XREADGROUP", "GROUP", ARGV[16], ARGV[15], "COUNT", ntasks, "STREAMS", KEYS[2], ">")
-    end
-    local res = read()
-    if type(res) == "table" and res.err and string.find(res.err, "NOGROUP", 1, true) then
-      redis.call("XGROUP", "CREATE", KEYS[2], ARGV[16], "0", "MKSTREAM")
-      res = read()
-    end
-    if type(res) == "table" and res.err then return redis.error_reply(res.err) end
-    if res then
-      for _, e in ipairs(res[1][2]) do
-        local fields, task = e[2], ""
-        for i = 1, #fields, 2 do
-          if fields[i] == "task" then task = fields[i + 1] end
-        end
-        claimed[#claimed + 1] = e[1]
-        claimed[#claimed + 1] = task
-        if marks[e[1]] then
-          redis.call("SET", ARGV[18] .. e[1], "1", "PX", ARGV[19])
-          marked[#marked + 1] = e[1]
-        end
+    local _, err = readNewTasks(KEYS[2], ARGV[16], ARGV[15], ntasks, claimed)
+    if err then return redis.error_reply(err) end
+    for i = 1, #claimed, 2 do
+      if marks[claimed[i]] then
+        redis.call("SET", ARGV[18] .. claimed[i], "1", "PX", ARGV[19])
+        marked[#marked + 1] = claimed[i]
       end
     end
   end

@@ -11,23 +11,11 @@
 -- ARGV[5]  1: take over unfinished tasks first; 0: new tasks only
 --
 -- Returns a flat array: entry id, task JSON, entry id, task JSON, …
+--
+-- Runs after streamtasks.lua (takeTasks, readNewTasks).
 local stream, group, consumer, idle, want = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local reclaim = ARGV[5] == "1"
 local out, n = {}, 0
-
-local function take(entries)
-  for _, e in ipairs(entries) do
-    if e then -- an entry deleted while pending shows as nil (Redis 6.2)
-      local fields, task = e[2], ""
-      for i = 1, #fields, 2 do
-        if fields[i] == "task" then task = fields[i + 1] end
-      end
-      out[#out + 1] = e[1]
-      out[#out + 1] = task
-      n = n + 1
-    end
-  end
-end
 
 local cursor = "0-0"
 for _ = 1, reclaim and 10 or 0 do -- XAUTOCLAIM scans a bounded part of the pending list per call
@@ -37,20 +25,14 @@ for _ = 1, reclaim and 10 or 0 do -- XAUTOCLAIM scans a bounded part of the pend
     redis.call("XGROUP", "CREATE", stream, group, "0", "MKSTREAM")
     break
   end
-  take(res[2])
+  n = n + takeTasks(res[2], out)
   cursor = res[1]
   if cursor == "0-0" or n >= want then break end
 end
 
 if n < want then
-  local function read() return redis.pcall("XREADGROUP", "GROUP", group, consumer, "COUNT", want - n, "STREAMS", stream, ">") end
-  local res = read()
-  if type(res) == "table" and res.err then
-    if not string.find(res.err, "NOGROUP", 1, true) then return redis.error_reply(res.err) end
-    redis.call("XGROUP", "CREATE", stream, group, "0", "MKSTREAM")
-    res = read()
-  end
-  if type(res) == "table" and res.err then return redis.error_reply(res.err) end
-  if res then take(res[1][2]) end
+  local got, err = readNewTasks(stream, group, consumer, want - n, out)
+  if err then return redis.error_reply(err) end
+  n = n + got
 end
 return out

@@ -2,54 +2,49 @@ package redis
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// The Lua scripts; each file starts with the keys, arguments and return value it takes.
+// luaFiles are the Lua scripts; each file starts with the keys, arguments and return
+// value it takes.
+//
+//go:embed *.lua
+var luaFiles embed.FS
+
+// newScript is the script made of the embedded files named names, in order: a script that
+// shares functions with others (streamtasks.lua) starts with the file that holds them,
+// since a Redis script cannot call another. The files are part of the binary, so a
+// missing one is a mistake in this package, found by any test that loads it.
+func newScript(names ...string) *goredis.Script {
+	var src strings.Builder
+	for _, name := range names {
+		b, err := luaFiles.ReadFile(name)
+		if err != nil {
+			panic(fmt.Sprintf("redis: embedded script %s: %v", name, err))
+		}
+		src.Write(b)
+		src.WriteByte('\n')
+	}
+	return goredis.NewScript(src.String())
+}
+
 var (
-	//go:embed apply.lua
-	applySrc    string
-	applyScript = goredis.NewScript(applySrc)
-
-	//go:embed reserve.lua
-	reserveSrc    string
-	reserveScript = goredis.NewScript(reserveSrc)
-
-	//go:embed claimtasks.lua
-	claimTasksSrc    string
-	claimTasksScript = goredis.NewScript(claimTasksSrc)
-
-	//go:embed retry.lua
-	retrySrc    string
-	retryScript = goredis.NewScript(retrySrc)
-
-	//go:embed promote.lua
-	promoteSrc    string
-	promoteScript = goredis.NewScript(promoteSrc)
-
-	//go:embed claimdue.lua
-	claimDueSrc    string
-	claimDueScript = goredis.NewScript(claimDueSrc)
-
-	//go:embed swapaccount.lua
-	swapAccountSrc    string
-	swapAccountScript = goredis.NewScript(swapAccountSrc)
-
-	//go:embed purge.lua
-	purgeSrc    string
-	purgeScript = goredis.NewScript(purgeSrc)
-
-	//go:embed pace.lua
-	paceSrc    string
-	paceScript = goredis.NewScript(paceSrc)
-
-	//go:embed trimaudit.lua
-	trimAuditSrc    string
-	trimAuditScript = goredis.NewScript(trimAuditSrc)
+	applyScript       = newScript("streamtasks.lua", "apply.lua")
+	reserveScript     = newScript("reserve.lua")
+	claimTasksScript  = newScript("streamtasks.lua", "claimtasks.lua")
+	retryScript       = newScript("retry.lua")
+	promoteScript     = newScript("promote.lua")
+	claimDueScript    = newScript("claimdue.lua")
+	swapAccountScript = newScript("swapaccount.lua")
+	purgeScript       = newScript("purge.lua")
+	paceScript        = newScript("pace.lua")
+	trimAuditScript   = newScript("trimaudit.lua")
 )
 
 // scriptCall is one run of a script: its keys and arguments.

@@ -69,11 +69,7 @@ func TestLoadConfig_TheDevelopmentSecretOnlyForAWhollyLocalBot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := ""
-			if tt.file != "" {
-				path = clitest.WriteConfig(t, tt.file)
-			}
-			c, err := LoadConfig(path, clitest.Env(tt.env))
+			c, err := loadConfig(t, tt.file, tt.env)
 			if tt.refused != nil {
 				require.Error(t, err)
 				for _, want := range tt.refused {
@@ -350,11 +346,7 @@ func TestLoadConfig_BadInputSaysExactlyWhatIsWrong(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := ""
-			if tt.file != "" {
-				path = clitest.WriteConfig(t, tt.file)
-			}
-			_, err := LoadConfig(path, clitest.Env(tt.env))
+			_, err := loadConfig(t, tt.file, tt.env)
 			require.Error(t, err)
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
@@ -386,11 +378,7 @@ func TestLoadConfig_TeamsServesTheTenantsListedOrTheOrganisationsOwn(t *testing.
 			for k, v := range tt.env {
 				vars[k] = v
 			}
-			path := ""
-			if tt.file != "" {
-				path = clitest.WriteConfig(t, tt.file)
-			}
-			c, err := LoadConfig(path, clitest.Env(vars))
+			c, err := loadConfig(t, tt.file, vars)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, c.Teams.Tenants)
 		})
@@ -433,4 +421,15 @@ func TestLoadConfig_ApprovalChannelsNeedTheirPlatform(t *testing.T) {
 	}
 	_, err = LoadConfig(clitest.WriteConfig(t, items+"teams:\n  channelServiceURL: https://smba.trafficmanager.net/emea/\n"), clitest.Env(both))
 	assert.NoError(t, err)
+}
+
+// loadConfig is LoadConfig of a config file holding file (no file when empty), with env as
+// the environment.
+func loadConfig(t *testing.T, file string, env map[string]string) (*Config, error) {
+	t.Helper()
+	path := ""
+	if file != "" {
+		path = clitest.WriteConfig(t, file)
+	}
+	return LoadConfig(path, clitest.Env(env))
 }
