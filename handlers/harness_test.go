@@ -31,6 +31,7 @@ import (
 	"github.com/accessbot/accessbot/governance/builtin"
 	"github.com/accessbot/accessbot/governance/governancetest"
 	"github.com/accessbot/accessbot/governance/msgraph"
+	"github.com/accessbot/accessbot/governance/msgraph/msgraphtest"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 	"github.com/accessbot/accessbot/handlers"
@@ -95,7 +96,7 @@ type world struct {
 	teams   *teamsfake.Server    // when set, Teams is served too, and preferred for those who use it
 	// graph, when set with teams, installs accessbot in Teams for those who never wrote to
 	// it; teamsOnly makes Teams the only platform anyone hears on (no Slack).
-	graph     *teamsfake.Graph
+	graph     *msgraphtest.TeamsGraph
 	teamsOnly bool
 	// answerWithin, when set, is how long a slash command's answer waits for its work
 	// (handlers.SlackConfig.AnswerWithin); set it and start again.
@@ -169,10 +170,10 @@ func (w *world) start(opts ...func(*redisstore.Options)) {
 		if w.graph != nil {
 			g, err := msgraph.New(msgraph.Options{BaseURL: w.graph.BaseURL(), LoginURL: w.graph.LoginURL(), TenantID: w.graph.Tenant,
 				ClientID: w.graph.ClientID, ClientSecret: w.graph.ClientSecret, Name: "Microsoft Teams", Logger: log,
-				Permission: teams.GraphPermission})
+				Permission: msgraph.TeamsPermission})
 			require.NoError(t, err)
-			tn.WithInstaller(teams.NewInstaller(teams.InstallerOptions{Graph: g, GraphURL: w.graph.BaseURL(), ManifestID: teamsApp,
-				ServiceURL: w.teams.URL, Tenant: w.graph.Tenant}))
+			apps := msgraph.NewTeamsApps(g, msgraph.TeamsAppsOptions{GraphURL: w.graph.BaseURL(), ManifestID: teamsApp})
+			tn.WithInstaller(teams.NewInstaller(apps, teams.InstallerOptions{ServiceURL: w.teams.URL, Tenant: w.graph.Tenant}))
 		}
 		if w.teamsOnly {
 			notifier = bot.NewRouter(teams.Platform, tn)

@@ -12,6 +12,7 @@ import (
 	"github.com/accessbot/accessbot/bot/teams/teamsfake"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/governancetest"
+	"github.com/accessbot/accessbot/governance/msgraph/msgraphtest"
 	"github.com/accessbot/accessbot/governance/redis/redistest"
 )
 
@@ -26,7 +27,11 @@ var teamsOnlyPeople = []teamsfake.User{
 func newTeamsOnlyWorld(t *testing.T) *world {
 	w := &world{t: t, prefix: redistest.Prefix(t), clock: governance.NewManualClock(t0), slack: slackfake.Start(t),
 		logs: &governancetest.Logs{}, catalog: catalogYAML, teams: teamsfake.Start(t, teamsApp, teamsOnlyPeople...), teamsOnly: true}
-	w.graph = teamsfake.StartGraph(t, "tenant-1", teamsApp, "teams-secret", teamsOnlyPeople...)
+	var users []msgraphtest.User
+	for _, u := range teamsOnlyPeople {
+		users = append(users, msgraphtest.User{ID: u.ObjectID, Mail: u.Email, UserPrincipalName: u.Email, DisplayName: u.Name})
+	}
+	w.graph = msgraphtest.StartTeamsGraph(t, "tenant-1", teamsApp, "teams-secret", users...)
 	w.teams.UseGraph(w.graph)
 	w.start()
 	return w
@@ -43,7 +48,7 @@ func (w *world) graphCalls() []string {
 
 func TestTeamsOnly_AnApproverWhoNeverWroteToTheBotGetsAndDecidesACard(t *testing.T) {
 	w := newTeamsOnlyWorld(t)
-	bobChat := teamsfake.ChatID("aad-bob", teamsApp)
+	bobChat := msgraphtest.TeamsChatID("aad-bob", teamsApp)
 
 	assert.Contains(t, w.sayTeams("29:carol", "request vpn because travelling"), "AR-1")
 	require.False(t, w.graph.Installed("aad-bob"))
@@ -103,7 +108,7 @@ func TestTeamsOnly_WithoutConsentTheCardFailsSayingWhichPermission(t *testing.T)
 	assert.Contains(t, w.sayTeams("29:carol", "request vpn because travelling"), "AR-1")
 	w.drain()
 	assert.False(t, w.graph.Installed("aad-bob"))
-	assert.Empty(t, w.sentTo(teamsfake.ChatID("aad-bob", teamsApp)))
+	assert.Empty(t, w.sentTo(msgraphtest.TeamsChatID("aad-bob", teamsApp)))
 	logs := w.logs.String()
 	assert.Contains(t, logs, "outbox task given up")
 	assert.Contains(t, logs, "TeamsAppInstallation.ReadWriteSelfForUser.All", "the log names what the admins must grant")

@@ -12,7 +12,6 @@ import (
 	"unicode"
 
 	"github.com/accessbot/accessbot/governance"
-	"github.com/accessbot/accessbot/governance/msgraph"
 )
 
 // Settings are Microsoft Teams' part of accessbot's configuration: the `teams:` block, and
@@ -56,21 +55,13 @@ type InstallSettings struct {
 // publishes for proactive messages when no activity has given one.
 const DefaultServiceURL = "https://smba.trafficmanager.net/teams/"
 
-// Installer is the Graph installer the settings describe (nil when teams.install is off):
-// the bot's own app registration (TEAMS_APP_ID, TEAMS_APP_PASSWORD) in the first tenant
-// served.
-func (s *Settings) Installer(log *slog.Logger) (*Installer, error) {
-	if !s.Install.Enabled || len(s.Tenants) == 0 {
-		return nil, nil
+// Installer is the installer the settings describe over apps (nil when teams.install is
+// off).
+func (s *Settings) Installer(apps Apps) *Installer {
+	if !s.Install.Enabled || len(s.Tenants) == 0 || apps == nil {
+		return nil
 	}
-	g, err := msgraph.New(msgraph.Options{BaseURL: s.Install.GraphURL, LoginURL: s.Install.LoginURL, TenantID: s.Tenants[0],
-		ClientID: s.AppID, ClientSecret: s.AppPassword, Name: "Microsoft Teams", Logger: log,
-		Credentials: "TEAMS_APP_ID and TEAMS_APP_PASSWORD", Permission: GraphPermission})
-	if err != nil {
-		return nil, fmt.Errorf("teams.install: %w", err)
-	}
-	return NewInstaller(InstallerOptions{Graph: g, GraphURL: s.Install.GraphURL, ManifestID: s.AppID, CatalogID: s.Install.CatalogAppID,
-		ServiceURL: cmp.Or(s.Install.ServiceURL, DefaultServiceURL), Tenant: s.Tenants[0]}), nil
+	return NewInstaller(apps, InstallerOptions{ServiceURL: cmp.Or(s.Install.ServiceURL, DefaultServiceURL), Tenant: s.Tenants[0]})
 }
 
 // FromEnv reads the settings the environment holds.
@@ -171,19 +162,19 @@ func (s *Settings) Admin() *Conversation {
 	return &Conversation{ServiceURL: s.AdminChannel.ServiceURL, ID: s.AdminChannel.ConversationID}
 }
 
-// Probe is `accessbot doctor`'s check: the app gets Bot Connector tokens. It says what is
-// served, or returns what to fix.
-func (s *Settings) Probe(ctx context.Context) (string, error) {
+// Probe is `accessbot doctor`'s check: the app gets Bot Connector tokens, and with
+// teams.install on, apps finds it in the org catalog. It says what is served, or returns
+// what to fix.
+func (s *Settings) Probe(ctx context.Context, apps Apps) (string, error) {
 	if err := s.Connector(nil, nil).CheckCredentials(); err != nil {
 		return "", fmt.Errorf("no Bot Connector token for app %s: %w (check TEAMS_APP_ID and TEAMS_APP_PASSWORD)", s.AppID, err)
 	}
 	msg := fmt.Sprintf("app %s gets Bot Connector tokens; serves the people of tenant %s only; messaging endpoint: <public URL>/teams/messages",
 		s.AppID, strings.Join(s.Tenants, ", "))
-	inst, err := s.Installer(nil)
-	if err != nil || inst == nil {
-		return msg, err
+	if s.Installer(apps) == nil {
+		return msg, nil
 	}
-	id, err := inst.catalogID(ctx)
+	id, err := apps.CatalogID(ctx)
 	if err != nil {
 		return "", fmt.Errorf("teams.install: %w (the app registration needs AppCatalog.Read.All, or set teams.install.catalogAppID)", err)
 	}

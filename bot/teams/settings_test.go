@@ -2,6 +2,7 @@ package teams_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -81,26 +82,33 @@ func TestSettings_InstallNeedsOneTenantAndAnHTTPSServiceURL(t *testing.T) {
 
 	s.Tenants, s.Install.ServiceURL = []string{ourTenant}, ""
 	assert.Empty(t, s.Check())
-	inst, err := s.Installer(nil)
-	assert.NoError(t, err)
-	assert.NotNil(t, inst, "the bot's own app registration in the tenant served")
+	assert.NotNil(t, s.Installer(catalogApps{}), "the tenant served")
 	s.Install.Enabled = false
-	inst, err = s.Installer(nil)
-	assert.NoError(t, err)
-	assert.Nil(t, inst, "off unless enabled")
+	assert.Nil(t, s.Installer(catalogApps{}), "off unless enabled")
 }
+
+// catalogApps is Apps that find the app in the org catalog, or not.
+type catalogApps struct {
+	id  string
+	err error
+}
+
+func (c catalogApps) Install(context.Context, string) (string, string, error) { return "", "", c.err }
+func (c catalogApps) CatalogID(context.Context) (string, error)               { return c.id, c.err }
 
 func TestSettings_ProbeFindsTheAppInTheCatalogWhenInstallIsOn(t *testing.T) {
 	bf := teamsfake.Start(t, botAppID)
-	g := teamsfake.StartGraph(t, "tenant-1", botAppID, "pw")
 	s := teams.Settings{AppID: botAppID, AppPassword: "pw", Tenants: []string{"tenant-1"}, TokenURL: bf.TokenURL()}
-	s.Install.Enabled, s.Install.GraphURL, s.Install.LoginURL = true, g.BaseURL(), g.LoginURL()
-	msg, err := s.Probe(context.Background())
+	msg, err := s.Probe(context.Background(), nil)
+	require.NoError(t, err)
+	assert.NotContains(t, msg, "installs itself", "teams.install off")
+
+	s.Install.Enabled = true
+	msg, err = s.Probe(context.Background(), catalogApps{id: "catalog-" + botAppID})
 	require.NoError(t, err)
 	assert.Contains(t, msg, "installs itself for people who never wrote to it (org catalog app catalog-"+botAppID+")")
 
-	refused := teamsfake.StartGraph(t, "tenant-1", botAppID, "another secret")
-	s.Install.GraphURL, s.Install.LoginURL = refused.BaseURL(), refused.LoginURL()
-	_, err = s.Probe(context.Background())
+	_, err = s.Probe(context.Background(), catalogApps{err: errors.New("403 Forbidden")})
 	assert.ErrorContains(t, err, "teams.install")
+	assert.ErrorContains(t, err, "AppCatalog.Read.All", "says what to grant")
 }

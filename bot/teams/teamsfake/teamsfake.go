@@ -72,13 +72,19 @@ type Server struct {
 	token   string
 	waiters []chan struct{}
 	hold    chan struct{} // while set, Bot Connector calls wait until it is closed
-	graph   *Graph        // where personal chats made by installing the app are known, see UseGraph
+	graph   Installations // where personal chats made by installing the app are known, see UseGraph
+}
+
+// Installations says for whom the app is installed: a fake Graph's
+// (msgraphtest.TeamsGraph).
+type Installations interface {
+	Installed(userID string) bool
 }
 
 // UseGraph makes the personal chats of g's installations conversations of the bot: a
 // message to one is refused (403, the bot is not in its roster) until the app is installed
 // for that user.
-func (s *Server) UseGraph(g *Graph) {
+func (s *Server) UseGraph(g Installations) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.graph = g

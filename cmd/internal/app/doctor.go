@@ -61,7 +61,13 @@ func Doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 	if cfg.Teams.Enabled() {
-		probe("teams", cfg.Teams.Probe)
+		probe("teams", func(ctx context.Context) (string, error) {
+			apps, err := teamsApps(cfg.Teams, nil)
+			if err != nil {
+				return "", err
+			}
+			return cfg.Teams.Probe(ctx, apps)
+		})
 	} else {
 		skip("teams", "no TEAMS_APP_ID: Microsoft Teams is not served")
 	}

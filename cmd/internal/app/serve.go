@@ -18,6 +18,7 @@ import (
 	"github.com/accessbot/accessbot/bot/teams"
 	"github.com/accessbot/accessbot/governance"
 	"github.com/accessbot/accessbot/governance/accounts"
+	"github.com/accessbot/accessbot/governance/msgraph"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/handlers"
 	"github.com/accessbot/accessbot/handlers/metrics"
@@ -171,11 +172,11 @@ func Assemble(c *Config, store *redisstore.Store, out io.Writer, clock governanc
 			Directory: teams.NewDirectory(conn, store, c.Teams.Tenants, teams.WithClock(clock), teams.WithDirectoryLogger(log)),
 			Validator: c.Teams.Validator()}
 		tn := teams.NewNotifier(tc.Connector, tc.Directory, c.Teams.Admin(), log).WithChannelServiceURL(c.Teams.ChannelServiceURL)
-		inst, err := c.Teams.Installer(log)
+		apps, err := teamsApps(c.Teams, log)
 		if err != nil {
 			return nil, err
 		}
-		if inst != nil {
+		if inst := c.Teams.Installer(apps); inst != nil {
 			tn.WithInstaller(inst) // and so reaches everyone of the tenant
 		}
 		if c.Slack.DevMode() {
@@ -420,4 +421,21 @@ func (c *Config) opsListener(log *slog.Logger) (net.Listener, error) {
 	}
 	log.Warn("metrics not served: their default address is taken; set metrics.listen", "addr", c.Metrics.Listen, "err", err)
 	return nil, nil
+}
+
+// teamsApps is how teams.install reaches people who never wrote to the bot: Microsoft
+// Graph, as the bot's own app registration (TEAMS_APP_ID, TEAMS_APP_PASSWORD) in the first
+// tenant served; nil when teams.install is off.
+func teamsApps(s teams.Settings, log *slog.Logger) (teams.Apps, error) {
+	if !s.Install.Enabled || len(s.Tenants) == 0 {
+		return nil, nil
+	}
+	g, err := msgraph.New(msgraph.Options{BaseURL: s.Install.GraphURL, LoginURL: s.Install.LoginURL, TenantID: s.Tenants[0],
+		ClientID: s.AppID, ClientSecret: s.AppPassword, Name: "Microsoft Teams", Logger: log,
+		Credentials: "TEAMS_APP_ID and TEAMS_APP_PASSWORD", Permission: msgraph.TeamsPermission})
+	if err != nil {
+		return nil, fmt.Errorf("teams.install: %w", err)
+	}
+	return msgraph.NewTeamsApps(g, msgraph.TeamsAppsOptions{GraphURL: s.Install.GraphURL, ManifestID: s.AppID,
+		CatalogID: s.Install.CatalogAppID}), nil
 }
