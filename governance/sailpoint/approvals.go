@@ -377,11 +377,26 @@ func (b *Backend) GroupMembers(ctx context.Context, groupID string) ([]governanc
 	return out, nil
 }
 
-// emails looks up the e-mails of identities by id.
+// emails are the e-mails of the identities ids, by id: those read within IdentityTTL
+// from memory, the others from ISC, 50 to a call. Each approvals poll names the same
+// requesters and owners again, so a poll asks ISC only for people it has not seen lately.
 func (b *Backend) emails(ctx context.Context, ids []string) (map[string]string, error) {
+	now := b.clock.Now()
 	out := map[string]string{}
-	for start := 0; start < len(ids); start += idsPerFilter {
-		batch := ids[start:min(start+idsPerFilter, len(ids))]
+	var missing []string
+	b.mu.Lock()
+	for _, id := range ids {
+		if c, ok := b.emailsByID[id]; ok && now.Sub(c.at) < b.ttl {
+			if c.email != "" {
+				out[id] = c.email
+			}
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	b.mu.Unlock()
+	for start := 0; start < len(missing); start += idsPerFilter {
+		batch := missing[start:min(start+idsPerFilter, len(missing))]
 		quoted := make([]string, len(batch))
 		for i, id := range batch {
 			quoted[i] = quote(id)
@@ -391,11 +406,35 @@ func (b *Backend) emails(ctx context.Context, ids []string) (map[string]string, 
 		if err := b.api.call(ctx, http.MethodGet, "/public-identities", q, nil, &found); err != nil {
 			return nil, err
 		}
+		b.mu.Lock()
+		b.forgetStaleEmails(now)
+		for _, id := range batch {
+			b.emailsByID[id] = cachedEmail{at: now} // none: an identity ISC does not show (the API client's own)
+		}
 		for _, p := range found {
 			out[p.ID] = p.Email
+			b.emailsByID[p.ID] = cachedEmail{email: p.Email, at: now}
 		}
+		b.mu.Unlock()
 	}
 	return out, nil
+}
+
+// emailsKept bounds how many identities' e-mails are remembered before the stale ones
+// are forgotten.
+const emailsKept = 10000
+
+// forgetStaleEmails forgets the e-mails read longer than IdentityTTL ago once emailsKept
+// are remembered; b.mu is held.
+func (b *Backend) forgetStaleEmails(now time.Time) {
+	if len(b.emailsByID) < emailsKept {
+		return
+	}
+	for id, c := range b.emailsByID {
+		if now.Sub(c.at) >= b.ttl {
+			delete(b.emailsByID, id)
+		}
+	}
 }
 
 // Completed lists the approvals decided at or after since (zero: all), oldest first.

@@ -667,3 +667,39 @@ func TestMembersOf_AnISCGovernanceGroupByName(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok)
 }
+
+// Each approvals poll names the same requesters and owners: their e-mails are read from
+// ISC once within IdentityTTL, not on every poll.
+func TestDesk_APollAsksISCOnlyForPeopleNotSeenLately(t *testing.T) {
+	clock := governance.NewManualClock(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
+	d := newDesk(t, func(o *sailpoint.Options) { o.Clock, o.IdentityTTL = clock, 10*time.Minute })
+	ctx := context.Background()
+	d.request()
+	lookups := func() int {
+		n := 0
+		for _, c := range d.isc.Calls() {
+			q, _ := url.ParseQuery(c.RawQuery)
+			if c.Path == "/v3/public-identities" && strings.HasPrefix(q.Get("filters"), "id in (") {
+				n++
+			}
+		}
+		return n
+	}
+	poll := func() []governance.Person {
+		list, err := d.be.PendingApprovals(ctx)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		return append(list[0].Approvers, list[0].Requester, list[0].For)
+	}
+	want := poll()
+	assert.Equal(t, "mallory@example.com", want[0].Email)
+	first := lookups()
+	require.Positive(t, first)
+
+	assert.Equal(t, want, poll(), "the same people, from memory")
+	assert.Equal(t, first, lookups(), "no look-up for people seen within IdentityTTL")
+
+	clock.Advance(10 * time.Minute)
+	assert.Equal(t, want, poll())
+	assert.Greater(t, lookups(), first, "read again once IdentityTTL has passed")
+}

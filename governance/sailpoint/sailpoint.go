@@ -88,6 +88,13 @@ type Backend struct {
 
 	mu         sync.Mutex
 	identities map[string]cachedIdentity // by lower-case e-mail
+	emailsByID map[string]cachedEmail    // the e-mails of the identities in approvals, by identity id
+}
+
+// cachedEmail is an identity's e-mail as ISC gave it, and when.
+type cachedEmail struct {
+	email string
+	at    time.Time
 }
 
 type cachedIdentity struct {
@@ -158,7 +165,7 @@ func New(o Options) (*Backend, error) {
 		o.ApprovalsURL = uiHost(o.BaseURL) + "/ui/d/approvals/requested-items"
 	}
 	return &Backend{api: newClient(o), approveAs: o.ApproveAs, approvalsURL: o.ApprovalsURL, connect: o.Connect, clock: o.Clock, ttl: o.IdentityTTL,
-		identities: map[string]cachedIdentity{}}, nil
+		identities: map[string]cachedIdentity{}, emailsByID: map[string]cachedEmail{}}, nil
 }
 
 // uiHost is the tenant's UI host for its API host: https://{tenant}.identitynow.com for
