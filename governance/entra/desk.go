@@ -57,6 +57,7 @@ func (b *Backend) PendingApprovals(ctx context.Context) ([]governance.BackendApp
 		return nil, err
 	}
 	pols := map[string][]assignmentPolicy{}
+	seen := &lookups{users: map[string]*msgraph.User{}, groups: map[string][]msgraph.User{}}
 	var out []governance.BackendApproval
 	for _, r := range reqs {
 		if r.state() != "pendingApproval" || r.AccessPackage == nil {
@@ -70,7 +71,7 @@ func (b *Backend) PendingApprovals(ctx context.Context) ([]governance.BackendApp
 			b.log.WarnContext(ctx, "an Entra request waits for approval under no policy with approval stages", "entra_request", r.ID)
 			continue
 		}
-		a, err := b.approval(ctx, r, *pol)
+		a, err := b.approval(ctx, r, *pol, seen)
 		if err != nil {
 			return nil, fmt.Errorf("entra request %s: %w", r.ID, err)
 		}
@@ -102,13 +103,13 @@ func (b *Backend) policyOf(ctx context.Context, pkg string, cache map[string][]a
 }
 
 // approval is request r's current stage under pol as a BackendApproval.
-func (b *Backend) approval(ctx context.Context, r assignmentRequest, pol assignmentPolicy) (governance.BackendApproval, error) {
+func (b *Backend) approval(ctx context.Context, r assignmentRequest, pol assignmentPolicy, seen *lookups) (governance.BackendApproval, error) {
 	settings := pol.RequestApprovalSettings.Stages
 	requester := b.subjectPerson(r.Requestor)
 	// Everyone who may decide some stage can read the stages.
 	var everyone []governance.Person
 	for k := range settings {
-		ps, err := b.stageApprovers(ctx, settings[k], requester, true)
+		ps, err := b.stageApprovers(ctx, settings[k], requester, true, seen)
 		if err != nil {
 			return governance.BackendApproval{}, err
 		}
@@ -124,7 +125,7 @@ func (b *Backend) approval(ctx context.Context, r assignmentRequest, pol assignm
 	}
 	st := settings[k]
 	escalated := st.IsEscalationEnabled && !started.IsZero() && !b.clock.Now().Before(started.Add(isoDuration(st.DurationBeforeEscalation)))
-	approvers, err := b.stageApprovers(ctx, st, requester, escalated)
+	approvers, err := b.stageApprovers(ctx, st, requester, escalated, seen)
 	if err != nil {
 		return governance.BackendApproval{}, err
 	}
@@ -156,11 +157,11 @@ func (b *Backend) approval(ctx context.Context, r assignmentRequest, pol assignm
 // they name nobody, its fallback approvers), and once Entra has escalated it, its
 // escalation approvers too. Subject sets accessbot cannot resolve to people (sponsors,
 // connected organisations, attribute rules) add nobody; Entra still asks them by e-mail.
-func (b *Backend) stageApprovers(ctx context.Context, st stageSettings, requester governance.Person, escalated bool) ([]governance.Person, error) {
+func (b *Backend) stageApprovers(ctx context.Context, st stageSettings, requester governance.Person, escalated bool, seen *lookups) ([]governance.Person, error) {
 	pick := func(primary, fallback []subjectSet) ([]governance.Person, error) {
-		ps, err := b.resolve(ctx, primary, requester)
+		ps, err := b.resolve(ctx, primary, requester, seen)
 		if err == nil && len(ps) == 0 {
-			ps, err = b.resolve(ctx, fallback, requester)
+			ps, err = b.resolve(ctx, fallback, requester, seen)
 		}
 		return ps, err
 	}
@@ -177,7 +178,46 @@ func (b *Backend) stageApprovers(ctx context.Context, st stageSettings, requeste
 	return ps, err
 }
 
-func (b *Backend) resolve(ctx context.Context, sets []subjectSet, requester governance.Person) ([]governance.Person, error) {
+// lookups are the users and group members one approvals poll has read: the requests of a
+// poll name the same approvers over and over, each stage's twice (everyone who may read the
+// stages, then the current stage's).
+type lookups struct {
+	users  map[string]*msgraph.User  // by object id; nil: deleted
+	groups map[string][]msgraph.User // members, by group id
+}
+
+// userByID is the user with object id, or nil when Graph has none.
+func (b *Backend) userByID(ctx context.Context, id string, seen *lookups) (*msgraph.User, error) {
+	if u, ok := seen.users[id]; ok {
+		return u, nil
+	}
+	u := &msgraph.User{}
+	err := b.api.Do(ctx, http.MethodGet, "/users/"+url.PathEscape(id), url.Values{"$select": {msgraph.UserSelect}}, nil, u)
+	if errors.Is(err, governance.ErrNotFound) {
+		u, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	seen.users[id] = u
+	return u, nil
+}
+
+// members are the members of group id (none when Graph has no such group).
+func (b *Backend) members(ctx context.Context, id string, seen *lookups) ([]msgraph.User, error) {
+	if ms, ok := seen.groups[id]; ok {
+		return ms, nil
+	}
+	ms, err := msgraph.All[msgraph.User](ctx, b.api, "/groups/"+url.PathEscape(id)+"/members",
+		url.Values{"$select": {msgraph.UserSelect}}, 0)
+	if err != nil && !errors.Is(err, governance.ErrNotFound) {
+		return nil, err
+	}
+	seen.groups[id] = ms
+	return ms, nil
+}
+
+func (b *Backend) resolve(ctx context.Context, sets []subjectSet, requester governance.Person, seen *lookups) ([]governance.Person, error) {
 	var out []governance.Person
 	add := func(u msgraph.User) {
 		if p := (governance.Person{Email: strings.ToLower(firstOf(u.Mail, u.UserPrincipalName)), Name: u.DisplayName}); p.Email != "" && !slices.ContainsFunc(out, p.Is) {
@@ -187,19 +227,16 @@ func (b *Backend) resolve(ctx context.Context, sets []subjectSet, requester gove
 	for _, s := range sets {
 		switch s.kind() {
 		case "singleUser":
-			var u msgraph.User
-			err := b.api.Do(ctx, http.MethodGet, "/users/"+url.PathEscape(s.UserID), url.Values{"$select": {msgraph.UserSelect}}, nil, &u)
-			if errors.Is(err, governance.ErrNotFound) {
-				continue // a deleted user decides nothing
-			}
+			u, err := b.userByID(ctx, s.UserID, seen)
 			if err != nil {
 				return nil, err
 			}
-			add(u)
+			if u != nil { // a deleted user decides nothing
+				add(*u)
+			}
 		case "groupMembers":
-			members, err := msgraph.All[msgraph.User](ctx, b.api, "/groups/"+url.PathEscape(s.GroupID)+"/members",
-				url.Values{"$select": {msgraph.UserSelect}}, 0)
-			if err != nil && !errors.Is(err, governance.ErrNotFound) {
+			members, err := b.members(ctx, s.GroupID, seen)
+			if err != nil {
 				return nil, err
 			}
 			for _, u := range members {

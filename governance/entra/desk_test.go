@@ -485,3 +485,25 @@ func TestMembersOf_AnEntraGroupByDisplayName(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "a quote in the name is escaped, and no such group is no group")
 }
+
+// The requests of one approvals poll name the same approvers over and over: each user and
+// each group's members are read from Graph once a poll, not once a request and stage.
+func TestDesk_APollReadsEachApproverOnce(t *testing.T) {
+	d := newDesk(t)
+	for range 3 {
+		d.myAccess()
+	}
+	list := d.pending()
+	require.Len(t, list, 3)
+	for _, a := range list {
+		assert.Equal(t, []string{"mallory@example.com"}, emails(a.Approvers))
+	}
+	reads := map[string]int{}
+	for _, c := range d.graph.Calls() {
+		if c.Method == http.MethodGet && (c.Path == "/users/"+aliceID || c.Path == "/groups/"+groupID+"/members") {
+			reads[c.Path]++
+		}
+	}
+	assert.Equal(t, map[string]int{"/users/" + aliceID: 1, "/groups/" + groupID + "/members": 1}, reads,
+		"Alice (a fallback and an escalation approver) and the group, once for three requests")
+}
