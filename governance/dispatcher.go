@@ -82,7 +82,9 @@ func signal(c chan struct{}) {
 }
 
 // Run delivers tasks until ctx is done. Tasks already claimed when ctx ends are finished
-// (within grace) or left to be claimed again by another dispatcher; none is lost.
+// (within grace) or left to be claimed again by another dispatcher; none is lost. Those
+// this process's transitions claimed for it as they enqueued them are delivered before it
+// returns (handOver).
 func (d *Dispatcher) Run(ctx context.Context, grace time.Duration) error {
 	t := time.NewTicker(d.poll)
 	defer t.Stop()
@@ -116,6 +118,7 @@ func (d *Dispatcher) Run(ctx context.Context, grace time.Duration) error {
 		}
 		select {
 		case <-ctx.Done():
+			d.handOver(ctx, grace, pool)
 			return nil
 		case <-d.hurry:
 			scope = ClaimWoken
@@ -128,6 +131,19 @@ func (d *Dispatcher) Run(ctx context.Context, grace time.Duration) error {
 			}
 		case <-t.C:
 			scope = ClaimEverywhere
+		}
+	}
+}
+
+// handOver delivers, as the dispatcher stops, the tasks this process's transitions claimed
+// for it as they enqueued them (a notice among them is marked as being sent, so no other
+// replica would send it), and stops the store claiming more that way: a transition still
+// finishing then leaves its tasks in the outbox for whoever claims next.
+func (d *Dispatcher) handOver(ctx context.Context, grace time.Duration, pool chan<- func()) {
+	for range 100 {
+		n, err := d.runOnce(context.WithoutCancel(ctx), grace, false, ClaimLast, pool)
+		if err != nil || n == 0 {
+			return
 		}
 	}
 }

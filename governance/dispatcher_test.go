@@ -282,3 +282,28 @@ func TestService_ADecisionThatGrantsHurriesTheDispatcher(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"wake", "hurry"}, w.got, "the request's cards, then its grant")
 }
+
+// A dispatcher that stops delivers what its process's transitions claimed for it as they
+// enqueued them (a notice among them is marked as being sent: no other replica would send
+// it); what is enqueued after it stopped waits in the outbox for another replica.
+func TestDispatcher_StoppingDeliversWhatWasClaimedForIt(t *testing.T) {
+	b := newBed(t, governance.Schedule{})
+	ctx := context.Background()
+	d := governance.NewDispatcher(b.svc, "stops")
+	_, err := b.store.ClaimTasks(ctx, "stops", 10, governance.ClaimWoken) // as a running dispatcher does once woken
+	require.NoError(t, err)
+	id := b.request("db")
+	_, err = b.svc.Decide(ctx, governance.DecideInput{RequestID: id, Approve: true,
+		Approver: governance.Actor{Person: governance.Person{Email: "alice@example.com"}}})
+	require.NoError(t, err)
+
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	require.NoError(t, d.Run(stopped, time.Minute))
+	assert.Equal(t, []string{"approved→carol@example.com"}, notices(b.rec.Take()), "the decision's notice, before it stopped")
+	assert.Equal(t, governance.StateActive, b.get(id).State, "and its submission")
+
+	require.NoError(t, governance.NewDispatcher(b.svc, "another-replica").Drain(ctx))
+	assert.Equal(t, []string{"active→carol@example.com"}, notices(b.rec.Take()),
+		"what recording the submission enqueued, by another replica")
+}

@@ -150,6 +150,10 @@ const (
 	// they enqueued them, and asks the store nothing: a pass takes those its deliveries
 	// made (a submission recorded, and the notice that it was) before it ends.
 	ClaimHanded
+	// ClaimLast is ClaimHanded for a dispatcher that is stopping: once it has taken all,
+	// the store stops claiming tasks for this process as they are enqueued, and leaves
+	// them in the outbox for whoever claims next.
+	ClaimLast
 )
 
 // Effects are what a transition changes besides the request itself.

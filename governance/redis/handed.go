@@ -33,24 +33,31 @@ func (h *handedTasks) consumerFor(n int) string {
 	return h.consumer
 }
 
-func (h *handedTasks) add(consumer string, ts []governance.Task) {
+// add keeps tasks claimed for consumer at enqueue time until its dispatcher takes them,
+// and says whether it did: false when that dispatcher stopped taking them meanwhile
+// (ClaimLast), and nobody here will deliver them.
+func (h *handedTasks) add(consumer string, ts []governance.Task) bool {
 	if consumer == "" || len(ts) == 0 {
-		return
+		return true
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if consumer != h.consumer {
+		return false
+	}
 	h.tasks = append(h.tasks, ts...)
+	return true
 }
 
 // take hands over up to max tasks claimed for consumer; a ClaimWoken names the consumer
-// to claim for from now on.
+// to claim for from now on, and a ClaimLast that leaves none stops claiming for anyone.
 func (h *handedTasks) take(consumer string, max int, scope governance.ClaimScope) []governance.Task {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if scope == governance.ClaimWoken {
 		h.consumer = consumer
 	}
-	if consumer != h.consumer || len(h.tasks) == 0 || max <= 0 {
+	if consumer != h.consumer || max <= 0 {
 		return nil
 	}
 	n := min(max, len(h.tasks))
@@ -58,6 +65,12 @@ func (h *handedTasks) take(consumer string, max int, scope governance.ClaimScope
 	h.tasks = h.tasks[n:]
 	if len(h.tasks) == 0 {
 		h.tasks = nil
+		if scope == governance.ClaimLast {
+			h.consumer = ""
+		}
+	}
+	if n == 0 {
+		return nil
 	}
 	return out
 }

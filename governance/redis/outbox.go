@@ -25,7 +25,7 @@ import (
 // were enqueued, with no round trip. Task.ID is "<shard>/<entry id>".
 func (s *Store) ClaimTasks(ctx context.Context, consumer string, max int, scope governance.ClaimScope) ([]governance.Task, error) {
 	out := s.handed.take(consumer, max, scope)
-	if max -= len(out); max <= 0 || scope == governance.ClaimHanded {
+	if max -= len(out); max <= 0 || scope == governance.ClaimHanded || scope == governance.ClaimLast {
 		return out, nil
 	}
 	var only []int
@@ -162,6 +162,30 @@ func (s *Store) FirstDelivery(ctx context.Context, t governance.Task) (bool, err
 		return false, fmt.Errorf("mark outbox task %s as being delivered: %w", t.ID, err)
 	}
 	return first, nil
+}
+
+// unmark takes back the delivery markers of tasks claimed and marked for a dispatcher
+// that stopped before they were handed to it: they were never begun, so whoever takes
+// them over after ReclaimAfter is to send them. A marker that cannot be taken back leaves
+// its notice unsent (logged), never sent twice.
+func (s *Store) unmark(ctx context.Context, ts []governance.Task) {
+	var keys []string
+	for _, t := range ts {
+		if shard, id, err := s.entry(t); err == nil && t.Marked {
+			keys = append(keys, s.k.sent(shard, id))
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	pipe := s.rdb.Pipeline() // one key a command: the markers may lie on other Cluster slots
+	for _, k := range keys {
+		pipe.Del(ctx, k)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		s.log.WarnContext(ctx, "take back the delivery markers of tasks enqueued as the dispatcher stopped; their notices will not be sent",
+			"tasks", len(keys), "err", err)
+	}
 }
 
 // markerTTL is how long a delivery marker is kept: past the time after which another

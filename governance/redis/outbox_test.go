@@ -362,3 +362,35 @@ func TestClaimTasks_NoticesClaimedAtEnqueueComeMarked(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, s.markerTTL().Seconds(), ttl.Seconds(), 5, "a marker set at enqueue lasts as long as one set before sending")
 }
+
+// A dispatcher that stops takes what was claimed for it at enqueue (ClaimLast) and the
+// store claims nothing more for it; tasks a transition claimed and marked for it just as
+// it stopped get their markers back, so whoever takes them over sends them.
+func TestClaimTasks_ClaimLastHandsOverAndStopsClaimingAtEnqueue(t *testing.T) {
+	ctx := context.Background()
+	prefix := redistest.Prefix(t)
+	s := New(redistest.Client(t), Options{Prefix: prefix, ReclaimAfter: -1})
+	_, err := s.ClaimTasks(ctx, "me", 10, governance.ClaimWoken)
+	require.NoError(t, err)
+	r := request("AR-1", "carol@example.com", "alice@example.com")
+	notice := governance.Task{Kind: governance.TaskNotify, RequestID: "AR-1", To: "carol@example.com", Notice: governance.NoticeReceived}
+	mustCreate(t, s, r, governance.Effects{Tasks: []governance.Task{notice}})
+
+	last, err := s.ClaimTasks(ctx, "me", 10, governance.ClaimLast)
+	require.NoError(t, err)
+	require.Len(t, last, 1, "what was handed, handed over")
+	assert.True(t, last[0].Marked)
+	assert.Equal(t, "", s.handed.consumerFor(1), "nothing more is claimed at enqueue")
+	assert.False(t, s.handed.add("me", last), "nor kept for a dispatcher that stopped")
+
+	require.NoError(t, s.Update(ctx, next(r, governance.StateApproved), 1, governance.Effects{Tasks: []governance.Task{
+		{Kind: governance.TaskNotify, RequestID: "AR-1", To: "carol@example.com", Notice: governance.NoticeApproved}}}))
+	pending, err := s.rdb.XPending(ctx, s.k.outbox(s.k.shardOf("AR-1")), group).Result()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int64{"me": 1}, pending.Consumers, "the new notice is claimed by nobody")
+
+	s.unmark(ctx, last) // as when the dispatcher stopped between the enqueue and the hand-over
+	first, err := s.FirstDelivery(ctx, last[0])
+	require.NoError(t, err)
+	assert.True(t, first, "its marker was taken back: whoever takes it over sends it")
+}

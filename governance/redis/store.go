@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strconv"
@@ -48,6 +49,9 @@ type Options struct {
 	ReclaimAfter time.Duration
 	// IDPrefix starts every request id, followed by a number; default "AR-".
 	IDPrefix string
+	// Logger receives what the store does on its own and cannot return (default
+	// slog.Default()).
+	Logger *slog.Logger
 }
 
 // Store is the Redis implementation of governance.Store.
@@ -60,6 +64,7 @@ type Store struct {
 	woken        []atomic.Bool // shards this Store enqueued tasks on since ClaimWoken last looked
 	fresh        freshSnapshots
 	handed       handedTasks
+	log          *slog.Logger
 }
 
 var _ governance.Store = (*Store)(nil)
@@ -82,8 +87,11 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 	if opts.IDPrefix == "" {
 		opts.IDPrefix = "AR-"
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	return &Store{rdb: client, k: keys{prefix: opts.Prefix, shards: opts.Shards},
-		reclaimAfter: opts.ReclaimAfter, idPrefix: opts.IDPrefix, woken: make([]atomic.Bool, opts.Shards)}
+		reclaimAfter: opts.ReclaimAfter, idPrefix: opts.IDPrefix, woken: make([]atomic.Bool, opts.Shards), log: opts.Logger}
 }
 
 // Ping checks that Redis answers.
@@ -248,7 +256,9 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 				}
 			}
 		}
-		s.handed.add(consumer, tasks)
+		if !s.handed.add(consumer, tasks) {
+			s.unmark(ctx, tasks) // its dispatcher stopped meanwhile: whoever takes them over sends them
+		}
 		if all, _ := v[3].(int64); all != 1 {
 			s.wake(shard) // some of the tasks are still to be claimed there
 		}

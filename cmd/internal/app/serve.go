@@ -255,7 +255,7 @@ func serve(ctx context.Context, c *Config, stdout io.Writer) error {
 		return err
 	}
 	defer closeRedis()
-	store := redisstore.New(client, redisstore.Options{Prefix: c.Redis.Prefix, ReclaimAfter: time.Duration(c.Outbox.ReclaimAfter)})
+	store := redisstore.New(client, redisstore.Options{Prefix: c.Redis.Prefix, ReclaimAfter: time.Duration(c.Outbox.ReclaimAfter), Logger: log})
 
 	host, _ := os.Hostname()
 	a, err := Assemble(c, store, stdout, governance.SystemClock{}, log, fmt.Sprintf("%s-%d", host, os.Getpid()), nil)
