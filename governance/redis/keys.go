@@ -30,7 +30,7 @@ func (k keys) tag(shard int) string {
 
 func (k keys) request(id string) string { return k.tag(k.shardOf(id)) + "req:" + id }
 func (k keys) msgs(id string) string    { return k.tag(k.shardOf(id)) + "msgs:" + id }
-func (k keys) grant(id string) string   { return k.tag(k.shardOf(id)) + "grant:" + id } // before 2026-12-04; purged with its request
+func (k keys) grant(id string) string   { return k.tag(k.shardOf(id)) + "grant:" + id } // kept by earlier releases; purged with its request
 func (k keys) outbox(shard int) string  { return k.tag(shard) + "outbox" }
 func (k keys) retry(shard int) string   { return k.tag(shard) + "retry" }
 func (k keys) due(shard int) string     { return k.tag(shard) + "due" }
