@@ -103,7 +103,7 @@ func coreFlow(t *testing.T, s *Store) {
 	refs, err := s.MessageRefs(ctx, id)
 	require.NoError(t, err)
 	assert.Len(t, refs, 1)
-	// A grant record as releases before 2026-12-04 kept one for the built-in backend.
+	// A grant record as earlier releases kept one for the built-in backend.
 	require.NoError(t, s.rdb.Set(ctx, s.k.grant(id), `{"request":"`+id+`"}`, 0).Err())
 	u := governance.ChatUser{Platform: "slack", ID: "U1", Email: "carol@example.com"}
 	require.NoError(t, s.SaveChatUser(ctx, u, time.Hour))
