@@ -11,9 +11,7 @@ import (
 // Transcript, the demo and the tests show messages this way.
 
 var (
-	dateRe = regexp.MustCompile(`<!date\^-?\d+\^[^|>]*\|([^>]*)>`)
 	linkRe = regexp.MustCompile(`<(https?://[^|>]+)\|([^>]*)>`)
-	boldRe = regexp.MustCompile(`\*([^*\n]+)\*`)
 	unesc  = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "\u200b", "")
 	emoji  = emojiDrawn()
 )
@@ -27,11 +25,76 @@ func emojiDrawn() *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }
 
-// fallbackText turns our mrkdwn into a message's notification text: dates in UTC and no
-// bold markers, but still escaped, since Slack reads that text as mrkdwn too.
+// fallbackText turns our mrkdwn into a message's notification text: dates in UTC (a date
+// token's label) and no bold markers (*text* within a line), but still escaped, since
+// Slack reads that text as mrkdwn too. Every message sent passes here, so it is scanned
+// by hand rather than by regular expressions (the test holds the expressions it matches).
 func fallbackText(s string) string {
-	s = dateRe.ReplaceAllString(s, "$1")
-	return boldRe.ReplaceAllString(s, "$1")
+	if strings.Contains(s, "<!date^") {
+		s = dateLabels(s)
+	}
+	if strings.IndexByte(s, '*') < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		if s[i] == '*' {
+			if j := strings.IndexAny(s[i+1:], "*\n"); j > 0 && s[i+1+j] == '*' {
+				b.WriteString(s[i+1 : i+1+j])
+				i += j + 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+// dateLabels replaces each of Slack's date tokens in s by its label.
+func dateLabels(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		if strings.HasPrefix(s[i:], "<!date^") {
+			if label, end, ok := dateLabel(s, i); ok {
+				b.WriteString(label)
+				i = end
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+// dateLabel reads Slack's date token <!date^<unix>^<format>|<label>> at s[i:]: the label
+// and the index after the token.
+func dateLabel(s string, i int) (label string, end int, ok bool) {
+	j := i + len("<!date^")
+	if j < len(s) && s[j] == '-' {
+		j++
+	}
+	digits := j
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if j == digits || j >= len(s) || s[j] != '^' {
+		return "", 0, false
+	}
+	j++
+	k := strings.IndexAny(s[j:], "|>")
+	if k < 0 || s[j+k] != '|' {
+		return "", 0, false
+	}
+	j += k + 1
+	k = strings.IndexByte(s[j:], '>')
+	if k < 0 {
+		return "", 0, false
+	}
+	return s[j : j+k], j + k + 1, true
 }
 
 // PlainText renders mrkdwn as a person reads it: dates in UTC, no bold markers, entities
