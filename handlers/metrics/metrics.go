@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,32 @@ type Registry struct {
 	sweepTime   prometheus.Histogram
 	sweepItems  prometheus.Counter
 	chatAPI     *prometheus.CounterVec
+
+	// The series counted on every command and delivery, each found once: a vector's
+	// WithLabelValues hashes and checks its labels on every call.
+	transitionsBy cached[[3]string, prometheus.Counter]
+	deliveriesBy  cached[[2]string, prometheus.Counter]
+	chatAPIBy     cached[[3]string, prometheus.Counter]
+	httpBy        cached[httpSeries, prometheus.Observer]
+}
+
+// httpSeries is an accessbot_http_request_seconds series: endpoint and status code.
+type httpSeries struct {
+	endpoint string
+	code     int
+}
+
+// cached holds the metrics of a vector's series by their labels, so each series is looked
+// up in the vector once; there are few (label values come from fixed sets).
+type cached[K comparable, M any] struct{ m sync.Map }
+
+// get is the series of key k, made by of(k) the first time.
+func (c *cached[K, M]) get(k K, of func(K) M) M {
+	if v, ok := c.m.Load(k); ok {
+		return v.(M)
+	}
+	v, _ := c.m.LoadOrStore(k, of(k))
+	return v.(M)
 }
 
 var _ governance.Observer = (*Registry)(nil)
@@ -111,7 +138,9 @@ func outcome(err error) string {
 
 // Transitioned counts lifecycle events and times decisions.
 func (m *Registry) Transitioned(r *governance.Request, a governance.AuditRecord) {
-	m.transitions.WithLabelValues(string(a.Event), string(a.To), r.Item.Backend).Inc()
+	m.transitionsBy.get([3]string{string(a.Event), string(a.To), r.Item.Backend}, func(k [3]string) prometheus.Counter {
+		return m.transitions.WithLabelValues(k[0], k[1], k[2])
+	}).Inc()
 	if (a.Event == governance.EventApprove || a.Event == governance.EventDeny) && r.Decision != nil {
 		m.decisions.WithLabelValues(string(a.Event)).Observe(r.Decision.At.Sub(r.CreatedAt).Seconds())
 	}
@@ -125,7 +154,9 @@ func (m *Registry) BackendCalled(backend, op string, took time.Duration, err err
 
 // Delivered counts outbox delivery attempts by outcome.
 func (m *Registry) Delivered(kind governance.TaskKind, _ time.Duration, err error) {
-	m.deliveries.WithLabelValues(string(kind), outcome(err)).Inc()
+	m.deliveriesBy.get([2]string{string(kind), outcome(err)}, func(k [2]string) prometheus.Counter {
+		return m.deliveries.WithLabelValues(k[0], k[1])
+	}).Inc()
 }
 
 // Swept records a scheduler sweep.
@@ -140,7 +171,9 @@ func (m *Registry) Instrument(endpoint string, h http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		h.ServeHTTP(sw, r)
-		m.http.WithLabelValues(endpoint, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+		m.httpBy.get(httpSeries{endpoint, sw.code}, func(k httpSeries) prometheus.Observer {
+			return m.http.WithLabelValues(k.endpoint, strconv.Itoa(k.code))
+		}).Observe(time.Since(start).Seconds())
 	})
 }
 
@@ -174,7 +207,9 @@ func (m *Registry) TeamsCall(call string, err error) {
 	case err != nil:
 		out = "error"
 	}
-	m.chatAPI.WithLabelValues("teams", call, out).Inc()
+	m.chatAPIBy.get([3]string{"teams", call, out}, func(k [3]string) prometheus.Counter {
+		return m.chatAPI.WithLabelValues(k[0], k[1], k[2])
+	}).Inc()
 }
 
 func (c *countedSlack) count(method string, err error) {
@@ -186,7 +221,9 @@ func (c *countedSlack) count(method string, err error) {
 			out = "rate_limited"
 		}
 	}
-	c.m.chatAPI.WithLabelValues("slack", method, out).Inc()
+	c.m.chatAPIBy.get([3]string{"slack", method, out}, func(k [3]string) prometheus.Counter {
+		return c.m.chatAPI.WithLabelValues(k[0], k[1], k[2])
+	}).Inc()
 }
 
 func (c *countedSlack) PostMessageContext(ctx context.Context, ch string, o ...slackapi.MsgOption) (string, string, error) {
