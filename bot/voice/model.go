@@ -210,7 +210,19 @@ func (m Message) SummaryText() Text {
 
 // line makes a Text of strings (accessbot's words), spans and texts.
 func line(parts ...any) Text {
+	n := 0 // the spans, counted first so that the line is allocated once
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string, Span:
+			n++
+		case Text:
+			n += len(p)
+		}
+	}
 	var t Text
+	if n > 0 {
+		t = make(Text, 0, n)
+	}
 	for _, p := range parts {
 		switch p := p.(type) {
 		case string:
