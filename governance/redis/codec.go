@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -189,8 +188,19 @@ func (p storedPerson) person() governance.Person {
 	return governance.Person{Email: p.Email, Name: p.Name, EntraID: p.EntraID}
 }
 
-// encodeRequest is r as stored: "<version> <compact JSON>".
+// encodeRequest is r as stored: "<version> <compact JSON>", the JSON written by hand
+// (jsonw.go) exactly as encoding/json would write storedForm(r).
 func encodeRequest(r *governance.Request) ([]byte, error) {
+	s := storedForm(r)
+	w := jsonw{b: make([]byte, 0, 320)}
+	w.b = strconv.AppendInt(w.b, r.Version, 10)
+	w.b = append(w.b, ' ')
+	s.write(&w)
+	return w.b, w.err
+}
+
+// storedForm is r as stored, but for its id (the key's) and version (before the JSON).
+func storedForm(r *governance.Request) storedRequest {
 	s := storedRequest{
 		State: r.State, Requester: person(r.Requester), Duration: seconds(r.Duration), Reason: r.Reason, Platform: r.Platform,
 		Item: storedItem{ID: r.Item.ID, Name: r.Item.Name, Backend: r.Item.Backend, Channel: r.Item.Channel,
@@ -239,16 +249,7 @@ func encodeRequest(r *governance.Request) ([]byte, error) {
 		p := person(*r.RevokedBy)
 		s.RevokedBy = &p
 	}
-	var buf bytes.Buffer
-	buf.Grow(320)
-	buf.WriteString(strconv.FormatInt(r.Version, 10))
-	buf.WriteByte(' ')
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(s); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return s
 }
 
 // decodeRequest reads a stored request of either form: "<version> <compact JSON>", or

@@ -207,7 +207,7 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 		if s.k.shardOf(t.RequestID) != shard {
 			return 0, nil, fmt.Errorf("outbox task for %s cannot be enqueued with request %s: another shard", t.RequestID, r.ID)
 		}
-		b, err := json.Marshal(t)
+		b, err := encodeTask(t)
 		if err != nil {
 			return 0, nil, err
 		}
