@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -65,6 +66,12 @@ func (it Item) Snapshot() ItemRef {
 // Catalog is the set of requestable items.
 type Catalog struct {
 	items []Item
+	// byName finds an item (not a search template) by its id or name in lower case, the
+	// first in catalog order, when every id and name is ASCII (then lower case is exactly
+	// strings.EqualFold); nil otherwise. Every command looks its item up.
+	byName map[string]int
+	// searchable are the search templates, in catalog order.
+	searchable []Item
 }
 
 // NewCatalog checks items and returns them as a catalog. Every problem found is reported,
@@ -138,7 +145,7 @@ func NewCatalog(items []Item) (*Catalog, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Catalog{items: items}, nil
+	return newIndexed(items), nil
 }
 
 // Items lists the catalog in file order.
@@ -155,13 +162,50 @@ func (c *Catalog) Backends() []string {
 	return out
 }
 
+// newIndexed is a catalog of items, checked already, with its indexes.
+func newIndexed(items []Item) *Catalog {
+	c := &Catalog{items: items, byName: make(map[string]int, 2*len(items))}
+	for i := range items {
+		it := &items[i]
+		if it.Search {
+			c.searchable = append(c.searchable, *it)
+			continue
+		}
+		if !isASCII(it.ID) || !isASCII(it.Name) {
+			c.byName = nil
+			continue
+		}
+		for _, k := range []string{strings.ToLower(it.ID), strings.ToLower(it.Name)} {
+			if _, ok := c.byName[k]; !ok && c.byName != nil {
+				c.byName[k] = i
+			}
+		}
+	}
+	return c
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // Lookup finds an item by id or by name, ignoring case. When nothing matches, the error
 // is a *Problem naming the closest items.
 func (c *Catalog) Lookup(q string) (Item, error) {
 	q = strings.TrimSpace(q)
-	for _, it := range c.items {
-		if !it.Search && (strings.EqualFold(it.ID, q) || strings.EqualFold(it.Name, q)) {
-			return it, nil
+	if c.byName != nil && isASCII(q) {
+		if i, ok := c.byName[strings.ToLower(q)]; ok {
+			return c.items[i], nil
+		}
+	} else {
+		for i := range c.items {
+			if it := &c.items[i]; !it.Search && (strings.EqualFold(it.ID, q) || strings.EqualFold(it.Name, q)) {
+				return *it, nil
+			}
 		}
 	}
 	msg := fmt.Sprintf("There is no catalog item %q.", q)
@@ -188,15 +232,7 @@ func (c *Catalog) ByRef(backend, ref string) (Item, bool) {
 }
 
 // Searchable lists the items that stand for whatever their backend finds (Item.Search).
-func (c *Catalog) Searchable() []Item {
-	var out []Item
-	for _, it := range c.items {
-		if it.Search {
-			out = append(out, it)
-		}
-	}
-	return out
-}
+func (c *Catalog) Searchable() []Item { return slices.Clone(c.searchable) }
 
 // Suggest returns up to n items whose id or name is closest to q.
 func (c *Catalog) Suggest(q string, n int) []Item {

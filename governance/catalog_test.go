@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -150,4 +151,47 @@ items:
 	require.Error(t, err)
 	assert.ErrorContains(t, err, `catalog item 1 (a): approvalChannel "#approvals": write slack:<channel id> (C…) or teams:<channel id>`)
 	assert.ErrorContains(t, err, "catalog item 2 (b): directMessages: false needs an approvalChannel")
+}
+
+// Lookup ignores case as strings.EqualFold does, and the first item in catalog order that
+// matches by id or name wins, whether the catalog is all ASCII (looked up in an index) or
+// not (looked through).
+func TestLookup_IgnoresCaseAsEqualFoldDoesFirstItemWins(t *testing.T) {
+	yaml := func(name2 string) string {
+		return `
+items:
+  - id: vpn
+    name: Office VPN
+    backend: builtin
+    approvers: [bob@example.com]
+  - id: wiki
+    name: ` + name2 + `
+    backend: builtin
+    approvers: [bob@example.com]
+  - id: office-vpn
+    name: Wiki
+    backend: builtin
+    approvers: [bob@example.com]
+`
+	}
+	for _, name2 := range []string{"Team wiki", "Team wi\u212ai"} { // the second holds the Kelvin sign, which folds to k
+		c, err := ParseCatalog([]byte(yaml(name2)))
+		require.NoError(t, err)
+		for _, q := range []string{"vpn", "VPN", " office vpn ", "OFFICE-VPN", "wiki", "Wiki", "team WIKI", "team wi\u212ai", "vpn2", "", "v\u212an"} {
+			var want *Item
+			for i := range c.items {
+				if it := &c.items[i]; strings.EqualFold(it.ID, strings.TrimSpace(q)) || strings.EqualFold(it.Name, strings.TrimSpace(q)) {
+					want = it
+					break
+				}
+			}
+			got, err := c.Lookup(q)
+			if want == nil {
+				assert.ErrorIs(t, err, ErrUnknownItem, "%q in %q", q, name2)
+				continue
+			}
+			require.NoError(t, err, "%q in %q", q, name2)
+			assert.Equal(t, want.ID, got.ID, "%q in %q", q, name2)
+		}
+	}
 }
