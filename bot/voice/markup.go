@@ -21,6 +21,11 @@ type Markup struct {
 // Write renders a line of text.
 func (mk Markup) Write(t Text) string {
 	var b strings.Builder
+	n := 0 // about what the line takes, so that the builder rarely grows
+	for i := range t {
+		n += len(t[i].Text) + len(t[i].URL) + 8
+	}
+	b.Grow(n)
 	for _, s := range t {
 		var piece string
 		switch s.Kind {
@@ -37,15 +42,18 @@ func (mk Markup) Write(t Text) string {
 		default:
 			piece = mk.User(s.Shown())
 		}
+		mark := ""
 		switch s.Style {
 		case Strong:
-			piece = mk.Strong + piece + mk.Strong
+			mark = mk.Strong
 		case Emph:
-			piece = mk.Emph + piece + mk.Emph
+			mark = mk.Emph
 		case Code:
-			piece = mk.Code + piece + mk.Code
+			mark = mk.Code
 		}
+		b.WriteString(mark)
 		b.WriteString(piece)
+		b.WriteString(mark)
 	}
 	return b.String()
 }
