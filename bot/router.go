@@ -34,6 +34,7 @@ type Router struct {
 var (
 	_ governance.Notifier        = (*Router)(nil)
 	_ governance.HomePublisher   = (*Router)(nil)
+	_ governance.HomeIgnorer     = (*Router)(nil)
 	_ governance.ChannelNotifier = (*Router)(nil)
 )
 
@@ -172,6 +173,20 @@ func (r *Router) ChannelNote(ctx context.Context, ref governance.MessageRef, n g
 		return governance.Permanent(fmt.Errorf("card %s was sent on %q, which is not configured", ref.ID, ref.Platform))
 	}
 	return cn.ChannelNote(ctx, ref, n)
+}
+
+// IgnoresHome reports whether every platform that shows home views knows, without asking
+// anyone, that the person does not watch theirs now.
+func (r *Router) IgnoresHome(to governance.Person) bool {
+	for _, n := range r.byName {
+		if _, ok := n.(governance.HomePublisher); !ok {
+			continue
+		}
+		if hi, ok := n.(governance.HomeIgnorer); !ok || !hi.IgnoresHome(to) {
+			return false
+		}
+	}
+	return true
 }
 
 // Watches reports whether the person opened their home view lately on any platform.

@@ -92,3 +92,25 @@ func TestRouter_WithoutAFallbackSaysWhoCannotBeReached(t *testing.T) {
 	assert.Contains(t, err.Error(), "bob@example.com")
 	assert.True(t, governance.IsPermanent(err))
 }
+
+// homes is a platform with home views that knows who ignores theirs.
+type homes struct {
+	platform
+	ignoring map[string]bool
+}
+
+func (h *homes) PublishHome(context.Context, governance.Person, governance.Home) error { return nil }
+func (h *homes) Watches(_ context.Context, to governance.Person) (bool, error) {
+	return !h.ignoring[to.Email], nil
+}
+func (h *homes) IgnoresHome(to governance.Person) bool { return h.ignoring[to.Email] }
+
+// Someone ignores their home views only when every platform that shows one knows it;
+// a platform without home views has no say.
+func TestRouter_IgnoresHomeOnlyWhereEveryHomeIsKnownIgnored(t *testing.T) {
+	slack := &homes{platform: platform{name: "slack"}, ignoring: map[string]bool{"ann@example.com": true}}
+	teams := &platform{name: "teams"}
+	r := bot.NewRouter("slack", slack, teams)
+	assert.True(t, r.IgnoresHome(governance.Person{Email: "ann@example.com"}))
+	assert.False(t, r.IgnoresHome(governance.Person{Email: "bob@example.com"}))
+}

@@ -36,6 +36,14 @@ type HomePublisher interface {
 	Watches(ctx context.Context, to Person) (bool, error)
 }
 
+// HomeIgnorer is a HomePublisher that can tell, from what it holds already and without
+// asking anyone, that a person does not watch their home view now (Watches would answer
+// false). A change then makes no task to redraw that home: delivering it would only ask
+// Watches and do nothing. It answers false whenever it does not know.
+type HomeIgnorer interface {
+	IgnoresHome(to Person) bool
+}
+
 // How many requests of each kind a home view lists; `status` and `pending` list more.
 const (
 	homeMine   = 50 // requests read to find the open and active ones
@@ -87,8 +95,11 @@ func (s *Service) PublishHome(ctx context.Context, p Person) error {
 
 // homeTasks are the outbox tasks that redraw the home views a change of r touches: its
 // requester's and every approver's, before (prev, nil for a new request) and after. A
-// change that moves nothing a home view shows (a reminder) redraws none. Each task is
-// one person's, so the dispatcher draws each home once however many of a pass name it.
+// change that moves nothing a home view shows (a reminder) redraws none, and nobody whom
+// the notifier knows not to watch their home view gets a task (HomeIgnorer): most people
+// never open it, and each task costs the store, the outbox and its acknowledgement. Each
+// task is one person's, so the dispatcher draws each home once however many of a pass
+// name it.
 func (s *Service) homeTasks(prev, r *Request) []Task {
 	if !s.homes {
 		return nil
@@ -98,9 +109,10 @@ func (s *Service) homeTasks(prev, r *Request) []Task {
 		len(prev.Desk.Open()) == len(r.Desk.Open()) { // a backend's step decided or moved changes who is asked
 		return nil
 	}
+	ignorer, _ := s.notifier.(HomeIgnorer)
 	var to []string
 	add := func(p Person) {
-		if e := strings.ToLower(p.Email); e != "" && !slices.Contains(to, e) {
+		if e := strings.ToLower(p.Email); e != "" && !slices.Contains(to, e) && (ignorer == nil || !ignorer.IgnoresHome(Person{Email: e})) {
 			to = append(to, e)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
 	"github.com/accessbot/accessbot/governance"
+	"github.com/accessbot/accessbot/handlers"
 )
 
 // homeWorld is a world whose changes redraw Slack's Home tabs.
@@ -131,6 +132,34 @@ func TestHome_NotRedrawnForThoseWhoNeverOpenedIt(t *testing.T) {
 	w.openHome("UBOB")
 	bob, _ := w.home("UBOB")
 	assert.Contains(t, bob, "AR-1 Carol (carol@example.com) asks for Office VPN `vpn`", "as it is when he opens it")
+}
+
+// A change makes no task to redraw the home of someone this process knows not to watch
+// theirs (their record at hand says they have not opened it lately): the task would only
+// find that out again. Someone it does not know yet gets the task, which finds out.
+func TestHome_NoTaskForThoseKnownNotToWatch(t *testing.T) {
+	w := homeWorld(t)
+	homeTasks := func() string {
+		rec := serve(handlers.Ops(w.metrics, false), httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		require.Equal(t, http.StatusOK, rec.Code)
+		for line := range strings.SplitSeq(rec.Body.String(), "\n") {
+			if strings.HasPrefix(line, `accessbot_outbox_deliveries_total{kind="home",outcome="ok"}`) {
+				return line[strings.LastIndexByte(line, ' ')+1:]
+			}
+		}
+		return "0"
+	}
+	w.ask("UCAROL", "request vpn because travelling")
+	assert.Equal(t, "1", homeTasks(), "Bob's record was not at hand yet (Carol's was: she had just asked)")
+	w.ask("UDAVE", "request vpn because travelling")
+	assert.Equal(t, "1", homeTasks(), "neither Dave nor Bob watches, and both are known now")
+	assert.Empty(t, w.slack.Calls("views.publish"))
+
+	w.openHome("UBOB")
+	w.ask("UERIN", "request vpn because travelling")
+	assert.Equal(t, "2", homeTasks(), "Bob watches now: his home is redrawn")
+	bob, _ := w.home("UBOB")
+	assert.Contains(t, bob, "AR-3")
 }
 
 func TestHome_NotDrawnWithoutHomes(t *testing.T) {

@@ -265,6 +265,21 @@ func (d *Directory) HomeSeen(ctx context.Context, email string) (time.Time, erro
 	return u.HomeSeen, err
 }
 
+// ignoresHome reports whether the person with this e-mail surely has not opened
+// accessbot's Home tab within HomeWatch (at now), from the in-process cache alone: HomeSeen
+// would read the same record there. False when the record is not cached, or is of a
+// workspace not served (HomeSeen would look further).
+func (d *Directory) ignoresHome(email string, now time.Time) bool {
+	if d.dev != nil {
+		return true // development mode draws no Home tab (HomeSeen is always zero)
+	}
+	d.wsMu.Lock()
+	ws := d.ws
+	d.wsMu.Unlock()
+	u, ok := d.near.get("email:" + strings.ToLower(strings.TrimSpace(email)))
+	return ok && !ws.IsZero() && ws.Includes(u.Org) && (u.HomeSeen.IsZero() || now.Sub(u.HomeSeen) >= HomeWatch)
+}
+
 // UserID returns the Slack user id of the person with this e-mail address. Errors that
 // no retry can fix (nobody in Slack has the address) are governance.Permanent.
 func (d *Directory) UserID(ctx context.Context, email string) (string, error) {

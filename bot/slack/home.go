@@ -59,6 +59,14 @@ func (n *Notifier) Watches(ctx context.Context, to governance.Person) (bool, err
 	return time.Since(seen) < HomeWatch, nil
 }
 
+// IgnoresHome reports whether this process knows, without asking Redis or Slack, that the
+// person has not opened their Home tab within HomeWatch: their record is in the directory's
+// in-process cache (as it is for whoever just asked or was sent a card) and says so, as
+// Watches would read it from there. False when the record is not at hand.
+func (n *Notifier) IgnoresHome(to governance.Person) bool {
+	return n.dir.ignoresHome(to.Email, time.Now())
+}
+
 // PublishHome redraws the App Home tab of the person with to's e-mail. Someone Slack does
 // not know (or not in a served workspace) has no Home tab to draw: nothing is done.
 func (n *Notifier) PublishHome(ctx context.Context, to governance.Person, h governance.Home) error {
