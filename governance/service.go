@@ -327,7 +327,9 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 	for _, a := range fx.Audit {
 		s.obs.Transitioned(r, a)
 	}
-	s.log.InfoContext(ctx, "request created", "request", id, "item", item.ID, "requester", requester.Email, "duration", d)
+	// Typed attributes, so that nothing is allocated for the line when info is not logged.
+	s.log.LogAttrs(ctx, slog.LevelInfo, "request created", slog.String("request", id), slog.String("item", item.ID),
+		slog.String("requester", requester.Email), slog.Duration("duration", d))
 	s.wakeFor(fx.Tasks)
 	return r, nil
 }
