@@ -130,7 +130,7 @@ func parseRequest(rest string) (Command, error) {
 			rest = strings.TrimSpace(rest[:m[0]])
 		}
 	}
-	c.Item = spaces.ReplaceAllString(strings.TrimSpace(rest), " ")
+	c.Item = oneSpaced(strings.TrimSpace(rest))
 	if c.Item == "" {
 		return Command{}, problem(ErrUnknownItem, "item", "Say what you need: `request <item> for 8h because <reason>`. `help` lists the catalog.")
 	}
@@ -138,6 +138,15 @@ func parseRequest(rest string) (Command, error) {
 		return Command{}, err
 	}
 	return c, nil
+}
+
+// oneSpaced is s with each run of white space (\s) made one space; s itself when it has
+// none to change, as an item's name mostly has not.
+func oneSpaced(s string) string {
+	if !strings.ContainsAny(s, "\t\n\f\r") && !strings.Contains(s, "  ") {
+		return s
+	}
+	return spaces.ReplaceAllString(s, " ")
 }
 
 // lastMatch is re's rightmost match in s (each tried from a word boundary), or nil.
@@ -187,7 +196,7 @@ func parseRevoke(rest string) (Command, error) {
 		c.Holder = rest[m[2]:m[3]]
 		rest = strings.TrimSpace(rest[:m[0]])
 	}
-	c.Item = spaces.ReplaceAllString(strings.TrimSpace(rest), " ")
+	c.Item = oneSpaced(strings.TrimSpace(rest))
 	if c.Item == "" {
 		return Command{}, problem(ErrBadCommand, "item", "Say what to revoke: `revoke <item>`, `revoke <item> from <e-mail>` (a direct report's) or `revoke AR-7`.")
 	}

@@ -181,3 +181,9 @@ func FuzzParseApprover(f *testing.F) {
 		}
 	})
 }
+
+func TestOneSpaced_IsTheExpressionsReplacement(t *testing.T) {
+	for _, s := range []string{"", "vpn", "office vpn", "office  vpn", "a\tb", "a \n\r\f b", "a\vb", "a\u00a0b", " x "} {
+		assert.Equal(t, spaces.ReplaceAllString(s, " "), oneSpaced(s), "%q", s)
+	}
+}
