@@ -58,6 +58,22 @@ func (w *jsonw) bool(k string, v bool) {
 	}
 }
 
+// list writes items as a JSON array under k, each with write; no items, nothing (omitempty).
+func list[T any](w *jsonw, k string, items []T, write func(*T, *jsonw)) {
+	if len(items) == 0 {
+		return
+	}
+	w.key(k)
+	w.b = append(w.b, '[')
+	for i := range items {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		write(&items[i], w)
+	}
+	w.b = append(w.b, ']')
+}
+
 // value writes v as encoding/json does (with HTML escaping off), for what is rare enough
 // not to need a writer of its own.
 func (w *jsonw) value(k string, v any) {
@@ -104,17 +120,7 @@ func (s *storedRequest) write(w *jsonw) {
 		s.Duration.write(w)
 	}
 	w.str("r", s.Reason)
-	if len(s.Approvers) > 0 {
-		w.key("a")
-		w.b = append(w.b, '[')
-		for i := range s.Approvers {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			s.Approvers[i].write(w)
-		}
-		w.b = append(w.b, ']')
-	}
+	list(w, "a", s.Approvers, (*storedPerson).write)
 	if s.Schedule != nil {
 		w.key("s")
 		s.Schedule.write(w)
@@ -151,17 +157,7 @@ func (s *storedRequest) write(w *jsonw) {
 	}
 	w.int("sn", int64(s.Stage))
 	w.int("ss", int64(s.StageStarted))
-	if len(s.Approvals) > 0 {
-		w.key("ap")
-		w.b = append(w.b, '[')
-		for i := range s.Approvals {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			s.Approvals[i].write(w)
-		}
-		w.b = append(w.b, ']')
-	}
+	list(w, "ap", s.Approvals, (*storedDecision).write)
 	if s.RequestedBy != nil {
 		w.key("qb")
 		s.RequestedBy.write(w)
@@ -202,17 +198,7 @@ func (sc *storedSchedule) write(w *jsonw) {
 	w.int("m", int64(sc.MaxReminders))
 	w.str("f", sc.FallbackApprover)
 	w.int("x", int64(sc.RequestExpiryDays))
-	if len(sc.ExpiryNotices) > 0 {
-		w.key("n")
-		w.b = append(w.b, '[')
-		for i, d := range sc.ExpiryNotices {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			d.write(w)
-		}
-		w.b = append(w.b, ']')
-	}
+	list(w, "n", sc.ExpiryNotices, func(d *seconds, w *jsonw) { d.write(w) })
 	w.close()
 }
 
@@ -233,17 +219,7 @@ func (sub *storedSub) write(w *jsonw) {
 	w.open()
 	w.str("b", sub.Backend)
 	w.str("x", sub.ExternalID)
-	if len(sub.ExternalIDs) > 0 {
-		w.key("xs")
-		w.b = append(w.b, '[')
-		for i, id := range sub.ExternalIDs {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			w.b = appendJSONString(w.b, id, &w.err)
-		}
-		w.b = append(w.b, ']')
-	}
+	list(w, "xs", sub.ExternalIDs, func(id *string, w *jsonw) { w.b = appendJSONString(w.b, *id, &w.err) })
 	w.str("st", string(sub.State))
 	w.int("s", int64(sub.Start))
 	w.int("e", int64(sub.End))
