@@ -249,12 +249,9 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 		claimed, _ := v[2].([]any)
 		tasks := taskEntries(shard, claimed)
 		marked, _ := v[4].([]any)
-		for _, m := range marked {
-			for i := range tasks {
-				if id, _ := m.(string); tasks[i].ID == strconv.Itoa(shard)+"/"+id {
-					tasks[i].Marked = true
-				}
-			}
+		for i := range tasks {
+			_, id, _ := strings.Cut(tasks[i].ID, "/")
+			tasks[i].Marked = slices.Contains(marked, any(id))
 		}
 		if !s.handed.add(consumer, tasks) {
 			s.unmark(ctx, tasks) // its dispatcher stopped meanwhile: whoever takes them over sends them
