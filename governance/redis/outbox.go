@@ -178,11 +178,8 @@ func (s *Store) unmark(ctx context.Context, ts []governance.Task) {
 	if len(keys) == 0 {
 		return
 	}
-	pipe := s.rdb.Pipeline() // one key a command: the markers may lie on other Cluster slots
-	for _, k := range keys {
-		pipe.Del(ctx, k)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	// The tasks of one transition are on its request's shard: one slot, one DEL.
+	if err := s.rdb.Del(ctx, keys...).Err(); err != nil {
 		s.log.WarnContext(ctx, "take back the delivery markers of tasks enqueued as the dispatcher stopped; their notices will not be sent",
 			"tasks", len(keys), "err", err)
 	}
