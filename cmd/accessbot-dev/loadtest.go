@@ -25,9 +25,12 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	slackapi "github.com/slack-go/slack"
 
+	slackbot "github.com/accessbot/accessbot/bot/slack"
 	"github.com/accessbot/accessbot/bot/slack/slackfake"
+	"github.com/accessbot/accessbot/bot/voice"
 	"github.com/accessbot/accessbot/cmd/internal/app"
 	"github.com/accessbot/accessbot/cmd/internal/slackclient"
+	"github.com/accessbot/accessbot/governance"
 	redisstore "github.com/accessbot/accessbot/governance/redis"
 	"github.com/accessbot/accessbot/handlers"
 )
@@ -491,8 +494,13 @@ func floorServer(ctx context.Context, args []string) error {
 	store := bare
 	var cards chan struct{} // the cards on their way, at most as many as accessbot's outbox workers
 	var api *slackapi.Client
+	var blocks []slackapi.Block
+	var fallback string
 	if *slackAPI != "" {
-		api = slackapi.New("xoxb-floor", slackapi.OptionAPIURL(*slackAPI))
+		// The same client accessbot makes (its connection pool), posting the card accessbot
+		// posts for such a command, drawn once: the floor pays for sending it, not drawing it.
+		api = slackbot.NewClient("xoxb-floor", *slackAPI, nil)
+		blocks, fallback = slackbot.Blocks(voice.CardFor(floorCard(), governance.Person{Email: "approver@example.com"}))
 		cards = make(chan struct{}, 32)
 		store = func(ctx context.Context, body []byte) error {
 			return fairStore.Run(ctx, rdb, []string{"floor:{f}:seq", "floor:{f}:req:", "floor:{f}:due"}, body, time.Now().Add(72*time.Hour).UnixMilli()).Err()
@@ -515,8 +523,7 @@ func floorServer(ctx context.Context, args []string) error {
 			go func() {
 				defer func() { <-cards }()
 				_, _, _ = api.PostMessageContext(context.Background(), "UAPPROVER",
-					slackapi.MsgOptionText("A request waits for your decision.", false),
-					slackapi.MsgOptionBlocks(slackapi.NewSectionBlock(slackapi.NewTextBlockObject(slackapi.MarkdownType, "*Access request*\nA request waits for your decision.", false, false), nil, nil)))
+					slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionText(fallback, false))
 			}()
 		}
 	})
@@ -531,6 +538,20 @@ func floorServer(ctx context.Context, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// floorCard is a request as a load command makes it ("request vpn-7 for 2h because load
+// test"), waiting for its approver: what the fair floor's card shows.
+func floorCard() *governance.Request {
+	now := time.Now()
+	return &governance.Request{
+		ID: "AR-100042", Version: 1, State: governance.StatePendingApproval,
+		Requester: governance.Person{Name: "Load U00042", Email: "u00042@example.com"},
+		Item:      governance.Item{ID: "vpn-7", Name: "Office VPN 7", Backend: "builtin", DefaultDuration: 8 * time.Hour}.Snapshot(),
+		Duration:  2 * time.Hour, Reason: "load test",
+		Approvers: []governance.Person{{Name: "Approver", Email: "approver@example.com"}},
+		Platform:  "slack", CreatedAt: now, UpdatedAt: now,
+	}
 }
 
 // memory measures what accessbot's requests hold in Redis, through the running bot: the
