@@ -59,9 +59,9 @@ func TestDispatcher_ACardSentWhileTheRequestWasDecidedIsRedrawn(t *testing.T) {
 	assert.NotEqual(t, "update→bob@example.com:pending_approval", bob[0])
 }
 
-// A card is saved, and its task acknowledged, as soon as it is sent, not when its pass
-// ends: a card whose reference was not saved would be sent again by whoever took its task
-// over.
+// A card is saved, and its task acknowledged, as soon as no other delivery is in progress,
+// not when its pass ends: a card whose reference was not saved would be sent again by
+// whoever took its task over.
 func TestDispatcher_EachCardIsSavedAtOnce(t *testing.T) {
 	b := newBed(t, governance.Schedule{})
 	ctx := context.Background()
@@ -77,6 +77,29 @@ func TestDispatcher_EachCardIsSavedAtOnce(t *testing.T) {
 	require.NoError(t, governance.NewDispatcher(b.svc, "one", governance.WithWorkers(1)).Drain(ctx))
 	assert.Equal(t, []int64{2, 1}, during, "while the second card is on its way, the first is no longer waiting")
 	assert.Zero(t, waiting())
+}
+
+// The cards of a pass, sent side by side, are saved in one round trip by the last of
+// them to finish, not one round trip each.
+func TestDispatcher_CardsSentSideBySideAreSavedTogether(t *testing.T) {
+	b := newBed(t, governance.Schedule{})
+	ctx := context.Background()
+	counted := &flakyAcks{Store: b.store}
+	svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: counted,
+		Backends: []governance.Backend{mustBuiltin(t, b)}, Notifier: b.rec, Clock: b.clock, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	_, err = svc.Request(ctx, governance.RequestInput{
+		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "pair", Reason: "why"})
+	require.NoError(t, err)
+	var both sync.WaitGroup // each card is on its way until both are
+	both.Add(2)
+	b.rec.onCard = func(governance.Person) { both.Done(); both.Wait() }
+	require.NoError(t, governance.NewDispatcher(svc, "one", governance.WithWorkers(2),
+		governance.WithCardWithin(time.Minute)).Drain(ctx))
+	assert.Equal(t, 1, counted.calls, "both cards saved, and their tasks acknowledged, in one round trip")
+	n, _, err := b.store.OutboxDepth(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n)
 }
 
 // flakyAcks is a store that counts the round trips that acknowledge tasks, and whose
