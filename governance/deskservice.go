@@ -18,35 +18,30 @@ func (s *Service) requestAtDesk(ctx context.Context, in RequestInput, requester 
 	if _, ok := s.desks[item.Backend]; !ok {
 		return nil, fmt.Errorf("item %s: backend %s cannot decide approvals: %w", item.ID, item.Backend, ErrUnknownBackend)
 	}
-	id, err := s.reserve(ctx, in, requester, item)
-	if err != nil {
-		return nil, err
-	}
-	now := s.clock.Now()
-	r := &Request{
-		ID: id, Version: 1, State: StateApproved,
-		Requester: requester, Item: item.Snapshot(), Duration: d, Reason: reason,
-		Schedule: s.schedule, Platform: in.Requester.Platform, CreatedAt: now, UpdatedAt: now,
-		Extends: in.extends, ExtendTo: in.extendTo, Desk: &Desk{},
-	}
-	fx := Effects{
-		Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", "handed to "+item.Backend+"'s own approval policy")},
-		Tasks: []Task{{Kind: TaskSubmit, RequestID: id}},
-	}
-	if in.Confirm {
-		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeReceived})
-	}
-	created, err := s.store.Create(ctx, r, fx)
-	if err != nil {
-		return nil, fmt.Errorf("store request %s: %w", id, err)
-	}
-	if !created {
-		return s.store.Get(ctx, id)
+	r, fx, err := s.create(ctx, in, requester, item, func(id string) (*Request, Effects) {
+		now := s.clock.Now()
+		r := &Request{
+			ID: id, Version: 1, State: StateApproved,
+			Requester: requester, Item: item.Snapshot(), Duration: d, Reason: reason,
+			Schedule: s.schedule, Platform: in.Requester.Platform, CreatedAt: now, UpdatedAt: now,
+			Extends: in.extends, ExtendTo: in.extendTo, Desk: &Desk{},
+		}
+		fx := Effects{
+			Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", "handed to "+item.Backend+"'s own approval policy")},
+			Tasks: []Task{{Kind: TaskSubmit, RequestID: id}},
+		}
+		if in.Confirm {
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeReceived})
+		}
+		return r, fx
+	})
+	if err != nil || fx == nil { // refused, or a retry of an ask already stored
+		return r, err
 	}
 	for _, a := range fx.Audit {
 		s.obs.Transitioned(r, a)
 	}
-	s.log.InfoContext(ctx, "request created", "request", id, "item", item.ID, "requester", requester.Email, "approvals", ApprovalsBackend)
+	s.log.InfoContext(ctx, "request created", "request", r.ID, "item", item.ID, "requester", requester.Email, "approvals", ApprovalsBackend)
 	s.wakeFor(fx.Tasks)
 	return r, nil
 }

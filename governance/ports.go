@@ -68,6 +68,16 @@ type DueStore interface {
 	ClaimOnce(ctx context.Context, key string, ttl time.Duration) (bool, error)
 }
 
+// Reserved is what CreateReserved did: Request created with Effects, or nothing created,
+// and why (Bound or Other).
+type Reserved struct {
+	Request *Request
+	Effects Effects
+	Created bool
+	Bound   string
+	Other   string
+}
+
 // RequestStore holds requests, their indexes and their message references.
 type RequestStore interface {
 	// ReserveID returns the request id bound to key, binding a new one on first use, so
@@ -80,6 +90,14 @@ type RequestStore interface {
 	// Create stores r (whose ID came from ReserveID) with its effects. created is false,
 	// and nothing is written, when a request with that id already exists.
 	Create(ctx context.Context, r *Request, fx Effects) (created bool, err error)
+	// CreateReserved creates the request build makes for a fresh id, bound to key and open
+	// as ReserveID binds a new id, in as few round trips as the store can (one on a Redis
+	// that is one server). Nothing is created when key is bound to a request already (a
+	// retried ask: Bound names it; on a store that binds and creates in two steps, a
+	// request bound by an attempt that stopped in between is created under that id now)
+	// or when the person's request Other for the item may still be open (replace as for
+	// ReserveID).
+	CreateReserved(ctx context.Context, key, open, replace string, build func(id string) (*Request, Effects)) (Reserved, error)
 	// Get returns the request, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, id string) (*Request, error)
 	// Update replaces the stored request with r and applies fx, provided the stored

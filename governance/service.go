@@ -279,56 +279,52 @@ func (s *Service) Request(ctx context.Context, in RequestInput) (*Request, error
 		}
 	}
 
-	id, err := s.reserve(ctx, in, requester, item)
-	if err != nil {
-		return nil, err
-	}
-	now := s.clock.Now()
-	r := &Request{
-		ID: id, Version: 1, State: StatePendingApproval,
-		Requester: requester, Item: item.Snapshot(), Duration: d, Reason: reason,
-		Approvers: approvers, Stages: stages, Schedule: s.schedule, Platform: in.Requester.Platform,
-		CreatedAt: now, UpdatedAt: now, Extends: in.extends, ExtendTo: in.extendTo, RequestedBy: askedBy,
-	}
-	detail := ""
-	if askedBy != nil {
-		detail = "for " + requester.Email
-	}
-	fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", detail)}}
-	if len(stages) == 1 && stages[0].Required == 1 {
-		r.Stages = nil // one stage where one approval decides is what Approvers alone say: stored as before stages
-	}
-	if auto {
-		s.autoApproved(r, why, &fx)
-	}
-	for _, a := range approvers {
-		if !auto && !item.ChannelOnly {
-			fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: id, To: a.Email})
+	build := func(id string) (*Request, Effects) {
+		now := s.clock.Now()
+		r := &Request{
+			ID: id, Version: 1, State: StatePendingApproval,
+			Requester: requester, Item: item.Snapshot(), Duration: d, Reason: reason,
+			Approvers: approvers, Stages: stages, Schedule: s.schedule, Platform: in.Requester.Platform,
+			CreatedAt: now, UpdatedAt: now, Extends: in.extends, ExtendTo: in.extendTo, RequestedBy: askedBy,
 		}
+		detail := ""
+		if askedBy != nil {
+			detail = "for " + requester.Email
+		}
+		fx := Effects{Audit: []AuditRecord{s.audit(r, in.Requester, EventRequest, "", detail)}}
+		if len(stages) == 1 && stages[0].Required == 1 {
+			r.Stages = nil // one stage where one approval decides is what Approvers alone say: stored as before stages
+		}
+		if auto {
+			s.autoApproved(r, why, &fx)
+		}
+		for _, a := range approvers {
+			if !auto && !item.ChannelOnly {
+				fx.Tasks = append(fx.Tasks, Task{Kind: TaskSendCard, RequestID: id, To: a.Email})
+			}
+		}
+		if in.Confirm {
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: strings.ToLower(in.Requester.Email), Notice: NoticeReceived})
+		}
+		if askedBy != nil { // the person it is for is told, and may cancel it
+			fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeAskedForYou})
+		}
+		fx.Tasks = append(fx.Tasks, s.homeTasks(nil, r)...)
+		fx.Tasks = append(fx.Tasks, channelTasks(nil, r, &fx)...)
+		if at, ok := r.Schedule.FirstApprovalDue(now); ok && !auto {
+			fx.Due = map[string]time.Time{dueApproval(id): at}
+		}
+		return r, fx
 	}
-	if in.Confirm {
-		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: strings.ToLower(in.Requester.Email), Notice: NoticeReceived})
-	}
-	if askedBy != nil { // the person it is for is told, and may cancel it
-		fx.Tasks = append(fx.Tasks, Task{Kind: TaskNotify, RequestID: id, To: requester.Email, Notice: NoticeAskedForYou})
-	}
-	fx.Tasks = append(fx.Tasks, s.homeTasks(nil, r)...)
-	fx.Tasks = append(fx.Tasks, channelTasks(nil, r, &fx)...)
-	if at, ok := r.Schedule.FirstApprovalDue(now); ok && !auto {
-		fx.Due = map[string]time.Time{dueApproval(id): at}
-	}
-	created, err := s.store.Create(ctx, r, fx)
-	if err != nil {
-		return nil, fmt.Errorf("store request %s: %w", id, err)
-	}
-	if !created { // a retry of an ask already stored: answer as the first time
-		return s.store.Get(ctx, id)
+	r, fx, err := s.create(ctx, in, requester, item, build)
+	if err != nil || fx == nil { // refused, or a retry of an ask already stored
+		return r, err
 	}
 	for _, a := range fx.Audit {
 		s.obs.Transitioned(r, a)
 	}
 	// Typed attributes, so that nothing is allocated for the line when info is not logged.
-	s.log.LogAttrs(ctx, slog.LevelInfo, "request created", slog.String("request", id), slog.String("item", item.ID),
+	s.log.LogAttrs(ctx, slog.LevelInfo, "request created", slog.String("request", r.ID), slog.String("item", item.ID),
 		slog.String("requester", requester.Email), slog.Duration("duration", d))
 	s.wakeFor(fx.Tasks)
 	return r, nil
@@ -354,28 +350,60 @@ func (s *Service) mayAskFor(ctx context.Context, by Actor, forWhom Person, item 
 		forWhom.Email, item.Name, item.ID))
 }
 
-// reserve binds the new request's id, and refuses it when the person already has the
-// same access asked for or granted: a second request would only send every approver a
-// second card. An extension is the one request that may stand beside open access.
-func (s *Service) reserve(ctx context.Context, in RequestInput, requester Person, item Item) (string, error) {
+// create stores the request build makes for a fresh id, bound as the person's one open
+// request for the item in the same step (the store's CreateReserved), and refuses it
+// when they already asked for, or hold, the same access: a second request would only send
+// every approver a second card. An extension is the one request that may stand beside
+// open access. It returns the request created with its effects, or, for a retried ask,
+// the request the first attempt made and no effects.
+func (s *Service) create(ctx context.Context, in RequestInput, requester Person, item Item, build func(id string) (*Request, Effects)) (*Request, *Effects, error) {
 	open := ""
 	if in.extends == "" {
 		open = requester.Email + "|" + item.ID
 	}
-	id, other, err := s.store.ReserveID(ctx, in.IdempotencyKey, open, "")
-	if err == nil && other != "" {
-		var r *Request
-		switch r, err = s.store.Get(ctx, other); {
-		case err == nil && stillOpen(r, s.clock.Now()):
-			return "", alreadyAsked(r)
-		case err == nil || errors.Is(err, ErrNotFound): // finished, or never stored: take its place
-			id, _, err = s.store.ReserveID(ctx, in.IdempotencyKey, open, other)
+	replace := ""
+	for range 3 {
+		res, err := s.store.CreateReserved(ctx, in.IdempotencyKey, open, replace, build)
+		switch {
+		case err != nil:
+			return nil, nil, fmt.Errorf("store request: %w", err)
+		case res.Created:
+			return res.Request, &res.Effects, nil
+		case res.Other == "": // a retry of an ask already stored: answer as the first time
+			return s.retried(ctx, res.Bound, build)
 		}
+		other := res.Other
+		prev, err := s.store.Get(ctx, other)
+		switch {
+		case err == nil && stillOpen(prev, s.clock.Now()):
+			return nil, nil, alreadyAsked(prev)
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return nil, nil, fmt.Errorf("reserve request id: %w", err)
+		}
+		replace = other // finished, or never stored: take its place
 	}
-	if err != nil {
-		return "", fmt.Errorf("reserve request id: %w", err)
+	return nil, nil, fmt.Errorf("reserve request id: %s's ask for %s was taken over by other requests three times over; try again", requester.Email, item.ID)
+}
+
+// retried answers an ask made again (Slack retrying a command) with the request its first
+// attempt made under id. An attempt that bound id and stopped before creating it (a
+// process of an earlier release killed between its two round trips) left nothing: the
+// retry creates it.
+func (s *Service) retried(ctx context.Context, id string, build func(id string) (*Request, Effects)) (*Request, *Effects, error) {
+	r, err := s.store.Get(ctx, id)
+	if !errors.Is(err, ErrNotFound) {
+		return r, nil, err
 	}
-	return id, nil
+	r, fx := build(id)
+	created, err := s.store.Create(ctx, r, fx)
+	switch {
+	case err != nil:
+		return nil, nil, fmt.Errorf("store request %s: %w", id, err)
+	case !created: // its first attempt finished meanwhile
+		r, err = s.store.Get(ctx, id)
+		return r, nil, err
+	}
+	return r, &fx, nil
 }
 
 // stillOpen reports whether r still asks for, or gives, its access.

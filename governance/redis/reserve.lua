@@ -1,7 +1,10 @@
 -- reserve: the request id bound to an idempotency key, binding a new one on first use;
--- and the one open request a person may have for an item.
--- Every key carries the hash tag {ids}, so this runs on one Redis Cluster slot.
+-- and the one open request a person may have for an item. It defines reserve(K, A, newID),
+-- run by reserveid.lua (the id from the sequence) and reservecreate.lua (an id the process
+-- took from its block, and the request created in the same script).
+-- Every key carries the hash tag {ids}, so reserveid.lua runs on one Redis Cluster slot.
 --
+-- K, A are reserveid.lua's KEYS and ARGV:
 -- KEYS[1]  sequence counter      P:{ids}:seq
 -- KEYS[2]  idempotency key       P:{ids}:idem:<key>, or P:{ids}:idem: for none
 -- KEYS[3]  person's open requests (hash, a field per item)  P:{ids}:open:<email>
@@ -23,25 +26,27 @@
 -- Returns {id, ""} with the id bound (or already bound to the idempotency key), or
 -- {"", other} when the person's request other for the item may still be open: nothing is
 -- bound then, and the caller looks at other.
-if ARGV[3] == "1" then
-  local id = redis.call("GET", KEYS[2])
-  if id then return {id, ""} end
-end
-if ARGV[4] == "1" then
-  local held = redis.call("HGET", KEYS[3], ARGV[7]) or redis.call("GET", KEYS[4])
-  if held then
-    local other, key = string.match(held, "^(%S+) ?(.*)$")
-    if ARGV[3] == "1" and key == ARGV[6] then return {other, ""} end -- the same ask again
-    if other ~= ARGV[5] then return {"", other} end
+local function reserve(K, A, newID)
+  if A[3] == "1" then
+    local id = redis.call("GET", K[2])
+    if id then return {id, ""} end
   end
+  if A[4] == "1" then
+    local held = redis.call("HGET", K[3], A[7]) or redis.call("GET", K[4])
+    if held then
+      local other, key = string.match(held, "^(%S+) ?(.*)$")
+      if A[3] == "1" and key == A[6] then return {other, ""} end -- the same ask again
+      if other ~= A[5] then return {"", other} end
+    end
+  end
+  local id = newID()
+  if A[4] == "1" then
+    local bound = id
+    if A[3] == "1" then bound = id .. " " .. A[6] end
+    redis.call("HSET", K[3], A[7], bound)
+    redis.call("DEL", K[4])
+  elseif A[3] == "1" then
+    redis.call("SET", K[2], id, "EX", tonumber(A[2]))
+  end
+  return {id, ""}
 end
-local id = ARGV[1] .. redis.call("INCR", KEYS[1])
-if ARGV[4] == "1" then
-  local bound = id
-  if ARGV[3] == "1" then bound = id .. " " .. ARGV[6] end
-  redis.call("HSET", KEYS[3], ARGV[7], bound)
-  redis.call("DEL", KEYS[4])
-elseif ARGV[3] == "1" then
-  redis.call("SET", KEYS[2], id, "EX", tonumber(ARGV[2]))
-end
-return {id, ""}

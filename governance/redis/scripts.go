@@ -35,16 +35,17 @@ func newScript(names ...string) *goredis.Script {
 }
 
 var (
-	applyScript       = newScript("streamtasks.lua", "apply.lua")
-	reserveScript     = newScript("reserve.lua")
-	claimTasksScript  = newScript("streamtasks.lua", "claimtasks.lua")
-	retryScript       = newScript("retry.lua")
-	promoteScript     = newScript("promote.lua")
-	claimDueScript    = newScript("claimdue.lua")
-	swapAccountScript = newScript("swapaccount.lua")
-	purgeScript       = newScript("purge.lua")
-	paceScript        = newScript("pace.lua")
-	trimAuditScript   = newScript("trimaudit.lua")
+	applyScript         = newScript("streamtasks.lua", "apply.lua")
+	reserveScript       = newScript("reserve.lua", "reserveid.lua")
+	reserveCreateScript = newScript("streamtasks.lua", "reserve.lua", "reservecreate.lua", "apply.lua")
+	claimTasksScript    = newScript("streamtasks.lua", "claimtasks.lua")
+	retryScript         = newScript("retry.lua")
+	promoteScript       = newScript("promote.lua")
+	claimDueScript      = newScript("claimdue.lua")
+	swapAccountScript   = newScript("swapaccount.lua")
+	purgeScript         = newScript("purge.lua")
+	paceScript          = newScript("pace.lua")
+	trimAuditScript     = newScript("trimaudit.lua")
 )
 
 // scriptCall is one run of a script: its keys and arguments.

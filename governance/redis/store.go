@@ -64,6 +64,8 @@ type Store struct {
 	woken        []atomic.Bool // shards this Store enqueued tasks on since ClaimWoken last looked
 	fresh        freshSnapshots
 	handed       handedTasks
+	ids          idBlocks
+	cluster      bool // a Redis Cluster: a script's keys must lie on one slot
 	log          *slog.Logger
 }
 
@@ -90,8 +92,9 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Store{rdb: client, k: keys{prefix: opts.Prefix, shards: opts.Shards},
-		reclaimAfter: opts.ReclaimAfter, idPrefix: opts.IDPrefix, woken: make([]atomic.Bool, opts.Shards), log: opts.Logger}
+	_, cluster := client.(*goredis.ClusterClient)
+	return &Store{rdb: client, k: keys{prefix: opts.Prefix, shards: opts.Shards}, reclaimAfter: opts.ReclaimAfter,
+		idPrefix: opts.IDPrefix, woken: make([]atomic.Bool, opts.Shards), cluster: cluster, log: opts.Logger}
 }
 
 // Ping checks that Redis answers.
@@ -104,6 +107,20 @@ func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 // holds the idempotency binding too; an ask without one (an extension) has its
 // idempotency binding kept for 24 hours on a key of its own (reserve.lua).
 func (s *Store) ReserveID(ctx context.Context, key, open, replace string) (id, other string, err error) {
+	ks, args := s.reservation(key, open, replace)
+	return s.reserve(ctx, key, ks, args)
+}
+
+func (s *Store) reserve(ctx context.Context, key string, ks []string, args []any) (id, other string, err error) {
+	res, err := reserveScript.Run(ctx, s.rdb, ks, args...).StringSlice()
+	if err != nil || len(res) != 2 {
+		return "", "", fmt.Errorf("reserve request id for %q: %w", key, err)
+	}
+	return res[0], res[1], nil
+}
+
+// reservation is reserve.lua's keys and arguments.
+func (s *Store) reservation(key, open, replace string) ([]string, []any) {
 	flag := func(v string) string {
 		if v == "" {
 			return "0"
@@ -116,12 +133,79 @@ func (s *Store) ReserveID(ctx context.Context, key, open, replace string) (id, o
 		digest = base64.RawURLEncoding.EncodeToString(sum[:9])
 	}
 	email, item := splitOpen(open)
-	res, err := reserveScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.idempotency(key), s.k.open(email), s.k.open(open)},
-		s.idPrefix, int64(idempotencyTTL/time.Second), flag(key), flag(open), replace, digest, item).StringSlice()
-	if err != nil || len(res) != 2 {
-		return "", "", fmt.Errorf("reserve request id for %q: %w", key, err)
+	return []string{s.k.seq(), s.k.idempotency(key), s.k.open(email), s.k.open(open)},
+		[]any{s.idPrefix, int64(idempotencyTTL / time.Second), flag(key), flag(open), replace, digest, item}
+}
+
+// nextID returns a fresh request id, bound to nothing yet, from a block of the sequence
+// this Store holds (idBlocks).
+func (s *Store) nextID(ctx context.Context) (string, error) {
+	n, err := s.ids.take(ctx, func(ctx context.Context, size int64) (int64, error) {
+		return s.rdb.IncrBy(ctx, s.k.seq(), size).Result()
+	})
+	if err != nil {
+		return "", fmt.Errorf("take request ids: %w", err)
 	}
-	return res[0], res[1], nil
+	return s.idPrefix + strconv.FormatInt(n, 10), nil
+}
+
+// giveBack returns id, from nextID and bound to nothing (its ask was refused, or was a
+// retry), to the block it came from (idBlocks). An id bound once is never given again.
+func (s *Store) giveBack(id string) {
+	if n, err := strconv.ParseInt(strings.TrimPrefix(id, s.idPrefix), 10, 64); err == nil {
+		s.ids.giveBack(n)
+	}
+}
+
+// CreateReserved binds a new request and creates it. On a Redis that is one server this
+// is one script (reservecreate.lua), for an id taken from this Store's block: one round
+// trip. On a Cluster the binding's keys and the request's lie on different slots, and it
+// is ReserveID then Create: two.
+func (s *Store) CreateReserved(ctx context.Context, key, open, replace string, build func(id string) (*governance.Request, governance.Effects)) (governance.Reserved, error) {
+	if s.cluster {
+		id, other, err := s.ReserveID(ctx, key, open, replace)
+		if err != nil || other != "" {
+			return governance.Reserved{Other: other}, err
+		}
+		r, fx := build(id)
+		created, err := s.Create(ctx, r, fx)
+		if err != nil || !created {
+			return governance.Reserved{Bound: id}, err
+		}
+		return governance.Reserved{Request: r, Effects: fx, Created: true}, nil
+	}
+	id, err := s.nextID(ctx)
+	if err != nil {
+		return governance.Reserved{}, err
+	}
+	r, fx := build(id)
+	ks, args := s.reservation(key, open, replace)
+	call, err := s.applyCall("create", r, 0, fx)
+	if err != nil {
+		return governance.Reserved{}, fmt.Errorf("create request %s: %w", id, err)
+	}
+	reply, err := reserveCreateScript.Run(ctx, s.rdb, append(ks, call.keys...), append(args, call.args...)...).Result()
+	if err != nil {
+		return governance.Reserved{}, fmt.Errorf("create request %s: %w", id, err)
+	}
+	if v, ok := reply.([]any); ok && len(v) == 3 && v[0] == int64(-3) {
+		s.giveBack(id) // nothing was written
+		bound, _ := v[1].(string)
+		other, _ := v[2].(string)
+		return governance.Reserved{Bound: bound, Other: other}, nil
+	}
+	res, _, err := s.applied(ctx, reply, r, fx, call)
+	switch {
+	case err != nil:
+		return governance.Reserved{}, fmt.Errorf("create request %s: %w", id, err)
+	case res != 1: // it exists already, and nothing was written
+		s.giveBack(id)
+		return governance.Reserved{Bound: id}, nil
+	}
+	if len(fx.Tasks) > 0 {
+		s.fresh.put(r, nil) // a new request has no cards yet
+	}
+	return governance.Reserved{Request: r, Effects: fx, Created: true}, nil
 }
 
 // splitOpen splits an open-request binding "<email>|<item>" into the person and the item
@@ -168,9 +252,30 @@ func (s *Store) Update(ctx context.Context, r *governance.Request, prevVersion i
 // apply runs apply.lua, whose header lists the keys and arguments built here. An update
 // that enqueues tasks also returns the request's cards as stored when it was written.
 func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, prev int64, fx governance.Effects) (int64, []governance.MessageRef, error) {
-	data, err := encodeRequest(r)
+	call, err := s.applyCall(mode, r, prev, fx)
 	if err != nil {
 		return 0, nil, err
+	}
+	reply, err := applyScript.Run(ctx, s.rdb, call.keys, call.args...).Result()
+	if err != nil {
+		return 0, nil, err
+	}
+	return s.applied(ctx, reply, r, fx, call)
+}
+
+// applyCall is apply.lua's keys and arguments for writing r with fx, and the shard and
+// consumer they name.
+type applyCall struct {
+	keys     []string
+	args     []any
+	shard    int
+	consumer string
+}
+
+func (s *Store) applyCall(mode string, r *governance.Request, prev int64, fx governance.Effects) (applyCall, error) {
+	data, err := encodeRequest(r)
+	if err != nil {
+		return applyCall{}, err
 	}
 	shard := s.k.shardOf(r.ID)
 	ks := make([]string, 0, 6+len(r.Approvers))
@@ -205,11 +310,11 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 		string(marks), s.k.sent(shard, ""), s.markerTTL().Milliseconds())
 	for _, t := range fx.Tasks {
 		if s.k.shardOf(t.RequestID) != shard {
-			return 0, nil, fmt.Errorf("outbox task for %s cannot be enqueued with request %s: another shard", t.RequestID, r.ID)
+			return applyCall{}, fmt.Errorf("outbox task for %s cannot be enqueued with request %s: another shard", t.RequestID, r.ID)
 		}
 		b, err := encodeTask(t)
 		if err != nil {
-			return 0, nil, err
+			return applyCall{}, err
 		}
 		args = append(args, b)
 	}
@@ -222,14 +327,17 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 	for _, a := range fx.Audit {
 		b, err := encodeAudit(a)
 		if err != nil {
-			return 0, nil, err
+			return applyCall{}, err
 		}
 		args = append(args, auditMillis(a), b)
 	}
-	reply, err := applyScript.Run(ctx, s.rdb, ks, args...).Result()
-	if err != nil {
-		return 0, nil, err
-	}
+	return applyCall{keys: ks, args: args, shard: shard, consumer: consumer}, nil
+}
+
+// applied reads apply.lua's reply to call: what was written, and the cards and tasks
+// handed to this process.
+func (s *Store) applied(ctx context.Context, reply any, r *governance.Request, fx governance.Effects, call applyCall) (int64, []governance.MessageRef, error) {
+	shard, consumer := call.shard, call.consumer
 	switch v := reply.(type) {
 	case int64:
 		if v == 1 && len(fx.Tasks) > 0 {

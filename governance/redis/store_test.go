@@ -182,6 +182,74 @@ func TestReserveID(t *testing.T) {
 	})
 }
 
+// CreateReserved binds a new request as ReserveID would and creates it, in one round trip
+// on one Redis server (two on a Cluster, whose slots the keys span); what it refuses
+// writes nothing and gives its id back.
+func TestCreateReserved(t *testing.T) {
+	ctx := context.Background()
+	client := redistest.Client(t)
+	rec := &keyRecorder{}
+	client.AddHook(rec)
+	s := New(client, Options{Prefix: redistest.Prefix(t)})
+	type result struct {
+		id, bound, other string
+		created          bool
+	}
+	create := func(key, open, replace string) result {
+		t.Helper()
+		res, err := s.CreateReserved(ctx, key, open, replace, func(id string) (*governance.Request, governance.Effects) {
+			r := request(id, "carol@example.com", "alice@example.com")
+			return r, createEffects(r)
+		})
+		require.NoError(t, err)
+		id := res.Bound
+		if res.Created {
+			id = res.Request.ID
+		}
+		return result{id, res.Bound, res.Other, res.Created}
+	}
+	exists := func(id string) bool {
+		n, err := s.rdb.Exists(ctx, s.k.request(id)).Result()
+		require.NoError(t, err)
+		return n == 1
+	}
+
+	first := create("k1", "carol@example.com|vpn", "")
+	require.True(t, first.created)
+	assert.Equal(t, result{"AR-1", "", "", true}, first)
+	assert.True(t, exists("AR-1"))
+
+	rec.reset()
+	db := create("k2", "carol@example.com|db", "")
+	require.True(t, db.created)
+	scripts := rec.scripts() // EVALSHA, each followed by EVAL where a node did not hold the script yet
+	if s.cluster {
+		assert.Equal(t, 2, scripts, "the binding and the request lie on two slots: two scripts")
+	} else {
+		assert.Equal(t, 1, scripts, "the binding and the request in one script")
+	}
+
+	refused := create("k3", "carol@example.com|vpn", "")
+	assert.Equal(t, result{"", "", "AR-1", false}, refused, "the open request is named, nothing written")
+	assert.False(t, exists("AR-3"))
+	dave := create("k3", "dave@example.com|vpn", "")
+	assert.Equal(t, "AR-3", dave.id, "no id is skipped for a refusal")
+
+	retried := create("k1", "carol@example.com|vpn", "")
+	assert.Equal(t, "AR-1", retried.bound, "a retried ask is answered with its first attempt's request")
+	assert.False(t, retried.created)
+
+	taken := create("k4", "carol@example.com|vpn", "AR-1")
+	assert.True(t, taken.created, "a finished request's place is taken over")
+	refused = create("k5", "carol@example.com|vpn", "")
+	assert.Equal(t, taken.id, refused.other, "and held by the new one")
+
+	extension := create("k6", "", "")
+	assert.True(t, extension.created, "an ask without an open-request binding (an extension)")
+	retried = create("k6", "", "")
+	assert.Equal(t, result{extension.id, extension.id, "", false}, retried, "its key binds it for a day")
+}
+
 func TestUpdate_WritesTheRequestAndItsEffects(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, Options{})
@@ -419,8 +487,9 @@ func TestKeys_EverythingOneTransitionTouchesSharesOneHashTag(t *testing.T) {
 
 // keyRecorder is a go-redis hook that records the keys every command and script names.
 type keyRecorder struct {
-	mu   sync.Mutex
-	keys [][]string // per command
+	mu      sync.Mutex
+	keys    [][]string // per command
+	evalsha int
 }
 
 func (k *keyRecorder) DialHook(next goredis.DialHook) goredis.DialHook { return next }
@@ -441,10 +510,29 @@ func (k *keyRecorder) ProcessPipelineHook(next goredis.ProcessPipelineHook) gore
 	}
 }
 
+func (k *keyRecorder) reset() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.keys, k.evalsha = nil, 0
+}
+
+// scripts is how many scripts were run: EVALSHA commands.
+func (k *keyRecorder) scripts() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.evalsha
+}
+
 func (k *keyRecorder) record(cmd goredis.Cmder) {
 	args := cmd.Args()
 	var keys []string
-	switch strings.ToLower(fmt.Sprint(args[0])) {
+	name := strings.ToLower(fmt.Sprint(args[0]))
+	if name == "evalsha" {
+		k.mu.Lock()
+		k.evalsha++
+		k.mu.Unlock()
+	}
+	switch name {
 	case "eval", "evalsha":
 		n := args[2].(int)
 		for _, a := range args[3 : 3+n] {
