@@ -47,7 +47,7 @@ func (s *Store) ClaimTasks(ctx context.Context, consumer string, max int, scope 
 			return scriptCall{keys: []string{s.k.outbox(shard)}, args: []any{group, consumer, idle, quota, reclaim}}
 		},
 		func(shard int, reply []any) (int, error) {
-			out = append(out, taskEntries(shard, reply)...)
+			out = append(out, taskEntries(shard, reply, nil)...)
 			return len(reply) / 2, nil
 		})
 	if only != nil {
@@ -65,21 +65,29 @@ func (s *Store) ClaimTasks(ctx context.Context, consumer string, max int, scope 
 }
 
 // taskEntries reads a flat reply of entry ids and task JSONs from shard's outbox.
-func taskEntries(shard int, reply []any) []governance.Task {
+func taskEntries(shard int, reply []any, known map[string]governance.Task) []governance.Task {
 	out := make([]governance.Task, 0, len(reply)/2)
 	for i := 0; i+1 < len(reply); i += 2 {
 		id, _ := reply[i].(string)
 		raw, _ := reply[i+1].(string)
-		var t governance.Task
+		t, ok := known[raw]
+		if ok {
+			out = append(out, withID(t, shard, id))
+			continue
+		}
 		if err := json.Unmarshal([]byte(raw), &t); err != nil {
 			// Handed on rather than dropped: the dispatcher gives up a task of an
 			// unknown kind and logs it, with its id.
 			t = governance.Task{Kind: "undecodable"}
 		}
-		t.ID = strconv.Itoa(shard) + "/" + id
-		out = append(out, t)
+		out = append(out, withID(t, shard, id))
 	}
 	return out
+}
+
+func withID(t governance.Task, shard int, entry string) governance.Task {
+	t.ID = strconv.Itoa(shard) + "/" + entry
+	return t
 }
 
 // wake marks shards as holding tasks this Store enqueued, for ClaimWoken.

@@ -394,3 +394,35 @@ func TestClaimTasks_ClaimLastHandsOverAndStopsClaimingAtEnqueue(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, first, "its marker was taken back: whoever takes it over sends it")
 }
+
+// The tasks a script hands back that it enqueued itself are taken from what was enqueued,
+// not decoded again from their JSON; any other is decoded.
+func TestTaskEntries_TakesTheTasksItEnqueuedAsTheyWere(t *testing.T) {
+	mine := governance.Task{Kind: governance.TaskSendCard, RequestID: "AR-1", To: "bob@example.com"}
+	b, err := encodeTask(mine)
+	require.NoError(t, err)
+	other := `{"kind":"notify","req":"AR-2","to":"carol@example.com","notice":"approved"}`
+	got := taskEntries(3, []any{"1-0", string(b), "1-1", other}, map[string]governance.Task{string(b): mine})
+	want0 := mine
+	want0.ID = "3/1-0"
+	assert.Equal(t, []governance.Task{want0, {ID: "3/1-1", Kind: governance.TaskNotify, RequestID: "AR-2", To: "carol@example.com",
+		Notice: governance.NoticeApproved}}, got)
+}
+
+func BenchmarkTaskEntries(b *testing.B) {
+	task := governance.Task{Kind: governance.TaskSendCard, RequestID: "AR-1", To: "bob@example.com"}
+	raw, err := encodeTask(task)
+	require.NoError(b, err)
+	reply := []any{"1-0", string(raw)}
+	for _, bench := range []struct {
+		name  string
+		known map[string]governance.Task
+	}{{"decoded", nil}, {"known", map[string]governance.Task{string(raw): task}}} {
+		b.Run(bench.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				taskEntries(0, reply, bench.known)
+			}
+		})
+	}
+}

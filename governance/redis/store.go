@@ -270,6 +270,7 @@ type applyCall struct {
 	args     []any
 	shard    int
 	consumer string
+	tasks    map[string]governance.Task // the tasks enqueued, by the JSON their entries hold
 }
 
 func (s *Store) applyCall(mode string, r *governance.Request, prev int64, fx governance.Effects) (applyCall, error) {
@@ -294,6 +295,7 @@ func (s *Store) applyCall(mode string, r *governance.Request, prev int64, fx gov
 		}
 	}
 	cards, consumer := "0", ""
+	var tasks map[string]governance.Task
 	if len(fx.Tasks) > 0 {
 		cards, consumer = "1", s.handed.consumerFor(len(fx.Tasks))
 	}
@@ -317,6 +319,11 @@ func (s *Store) applyCall(mode string, r *governance.Request, prev int64, fx gov
 			return applyCall{}, err
 		}
 		args = append(args, b)
+		if tasks == nil {
+			tasks = make(map[string]governance.Task, len(fx.Tasks))
+		}
+		t.ID, t.Marked = "", false
+		tasks[string(b)] = t
 	}
 	for member, at := range fx.Due {
 		args = append(args, member, at.UnixMilli())
@@ -331,7 +338,7 @@ func (s *Store) applyCall(mode string, r *governance.Request, prev int64, fx gov
 		}
 		args = append(args, auditMillis(a), b)
 	}
-	return applyCall{keys: ks, args: args, shard: shard, consumer: consumer}, nil
+	return applyCall{keys: ks, args: args, shard: shard, consumer: consumer, tasks: tasks}, nil
 }
 
 // applied reads apply.lua's reply to call: what was written, and the cards and tasks
@@ -355,7 +362,7 @@ func (s *Store) applied(ctx context.Context, reply any, r *governance.Request, f
 			m[f], _ = fields[i+1].(string)
 		}
 		claimed, _ := v[2].([]any)
-		tasks := taskEntries(shard, claimed)
+		tasks := taskEntries(shard, claimed, call.tasks)
 		marked, _ := v[4].([]any)
 		for i := range tasks {
 			_, id, _ := strings.Cut(tasks[i].ID, "/")
