@@ -81,14 +81,8 @@ func appendBlock(b []byte, block slackapi.Block) ([]byte, error) {
 			}
 			b = appendField(b, "block_id", x.BlockID)
 			if len(x.Fields) > 0 {
-				b = append(b, `,"fields":[`...)
-				for i, f := range x.Fields {
-					if i > 0 {
-						b = append(b, ',')
-					}
-					b = appendText(b, f)
-				}
-				b = append(b, ']')
+				b = append(b, `,"fields":`...)
+				b = appendArray(b, x.Fields, appendText)
 			}
 			return append(b, '}'), nil
 		}
@@ -97,18 +91,9 @@ func appendBlock(b []byte, block slackapi.Block) ([]byte, error) {
 			b = appendType(b, string(x.Type))
 			b = appendField(b, "block_id", x.BlockID)
 			b = append(b, `,"elements":`...)
-			if x.ContextElements.Elements == nil {
-				b = append(b, "null"...)
-			} else {
-				b = append(b, '[')
-				for i, e := range x.ContextElements.Elements {
-					if i > 0 {
-						b = append(b, ',')
-					}
-					b = appendText(b, e.(*slackapi.TextBlockObject))
-				}
-				b = append(b, ']')
-			}
+			b = appendArray(b, x.ContextElements.Elements, func(b []byte, e slackapi.MixedElement) []byte {
+				return appendText(b, e.(*slackapi.TextBlockObject))
+			})
 			return append(b, '}'), nil
 		}
 	case *slackapi.ActionBlock:
@@ -116,18 +101,9 @@ func appendBlock(b []byte, block slackapi.Block) ([]byte, error) {
 			b = appendType(b, string(x.Type))
 			b = appendField(b, "block_id", x.BlockID)
 			b = append(b, `,"elements":`...)
-			if x.Elements.ElementSet == nil {
-				b = append(b, "null"...)
-			} else {
-				b = append(b, '[')
-				for i, e := range x.Elements.ElementSet {
-					if i > 0 {
-						b = append(b, ',')
-					}
-					b = appendButton(b, e.(*slackapi.ButtonBlockElement))
-				}
-				b = append(b, ']')
-			}
+			b = appendArray(b, x.Elements.ElementSet, func(b []byte, e slackapi.BlockElement) []byte {
+				return appendButton(b, e.(*slackapi.ButtonBlockElement))
+			})
 			return append(b, '}'), nil
 		}
 	case *slackapi.DividerBlock:
@@ -139,6 +115,22 @@ func appendBlock(b []byte, block slackapi.Block) ([]byte, error) {
 	}
 	j, err := json.Marshal(block)
 	return append(b, j...), err
+}
+
+// appendArray appends items as a JSON array, each written by each; a nil slice is null,
+// as encoding/json writes it.
+func appendArray[T any](b []byte, items []T, each func([]byte, T) []byte) []byte {
+	if items == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, x := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = each(b, x)
+	}
+	return append(b, ']')
 }
 
 // appendType opens an object with its "type".
