@@ -315,6 +315,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		answer(w, fail("invalid_form_data"))
 		return
 	}
+	token := c.Params.Get("token")
+	if c.JSON {
+		token = "" // Slack takes the token of a JSON body only from the Authorization header
+	}
+	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		token, c.Bearer = bearer, true
+	}
 	if f, ok := s.nextFailure(method); ok {
 		if f.Status != 0 && f.Status != http.StatusOK {
 			c.Failed = strconv.Itoa(f.Status)
@@ -329,13 +336,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.record(c)
 		answer(w, fail(f.Error))
 		return
-	}
-	token := c.Params.Get("token")
-	if c.JSON {
-		token = "" // Slack takes the token of a JSON body only from the Authorization header
-	}
-	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		token, c.Bearer = bearer, true
 	}
 	var resp map[string]any
 	switch {
