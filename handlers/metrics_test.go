@@ -35,6 +35,7 @@ func TestMetrics_AfterAnEndToEndRequest(t *testing.T) {
 		`accessbot_http_request_seconds_count{code="200",endpoint="/slack/interactions"} 1`,
 		`accessbot_outbox_depth 0`,
 		`accessbot_chat_api_calls_total{method="chat.update",outcome="ok",platform="slack"} 1`,
+		`accessbot_chat_api_calls_total{method="chat.postMessage",outcome="ok",platform="slack"} `, // the card and the notices, sent as JSON
 		`accessbot_chat_api_calls_total{method="users.info",outcome="ok",platform="slack"} 1`,
 	} {
 		assert.Contains(t, string(body), want)

@@ -558,6 +558,28 @@ func TestSlackRateLimit_CardIsRetriedAfterRetryAfter(t *testing.T) {
 	w.clock.Advance(time.Second)
 	w.drain()
 	assert.Len(t, w.dms("UBOB"), 1)
+	for _, c := range w.slack.Calls("chat.postMessage") {
+		assert.True(t, c.JSON && c.Bearer, "the card goes as JSON with the bearer token, the refused try too")
+	}
+	rec := serve(handlers.Ops(w.metrics, false), httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	assert.Contains(t, rec.Body.String(), `accessbot_chat_api_calls_total{method="chat.postMessage",outcome="rate_limited",platform="slack"} 1`)
+}
+
+func TestSlackCardRefusals_AChannelSlackCannotFindIsGivenUpAServerErrorRetried(t *testing.T) {
+	w := newWorld(t)
+	w.slack.Fail("chat.postMessage", 1, slackfake.Failure{Error: "channel_not_found"})
+	w.ask("UCAROL", "request vpn")
+	w.clock.Advance(time.Hour)
+	w.drain()
+	assert.Empty(t, w.dms("UBOB"))
+	assert.Len(t, w.slack.Calls("chat.postMessage"), 1, "a refusal no retry can fix is not tried again")
+
+	w.slack.Fail("chat.postMessage", 1, slackfake.Failure{Status: http.StatusInternalServerError})
+	w.ask("UDAVE", "request vpn")
+	assert.Empty(t, w.dms("UBOB"), "Slack failed: not sent yet")
+	w.clock.Advance(time.Hour)
+	w.drain()
+	assert.Len(t, w.dms("UBOB"), 1, "a server error is retried")
 }
 
 func TestSlackPermanentError_IsGivenUpNotRetried(t *testing.T) {

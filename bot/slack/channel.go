@@ -43,8 +43,7 @@ func (n *Notifier) ChannelNote(ctx context.Context, ref governance.MessageRef, n
 	if err := CheckBlocks(blocks, MaxMessageBlocks); err != nil {
 		return governance.Permanent(fmt.Errorf("note breaks a Block Kit limit: %w", err))
 	}
-	_, _, err := n.api.PostMessageContext(ctx, ref.Channel, slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionText(fallback, false),
-		slackapi.MsgOptionTS(ref.ID))
+	_, _, err := n.api.PostJSONContext(ctx, ChatMessage{Channel: ref.Channel, ThreadTS: ref.ID, Text: fallback, Blocks: blocks})
 	if err != nil {
 		return fmt.Errorf("chat.postMessage %s note in the thread of %s: %w", nt.Kind, ref.ID, classify(err))
 	}

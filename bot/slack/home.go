@@ -102,11 +102,7 @@ func PostReply(ctx context.Context, api API, userID string, m Message) error {
 	if err != nil {
 		return fmt.Errorf("conversations.open with %s: %w", userID, classify(err))
 	}
-	opts := []slackapi.MsgOption{slackapi.MsgOptionText(m.Text, false)}
-	if len(m.Blocks) > 0 {
-		opts = append(opts, slackapi.MsgOptionBlocks(m.Blocks...))
-	}
-	if _, _, err := api.PostMessageContext(ctx, dm.ID, opts...); err != nil {
+	if _, _, err := api.PostJSONContext(ctx, ChatMessage{Channel: dm.ID, Text: m.Text, Blocks: m.Blocks}); err != nil {
 		return fmt.Errorf("chat.postMessage answer to %s: %w", userID, classify(err))
 	}
 	return nil

@@ -79,7 +79,7 @@ func (n *Notifier) post(ctx context.Context, ch string, blocks []slackapi.Block,
 	if err := CheckBlocks(blocks, MaxMessageBlocks); err != nil {
 		return "", "", governance.Permanent(fmt.Errorf("message breaks a Block Kit limit: %w", err))
 	}
-	channel, ts, err = n.api.PostMessageContext(ctx, ch, slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionText(fallback, false))
+	channel, ts, err = n.api.PostJSONContext(ctx, ChatMessage{Channel: ch, Text: fallback, Blocks: blocks})
 	return channel, ts, classify(err)
 }
 
@@ -125,7 +125,7 @@ func (n *Notifier) UpdateApprovalCard(ctx context.Context, ref governance.Messag
 	if err := CheckBlocks(blocks, MaxMessageBlocks); err != nil {
 		return governance.Permanent(fmt.Errorf("card %s breaks a Block Kit limit: %w", r.ID, err))
 	}
-	_, _, _, err := n.api.UpdateMessageContext(ctx, ref.Channel, ref.ID, slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionText(fallback, false))
+	_, _, err := n.api.UpdateJSONContext(ctx, ChatMessage{Channel: ref.Channel, TS: ref.ID, Text: fallback, Blocks: blocks})
 	if err != nil {
 		return fmt.Errorf("chat.update card %s for %s: %w", r.ID, ref.Recipient, classify(err))
 	}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
+	slackapi "github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -336,4 +339,91 @@ func TestDirectory_TimeZoneComesFromSlack(t *testing.T) {
 	loc, err = NewDevDirectory(nil).TimeZone(context.Background(), "bob@example.com")
 	assert.NoError(t, err)
 	assert.Nil(t, loc, "development mode knows no zones: the configured default applies")
+}
+
+func TestNotifier_PostsAndUpdatesCardsAsJSONWithTheBearerToken(t *testing.T) {
+	n, fake := newNotifier(t)
+	ctx := context.Background()
+	r := pendingRequest()
+	ref, err := n.SendApprovalCard(ctx, bob, r)
+	require.NoError(t, err)
+	r.State = governance.StateApproved
+	r.Decision = &governance.Decision{Approved: true, By: alice, At: t0}
+	require.NoError(t, n.UpdateApprovalCard(ctx, ref, r))
+	for _, c := range append(fake.Calls("chat.postMessage"), fake.Calls("chat.update")...) {
+		assert.True(t, c.JSON, "%s is a JSON body, not a form", c.Method)
+		assert.True(t, c.Bearer, "%s carries the token in Authorization: Bearer", c.Method)
+		assert.Empty(t, c.Params.Get("token"), "the token is never in the body")
+		assert.Empty(t, c.Failed)
+	}
+	assert.Contains(t, BlocksText(fake.Messages("DUBOB")[0].Blocks), "Approved by Alice (alice@example.com)")
+}
+
+// The JSON calls fail with the values slack-go gives, so classify reads them alike.
+func TestClient_JSONCallsFailAsSlackGoDoes(t *testing.T) {
+	var status int
+	var header, body string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if header != "" {
+			w.Header().Set("Retry-After", header)
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	api := NewClient("xoxb-test", srv.URL+"/api", nil)
+	ctx := context.Background()
+
+	status, header, body = http.StatusTooManyRequests, "7", ""
+	_, _, err := api.PostJSONContext(ctx, ChatMessage{Channel: "DUBOB", Text: "hi"})
+	var rl *slackapi.RateLimitedError
+	require.True(t, errors.As(err, &rl), "%v", err)
+	assert.Equal(t, 7*time.Second, rl.RetryAfter)
+
+	status, header = http.StatusTooManyRequests, ""
+	_, _, err = api.UpdateJSONContext(ctx, ChatMessage{Channel: "DUBOB", TS: "1.1", Text: "hi"})
+	assert.Equal(t, slackapi.StatusCodeError{Code: 429, Status: "429 Too Many Requests"}, err, "no Retry-After: retried with backoff")
+
+	status, body = http.StatusInternalServerError, "<html>oops</html>"
+	_, _, err = api.PostJSONContext(ctx, ChatMessage{Channel: "DUBOB", Text: "hi"})
+	assert.Equal(t, slackapi.StatusCodeError{Code: 500, Status: "500 Internal Server Error"}, err)
+
+	status, body = http.StatusOK, `{"ok":false,"error":"channel_not_found"}`
+	_, _, err = api.PostJSONContext(ctx, ChatMessage{Channel: "DUBOB", Text: "hi"})
+	assert.Equal(t, slackapi.SlackErrorResponse{Err: "channel_not_found"}, err)
+
+	body = `{"ok":true,"channel":"DUBOB","ts":"1700000000.000009","text":"hi"}`
+	ch, ts, err := api.UpdateJSONContext(ctx, ChatMessage{Channel: "DUBOB", TS: "1700000000.000009", Text: "hi"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"DUBOB", "1700000000.000009"}, []string{ch, ts})
+}
+
+func TestNotifier_CardUpdatesAreRetriedOrGivenUpAsPostsAre(t *testing.T) {
+	for name, tc := range map[string]struct {
+		fail      slackfake.Failure
+		after     time.Duration // the RetryAfter wanted; 0: none
+		permanent bool
+	}{
+		"rate limited":      {fail: slackfake.Failure{Status: http.StatusTooManyRequests, RetryAfter: 7}, after: 7 * time.Second},
+		"channel not found": {fail: slackfake.Failure{Error: "channel_not_found"}, permanent: true},
+		"server error":      {fail: slackfake.Failure{Status: http.StatusInternalServerError}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			n, fake := newNotifier(t)
+			ctx := context.Background()
+			ref, err := n.SendApprovalCard(ctx, bob, pendingRequest())
+			require.NoError(t, err)
+			fake.Fail("chat.update", 1, tc.fail)
+			err = n.UpdateApprovalCard(ctx, ref, pendingRequest())
+			require.Error(t, err)
+			assert.Equal(t, tc.permanent, governance.IsPermanent(err), "%v", err)
+			var ra *governance.RetryAfterError
+			assert.Equal(t, tc.after != 0, errors.As(err, &ra), "%v", err)
+			if tc.after != 0 {
+				assert.Equal(t, tc.after, ra.After)
+			}
+			assert.True(t, fake.Calls("chat.update")[0].JSON)
+			require.NoError(t, n.UpdateApprovalCard(ctx, ref, pendingRequest()), "the next try goes through")
+		})
+	}
 }

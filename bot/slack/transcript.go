@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 
@@ -26,7 +25,7 @@ import (
 // out distinct channel ids and timestamps, like Slack, and is safe for concurrent use.
 type Transcript struct {
 	people *devPeople
-	client *slackapi.Client // slack-go itself encodes the message options; see serve
+	client *Client // posts and updates go through the real client; see serve
 
 	mu   sync.Mutex
 	w    io.Writer
@@ -40,21 +39,20 @@ var _ API = (*Transcript)(nil)
 // NewTranscript returns a transcript writing to w. users is as for NewDevDirectory.
 func NewTranscript(w io.Writer, users map[string]string) *Transcript {
 	t := &Transcript{people: newDevPeople(users), w: w, dms: map[string]string{}, msgs: map[string]string{}}
-	// Message options are opaque functions that only slack-go can apply, so posts and
-	// updates go through a real client whose transport answers in-process.
-	t.client = slackapi.New("xoxb-transcript", slackapi.OptionAPIURL("http://transcript.invalid/api/"),
-		slackapi.OptionHTTPClient(&http.Client{Transport: inProcess(t.serve)}))
+	// Posts and updates go through the client accessbot uses with Slack, whose transport
+	// answers in-process, so the demo sends what Slack would be sent.
+	t.client = NewClient("xoxb-transcript", "http://transcript.invalid/api/", &http.Client{Transport: inProcess(t.serve)})
 	return t
 }
 
-// PostMessageContext writes the message under a "DM to …" heading.
-func (t *Transcript) PostMessageContext(ctx context.Context, channelID string, options ...slackapi.MsgOption) (string, string, error) {
-	return t.client.PostMessageContext(ctx, channelID, options...)
+// PostJSONContext writes the message under a "DM to …" heading.
+func (t *Transcript) PostJSONContext(ctx context.Context, m ChatMessage) (string, string, error) {
+	return t.client.PostJSONContext(ctx, m)
 }
 
-// UpdateMessageContext writes the message as it reads after the update.
-func (t *Transcript) UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slackapi.MsgOption) (string, string, string, error) {
-	return t.client.UpdateMessageContext(ctx, channelID, timestamp, options...)
+// UpdateJSONContext writes the message as it reads after the update.
+func (t *Transcript) UpdateJSONContext(ctx context.Context, m ChatMessage) (string, string, error) {
+	return t.client.UpdateJSONContext(ctx, m)
 }
 
 // OpenConversationContext opens a DM: channel "D" + the user id.
@@ -153,12 +151,21 @@ func (t *Transcript) Respond(_ context.Context, _ string, m Message) error {
 	return nil
 }
 
-// serve answers chat.postMessage and chat.update as Slack would, for the in-process
-// client, and writes the message.
+// serve answers chat.postMessage and chat.update (JSON bodies) as Slack would, for the
+// in-process client, and writes the message.
 func (t *Transcript) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	form, _ := url.ParseQuery(string(body))
-	ch, text, blocks := form.Get("channel"), form.Get("text"), []byte(form.Get("blocks"))
+	var m struct {
+		Channel string          `json:"channel"`
+		TS      string          `json:"ts"`
+		Text    string          `json:"text"`
+		Blocks  json.RawMessage `json:"blocks"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_json"})
+		return
+	}
+	ch, text, blocks := m.Channel, m.Text, []byte(m.Blocks)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var resp map[string]any
@@ -174,7 +181,7 @@ func (t *Transcript) serve(w http.ResponseWriter, r *http.Request) {
 		t.write("DM to "+t.who(ch), MessageText(text, blocks))
 		resp = map[string]any{"ok": true, "channel": ch, "ts": ts}
 	case "chat.update":
-		ts := form.Get("ts")
+		ts := m.TS
 		if t.msgs[ts] != ch {
 			resp = map[string]any{"ok": false, "error": "message_not_found"}
 			break

@@ -493,7 +493,7 @@ func floorServer(ctx context.Context, args []string) error {
 	}
 	store := bare
 	var cards chan struct{} // the cards on their way, at most as many as accessbot's outbox workers
-	var api *slackapi.Client
+	var api *slackbot.Client
 	var blocks []slackapi.Block
 	var fallback string
 	if *slackAPI != "" {
@@ -522,8 +522,7 @@ func floorServer(ctx context.Context, args []string) error {
 			cards <- struct{}{}
 			go func() {
 				defer func() { <-cards }()
-				_, _, _ = api.PostMessageContext(context.Background(), "UAPPROVER",
-					slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionText(fallback, false))
+				_, _, _ = api.PostJSONContext(context.Background(), slackbot.ChatMessage{Channel: "UAPPROVER", Text: fallback, Blocks: blocks})
 			}()
 		}
 	})

@@ -226,16 +226,16 @@ func (c *countedSlack) count(method string, err error) {
 	}).Inc()
 }
 
-func (c *countedSlack) PostMessageContext(ctx context.Context, ch string, o ...slackapi.MsgOption) (string, string, error) {
-	a, b, err := c.api.PostMessageContext(ctx, ch, o...)
+func (c *countedSlack) PostJSONContext(ctx context.Context, m slackbot.ChatMessage) (string, string, error) {
+	ch, ts, err := c.api.PostJSONContext(ctx, m)
 	c.count("chat.postMessage", err)
-	return a, b, err
+	return ch, ts, err
 }
 
-func (c *countedSlack) UpdateMessageContext(ctx context.Context, ch, ts string, o ...slackapi.MsgOption) (string, string, string, error) {
-	a, b, d, err := c.api.UpdateMessageContext(ctx, ch, ts, o...)
+func (c *countedSlack) UpdateJSONContext(ctx context.Context, m slackbot.ChatMessage) (string, string, error) {
+	ch, ts, err := c.api.UpdateJSONContext(ctx, m)
 	c.count("chat.update", err)
-	return a, b, d, err
+	return ch, ts, err
 }
 
 func (c *countedSlack) OpenConversationContext(ctx context.Context, p *slackapi.OpenConversationParameters) (*slackapi.Channel, bool, bool, error) {

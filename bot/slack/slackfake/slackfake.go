@@ -60,6 +60,8 @@ type User struct {
 type Call struct {
 	Method  string          // Web API method ("chat.postMessage"), or "response_url"
 	Params  url.Values      // the form fields; for JSON bodies, the top-level string fields
+	JSON    bool            // the arguments came as an application/json body
+	Bearer  bool            // the token came in an "Authorization: Bearer" header
 	Channel string          // chat.*: the channel asked for; conversations.open: the DM opened
 	TS      string          // chat.postMessage: the ts given out; chat.update: the ts asked for
 	Text    string          // the message's "text"
@@ -313,6 +315,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		answer(w, fail("invalid_form_data"))
 		return
 	}
+	token := c.Params.Get("token")
+	if c.JSON {
+		token = "" // Slack takes the token of a JSON body only from the Authorization header
+	}
+	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		token, c.Bearer = bearer, true
+	}
 	if f, ok := s.nextFailure(method); ok {
 		if f.Status != 0 && f.Status != http.StatusOK {
 			c.Failed = strconv.Itoa(f.Status)
@@ -328,10 +337,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		answer(w, fail(f.Error))
 		return
 	}
-	token := c.Params.Get("token")
-	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		token = bearer
-	}
 	var resp map[string]any
 	switch {
 	case token == "":
@@ -343,16 +348,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if resp["ok"] != true {
 		c.Failed, _ = resp["error"].(string)
+	} else if c.JSON && !strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "charset=") {
+		resp["warning"] = "missing_charset" // as Slack answers a JSON body without a charset
+		resp["response_metadata"] = map[string]any{"warnings": []string{"missing_charset"}}
 	}
 	s.record(c)
 	answer(w, resp)
 }
 
-// decode reads a Web API request as slack-go sends it: most methods as a form, views.*
-// as JSON, a few as GET with a query.
+// decode reads a Web API request as Slack takes it: as a form (slack-go's way for most
+// methods), as JSON (views.*, and accessbot's chat.postMessage and chat.update), or, for a
+// few methods, as GET with a query.
 func decode(method string, r *http.Request, body []byte) (Call, error) {
 	c := Call{Method: method, Params: url.Values{}}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		c.JSON = true
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(body, &fields); err != nil {
 			return c, err
@@ -364,6 +374,14 @@ func decode(method string, r *http.Request, body []byte) (Call, error) {
 			}
 		}
 		c.View = fields["view"]
+		c.Channel, c.TS, c.Text, c.Thread = c.Params.Get("channel"), c.Params.Get("ts"), c.Params.Get("text"), c.Params.Get("thread_ts")
+		// blocks come as an array, as Slack documents them; a string holding the array works too.
+		if b := fields["blocks"]; len(b) > 0 && string(b) != "null" {
+			c.Blocks = b
+			if s := c.Params.Get("blocks"); s != "" {
+				c.Blocks = json.RawMessage(s)
+			}
+		}
 		return c, nil
 	}
 	params, err := url.ParseQuery(string(body))
@@ -573,17 +591,17 @@ func (s *Server) channel(ch string, byUser bool) (string, bool) {
 // checkMessage refuses what Slack refuses: no content, blocks that do not decode, more
 // than 50 blocks, text over 40,000 characters.
 func checkMessage(c *Call) string {
-	if c.Text == "" && len(c.Blocks) == 0 {
+	var b slackapi.Blocks
+	if len(c.Blocks) > 0 {
+		if err := json.Unmarshal(c.Blocks, &b); err != nil || len(b.BlockSet) > 50 {
+			return "invalid_blocks"
+		}
+	}
+	if c.Text == "" && len(b.BlockSet) == 0 {
 		return "no_text"
 	}
 	if len([]rune(c.Text)) > 40000 {
 		return "msg_too_long"
-	}
-	if len(c.Blocks) > 0 {
-		var b slackapi.Blocks
-		if err := json.Unmarshal(c.Blocks, &b); err != nil || len(b.BlockSet) > 50 {
-			return "invalid_blocks"
-		}
 	}
 	return ""
 }

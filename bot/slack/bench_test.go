@@ -1,0 +1,54 @@
+package slack
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/accessbot/accessbot/bot/voice"
+	"github.com/accessbot/accessbot/governance"
+)
+
+// BenchmarkCard measures what sending and updating an approval card costs accessbot:
+// encoding the card, the HTTP round trip through NewClient's client, and reading Slack's
+// answer. The Slack it talks to reads the body and answers with a fixed success, so the
+// figures are the client's own (the fake Slack's decoding is not in them); sent-B/op is
+// the size of the request body.
+func BenchmarkCard(b *testing.B) {
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		sent.Add(n)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = io.WriteString(w, `{"ok":true,"channel":"DUBOB","ts":"1700000000.000001","text":"x"}`)
+	}))
+	b.Cleanup(srv.Close)
+	n := NewNotifier(NewClient("xoxb-bench", srv.URL+"/api/", nil), nil, quiet)
+	r := pendingRequest()
+	ctx := context.Background()
+	run := func(b *testing.B, send func() error) {
+		sent.Store(0)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if err := send(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(sent.Load())/float64(b.N), "sent-B/op")
+	}
+	b.Run("post", func(b *testing.B) {
+		run(b, func() error {
+			blocks, fallback := Blocks(voice.CardFor(r, bob))
+			_, _, err := n.post(ctx, "DUBOB", blocks, fallback)
+			return err
+		})
+	})
+	b.Run("update", func(b *testing.B) {
+		ref := governance.MessageRef{Platform: Platform, Recipient: bob.Email, Channel: "DUBOB", ID: "1700000000.000001"}
+		run(b, func() error { return n.UpdateApprovalCard(ctx, ref, r) })
+	})
+}
