@@ -111,7 +111,7 @@ func (c *Client) UpdateJSONContext(ctx context.Context, m ChatMessage) (string, 
 // any other status but 200 a slackapi.StatusCodeError, {"ok":false} a
 // slackapi.SlackErrorResponse.
 func (c *Client) postJSON(ctx context.Context, method string, m ChatMessage) (channel, ts string, err error) {
-	body, err := json.Marshal(m)
+	body, err := m.AppendJSON(make([]byte, 0, 2048))
 	if err != nil {
 		return "", "", fmt.Errorf("encode %s: %w", method, err)
 	}

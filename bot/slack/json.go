@@ -41,6 +41,25 @@ func (m Message) AppendJSON(b []byte) ([]byte, error) {
 // MarshalJSON is AppendJSON for encoding/json.
 func (m Message) MarshalJSON() ([]byte, error) { return m.AppendJSON(make([]byte, 0, 2048)) }
 
+// AppendJSON appends m, the body of chat.postMessage or chat.update, as encoding/json
+// writes it.
+func (m ChatMessage) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"channel":`...)
+	b = appendString(b, m.Channel)
+	b = appendField(b, "ts", m.TS)
+	b = appendField(b, "thread_ts", m.ThreadTS)
+	b = append(b, `,"text":`...)
+	b = appendString(b, m.Text)
+	if len(m.Blocks) > 0 {
+		var err error
+		b = append(b, `,"blocks":`...)
+		if b, err = appendBlocks(b, m.Blocks); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
 // appendBlocks appends blocks as a JSON array.
 func appendBlocks(b []byte, blocks []slackapi.Block) ([]byte, error) {
 	b = append(b, '[')

@@ -43,6 +43,14 @@ func TestMessageJSON_IsWhatEncodingJSONWrites(t *testing.T) {
 			}
 			for _, m := range msgs {
 				blocks, fallback := Blocks(m)
+				for _, chat := range []ChatMessage{{Channel: "D1", Text: fallback, Blocks: blocks},
+					{Channel: "C<1>", TS: "1.2", ThreadTS: "0.1", Text: fallback}} {
+					want, err := json.Marshal(chat)
+					require.NoError(t, err)
+					got, err := chat.AppendJSON(nil)
+					require.NoError(t, err)
+					require.Equal(t, string(want), string(got))
+				}
 				for _, msg := range []Message{Reply(m), {Text: fallback, Blocks: blocks, ReplaceOriginal: true}, Ephemeral(fallback)} {
 					want, err := json.Marshal(plainMessage(msg))
 					require.NoError(t, err)
