@@ -228,14 +228,18 @@ func TestSlowSlashCommand_AnswersInTimeThenOnceThroughResponseURL(t *testing.T) 
 	assert.Empty(t, w.slack.Calls("response_url"), "the result is not there yet")
 
 	release()
-	want := "📥 Request AR-1 for Office VPN `vpn`, 30d, is waiting for Bob. I will tell you their decision in a direct message.\n> travelling\n" +
-		"  Changed your mind? `/access cancel AR-1`"
-	assert.Equal(t, []string{want, want}, w.replies("UCAROL", 2), "both attempts hear of the one request")
+	got := w.replies("UCAROL", 2)
 	w.drain()
 	assert.Len(t, w.dms("UBOB"), 1, "one card")
 	mine, err := w.svc.Mine(context.Background(), governance.Person{Email: "carol@example.com"})
 	require.NoError(t, err)
-	assert.Len(t, mine, 1, "one request")
+	require.Len(t, mine, 1, "one request")
+	// The two attempts run side by side: whichever binds the command first names the
+	// request (its id from its process's block), and the other answers with it.
+	id := mine[0].ID
+	want := "📥 Request " + id + " for Office VPN `vpn`, 30d, is waiting for Bob. I will tell you their decision in a direct message.\n> travelling\n" +
+		"  Changed your mind? `/access cancel " + id + "`"
+	assert.Equal(t, []string{want, want}, got, "both attempts hear of the one request")
 	assert.Len(t, w.slack.Calls("response_url"), 2, "one result per attempt, nothing more")
 	assert.Contains(t, w.logs.String(), `"msg":"slash command answered later through response_url"`)
 }

@@ -244,6 +244,35 @@ func TestCreateReserved(t *testing.T) {
 	refused = create("k5", "carol@example.com|vpn", "")
 	assert.Equal(t, taken.id, refused.other, "and held by the new one")
 
+	var wg sync.WaitGroup // the tries of one command side by side (Slack retrying it): one request
+	tries := make([]result, 20)
+	for i := range tries {
+		wg.Go(func() {
+			res, err := s.CreateReserved(ctx, "k-concurrent", "erin@example.com|vpn", "", func(id string) (*governance.Request, governance.Effects) {
+				r := request(id, "erin@example.com", "alice@example.com")
+				return r, createEffects(r)
+			})
+			assert.NoError(t, err)
+			tries[i] = result{bound: res.Bound, other: res.Other, created: res.Created}
+			if res.Created {
+				tries[i].id = res.Request.ID
+			}
+		})
+	}
+	wg.Wait()
+	var made []string
+	for _, try := range tries {
+		if try.created {
+			made = append(made, try.id)
+		}
+	}
+	require.Len(t, made, 1, "one try creates the request")
+	for _, try := range tries {
+		if !try.created {
+			assert.Equal(t, result{"", made[0], "", false}, try, "the others are answered with it")
+		}
+	}
+
 	extension := create("k6", "", "")
 	assert.True(t, extension.created, "an ask without an open-request binding (an extension)")
 	retried = create("k6", "", "")
