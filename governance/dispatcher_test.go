@@ -84,11 +84,8 @@ func TestDispatcher_EachCardIsSavedAtOnce(t *testing.T) {
 func TestDispatcher_CardsSentSideBySideAreSavedTogether(t *testing.T) {
 	b := newBed(t, governance.Schedule{})
 	ctx := context.Background()
-	counted := &flakyAcks{Store: b.store}
-	svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: counted,
-		Backends: []governance.Backend{mustBuiltin(t, b)}, Notifier: b.rec, Clock: b.clock, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	_, err = svc.Request(ctx, governance.RequestInput{
+	svc, counted := overAcks(t, b, 0)
+	_, err := svc.Request(ctx, governance.RequestInput{
 		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "pair", Reason: "why"})
 	require.NoError(t, err)
 	var both sync.WaitGroup // each card is on its way until both are
@@ -100,6 +97,16 @@ func TestDispatcher_CardsSentSideBySideAreSavedTogether(t *testing.T) {
 	n, _, err := b.store.OutboxDepth(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+// overAcks is b's process over a store that counts the round trips that acknowledge tasks,
+// the first fails of them failing.
+func overAcks(t *testing.T, b *bed, fails int) (*governance.Service, *flakyAcks) {
+	counted := &flakyAcks{Store: b.store, fails: fails}
+	svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: counted,
+		Backends: []governance.Backend{mustBuiltin(t, b)}, Notifier: b.rec, Clock: b.clock, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	return svc, counted
 }
 
 // flakyAcks is a store that counts the round trips that acknowledge tasks, and whose
@@ -132,12 +139,8 @@ func (f *flakyAcks) AckWithCards(ctx context.Context, cards []governance.SentCar
 func TestDispatcher_AFailedAcknowledgementIsSentAgain(t *testing.T) {
 	b := newBed(t, governance.Schedule{})
 	ctx := context.Background()
-	flaky := &flakyAcks{Store: b.store, fails: 3}
-	svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: flaky,
-		Backends: []governance.Backend{mustBuiltin(t, b)}, Notifier: b.rec, Clock: b.clock,
-		Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	_, err = svc.Request(ctx, governance.RequestInput{
+	svc, flaky := overAcks(t, b, 3)
+	_, err := svc.Request(ctx, governance.RequestInput{
 		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "db", Reason: "why"})
 	require.NoError(t, err)
 	require.NoError(t, governance.NewDispatcher(svc, "one").Drain(ctx))
@@ -203,12 +206,9 @@ func (h *heldBackend) Submit(ctx context.Context, g governance.Grant) (governanc
 func TestDispatcher_APassDeliversWhatItsDeliveriesEnqueuedAndAcknowledgesOnce(t *testing.T) {
 	b := newBed(t, governance.Schedule{})
 	ctx := context.Background()
-	counted := &flakyAcks{Store: b.store}
-	svc, err := governance.NewService(governance.Config{Catalog: b.svc.Catalog(), Store: counted,
-		Backends: []governance.Backend{mustBuiltin(t, b)}, Notifier: b.rec, Clock: b.clock, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
+	svc, counted := overAcks(t, b, 0)
 	d := governance.NewDispatcher(svc, "one")
-	_, err = b.store.ClaimTasks(ctx, "one", 10, governance.ClaimWoken) // as a running dispatcher does once woken
+	_, err := b.store.ClaimTasks(ctx, "one", 10, governance.ClaimWoken) // as a running dispatcher does once woken
 	require.NoError(t, err)
 	id := b.request("db")
 	counted.calls = 0

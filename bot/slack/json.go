@@ -107,23 +107,15 @@ func appendBlock(b []byte, block slackapi.Block) ([]byte, error) {
 		}
 	case *slackapi.ContextBlock:
 		if x != nil && textsOnly(x.ContextElements.Elements) {
-			b = appendType(b, string(x.Type))
-			b = appendField(b, "block_id", x.BlockID)
-			b = append(b, `,"elements":`...)
-			b = appendArray(b, x.ContextElements.Elements, func(b []byte, e slackapi.MixedElement) []byte {
+			return appendElements(b, x.Type, x.BlockID, x.ContextElements.Elements, func(b []byte, e slackapi.MixedElement) []byte {
 				return appendText(b, e.(*slackapi.TextBlockObject))
-			})
-			return append(b, '}'), nil
+			}), nil
 		}
 	case *slackapi.ActionBlock:
 		if x != nil && x.Elements != nil && plainButtons(x.Elements.ElementSet) {
-			b = appendType(b, string(x.Type))
-			b = appendField(b, "block_id", x.BlockID)
-			b = append(b, `,"elements":`...)
-			b = appendArray(b, x.Elements.ElementSet, func(b []byte, e slackapi.BlockElement) []byte {
+			return appendElements(b, x.Type, x.BlockID, x.Elements.ElementSet, func(b []byte, e slackapi.BlockElement) []byte {
 				return appendButton(b, e.(*slackapi.ButtonBlockElement))
-			})
-			return append(b, '}'), nil
+			}), nil
 		}
 	case *slackapi.DividerBlock:
 		if x != nil {
@@ -150,6 +142,16 @@ func appendArray[T any](b []byte, items []T, each func([]byte, T) []byte) []byte
 		b = each(b, x)
 	}
 	return append(b, ']')
+}
+
+// appendElements appends a block that is its type, its block_id and its elements (a
+// context block, an actions block).
+func appendElements[T any](b []byte, typ slackapi.MessageBlockType, blockID string, elements []T, each func([]byte, T) []byte) []byte {
+	b = appendType(b, string(typ))
+	b = appendField(b, "block_id", blockID)
+	b = append(b, `,"elements":`...)
+	b = appendArray(b, elements, each)
+	return append(b, '}')
 }
 
 // appendType opens an object with its "type".
