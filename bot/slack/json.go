@@ -24,14 +24,9 @@ func (m Message) AppendJSON(b []byte) ([]byte, error) {
 		b = appendString(b, m.ResponseType)
 		b = append(b, ',')
 	}
-	b = append(b, `"text":`...)
-	b = appendString(b, m.Text)
-	if len(m.Blocks) > 0 {
-		var err error
-		b = append(b, `,"blocks":`...)
-		if b, err = appendBlocks(b, m.Blocks); err != nil {
-			return nil, err
-		}
+	b, err := appendTextAndBlocks(b, m.Text, m.Blocks)
+	if err != nil {
+		return nil, err
 	}
 	b = append(b, `,"replace_original":`...)
 	b = strconv.AppendBool(b, m.ReplaceOriginal)
@@ -48,16 +43,24 @@ func (m ChatMessage) AppendJSON(b []byte) ([]byte, error) {
 	b = appendString(b, m.Channel)
 	b = appendField(b, "ts", m.TS)
 	b = appendField(b, "thread_ts", m.ThreadTS)
-	b = append(b, `,"text":`...)
-	b = appendString(b, m.Text)
-	if len(m.Blocks) > 0 {
-		var err error
-		b = append(b, `,"blocks":`...)
-		if b, err = appendBlocks(b, m.Blocks); err != nil {
-			return nil, err
-		}
+	b = append(b, ',')
+	b, err := appendTextAndBlocks(b, m.Text, m.Blocks)
+	if err != nil {
+		return nil, err
 	}
 	return append(b, '}'), nil
+}
+
+// appendTextAndBlocks appends "text" and, unless there are none, "blocks": the two fields
+// every message has.
+func appendTextAndBlocks(b []byte, text string, blocks []slackapi.Block) ([]byte, error) {
+	b = append(b, `"text":`...)
+	b = appendString(b, text)
+	if len(blocks) == 0 {
+		return b, nil
+	}
+	b = append(b, `,"blocks":`...)
+	return appendBlocks(b, blocks)
 }
 
 // appendBlocks appends blocks as a JSON array.
