@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -46,15 +47,9 @@ type Command struct {
 const MaxReasonLength = 1000
 
 var (
-	spaces    = regexp.MustCompile(`\s+`)
-	becauseRe = regexp.MustCompile(`(?i)(?:^|\s)because(?:\s+|$)`)
-	forRe     = regexp.MustCompile(`(?i)\s+for\s+(\d.*)$`)
-	fromRe    = regexp.MustCompile(`(?i)\s+from\s+(\S+)$`)
-	idRe      = regexp.MustCompile(`(?i)^(?:ar-?)?(\d{1,12})$`)
+	spaces = regexp.MustCompile(`\s+`)
+	idRe   = regexp.MustCompile(`(?i)^(?:ar-?)?(\d{1,12})$`)
 )
-
-// forWhoRe is "for <someone>" at the end: a Slack mention (<@U123|bob>), @name, or an e-mail.
-var forWhoRe = regexp.MustCompile(`(?i)\s+for\s+(<@[^>\s]+>|@\S+|[^\s@<>]+@[^\s@<>]+)$`)
 
 // ParseCommand reads the text of a command: "request prod-db for 8h because incident 4711",
 // "status", "pending", "cancel AR-7", "help", or nothing (open the form).
@@ -106,9 +101,9 @@ func ParseCommand(text string) (Command, error) {
 
 func parseRequest(rest string) (Command, error) {
 	c := Command{Kind: CommandRequest}
-	if loc := becauseRe.FindStringIndex(rest); loc != nil {
-		c.Reason = strings.TrimSpace(rest[loc[1]:])
-		rest = strings.TrimSpace(rest[:loc[0]])
+	if at, after, ok := because(rest); ok {
+		c.Reason = strings.TrimSpace(rest[after:])
+		rest = strings.TrimSpace(rest[:at])
 		if c.Reason == "" {
 			return Command{}, problem(ErrJustificationRequired, "reason", "You wrote `because` but no reason after it; say why you need the access.")
 		}
@@ -116,18 +111,18 @@ func parseRequest(rest string) (Command, error) {
 	// Whom it is for ("for bob@example.com", "for @bob") and for how long ("for 8h", or
 	// spelled out, "for 2 hours"), in either order.
 	for range 2 {
-		if m := forWhoRe.FindStringSubmatchIndex(rest); m != nil && c.For == "" {
-			c.For = rest[m[2]:m[3]]
-			rest = strings.TrimSpace(rest[:m[0]])
+		if at, who, ok := forWhom(rest); ok && c.For == "" {
+			c.For = rest[who:]
+			rest = strings.TrimSpace(rest[:at])
 			continue
 		}
-		if m := lastMatch(forRe, rest); m != nil && c.Duration == 0 {
-			d, err := ParseDuration(rest[m[2]:m[3]])
+		if at, long, ok := forHowLong(rest); ok && c.Duration == 0 {
+			d, err := ParseDuration(rest[long:])
 			if err != nil {
 				return Command{}, err
 			}
 			c.Duration = d
-			rest = strings.TrimSpace(rest[:m[0]])
+			rest = strings.TrimSpace(rest[:at])
 		}
 	}
 	c.Item = oneSpaced(strings.TrimSpace(rest))
@@ -149,35 +144,152 @@ func oneSpaced(s string) string {
 	return spaces.ReplaceAllString(s, " ")
 }
 
-// lastMatch is re's rightmost match in s (each tried from a word boundary), or nil.
-func lastMatch(re *regexp.Regexp, s string) []int {
-	var last []int
-	for from := 0; from < len(s); {
-		m := re.FindStringSubmatchIndex(s[from:])
-		if m == nil {
-			break
+// The words of a command are read by hand, not by regular expressions: a command is parsed
+// for every request, and these few scans cost a tenth of the expressions they replace.
+// White space between words is ASCII's (\s in Go's regexp: tab, newline, form feed,
+// carriage return, space); a keyword matches as strings.EqualFold does ("BECAUSE", and
+// "becauſe" with the long s).
+
+// because finds the first "because" that starts the text or follows white space and ends
+// it or is followed by white space: the text before is rest[:at], the reason rest[after:].
+func because(rest string) (at, after int, ok bool) {
+	for i := 0; i < len(rest); i++ {
+		if i > 0 && !isSpace(rest[i-1]) {
+			continue
 		}
-		for i := range m {
-			if m[i] >= 0 {
-				m[i] += from
-			}
+		n, ok := keyword(rest[i:], "because")
+		if !ok || (i+n < len(rest) && !isSpace(rest[i+n])) {
+			continue
 		}
-		last = m
-		from = m[0] + 1
+		return max(i-1, 0), i + n, true
 	}
-	return last
+	return 0, 0, false
 }
+
+// forWhom finds "for <someone>" ending the text: white space, "for", white space, and a
+// last word that is a Slack mention (<@U123|bob>), @name, or name@domain. The text before
+// is rest[:at], the someone rest[who:].
+func forWhom(rest string) (at, who int, ok bool) {
+	who = len(rest)
+	for who > 0 && !isSpace(rest[who-1]) {
+		who--
+	}
+	if !someone(rest[who:]) {
+		return 0, 0, false
+	}
+	at, ok = wordBefore(rest, who, "for")
+	return at, who, ok
+}
+
+// someone is a mention (<@U123>, <@U123|bob>), @name, or an address with one @ and no
+// angle brackets, all without white space (the caller's word).
+func someone(w string) bool {
+	switch {
+	case strings.HasPrefix(w, "<@"):
+		return len(w) > 3 && w[len(w)-1] == '>' && !strings.ContainsRune(w[2:len(w)-1], '>')
+	case strings.HasPrefix(w, "@"):
+		return len(w) > 1
+	}
+	local, domain, found := strings.Cut(w, "@")
+	return found && local != "" && domain != "" && !strings.ContainsAny(local, "<>") && !strings.ContainsAny(domain, "@<>")
+}
+
+// forHowLong finds the last "for <duration>": white space, "for", white space, and a digit
+// that starts the rest of the text, on its last line. The text before is rest[:at], the
+// duration rest[long:].
+func forHowLong(rest string) (at, long int, ok bool) {
+	last := strings.LastIndexByte(rest, '\n') + 1
+	for i := len(rest) - 1; i >= max(last, 1); i-- {
+		if !isDigit(rest[i]) || !isSpace(rest[i-1]) {
+			continue
+		}
+		if at, ok := wordBefore(rest, i, "for"); ok {
+			return at, i, true
+		}
+	}
+	return 0, 0, false
+}
+
+// fromWhom finds "from <holder>" ending the text: white space, "from", white space, and a
+// last word. The text before is rest[:at], the holder rest[who:].
+func fromWhom(rest string) (at, who int, ok bool) {
+	who = len(rest)
+	for who > 0 && !isSpace(rest[who-1]) {
+		who--
+	}
+	if who == len(rest) {
+		return 0, 0, false
+	}
+	at, ok = wordBefore(rest, who, "from")
+	return at, who, ok
+}
+
+// wordBefore reports whether the white space that ends at end (at least one character)
+// follows word, itself after white space; at is where that white space starts.
+func wordBefore(rest string, end int, word string) (at int, ok bool) {
+	s := end
+	for s > 0 && isSpace(rest[s-1]) {
+		s--
+	}
+	if s == end {
+		return 0, false
+	}
+	w := s
+	for w > 0 && !isSpace(rest[w-1]) {
+		w--
+	}
+	if w == 0 || !strings.EqualFold(rest[w:s], word) {
+		return 0, false
+	}
+	for w > 0 && isSpace(rest[w-1]) {
+		w--
+	}
+	return w, true
+}
+
+// keyword reports whether s starts with word as strings.EqualFold compares, and how many
+// bytes of s it takes.
+func keyword(s, word string) (int, bool) {
+	n := 0
+	for _, want := range word {
+		if n >= len(s) {
+			return 0, false
+		}
+		r, size := utf8.DecodeRuneInString(s[n:])
+		if !sameLetter(r, want) {
+			return 0, false
+		}
+		n += size
+	}
+	return n, true
+}
+
+// sameLetter is r == want up to case, by Unicode's simple folding (as strings.EqualFold).
+func sameLetter(r, want rune) bool {
+	for f := want; ; {
+		if f == r {
+			return true
+		}
+		if f = unicode.SimpleFold(f); f == want {
+			return false
+		}
+	}
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\f' || b == '\r' }
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 // parseExtend reads "AR-7" or "AR-7 for 4h".
 func parseExtend(rest string) (Command, error) {
 	c := Command{Kind: CommandExtend}
-	if m := lastMatch(forRe, rest); m != nil {
-		d, err := ParseDuration(rest[m[2]:m[3]])
+	if at, long, ok := forHowLong(rest); ok {
+		d, err := ParseDuration(rest[long:])
 		if err != nil {
 			return Command{}, err
 		}
 		c.Duration = d
-		rest = rest[:m[0]]
+		rest = rest[:at]
 	}
 	if strings.TrimSpace(rest) == "" {
 		return Command{}, problem(ErrBadCommand, "", "Say which access to extend: `extend AR-7`, or `extend AR-7 for 4h` (`status` lists your requests).")
@@ -192,9 +304,9 @@ func parseExtend(rest string) (Command, error) {
 
 func parseRevoke(rest string) (Command, error) {
 	c := Command{Kind: CommandRevoke}
-	if m := fromRe.FindStringSubmatchIndex(rest); m != nil {
-		c.Holder = rest[m[2]:m[3]]
-		rest = strings.TrimSpace(rest[:m[0]])
+	if at, who, ok := fromWhom(rest); ok {
+		c.Holder = rest[who:]
+		rest = strings.TrimSpace(rest[:at])
 	}
 	c.Item = oneSpaced(strings.TrimSpace(rest))
 	if c.Item == "" {

@@ -2,6 +2,7 @@ package governance
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,74 @@ func FuzzParseApprover(f *testing.F) {
 func TestOneSpaced_IsTheExpressionsReplacement(t *testing.T) {
 	for _, s := range []string{"", "vpn", "office vpn", "office  vpn", "a\tb", "a \n\r\f b", "a\vb", "a\u00a0b", " x "} {
 		assert.Equal(t, spaces.ReplaceAllString(s, " "), oneSpaced(s), "%q", s)
+	}
+}
+
+// The regular expressions the command's words were once read with: the hand-written scans
+// must find what they found.
+var (
+	refBecause = regexp.MustCompile(`(?i)(?:^|\s)because(?:\s+|$)`)
+	refFor     = regexp.MustCompile(`(?i)\s+for\s+(\d.*)$`)
+	refFrom    = regexp.MustCompile(`(?i)\s+from\s+(\S+)$`)
+	refForWho  = regexp.MustCompile(`(?i)\s+for\s+(<@[^>\s]+>|@\S+|[^\s@<>]+@[^\s@<>]+)$`)
+)
+
+// refLast is re's rightmost match in s (each tried from the previous one's start + 1).
+func refLast(re *regexp.Regexp, s string) []int {
+	var last []int
+	for from := 0; from < len(s); {
+		m := re.FindStringSubmatchIndex(s[from:])
+		if m == nil {
+			break
+		}
+		for i := range m {
+			m[i] += from
+		}
+		last = m
+		from = m[0] + 1
+	}
+	return last
+}
+
+// sameScan compares a scan's answer with a regular expression's match m: both found or
+// both not, the same text before (white space trimmed) and the same rest.
+func sameScan(t *testing.T, what, s string, m []int, at, rest int, ok bool, group bool) {
+	t.Helper()
+	if ok != (m != nil) {
+		t.Fatalf("%s(%q): found %v, the expression %v", what, s, ok, m != nil)
+	}
+	if !ok {
+		return
+	}
+	wantRest := s[m[1]:]
+	if group {
+		wantRest = s[m[2]:m[3]]
+	}
+	if strings.TrimSpace(s[:at]) != strings.TrimSpace(s[:m[0]]) || strings.TrimSpace(s[rest:]) != strings.TrimSpace(wantRest) {
+		t.Fatalf("%s(%q): %q | %q, the expression %q | %q", what, s, s[:at], s[rest:], s[:m[0]], wantRest)
+	}
+}
+
+func FuzzCommandWords(f *testing.F) {
+	for _, s := range []string{"prod-db for 8h because x", "a for 1d2h3m because because for 2h", "x BECAUSE y", "x becauſe y",
+		"because", " because", "because\tx", "AR-7 from bob@example.com", "from from from", "vpn for bob@example.com for 8h",
+		"vpn for <@U1|bob>", "vpn for @bob", "vpn FOR\n8h", "vpn for 8h\nmore", "x for <@>", "x for a@b@c", "x\u00a0for 8h", "for 8h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		at, after, ok := because(s)
+		sameScan(t, "because", s, refBecause.FindStringIndex(s), at, after, ok, false)
+		at, who, ok := forWhom(s)
+		sameScan(t, "forWhom", s, refForWho.FindStringSubmatchIndex(s), at, who, ok, true)
+		at, long, ok := forHowLong(s)
+		sameScan(t, "forHowLong", s, refLast(refFor, s), at, long, ok, true)
+		at, who, ok = fromWhom(s)
+		sameScan(t, "fromWhom", s, refFrom.FindStringSubmatchIndex(s), at, who, ok, true)
+	})
+}
+
+func BenchmarkParseCommand(b *testing.B) {
+	for b.Loop() {
+		_, _ = ParseCommand("request vpn-7 for 2h because load test")
 	}
 }

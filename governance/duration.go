@@ -75,18 +75,19 @@ func FormatDuration(d time.Duration) string {
 	if d <= 0 {
 		return "no end"
 	}
-	var b strings.Builder
-	for _, u := range []struct {
+	var buf [24]byte // the longest, "106751d23h47m", fits
+	b := buf[:0]
+	for _, u := range [...]struct {
 		size time.Duration
-		name string
-	}{{Day, "d"}, {time.Hour, "h"}, {time.Minute, "m"}} {
+		name byte
+	}{{Day, 'd'}, {time.Hour, 'h'}, {time.Minute, 'm'}} {
 		if n := d / u.size; n > 0 {
-			fmt.Fprintf(&b, "%d%s", n, u.name)
+			b = append(strconv.AppendInt(b, int64(n), 10), u.name)
 			d -= n * u.size
 		}
 	}
-	if b.Len() == 0 {
+	if len(b) == 0 {
 		return "under a minute"
 	}
-	return b.String()
+	return string(b)
 }
