@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/mail"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -19,7 +18,7 @@ import (
 
 // command is POST /slack/commands: a verified form, answered with HTTP 200 and the
 // ephemeral message slashCommand returns.
-func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form url.Values) {
+func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form form) {
 	if form.Get("ssl_check") == "1" {
 		return
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -19,7 +18,7 @@ import (
 
 // interaction is POST /slack/interactions: a verified form whose payload field is the
 // interaction, answered with HTTP 200 and what interact returns (an empty body for none).
-func (s *slackHandler) interaction(w http.ResponseWriter, r *http.Request, form url.Values) {
+func (s *slackHandler) interaction(w http.ResponseWriter, r *http.Request, form form) {
 	raw := form.Get("payload")
 	if raw == "" {
 		s.refuse(w, r, http.StatusBadRequest, errors.New("no payload field"))

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"sync"
 	"time"
 
 	slackbot "github.com/accessbot/accessbot/bot/slack"
@@ -34,10 +34,10 @@ type slackHandler struct {
 
 // verified checks size and signature, then hands the parsed form on. Refusals are logged
 // with the reason and the peer, never with the body or the secret.
-func (s *slackHandler) verified(next func(http.ResponseWriter, *http.Request, url.Values)) http.Handler {
+func (s *slackHandler) verified(next func(http.ResponseWriter, *http.Request, form)) http.Handler {
 	return s.verifiedBody(s.cfg.MaxBody, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		// The form comes from the bytes that were verified; r.Body is spent.
-		form, err := url.ParseQuery(string(body))
+		form, err := parseForm(body)
 		if err != nil {
 			s.refuse(w, r, http.StatusBadRequest, err)
 			return
@@ -72,13 +72,28 @@ func (s *slackHandler) refuse(w http.ResponseWriter, r *http.Request, status int
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	if a, ok := v.(jsonAppender); ok { // a message, written without reflection
-		if b, err := a.AppendJSON(make([]byte, 0, 2048)); err == nil {
-			_, _ = w.Write(append(b, '\n'))
+		buf := answers.Get().(*[]byte)
+		b, err := a.AppendJSON((*buf)[:0])
+		if err == nil {
+			b = append(b, '\n')
+			_, _ = w.Write(b)
+		}
+		if cap(b) <= maxPooledAnswer { // grown, if it had to, for the next answer
+			*buf = b[:0]
+		}
+		answers.Put(buf)
+		if err == nil {
 			return
 		}
 	}
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// answers are the buffers answers are written in: Write copies, so each serves again,
+// unless an unusually long answer made it larger than maxPooledAnswer.
+var answers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+const maxPooledAnswer = 64 << 10
 
 // jsonAppender writes itself as JSON, as encoding/json would (slackbot.Message).
 type jsonAppender interface {
