@@ -69,7 +69,7 @@ func whenTheyDecide(r *governance.Request) string {
 func duration(r *governance.Request) string { return governance.FormatDuration(r.Duration) }
 
 // quote is someone's reason, set apart, or "none given".
-func quote(s string, n int) Span {
+func quote(s string, n int32) Span {
 	if strings.TrimSpace(s) == "" {
 		return emph("none given")
 	}
