@@ -245,6 +245,9 @@ func para(icon Icon, parts ...any) Paragraph { return Paragraph{Icon: icon, Text
 
 func user(s string, limit int32) Span { return Span{Kind: User, Text: s, Limit: limit} }
 
+// words is accessbot's own words as a span, for a Text written as a literal.
+func words(s string) Span { return Span{Kind: Words, Text: s} }
+
 func strong(s string) Span { return Span{Kind: Words, Style: Strong, Text: s} }
 
 func emph(s string) Span { return Span{Kind: Words, Style: Emph, Text: s} }
