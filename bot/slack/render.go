@@ -240,7 +240,7 @@ func Blocks(m voice.Message) (blocks []slackapi.Block, fallback string) {
 
 // head is a message's blocks without its rows.
 func head(m voice.Message) []slackapi.Block {
-	var blocks []slackapi.Block
+	blocks := make([]slackapi.Block, 0, len(m.Lead)+len(m.Body)+4) // and a title, fields, buttons, context
 	for _, p := range m.Lead {
 		blocks = append(blocks, section(paragraph(p)))
 	}
@@ -248,9 +248,9 @@ func head(m voice.Message) []slackapi.Block {
 		blocks = append(blocks, slackapi.NewHeaderBlock(plain(m.Title, maxHeader)))
 	}
 	if len(m.Fields) > 0 {
-		var fields []*slackapi.TextBlockObject
-		for _, f := range m.Fields[:min(len(m.Fields), maxFields)] {
-			fields = append(fields, mrkdwn("*"+Escape(f.Label)+"*\n"+Mrkdwn(f.Value), maxFieldText))
+		fields := make([]*slackapi.TextBlockObject, 0, min(len(m.Fields), maxFields))
+		for _, f := range m.Fields[:cap(fields)] {
+			fields = append(fields, mrkdwn(fieldText(f), maxFieldText))
 		}
 		blocks = append(blocks, slackapi.NewSectionBlock(nil, fields, nil))
 	}
@@ -264,6 +264,17 @@ func head(m voice.Message) []slackapi.Block {
 		blocks = append(blocks, note(Mrkdwn(m.Context)))
 	}
 	return blocks
+}
+
+// fieldText is a field as mrkdwn: its label in bold, its value on the next line.
+func fieldText(f voice.Field) string {
+	var b strings.Builder
+	b.Grow(len(f.Label) + len("**\n") + f.Value.SizeHint())
+	b.WriteByte('*')
+	b.WriteString(Escape(f.Label))
+	b.WriteString("*\n")
+	markup().WriteText(&b, f.Value)
+	return b.String()
 }
 
 // packed draws text-only rows together, as many to a section as fit.

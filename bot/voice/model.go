@@ -9,6 +9,7 @@ package voice
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/accessbot/accessbot/governance"
 )
@@ -266,8 +267,8 @@ func (s Span) Shown() string { return cut(s.Text, int(s.Limit)) }
 
 // cut cuts s to at most n characters (n <= 0: no limit), the cut marked with "…".
 func cut(s string, n int) string {
-	if r := []rune(s); n > 0 && len(r) > n {
-		return string(r[:n-1]) + "…"
+	if n <= 0 || utf8.RuneCountInString(s) <= n {
+		return s // most text: counted, not converted
 	}
-	return s
+	return string([]rune(s)[:n-1]) + "…"
 }
