@@ -69,6 +69,20 @@ func BenchmarkDrawCard(b *testing.B) {
 	}
 }
 
+// BenchmarkDrawAnswer measures drawing the answer to a slash command that made a
+// request: the voice model and the ephemeral message's JSON.
+func BenchmarkDrawAnswer(b *testing.B) {
+	r := pendingRequest()
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for range b.N {
+		var err error
+		if buf, err = Reply(voice.RequestCreated(r)).AppendJSON(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkDirectoryHit measures finding a person this process has just looked up (the
 // in-process cache's hit), by user id as a command's actor and by e-mail as a card's
 // recipient.

@@ -84,8 +84,14 @@ func (mk Markup) writeQuote(b *strings.Builder, text string) {
 
 // Paragraph renders a paragraph: its icon, if any, then its text.
 func (mk Markup) Paragraph(p Paragraph) string {
-	if icon := mk.Icon(p.Icon); icon != "" {
-		return icon + " " + mk.Write(p.Text)
+	icon := mk.Icon(p.Icon)
+	if icon == "" {
+		return mk.Write(p.Text)
 	}
-	return mk.Write(p.Text)
+	var b strings.Builder
+	b.Grow(len(icon) + len(" ") + p.Text.SizeHint())
+	b.WriteString(icon)
+	b.WriteByte(' ')
+	mk.WriteText(&b, p.Text)
+	return b.String()
 }
