@@ -79,8 +79,8 @@ func escapeN(s string, n int) string {
 var broadcasts = []string{"here", "channel", "everyone"}
 
 // neutraliseMentions puts a zero-width space after the @ of a bare @here, @channel or
-// @everyone (any case), where it stands as a word of its own.
-// Text without one (an e-mail address, say) is given back as it is, without a copy.
+// @everyone (any case), where it stands as a word of its own. Text without one (an e-mail
+// address, say) is given back as it is, without a copy.
 func neutraliseMentions(s string) string {
 	if !strings.Contains(s, "@") {
 		return s

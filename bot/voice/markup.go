@@ -71,9 +71,9 @@ func (mk Markup) WriteText(b *strings.Builder, t Text) {
 // with the platform's Quote.
 func (mk Markup) writeQuote(b *strings.Builder, text string) {
 	for {
-		line, rest, more := strings.Cut(text, "\n")
+		first, rest, more := strings.Cut(text, "\n")
 		b.WriteString(mk.Quote)
-		b.WriteString(line)
+		b.WriteString(first)
 		if !more {
 			return
 		}
