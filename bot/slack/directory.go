@@ -48,20 +48,30 @@ type Directory struct {
 // Slack reaches every replica within CacheTTL + nearTTL.
 const nearTTL = time.Minute
 
-// nearCache is a small in-process cache of chat users by key ("id:…", "email:…"); each hit
+// nearCache is a small in-process cache of chat users by id and by e-mail; each hit
 // saves a Redis round trip on a command or a delivery. It forgets everything when full.
 type nearCache struct {
 	mu  sync.Mutex
-	m   map[string]nearEntry
+	m   map[nearKey]nearEntry
 	max int
 }
+
+// nearKey is what nearCache keeps a user under: their user id, or their e-mail address.
+type nearKey struct {
+	email bool
+	s     string
+}
+
+func idKey(id string) nearKey { return nearKey{s: id} }
+
+func emailKey(email string) nearKey { return nearKey{email: true, s: email} }
 
 type nearEntry struct {
 	u  governance.ChatUser
 	at time.Time
 }
 
-func (c *nearCache) get(key string) (governance.ChatUser, bool) {
+func (c *nearCache) get(key nearKey) (governance.ChatUser, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
@@ -78,8 +88,8 @@ func (c *nearCache) put(u governance.ChatUser) {
 		clear(c.m)
 	}
 	now := time.Now()
-	c.m["id:"+u.ID] = nearEntry{u, now}
-	c.m["email:"+u.Email] = nearEntry{u, now}
+	c.m[idKey(u.ID)] = nearEntry{u, now}
+	c.m[emailKey(u.Email)] = nearEntry{u, now}
 }
 
 // DirectoryOption tunes a Directory.
@@ -105,7 +115,7 @@ func WithGuests(g Guests) DirectoryOption {
 // NewDirectory looks people up in Slack (users.info, users.lookupByEmail), caching what
 // it learns in cache for CacheTTL.
 func NewDirectory(api API, cache UserCache, opts ...DirectoryOption) *Directory {
-	d := &Directory{api: api, cache: cache, near: &nearCache{m: map[string]nearEntry{}, max: 20000}, log: slog.Default(),
+	d := &Directory{api: api, cache: cache, near: &nearCache{m: map[nearKey]nearEntry{}, max: 20000}, log: slog.Default(),
 		guests: GuestsRequest}
 	for _, o := range opts {
 		o(d)
@@ -206,9 +216,7 @@ func (d *Directory) user(ctx context.Context, userID string, acting bool) (gover
 	if err != nil {
 		return governance.ChatUser{}, err
 	}
-	if u, ok := d.cached(ctx, ws, "id:"+userID, func() (governance.ChatUser, bool, error) {
-		return d.cache.ChatUser(ctx, Platform, userID)
-	}, "user", userID); ok {
+	if u, ok := d.cached(ctx, ws, idKey(userID), d.cache.ChatUser); ok {
 		return u, nil
 	}
 	info, err := d.api.GetUserInfoContext(ctx, userID)
@@ -276,7 +284,7 @@ func (d *Directory) ignoresHome(email string, now time.Time) bool {
 	d.wsMu.Lock()
 	ws := d.ws
 	d.wsMu.Unlock()
-	u, ok := d.near.get("email:" + strings.ToLower(strings.TrimSpace(email)))
+	u, ok := d.near.get(emailKey(strings.ToLower(strings.TrimSpace(email))))
 	return ok && !ws.IsZero() && ws.Includes(u.Org) && (u.HomeSeen.IsZero() || now.Sub(u.HomeSeen) >= HomeWatch)
 }
 
@@ -314,9 +322,7 @@ func (d *Directory) byEmail(ctx context.Context, email string) (governance.ChatU
 	if err != nil {
 		return governance.ChatUser{}, err
 	}
-	if u, ok := d.cached(ctx, ws, "email:"+email, func() (governance.ChatUser, bool, error) {
-		return d.cache.ChatUserByEmail(ctx, Platform, email)
-	}, "email", email); ok {
+	if u, ok := d.cached(ctx, ws, emailKey(email), d.cache.ChatUserByEmail); ok {
 		return u, nil
 	}
 	info, err := d.api.GetUserByEmailContext(ctx, email)
@@ -336,18 +342,31 @@ func (d *Directory) byEmail(ctx context.Context, email string) (governance.ChatU
 	return u, nil
 }
 
+// readCache is how the shared cache is read by id or by e-mail (UserCache.ChatUser,
+// UserCache.ChatUserByEmail).
+type readCache func(ctx context.Context, platform, key string) (governance.ChatUser, bool, error)
+
 // cached is the user this process keeps under key, or else the one read from the shared
 // cache, when they belong to a workspace in ws; ok is false when Slack must be asked. A
 // record from before workspaces were checked (no Org), or of a workspace no longer served,
-// is asked about again; a failed read only costs that lookup, and is logged with who.
-func (d *Directory) cached(ctx context.Context, ws Workspaces, key string, read func() (governance.ChatUser, bool, error),
-	who ...any) (governance.ChatUser, bool) {
+// is asked about again.
+func (d *Directory) cached(ctx context.Context, ws Workspaces, key nearKey, read readCache) (governance.ChatUser, bool) {
 	if u, ok := d.near.get(key); ok && ws.Includes(u.Org) {
-		return u, true
+		return u, true // a person who acts again: nothing allocated, nothing asked
 	}
-	u, ok, err := read()
+	return d.shared(ctx, ws, key, read)
+}
+
+// shared is the user read from the shared cache under key, as cached says; a failed read
+// only costs that lookup, and is logged with whom it was about.
+func (d *Directory) shared(ctx context.Context, ws Workspaces, key nearKey, read readCache) (governance.ChatUser, bool) {
+	u, ok, err := read(ctx, Platform, key.s)
 	if err != nil {
-		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", append(who, "err", err)...)
+		who := "user"
+		if key.email {
+			who = "email"
+		}
+		d.log.WarnContext(ctx, "slack user cache read failed; asking Slack", who, key.s, "err", err)
 		return governance.ChatUser{}, false
 	}
 	if !ok || !ws.Includes(u.Org) {

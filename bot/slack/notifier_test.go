@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -426,4 +427,55 @@ func TestNotifier_CardUpdatesAreRetriedOrGivenUpAsPostsAre(t *testing.T) {
 			require.NoError(t, n.UpdateApprovalCard(ctx, ref, pendingRequest()), "the next try goes through")
 		})
 	}
+}
+
+// A person who acts again, or gets another card, is found in the process without a
+// round trip or an allocation; a person found by e-mail is not found by an id that
+// happens to be spelt the same.
+func TestDirectory_APersonKeptInTheProcessIsFoundWithoutAllocating(t *testing.T) {
+	fake := slackfake.Start(t, members...)
+	dir := NewDirectory(NewClient("xoxb-test", fake.APIURL(), nil), newMemCache(), WithDirectoryLogger(quiet))
+	ctx := context.Background()
+	_, err := dir.Actor(ctx, "UBOB")
+	require.NoError(t, err)
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		_, _ = dir.Actor(ctx, "UBOB")
+		_, _ = dir.UserID(ctx, "bob@example.com")
+	}))
+	_, ok := dir.near.get(idKey("bob@example.com"))
+	assert.False(t, ok, "an e-mail address is not an id")
+	u, ok := dir.near.get(emailKey("bob@example.com"))
+	assert.True(t, ok)
+	assert.Equal(t, "UBOB", u.ID)
+}
+
+// failingCache is a shared cache that cannot be read.
+type failingCache struct{ *memCache }
+
+func (failingCache) ChatUser(context.Context, string, string) (governance.ChatUser, bool, error) {
+	return governance.ChatUser{}, false, errors.New("redis: connection refused")
+}
+
+func (failingCache) ChatUserByEmail(context.Context, string, string) (governance.ChatUser, bool, error) {
+	return governance.ChatUser{}, false, errors.New("redis: connection refused")
+}
+
+// A shared cache that cannot be read costs a lookup in Slack, logged with whom it was about.
+func TestDirectory_AFailedCacheReadAsksSlackAndSaysForWhom(t *testing.T) {
+	fake := slackfake.Start(t, members...)
+	var logged strings.Builder
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	ctx := context.Background()
+	dir := NewDirectory(NewClient("xoxb-test", fake.APIURL(), nil), failingCache{newMemCache()}, WithDirectoryLogger(log))
+	p, err := dir.Person(ctx, "UBOB")
+	require.NoError(t, err)
+	assert.Equal(t, "bob@example.com", p.Email)
+	fresh := NewDirectory(NewClient("xoxb-test", fake.APIURL(), nil), failingCache{newMemCache()}, WithDirectoryLogger(log))
+	id, err := fresh.UserID(ctx, "carol@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, "UCAROL", id)
+	assert.Len(t, fake.Calls("users.info"), 1)
+	assert.Len(t, fake.Calls("users.lookupByEmail"), 1)
+	assert.Contains(t, logged.String(), `msg="slack user cache read failed; asking Slack" user=UBOB err="redis: connection refused"`)
+	assert.Contains(t, logged.String(), `msg="slack user cache read failed; asking Slack" email=carol@example.com err="redis: connection refused"`)
 }

@@ -1,8 +1,8 @@
 package slack
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -79,26 +79,42 @@ func escapeN(s string, n int) string {
 var broadcasts = []string{"here", "channel", "everyone"}
 
 // neutraliseMentions puts a zero-width space after the @ of a bare @here, @channel or
-// @everyone (any case), where it stands as a word of its own.
+// @everyone (any case), where it stands as a word of its own. Text without one (an e-mail
+// address, say) is given back as it is, without a copy.
 func neutraliseMentions(s string) string {
 	if !strings.Contains(s, "@") {
 		return s
 	}
 	var b strings.Builder
+	done := 0 // s[:done] is written to b
 	for i := 0; i < len(s); i++ {
-		b.WriteByte(s[i])
-		if s[i] != '@' || (i > 0 && isWordByte(s[i-1])) {
+		if s[i] != '@' || !isBroadcast(s, i) {
 			continue
 		}
-		for _, w := range broadcasts {
-			end := i + 1 + len(w)
-			if end <= len(s) && strings.EqualFold(s[i+1:end], w) && (end == len(s) || !isWordByte(s[end])) {
-				b.WriteString("\u200b")
-				break
-			}
+		b.Grow(len(s) + len("\u200b"))
+		b.WriteString(s[done : i+1])
+		b.WriteString("\u200b")
+		done = i + 1
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// isBroadcast reports whether the @ at s[at] starts a bare @here, @channel or @everyone.
+func isBroadcast(s string, at int) bool {
+	if at > 0 && isWordByte(s[at-1]) {
+		return false
+	}
+	for _, w := range broadcasts {
+		end := at + 1 + len(w)
+		if end <= len(s) && strings.EqualFold(s[at+1:end], w) && (end == len(s) || !isWordByte(s[end])) {
+			return true
 		}
 	}
-	return b.String()
+	return false
 }
 
 // isWordByte reports whether c belongs to a word, so that the @ of an e-mail address
@@ -114,8 +130,7 @@ func cutMrkdwn(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	out := string(r[:n-1])
+	out := firstChars(s, n-1)
 	if lt := strings.LastIndexByte(out, '<'); lt > strings.LastIndexByte(out, '>') {
 		out = out[:lt]
 	}
@@ -130,13 +145,35 @@ func cutPlain(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return string([]rune(s)[:n-1]) + "…"
+	return firstChars(s, n-1) + "…"
+}
+
+// firstChars is the first n characters of s, as string([]rune(s)[:n]) makes them (each
+// byte of invalid UTF-8 a U+FFFD), without converting the whole of s.
+func firstChars(s string, n int) string {
+	end := len(s)
+	for i := range s {
+		if n == 0 {
+			end = i
+			break
+		}
+		n--
+	}
+	if !utf8.ValidString(s[:end]) {
+		return string([]rune(s[:end]))
+	}
+	return s[:end]
 }
 
 // Date renders t so that each reader sees it in their own time zone, with a UTC fallback
 // where Slack cannot format it.
 func Date(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+	b := make([]byte, 0, 80) // on the stack: only the string made of it is allocated
+	b = append(b, "<!date^"...)
+	b = strconv.AppendInt(b, t.Unix(), 10)
+	b = append(b, "^{date_short_pretty} at {time}|"...)
+	b = t.UTC().AppendFormat(b, "2006-01-02 15:04 UTC")
+	return string(append(b, '>'))
 }
 
 func mrkdwn(s string, limit int) *slackapi.TextBlockObject {
@@ -203,7 +240,7 @@ func Blocks(m voice.Message) (blocks []slackapi.Block, fallback string) {
 
 // head is a message's blocks without its rows.
 func head(m voice.Message) []slackapi.Block {
-	var blocks []slackapi.Block
+	blocks := make([]slackapi.Block, 0, len(m.Lead)+len(m.Body)+4) // and a title, fields, buttons, context
 	for _, p := range m.Lead {
 		blocks = append(blocks, section(paragraph(p)))
 	}
@@ -211,9 +248,9 @@ func head(m voice.Message) []slackapi.Block {
 		blocks = append(blocks, slackapi.NewHeaderBlock(plain(m.Title, maxHeader)))
 	}
 	if len(m.Fields) > 0 {
-		var fields []*slackapi.TextBlockObject
-		for _, f := range m.Fields[:min(len(m.Fields), maxFields)] {
-			fields = append(fields, mrkdwn("*"+Escape(f.Label)+"*\n"+Mrkdwn(f.Value), maxFieldText))
+		fields := make([]*slackapi.TextBlockObject, 0, min(len(m.Fields), maxFields))
+		for _, f := range m.Fields[:cap(fields)] {
+			fields = append(fields, mrkdwn(fieldText(f), maxFieldText))
 		}
 		blocks = append(blocks, slackapi.NewSectionBlock(nil, fields, nil))
 	}
@@ -227,6 +264,17 @@ func head(m voice.Message) []slackapi.Block {
 		blocks = append(blocks, note(Mrkdwn(m.Context)))
 	}
 	return blocks
+}
+
+// fieldText is a field as mrkdwn: its label in bold, its value on the next line.
+func fieldText(f voice.Field) string {
+	var b strings.Builder
+	b.Grow(len(f.Label) + len("**\n") + f.Value.SizeHint())
+	b.WriteByte('*')
+	b.WriteString(Escape(f.Label))
+	b.WriteString("*\n")
+	markup().WriteText(&b, f.Value)
+	return b.String()
 }
 
 // packed draws text-only rows together, as many to a section as fit.
@@ -288,7 +336,7 @@ func buttons(bs []voice.Button) slackapi.Block {
 	}
 	// A new block id per version, as Slack asks of updated messages.
 	r := bs[0].Request
-	return slackapi.NewActionBlock(fmt.Sprintf("%s:%s:%d", kind, r.ID, r.Version), elems...)
+	return slackapi.NewActionBlock(kind+":"+r.ID+":"+strconv.FormatInt(r.Version, 10), elems...)
 }
 
 // Message is a message body for an HTTP answer or a response_url: ephemeral unless said

@@ -18,30 +18,27 @@ type Markup struct {
 	Quote, Strong, Emph, Code string
 }
 
+// SizeHint is about how many bytes t takes when written, so that a builder rarely grows.
+func (t Text) SizeHint() int {
+	n := 0
+	for i := range t {
+		n += len(t[i].Text) + len(t[i].URL) + 8 // and marks, or an escape
+	}
+	return n
+}
+
 // Write renders a line of text.
 func (mk Markup) Write(t Text) string {
 	var b strings.Builder
-	n := 0 // about what the line takes, so that the builder rarely grows
-	for i := range t {
-		n += len(t[i].Text) + len(t[i].URL) + 8
-	}
-	b.Grow(n)
+	mk.WriteText(&b, t)
+	return b.String()
+}
+
+// WriteText renders a line of text into b: Write, for a renderer that puts more around
+// the line, without a string of its own.
+func (mk Markup) WriteText(b *strings.Builder, t Text) {
+	b.Grow(t.SizeHint())
 	for _, s := range t {
-		var piece string
-		switch s.Kind {
-		case Date:
-			piece = mk.Date(s.At)
-		case Command:
-			piece = mk.Command(mk.User(s.Shown()))
-		case Quote:
-			piece = mk.Quote + strings.ReplaceAll(mk.User(s.Shown()), "\n", "\n"+mk.Quote)
-		case Words:
-			piece = mk.Words(s.Text)
-		case Link:
-			piece = mk.Link(s.URL, mk.Words(s.Text))
-		default:
-			piece = mk.User(s.Shown())
-		}
 		mark := ""
 		switch s.Style {
 		case Strong:
@@ -52,16 +49,49 @@ func (mk Markup) Write(t Text) string {
 			mark = mk.Code
 		}
 		b.WriteString(mark)
-		b.WriteString(piece)
+		switch s.Kind {
+		case Date:
+			b.WriteString(mk.Date(s.At))
+		case Command:
+			b.WriteString(mk.Command(mk.User(s.Shown())))
+		case Quote:
+			mk.writeQuote(b, mk.User(s.Shown()))
+		case Words:
+			b.WriteString(mk.Words(s.Text))
+		case Link:
+			b.WriteString(mk.Link(s.URL, mk.Words(s.Text)))
+		default:
+			b.WriteString(mk.User(s.Shown()))
+		}
 		b.WriteString(mark)
 	}
-	return b.String()
+}
+
+// writeQuote writes text (escaped already) as a quotation: each of its lines started
+// with the platform's Quote.
+func (mk Markup) writeQuote(b *strings.Builder, text string) {
+	for {
+		first, rest, more := strings.Cut(text, "\n")
+		b.WriteString(mk.Quote)
+		b.WriteString(first)
+		if !more {
+			return
+		}
+		b.WriteByte('\n')
+		text = rest
+	}
 }
 
 // Paragraph renders a paragraph: its icon, if any, then its text.
 func (mk Markup) Paragraph(p Paragraph) string {
-	if icon := mk.Icon(p.Icon); icon != "" {
-		return icon + " " + mk.Write(p.Text)
+	icon := mk.Icon(p.Icon)
+	if icon == "" {
+		return mk.Write(p.Text)
 	}
-	return mk.Write(p.Text)
+	var b strings.Builder
+	b.Grow(len(icon) + len(" ") + p.Text.SizeHint())
+	b.WriteString(icon)
+	b.WriteByte(' ')
+	mk.WriteText(&b, p.Text)
+	return b.String()
 }

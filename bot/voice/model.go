@@ -9,12 +9,14 @@ package voice
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/accessbot/accessbot/governance"
 )
 
-// Kind says what a Span holds, and so how a renderer writes it.
-type Kind int
+// Kind says what a Span holds, and so how a renderer writes it. Kind, Style and Limit
+// are small so that a Span is 64 bytes rather than 80: every line allocates its spans.
+type Kind uint8
 
 // The kinds of span.
 const (
@@ -36,7 +38,7 @@ const (
 )
 
 // Style is how a span is emphasised.
-type Style int
+type Style uint8
 
 // The styles of span.
 const (
@@ -50,8 +52,8 @@ const (
 type Span struct {
 	Kind  Kind
 	Style Style
+	Limit int32 // User, Quote, Command: at most this many characters of Text (0: all)
 	Text  string
-	Limit int       // User, Quote, Command: at most this many characters of Text (0: all)
 	At    time.Time // Date
 	URL   string    // Link
 }
@@ -242,7 +244,10 @@ func line(parts ...any) Text {
 
 func para(icon Icon, parts ...any) Paragraph { return Paragraph{Icon: icon, Text: line(parts...)} }
 
-func user(s string, limit int) Span { return Span{Kind: User, Text: s, Limit: limit} }
+func user(s string, limit int32) Span { return Span{Kind: User, Text: s, Limit: limit} }
+
+// words is accessbot's own words as a span, for a Text written as a literal.
+func words(s string) Span { return Span{Kind: Words, Text: s} }
 
 func strong(s string) Span { return Span{Kind: Words, Style: Strong, Text: s} }
 
@@ -258,12 +263,12 @@ func cmdWith(prefix, s string, limit int) Span {
 }
 
 // Shown is the span's text as it is shown: cut at its Limit.
-func (s Span) Shown() string { return cut(s.Text, s.Limit) }
+func (s Span) Shown() string { return cut(s.Text, int(s.Limit)) }
 
 // cut cuts s to at most n characters (n <= 0: no limit), the cut marked with "…".
 func cut(s string, n int) string {
-	if r := []rune(s); n > 0 && len(r) > n {
-		return string(r[:n-1]) + "…"
+	if n <= 0 || utf8.RuneCountInString(s) <= n {
+		return s // most text: counted, not converted
 	}
-	return s
+	return string([]rune(s)[:n-1]) + "…"
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -212,4 +213,10 @@ func TestHome_ShowsConnectedAccounts(t *testing.T) {
 	assert.Contains(t, got, "SailPoint as carol@example.com, since 2026-11-23 09:00 UTC")
 	assert.Contains(t, got, "Connect an account: `connect sailpoint`")
 	assert.NotContains(t, text(voice.Home(governance.Home{Person: carol})), "connected accounts")
+}
+
+// Every line allocates its spans, so a Span is kept to 64 bytes (a time, two strings and
+// the small kind, style and limit packed in one word).
+func TestSpan_IsSixtyFourBytes(t *testing.T) {
+	assert.Equal(t, uintptr(64), unsafe.Sizeof(voice.Span{}))
 }

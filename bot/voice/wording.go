@@ -22,18 +22,22 @@ const (
 // OriginalCard is the caption of a link back to the approval card a reminder is about.
 const OriginalCard = "Open the original card"
 
+// The approval card is drawn for every request, so its lines (and person and item) are
+// Text literals of spans: each argument of line is an interface value, which costs an
+// allocation of its own for a span or a string that is not a constant.
+
 // person is a person as people read them: "Alice (alice@example.com)".
 func person(p governance.Person) Text {
 	if p.Name != "" && p.Email != "" && !strings.EqualFold(p.Name, p.Email) {
-		return line(user(p.Name, 0), " (", user(p.Email, 0), ")")
+		return Text{user(p.Name, 0), words(" ("), user(p.Email, 0), words(")")}
 	}
-	return line(user(p.Display(), 0))
+	return Text{user(p.Display(), 0)}
 }
 
 // item is a request's item: its name, and the id people type.
 func item(r *governance.Request) Text {
-	return line(Span{Kind: User, Style: Strong, Text: r.Item.Name, Limit: maxName}, " ",
-		Span{Kind: User, Style: Code, Text: r.Item.ID, Limit: maxID})
+	return Text{{Kind: User, Style: Strong, Text: r.Item.Name, Limit: maxName}, words(" "),
+		{Kind: User, Style: Code, Text: r.Item.ID, Limit: maxID}}
 }
 
 func id(r *governance.Request) Span { return strong(r.ID) }
@@ -69,7 +73,7 @@ func whenTheyDecide(r *governance.Request) string {
 func duration(r *governance.Request) string { return governance.FormatDuration(r.Duration) }
 
 // quote is someone's reason, set apart, or "none given".
-func quote(s string, n int) Span {
+func quote(s string, n int32) Span {
 	if strings.TrimSpace(s) == "" {
 		return emph("none given")
 	}
@@ -92,8 +96,8 @@ func ApprovalCard(r *governance.Request) Message {
 	m := Message{
 		Title: "Access request " + r.ID,
 		Fields: []Field{{"Requester", person(r.Requester)}, {"Item", item(r)},
-			{"Duration", line(duration(r))}, {"Requested", line(date(r.CreatedAt))}},
-		Body: []Paragraph{para(IconNone, strong("Reason"), "\n", quote(r.Reason, maxCardNote))},
+			{"Duration", Text{words(duration(r))}}, {"Requested", Text{date(r.CreatedAt)}}},
+		Body: []Paragraph{{Text: Text{strong("Reason"), words("\n"), quote(r.Reason, maxCardNote)}}},
 	}
 	if r.Extends != "" {
 		m.Title = "Extension request " + r.ID
@@ -111,12 +115,14 @@ func ApprovalCard(r *governance.Request) Message {
 	}
 	if r.State == governance.StatePendingApproval {
 		m.Buttons = decide(r)
-		m.Context = line("Request ", r.ID, " · approvers: ", approvers(r), " · the first decision counts, and everyone's card shows it.")
+		m.Context = Text{words("Request "), words(r.ID), words(" · approvers: "), approvers(r),
+			words(" · the first decision counts, and everyone's card shows it.")}
 		if r.Staged() {
-			m.Context = line("Request ", r.ID, " · waiting for: ", approvers(r), " · one Deny ends it, and everyone's card shows each decision.")
+			m.Context = Text{words("Request "), words(r.ID), words(" · waiting for: "), approvers(r),
+				words(" · one Deny ends it, and everyone's card shows each decision.")}
 		}
-		m.Summary = line(user(r.Requester.Display(), 0), " asks for ", user(r.Item.Name, maxName), " (", duration(r), ") — request ",
-			r.ID, " is waiting for your decision.")
+		m.Summary = Text{user(r.Requester.Display(), 0), words(" asks for "), user(r.Item.Name, maxName), words(" ("),
+			words(duration(r)), words(") — request "), words(r.ID), words(" is waiting for your decision.")}
 		return m
 	}
 	outcome := Outcome(r)
