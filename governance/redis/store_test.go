@@ -677,3 +677,36 @@ func BenchmarkCreate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCreateReserved is a slash command's store work on one server: an id from the
+// process's block, bound and created with a card task per approver in one script.
+func BenchmarkCreateReserved(b *testing.B) {
+	ctx := context.Background()
+	s := newStore(b, Options{})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		res, err := s.CreateReserved(ctx, "bench-"+strconv.Itoa(i), "carol@example.com|item-"+strconv.Itoa(i), "",
+			func(id string) (*governance.Request, governance.Effects) {
+				r := request(id, "carol@example.com", "alice@example.com", "bob@example.com")
+				return r, createEffects(r)
+			})
+		if err != nil || !res.Created {
+			b.Fatal(err, res)
+		}
+	}
+}
+
+// BenchmarkApplyCall is the building of apply.lua's keys and arguments for a new request,
+// without Redis.
+func BenchmarkApplyCall(b *testing.B) {
+	s := New(goredis.NewClient(&goredis.Options{}), Options{})
+	r := request("AR-493", "carol@example.com", "alice@example.com", "bob@example.com")
+	r.Reason, r.Platform = "load test", "slack"
+	fx := createEffects(r)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.applyCall("create", r, 0, fx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
