@@ -191,8 +191,13 @@ func (p storedPerson) person() governance.Person {
 // encodeRequest is r as stored: "<version> <compact JSON>", the JSON written by hand
 // (jsonw.go) exactly as encoding/json would write storedForm(r).
 func encodeRequest(r *governance.Request) ([]byte, error) {
+	return appendRequest(make([]byte, 0, 320), r)
+}
+
+// appendRequest appends r as stored (encodeRequest) to b.
+func appendRequest(b []byte, r *governance.Request) ([]byte, error) {
 	s := storedForm(r)
-	w := jsonw{b: make([]byte, 0, 320)}
+	w := jsonw{b: b}
 	w.b = strconv.AppendInt(w.b, r.Version, 10)
 	w.b = append(w.b, ' ')
 	s.write(&w)

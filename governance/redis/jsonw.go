@@ -242,7 +242,12 @@ func (d seconds) write(w *jsonw) {
 // encodeTask is an outbox task as its stream entry holds it: what encoding/json writes for
 // governance.Task (but for HTML escaping, which reads back the same).
 func encodeTask(t governance.Task) ([]byte, error) {
-	w := jsonw{b: make([]byte, 0, 96)}
+	return appendTask(make([]byte, 0, 96), t)
+}
+
+// appendTask appends t as encodeTask writes it to b.
+func appendTask(b []byte, t governance.Task) ([]byte, error) {
+	w := jsonw{b: b}
 	w.open()
 	w.strAlways("kind", string(t.Kind))
 	w.strAlways("req", t.RequestID)

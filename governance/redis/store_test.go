@@ -565,7 +565,7 @@ func (k *keyRecorder) record(cmd goredis.Cmder) {
 	case "eval", "evalsha":
 		n := args[2].(int)
 		for _, a := range args[3 : 3+n] {
-			keys = append(keys, a.(string))
+			keys = append(keys, wireArg(a))
 		}
 	case "multi", "exec", "ping", "hello", "client":
 		return
@@ -705,7 +705,7 @@ func BenchmarkApplyCall(b *testing.B) {
 	fx := createEffects(r)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.applyCall("create", r, 0, fx); err != nil {
+		if _, err := s.applyCall(s.applyArgs(r, fx), "create", r, 0, fx); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -213,3 +213,35 @@ func (w *wireRecorder) text(prefix string) string {
 	}
 	return b.String()
 }
+
+// A server that does not hold a script (restarted, or its cache flushed) is sent it, as
+// goredis.Script.Run does: EVALSHA, refused with NOSCRIPT, then EVAL with the source.
+func TestRun_SendsTheScriptToAServerThatDoesNotHoldIt(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		client func(testing.TB) goredis.UniversalClient
+	}{{"Client", redistest.Client}, {"Cluster", redistest.Cluster}} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := tc.client(t)
+			rec := &wireRecorder{}
+			client.AddHook(rec)
+			s := New(client, Options{Prefix: redistest.Prefix(t)})
+			require.NoError(t, client.ScriptFlush(ctx).Err())
+			rec.reset()
+
+			r := request("AR-1", "carol@example.com", "alice@example.com")
+			mustCreate(t, s, r, createEffects(r))
+			got, err := s.Get(ctx, "AR-1")
+			require.NoError(t, err)
+			assert.Equal(t, r.Requester, got.Requester)
+			var names []string
+			for _, trip := range rec.trips {
+				for _, c := range trip {
+					names = append(names, c[:strings.IndexByte(c, ' ')])
+				}
+			}
+			assert.Equal(t, []string{`"evalsha"`, `"eval"`, `"get"`}, names)
+		})
+	}
+}
