@@ -77,3 +77,44 @@ func (s *Store) run(ctx context.Context, sc *script, keys, argv []string) *gored
 	}
 	return cmd
 }
+
+// pipeCmds are the commands of one pipeline, their arguments built in one argList as a
+// script's are: queued, each command costs go-redis its Cmd and nothing more. The outbox
+// pass sends three commands for every card it saves (SaveMessageRef, AckWithCards).
+type pipeCmds struct {
+	args  argList
+	names []string
+	first []int // the index in args of each command's first argument
+}
+
+func newPipeCmds(cmds, args, size int) *pipeCmds {
+	return &pipeCmds{args: newArgList(args, size), names: make([]string, 0, cmds), first: make([]int, 0, cmds)}
+}
+
+// cmd starts a command; its arguments are appended to p.args after it.
+func (p *pipeCmds) cmd(name string) int {
+	p.names = append(p.names, name)
+	p.first = append(p.first, len(p.args.ends))
+	return len(p.names) - 1
+}
+
+// queue queues the commands on pipe, in the order they were made.
+func (p *pipeCmds) queue(ctx context.Context, pipe goredis.Pipeliner) []*goredis.Cmd {
+	strs := p.args.strings()
+	all := make([]any, 0, len(p.names)+len(strs)) // every command's name and arguments, one after the other
+	cmds := make([]*goredis.Cmd, len(p.names))
+	for i := range p.names {
+		end := len(strs)
+		if i+1 < len(p.first) {
+			end = p.first[i+1]
+		}
+		start := len(all)
+		all = append(all, &p.names[i]) // a pointer, as the arguments: a string would be boxed
+		for j := p.first[i]; j < end; j++ {
+			all = append(all, &strs[j])
+		}
+		cmds[i] = goredis.NewCmd(ctx, all[start:len(all):len(all)]...)
+		_ = pipe.Process(ctx, cmds[i])
+	}
+	return cmds
+}

@@ -332,11 +332,19 @@ func decodeRequest(id string, data []byte) (*governance.Request, error) {
 // (as it was stored before) when either holds a space. Short values keep the hash in
 // Redis's compact listpack form.
 func encodeRef(ref governance.MessageRef) (string, error) {
-	if ref.Channel != "" && ref.ID != "" && !strings.ContainsAny(ref.Channel+ref.ID, " {") {
-		return ref.Channel + " " + ref.ID, nil
-	}
-	b, err := json.Marshal(ref)
+	b, err := appendRef(nil, ref)
 	return string(b), err
+}
+
+// appendRef appends ref as encodeRef writes it to b.
+func appendRef(b []byte, ref governance.MessageRef) ([]byte, error) {
+	if ref.Channel != "" && ref.ID != "" && !strings.ContainsAny(ref.Channel, " {") && !strings.ContainsAny(ref.ID, " {") {
+		b = append(b, ref.Channel...)
+		b = append(b, ' ')
+		return append(b, ref.ID...), nil
+	}
+	js, err := json.Marshal(ref)
+	return append(b, js...), err
 }
 
 // decodeRef reads a card reference stored under field by encodeRef, or before it.

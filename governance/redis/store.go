@@ -561,26 +561,41 @@ func (s *Store) list(ctx context.Context, key func(shard int) string, newestFirs
 // later card to the same person replaces the earlier one. It reads the request's stored
 // version in the same round trip.
 func (s *Store) SaveMessageRef(ctx context.Context, requestID string, ref governance.MessageRef) (int64, error) {
-	pipe := s.rdb.Pipeline()
-	version, err := s.saveRef(ctx, pipe, requestID, ref)
+	p := newPipeCmds(3, 8, 3*len(s.k.prefix)+100)
+	version, err := s.saveRef(p, requestID, ref)
 	if err != nil {
 		return 0, err
 	}
+	pipe := s.rdb.Pipeline()
+	cmds := p.queue(ctx, pipe)
 	if err := execQuiet(ctx, pipe); err != nil {
 		return 0, fmt.Errorf("save message ref of %s: %w", requestID, err)
 	}
-	v, _ := version.Int64() // 0 when the request is gone
+	v, _ := version.read(cmds) // 0 when the request is gone
 	return v, nil
 }
 
-// saveRef queues on pipe the saving of a card and the reading of its request's version.
-func (s *Store) saveRef(ctx context.Context, pipe goredis.Pipeliner, requestID string, ref governance.MessageRef) (storedVersion, error) {
-	b, err := encodeRef(ref)
+// saveRef adds to p the saving of a card and the reading of its request's version: HSET,
+// GETRANGE and HGET (storedVersion).
+func (s *Store) saveRef(p *pipeCmds, requestID string, ref governance.MessageRef) (storedVersion, error) {
+	shard := s.k.shardOf(requestID)
+	a := &p.args
+	p.cmd("hset")
+	a.push(s.k.appendShardKey(a.b, shard, "msgs:", requestID))
+	a.push(append(append(append(a.b, ref.Platform...), ':'), ref.Recipient...))
+	b, err := appendRef(a.b, ref)
 	if err != nil {
 		return storedVersion{}, err
 	}
-	pipe.HSet(ctx, s.k.msgs(requestID), ref.Platform+":"+ref.Recipient, b)
-	return s.version(ctx, pipe, requestID), nil
+	a.push(b)
+	head := p.cmd("getrange")
+	a.push(s.k.appendShardKey(a.b, shard, "req:", requestID))
+	a.str("0")
+	a.str("20")
+	p.cmd("hget")
+	a.push(s.k.appendShardKey(a.b, shard, "req:", requestID))
+	a.str("v")
+	return storedVersion{head: head, field: head + 1}, nil
 }
 
 // execQuiet runs pipe and returns the first error other than a missing key or a
@@ -596,20 +611,17 @@ func execQuiet(ctx context.Context, pipe goredis.Pipeliner) error {
 }
 
 // storedVersion is a request's version as a pipeline reads it, from a request stored as
-// a string (its first bytes) or as a hash (the older form): one of the two commands
-// answers, the other is refused for the key's type.
-type storedVersion struct{ head, field *goredis.StringCmd }
+// a string (its first bytes: GETRANGE) or as a hash (the older form: HGET of "v"): one of
+// the two commands answers, the other is refused for the key's type. It holds their
+// indexes among the pipeline's commands (pipeCmds).
+type storedVersion struct{ head, field int }
 
-func (s *Store) version(ctx context.Context, pipe goredis.Pipeliner, id string) storedVersion {
-	return storedVersion{pipe.GetRange(ctx, s.k.request(id), 0, 20), pipe.HGet(ctx, s.k.request(id), "v")}
-}
-
-// Int64 is the version read; 0 when the request is gone.
-func (v storedVersion) Int64() (int64, error) {
-	if n, err := v.field.Int64(); err == nil {
+// read is the version read by cmds; 0 when the request is gone.
+func (v storedVersion) read(cmds []*goredis.Cmd) (int64, error) {
+	if n, err := cmds[v.field].Int64(); err == nil {
 		return n, nil
 	}
-	head, err := v.head.Result()
+	head, err := cmds[v.head].Text()
 	if err != nil || head == "" {
 		return 0, nil
 	}

@@ -570,7 +570,7 @@ func (k *keyRecorder) record(cmd goredis.Cmder) {
 	case "multi", "exec", "ping", "hello", "client":
 		return
 	default:
-		keys = []string{fmt.Sprint(args[1])}
+		keys = []string{wireArg(args[1])}
 	}
 	k.mu.Lock()
 	k.keys = append(k.keys, keys)
