@@ -380,8 +380,12 @@ type storedAudit struct {
 	Zero      bool              `json:"z,omitempty"` // At is the zero time
 }
 
-// encodeAudit is a, as stored with the millisecond auditMillis(a).
-func encodeAudit(a governance.AuditRecord) ([]byte, error) {
+// encodeAudit is a, as stored with the millisecond auditMillis(a): written by hand
+// (appendAudit), as json.Marshal writes auditForm(a).
+func encodeAudit(a governance.AuditRecord) ([]byte, error) { return appendAudit(nil, a) }
+
+// auditForm is a as stored with the millisecond auditMillis(a).
+func auditForm(a governance.AuditRecord) storedAudit {
 	s := storedAudit{RequestID: a.RequestID, Event: a.Event, From: a.From, Actor: a.Actor, Platform: a.Platform,
 		ChatID: a.ChatID, Detail: a.Detail, Zero: a.At.IsZero()}
 	if !s.Zero {
@@ -390,7 +394,7 @@ func encodeAudit(a governance.AuditRecord) ([]byte, error) {
 	if a.To != governance.StatePendingApproval {
 		s.To = &a.To
 	}
-	return json.Marshal(s)
+	return s
 }
 
 // auditMillis is the millisecond an audit record is stored at.

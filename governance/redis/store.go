@@ -363,11 +363,11 @@ func (s *Store) applyCall(a *scriptArgs, mode string, r *governance.Request, pre
 	}
 	for _, au := range fx.Audit {
 		v.int(auditMillis(au))
-		b, err := encodeAudit(au)
+		b, err := appendAudit(v.b, au)
 		if err != nil {
 			return applyCall{}, err
 		}
-		v.str(string(b))
+		v.push(b)
 	}
 
 	call := applyCall{keys: a.keys.strings(), argv: a.argv.strings(), shard: shard, consumer: consumer}
