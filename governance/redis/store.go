@@ -286,7 +286,7 @@ func (s *Store) applyArgs(r *governance.Request, fx governance.Effects) *scriptA
 	}
 	return &scriptArgs{
 		keys: newArgList(nkeys, nkeys*(len(s.k.prefix)+12)+people+2*len(r.ID)+64), // 64: reserve.lua's person and item
-		argv: newArgList(nargs, 256+len(r.Reason)+people+64*len(fx.Tasks)+24*(len(fx.Due)+len(fx.Undue))+96*len(fx.Audit)),
+		argv: newArgList(nargs, 384+len(r.Reason)+len(r.Item.Name)+people+80*len(fx.Tasks)+32*(len(fx.Due)+len(fx.Undue))+112*len(fx.Audit)),
 	}
 }
 
