@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -60,7 +61,7 @@ func (l *argList) strings() []string {
 // (go-redis writes a *string as the string), so nothing is boxed or copied.
 func (s *Store) run(ctx context.Context, sc *script, keys, argv []string) *goredis.Cmd {
 	args := make([]any, 3, 3+len(keys)+len(argv))
-	args[0], args[1], args[2] = "evalsha", sc.Hash(), len(keys)
+	args[0], args[1], args[2] = "evalsha", &sc.sha, len(keys) // &sc.sha: a string would be boxed
 	for i := range keys {
 		args = append(args, &keys[i])
 	}
@@ -70,7 +71,8 @@ func (s *Store) run(ctx context.Context, sc *script, keys, argv []string) *gored
 	cmd := goredis.NewCmd(ctx, args...)
 	cmd.SetFirstKeyPos(3)
 	if err := s.rdb.Process(ctx, cmd); goredis.HasErrorPrefix(err, "NOSCRIPT") {
-		args[0], args[1] = "eval", sc.src
+		args = slices.Clone(args) // the refused command keeps its own
+		args[0], args[1] = "eval", &sc.src
 		cmd = goredis.NewCmd(ctx, args...)
 		cmd.SetFirstKeyPos(3)
 		_ = s.rdb.Process(ctx, cmd)

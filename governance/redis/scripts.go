@@ -31,14 +31,15 @@ func newScript(names ...string) *script {
 		src.Write(b)
 		src.WriteByte('\n')
 	}
-	return &script{goredis.NewScript(src.String()), src.String()}
+	sc := goredis.NewScript(src.String())
+	return &script{Script: sc, src: src.String(), sha: sc.Hash()}
 }
 
 // script is a Lua script with its source, which Store.run sends when a server does not
-// hold the script yet.
+// hold the script yet, and its SHA-1.
 type script struct {
 	*goredis.Script
-	src string
+	src, sha string
 }
 
 var (

@@ -182,8 +182,8 @@ func (s *Store) CreateReserved(ctx context.Context, key, open, replace string, b
 	}
 	r, fx := build(id)
 	a := s.applyArgs(r, fx)
-	s.reservation(a, key, open, replace)
-	call, err := s.applyCall(a, "create", r, 0, fx)
+	s.reservation(&a, key, open, replace)
+	call, err := s.applyCall(&a, "create", r, 0, fx)
 	if err != nil {
 		return governance.Reserved{}, fmt.Errorf("create request %s: %w", id, err)
 	}
@@ -255,7 +255,8 @@ func (s *Store) Update(ctx context.Context, r *governance.Request, prevVersion i
 // apply runs apply.lua, whose header lists the keys and arguments built here. An update
 // that enqueues tasks also returns the request's cards as stored when it was written.
 func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, prev int64, fx governance.Effects) (int64, []governance.MessageRef, error) {
-	call, err := s.applyCall(s.applyArgs(r, fx), mode, r, prev, fx)
+	a := s.applyArgs(r, fx)
+	call, err := s.applyCall(&a, mode, r, prev, fx)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -277,14 +278,14 @@ type applyCall struct {
 
 // applyArgs are empty script arguments with room for apply.lua's for r and fx, and
 // reserve.lua's in front of them.
-func (s *Store) applyArgs(r *governance.Request, fx governance.Effects) *scriptArgs {
+func (s *Store) applyArgs(r *governance.Request, fx governance.Effects) scriptArgs {
 	nkeys := 4 + 6 + len(r.Approvers)
 	nargs := 7 + 19 + len(fx.Tasks) + 2*len(fx.Due) + len(fx.Undue) + 2*len(fx.Audit)
 	people := len(r.Requester.Email)
 	for _, a := range r.Approvers {
 		people += len(a.Email)
 	}
-	return &scriptArgs{
+	return scriptArgs{
 		keys: newArgList(nkeys, nkeys*(len(s.k.prefix)+12)+people+2*len(r.ID)+64), // 64: reserve.lua's person and item
 		argv: newArgList(nargs, 384+len(r.Reason)+len(r.Item.Name)+people+80*len(fx.Tasks)+32*(len(fx.Due)+len(fx.Undue))+112*len(fx.Audit)),
 	}

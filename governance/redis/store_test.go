@@ -705,7 +705,8 @@ func BenchmarkApplyCall(b *testing.B) {
 	fx := createEffects(r)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.applyCall(s.applyArgs(r, fx), "create", r, 0, fx); err != nil {
+		a := s.applyArgs(r, fx)
+		if _, err := s.applyCall(&a, "create", r, 0, fx); err != nil {
 			b.Fatal(err)
 		}
 	}
