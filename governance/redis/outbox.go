@@ -140,15 +140,16 @@ func (s *Store) AckWithCards(ctx context.Context, cards []governance.SentCard, t
 	}
 	a := &p.args
 	for shard, list := range ids {
-		for _, name := range []string{"xack", "xdel"} {
-			p.cmd(name)
-			a.push(s.k.appendShardKey(a.b, shard, "outbox", ""))
-			if name == "xack" {
-				a.str(group)
-			}
-			for _, id := range list {
-				a.str(id)
-			}
+		p.cmd("xack")
+		a.push(s.k.appendShardKey(a.b, shard, "outbox", ""))
+		a.str(group)
+		for _, id := range list {
+			a.str(id)
+		}
+		p.cmd("xdel")
+		a.push(s.k.appendShardKey(a.b, shard, "outbox", ""))
+		for _, id := range list {
+			a.str(id)
 		}
 	}
 	pipe := s.rdb.Pipeline()
