@@ -191,8 +191,13 @@ func (p storedPerson) person() governance.Person {
 // encodeRequest is r as stored: "<version> <compact JSON>", the JSON written by hand
 // (jsonw.go) exactly as encoding/json would write storedForm(r).
 func encodeRequest(r *governance.Request) ([]byte, error) {
+	return appendRequest(make([]byte, 0, 320), r)
+}
+
+// appendRequest appends r as stored (encodeRequest) to b.
+func appendRequest(b []byte, r *governance.Request) ([]byte, error) {
 	s := storedForm(r)
-	w := jsonw{b: make([]byte, 0, 320)}
+	w := jsonw{b: b}
 	w.b = strconv.AppendInt(w.b, r.Version, 10)
 	w.b = append(w.b, ' ')
 	s.write(&w)
@@ -327,11 +332,19 @@ func decodeRequest(id string, data []byte) (*governance.Request, error) {
 // (as it was stored before) when either holds a space. Short values keep the hash in
 // Redis's compact listpack form.
 func encodeRef(ref governance.MessageRef) (string, error) {
-	if ref.Channel != "" && ref.ID != "" && !strings.ContainsAny(ref.Channel+ref.ID, " {") {
-		return ref.Channel + " " + ref.ID, nil
-	}
-	b, err := json.Marshal(ref)
+	b, err := appendRef(nil, ref)
 	return string(b), err
+}
+
+// appendRef appends ref as encodeRef writes it to b.
+func appendRef(b []byte, ref governance.MessageRef) ([]byte, error) {
+	if ref.Channel != "" && ref.ID != "" && !strings.ContainsAny(ref.Channel, " {") && !strings.ContainsAny(ref.ID, " {") {
+		b = append(b, ref.Channel...)
+		b = append(b, ' ')
+		return append(b, ref.ID...), nil
+	}
+	js, err := json.Marshal(ref)
+	return append(b, js...), err
 }
 
 // decodeRef reads a card reference stored under field by encodeRef, or before it.
@@ -367,8 +380,12 @@ type storedAudit struct {
 	Zero      bool              `json:"z,omitempty"` // At is the zero time
 }
 
-// encodeAudit is a, as stored with the millisecond auditMillis(a).
-func encodeAudit(a governance.AuditRecord) ([]byte, error) {
+// encodeAudit is a, as stored with the millisecond auditMillis(a): written by hand
+// (appendAudit), as json.Marshal writes auditForm(a).
+func encodeAudit(a governance.AuditRecord) ([]byte, error) { return appendAudit(nil, a) }
+
+// auditForm is a as stored with the millisecond auditMillis(a).
+func auditForm(a governance.AuditRecord) storedAudit {
 	s := storedAudit{RequestID: a.RequestID, Event: a.Event, From: a.From, Actor: a.Actor, Platform: a.Platform,
 		ChatID: a.ChatID, Detail: a.Detail, Zero: a.At.IsZero()}
 	if !s.Zero {
@@ -377,7 +394,7 @@ func encodeAudit(a governance.AuditRecord) ([]byte, error) {
 	if a.To != governance.StatePendingApproval {
 		s.To = &a.To
 	}
-	return json.Marshal(s)
+	return s
 }
 
 // auditMillis is the millisecond an audit record is stored at.

@@ -10,13 +10,15 @@ import (
 )
 
 // jsonw writes a JSON object field by field, as encoding/json writes a struct whose
-// fields are tagged omitempty (with HTML escaping off), without reflection: the stored
-// request and the outbox tasks are written on every command. Each method leaves out an
-// empty value, as omitempty does, except those named always.
+// fields are tagged omitempty (with HTML escaping off, or on with html: json.Marshal's
+// default), without reflection: the stored request, the outbox tasks and the audit
+// records are written on every command. Each method leaves out an empty value, as
+// omitempty does, except those named always.
 type jsonw struct {
 	b     []byte
 	err   error
 	first bool
+	html  bool // escape <, > and & as json.Marshal does
 }
 
 func (w *jsonw) open() { w.b, w.first = append(w.b, '{'), true }
@@ -41,7 +43,7 @@ func (w *jsonw) str(k, v string) {
 
 func (w *jsonw) strAlways(k, v string) {
 	w.key(k)
-	w.b = appendJSONString(w.b, v, &w.err)
+	w.b = appendJSONString(w.b, v, w.html, &w.err)
 }
 
 func (w *jsonw) int(k string, v int64) {
@@ -88,14 +90,15 @@ func (w *jsonw) value(k string, v any) {
 }
 
 // appendJSONString appends s as a JSON string: as it is when it holds only printable
-// ASCII other than '"' and '\'; otherwise as encoding/json writes it (HTML escaping off),
-// which is exact for every string (invalid UTF-8, U+2028 and all).
-func appendJSONString(b []byte, s string, errp *error) []byte {
+// ASCII other than '"' and '\' (and, with html, '<', '>' and '&'); otherwise as
+// encoding/json writes it (HTML escaping as html says), which is exact for every string
+// (invalid UTF-8, U+2028 and all).
+func appendJSONString(b []byte, s string, html bool, errp *error) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || html && (c == '<' || c == '>' || c == '&') {
 			var buf bytes.Buffer
 			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
+			enc.SetEscapeHTML(html)
 			if err := enc.Encode(s); err != nil && *errp == nil {
 				*errp = err
 			}
@@ -219,7 +222,7 @@ func (sub *storedSub) write(w *jsonw) {
 	w.open()
 	w.str("b", sub.Backend)
 	w.str("x", sub.ExternalID)
-	list(w, "xs", sub.ExternalIDs, func(id *string, w *jsonw) { w.b = appendJSONString(w.b, *id, &w.err) })
+	list(w, "xs", sub.ExternalIDs, func(id *string, w *jsonw) { w.b = appendJSONString(w.b, *id, w.html, &w.err) })
 	w.str("st", string(sub.State))
 	w.int("s", int64(sub.Start))
 	w.int("e", int64(sub.End))
@@ -236,13 +239,18 @@ func (d seconds) write(w *jsonw) {
 		w.b = strconv.AppendInt(w.b, int64(time.Duration(d)/time.Second), 10)
 		return
 	}
-	w.b = appendJSONString(w.b, time.Duration(d).String(), &w.err)
+	w.b = appendJSONString(w.b, time.Duration(d).String(), w.html, &w.err)
 }
 
 // encodeTask is an outbox task as its stream entry holds it: what encoding/json writes for
 // governance.Task (but for HTML escaping, which reads back the same).
 func encodeTask(t governance.Task) ([]byte, error) {
-	w := jsonw{b: make([]byte, 0, 96)}
+	return appendTask(make([]byte, 0, 96), t)
+}
+
+// appendTask appends t as encodeTask writes it to b.
+func appendTask(b []byte, t governance.Task) ([]byte, error) {
+	w := jsonw{b: b}
 	w.open()
 	w.strAlways("kind", string(t.Kind))
 	w.strAlways("req", t.RequestID)
@@ -250,6 +258,29 @@ func encodeTask(t governance.Task) ([]byte, error) {
 	w.str("notice", string(t.Notice))
 	w.int("n", int64(t.N))
 	w.int("attempt", int64(t.Attempt))
+	w.close()
+	return w.b, w.err
+}
+
+// appendAudit appends a as stored with the millisecond auditMillis(a) to b: what
+// json.Marshal writes for auditForm(a), HTML escaping included.
+func appendAudit(b []byte, a governance.AuditRecord) ([]byte, error) {
+	w := jsonw{b: b, html: true}
+	w.open()
+	if !a.At.IsZero() {
+		w.int("n", a.At.UnixNano()-auditMillis(a)*int64(time.Millisecond))
+	}
+	w.strAlways("q", a.RequestID)
+	w.strAlways("e", string(a.Event))
+	w.str("f", string(a.From))
+	if a.To != governance.StatePendingApproval {
+		w.strAlways("s", string(a.To))
+	}
+	w.str("a", a.Actor)
+	w.str("p", a.Platform)
+	w.str("c", a.ChatID)
+	w.str("d", a.Detail)
+	w.bool("z", a.At.IsZero())
 	w.close()
 	return w.b, w.err
 }

@@ -128,25 +128,38 @@ func (s *Store) AckWithCards(ctx context.Context, cards []governance.SentCard, t
 		}
 		ids[shard] = append(ids[shard], id)
 	}
-	pipe := s.rdb.Pipeline()
+	p := newPipeCmds(3*len(cards)+2*len(ids), 8*len(cards)+3*len(ids)+2*len(ts),
+		len(cards)*(3*len(s.k.prefix)+100)+len(ids)*(2*len(s.k.prefix)+30)+len(ts)*32)
 	versions := make([]storedVersion, len(cards))
 	for i, c := range cards {
-		cmd, err := s.saveRef(ctx, pipe, c.Request.ID, c.Ref)
+		v, err := s.saveRef(p, c.Request.ID, c.Ref)
 		if err != nil {
 			return nil, err
 		}
-		versions[i] = cmd
+		versions[i] = v
 	}
+	a := &p.args
 	for shard, list := range ids {
-		pipe.XAck(ctx, s.k.outbox(shard), group, list...)
-		pipe.XDel(ctx, s.k.outbox(shard), list...)
+		p.cmd("xack")
+		a.push(s.k.appendShardKey(a.b, shard, "outbox", ""))
+		a.str(group)
+		for _, id := range list {
+			a.str(id)
+		}
+		p.cmd("xdel")
+		a.push(s.k.appendShardKey(a.b, shard, "outbox", ""))
+		for _, id := range list {
+			a.str(id)
+		}
 	}
+	pipe := s.rdb.Pipeline()
+	cmds := p.queue(ctx, pipe)
 	if err := execQuiet(ctx, pipe); err != nil {
 		return nil, fmt.Errorf("ack %d outbox tasks with %d cards: %w", len(ts), len(cards), err)
 	}
 	out := make([]int64, len(cards))
 	for i, v := range versions {
-		out[i], _ = v.Int64() // 0 when the request is gone
+		out[i], _ = v.read(cmds) // 0 when the request is gone
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -424,5 +425,26 @@ func BenchmarkTaskEntries(b *testing.B) {
 				taskEntries(0, reply, bench.known)
 			}
 		})
+	}
+}
+
+// BenchmarkAckWithCards is the end of a command's outbox pass: its two cards saved with
+// the acknowledgement of their tasks, in one pipeline.
+func BenchmarkAckWithCards(b *testing.B) {
+	ctx := context.Background()
+	s := storeWithCards(b, Options{}, "alice@example.com", "bob@example.com")
+	r, err := s.Get(ctx, "AR-1")
+	require.NoError(b, err)
+	tasks := []governance.Task{{Kind: governance.TaskSendCard, RequestID: "AR-1", ID: strconv.Itoa(s.k.shardOf("AR-1")) + "/1-1"},
+		{Kind: governance.TaskSendCard, RequestID: "AR-1", ID: strconv.Itoa(s.k.shardOf("AR-1")) + "/1-2"}}
+	cards := []governance.SentCard{
+		{Request: r, Ref: governance.MessageRef{Platform: "slack", Recipient: "alice@example.com", Channel: "D01ALICE", ID: "1764790000.000100"}},
+		{Request: r, Ref: governance.MessageRef{Platform: "slack", Recipient: "bob@example.com", Channel: "D01BOB", ID: "1764790000.000200"}},
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.AckWithCards(ctx, cards, tasks...); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

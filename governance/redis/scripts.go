@@ -21,7 +21,7 @@ var luaFiles embed.FS
 // shares functions with others (streamtasks.lua) starts with the file that holds them,
 // since a Redis script cannot call another. The files are part of the binary, so a
 // missing one is a mistake in this package, found by any test that loads it.
-func newScript(names ...string) *goredis.Script {
+func newScript(names ...string) *script {
 	var src strings.Builder
 	for _, name := range names {
 		b, err := luaFiles.ReadFile(name)
@@ -31,7 +31,15 @@ func newScript(names ...string) *goredis.Script {
 		src.Write(b)
 		src.WriteByte('\n')
 	}
-	return goredis.NewScript(src.String())
+	sc := goredis.NewScript(src.String())
+	return &script{Script: sc, src: src.String(), sha: sc.Hash()}
+}
+
+// script is a Lua script with its source, which Store.run sends when a server does not
+// hold the script yet, and its SHA-1.
+type script struct {
+	*goredis.Script
+	src, sha string
 }
 
 var (
@@ -59,7 +67,7 @@ type scriptCall struct {
 // node) without the script cached are sent again with EVAL in a second pipeline; a
 // NOSCRIPT reply means the script did not run, so that is safe. Each command carries its
 // own result or error.
-func (s *Store) evalEach(ctx context.Context, script *goredis.Script, calls []scriptCall) []*goredis.Cmd {
+func (s *Store) evalEach(ctx context.Context, script *script, calls []scriptCall) []*goredis.Cmd {
 	cmds := make([]*goredis.Cmd, len(calls))
 	pipe := s.rdb.Pipeline()
 	for i, c := range calls {
@@ -92,7 +100,7 @@ func (s *Store) evalEach(ctx context.Context, script *goredis.Script, calls []sc
 //
 // only, when not nil, limits gather to those shards. It returns the shards that may hold
 // more items when max was reached (all that were asked, on an error).
-func (s *Store) gather(ctx context.Context, max int, script *goredis.Script, only []int,
+func (s *Store) gather(ctx context.Context, max int, script *script, only []int,
 	call func(shard, quota int) scriptCall, take func(shard int, reply []any) (int, error)) (more []int, err error) {
 	open := only
 	if open == nil {

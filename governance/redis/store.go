@@ -107,34 +107,36 @@ func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 // holds the idempotency binding too; an ask without one (an extension) has its
 // idempotency binding kept for 24 hours on a key of its own (reserve.lua).
 func (s *Store) ReserveID(ctx context.Context, key, open, replace string) (id, other string, err error) {
-	ks, args := s.reservation(key, open, replace)
-	return s.reserve(ctx, key, ks, args)
-}
-
-func (s *Store) reserve(ctx context.Context, key string, ks []string, args []any) (id, other string, err error) {
-	res, err := reserveScript.Run(ctx, s.rdb, ks, args...).StringSlice()
+	a := scriptArgs{keys: newArgList(4, 4*(len(s.k.prefix)+len(open)+16)), argv: newArgList(7, 64+len(open))}
+	s.reservation(&a, key, open, replace)
+	res, err := s.run(ctx, reserveScript, a.keys.strings(), a.argv.strings()).StringSlice()
 	if err != nil || len(res) != 2 {
 		return "", "", fmt.Errorf("reserve request id for %q: %w", key, err)
 	}
 	return res[0], res[1], nil
 }
 
-// reservation is reserve.lua's keys and arguments.
-func (s *Store) reservation(key, open, replace string) ([]string, []any) {
-	flag := func(v string) string {
-		if v == "" {
-			return "0"
-		}
-		return "1"
-	}
-	digest := ""
+// reservation appends reserve.lua's keys and arguments to a.
+func (s *Store) reservation(a *scriptArgs, key, open, replace string) {
+	email, item := splitOpen(open)
+	k := &a.keys
+	k.push(s.k.appendIDsKey(k.b, "seq", ""))
+	k.push(s.k.appendIDsKey(k.b, "idem:", key))
+	k.push(s.k.appendIDsKey(k.b, "open:", email))
+	k.push(s.k.appendIDsKey(k.b, "open:", open))
+	v := &a.argv
+	v.str(s.idPrefix)
+	v.int(int64(idempotencyTTL / time.Second))
+	v.flag(key != "")
+	v.flag(open != "")
+	v.str(replace)
 	if key != "" {
 		sum := sha256.Sum256([]byte(key))
-		digest = base64.RawURLEncoding.EncodeToString(sum[:9])
+		v.push(base64.RawURLEncoding.AppendEncode(v.b, sum[:9]))
+	} else {
+		v.str("")
 	}
-	email, item := splitOpen(open)
-	return []string{s.k.seq(), s.k.idempotency(key), s.k.open(email), s.k.open(open)},
-		[]any{s.idPrefix, int64(idempotencyTTL / time.Second), flag(key), flag(open), replace, digest, item}
+	v.str(item)
 }
 
 // nextID returns a fresh request id, bound to nothing yet, from a block of the sequence
@@ -179,12 +181,13 @@ func (s *Store) CreateReserved(ctx context.Context, key, open, replace string, b
 		return governance.Reserved{}, err
 	}
 	r, fx := build(id)
-	ks, args := s.reservation(key, open, replace)
-	call, err := s.applyCall("create", r, 0, fx)
+	a := s.applyArgs(r, fx)
+	s.reservation(&a, key, open, replace)
+	call, err := s.applyCall(&a, "create", r, 0, fx)
 	if err != nil {
 		return governance.Reserved{}, fmt.Errorf("create request %s: %w", id, err)
 	}
-	reply, err := reserveCreateScript.Run(ctx, s.rdb, append(ks, call.keys...), append(args, call.args...)...).Result()
+	reply, err := s.run(ctx, reserveCreateScript, call.keys, call.argv).Result()
 	if err != nil {
 		return governance.Reserved{}, fmt.Errorf("create request %s: %w", id, err)
 	}
@@ -252,93 +255,139 @@ func (s *Store) Update(ctx context.Context, r *governance.Request, prevVersion i
 // apply runs apply.lua, whose header lists the keys and arguments built here. An update
 // that enqueues tasks also returns the request's cards as stored when it was written.
 func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, prev int64, fx governance.Effects) (int64, []governance.MessageRef, error) {
-	call, err := s.applyCall(mode, r, prev, fx)
+	a := s.applyArgs(r, fx)
+	call, err := s.applyCall(&a, mode, r, prev, fx)
 	if err != nil {
 		return 0, nil, err
 	}
-	reply, err := applyScript.Run(ctx, s.rdb, call.keys, call.args...).Result()
+	reply, err := s.run(ctx, applyScript, call.keys, call.argv).Result()
 	if err != nil {
 		return 0, nil, err
 	}
 	return s.applied(ctx, reply, r, fx, call)
 }
 
-// applyCall is apply.lua's keys and arguments for writing r with fx, and the shard and
-// consumer they name.
+// applyCall is apply.lua's keys and arguments for writing r with fx (after reserve.lua's,
+// when reservecreate.lua runs both), and the shard and consumer they name.
 type applyCall struct {
-	keys     []string
-	args     []any
-	shard    int
-	consumer string
-	tasks    map[string]governance.Task // the tasks enqueued, by the JSON their entries hold
+	keys, argv []string
+	shard      int
+	consumer   string
+	tasks      map[string]governance.Task // the tasks enqueued, by the JSON their entries hold
 }
 
-func (s *Store) applyCall(mode string, r *governance.Request, prev int64, fx governance.Effects) (applyCall, error) {
-	data, err := encodeRequest(r)
+// applyArgs are empty script arguments with room for apply.lua's for r and fx, and
+// reserve.lua's in front of them.
+func (s *Store) applyArgs(r *governance.Request, fx governance.Effects) scriptArgs {
+	nkeys := 4 + 6 + len(r.Approvers)
+	nargs := 7 + 19 + len(fx.Tasks) + 2*len(fx.Due) + len(fx.Undue) + 2*len(fx.Audit)
+	people := len(r.Requester.Email)
+	for _, a := range r.Approvers {
+		people += len(a.Email)
+	}
+	return scriptArgs{
+		keys: newArgList(nkeys, nkeys*(len(s.k.prefix)+12)+people+2*len(r.ID)+64), // 64: reserve.lua's person and item
+		argv: newArgList(nargs, 384+len(r.Reason)+len(r.Item.Name)+people+80*len(fx.Tasks)+32*(len(fx.Due)+len(fx.Undue))+112*len(fx.Audit)),
+	}
+}
+
+// applyCall appends apply.lua's keys and arguments for writing r with fx to a, and makes
+// the call.
+func (s *Store) applyCall(a *scriptArgs, mode string, r *governance.Request, prev int64, fx governance.Effects) (applyCall, error) {
+	shard := s.k.shardOf(r.ID)
+	k := &a.keys
+	k.push(s.k.appendShardKey(k.b, shard, "req:", r.ID))
+	k.push(s.k.appendShardKey(k.b, shard, "outbox", ""))
+	k.push(s.k.appendShardKey(k.b, shard, "due", ""))
+	k.push(s.k.appendShardKey(k.b, shard, "audit", ""))
+	k.push(s.k.appendPersonKey(k.b, shard, "mine:", r.Requester.Email))
+	k.push(s.k.appendShardKey(k.b, shard, "msgs:", r.ID))
+	for _, ap := range r.Approvers {
+		k.push(s.k.appendPersonKey(k.b, shard, "pending:", ap.Email))
+	}
+
+	consumer := ""
+	if len(fx.Tasks) > 0 {
+		consumer = s.handed.consumerFor(len(fx.Tasks))
+	}
+	v := &a.argv
+	v.str(mode)
+	v.int(prev)
+	v.int(r.Version)
+	v.str(string(r.State))
+	// Each approver's flag says whether they may decide the request now: all of them while
+	// accessbot's approval is pending, only those of the backend's open approvals at a desk.
+	b := v.b
+	for _, ap := range r.Approvers {
+		b = append(b, flagByte(r.Awaits(ap)))
+	}
+	v.push(b)
+	b, err := appendRequest(v.b, r)
 	if err != nil {
 		return applyCall{}, err
 	}
-	shard := s.k.shardOf(r.ID)
-	ks := make([]string, 0, 6+len(r.Approvers))
-	ks = append(ks, s.k.request(r.ID), s.k.outbox(shard), s.k.due(shard), s.k.audit(shard), s.k.mine(shard, r.Requester.Email),
-		s.k.msgs(r.ID))
-	for _, a := range r.Approvers {
-		ks = append(ks, s.k.pending(shard, a.Email))
+	v.push(b)
+	v.int(r.CreatedAt.UnixMilli())
+	v.str(r.ID)
+	v.int(time.Now().UnixMilli())
+	v.int(int64(len(fx.Tasks)))
+	v.int(int64(len(fx.Due)))
+	v.int(int64(len(fx.Undue)))
+	v.int(int64(len(fx.Audit)))
+	v.flag(len(fx.Tasks) > 0) // the cards come back with the tasks
+	v.str(consumer)
+	v.str(group)
+	b = v.b
+	for _, t := range fx.Tasks {
+		b = append(b, flagByte(t.Kind == governance.TaskNotify || t.Kind == governance.TaskAdminAlert))
 	}
-	// Each approver's flag says whether they may decide the request now: all of them while
-	// accessbot's approval is pending, only those of the backend's open approvals at a desk.
-	pending := make([]byte, len(r.Approvers))
-	for i, a := range r.Approvers {
-		pending[i] = '0'
-		if r.Awaits(a) {
-			pending[i] = '1'
-		}
-	}
-	cards, consumer := "0", ""
-	var tasks map[string]governance.Task
-	if len(fx.Tasks) > 0 {
-		cards, consumer = "1", s.handed.consumerFor(len(fx.Tasks))
-	}
-	marks := make([]byte, len(fx.Tasks))
-	for i, t := range fx.Tasks {
-		marks[i] = '0'
-		if t.Kind == governance.TaskNotify || t.Kind == governance.TaskAdminAlert {
-			marks[i] = '1'
-		}
-	}
-	args := make([]any, 0, 19+len(fx.Tasks)+2*len(fx.Due)+len(fx.Undue)+2*len(fx.Audit))
-	args = append(args, mode, prev, r.Version, string(r.State), string(pending), data, r.CreatedAt.UnixMilli(), r.ID,
-		time.Now().UnixMilli(), len(fx.Tasks), len(fx.Due), len(fx.Undue), len(fx.Audit), cards, consumer, group,
-		string(marks), s.k.sent(shard, ""), s.markerTTL().Milliseconds())
+	v.push(b)
+	v.push(s.k.appendShardKey(v.b, shard, "sent:", ""))
+	v.int(s.markerTTL().Milliseconds())
+	firstTask := len(v.ends)
 	for _, t := range fx.Tasks {
 		if s.k.shardOf(t.RequestID) != shard {
 			return applyCall{}, fmt.Errorf("outbox task for %s cannot be enqueued with request %s: another shard", t.RequestID, r.ID)
 		}
-		b, err := encodeTask(t)
+		b, err := appendTask(v.b, t)
 		if err != nil {
 			return applyCall{}, err
 		}
-		args = append(args, b)
-		if tasks == nil {
-			tasks = make(map[string]governance.Task, len(fx.Tasks))
-		}
-		t.ID, t.Marked = "", false
-		tasks[string(b)] = t
+		v.push(b)
 	}
 	for member, at := range fx.Due {
-		args = append(args, member, at.UnixMilli())
+		v.str(member)
+		v.int(at.UnixMilli())
 	}
 	for _, member := range fx.Undue {
-		args = append(args, member)
+		v.str(member)
 	}
-	for _, a := range fx.Audit {
-		b, err := encodeAudit(a)
+	for _, au := range fx.Audit {
+		v.int(auditMillis(au))
+		b, err := appendAudit(v.b, au)
 		if err != nil {
 			return applyCall{}, err
 		}
-		args = append(args, auditMillis(a), b)
+		v.push(b)
 	}
-	return applyCall{keys: ks, args: args, shard: shard, consumer: consumer, tasks: tasks}, nil
+
+	call := applyCall{keys: a.keys.strings(), argv: a.argv.strings(), shard: shard, consumer: consumer}
+	if len(fx.Tasks) > 0 {
+		call.tasks = make(map[string]governance.Task, len(fx.Tasks))
+		for i, t := range fx.Tasks {
+			t.ID, t.Marked = "", false
+			call.tasks[call.argv[firstTask+i]] = t
+		}
+	}
+	return call, nil
+}
+
+// flagByte is '1' for true and '0' for false, one of the flag strings the scripts read.
+func flagByte(v bool) byte {
+	if v {
+		return '1'
+	}
+	return '0'
 }
 
 // applied reads apply.lua's reply to call: what was written, and the cards and tasks
@@ -513,26 +562,41 @@ func (s *Store) list(ctx context.Context, key func(shard int) string, newestFirs
 // later card to the same person replaces the earlier one. It reads the request's stored
 // version in the same round trip.
 func (s *Store) SaveMessageRef(ctx context.Context, requestID string, ref governance.MessageRef) (int64, error) {
-	pipe := s.rdb.Pipeline()
-	version, err := s.saveRef(ctx, pipe, requestID, ref)
+	p := newPipeCmds(3, 8, 3*len(s.k.prefix)+100)
+	version, err := s.saveRef(p, requestID, ref)
 	if err != nil {
 		return 0, err
 	}
+	pipe := s.rdb.Pipeline()
+	cmds := p.queue(ctx, pipe)
 	if err := execQuiet(ctx, pipe); err != nil {
 		return 0, fmt.Errorf("save message ref of %s: %w", requestID, err)
 	}
-	v, _ := version.Int64() // 0 when the request is gone
+	v, _ := version.read(cmds) // 0 when the request is gone
 	return v, nil
 }
 
-// saveRef queues on pipe the saving of a card and the reading of its request's version.
-func (s *Store) saveRef(ctx context.Context, pipe goredis.Pipeliner, requestID string, ref governance.MessageRef) (storedVersion, error) {
-	b, err := encodeRef(ref)
+// saveRef adds to p the saving of a card and the reading of its request's version: HSET,
+// GETRANGE and HGET (storedVersion).
+func (s *Store) saveRef(p *pipeCmds, requestID string, ref governance.MessageRef) (storedVersion, error) {
+	shard := s.k.shardOf(requestID)
+	a := &p.args
+	p.cmd("hset")
+	a.push(s.k.appendShardKey(a.b, shard, "msgs:", requestID))
+	a.push(append(append(append(a.b, ref.Platform...), ':'), ref.Recipient...))
+	b, err := appendRef(a.b, ref)
 	if err != nil {
 		return storedVersion{}, err
 	}
-	pipe.HSet(ctx, s.k.msgs(requestID), ref.Platform+":"+ref.Recipient, b)
-	return s.version(ctx, pipe, requestID), nil
+	a.push(b)
+	head := p.cmd("getrange")
+	a.push(s.k.appendShardKey(a.b, shard, "req:", requestID))
+	a.str("0")
+	a.str("20")
+	p.cmd("hget")
+	a.push(s.k.appendShardKey(a.b, shard, "req:", requestID))
+	a.str("v")
+	return storedVersion{head: head, field: head + 1}, nil
 }
 
 // execQuiet runs pipe and returns the first error other than a missing key or a
@@ -548,20 +612,17 @@ func execQuiet(ctx context.Context, pipe goredis.Pipeliner) error {
 }
 
 // storedVersion is a request's version as a pipeline reads it, from a request stored as
-// a string (its first bytes) or as a hash (the older form): one of the two commands
-// answers, the other is refused for the key's type.
-type storedVersion struct{ head, field *goredis.StringCmd }
+// a string (its first bytes: GETRANGE) or as a hash (the older form: HGET of "v"): one of
+// the two commands answers, the other is refused for the key's type. It holds their
+// indexes among the pipeline's commands (pipeCmds).
+type storedVersion struct{ head, field int }
 
-func (s *Store) version(ctx context.Context, pipe goredis.Pipeliner, id string) storedVersion {
-	return storedVersion{pipe.GetRange(ctx, s.k.request(id), 0, 20), pipe.HGet(ctx, s.k.request(id), "v")}
-}
-
-// Int64 is the version read; 0 when the request is gone.
-func (v storedVersion) Int64() (int64, error) {
-	if n, err := v.field.Int64(); err == nil {
+// read is the version read by cmds; 0 when the request is gone.
+func (v storedVersion) read(cmds []*goredis.Cmd) (int64, error) {
+	if n, err := cmds[v.field].Int64(); err == nil {
 		return n, nil
 	}
-	head, err := v.head.Result()
+	head, err := cmds[v.head].Text()
 	if err != nil || head == "" {
 		return 0, nil
 	}

@@ -565,12 +565,12 @@ func (k *keyRecorder) record(cmd goredis.Cmder) {
 	case "eval", "evalsha":
 		n := args[2].(int)
 		for _, a := range args[3 : 3+n] {
-			keys = append(keys, a.(string))
+			keys = append(keys, wireArg(a))
 		}
 	case "multi", "exec", "ping", "hello", "client":
 		return
 	default:
-		keys = []string{fmt.Sprint(args[1])}
+		keys = []string{wireArg(args[1])}
 	}
 	k.mu.Lock()
 	k.keys = append(k.keys, keys)
@@ -673,6 +673,40 @@ func BenchmarkCreate(b *testing.B) {
 		}
 		r := request(id, "carol@example.com", "alice@example.com", "bob@example.com")
 		if _, err := s.Create(ctx, r, createEffects(r)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCreateReserved is a slash command's store work on one server: an id from the
+// process's block, bound and created with a card task per approver in one script.
+func BenchmarkCreateReserved(b *testing.B) {
+	ctx := context.Background()
+	s := newStore(b, Options{})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		res, err := s.CreateReserved(ctx, "bench-"+strconv.Itoa(i), "carol@example.com|item-"+strconv.Itoa(i), "",
+			func(id string) (*governance.Request, governance.Effects) {
+				r := request(id, "carol@example.com", "alice@example.com", "bob@example.com")
+				return r, createEffects(r)
+			})
+		if err != nil || !res.Created {
+			b.Fatal(err, res)
+		}
+	}
+}
+
+// BenchmarkApplyCall is the building of apply.lua's keys and arguments for a new request,
+// without Redis.
+func BenchmarkApplyCall(b *testing.B) {
+	s := New(goredis.NewClient(&goredis.Options{}), Options{})
+	r := request("AR-493", "carol@example.com", "alice@example.com", "bob@example.com")
+	r.Reason, r.Platform = "load test", "slack"
+	fx := createEffects(r)
+	b.ReportAllocs()
+	for b.Loop() {
+		a := s.applyArgs(r, fx)
+		if _, err := s.applyCall(&a, "create", r, 0, fx); err != nil {
 			b.Fatal(err)
 		}
 	}
