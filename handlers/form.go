@@ -6,9 +6,13 @@ import (
 )
 
 // form is a verified application/x-www-form-urlencoded body, read as url.ParseQuery reads
-// it (a key's first value, unescaped) but field by field, without a map of every field: a
-// slash command comes with a dozen fields, and each is read once.
-type form string
+// it (a key's first value, unescaped) but without a map of every field: a slash command
+// comes with a dozen fields, each read once. Its fields are cut from the body in one pass;
+// a value is unescaped when it is read.
+type form []formField
+
+// formField is a field as it stands in the body; its key is unescaped already.
+type formField struct{ key, value string }
 
 // maxPlainFields is how many fields a form may have for parseForm to judge it alone; more
 // are judged by url.ParseQuery, whose own limit (GODEBUG urlmaxqueryparams) is higher.
@@ -20,10 +24,21 @@ func parseForm(body []byte) (form, error) {
 	s := string(body)
 	if !plainForm(s) {
 		if _, err := url.ParseQuery(s); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
-	return form(s), nil
+	f := make(form, 0, strings.Count(s, "&")+1)
+	for s != "" {
+		var field string
+		field, s, _ = strings.Cut(s, "&")
+		if field == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(field, "=")
+		k, _ = url.QueryUnescape(k) // checked above; the key itself when it has no % or +
+		f = append(f, formField{k, v})
+	}
+	return f, nil
 }
 
 // plainForm reports that url.ParseQuery surely accepts s: no semicolon, every % followed
@@ -45,17 +60,9 @@ func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' ||
 
 // Get is the first value of key, unescaped; "" when there is none.
 func (f form) Get(key string) string {
-	for rest := string(f); rest != ""; {
-		var field string
-		field, rest, _ = strings.Cut(rest, "&")
-		if field == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(field, "=")
-		if k, err := url.QueryUnescape(k); err != nil || k != key {
-			continue
-		}
-		if v, err := url.QueryUnescape(v); err == nil {
+	for _, field := range f {
+		if field.key == key {
+			v, _ := url.QueryUnescape(field.value) // checked by parseForm
 			return v
 		}
 	}
