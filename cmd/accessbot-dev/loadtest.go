@@ -35,16 +35,19 @@ import (
 	"github.com/accessbot/accessbot/handlers"
 )
 
-const loadUsage = `usage: accessbot-dev loadtest [-rate 500] [-clicks 100] [-duration 60s] [-concurrency 256] [-redis redis://…]
+const loadUsage = `usage: accessbot-dev loadtest [-rate 500] [-clicks 100] [-duration 60s] [-warmup 3s] [-concurrency 256] [-redis redis://…]
 
 Starts a real accessbot (a child process, with Redis, a fake Slack API and the built-in
 backend's webhook pointing at a fake fulfilment service) and two floor servers (child
 processes): the bare floor only verifies the Slack signature and writes one Redis key; the
 fair floor also stores the request with its due entry in one Lua script and posts one card
 to the same fake Slack, which every command must do. It drives signed slash commands at
--rate per second for -duration against each, then approve clicks at -clicks per second, and
-prints throughput, ack latency, errors, CPU per request, the ratios to both floors, and the
-time from an approve click to the backend's submission.`
+-rate per second for -warmup and then -duration against each, then approve clicks at -clicks
+per second, and prints throughput, ack latency, errors, CPU per request, the ratios to both
+floors, and the time from an approve click to the backend's submission. Each server's CPU
+and throughput are measured over -duration only, after its -warmup (a fresh process's heap,
+connection pools, caches and id blocks grow in its first seconds); its latencies and errors
+count every command, the warm-up's included.`
 
 // loadtest is the load tool; "loadtest floor" is its floor server and "loadtest serve"
 // accessbot itself (as `accessbot serve`), each run as a child of the tool.
@@ -61,13 +64,14 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	rate := fs.Float64("rate", 500, "slash commands per second")
 	clicks := fs.Float64("clicks", 100, "approve clicks per second")
 	dur := fs.Duration("duration", 60*time.Second, "how long each phase drives load")
+	warm := fs.Duration("warmup", 3*time.Second, "how long each server is driven before its CPU is measured")
 	conc := fs.Int("concurrency", 256, "requests in flight at most")
 	redisURL := fs.String("redis", getenv("REDIS_URL"), "Redis to use (default: start a redis-server on a free port)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *rate <= 0 || *clicks <= 0 || *dur <= 0 || *conc <= 0 {
-		return errors.New("loadtest: -rate, -clicks, -duration and -concurrency must be positive")
+	if *rate <= 0 || *clicks <= 0 || *dur <= 0 || *conc <= 0 || *warm < 0 {
+		return errors.New("loadtest: -rate, -clicks, -duration and -concurrency must be positive, -warmup not negative")
 	}
 	dir, err := os.MkdirTemp("", "accessbot-load-")
 	if err != nil {
@@ -82,7 +86,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 		defer stop()
 		*redisURL = url
 	}
-	lt := &load{out: stdout, dir: dir, redis: *redisURL, conc: *conc, secret: slackclient.NewID("load-secret-")}
+	lt := &load{out: stdout, dir: dir, redis: *redisURL, conc: *conc, warm: *warm, secret: slackclient.NewID("load-secret-")}
 	return lt.run(ctx, *rate, *clicks, *dur)
 }
 
@@ -91,6 +95,7 @@ type load struct {
 	dir    string
 	redis  string
 	conc   int
+	warm   time.Duration // how long a server is driven before it is measured
 	secret string
 
 	mu        sync.Mutex
@@ -100,21 +105,22 @@ type load struct {
 // result is what one phase measured.
 type result struct {
 	name      string
-	sent      int
+	sent      int // requests sent, the warm-up's included
+	measured  int // requests sent after the warm-up: throughput and CPU are per these
 	errors    int
-	took      time.Duration
+	took      time.Duration // from the end of the warm-up
 	latencies []time.Duration
 	cpu       time.Duration // the server process's CPU time during the phase
 	answers   []string
 }
 
-func (r result) rate() float64 { return float64(r.sent) / r.took.Seconds() }
+func (r result) rate() float64 { return float64(r.measured) / r.took.Seconds() }
 
 func (r result) cpuPerRequest() time.Duration {
-	if r.sent == 0 {
+	if r.measured == 0 {
 		return 0
 	}
-	return r.cpu / time.Duration(r.sent)
+	return r.cpu / time.Duration(r.measured)
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {
@@ -151,7 +157,7 @@ func (lt *load) run(ctx context.Context, rate, clicks float64, dur time.Duration
 	go fulfil.Serve(fl)
 	defer fulfil.Close()
 
-	fmt.Fprintf(lt.out, "accessbot loadtest: %.0f commands/s for %s, then %.0f clicks/s; Redis %s\n", rate, dur, clicks, lt.redis)
+	fmt.Fprintf(lt.out, "accessbot loadtest: %.0f commands/s for %s after a %s warm-up, then %.0f clicks/s; Redis %s\n", rate, dur, lt.warm, clicks, lt.redis)
 	floor, err := lt.floor(ctx, "floor", rate, dur, requesters)
 	if err != nil {
 		return err
@@ -294,24 +300,30 @@ func (c *capped) Write(p []byte) (int, error) {
 	return c.Buffer.Write(p)
 }
 
-// drive calls do at rate per second for dur (open loop: the schedule does not wait for
-// answers), at most lt.conc at once, and gathers the latencies.
-func (lt *load) drive(ctx context.Context, name string, pid int, rate float64, dur time.Duration, n int, do func(i int) (string, error)) result {
+// drive calls do at rate per second for warm and then dur (open loop: the schedule does
+// not wait for answers), at most lt.conc at once, and gathers the latencies of all and the
+// server's CPU time after warm.
+func (lt *load) drive(ctx context.Context, name string, pid int, rate float64, warm, dur time.Duration, n int, do func(i int) (string, error)) result {
 	r := result{name: name}
-	total := int(rate * dur.Seconds())
+	warmN := int(rate * warm.Seconds())
+	total := warmN + int(rate*dur.Seconds())
 	if n > 0 {
 		total = min(total, n)
+		warmN = min(warmN, total)
 	}
 	lat := make([]time.Duration, total)
 	answers := make([]string, total)
 	var errs atomic.Int64
 	sem := make(chan struct{}, lt.conc)
 	var wg sync.WaitGroup
-	cpu0 := cpuTime(pid)
-	start := time.Now()
+	var cpu0 time.Duration
+	start, measured := time.Now(), time.Now()
 	for i := range total {
 		if wait := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); wait > 0 {
 			time.Sleep(wait)
+		}
+		if i == warmN {
+			cpu0, measured = cpuTime(pid), time.Now()
 		}
 		sem <- struct{}{}
 		wg.Go(func() {
@@ -328,8 +340,12 @@ func (lt *load) drive(ctx context.Context, name string, pid int, rate float64, d
 		})
 	}
 	wg.Wait()
-	r.took = time.Since(start)
+	if warmN >= total { // nothing after the warm-up: nothing measured
+		cpu0, measured = cpuTime(pid), time.Now()
+	}
+	r.took = time.Since(measured)
 	r.cpu = cpuTime(pid) - cpu0
+	r.measured = total - warmN
 	r.sent, r.errors, r.latencies, r.answers = total, int(errs.Load()), lat, answers
 	return r
 }
@@ -339,7 +355,7 @@ var requestID = regexp.MustCompile(`AR-\d+`)
 // commands drives "/access request vpn …" from many requesters.
 func (lt *load) commands(ctx context.Context, name, addr string, pid int, rate float64, dur time.Duration, requesters int) result {
 	c := &slackclient.Client{Base: "http://" + addr, Secret: lt.secret, Do: loadHTTP.Do, Now: time.Now, Team: slackfake.TeamID}
-	return lt.drive(ctx, name, pid, rate, dur, 0, func(i int) (string, error) {
+	return lt.drive(ctx, name, pid, rate, lt.warm, dur, 0, func(i int) (string, error) {
 		ack, err := c.Command(ctx, fmt.Sprintf("U%05d", i%requesters), "request "+loadItem(i, requesters)+" for 2h because load test")
 		if err == nil && name == "accessbot" && !requestID.Match(ack) {
 			err = fmt.Errorf("unexpected answer: %.200s", ack)
@@ -354,7 +370,7 @@ func (lt *load) clicks(ctx context.Context, addr string, pid int, rate float64, 
 	ids = slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return s == "" })
 	c := &slackclient.Client{Base: "http://" + addr, Secret: lt.secret, Do: loadHTTP.Do, Now: time.Now, Team: slackfake.TeamID}
 	sent := make([]time.Time, len(ids))
-	r := lt.drive(ctx, "clicks", pid, rate, dur, len(ids), func(i int) (string, error) {
+	r := lt.drive(ctx, "clicks", pid, rate, 0, dur, len(ids), func(i int) (string, error) {
 		sent[i] = time.Now()
 		_, err := c.Click(ctx, "UAPPROVER", "approve", ids[i], slack.ResponseURL("UAPPROVER"))
 		return ids[i], err
