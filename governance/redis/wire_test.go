@@ -30,36 +30,28 @@ var updateWire = flag.Bool("update-wire", false, "rewrite testdata/wire*.golden 
 // string of its digits). testdata/wire.golden was recorded before that tuning; rerecord
 // it (-update-wire) only for a change that means to alter what is stored.
 func TestWire_HotPathSendsWhatItAlwaysSent(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		client func(testing.TB) goredis.UniversalClient
-	}{{"Client", redistest.Client}, {"Cluster", redistest.Cluster}} {
-		t.Run(tc.name, func(t *testing.T) {
-			client := tc.client(t)
-			rec := &wireRecorder{}
-			client.AddHook(rec)
-			// Once unrecorded, so that the servers hold the scripts (no EVAL after a
-			// NOSCRIPT) and the pool its connections; then recorded, under a prefix of its own.
-			wireScenario(t, New(client, Options{Prefix: redistest.Prefix(t)}))
-			rec.reset()
-			prefix := redistest.Prefix(t)
-			s := New(client, Options{Prefix: prefix})
-			wireScenario(t, s)
+	onEachClient(t, func(t *testing.T, client goredis.UniversalClient, rec *wireRecorder) {
+		// Once unrecorded, so that the servers hold the scripts (no EVAL after a
+		// NOSCRIPT) and the pool its connections; then recorded, under a prefix of its own.
+		wireScenario(t, New(client, Options{Prefix: redistest.Prefix(t)}))
+		rec.reset()
+		prefix := redistest.Prefix(t)
+		s := New(client, Options{Prefix: prefix})
+		wireScenario(t, s)
 
-			golden := "testdata/wire.golden"
-			if s.cluster {
-				golden = "testdata/wire-cluster.golden"
-			}
-			got := rec.text(prefix)
-			if *updateWire {
-				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-				require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err)
-			assert.Equal(t, string(want), got)
-		})
-	}
+		golden := "testdata/wire.golden"
+		if s.cluster {
+			golden = "testdata/wire-cluster.golden"
+		}
+		got := rec.text(prefix)
+		if *updateWire {
+			require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
+			require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+		}
+		want, err := os.ReadFile(golden)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), got)
+	})
 }
 
 // wireScenario is a slash command's request created (and another one, created directly),
@@ -220,6 +212,31 @@ func (w *wireRecorder) text(prefix string) string {
 // script cache is flushed for it.
 func TestRun_SendsTheScriptToAServerThatDoesNotHoldIt(t *testing.T) {
 	ctx := context.Background()
+	onEachClient(t, func(t *testing.T, client goredis.UniversalClient, rec *wireRecorder) {
+		prefix := redistest.Prefix(t)
+		s := New(client, Options{Prefix: prefix})
+		src := "-- " + prefix + "\nreturn redis.call('SET', KEYS[1], ARGV[1])"
+		sc := goredis.NewScript(src)
+		fresh := &script{Script: sc, src: src, sha: sc.Hash()}
+
+		require.NoError(t, s.run(ctx, fresh, []string{prefix + "k"}, []string{"v"}).Err())
+		got, err := client.Get(ctx, prefix+"k").Result()
+		require.NoError(t, err)
+		assert.Equal(t, "v", got)
+		require.NoError(t, s.run(ctx, fresh, []string{prefix + "k"}, []string{"w"}).Err())
+		var names []string
+		for _, trip := range rec.trips {
+			for _, c := range trip {
+				names = append(names, c[:strings.IndexByte(c, ' ')])
+			}
+		}
+		assert.Equal(t, []string{`"evalsha"`, `"eval"`, `"get"`, `"evalsha"`}, names, "EVAL once, then the server holds it")
+	})
+}
+
+// onEachClient runs test on one Redis server and on a Cluster, with a recorder of what the
+// client sends.
+func onEachClient(t *testing.T, test func(t *testing.T, client goredis.UniversalClient, rec *wireRecorder)) {
 	for _, tc := range []struct {
 		name   string
 		client func(testing.TB) goredis.UniversalClient
@@ -228,24 +245,7 @@ func TestRun_SendsTheScriptToAServerThatDoesNotHoldIt(t *testing.T) {
 			client := tc.client(t)
 			rec := &wireRecorder{}
 			client.AddHook(rec)
-			prefix := redistest.Prefix(t)
-			s := New(client, Options{Prefix: prefix})
-			src := "-- " + prefix + "\nreturn redis.call('SET', KEYS[1], ARGV[1])"
-			sc := goredis.NewScript(src)
-			fresh := &script{Script: sc, src: src, sha: sc.Hash()}
-
-			require.NoError(t, s.run(ctx, fresh, []string{prefix + "k"}, []string{"v"}).Err())
-			got, err := client.Get(ctx, prefix+"k").Result()
-			require.NoError(t, err)
-			assert.Equal(t, "v", got)
-			require.NoError(t, s.run(ctx, fresh, []string{prefix + "k"}, []string{"w"}).Err())
-			var names []string
-			for _, trip := range rec.trips {
-				for _, c := range trip {
-					names = append(names, c[:strings.IndexByte(c, ' ')])
-				}
-			}
-			assert.Equal(t, []string{`"evalsha"`, `"eval"`, `"get"`, `"evalsha"`}, names, "EVAL once, then the server holds it")
+			test(t, client, rec)
 		})
 	}
 }
