@@ -170,10 +170,7 @@ func because(rest string) (at, after int, ok bool) {
 // last word that is a Slack mention (<@U123|bob>), @name, or name@domain. The text before
 // is rest[:at], the someone rest[who:].
 func forWhom(rest string) (at, who int, ok bool) {
-	who = len(rest)
-	for who > 0 && !isSpace(rest[who-1]) {
-		who--
-	}
+	who = lastWord(rest)
 	if !someone(rest[who:]) {
 		return 0, 0, false
 	}
@@ -213,10 +210,7 @@ func forHowLong(rest string) (at, long int, ok bool) {
 // fromWhom finds "from <holder>" ending the text: white space, "from", white space, and a
 // last word. The text before is rest[:at], the holder rest[who:].
 func fromWhom(rest string) (at, who int, ok bool) {
-	who = len(rest)
-	for who > 0 && !isSpace(rest[who-1]) {
-		who--
-	}
+	who = lastWord(rest)
 	if who == len(rest) {
 		return 0, 0, false
 	}
@@ -274,6 +268,15 @@ func sameLetter(r, want rune) bool {
 			return false
 		}
 	}
+}
+
+// lastWord is where the text's last word starts: after its last white space.
+func lastWord(s string) int {
+	i := len(s)
+	for i > 0 && !isSpace(s[i-1]) {
+		i--
+	}
+	return i
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\f' || b == '\r' }
