@@ -188,13 +188,8 @@ func (p storedPerson) person() governance.Person {
 	return governance.Person{Email: p.Email, Name: p.Name, EntraID: p.EntraID}
 }
 
-// encodeRequest is r as stored: "<version> <compact JSON>", the JSON written by hand
-// (jsonw.go) exactly as encoding/json would write storedForm(r).
-func encodeRequest(r *governance.Request) ([]byte, error) {
-	return appendRequest(make([]byte, 0, 320), r)
-}
-
-// appendRequest appends r as stored (encodeRequest) to b.
+// appendRequest appends r as stored to b: "<version> <compact JSON>", the JSON written by
+// hand (jsonw.go) exactly as encoding/json would write storedForm(r).
 func appendRequest(b []byte, r *governance.Request) ([]byte, error) {
 	s := storedForm(r)
 	w := jsonw{b: b}
@@ -327,16 +322,10 @@ func decodeRequest(id string, data []byte) (*governance.Request, error) {
 	return r, nil
 }
 
-// encodeRef is a card's reference as stored under the field "<platform>:<recipient>",
+// appendRef appends a card's reference as stored under the field "<platform>:<recipient>",
 // which says the rest: "<channel> <message id>", or the JSON of governance.MessageRef
 // (as it was stored before) when either holds a space. Short values keep the hash in
 // Redis's compact listpack form.
-func encodeRef(ref governance.MessageRef) (string, error) {
-	b, err := appendRef(nil, ref)
-	return string(b), err
-}
-
-// appendRef appends ref as encodeRef writes it to b.
 func appendRef(b []byte, ref governance.MessageRef) ([]byte, error) {
 	if ref.Channel != "" && ref.ID != "" && !strings.ContainsAny(ref.Channel, " {") && !strings.ContainsAny(ref.ID, " {") {
 		b = append(b, ref.Channel...)
@@ -347,7 +336,7 @@ func appendRef(b []byte, ref governance.MessageRef) ([]byte, error) {
 	return append(b, js...), err
 }
 
-// decodeRef reads a card reference stored under field by encodeRef, or before it.
+// decodeRef reads a card reference stored under field by appendRef, or before it.
 func decodeRef(field, value string) (governance.MessageRef, error) {
 	var ref governance.MessageRef
 	if strings.HasPrefix(value, "{") {
@@ -378,23 +367,6 @@ type storedAudit struct {
 	ChatID    string            `json:"c,omitempty"`
 	Detail    string            `json:"d,omitempty"`
 	Zero      bool              `json:"z,omitempty"` // At is the zero time
-}
-
-// encodeAudit is a, as stored with the millisecond auditMillis(a): written by hand
-// (appendAudit), as json.Marshal writes auditForm(a).
-func encodeAudit(a governance.AuditRecord) ([]byte, error) { return appendAudit(nil, a) }
-
-// auditForm is a as stored with the millisecond auditMillis(a).
-func auditForm(a governance.AuditRecord) storedAudit {
-	s := storedAudit{RequestID: a.RequestID, Event: a.Event, From: a.From, Actor: a.Actor, Platform: a.Platform,
-		ChatID: a.ChatID, Detail: a.Detail, Zero: a.At.IsZero()}
-	if !s.Zero {
-		s.Nanos = a.At.UnixNano() - auditMillis(a)*int64(time.Millisecond)
-	}
-	if a.To != governance.StatePendingApproval {
-		s.To = &a.To
-	}
-	return s
 }
 
 // auditMillis is the millisecond an audit record is stored at.

@@ -143,9 +143,9 @@ func TestCodec_CardReferencesAreShortUnlessTheyCannotBe(t *testing.T) {
 		"no message id":    {Platform: "slack", Recipient: "admins#1", Channel: "CADMINS"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			v, err := encodeRef(ref)
+			b, err := appendRef(nil, ref)
 			require.NoError(t, err)
-			got, err := decodeRef(ref.Platform+":"+ref.Recipient, v)
+			got, err := decodeRef(ref.Platform+":"+ref.Recipient, string(b))
 			require.NoError(t, err)
 			assert.Equal(t, ref, got)
 		})

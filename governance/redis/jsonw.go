@@ -242,13 +242,8 @@ func (d seconds) write(w *jsonw) {
 	w.b = appendJSONString(w.b, time.Duration(d).String(), w.html, &w.err)
 }
 
-// encodeTask is an outbox task as its stream entry holds it: what encoding/json writes for
-// governance.Task (but for HTML escaping, which reads back the same).
-func encodeTask(t governance.Task) ([]byte, error) {
-	return appendTask(make([]byte, 0, 96), t)
-}
-
-// appendTask appends t as encodeTask writes it to b.
+// appendTask appends an outbox task as its stream entry holds it to b: what encoding/json
+// writes for governance.Task (but for HTML escaping, which reads back the same).
 func appendTask(b []byte, t governance.Task) ([]byte, error) {
 	w := jsonw{b: b}
 	w.open()

@@ -152,3 +152,22 @@ func FuzzAudit(f *testing.F) {
 		}
 	})
 }
+
+// The stored forms as tests and benchmarks take them whole.
+func encodeRequest(r *governance.Request) ([]byte, error)  { return appendRequest(nil, r) }
+func encodeTask(t governance.Task) ([]byte, error)         { return appendTask(nil, t) }
+func encodeAudit(a governance.AuditRecord) ([]byte, error) { return appendAudit(nil, a) }
+
+// auditForm is a as stored with the millisecond auditMillis(a), for json.Marshal to write
+// what appendAudit must write.
+func auditForm(a governance.AuditRecord) storedAudit {
+	s := storedAudit{RequestID: a.RequestID, Event: a.Event, From: a.From, Actor: a.Actor, Platform: a.Platform,
+		ChatID: a.ChatID, Detail: a.Detail, Zero: a.At.IsZero()}
+	if !s.Zero {
+		s.Nanos = a.At.UnixNano() - auditMillis(a)*int64(time.Millisecond)
+	}
+	if a.To != governance.StatePendingApproval {
+		s.To = &a.To
+	}
+	return s
+}
