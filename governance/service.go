@@ -390,11 +390,16 @@ func (s *Service) create(ctx context.Context, in RequestInput, requester Person,
 // process of an earlier release killed between its two round trips) left nothing: the
 // retry creates it.
 func (s *Service) retried(ctx context.Context, id string, build func(id string) (*Request, Effects)) (*Request, *Effects, error) {
+	ask, fx := build(id)
 	r, err := s.store.Get(ctx, id)
-	if !errors.Is(err, ErrNotFound) {
+	switch {
+	case err == nil && !sameAsk(r, ask):
+		// Never answer one person with another's request, whatever the store said.
+		return nil, nil, fmt.Errorf("store request: %s, given as this ask's, is another ask's", id)
+	case !errors.Is(err, ErrNotFound):
 		return r, nil, err
 	}
-	r, fx := build(id)
+	r = ask
 	created, err := s.store.Create(ctx, r, fx)
 	switch {
 	case err != nil:
@@ -404,6 +409,14 @@ func (s *Service) retried(ctx context.Context, id string, build func(id string) 
 		return r, nil, err
 	}
 	return r, &fx, nil
+}
+
+// sameAsk reports whether a and b ask for the same access for the same person, asked by
+// the same person.
+func sameAsk(a, b *Request) bool {
+	by := a.RequestedBy == nil && b.RequestedBy == nil ||
+		a.RequestedBy != nil && b.RequestedBy != nil && a.RequestedBy.Is(*b.RequestedBy)
+	return by && a.Requester.Is(b.Requester) && a.Item.ID == b.Item.ID
 }
 
 // stillOpen reports whether r still asks for, or gives, its access.

@@ -859,3 +859,38 @@ func TestRequest_ASecondAskForTheSameAccessIsRefused(t *testing.T) {
 	require.NoError(t, err, "ended access may be asked for again")
 	assert.NotEqual(t, first, again.ID)
 }
+
+// mislaid is a store that takes every new ask for a retry of request id's, as a store
+// that gave an id twice would.
+type mislaid struct {
+	*redisstore.Store
+	id string
+}
+
+func (m mislaid) CreateReserved(context.Context, string, string, string, func(string) (*governance.Request, governance.Effects)) (governance.Reserved, error) {
+	return governance.Reserved{Bound: m.id}, nil
+}
+
+// Whatever its store says, the service never answers one person's ask with another
+// person's request.
+func TestRequest_IsNeverAnsweredWithAnotherPersonsRequest(t *testing.T) {
+	b := newBed(t, governance.Schedule{})
+	carols := b.ask("db")
+	catalog, err := governance.ParseCatalog([]byte(items))
+	require.NoError(t, err)
+	backend, err := builtin.New(b.store, builtin.Options{Clock: b.clock})
+	require.NoError(t, err)
+	svc, err := governance.NewService(governance.Config{Catalog: catalog, Store: mislaid{b.store, carols.ID},
+		Backends: []governance.Backend{backend}, Notifier: b.rec, Clock: b.clock, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+
+	r, err := svc.Request(context.Background(), governance.RequestInput{
+		Requester: governance.Actor{Person: governance.Person{Email: "dave@example.com"}}, Item: "db", Reason: "why"})
+	require.Error(t, err)
+	assert.Nil(t, r, "Dave is not shown Carol's request")
+
+	again, err := svc.Request(context.Background(), governance.RequestInput{
+		Requester: governance.Actor{Person: governance.Person{Email: "carol@example.com"}}, Item: "db", Reason: "why"})
+	require.NoError(t, err, "Carol's own retry is answered with her request")
+	assert.Equal(t, carols.ID, again.ID)
+}

@@ -169,6 +169,11 @@ func (c *chaos) verify(within time.Duration) {
 	c.lmu.Lock()
 	defer c.lmu.Unlock()
 	require.NotEmpty(t, c.approved, "the load reached the bot")
+	seen := map[string]bool{}
+	for _, id := range c.created { // each ask is answered with a request of its own
+		require.False(t, seen[id], "two asks were answered with request %s", id)
+		seen[id] = true
+	}
 
 	deadline := time.Now().Add(within)
 	for {

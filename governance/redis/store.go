@@ -201,8 +201,10 @@ func (s *Store) CreateReserved(ctx context.Context, key, open, replace string, b
 	switch {
 	case err != nil:
 		return governance.Reserved{}, fmt.Errorf("create request %s: %w", id, err)
-	case res != 1: // it exists already, and nothing was written
-		s.giveBack(id)
+	case res != 1:
+		// It exists already, so this call made it: the script ran, its answer was lost
+		// with its connection, and go-redis ran it again. The id is bound and never given
+		// again; the caller answers with the request as a retried ask.
 		return governance.Reserved{Bound: id}, nil
 	}
 	if len(fx.Tasks) > 0 {

@@ -1,11 +1,14 @@
 package redis
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -277,6 +280,118 @@ func TestCreateReserved(t *testing.T) {
 	assert.True(t, extension.created, "an ask without an open-request binding (an extension)")
 	retried = create("k6", "", "")
 	assert.Equal(t, result{extension.id, extension.id, "", false}, retried, "its key binds it for a day")
+}
+
+// A script that ran but whose answer was lost with its connection is run again by
+// go-redis: the create finds its request made, and answers with it. Its id is bound, so
+// the next ask gets a new one: never another person's request.
+func TestCreateReserved_AnAnswerLostAndTheScriptRunAgainBindsItsIDOnce(t *testing.T) {
+	ctx := context.Background()
+	server := redistest.Server(t) // CreateReserved is one script only on a Redis of one server
+	proxy := newReplyDropper(t, server.Options().Addr)
+	opts := *server.Options()
+	opts.Addr = proxy.addr()
+	client := goredis.NewClient(&opts)
+	t.Cleanup(func() { _ = client.Close() })
+	s := New(client, Options{Prefix: redistest.Prefix(t)})
+	create := func(key, requester string) governance.Reserved {
+		t.Helper()
+		res, err := s.CreateReserved(ctx, key, requester+"|vpn", "", func(id string) (*governance.Request, governance.Effects) {
+			r := request(id, requester, "alice@example.com")
+			return r, createEffects(r)
+		})
+		require.NoError(t, err)
+		return res
+	}
+
+	require.True(t, create("k1", "carol@example.com").Created) // the script is loaded
+	proxy.dropNextScriptAnswer()
+	lost := create("k2", "dave@example.com")
+	require.Equal(t, 1, proxy.dropped(), "the answer was dropped and the script run again")
+	assert.Equal(t, governance.Reserved{Bound: "AR-2"}, lost, "answered as a retried ask, with the request it made")
+	made, err := s.Get(ctx, "AR-2")
+	require.NoError(t, err)
+	assert.Equal(t, "dave@example.com", made.Requester.Email)
+
+	for i, person := range []string{"erin@example.com", "frank@example.com"} {
+		next := create(fmt.Sprintf("k%d", 3+i), person)
+		require.True(t, next.Created, "%s's ask is not answered with another person's request: %+v", person, next)
+		assert.Equal(t, fmt.Sprintf("AR-%d", 3+i), next.Request.ID)
+	}
+}
+
+// replyDropper is a TCP proxy to a Redis that, when told, closes the client's connection
+// instead of passing on the answer to the next script the client runs.
+type replyDropper struct {
+	l     net.Listener
+	to    string
+	armed atomic.Bool
+	drops atomic.Int32
+}
+
+func newReplyDropper(t *testing.T, to string) *replyDropper {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	d := &replyDropper{l: l, to: to}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go d.pipe(c)
+		}
+	}()
+	return d
+}
+
+func (d *replyDropper) addr() string          { return d.l.Addr().String() }
+func (d *replyDropper) dropNextScriptAnswer() { d.armed.Store(true) }
+func (d *replyDropper) dropped() int          { return int(d.drops.Load()) }
+
+func (d *replyDropper) pipe(client net.Conn) {
+	defer client.Close()
+	server, err := net.Dial("tcp", d.to)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+	var drop atomic.Bool
+	go func() { // client → server; a client waits for each answer before its next command
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := client.Read(buf)
+			if n > 0 {
+				if bytes.Contains(bytes.ToLower(buf[:n]), []byte("evalsha")) && d.armed.CompareAndSwap(true, false) {
+					drop.Store(true)
+				}
+				if _, werr := server.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				_ = server.Close()
+				return
+			}
+		}
+	}()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := server.Read(buf)
+		if n > 0 && drop.Load() {
+			d.drops.Add(1)
+			return // the script ran; its answer is lost with the connection
+		}
+		if n > 0 {
+			if _, werr := client.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func TestUpdate_WritesTheRequestAndItsEffects(t *testing.T) {

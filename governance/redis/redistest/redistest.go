@@ -58,6 +58,13 @@ func Client(t testing.TB) goredis.UniversalClient {
 	if os.Getenv("REDISTEST_CLIENT") == "cluster" {
 		return Cluster(t)
 	}
+	return Server(t)
+}
+
+// Server returns a client to a real Redis that is one server, as Client does without
+// REDISTEST_CLIENT=cluster: for tests of what only a Redis of one server does.
+func Server(t testing.TB) *goredis.Client {
+	t.Helper()
 	var c *goredis.Client
 	if url := os.Getenv("REDIS_URL"); url != "" {
 		opts, err := goredis.ParseURL(url)
