@@ -38,10 +38,15 @@
 --          named by entry ids this script makes, so they cannot be passed in KEYS; they
 --          carry the shard's hash tag, so they are on this script's slot)
 -- ARGV[19] how long a delivery marker is kept, ms
+-- ARGV[20…] the tasks, due entries, removals and audit records counted in ARGV[10…13]
+-- ARGV[last] "1" when go-redis sends the command again (Store.run, sentAgain), else "0"
 --
--- Returns 1 when written, 0 when create found the request already there,
+-- Returns 1 when written, 0 when create found another request there,
 -- -1 when update found no request, -2 when update found another version.
--- Nothing is written unless 1 is returned. With ARGV[14] "1" a write returns
+-- Nothing is written unless 1 is returned. A command sent again (go-redis does when the
+-- first sending's answer was lost with its connection) that finds the request holding
+-- ARGV[6], the very write it makes, writes nothing and is answered as its first run was
+-- (replayed). With ARGV[14] "1" a write returns
 -- {1, {field, ref, …}, {entry id, task JSON, …}, all, {entry id, …}} instead of 1: the
 -- cards, the tasks claimed for ARGV[15] (the oldest undelivered entries of the outbox, up
 -- to as many as were enqueued: mostly these, and another's left unclaimed when not), all =
@@ -50,8 +55,42 @@
 --
 -- Runs after streamtasks.lua (readNewTasks).
 local mode = ARGV[1]
+local again = ARGV[#ARGV] == "1"
+local ntasks, ndue, nundue, naudit = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+
+-- replayed answers a run of this very write, stored by an earlier run whose answer was
+-- lost, as that run was answered: the tasks it enqueued and claimed for ARGV[15] are
+-- found among the consumer's pending entries (their task and "at" are this run's), with
+-- their delivery markers, so that the process delivers them now, as it would have.
+local function replayed()
+  if ARGV[14] ~= "1" then return 1 end
+  local cards = {}
+  if mode == "update" then cards = redis.call("HGETALL", KEYS[6]) end
+  local claimed, marked = {}, {}
+  if ARGV[15] ~= "" and ntasks > 0 then
+    local mine = {}
+    for i = 20, 19 + ntasks do mine[ARGV[i]] = true end
+    for _, p in ipairs(redis.call("XPENDING", KEYS[2], ARGV[16], "-", "+", 1000, ARGV[15])) do
+      local e = redis.call("XRANGE", KEYS[2], p[1], p[1])[1]
+      local f = {}
+      for i = 1, e and #e[2] or 0, 2 do f[e[2][i]] = e[2][i + 1] end
+      if f.at == ARGV[9] and f.task and mine[f.task] then
+        claimed[#claimed + 1] = e[1]
+        claimed[#claimed + 1] = f.task
+        if redis.call("EXISTS", ARGV[18] .. e[1]) == 1 then marked[#marked + 1] = e[1] end
+      end
+    end
+  end
+  local all = 0
+  if #claimed == 2 * ntasks then all = 1 end
+  return {1, cards, claimed, all, marked}
+end
+
 if mode == "create" then
-  if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
+  if redis.call("EXISTS", KEYS[1]) == 1 then
+    if again and redis.pcall("GET", KEYS[1]) == ARGV[6] then return replayed() end
+    return 0
+  end
 else
   local v
   local kind = redis.call("TYPE", KEYS[1])["ok"]
@@ -61,7 +100,10 @@ else
     v = redis.call("HGET", KEYS[1], "v")
   end
   if not v then return -1 end
-  if v ~= ARGV[2] then return -2 end
+  if v ~= ARGV[2] then
+    if again and v == ARGV[3] and kind == "string" and redis.call("GET", KEYS[1]) == ARGV[6] then return replayed() end
+    return -2
+  end
 end
 
 local id, score = ARGV[8], ARGV[7]
@@ -78,7 +120,6 @@ for i = 7, #KEYS do
   end
 end
 
-local ntasks, ndue, nundue, naudit = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
 local at = 20
 local lastTask = nil
 local marks = {} -- entry id → true for the notices and alerts enqueued here

@@ -58,9 +58,11 @@ func (l *argList) strings() []string {
 
 // run runs sc with keys and argv as goredis.Script.Run does: EVALSHA, and EVAL when the
 // server does not hold the script yet. The command's arguments point into keys and argv
-// (go-redis writes a *string as the string), so nothing is boxed or copied.
-func (s *Store) run(ctx context.Context, sc *script, keys, argv []string) *goredis.Cmd {
-	args := make([]any, 3, 3+len(keys)+len(argv))
+// (go-redis writes a *string as the string), so nothing is boxed or copied. With again
+// (the scripts that write a request) a last argument says whether the command is sent
+// again (sentAgain).
+func (s *Store) run(ctx context.Context, sc *script, keys, argv []string, again *sentAgain) *goredis.Cmd {
+	args := make([]any, 3, 4+len(keys)+len(argv))
 	args[0], args[1], args[2] = "evalsha", &sc.sha, len(keys) // &sc.sha: a string would be boxed
 	for i := range keys {
 		args = append(args, &keys[i])
@@ -68,9 +70,15 @@ func (s *Store) run(ctx context.Context, sc *script, keys, argv []string) *gored
 	for i := range argv {
 		args = append(args, &argv[i])
 	}
+	if again != nil {
+		args = append(args, again)
+	}
 	cmd := goredis.NewCmd(ctx, args...)
 	cmd.SetFirstKeyPos(3)
 	if err := s.rdb.Process(ctx, cmd); goredis.HasErrorPrefix(err, "NOSCRIPT") {
+		if again != nil && again.sent == 1 {
+			again.sent = 0 // refused once, and never run: EVAL is its first sending
+		}
 		args = slices.Clone(args) // the refused command keeps its own
 		args[0], args[1] = "eval", &sc.src
 		cmd = goredis.NewCmd(ctx, args...)
@@ -119,4 +127,30 @@ func (p *pipeCmds) queue(ctx context.Context, pipe goredis.Pipeliner) []*goredis
 		_ = pipe.Process(ctx, cmds[i])
 	}
 	return cmds
+}
+
+// sentAgain is the last argument of the scripts that write a request (apply.lua,
+// reservecreate.lua): "0" the first time go-redis writes the command, "1" when it writes
+// it again. go-redis sends a command again on a new connection when the first one's
+// answer was lost with its connection, and the script may have run; only then does a
+// script take the very write it would make, found stored, for its own first run's.
+type sentAgain struct{ sent int }
+
+var sentFirst, sentLater = []byte("0"), []byte("1")
+
+// MarshalBinary is what go-redis writes for the argument, once per sending.
+func (a *sentAgain) MarshalBinary() ([]byte, error) {
+	a.sent++
+	if a.sent == 1 {
+		return sentFirst, nil
+	}
+	return sentLater, nil
+}
+
+// String is what the argument was last sent as, for logs and tests.
+func (a *sentAgain) String() string {
+	if a.sent > 1 {
+		return "1"
+	}
+	return "0"
 }

@@ -2,10 +2,14 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // ClaimDue returns up to limit due-index members (in total, across the shards) due at or
@@ -49,7 +53,18 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration
 }
 
 // ClaimOnce reports whether this caller is the first to claim key within ttl (SET NX):
-// the way several replicas agree that one of them sends a scheduled message.
+// the way several replicas agree that one of them sends a scheduled message. The claim
+// holds a token of this call, so that a SET that go-redis sent again after its answer was
+// lost, and that found its own first sending's claim, is still this caller's.
 func (s *Store) ClaimOnce(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	return s.rdb.SetNX(ctx, s.k.once(key), "1", ttl).Result()
+	k, token := s.k.once(key), strconv.FormatUint(rand.Uint64(), 36)
+	first, err := s.rdb.SetNX(ctx, k, token, ttl).Result()
+	if err != nil || first {
+		return first, err
+	}
+	held, err := s.rdb.Get(ctx, k).Result()
+	if errors.Is(err, goredis.Nil) { // it ended meanwhile: claimed by nobody now
+		return false, nil
+	}
+	return held == token, err
 }

@@ -109,7 +109,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 func (s *Store) ReserveID(ctx context.Context, key, open, replace string) (id, other string, err error) {
 	a := scriptArgs{keys: newArgList(4, 4*(len(s.k.prefix)+len(open)+16)), argv: newArgList(7, 64+len(open))}
 	s.reservation(&a, key, open, replace)
-	res, err := s.run(ctx, reserveScript, a.keys.strings(), a.argv.strings()).StringSlice()
+	res, err := s.run(ctx, reserveScript, a.keys.strings(), a.argv.strings(), nil).StringSlice()
 	if err != nil || len(res) != 2 {
 		return "", "", fmt.Errorf("reserve request id for %q: %w", key, err)
 	}
@@ -187,7 +187,7 @@ func (s *Store) CreateReserved(ctx context.Context, key, open, replace string, b
 	if err != nil {
 		return governance.Reserved{}, fmt.Errorf("create request %s: %w", id, err)
 	}
-	reply, err := s.run(ctx, reserveCreateScript, call.keys, call.argv).Result()
+	reply, err := s.run(ctx, reserveCreateScript, call.keys, call.argv, &sentAgain{}).Result()
 	if err != nil {
 		return governance.Reserved{}, fmt.Errorf("create request %s: %w", id, err)
 	}
@@ -202,10 +202,9 @@ func (s *Store) CreateReserved(ctx context.Context, key, open, replace string, b
 	case err != nil:
 		return governance.Reserved{}, fmt.Errorf("create request %s: %w", id, err)
 	case res != 1:
-		// It exists already, so this call made it: the script ran, its answer was lost
-		// with its connection, and go-redis ran it again. The id is bound and never given
-		// again; the caller answers with the request as a retried ask.
-		return governance.Reserved{Bound: id}, nil
+		// Another request holds the id this process took for its own: its sequence was
+		// set back. The id is not given back; the next ask takes the next one.
+		return governance.Reserved{}, fmt.Errorf("create request %s: another request holds the id; try again", id)
 	}
 	if len(fx.Tasks) > 0 {
 		s.fresh.put(r, nil) // a new request has no cards yet
@@ -262,7 +261,7 @@ func (s *Store) apply(ctx context.Context, mode string, r *governance.Request, p
 	if err != nil {
 		return 0, nil, err
 	}
-	reply, err := s.run(ctx, applyScript, call.keys, call.argv).Result()
+	reply, err := s.run(ctx, applyScript, call.keys, call.argv, &sentAgain{}).Result()
 	if err != nil {
 		return 0, nil, err
 	}

@@ -283,17 +283,13 @@ func TestCreateReserved(t *testing.T) {
 }
 
 // A script that ran but whose answer was lost with its connection is run again by
-// go-redis: the create finds its request made, and answers with it. Its id is bound, so
-// the next ask gets a new one: never another person's request.
-func TestCreateReserved_AnAnswerLostAndTheScriptRunAgainBindsItsIDOnce(t *testing.T) {
+// go-redis. A create or an update that finds its very write stored is answered as its
+// first run was, with the tasks that run claimed for this process (notices marked), so
+// the ask is created once, its id is never given to another, and a decision is not
+// taken for one lost to another.
+func TestApply_AScriptRunAgainAfterItsAnswerWasLostIsAnsweredAsItsFirstRun(t *testing.T) {
 	ctx := context.Background()
-	server := redistest.Server(t) // CreateReserved is one script only on a Redis of one server
-	proxy := newReplyDropper(t, server.Options().Addr)
-	opts := *server.Options()
-	opts.Addr = proxy.addr()
-	client := goredis.NewClient(&opts)
-	t.Cleanup(func() { _ = client.Close() })
-	s := New(client, Options{Prefix: redistest.Prefix(t)})
+	s, proxy := droppingStore(t)
 	create := func(key, requester string) governance.Reserved {
 		t.Helper()
 		res, err := s.CreateReserved(ctx, key, requester+"|vpn", "", func(id string) (*governance.Request, governance.Effects) {
@@ -303,29 +299,84 @@ func TestCreateReserved_AnAnswerLostAndTheScriptRunAgainBindsItsIDOnce(t *testin
 		require.NoError(t, err)
 		return res
 	}
+	handed := func() map[governance.TaskKind]bool {
+		t.Helper()
+		tasks, err := s.ClaimTasks(ctx, "me", 10, governance.ClaimHanded)
+		require.NoError(t, err)
+		require.NoError(t, s.AckTask(ctx, tasks...))
+		marked := map[governance.TaskKind]bool{}
+		for _, task := range tasks {
+			marked[task.Kind] = task.Marked
+		}
+		return marked
+	}
+	_, err := s.ClaimTasks(ctx, "me", 10, governance.ClaimWoken) // this process claims at enqueue from now on
+	require.NoError(t, err)
+	require.True(t, create("k1", "carol@example.com").Created) // both scripts are loaded
+	mustCreate(t, s, request("X-1", "carol@example.com"), governance.Effects{})
+	handed()
 
-	require.True(t, create("k1", "carol@example.com").Created) // the script is loaded
-	proxy.dropNextScriptAnswer()
+	proxy.dropNextAnswerTo("evalsha")
 	lost := create("k2", "dave@example.com")
 	require.Equal(t, 1, proxy.dropped(), "the answer was dropped and the script run again")
-	assert.Equal(t, governance.Reserved{Bound: "AR-2"}, lost, "answered as a retried ask, with the request it made")
-	made, err := s.Get(ctx, "AR-2")
-	require.NoError(t, err)
-	assert.Equal(t, "dave@example.com", made.Requester.Email)
-
+	require.True(t, lost.Created, "answered as the run that created it")
+	assert.Equal(t, "AR-2", lost.Request.ID)
+	assert.Equal(t, map[governance.TaskKind]bool{governance.TaskSendCard: false}, handed(), "its card is handed to this process")
 	for i, person := range []string{"erin@example.com", "frank@example.com"} {
 		next := create(fmt.Sprintf("k%d", 3+i), person)
 		require.True(t, next.Created, "%s's ask is not answered with another person's request: %+v", person, next)
 		assert.Equal(t, fmt.Sprintf("AR-%d", 3+i), next.Request.ID)
 	}
+	handed()
+
+	approved := next(lost.Request, governance.StateApproved)
+	fx := governance.Effects{Tasks: []governance.Task{{Kind: governance.TaskSubmit, RequestID: "AR-2"},
+		{Kind: governance.TaskNotify, RequestID: "AR-2", To: "dave@example.com", Notice: governance.NoticeApproved}}}
+	proxy.dropNextAnswerTo("evalsha")
+	require.NoError(t, s.Update(ctx, approved, 1, fx), "the decision stored is not taken for one lost to another")
+	require.Equal(t, 2, proxy.dropped())
+	assert.Equal(t, map[governance.TaskKind]bool{governance.TaskSubmit: false, governance.TaskNotify: true}, handed(),
+		"its tasks are handed to this process, the notice marked as it was")
+	denied := next(lost.Request, governance.StateDenied)
+	assert.ErrorIs(t, s.Update(ctx, denied, 1, governance.Effects{}), governance.ErrConflict, "another write of version 2 conflicts")
+	got, err := s.Get(ctx, "AR-2")
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateApproved, got.State)
+}
+
+// A claim whose SET go-redis sent again after its answer was lost is still this caller's;
+// another caller's is not.
+func TestClaimOnce_ASetSentAgainAfterItsAnswerWasLostIsStillTheCallers(t *testing.T) {
+	ctx := context.Background()
+	s, proxy := droppingStore(t)
+	proxy.dropNextAnswerTo("set")
+	first, err := s.ClaimOnce(ctx, "digest:1", time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, 1, proxy.dropped(), "the answer was dropped and the SET sent again")
+	assert.True(t, first, "the caller whose SET was sent again holds the claim")
+	again, err := s.ClaimOnce(ctx, "digest:1", time.Hour)
+	require.NoError(t, err)
+	assert.False(t, again, "a second caller does not")
+}
+
+// droppingStore is a Store on a Redis of one server (where CreateReserved is one script)
+// through a replyDropper.
+func droppingStore(t *testing.T) (*Store, *replyDropper) {
+	server := redistest.Server(t)
+	proxy := newReplyDropper(t, server.Options().Addr)
+	opts := *server.Options()
+	opts.Addr = proxy.addr()
+	client := goredis.NewClient(&opts)
+	t.Cleanup(func() { _ = client.Close() })
+	return New(client, Options{Prefix: redistest.Prefix(t)}), proxy
 }
 
 // replyDropper is a TCP proxy to a Redis that, when told, closes the client's connection
-// instead of passing on the answer to the next script the client runs.
+// instead of passing on the answer to the next command of a name.
 type replyDropper struct {
 	l     net.Listener
 	to    string
-	armed atomic.Bool
+	armed atomic.Pointer[string] // the command whose answer to drop next, lower case
 	drops atomic.Int32
 }
 
@@ -346,9 +397,9 @@ func newReplyDropper(t *testing.T, to string) *replyDropper {
 	return d
 }
 
-func (d *replyDropper) addr() string          { return d.l.Addr().String() }
-func (d *replyDropper) dropNextScriptAnswer() { d.armed.Store(true) }
-func (d *replyDropper) dropped() int          { return int(d.drops.Load()) }
+func (d *replyDropper) addr() string                    { return d.l.Addr().String() }
+func (d *replyDropper) dropNextAnswerTo(command string) { d.armed.Store(&command) }
+func (d *replyDropper) dropped() int                    { return int(d.drops.Load()) }
 
 func (d *replyDropper) pipe(client net.Conn) {
 	defer client.Close()
@@ -363,7 +414,8 @@ func (d *replyDropper) pipe(client net.Conn) {
 		for {
 			n, err := client.Read(buf)
 			if n > 0 {
-				if bytes.Contains(bytes.ToLower(buf[:n]), []byte("evalsha")) && d.armed.CompareAndSwap(true, false) {
+				if armed := d.armed.Load(); armed != nil && bytes.Contains(bytes.ToLower(buf[:n]), []byte("\r\n"+*armed+"\r\n")) &&
+					d.armed.CompareAndSwap(armed, nil) {
 					drop.Store(true)
 				}
 				if _, werr := server.Write(buf[:n]); werr != nil {

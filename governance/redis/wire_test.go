@@ -173,6 +173,8 @@ func wireArg(a any) string {
 		return strconv.FormatInt(*v, 10)
 	case time.Duration:
 		return strconv.FormatInt(int64(v), 10)
+	case *sentAgain:
+		return v.String()
 	}
 	panic(fmt.Sprintf("wireArg: an argument of type %T", a))
 }
@@ -219,11 +221,11 @@ func TestRun_SendsTheScriptToAServerThatDoesNotHoldIt(t *testing.T) {
 		sc := goredis.NewScript(src)
 		fresh := &script{Script: sc, src: src, sha: sc.Hash()}
 
-		require.NoError(t, s.run(ctx, fresh, []string{prefix + "k"}, []string{"v"}).Err())
+		require.NoError(t, s.run(ctx, fresh, []string{prefix + "k"}, []string{"v"}, nil).Err())
 		got, err := client.Get(ctx, prefix+"k").Result()
 		require.NoError(t, err)
 		assert.Equal(t, "v", got)
-		require.NoError(t, s.run(ctx, fresh, []string{prefix + "k"}, []string{"w"}).Err())
+		require.NoError(t, s.run(ctx, fresh, []string{prefix + "k"}, []string{"w"}, nil).Err())
 		var names []string
 		for _, trip := range rec.trips {
 			for _, c := range trip {
