@@ -49,3 +49,20 @@ func TestAccountsKey_HasATagOfItsOwn(t *testing.T) {
 	assert.Equal(t, "p:{acct:carol@example.com}:accounts", k.accounts("Carol@Example.com"))
 	assert.Equal(t, "p:{acct:a(b)c}:accounts", k.accounts("a{b}c"), "braces would move the slot")
 }
+
+// A swap whose answer was lost, sent again by go-redis, finds its own value stored: it
+// swapped. Another caller's swap from the same value did not.
+func TestSwapAccount_SentAgainAfterItsAnswerWasLostStillSwapped(t *testing.T) {
+	ctx := context.Background()
+	s, proxy := droppingStore(t)
+	_, err := s.SwapAccount(ctx, "sailpoint", "carol@example.com", nil, []byte("v1")) // the script is loaded
+	require.NoError(t, err)
+	proxy.dropNextAnswerTo("evalsha")
+	swapped, err := s.SwapAccount(ctx, "sailpoint", "carol@example.com", []byte("v1"), []byte("v2"))
+	require.NoError(t, err)
+	require.Equal(t, 1, proxy.dropped())
+	assert.True(t, swapped, "its refreshed token is the one stored")
+	swapped, err = s.SwapAccount(ctx, "sailpoint", "carol@example.com", []byte("v1"), []byte("v3"))
+	require.NoError(t, err)
+	assert.False(t, swapped, "another refresh from v1 lost")
+}

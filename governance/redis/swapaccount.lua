@@ -10,11 +10,14 @@
 -- ARGV[4]  "1" to store ARGV[5], "0" to remove the field
 -- ARGV[5]  the new sealed value
 --
--- Returns 1 when swapped, 0 when the stored value was not ARGV[3] (nothing changed).
+-- Returns 1 when swapped, 0 when the stored value was not ARGV[3] (nothing changed). A
+-- stored value that is ARGV[5] already is this very swap (a sealed value is never made
+-- twice): go-redis sent the script again after its first run's answer was lost.
 if ARGV[2] == "1" then
   local cur = redis.call("HGET", KEYS[1], ARGV[1])
   if not cur then cur = "" end
   if cur ~= ARGV[3] then
+    if ARGV[4] == "1" and cur == ARGV[5] then return 1 end
     return 0
   end
 end
