@@ -59,6 +59,49 @@ func (b *Background) Start(ctx context.Context, f func()) bool {
 	return true
 }
 
+// Enter takes a slot for work its caller does itself, waiting at most until ctx ends,
+// and reports whether it got one; TryEnter takes one only if one is free now. Leave gives
+// it back. Work entered is counted as a function started: Wait waits for it.
+func (b *Background) Enter(ctx context.Context) bool {
+	select {
+	case b.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	b.entered()
+	return true
+}
+
+// TryEnter is Enter without waiting.
+func (b *Background) TryEnter() bool {
+	select {
+	case b.sem <- struct{}{}:
+	default:
+		return false
+	}
+	b.entered()
+	return true
+}
+
+func (b *Background) entered() {
+	b.mu.Lock()
+	if b.active == 0 {
+		b.idle = make(chan struct{})
+	}
+	b.active++
+	b.mu.Unlock()
+}
+
+// Leave gives back the slot Enter took.
+func (b *Background) Leave() {
+	<-b.sem
+	b.mu.Lock()
+	if b.active--; b.active == 0 {
+		close(b.idle)
+	}
+	b.mu.Unlock()
+}
+
 // Running is how many functions are running now.
 func (b *Background) Running() int { return len(b.sem) }
 

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -17,7 +19,8 @@ import (
 )
 
 // command is POST /slack/commands: a verified form, answered with HTTP 200 and the
-// ephemeral message slashCommand returns.
+// ephemeral message slashCommand returns, or, when its work outlasts Slack's deadline,
+// with "Working on it…" written while the work goes on (answerEarly).
 func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form form) {
 	if form.Get("ssl_check") == "1" {
 		return
@@ -25,7 +28,7 @@ func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form form
 	cmd := slackapi.SlashCommand{TeamID: form.Get("team_id"), EnterpriseID: form.Get("enterprise_id"), UserID: form.Get("user_id"),
 		ChannelID: form.Get("channel_id"), Command: form.Get("command"), Text: form.Get("text"),
 		TriggerID: form.Get("trigger_id"), ResponseURL: form.Get("response_url")}
-	answer, err := s.slashCommand(r.Context(), cmd, "retry", r.Header.Get("X-Slack-Retry-Num"))
+	answer, err := s.slashCommand(r.Context(), cmd, func(m slackbot.Message) { answerEarly(w, m) }, "retry", r.Header.Get("X-Slack-Retry-Num"))
 	if err != nil {
 		s.refuse(w, r, http.StatusBadRequest, err)
 		return
@@ -35,14 +38,31 @@ func (s *slackHandler) command(w http.ResponseWriter, r *http.Request, form form
 	}
 }
 
+// answerEarly writes m as the whole answer to a request whose handler goes on working:
+// with its length, so that Slack has all of it now, and on a connection that closes after
+// it, so that no other request waits behind the work.
+func answerEarly(w http.ResponseWriter, m slackbot.Message) {
+	b, err := m.AppendJSON(nil)
+	if err != nil {
+		b = []byte("{}")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Connection", "close")
+	_, _ = w.Write(b)
+	_ = http.NewResponseController(w).Flush()
+}
+
 // slashCommand answers /access, which arrived verified over HTTP or Socket Mode, with
 // the ephemeral message Slack shows the person, errors included; nil for no message (the
-// form opened). An error is a malformed command, refused without an answer. Help and
-// the form (whose trigger id must be used within Slack's 3 seconds anyway) are answered
-// at once; everything else may wait on users.info and on the backend (a catalog search),
-// so it is answered within Slack's deadline or through the command's response_url (see
-// answerInTime). attrs name the delivery (a retry, an envelope) in the log.
-func (s *slackHandler) slashCommand(ctx context.Context, sc slackapi.SlashCommand, attrs ...any) (*slackbot.Message, error) {
+// form opened, or the answer given through early). An error is a malformed command,
+// refused without an answer. Help and the form (whose trigger id must be used within
+// Slack's 3 seconds anyway) are answered at once; everything else may wait on users.info
+// and on the backend (a catalog search), so it is answered within Slack's deadline,
+// through early, or through the command's response_url (see answerInTime). attrs name the
+// delivery (a retry, an envelope) in the log.
+func (s *slackHandler) slashCommand(ctx context.Context, sc slackapi.SlashCommand, early func(slackbot.Message), attrs ...any) (*slackbot.Message, error) {
 	userID, trigger := sc.UserID, sc.TriggerID
 	if userID == "" {
 		return nil, errors.New("slash command without user_id")
@@ -76,64 +96,61 @@ func (s *slackHandler) slashCommand(ctx context.Context, sc slackapi.SlashComman
 	}
 	// The work may go on after the answer, beside it: every append to attrs must copy.
 	attrs = slices.Clip(attrs)
-	return answered(s.answerInTime(ctx, sc.ResponseURL, func(ctx context.Context) slackbot.Message {
+	return s.answerInTime(ctx, sc.ResponseURL, early, func(ctx context.Context) slackbot.Message {
 		return s.run(ctx, cmd, userID, trigger, attrs)
-	}, attrs...))
+	}, attrs...), nil
 }
 
 // answered is m as an answer to a command.
 func answered(m slackbot.Message) (*slackbot.Message, error) { return &m, nil }
 
-// answerInTime returns work's message if it comes within AnswerWithin. Otherwise it
-// returns "Working on it…", and the work posts its message, success or failure, to
-// responseURL when it ends. The work runs once either way, detached from the request,
-// bounded by commandTimeout, and in one of the Background's slots, so it is counted and
-// waited for at shutdown; when no slot frees up within AnswerWithin, nothing is done and
-// the person is asked to try again.
-func (s *slackHandler) answerInTime(rctx context.Context, responseURL string, work func(context.Context) slackbot.Message, attrs ...any) slackbot.Message {
-	answerBy, stop := context.WithTimeout(rctx, s.cfg.Slack.AnswerWithin)
-	defer stop()
+// answerInTime does work on the caller's goroutine, in one of the Background's slots (so
+// it is counted, and waited for at shutdown), detached from the request and bounded by
+// commandTimeout, and returns its message. When the work outlasts AnswerWithin, a timer
+// gives early "Working on it…" instead, and the work posts its message, success or
+// failure, to responseURL when it ends; answerInTime then returns nil. When no slot frees
+// up within AnswerWithin, nothing is done and the person is asked to try again. Without
+// early or a responseURL the answer waits for the work.
+func (s *slackHandler) answerInTime(rctx context.Context, responseURL string, early func(slackbot.Message), work func(context.Context) slackbot.Message, attrs ...any) *slackbot.Message {
+	if !s.tryEnter() { // none free now: wait for one, until Slack's deadline
+		answerBy, stop := context.WithTimeout(rctx, s.cfg.Slack.AnswerWithin)
+		entered := s.enter(answerBy)
+		stop()
+		if !entered {
+			s.log.WarnContext(rctx, "slash command refused: too much work in flight", attrs...)
+			m := slackbot.Reply(voice.Busy())
+			return &m
+		}
+	}
+	defer s.leave()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(rctx), commandTimeout)
+	defer cancel()
 	var (
 		mu   sync.Mutex
+		done bool // the work ended: the timer gives no answer
 		late bool // the person was told "Working on it…": the work answers through responseURL
-		done = make(chan slackbot.Message, 1)
 	)
-	started := s.start(answerBy, func() {
-		defer cancel()
-		m := work(ctx)
-		mu.Lock()
-		if !late {
-			done <- m
-			mu.Unlock()
-			return
-		}
-		mu.Unlock()
-		s.respond(ctx, responseURL, m, attrs...)
-	})
-	if !started {
-		cancel()
-		s.log.WarnContext(rctx, "slash command refused: too much work in flight", attrs...)
-		return slackbot.Reply(voice.Busy())
+	if early != nil && responseURL != "" {
+		timer := time.AfterFunc(s.cfg.Slack.AnswerWithin, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if !done {
+				late = true
+				s.log.InfoContext(rctx, "slash command answered later through response_url", attrs...)
+				early(slackbot.Reply(voice.Working()))
+			}
+		})
+		defer timer.Stop()
 	}
-	if responseURL == "" { // nothing to answer through later: the answer waits for the work
-		return <-done
-	}
-	select {
-	case m := <-done:
-		return m
-	case <-answerBy.Done():
-	}
+	m := work(ctx)
 	mu.Lock()
-	defer mu.Unlock()
-	select {
-	case m := <-done: // finished just now
-		return m
-	default:
-		late = true
+	done = true
+	mu.Unlock()
+	if late {
+		s.respond(ctx, responseURL, m, attrs...)
+		return nil
 	}
-	s.log.InfoContext(rctx, "slash command answered later through response_url", attrs...)
-	return slackbot.Reply(voice.Working())
+	return &m
 }
 
 // run does a command that needs the person's identity and returns what they are told.

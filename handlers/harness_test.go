@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -245,10 +246,33 @@ func slackRequest(path, body string, ts int64, sig string) *http.Request {
 }
 
 // serve is h's answer to r.
+// serve serves r and returns the answer once the handler returns, or once it has
+// flushed an answer it wrote while its work goes on (a slow slash command's "Working on
+// it…"), as Slack reads it.
 func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	return rec
+	rec := &flushRecorder{ResponseRecorder: httptest.NewRecorder(), flushed: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(rec, r)
+	}()
+	select {
+	case <-done:
+	case <-rec.flushed:
+	}
+	return rec.ResponseRecorder
+}
+
+// flushRecorder is a ResponseRecorder that says when it is flushed.
+type flushRecorder struct {
+	*httptest.ResponseRecorder
+	once    sync.Once
+	flushed chan struct{}
+}
+
+func (f *flushRecorder) Flush() {
+	f.ResponseRecorder.Flush()
+	f.once.Do(func() { close(f.flushed) })
 }
 
 func (w *world) post(path string, form url.Values, header ...string) *httptest.ResponseRecorder {

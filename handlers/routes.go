@@ -117,16 +117,18 @@ func newSlackHandler(cfg Config) *slackHandler {
 	if cfg.Clock == nil {
 		cfg.Clock = cfg.Service.Clock()
 	}
-	start := func(_ context.Context, f func()) bool { cfg.Go(f); return true } // a caller's Go runs all it is given
+	// A caller's Go runs all it is given: no slots to take.
+	start := func(_ context.Context, f func()) bool { cfg.Go(f); return true }
+	enter, tryEnter, leave := func(context.Context) bool { return true }, func() bool { return true }, func() {}
 	if cfg.Go == nil {
 		bg := cmp.Or(cfg.Background, NewBackground(64, cfg.Logger))
-		cfg.Go, start = bg.Go, bg.Start
+		cfg.Go, start, enter, tryEnter, leave = bg.Go, bg.Start, bg.Enter, bg.TryEnter, bg.Leave
 	}
 	cfg.Slack.AnswerWithin = cmp.Or(cfg.Slack.AnswerWithin, 2500*time.Millisecond)
 	if cfg.Slack.Respond == nil {
 		cfg.Slack.Respond = slackbot.NewResponder(nil).Respond
 	}
-	return &slackHandler{cfg: cfg, svc: cfg.Service, log: cfg.Logger, start: start}
+	return &slackHandler{cfg: cfg, svc: cfg.Service, log: cfg.Logger, start: start, enter: enter, tryEnter: tryEnter, leave: leave}
 }
 
 // Ops is the operators' HTTP surface, for a listener apart from the public one (by

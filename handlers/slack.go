@@ -27,9 +27,14 @@ type slackHandler struct {
 	cfg Config
 	svc *governance.Service
 	log *slog.Logger
-	// start runs a command's work in the Background, waiting at most until ctx ends
-	// for a slot, and reports whether it runs.
-	start func(ctx context.Context, f func()) bool
+	// start runs work (a Teams command's) in the Background, waiting at most until ctx
+	// ends for a slot, and reports whether it runs; enter takes a slot for work the caller
+	// does itself (a slash command's), waiting at most until ctx ends, tryEnter one free
+	// now, and leave gives it back.
+	start    func(ctx context.Context, f func()) bool
+	enter    func(ctx context.Context) bool
+	tryEnter func() bool
+	leave    func()
 }
 
 // verified checks size and signature, then hands the parsed form on. Refusals are logged

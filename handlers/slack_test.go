@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -639,4 +640,31 @@ func TestSlack_ARequestWithoutAUserIsABadRequest(t *testing.T) {
 	rec = w.post("/slack/interactions", url.Values{"payload": {`{"type":"block_actions","actions":[{"action_id":"approve","value":"AR-1"}]}`}})
 	assert.Equal(t, http.StatusBadRequest, rec.Code)
 	assert.Empty(t, w.slack.Calls("users.info"), "nobody was looked up")
+}
+
+// Over a real connection, a slow command's "Working on it…" reaches Slack whole while the
+// work goes on (with its length, flushed through the metrics' writer), and the connection
+// closes after it, so that no other request waits behind the work.
+func TestSlowSlashCommand_WorkingReachesSlackWholeOverHTTPWhileTheWorkGoesOn(t *testing.T) {
+	w := newWorld(t)
+	w.answerWithin = time.Millisecond
+	w.start()
+	srv := httptest.NewServer(w.handler)
+	defer srv.Close()
+	release := w.slack.Hold("users.info")
+	req := w.signed("/slack/commands", w.commandForm("UCAROL", "status", w.nextTrigger()).Encode())
+	target, err := url.Parse(srv.URL + "/slack/commands")
+	require.NoError(t, err)
+	req.URL, req.Host, req.RequestURI = target, target.Host, ""
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, working, slackbot.ResponseText(body))
+	assert.True(t, resp.Close, "the connection closes after the answer")
+	assert.Empty(t, w.slack.Calls("response_url"), "the work goes on")
+	release()
+	assert.Contains(t, w.replies("UCAROL", 1)[0], "You have no requests")
 }

@@ -118,12 +118,20 @@ func (m *SocketMode) envelope(ctx context.Context, c *socketmode.Client, evt soc
 		answer      any
 		responseURL string // where a command's answer goes if the ack cannot carry it
 		err         error
+		acked       bool // by a command whose work outlasted Slack's deadline
 	)
 	switch d := evt.Data.(type) {
 	case slackapi.SlashCommand:
+		early := func(msg slackbot.Message) {
+			acked = true
+			m.ack(ctx, c, req.EnvelopeID, &msg, d.ResponseURL, attrs)
+		}
 		var msg *slackbot.Message
-		if msg, err = m.s.slashCommand(ctx, d, attrs...); msg != nil {
+		if msg, err = m.s.slashCommand(ctx, d, early, attrs...); msg != nil {
 			answer, responseURL = msg, d.ResponseURL
+		}
+		if acked { // answerInTime orders the timer's write before its return
+			return
 		}
 	case slackapi.InteractionCallback:
 		var v *slackapi.ViewSubmissionResponse

@@ -158,3 +158,19 @@ func TestSocketMode_ReconnectsAfterDisconnectAndADroppedConnection(t *testing.T)
 	assert.Nil(t, sm.Send(t, "interactive", w.clickPayload("UBOB", slackbot.ActionApprove, "AR-1"), false, deadline))
 	assert.Contains(t, w.replies("UBOB", 1)[0], "You approved AR-1")
 }
+
+// A command whose work outlasts Slack's deadline is acknowledged with "Working on it…" at
+// the deadline, once, and its result comes through its response_url.
+func TestSocketMode_ASlowCommandIsAcknowledgedInTimeThenAnsweredThroughResponseURL(t *testing.T) {
+	w := newWorld(t)
+	w.answerWithin = time.Millisecond
+	w.start()
+	sm := w.socketMode(1)
+	release := w.slack.Hold("users.info")
+	assert.Equal(t, working, w.slashCommand(sm, "UCAROL", "status"))
+	assert.Empty(t, w.slack.Calls("response_url"), "the result is not there yet")
+	release()
+	got := w.replies("UCAROL", 1)
+	assert.Contains(t, got[0], "You have no requests")
+	assert.Empty(t, sm.Strays(), "one acknowledgement, of the envelope it answers")
+}

@@ -187,6 +187,10 @@ func (s *statusWriter) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the server's writer (to flush an answer
+// written while the handler goes on working).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
 // SlackAPI wraps api so that every Web API call is counted by method and outcome
 // (accessbot_chat_api_calls_total{platform="slack"}), on the request path and in the outbox alike.
 func (m *Registry) SlackAPI(api slackbot.API) slackbot.API { return &countedSlack{api: api, m: m} }
