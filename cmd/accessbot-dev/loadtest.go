@@ -35,19 +35,21 @@ import (
 	"github.com/accessbot/accessbot/handlers"
 )
 
-const loadUsage = `usage: accessbot-dev loadtest [-rate 500] [-clicks 100] [-duration 60s] [-warmup 3s] [-concurrency 256] [-redis redis://…]
+const loadUsage = `usage: accessbot-dev loadtest [-rate 500] [-clicks 100] [-duration 60s] [-slice 5s] [-warmup 3s] [-concurrency 256] [-redis redis://…]
 
 Starts a real accessbot (a child process, with Redis, a fake Slack API and the built-in
 backend's webhook pointing at a fake fulfilment service) and two floor servers (child
 processes): the bare floor only verifies the Slack signature and writes one Redis key; the
 fair floor also stores the request with its due entry in one Lua script and posts one card
 to the same fake Slack, which every command must do. It drives signed slash commands at
--rate per second for -warmup and then -duration against each, then approve clicks at -clicks
-per second, and prints throughput, ack latency, errors, CPU per request, the ratios to both
-floors, and the time from an approve click to the backend's submission. Each server's CPU
-and throughput are measured over -duration only, after its -warmup (a fresh process's heap,
-connection pools, caches and id blocks grow in its first seconds); its latencies and errors
-count every command, the warm-up's included.`
+-rate per second against each for -duration in all, in turns of -slice, the three taking
+turns in an order that rotates every round, so that a machine whose speed drifts during the
+run weighs on the three alike. Then it drives approve clicks at -clicks per second against
+accessbot, and prints throughput, ack latency, errors, CPU per request, the ratios to both
+floors, and the time from an approve click to the backend's submission. Each server is
+driven for -warmup before its first turn, and its CPU and throughput are measured over its
+turns only (a fresh process's heap, connection pools, caches and id blocks grow in its first
+seconds); its latencies and errors count every command, the warm-up's included.`
 
 // loadtest is the load tool; "loadtest floor" is its floor server and "loadtest serve"
 // accessbot itself (as `accessbot serve`), each run as a child of the tool.
@@ -63,15 +65,16 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	fs.Usage = func() { fmt.Fprintln(stdout, loadUsage) }
 	rate := fs.Float64("rate", 500, "slash commands per second")
 	clicks := fs.Float64("clicks", 100, "approve clicks per second")
-	dur := fs.Duration("duration", 60*time.Second, "how long each phase drives load")
+	dur := fs.Duration("duration", 60*time.Second, "how long each server is driven, in all")
+	slice := fs.Duration("slice", 5*time.Second, "how long each turn of a server lasts")
 	warm := fs.Duration("warmup", 3*time.Second, "how long each server is driven before its CPU is measured")
 	conc := fs.Int("concurrency", 256, "requests in flight at most")
 	redisURL := fs.String("redis", getenv("REDIS_URL"), "Redis to use (default: start a redis-server on a free port)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *rate <= 0 || *clicks <= 0 || *dur <= 0 || *conc <= 0 || *warm < 0 {
-		return errors.New("loadtest: -rate, -clicks, -duration and -concurrency must be positive, -warmup not negative")
+	if *rate <= 0 || *clicks <= 0 || *dur <= 0 || *slice <= 0 || *conc <= 0 || *warm < 0 {
+		return errors.New("loadtest: -rate, -clicks, -duration, -slice and -concurrency must be positive, -warmup not negative")
 	}
 	dir, err := os.MkdirTemp("", "accessbot-load-")
 	if err != nil {
@@ -86,8 +89,8 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 		defer stop()
 		*redisURL = url
 	}
-	lt := &load{out: stdout, dir: dir, redis: *redisURL, conc: *conc, warm: *warm, secret: slackclient.NewID("load-secret-")}
-	return lt.run(ctx, *rate, *clicks, *dur)
+	lt := &load{out: stdout, dir: dir, redis: *redisURL, conc: *conc, warm: *warm, settle: settle, secret: slackclient.NewID("load-secret-")}
+	return lt.run(ctx, *rate, *clicks, *dur, *slice)
 }
 
 type load struct {
@@ -96,6 +99,7 @@ type load struct {
 	redis  string
 	conc   int
 	warm   time.Duration // how long a server is driven before it is measured
+	settle time.Duration // how long after a turn its server's CPU is read, so the turn's tail counts
 	secret string
 
 	mu        sync.Mutex
@@ -115,6 +119,21 @@ type result struct {
 }
 
 func (r result) rate() float64 { return float64(r.measured) / r.took.Seconds() }
+
+// add adds what a turn measured to r.
+func (r *result) add(t result) {
+	r.sent += t.sent
+	r.measured += t.measured
+	r.errors += t.errors
+	r.took += t.took
+	r.cpu += t.cpu
+	r.latencies = append(r.latencies, t.latencies...)
+	r.answers = append(r.answers, t.answers...)
+}
+
+// settle is how long after a turn its server's CPU is read: the cards of its last commands
+// are still being sent when the last answer comes.
+const settle = 200 * time.Millisecond
 
 func (r result) cpuPerRequest() time.Duration {
 	if r.measured == 0 {
@@ -140,7 +159,7 @@ func (r result) String() string {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func (lt *load) run(ctx context.Context, rate, clicks float64, dur time.Duration) error {
+func (lt *load) run(ctx context.Context, rate, clicks float64, dur, slice time.Duration) error {
 	const requesters = 200
 	users := []slackfake.User{{ID: "UAPPROVER", Email: "approver@example.com", Name: "Approver"}}
 	for i := range requesters {
@@ -157,15 +176,20 @@ func (lt *load) run(ctx context.Context, rate, clicks float64, dur time.Duration
 	go fulfil.Serve(fl)
 	defer fulfil.Close()
 
-	fmt.Fprintf(lt.out, "accessbot loadtest: %.0f commands/s for %s after a %s warm-up, then %.0f clicks/s; Redis %s\n", rate, dur, lt.warm, clicks, lt.redis)
-	floor, err := lt.floor(ctx, "floor", rate, dur, requesters)
+	rounds := max(1, int((dur+slice/2)/slice))
+	turn := dur / time.Duration(rounds)
+	fmt.Fprintf(lt.out, "accessbot loadtest: %.0f commands/s for %s each, in %d turns of %s, after a %s warm-up; then %.0f clicks/s; Redis %s\n",
+		rate, dur, rounds, turn, lt.warm, clicks, lt.redis)
+	floorAddr, floorChild, err := lt.floorChild(ctx)
 	if err != nil {
 		return err
 	}
-	fair, err := lt.floor(ctx, "fair floor", rate, dur, requesters, "-slack", slack.APIURL())
+	defer floorChild.stop()
+	fairAddr, fairChild, err := lt.floorChild(ctx, "-slack", slack.APIURL())
 	if err != nil {
 		return err
 	}
+	defer fairChild.stop()
 
 	cfg := filepath.Join(lt.dir, "accessbot.yaml")
 	prefix := "load" + slackclient.NewID("")
@@ -183,7 +207,18 @@ func (lt *load) run(ctx context.Context, rate, clicks float64, dur time.Duration
 		return err
 	}
 	defer bot.stop()
-	ab := lt.commands(ctx, "accessbot", botAddr, bot.pid, rate, dur, requesters)
+
+	servers := []*server{
+		lt.commands("floor", floorAddr, floorChild.pid, requesters),
+		lt.commands("fair floor", fairAddr, fairChild.pid, requesters),
+		lt.commands("accessbot", botAddr, bot.pid, requesters),
+	}
+	lt.interleave(ctx, servers, rate, rounds, turn)
+	floorChild.stop()
+	fairChild.stop()
+	floor, fair, ab := servers[0].res, servers[1].res, servers[2].res
+	fmt.Fprintln(lt.out, floor)
+	fmt.Fprintln(lt.out, fair)
 	fmt.Fprintln(lt.out, ab)
 	perRequest, n, err := mem.perRequest(ctx, ab.answers)
 	if err != nil {
@@ -344,6 +379,7 @@ func (lt *load) drive(ctx context.Context, name string, pid int, rate float64, w
 		cpu0, measured = cpuTime(pid), time.Now()
 	}
 	r.took = time.Since(measured)
+	time.Sleep(lt.settle)
 	r.cpu = cpuTime(pid) - cpu0
 	r.measured = total - warmN
 	r.sent, r.errors, r.latencies, r.answers = total, int(errs.Load()), lat, answers
@@ -352,16 +388,45 @@ func (lt *load) drive(ctx context.Context, name string, pid int, rate float64, w
 
 var requestID = regexp.MustCompile(`AR-\d+`)
 
-// commands drives "/access request vpn …" from many requesters.
-func (lt *load) commands(ctx context.Context, name, addr string, pid int, rate float64, dur time.Duration, requesters int) result {
+// server is one of the servers the commands are driven against: how to send it its i-th
+// command, and what its turns measured.
+type server struct {
+	name string
+	pid  int
+	send func(ctx context.Context, i int) (string, error)
+	next int // the index of its next command
+	res  result
+}
+
+// commands is the server at addr, sent "/access request vpn …" from many requesters.
+func (lt *load) commands(name, addr string, pid int, requesters int) *server {
 	c := &slackclient.Client{Base: "http://" + addr, Secret: lt.secret, Do: loadHTTP.Do, Now: time.Now, Team: slackfake.TeamID}
-	return lt.drive(ctx, name, pid, rate, lt.warm, dur, 0, func(i int) (string, error) {
+	return &server{name: name, pid: pid, res: result{name: name}, send: func(ctx context.Context, i int) (string, error) {
 		ack, err := c.Command(ctx, fmt.Sprintf("U%05d", i%requesters), "request "+loadItem(i, requesters)+" for 2h because load test")
 		if err == nil && name == "accessbot" && !requestID.Match(ack) {
 			err = fmt.Errorf("unexpected answer: %.200s", ack)
 		}
 		return requestID.FindString(string(ack)), err
-	})
+	}}
+}
+
+// interleave drives the servers at rate in turns of slice, rounds times over, in an order
+// that rotates every round, so that a machine whose speed drifts weighs on all alike. Each
+// is warmed up (lt.warm) before its first turn.
+func (lt *load) interleave(ctx context.Context, servers []*server, rate float64, rounds int, slice time.Duration) {
+	for round := range rounds {
+		for k := range servers {
+			s := servers[(round+k)%len(servers)]
+			warm := time.Duration(0)
+			if round == 0 {
+				warm = lt.warm
+			}
+			first := s.next
+			t := lt.drive(ctx, s.name, s.pid, rate, warm, slice, 0, func(i int) (string, error) { return s.send(ctx, first+i) })
+			s.next += t.sent
+			s.res.add(t)
+		}
+	}
 }
 
 // clicks approves the requests the command phase created and measures, per request, the
@@ -463,17 +528,9 @@ func startRedis(ctx context.Context, dir string) (stop func(), url string, err e
 	return nil, "", errors.New("redis-server did not start")
 }
 
-// floor runs a floor server as a child process, drives the commands against it, and
-// prints and returns what it measured.
-func (lt *load) floor(ctx context.Context, name string, rate float64, dur time.Duration, requesters int, args ...string) (result, error) {
-	addr, c, err := lt.child(ctx, "floor", append([]string{"loadtest", "floor", "-redis", lt.redis, "-secret", lt.secret}, args...), nil)
-	if err != nil {
-		return result{}, err
-	}
-	r := lt.commands(ctx, name, addr, c.pid, rate, dur, requesters)
-	c.stop()
-	fmt.Fprintln(lt.out, r)
-	return r, nil
+// floorChild starts a floor server: the bare one, or with "-slack URL" the fair one.
+func (lt *load) floorChild(ctx context.Context, args ...string) (string, child, error) {
+	return lt.child(ctx, "floor", append([]string{"loadtest", "floor", "-redis", lt.redis, "-secret", lt.secret}, args...), nil)
 }
 
 // fairStore is the fair floor's one round trip: a request id, the request and its due
@@ -571,7 +628,7 @@ func floorCard() *governance.Request {
 
 // memory measures what accessbot's requests hold in Redis, through the running bot: the
 // used memory after the commands and their cards, less the used memory before, per request
-// created. The floors' keys are removed first, so their expiry does not count.
+// created. The floors' keys are removed before each reading, so they do not count.
 type memory struct {
 	rdb    *goredis.Client
 	store  *redisstore.Store
@@ -585,26 +642,34 @@ func newMemory(ctx context.Context, redisURL, prefix string) (*memory, error) {
 	}
 	m := &memory{rdb: goredis.NewClient(opts)}
 	m.store = redisstore.New(m.rdb, redisstore.Options{Prefix: prefix})
-	var cursor uint64
-	for { // the floors' keys, all of them "floor:…"
-		keys, next, err := m.rdb.Scan(ctx, cursor, "floor:*", 1000).Result()
-		if err != nil {
-			m.close()
-			return nil, err
-		}
-		if len(keys) > 0 {
-			m.rdb.Unlink(ctx, keys...)
-		}
-		if cursor = next; cursor == 0 {
-			break
-		}
+	if err := m.dropFloorKeys(ctx); err != nil {
+		m.close()
+		return nil, err
 	}
-	m.before, err = m.used(ctx)
-	if err != nil {
+	if m.before, err = m.used(ctx); err != nil {
 		m.close()
 		return nil, err
 	}
 	return m, nil
+}
+
+// dropFloorKeys removes the floors' keys, all of them "floor:…".
+func (m *memory) dropFloorKeys(ctx context.Context) error {
+	var cursor uint64
+	for {
+		keys, next, err := m.rdb.Scan(ctx, cursor, "floor:*", 1000).Result()
+		if err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			if err := m.rdb.Del(ctx, keys...).Err(); err != nil {
+				return err
+			}
+		}
+		if cursor = next; cursor == 0 {
+			return nil
+		}
+	}
 }
 
 func (m *memory) close() { _ = m.rdb.Close() }
@@ -647,6 +712,9 @@ func (m *memory) perRequest(ctx context.Context, answers []string) (float64, int
 			return 0, 0, fmt.Errorf("%d cards still undelivered after a minute", depth)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if err := m.dropFloorKeys(ctx); err != nil {
+		return 0, 0, err
 	}
 	after, err := m.used(ctx)
 	if err != nil {

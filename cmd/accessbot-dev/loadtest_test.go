@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"os"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,4 +32,39 @@ func TestDrive_MeasuresCPUAfterTheWarmUp(t *testing.T) {
 	assert.Equal(t, int64(5), calls.Load())
 	assert.Equal(t, 5, r.sent)
 	assert.Equal(t, 5, r.measured)
+}
+
+// The servers take turns in an order that rotates every round; each one's commands are
+// numbered on across its turns, and its turns add up.
+func TestInterleave_TakesTurnsInARotatingOrder(t *testing.T) {
+	lt := &load{out: io.Discard, conc: 8, warm: 10 * time.Millisecond}
+	var mu sync.Mutex
+	var turns []string
+	sent := map[string][]int{}
+	newServer := func(name string) *server {
+		return &server{name: name, pid: os.Getpid(), res: result{name: name}, send: func(_ context.Context, i int) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(turns) == 0 || turns[len(turns)-1] != name {
+				turns = append(turns, name)
+			}
+			sent[name] = append(sent[name], i)
+			return "", nil
+		}}
+	}
+	servers := []*server{newServer("a"), newServer("b"), newServer("c")}
+	lt.interleave(context.Background(), servers, 1000, 3, 20*time.Millisecond)
+
+	assert.Equal(t, []string{"a", "b", "c", "b", "c", "a", "c", "a", "b"}, turns)
+	for _, s := range servers {
+		slices.Sort(sent[s.name])
+		want := make([]int, 70) // 10 warming up, then three turns of 20
+		for i := range want {
+			want[i] = i
+		}
+		assert.Equal(t, want, sent[s.name], "%s's commands are numbered on across its turns", s.name)
+		assert.Equal(t, 70, s.res.sent)
+		assert.Equal(t, 60, s.res.measured, "the warm-up is not measured")
+		assert.Len(t, s.res.latencies, 70)
+	}
 }

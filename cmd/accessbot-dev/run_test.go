@@ -75,9 +75,9 @@ func TestRun_Demo(t *testing.T) {
 func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
 	t.Setenv("ACCESSBOT_TEST_AS_MAIN", "1") // the servers it starts are this binary, as accessbot
 	out := clitest.NewOutput()
-	err := run(context.Background(), []string{"accessbot", "loadtest", "-rate", "40", "-clicks", "20", "-duration", "1s", "-warmup", "500ms"}, clitest.Env(nil), out)
+	err := run(context.Background(), []string{"accessbot", "loadtest", "-rate", "40", "-clicks", "20", "-duration", "1s", "-slice", "500ms", "-warmup", "500ms"}, clitest.Env(nil), out)
 	report := out.String()
-	for _, want := range []string{"40 commands/s for 1s after a 500ms warm-up", "floor ", "fair floor ", "accessbot ", "clicks ", "approve click → backend submission", "(20 of 20 submitted)",
+	for _, want := range []string{"40 commands/s for 1s each, in 2 turns of 500ms, after a 500ms warm-up", "floor ", "fair floor ", "accessbot ", "clicks ", "approve click → backend submission", "(20 of 20 submitted)",
 		"ratios (accessbot / floor)", "ratios (accessbot / fair floor)", "Redis memory per pending request, its card sent:", "errors 0", "targets:"} {
 		assert.Contains(t, report, want)
 	}
@@ -88,6 +88,9 @@ func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
 	err = run(context.Background(), []string{"accessbot", "loadtest", "-rate", "0"}, clitest.Env(nil), clitest.NewOutput())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "must be positive")
+	err = run(context.Background(), []string{"accessbot", "loadtest", "-slice", "0s"}, clitest.Env(nil), clitest.NewOutput())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-slice and -concurrency must be positive")
 	err = run(context.Background(), []string{"accessbot", "loadtest", "-warmup", "-1s"}, clitest.Env(nil), clitest.NewOutput())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "-warmup not negative")
