@@ -35,7 +35,7 @@ import (
 	"github.com/accessbot/accessbot/handlers"
 )
 
-const loadUsage = `usage: accessbot-dev loadtest [-rate 500] [-clicks 100] [-duration 60s] [-slice 5s] [-warmup 3s] [-concurrency 256] [-redis redis://…]
+const loadUsage = `usage: accessbot-dev loadtest [-rate 500] [-clicks 100] [-duration 60s] [-slice 5s] [-warmup 3s] [-concurrency 256] [-redis redis://…] [-against BIN]
 
 Starts a real accessbot (a child process, with Redis, a fake Slack API and the built-in
 backend's webhook pointing at a fake fulfilment service) and two floor servers (child
@@ -49,7 +49,9 @@ accessbot, and prints throughput, ack latency, errors, CPU per request, the rati
 floors, and the time from an approve click to the backend's submission. Each server is
 driven for -warmup before its first turn, and its CPU and throughput are measured over its
 turns only (a fresh process's heap, connection pools, caches and id blocks grow in its first
-seconds); its latencies and errors count every command, the warm-up's included.`
+seconds); its latencies and errors count every command, the warm-up's included. With
+-against, another build of accessbot-dev runs as a fourth server in the same turns, with
+keys of its own, and the two accessbots are compared in one run.`
 
 // loadtest is the load tool; "loadtest floor" is its floor server and "loadtest serve"
 // accessbot itself (as `accessbot serve`), each run as a child of the tool.
@@ -70,6 +72,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	warm := fs.Duration("warmup", 3*time.Second, "how long each server is driven before its CPU is measured")
 	conc := fs.Int("concurrency", 256, "requests in flight at most")
 	redisURL := fs.String("redis", getenv("REDIS_URL"), "Redis to use (default: start a redis-server on a free port)")
+	against := fs.String("against", "", "another build of accessbot-dev, driven in the same turns, to compare this one with")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,7 +92,13 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 		defer stop()
 		*redisURL = url
 	}
-	lt := &load{out: stdout, dir: dir, redis: *redisURL, conc: *conc, warm: *warm, settle: settle, secret: slackclient.NewID("load-secret-")}
+	if *against != "" {
+		if _, err := exec.LookPath(*against); err != nil {
+			return fmt.Errorf("loadtest: -against %s: %w", *against, err)
+		}
+	}
+	lt := &load{out: stdout, dir: dir, redis: *redisURL, conc: *conc, warm: *warm, settle: settle, against: *against,
+		secret: slackclient.NewID("load-secret-")}
 	return lt.run(ctx, *rate, *clicks, *dur, *slice)
 }
 
@@ -101,6 +110,9 @@ type load struct {
 	warm   time.Duration // how long a server is driven before it is measured
 	settle time.Duration // how long after a turn its server's CPU is read, so the turn's tail counts
 	secret string
+	// against is another build of accessbot-dev whose accessbot takes the same turns: two
+	// builds compared in one run, where the machine's drift weighs on both alike.
+	against string
 
 	mu        sync.Mutex
 	submitted map[string]time.Time // request id → when the backend's webhook received the grant
@@ -191,35 +203,45 @@ func (lt *load) run(ctx context.Context, rate, clicks float64, dur, slice time.D
 	}
 	defer fairChild.stop()
 
-	cfg := filepath.Join(lt.dir, "accessbot.yaml")
+	webhook := "http://" + fl.Addr().String()
 	prefix := "load" + slackclient.NewID("")
-	if err := os.WriteFile(cfg, []byte(loadConfig(slack.APIURL(), "http://"+fl.Addr().String(), prefix)), 0o600); err != nil {
-		return err
-	}
 	mem, err := newMemory(ctx, lt.redis, prefix)
 	if err != nil {
 		return err
 	}
 	defer mem.close()
-	botAddr, bot, err := lt.child(ctx, "accessbot", []string{"loadtest", "serve"}, []string{"ACCESSBOT_CONFIG=" + cfg, "REDIS_URL=" + lt.redis,
-		"SLACK_BOT_TOKEN=xoxb-load", "SLACK_SIGNING_SECRET=" + lt.secret, "BUILTIN_WEBHOOK_SECRET=load-webhook"})
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	botAddr, bot, err := lt.accessbot(ctx, self, "accessbot", slack.APIURL(), webhook, prefix)
 	if err != nil {
 		return err
 	}
 	defer bot.stop()
 
 	servers := []*server{
-		lt.commands("floor", floorAddr, floorChild.pid, requesters),
-		lt.commands("fair floor", fairAddr, fairChild.pid, requesters),
-		lt.commands("accessbot", botAddr, bot.pid, requesters),
+		lt.commands("floor", floorAddr, floorChild.pid, requesters, false),
+		lt.commands("fair floor", fairAddr, fairChild.pid, requesters, false),
+		lt.commands("accessbot", botAddr, bot.pid, requesters, true),
+	}
+	if lt.against != "" { // its own keys: its requests do not stand in this one's way
+		otherPrefix := "against" + slackclient.NewID("")
+		addr, other, err := lt.accessbot(ctx, lt.against, "against", slack.APIURL(), webhook, otherPrefix)
+		if err != nil {
+			return err
+		}
+		mem.others = append(mem.others, otherPrefix+"*")
+		defer other.stop()
+		servers = append(servers, lt.commands("against", addr, other.pid, requesters, true))
 	}
 	lt.interleave(ctx, servers, rate, rounds, turn)
 	floorChild.stop()
 	fairChild.stop()
 	floor, fair, ab := servers[0].res, servers[1].res, servers[2].res
-	fmt.Fprintln(lt.out, floor)
-	fmt.Fprintln(lt.out, fair)
-	fmt.Fprintln(lt.out, ab)
+	for _, s := range servers {
+		fmt.Fprintln(lt.out, s.res)
+	}
 	perRequest, n, err := mem.perRequest(ctx, ab.answers)
 	if err != nil {
 		return fmt.Errorf("measure Redis memory per request: %w", err)
@@ -236,6 +258,13 @@ func (lt *load) run(ctx context.Context, rate, clicks float64, dur, slice time.D
 	fmt.Fprintf(lt.out, "ratios (accessbot / floor): throughput %.2f, ack p99 %.2f, cpu per request %.2f\n",
 		ab.rate()/floor.rate(), latRatio, cpuRatio)
 	fmt.Fprintf(lt.out, "ratios (accessbot / fair floor): cpu per request %.2f\n", fairRatio)
+	if len(servers) > 3 {
+		other := servers[3].res
+		fmt.Fprintf(lt.out, "ratios (against / fair floor): cpu per request %.2f; accessbot / against: cpu per request %.2f, ack p99 %.2f\n",
+			float64(other.cpuPerRequest())/max(float64(fair.cpuPerRequest()), 1),
+			float64(ab.cpuPerRequest())/max(float64(other.cpuPerRequest()), 1),
+			ms(percentile(ab.latencies, .99))/max(ms(percentile(other.latencies, .99)), 0.001))
+	}
 	var missed []string
 	check := func(ok bool, what string) {
 		mark := "ok  "
@@ -300,13 +329,29 @@ type child struct {
 	stop func()
 }
 
+// accessbot starts bin (a build of accessbot-dev) as accessbot over the fake Slack and the
+// fulfilment service, its keys under prefix, and waits until it listens.
+func (lt *load) accessbot(ctx context.Context, bin, name, slackAPI, webhook, prefix string) (string, child, error) {
+	cfg := filepath.Join(lt.dir, prefix+".yaml")
+	if err := os.WriteFile(cfg, []byte(loadConfig(slackAPI, webhook, prefix)), 0o600); err != nil {
+		return "", child{}, err
+	}
+	return lt.childOf(ctx, bin, name, []string{"loadtest", "serve"}, []string{"ACCESSBOT_CONFIG=" + cfg, "REDIS_URL=" + lt.redis,
+		"SLACK_BOT_TOKEN=xoxb-load", "SLACK_SIGNING_SECRET=" + lt.secret, "BUILTIN_WEBHOOK_SECRET=load-webhook"})
+}
+
 // child starts this binary with args (and extra environment) and waits until it listens.
 func (lt *load) child(ctx context.Context, name string, args, env []string) (string, child, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", child{}, err
 	}
-	cmd := exec.CommandContext(ctx, self, args...)
+	return lt.childOf(ctx, self, name, args, env)
+}
+
+// childOf starts bin with args (and extra environment) and waits until it listens.
+func (lt *load) childOf(ctx context.Context, bin, name string, args, env []string) (string, child, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(append(os.Environ(), "ACCESSBOT_LISTEN=127.0.0.1:0"), env...)
 	out := &lockedWriter{w: &capped{}}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -398,12 +443,13 @@ type server struct {
 	res  result
 }
 
-// commands is the server at addr, sent "/access request vpn …" from many requesters.
-func (lt *load) commands(name, addr string, pid int, requesters int) *server {
+// commands is the server at addr, sent "/access request vpn …" from many requesters; an
+// accessbot (bot) must answer each with its request.
+func (lt *load) commands(name, addr string, pid int, requesters int, bot bool) *server {
 	c := &slackclient.Client{Base: "http://" + addr, Secret: lt.secret, Do: loadHTTP.Do, Now: time.Now, Team: slackfake.TeamID}
 	return &server{name: name, pid: pid, res: result{name: name}, send: func(ctx context.Context, i int) (string, error) {
 		ack, err := c.Command(ctx, fmt.Sprintf("U%05d", i%requesters), "request "+loadItem(i, requesters)+" for 2h because load test")
-		if err == nil && name == "accessbot" && !requestID.Match(ack) {
+		if err == nil && bot && !requestID.Match(ack) {
 			err = fmt.Errorf("unexpected answer: %.200s", ack)
 		}
 		return requestID.FindString(string(ack)), err
@@ -628,11 +674,12 @@ func floorCard() *governance.Request {
 
 // memory measures what accessbot's requests hold in Redis, through the running bot: the
 // used memory after the commands and their cards, less the used memory before, per request
-// created. The floors' keys are removed before each reading, so they do not count.
+// created. The other servers' keys are removed before each reading, so they do not count.
 type memory struct {
 	rdb    *goredis.Client
 	store  *redisstore.Store
 	before int64
+	others []string // the patterns of the other servers' keys, removed before each reading
 }
 
 func newMemory(ctx context.Context, redisURL, prefix string) (*memory, error) {
@@ -640,9 +687,9 @@ func newMemory(ctx context.Context, redisURL, prefix string) (*memory, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &memory{rdb: goredis.NewClient(opts)}
+	m := &memory{rdb: goredis.NewClient(opts), others: []string{"floor:*"}}
 	m.store = redisstore.New(m.rdb, redisstore.Options{Prefix: prefix})
-	if err := m.dropFloorKeys(ctx); err != nil {
+	if err := m.dropOthers(ctx); err != nil {
 		m.close()
 		return nil, err
 	}
@@ -653,23 +700,27 @@ func newMemory(ctx context.Context, redisURL, prefix string) (*memory, error) {
 	return m, nil
 }
 
-// dropFloorKeys removes the floors' keys, all of them "floor:…".
-func (m *memory) dropFloorKeys(ctx context.Context) error {
-	var cursor uint64
-	for {
-		keys, next, err := m.rdb.Scan(ctx, cursor, "floor:*", 1000).Result()
-		if err != nil {
-			return err
-		}
-		if len(keys) > 0 {
-			if err := m.rdb.Del(ctx, keys...).Err(); err != nil {
+// dropOthers removes the other servers' keys: the floors' ("floor:…"), and those of a
+// build compared with (-against).
+func (m *memory) dropOthers(ctx context.Context) error {
+	for _, pattern := range m.others {
+		var cursor uint64
+		for {
+			keys, next, err := m.rdb.Scan(ctx, cursor, pattern, 1000).Result()
+			if err != nil {
 				return err
 			}
-		}
-		if cursor = next; cursor == 0 {
-			return nil
+			if len(keys) > 0 {
+				if err := m.rdb.Del(ctx, keys...).Err(); err != nil {
+					return err
+				}
+			}
+			if cursor = next; cursor == 0 {
+				break
+			}
 		}
 	}
+	return nil
 }
 
 func (m *memory) close() { _ = m.rdb.Close() }
@@ -713,7 +764,7 @@ func (m *memory) perRequest(ctx context.Context, answers []string) (float64, int
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if err := m.dropFloorKeys(ctx); err != nil {
+	if err := m.dropOthers(ctx); err != nil {
 		return 0, 0, err
 	}
 	after, err := m.used(ctx)

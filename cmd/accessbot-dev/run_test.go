@@ -96,6 +96,31 @@ func TestLoadtest_MeasuresAccessbotAgainstTheFloor(t *testing.T) {
 	assert.Contains(t, err.Error(), "-warmup not negative")
 }
 
+// -against runs another build's accessbot in the same turns, with keys of its own, and
+// compares the two in one run.
+func TestLoadtest_ComparesTwoBuildsInOneRun(t *testing.T) {
+	t.Setenv("ACCESSBOT_TEST_AS_MAIN", "1")
+	self, err := os.Executable() // this binary, as another build
+	require.NoError(t, err)
+	out := clitest.NewOutput()
+	err = run(context.Background(), []string{"accessbot", "loadtest", "-rate", "40", "-clicks", "20", "-duration", "1s", "-slice", "500ms",
+		"-warmup", "200ms", "-against", self}, clitest.Env(nil), out)
+	report := out.String()
+	for _, want := range []string{"\naccessbot ", "\nagainst ", "ratios (against / fair floor): cpu per request", "accessbot / against: cpu per request",
+		"Redis memory per pending request, its card sent:", "(20 of 20 submitted)"} {
+		assert.Contains(t, report, want)
+	}
+	assert.Equal(t, 5, strings.Count(report, "errors 0"), "four servers and the clicks without an error: both accessbots answer "+
+		"every command with a request of their own\n%s", report)
+	if err != nil {
+		assert.Contains(t, err.Error(), "target(s) missed", report)
+	}
+
+	err = run(context.Background(), []string{"accessbot", "loadtest", "-against", "/nonexistent/accessbot-dev"}, clitest.Env(nil), clitest.NewOutput())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-against /nonexistent/accessbot-dev")
+}
+
 // say and click find a local bot where the bot listens: ACCESSBOT_LISTEN, else the config
 // file's listen, else PORT.
 func TestSayAndClick_FindTheBotWhereItListens(t *testing.T) {
