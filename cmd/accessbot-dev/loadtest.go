@@ -358,7 +358,7 @@ func (lt *load) childOf(ctx context.Context, bin, name string, args, env []strin
 	if err := cmd.Start(); err != nil {
 		return "", child{}, fmt.Errorf("start %s: %w", name, err)
 	}
-	stop := func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }
+	stop := sync.OnceFunc(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }) // stopped early, then deferred
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := loadListening.FindStringSubmatch(out.String()); m != nil {
