@@ -102,6 +102,9 @@ func escapeN(s string, n int) string {
 // that would start some (the <item> of a usage line), which stay characters.
 var words = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`, "{", `\{`, "}", `\}`)
 
+// linkTarget escapes what would end a markdown link's target early.
+var linkTarget = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20")
+
 // Date renders t in the reader's own time zone (Adaptive Card date functions).
 func Date(t time.Time) string {
 	ts := t.UTC().Format("2006-01-02T15:04:05Z")
@@ -116,7 +119,7 @@ func markup() voice.Markup {
 		Command: func(c string) string { return "`" + cmp.Or(c, "request") + "`" },
 		Icon:    func(i voice.Icon) string { return string(i) },
 		Link: func(url, label string) string {
-			return "[" + label + "](" + strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(url) + ")"
+			return "[" + label + "](" + linkTarget.Replace(url) + ")"
 		},
 		Quote: `\> `, Strong: "**", Emph: "_", Code: "`"}
 }
