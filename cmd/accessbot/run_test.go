@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/accessbot/accessbot/cmd/internal/app"
 	"github.com/accessbot/accessbot/cmd/internal/clitest"
 )
 
@@ -115,4 +116,18 @@ func TestRun_MetricsOnTheirOwnListener(t *testing.T) {
 	assert.Equal(t, http.StatusOK, get("http://"+metricsAddr+"/metrics"))
 	assert.Equal(t, http.StatusNotFound, get(bot.Addr+"/metrics"), "not on the public listener")
 	assert.Equal(t, http.StatusNotFound, get("http://"+metricsAddr+"/debug/pprof/"), "profiles only with metrics.pprof")
+}
+
+// The usage says which secrets may come from a file (NAME_FILE); each it names is read so.
+func TestUsage_SecretsItNamesAreReadFromNameFile(t *testing.T) {
+	_, after, ok := strings.Cut(usage, "(or NAME_FILE):")
+	require.True(t, ok, "the usage names the secrets that NAME_FILE covers")
+	list, _, _ := strings.Cut(after, ".")
+	asked := map[string]bool{}
+	_, _ = app.LoadConfig("", func(name string) string { asked[name] = true; return "" })
+	names := strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })
+	require.NotEmpty(t, names)
+	for _, name := range names {
+		assert.True(t, asked[name+"_FILE"], "the usage says %s may come from %s_FILE, but it is read from the environment only", name, name)
+	}
 }

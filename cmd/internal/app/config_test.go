@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -432,4 +433,15 @@ func loadConfig(t *testing.T, file string, env map[string]string) (*Config, erro
 		path = clitest.WriteConfig(t, file)
 	}
 	return LoadConfig(path, clitest.Env(env))
+}
+
+// The banner names every item of the sample catalog, as config check counts them.
+func TestBanner_NamesEverySampleItem(t *testing.T) {
+	c, err := LoadConfig("", clitest.Env(nil))
+	require.NoError(t, err)
+	var out strings.Builder
+	banner(&out, c, true, "127.0.0.1:8080")
+	for _, it := range c.catalog.Items() {
+		assert.Contains(t, out.String(), it.ID, "the banner's sample catalog leaves out %s", it.ID)
+	}
 }

@@ -368,7 +368,11 @@ func banner(w io.Writer, c *Config, embedded bool, addr string) {
 		b.WriteString("  WARNING: no REDIS_URL — using an in-process store; every request is lost when accessbot stops.\n")
 	}
 	if c.sample {
-		b.WriteString("  catalog: the sample catalog (prod-db-read, aws-admin, vpn); configure your own with catalog: or catalogFile:\n")
+		var ids []string
+		for _, it := range c.catalog.Items() {
+			ids = append(ids, it.ID)
+		}
+		fmt.Fprintf(&b, "  catalog: the sample catalog (%s); configure your own with catalog: or catalogFile:\n", strings.Join(ids, ", "))
 	}
 	switch {
 	case c.Slack.DevMode() && c.Slack.SigningSecret == "":
