@@ -28,9 +28,9 @@ Development tools (demo, say, click, loadtest) are a command of their own:
   go run ./cmd/accessbot-dev help
 
 Secrets come from the environment (or NAME_FILE): SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN,
-TEAMS_APP_PASSWORD, BUILTIN_WEBHOOK_SECRET, SAILPOINT_CLIENT_ID, SAILPOINT_CLIENT_SECRET.
-REDIS_URL and TEAMS_APP_ID come from the environment only. With none of these set,
-accessbot runs on embedded defaults.
+TEAMS_APP_PASSWORD, REDIS_URL, BUILTIN_WEBHOOK_SECRET, SAILPOINT_CLIENT_ID,
+SAILPOINT_CLIENT_SECRET. TEAMS_APP_ID comes from the environment only. With none of these
+set, accessbot runs on embedded defaults.
 `
 
 // run is the whole program; main only wires it to the process. Tests call it too.

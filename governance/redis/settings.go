@@ -37,7 +37,7 @@ type Settings struct {
 func (s *Settings) FromEnv(env governance.Env) {
 	s.Password = env.Secret("REDIS_PASSWORD")
 	s.SentinelPassword = env.Secret("REDIS_SENTINEL_PASSWORD")
-	if v := env.Get("REDIS_URL"); v != "" {
+	if v := env.Secret("REDIS_URL"); v != "" { // a secret: it may hold the password
 		s.URL = v
 	}
 }

@@ -180,6 +180,12 @@ func TestLoadConfig_SecretsFromEnvironmentAndFiles(t *testing.T) {
 	assert.Equal(t, "from-file", c.Slack.SigningSecret)
 	assert.Equal(t, ":9000", c.Listen)
 	assert.NotContains(t, c.Redis.Describe(), "hunter2", "the Redis password is never shown")
+
+	urlFile := filepath.Join(t.TempDir(), "redis-url")
+	require.NoError(t, os.WriteFile(urlFile, []byte("redis://:hunter2@redis.internal:6379/3\n"), 0o600))
+	c, err = LoadConfig("", clitest.Env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "REDIS_URL_FILE": urlFile}))
+	require.NoError(t, err)
+	assert.Equal(t, "redis://:hunter2@redis.internal:6379/3", c.Redis.URL, "REDIS_URL holds the password, so it may come from a file")
 }
 
 func TestLoadConfig_ReadsFileWithCatalogAndSchedule(t *testing.T) {
