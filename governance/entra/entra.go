@@ -5,9 +5,10 @@
 // assignment's expiration, and an early or timed end is an adminRemove.
 //
 // accessbot signs in as an application (client credentials of its app registration) with
-// the application permissions EntitlementManagement.ReadWrite.All and User.Read.All. Entra
-// lets an application create admin requests and read everything, but its cancel action
-// and its approval APIs accept only delegated (user) tokens. So for items decided in chat
+// the application permissions EntitlementManagement.ReadWrite.All, User.Read.All and
+// GroupMember.Read.All (the members of a group that approves). Entra lets an application
+// create admin requests and read everything, but its cancel action and its approval APIs
+// accept only delegated (user) tokens. So for items decided in chat
 // the item's assignment policy should be one that needs no approval in Entra (a
 // direct-assignment policy); and Cancel cannot withdraw a request Entra still holds: it
 // says so, and points the requester at `revoke` once the access is delivered. A request

@@ -43,7 +43,7 @@ func (s *Settings) Options() Options {
 func (s *Settings) Check() []error {
 	if s.TenantID == "" || s.ClientID == "" || s.ClientSecret == "" {
 		return []error{errors.New("the catalog uses the entra backend: set " + credentials + " " +
-			"(accessbot's app registration, with the Graph application permissions EntitlementManagement.ReadWrite.All and User.Read.All)")}
+			"(accessbot's app registration, with the Graph application permissions EntitlementManagement.ReadWrite.All, User.Read.All and GroupMember.Read.All)")}
 	}
 	if _, err := New(s.Options()); err != nil {
 		return []error{err}

@@ -159,6 +159,8 @@ func Permission(method, path string) string {
 	switch {
 	case strings.HasPrefix(path, "/users"):
 		return "User.Read.All"
+	case strings.HasPrefix(path, "/groups"): // a group found by name, and its members
+		return "GroupMember.Read.All"
 	case strings.HasPrefix(path, "/identityGovernance/entitlementManagement/"):
 		if method == http.MethodGet {
 			return "EntitlementManagement.Read.All"

@@ -350,6 +350,7 @@ func TestPermission(t *testing.T) {
 	assert.Equal(t, "User.Read.All", msgraph.Permission(http.MethodGet, "/users/x/manager"))
 	assert.Equal(t, "EntitlementManagement.Read.All", msgraph.Permission(http.MethodGet, "/identityGovernance/entitlementManagement/assignments"))
 	assert.Equal(t, "EntitlementManagement.ReadWrite.All", msgraph.Permission(http.MethodPost, "/identityGovernance/entitlementManagement/assignmentRequests"))
+	assert.Equal(t, "GroupMember.Read.All", msgraph.Permission(http.MethodGet, "/groups/g-1/members"))
 	assert.Empty(t, msgraph.Permission(http.MethodGet, "/me"))
 }
 
