@@ -19,8 +19,9 @@ Usage:
                                        measure accessbot against a floor server
   accessbot-dev help                   this text (also -h and --help)
 
-say and click talk to a bot started with ` + "`go run ./cmd/accessbot`" + ` (at ACCESSBOT_LISTEN, default
-127.0.0.1:8080), signing with SLACK_SIGNING_SECRET or the development secret.
+say and click talk to a bot started with ` + "`go run ./cmd/accessbot`" + `, where it listens
+(ACCESSBOT_LISTEN, else the config file's listen, else PORT, else 127.0.0.1:8080), signing
+with SLACK_SIGNING_SECRET or the development secret.
 `
 
 // run is the whole program; main only wires it to the process. Tests call it too.
