@@ -16,7 +16,8 @@ type RevokeInput struct {
 }
 
 // Revoke ends active access now: the holder may give up their own, their manager (as the
-// item's backend knows managers) may end a direct report's, and an admin anyone's. The
+// item's backend knows managers, else the configuration's managers) may end a direct
+// report's, and an admin anyone's. The
 // backend is told through the outbox, and the holder is told when someone else did it.
 func (s *Service) Revoke(ctx context.Context, in RevokeInput) (*Request, error) {
 	r, err := s.findActive(ctx, in)
@@ -131,19 +132,14 @@ func (s *Service) mayRevoke(ctx context.Context, r *Request, by Actor) error {
 	case slices.ContainsFunc(s.admins, p.Is):
 		return nil
 	}
-	if mf, ok := s.backends[r.Item.Backend].(ManagerFinder); ok {
-		var m Person
-		var found bool
-		err := s.call(r.Item.Backend, "manager", func() (err error) {
-			m, found, err = mf.Manager(ctx, r.Requester.Email)
-			return err
-		})
-		if err != nil {
-			s.log.WarnContext(ctx, "manager unknown; revoke refused", "request", r.ID, "err", err)
-		}
-		if found && m.Is(p) {
-			return nil
-		}
+	// The holder's manager as approvals and requests for others know them: the item's
+	// backend's, else the configuration's managers.
+	m, found, err := s.managerOf(ctx, r.Item.Backend, r.Requester.Email)
+	if err != nil {
+		s.log.WarnContext(ctx, "manager unknown; revoke refused", "request", r.ID, "err", err)
+	}
+	if found && m.Is(p) {
+		return nil
 	}
 	if !s.involved(r, p) {
 		return unknown(ErrNotAllowed, r.ID)

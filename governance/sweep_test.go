@@ -597,6 +597,28 @@ func TestExtend_AnApprovedExtensionMovesTheEndOfTheOriginalGrant(t *testing.T) {
 	assert.ErrorIs(t, err, governance.ErrNotPending, "ended access cannot be extended")
 }
 
+// Where the item's backend knows no managers (the built-in one), the configuration's
+// managers are the holders' managers for revoking, as they are for approving.
+func TestRevoke_TheConfiguredManagerEndsADirectReportsAccess(t *testing.T) {
+	ctx := context.Background()
+	b := newBed(t, governance.Schedule{})
+	id := b.request("db") // carol's; bedManagers names mgr@example.com her manager
+	b.approve(id, "alice@example.com")
+	b.rec.Take()
+
+	_, err := b.svc.Revoke(ctx, governance.RevokeInput{By: governance.Actor{Person: governance.Person{Email: "erin@example.com"}},
+		Target: "db", Holder: "carol@example.com"})
+	require.ErrorIs(t, err, governance.ErrNotActive, "another's manager is told there is nothing of carol's to revoke")
+
+	revoked, err := b.svc.Revoke(ctx, governance.RevokeInput{By: governance.Actor{Person: governance.Person{Email: "MGR@example.com"}},
+		Target: "db", Holder: "carol@example.com"})
+	require.NoError(t, err)
+	assert.Equal(t, governance.StateRevoked, revoked.State)
+	assert.Equal(t, "mgr@example.com", revoked.RevokedBy.Email)
+	b.deliver()
+	assert.Contains(t, b.rec.Take(), "revoked→carol@example.com", "carol is told her manager ended it")
+}
+
 // Revoking extended access ends the whole chain: the original and its extension are both
 // revoked, every view agrees, and nothing more is planned for either.
 func TestRevoke_ExtendedAccessEndsWithItsExtensions(t *testing.T) {
